@@ -1,0 +1,66 @@
+// Object-level authorization of the registry RPCs, and how much personal data each caller sees.
+//
+//   district official     writes and reads everything (creates towns and villages)
+//   district inspector    reads everything
+//   town official         reads the villages of their town and their households
+//   village admin         writes and reads their own village
+//   grid worker           reads the households of their grid
+//   assessor              reads the households of the groups their team covers
+//   resident              reads their own household
+//   service               reads everything (masked), writes nothing
+//
+// Full names and phone numbers are shown only to the household itself and its village admin;
+// everyone else sees them masked ("张*华", "138****5678").
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/auth/caller.h"
+#include "services/scoring/domain/household.h"
+#include "services/scoring/domain/registry_model.h"
+
+namespace jifen::scoring {
+
+enum class PersonalDataView {
+  kMasked,  // names "张*华", phones "138****5678"
+  kFull,    // as registered; every such view is audited
+};
+
+// CreateTown, CreateVillage. PERMISSION_DENIED unless a district official.
+absl::Status AuthorizeOrganisationWrite(const auth::Caller& caller);
+
+// CreateGroup/Grid/Team/Household, ImportRoster. PERMISSION_DENIED unless the village's admin or a
+// district official.
+absl::Status AuthorizeVillageWrite(const auth::Caller& caller, int64_t village_id);
+
+// True when reading households needs the caller's assessment team (assessors).
+bool NeedsTeam(const auth::Caller& caller);
+
+// GetHousehold. `team` is the caller's team (required for assessors, ignored otherwise).
+// PERMISSION_DENIED unless the caller's scope covers the household; otherwise the view allowed.
+absl::StatusOr<PersonalDataView> AuthorizeHouseholdRead(const auth::Caller& caller,
+                                                        const HouseholdRecord& household,
+                                                        const TeamRecord* team);
+
+// ListHouseholds of `village` with the request's filters: the query to run (restricted to what the
+// caller may see) and the view. PERMISSION_DENIED when the caller may not list this village or
+// asks for a group or grid outside their scope; residents may never list.
+struct HouseholdListScope {
+  HouseholdQuery query;
+  PersonalDataView view = PersonalDataView::kMasked;
+};
+absl::StatusOr<HouseholdListScope> AuthorizeHouseholdList(const auth::Caller& caller,
+                                                          const VillageRecord& village,
+                                                          int64_t group_id, int64_t grid_id,
+                                                          const TeamRecord* team);
+
+// ListVillages(town_id): the query to run. District roles and services: any town (0 = all); a
+// town official: their own town (0 means theirs); a village admin: their own village. Everyone
+// else, or another town, PERMISSION_DENIED.
+absl::StatusOr<VillageQuery> AuthorizeVillageList(const auth::Caller& caller, int64_t town_id);
+
+}  // namespace jifen::scoring

@@ -1,0 +1,60 @@
+#include "services/scoring/domain/registry_household.h"
+
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/status/status_macros.h"
+#include "services/scoring/domain/registry_privacy.h"
+
+namespace jifen::scoring {
+
+absl::StatusOr<HouseholdWithMembers> CleanHouseholdDraft(const HouseholdDraft& draft) {
+  if (draft.village_id <= 0) return absl::InvalidArgumentError("village_id 必填");
+  if (draft.group_id <= 0) return absl::InvalidArgumentError("group_id 必填");
+  if (draft.grid_id < 0) return absl::InvalidArgumentError("grid_id 不能为负数");
+  if (!draft.registered.has_value()) {
+    return absl::InvalidArgumentError("户籍类型（kind）必填：本村或非本村");
+  }
+  HouseholdWithMembers clean;
+  HouseholdRecord& record = clean.household.record;
+  record.village_id = draft.village_id;
+  record.group_id = draft.group_id;
+  record.grid_id = draft.grid_id;
+  record.registered = *draft.registered;
+  record.rents_out_rooms = draft.rents_out_rooms;
+  ASSIGN_OR_RETURN(record.house_number, CleanHouseNumber(draft.house_number));
+  ASSIGN_OR_RETURN(record.head_name, CleanName(draft.head_name, "户主姓名"));
+  ASSIGN_OR_RETURN(record.steward_user_id, CleanUserId(draft.steward_user_id, "户管家"));
+  if (!TrimSpaces(draft.consent_date).empty()) {
+    ASSIGN_OR_RETURN(clean.household.consent_date, NormalizeDate(draft.consent_date));
+  } else if (!record.registered) {
+    return absl::InvalidArgumentError("非本村居民须填写同意日期（consent_date）");
+  }
+  if (draft.members.size() > static_cast<size_t>(kMembersPerHouseholdMax)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("一户最多", kMembersPerHouseholdMax, "名成员"));
+  }
+  std::set<std::string> names;
+  int heads = 0;
+  for (const HouseholdDraft::Member& draft_member : draft.members) {
+    MemberRecord member;
+    ASSIGN_OR_RETURN(member.name, CleanName(draft_member.name, "成员姓名"));
+    if (!names.insert(member.name).second) {
+      return absl::InvalidArgumentError(absl::StrCat("成员“", member.name, "”重复"));
+    }
+    if (!TrimSpaces(draft_member.phone).empty()) {
+      ASSIGN_OR_RETURN(member.phone, NormalizePhone(draft_member.phone));
+    }
+    member.is_head = draft_member.is_head;
+    heads += member.is_head ? 1 : 0;
+    clean.members.push_back(std::move(member));
+  }
+  if (heads > 1) return absl::InvalidArgumentError("只能有一名成员是户主");
+  if (heads == 0) {
+    for (MemberRecord& member : clean.members) member.is_head = member.name == record.head_name;
+  }
+  return clean;
+}
+
+}  // namespace jifen::scoring

@@ -1,0 +1,176 @@
+// The registry's data as the domain sees it, and the repository that stores it.
+//
+// Phone numbers are plain text here (normalised 11-digit mainland mobiles, or empty); the storage
+// encrypts them at rest. Names are full names; masking for display is the handler's job, decided
+// by registry_access.h and done by registry_privacy.h.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "services/scoring/domain/household.h"
+
+namespace jifen::scoring {
+
+struct TownRecord {
+  int64_t town_id = 0;
+  std::string name;
+};
+
+struct VillageRecord {
+  int64_t village_id = 0;
+  int64_t town_id = 0;
+  std::string name;
+};
+
+struct GroupRecord {
+  int64_t group_id = 0;
+  int64_t village_id = 0;
+  std::string name;
+};
+
+struct GridRecord {
+  int64_t grid_id = 0;
+  int64_t village_id = 0;
+  std::string name;
+  std::string worker_user_id;  // empty while no grid worker is assigned
+};
+
+struct TeamRecord {
+  int64_t team_id = 0;
+  int64_t village_id = 0;
+  std::string name;
+  std::vector<int64_t> group_ids;  // ascending
+};
+
+struct MemberRecord {
+  int64_t member_id = 0;
+  int64_t household_id = 0;
+  std::string name;
+  std::string phone;  // normalised "13812345678", or empty when unknown
+  bool is_head = false;
+};
+
+// A household with the registry-only fields that HouseholdRecord leaves out.
+struct RegistryHousehold {
+  HouseholdRecord record;
+  std::string consent_date;  // "YYYY-MM-DD"; empty only for registered households without one
+};
+
+struct HouseholdWithMembers {
+  RegistryHousehold household;
+  std::vector<MemberRecord> members;  // by member_id
+};
+
+// Which households ListHouseholds returns. Filters at 0 / empty are off.
+struct HouseholdQuery {
+  int64_t village_id = 0;
+  int64_t group_id = 0;
+  int64_t grid_id = 0;
+  // When set, only households of these groups (an assessor's team); an empty set matches nothing.
+  std::optional<std::vector<int64_t>> only_groups;
+  int64_t after_household_id = 0;  // keyset paging: households with a larger id
+  int page_size = 100;
+};
+
+struct HouseholdPage {
+  std::vector<RegistryHousehold> households;  // by household_id
+  int64_t last_household_id = 0;              // 0 when this is the last page
+};
+
+// Which part of the organisation ListVillages returns: 0 means "any".
+struct VillageQuery {
+  int64_t town_id = 0;
+  int64_t village_id = 0;
+};
+
+struct VillageListing {
+  std::vector<TownRecord> towns;        // towns of the listed villages (all towns for "any")
+  std::vector<VillageRecord> villages;  // by village_id
+  std::vector<GroupRecord> groups;      // groups of the listed villages, by group_id
+};
+
+// A roster ready to write, built by ParseRoster (registry_roster.h) from a CSV file.
+struct RosterMember {
+  int line = 0;  // the member's line in the file
+  std::string name;
+  std::string phone;  // normalised or empty
+  bool is_head = false;
+};
+
+struct RosterHousehold {
+  int first_line = 0;  // the line of the household's first row
+  std::string group_name;
+  std::string grid_name;  // empty: no grid
+  std::string house_number;
+  std::string head_name;
+  bool registered = true;
+  std::string consent_date;  // "YYYY-MM-DD" or empty
+  bool rents_out_rooms = false;
+  std::string steward_user_id;
+  std::vector<RosterMember> members;
+};
+
+struct RosterPlan {
+  std::vector<RosterHousehold> households;  // in order of first appearance
+};
+
+// A row refused by the storage because of what is already registered (e.g. the house exists).
+struct RosterConflict {
+  int line = 0;
+  std::string error;  // Chinese, for the village admin
+};
+
+struct RosterImportResult {
+  bool applied = false;  // false for dry runs and whenever a conflict was found
+  std::vector<RosterConflict> conflicts;
+  int households_created = 0;  // what was (or, for a dry run, would have been) created
+  int members_created = 0;
+  int groups_created = 0;
+};
+
+// Storage of the registry. Implementations: MySqlRegistryRepository; tests may fake it.
+// Every method returns UNAVAILABLE / ABORTED when the database is unreachable or a transaction
+// keeps losing to others, INTERNAL for anything unexpected.
+class RegistryRepository {
+ public:
+  virtual ~RegistryRepository() = default;
+
+  // ALREADY_EXISTS if a town has that name.
+  virtual absl::StatusOr<TownRecord> CreateTown(const std::string& name) = 0;
+  // NOT_FOUND if no such town; ALREADY_EXISTS if the town has a village of that name.
+  virtual absl::StatusOr<VillageRecord> CreateVillage(int64_t town_id, const std::string& name) = 0;
+  // NOT_FOUND if no such village.
+  virtual absl::StatusOr<VillageRecord> FindVillage(int64_t village_id) = 0;
+  // NOT_FOUND if no such village; ALREADY_EXISTS if the village has a group of that name.
+  virtual absl::StatusOr<GroupRecord> CreateGroup(int64_t village_id, const std::string& name) = 0;
+  // Same for grids (grid.grid_id is ignored).
+  virtual absl::StatusOr<GridRecord> CreateGrid(const GridRecord& grid) = 0;
+  // Same for teams; INVALID_ARGUMENT if a group is not one of the village's.
+  virtual absl::StatusOr<TeamRecord> CreateTeam(const TeamRecord& team) = 0;
+  // NOT_FOUND if no such team.
+  virtual absl::StatusOr<TeamRecord> FindTeam(int64_t team_id) = 0;
+  // NOT_FOUND if no such grid.
+  virtual absl::StatusOr<GridRecord> FindGrid(int64_t grid_id) = 0;
+  // Ids of the household and its members are ignored and assigned. NOT_FOUND if the village does
+  // not exist; INVALID_ARGUMENT if the group or grid is not the village's; ALREADY_EXISTS if the
+  // group already has that house number.
+  virtual absl::StatusOr<HouseholdWithMembers> CreateHousehold(
+      const HouseholdWithMembers& household) = 0;
+  // NOT_FOUND if no such household. The record's town_id is filled in.
+  virtual absl::StatusOr<HouseholdWithMembers> GetHousehold(int64_t household_id) = 0;
+  virtual absl::StatusOr<HouseholdPage> ListHouseholds(const HouseholdQuery& query) = 0;
+  virtual absl::StatusOr<VillageListing> ListVillages(const VillageQuery& query) = 0;
+  // Writes the whole plan in one transaction, creating missing groups, or nothing at all: when a
+  // row conflicts with the registry (house already registered, unknown grid) the result lists the
+  // conflicts and applied is false. A dry run checks and counts the same way and writes nothing.
+  // NOT_FOUND if the village does not exist.
+  virtual absl::StatusOr<RosterImportResult> ImportRoster(int64_t village_id,
+                                                          const RosterPlan& plan,
+                                                          bool dry_run) = 0;
+};
+
+}  // namespace jifen::scoring

@@ -1,0 +1,57 @@
+// Personal data rules of the registry: what a valid name, phone or date is, and how names and
+// phones are masked for roles that have no need to see them (PIPL: collect little, show less).
+#pragma once
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace jifen::scoring {
+
+inline constexpr int kNameLengthMax = 64;         // characters (code points), as stored
+inline constexpr int kHouseNumberLengthMax = 32;  // characters
+inline constexpr int kUserIdLengthMax = 64;       // bytes; account ids are ASCII
+
+// "张*华": the first and last character kept, every character between them a '*'; a two-character
+// name keeps its first ("张*"); a one-character name becomes "*". Counts UTF-8 code points; bytes
+// that are not valid UTF-8 count one each (they never reach here: names are validated on entry).
+std::string MaskName(absl::string_view name);
+
+// "138****5678" for an 11-digit number; anything else is masked to its last 4 characters
+// ("****5678"), or entirely when shorter. Empty stays empty.
+std::string MaskPhone(absl::string_view phone);
+
+// True when `phone` is a mainland mobile number: ^1[3-9]\d{9}$.
+bool IsMainlandMobile(absl::string_view phone);
+
+// Accepts how people write mobile numbers ("138 1234 5678", "138-1234-5678", "+86 13812345678",
+// "8613812345678") and returns the bare 11 digits. INVALID_ARGUMENT (message in Chinese, naming
+// the value) unless the result is a mainland mobile number.
+absl::StatusOr<std::string> NormalizePhone(absl::string_view phone);
+
+// A person's, group's, grid's or team's name: trimmed of ASCII and full-width spaces, valid
+// UTF-8, 1..kNameLengthMax characters, no control characters. Returns the trimmed name;
+// INVALID_ARGUMENT in Chinese naming `what` (e.g. "户主姓名") otherwise.
+absl::StatusOr<std::string> CleanName(absl::string_view name, absl::string_view what);
+
+// A house number ("12号"): the same rules with kHouseNumberLengthMax.
+absl::StatusOr<std::string> CleanHouseNumber(absl::string_view house_number);
+
+// An account id (grid worker, steward): empty allowed; otherwise 1..kUserIdLengthMax printable
+// ASCII characters without spaces. INVALID_ARGUMENT naming `what` otherwise.
+absl::StatusOr<std::string> CleanUserId(absl::string_view user_id, absl::string_view what);
+
+// A calendar date "YYYY-MM-DD"; also accepts "YYYY/M/D" and "YYYY-M-D" as spreadsheets write it.
+// Returns it as "YYYY-MM-DD". INVALID_ARGUMENT (Chinese) if it is not a real date between
+// 1900-01-01 and 2999-12-31.
+absl::StatusOr<std::string> NormalizeDate(absl::string_view date);
+
+// Number of UTF-8 code points, or -1 if `text` is not valid UTF-8.
+int Utf8Length(absl::string_view text);
+
+// `text` without leading and trailing ASCII whitespace and full-width spaces (U+3000).
+absl::string_view TrimSpaces(absl::string_view text);
+
+}  // namespace jifen::scoring

@@ -1,0 +1,415 @@
+#include "services/scoring/domain/registry_roster.h"
+
+#include <array>
+#include <map>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "services/scoring/domain/registry_privacy.h"
+
+namespace jifen::scoring {
+namespace {
+
+constexpr absl::string_view kBom = "\xEF\xBB\xBF";
+
+enum Column {
+  kGroup,
+  kHouseNumber,
+  kHeadName,
+  kMemberName,
+  kPhone,
+  kKind,
+  kConsentDate,
+  kRentsOut,
+  kGrid,
+  kSteward,
+  kColumnCount,
+};
+
+struct ColumnSpec {
+  Column column;
+  bool required;
+  const char* display;  // the Chinese name, for messages
+  std::vector<absl::string_view> names;
+};
+
+const std::vector<ColumnSpec>& ColumnSpecs() {
+  static const auto* const kSpecs = new std::vector<ColumnSpec>{
+      {kGroup, true, "村民小组", {"村民小组", "小组", "group"}},
+      {kHouseNumber, true, "门牌号", {"门牌号", "house_number"}},
+      {kHeadName, true, "户主", {"户主", "户主姓名", "head_name"}},
+      {kMemberName, true, "成员", {"成员", "成员姓名", "姓名", "member_name"}},
+      {kPhone, false, "手机号", {"手机号", "手机", "电话", "phone"}},
+      {kKind, false, "户籍类型", {"户籍类型", "类型", "kind"}},
+      {kConsentDate, false, "同意日期", {"同意日期", "consent_date"}},
+      {kRentsOut, false, "出租", {"出租", "是否出租", "rents_out"}},
+      {kGrid, false, "网格", {"网格", "grid"}},
+      {kSteward, false, "户管家", {"户管家", "steward"}},
+  };
+  return *kSpecs;
+}
+
+const ColumnSpec* FindColumn(absl::string_view header) {
+  const std::string lowered = absl::AsciiStrToLower(TrimSpaces(header));
+  for (const ColumnSpec& spec : ColumnSpecs()) {
+    for (absl::string_view name : spec.names) {
+      if (lowered == name) return &spec;
+    }
+  }
+  return nullptr;
+}
+
+// The position of each known column in the file, or -1.
+using ColumnMap = std::array<int, kColumnCount>;
+
+std::optional<bool> ParseKind(absl::string_view text) {  // true: registered
+  const std::string value = absl::AsciiStrToLower(TrimSpaces(text));
+  if (value.empty() || value == "本村" || value == "本村居民" || value == "registered") return true;
+  if (value == "非本村" || value == "非本村居民" || value == "non_registered" ||
+      value == "non-registered") {
+    return false;
+  }
+  return std::nullopt;
+}
+
+std::optional<bool> ParseYesNo(absl::string_view text) {
+  const std::string value = absl::AsciiStrToLower(TrimSpaces(text));
+  if (value.empty() || value == "否" || value == "no" || value == "n" || value == "false" ||
+      value == "0") {
+    return false;
+  }
+  if (value == "是" || value == "yes" || value == "y" || value == "true" || value == "1") {
+    return true;
+  }
+  return std::nullopt;
+}
+
+// One validated data row.
+struct Row {
+  int line = 0;
+  std::string group;
+  std::string house_number;
+  std::string head_name;
+  std::string member_name;
+  std::string phone;
+  std::optional<bool> registered;  // unset when the cell was empty
+  std::string consent_date;
+  std::optional<bool> rents_out;  // unset when the cell was empty
+  std::string grid;
+  std::string steward;
+};
+
+// Validates one record against the header; returns the row or the reasons it is refused.
+std::pair<Row, std::vector<std::string>> ValidateRecord(const CsvRecord& record,
+                                                        const ColumnMap& columns,
+                                                        size_t header_size) {
+  Row row;
+  row.line = record.line;
+  std::vector<std::string> errors;
+  if (!record.error.empty()) return {row, {record.error}};
+  size_t used = record.fields.size();
+  while (used > header_size && TrimSpaces(record.fields[used - 1]).empty()) --used;
+  if (used != header_size) {
+    return {row, {absl::StrCat("列数为", used, "，与表头的", header_size, "列不符")}};
+  }
+  const auto cell = [&](Column column) -> absl::string_view {
+    const int index = columns[column];
+    if (index < 0 || static_cast<size_t>(index) >= record.fields.size()) return "";
+    return record.fields[index];
+  };
+  const auto take = [&](absl::StatusOr<std::string> value, std::string& out) {
+    if (value.ok()) {
+      out = *std::move(value);
+    } else {
+      errors.emplace_back(value.status().message());
+    }
+  };
+  take(CleanName(cell(kGroup), "村民小组"), row.group);
+  take(CleanHouseNumber(cell(kHouseNumber)), row.house_number);
+  take(CleanName(cell(kHeadName), "户主"), row.head_name);
+  take(CleanName(cell(kMemberName), "成员姓名"), row.member_name);
+  if (!TrimSpaces(cell(kPhone)).empty()) take(NormalizePhone(cell(kPhone)), row.phone);
+  if (!TrimSpaces(cell(kKind)).empty()) {
+    row.registered = ParseKind(cell(kKind));
+    if (!row.registered.has_value()) {
+      errors.push_back(absl::StrCat("户籍类型“", cell(kKind), "”无效：应为本村或非本村"));
+    }
+  }
+  if (!TrimSpaces(cell(kConsentDate)).empty()) {
+    take(NormalizeDate(cell(kConsentDate)), row.consent_date);
+  }
+  if (!TrimSpaces(cell(kRentsOut)).empty()) {
+    row.rents_out = ParseYesNo(cell(kRentsOut));
+    if (!row.rents_out.has_value()) {
+      errors.push_back(absl::StrCat("出租“", cell(kRentsOut), "”无效：应为是或否"));
+    }
+  }
+  if (!TrimSpaces(cell(kGrid)).empty()) take(CleanName(cell(kGrid), "网格"), row.grid);
+  take(CleanUserId(cell(kSteward), "户管家"), row.steward);
+  return {row, errors};
+}
+
+// Household-level fields of a later row must be empty or equal to the household's.
+void CheckSameHousehold(const Row& row, const RosterHousehold& household,
+                        std::vector<std::string>& errors) {
+  const std::string first = absl::StrCat("与第", household.first_line, "行同户的");
+  if (row.head_name != household.head_name) errors.push_back(absl::StrCat(first, "户主不一致"));
+  if (row.registered.has_value() && *row.registered != household.registered) {
+    errors.push_back(absl::StrCat(first, "户籍类型不一致"));
+  }
+  if (!row.consent_date.empty() && row.consent_date != household.consent_date) {
+    errors.push_back(absl::StrCat(first, "同意日期不一致"));
+  }
+  if (row.rents_out.has_value() && *row.rents_out != household.rents_out_rooms) {
+    errors.push_back(absl::StrCat(first, "出租情况不一致"));
+  }
+  if (!row.grid.empty() && row.grid != household.grid_name) {
+    errors.push_back(absl::StrCat(first, "网格不一致"));
+  }
+  if (!row.steward.empty() && row.steward != household.steward_user_id) {
+    errors.push_back(absl::StrCat(first, "户管家不一致"));
+  }
+}
+
+void Refuse(RosterRowReport& report, const std::vector<std::string>& errors) {
+  if (errors.empty()) return;
+  report.ok = false;
+  if (!report.error.empty()) report.error += "；";
+  report.error += absl::StrJoin(errors, "；");
+}
+
+// The line of the first byte that is not valid UTF-8, or 0 if the text is valid.
+int FirstInvalidUtf8Line(absl::string_view text) {
+  if (Utf8Length(text) >= 0) return 0;
+  int line = 1;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == absl::string_view::npos) end = text.size();
+    if (Utf8Length(text.substr(start, end - start)) < 0) return line;
+    start = end + 1;
+    ++line;
+  }
+  return line;
+}
+
+bool IsBlank(const CsvRecord& record) {
+  for (const std::string& field : record.fields) {
+    if (!TrimSpaces(field).empty()) return false;
+  }
+  return record.error.empty();
+}
+
+}  // namespace
+
+std::vector<CsvRecord> SplitCsv(absl::string_view text) {
+  std::vector<CsvRecord> records;
+  int line = 1;
+  size_t i = 0;
+  const auto at_line_end = [&](size_t k) {
+    return k >= text.size() || text[k] == '\n' || text[k] == '\r';
+  };
+  // Consumes one line break at i (LF, CRLF or CR) and counts it.
+  const auto consume_line_break = [&]() {
+    if (i < text.size() && text[i] == '\r') ++i;
+    if (i < text.size() && text[i] == '\n') ++i;
+    ++line;
+  };
+  while (i < text.size()) {
+    CsvRecord record;
+    record.line = line;
+    std::string field;
+    bool done = false;
+    while (!done) {
+      if (i < text.size() && text[i] == '"') {
+        ++i;
+        bool closed = false;
+        while (i < text.size()) {
+          if (text[i] == '"') {
+            if (i + 1 < text.size() && text[i + 1] == '"') {
+              field.push_back('"');
+              i += 2;
+              continue;
+            }
+            ++i;
+            closed = true;
+            break;
+          }
+          if (text[i] == '\n' || (text[i] == '\r' && (i + 1 >= text.size() || text[i + 1] != '\n'))) {
+            ++line;
+          }
+          field.push_back(text[i]);
+          ++i;
+        }
+        if (!closed) {
+          record.error = "引号未闭合（该行起至文件末尾无法解析）";
+          record.fields.push_back(std::move(field));
+          records.push_back(std::move(record));
+          return records;
+        }
+        if (i < text.size() && text[i] != ',' && !at_line_end(i)) {
+          record.error = "引号使用有误：右引号后应为逗号或行尾";
+          while (!at_line_end(i)) ++i;
+        }
+      } else {
+        while (i < text.size() && text[i] != ',' && !at_line_end(i)) {
+          field.push_back(text[i]);
+          ++i;
+        }
+      }
+      record.fields.push_back(std::move(field));
+      field.clear();
+      if (i < text.size() && text[i] == ',') {
+        ++i;
+        continue;
+      }
+      consume_line_break();
+      done = true;
+    }
+    records.push_back(std::move(record));
+  }
+  return records;
+}
+
+absl::StatusOr<ParsedRoster> ParseRoster(absl::string_view csv) {
+  if (csv.size() > kRosterBytesMax) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("名册文件过大：", csv.size(), "字节，最多", kRosterBytesMax, "字节"));
+  }
+  absl::ConsumePrefix(&csv, kBom);
+  ParsedRoster parsed;
+  const auto file_error = [&](int line, std::string error) {
+    parsed.rows.push_back({line, false, std::move(error)});
+    return parsed;
+  };
+  if (const int bad_line = FirstInvalidUtf8Line(csv); bad_line > 0) {
+    return file_error(bad_line, "文件不是UTF-8编码（请在表格软件中另存为“CSV UTF-8”）");
+  }
+  std::vector<CsvRecord> records = SplitCsv(csv);
+  size_t first = 0;
+  while (first < records.size() && IsBlank(records[first])) ++first;
+  if (first == records.size()) return file_error(1, "文件为空：缺少表头");
+
+  // The header.
+  const CsvRecord& header = records[first];
+  if (!header.error.empty()) return file_error(header.line, "表头：" + header.error);
+  ColumnMap columns;
+  columns.fill(-1);
+  std::vector<std::string> header_errors;
+  // Spreadsheets may end lines with empty cells: trailing empty columns don't count.
+  size_t header_size = header.fields.size();
+  while (header_size > 0 && TrimSpaces(header.fields[header_size - 1]).empty()) --header_size;
+  for (size_t index = 0; index < header_size; ++index) {
+    const absl::string_view name = TrimSpaces(header.fields[index]);
+    const ColumnSpec* spec = FindColumn(name);
+    if (name.empty()) {
+      header_errors.push_back(absl::StrCat("第", index + 1, "列没有列名"));
+    } else if (spec == nullptr) {
+      header_errors.push_back(absl::StrCat("未知的列“", name, "”"));
+    } else if (columns[spec->column] >= 0) {
+      header_errors.push_back(absl::StrCat("列“", spec->display, "”重复"));
+    } else {
+      columns[spec->column] = static_cast<int>(index);
+    }
+  }
+  for (const ColumnSpec& spec : ColumnSpecs()) {
+    if (spec.required && columns[spec.column] < 0) {
+      header_errors.push_back(absl::StrCat("缺少必填列“", spec.display, "”"));
+    }
+  }
+  if (!header_errors.empty()) {
+    return file_error(header.line, "表头：" + absl::StrJoin(header_errors, "；"));
+  }
+
+  // The rows, grouped into households by (group, house number).
+  std::map<std::pair<std::string, std::string>, size_t> household_index;
+  std::vector<std::vector<size_t>> household_rows;  // report indexes per household
+  int data_rows = 0;
+  for (size_t r = first + 1; r < records.size(); ++r) {
+    const CsvRecord& record = records[r];
+    if (IsBlank(record)) continue;
+    if (++data_rows > kRosterRowsMax) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("名册行数过多：最多", kRosterRowsMax, "行成员"));
+    }
+    parsed.rows.push_back({record.line, true, ""});
+    RosterRowReport& report = parsed.rows.back();
+    auto [row, errors] = ValidateRecord(record, columns, header_size);
+    if (!errors.empty()) {
+      Refuse(report, errors);
+      continue;
+    }
+    const auto key = std::make_pair(row.group, row.house_number);
+    auto [found, inserted] = household_index.try_emplace(key, parsed.plan.households.size());
+    if (inserted) {
+      RosterHousehold household;
+      household.first_line = row.line;
+      household.group_name = row.group;
+      household.grid_name = row.grid;
+      household.house_number = row.house_number;
+      household.head_name = row.head_name;
+      household.registered = row.registered.value_or(true);
+      household.consent_date = row.consent_date;
+      household.rents_out_rooms = row.rents_out.value_or(false);
+      household.steward_user_id = row.steward;
+      parsed.plan.households.push_back(std::move(household));
+      household_rows.emplace_back();
+    }
+    RosterHousehold& household = parsed.plan.households[found->second];
+    household_rows[found->second].push_back(parsed.rows.size() - 1);
+    if (!inserted) CheckSameHousehold(row, household, errors);
+    for (const RosterMember& member : household.members) {
+      if (member.name == row.member_name) {
+        errors.push_back(absl::StrCat("成员“", row.member_name, "”与第", member.line, "行重复"));
+      }
+    }
+    if (household.members.size() >= static_cast<size_t>(kRosterMembersPerHouseholdMax)) {
+      errors.push_back(absl::StrCat("一户最多", kRosterMembersPerHouseholdMax, "名成员"));
+    }
+    if (!errors.empty()) {
+      Refuse(report, errors);
+      continue;
+    }
+    household.members.push_back(
+        {row.line, row.member_name, row.phone, row.member_name == household.head_name});
+  }
+  if (data_rows == 0) return file_error(header.line, "名册没有成员行");
+
+  // Household-level rules, reported on the household's first row; households with a refused row
+  // leave the plan (they are reported, and nothing is written anyway).
+  RosterPlan plan;
+  for (size_t h = 0; h < parsed.plan.households.size(); ++h) {
+    RosterHousehold& household = parsed.plan.households[h];
+    if (!household.registered && household.consent_date.empty()) {
+      Refuse(parsed.rows[household_rows[h].front()], {"非本村居民须填写同意日期"});
+    }
+    bool all_rows_ok = true;
+    for (size_t index : household_rows[h]) all_rows_ok = all_rows_ok && parsed.rows[index].ok;
+    if (all_rows_ok) plan.households.push_back(std::move(household));
+  }
+  parsed.plan = std::move(plan);
+  parsed.all_ok = true;
+  for (const RosterRowReport& report : parsed.rows) parsed.all_ok = parsed.all_ok && report.ok;
+  return parsed;
+}
+
+void AddRosterConflicts(const std::vector<RosterConflict>& conflicts,
+                        std::vector<RosterRowReport>& rows) {
+  for (const RosterConflict& conflict : conflicts) {
+    bool placed = false;
+    for (RosterRowReport& report : rows) {
+      if (report.line == conflict.line) {
+        Refuse(report, {conflict.error});
+        placed = true;
+        break;
+      }
+    }
+    if (!placed) rows.push_back({conflict.line, false, conflict.error});
+  }
+}
+
+}  // namespace jifen::scoring

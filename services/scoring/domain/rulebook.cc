@@ -1,0 +1,123 @@
+#include "services/scoring/domain/rulebook.h"
+
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
+namespace jifen::scoring {
+namespace {
+
+constexpr absl::string_view kScoringRoles[] = {"grid_worker", "assessor", "village_admin",
+                                               "resident"};
+
+bool IsValidCode(absl::string_view code) {
+  if (code.size() < 2 || code.size() > 32) return false;
+  return std::all_of(code.begin(), code.end(), [](char c) {
+    return absl::ascii_isupper(c) || absl::ascii_isdigit(c) || c == '-';
+  });
+}
+
+}  // namespace
+
+bool RuleItemSpec::AllowsRole(absl::string_view role) const {
+  return std::find(allowed_roles.begin(), allowed_roles.end(), role) != allowed_roles.end();
+}
+
+bool RuleItemSpec::operator==(const RuleItemSpec& other) const {
+  return code == other.code && name == other.name && category == other.category &&
+         scope == other.scope && points == other.points &&
+         cap_points_per_period == other.cap_points_per_period &&
+         photo_required == other.photo_required && allowed_roles == other.allowed_roles;
+}
+
+absl::Status ValidateRuleItem(const RuleItemSpec& item) {
+  if (!IsValidCode(item.code)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "item.code \"", item.code, "\" must be 2-32 characters of A-Z, 0-9 and '-'"));
+  }
+  if (item.name.empty() || item.name.size() > 300) {
+    return absl::InvalidArgumentError("item.name must be 1-100 characters");
+  }
+  if (item.category < kCategoryMin || item.category > kCategoryMax) {
+    return absl::InvalidArgumentError("item.category must be set");
+  }
+  if (item.scope < kScopeMin || item.scope > kScopeMax) {
+    return absl::InvalidArgumentError("item.scope must be set");
+  }
+  if (item.points == 0 || item.points > 1000 || item.points < -1000) {
+    return absl::InvalidArgumentError(
+        "item.points must be an award (1..1000) or a deduction (-1..-1000)");
+  }
+  if (item.cap_points_per_period < 0) {
+    return absl::InvalidArgumentError("item.cap_points_per_period must be 0 (no cap) or more");
+  }
+  if (item.cap_points_per_period != 0 &&
+      item.cap_points_per_period < (item.points < 0 ? -item.points : item.points)) {
+    return absl::InvalidArgumentError(
+        "item.cap_points_per_period is below one occurrence's points");
+  }
+  if (item.allowed_roles.empty()) {
+    return absl::InvalidArgumentError("item.allowed_roles must name at least one role");
+  }
+  for (const std::string& role : item.allowed_roles) {
+    if (std::find(std::begin(kScoringRoles), std::end(kScoringRoles), role) ==
+        std::end(kScoringRoles)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "item.allowed_roles: \"", role, "\" is not one of grid_worker, assessor, "
+          "village_admin, resident"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateAdoptingVote(const VoteRecord& vote) {
+  if (vote.meeting_date.empty()) return absl::InvalidArgumentError("vote.meeting_date is required");
+  if (vote.members <= 0 || vote.attending < 0 || vote.in_favour < 0 || vote.against < 0 ||
+      vote.abstain < 0) {
+    return absl::InvalidArgumentError("vote counts must not be negative and members must be > 0");
+  }
+  if (vote.attending > vote.members) {
+    return absl::InvalidArgumentError("vote.attending exceeds vote.members");
+  }
+  if (vote.in_favour + vote.against + vote.abstain > vote.attending) {
+    return absl::InvalidArgumentError("votes cast exceed vote.attending");
+  }
+  // Strict inequalities, in integers: "more than two thirds" and "more than half".
+  if (vote.attending * 3 <= vote.members * 2) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "VOTE_INVALID: meeting not quorate: ", vote.attending, " of ", vote.members,
+        " representatives attended; more than two thirds must attend"));
+  }
+  if (vote.in_favour * 2 <= vote.attending) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "VOTE_INVALID: not adopted: ", vote.in_favour, " of ", vote.attending,
+        " attending voted in favour; more than half is required"));
+  }
+  return absl::OkStatus();
+}
+
+RulebookDiff DiffRulebooks(const std::vector<RuleItemSpec>& template_items,
+                           const std::vector<RuleItemSpec>& village_items) {
+  std::map<std::string, const RuleItemSpec*> by_code;
+  for (const RuleItemSpec& item : template_items) by_code[item.code] = &item;
+  std::map<std::string, const RuleItemSpec*> village_by_code;
+  for (const RuleItemSpec& item : village_items) village_by_code[item.code] = &item;
+
+  RulebookDiff diff;
+  for (const auto& [code, item] : village_by_code) {
+    auto it = by_code.find(code);
+    if (it == by_code.end()) {
+      diff.added.push_back(*item);
+    } else if (!(*it->second == *item)) {
+      diff.changed.push_back({*it->second, *item});
+    }
+  }
+  for (const auto& [code, item] : by_code) {
+    if (village_by_code.count(code) == 0) diff.removed.push_back(*item);
+  }
+  return diff;
+}
+
+}  // namespace jifen::scoring

@@ -1,0 +1,391 @@
+#include "services/scoring/handler/registry_service.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/log/log.h"
+#include "common/status/status_macros.h"
+#include "services/scoring/domain/registry_access.h"
+#include "services/scoring/domain/registry_household.h"
+#include "services/scoring/domain/registry_privacy.h"
+#include "services/scoring/domain/registry_roster.h"
+#include "services/scoring/storage/mysql_registry_repository.h"
+
+namespace jifen::scoring {
+namespace {
+
+constexpr int kPageSizeDefault = 100;
+constexpr int kPageSizeMax = 500;
+constexpr absl::string_view kPageTokenPrefix = "h:";
+
+absl::StatusOr<std::unique_ptr<RegistryRepository>> MakeRepository(const ScoringContext& context) {
+  if (context.pool == nullptr) return absl::FailedPreconditionError("no MySQL pool");
+  ASSIGN_OR_RETURN(std::unique_ptr<PhoneCipher> cipher, PhoneCipher::Create(context.phone_key));
+  return std::make_unique<MySqlRegistryRepository>(*context.pool, std::move(cipher));
+}
+
+absl::Status RequireId(int64_t id, absl::string_view field) {
+  if (id > 0) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(field, " must be a positive id"));
+}
+
+// Page tokens are opaque to clients: "h:<last household id>" in web-safe base64.
+std::string PageToken(int64_t last_household_id) {
+  return absl::WebSafeBase64Escape(absl::StrCat(kPageTokenPrefix, last_household_id));
+}
+
+absl::StatusOr<int64_t> ParsePageToken(const std::string& token) {
+  if (token.empty()) return 0;
+  std::string text;
+  int64_t id = 0;
+  absl::string_view view;
+  if (absl::WebSafeBase64Unescape(token, &text)) view = text;
+  if (!absl::ConsumePrefix(&view, kPageTokenPrefix) || !absl::SimpleAtoi(view, &id) || id <= 0) {
+    return absl::InvalidArgumentError("page_token is not one this service issued");
+  }
+  return id;
+}
+
+v1::HouseholdKind KindOf(const HouseholdRecord& record) {
+  return record.registered ? v1::HOUSEHOLD_KIND_REGISTERED : v1::HOUSEHOLD_KIND_NON_REGISTERED;
+}
+
+void Encode(const RegistryHousehold& household, PersonalDataView view, v1::Household* out) {
+  const HouseholdRecord& record = household.record;
+  out->set_household_id(record.household_id);
+  out->set_village_id(record.village_id);
+  out->set_group_id(record.group_id);
+  out->set_grid_id(record.grid_id);
+  out->set_house_number(record.house_number);
+  out->set_head_name(view == PersonalDataView::kFull ? record.head_name
+                                                     : MaskName(record.head_name));
+  out->set_kind(KindOf(record));
+  out->set_consent_date(household.consent_date);
+  out->set_rents_out_rooms(record.rents_out_rooms);
+  out->set_steward_user_id(record.steward_user_id);
+}
+
+void Encode(const HouseholdWithMembers& household, PersonalDataView view,
+            v1::HouseholdDetail* out) {
+  Encode(household.household, view, out->mutable_household());
+  for (const MemberRecord& member : household.members) {
+    v1::Member* encoded = out->add_members();
+    encoded->set_member_id(member.member_id);
+    encoded->set_household_id(member.household_id);
+    const bool full = view == PersonalDataView::kFull;
+    encoded->set_name(full ? member.name : MaskName(member.name));
+    encoded->set_phone(full ? member.phone : MaskPhone(member.phone));
+    encoded->set_is_head(member.is_head);
+  }
+}
+
+// Full personal data is rarely shown, and every showing is recorded. Until the audit outbox
+// carries these, they are structured log lines that the log pipeline can pick out ("audit").
+void AuditFullView(const auth::Caller& caller, absl::string_view rpc, int64_t village_id,
+                   absl::string_view subject, size_t people) {
+  log::Info("audit: full personal data shown",
+            {{"audit", "personal_data_view"},
+             {"rpc", std::string(rpc)},
+             {"user_id", caller.user_id},
+             {"role", std::string(auth::RoleName(caller.role))},
+             {"token_id", caller.token_id},
+             {"village_id", absl::StrCat(village_id)},
+             {"subject", std::string(subject)},
+             {"people", absl::StrCat(people)}});
+}
+
+}  // namespace
+
+RegistryServiceImpl::RegistryServiceImpl(const ScoringContext& context) : calls_(context.calls) {
+  absl::StatusOr<std::unique_ptr<RegistryRepository>> repository = MakeRepository(context);
+  if (repository.ok()) {
+    repository_ = *std::move(repository);
+  } else {
+    init_status_ = absl::FailedPreconditionError(
+        absl::StrCat("registry cannot start: ", repository.status().message()));
+  }
+}
+
+RegistryServiceImpl::RegistryServiceImpl(const grpc_util::CallHandler* calls,
+                                         std::unique_ptr<RegistryRepository> repository)
+    : calls_(calls), repository_(std::move(repository)) {
+  if (repository_ == nullptr) init_status_ = absl::FailedPreconditionError("no repository");
+}
+
+grpc::Status RegistryServiceImpl::Serve(
+    grpc::ServerContext* context, absl::string_view method,
+    const std::function<absl::Status(const auth::Caller&)>& body) {
+  return calls_->Serve(context, method, [&](const auth::Caller& caller) -> absl::Status {
+    // A misconfigured service must not look like a client error: INTERNAL, logged in full.
+    if (!init_status_.ok()) return absl::InternalError(init_status_.message());
+    return body(caller);
+  });
+}
+
+absl::Status RegistryServiceImpl::LoadTeam(const auth::Caller& caller,
+                                           std::unique_ptr<TeamRecord>& team) {
+  if (!NeedsTeam(caller) || caller.team_id == 0) return absl::OkStatus();
+  absl::StatusOr<TeamRecord> found = repository_->FindTeam(caller.team_id);
+  if (absl::IsNotFound(found.status())) return absl::OkStatus();
+  RETURN_IF_ERROR(found.status());
+  team = std::make_unique<TeamRecord>(*std::move(found));
+  return absl::OkStatus();
+}
+
+grpc::Status RegistryServiceImpl::CreateTown(grpc::ServerContext* context,
+                                             const v1::CreateTownRequest* request,
+                                             v1::Town* response) {
+  return Serve(context, "CreateTown", [&](const auth::Caller& caller) -> absl::Status {
+    RETURN_IF_ERROR(AuthorizeOrganisationWrite(caller));
+    ASSIGN_OR_RETURN(const std::string name, CleanName(request->name(), "镇（街道）名称"));
+    ASSIGN_OR_RETURN(const TownRecord town, repository_->CreateTown(name));
+    response->set_town_id(town.town_id);
+    response->set_name(town.name);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status RegistryServiceImpl::CreateVillage(grpc::ServerContext* context,
+                                                const v1::CreateVillageRequest* request,
+                                                v1::Village* response) {
+  return Serve(context, "CreateVillage", [&](const auth::Caller& caller) -> absl::Status {
+    RETURN_IF_ERROR(AuthorizeOrganisationWrite(caller));
+    RETURN_IF_ERROR(RequireId(request->town_id(), "town_id"));
+    ASSIGN_OR_RETURN(const std::string name, CleanName(request->name(), "村名"));
+    ASSIGN_OR_RETURN(const VillageRecord village,
+                     repository_->CreateVillage(request->town_id(), name));
+    response->set_village_id(village.village_id);
+    response->set_town_id(village.town_id);
+    response->set_name(village.name);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status RegistryServiceImpl::CreateGroup(grpc::ServerContext* context,
+                                              const v1::CreateGroupRequest* request,
+                                              v1::Group* response) {
+  return Serve(context, "CreateGroup", [&](const auth::Caller& caller) -> absl::Status {
+    RETURN_IF_ERROR(RequireId(request->village_id(), "village_id"));
+    RETURN_IF_ERROR(AuthorizeVillageWrite(caller, request->village_id()));
+    ASSIGN_OR_RETURN(const std::string name, CleanName(request->name(), "村民小组名称"));
+    ASSIGN_OR_RETURN(const GroupRecord group,
+                     repository_->CreateGroup(request->village_id(), name));
+    response->set_group_id(group.group_id);
+    response->set_village_id(group.village_id);
+    response->set_name(group.name);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status RegistryServiceImpl::CreateGrid(grpc::ServerContext* context,
+                                             const v1::CreateGridRequest* request,
+                                             v1::Grid* response) {
+  return Serve(context, "CreateGrid", [&](const auth::Caller& caller) -> absl::Status {
+    RETURN_IF_ERROR(RequireId(request->village_id(), "village_id"));
+    RETURN_IF_ERROR(AuthorizeVillageWrite(caller, request->village_id()));
+    GridRecord grid;
+    grid.village_id = request->village_id();
+    ASSIGN_OR_RETURN(grid.name, CleanName(request->name(), "网格名称"));
+    ASSIGN_OR_RETURN(grid.worker_user_id, CleanUserId(request->worker_user_id(), "网格员"));
+    ASSIGN_OR_RETURN(const GridRecord created, repository_->CreateGrid(grid));
+    response->set_grid_id(created.grid_id);
+    response->set_village_id(created.village_id);
+    response->set_name(created.name);
+    response->set_worker_user_id(created.worker_user_id);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status RegistryServiceImpl::CreateTeam(grpc::ServerContext* context,
+                                             const v1::CreateTeamRequest* request,
+                                             v1::AssessmentTeam* response) {
+  return Serve(context, "CreateTeam", [&](const auth::Caller& caller) -> absl::Status {
+    RETURN_IF_ERROR(RequireId(request->village_id(), "village_id"));
+    RETURN_IF_ERROR(AuthorizeVillageWrite(caller, request->village_id()));
+    TeamRecord team;
+    team.village_id = request->village_id();
+    ASSIGN_OR_RETURN(team.name, CleanName(request->name(), "考核小组名称"));
+    if (request->group_ids_size() == 0) {
+      return absl::InvalidArgumentError("考核小组至少负责一个村民小组（group_ids）");
+    }
+    for (int64_t group_id : request->group_ids()) {
+      RETURN_IF_ERROR(RequireId(group_id, "group_ids"));
+      team.group_ids.push_back(group_id);
+    }
+    ASSIGN_OR_RETURN(const TeamRecord created, repository_->CreateTeam(team));
+    response->set_team_id(created.team_id);
+    response->set_village_id(created.village_id);
+    response->set_name(created.name);
+    for (int64_t group_id : created.group_ids) response->add_group_ids(group_id);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status RegistryServiceImpl::CreateHousehold(grpc::ServerContext* context,
+                                                  const v1::CreateHouseholdRequest* request,
+                                                  v1::HouseholdDetail* response) {
+  return Serve(context, "CreateHousehold", [&](const auth::Caller& caller) -> absl::Status {
+    const v1::Household& household = request->household();
+    RETURN_IF_ERROR(RequireId(household.village_id(), "household.village_id"));
+    RETURN_IF_ERROR(AuthorizeVillageWrite(caller, household.village_id()));
+    HouseholdDraft draft;
+    draft.village_id = household.village_id();
+    draft.group_id = household.group_id();
+    draft.grid_id = household.grid_id();
+    draft.house_number = household.house_number();
+    draft.head_name = household.head_name();
+    if (household.kind() == v1::HOUSEHOLD_KIND_REGISTERED) draft.registered = true;
+    if (household.kind() == v1::HOUSEHOLD_KIND_NON_REGISTERED) draft.registered = false;
+    draft.consent_date = household.consent_date();
+    draft.rents_out_rooms = household.rents_out_rooms();
+    draft.steward_user_id = household.steward_user_id();
+    for (const v1::Member& member : request->members()) {
+      draft.members.push_back({member.name(), member.phone(), member.is_head()});
+    }
+    ASSIGN_OR_RETURN(const HouseholdWithMembers clean, CleanHouseholdDraft(draft));
+    ASSIGN_OR_RETURN(const HouseholdWithMembers created, repository_->CreateHousehold(clean));
+    // The creator typed these details; only the village's admin gets them back unmasked.
+    const bool own_village =
+        caller.role == auth::Role::kVillageAdmin && caller.village_id == household.village_id();
+    Encode(created, own_village ? PersonalDataView::kFull : PersonalDataView::kMasked, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status RegistryServiceImpl::GetHousehold(grpc::ServerContext* context,
+                                               const v1::GetHouseholdRequest* request,
+                                               v1::HouseholdDetail* response) {
+  return Serve(context, "GetHousehold", [&](const auth::Caller& caller) -> absl::Status {
+    RETURN_IF_ERROR(RequireId(request->household_id(), "household_id"));
+    // A resident's scope is one household: refuse others before saying whether they exist.
+    if (caller.role == auth::Role::kResident && caller.household_id != request->household_id()) {
+      return absl::PermissionDeniedError("FORBIDDEN: resident may not see another household");
+    }
+    ASSIGN_OR_RETURN(const HouseholdWithMembers household,
+                     repository_->GetHousehold(request->household_id()));
+    std::unique_ptr<TeamRecord> team;
+    RETURN_IF_ERROR(LoadTeam(caller, team));
+    ASSIGN_OR_RETURN(const PersonalDataView view,
+                     AuthorizeHouseholdRead(caller, household.household.record, team.get()));
+    Encode(household, view, response);
+    if (view == PersonalDataView::kFull) {
+      AuditFullView(caller, "GetHousehold", household.household.record.village_id,
+                    absl::StrCat("household:", request->household_id()),
+                    household.members.size());
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status RegistryServiceImpl::ListHouseholds(grpc::ServerContext* context,
+                                                 const v1::ListHouseholdsRequest* request,
+                                                 v1::ListHouseholdsResponse* response) {
+  return Serve(context, "ListHouseholds", [&](const auth::Caller& caller) -> absl::Status {
+    RETURN_IF_ERROR(RequireId(request->village_id(), "village_id"));
+    if (request->group_id() < 0 || request->grid_id() < 0) {
+      return absl::InvalidArgumentError("group_id and grid_id must be 0 or positive");
+    }
+    const int page_size = request->page_size() == 0 ? kPageSizeDefault : request->page_size();
+    if (page_size < 1 || page_size > kPageSizeMax) {
+      return absl::InvalidArgumentError(absl::StrCat("page_size must be 1..", kPageSizeMax));
+    }
+    ASSIGN_OR_RETURN(const int64_t after, ParsePageToken(request->page_token()));
+    if (caller.role == auth::Role::kResident) {
+      return absl::PermissionDeniedError("FORBIDDEN: resident may not list households");
+    }
+    ASSIGN_OR_RETURN(const VillageRecord village, repository_->FindVillage(request->village_id()));
+    std::unique_ptr<TeamRecord> team;
+    RETURN_IF_ERROR(LoadTeam(caller, team));
+    ASSIGN_OR_RETURN(HouseholdListScope scope,
+                     AuthorizeHouseholdList(caller, village, request->group_id(),
+                                            request->grid_id(), team.get()));
+    scope.query.after_household_id = after;
+    scope.query.page_size = page_size;
+    ASSIGN_OR_RETURN(const HouseholdPage page, repository_->ListHouseholds(scope.query));
+    for (const RegistryHousehold& household : page.households) {
+      Encode(household, scope.view, response->add_households());
+    }
+    if (page.last_household_id != 0) {
+      response->set_next_page_token(PageToken(page.last_household_id));
+    }
+    if (scope.view == PersonalDataView::kFull && !page.households.empty()) {
+      AuditFullView(caller, "ListHouseholds", village.village_id,
+                    absl::StrCat("village:", village.village_id), page.households.size());
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status RegistryServiceImpl::ListVillages(grpc::ServerContext* context,
+                                               const v1::ListVillagesRequest* request,
+                                               v1::ListVillagesResponse* response) {
+  return Serve(context, "ListVillages", [&](const auth::Caller& caller) -> absl::Status {
+    if (request->town_id() < 0) return absl::InvalidArgumentError("town_id must be 0 or positive");
+    ASSIGN_OR_RETURN(const VillageQuery query, AuthorizeVillageList(caller, request->town_id()));
+    ASSIGN_OR_RETURN(const VillageListing listing, repository_->ListVillages(query));
+    for (const TownRecord& town : listing.towns) {
+      v1::Town* out = response->add_towns();
+      out->set_town_id(town.town_id);
+      out->set_name(town.name);
+    }
+    for (const VillageRecord& village : listing.villages) {
+      v1::Village* out = response->add_villages();
+      out->set_village_id(village.village_id);
+      out->set_town_id(village.town_id);
+      out->set_name(village.name);
+    }
+    for (const GroupRecord& group : listing.groups) {
+      v1::Group* out = response->add_groups();
+      out->set_group_id(group.group_id);
+      out->set_village_id(group.village_id);
+      out->set_name(group.name);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status RegistryServiceImpl::ImportRoster(grpc::ServerContext* context,
+                                               const v1::ImportRosterRequest* request,
+                                               v1::ImportRosterResponse* response) {
+  return Serve(context, "ImportRoster", [&](const auth::Caller& caller) -> absl::Status {
+    RETURN_IF_ERROR(RequireId(request->village_id(), "village_id"));
+    RETURN_IF_ERROR(AuthorizeVillageWrite(caller, request->village_id()));
+    ASSIGN_OR_RETURN(ParsedRoster parsed, ParseRoster(request->csv()));
+    RosterImportResult result;
+    if (!parsed.plan.households.empty()) {
+      // With refused rows nothing is written, but the valid households are still checked against
+      // the registry (as a dry run) so that one report names every problem.
+      ASSIGN_OR_RETURN(result, repository_->ImportRoster(request->village_id(), parsed.plan,
+                                                         request->dry_run() || !parsed.all_ok));
+    }
+    AddRosterConflicts(result.conflicts, parsed.rows);
+    const bool clean = parsed.all_ok && result.conflicts.empty();
+    response->set_applied(clean && result.applied);
+    if (clean) {
+      response->set_households_created(result.households_created);
+      response->set_members_created(result.members_created);
+      response->set_groups_created(result.groups_created);
+    }
+    for (const RosterRowReport& row : parsed.rows) {
+      v1::ImportRowReport* out = response->add_rows();
+      out->set_line(row.line);
+      out->set_ok(row.ok);
+      out->set_error(row.error);
+    }
+    log::Info("roster import",
+              {{"user_id", caller.user_id},
+               {"village_id", absl::StrCat(request->village_id())},
+               {"dry_run", request->dry_run() ? "true" : "false"},
+               {"applied", response->applied() ? "true" : "false"},
+               {"rows", absl::StrCat(parsed.rows.size())},
+               {"households_created", absl::StrCat(response->households_created())}});
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace jifen::scoring

@@ -1,0 +1,153 @@
+#include "services/scoring/storage/mysql_inspections.h"
+
+#include <cppconn/connection.h>
+#include <cppconn/resultset.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <openssl/sha.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/mysql/statement.h"
+#include "common/mysql/transaction.h"
+#include "common/status/status_macros.h"
+#include "services/scoring/domain/access.h"
+#include "services/scoring/domain/inspection_rules.h"
+#include "services/scoring/domain/period.h"
+#include "services/scoring/storage/audit_outbox.h"
+#include "services/scoring/storage/ledger_proto.h"
+#include "services/scoring/storage/mysql_rulebooks.h"
+
+namespace jifen::scoring {
+namespace {
+
+using mysql::GetString;
+using mysql::Statement;
+
+std::string DeterministicBytes(const google::protobuf::Message& message) {
+  std::string bytes;
+  google::protobuf::io::StringOutputStream stream(&bytes);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  message.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return bytes;
+}
+
+// What makes two submissions "the same": the request and who sent it.
+std::string PayloadDigest(const auth::Caller& caller, const v1::SubmitInspectionRequest& request) {
+  const std::string input =
+      absl::StrCat(caller.user_id, "|", auth::RoleName(caller.role), "|",
+                   DeterministicBytes(request));
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+}
+
+InspectionInput ToDomain(const auth::Caller& caller, const HouseholdRecord& household,
+                         const v1::SubmitInspectionRequest& request) {
+  InspectionInput input;
+  input.inspection_id = request.inspection_id();
+  input.actor_user_id = caller.user_id;
+  input.actor_role = std::string(auth::RoleName(caller.role));
+  input.household = household;
+  input.occurred_at = absl::FromUnixMillis(request.occurred_at_ms());
+  for (const v1::InspectionOutcome& outcome : request.outcomes()) {
+    input.outcomes.push_back({outcome.item_code(),
+                              {outcome.photo_refs().begin(), outcome.photo_refs().end()},
+                              outcome.note()});
+  }
+  return input;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::SubmitInspectionResponse> MySqlInspections::Submit(
+    const auth::Caller& caller, const v1::SubmitInspectionRequest& request) {
+  RETURN_IF_ERROR(ValidateClientId("inspection_id", request.inspection_id()));
+  if (request.household_id() <= 0) return absl::InvalidArgumentError("household_id is required");
+  if (request.occurred_at_ms() <= 0) {
+    return absl::InvalidArgumentError("occurred_at_ms is required (Unix milliseconds)");
+  }
+  ASSIGN_OR_RETURN(const HouseholdRecord household,
+                   households_.FindHousehold(request.household_id()));
+  std::vector<int64_t> team_groups;
+  if (caller.role == auth::Role::kAssessor && caller.team_id != 0) {
+    ASSIGN_OR_RETURN(team_groups, households_.TeamGroups(caller.team_id));
+  }
+  RETURN_IF_ERROR(CheckCanInspect(caller, household, team_groups));
+
+  const std::string digest = PayloadDigest(caller, request);
+  const absl::Time occurred_at = absl::FromUnixMillis(request.occurred_at_ms());
+  const std::string period = PeriodOf(occurred_at);
+  v1::SubmitInspectionResponse response;
+  LedgerSequencer::Ticket ticket = ledger_.sequencer().Begin();
+  RETURN_IF_ERROR(mysql::RunInTransaction(pool_, [&](sql::Connection& connection) -> absl::Status {
+    response.Clear();
+    ASSIGN_OR_RETURN(VillageHead head, MySqlLedger::LockVillage(connection, household.village_id));
+    auto earlier = Statement(connection,
+                             "SELECT payload_sha256, response FROM inspections "
+                             "WHERE inspection_id = ? LOCK IN SHARE MODE")
+                       .Bind(request.inspection_id())
+                       .Query();
+    if (earlier->next()) {
+      if (GetString(*earlier, "payload_sha256") != digest) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "INSPECTION_ID_REUSED: inspection ", request.inspection_id(),
+            " was already submitted with different content"));
+      }
+      if (!response.ParseFromString(GetString(*earlier, "response"))) {
+        return absl::DataLossError("stored inspection response does not parse");
+      }
+      return absl::OkStatus();
+    }
+    ASSIGN_OR_RETURN(const bool settled,
+                     MySqlLedger::IsSettled(connection, household.village_id, period));
+    if (settled) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "PERIOD_FINAL: ", period, " is settled and published; it takes no more scores"));
+    }
+    ASSIGN_OR_RETURN(const RulebookRecord rulebook,
+                     MySqlRulebooks::InForceOn(connection, household.village_id,
+                                               FormatDate(occurred_at)));
+    std::map<std::string, RuleItemSpec> items;
+    for (const RuleItemSpec& item : rulebook.items) items[item.code] = item;
+    ASSIGN_OR_RETURN(const auto scored_so_far,
+                     MySqlLedger::ItemTotals(connection, household.household_id, period));
+    ASSIGN_OR_RETURN(const std::vector<NewEntry> planned,
+                     PlanInspectionEntries(ToDomain(caller, household, request), items,
+                                           scored_so_far, absl::Now()));
+    ASSIGN_OR_RETURN(const std::vector<StoredEntry> stored,
+                     ledger_.Append(connection, head, planned, ticket));
+
+    response.set_inspection_id(request.inspection_id());
+    int64_t total = 0;
+    for (const StoredEntry& entry : stored) {
+      ToProto(entry, response.add_entries());
+      total += entry.points;
+    }
+    response.set_total_points(total);
+    const std::string response_bytes = response.SerializeAsString();
+    Statement(connection,
+              "INSERT INTO inspections (village_id, inspection_id, household_id, actor_user_id, "
+              "actor_role, payload_sha256, request, response, occurred_at_ms, recorded_at_ms) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        .Bind(household.village_id).Bind(request.inspection_id()).Bind(household.household_id)
+        .Bind(caller.user_id).Bind(auth::RoleName(caller.role)).Bind(digest)
+        .BindBlob(request.SerializeAsString()).BindBlob(response_bytes)
+        .Bind(request.occurred_at_ms()).Bind(absl::ToUnixMillis(absl::Now()))
+        .Update();
+    return RecordAudit(connection,
+                       {household.village_id, caller.user_id,
+                        std::string(auth::RoleName(caller.role)), "submit_inspection",
+                        "inspection", request.inspection_id(), "",
+                        AuditState(absl::StrCat("household=", household.household_id,
+                                                " points=", total,
+                                                " entries=", stored.size()))});
+  }));
+  return response;
+}
+
+}  // namespace jifen::scoring

@@ -1,0 +1,541 @@
+#include "services/scoring/storage/mysql_registry_repository.h"
+
+#include <cppconn/connection.h>
+#include <cppconn/datatype.h>
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/mysql/transaction.h"
+#include "common/status/status_macros.h"
+#include "services/scoring/storage/mysql_registry_rows.h"
+
+namespace jifen::scoring {
+namespace {
+
+using registry_sql::Prepare;
+using Statement = std::unique_ptr<sql::PreparedStatement>;
+using Rows = std::unique_ptr<sql::ResultSet>;
+
+// A duplicate key can only come from a race the parent lock did not cover (towns have no parent);
+// the server's text names the key, so it is replaced by the caller's own words.
+absl::Status Reword(const absl::Status& status, absl::string_view already_exists) {
+  if (absl::IsAlreadyExists(status)) return absl::AlreadyExistsError(already_exists);
+  return status;
+}
+
+bool Exists(sql::Connection& c, const std::string& query, int64_t id, const std::string& text) {
+  Statement statement = Prepare(c, query);
+  statement->setInt64(1, id);
+  statement->setString(2, text);
+  Rows rows(statement->executeQuery());
+  return rows->next();
+}
+
+// Locks the village row for the rest of the transaction. NOT_FOUND if there is no such village.
+absl::StatusOr<VillageRecord> LockVillage(sql::Connection& c, int64_t village_id) {
+  Statement statement =
+      Prepare(c, "SELECT town_id, name FROM villages WHERE village_id = ? FOR UPDATE");
+  statement->setInt64(1, village_id);
+  Rows rows(statement->executeQuery());
+  if (!rows->next()) return absl::NotFoundError(absl::StrCat("village ", village_id, " not found"));
+  return VillageRecord{village_id, rows->getInt64(1), rows->getString(2).asStdString()};
+}
+
+bool VillageHas(sql::Connection& c, const char* table, const char* id_column, int64_t village_id,
+                int64_t id) {
+  Statement statement = Prepare(
+      c, absl::StrCat("SELECT 1 FROM ", table, " WHERE village_id = ? AND ", id_column, " = ?"));
+  statement->setInt64(1, village_id);
+  statement->setInt64(2, id);
+  Rows rows(statement->executeQuery());
+  return rows->next();
+}
+
+// "?, ?, ?" for n parameters.
+std::string Placeholders(size_t n) {
+  std::string text;
+  for (size_t i = 0; i < n; ++i) absl::StrAppend(&text, i == 0 ? "?" : ", ?");
+  return text;
+}
+
+int64_t InsertHousehold(sql::Connection& c, int64_t village_id, const HouseholdRecord& record,
+                        const std::string& consent_date) {
+  Statement statement = Prepare(
+      c,
+      "INSERT INTO households (village_id, group_id, grid_id, house_number, head_name, kind, "
+      "consent_date, rents_out_rooms, steward_user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  statement->setInt64(1, village_id);
+  statement->setInt64(2, record.group_id);
+  statement->setInt64(3, record.grid_id);
+  statement->setString(4, record.house_number);
+  statement->setString(5, record.head_name);
+  statement->setInt(6, record.registered ? registry_sql::kKindRegistered
+                                         : registry_sql::kKindNonRegistered);
+  if (consent_date.empty()) {
+    statement->setNull(7, sql::DataType::DATE);
+  } else {
+    statement->setString(7, consent_date);
+  }
+  statement->setBoolean(8, record.rents_out_rooms);
+  statement->setString(9, record.steward_user_id);
+  statement->executeUpdate();
+  return registry_sql::LastInsertId(c);
+}
+
+}  // namespace
+
+MySqlRegistryRepository::MySqlRegistryRepository(mysql::ConnectionPool& pool,
+                                                 std::unique_ptr<PhoneCipher> cipher)
+    : pool_(pool), cipher_(std::move(cipher)) {}
+
+absl::StatusOr<TownRecord> MySqlRegistryRepository::CreateTown(const std::string& name) {
+  TownRecord town{0, name};
+  const std::string duplicate = absl::StrCat("a town named \"", name, "\" exists");
+  absl::Status status = mysql::RunInTransaction(pool_, [&](sql::Connection& c) -> absl::Status {
+    Statement check = Prepare(c, "SELECT 1 FROM towns WHERE name = ? FOR UPDATE");
+    check->setString(1, name);
+    if (Rows(check->executeQuery())->next()) return absl::AlreadyExistsError(duplicate);
+    Statement insert = Prepare(c, "INSERT INTO towns (name) VALUES (?)");
+    insert->setString(1, name);
+    insert->executeUpdate();
+    town.town_id = registry_sql::LastInsertId(c);
+    return absl::OkStatus();
+  });
+  RETURN_IF_ERROR(Reword(status, duplicate));
+  return town;
+}
+
+absl::StatusOr<VillageRecord> MySqlRegistryRepository::CreateVillage(int64_t town_id,
+                                                                     const std::string& name) {
+  VillageRecord village{0, town_id, name};
+  const std::string duplicate = absl::StrCat("town ", town_id, " has a village named \"", name,
+                                             "\"");
+  absl::Status status = mysql::RunInTransaction(pool_, [&](sql::Connection& c) -> absl::Status {
+    Statement lock = Prepare(c, "SELECT 1 FROM towns WHERE town_id = ? FOR UPDATE");
+    lock->setInt64(1, town_id);
+    if (!Rows(lock->executeQuery())->next()) {
+      return absl::NotFoundError(absl::StrCat("town ", town_id, " not found"));
+    }
+    if (Exists(c, "SELECT 1 FROM villages WHERE town_id = ? AND name = ?", town_id, name)) {
+      return absl::AlreadyExistsError(duplicate);
+    }
+    Statement insert = Prepare(c, "INSERT INTO villages (town_id, name) VALUES (?, ?)");
+    insert->setInt64(1, town_id);
+    insert->setString(2, name);
+    insert->executeUpdate();
+    village.village_id = registry_sql::LastInsertId(c);
+    return absl::OkStatus();
+  });
+  RETURN_IF_ERROR(Reword(status, duplicate));
+  return village;
+}
+
+absl::StatusOr<VillageRecord> MySqlRegistryRepository::FindVillage(int64_t village_id) {
+  VillageRecord village;
+  RETURN_IF_ERROR(mysql::RunWithConnection(pool_, [&](sql::Connection& c) -> absl::Status {
+    Statement statement = Prepare(c, "SELECT town_id, name FROM villages WHERE village_id = ?");
+    statement->setInt64(1, village_id);
+    Rows rows(statement->executeQuery());
+    if (!rows->next()) {
+      return absl::NotFoundError(absl::StrCat("village ", village_id, " not found"));
+    }
+    village = {village_id, rows->getInt64(1), rows->getString(2).asStdString()};
+    return absl::OkStatus();
+  }));
+  return village;
+}
+
+absl::StatusOr<GroupRecord> MySqlRegistryRepository::CreateGroup(int64_t village_id,
+                                                                 const std::string& name) {
+  GroupRecord group{0, village_id, name};
+  const std::string duplicate = absl::StrCat("the village has a group named \"", name, "\"");
+  absl::Status status = mysql::RunInTransaction(pool_, [&](sql::Connection& c) -> absl::Status {
+    RETURN_IF_ERROR(LockVillage(c, village_id));
+    if (Exists(c, "SELECT 1 FROM villager_groups WHERE village_id = ? AND name = ?", village_id,
+               name)) {
+      return absl::AlreadyExistsError(duplicate);
+    }
+    Statement insert = Prepare(c, "INSERT INTO villager_groups (village_id, name) VALUES (?, ?)");
+    insert->setInt64(1, village_id);
+    insert->setString(2, name);
+    insert->executeUpdate();
+    group.group_id = registry_sql::LastInsertId(c);
+    return absl::OkStatus();
+  });
+  RETURN_IF_ERROR(Reword(status, duplicate));
+  return group;
+}
+
+absl::StatusOr<GridRecord> MySqlRegistryRepository::CreateGrid(const GridRecord& grid) {
+  GridRecord created = grid;
+  const std::string duplicate = absl::StrCat("the village has a grid named \"", grid.name, "\"");
+  absl::Status status = mysql::RunInTransaction(pool_, [&](sql::Connection& c) -> absl::Status {
+    RETURN_IF_ERROR(LockVillage(c, grid.village_id));
+    if (Exists(c, "SELECT 1 FROM grids WHERE village_id = ? AND name = ?", grid.village_id,
+               grid.name)) {
+      return absl::AlreadyExistsError(duplicate);
+    }
+    Statement insert =
+        Prepare(c, "INSERT INTO grids (village_id, name, worker_user_id) VALUES (?, ?, ?)");
+    insert->setInt64(1, grid.village_id);
+    insert->setString(2, grid.name);
+    insert->setString(3, grid.worker_user_id);
+    insert->executeUpdate();
+    created.grid_id = registry_sql::LastInsertId(c);
+    return absl::OkStatus();
+  });
+  RETURN_IF_ERROR(Reword(status, duplicate));
+  return created;
+}
+
+absl::StatusOr<TeamRecord> MySqlRegistryRepository::CreateTeam(const TeamRecord& team) {
+  TeamRecord created = team;
+  std::sort(created.group_ids.begin(), created.group_ids.end());
+  created.group_ids.erase(std::unique(created.group_ids.begin(), created.group_ids.end()),
+                          created.group_ids.end());
+  const std::string duplicate = absl::StrCat("the village has a team named \"", team.name, "\"");
+  absl::Status status = mysql::RunInTransaction(pool_, [&](sql::Connection& c) -> absl::Status {
+    RETURN_IF_ERROR(LockVillage(c, team.village_id));
+    if (Exists(c, "SELECT 1 FROM assessment_teams WHERE village_id = ? AND name = ?",
+               team.village_id, team.name)) {
+      return absl::AlreadyExistsError(duplicate);
+    }
+    for (int64_t group_id : created.group_ids) {
+      if (!VillageHas(c, "villager_groups", "group_id", team.village_id, group_id)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("group ", group_id, " is not a group of village ", team.village_id));
+      }
+    }
+    Statement insert =
+        Prepare(c, "INSERT INTO assessment_teams (village_id, name) VALUES (?, ?)");
+    insert->setInt64(1, team.village_id);
+    insert->setString(2, team.name);
+    insert->executeUpdate();
+    created.team_id = registry_sql::LastInsertId(c);
+    Statement cover =
+        Prepare(c, "INSERT INTO team_groups (village_id, team_id, group_id) VALUES (?, ?, ?)");
+    for (int64_t group_id : created.group_ids) {
+      cover->setInt64(1, team.village_id);
+      cover->setInt64(2, created.team_id);
+      cover->setInt64(3, group_id);
+      cover->executeUpdate();
+    }
+    return absl::OkStatus();
+  });
+  RETURN_IF_ERROR(Reword(status, duplicate));
+  return created;
+}
+
+absl::StatusOr<TeamRecord> MySqlRegistryRepository::FindTeam(int64_t team_id) {
+  TeamRecord team;
+  RETURN_IF_ERROR(mysql::RunWithConnection(pool_, [&](sql::Connection& c) -> absl::Status {
+    Statement find =
+        Prepare(c, "SELECT village_id, name FROM assessment_teams WHERE team_id = ?");
+    find->setInt64(1, team_id);
+    Rows rows(find->executeQuery());
+    if (!rows->next()) return absl::NotFoundError(absl::StrCat("team ", team_id, " not found"));
+    team = {team_id, rows->getInt64(1), rows->getString(2).asStdString(), {}};
+    Statement groups = Prepare(
+        c, "SELECT group_id FROM team_groups WHERE village_id = ? AND team_id = ? ORDER BY group_id");
+    groups->setInt64(1, team.village_id);
+    groups->setInt64(2, team_id);
+    Rows group_rows(groups->executeQuery());
+    while (group_rows->next()) team.group_ids.push_back(group_rows->getInt64(1));
+    return absl::OkStatus();
+  }));
+  return team;
+}
+
+absl::StatusOr<GridRecord> MySqlRegistryRepository::FindGrid(int64_t grid_id) {
+  GridRecord grid;
+  RETURN_IF_ERROR(mysql::RunWithConnection(pool_, [&](sql::Connection& c) -> absl::Status {
+    Statement find =
+        Prepare(c, "SELECT village_id, name, worker_user_id FROM grids WHERE grid_id = ?");
+    find->setInt64(1, grid_id);
+    Rows rows(find->executeQuery());
+    if (!rows->next()) return absl::NotFoundError(absl::StrCat("grid ", grid_id, " not found"));
+    grid = {grid_id, rows->getInt64(1), rows->getString(2).asStdString(),
+            rows->getString(3).asStdString()};
+    return absl::OkStatus();
+  }));
+  return grid;
+}
+
+absl::StatusOr<HouseholdWithMembers> MySqlRegistryRepository::CreateHousehold(
+    const HouseholdWithMembers& household) {
+  HouseholdWithMembers created = household;
+  HouseholdRecord& record = created.household.record;
+  const std::string duplicate =
+      absl::StrCat("group ", record.group_id, " already has house number \"",
+                   record.house_number, "\"");
+  absl::Status status = mysql::RunInTransaction(pool_, [&](sql::Connection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(const VillageRecord village, LockVillage(c, record.village_id));
+    record.town_id = village.town_id;
+    if (!VillageHas(c, "villager_groups", "group_id", record.village_id, record.group_id)) {
+      return absl::InvalidArgumentError(absl::StrCat("group ", record.group_id,
+                                                     " is not a group of village ",
+                                                     record.village_id));
+    }
+    if (record.grid_id != 0 &&
+        !VillageHas(c, "grids", "grid_id", record.village_id, record.grid_id)) {
+      return absl::InvalidArgumentError(absl::StrCat("grid ", record.grid_id,
+                                                     " is not a grid of village ",
+                                                     record.village_id));
+    }
+    Statement address = Prepare(
+        c, "SELECT 1 FROM households WHERE village_id = ? AND group_id = ? AND house_number = ?");
+    address->setInt64(1, record.village_id);
+    address->setInt64(2, record.group_id);
+    address->setString(3, record.house_number);
+    if (Rows(address->executeQuery())->next()) return absl::AlreadyExistsError(duplicate);
+    record.household_id =
+        InsertHousehold(c, record.village_id, record, created.household.consent_date);
+    Statement insert = Prepare(c,
+                               "INSERT INTO members (village_id, household_id, name, "
+                               "phone_cipher, is_head) VALUES (?, ?, ?, ?, ?)");
+    for (MemberRecord& member : created.members) {
+      insert->setInt64(1, record.village_id);
+      insert->setInt64(2, record.household_id);
+      insert->setString(3, member.name);
+      if (member.phone.empty()) {
+        insert->setNull(4, sql::DataType::VARBINARY);
+      } else {
+        insert->setString(4, cipher_->Seal(member.phone));
+      }
+      insert->setBoolean(5, member.is_head);
+      insert->executeUpdate();
+      member.member_id = registry_sql::LastInsertId(c);
+      member.household_id = record.household_id;
+    }
+    return absl::OkStatus();
+  });
+  RETURN_IF_ERROR(Reword(status, duplicate));
+  return created;
+}
+
+absl::StatusOr<HouseholdWithMembers> MySqlRegistryRepository::GetHousehold(int64_t household_id) {
+  HouseholdWithMembers found;
+  RETURN_IF_ERROR(mysql::RunWithConnection(pool_, [&](sql::Connection& c) -> absl::Status {
+    Statement household =
+        Prepare(c, absl::StrCat("SELECT ", registry_sql::kHouseholdColumns,
+                                registry_sql::kHouseholdFrom, "WHERE h.household_id = ?"));
+    household->setInt64(1, household_id);
+    Rows rows(household->executeQuery());
+    if (!rows->next()) {
+      return absl::NotFoundError(absl::StrCat("household ", household_id, " not found"));
+    }
+    found.household = registry_sql::ReadHousehold(*rows);
+    Statement members = Prepare(c,
+                                "SELECT member_id, name, phone_cipher, is_head FROM members "
+                                "WHERE village_id = ? AND household_id = ? ORDER BY member_id");
+    members->setInt64(1, found.household.record.village_id);
+    members->setInt64(2, household_id);
+    Rows member_rows(members->executeQuery());
+    while (member_rows->next()) {
+      MemberRecord member;
+      member.member_id = member_rows->getInt64(1);
+      member.household_id = household_id;
+      member.name = member_rows->getString(2).asStdString();
+      if (!member_rows->isNull(3)) {
+        ASSIGN_OR_RETURN(member.phone, cipher_->Open(member_rows->getString(3).asStdString()));
+      }
+      member.is_head = member_rows->getBoolean(4);
+      found.members.push_back(std::move(member));
+    }
+    return absl::OkStatus();
+  }));
+  return found;
+}
+
+absl::StatusOr<HouseholdPage> MySqlRegistryRepository::ListHouseholds(const HouseholdQuery& query) {
+  HouseholdPage page;
+  if (query.only_groups.has_value() && query.only_groups->empty()) return page;
+  std::string text = absl::StrCat("SELECT ", registry_sql::kHouseholdColumns,
+                                  registry_sql::kHouseholdFrom,
+                                  "WHERE h.village_id = ? AND h.household_id > ?");
+  if (query.group_id != 0) absl::StrAppend(&text, " AND h.group_id = ?");
+  if (query.grid_id != 0) absl::StrAppend(&text, " AND h.grid_id = ?");
+  if (query.only_groups.has_value()) {
+    absl::StrAppend(&text, " AND h.group_id IN (", Placeholders(query.only_groups->size()), ")");
+  }
+  absl::StrAppend(&text, " ORDER BY h.household_id LIMIT ?");
+  const int page_size = std::max(1, query.page_size);
+  RETURN_IF_ERROR(mysql::RunWithConnection(pool_, [&](sql::Connection& c) -> absl::Status {
+    Statement statement = Prepare(c, text);
+    unsigned int index = 1;
+    statement->setInt64(index++, query.village_id);
+    statement->setInt64(index++, query.after_household_id);
+    if (query.group_id != 0) statement->setInt64(index++, query.group_id);
+    if (query.grid_id != 0) statement->setInt64(index++, query.grid_id);
+    if (query.only_groups.has_value()) {
+      for (int64_t group_id : *query.only_groups) statement->setInt64(index++, group_id);
+    }
+    statement->setInt(index++, page_size + 1);  // one more tells whether a next page exists
+    Rows rows(statement->executeQuery());
+    while (rows->next()) page.households.push_back(registry_sql::ReadHousehold(*rows));
+    return absl::OkStatus();
+  }));
+  if (page.households.size() > static_cast<size_t>(page_size)) {
+    page.households.pop_back();
+    page.last_household_id = page.households.back().record.household_id;
+  }
+  return page;
+}
+
+absl::StatusOr<VillageListing> MySqlRegistryRepository::ListVillages(const VillageQuery& query) {
+  VillageListing listing;
+  RETURN_IF_ERROR(mysql::RunWithConnection(pool_, [&](sql::Connection& c) -> absl::Status {
+    // The villages first; towns and groups follow from them.
+    std::string villages_sql = "SELECT village_id, town_id, name FROM villages";
+    int64_t parameter = 0;
+    if (query.village_id != 0) {
+      villages_sql += " WHERE village_id = ?";
+      parameter = query.village_id;
+    } else if (query.town_id != 0) {
+      villages_sql += " WHERE town_id = ?";
+      parameter = query.town_id;
+    }
+    Statement villages = Prepare(c, villages_sql + " ORDER BY village_id");
+    if (parameter != 0) villages->setInt64(1, parameter);
+    Rows village_rows(villages->executeQuery());
+    while (village_rows->next()) {
+      listing.villages.push_back({village_rows->getInt64(1), village_rows->getInt64(2),
+                                  village_rows->getString(3).asStdString()});
+    }
+    if (query.village_id != 0 && listing.villages.empty()) {
+      return absl::NotFoundError(absl::StrCat("village ", query.village_id, " not found"));
+    }
+
+    std::string towns_sql = "SELECT town_id, name FROM towns";
+    int64_t town_id = query.town_id;
+    if (query.village_id != 0) town_id = listing.villages.front().town_id;
+    if (town_id != 0) towns_sql += " WHERE town_id = ?";
+    Statement towns = Prepare(c, towns_sql + " ORDER BY town_id");
+    if (town_id != 0) towns->setInt64(1, town_id);
+    Rows town_rows(towns->executeQuery());
+    while (town_rows->next()) {
+      listing.towns.push_back({town_rows->getInt64(1), town_rows->getString(2).asStdString()});
+    }
+    if (town_id != 0 && listing.towns.empty()) {
+      return absl::NotFoundError(absl::StrCat("town ", town_id, " not found"));
+    }
+
+    std::string groups_sql = "SELECT g.group_id, g.village_id, g.name FROM villager_groups g";
+    if (query.village_id != 0) {
+      groups_sql += " WHERE g.village_id = ?";
+    } else if (query.town_id != 0) {
+      groups_sql += " JOIN villages v ON v.village_id = g.village_id WHERE v.town_id = ?";
+    }
+    Statement groups = Prepare(c, groups_sql + " ORDER BY g.group_id");
+    if (parameter != 0) groups->setInt64(1, parameter);
+    Rows group_rows(groups->executeQuery());
+    while (group_rows->next()) {
+      listing.groups.push_back({group_rows->getInt64(1), group_rows->getInt64(2),
+                                group_rows->getString(3).asStdString()});
+    }
+    return absl::OkStatus();
+  }));
+  return listing;
+}
+
+absl::StatusOr<RosterImportResult> MySqlRegistryRepository::ImportRoster(int64_t village_id,
+                                                                         const RosterPlan& plan,
+                                                                         bool dry_run) {
+  RosterImportResult result;
+  absl::Status status = mysql::RunInTransaction(pool_, [&](sql::Connection& c) -> absl::Status {
+    result = RosterImportResult{};  // a retried attempt starts over
+    RETURN_IF_ERROR(LockVillage(c, village_id));
+
+    std::map<std::string, int64_t> groups;  // name -> id, of the village
+    Statement group_rows_sql =
+        Prepare(c, "SELECT name, group_id FROM villager_groups WHERE village_id = ?");
+    group_rows_sql->setInt64(1, village_id);
+    Rows group_rows(group_rows_sql->executeQuery());
+    while (group_rows->next()) groups[group_rows->getString(1).asStdString()] = group_rows->getInt64(2);
+    std::map<std::string, int64_t> grids;
+    Statement grid_rows_sql = Prepare(c, "SELECT name, grid_id FROM grids WHERE village_id = ?");
+    grid_rows_sql->setInt64(1, village_id);
+    Rows grid_rows(grid_rows_sql->executeQuery());
+    while (grid_rows->next()) grids[grid_rows->getString(1).asStdString()] = grid_rows->getInt64(2);
+
+    // Check everything before writing anything.
+    std::set<std::string> new_groups;
+    Statement address = Prepare(
+        c, "SELECT 1 FROM households WHERE village_id = ? AND group_id = ? AND house_number = ?");
+    for (const RosterHousehold& household : plan.households) {
+      if (!household.grid_name.empty() && grids.count(household.grid_name) == 0) {
+        result.conflicts.push_back(
+            {household.first_line, absl::StrCat("网格“", household.grid_name, "”不存在，请先创建网格")});
+      }
+      const auto group = groups.find(household.group_name);
+      if (group == groups.end()) {
+        new_groups.insert(household.group_name);
+        continue;
+      }
+      address->setInt64(1, village_id);
+      address->setInt64(2, group->second);
+      address->setString(3, household.house_number);
+      if (Rows(address->executeQuery())->next()) {
+        result.conflicts.push_back(
+            {household.first_line, absl::StrCat(household.group_name, household.house_number,
+                                                "已登记，不能重复导入")});
+      }
+    }
+    if (!result.conflicts.empty()) return absl::OkStatus();  // nothing written: commit is a no-op
+    result.groups_created = static_cast<int>(new_groups.size());
+    result.households_created = static_cast<int>(plan.households.size());
+    for (const RosterHousehold& household : plan.households) {
+      result.members_created += static_cast<int>(household.members.size());
+    }
+    if (dry_run) return absl::OkStatus();
+
+    Statement insert_group =
+        Prepare(c, "INSERT INTO villager_groups (village_id, name) VALUES (?, ?)");
+    for (const std::string& name : new_groups) {
+      insert_group->setInt64(1, village_id);
+      insert_group->setString(2, name);
+      insert_group->executeUpdate();
+      groups[name] = registry_sql::LastInsertId(c);
+    }
+    Statement insert_member = Prepare(c,
+                                      "INSERT INTO members (village_id, household_id, name, "
+                                      "phone_cipher, is_head) VALUES (?, ?, ?, ?, ?)");
+    for (const RosterHousehold& household : plan.households) {
+      HouseholdRecord record;
+      record.group_id = groups.at(household.group_name);
+      record.grid_id = household.grid_name.empty() ? 0 : grids.at(household.grid_name);
+      record.house_number = household.house_number;
+      record.head_name = household.head_name;
+      record.registered = household.registered;
+      record.rents_out_rooms = household.rents_out_rooms;
+      record.steward_user_id = household.steward_user_id;
+      const int64_t household_id =
+          InsertHousehold(c, village_id, record, household.consent_date);
+      for (const RosterMember& member : household.members) {
+        insert_member->setInt64(1, village_id);
+        insert_member->setInt64(2, household_id);
+        insert_member->setString(3, member.name);
+        if (member.phone.empty()) {
+          insert_member->setNull(4, sql::DataType::VARBINARY);
+        } else {
+          insert_member->setString(4, cipher_->Seal(member.phone));
+        }
+        insert_member->setBoolean(5, member.is_head);
+        insert_member->executeUpdate();
+      }
+    }
+    result.applied = true;
+    return absl::OkStatus();
+  });
+  RETURN_IF_ERROR(status);
+  return result;
+}
+
+}  // namespace jifen::scoring

@@ -1,0 +1,38 @@
+// Statement helpers shared by the registry's MySQL classes (internal to storage/).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "services/scoring/domain/registry_model.h"
+
+namespace sql {
+class Connection;
+class PreparedStatement;
+class ResultSet;
+}  // namespace sql
+
+namespace jifen::scoring::registry_sql {
+
+// The columns that ReadHousehold expects, in order, from `households h JOIN villages v`.
+inline constexpr char kHouseholdColumns[] =
+    "h.household_id, v.town_id, h.village_id, h.group_id, h.grid_id, h.house_number, "
+    "h.head_name, h.kind, IFNULL(DATE_FORMAT(h.consent_date, '%Y-%m-%d'), ''), "
+    "h.rents_out_rooms, h.steward_user_id";
+inline constexpr char kHouseholdFrom[] =
+    " FROM households h JOIN villages v ON v.village_id = h.village_id ";
+
+// Household kinds as stored (households.kind).
+inline constexpr int kKindRegistered = 1;
+inline constexpr int kKindNonRegistered = 2;
+
+// Reads the current row of a result selected with kHouseholdColumns.
+RegistryHousehold ReadHousehold(const sql::ResultSet& row);
+
+std::unique_ptr<sql::PreparedStatement> Prepare(sql::Connection& connection, const std::string& sql);
+
+// LAST_INSERT_ID() of the connection.
+int64_t LastInsertId(sql::Connection& connection);
+
+}  // namespace jifen::scoring::registry_sql

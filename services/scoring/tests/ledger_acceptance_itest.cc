@@ -1,0 +1,622 @@
+// Acceptance tests of the ledger and inspections through the real jifen-scoring process.
+#include <cppconn/connection.h>
+#include <cppconn/exception.h>
+
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/mysql/statement.h"
+#include "common/mysql/transaction.h"
+#include "gtest/gtest.h"
+#include "jifen/scoring/v1/assessment.grpc.pb.h"
+#include "jifen/scoring/v1/ledger.grpc.pb.h"
+#include "jifen/scoring/v1/rulebook.grpc.pb.h"
+#include "services/scoring/domain/period.h"
+#include "tests/support/scoring_harness.h"
+#include "tests/support/testenv.h"
+
+namespace jifen::scoring {
+namespace {
+
+using testing::ScoringHarness;
+using testing::SeededVillage;
+
+// A deed date in a quarter that is over, so that it can be settled.
+const int64_t kLastYearMs = absl::ToUnixMillis(absl::FromCivil(absl::CivilDay(2025, 8, 15),
+                                                               ShanghaiTime()));
+
+class LedgerAcceptanceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    harness_ = new ScoringHarness("ledger_acceptance");
+    ASSERT_TRUE(harness_->Start());
+  }
+  static void TearDownTestSuite() {
+    delete harness_;
+    harness_ = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_NE(harness_, nullptr);
+    ledger_ = v1::LedgerService::NewStub(harness_->channel());
+    assessment_ = v1::AssessmentService::NewStub(harness_->channel());
+    rulebooks_ = v1::RulebookService::NewStub(harness_->channel());
+  }
+  void TearDown() override { harness_->ExpectLedgerInvariants(); }
+
+  // A village whose 2025 rulebook has the template items plus "TS-50": +50, no cap.
+  SeededVillage VillageWithBigItem(int households) {
+    SeededVillage village = harness_->SeedVillage(households);
+    const std::string admin = harness_->VillageAdminToken(village.village_id);
+    v1::CreateDraftRequest draft_request;
+    draft_request.set_village_id(village.village_id);
+    draft_request.set_year(2025);
+    draft_request.set_effective_from("2025-01-01");
+    v1::Rulebook draft;
+    EXPECT_TRUE(rulebooks_->CreateDraft(ScoringHarness::Context(admin).get(), draft_request,
+                                        &draft).ok());
+    v1::PutItemRequest put;
+    put.set_rulebook_id(draft.rulebook_id());
+    v1::RuleItem* item = put.mutable_item();
+    item->set_code("TS-50");
+    item->set_name("特色项目: 美丽庭院示范户");
+    item->set_category(v1::CATEGORY_VILLAGE_SPECIFIC);
+    item->set_scope(v1::SCOPE_INDOOR_COURTYARD);
+    item->set_points(50);
+    item->add_allowed_roles("grid_worker");
+    item->add_allowed_roles("village_admin");
+    v1::Rulebook updated;
+    EXPECT_TRUE(rulebooks_->PutItem(ScoringHarness::Context(admin).get(), put, &updated).ok());
+    v1::RecordVoteRequest vote;
+    vote.set_rulebook_id(draft.rulebook_id());
+    vote.mutable_vote()->set_meeting_date("2024-12-20");
+    vote.mutable_vote()->set_members(21);
+    vote.mutable_vote()->set_attending(15);
+    vote.mutable_vote()->set_in_favour(11);
+    EXPECT_TRUE(rulebooks_->RecordVote(ScoringHarness::Context(admin).get(), vote, &updated).ok());
+    v1::PublishRequest publish;
+    publish.set_rulebook_id(draft.rulebook_id());
+    const grpc::Status published =
+        rulebooks_->Publish(ScoringHarness::Context(admin).get(), publish, &updated);
+    EXPECT_TRUE(published.ok()) << published.error_message();
+    return village;
+  }
+
+  v1::SubmitInspectionRequest Inspection(const std::string& id, int64_t household_id,
+                                         const std::string& item_code, int64_t occurred_at_ms) {
+    v1::SubmitInspectionRequest request;
+    request.set_inspection_id(id);
+    request.set_household_id(household_id);
+    request.set_occurred_at_ms(occurred_at_ms);
+    v1::InspectionOutcome* outcome = request.add_outcomes();
+    outcome->set_item_code(item_code);
+    outcome->add_photo_refs(std::string(64, 'f'));
+    return request;
+  }
+
+  grpc::Status Submit(const std::string& token, const v1::SubmitInspectionRequest& request,
+                      v1::SubmitInspectionResponse* response) {
+    return assessment_->SubmitInspection(ScoringHarness::Context(token).get(), request, response);
+  }
+
+  int64_t Wallet(int64_t household_id) {
+    v1::GetWalletRequest request;
+    request.set_household_id(household_id);
+    v1::Wallet wallet;
+    EXPECT_TRUE(ledger_->GetWallet(ScoringHarness::Context(harness_->DistrictToken()).get(),
+                                   request, &wallet).ok());
+    return wallet.balance_points();
+  }
+
+  int64_t CountRows(const std::string& sql_text) {
+    int64_t count = -1;
+    EXPECT_TRUE(mysql::RunWithConnection(harness_->admin_pool(), [&](sql::Connection& c) {
+      auto rows = mysql::Statement(c, sql_text.c_str()).Query();
+      if (rows->next()) count = rows->getInt64(1);
+      return absl::OkStatus();
+    }).ok());
+    return count;
+  }
+
+  // Gives the household `points` (a multiple of 50) in 2025Q3 and settles the quarter.
+  void FundWallet(const SeededVillage& village, int64_t household_id, int points) {
+    for (int i = 0; i < points / 50; ++i) {
+      v1::SubmitInspectionResponse response;
+      const grpc::Status status =
+          Submit(harness_->GridWorkerToken(village),
+                 Inspection(absl::StrCat("fund-", household_id, "-", i), household_id, "TS-50",
+                            kLastYearMs + i),
+                 &response);
+      ASSERT_TRUE(status.ok()) << status.error_message();
+    }
+    v1::SettlePeriodRequest settle;
+    settle.set_village_id(village.village_id);
+    settle.set_period("2025Q3");
+    v1::SettlePeriodResponse settled;
+    const grpc::Status status = ledger_->SettlePeriod(
+        ScoringHarness::Context(harness_->ServiceToken("publicity")).get(), settle, &settled);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+
+  static ScoringHarness* harness_;
+  std::unique_ptr<v1::LedgerService::Stub> ledger_;
+  std::unique_ptr<v1::AssessmentService::Stub> assessment_;
+  std::unique_ptr<v1::RulebookService::Stub> rulebooks_;
+};
+
+ScoringHarness* LedgerAcceptanceTest::harness_ = nullptr;
+
+TEST_F(LedgerAcceptanceTest, FiftyConcurrentRetriesOfOneInspectionWriteOnce) {
+  const SeededVillage village = VillageWithBigItem(3);
+  v1::SubmitInspectionRequest request =
+      Inspection("insp-concurrent-0001", village.household_ids[0], "HJ-01", kLastYearMs);
+  request.add_outcomes()->set_item_code("LJ-01");
+  const std::string token = harness_->GridWorkerToken(village);
+
+  std::vector<std::string> answers(50);
+  std::vector<grpc::Status> statuses(50);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 50; ++i) {
+    threads.emplace_back([&, i] {
+      v1::SubmitInspectionResponse response;
+      statuses[i] = Submit(token, request, &response);
+      answers[i] = response.SerializeAsString();
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(statuses[i].ok()) << statuses[i].error_message();
+    EXPECT_EQ(answers[i], answers[0]) << "answer " << i << " differs";
+  }
+  v1::SubmitInspectionResponse first;
+  ASSERT_TRUE(first.ParseFromString(answers[0]));
+  EXPECT_EQ(first.entries_size(), 2);
+  EXPECT_EQ(first.total_points(), 8);  // HJ-01 +5, LJ-01 +3
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM ledger_entries WHERE source_id = "
+                      "'insp-concurrent-0001'"),
+            2);
+}
+
+TEST_F(LedgerAcceptanceTest, SameIdWithAnotherPayloadIsRefused) {
+  const SeededVillage village = VillageWithBigItem(2);
+  const std::string token = harness_->GridWorkerToken(village);
+  v1::SubmitInspectionResponse response;
+  ASSERT_TRUE(Submit(token, Inspection("insp-reused-0001", village.household_ids[0], "HJ-01",
+                                       kLastYearMs), &response).ok());
+  const grpc::Status status = Submit(
+      token, Inspection("insp-reused-0001", village.household_ids[1], "HJ-01", kLastYearMs),
+      &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM ledger_entries WHERE source_id = 'insp-reused-0001'"),
+            1);
+}
+
+TEST_F(LedgerAcceptanceTest, GridWorkerOutsideTheirGridIsRefusedAndNothingIsWritten) {
+  const SeededVillage mine = VillageWithBigItem(1);
+  const SeededVillage other = VillageWithBigItem(1);
+  const int64_t before = CountRows("SELECT COUNT(*) FROM ledger_entries");
+  v1::SubmitInspectionResponse response;
+  const grpc::Status status =
+      Submit(harness_->GridWorkerToken(mine),
+             Inspection("insp-foreign-0001", other.household_ids[0], "HJ-01", kLastYearMs),
+             &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM ledger_entries"), before);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM inspections WHERE inspection_id = "
+                      "'insp-foreign-0001'"),
+            0);
+}
+
+TEST_F(LedgerAcceptanceTest, ValidationErrorsWriteNothing) {
+  const SeededVillage village = VillageWithBigItem(3);
+  const std::string token = harness_->GridWorkerToken(village);
+  const int64_t before = CountRows("SELECT COUNT(*) FROM ledger_entries");
+  v1::SubmitInspectionResponse response;
+  // Unknown item.
+  EXPECT_EQ(Submit(token, Inspection("insp-bad-item-01", village.household_ids[0], "XX-99",
+                                     kLastYearMs), &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  // A deduction needing a photo, without one.
+  v1::SubmitInspectionRequest no_photo =
+      Inspection("insp-no-photo-01", village.household_ids[0], "HJ-02", kLastYearMs);
+  no_photo.mutable_outcomes(0)->clear_photo_refs();
+  EXPECT_EQ(Submit(token, no_photo, &response).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // An item the grid worker may not score (customs are the admin's).
+  EXPECT_EQ(Submit(token, Inspection("insp-role-0001", village.household_ids[0], "YF-02",
+                                     kLastYearMs), &response).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // A rental item for a household that rents nothing out (households 1 and 2 do not).
+  EXPECT_EQ(Submit(token, Inspection("insp-rental-001", village.household_ids[1], "CZ-01",
+                                     kLastYearMs), &response).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  // The future.
+  EXPECT_EQ(Submit(token, Inspection("insp-future-001", village.household_ids[0], "HJ-01",
+                                     absl::ToUnixMillis(absl::Now() + absl::Hours(24))),
+                   &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  // Before any rulebook was in force.
+  EXPECT_EQ(Submit(token, Inspection("insp-too-early1", village.household_ids[0], "HJ-01",
+                                     kLastYearMs - 400LL * 24 * 3600 * 1000), &response)
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM ledger_entries"), before);
+}
+
+TEST_F(LedgerAcceptanceTest, CapPerPeriodHolds) {
+  const SeededVillage village = VillageWithBigItem(1);
+  const std::string token = harness_->GridWorkerToken(village);
+  v1::SubmitInspectionResponse response;
+  // LJ-01 is +3 with a cap of 15 per quarter: five pass, the sixth is refused.
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(Submit(token, Inspection(absl::StrCat("insp-cap-000", i), village.household_ids[0],
+                                         "LJ-01", kLastYearMs + i), &response).ok());
+  }
+  const grpc::Status sixth = Submit(
+      token, Inspection("insp-cap-0006", village.household_ids[0], "LJ-01", kLastYearMs + 9),
+      &response);
+  EXPECT_EQ(sixth.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(sixth.error_message().find("CAP_EXCEEDED"), std::string::npos);
+}
+
+TEST_F(LedgerAcceptanceTest, FiftyConcurrentDebitsOfSixtyFromOneHundredLeaveForty) {
+  const SeededVillage village = VillageWithBigItem(1);
+  const int64_t household = village.household_ids[0];
+  FundWallet(village, household, 100);
+  ASSERT_EQ(Wallet(household), 100);
+
+  const std::string token = harness_->ServiceToken("redemption");
+  std::atomic<int> succeeded{0};
+  std::atomic<int> short_of_points{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 50; ++i) {
+    threads.emplace_back([&, i] {
+      v1::DebitRequest request;
+      request.set_household_id(household);
+      request.set_points(60);
+      request.set_order_id(absl::StrCat("order-", household, "-", i));
+      v1::DebitResponse response;
+      const grpc::Status status =
+          ledger_->Debit(ScoringHarness::Context(token).get(), request, &response);
+      if (status.ok()) ++succeeded;
+      if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
+          status.error_message().rfind("WALLET_INSUFFICIENT", 0) == 0) {
+        ++short_of_points;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(succeeded.load(), 1);
+  EXPECT_EQ(short_of_points.load(), 49);
+  EXPECT_EQ(Wallet(household), 40);
+}
+
+TEST_F(LedgerAcceptanceTest, DebitIsIdempotentAndRefundHappensOnce) {
+  const SeededVillage village = VillageWithBigItem(1);
+  const int64_t household = village.household_ids[0];
+  FundWallet(village, household, 50);
+  const std::string token = harness_->ServiceToken("redemption");
+  v1::DebitRequest debit;
+  debit.set_household_id(household);
+  debit.set_points(30);
+  debit.set_order_id("order-idem-1");
+  v1::DebitResponse first;
+  v1::DebitResponse again;
+  ASSERT_TRUE(ledger_->Debit(ScoringHarness::Context(token).get(), debit, &first).ok());
+  ASSERT_TRUE(ledger_->Debit(ScoringHarness::Context(token).get(), debit, &again).ok());
+  EXPECT_EQ(first.entry().sequence(), again.entry().sequence());
+  EXPECT_EQ(Wallet(household), 20);
+
+  debit.set_points(31);
+  EXPECT_EQ(ledger_->Debit(ScoringHarness::Context(token).get(), debit, &again).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+
+  v1::RefundRequest refund;
+  refund.set_order_id("order-idem-1");
+  v1::RefundResponse refunded;
+  ASSERT_TRUE(ledger_->Refund(ScoringHarness::Context(token).get(), refund, &refunded).ok());
+  ASSERT_TRUE(ledger_->Refund(ScoringHarness::Context(token).get(), refund, &refunded).ok());
+  EXPECT_EQ(Wallet(household), 50);
+  refund.set_order_id("order-never-made");
+  EXPECT_EQ(ledger_->Refund(ScoringHarness::Context(token).get(), refund, &refunded).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  // People cannot call the service-only methods.
+  debit.set_order_id("order-by-resident");
+  EXPECT_EQ(ledger_->Debit(ScoringHarness::Context(harness_->ResidentToken(village.village_id,
+                                                                           household)).get(),
+                           debit, &again).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(LedgerAcceptanceTest, SettlementCreditsPositiveScoresExactlyOnce) {
+  const SeededVillage village = VillageWithBigItem(2);
+  const std::string token = harness_->GridWorkerToken(village);
+  v1::SubmitInspectionResponse response;
+  ASSERT_TRUE(Submit(token, Inspection("insp-settle-001", village.household_ids[0], "TS-50",
+                                       kLastYearMs), &response).ok());
+  ASSERT_TRUE(Submit(token, Inspection("insp-settle-002", village.household_ids[1], "HJ-02",
+                                       kLastYearMs), &response).ok());
+  v1::SettlePeriodRequest settle;
+  settle.set_village_id(village.village_id);
+  settle.set_period("2025Q3");
+  v1::SettlePeriodResponse first;
+  v1::SettlePeriodResponse second;
+  const std::string service = harness_->ServiceToken("publicity");
+  ASSERT_TRUE(ledger_->SettlePeriod(ScoringHarness::Context(service).get(), settle, &first).ok());
+  ASSERT_TRUE(ledger_->SettlePeriod(ScoringHarness::Context(service).get(), settle, &second).ok());
+  EXPECT_EQ(first.households_credited(), 1);  // the negative score is not a debt
+  EXPECT_EQ(first.points_credited(), 50);
+  EXPECT_TRUE(second.already_settled());
+  EXPECT_EQ(Wallet(village.household_ids[0]), 50);
+  EXPECT_EQ(Wallet(village.household_ids[1]), 0);
+  // The quarter is final: no more scores for it.
+  const grpc::Status late = Submit(
+      token, Inspection("insp-settle-003", village.household_ids[0], "HJ-01", kLastYearMs),
+      &response);
+  EXPECT_EQ(late.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  // The current quarter cannot be settled before it ends.
+  settle.set_period(PeriodOf(absl::Now()));
+  EXPECT_EQ(ledger_->SettlePeriod(ScoringHarness::Context(service).get(), settle, &first)
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(LedgerAcceptanceTest, AnEntryIsReversedOnceAndAReversalNever) {
+  const SeededVillage village = VillageWithBigItem(1);
+  v1::SubmitInspectionResponse response;
+  ASSERT_TRUE(Submit(harness_->GridWorkerToken(village),
+                     Inspection("insp-reverse-01", village.household_ids[0], "HJ-02",
+                                kLastYearMs), &response).ok());
+  const int64_t deduction = response.entries(0).sequence();
+  const std::string admin = harness_->VillageAdminToken(village.village_id);
+  v1::ReverseEntryRequest reverse;
+  reverse.set_sequence(deduction);
+  reverse.set_correction_id("objection-1");
+  reverse.set_reason("异议成立: 照片拍摄的是邻户");
+  v1::ReverseEntryResponse reversed;
+  ASSERT_TRUE(ledger_->ReverseEntry(ScoringHarness::Context(admin).get(), reverse, &reversed)
+                  .ok());
+  EXPECT_EQ(reversed.entry().points(), 5);
+  EXPECT_EQ(reversed.entry().reverses_sequence(), deduction);
+
+  const int64_t reversal = reversed.entry().sequence();
+
+  reverse.set_correction_id("objection-2");
+  EXPECT_EQ(ledger_->ReverseEntry(ScoringHarness::Context(admin).get(), reverse, &reversed)
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  reverse.set_sequence(reversal);
+  reverse.set_correction_id("objection-3");
+  EXPECT_EQ(ledger_->ReverseEntry(ScoringHarness::Context(admin).get(), reverse, &reversed)
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(LedgerAcceptanceTest, RulebookNeedsAValidVoteAndIsImmutableOncePublished) {
+  const SeededVillage village = harness_->SeedVillage(1);
+  const std::string admin = harness_->VillageAdminToken(village.village_id);
+  v1::CreateDraftRequest draft_request;
+  draft_request.set_village_id(village.village_id);
+  draft_request.set_year(2026);
+  draft_request.set_effective_from("2026-01-01");
+  v1::Rulebook draft;
+  ASSERT_TRUE(rulebooks_->CreateDraft(ScoringHarness::Context(admin).get(), draft_request, &draft)
+                  .ok());
+  EXPECT_GE(draft.items_size(), 10);  // derived from the template
+
+  v1::PublishRequest publish;
+  publish.set_rulebook_id(draft.rulebook_id());
+  v1::Rulebook result;
+  EXPECT_EQ(rulebooks_->Publish(ScoringHarness::Context(admin).get(), publish, &result)
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);  // no vote yet
+
+  v1::RecordVoteRequest vote;
+  vote.set_rulebook_id(draft.rulebook_id());
+  vote.mutable_vote()->set_meeting_date("2025-12-28");
+  vote.mutable_vote()->set_members(30);
+  vote.mutable_vote()->set_attending(20);  // exactly two thirds: not quorate
+  vote.mutable_vote()->set_in_favour(20);
+  ASSERT_TRUE(rulebooks_->RecordVote(ScoringHarness::Context(admin).get(), vote, &result).ok());
+  EXPECT_EQ(rulebooks_->Publish(ScoringHarness::Context(admin).get(), publish, &result)
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  vote.mutable_vote()->set_attending(25);
+  vote.mutable_vote()->set_in_favour(12);  // not more than half of 25
+  ASSERT_TRUE(rulebooks_->RecordVote(ScoringHarness::Context(admin).get(), vote, &result).ok());
+  EXPECT_EQ(rulebooks_->Publish(ScoringHarness::Context(admin).get(), publish, &result)
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  vote.mutable_vote()->set_in_favour(13);
+  ASSERT_TRUE(rulebooks_->RecordVote(ScoringHarness::Context(admin).get(), vote, &result).ok());
+  const grpc::Status published =
+      rulebooks_->Publish(ScoringHarness::Context(admin).get(), publish, &result);
+  ASSERT_TRUE(published.ok()) << published.error_message();
+  EXPECT_EQ(result.state(), v1::RULEBOOK_STATE_PUBLISHED);
+
+  v1::RemoveItemRequest remove;
+  remove.set_rulebook_id(draft.rulebook_id());
+  remove.set_code("HJ-01");
+  EXPECT_EQ(rulebooks_->RemoveItem(ScoringHarness::Context(admin).get(), remove, &result)
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  // Even a direct write by the service's own database account is refused by the triggers.
+  EXPECT_FALSE(mysql::RunWithConnection(harness_->admin_pool(), [&](sql::Connection& c) {
+    mysql::Statement(c, "DELETE FROM rule_items WHERE rulebook_id = ?")
+        .Bind(draft.rulebook_id())
+        .Update();
+    return absl::OkStatus();
+  }).ok());
+
+  // Another admin cannot touch this village's rulebooks.
+  EXPECT_EQ(rulebooks_->Publish(
+                ScoringHarness::Context(harness_->VillageAdminToken(village.village_id + 1)).get(),
+                publish, &result).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(LedgerAcceptanceTest, TheRulebookInForceOnTheDeedsDateScoresIt) {
+  const SeededVillage village = VillageWithBigItem(1);  // v1 from 2025-01-01 has TS-50
+  const std::string admin = harness_->VillageAdminToken(village.village_id);
+  // v2 from 2025-10-01 without TS-50.
+  v1::CreateDraftRequest draft_request;
+  draft_request.set_village_id(village.village_id);
+  draft_request.set_year(2025);
+  draft_request.set_effective_from("2025-10-01");
+  v1::Rulebook draft;
+  ASSERT_TRUE(rulebooks_->CreateDraft(ScoringHarness::Context(admin).get(), draft_request, &draft)
+                  .ok());
+  EXPECT_EQ(draft.version(), 2);
+  v1::RecordVoteRequest vote;
+  vote.set_rulebook_id(draft.rulebook_id());
+  vote.mutable_vote()->set_meeting_date("2025-09-20");
+  vote.mutable_vote()->set_members(9);
+  vote.mutable_vote()->set_attending(7);
+  vote.mutable_vote()->set_in_favour(5);
+  v1::Rulebook result;
+  ASSERT_TRUE(rulebooks_->RecordVote(ScoringHarness::Context(admin).get(), vote, &result).ok());
+  v1::PublishRequest publish;
+  publish.set_rulebook_id(draft.rulebook_id());
+  ASSERT_TRUE(rulebooks_->Publish(ScoringHarness::Context(admin).get(), publish, &result).ok());
+
+  const std::string token = harness_->GridWorkerToken(village);
+  v1::SubmitInspectionResponse response;
+  EXPECT_TRUE(Submit(token, Inspection("insp-v1-date-01", village.household_ids[0], "TS-50",
+                                       kLastYearMs), &response).ok());
+  const int64_t november = absl::ToUnixMillis(absl::FromCivil(absl::CivilDay(2025, 11, 5),
+                                                              ShanghaiTime()));
+  EXPECT_EQ(Submit(token, Inspection("insp-v2-date-01", village.household_ids[0], "TS-50",
+                                     november), &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  v1::DiffAgainstTemplateRequest diff_request;
+  diff_request.set_rulebook_id(draft.rulebook_id());
+  v1::DiffAgainstTemplateResponse diff;
+  ASSERT_TRUE(rulebooks_->DiffAgainstTemplate(ScoringHarness::Context(admin).get(), diff_request,
+                                              &diff).ok());
+  EXPECT_EQ(diff.added_size(), 0);  // v2 is the plain template
+}
+
+TEST_F(LedgerAcceptanceTest, StreamReplaysInOrderThenFollows) {
+  const SeededVillage village = VillageWithBigItem(2);
+  const std::string token = harness_->GridWorkerToken(village);
+  v1::SubmitInspectionResponse response;
+  ASSERT_TRUE(Submit(token, Inspection("insp-stream-001", village.household_ids[0], "HJ-01",
+                                       kLastYearMs), &response).ok());
+
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  context.AddMetadata("authorization", "Bearer " + harness_->ServiceToken("publicity"));
+  v1::StreamEntriesRequest request;
+  request.set_follow(true);
+  auto reader = ledger_->StreamEntries(&context, request);
+  v1::LedgerEntry entry;
+  int64_t previous = 0;
+  bool saw_first = false;
+  while (!saw_first && reader->Read(&entry)) {
+    EXPECT_GT(entry.sequence(), previous);
+    previous = entry.sequence();
+    saw_first = entry.source_id() == "insp-stream-001";
+  }
+  ASSERT_TRUE(saw_first);
+  // Now follow: a new entry arrives on the open stream.
+  ASSERT_TRUE(Submit(token, Inspection("insp-stream-002", village.household_ids[1], "HJ-01",
+                                       kLastYearMs), &response).ok());
+  bool saw_second = false;
+  while (!saw_second && reader->Read(&entry)) {
+    EXPECT_GT(entry.sequence(), previous);
+    previous = entry.sequence();
+    saw_second = entry.source_id() == "insp-stream-002";
+  }
+  EXPECT_TRUE(saw_second);
+  context.TryCancel();
+}
+
+TEST_F(LedgerAcceptanceTest, TheLedgerIsAppendOnlyForTheServiceAccount) {
+  const SeededVillage village = VillageWithBigItem(1);
+  v1::SubmitInspectionResponse response;
+  ASSERT_TRUE(Submit(harness_->GridWorkerToken(village),
+                     Inspection("insp-append-001", village.household_ids[0], "HJ-01",
+                                kLastYearMs), &response).ok());
+  mysql::MySqlConfig config;
+  config.host = testing::TestMySql().host;
+  config.port = testing::TestMySql().port;
+  config.user = harness_->service_user();
+  config.password = harness_->service_password();
+  config.database = harness_->database();
+  mysql::ConnectionPool service_pool(config);
+  for (const char* statement :
+       {"UPDATE ledger_entries SET points = 500", "DELETE FROM ledger_entries"}) {
+    const absl::Status status = mysql::RunWithConnection(service_pool, [&](sql::Connection& c) {
+      mysql::Statement(c, statement).Update();
+      return absl::OkStatus();
+    });
+    EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << statement << ": " << status;
+  }
+}
+
+TEST_F(LedgerAcceptanceTest, TamperingBreaksTheChainAtTheAlteredEntry) {
+  const SeededVillage village = VillageWithBigItem(1);
+  const std::string token = harness_->GridWorkerToken(village);
+  v1::SubmitInspectionResponse response;
+  std::vector<int64_t> sequences;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(Submit(token, Inspection(absl::StrCat("insp-tamper-00", i),
+                                         village.household_ids[0], "HJ-06", kLastYearMs + i),
+                       &response).ok());
+    sequences.push_back(response.entries(0).sequence());
+  }
+  ASSERT_TRUE(mysql::RunWithConnection(harness_->admin_pool(), [&](sql::Connection& c) {
+    mysql::Statement(c, "UPDATE ledger_entries SET reason = '改过' WHERE sequence = ?")
+        .Bind(sequences[1])
+        .Update();
+    return absl::OkStatus();
+  }).ok());
+  v1::VerifyChainRequest request;
+  request.set_village_id(village.village_id);
+  v1::VerifyChainResponse verified;
+  ASSERT_TRUE(ledger_->VerifyChain(ScoringHarness::Context(harness_->DistrictToken()).get(),
+                                   request, &verified).ok());
+  EXPECT_FALSE(verified.intact());
+  EXPECT_EQ(verified.first_bad_sequence(), sequences[1]);
+  // Put it back so that the suite's invariants hold again.
+  ASSERT_TRUE(mysql::RunWithConnection(harness_->admin_pool(), [&](sql::Connection& c) {
+    mysql::Statement(c, "UPDATE ledger_entries SET reason = ? WHERE sequence = ?")
+        .Bind(response.entries(0).reason())
+        .Bind(sequences[1])
+        .Update();
+    return absl::OkStatus();
+  }).ok());
+}
+
+TEST_F(LedgerAcceptanceTest, CallsWithoutAValidTokenAreRefused) {
+  v1::GetWalletRequest request;
+  request.set_household_id(1);
+  v1::Wallet wallet;
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  EXPECT_EQ(ledger_->GetWallet(&context, request, &wallet).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(ledger_->GetWallet(ScoringHarness::Context("not-a-token").get(), request, &wallet)
+                .error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(LedgerAcceptanceTest, ResidentsSeeOnlyTheirOwnHousehold) {
+  const SeededVillage village = VillageWithBigItem(2);
+  const std::string resident =
+      harness_->ResidentToken(village.village_id, village.household_ids[0]);
+  v1::GetWalletRequest request;
+  v1::Wallet wallet;
+  request.set_household_id(village.household_ids[0]);
+  EXPECT_TRUE(ledger_->GetWallet(ScoringHarness::Context(resident).get(), request, &wallet).ok());
+  request.set_household_id(village.household_ids[1]);
+  EXPECT_EQ(ledger_->GetWallet(ScoringHarness::Context(resident).get(), request, &wallet)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+}  // namespace
+}  // namespace jifen::scoring

@@ -1,0 +1,483 @@
+// Acceptance of issue 4 with every process running: jifen-scoring and jifen-gateway as real child
+// processes on the fixture's MariaDB and Redis, a real local HTTP fake of WeChat's code2Session,
+// and the HTTP client of a phone. Setup that has no HTTP route (towns, villages) goes straight to
+// scoring over gRPC with a district token, as the admin tools do; everything else goes through the
+// gateway.
+#include <cppconn/connection.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/auth/test_keys.h"
+#include "common/auth/token.h"
+#include "common/grpc/client.h"
+#include "common/migrate/migrator.h"
+#include "common/mysql/statement.h"
+#include "common/mysql/transaction.h"
+#include "jifen/scoring/v1/registry.grpc.pb.h"
+#include "tests/support/service_process.h"
+#include "tests/support/testenv.h"
+
+namespace jifen::testing {
+namespace {
+
+using nlohmann::json;
+namespace v1 = ::jifen::scoring::v1;
+
+constexpr char kAppSecret[] = "E2E-APP-SECRET-5d1e";
+constexpr char kSessionKey[] = "E2E-SESSION-KEY-77aa";
+constexpr char kAdminPassword[] = "e2e district admin password";
+constexpr char kStaffPassword[] = "e2e staff password 123";
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+mysql::MySqlConfig AdminConfig(const std::string& database) {
+  mysql::MySqlConfig config;
+  config.host = TestMySql().host;
+  config.port = TestMySql().port;
+  config.user = TestMySql().user;
+  config.password = TestMySql().password;
+  config.database = database;
+  config.pool_size = 2;
+  return config;
+}
+
+class GatewayE2eTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { suite_ = new Suite(); }
+  static void TearDownTestSuite() {
+    delete suite_;
+    suite_ = nullptr;
+  }
+
+  // Everything the tests share: the processes are started once.
+  struct Suite {
+    Suite() {
+      work_dir = absl::StrCat("/tmp/gateway-e2e-", getpid());
+      ::mkdir(work_dir.c_str(), 0700);
+      ::mkdir((work_dir + "/photos").c_str(), 0700);
+      const auth::TestKeyPair keys = auth::GenerateTestKeyPair();
+      WriteFile(work_dir + "/public.pem", keys.public_key_pem);
+      WriteFile(work_dir + "/private.pem", keys.private_key_pem);
+      WriteFile(work_dir + "/phone.key", std::string(64, 'b'));
+      WriteFile(work_dir + "/wechat.secret", kAppSecret);
+      WriteFile(work_dir + "/admin.password", kAdminPassword);
+      signer = *auth::TokenSigner::FromPrivateKeyPem(keys.private_key_pem, {});
+
+      StartWeChat();
+      StartScoring();
+      StartGateway();
+    }
+    ~Suite() {
+      if (gateway) gateway->Terminate();
+      if (scoring) scoring->Terminate();
+      wechat.stop();
+      if (wechat_thread.joinable()) wechat_thread.join();
+    }
+
+    void StartWeChat() {
+      wechat.Get("/sns/jscode2session", [](const httplib::Request& req, httplib::Response& res) {
+        json body;
+        const std::string code = req.get_param_value("js_code");
+        if (req.get_param_value("appid") != "wx-e2e" ||
+            req.get_param_value("secret") != kAppSecret) {
+          body = {{"errcode", 40125}, {"errmsg", "invalid appsecret"}};
+        } else if (!absl::StartsWith(code, "wxcode-")) {
+          body = {{"errcode", 40029}, {"errmsg", "invalid code"}};
+        } else {
+          body = {{"openid", "openid-" + code.substr(7)}, {"session_key", kSessionKey}};
+        }
+        res.set_content(body.dump(), "application/json");
+      });
+      wechat_port = wechat.bind_to_any_port("127.0.0.1");
+      ASSERT_GT(wechat_port, 0);
+      wechat_thread = std::thread([this] { wechat.listen_after_bind(); });
+    }
+
+    void StartScoring() {
+      const std::string database = CreateFreshDatabase("gw_e2e_scoring");
+      const std::string user = database.substr(0, 60);
+      const std::string password = absl::StrCat("pw-", getpid());
+      mysql::ConnectionPool admin(AdminConfig(database));
+      const absl::Status created = mysql::RunWithConnection(admin, [&](sql::Connection& c) {
+        for (const char* host : {"127.0.0.1", "localhost"}) {
+          const std::string account = absl::StrCat("'", user, "'@'", host, "'");
+          mysql::Statement(c, absl::StrCat("DROP USER IF EXISTS ", account).c_str()).Update();
+          mysql::Statement(
+              c, absl::StrCat("CREATE USER ", account, " IDENTIFIED BY '", password, "'").c_str())
+              .Update();
+        }
+        return absl::OkStatus();
+      });
+      ASSERT_TRUE(created.ok()) << created;
+      auto migrated = migrate::ApplyMigrations(admin, SourcePath("services/scoring/migrations"),
+                                               {{"SERVICE_USER", user}});
+      ASSERT_TRUE(migrated.ok()) << migrated.status();
+      scoring = std::make_unique<ServiceProcess>(
+          "scoring", "services/scoring/jifen-scoring",
+          std::vector<std::string>{absl::StrCat("--mysql_host=", TestMySql().host),
+                                   absl::StrCat("--mysql_port=", TestMySql().port),
+                                   "--mysql_user=" + user, "--mysql_password=" + password,
+                                   "--mysql_database=" + database,
+                                   "--token_public_key=" + work_dir + "/public.pem",
+                                   "--phone_key_file=" + work_dir + "/phone.key",
+                                   "--drain_timeout=2s"});
+      ASSERT_TRUE(scoring->Start());
+    }
+
+    void StartGateway() {
+      const std::string database = CreateFreshDatabase("gw_e2e_gateway");
+      gateway = std::make_unique<ServiceProcess>(
+          "gateway", "services/gateway/jifen-gateway",
+          std::vector<std::string>{
+              absl::StrCat("--mysql_host=", TestMySql().host),
+              absl::StrCat("--mysql_port=", TestMySql().port),
+              "--mysql_user=" + TestMySql().user, "--mysql_password=" + TestMySql().password,
+              "--mysql_database=" + database,
+              "--migrations_dir=" + SourcePath("services/gateway/migrations"),
+              absl::StrCat("--redis_host=", TestRedis().host),
+              absl::StrCat("--redis_port=", TestRedis().port),
+              absl::StrCat("--redis_prefix=gwe2e", getpid(), ":"),
+              "--token_public_key=" + work_dir + "/public.pem",
+              "--token_private_key=" + work_dir + "/private.pem",
+              "--scoring_address=" + scoring->address(),
+              absl::StrCat("--wechat_api_base=http://127.0.0.1:", wechat_port),
+              "--wechat_app_id=wx-e2e",
+              "--wechat_app_secret_file=" + work_dir + "/wechat.secret",
+              "--photo_dir=" + work_dir + "/photos",
+              "--password_cost=minimum",
+              "--bootstrap_admin_username=district.e2e",
+              "--bootstrap_admin_password_file=" + work_dir + "/admin.password",
+              "--drain_timeout=2s"});
+      ASSERT_TRUE(gateway->Start());
+    }
+
+    std::string work_dir;
+    std::unique_ptr<auth::TokenSigner> signer;
+    httplib::Server wechat;
+    int wechat_port = 0;
+    std::thread wechat_thread;
+    std::unique_ptr<ServiceProcess> scoring;
+    std::unique_ptr<ServiceProcess> gateway;
+  };
+
+  void SetUp() override {
+    ASSERT_NE(suite_, nullptr);
+    ASSERT_TRUE(suite_->gateway && suite_->gateway->running());
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", suite_->gateway->port());
+    client_->set_read_timeout(15, 0);
+  }
+
+  httplib::Result Post(const std::string& path, const json& body, const std::string& token = "") {
+    httplib::Headers headers;
+    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+    return client_->Post(path.c_str(), headers, body.dump(), "application/json");
+  }
+  httplib::Result Put(const std::string& path, const json& body, const std::string& token) {
+    return client_->Put(path.c_str(), {{"Authorization", "Bearer " + token}}, body.dump(),
+                        "application/json");
+  }
+  httplib::Result Get(const std::string& path, const std::string& token) {
+    return client_->Get(path.c_str(), {{"Authorization", "Bearer " + token}});
+  }
+
+  // The body of a 200 answer; records a failure (with the body) otherwise.
+  static json Ok(const httplib::Result& res) {
+    EXPECT_TRUE(res);
+    if (!res) return json();
+    EXPECT_EQ(res->status, 200) << res->body;
+    return json::parse(res->body, nullptr, false);
+  }
+
+  std::string StaffLogin(const std::string& username, const std::string& password) {
+    return Ok(Post("/v1/auth/staff/login", {{"username", username}, {"password", password}}))
+        .value("access_token", "");
+  }
+
+  // Town and village straight to scoring (no HTTP route: district tooling), then a village admin
+  // account through the gateway.
+  struct Village {
+    int64_t town_id = 0;
+    int64_t village_id = 0;
+    std::string admin_token;
+  };
+  Village NewVillage(const std::string& admin_name) {
+    Village village;
+    auth::Caller district;
+    district.user_id = "district-tool";
+    district.role = auth::Role::kDistrictOfficial;
+    const std::string token = *suite_->signer->Sign(district, absl::Now(), absl::Minutes(10));
+    auto channel = grpc_util::NewChannel(suite_->scoring->address(), 4 << 20);
+    auto registry = v1::RegistryService::NewStub(channel);
+    v1::CreateTownRequest town_request;
+    town_request.set_name(absl::StrCat("浦江镇-", admin_name));
+    v1::Town town;
+    grpc::Status status = registry->CreateTown(
+        grpc_util::NewClientContext(absl::Seconds(10), token).get(), town_request, &town);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    v1::CreateVillageRequest village_request;
+    village_request.set_town_id(town.town_id());
+    village_request.set_name(absl::StrCat("革新村-", admin_name));
+    v1::Village created;
+    status = registry->CreateVillage(grpc_util::NewClientContext(absl::Seconds(10), token).get(),
+                                     village_request, &created);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    village.town_id = town.town_id();
+    village.village_id = created.village_id();
+
+    const std::string district_token = StaffLogin("district.e2e", kAdminPassword);
+    Ok(Post("/v1/auth/staff",
+            {{"username", admin_name}, {"password", kStaffPassword}, {"role", "village_admin"},
+             {"town_id", village.town_id}, {"village_id", village.village_id}},
+            district_token));
+    village.admin_token = StaffLogin(admin_name, kStaffPassword);
+    return village;
+  }
+
+  // A household with one member, through the gateway; returns {household_id, member_id}.
+  std::pair<int64_t, int64_t> NewHousehold(const Village& village, int64_t group_id,
+                                           int64_t grid_id, const std::string& number) {
+    const json detail = Ok(Post(
+        "/v1/households",
+        {{"household",
+          {{"village_id", village.village_id}, {"group_id", group_id}, {"grid_id", grid_id},
+           {"house_number", number}, {"head_name", "张建华"}, {"kind", "HOUSEHOLD_KIND_REGISTERED"}}},
+         {"members", json::array({json{{"name", "张建华"}, {"phone", "13812345678"},
+                                       {"is_head", true}}})}},
+        village.admin_token));
+    int64_t household_id = 0, member_id = 0;
+    absl::SimpleAtoi(detail["household"].value("household_id", "0"), &household_id);
+    absl::SimpleAtoi(detail["members"][0].value("member_id", "0"), &member_id);
+    return {household_id, member_id};
+  }
+
+  static Suite* suite_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+GatewayE2eTest::Suite* GatewayE2eTest::suite_ = nullptr;
+
+int64_t IdOf(const json& object, const char* field) {
+  int64_t id = 0;
+  if (object.contains(field)) {
+    const json& value = object[field];
+    if (value.is_string()) absl::SimpleAtoi(value.get<std::string>(), &id);
+    if (value.is_number_integer()) id = value.get<int64_t>();
+  }
+  return id;
+}
+
+TEST_F(GatewayE2eTest, ResidentSignsInReadsWalletAndIsRefusedAnotherHousehold) {
+  const Village village = NewVillage("admin.resident");
+  const int64_t group_id = IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id,
+                                                     "/groups"),
+                                        {{"name", "第1村民小组"}}, village.admin_token)),
+                                "group_id");
+  const int64_t grid_id = IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id,
+                                                    "/grids"),
+                                       {{"name", "一号网格"}}, village.admin_token)),
+                               "grid_id");
+  const auto [mine, member] = NewHousehold(village, group_id, grid_id, "1号");
+  const auto [other, other_member] = NewHousehold(village, group_id, grid_id, "2号");
+  ASSERT_GT(mine, 0);
+  ASSERT_GT(other, 0);
+
+  const json invitation =
+      Ok(Post("/v1/auth/invitations", {{"household_id", mine}, {"member_id", member}},
+              village.admin_token));
+  const std::string code = invitation.value("invitation_code", "");
+  ASSERT_FALSE(code.empty());
+  // The admin can't invite a member into a household that isn't theirs.
+  auto wrong = Post("/v1/auth/invitations", {{"household_id", mine}, {"member_id", other_member}},
+                    village.admin_token);
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 404) << wrong->body;
+
+  const json pair =
+      Ok(Post("/v1/auth/wechat/login", {{"code", "wxcode-zhang"}, {"invitation_code", code}}));
+  const std::string resident = pair.value("access_token", "");
+  ASSERT_FALSE(resident.empty());
+
+  const json wallet = Ok(Get(absl::StrCat("/v1/households/", mine, "/wallet"), resident));
+  EXPECT_EQ(IdOf(wallet, "household_id"), mine);
+  EXPECT_TRUE(wallet.contains("balance_points"));
+  Ok(Get(absl::StrCat("/v1/households/", mine, "/entries"), resident));
+
+  for (const std::string& path :
+       {absl::StrCat("/v1/households/", other, "/wallet"),
+        absl::StrCat("/v1/households/", other, "/entries"),
+        absl::StrCat("/v1/households/", other)}) {
+    auto refused = Get(path, resident);
+    ASSERT_TRUE(refused);
+    EXPECT_TRUE(refused->status == 403 || refused->status == 404) << path << " " << refused->body;
+    const json body = json::parse(refused->body, nullptr, false);
+    EXPECT_TRUE(body.contains("code") && body.contains("message") && body.contains("request_id"));
+    EXPECT_FALSE(absl::StrContains(refused->body, "balance_points"));
+    EXPECT_FALSE(absl::StrContains(refused->body, "13812345678"));
+  }
+  // A district-only route: refused by the gateway before forwarding.
+  auto district_route = Get(absl::StrCat("/v1/villages/", village.village_id, "/ledger/verify"),
+                            resident);
+  ASSERT_TRUE(district_route);
+  EXPECT_EQ(district_route->status, 403);
+}
+
+TEST_F(GatewayE2eTest, GridWorkerUploadsPhotoAndARetriedInspectionScoresOnce) {
+  const Village village = NewVillage("admin.grid");
+  const int64_t group_id = IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id,
+                                                     "/groups"),
+                                        {{"name", "第1村民小组"}}, village.admin_token)),
+                                "group_id");
+  const int64_t grid_id = IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id,
+                                                    "/grids"),
+                                       {{"name", "一号网格"}}, village.admin_token)),
+                               "grid_id");
+  const auto [household, member] = NewHousehold(village, group_id, grid_id, "8号");
+  (void)member;
+
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
+  const json draft = Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/rulebooks"),
+                             {{"year", today.year()},
+                              {"effective_from", absl::StrFormat("%04d-01-01", today.year())}},
+                             village.admin_token));
+  const int64_t rulebook = IdOf(draft, "rulebook_id");
+  ASSERT_GT(rulebook, 0) << draft.dump();
+  Ok(Post(absl::StrCat("/v1/rulebooks/", rulebook, "/vote"),
+          {{"vote",
+            {{"meeting_date", absl::StrFormat("%04d-01-01", today.year())}, {"members", 30},
+             {"attending", 25}, {"in_favour", 20}, {"against", 3}, {"abstain", 2}}}},
+          village.admin_token));
+  Ok(Post(absl::StrCat("/v1/rulebooks/", rulebook, "/publish"), json::object(),
+          village.admin_token));
+
+  const std::string district_token = StaffLogin("district.e2e", kAdminPassword);
+  Ok(Post("/v1/auth/staff",
+          {{"username", "grid.e2e"}, {"password", kStaffPassword}, {"role", "grid_worker"},
+           {"town_id", village.town_id}, {"village_id", village.village_id},
+           {"grid_id", grid_id}},
+          district_token));
+  const std::string worker = StaffLogin("grid.e2e", kStaffPassword);
+
+  const std::string jpeg = std::string("\xFF\xD8\xFF\xE0\x00\x10JFIF", 10) + "e2e-photo";
+  httplib::MultipartFormDataItems items = {{"file", jpeg, "wx-tmp.jpg", "image/jpeg"}};
+  auto upload = client_->Post("/v1/photos", {{"Authorization", "Bearer " + worker}}, items);
+  const json photo = Ok(upload);
+  const std::string ref = photo.value("photo_ref", "");
+  ASSERT_EQ(ref.size(), 64u);
+
+  const json inspection = {
+      {"inspection_id", absl::StrCat("e2e-insp-", getpid())},
+      {"household_id", household},
+      {"occurred_at_ms", absl::ToUnixMillis(absl::Now()) - 60'000},
+      {"outcomes", json::array({json{{"item_code", "HJ-02"},
+                                     {"photo_refs", json::array({ref})},
+                                     {"note", "柴草乱堆"}}})},
+      {"place", "31.05,121.50"}};
+  const json first = Ok(Post("/v1/inspections", inspection, worker));
+  const json second = Ok(Post("/v1/inspections", inspection, worker));  // the phone retried
+  EXPECT_EQ(first, second);
+  ASSERT_EQ(first["entries"].size(), 1u) << first.dump();
+
+  const json entries =
+      Ok(Get(absl::StrCat("/v1/households/", household, "/entries"), village.admin_token));
+  EXPECT_EQ(entries["entries"].size(), 1u) << entries.dump();
+
+  json changed = inspection;
+  changed["outcomes"][0]["item_code"] = "HJ-01";
+  auto conflict = Post("/v1/inspections", changed, worker);
+  ASSERT_TRUE(conflict);
+  EXPECT_EQ(conflict->status, 409) << conflict->body;
+
+  auto back = Get("/v1/photos/" + ref, village.admin_token);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->status, 200);
+  EXPECT_EQ(back->body, jpeg);
+}
+
+std::string B64(const std::string& text) { return absl::WebSafeBase64Escape(text); }
+
+TEST_F(GatewayE2eTest, TokenAttacksGet401) {
+  auth::Caller caller;
+  caller.user_id = "staff-1";
+  caller.role = auth::Role::kDistrictOfficial;
+  const absl::Time now = absl::Now();
+  const int64_t iat = absl::ToUnixSeconds(now);
+  const std::string none =
+      B64(R"({"alg":"none","typ":"JWT"})") + "." +
+      B64(absl::StrCat(R"({"iss":"jifen-gateway","aud":"jifen-services","sub":"staff-1",)",
+                       R"("role":"district_official","iat":)", iat, R"(,"exp":)", iat + 600,
+                       "}")) +
+      ".";
+  const auth::TestKeyPair other = auth::GenerateTestKeyPair();
+  const std::string bad_signature = *(*auth::TokenSigner::FromPrivateKeyPem(
+                                          other.private_key_pem, {}))
+                                         ->Sign(caller, now, absl::Minutes(5));
+  const std::string expired = *suite_->signer->Sign(caller, now - absl::Hours(2), absl::Minutes(5));
+  auth::TokenSettings wrong_audience;
+  wrong_audience.audience = "wechat-pay";
+  const std::string foreign_audience =
+      *(*auth::TokenSigner::FromPrivateKeyPem(ReadFile(suite_->work_dir + "/private.pem"),
+                                              wrong_audience))
+           ->Sign(caller, now, absl::Minutes(5));
+  for (const std::string& token : {none, bad_signature, expired, foreign_audience}) {
+    auto res = Get("/v1/villages", token);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 401) << res->body;
+    EXPECT_EQ(json::parse(res->body).value("code", ""), "UNAUTHENTICATED");
+  }
+}
+
+TEST_F(GatewayE2eTest, OpenApiHealthAndGracefulStop) {
+  auto health = client_->Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  const json doc = Ok(client_->Get("/openapi.json"));
+  EXPECT_TRUE(doc["paths"].contains("/v1/inspections"));
+  EXPECT_TRUE(doc["paths"].contains("/v1/auth/wechat/login"));
+}
+
+// Runs last (alphabetical order of the names does not matter: gtest keeps declaration order).
+TEST_F(GatewayE2eTest, SecretsNeverAppearInLogs) {
+  // Drive one more resident sign-in so the log has WeChat traffic even if run alone.
+  Post("/v1/auth/wechat/login", {{"code", "wxcode-nobody"}});
+  const std::string logs = ReadFile(suite_->gateway->log_path()) +
+                           ReadFile(suite_->scoring->log_path());
+  ASSERT_FALSE(logs.empty());
+  EXPECT_FALSE(absl::StrContains(logs, kAppSecret));
+  EXPECT_FALSE(absl::StrContains(logs, kSessionKey));
+  EXPECT_FALSE(absl::StrContains(logs, kAdminPassword));
+  EXPECT_FALSE(absl::StrContains(logs, kStaffPassword));
+  EXPECT_FALSE(absl::StrContains(logs, "openid-"));
+  EXPECT_FALSE(absl::StrContains(logs, "eyJ"));  // no JWT (base64 of '{"') in any line
+  // One access line per request.
+  EXPECT_TRUE(absl::StrContains(logs, "\"msg\":\"access\""));
+
+  const int status = suite_->gateway->Terminate(10);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
+}  // namespace
+}  // namespace jifen::testing

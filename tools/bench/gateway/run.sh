@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Gateway benchmark: the same read (LedgerService.GetWallet of one household) through the gateway
+# (HTTP/JSON) and directly over gRPC, in the same run, on this machine.
+#
+#   tools/bench/gateway/run.sh [BUILD_DIR] [DURATION_SECONDS] [CONNECTIONS]
+#
+# Starts a throwaway MariaDB + Redis (tools/testenv), jifen-scoring and jifen-gateway on loopback,
+# seeds one household, then measures
+#   1. peak HTTP through the gateway with wrk (closed loop),
+#   2. peak gRPC direct with jifen-gateway-grpc-bench (closed loop),
+#   3. both at 70% of the gateway's peak rate (fixed rate), for the p99 comparison.
+# Needs: wrk (Debian package wrk), a build with jifen-scoring, jifen-gateway and
+# jifen-gateway-grpc-bench. Everything it starts is stopped on exit.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+build=$(realpath "${1:-$root/build-gateway}")
+duration=${2:-10}
+connections=${3:-16}
+work=$(mktemp -d /tmp/jifen-gw-bench.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  bash "$root/tools/testenv/stop.sh" "$work/env" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+bash "$root/tools/testenv/start.sh" "$work/env" >/dev/null
+# shellcheck disable=SC1091
+source "$work/env/env"
+mysql_flags=(--mysql_host=127.0.0.1 "--mysql_port=$JIFEN_TEST_MYSQL_PORT"
+             "--mysql_user=$JIFEN_TEST_MYSQL_USER" "--mysql_password=$JIFEN_TEST_MYSQL_PASSWORD")
+
+openssl ecparam -name prime256v1 -genkey -noout -out "$work/ec.pem"
+openssl pkcs8 -topk8 -nocrypt -in "$work/ec.pem" -out "$work/private.pem"
+openssl ec -in "$work/ec.pem" -pubout -out "$work/public.pem" 2>/dev/null
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/phone.key"
+mkdir -p "$work/photos"
+
+"$build/tools/migrate/jifen-migrate" "${mysql_flags[@]}" --database=bench_scoring \
+  --folder="$root/services/scoring/migrations" --service_user=bench_scoring \
+  --service_password=bench_scoring_pw >/dev/null
+
+"$build/tools/migrate/jifen-migrate" "${mysql_flags[@]}" --database=bench_gateway \
+  --folder="$root/services/gateway/migrations" >/dev/null
+
+wait_port() {  # file
+  for _ in $(seq 1 300); do [[ -s $1 ]] && { cat "$1"; return; }; sleep 0.1; done
+  echo "no port file $1" >&2; exit 1
+}
+
+"$build/services/scoring/jifen-scoring" --mysql_host=127.0.0.1 \
+  "--mysql_port=$JIFEN_TEST_MYSQL_PORT" --mysql_user=bench_scoring \
+  --mysql_password=bench_scoring_pw --mysql_database=bench_scoring \
+  --listen=127.0.0.1:0 --port_file="$work/scoring.port" --token_public_key="$work/public.pem" \
+  --phone_key_file="$work/phone.key" --log_level=warning 2>"$work/scoring.log" &
+pids+=($!)
+scoring="127.0.0.1:$(wait_port "$work/scoring.port")"
+
+"$build/services/gateway/jifen-gateway" "${mysql_flags[@]}" --mysql_database=bench_gateway \
+  --listen=127.0.0.1:0 \
+  --port_file="$work/gateway.port" --token_public_key="$work/public.pem" \
+  --token_private_key="$work/private.pem" --scoring_address="$scoring" \
+  --redis_host=127.0.0.1 --redis_port="$JIFEN_TEST_REDIS_PORT" --photo_dir="$work/photos" \
+  --rate_per_user_per_minute=100000000 --rate_per_address_per_minute=100000000 \
+  --http_threads=$((connections * 2)) --log_level=warning 2>"$work/gateway.log" &
+pids+=($!)
+gateway="127.0.0.1:$(wait_port "$work/gateway.port")"
+
+bench="$build/services/gateway/jifen-gateway-grpc-bench"
+eval "$("$bench" --mode=seed --target="$scoring" --token_private_key="$work/private.pem")"
+common=(--household_id="$HOUSEHOLD_ID" --token="$TOKEN" --connections="$connections")
+
+echo "== peak through the gateway (wrk, $connections connections, ${duration}s)"
+wrk -t2 -c"$connections" -d"${duration}s" --latency \
+  -H "Authorization: Bearer $TOKEN" "http://$gateway/v1/households/$HOUSEHOLD_ID/wallet" \
+  | tee "$work/wrk.txt"
+http_peak=$(awk '/Requests\/sec/ {printf "%d", $2}' "$work/wrk.txt")
+
+echo "== peak direct gRPC"
+"$bench" --mode=grpc --target="$scoring" "${common[@]}" --duration="${duration}s"
+
+rate=$((http_peak * 70 / 100))
+echo "== at 70% of the gateway's peak: $rate req/s"
+"$bench" --mode=http --target="$gateway" "${common[@]}" --duration="${duration}s" \
+  --rate_per_second="$rate"
+"$bench" --mode=grpc --target="$scoring" "${common[@]}" --duration="${duration}s" \
+  --rate_per_second="$rate"

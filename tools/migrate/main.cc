@@ -1,0 +1,142 @@
+// jifen-migrate: creates a service's database and database user if missing, then applies the
+// service's migrations folder (common/migrate/migrator.h). Used by the stack runner, deploys and
+// anyone setting up a database by hand:
+//
+//   jifen-migrate --mysql_host=127.0.0.1 --mysql_port=3306 --mysql_user=root --mysql_password=...
+//       --database=jifen_scoring --folder=services/scoring/migrations
+//       --service_user=scoring --service_password=...
+//
+// Prints one line per applied file; on error prints the reason (naming the file) and exits 1.
+// The migrations grant the service user its table privileges; this tool grants nothing itself.
+#include <cppconn/connection.h>
+#include <cppconn/prepared_statement.h>
+#include <cppconn/statement.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/migrate/migrator.h"
+#include "common/mysql/connection_pool.h"
+#include "common/mysql/transaction.h"
+
+ABSL_FLAG(std::string, mysql_host, "127.0.0.1", "MySQL/MariaDB server host");
+ABSL_FLAG(int, mysql_port, 3306, "MySQL/MariaDB server port");
+ABSL_FLAG(std::string, mysql_user, "root", "admin account: creates databases and users, runs DDL");
+ABSL_FLAG(std::string, mysql_password, "", "password of --mysql_user");
+ABSL_FLAG(std::string, database, "", "the service's database; created (utf8mb4) if missing");
+ABSL_FLAG(std::string, folder, "", "the service's migrations folder (NNNN_name.sql files)");
+ABSL_FLAG(std::string, service_user, "",
+          "the service's own account, created @'127.0.0.1' and @'localhost' if missing; "
+          "substituted for ${SERVICE_USER} in the migrations");
+ABSL_FLAG(std::string, service_password, "", "password for a newly created --service_user");
+
+namespace {
+
+// Identifiers are pasted into SQL (a database name can't be a statement parameter, and the user
+// name goes into the migrations' GRANTs), so only plain names are accepted.
+absl::Status CheckPlainName(const std::string& flag, const std::string& value, size_t max_length) {
+  bool plain = !value.empty() && value.size() <= max_length;
+  for (char c : value) plain = plain && (absl::ascii_isalnum(c) || c == '_');
+  if (plain) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("--", flag, "=", value, " must be 1..", max_length,
+                                                 " characters of [A-Za-z0-9_]"));
+}
+
+jifen::mysql::MySqlConfig AdminConfig(std::string database) {
+  jifen::mysql::MySqlConfig config;
+  config.host = absl::GetFlag(FLAGS_mysql_host);
+  config.port = absl::GetFlag(FLAGS_mysql_port);
+  config.user = absl::GetFlag(FLAGS_mysql_user);
+  config.password = absl::GetFlag(FLAGS_mysql_password);
+  config.database = std::move(database);
+  config.pool_size = 1;
+  // Migrations may rebuild big tables; a statement is allowed to run for an hour.
+  config.io_timeout = absl::Hours(1);
+  return config;
+}
+
+absl::Status CreateDatabase(sql::Connection& connection, const std::string& database) {
+  std::unique_ptr<sql::Statement> statement(connection.createStatement());
+  statement->execute(absl::StrCat("CREATE DATABASE IF NOT EXISTS `", database,
+                                  "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"));
+  return absl::OkStatus();
+}
+
+// CREATE USER takes no statement parameters, so the values travel as parameters into session
+// variables and the server quotes them itself (QUOTE) inside EXECUTE IMMEDIATE.
+absl::Status CreateServiceUser(sql::Connection& connection, const std::string& user,
+                               const std::string& password) {
+  std::unique_ptr<sql::PreparedStatement> set(
+      connection.prepareStatement("SET @jifen_user = ?, @jifen_password = ?"));
+  set->setString(1, user);
+  set->setString(2, password);
+  set->execute();
+  std::unique_ptr<sql::Statement> statement(connection.createStatement());
+  for (const char* host : {"127.0.0.1", "localhost"}) {
+    statement->execute(absl::StrCat(
+        "EXECUTE IMMEDIATE CONCAT('CREATE USER IF NOT EXISTS ', QUOTE(@jifen_user), '@', "
+        "QUOTE('",
+        host, "'), ' IDENTIFIED BY ', QUOTE(@jifen_password))"));
+  }
+  statement->execute("SET @jifen_password = NULL");
+  return absl::OkStatus();
+}
+
+absl::Status Run() {
+  const std::string database = absl::GetFlag(FLAGS_database);
+  const std::string folder = absl::GetFlag(FLAGS_folder);
+  const std::string service_user = absl::GetFlag(FLAGS_service_user);
+  const std::string service_password = absl::GetFlag(FLAGS_service_password);
+  if (absl::Status s = CheckPlainName("database", database, 64); !s.ok()) return s;
+  if (folder.empty()) return absl::InvalidArgumentError("--folder is required");
+  if (!service_user.empty()) {
+    if (absl::Status s = CheckPlainName("service_user", service_user, 80); !s.ok()) return s;
+    if (service_password.empty()) {
+      return absl::InvalidArgumentError("--service_password is required with --service_user");
+    }
+  }
+
+  {
+    jifen::mysql::ConnectionPool admin(AdminConfig(""));
+    absl::Status status = jifen::mysql::RunWithConnection(admin, [&](sql::Connection& c) {
+      absl::Status created = CreateDatabase(c, database);
+      if (!created.ok() || service_user.empty()) return created;
+      return CreateServiceUser(c, service_user, service_password);
+    });
+    if (!status.ok()) {
+      return absl::Status(status.code(),
+                          absl::StrCat("preparing database ", database, ": ", status.message()));
+    }
+  }
+
+  jifen::mysql::ConnectionPool pool(AdminConfig(database));
+  std::vector<std::pair<std::string, std::string>> variables;
+  if (!service_user.empty()) variables.emplace_back("SERVICE_USER", service_user);
+  absl::StatusOr<jifen::migrate::MigrationResult> result =
+      jifen::migrate::ApplyMigrations(pool, folder, variables);
+  if (!result.ok()) return result.status();
+  for (const std::string& name : result->applied) std::printf("applied %s\n", name.c_str());
+  std::printf("%s: %zu migrations applied now, %zu already\n", database.c_str(),
+              result->applied.size(), result->already.size());
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  const absl::Status status = Run();
+  if (!status.ok()) {
+    std::fprintf(stderr, "jifen-migrate: %s\n", status.ToString().c_str());
+    return 1;
+  }
+  return 0;
+}

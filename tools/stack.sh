@@ -1,0 +1,491 @@
+#!/usr/bin/env bash
+# The local stack on loopback, with one command.
+#
+#   tools/stack.sh up       install missing packages, build, start MariaDB + Redis (data kept under
+#                           run/), apply migrations, start every built service, load demo data once;
+#                           writes run/stack.json and prints where everything listens.
+#                           Running it again while up starts nothing twice.
+#   tools/stack.sh down     stop exactly the processes `up` started (services, Redis, MariaDB)
+#   tools/stack.sh status   each process, its address and whether it is alive (exit 1 if a
+#                           recorded process is dead)
+#
+# Environment (all optional):
+#   JIFEN_MYSQL_PORT=13306  JIFEN_REDIS_PORT=16379     loopback ports of MariaDB and Redis
+#   JIFEN_<NAME>_PORT, JIFEN_<NAME>_METRICS_PORT        override a service's ports from
+#                                                       tools/lib/services.txt (NAME upper case)
+#   JIFEN_RUN_DIR=run   JIFEN_BUILD_DIR=build           folders (relative to the repository root)
+#   JIFEN_SKIP_DEPS=1   JIFEN_SKIP_BUILD=1              skip tools/install-deps.sh / the build
+#   JIFEN_SERVICE_START_TIMEOUT_S=30                    how long a service may take to listen
+set -euo pipefail
+set +m  # background jobs stay in our process group; setsid below detaches them
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+# shellcheck source=tools/lib/servers.sh
+source tools/lib/servers.sh
+# shellcheck source=tools/lib/build.sh
+source tools/lib/build.sh
+
+run_dir=$(realpath -m -- "${JIFEN_RUN_DIR:-run}")
+build_dir=$(realpath -m -- "$(jifen_build_dir)")
+mysql_dir=$run_dir/mysql
+redis_dir=$run_dir/redis
+keys_dir=$run_dir/keys
+secrets_dir=$run_dir/secrets
+logs_dir=$run_dir/logs
+pids_dir=$run_dir/pids
+mysql_admin_user=jifen_admin
+service_start_timeout_s=${JIFEN_SERVICE_START_TIMEOUT_S:-30}
+
+# Ports of the running servers (set by start_mysql/start_redis, or read from the running process).
+mysql_port=
+redis_port=
+
+# =============================================================================================
+# Hooks: how each process is called. Adjust these as the binaries' flags settle.
+
+# Flags for service NAME listening on PORT with metrics on METRICS_PORT; one flag per line.
+service_flags() {
+  local name=$1 port=$2 metrics_port=$3
+  printf '%s\n' \
+    "--listen=127.0.0.1:$port" \
+    "--metrics_listen=127.0.0.1:$metrics_port" \
+    "--mysql_host=127.0.0.1" \
+    "--mysql_port=$mysql_port" \
+    "--mysql_user=jifen_$name" \
+    "--mysql_password=$(secret "mysql_$name")" \
+    "--mysql_database=jifen_$name" \
+    "--redis_host=127.0.0.1" \
+    "--redis_port=$redis_port" \
+    "--token_public_key=$keys_dir/token_public.pem"
+  if [[ $name == gateway ]]; then
+    printf '%s\n' "--token_private_key=$keys_dir/token_private.pem"
+  fi
+  # Peer addresses, e.g. --scoring_address=127.0.0.1:50051, once the binaries take them:
+  #   peer_address_flags "$name"
+  # Service identity token, once something writes it:
+  #   printf '%s\n' "--service_token_file=$keys_dir/service.token"
+}
+
+# --<peer>_address=127.0.0.1:<port> for every other service in services.txt.
+peer_address_flags() {
+  local name=$1 i
+  for i in "${!svc_names[@]}"; do
+    [[ ${svc_names[i]} == "$name" ]] && continue
+    printf '%s\n' "--${svc_names[i]}_address=127.0.0.1:${svc_ports[i]}"
+  done
+}
+
+# Flags for jifen-migrate (tools/migrate/main.cc): creates database jifen_NAME and user
+# jifen_NAME if missing, then applies services/NAME/migrations.
+migrate_flags() {
+  local name=$1
+  printf '%s\n' \
+    "--mysql_host=127.0.0.1" \
+    "--mysql_port=$mysql_port" \
+    "--mysql_user=$mysql_admin_user" \
+    "--mysql_password=$(secret mysql_admin)" \
+    "--database=jifen_$name" \
+    "--folder=$root/services/$name/migrations" \
+    "--service_user=jifen_$name" \
+    "--service_password=$(secret "mysql_$name")"
+}
+
+# Flags for jifen-demo, run once after every service listens. It should write the demo accounts
+# to run/demo-logins.txt, which `up` prints.
+demo_flags() {
+  printf '%s\n' \
+    "--gateway=http://127.0.0.1:$(service_port gateway)" \
+    "--mysql_host=127.0.0.1" \
+    "--mysql_port=$mysql_port" \
+    "--mysql_user=$mysql_admin_user" \
+    "--mysql_password=$(secret mysql_admin)" \
+    "--logins_out=$run_dir/demo-logins.txt"
+}
+
+# =============================================================================================
+
+svc_names=()
+svc_ports=()
+svc_metrics_ports=()
+while read -r name port metrics_port _; do
+  [[ -z $name || $name == \#* ]] && continue
+  upper=${name^^}
+  port_var=JIFEN_${upper}_PORT
+  metrics_var=JIFEN_${upper}_METRICS_PORT
+  svc_names+=("$name")
+  svc_ports+=("${!port_var:-$port}")
+  svc_metrics_ports+=("${!metrics_var:-$metrics_port}")
+done <tools/lib/services.txt
+
+service_port() {
+  local i
+  for i in "${!svc_names[@]}"; do
+    [[ ${svc_names[i]} == "$1" ]] && { printf '%s\n' "${svc_ports[i]}"; return 0; }
+  done
+  return 1
+}
+
+service_binary() { printf '%s\n' "$build_dir/services/$1/jifen-$1"; }
+service_pidfile() { printf '%s\n' "$pids_dir/$1.pid"; }
+service_log() { printf '%s\n' "$logs_dir/$1.log"; }
+
+# Prints the path of built tool NAME (build/tools/NAME or build/tools/*/NAME), or nothing.
+find_tool() {
+  local candidate
+  for candidate in "$build_dir/tools/$1" "$build_dir"/tools/*/"$1"; do
+    if [[ -f $candidate && -x $candidate ]]; then
+      printf '%s\n' "$candidate"
+      return 0
+    fi
+  done
+}
+
+# Prints the secret NAME from run/secrets, generating it on first use.
+secret() {
+  local file=$secrets_dir/$1.password
+  if [[ ! -s $file ]]; then
+    mkdir -p "$secrets_dir"
+    chmod 700 "$secrets_dir"
+    (umask 077 && openssl rand -hex 16 >"$file")
+  fi
+  cat "$file"
+}
+
+# Value of --FLAG=VALUE in the command line of PID.
+pid_flag() {
+  tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | sed -n "s/^--$2=//p" | head -n 1
+}
+
+# Prints the pid of service NAME if the process from our pid file is alive and runs its binary.
+service_running_pid() {
+  local name=$1 pid
+  pid=$(jifen_pid_from_file "$(service_pidfile "$name")")
+  if [[ -n $pid ]] && jifen_pid_alive "$pid" &&
+    jifen_pid_cmdline_has "$pid" "$(service_binary "$name")"; then
+    printf '%s\n' "$pid"
+  fi
+}
+
+# True if PID listens on PORT.
+pid_listens_on() {
+  ss -Hltnp "( sport = :$2 )" 2>/dev/null | grep -q "pid=$1,"
+}
+
+json_string() {
+  local s=$1
+  s=${s//\\/\\\\}
+  s=${s//\"/\\\"}
+  printf '"%s"' "$s"
+}
+
+# ---------------------------------------------------------------------------------------------
+
+ensure_keys() {
+  mkdir -p "$keys_dir"
+  chmod 700 "$keys_dir"
+  if [[ ! -s $keys_dir/token_private.pem || ! -s $keys_dir/token_public.pem ]]; then
+    jifen_log "generating the ES256 token key pair in $keys_dir"
+    (
+      umask 077
+      openssl ecparam -name prime256v1 -genkey -noout -out "$keys_dir/token_ec.pem"
+      openssl pkcs8 -topk8 -nocrypt -in "$keys_dir/token_ec.pem" -out "$keys_dir/token_private.pem"
+      openssl ec -in "$keys_dir/token_private.pem" -pubout -out "$keys_dir/token_public.pem" 2>/dev/null
+      rm -f "$keys_dir/token_ec.pem"
+    )
+    chmod 644 "$keys_dir/token_public.pem"
+  fi
+}
+
+start_mysql() {
+  local pid
+  pid=$(jifen_mysql_running_pid "$mysql_dir")
+  if [[ -n $pid ]]; then
+    mysql_port=$(pid_flag "$pid" port)
+    jifen_log "MariaDB already running (pid $pid, port $mysql_port)"
+  else
+    mysql_port=${JIFEN_MYSQL_PORT:-13306}
+    if jifen_port_in_use "$mysql_port"; then
+      jifen_die "port $mysql_port is taken by another process; set JIFEN_MYSQL_PORT to a free one"
+    fi
+    jifen_mysql_install "$mysql_dir"
+    jifen_log "starting MariaDB on 127.0.0.1:$mysql_port"
+    jifen_mysql_start "$mysql_dir" "$mysql_port" || jifen_die "MariaDB did not start"
+  fi
+  jifen_mysql_ensure_admin "$mysql_dir" "$mysql_admin_user" "$(secret mysql_admin)"
+}
+
+start_redis() {
+  local pid
+  pid=$(jifen_redis_running_pid "$redis_dir")
+  if [[ -n $pid ]]; then
+    redis_port=$(awk '$1 == "port" {print $2}' "$(jifen_redis_conf "$redis_dir")")
+    jifen_log "Redis already running (pid $pid, port $redis_port)"
+  else
+    redis_port=${JIFEN_REDIS_PORT:-16379}
+    if jifen_port_in_use "$redis_port"; then
+      jifen_die "port $redis_port is taken by another process; set JIFEN_REDIS_PORT to a free one"
+    fi
+    jifen_log "starting Redis on 127.0.0.1:$redis_port"
+    jifen_redis_start "$redis_dir" "$redis_port" || jifen_die "Redis did not start"
+  fi
+}
+
+# Reads the ports of the running servers without starting anything (for status).
+read_server_ports() {
+  local pid
+  pid=$(jifen_mysql_running_pid "$mysql_dir")
+  mysql_port=${pid:+$(pid_flag "$pid" port)}
+  pid=$(jifen_redis_running_pid "$redis_dir")
+  redis_port=${pid:+$(awk '$1 == "port" {print $2}' "$(jifen_redis_conf "$redis_dir")")}
+}
+
+apply_migrations() {
+  local tool name
+  tool=$(find_tool jifen-migrate)
+  for name in "${svc_names[@]}"; do
+    [[ -d services/$name/migrations ]] || continue
+    if [[ -z $tool ]]; then
+      jifen_log "WARNING: jifen-migrate is not built; services/$name/migrations not applied"
+      continue
+    fi
+    local -a flags
+    mapfile -t flags < <(migrate_flags "$name")
+    if ! "$tool" "${flags[@]}" >>"$logs_dir/migrate.log" 2>&1 </dev/null; then
+      jifen_show_log "$logs_dir/migrate.log" 20
+      jifen_die "migrations of $name failed (log: $logs_dir/migrate.log)"
+    fi
+    jifen_log "migrations of $name: $(tail -n 1 "$logs_dir/migrate.log")"
+  done
+}
+
+# Starts service I (index into svc_*) unless it runs already or is not built.
+start_service() {
+  local i=$1 name=${svc_names[$1]} port=${svc_ports[$1]} metrics_port=${svc_metrics_ports[$1]}
+  local binary pidfile log pid deadline
+  binary=$(service_binary "$name")
+  pidfile=$(service_pidfile "$name")
+  log=$(service_log "$name")
+  if [[ ! -x $binary ]]; then
+    jifen_log "$name: not built ($binary missing); skipped"
+    return 0
+  fi
+  pid=$(service_running_pid "$name")
+  if [[ -n $pid ]]; then
+    jifen_log "$name already running (pid $pid)"
+    return 0
+  fi
+  for p in "$port" "$metrics_port"; do
+    if jifen_port_in_use "$p"; then
+      jifen_die "$name: port $p is taken by another process; set JIFEN_${name^^}_PORT or JIFEN_${name^^}_METRICS_PORT"
+    fi
+  done
+  local -a flags
+  mapfile -t flags < <(service_flags "$name" "$port" "$metrics_port")
+  rm -f "$pidfile"
+  printf '\n=== %s starting %s\n' "$(date '+%F %T')" "$name" >>"$log"
+  # The inner shell records its own pid, then becomes the service: the pid file is exact whether
+  # or not setsid had to fork.
+  # shellcheck disable=SC2016  # expanded by the inner shell
+  setsid bash -c 'echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' \
+    "$pidfile" "$binary" "${flags[@]}" </dev/null >>"$log" 2>&1 &
+  deadline=$((SECONDS + service_start_timeout_s))
+  while :; do
+    pid=$(jifen_pid_from_file "$pidfile")
+    if [[ -n $pid ]] && pid_listens_on "$pid" "$port"; then
+      jifen_log "$name listening on 127.0.0.1:$port (pid $pid)"
+      return 0
+    fi
+    if [[ -n $pid ]] && ! jifen_pid_alive "$pid"; then
+      jifen_show_log "$log" 30
+      jifen_die "$name exited during start (log: $log)"
+    fi
+    if ((SECONDS >= deadline)); then
+      jifen_show_log "$log" 30
+      [[ -n $pid ]] && jifen_stop_pid "$pid" "$name" 10
+      rm -f "$pidfile"
+      jifen_die "$name did not listen on 127.0.0.1:$port within ${service_start_timeout_s}s (log: $log)"
+    fi
+    sleep 0.1
+  done
+}
+
+load_demo() {
+  local tool marker=$run_dir/demo.done
+  [[ -f $marker ]] && return 0
+  tool=$(find_tool jifen-demo)
+  if [[ -z $tool ]]; then
+    jifen_log "jifen-demo is not built; no demo data loaded"
+    return 0
+  fi
+  local -a flags
+  mapfile -t flags < <(demo_flags)
+  jifen_log "loading demo data"
+  if ! "$tool" "${flags[@]}" >"$logs_dir/demo.log" 2>&1 </dev/null; then
+    jifen_show_log "$logs_dir/demo.log" 30
+    jifen_die "demo data failed (log: $logs_dir/demo.log); fix and run up again"
+  fi
+  touch "$marker"
+}
+
+write_stack_json() {
+  local tmp=$run_dir/stack.json.tmp i name pid state sep=
+  {
+    printf '{\n'
+    printf '  "run_dir": %s,\n' "$(json_string "$run_dir")"
+    printf '  "mysql": {"host": "127.0.0.1", "port": %s, "pid": %s, "socket": %s, "data_dir": %s, ' \
+      "${mysql_port:-null}" "$(jifen_mysql_running_pid "$mysql_dir" | grep . || echo null)" \
+      "$(json_string "$(jifen_mysql_socket "$mysql_dir")")" \
+      "$(json_string "$(jifen_mysql_datadir "$mysql_dir")")"
+    printf '"log": %s, "admin_user": %s, "admin_password_file": %s},\n' \
+      "$(json_string "$(jifen_mysql_logfile "$mysql_dir")")" "$(json_string "$mysql_admin_user")" \
+      "$(json_string "$secrets_dir/mysql_admin.password")"
+    printf '  "redis": {"host": "127.0.0.1", "port": %s, "pid": %s, "log": %s},\n' \
+      "${redis_port:-null}" "$(jifen_redis_running_pid "$redis_dir" | grep . || echo null)" \
+      "$(json_string "$(jifen_redis_logfile "$redis_dir")")"
+    printf '  "services": [\n'
+    for i in "${!svc_names[@]}"; do
+      name=${svc_names[i]}
+      pid=$(service_running_pid "$name")
+      if [[ -n $pid ]]; then
+        state=running
+      elif [[ -x $(service_binary "$name") ]]; then
+        state=stopped
+      else
+        state=not_built
+      fi
+      printf '%s    {"name": %s, "state": "%s", "listen": "127.0.0.1:%s", "metrics_listen": "127.0.0.1:%s", "pid": %s, "log": %s, "mysql_database": %s, "mysql_user": %s, "mysql_password_file": %s}' \
+        "$sep" "$(json_string "$name")" "$state" "${svc_ports[i]}" "${svc_metrics_ports[i]}" \
+        "${pid:-null}" "$(json_string "$(service_log "$name")")" \
+        "$(json_string "jifen_$name")" "$(json_string "jifen_$name")" \
+        "$(json_string "$secrets_dir/mysql_$name.password")"
+      sep=$',\n'
+    done
+    printf '\n  ],\n'
+    printf '  "keys": {"token_public": %s, "token_private": %s},\n' \
+      "$(json_string "$keys_dir/token_public.pem")" "$(json_string "$keys_dir/token_private.pem")"
+    if [[ -f $run_dir/demo-logins.txt ]]; then
+      printf '  "demo_logins_file": %s\n' "$(json_string "$run_dir/demo-logins.txt")"
+    else
+      printf '  "demo_logins_file": null\n'
+    fi
+    printf '}\n'
+  } >"$tmp"
+  mv "$tmp" "$run_dir/stack.json"
+}
+
+rel() { printf '%s\n' "${1#"$root"/}"; }
+
+print_summary() {
+  local i name pid
+  echo
+  echo "Jifen stack is up (run folder: $(rel "$run_dir"))"
+  printf '  %-11s %-22s pid %-8s admin %s, password in %s\n' MariaDB "127.0.0.1:$mysql_port" \
+    "$(jifen_mysql_running_pid "$mysql_dir")" "$mysql_admin_user" \
+    "$(rel "$secrets_dir/mysql_admin.password")"
+  printf '  %-11s %-22s pid %s\n' Redis "127.0.0.1:$redis_port" "$(jifen_redis_running_pid "$redis_dir")"
+  for i in "${!svc_names[@]}"; do
+    name=${svc_names[i]}
+    pid=$(service_running_pid "$name")
+    if [[ -n $pid ]]; then
+      printf '  %-11s %-22s pid %-8s metrics 127.0.0.1:%s, log %s\n' "$name" \
+        "127.0.0.1:${svc_ports[i]}" "$pid" "${svc_metrics_ports[i]}" "$(rel "$(service_log "$name")")"
+    else
+      printf '  %-11s not built (%s)\n' "$name" "$(rel "$(service_binary "$name")")"
+    fi
+  done
+  if [[ -s $run_dir/demo-logins.txt ]]; then
+    echo
+    echo "Demo logins ($(rel "$run_dir/demo-logins.txt")):"
+    sed 's/^/  /' "$run_dir/demo-logins.txt"
+  fi
+  echo
+  echo "Machine-readable: $(rel "$run_dir/stack.json")"
+  echo "SQL shell:        mariadb --no-defaults -S $(jifen_mysql_socket "$mysql_dir") -uroot"
+  echo "stop with: tools/stack.sh down"
+}
+
+cmd_up() {
+  if [[ ${JIFEN_SKIP_DEPS:-0} != 1 ]]; then
+    bash tools/install-deps.sh
+  fi
+  if [[ ${JIFEN_SKIP_BUILD:-0} != 1 ]]; then
+    jifen_configure_and_build
+  fi
+  mkdir -p "$run_dir" "$logs_dir" "$pids_dir"
+  ensure_keys
+  start_mysql
+  start_redis
+  apply_migrations
+  local i
+  for i in "${!svc_names[@]}"; do start_service "$i"; done
+  load_demo
+  write_stack_json
+  print_summary
+}
+
+cmd_down() {
+  local i name pid pidfile
+  for ((i = ${#svc_names[@]} - 1; i >= 0; i--)); do
+    name=${svc_names[i]}
+    pidfile=$(service_pidfile "$name")
+    [[ -f $pidfile ]] || continue
+    pid=$(service_running_pid "$name")
+    if [[ -n $pid ]]; then
+      jifen_log "stopping $name (pid $pid)"
+      jifen_stop_pid "$pid" "$name"
+    else
+      jifen_log "$name was not running (stale pid file removed)"
+    fi
+    rm -f "$pidfile"
+  done
+  jifen_redis_stop "$redis_dir"
+  jifen_mysql_stop "$mysql_dir"
+  rm -f "$run_dir/stack.json"
+  jifen_log "stack stopped; data stays in $(rel "$run_dir") (delete it for a fresh start)"
+}
+
+cmd_status() {
+  local i name pid dead=0
+  read_server_ports
+  pid=$(jifen_mysql_running_pid "$mysql_dir")
+  if [[ -n $pid ]]; then
+    printf '%-11s %-22s pid %-8s alive\n' MariaDB "127.0.0.1:$mysql_port" "$pid"
+  else
+    printf '%-11s %-22s %-12s stopped\n' MariaDB - -
+    [[ -f $(jifen_mysql_pidfile "$mysql_dir") ]] && dead=1
+  fi
+  pid=$(jifen_redis_running_pid "$redis_dir")
+  if [[ -n $pid ]]; then
+    printf '%-11s %-22s pid %-8s alive\n' Redis "127.0.0.1:$redis_port" "$pid"
+  else
+    printf '%-11s %-22s %-12s stopped\n' Redis - -
+    [[ -f $(jifen_redis_pidfile "$redis_dir") ]] && dead=1
+  fi
+  for i in "${!svc_names[@]}"; do
+    name=${svc_names[i]}
+    pid=$(service_running_pid "$name")
+    if [[ -n $pid ]]; then
+      printf '%-11s %-22s pid %-8s alive\n' "$name" "$(pid_flag "$pid" listen)" "$pid"
+    elif [[ -f $(service_pidfile "$name") ]]; then
+      printf '%-11s %-22s pid %-8s DEAD (log: %s)\n' "$name" "127.0.0.1:${svc_ports[i]}" \
+        "$(jifen_pid_from_file "$(service_pidfile "$name")")" "$(rel "$(service_log "$name")")"
+      dead=1
+    elif [[ -x $(service_binary "$name") ]]; then
+      printf '%-11s %-22s %-12s stopped\n' "$name" "127.0.0.1:${svc_ports[i]}" -
+    else
+      printf '%-11s %-22s %-12s not built\n' "$name" "127.0.0.1:${svc_ports[i]}" -
+    fi
+  done
+  return "$dead"
+}
+
+case ${1:-} in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  *)
+    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2
+    exit 2
+    ;;
+esac
