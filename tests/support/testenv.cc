@@ -236,9 +236,17 @@ std::string FreshRedisPrefix() {
   return absl::StrCat("t", getpid(), ":", test, ":");
 }
 
-void KillAndRestartMySql() {
+void KillMySql() {
   const MySqlServer& server = TestMySql();
   KillAndWait(ReadPidFile(server.pid_file), "mariadbd");
+}
+
+void KillAndRestartMySql() {
+  KillMySql();
+  StartMySql();
+}
+
+void StartMySql() {
   RunStartCommand("JIFEN_TEST_MYSQL_START");
   WaitUntil(
       [] {

@@ -39,6 +39,10 @@ std::string FreshRedisPrefix();
 // data folder, and waits until it accepts connections. For crash-recovery tests.
 void KillAndRestartMySql();
 
+// The two halves of KillAndRestartMySql, for tests that observe the time the server is down.
+void KillMySql();
+void StartMySql();  // waits until it accepts connections
+
 // Same for redis-server (data is kept only if the server persisted it).
 void KillAndRestartRedis();
 
