@@ -58,13 +58,53 @@ service_flags() {
     "--redis_host=127.0.0.1" \
     "--redis_port=$redis_port" \
     "--token_public_key=$keys_dir/token_public.pem"
-  if [[ $name == gateway ]]; then
-    printf '%s\n' "--token_private_key=$keys_dir/token_private.pem"
+  # Each service's own flags: who it calls, and its keys.
+  case $name in
+    scoring)
+      printf '%s\n' "--phone_key_file=$(phone_key)" ;;
+    publicity | redemption)
+      printf '%s\n' "--scoring_address=127.0.0.1:$(service_port scoring)" \
+        "--service_token_file=$(service_token "$name")" ;;
+    audit)
+      printf '%s\n' "--audit_signing_key=$(audit_signing_key)" ;;
+    gateway)
+      printf '%s\n' "--token_private_key=$keys_dir/token_private.pem" \
+        "--scoring_address=127.0.0.1:$(service_port scoring)" \
+        "--publicity_address=127.0.0.1:$(service_port publicity)" \
+        "--redemption_address=127.0.0.1:$(service_port redemption)" \
+        "--audit_address=127.0.0.1:$(service_port audit)" ;;
+  esac
+}
+
+# The 32-byte key that encrypts phone numbers at rest (scoring), made once.
+phone_key() {
+  local file=$secrets_dir/phone.key
+  if [[ ! -s $file ]]; then
+    mkdir -p "$secrets_dir"
+    (umask 077 && openssl rand -hex 32 >"$file")
   fi
-  # Peer addresses, e.g. --scoring_address=127.0.0.1:50051, once the binaries take them:
-  #   peer_address_flags "$name"
-  # Service identity token, once something writes it:
-  #   printf '%s\n' "--service_token_file=$keys_dir/service.token"
+  printf '%s' "$file"
+}
+
+# The audit service's checkpoint signing key (ECDSA P-256), made once.
+audit_signing_key() {
+  local file=$keys_dir/audit_signing.pem
+  if [[ ! -s $file ]]; then
+    (umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$file" \
+      2>/dev/null)
+  fi
+  printf '%s' "$file"
+}
+
+# A service's identity token (role "service"), minted with the gateway's key by jifen-token.
+# Renewed on every `up`, so a long-running stack needs an `up` within the token's 30 days.
+service_token() {
+  local name=$1 file=$keys_dir/$1.token tool
+  tool=$(find_tool jifen-token)
+  [[ -n $tool ]] || jifen_die "jifen-token is not built"
+  "$tool" --private_key="$keys_dir/token_private.pem" --role=service --subject="$name" \
+    --ttl=720h --out="$file" || jifen_die "cannot mint the $name service token"
+  printf '%s' "$file"
 }
 
 # --<peer>_address=127.0.0.1:<port> for every other service in services.txt.
@@ -95,12 +135,9 @@ migrate_flags() {
 # to run/demo-logins.txt, which `up` prints.
 demo_flags() {
   printf '%s\n' \
-    "--gateway=http://127.0.0.1:$(service_port gateway)" \
-    "--mysql_host=127.0.0.1" \
-    "--mysql_port=$mysql_port" \
-    "--mysql_user=$mysql_admin_user" \
-    "--mysql_password=$(secret mysql_admin)" \
-    "--logins_out=$run_dir/demo-logins.txt"
+    "--scoring_address=127.0.0.1:$(service_port scoring)" \
+    "--private_key=$keys_dir/token_private.pem" \
+    "--summary_out=$run_dir/demo-summary.json"
 }
 
 # =============================================================================================
