@@ -170,11 +170,11 @@ TEST(RegistryAccessTest, ListScopesByRole) {
   ASSERT_TRUE(admin.ok());
   EXPECT_EQ(admin->view, PersonalDataView::kFull);
   EXPECT_EQ(admin->query.group_id, kGroup);
-  EXPECT_TRUE(Denied(
-      AuthorizeHouseholdList(As(Role::kVillageAdmin), other_town, 0, 0, nullptr).status()));
+  EXPECT_TRUE(
+      Denied(AuthorizeHouseholdList(As(Role::kVillageAdmin), other_town, 0, 0, nullptr).status()));
   EXPECT_TRUE(AuthorizeHouseholdList(As(Role::kTownOfficial), Village(), 0, 0, nullptr).ok());
-  EXPECT_TRUE(Denied(
-      AuthorizeHouseholdList(As(Role::kTownOfficial), other_town, 0, 0, nullptr).status()));
+  EXPECT_TRUE(
+      Denied(AuthorizeHouseholdList(As(Role::kTownOfficial), other_town, 0, 0, nullptr).status()));
   EXPECT_TRUE(AuthorizeHouseholdList(As(Role::kDistrictInspector), other_town, 0, 0, nullptr).ok());
   EXPECT_TRUE(
       Denied(AuthorizeHouseholdList(As(Role::kResident), Village(), 0, 0, nullptr).status()));

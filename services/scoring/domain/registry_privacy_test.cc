@@ -82,9 +82,9 @@ TEST(NormalizeDateTest, AcceptsIsoAndSpreadsheetForms) {
 TEST(Utf8LengthTest, CountsCodePointsAndRejectsInvalid) {
   EXPECT_EQ(Utf8Length("abc"), 3);
   EXPECT_EQ(Utf8Length("张三"), 2);
-  EXPECT_EQ(Utf8Length("\xC0\x80"), -1);        // overlong NUL
-  EXPECT_EQ(Utf8Length("\xED\xA0\x80"), -1);    // a surrogate
-  EXPECT_EQ(Utf8Length("\xE5\xBC"), -1);        // truncated
+  EXPECT_EQ(Utf8Length("\xC0\x80"), -1);          // overlong NUL
+  EXPECT_EQ(Utf8Length("\xED\xA0\x80"), -1);      // a surrogate
+  EXPECT_EQ(Utf8Length("\xE5\xBC"), -1);          // truncated
   EXPECT_EQ(Utf8Length("\xB7\xE5\xBC\xA0"), -1);  // a stray continuation byte
 }
 

@@ -79,13 +79,14 @@ TEST(ParseRosterTest, GroupsRowsIntoHouseholds) {
   EXPECT_EQ(wang.members[0].phone, "13912345678");
 }
 
-TEST(ParseRosterTest, HeadNameMayBeLeftEmptyOnLaterRowsOnlyIfMatchingOtherwise) {
-  // Leaving the head empty on a later row is an empty required cell: refused.
+TEST(ParseRosterTest, LaterRowsMustRepeatOrOmitTheHead) {
   const ParsedRoster parsed = Parse(std::string(kHeader) +
                                     "第1组,1号,张建华,张建华,,,,\n"
                                     "第1组,1号,张华,李梅,,,,\n");
   EXPECT_FALSE(parsed.all_ok);
   EXPECT_THAT(ErrorAt(parsed, 3), HasSubstr("与第2行同户的户主不一致"));
+  const ParsedRoster headless = Parse(std::string(kHeader) + "第1组,1号,,李梅,,,,\n");
+  EXPECT_THAT(ErrorAt(headless, 2), HasSubstr("户主不能为空"));
 }
 
 TEST(ParseRosterTest, EnglishHeadersInAnyOrder) {
@@ -102,16 +103,16 @@ TEST(ParseRosterTest, EnglishHeadersInAnyOrder) {
 TEST(ParseRosterTest, ReportsEveryBadRowByLineAndReason) {
   const ParsedRoster parsed = Parse(std::string(kHeader) +
                                     "第1组,1号,张建华,张建华,13812345678,本村,,否\n"  // 2 ok
-                                    "第1组,2号,王芳,王芳,12345,本村,,否\n"             // 3 phone
-                                    "第1组,3号,李四,李四,,外地,,否\n"                  // 4 kind
-                                    "第1组,4号,赵六,赵六,,非本村,,否\n"                // 5 consent
-                                    "第1组,5号,钱七,钱七,,本村,2024-02-30,否\n"        // 6 date
-                                    "第1组,6号,孙八,孙八,,本村,,也许\n"                // 7 rents
-                                    ",7号,周九,周九,,本村,,否\n"                        // 8 group
-                                    "第1组,8号,吴十,吴十\n"                             // 9 columns
-                                    "第1组,1号,张建华,张建华,,,,\n"                     // 10 twin
-                                    "第1组,9号,郑一,郑一,,非本村,,否\n"                // 11 consent
-                                    "第1组,9号,郑一,郑二,,,2024-01-01,\n");            // 12
+                                    "第1组,2号,王芳,王芳,12345,本村,,否\n"            // 3 phone
+                                    "第1组,3号,李四,李四,,外地,,否\n"                 // 4 kind
+                                    "第1组,4号,赵六,赵六,,非本村,,否\n"               // 5 consent
+                                    "第1组,5号,钱七,钱七,,本村,2024-02-30,否\n"       // 6 date
+                                    "第1组,6号,孙八,孙八,,本村,,也许\n"               // 7 rents
+                                    ",7号,周九,周九,,本村,,否\n"                      // 8 group
+                                    "第1组,8号,吴十,吴十\n"                           // 9 columns
+                                    "第1组,1号,张建华,张建华,,,,\n"                   // 10 twin
+                                    "第1组,9号,郑一,郑一,,非本村,,否\n"               // 11 consent
+                                    "第1组,9号,郑一,郑二,,,2024-01-01,\n");           // 12
   EXPECT_FALSE(parsed.all_ok);
   ASSERT_THAT(parsed.rows, SizeIs(11));
   EXPECT_EQ(ErrorAt(parsed, 2), "<ok>");
@@ -126,8 +127,7 @@ TEST(ParseRosterTest, ReportsEveryBadRowByLineAndReason) {
   // The consent date on a later row does not cure the household's first row.
   EXPECT_THAT(ErrorAt(parsed, 11), HasSubstr("非本村居民须填写同意日期"));
   EXPECT_THAT(ErrorAt(parsed, 12), HasSubstr("同意日期不一致"));
-  // Households with a refused row leave the plan; only 1号 (without its refused twin) and none
-  // of the others remain... 1号 has a refused row (line 10), so it leaves too.
+  // A household with any refused row leaves the plan (1号 too: its line 10 is refused).
   EXPECT_THAT(parsed.plan.households, SizeIs(0));
 }
 

@@ -1,0 +1,190 @@
+#include "services/scoring/domain/declaration_rules.h"
+
+#include "gtest/gtest.h"
+#include "services/scoring/domain/period.h"
+
+namespace jifen::scoring {
+namespace {
+
+using auth::Caller;
+using auth::Role;
+
+constexpr int64_t kVillage = 10;
+constexpr int64_t kHousehold = 5000;
+
+HouseholdRecord Household() {
+  HouseholdRecord household;
+  household.household_id = kHousehold;
+  household.village_id = kVillage;
+  household.group_id = 100;
+  return household;
+}
+
+Caller Resident(int64_t household_id = kHousehold, int64_t village_id = kVillage) {
+  Caller caller;
+  caller.user_id = "resident-1";
+  caller.role = Role::kResident;
+  caller.village_id = village_id;
+  caller.household_id = household_id;
+  return caller;
+}
+
+Caller Admin() {
+  Caller caller;
+  caller.user_id = "admin-1";
+  caller.role = Role::kVillageAdmin;
+  caller.village_id = kVillage;
+  return caller;
+}
+
+RuleItemSpec Item(const std::string& code, int64_t points, int64_t cap,
+                  std::vector<std::string> roles) {
+  RuleItemSpec item;
+  item.code = code;
+  item.name = "志愿服务";
+  item.category = 6;
+  item.scope = 5;
+  item.points = points;
+  item.cap_points_per_period = cap;
+  item.allowed_roles = std::move(roles);
+  return item;
+}
+
+std::map<std::string, RuleItemSpec> Items() {
+  std::map<std::string, RuleItemSpec> items;
+  items["ZY-01"] = Item("ZY-01", 2, 6, {"village_admin", "resident"});
+  items["HJ-01"] = Item("HJ-01", 5, 30, {"grid_worker", "village_admin"});
+  RuleItemSpec photo = Item("TS-01", 10, 0, {"resident"});
+  photo.photo_required = true;
+  items["TS-01"] = photo;
+  RuleItemSpec rental = Item("CZ-09", 5, 0, {"resident"});
+  rental.category = kCategoryRentalHousing;
+  items["CZ-09"] = rental;
+  return items;
+}
+
+const absl::Time kNow = absl::FromCivil(absl::CivilDay(2025, 8, 20), ShanghaiTime());
+
+DeclarationInput Input(const std::string& item_code = "ZY-01") {
+  DeclarationInput input;
+  input.declaration_id = "decl-0000-0001";
+  input.household = Household();
+  input.item_code = item_code;
+  input.occurred_at = kNow - absl::Hours(48);
+  input.note = "清扫河道 2 小时";
+  return input;
+}
+
+TEST(CheckCanDeclareTest, OnlyTheHouseholdsOwnResident) {
+  EXPECT_TRUE(CheckCanDeclare(Resident(), Household()).ok());
+  EXPECT_EQ(CheckCanDeclare(Resident(kHousehold + 1), Household()).code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(CheckCanDeclare(Resident(kHousehold, kVillage + 1), Household()).code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(CheckCanDeclare(Admin(), Household()).code(), absl::StatusCode::kPermissionDenied);
+}
+
+TEST(ValidateDeclarationTest, AcceptsAResidentItem) {
+  EXPECT_TRUE(ValidateDeclaration(Input(), Items(), kNow).ok());
+}
+
+TEST(ValidateDeclarationTest, RefusesWhatResidentsCannotDeclare) {
+  EXPECT_EQ(ValidateDeclaration(Input("XX-99"), Items(), kNow).code(),
+            absl::StatusCode::kInvalidArgument);
+  const absl::Status role = ValidateDeclaration(Input("HJ-01"), Items(), kNow);
+  EXPECT_EQ(role.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(role.message().find("ROLE_NOT_ALLOWED"), absl::string_view::npos);
+  EXPECT_EQ(ValidateDeclaration(Input("TS-01"), Items(), kNow).code(),
+            absl::StatusCode::kInvalidArgument);
+  DeclarationInput with_photo = Input("TS-01");
+  with_photo.photo_refs.push_back(std::string(64, 'a'));
+  EXPECT_TRUE(ValidateDeclaration(with_photo, Items(), kNow).ok());
+  EXPECT_EQ(ValidateDeclaration(Input("CZ-09"), Items(), kNow).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(ValidateDeclarationTest, RefusesBadIdsFutureDeedsAndLongNotes) {
+  DeclarationInput input = Input();
+  input.declaration_id = "short";
+  EXPECT_EQ(ValidateDeclaration(input, Items(), kNow).code(), absl::StatusCode::kInvalidArgument);
+  input = Input();
+  input.occurred_at = kNow + absl::Hours(1);
+  EXPECT_EQ(ValidateDeclaration(input, Items(), kNow).code(), absl::StatusCode::kInvalidArgument);
+  input = Input();
+  input.note = std::string(kMaxDeclarationText + 1, 'x');
+  EXPECT_EQ(ValidateDeclaration(input, Items(), kNow).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(PlanReviewTest, Transitions) {
+  EXPECT_TRUE(*PlanReview(DeclarationState::kPending, true, ""));
+  EXPECT_TRUE(*PlanReview(DeclarationState::kPending, false, "照片与申报不符"));
+  // Repeats are no-ops.
+  EXPECT_FALSE(*PlanReview(DeclarationState::kApproved, true, ""));
+  EXPECT_FALSE(*PlanReview(DeclarationState::kRejected, false, "再次驳回"));
+  // Conflicts.
+  EXPECT_EQ(PlanReview(DeclarationState::kRejected, true, "").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(PlanReview(DeclarationState::kApproved, false, "改为驳回").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  // A rejection needs a reason.
+  EXPECT_EQ(PlanReview(DeclarationState::kPending, false, "  ").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(PlanReview(DeclarationState::kPending, true, std::string(501, 'x')).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(PlanDeclarationEntryTest, WritesTheItemsPointsAsADeclaration) {
+  const absl::StatusOr<NewEntry> entry = PlanDeclarationEntry(Input(), Items(), {}, Admin());
+  ASSERT_TRUE(entry.ok()) << entry.status();
+  EXPECT_EQ(entry->village_id, kVillage);
+  EXPECT_EQ(entry->household_id, kHousehold);
+  EXPECT_EQ(entry->group_id, 100);
+  EXPECT_EQ(entry->account, Account::kScore);
+  EXPECT_EQ(entry->points, 2);
+  EXPECT_EQ(entry->period, "2025Q3");
+  EXPECT_EQ(entry->item_code, "ZY-01");
+  EXPECT_EQ(entry->category, "volunteer_service");
+  EXPECT_EQ(entry->source, EntrySource::kDeclaration);
+  EXPECT_EQ(entry->source_id, "decl-0000-0001");
+  EXPECT_EQ(entry->actor_user_id, "admin-1");
+  EXPECT_EQ(entry->actor_role, "village_admin");
+  EXPECT_EQ(entry->occurred_at_ms, absl::ToUnixMillis(Input().occurred_at));
+  EXPECT_NE(entry->reason.find("清扫河道"), std::string::npos);
+}
+
+TEST(PlanDeclarationEntryTest, CapAppliesAtApproval) {
+  EXPECT_TRUE(PlanDeclarationEntry(Input(), Items(), {{"ZY-01", 4}}, Admin()).ok());
+  const absl::StatusOr<NewEntry> over =
+      PlanDeclarationEntry(Input(), Items(), {{"ZY-01", 5}}, Admin());
+  EXPECT_EQ(over.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(over.status().message().find("CAP_EXCEEDED"), absl::string_view::npos);
+}
+
+TEST(PlanDeclarationEntryTest, ItemGoneFromTheRulebookIsAPrecondition) {
+  std::map<std::string, RuleItemSpec> items = Items();
+  items.erase("ZY-01");
+  const absl::StatusOr<NewEntry> gone = PlanDeclarationEntry(Input(), items, {}, Admin());
+  EXPECT_EQ(gone.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(gone.status().message().find("ITEM_GONE"), absl::string_view::npos);
+}
+
+TEST(TruncateUtf8Test, CutsAtCharacterBoundaries) {
+  EXPECT_EQ(TruncateUtf8("abc", 5), "abc");
+  EXPECT_EQ(TruncateUtf8("abcdef", 3), "abc");
+  // "清扫" is two 3-byte characters: 4 bytes keep only the first.
+  EXPECT_EQ(TruncateUtf8("清扫", 4), "清");
+  EXPECT_EQ(TruncateUtf8("清扫", 3), "清");
+  EXPECT_EQ(TruncateUtf8("清扫", 2), "");
+}
+
+TEST(PlanDeclarationEntryTest, LongNotesKeepTheReasonWithinTheLedgerColumn) {
+  DeclarationInput input = Input();
+  input.note.clear();
+  for (int i = 0; i < 166; ++i) input.note += "扫";  // 498 bytes
+  const absl::StatusOr<NewEntry> entry = PlanDeclarationEntry(input, Items(), {}, Admin());
+  ASSERT_TRUE(entry.ok());
+  EXPECT_LE(entry->reason.size(), 500u);
+}
+
+}  // namespace
+}  // namespace jifen::scoring

@@ -1,0 +1,83 @@
+#include "services/scoring/domain/inspection_rules.h"
+
+#include "gtest/gtest.h"
+#include "services/scoring/domain/period.h"
+
+namespace jifen::scoring {
+namespace {
+
+class InspectionRulesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    RuleItemSpec tidy{"HJ-01", "宅前屋后整洁", 1, 1, 5, 15, false, {"grid_worker"}};
+    RuleItemSpec litter{"HJ-02", "乱堆乱放", 1, 1, -5, 15, true, {"grid_worker"}};
+    RuleItemSpec rental{"CZ-01", "出租房规范", 4, 4, 5, 10, false, {"grid_worker"}};
+    RuleItemSpec customs{"YF-02", "大操大办", 2, 5, -10, 20, false, {"village_admin"}};
+    for (const RuleItemSpec& item : {tidy, litter, rental, customs}) items_[item.code] = item;
+    input_.inspection_id = "insp-0001-abcd";
+    input_.actor_user_id = "gw-1";
+    input_.actor_role = "grid_worker";
+    input_.household.household_id = 42;
+    input_.household.village_id = 1;
+    input_.household.group_id = 7;
+    input_.household.grid_id = 3;
+    input_.occurred_at = now_ - absl::Hours(1);
+  }
+
+  absl::StatusOr<std::vector<NewEntry>> Plan(std::vector<OutcomeInput> outcomes,
+                                             std::map<std::string, int64_t> so_far = {}) {
+    input_.outcomes = std::move(outcomes);
+    return PlanInspectionEntries(input_, items_, so_far, now_);
+  }
+
+  const absl::Time now_ = absl::FromCivil(absl::CivilSecond(2025, 8, 15, 10, 0, 0), ShanghaiTime());
+  std::map<std::string, RuleItemSpec> items_;
+  InspectionInput input_;
+};
+
+TEST_F(InspectionRulesTest, OneEntryPerOutcomeInOrder) {
+  auto entries = Plan({{"HJ-01", {}, "门前干净"}, {"HJ-02", {"abc"}, ""}});
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  ASSERT_EQ(entries->size(), 2u);
+  EXPECT_EQ((*entries)[0].points, 5);
+  EXPECT_EQ((*entries)[0].reason, "宅前屋后整洁: 门前干净");
+  EXPECT_EQ((*entries)[0].period, "2025Q3");
+  EXPECT_EQ((*entries)[0].category, "living_environment");
+  EXPECT_EQ((*entries)[1].points, -5);
+  EXPECT_EQ((*entries)[1].household_id, 42);
+  EXPECT_EQ((*entries)[1].group_id, 7);
+}
+
+TEST_F(InspectionRulesTest, RefusesWhatTheRulebookDoesNotAllow) {
+  EXPECT_EQ(Plan({{"XX-01", {}, ""}}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Plan({{"HJ-02", {}, ""}}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Plan({{"YF-02", {}, ""}}).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Plan({{"CZ-01", {}, ""}}).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Plan({{"HJ-01", {}, ""}, {"HJ-01", {}, ""}}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Plan({}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(InspectionRulesTest, CapsCountWhatThePeriodAlreadyMoved) {
+  EXPECT_TRUE(Plan({{"HJ-01", {}, ""}}, {{"HJ-01", 10}}).ok());
+  EXPECT_EQ(Plan({{"HJ-01", {}, ""}}, {{"HJ-01", 11}}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(InspectionRulesTest, RefusesTheFutureAndBadIds) {
+  input_.occurred_at = now_ + absl::Hours(1);
+  EXPECT_EQ(Plan({{"HJ-01", {}, ""}}).status().code(), absl::StatusCode::kInvalidArgument);
+  input_.occurred_at = now_;
+  input_.inspection_id = "short";
+  EXPECT_EQ(Plan({{"HJ-01", {}, ""}}).status().code(), absl::StatusCode::kInvalidArgument);
+  input_.inspection_id = "has spaces in it";
+  EXPECT_EQ(Plan({{"HJ-01", {}, ""}}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(InspectionRulesTest, RentalItemsApplyToHouseholdsRentingOut) {
+  input_.household.rents_out_rooms = true;
+  EXPECT_TRUE(Plan({{"CZ-01", {}, ""}}).ok());
+}
+
+}  // namespace
+}  // namespace jifen::scoring

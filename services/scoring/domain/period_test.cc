@@ -1,0 +1,36 @@
+#include "services/scoring/domain/period.h"
+
+#include "gtest/gtest.h"
+
+namespace jifen::scoring {
+namespace {
+
+TEST(PeriodTest, QuartersFollowShanghaiTime) {
+  // 2025-06-30 16:30 UTC is 2025-07-01 00:30 in Shanghai: already the third quarter.
+  const absl::Time edge = absl::FromCivil(absl::CivilSecond(2025, 6, 30, 16, 30, 0),
+                                          absl::UTCTimeZone());
+  EXPECT_EQ(PeriodOf(edge), "2025Q3");
+  EXPECT_EQ(PeriodOf(edge - absl::Hours(1)), "2025Q2");
+  EXPECT_EQ(PeriodOf(absl::FromCivil(absl::CivilDay(2025, 12, 31), ShanghaiTime())), "2025Q4");
+}
+
+TEST(PeriodTest, BoundsCoverExactlyTheQuarter) {
+  const PeriodBounds q3 = *BoundsOf("2025Q3");
+  EXPECT_EQ(PeriodOf(q3.start), "2025Q3");
+  EXPECT_EQ(PeriodOf(q3.end - absl::Nanoseconds(1)), "2025Q3");
+  EXPECT_EQ(PeriodOf(q3.end), "2025Q4");
+  EXPECT_EQ(PeriodOf(BoundsOf("2025Q4")->end), "2026Q1");
+}
+
+TEST(PeriodTest, RejectsMalformedPeriodsAndDates) {
+  for (const char* bad : {"", "2025", "2025Q5", "2025Q0", "25Q1", "2025-Q1", "1999Q1"}) {
+    EXPECT_EQ(BoundsOf(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+  EXPECT_TRUE(ParseDate("2025-02-28").ok());
+  EXPECT_FALSE(ParseDate("2025-02-30").ok());
+  EXPECT_FALSE(ParseDate("2025/02/28").ok());
+  EXPECT_EQ(FormatDate(*ParseDate("2025-02-28")), "2025-02-28");
+}
+
+}  // namespace
+}  // namespace jifen::scoring

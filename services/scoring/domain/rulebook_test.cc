@@ -1,0 +1,73 @@
+#include "services/scoring/domain/rulebook.h"
+
+#include "gtest/gtest.h"
+
+namespace jifen::scoring {
+namespace {
+
+VoteRecord Vote(int members, int attending, int in_favour, int against = 0, int abstain = 0) {
+  return {"2025-12-20", members, attending, in_favour, against, abstain};
+}
+
+TEST(AdoptingVoteTest, NeedsMoreThanTwoThirdsAttendingAndMoreThanHalfInFavour) {
+  EXPECT_TRUE(ValidateAdoptingVote(Vote(30, 21, 11)).ok());
+  // Exactly two thirds is not "more than two thirds".
+  EXPECT_EQ(ValidateAdoptingVote(Vote(30, 20, 20)).code(), absl::StatusCode::kFailedPrecondition);
+  // Exactly half is not "more than half".
+  EXPECT_EQ(ValidateAdoptingVote(Vote(30, 22, 11)).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(ValidateAdoptingVote(Vote(30, 22, 12)).ok());
+  EXPECT_TRUE(ValidateAdoptingVote(Vote(3, 3, 2, 1)).ok());
+}
+
+TEST(AdoptingVoteTest, InconsistentNumbersAreInvalidArguments) {
+  EXPECT_EQ(ValidateAdoptingVote(Vote(0, 0, 0)).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateAdoptingVote(Vote(10, 11, 9)).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateAdoptingVote(Vote(10, 9, 8, 2)).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateAdoptingVote(Vote(10, 9, -1)).code(), absl::StatusCode::kInvalidArgument);
+  VoteRecord undated = Vote(10, 9, 8);
+  undated.meeting_date.clear();
+  EXPECT_EQ(ValidateAdoptingVote(undated).code(), absl::StatusCode::kInvalidArgument);
+}
+
+RuleItemSpec Item(const std::string& code, int64_t points) {
+  RuleItemSpec item;
+  item.code = code;
+  item.name = "宅前屋后整洁";
+  item.category = 1;
+  item.scope = 1;
+  item.points = points;
+  item.cap_points_per_period = 20;
+  item.allowed_roles = {"grid_worker"};
+  return item;
+}
+
+TEST(RuleItemTest, ValidatesEachField) {
+  EXPECT_TRUE(ValidateRuleItem(Item("HJ-01", 5)).ok());
+  EXPECT_FALSE(ValidateRuleItem(Item("hj-01", 5)).ok());
+  EXPECT_FALSE(ValidateRuleItem(Item("H", 5)).ok());
+  EXPECT_FALSE(ValidateRuleItem(Item("HJ-01", 0)).ok());
+  EXPECT_FALSE(ValidateRuleItem(Item("HJ-01", 25)).ok());  // cap below one occurrence
+  RuleItemSpec unknown_role = Item("HJ-01", 5);
+  unknown_role.allowed_roles = {"mayor"};
+  EXPECT_FALSE(ValidateRuleItem(unknown_role).ok());
+  RuleItemSpec no_category = Item("HJ-01", 5);
+  no_category.category = 0;
+  EXPECT_FALSE(ValidateRuleItem(no_category).ok());
+}
+
+TEST(RulebookDiffTest, ListsAddedRemovedAndChangedByCode) {
+  const std::vector<RuleItemSpec> template_items = {Item("A-01", 5), Item("B-01", -5),
+                                                    Item("C-01", 3)};
+  std::vector<RuleItemSpec> village_items = {Item("A-01", 5), Item("C-01", 4), Item("TS-01", 10)};
+  const RulebookDiff diff = DiffRulebooks(template_items, village_items);
+  ASSERT_EQ(diff.added.size(), 1u);
+  EXPECT_EQ(diff.added[0].code, "TS-01");
+  ASSERT_EQ(diff.removed.size(), 1u);
+  EXPECT_EQ(diff.removed[0].code, "B-01");
+  ASSERT_EQ(diff.changed.size(), 1u);
+  EXPECT_EQ(diff.changed[0].template_item.points, 3);
+  EXPECT_EQ(diff.changed[0].village_item.points, 4);
+}
+
+}  // namespace
+}  // namespace jifen::scoring
