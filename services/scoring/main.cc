@@ -22,6 +22,8 @@
 #include "services/scoring/handler/registry_service.h"
 #include "services/scoring/handler/rulebook_service.h"
 #include "services/scoring/storage/ledger_sequencer.h"
+#include "services/scoring/storage/mysql_declarations.h"
+#include "services/scoring/storage/mysql_evaluations.h"
 #include "services/scoring/storage/mysql_inspections.h"
 #include "services/scoring/storage/mysql_ledger.h"
 #include "services/scoring/storage/mysql_registry_household_directory.h"
@@ -92,12 +94,15 @@ int Run(int argc, char** argv) {
   scoring::MySqlRulebooks rulebooks(pool);
   scoring::MySqlHouseholdDirectory households(pool);
   scoring::MySqlInspections inspections(pool, ledger, households);
+  scoring::MySqlDeclarations declarations(pool, ledger, households);
+  scoring::MySqlEvaluations evaluations(pool, ledger, households);
 
   grpc_util::CallHandler calls("scoring", verifier->get());
   scoring::ScoringContext context{&calls, &pool, &households, phone_key};
   scoring::LedgerServiceImpl ledger_service(context, ledger);
   scoring::RulebookServiceImpl rulebook_service(context, rulebooks);
-  scoring::AssessmentServiceImpl assessment_service(context, inspections);
+  scoring::AssessmentServiceImpl assessment_service(context, inspections, declarations,
+                                                    evaluations);
   scoring::RegistryServiceImpl registry_service(context);
 
   std::unique_ptr<metrics::MetricsServer> metrics_server;

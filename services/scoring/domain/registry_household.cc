@@ -32,8 +32,7 @@ absl::StatusOr<HouseholdWithMembers> CleanHouseholdDraft(const HouseholdDraft& d
     return absl::InvalidArgumentError("非本村居民须填写同意日期（consent_date）");
   }
   if (draft.members.size() > static_cast<size_t>(kMembersPerHouseholdMax)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("一户最多", kMembersPerHouseholdMax, "名成员"));
+    return absl::InvalidArgumentError(absl::StrCat("一户最多", kMembersPerHouseholdMax, "名成员"));
   }
   std::set<std::string> names;
   int heads = 0;

@@ -132,25 +132,38 @@ struct RosterImportResult {
   int groups_created = 0;
 };
 
-// Storage of the registry. Implementations: MySqlRegistryRepository; tests may fake it.
-// Every method returns UNAVAILABLE / ABORTED when the database is unreachable or a transaction
-// keeps losing to others, INTERNAL for anything unexpected.
+// Who makes a change: written with it to the audit trail.
+struct RegistryActor {
+  std::string user_id;
+  std::string role;  // auth::RoleName
+};
+
+// Storage of the registry. Every write also appends its audit record (who, what, ids and a summary
+// without personal data) to the outbox in the same transaction. Implementations:
+// MySqlRegistryRepository; tests may fake it. Every method returns UNAVAILABLE / ABORTED when the
+// database is unreachable or a transaction keeps losing to others, INTERNAL for anything
+// unexpected.
 class RegistryRepository {
  public:
   virtual ~RegistryRepository() = default;
 
   // ALREADY_EXISTS if a town has that name.
-  virtual absl::StatusOr<TownRecord> CreateTown(const std::string& name) = 0;
+  virtual absl::StatusOr<TownRecord> CreateTown(const RegistryActor& actor,
+                                                const std::string& name) = 0;
   // NOT_FOUND if no such town; ALREADY_EXISTS if the town has a village of that name.
-  virtual absl::StatusOr<VillageRecord> CreateVillage(int64_t town_id, const std::string& name) = 0;
+  virtual absl::StatusOr<VillageRecord> CreateVillage(const RegistryActor& actor, int64_t town_id,
+                                                      const std::string& name) = 0;
   // NOT_FOUND if no such village.
   virtual absl::StatusOr<VillageRecord> FindVillage(int64_t village_id) = 0;
   // NOT_FOUND if no such village; ALREADY_EXISTS if the village has a group of that name.
-  virtual absl::StatusOr<GroupRecord> CreateGroup(int64_t village_id, const std::string& name) = 0;
+  virtual absl::StatusOr<GroupRecord> CreateGroup(const RegistryActor& actor, int64_t village_id,
+                                                  const std::string& name) = 0;
   // Same for grids (grid.grid_id is ignored).
-  virtual absl::StatusOr<GridRecord> CreateGrid(const GridRecord& grid) = 0;
+  virtual absl::StatusOr<GridRecord> CreateGrid(const RegistryActor& actor,
+                                                const GridRecord& grid) = 0;
   // Same for teams; INVALID_ARGUMENT if a group is not one of the village's.
-  virtual absl::StatusOr<TeamRecord> CreateTeam(const TeamRecord& team) = 0;
+  virtual absl::StatusOr<TeamRecord> CreateTeam(const RegistryActor& actor,
+                                                const TeamRecord& team) = 0;
   // NOT_FOUND if no such team.
   virtual absl::StatusOr<TeamRecord> FindTeam(int64_t team_id) = 0;
   // NOT_FOUND if no such grid.
@@ -159,7 +172,7 @@ class RegistryRepository {
   // not exist; INVALID_ARGUMENT if the group or grid is not the village's; ALREADY_EXISTS if the
   // group already has that house number.
   virtual absl::StatusOr<HouseholdWithMembers> CreateHousehold(
-      const HouseholdWithMembers& household) = 0;
+      const RegistryActor& actor, const HouseholdWithMembers& household) = 0;
   // NOT_FOUND if no such household. The record's town_id is filled in.
   virtual absl::StatusOr<HouseholdWithMembers> GetHousehold(int64_t household_id) = 0;
   virtual absl::StatusOr<HouseholdPage> ListHouseholds(const HouseholdQuery& query) = 0;
@@ -168,9 +181,9 @@ class RegistryRepository {
   // row conflicts with the registry (house already registered, unknown grid) the result lists the
   // conflicts and applied is false. A dry run checks and counts the same way and writes nothing.
   // NOT_FOUND if the village does not exist.
-  virtual absl::StatusOr<RosterImportResult> ImportRoster(int64_t village_id,
-                                                          const RosterPlan& plan,
-                                                          bool dry_run) = 0;
+  virtual absl::StatusOr<RosterImportResult> ImportRoster(const RegistryActor& actor,
+                                                          int64_t village_id,
+                                                          const RosterPlan& plan, bool dry_run) = 0;
 };
 
 }  // namespace jifen::scoring

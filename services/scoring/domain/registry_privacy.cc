@@ -193,9 +193,7 @@ absl::StatusOr<std::string> NormalizeDate(absl::string_view date) {
       values[0] < 1900 || values[0] > 2999) {
     return invalid;
   }
-  const auto two_digits = [](int value) {
-    return absl::StrCat(value < 10 ? "0" : "", value);
-  };
+  const auto two_digits = [](int value) { return absl::StrCat(value < 10 ? "0" : "", value); };
   return absl::StrCat(values[0], "-", two_digits(values[1]), "-", two_digits(values[2]));
 }
 

@@ -130,7 +130,8 @@ std::pair<Row, std::vector<std::string>> ValidateRecord(const CsvRecord& record,
   };
   take(CleanName(cell(kGroup), "村民小组"), row.group);
   take(CleanHouseNumber(cell(kHouseNumber)), row.house_number);
-  take(CleanName(cell(kHeadName), "户主"), row.head_name);
+  // The head may be left empty on a household's later rows; its first row must name it.
+  if (!TrimSpaces(cell(kHeadName)).empty()) take(CleanName(cell(kHeadName), "户主"), row.head_name);
   take(CleanName(cell(kMemberName), "成员姓名"), row.member_name);
   if (!TrimSpaces(cell(kPhone)).empty()) take(NormalizePhone(cell(kPhone)), row.phone);
   if (!TrimSpaces(cell(kKind)).empty()) {
@@ -157,7 +158,9 @@ std::pair<Row, std::vector<std::string>> ValidateRecord(const CsvRecord& record,
 void CheckSameHousehold(const Row& row, const RosterHousehold& household,
                         std::vector<std::string>& errors) {
   const std::string first = absl::StrCat("与第", household.first_line, "行同户的");
-  if (row.head_name != household.head_name) errors.push_back(absl::StrCat(first, "户主不一致"));
+  if (!row.head_name.empty() && row.head_name != household.head_name) {
+    errors.push_back(absl::StrCat(first, "户主不一致"));
+  }
   if (row.registered.has_value() && *row.registered != household.registered) {
     errors.push_back(absl::StrCat(first, "户籍类型不一致"));
   }
@@ -239,7 +242,8 @@ std::vector<CsvRecord> SplitCsv(absl::string_view text) {
             closed = true;
             break;
           }
-          if (text[i] == '\n' || (text[i] == '\r' && (i + 1 >= text.size() || text[i + 1] != '\n'))) {
+          if (text[i] == '\n' ||
+              (text[i] == '\r' && (i + 1 >= text.size() || text[i + 1] != '\n'))) {
             ++line;
           }
           field.push_back(text[i]);
@@ -344,6 +348,10 @@ absl::StatusOr<ParsedRoster> ParseRoster(absl::string_view csv) {
       continue;
     }
     const auto key = std::make_pair(row.group, row.house_number);
+    if (row.head_name.empty() && household_index.count(key) == 0) {
+      Refuse(report, {"户主不能为空"});
+      continue;
+    }
     auto [found, inserted] = household_index.try_emplace(key, parsed.plan.households.size());
     if (inserted) {
       RosterHousehold household;

@@ -7,9 +7,10 @@
 //   required  村民小组|小组|group · 门牌号|house_number · 户主|户主姓名|head_name ·
 //             成员|成员姓名|姓名|member_name
 //   optional  手机号|手机|电话|phone · 户籍类型|类型|kind (本村/本村居民/registered or
-//             非本村/非本村居民/non_registered; empty = 本村) · 同意日期|consent_date (YYYY-MM-DD or
-//             YYYY/M/D; required for 非本村) · 出租|是否出租|rents_out (是/否, yes/no, 1/0; empty = 否) ·
-//             网格|grid (name of an existing grid of the village) · 户管家|steward (account id)
+//             非本村/非本村居民/non_registered; empty = 本村) · 同意日期|consent_date (YYYY-MM-DD
+//             or YYYY/M/D; required for 非本村) · 出租|是否出租|rents_out (是/否, yes/no, 1/0;
+//             empty = 否) · 网格|grid (name of an existing grid of the village) · 户管家|steward
+//             (account id)
 //
 // One row per member. Rows with the same group and house number (anywhere in the file) form one
 // household; its fields come from its first row, and a later row must leave them empty or repeat

@@ -22,6 +22,7 @@ namespace {
 constexpr int kPageSizeDefault = 100;
 constexpr int kPageSizeMax = 500;
 constexpr absl::string_view kPageTokenPrefix = "h:";
+constexpr int kTeamGroupsMax = 100;
 
 absl::StatusOr<std::unique_ptr<RegistryRepository>> MakeRepository(const ScoringContext& context) {
   if (context.pool == nullptr) return absl::FailedPreconditionError("no MySQL pool");
@@ -49,6 +50,15 @@ absl::StatusOr<int64_t> ParsePageToken(const std::string& token) {
     return absl::InvalidArgumentError("page_token is not one this service issued");
   }
   return id;
+}
+
+bool IsVillageBound(const auth::Caller& caller) {
+  return caller.role == auth::Role::kVillageAdmin || caller.role == auth::Role::kGridWorker ||
+         caller.role == auth::Role::kAssessor;
+}
+
+RegistryActor ActorOf(const auth::Caller& caller) {
+  return {caller.user_id, std::string(auth::RoleName(caller.role))};
 }
 
 v1::HouseholdKind KindOf(const HouseholdRecord& record) {
@@ -88,15 +98,14 @@ void Encode(const HouseholdWithMembers& household, PersonalDataView view,
 // carries these, they are structured log lines that the log pipeline can pick out ("audit").
 void AuditFullView(const auth::Caller& caller, absl::string_view rpc, int64_t village_id,
                    absl::string_view subject, size_t people) {
-  log::Info("audit: full personal data shown",
-            {{"audit", "personal_data_view"},
-             {"rpc", std::string(rpc)},
-             {"user_id", caller.user_id},
-             {"role", std::string(auth::RoleName(caller.role))},
-             {"token_id", caller.token_id},
-             {"village_id", absl::StrCat(village_id)},
-             {"subject", std::string(subject)},
-             {"people", absl::StrCat(people)}});
+  log::Info("audit: full personal data shown", {{"audit", "personal_data_view"},
+                                                {"rpc", std::string(rpc)},
+                                                {"user_id", caller.user_id},
+                                                {"role", std::string(auth::RoleName(caller.role))},
+                                                {"token_id", caller.token_id},
+                                                {"village_id", absl::StrCat(village_id)},
+                                                {"subject", std::string(subject)},
+                                                {"people", absl::StrCat(people)}});
 }
 
 }  // namespace
@@ -143,7 +152,7 @@ grpc::Status RegistryServiceImpl::CreateTown(grpc::ServerContext* context,
   return Serve(context, "CreateTown", [&](const auth::Caller& caller) -> absl::Status {
     RETURN_IF_ERROR(AuthorizeOrganisationWrite(caller));
     ASSIGN_OR_RETURN(const std::string name, CleanName(request->name(), "镇（街道）名称"));
-    ASSIGN_OR_RETURN(const TownRecord town, repository_->CreateTown(name));
+    ASSIGN_OR_RETURN(const TownRecord town, repository_->CreateTown(ActorOf(caller), name));
     response->set_town_id(town.town_id);
     response->set_name(town.name);
     return absl::OkStatus();
@@ -158,7 +167,7 @@ grpc::Status RegistryServiceImpl::CreateVillage(grpc::ServerContext* context,
     RETURN_IF_ERROR(RequireId(request->town_id(), "town_id"));
     ASSIGN_OR_RETURN(const std::string name, CleanName(request->name(), "村名"));
     ASSIGN_OR_RETURN(const VillageRecord village,
-                     repository_->CreateVillage(request->town_id(), name));
+                     repository_->CreateVillage(ActorOf(caller), request->town_id(), name));
     response->set_village_id(village.village_id);
     response->set_town_id(village.town_id);
     response->set_name(village.name);
@@ -174,7 +183,7 @@ grpc::Status RegistryServiceImpl::CreateGroup(grpc::ServerContext* context,
     RETURN_IF_ERROR(AuthorizeVillageWrite(caller, request->village_id()));
     ASSIGN_OR_RETURN(const std::string name, CleanName(request->name(), "村民小组名称"));
     ASSIGN_OR_RETURN(const GroupRecord group,
-                     repository_->CreateGroup(request->village_id(), name));
+                     repository_->CreateGroup(ActorOf(caller), request->village_id(), name));
     response->set_group_id(group.group_id);
     response->set_village_id(group.village_id);
     response->set_name(group.name);
@@ -192,7 +201,7 @@ grpc::Status RegistryServiceImpl::CreateGrid(grpc::ServerContext* context,
     grid.village_id = request->village_id();
     ASSIGN_OR_RETURN(grid.name, CleanName(request->name(), "网格名称"));
     ASSIGN_OR_RETURN(grid.worker_user_id, CleanUserId(request->worker_user_id(), "网格员"));
-    ASSIGN_OR_RETURN(const GridRecord created, repository_->CreateGrid(grid));
+    ASSIGN_OR_RETURN(const GridRecord created, repository_->CreateGrid(ActorOf(caller), grid));
     response->set_grid_id(created.grid_id);
     response->set_village_id(created.village_id);
     response->set_name(created.name);
@@ -210,14 +219,15 @@ grpc::Status RegistryServiceImpl::CreateTeam(grpc::ServerContext* context,
     TeamRecord team;
     team.village_id = request->village_id();
     ASSIGN_OR_RETURN(team.name, CleanName(request->name(), "考核小组名称"));
-    if (request->group_ids_size() == 0) {
-      return absl::InvalidArgumentError("考核小组至少负责一个村民小组（group_ids）");
+    if (request->group_ids_size() == 0 || request->group_ids_size() > kTeamGroupsMax) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("考核小组负责1至", kTeamGroupsMax, "个村民小组（group_ids）"));
     }
     for (int64_t group_id : request->group_ids()) {
       RETURN_IF_ERROR(RequireId(group_id, "group_ids"));
       team.group_ids.push_back(group_id);
     }
-    ASSIGN_OR_RETURN(const TeamRecord created, repository_->CreateTeam(team));
+    ASSIGN_OR_RETURN(const TeamRecord created, repository_->CreateTeam(ActorOf(caller), team));
     response->set_team_id(created.team_id);
     response->set_village_id(created.village_id);
     response->set_name(created.name);
@@ -248,7 +258,8 @@ grpc::Status RegistryServiceImpl::CreateHousehold(grpc::ServerContext* context,
       draft.members.push_back({member.name(), member.phone(), member.is_head()});
     }
     ASSIGN_OR_RETURN(const HouseholdWithMembers clean, CleanHouseholdDraft(draft));
-    ASSIGN_OR_RETURN(const HouseholdWithMembers created, repository_->CreateHousehold(clean));
+    ASSIGN_OR_RETURN(const HouseholdWithMembers created,
+                     repository_->CreateHousehold(ActorOf(caller), clean));
     // The creator typed these details; only the village's admin gets them back unmasked.
     const bool own_village =
         caller.role == auth::Role::kVillageAdmin && caller.village_id == household.village_id();
@@ -275,8 +286,7 @@ grpc::Status RegistryServiceImpl::GetHousehold(grpc::ServerContext* context,
     Encode(household, view, response);
     if (view == PersonalDataView::kFull) {
       AuditFullView(caller, "GetHousehold", household.household.record.village_id,
-                    absl::StrCat("household:", request->household_id()),
-                    household.members.size());
+                    absl::StrCat("household:", request->household_id()), household.members.size());
     }
     return absl::OkStatus();
   });
@@ -297,6 +307,11 @@ grpc::Status RegistryServiceImpl::ListHouseholds(grpc::ServerContext* context,
     ASSIGN_OR_RETURN(const int64_t after, ParsePageToken(request->page_token()));
     if (caller.role == auth::Role::kResident) {
       return absl::PermissionDeniedError("FORBIDDEN: resident may not list households");
+    }
+    // Staff bound to a village are refused elsewhere before learning whether the village exists.
+    if (IsVillageBound(caller) && caller.village_id != request->village_id()) {
+      return absl::PermissionDeniedError(absl::StrCat("FORBIDDEN: ", auth::RoleName(caller.role),
+                                                      " may not list another village"));
     }
     ASSIGN_OR_RETURN(const VillageRecord village, repository_->FindVillage(request->village_id()));
     std::unique_ptr<TeamRecord> team;
@@ -360,8 +375,9 @@ grpc::Status RegistryServiceImpl::ImportRoster(grpc::ServerContext* context,
     if (!parsed.plan.households.empty()) {
       // With refused rows nothing is written, but the valid households are still checked against
       // the registry (as a dry run) so that one report names every problem.
-      ASSIGN_OR_RETURN(result, repository_->ImportRoster(request->village_id(), parsed.plan,
-                                                         request->dry_run() || !parsed.all_ok));
+      ASSIGN_OR_RETURN(
+          result, repository_->ImportRoster(ActorOf(caller), request->village_id(), parsed.plan,
+                                            request->dry_run() || !parsed.all_ok));
     }
     AddRosterConflicts(result.conflicts, parsed.rows);
     const bool clean = parsed.all_ok && result.conflicts.empty();

@@ -43,9 +43,11 @@ absl::StatusOr<std::vector<int64_t>> MySqlHouseholdDirectory::TeamGroups(int64_t
     Statement team = Prepare(c, "SELECT village_id FROM assessment_teams WHERE team_id = ?");
     team->setInt64(1, team_id);
     Rows team_rows(team->executeQuery());
-    if (!team_rows->next()) return absl::NotFoundError(absl::StrCat("team ", team_id, " not found"));
+    if (!team_rows->next())
+      return absl::NotFoundError(absl::StrCat("team ", team_id, " not found"));
     Statement statement = Prepare(
-        c, "SELECT group_id FROM team_groups WHERE village_id = ? AND team_id = ? ORDER BY group_id");
+        c,
+        "SELECT group_id FROM team_groups WHERE village_id = ? AND team_id = ? ORDER BY group_id");
     statement->setInt64(1, team_rows->getInt64(1));
     statement->setInt64(2, team_id);
     Rows rows(statement->executeQuery());

@@ -18,9 +18,8 @@ const unsigned char* Bytes(absl::string_view text) {
 
 absl::StatusOr<std::unique_ptr<PhoneCipher>> PhoneCipher::Create(absl::string_view key) {
   if (key.size() != crypto_secretbox_KEYBYTES) {
-    return absl::InvalidArgumentError(absl::StrCat("the phone key must be ",
-                                                   crypto_secretbox_KEYBYTES, " bytes, not ",
-                                                   key.size()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the phone key must be ", crypto_secretbox_KEYBYTES, " bytes, not ", key.size()));
   }
   // Safe to call repeatedly and from several threads; 1 means "already initialised".
   if (sodium_init() < 0) return absl::InternalError("libsodium failed to initialise");

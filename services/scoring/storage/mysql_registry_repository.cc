@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "common/mysql/transaction.h"
 #include "common/status/status_macros.h"
+#include "services/scoring/storage/audit_outbox.h"
 #include "services/scoring/storage/mysql_registry_rows.h"
 
 namespace jifen::scoring {
@@ -76,8 +77,8 @@ int64_t InsertHousehold(sql::Connection& c, int64_t village_id, const HouseholdR
   statement->setInt64(3, record.grid_id);
   statement->setString(4, record.house_number);
   statement->setString(5, record.head_name);
-  statement->setInt(6, record.registered ? registry_sql::kKindRegistered
-                                         : registry_sql::kKindNonRegistered);
+  statement->setInt(
+      6, record.registered ? registry_sql::kKindRegistered : registry_sql::kKindNonRegistered);
   if (consent_date.empty()) {
     statement->setNull(7, sql::DataType::DATE);
   } else {
@@ -89,13 +90,38 @@ int64_t InsertHousehold(sql::Connection& c, int64_t village_id, const HouseholdR
   return registry_sql::LastInsertId(c);
 }
 
+// The audit record of a registry change. Ids, place names and counts only: people's names and
+// phones stay out of the audit trail, which other services read.
+absl::Status Audit(sql::Connection& c, const RegistryActor& actor, int64_t village_id,
+                   const char* action, const char* object_type, int64_t object_id,
+                   const std::string& after) {
+  AuditFacts facts;
+  facts.village_id = village_id;
+  facts.actor_user_id = actor.user_id;
+  facts.actor_role = actor.role;
+  facts.action = action;
+  facts.object_type = object_type;
+  facts.object_id = absl::StrCat(object_id);
+  facts.after = AuditState(after);
+  return RecordAudit(c, facts);
+}
+
+std::string HouseholdSummary(const HouseholdRecord& record, size_t members) {
+  return absl::StrCat("group_id=", record.group_id, " grid_id=", record.grid_id,
+                      " house_number=", record.house_number,
+                      " kind=", record.registered ? "registered" : "non_registered",
+                      " rents_out_rooms=", record.rents_out_rooms ? "true" : "false",
+                      " steward_user_id=", record.steward_user_id, " members=", members);
+}
+
 }  // namespace
 
 MySqlRegistryRepository::MySqlRegistryRepository(mysql::ConnectionPool& pool,
                                                  std::unique_ptr<PhoneCipher> cipher)
     : pool_(pool), cipher_(std::move(cipher)) {}
 
-absl::StatusOr<TownRecord> MySqlRegistryRepository::CreateTown(const std::string& name) {
+absl::StatusOr<TownRecord> MySqlRegistryRepository::CreateTown(const RegistryActor& actor,
+                                                               const std::string& name) {
   TownRecord town{0, name};
   const std::string duplicate = absl::StrCat("a town named \"", name, "\" exists");
   absl::Status status = mysql::RunInTransaction(pool_, [&](sql::Connection& c) -> absl::Status {
@@ -106,17 +132,18 @@ absl::StatusOr<TownRecord> MySqlRegistryRepository::CreateTown(const std::string
     insert->setString(1, name);
     insert->executeUpdate();
     town.town_id = registry_sql::LastInsertId(c);
-    return absl::OkStatus();
+    return Audit(c, actor, 0, "create_town", "town", town.town_id, absl::StrCat("name=", name));
   });
   RETURN_IF_ERROR(Reword(status, duplicate));
   return town;
 }
 
-absl::StatusOr<VillageRecord> MySqlRegistryRepository::CreateVillage(int64_t town_id,
+absl::StatusOr<VillageRecord> MySqlRegistryRepository::CreateVillage(const RegistryActor& actor,
+                                                                     int64_t town_id,
                                                                      const std::string& name) {
   VillageRecord village{0, town_id, name};
-  const std::string duplicate = absl::StrCat("town ", town_id, " has a village named \"", name,
-                                             "\"");
+  const std::string duplicate =
+      absl::StrCat("town ", town_id, " has a village named \"", name, "\"");
   absl::Status status = mysql::RunInTransaction(pool_, [&](sql::Connection& c) -> absl::Status {
     Statement lock = Prepare(c, "SELECT 1 FROM towns WHERE town_id = ? FOR UPDATE");
     lock->setInt64(1, town_id);
@@ -131,7 +158,8 @@ absl::StatusOr<VillageRecord> MySqlRegistryRepository::CreateVillage(int64_t tow
     insert->setString(2, name);
     insert->executeUpdate();
     village.village_id = registry_sql::LastInsertId(c);
-    return absl::OkStatus();
+    return Audit(c, actor, village.village_id, "create_village", "village", village.village_id,
+                 absl::StrCat("town_id=", town_id, " name=", name));
   });
   RETURN_IF_ERROR(Reword(status, duplicate));
   return village;
@@ -152,7 +180,8 @@ absl::StatusOr<VillageRecord> MySqlRegistryRepository::FindVillage(int64_t villa
   return village;
 }
 
-absl::StatusOr<GroupRecord> MySqlRegistryRepository::CreateGroup(int64_t village_id,
+absl::StatusOr<GroupRecord> MySqlRegistryRepository::CreateGroup(const RegistryActor& actor,
+                                                                 int64_t village_id,
                                                                  const std::string& name) {
   GroupRecord group{0, village_id, name};
   const std::string duplicate = absl::StrCat("the village has a group named \"", name, "\"");
@@ -167,13 +196,15 @@ absl::StatusOr<GroupRecord> MySqlRegistryRepository::CreateGroup(int64_t village
     insert->setString(2, name);
     insert->executeUpdate();
     group.group_id = registry_sql::LastInsertId(c);
-    return absl::OkStatus();
+    return Audit(c, actor, village_id, "create_group", "group", group.group_id,
+                 absl::StrCat("name=", name));
   });
   RETURN_IF_ERROR(Reword(status, duplicate));
   return group;
 }
 
-absl::StatusOr<GridRecord> MySqlRegistryRepository::CreateGrid(const GridRecord& grid) {
+absl::StatusOr<GridRecord> MySqlRegistryRepository::CreateGrid(const RegistryActor& actor,
+                                                               const GridRecord& grid) {
   GridRecord created = grid;
   const std::string duplicate = absl::StrCat("the village has a grid named \"", grid.name, "\"");
   absl::Status status = mysql::RunInTransaction(pool_, [&](sql::Connection& c) -> absl::Status {
@@ -189,13 +220,15 @@ absl::StatusOr<GridRecord> MySqlRegistryRepository::CreateGrid(const GridRecord&
     insert->setString(3, grid.worker_user_id);
     insert->executeUpdate();
     created.grid_id = registry_sql::LastInsertId(c);
-    return absl::OkStatus();
+    return Audit(c, actor, grid.village_id, "create_grid", "grid", created.grid_id,
+                 absl::StrCat("name=", grid.name, " worker_user_id=", grid.worker_user_id));
   });
   RETURN_IF_ERROR(Reword(status, duplicate));
   return created;
 }
 
-absl::StatusOr<TeamRecord> MySqlRegistryRepository::CreateTeam(const TeamRecord& team) {
+absl::StatusOr<TeamRecord> MySqlRegistryRepository::CreateTeam(const RegistryActor& actor,
+                                                               const TeamRecord& team) {
   TeamRecord created = team;
   std::sort(created.group_ids.begin(), created.group_ids.end());
   created.group_ids.erase(std::unique(created.group_ids.begin(), created.group_ids.end()),
@@ -213,8 +246,7 @@ absl::StatusOr<TeamRecord> MySqlRegistryRepository::CreateTeam(const TeamRecord&
             absl::StrCat("group ", group_id, " is not a group of village ", team.village_id));
       }
     }
-    Statement insert =
-        Prepare(c, "INSERT INTO assessment_teams (village_id, name) VALUES (?, ?)");
+    Statement insert = Prepare(c, "INSERT INTO assessment_teams (village_id, name) VALUES (?, ?)");
     insert->setInt64(1, team.village_id);
     insert->setString(2, team.name);
     insert->executeUpdate();
@@ -227,7 +259,9 @@ absl::StatusOr<TeamRecord> MySqlRegistryRepository::CreateTeam(const TeamRecord&
       cover->setInt64(3, group_id);
       cover->executeUpdate();
     }
-    return absl::OkStatus();
+    return Audit(
+        c, actor, team.village_id, "create_team", "assessment_team", created.team_id,
+        absl::StrCat("name=", team.name, " group_ids=", absl::StrJoin(created.group_ids, ",")));
   });
   RETURN_IF_ERROR(Reword(status, duplicate));
   return created;
@@ -236,14 +270,14 @@ absl::StatusOr<TeamRecord> MySqlRegistryRepository::CreateTeam(const TeamRecord&
 absl::StatusOr<TeamRecord> MySqlRegistryRepository::FindTeam(int64_t team_id) {
   TeamRecord team;
   RETURN_IF_ERROR(mysql::RunWithConnection(pool_, [&](sql::Connection& c) -> absl::Status {
-    Statement find =
-        Prepare(c, "SELECT village_id, name FROM assessment_teams WHERE team_id = ?");
+    Statement find = Prepare(c, "SELECT village_id, name FROM assessment_teams WHERE team_id = ?");
     find->setInt64(1, team_id);
     Rows rows(find->executeQuery());
     if (!rows->next()) return absl::NotFoundError(absl::StrCat("team ", team_id, " not found"));
     team = {team_id, rows->getInt64(1), rows->getString(2).asStdString(), {}};
     Statement groups = Prepare(
-        c, "SELECT group_id FROM team_groups WHERE village_id = ? AND team_id = ? ORDER BY group_id");
+        c,
+        "SELECT group_id FROM team_groups WHERE village_id = ? AND team_id = ? ORDER BY group_id");
     groups->setInt64(1, team.village_id);
     groups->setInt64(2, team_id);
     Rows group_rows(groups->executeQuery());
@@ -269,25 +303,22 @@ absl::StatusOr<GridRecord> MySqlRegistryRepository::FindGrid(int64_t grid_id) {
 }
 
 absl::StatusOr<HouseholdWithMembers> MySqlRegistryRepository::CreateHousehold(
-    const HouseholdWithMembers& household) {
+    const RegistryActor& actor, const HouseholdWithMembers& household) {
   HouseholdWithMembers created = household;
   HouseholdRecord& record = created.household.record;
-  const std::string duplicate =
-      absl::StrCat("group ", record.group_id, " already has house number \"",
-                   record.house_number, "\"");
+  const std::string duplicate = absl::StrCat(
+      "group ", record.group_id, " already has house number \"", record.house_number, "\"");
   absl::Status status = mysql::RunInTransaction(pool_, [&](sql::Connection& c) -> absl::Status {
     ASSIGN_OR_RETURN(const VillageRecord village, LockVillage(c, record.village_id));
     record.town_id = village.town_id;
     if (!VillageHas(c, "villager_groups", "group_id", record.village_id, record.group_id)) {
-      return absl::InvalidArgumentError(absl::StrCat("group ", record.group_id,
-                                                     " is not a group of village ",
-                                                     record.village_id));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "group ", record.group_id, " is not a group of village ", record.village_id));
     }
     if (record.grid_id != 0 &&
         !VillageHas(c, "grids", "grid_id", record.village_id, record.grid_id)) {
-      return absl::InvalidArgumentError(absl::StrCat("grid ", record.grid_id,
-                                                     " is not a grid of village ",
-                                                     record.village_id));
+      return absl::InvalidArgumentError(
+          absl::StrCat("grid ", record.grid_id, " is not a grid of village ", record.village_id));
     }
     Statement address = Prepare(
         c, "SELECT 1 FROM households WHERE village_id = ? AND group_id = ? AND house_number = ?");
@@ -314,7 +345,8 @@ absl::StatusOr<HouseholdWithMembers> MySqlRegistryRepository::CreateHousehold(
       member.member_id = registry_sql::LastInsertId(c);
       member.household_id = record.household_id;
     }
-    return absl::OkStatus();
+    return Audit(c, actor, record.village_id, "create_household", "household", record.household_id,
+                 HouseholdSummary(record, created.members.size()));
   });
   RETURN_IF_ERROR(Reword(status, duplicate));
   return created;
@@ -357,9 +389,9 @@ absl::StatusOr<HouseholdWithMembers> MySqlRegistryRepository::GetHousehold(int64
 absl::StatusOr<HouseholdPage> MySqlRegistryRepository::ListHouseholds(const HouseholdQuery& query) {
   HouseholdPage page;
   if (query.only_groups.has_value() && query.only_groups->empty()) return page;
-  std::string text = absl::StrCat("SELECT ", registry_sql::kHouseholdColumns,
-                                  registry_sql::kHouseholdFrom,
-                                  "WHERE h.village_id = ? AND h.household_id > ?");
+  std::string text =
+      absl::StrCat("SELECT ", registry_sql::kHouseholdColumns, registry_sql::kHouseholdFrom,
+                   "WHERE h.village_id = ? AND h.household_id > ?");
   if (query.group_id != 0) absl::StrAppend(&text, " AND h.group_id = ?");
   if (query.grid_id != 0) absl::StrAppend(&text, " AND h.grid_id = ?");
   if (query.only_groups.has_value()) {
@@ -445,7 +477,8 @@ absl::StatusOr<VillageListing> MySqlRegistryRepository::ListVillages(const Villa
   return listing;
 }
 
-absl::StatusOr<RosterImportResult> MySqlRegistryRepository::ImportRoster(int64_t village_id,
+absl::StatusOr<RosterImportResult> MySqlRegistryRepository::ImportRoster(const RegistryActor& actor,
+                                                                         int64_t village_id,
                                                                          const RosterPlan& plan,
                                                                          bool dry_run) {
   RosterImportResult result;
@@ -458,7 +491,8 @@ absl::StatusOr<RosterImportResult> MySqlRegistryRepository::ImportRoster(int64_t
         Prepare(c, "SELECT name, group_id FROM villager_groups WHERE village_id = ?");
     group_rows_sql->setInt64(1, village_id);
     Rows group_rows(group_rows_sql->executeQuery());
-    while (group_rows->next()) groups[group_rows->getString(1).asStdString()] = group_rows->getInt64(2);
+    while (group_rows->next())
+      groups[group_rows->getString(1).asStdString()] = group_rows->getInt64(2);
     std::map<std::string, int64_t> grids;
     Statement grid_rows_sql = Prepare(c, "SELECT name, grid_id FROM grids WHERE village_id = ?");
     grid_rows_sql->setInt64(1, village_id);
@@ -471,8 +505,8 @@ absl::StatusOr<RosterImportResult> MySqlRegistryRepository::ImportRoster(int64_t
         c, "SELECT 1 FROM households WHERE village_id = ? AND group_id = ? AND house_number = ?");
     for (const RosterHousehold& household : plan.households) {
       if (!household.grid_name.empty() && grids.count(household.grid_name) == 0) {
-        result.conflicts.push_back(
-            {household.first_line, absl::StrCat("网格“", household.grid_name, "”不存在，请先创建网格")});
+        result.conflicts.push_back({household.first_line, absl::StrCat("网格“", household.grid_name,
+                                                                       "”不存在，请先创建网格")});
       }
       const auto group = groups.find(household.group_name);
       if (group == groups.end()) {
@@ -484,8 +518,8 @@ absl::StatusOr<RosterImportResult> MySqlRegistryRepository::ImportRoster(int64_t
       address->setString(3, household.house_number);
       if (Rows(address->executeQuery())->next()) {
         result.conflicts.push_back(
-            {household.first_line, absl::StrCat(household.group_name, household.house_number,
-                                                "已登记，不能重复导入")});
+            {household.first_line,
+             absl::StrCat(household.group_name, household.house_number, "已登记，不能重复导入")});
       }
     }
     if (!result.conflicts.empty()) return absl::OkStatus();  // nothing written: commit is a no-op
@@ -516,8 +550,8 @@ absl::StatusOr<RosterImportResult> MySqlRegistryRepository::ImportRoster(int64_t
       record.registered = household.registered;
       record.rents_out_rooms = household.rents_out_rooms;
       record.steward_user_id = household.steward_user_id;
-      const int64_t household_id =
-          InsertHousehold(c, village_id, record, household.consent_date);
+      record.household_id = InsertHousehold(c, village_id, record, household.consent_date);
+      const int64_t household_id = record.household_id;
       for (const RosterMember& member : household.members) {
         insert_member->setInt64(1, village_id);
         insert_member->setInt64(2, household_id);
@@ -530,9 +564,13 @@ absl::StatusOr<RosterImportResult> MySqlRegistryRepository::ImportRoster(int64_t
         insert_member->setBoolean(5, member.is_head);
         insert_member->executeUpdate();
       }
+      RETURN_IF_ERROR(Audit(c, actor, village_id, "create_household", "household", household_id,
+                            HouseholdSummary(record, household.members.size())));
     }
     result.applied = true;
-    return absl::OkStatus();
+    return Audit(c, actor, village_id, "import_roster", "village", village_id,
+                 absl::StrCat("households=", result.households_created, " members=",
+                              result.members_created, " groups_created=", result.groups_created));
   });
   RETURN_IF_ERROR(status);
   return result;

@@ -29,7 +29,8 @@ std::unique_ptr<sql::PreparedStatement> Prepare(sql::Connection& connection,
 }
 
 int64_t LastInsertId(sql::Connection& connection) {
-  std::unique_ptr<sql::PreparedStatement> statement = Prepare(connection, "SELECT LAST_INSERT_ID()");
+  std::unique_ptr<sql::PreparedStatement> statement =
+      Prepare(connection, "SELECT LAST_INSERT_ID()");
   std::unique_ptr<sql::ResultSet> row(statement->executeQuery());
   row->next();
   return row->getInt64(1);

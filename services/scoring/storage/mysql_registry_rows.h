@@ -30,7 +30,8 @@ inline constexpr int kKindNonRegistered = 2;
 // Reads the current row of a result selected with kHouseholdColumns.
 RegistryHousehold ReadHousehold(const sql::ResultSet& row);
 
-std::unique_ptr<sql::PreparedStatement> Prepare(sql::Connection& connection, const std::string& sql);
+std::unique_ptr<sql::PreparedStatement> Prepare(sql::Connection& connection,
+                                                const std::string& sql);
 
 // LAST_INSERT_ID() of the connection.
 int64_t LastInsertId(sql::Connection& connection);

@@ -1,0 +1,144 @@
+#include "services/scoring/domain/declaration_rules.h"
+
+#include "absl/strings/str_cat.h"
+#include "services/scoring/domain/inspection_rules.h"
+#include "services/scoring/domain/period.h"
+
+namespace jifen::scoring {
+namespace {
+
+// The item of the declaration and whether the household may declare it (shared by submission and
+// approval).
+absl::StatusOr<RuleItemSpec> DeclarableItem(const DeclarationInput& input,
+                                            const std::map<std::string, RuleItemSpec>& items) {
+  const auto item_it = items.find(input.item_code);
+  if (item_it == items.end()) {
+    return absl::InvalidArgumentError(absl::StrCat("UNKNOWN_ITEM: item \"", input.item_code,
+                                                   "\" is not in the rulebook in force on ",
+                                                   FormatDate(input.occurred_at)));
+  }
+  const RuleItemSpec& item = item_it->second;
+  if (!item.AllowsRole(kDeclarantRole)) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("ROLE_NOT_ALLOWED: item ", item.code, " (", item.name,
+                     ") cannot be self-declared; it is scored by inspection"));
+  }
+  if (item.photo_required && input.photo_refs.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("PHOTO_REQUIRED: item ", item.code, " (", item.name, ") needs a photo"));
+  }
+  if (item.category == kCategoryRentalHousing && !input.household.rents_out_rooms) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "NOT_APPLICABLE: item ", item.code, " applies only to households renting out rooms"));
+  }
+  return item;
+}
+
+}  // namespace
+
+std::string TruncateUtf8(absl::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  size_t start = max_bytes;  // the first byte cut off; back up to a character boundary
+  while (start > 0 && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) --start;
+  return std::string(text.substr(0, start));
+}
+
+absl::Status CheckCanDeclare(const auth::Caller& caller, const HouseholdRecord& household) {
+  if (caller.role != auth::Role::kResident) {
+    return absl::PermissionDeniedError(absl::StrCat("FORBIDDEN: ", auth::RoleName(caller.role),
+                                                    " may not file a self-declaration"));
+  }
+  if (caller.household_id == 0 || caller.household_id != household.household_id ||
+      caller.village_id != household.village_id) {
+    return absl::PermissionDeniedError(
+        "FORBIDDEN: a resident may declare only for their own household");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateDeclaration(const DeclarationInput& input,
+                                 const std::map<std::string, RuleItemSpec>& items, absl::Time now) {
+  if (absl::Status id = ValidateClientId("declaration_id", input.declaration_id); !id.ok()) {
+    return id;
+  }
+  if (input.occurred_at > now + absl::Minutes(5)) {
+    return absl::InvalidArgumentError("occurred_at_ms lies in the future");
+  }
+  if (input.note.size() > kMaxDeclarationText) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("note is longer than ", kMaxDeclarationText, " bytes"));
+  }
+  return DeclarableItem(input, items).status();
+}
+
+absl::StatusOr<bool> PlanReview(DeclarationState current, bool approve, absl::string_view reason) {
+  if (reason.size() > kMaxDeclarationText) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("reason is longer than ", kMaxDeclarationText, " bytes"));
+  }
+  if (!approve && reason.find_first_not_of(" \t\r\n") == absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        "reason is required when rejecting: the household is told why");
+  }
+  switch (current) {
+    case DeclarationState::kPending:
+      return true;
+    case DeclarationState::kApproved:
+      if (approve) return false;
+      return absl::FailedPreconditionError(
+          "DECLARATION_REVIEWED: the declaration was approved and scored; correct its entry "
+          "through an objection instead");
+    case DeclarationState::kRejected:
+      if (!approve) return false;
+      return absl::FailedPreconditionError(
+          "DECLARATION_REVIEWED: the declaration was rejected; the household may declare again");
+  }
+  return absl::InternalError("unknown declaration state");
+}
+
+absl::StatusOr<NewEntry> PlanDeclarationEntry(const DeclarationInput& input,
+                                              const std::map<std::string, RuleItemSpec>& items,
+                                              const std::map<std::string, int64_t>& scored_so_far,
+                                              const auth::Caller& reviewer) {
+  absl::StatusOr<RuleItemSpec> declarable = DeclarableItem(input, items);
+  if (!declarable.ok()) {
+    if (declarable.status().code() == absl::StatusCode::kInvalidArgument &&
+        items.find(input.item_code) == items.end()) {
+      return absl::FailedPreconditionError(absl::StrCat("ITEM_GONE: item ", input.item_code,
+                                                        " is not in the rulebook in force on ",
+                                                        FormatDate(input.occurred_at)));
+    }
+    return declarable.status();
+  }
+  const RuleItemSpec& item = *declarable;
+  const std::string period = PeriodOf(input.occurred_at);
+  const int64_t magnitude = item.points < 0 ? -item.points : item.points;
+  const auto so_far = scored_so_far.find(item.code);
+  const int64_t already = so_far == scored_so_far.end() ? 0 : so_far->second;
+  if (item.cap_points_per_period > 0 && already + magnitude > item.cap_points_per_period) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("CAP_EXCEEDED: item ", item.code, " has moved ", already, " of its ",
+                     item.cap_points_per_period, " points for this household in ", period));
+  }
+  NewEntry entry;
+  entry.village_id = input.household.village_id;
+  entry.household_id = input.household.household_id;
+  entry.group_id = input.household.group_id;
+  entry.account = Account::kScore;
+  entry.points = item.points;
+  entry.period = period;
+  entry.item_code = item.code;
+  entry.category = CategoryName(item.category);
+  // The ledger's reason column holds 500 characters; the note is cut to leave room for the name.
+  const std::string note = TruncateUtf8(input.note, 300);
+  entry.reason = note.empty() ? absl::StrCat("自主申报: ", item.name)
+                              : absl::StrCat("自主申报: ", item.name, ": ", note);
+  entry.source = EntrySource::kDeclaration;
+  entry.source_id = input.declaration_id;
+  entry.actor_user_id = reviewer.user_id;
+  entry.actor_role = std::string(auth::RoleName(reviewer.role));
+  entry.occurred_at_ms = absl::ToUnixMillis(input.occurred_at);
+  return entry;
+}
+
+}  // namespace jifen::scoring

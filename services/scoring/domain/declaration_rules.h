@@ -1,0 +1,65 @@
+// Self-declarations (户户参与): a household declares a deed, a village admin approves (the entry is
+// written then, caps checked then) or rejects it with a reason the household sees. Pure rules: who
+// may declare, what a valid declaration is, which review transitions exist, and the entry an
+// approval writes.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/auth/caller.h"
+#include "services/scoring/domain/household.h"
+#include "services/scoring/domain/ledger_entry.h"
+#include "services/scoring/domain/rulebook.h"
+
+namespace jifen::scoring {
+
+// Numbering follows jifen.scoring.v1.DeclarationState.
+enum class DeclarationState : int { kPending = 1, kApproved = 2, kRejected = 3 };
+
+inline constexpr char kDeclarantRole[] = "resident";
+inline constexpr size_t kMaxDeclarationText = 500;  // note and review reason, in bytes
+
+struct DeclarationInput {
+  std::string declaration_id;
+  HouseholdRecord household;
+  std::string item_code;
+  absl::Time occurred_at;
+  std::vector<std::string> photo_refs;
+  std::string note;
+};
+
+// At most `max_bytes` of `text`, cut at a UTF-8 character boundary.
+std::string TruncateUtf8(absl::string_view text, size_t max_bytes);
+
+// PERMISSION_DENIED unless the caller is a resident of this very household.
+absl::Status CheckCanDeclare(const auth::Caller& caller, const HouseholdRecord& household);
+
+// What a declaration must be when submitted. `items` is the rulebook in force on the deed's date,
+// by code. INVALID_ARGUMENT for a malformed id, an unknown item, a missing photo, a deed in the
+// future, an over-long note; PERMISSION_DENIED "ROLE_NOT_ALLOWED" for an item residents may not
+// declare; FAILED_PRECONDITION "NOT_APPLICABLE" for a rental item of a household renting nothing.
+absl::Status ValidateDeclaration(const DeclarationInput& input,
+                                 const std::map<std::string, RuleItemSpec>& items, absl::Time now);
+
+// Whether a review changes anything. OK(true): apply it; OK(false): it is already so (approving
+// an approved declaration, rejecting a rejected one), return the declaration unchanged.
+// INVALID_ARGUMENT when rejecting without a reason (or a reason over kMaxDeclarationText);
+// FAILED_PRECONDITION "DECLARATION_REVIEWED" for approving a rejected or rejecting an approved one.
+absl::StatusOr<bool> PlanReview(DeclarationState current, bool approve, absl::string_view reason);
+
+// The entry an approval writes: the item's points for the household in the deed's period, source
+// DECLARATION, by the reviewing admin. `items` is the rulebook in force on the deed's date;
+// `scored_so_far` what each item has already moved for the household in that period.
+// FAILED_PRECONDITION "CAP_EXCEEDED" past the item's cap, "ITEM_GONE" when the item is no longer
+// declarable in the rulebook in force; the validation errors of ValidateDeclaration otherwise.
+absl::StatusOr<NewEntry> PlanDeclarationEntry(const DeclarationInput& input,
+                                              const std::map<std::string, RuleItemSpec>& items,
+                                              const std::map<std::string, int64_t>& scored_so_far,
+                                              const auth::Caller& reviewer);
+
+}  // namespace jifen::scoring

@@ -1,0 +1,776 @@
+// Integration tests of the registry against the fixture's MariaDB: the repository and household
+// directory on a fresh database migrated with every scoring migration, connected as the service's
+// own (granted, not all-powerful) account; and RegistryServiceImpl over real gRPC with signed
+// tokens.
+#include <cppconn/connection.h>
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
+#include <cppconn/statement.h>
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/auth/test_keys.h"
+#include "common/auth/token.h"
+#include "common/grpc/call.h"
+#include "common/migrate/migrator.h"
+#include "common/mysql/transaction.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "jifen/scoring/v1/registry.grpc.pb.h"
+#include "services/scoring/handler/registry_service.h"
+#include "services/scoring/handler/scoring_context.h"
+#include "services/scoring/storage/mysql_registry_household_directory.h"
+#include "services/scoring/storage/mysql_registry_phone_cipher.h"
+#include "services/scoring/storage/mysql_registry_repository.h"
+#include "tests/support/testenv.h"
+
+namespace jifen::scoring {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+constexpr char kServiceUser[] = "jifen_registry_itest";
+constexpr char kServicePassword[] = "registry-itest-password";
+const std::string kPhoneKey(32, 'k');
+const RegistryActor kActor{"admin-1", "village_admin"};
+
+mysql::MySqlConfig ConfigFor(const std::string& database, bool as_service) {
+  const testing::MySqlServer& server = testing::TestMySql();
+  mysql::MySqlConfig config;
+  config.host = server.host;
+  config.port = server.port;
+  config.user = as_service ? kServiceUser : server.user;
+  config.password = as_service ? kServicePassword : server.password;
+  config.database = database;
+  config.pool_size = 8;
+  return config;
+}
+
+void Execute(mysql::ConnectionPool& pool, const std::string& statement_text) {
+  absl::Status status = mysql::RunWithConnection(pool, [&](sql::Connection& c) {
+    std::unique_ptr<sql::Statement> statement(c.createStatement());
+    statement->execute(statement_text);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(status.ok()) << status << " in " << statement_text;
+}
+
+int64_t Count(mysql::ConnectionPool& pool, const std::string& table) {
+  int64_t count = -1;
+  absl::Status status = mysql::RunWithConnection(pool, [&](sql::Connection& c) {
+    std::unique_ptr<sql::Statement> statement(c.createStatement());
+    std::unique_ptr<sql::ResultSet> rows(
+        statement->executeQuery(absl::StrCat("SELECT COUNT(*) FROM ", table)));
+    rows->next();
+    count = rows->getInt64(1);
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(status.ok()) << status;
+  return count;
+}
+
+std::unique_ptr<MySqlRegistryRepository> NewRepository(mysql::ConnectionPool& pool) {
+  absl::StatusOr<std::unique_ptr<PhoneCipher>> cipher = PhoneCipher::Create(kPhoneKey);
+  EXPECT_TRUE(cipher.ok()) << cipher.status();
+  return std::make_unique<MySqlRegistryRepository>(pool, *std::move(cipher));
+}
+
+// One database for the suite, migrated with every scoring migration by the admin account; the
+// code under test connects as the service account, so missing GRANTs fail the tests.
+class RegistryDatabase : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    database_ = new std::string(testing::CreateFreshDatabase("registry"));
+    admin_ = new mysql::ConnectionPool(ConfigFor(*database_, /*as_service=*/false));
+    for (const char* host : {"127.0.0.1", "localhost"}) {
+      Execute(*admin_, absl::StrCat("CREATE USER IF NOT EXISTS '", kServiceUser, "'@'", host,
+                                    "' IDENTIFIED BY '", kServicePassword, "'"));
+    }
+    absl::StatusOr<migrate::MigrationResult> migrated =
+        migrate::ApplyMigrations(*admin_, testing::SourcePath("services/scoring/migrations"),
+                                 {{"SERVICE_USER", kServiceUser}});
+    ASSERT_TRUE(migrated.ok()) << migrated.status();
+    ASSERT_FALSE(migrated->applied.empty());
+    EXPECT_EQ(migrated->applied.front(), "0001_registry.sql");
+    service_ = new mysql::ConnectionPool(ConfigFor(*database_, /*as_service=*/true));
+  }
+  static void TearDownTestSuite() {
+    delete service_;
+    delete admin_;
+    delete database_;
+  }
+
+  void SetUp() override { repository_ = NewRepository(*service_); }
+
+  // A town and village with two groups and a grid, with names unique to the test.
+  struct Village {
+    int64_t town_id = 0;
+    int64_t village_id = 0;
+    int64_t group1 = 0;
+    int64_t group2 = 0;
+    int64_t grid = 0;
+  };
+  Village MakeVillage() {
+    const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    Village made;
+    absl::StatusOr<TownRecord> town = repository_->CreateTown(kActor, absl::StrCat(test, "镇"));
+    EXPECT_TRUE(town.ok()) << town.status();
+    made.town_id = town->town_id;
+    absl::StatusOr<VillageRecord> village =
+        repository_->CreateVillage(kActor, made.town_id, "革新村");
+    EXPECT_TRUE(village.ok()) << village.status();
+    made.village_id = village->village_id;
+    made.group1 = repository_->CreateGroup(kActor, made.village_id, "第1组")->group_id;
+    made.group2 = repository_->CreateGroup(kActor, made.village_id, "第2组")->group_id;
+    made.grid = repository_->CreateGrid(kActor, {0, made.village_id, "北片", "gw-1"})->grid_id;
+    return made;
+  }
+
+  static HouseholdWithMembers NewHousehold(const Village& village, int64_t group_id,
+                                           const std::string& house_number, int64_t grid_id) {
+    HouseholdWithMembers household;
+    HouseholdRecord& record = household.household.record;
+    record.village_id = village.village_id;
+    record.group_id = group_id;
+    record.grid_id = grid_id;
+    record.house_number = house_number;
+    record.head_name = "张建华";
+    record.steward_user_id = "cadre-1";
+    household.members = {{0, 0, "张建华", "13812345678", true}, {0, 0, "李梅", "", false}};
+    return household;
+  }
+
+  static std::string* database_;
+  static mysql::ConnectionPool* admin_;
+  static mysql::ConnectionPool* service_;
+  std::unique_ptr<MySqlRegistryRepository> repository_;
+};
+
+std::string* RegistryDatabase::database_ = nullptr;
+mysql::ConnectionPool* RegistryDatabase::admin_ = nullptr;
+mysql::ConnectionPool* RegistryDatabase::service_ = nullptr;
+
+TEST_F(RegistryDatabase, OrganisationIsCreatedAndListed) {
+  const Village village = MakeVillage();
+  EXPECT_EQ(repository_->CreateTown(kActor, "OrganisationIsCreatedAndListed镇").status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(repository_->CreateVillage(kActor, village.town_id, "革新村").status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(repository_->CreateVillage(kActor, 999999, "芦胜村").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(repository_->CreateGroup(kActor, village.village_id, "第1组").status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(repository_->CreateGroup(kActor, 999999, "第1组").status().code(),
+            absl::StatusCode::kNotFound);
+
+  absl::StatusOr<TeamRecord> team = repository_->CreateTeam(
+      kActor, {0, village.village_id, "一片", {village.group2, village.group1}});
+  ASSERT_TRUE(team.ok()) << team.status();
+  absl::StatusOr<TeamRecord> found = repository_->FindTeam(team->team_id);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->village_id, village.village_id);
+  EXPECT_THAT(found->group_ids, ElementsAre(village.group1, village.group2));
+  EXPECT_EQ(repository_->FindTeam(999999).status().code(), absl::StatusCode::kNotFound);
+
+  // A team may only cover its own village's groups.
+  const Village other = [&] {
+    absl::StatusOr<VillageRecord> v = repository_->CreateVillage(kActor, village.town_id, "永联村");
+    Village made;
+    made.village_id = v->village_id;
+    made.group1 = repository_->CreateGroup(kActor, v->village_id, "第1组")->group_id;
+    return made;
+  }();
+  EXPECT_EQ(repository_->CreateTeam(kActor, {0, village.village_id, "二片", {other.group1}})
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+
+  absl::StatusOr<VillageListing> by_town = repository_->ListVillages({village.town_id, 0});
+  ASSERT_TRUE(by_town.ok()) << by_town.status();
+  EXPECT_THAT(by_town->towns, SizeIs(1));
+  EXPECT_THAT(by_town->villages, SizeIs(2));
+  EXPECT_THAT(by_town->groups, SizeIs(3));
+  absl::StatusOr<VillageListing> one = repository_->ListVillages({0, other.village_id});
+  ASSERT_TRUE(one.ok()) << one.status();
+  ASSERT_THAT(one->villages, SizeIs(1));
+  EXPECT_EQ(one->villages[0].name, "永联村");
+  EXPECT_THAT(one->groups, SizeIs(1));
+  EXPECT_EQ(repository_->ListVillages({999999, 0}).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(RegistryDatabase, PhonesAreEncryptedAtRestWithFreshNonces) {
+  const Village village = MakeVillage();
+  HouseholdWithMembers household = NewHousehold(village, village.group1, "1号", village.grid);
+  household.members[1].phone = "13812345678";  // the same number twice
+  absl::StatusOr<HouseholdWithMembers> created = repository_->CreateHousehold(kActor, household);
+  ASSERT_TRUE(created.ok()) << created.status();
+
+  std::vector<std::string> stored;
+  ASSERT_TRUE(mysql::RunWithConnection(*admin_, [&](sql::Connection& c) {
+                std::unique_ptr<sql::PreparedStatement> select(c.prepareStatement(
+                    "SELECT phone_cipher FROM members WHERE household_id = ? ORDER BY member_id"));
+                select->setInt64(1, created->household.record.household_id);
+                std::unique_ptr<sql::ResultSet> rows(select->executeQuery());
+                while (rows->next()) stored.push_back(rows->getString(1).asStdString());
+                return absl::OkStatus();
+              }).ok());
+  ASSERT_THAT(stored, SizeIs(2));
+  EXPECT_EQ(stored[0].size(), 1u + 24 + 16 + 11);
+  EXPECT_EQ(stored[0].find("13812345678"), std::string::npos);
+  EXPECT_EQ(stored[0].find("5678"), std::string::npos);
+  EXPECT_NE(stored[0], stored[1]);
+
+  absl::StatusOr<HouseholdWithMembers> read =
+      repository_->GetHousehold(created->household.record.household_id);
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_THAT(read->members, SizeIs(2));
+  EXPECT_EQ(read->members[0].phone, "13812345678");
+  EXPECT_EQ(read->members[1].phone, "13812345678");
+  EXPECT_TRUE(read->members[0].is_head);
+  EXPECT_EQ(read->household.record.town_id, village.town_id);
+  EXPECT_EQ(read->household.record.steward_user_id, "cadre-1");
+
+  // The change is on the audit outbox, without the people's names or phones.
+  std::vector<std::string> audit;
+  ASSERT_TRUE(mysql::RunWithConnection(*admin_, [&](sql::Connection& c) {
+                std::unique_ptr<sql::Statement> select(c.createStatement());
+                std::unique_ptr<sql::ResultSet> rows(
+                    select->executeQuery("SELECT payload FROM outbox WHERE topic = 'audit'"));
+                while (rows->next()) audit.push_back(rows->getString(1).asStdString());
+                return absl::OkStatus();
+              }).ok());
+  const std::string household_id = absl::StrCat(created->household.record.household_id);
+  bool household_audited = false;
+  for (const std::string& payload : audit) {
+    EXPECT_EQ(payload.find("13812345678"), std::string::npos);
+    EXPECT_EQ(payload.find("张建华"), std::string::npos);
+    household_audited =
+        household_audited || (payload.find("create_household") != std::string::npos &&
+                              payload.find(household_id) != std::string::npos);
+  }
+  EXPECT_TRUE(household_audited);
+
+  // Another key cannot open them; a tampered box is DATA_LOSS, not garbage.
+  absl::StatusOr<std::unique_ptr<PhoneCipher>> other_key =
+      PhoneCipher::Create(std::string(32, 'x'));
+  ASSERT_TRUE(other_key.ok());
+  MySqlRegistryRepository wrong_key(*service_, *std::move(other_key));
+  EXPECT_EQ(wrong_key.GetHousehold(created->household.record.household_id).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(PhoneCipher::Create("short").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RegistryDatabase, HouseholdRulesAreEnforced) {
+  const Village village = MakeVillage();
+  ASSERT_TRUE(
+      repository_->CreateHousehold(kActor, NewHousehold(village, village.group1, "1号", 0)).ok());
+  EXPECT_EQ(repository_->CreateHousehold(kActor, NewHousehold(village, village.group1, "1号", 0))
+                .status()
+                .code(),
+            absl::StatusCode::kAlreadyExists);
+  // The same house number in another group is another house.
+  EXPECT_TRUE(
+      repository_->CreateHousehold(kActor, NewHousehold(village, village.group2, "1号", 0)).ok());
+  EXPECT_EQ(
+      repository_->CreateHousehold(kActor, NewHousehold(village, 999999, "2号", 0)).status().code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      repository_->CreateHousehold(kActor, NewHousehold(village, village.group1, "2号", 999999))
+          .status()
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+  // The schema itself refuses a non-registered household without consent (CHECK constraint).
+  HouseholdWithMembers no_consent = NewHousehold(village, village.group1, "3号", 0);
+  no_consent.household.record.registered = false;
+  EXPECT_EQ(repository_->CreateHousehold(kActor, no_consent).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  no_consent.household.consent_date = "2024-05-01";
+  absl::StatusOr<HouseholdWithMembers> consented = repository_->CreateHousehold(kActor, no_consent);
+  ASSERT_TRUE(consented.ok()) << consented.status();
+  EXPECT_EQ(
+      repository_->GetHousehold(consented->household.record.household_id)->household.consent_date,
+      "2024-05-01");
+  EXPECT_EQ(repository_->GetHousehold(999999).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(RegistryDatabase, ListsPageAndFilter) {
+  const Village village = MakeVillage();
+  for (int i = 1; i <= 5; ++i) {
+    const int64_t group = i % 2 ? village.group1 : village.group2;
+    const int64_t grid = i <= 2 ? village.grid : 0;
+    ASSERT_TRUE(
+        repository_
+            ->CreateHousehold(kActor, NewHousehold(village, group, absl::StrCat(i, "号"), grid))
+            .ok());
+  }
+  HouseholdQuery query;
+  query.village_id = village.village_id;
+  query.page_size = 2;
+  std::vector<std::string> seen;
+  for (int page_count = 0; page_count < 10; ++page_count) {
+    absl::StatusOr<HouseholdPage> page = repository_->ListHouseholds(query);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const RegistryHousehold& h : page->households) seen.push_back(h.record.house_number);
+    if (page->last_household_id == 0) break;
+    query.after_household_id = page->last_household_id;
+  }
+  EXPECT_THAT(seen, ElementsAre("1号", "2号", "3号", "4号", "5号"));
+
+  HouseholdQuery by_grid;
+  by_grid.village_id = village.village_id;
+  by_grid.grid_id = village.grid;
+  EXPECT_THAT(repository_->ListHouseholds(by_grid)->households, SizeIs(2));
+  HouseholdQuery by_groups;
+  by_groups.village_id = village.village_id;
+  by_groups.only_groups = std::vector<int64_t>{village.group2};
+  EXPECT_THAT(repository_->ListHouseholds(by_groups)->households, SizeIs(2));
+  by_groups.only_groups = std::vector<int64_t>{};
+  EXPECT_THAT(repository_->ListHouseholds(by_groups)->households, SizeIs(0));
+}
+
+TEST_F(RegistryDatabase, HouseholdDirectoryServesTheRestOfScoring) {
+  const Village village = MakeVillage();
+  absl::StatusOr<HouseholdWithMembers> created = repository_->CreateHousehold(
+      kActor, NewHousehold(village, village.group1, "1号", village.grid));
+  ASSERT_TRUE(created.ok());
+  ASSERT_TRUE(
+      repository_->CreateHousehold(kActor, NewHousehold(village, village.group2, "1号", 0)).ok());
+  const int64_t team_id =
+      repository_->CreateTeam(kActor, {0, village.village_id, "一片", {village.group2}})->team_id;
+
+  MySqlHouseholdDirectory directory(*service_);
+  absl::StatusOr<HouseholdRecord> found =
+      directory.FindHousehold(created->household.record.household_id);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->town_id, village.town_id);
+  EXPECT_EQ(found->village_id, village.village_id);
+  EXPECT_EQ(found->grid_id, village.grid);
+  EXPECT_EQ(found->head_name, "张建华");
+  EXPECT_TRUE(found->registered);
+  EXPECT_EQ(directory.FindHousehold(999999).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(*directory.TeamGroups(team_id), ElementsAre(village.group2));
+  EXPECT_EQ(directory.TeamGroups(999999).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(*directory.GridWorker(village.grid), "gw-1");
+  EXPECT_EQ(directory.GridWorker(999999).status().code(), absl::StatusCode::kNotFound);
+  absl::StatusOr<std::vector<HouseholdRecord>> all =
+      directory.VillageHouseholds(village.village_id);
+  ASSERT_TRUE(all.ok());
+  ASSERT_THAT(*all, SizeIs(2));
+  EXPECT_LT((*all)[0].household_id, (*all)[1].household_id);
+}
+
+RosterPlan Plan(const std::vector<std::pair<std::string, std::string>>& houses,
+                const std::string& grid = "") {
+  RosterPlan plan;
+  int line = 2;
+  for (const auto& [group, house] : houses) {
+    RosterHousehold household;
+    household.first_line = line;
+    household.group_name = group;
+    household.house_number = house;
+    household.head_name = "王芳";
+    household.grid_name = grid;
+    household.members = {{line, "王芳", "13912345678", true}, {line + 1, "王小明", "", false}};
+    plan.households.push_back(household);
+    line += 2;
+  }
+  return plan;
+}
+
+TEST_F(RegistryDatabase, RosterImportIsAllOrNothing) {
+  const Village village = MakeVillage();
+  const int64_t households_before = Count(*admin_, "households");
+  const int64_t groups_before = Count(*admin_, "villager_groups");
+
+  const RosterPlan plan = Plan({{"第1组", "8号"}, {"第9组", "1号"}, {"第9组", "2号"}}, "北片");
+  absl::StatusOr<RosterImportResult> dry =
+      repository_->ImportRoster(kActor, village.village_id, plan, true);
+  ASSERT_TRUE(dry.ok()) << dry.status();
+  EXPECT_FALSE(dry->applied);
+  EXPECT_EQ(dry->households_created, 3);
+  EXPECT_EQ(dry->members_created, 6);
+  EXPECT_EQ(dry->groups_created, 1);
+  EXPECT_EQ(Count(*admin_, "households"), households_before);
+  EXPECT_EQ(Count(*admin_, "villager_groups"), groups_before);
+
+  absl::StatusOr<RosterImportResult> applied =
+      repository_->ImportRoster(kActor, village.village_id, plan, false);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_TRUE(applied->applied);
+  EXPECT_EQ(Count(*admin_, "households"), households_before + 3);
+  EXPECT_EQ(Count(*admin_, "villager_groups"), groups_before + 1);
+
+  // Importing again conflicts on every house, and a new house beside them is not written either.
+  const RosterPlan again = Plan({{"第7组", "1号"}, {"第1组", "8号"}, {"第9组", "2号"}});
+  absl::StatusOr<RosterImportResult> refused =
+      repository_->ImportRoster(kActor, village.village_id, again, false);
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  EXPECT_FALSE(refused->applied);
+  ASSERT_THAT(refused->conflicts, SizeIs(2));
+  EXPECT_EQ(refused->conflicts[0].line, 4);
+  EXPECT_THAT(refused->conflicts[0].error, HasSubstr("已登记"));
+  EXPECT_EQ(Count(*admin_, "households"), households_before + 3);
+  EXPECT_EQ(Count(*admin_, "villager_groups"), groups_before + 1);
+
+  absl::StatusOr<RosterImportResult> no_grid = repository_->ImportRoster(
+      kActor, village.village_id, Plan({{"第1组", "30号"}}, "南片"), false);
+  ASSERT_TRUE(no_grid.ok());
+  ASSERT_THAT(no_grid->conflicts, SizeIs(1));
+  EXPECT_THAT(no_grid->conflicts[0].error, HasSubstr("网格“南片”不存在"));
+  EXPECT_EQ(repository_->ImportRoster(kActor, 999999, plan, false).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(RegistryDatabase, ConcurrentImportsOfOneRosterApplyOnce) {
+  const Village village = MakeVillage();
+  const int64_t before = Count(*admin_, "households");
+  const RosterPlan plan = Plan({{"第5组", "1号"}, {"第5组", "2号"}, {"第6组", "1号"}});
+  std::atomic<int> applied{0};
+  std::atomic<int> refused{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      absl::StatusOr<RosterImportResult> result =
+          repository_->ImportRoster(kActor, village.village_id, plan, false);
+      ASSERT_TRUE(result.ok()) << result.status();
+      (result->applied ? applied : refused)++;
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(applied.load(), 1);
+  EXPECT_EQ(refused.load(), 7);
+  EXPECT_EQ(Count(*admin_, "households"), before + 3);
+}
+
+TEST_F(RegistryDatabase, LargeRosterImportsInOneTransaction) {
+  const Village village = MakeVillage();
+  const int64_t before = Count(*admin_, "members");
+  RosterPlan plan;
+  for (int h = 0; h < 2000; ++h) {
+    RosterHousehold household;
+    household.first_line = 2 + 3 * h;
+    household.group_name = absl::StrCat("第", 10 + h / 200, "组");
+    household.house_number = absl::StrCat(h, "号");
+    household.head_name = "王芳";
+    for (int m = 0; m < 3; ++m) {
+      household.members.push_back(
+          {household.first_line + m, absl::StrCat("成员", m), m == 0 ? "13912345678" : "", m == 0});
+    }
+    plan.households.push_back(std::move(household));
+  }
+  const absl::Time start = absl::Now();
+  absl::StatusOr<RosterImportResult> result =
+      repository_->ImportRoster(kActor, village.village_id, plan, false);
+  const absl::Duration took = absl::Now() - start;
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_TRUE(result->applied);
+  EXPECT_EQ(result->groups_created, 10);
+  EXPECT_EQ(Count(*admin_, "members"), before + 6000);
+  std::printf("imported 2000 households / 6000 members in %s\n",
+              absl::FormatDuration(took).c_str());
+}
+
+// ---- RegistryServiceImpl over gRPC ----------------------------------------------------------
+
+class RegistryServiceTest : public RegistryDatabase {
+ protected:
+  void SetUp() override {
+    RegistryDatabase::SetUp();
+    const auth::TestKeyPair keys = auth::GenerateTestKeyPair();
+    verifier_ = *auth::TokenVerifier::FromPublicKeyPem(keys.public_key_pem, {});
+    signer_ = *auth::TokenSigner::FromPrivateKeyPem(keys.private_key_pem, {});
+    calls_ = std::make_unique<grpc_util::CallHandler>("scoring", verifier_.get());
+    ScoringContext context;
+    context.calls = calls_.get();
+    context.pool = service_;
+    context.phone_key = kPhoneKey;
+    service_impl_ = std::make_unique<RegistryServiceImpl>(context);
+    ASSERT_TRUE(service_impl_->init_status().ok()) << service_impl_->init_status();
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(service_impl_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    stub_ = v1::RegistryService::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+
+    village_ = MakeVillage();
+    absl::StatusOr<HouseholdWithMembers> in_grid = repository_->CreateHousehold(
+        kActor, NewHousehold(village_, village_.group1, "1号", village_.grid));
+    ASSERT_TRUE(in_grid.ok()) << in_grid.status();
+    in_grid_ = in_grid->household.record.household_id;
+    absl::StatusOr<HouseholdWithMembers> outside =
+        repository_->CreateHousehold(kActor, NewHousehold(village_, village_.group2, "2号", 0));
+    ASSERT_TRUE(outside.ok());
+    outside_grid_ = outside->household.record.household_id;
+    team_ = repository_->CreateTeam(kActor, {0, village_.village_id, "一片", {village_.group2}})
+                ->team_id;
+  }
+  void TearDown() override {
+    if (server_ != nullptr) server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  }
+
+  auth::Caller As(auth::Role role) const {
+    auth::Caller caller;
+    caller.user_id = absl::StrCat("user-", auth::RoleName(role));
+    caller.role = role;
+    switch (role) {
+      case auth::Role::kResident:
+        caller.village_id = village_.village_id;
+        caller.household_id = in_grid_;
+        break;
+      case auth::Role::kGridWorker:
+        caller.village_id = village_.village_id;
+        caller.grid_id = village_.grid;
+        break;
+      case auth::Role::kAssessor:
+        caller.village_id = village_.village_id;
+        caller.team_id = team_;
+        break;
+      case auth::Role::kVillageAdmin:
+        caller.village_id = village_.village_id;
+        break;
+      case auth::Role::kTownOfficial:
+        caller.town_id = village_.town_id;
+        break;
+      default:
+        break;
+    }
+    return caller;
+  }
+
+  std::unique_ptr<grpc::ClientContext> ContextFor(const auth::Caller& caller) const {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    absl::StatusOr<std::string> token = signer_->Sign(caller, absl::Now(), absl::Minutes(5));
+    EXPECT_TRUE(token.ok()) << token.status();
+    context->AddMetadata("authorization", absl::StrCat("Bearer ", *token));
+    return context;
+  }
+
+  grpc::Status Get(const auth::Caller& caller, int64_t household_id, v1::HouseholdDetail* out) {
+    v1::GetHouseholdRequest request;
+    request.set_household_id(household_id);
+    return stub_->GetHousehold(ContextFor(caller).get(), request, out);
+  }
+
+  grpc::Status Import(const auth::Caller& caller, const std::string& csv, bool dry_run,
+                      v1::ImportRosterResponse* out) {
+    v1::ImportRosterRequest request;
+    request.set_village_id(village_.village_id);
+    request.set_csv(csv);
+    request.set_dry_run(dry_run);
+    return stub_->ImportRoster(ContextFor(caller).get(), request, out);
+  }
+
+  std::unique_ptr<auth::TokenVerifier> verifier_;
+  std::unique_ptr<auth::TokenSigner> signer_;
+  std::unique_ptr<grpc_util::CallHandler> calls_;
+  std::unique_ptr<RegistryServiceImpl> service_impl_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::RegistryService::Stub> stub_;
+  Village village_;
+  int64_t in_grid_ = 0;
+  int64_t outside_grid_ = 0;
+  int64_t team_ = 0;
+};
+
+TEST_F(RegistryServiceTest, FullDataOnlyForTheHouseholdAndItsVillageAdmin) {
+  for (auth::Role role : {auth::Role::kResident, auth::Role::kVillageAdmin}) {
+    v1::HouseholdDetail detail;
+    grpc::Status status = Get(As(role), in_grid_, &detail);
+    ASSERT_TRUE(status.ok()) << auth::RoleName(role) << ": " << status.error_message();
+    EXPECT_EQ(detail.household().head_name(), "张建华");
+    EXPECT_EQ(detail.members(0).phone(), "13812345678");
+  }
+  for (auth::Role role : {auth::Role::kGridWorker, auth::Role::kTownOfficial,
+                          auth::Role::kDistrictOfficial, auth::Role::kDistrictInspector}) {
+    v1::HouseholdDetail detail;
+    grpc::Status status = Get(As(role), in_grid_, &detail);
+    ASSERT_TRUE(status.ok()) << auth::RoleName(role) << ": " << status.error_message();
+    EXPECT_EQ(detail.household().head_name(), "张*华") << auth::RoleName(role);
+    ASSERT_EQ(detail.members_size(), 2);
+    EXPECT_EQ(detail.members(0).name(), "张*华");
+    EXPECT_EQ(detail.members(0).phone(), "138****5678");
+    EXPECT_EQ(detail.members(1).name(), "李*");
+    EXPECT_EQ(detail.members(1).phone(), "");
+  }
+}
+
+TEST_F(RegistryServiceTest, ObjectScopesAreEnforced) {
+  v1::HouseholdDetail detail;
+  // A grid worker reads their grid only; an assessor their team's groups; a resident their home.
+  EXPECT_EQ(Get(As(auth::Role::kGridWorker), outside_grid_, &detail).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Get(As(auth::Role::kAssessor), in_grid_, &detail).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(Get(As(auth::Role::kAssessor), outside_grid_, &detail).ok());
+  EXPECT_EQ(Get(As(auth::Role::kResident), outside_grid_, &detail).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  auth::Caller other_town = As(auth::Role::kTownOfficial);
+  other_town.town_id += 1000;
+  EXPECT_EQ(Get(other_town, in_grid_, &detail).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  auth::Caller other_admin = As(auth::Role::kVillageAdmin);
+  other_admin.village_id += 1000;
+  EXPECT_EQ(Get(other_admin, in_grid_, &detail).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  // Without a token nothing is served.
+  grpc::ClientContext anonymous;
+  v1::GetHouseholdRequest request;
+  request.set_household_id(in_grid_);
+  EXPECT_EQ(stub_->GetHousehold(&anonymous, request, &detail).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+
+  // Listing is pinned to the caller's grid.
+  v1::ListHouseholdsRequest list;
+  list.set_village_id(village_.village_id);
+  v1::ListHouseholdsResponse listed;
+  ASSERT_TRUE(
+      stub_->ListHouseholds(ContextFor(As(auth::Role::kGridWorker)).get(), list, &listed).ok());
+  ASSERT_EQ(listed.households_size(), 1);
+  EXPECT_EQ(listed.households(0).household_id(), in_grid_);
+  EXPECT_EQ(listed.households(0).head_name(), "张*华");
+  list.set_grid_id(village_.grid + 1);
+  EXPECT_EQ(stub_->ListHouseholds(ContextFor(As(auth::Role::kGridWorker)).get(), list, &listed)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // Village writes belong to the village's admin.
+  v1::CreateGroupRequest group;
+  group.set_village_id(village_.village_id);
+  group.set_name("第3组");
+  v1::Group created;
+  EXPECT_EQ(stub_->CreateGroup(ContextFor(other_admin).get(), group, &created).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(stub_->CreateGroup(ContextFor(As(auth::Role::kTownOfficial)).get(), group, &created)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(
+      stub_->CreateGroup(ContextFor(As(auth::Role::kVillageAdmin)).get(), group, &created).ok());
+  EXPECT_EQ(created.name(), "第3组");
+
+  v1::CreateTownRequest town;
+  town.set_name("新镇");
+  v1::Town made_town;
+  EXPECT_EQ(stub_->CreateTown(ContextFor(As(auth::Role::kVillageAdmin)).get(), town, &made_town)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(RegistryServiceTest, CreateHouseholdValidatesAndMasksForOthers) {
+  v1::CreateHouseholdRequest request;
+  v1::Household* household = request.mutable_household();
+  household->set_village_id(village_.village_id);
+  household->set_group_id(village_.group1);
+  household->set_house_number("9号");
+  household->set_head_name("欧阳小明");
+  household->set_kind(v1::HOUSEHOLD_KIND_NON_REGISTERED);
+  v1::Member* member = request.add_members();
+  member->set_name("欧阳小明");
+  member->set_phone("139 0000 1111");
+  v1::HouseholdDetail detail;
+  grpc::Status missing_consent =
+      stub_->CreateHousehold(ContextFor(As(auth::Role::kVillageAdmin)).get(), request, &detail);
+  EXPECT_EQ(missing_consent.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(missing_consent.error_message(), HasSubstr("同意日期"));
+
+  household->set_consent_date("2024-06-01");
+  member->set_phone("12000001111");
+  EXPECT_EQ(
+      stub_->CreateHousehold(ContextFor(As(auth::Role::kVillageAdmin)).get(), request, &detail)
+          .error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);
+
+  member->set_phone("139 0000 1111");
+  grpc::Status ok =
+      stub_->CreateHousehold(ContextFor(As(auth::Role::kVillageAdmin)).get(), request, &detail);
+  ASSERT_TRUE(ok.ok()) << ok.error_message();
+  EXPECT_EQ(detail.members(0).phone(), "13900001111");
+  EXPECT_TRUE(detail.members(0).is_head());
+  EXPECT_EQ(detail.household().kind(), v1::HOUSEHOLD_KIND_NON_REGISTERED);
+
+  v1::HouseholdDetail seen;
+  ASSERT_TRUE(
+      Get(As(auth::Role::kDistrictInspector), detail.household().household_id(), &seen).ok());
+  EXPECT_EQ(seen.household().head_name(), "欧**明");
+  EXPECT_EQ(seen.members(0).phone(), "139****1111");
+}
+
+TEST_F(RegistryServiceTest, ImportReportsRowsAndWritesNothingOnFailure) {
+  const int64_t households_before = Count(*admin_, "households");
+  const int64_t members_before = Count(*admin_, "members");
+  const std::string header =
+      "\xEF\xBB\xBF村民小组,门牌号,户主,成员,手机号,户籍类型,同意日期,出租\r\n";
+  const std::string bad = header +
+                          "第4组,1号,赵四,赵四,13811112222,本村,,否\r\n"
+                          "第4组,1号,赵四,钱五,1381111,,,\r\n"
+                          "第1组,1号,张建华,张建华,,本村,,否\r\n";  // already registered
+  v1::ImportRosterResponse response;
+  grpc::Status status = Import(As(auth::Role::kVillageAdmin), bad, false, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_FALSE(response.applied());
+  ASSERT_EQ(response.rows_size(), 3);
+  EXPECT_TRUE(response.rows(0).ok());
+  EXPECT_EQ(response.rows(1).line(), 3);
+  EXPECT_THAT(response.rows(1).error(), HasSubstr("手机号"));
+  EXPECT_EQ(response.rows(2).line(), 4);
+  EXPECT_THAT(response.rows(2).error(), HasSubstr("已登记"));
+  EXPECT_EQ(response.households_created(), 0);
+  EXPECT_EQ(Count(*admin_, "households"), households_before);
+  EXPECT_EQ(Count(*admin_, "members"), members_before);
+
+  const std::string good = header +
+                           "第4组,1号,赵四,赵四,13811112222,本村,,否\r\n"
+                           "第4组,1号,赵四,钱五,,,,\r\n"
+                           "第4组,2号,孙六,孙六,,非本村,2024/7/1,是\r\n";
+  v1::ImportRosterResponse dry;
+  ASSERT_TRUE(Import(As(auth::Role::kVillageAdmin), good, true, &dry).ok());
+  EXPECT_FALSE(dry.applied());
+  EXPECT_EQ(dry.households_created(), 2);
+  EXPECT_EQ(dry.members_created(), 3);
+  EXPECT_EQ(dry.groups_created(), 1);
+  EXPECT_EQ(Count(*admin_, "households"), households_before);
+
+  EXPECT_EQ(Import(As(auth::Role::kGridWorker), good, false, &response).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::ImportRosterResponse applied;
+  ASSERT_TRUE(Import(As(auth::Role::kVillageAdmin), good, false, &applied).ok());
+  EXPECT_TRUE(applied.applied());
+  EXPECT_EQ(applied.households_created(), 2);
+  EXPECT_EQ(Count(*admin_, "households"), households_before + 2);
+  EXPECT_EQ(Count(*admin_, "members"), members_before + 3);
+}
+
+TEST_F(RegistryServiceTest, ListVillagesByScope) {
+  v1::ListVillagesRequest request;
+  v1::ListVillagesResponse response;
+  ASSERT_TRUE(
+      stub_->ListVillages(ContextFor(As(auth::Role::kVillageAdmin)).get(), request, &response)
+          .ok());
+  ASSERT_EQ(response.villages_size(), 1);
+  EXPECT_EQ(response.villages(0).village_id(), village_.village_id);
+  EXPECT_EQ(response.groups_size(), 2);
+  EXPECT_EQ(response.towns_size(), 1);
+
+  request.set_town_id(village_.town_id + 1000);
+  EXPECT_EQ(stub_->ListVillages(ContextFor(As(auth::Role::kTownOfficial)).get(), request, &response)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(stub_->ListVillages(ContextFor(As(auth::Role::kResident)).get(), request, &response)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+}  // namespace
+}  // namespace jifen::scoring

@@ -1,0 +1,655 @@
+// Self-declarations and group mutual evaluation through the real jifen-scoring process.
+#include <cppconn/connection.h>
+#include <cppconn/resultset.h>
+
+#include <algorithm>
+#include <map>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/mysql/statement.h"
+#include "common/mysql/transaction.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "jifen/audit/v1/audit.pb.h"
+#include "jifen/scoring/v1/assessment.grpc.pb.h"
+#include "jifen/scoring/v1/ledger.grpc.pb.h"
+#include "services/scoring/domain/period.h"
+#include "tests/support/scoring_harness.h"
+
+namespace jifen::scoring {
+namespace {
+
+using ::testing::IsSupersetOf;
+using testing::ScoringHarness;
+using testing::SeededVillage;
+
+// A deed in a quarter that is over (2025Q3), so that it can also be settled.
+const int64_t kDeedMs =
+    absl::ToUnixMillis(absl::FromCivil(absl::CivilDay(2025, 8, 15), ShanghaiTime()));
+
+class AssessmentTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    harness_ = new ScoringHarness("assessment");
+    ASSERT_TRUE(harness_->Start());
+  }
+  static void TearDownTestSuite() {
+    delete harness_;
+    harness_ = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_NE(harness_, nullptr);
+    assessment_ = v1::AssessmentService::NewStub(harness_->channel());
+    ledger_ = v1::LedgerService::NewStub(harness_->channel());
+  }
+  void TearDown() override { harness_->ExpectLedgerInvariants(); }
+
+  // A village with the template rulebook in force for 2025.
+  SeededVillage Village(int households, int groups) {
+    SeededVillage village = harness_->SeedVillage(households, groups);
+    harness_->PublishRulebook(village.village_id, 2025, "2025-01-01");
+    return village;
+  }
+
+  std::string Resident(const SeededVillage& village, int index) {
+    return harness_->ResidentToken(village.village_id, village.household_ids[index]);
+  }
+  std::string Admin(const SeededVillage& village) {
+    return harness_->VillageAdminToken(village.village_id);
+  }
+
+  static v1::SubmitDeclarationRequest Declaration(const std::string& id, int64_t household_id,
+                                                  const std::string& item_code = "ZY-01",
+                                                  int64_t occurred_at_ms = kDeedMs) {
+    v1::SubmitDeclarationRequest request;
+    request.set_declaration_id(id);
+    request.set_household_id(household_id);
+    request.set_item_code(item_code);
+    request.set_occurred_at_ms(occurred_at_ms);
+    request.add_photo_refs(std::string(64, 'e'));
+    request.set_note("参加河道清洁志愿服务 2 小时");
+    return request;
+  }
+
+  grpc::Status Declare(const std::string& token, const v1::SubmitDeclarationRequest& request,
+                       v1::Declaration* response) {
+    return assessment_->SubmitDeclaration(ScoringHarness::Context(token).get(), request, response);
+  }
+
+  grpc::Status Review(const std::string& token, const std::string& id, bool approve,
+                      const std::string& reason, v1::Declaration* response) {
+    v1::ReviewDeclarationRequest request;
+    request.set_declaration_id(id);
+    request.set_approve(approve);
+    request.set_reason(reason);
+    return assessment_->ReviewDeclaration(ScoringHarness::Context(token).get(), request, response);
+  }
+
+  grpc::Status List(const std::string& token, int64_t village_id, int64_t household_id,
+                    v1::ListDeclarationsResponse* response) {
+    v1::ListDeclarationsRequest request;
+    request.set_village_id(village_id);
+    request.set_household_id(household_id);
+    return assessment_->ListDeclarations(ScoringHarness::Context(token).get(), request, response);
+  }
+
+  int64_t CountRows(const std::string& sql_text) {
+    int64_t count = -1;
+    EXPECT_TRUE(mysql::RunWithConnection(harness_->admin_pool(), [&](sql::Connection& c) {
+                  auto rows = mysql::Statement(c, sql_text.c_str()).Query();
+                  if (rows->next()) count = rows->getInt64(1);
+                  return absl::OkStatus();
+                }).ok());
+    return count;
+  }
+
+  // household id -> points of the score entries written for a source id.
+  std::map<int64_t, int64_t> EntriesBySource(int source, const std::string& source_id) {
+    std::map<int64_t, int64_t> entries;
+    EXPECT_TRUE(mysql::RunWithConnection(harness_->admin_pool(), [&](sql::Connection& c) {
+                  auto rows = mysql::Statement(c,
+                                               "SELECT household_id, points FROM ledger_entries "
+                                               "WHERE source = ? AND source_id = ? AND account = 1")
+                                  .Bind(source)
+                                  .Bind(source_id)
+                                  .Query();
+                  while (rows->next()) {
+                    EXPECT_EQ(entries.count(rows->getInt64(1)), 0u) << "household credited twice";
+                    entries[rows->getInt64(1)] += rows->getInt64(2);
+                  }
+                  return absl::OkStatus();
+                }).ok());
+    return entries;
+  }
+
+  // The actions of the village's audit records in the outbox, oldest first.
+  std::vector<std::string> AuditActions(int64_t village_id) {
+    std::vector<std::string> actions;
+    EXPECT_TRUE(mysql::RunWithConnection(harness_->admin_pool(), [&](sql::Connection& c) {
+                  auto rows =
+                      mysql::Statement(c,
+                                       "SELECT payload FROM outbox WHERE village_id = ? AND "
+                                       "topic = 'audit' ORDER BY id")
+                          .Bind(village_id)
+                          .Query();
+                  while (rows->next()) {
+                    audit::v1::AuditRecord record;
+                    EXPECT_TRUE(record.ParseFromString(mysql::GetString(*rows, "payload")));
+                    actions.push_back(record.action());
+                  }
+                  return absl::OkStatus();
+                }).ok());
+    return actions;
+  }
+
+  int64_t PeriodScore(const SeededVillage& village, int index, const std::string& period) {
+    v1::ListPeriodScoresRequest request;
+    request.set_household_id(village.household_ids[index]);
+    v1::ListPeriodScoresResponse response;
+    const grpc::Status status = ledger_->ListPeriodScores(
+        ScoringHarness::Context(Resident(village, index)).get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    for (const v1::PeriodScore& score : response.scores()) {
+      if (score.period() == period) return score.score();
+    }
+    return 0;
+  }
+
+  int64_t Wallet(int64_t household_id) {
+    v1::GetWalletRequest request;
+    request.set_household_id(household_id);
+    v1::Wallet wallet;
+    EXPECT_TRUE(
+        ledger_
+            ->GetWallet(ScoringHarness::Context(harness_->DistrictToken()).get(), request, &wallet)
+            .ok());
+    return wallet.balance_points();
+  }
+
+  // ---- Evaluation helpers ----
+
+  grpc::Status Open(const std::string& token, const v1::EvaluationRound& round,
+                    v1::EvaluationRound* response) {
+    v1::OpenRoundRequest request;
+    *request.mutable_round() = round;
+    return assessment_->OpenRound(ScoringHarness::Context(token).get(), request, response);
+  }
+
+  static v1::EvaluationRound RoundDefinition(const std::string& id, const SeededVillage& village,
+                                             std::vector<std::string> criteria,
+                                             int awarded_groups) {
+    v1::EvaluationRound round;
+    round.set_round_id(id);
+    round.set_village_id(village.village_id);
+    round.set_period("2025Q3");
+    round.set_item_code("HJ-05");  // +10, cap 30 per quarter
+    for (std::string& criterion : criteria) round.add_criteria(std::move(criterion));
+    round.set_awarded_groups(awarded_groups);
+    return round;
+  }
+
+  // scores: rated group id -> one score per criterion, in the round's order.
+  static v1::SubmitRatingsRequest Ratings(const std::string& round_id, int64_t rater,
+                                          const std::vector<std::string>& criteria,
+                                          const std::map<int64_t, std::vector<int>>& scores) {
+    v1::SubmitRatingsRequest request;
+    request.set_round_id(round_id);
+    request.set_rater_group_id(rater);
+    for (const auto& [rated, per_criterion] : scores) {
+      for (size_t c = 0; c < criteria.size() && c < per_criterion.size(); ++c) {
+        v1::Rating* rating = request.add_ratings();
+        rating->set_rated_group_id(rated);
+        rating->set_criterion(criteria[c]);
+        rating->set_score(per_criterion[c]);
+      }
+    }
+    return request;
+  }
+
+  grpc::Status Rate(const std::string& token, const v1::SubmitRatingsRequest& request) {
+    v1::SubmitRatingsResponse response;
+    return assessment_->SubmitRatings(ScoringHarness::Context(token).get(), request, &response);
+  }
+
+  grpc::Status Close(const std::string& token, const std::string& round_id,
+                     v1::EvaluationRound* response) {
+    v1::CloseRoundRequest request;
+    request.set_round_id(round_id);
+    return assessment_->CloseRound(ScoringHarness::Context(token).get(), request, response);
+  }
+
+  static const v1::GroupResult* ResultOf(const v1::EvaluationRound& round, int64_t group_id) {
+    for (const v1::GroupResult& result : round.results()) {
+      if (result.group_id() == group_id) return &result;
+    }
+    return nullptr;
+  }
+
+  static ScoringHarness* harness_;
+  std::unique_ptr<v1::AssessmentService::Stub> assessment_;
+  std::unique_ptr<v1::LedgerService::Stub> ledger_;
+};
+
+ScoringHarness* AssessmentTest::harness_ = nullptr;
+
+constexpr int kDeclarationSource = 2;  // ENTRY_SOURCE_DECLARATION
+constexpr int kEvaluationSource = 3;   // ENTRY_SOURCE_EVALUATION
+
+TEST_F(AssessmentTest, ApprovedDeclarationScoresOnceAndReachesTheWalletAtSettlement) {
+  const SeededVillage village = Village(3, 2);
+  const int64_t household = village.household_ids[0];
+  const v1::SubmitDeclarationRequest request = Declaration("decl-approve-0001", household);
+
+  v1::Declaration submitted;
+  grpc::Status status = Declare(Resident(village, 0), request, &submitted);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(submitted.state(), v1::DECLARATION_STATE_PENDING);
+  EXPECT_EQ(submitted.village_id(), village.village_id);
+  EXPECT_FALSE(submitted.has_entry());
+
+  // A retry returns the same declaration and writes nothing; another payload is refused.
+  v1::Declaration retried;
+  ASSERT_TRUE(Declare(Resident(village, 0), request, &retried).ok());
+  EXPECT_EQ(retried.SerializeAsString(), submitted.SerializeAsString());
+  v1::SubmitDeclarationRequest changed = request;
+  changed.set_note("另一件事");
+  EXPECT_EQ(Declare(Resident(village, 0), changed, &retried).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM declarations"), 1);
+  EXPECT_TRUE(EntriesBySource(kDeclarationSource, "decl-approve-0001").empty());
+
+  // The admin sees it pending.
+  v1::ListDeclarationsResponse listed;
+  ASSERT_TRUE(List(Admin(village), village.village_id, 0, &listed).ok());
+  ASSERT_EQ(listed.declarations_size(), 1);
+  EXPECT_EQ(listed.declarations(0).declaration_id(), "decl-approve-0001");
+  EXPECT_EQ(listed.declarations(0).state(), v1::DECLARATION_STATE_PENDING);
+
+  v1::Declaration approved;
+  status = Review(Admin(village), "decl-approve-0001", true, "", &approved);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(approved.state(), v1::DECLARATION_STATE_APPROVED);
+  ASSERT_TRUE(approved.has_entry());
+  EXPECT_EQ(approved.entry().points(), 2);  // ZY-01
+  EXPECT_EQ(approved.entry().source(), v1::ENTRY_SOURCE_DECLARATION);
+  EXPECT_EQ(approved.entry().source_id(), "decl-approve-0001");
+  EXPECT_EQ(approved.entry().period(), "2025Q3");
+  EXPECT_EQ(approved.entry().actor_role(), "village_admin");
+
+  // Approving twice is a no-op returning the same declaration.
+  v1::Declaration again;
+  ASSERT_TRUE(Review(Admin(village), "decl-approve-0001", true, "", &again).ok());
+  EXPECT_EQ(again.entry().sequence(), approved.entry().sequence());
+  EXPECT_EQ(again.state(), v1::DECLARATION_STATE_APPROVED);
+  // An approved declaration cannot be rejected any more.
+  EXPECT_EQ(Review(Admin(village), "decl-approve-0001", false, "改判", &again).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(EntriesBySource(kDeclarationSource, "decl-approve-0001"),
+            (std::map<int64_t, int64_t>{{household, 2}}));
+
+  // The household sees the score, and its own declaration with the entry.
+  EXPECT_EQ(PeriodScore(village, 0, "2025Q3"), 2);
+  ASSERT_TRUE(List(Resident(village, 0), village.village_id, 0, &listed).ok());
+  ASSERT_EQ(listed.declarations_size(), 1);
+  EXPECT_EQ(listed.declarations(0).entry().sequence(), approved.entry().sequence());
+
+  // A second declaration waits while the quarter is settled; then it can no longer be scored,
+  // and new ones for that quarter are refused.
+  ASSERT_TRUE(
+      Declare(Resident(village, 0), Declaration("decl-approve-0002", household), &again).ok());
+  v1::SettlePeriodRequest settle;
+  settle.set_village_id(village.village_id);
+  settle.set_period("2025Q3");
+  v1::SettlePeriodResponse settled;
+  status = ledger_->SettlePeriod(ScoringHarness::Context(harness_->ServiceToken("publicity")).get(),
+                                 settle, &settled);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(Wallet(household), 2);
+  status = Review(Admin(village), "decl-approve-0002", true, "", &again);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(status.error_message().find("PERIOD_FINAL"), std::string::npos);
+  status = Declare(Resident(village, 0), Declaration("decl-approve-0003", household), &again);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(EntriesBySource(kDeclarationSource, "decl-approve-0002").empty());
+  EXPECT_EQ(Wallet(household), 2);
+  EXPECT_THAT(AuditActions(village.village_id),
+              IsSupersetOf({"submit_declaration", "approve_declaration"}));
+}
+
+TEST_F(AssessmentTest, ConcurrentRetriesAndApprovalsWriteOnce) {
+  const SeededVillage village = Village(1, 2);
+  const int64_t household = village.household_ids[0];
+  const v1::SubmitDeclarationRequest request = Declaration("decl-concurrent-01", household);
+  const std::string resident = Resident(village, 0);
+  const std::string admin = Admin(village);
+  constexpr int kClients = 20;
+
+  std::vector<std::string> answers(kClients);
+  std::vector<grpc::Status> statuses(kClients);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kClients; ++i) {
+    threads.emplace_back([&, i] {
+      v1::Declaration response;
+      statuses[i] = Declare(resident, request, &response);
+      answers[i] = response.SerializeAsString();
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (int i = 0; i < kClients; ++i) {
+    ASSERT_TRUE(statuses[i].ok()) << statuses[i].error_message();
+    EXPECT_EQ(answers[i], answers[0]) << "answer " << i << " differs";
+  }
+  EXPECT_EQ(
+      CountRows(absl::StrCat("SELECT COUNT(*) FROM declarations WHERE household_id = ", household)),
+      1);
+
+  threads.clear();
+  for (int i = 0; i < kClients; ++i) {
+    threads.emplace_back([&, i] {
+      v1::Declaration response;
+      statuses[i] = Review(admin, "decl-concurrent-01", true, "", &response);
+      answers[i] = response.SerializeAsString();
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (int i = 0; i < kClients; ++i) {
+    ASSERT_TRUE(statuses[i].ok()) << statuses[i].error_message();
+    EXPECT_EQ(answers[i], answers[0]) << "answer " << i << " differs";
+  }
+  EXPECT_EQ(EntriesBySource(kDeclarationSource, "decl-concurrent-01"),
+            (std::map<int64_t, int64_t>{{household, 2}}));
+}
+
+TEST_F(AssessmentTest, RejectionNeedsAReasonThatTheHouseholdSees) {
+  const SeededVillage village = Village(2, 2);
+  const int64_t household = village.household_ids[1];
+  v1::Declaration declaration;
+  ASSERT_TRUE(
+      Declare(Resident(village, 1), Declaration("decl-reject-0001", household), &declaration).ok());
+
+  EXPECT_EQ(Review(Admin(village), "decl-reject-0001", false, "", &declaration).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::Declaration rejected;
+  const grpc::Status status =
+      Review(Admin(village), "decl-reject-0001", false, "未提供志愿服务签到记录", &rejected);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(rejected.state(), v1::DECLARATION_STATE_REJECTED);
+  EXPECT_EQ(rejected.review_reason(), "未提供志愿服务签到记录");
+  EXPECT_GT(rejected.reviewed_at_ms(), 0);
+
+  // Rejecting again changes nothing; approving a rejected declaration is refused.
+  v1::Declaration again;
+  ASSERT_TRUE(Review(Admin(village), "decl-reject-0001", false, "再次驳回", &again).ok());
+  EXPECT_EQ(again.review_reason(), "未提供志愿服务签到记录");
+  EXPECT_EQ(Review(Admin(village), "decl-reject-0001", true, "", &again).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  v1::ListDeclarationsResponse mine;
+  ASSERT_TRUE(List(Resident(village, 1), village.village_id, 0, &mine).ok());
+  ASSERT_EQ(mine.declarations_size(), 1);
+  EXPECT_EQ(mine.declarations(0).state(), v1::DECLARATION_STATE_REJECTED);
+  EXPECT_EQ(mine.declarations(0).review_reason(), "未提供志愿服务签到记录");
+  EXPECT_FALSE(mine.declarations(0).has_entry());
+  EXPECT_TRUE(EntriesBySource(kDeclarationSource, "decl-reject-0001").empty());
+
+  // The other household of the village does not see it.
+  ASSERT_TRUE(List(Resident(village, 0), village.village_id, 0, &mine).ok());
+  EXPECT_EQ(mine.declarations_size(), 0);
+}
+
+TEST_F(AssessmentTest, OnlyTheHouseholdDeclaresAndOnlyItsVillageAdminReviews) {
+  const SeededVillage village = Village(2, 2);
+  const SeededVillage other = Village(1, 2);
+  const int64_t before = CountRows("SELECT COUNT(*) FROM declarations");
+  v1::Declaration declaration;
+  // A resident for another household of the village, or of another village.
+  EXPECT_EQ(Declare(Resident(village, 0),
+                    Declaration("decl-foreign-0001", village.household_ids[1]), &declaration)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Declare(Resident(village, 0), Declaration("decl-foreign-0002", other.household_ids[0]),
+                    &declaration)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Staff do not declare for households.
+  EXPECT_EQ(Declare(Admin(village), Declaration("decl-foreign-0003", village.household_ids[0]),
+                    &declaration)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // An item only inspections score.
+  EXPECT_EQ(
+      Declare(Resident(village, 0),
+              Declaration("decl-foreign-0004", village.household_ids[0], "HJ-01"), &declaration)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  // Unknown item; a deed before any rulebook.
+  EXPECT_EQ(
+      Declare(Resident(village, 0),
+              Declaration("decl-foreign-0005", village.household_ids[0], "XX-99"), &declaration)
+          .error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Declare(Resident(village, 0),
+                    Declaration("decl-foreign-0006", village.household_ids[0], "ZY-01",
+                                kDeedMs - 400LL * 24 * 3600 * 1000),
+                    &declaration)
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM declarations"), before);
+
+  // Residents list only their own household.
+  v1::ListDeclarationsResponse listed;
+  EXPECT_EQ(List(Resident(village, 0), village.village_id, village.household_ids[1], &listed)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(List(Admin(other), village.village_id, 0, &listed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // Another village's admin cannot review; a resident cannot review their own.
+  ASSERT_TRUE(Declare(Resident(village, 0),
+                      Declaration("decl-review-0001", village.household_ids[0]), &declaration)
+                  .ok());
+  EXPECT_EQ(Review(Admin(other), "decl-review-0001", true, "", &declaration).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Review(Resident(village, 0), "decl-review-0001", true, "", &declaration).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(EntriesBySource(kDeclarationSource, "decl-review-0001").empty());
+}
+
+TEST_F(AssessmentTest, DeclarationCapAppliesAtApproval) {
+  const SeededVillage village = Village(1, 2);
+  const int64_t household = village.household_ids[0];
+  // ZY-01 is +2 with a cap of 20 per quarter: ten approvals pass, the eleventh is refused.
+  for (int i = 0; i < 11; ++i) {
+    v1::Declaration declaration;
+    ASSERT_TRUE(
+        Declare(Resident(village, 0),
+                Declaration(absl::StrCat("decl-cap-", 1000 + i), household, "ZY-01", kDeedMs + i),
+                &declaration)
+            .ok());
+  }
+  for (int i = 0; i < 10; ++i) {
+    v1::Declaration declaration;
+    const grpc::Status status =
+        Review(Admin(village), absl::StrCat("decl-cap-", 1000 + i), true, "", &declaration);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  v1::Declaration declaration;
+  const grpc::Status eleventh = Review(Admin(village), "decl-cap-1010", true, "", &declaration);
+  EXPECT_EQ(eleventh.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(eleventh.error_message().find("CAP_EXCEEDED"), std::string::npos);
+  EXPECT_EQ(PeriodScore(village, 0, "2025Q3"), 20);
+}
+
+TEST_F(AssessmentTest, RoundAmongThreeGroupsCreditsTheWinnersHouseholdsOnce) {
+  // Households 0..5 in groups g0, g1, g2, g0, g1, g2.
+  const SeededVillage village = Village(6, 3);
+  const int64_t g0 = village.group_ids[0];
+  const int64_t g1 = village.group_ids[1];
+  const int64_t g2 = village.group_ids[2];
+  const std::vector<std::string> criteria = {"环境整洁", "垃圾分类"};
+  const std::string round_id = "round-2025Q3-three";
+  const v1::EvaluationRound definition = RoundDefinition(round_id, village, criteria, 1);
+
+  v1::EvaluationRound opened;
+  grpc::Status status = Open(Admin(village), definition, &opened);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_FALSE(opened.closed());
+  EXPECT_EQ(opened.group_ids_size(), 3);
+  // Opening again is a no-op; another definition under the id is refused.
+  ASSERT_TRUE(Open(Admin(village), definition, &opened).ok());
+  v1::EvaluationRound different = definition;
+  different.set_awarded_groups(2);
+  EXPECT_EQ(Open(Admin(village), different, &opened).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  // Bad rounds.
+  v1::EvaluationRound bad = RoundDefinition("round-2025Q3-bad1", village, {}, 1);
+  EXPECT_EQ(Open(Admin(village), bad, &opened).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  bad = RoundDefinition("round-2025Q3-bad2", village, criteria, 1);
+  bad.set_item_code("XX-99");
+  EXPECT_EQ(Open(Admin(village), bad, &opened).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  bad.set_item_code("HJ-02");  // a deduction
+  EXPECT_EQ(Open(Admin(village), bad, &opened).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Open(Resident(village, 0), RoundDefinition("round-2025Q3-bad3", village, criteria, 1),
+                 &opened)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM evaluation_rounds"), 1);
+
+  // g0 (household 0's resident): rating itself is refused, so is leaving a pair out, so is
+  // rating for another group.
+  v1::SubmitRatingsRequest self =
+      Ratings(round_id, g0, criteria, {{g0, {100, 100}}, {g1, {90, 90}}, {g2, {70, 80}}});
+  status = Rate(Resident(village, 0), self);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("SELF_RATING"), std::string::npos);
+  status =
+      Rate(Resident(village, 0), Ratings(round_id, g0, criteria, {{g1, {90, 90}}, {g2, {70}}}));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("RATINGS_INCOMPLETE"), std::string::npos);
+  EXPECT_EQ(
+      Rate(Resident(village, 0), Ratings(round_id, g1, criteria, {{g0, {80, 80}}, {g2, {75, 75}}}))
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM evaluation_ratings"), 0);
+
+  const v1::SubmitRatingsRequest by_g0 =
+      Ratings(round_id, g0, criteria, {{g1, {90, 90}}, {g2, {70, 80}}});
+  status = Rate(Resident(village, 0), by_g0);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  // The same ratings in another order again: a no-op; other ratings: refused.
+  v1::SubmitRatingsRequest reordered = by_g0;
+  std::reverse(reordered.mutable_ratings()->begin(), reordered.mutable_ratings()->end());
+  EXPECT_TRUE(Rate(Resident(village, 3), reordered).ok());  // household 3 is also in g0
+  EXPECT_EQ(
+      Rate(Resident(village, 0), Ratings(round_id, g0, criteria, {{g1, {10, 10}}, {g2, {70, 80}}}))
+          .error_code(),
+      grpc::StatusCode::ALREADY_EXISTS);
+
+  // Not everyone has rated yet.
+  v1::EvaluationRound closed;
+  status = Close(Admin(village), round_id, &closed);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(status.error_message().find("RATINGS_INCOMPLETE"), std::string::npos);
+
+  ASSERT_TRUE(
+      Rate(Resident(village, 1), Ratings(round_id, g1, criteria, {{g0, {80, 80}}, {g2, {75, 75}}}))
+          .ok());
+  // The village admin enters g2's paper ratings.
+  ASSERT_TRUE(
+      Rate(Admin(village), Ratings(round_id, g2, criteria, {{g0, {85, 85}}, {g1, {80, 90}}})).ok());
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM evaluation_ratings"), 12);
+
+  // Only the village admin closes.
+  EXPECT_EQ(Close(Resident(village, 0), round_id, &closed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  status = Close(Admin(village), round_id, &closed);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(closed.closed());
+  ASSERT_EQ(closed.results_size(), 3);
+  // g1: 90, 90, 80, 90 -> 87.5 -> 88; g0: 80, 80, 85, 85 -> 82.5 -> 83; g2: 70, 80, 75, 75 -> 75.
+  EXPECT_EQ(closed.results(0).group_id(), g1);
+  EXPECT_EQ(closed.results(0).result(), 88);
+  EXPECT_EQ(closed.results(0).rank(), 1);
+  EXPECT_TRUE(closed.results(0).awarded());
+  EXPECT_EQ(closed.results(0).ratings_received(), 4);
+  EXPECT_EQ(closed.results(0).households_credited(), 2);
+  EXPECT_EQ(closed.results(1).group_id(), g0);
+  EXPECT_EQ(closed.results(1).result(), 83);
+  EXPECT_EQ(closed.results(1).rank(), 2);
+  EXPECT_FALSE(closed.results(1).awarded());
+  EXPECT_EQ(closed.results(2).group_id(), g2);
+  EXPECT_EQ(closed.results(2).result(), 75);
+  EXPECT_EQ(closed.results(2).rank(), 3);
+
+  // Households 1 and 4 (group g1) get HJ-05's 10 points, once.
+  const std::map<int64_t, int64_t> expected = {{village.household_ids[1], 10},
+                                               {village.household_ids[4], 10}};
+  EXPECT_EQ(EntriesBySource(kEvaluationSource, round_id), expected);
+  EXPECT_EQ(PeriodScore(village, 1, "2025Q3"), 10);
+  EXPECT_EQ(PeriodScore(village, 0, "2025Q3"), 0);
+
+  // Closing again changes nothing.
+  v1::EvaluationRound again;
+  ASSERT_TRUE(Close(Admin(village), round_id, &again).ok());
+  EXPECT_EQ(again.SerializeAsString(), closed.SerializeAsString());
+  EXPECT_EQ(EntriesBySource(kEvaluationSource, round_id), expected);
+
+  // Residents of the village read the result.
+  v1::GetRoundRequest get;
+  get.set_round_id(round_id);
+  v1::EvaluationRound read;
+  ASSERT_TRUE(
+      assessment_->GetRound(ScoringHarness::Context(Resident(village, 2)).get(), get, &read).ok());
+  EXPECT_EQ(read.SerializeAsString(), closed.SerializeAsString());
+  EXPECT_THAT(AuditActions(village.village_id),
+              IsSupersetOf({"open_evaluation_round", "submit_ratings", "close_evaluation_round"}));
+  const SeededVillage other = harness_->SeedVillage(1, 2);
+  EXPECT_EQ(assessment_->GetRound(ScoringHarness::Context(Resident(other, 0)).get(), get, &read)
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(AssessmentTest, TiedGroupsShareARankAndAreBothCredited) {
+  const SeededVillage village = Village(6, 3);
+  const int64_t g0 = village.group_ids[0];
+  const int64_t g1 = village.group_ids[1];
+  const int64_t g2 = village.group_ids[2];
+  const std::vector<std::string> criteria = {"村容村貌"};
+  const std::string round_id = "round-2025Q3-ties";
+  v1::EvaluationRound opened;
+  ASSERT_TRUE(Open(Admin(village), RoundDefinition(round_id, village, criteria, 1), &opened).ok());
+  // g0 and g1 both receive 80 and 81 (80.5 -> 81); g2 receives 60 and 61 (60.5 -> 61).
+  ASSERT_TRUE(Rate(Admin(village), Ratings(round_id, g0, criteria, {{g1, {80}}, {g2, {60}}})).ok());
+  ASSERT_TRUE(Rate(Admin(village), Ratings(round_id, g1, criteria, {{g0, {80}}, {g2, {61}}})).ok());
+  ASSERT_TRUE(Rate(Admin(village), Ratings(round_id, g2, criteria, {{g0, {81}}, {g1, {81}}})).ok());
+  v1::EvaluationRound closed;
+  const grpc::Status status = Close(Admin(village), round_id, &closed);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(closed.results_size(), 3);
+  const v1::GroupResult* r0 = ResultOf(closed, g0);
+  const v1::GroupResult* r1 = ResultOf(closed, g1);
+  const v1::GroupResult* r2 = ResultOf(closed, g2);
+  ASSERT_TRUE(r0 != nullptr && r1 != nullptr && r2 != nullptr);
+  EXPECT_EQ(r0->result(), 81);
+  EXPECT_EQ(r1->result(), 81);
+  EXPECT_EQ(r2->result(), 61);
+  EXPECT_EQ(r0->rank(), 1);
+  EXPECT_EQ(r1->rank(), 1);
+  EXPECT_EQ(r2->rank(), 3);
+  EXPECT_TRUE(r0->awarded());
+  EXPECT_TRUE(r1->awarded());
+  EXPECT_FALSE(r2->awarded());
+  // Households 0, 3 (g0) and 1, 4 (g1).
+  EXPECT_EQ(EntriesBySource(kEvaluationSource, round_id),
+            (std::map<int64_t, int64_t>{{village.household_ids[0], 10},
+                                        {village.household_ids[1], 10},
+                                        {village.household_ids[3], 10},
+                                        {village.household_ids[4], 10}}));
+}
+
+}  // namespace
+}  // namespace jifen::scoring
