@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/outbox/outbox.h"
+#include "services/scoring/storage/digests.h"
 #include "jifen/audit/v1/audit.pb.h"
 
 namespace jifen::scoring {
@@ -17,10 +18,7 @@ std::string AuditState(absl::string_view state) {
     return static_cast<unsigned char>(c) >= 0x20 || c == '\n';
   });
   if (state.size() <= 512 && printable) return std::string(state);
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(state.data()), state.size(), digest);
-  return absl::StrCat("sha256:", absl::BytesToHexString(absl::string_view(
-                                     reinterpret_cast<const char*>(digest), sizeof(digest))));
+  return absl::StrCat("sha256:", Sha256Hex(state));
 }
 
 absl::Status RecordAudit(sql::Connection& connection, const AuditFacts& facts) {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "services/scoring/storage/digests.h"
 
 namespace jifen::scoring {
 namespace {
@@ -37,11 +38,7 @@ std::string CanonicalBytes(const NewEntry& entry, int64_t recorded_at_ms) {
 
 std::string ChainHash(const std::string& prev_hash, const NewEntry& entry,
                       int64_t recorded_at_ms) {
-  const std::string input = absl::StrCat(prev_hash, "|", CanonicalBytes(entry, recorded_at_ms));
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+  return Sha256Hex(absl::StrCat(prev_hash, "|", CanonicalBytes(entry, recorded_at_ms)));
 }
 
 }  // namespace jifen::scoring

@@ -20,6 +20,7 @@
 #include "services/scoring/domain/inspection_rules.h"
 #include "services/scoring/domain/period.h"
 #include "services/scoring/storage/audit_outbox.h"
+#include "services/scoring/storage/digests.h"
 #include "services/scoring/storage/ledger_proto.h"
 #include "services/scoring/storage/mysql_rulebooks.h"
 
@@ -34,27 +35,6 @@ constexpr int kListLimit = 500;
 constexpr char kColumns[] =
     "village_id, declaration_id, household_id, item_code, occurred_at_ms, actor_user_id, "
     "payload_sha256, request, state, review_reason, reviewed_at_ms, entry, submitted_at_ms";
-
-std::string DeterministicBytes(const google::protobuf::Message& message) {
-  std::string bytes;
-  google::protobuf::io::StringOutputStream stream(&bytes);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  message.SerializeToCodedStream(&coded);
-  coded.Trim();
-  return bytes;
-}
-
-// What makes two submissions "the same": the request and who sent it.
-std::string PayloadDigest(const auth::Caller& caller,
-                          const v1::SubmitDeclarationRequest& request) {
-  const std::string input = absl::StrCat(caller.user_id, "|", auth::RoleName(caller.role), "|",
-                                         DeterministicBytes(request));
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
-}
 
 struct DeclarationRow {
   std::string payload_sha256;
@@ -155,7 +135,7 @@ absl::StatusOr<v1::Declaration> MySqlDeclarations::Submit(
                    households_.FindHousehold(request.household_id()));
   RETURN_IF_ERROR(CheckCanDeclare(caller, household));
 
-  const std::string digest = PayloadDigest(caller, request);
+  const std::string digest = RequestDigest(caller, request);
   const absl::Time occurred_at = absl::FromUnixMillis(request.occurred_at_ms());
   const std::string period = PeriodOf(occurred_at);
   v1::Declaration result;

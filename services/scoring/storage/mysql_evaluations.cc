@@ -24,6 +24,7 @@
 #include "services/scoring/domain/evaluation_rules.h"
 #include "services/scoring/domain/period.h"
 #include "services/scoring/storage/audit_outbox.h"
+#include "services/scoring/storage/digests.h"
 #include "services/scoring/storage/mysql_rulebooks.h"
 
 namespace jifen::scoring {
@@ -31,23 +32,6 @@ namespace {
 
 using mysql::GetString;
 using mysql::Statement;
-
-std::string Sha256Hex(absl::string_view input) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
-}
-
-std::string DeterministicBytes(const google::protobuf::Message& message) {
-  std::string bytes;
-  google::protobuf::io::StringOutputStream stream(&bytes);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  message.SerializeToCodedStream(&coded);
-  coded.Trim();
-  return bytes;
-}
 
 // The fields of a round a client sets: what "the same round" means.
 v1::EvaluationRound Definition(const v1::EvaluationRound& round) {

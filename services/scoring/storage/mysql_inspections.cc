@@ -16,6 +16,7 @@
 #include "services/scoring/domain/inspection_rules.h"
 #include "services/scoring/domain/period.h"
 #include "services/scoring/storage/audit_outbox.h"
+#include "services/scoring/storage/digests.h"
 #include "services/scoring/storage/ledger_proto.h"
 #include "services/scoring/storage/mysql_rulebooks.h"
 
@@ -24,27 +25,6 @@ namespace {
 
 using mysql::GetString;
 using mysql::Statement;
-
-std::string DeterministicBytes(const google::protobuf::Message& message) {
-  std::string bytes;
-  google::protobuf::io::StringOutputStream stream(&bytes);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  message.SerializeToCodedStream(&coded);
-  coded.Trim();
-  return bytes;
-}
-
-// What makes two submissions "the same": the request and who sent it.
-std::string PayloadDigest(const auth::Caller& caller, const v1::SubmitInspectionRequest& request) {
-  const std::string input =
-      absl::StrCat(caller.user_id, "|", auth::RoleName(caller.role), "|",
-                   DeterministicBytes(request));
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
-}
 
 InspectionInput ToDomain(const auth::Caller& caller, const HouseholdRecord& household,
                          const v1::SubmitInspectionRequest& request) {
@@ -79,7 +59,7 @@ absl::StatusOr<v1::SubmitInspectionResponse> MySqlInspections::Submit(
   }
   RETURN_IF_ERROR(CheckCanInspect(caller, household, team_groups));
 
-  const std::string digest = PayloadDigest(caller, request);
+  const std::string digest = RequestDigest(caller, request);
   const absl::Time occurred_at = absl::FromUnixMillis(request.occurred_at_ms());
   const std::string period = PeriodOf(occurred_at);
   v1::SubmitInspectionResponse response;

@@ -431,6 +431,23 @@ TEST_F(RegistryDatabase, RosterImportIsAllOrNothing) {
             absl::StatusCode::kNotFound);
 }
 
+TEST_F(RegistryDatabase, ImportFailingHalfwayLeavesNothing) {
+  const Village village = MakeVillage();
+  const int64_t households = Count(*admin_, "households");
+  const int64_t members = Count(*admin_, "members");
+  const int64_t groups = Count(*admin_, "villager_groups");
+  const int64_t outbox = Count(*admin_, "outbox");
+  // The last household's member name is too long for its column: the server refuses it after a
+  // new group and two households were inserted.
+  RosterPlan plan = Plan({{"第20组", "1号"}, {"第20组", "2号"}, {"第21组", "1号"}});
+  plan.households.back().members.back().name = std::string(100, 'x');
+  EXPECT_FALSE(repository_->ImportRoster(kActor, village.village_id, plan, false).ok());
+  EXPECT_EQ(Count(*admin_, "households"), households);
+  EXPECT_EQ(Count(*admin_, "members"), members);
+  EXPECT_EQ(Count(*admin_, "villager_groups"), groups);
+  EXPECT_EQ(Count(*admin_, "outbox"), outbox);
+}
+
 TEST_F(RegistryDatabase, ConcurrentImportsOfOneRosterApplyOnce) {
   const Village village = MakeVillage();
   const int64_t before = Count(*admin_, "households");
