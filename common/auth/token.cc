@@ -77,6 +77,28 @@ absl::StatusOr<std::unique_ptr<TokenVerifier>> TokenVerifier::FromPublicKeyFile(
 }
 
 absl::StatusOr<Caller> TokenVerifier::Verify(absl::string_view token, absl::Time now) const {
+  {
+    absl::MutexLock lock(&cache_mutex_);
+    const auto cached = cache_.find(token);
+    if (cached != cache_.end()) {
+      if (now < cached->second.expires + settings_.clock_skew) return cached->second.caller;
+      cache_.erase(cached);
+      return absl::UnauthenticatedError("token expired");
+    }
+  }
+  absl::Time expires;
+  absl::StatusOr<Caller> caller = VerifySignature(token, now, &expires);
+  if (caller.ok()) {
+    absl::MutexLock lock(&cache_mutex_);
+    // Dropping everything at the bound is crude but keeps memory fixed; tokens re-verify once.
+    if (cache_.size() >= kCacheEntriesMax) cache_.clear();
+    cache_[std::string(token)] = CachedCaller{*caller, expires};
+  }
+  return caller;
+}
+
+absl::StatusOr<Caller> TokenVerifier::VerifySignature(absl::string_view token, absl::Time now,
+                                                      absl::Time* expires_out) const {
   if (token.empty()) return absl::UnauthenticatedError("missing token");
   if (absl::Status header = CheckHeaderAlgorithm(token); !header.ok()) return header;
   const std::string token_string(token);
@@ -102,6 +124,7 @@ absl::StatusOr<Caller> TokenVerifier::Verify(absl::string_view token, absl::Time
   const absl::Time expires = absl::FromUnixSeconds(IntGrant(jwt.get(), "exp"));
   const absl::Time issued = absl::FromUnixSeconds(IntGrant(jwt.get(), "iat"));
   if (now >= expires + settings_.clock_skew) return absl::UnauthenticatedError("token expired");
+  *expires_out = expires;
   if (issued > now + settings_.clock_skew) {
     return absl::UnauthenticatedError("token issued in the future");
   }

@@ -9,7 +9,9 @@
 #include <memory>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/auth/caller.h"
@@ -35,13 +37,26 @@ class TokenVerifier final {
 
   // UNAUTHENTICATED, with a reason for logs, unless the token is ES256-signed by our key, its
   // issuer and audience match, it is not expired and was not issued in the future.
+  // Verified tokens are remembered until they expire (at most kCacheEntriesMax of them): a
+  // signature check costs ~0.8 ms of CPU, and a client repeats one token for many calls.
   absl::StatusOr<Caller> Verify(absl::string_view token, absl::Time now) const;
+
+  static constexpr size_t kCacheEntriesMax = 20000;
 
  private:
   TokenVerifier(std::string pem, TokenSettings settings)
       : public_key_pem_(std::move(pem)), settings_(std::move(settings)) {}
+  absl::StatusOr<Caller> VerifySignature(absl::string_view token, absl::Time now,
+                                         absl::Time* expires) const;
+
+  struct CachedCaller {
+    Caller caller;
+    absl::Time expires;
+  };
   std::string public_key_pem_;
   TokenSettings settings_;
+  mutable absl::Mutex cache_mutex_;
+  mutable absl::flat_hash_map<std::string, CachedCaller> cache_ ABSL_GUARDED_BY(cache_mutex_);
 };
 
 class TokenSigner final {

@@ -136,3 +136,28 @@ TEST(RoleTest, NamesRoundTrip) {
 
 }  // namespace
 }  // namespace jifen::auth
+
+namespace jifen::auth {
+namespace {
+
+TEST(TokenCacheTest, ACachedTokenStillExpires) {
+  const TestKeyPair keys = GenerateTestKeyPair();
+  auto signer = *TokenSigner::FromPrivateKeyPem(keys.private_key_pem, {});
+  auto verifier = *TokenVerifier::FromPublicKeyPem(keys.public_key_pem, {});
+  Caller caller;
+  caller.user_id = "u-1";
+  caller.role = Role::kResident;
+  caller.household_id = 5;
+  const std::string token = *signer->Sign(caller, kNow, absl::Minutes(15));
+  ASSERT_TRUE(verifier->Verify(token, kNow).ok());
+  absl::StatusOr<Caller> again = verifier->Verify(token, kNow + absl::Minutes(10));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->household_id, 5);
+  EXPECT_EQ(verifier->Verify(token, kNow + absl::Hours(1)).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  // A forged variant of a cached token is not served from the cache.
+  EXPECT_FALSE(verifier->Verify(token + "A", kNow).ok());
+}
+
+}  // namespace
+}  // namespace jifen::auth

@@ -13,7 +13,7 @@ ABSL_FLAG(int, mysql_port, 3306, "MariaDB port");
 ABSL_FLAG(std::string, mysql_user, "", "MariaDB account of this service");
 ABSL_FLAG(std::string, mysql_password, "", "password of that account");
 ABSL_FLAG(std::string, mysql_database, "", "this service's own schema");
-ABSL_FLAG(int, mysql_pool_size, 16, "MariaDB connections at most");
+ABSL_FLAG(int, mysql_pool_size, 32, "MariaDB connections at most");
 ABSL_FLAG(std::string, redis_host, "127.0.0.1", "Redis host");
 ABSL_FLAG(int, redis_port, 6379, "Redis port");
 ABSL_FLAG(std::string, token_public_key, "", "PEM file with the public key that verifies tokens");

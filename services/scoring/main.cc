@@ -17,6 +17,7 @@
 #include "common/log/log.h"
 #include "common/metrics/metrics.h"
 #include "common/mysql/connection_pool.h"
+#include "services/audit/client/audit_relay.h"
 #include "services/scoring/handler/assessment_service.h"
 #include "services/scoring/handler/ledger_service.h"
 #include "services/scoring/handler/registry_service.h"
@@ -31,6 +32,10 @@
 
 ABSL_FLAG(std::string, phone_key_file, "",
           "file holding the 32-byte key (64 hex characters) that encrypts phone numbers at rest");
+
+ABSL_FLAG(std::string, audit_address, "",
+          "jifen-audit host:port that receives the audit records of every change; empty keeps "
+          "them in the outbox until it is set (needs --service_token_file)");
 
 namespace {
 
@@ -60,6 +65,11 @@ int Run(int argc, char** argv) {
   config::Validator validator;
   config::ValidateServiceFlags(flags, /*needs_redis=*/false, validator);
   validator.RequireReadableFile("phone_key_file", absl::GetFlag(FLAGS_phone_key_file));
+  const std::string audit_address = absl::GetFlag(FLAGS_audit_address);
+  if (!audit_address.empty()) {
+    validator.RequireHostPort("audit_address", audit_address);
+    validator.RequireReadableFile("service_token_file", flags.service_token_file);
+  }
   validator.ExitIfInvalid();
   const std::string phone_key = ReadPhoneKey(absl::GetFlag(FLAGS_phone_key_file), validator);
   validator.ExitIfInvalid();
@@ -113,6 +123,16 @@ int Run(int argc, char** argv) {
       return 1;
     }
     metrics_server = *std::move(started);
+  }
+
+  std::unique_ptr<audit::AuditRelay> audit_relay;
+  if (!audit_address.empty()) {
+    auto started = audit::AuditRelay::Start(pool, audit_address, flags.service_token_file);
+    if (!started.ok()) {
+      log::Error("cannot start the audit relay", {{"error", started.status().ToString()}});
+      return 2;
+    }
+    audit_relay = *std::move(started);
   }
 
   grpc_util::ServerOptions options;

@@ -1,7 +1,7 @@
 // jifen-token: mints a signed token with the gateway's private key. The stack runner uses it for
 // each service's identity token (role "service"); operators use it for break-glass access.
 //
-//   jifen-token --private_key=run/keys/token_private.pem --role=service --subject=redemption \
+//   jifen-token --private_key=run/keys/token_private.pem --role=service --subject=redemption
 //               --ttl=720h --out=run/keys/redemption.token
 #include <sys/stat.h>
 

@@ -1,5 +1,6 @@
 #include "services/scoring/handler/registry_service.h"
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>

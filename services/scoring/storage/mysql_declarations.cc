@@ -144,7 +144,7 @@ absl::StatusOr<v1::Declaration> MySqlDeclarations::Submit(
     // The village's ledger lock orders this with settlement and with concurrent retries.
     RETURN_IF_ERROR(MySqlLedger::LockVillage(connection, household.village_id).status());
     ASSIGN_OR_RETURN(std::optional<DeclarationRow> earlier,
-                     FindDeclaration(connection, request.declaration_id(), " LOCK IN SHARE MODE"));
+                     FindDeclaration(connection, request.declaration_id(), ""));
     if (earlier.has_value()) {
       if (earlier->payload_sha256 != digest) {
         return absl::AlreadyExistsError(absl::StrCat(

@@ -205,7 +205,7 @@ absl::StatusOr<v1::EvaluationRound> MySqlEvaluations::Open(const auth::Caller& c
     result.Clear();
     RETURN_IF_ERROR(MySqlLedger::LockVillage(connection, round.village_id()).status());
     ASSIGN_OR_RETURN(std::optional<RoundRow> earlier,
-                     FindRound(connection, round.round_id(), " LOCK IN SHARE MODE"));
+                     FindRound(connection, round.round_id(), ""));
     if (earlier.has_value()) {
       if (earlier->payload_sha256 != digest) {
         return absl::AlreadyExistsError(absl::StrCat(

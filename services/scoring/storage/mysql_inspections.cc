@@ -64,12 +64,15 @@ absl::StatusOr<v1::SubmitInspectionResponse> MySqlInspections::Submit(
   const std::string period = PeriodOf(occurred_at);
   v1::SubmitInspectionResponse response;
   LedgerSequencer::Ticket ticket = ledger_.sequencer().Begin();
-  RETURN_IF_ERROR(mysql::RunInTransaction(pool_, [&](sql::Connection& connection) -> absl::Status {
+  const absl::Status written =
+      mysql::RunInTransaction(pool_, [&](sql::Connection& connection) -> absl::Status {
     response.Clear();
     ASSIGN_OR_RETURN(VillageHead head, MySqlLedger::LockVillage(connection, household.village_id));
+    // A plain read: the village lock above came first, so this snapshot has every earlier commit
+    // of this village; the same id from another village meets the primary key at insert.
     auto earlier = Statement(connection,
                              "SELECT payload_sha256, response FROM inspections "
-                             "WHERE inspection_id = ? LOCK IN SHARE MODE")
+                             "WHERE inspection_id = ?")
                        .Bind(request.inspection_id())
                        .Query();
     if (earlier->next()) {
@@ -126,7 +129,15 @@ absl::StatusOr<v1::SubmitInspectionResponse> MySqlInspections::Submit(
                         AuditState(absl::StrCat("household=", household.household_id,
                                                 " points=", total,
                                                 " entries=", stored.size()))});
-  }));
+  });
+  if (written.code() == absl::StatusCode::kAlreadyExists &&
+      written.message().find("INSPECTION_ID_REUSED") == absl::string_view::npos) {
+    // The primary key met the same id written for another village meanwhile.
+    return absl::AlreadyExistsError(absl::StrCat(
+        "INSPECTION_ID_REUSED: inspection ", request.inspection_id(),
+        " was already submitted with different content"));
+  }
+  RETURN_IF_ERROR(written);
   return response;
 }
 

@@ -191,7 +191,7 @@ absl::StatusOr<std::vector<StoredEntry>> MySqlLedger::FindBySource(sql::Connecti
                                                                   const std::string& source_id) {
   const std::string query = absl::StrCat("SELECT ", kEntryColumns,
                                          " FROM ledger_entries WHERE source = ? AND source_id = ? "
-                                         "ORDER BY sequence LOCK IN SHARE MODE");
+                                         "ORDER BY sequence");
   auto rows = Statement(connection, query.c_str())
                   .Bind(static_cast<int>(source)).Bind(source_id)
                   .Query();
@@ -325,8 +325,7 @@ absl::StatusOr<StoredEntry> MySqlLedger::Reverse(int64_t sequence,
       return absl::OkStatus();
     }
     auto existing = Statement(connection,
-                              "SELECT sequence FROM ledger_entries WHERE reverses_sequence = ? "
-                              "LOCK IN SHARE MODE")
+                              "SELECT sequence FROM ledger_entries WHERE reverses_sequence = ?")
                         .Bind(sequence)
                         .Query();
     if (existing->next()) {

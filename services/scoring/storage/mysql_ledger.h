@@ -74,7 +74,9 @@ class MySqlLedger final {
   static absl::StatusOr<std::map<std::string, int64_t>> ItemTotals(sql::Connection& connection,
                                                                   int64_t household_id,
                                                                   const std::string& period);
-  // Entries written for a source (locking read, sees the latest committed rows).
+  // Entries written for a source. A plain read: callers hold the village's head lock, taken
+  // before the transaction's first plain read, so its snapshot already has every earlier commit.
+  // (A locking read here would take gap locks that deadlock unrelated villages' inserts.)
   static absl::StatusOr<std::vector<StoredEntry>> FindBySource(sql::Connection& connection,
                                                                EntrySource source,
                                                                const std::string& source_id);

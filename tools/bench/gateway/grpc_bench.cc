@@ -153,11 +153,12 @@ int Load(const MakeCaller& make_caller) {
   auto pct = [&](double p) {
     return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))];
   };
-  std::printf("mode=%s connections=%d rate=%d requests=%zu errors=%lld rps=%.0f p50_ms=%.3f "
-              "p90_ms=%.3f p99_ms=%.3f max_ms=%.3f\n",
-              absl::GetFlag(FLAGS_mode).c_str(), connections, rate, all.size(),
-              static_cast<long long>(errors), all.size() / absl::ToDoubleSeconds(duration),
-              pct(0.50), pct(0.90), pct(0.99), all.empty() ? 0.0 : all.back());
+  std::printf(
+      "mode=%s connections=%d rate=%d requests=%zu errors=%lld rps=%.0f p50_ms=%.3f "
+      "p90_ms=%.3f p99_ms=%.3f max_ms=%.3f\n",
+      absl::GetFlag(FLAGS_mode).c_str(), connections, rate, all.size(),
+      static_cast<long long>(errors), all.size() / absl::ToDoubleSeconds(duration), pct(0.50),
+      pct(0.90), pct(0.99), all.empty() ? 0.0 : all.back());
   return errors == 0 ? 0 : 1;
 }
 
@@ -173,14 +174,14 @@ int main(int argc, char** argv) {
   if (mode == "grpc") {
     return Load([&] {
       auto stub = v1::LedgerService::NewStub(grpc_util::NewChannel(target, 4 << 20));
-      return [stub = std::shared_ptr<v1::LedgerService::Stub>(std::move(stub)), token,
-              household]() {
-        v1::GetWalletRequest request;
-        request.set_household_id(household);
-        v1::Wallet wallet;
-        auto context = grpc_util::NewClientContext(absl::Seconds(5), token);
-        return stub->GetWallet(context.get(), request, &wallet).ok();
-      };
+      return
+          [stub = std::shared_ptr<v1::LedgerService::Stub>(std::move(stub)), token, household]() {
+            v1::GetWalletRequest request;
+            request.set_household_id(household);
+            v1::Wallet wallet;
+            auto context = grpc_util::NewClientContext(absl::Seconds(5), token);
+            return stub->GetWallet(context.get(), request, &wallet).ok();
+          };
     });
   }
   if (mode == "http") {
@@ -191,6 +192,7 @@ int main(int argc, char** argv) {
     return Load([&] {
       auto client = std::make_shared<httplib::Client>(host, port);
       client->set_keep_alive(true);
+      client->set_tcp_nodelay(true);
       return [client, path, token]() {
         auto res = client->Get(path.c_str(), {{"Authorization", "Bearer " + token}});
         return res && res->status == 200;

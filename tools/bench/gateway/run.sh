@@ -27,8 +27,12 @@ cleanup() {
 trap cleanup EXIT
 
 bash "$root/tools/testenv/start.sh" "$work/env" >/dev/null
-# shellcheck disable=SC1091
-source "$work/env/env"
+# The env file has unquoted command lines: read only the keys needed.
+env_value() { grep "^$1=" "$work/env/env" | head -1 | cut -d= -f2-; }
+JIFEN_TEST_MYSQL_PORT=$(env_value JIFEN_TEST_MYSQL_PORT)
+JIFEN_TEST_MYSQL_USER=$(env_value JIFEN_TEST_MYSQL_USER)
+JIFEN_TEST_MYSQL_PASSWORD=$(env_value JIFEN_TEST_MYSQL_PASSWORD)
+JIFEN_TEST_REDIS_PORT=$(env_value JIFEN_TEST_REDIS_PORT)
 mysql_flags=(--mysql_host=127.0.0.1 "--mysql_port=$JIFEN_TEST_MYSQL_PORT"
              "--mysql_user=$JIFEN_TEST_MYSQL_USER" "--mysql_password=$JIFEN_TEST_MYSQL_PASSWORD")
 
@@ -43,7 +47,8 @@ mkdir -p "$work/photos"
   --service_password=bench_scoring_pw >/dev/null
 
 "$build/tools/migrate/jifen-migrate" "${mysql_flags[@]}" --database=bench_gateway \
-  --folder="$root/services/gateway/migrations" >/dev/null
+  --folder="$root/services/gateway/migrations" --service_user=bench_gateway \
+  --service_password=bench_gateway_pw >/dev/null
 
 wait_port() {  # file
   for _ in $(seq 1 300); do [[ -s $1 ]] && { cat "$1"; return; }; sleep 0.1; done
@@ -58,7 +63,9 @@ wait_port() {  # file
 pids+=($!)
 scoring="127.0.0.1:$(wait_port "$work/scoring.port")"
 
-"$build/services/gateway/jifen-gateway" "${mysql_flags[@]}" --mysql_database=bench_gateway \
+"$build/services/gateway/jifen-gateway" --mysql_host=127.0.0.1 \
+  "--mysql_port=$JIFEN_TEST_MYSQL_PORT" --mysql_user=bench_gateway \
+  --mysql_password=bench_gateway_pw --mysql_database=bench_gateway \
   --listen=127.0.0.1:0 \
   --port_file="$work/gateway.port" --token_public_key="$work/public.pem" \
   --token_private_key="$work/private.pem" --scoring_address="$scoring" \

@@ -1,0 +1,176 @@
+#include "services/audit/domain/supervision.h"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace jifen::audit {
+namespace {
+
+class FakeDirectory final : public VillageDirectory {
+ public:
+  absl::StatusOr<std::optional<int64_t>> TownOf(int64_t village_id) override {
+    auto it = towns.find(village_id);
+    if (it == towns.end()) return std::nullopt;
+    return it->second;
+  }
+  absl::StatusOr<std::vector<int64_t>> VillagesOf(int64_t town_id) override {
+    std::vector<int64_t> out;
+    for (const auto& [village, town] : towns) {
+      if (town == town_id) out.push_back(village);
+    }
+    return out;
+  }
+  std::map<int64_t, int64_t> towns = {{11, 1}, {12, 1}, {21, 2}};
+};
+
+auth::Caller CallerOf(auth::Role role, int64_t town = 0, int64_t village = 0) {
+  auth::Caller caller;
+  caller.user_id = "u";
+  caller.role = role;
+  caller.town_id = town;
+  caller.village_id = village;
+  return caller;
+}
+
+Finding OpenFinding() {
+  Finding f;
+  f.finding_id = 5;
+  f.area = CheckArea::kLedger;
+  f.severity = Severity::kMajor;
+  f.description = "台账缺少照片";
+  f.deadline_date = "2026-12-31";
+  f.status = FindingStatus::kOpen;
+  return f;
+}
+
+TEST(ScopeTest, EachRoleReadsOnlyItsArea) {
+  FakeDirectory directory;
+  auto district = ReadableVillages(CallerOf(auth::Role::kDistrictInspector), 0, directory);
+  ASSERT_TRUE(district.ok());
+  EXPECT_TRUE(district->empty()) << "everything";
+  auto town = ReadableVillages(CallerOf(auth::Role::kTownOfficial, 1), 0, directory);
+  ASSERT_TRUE(town.ok());
+  EXPECT_EQ(*town, (std::vector<int64_t>{11, 12}));
+  EXPECT_EQ(ReadableVillages(CallerOf(auth::Role::kTownOfficial, 1), 21, directory).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(ReadableVillages(CallerOf(auth::Role::kTownOfficial, 3), 0, directory).value(),
+            (std::vector<int64_t>{-1}))
+      << "a town without villages sees nothing, never everything";
+  EXPECT_EQ(ReadableVillages(CallerOf(auth::Role::kVillageAdmin, 0, 12), 0, directory).value(),
+            (std::vector<int64_t>{12}));
+  EXPECT_EQ(
+      ReadableVillages(CallerOf(auth::Role::kVillageAdmin, 0, 12), 11, directory).status().code(),
+      absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(ReadableVillages(CallerOf(auth::Role::kResident, 0, 12), 12, directory).status().code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST(FindingRulesTest, OpenRectifiedClosedAndBack) {
+  Finding f = OpenFinding();
+  EXPECT_EQ(ReviewRectification(true, "", f).code(), absl::StatusCode::kFailedPrecondition)
+      << "nothing to review yet";
+  EXPECT_EQ(RecordRectification("", "2026-12-01", f).code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(RecordRectification("补齐照片", "2026-12-01", f).ok());
+  EXPECT_EQ(f.status, FindingStatus::kRectified);
+  EXPECT_EQ(f.rectified_on, "2026-12-01");
+  EXPECT_EQ(RecordRectification("again", "2026-12-02", f).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ReviewRectification(false, "", f).code(), absl::StatusCode::kInvalidArgument)
+      << "a rejection needs a reason";
+  ASSERT_TRUE(ReviewRectification(false, "照片不清楚", f).ok());
+  EXPECT_EQ(f.status, FindingStatus::kOpen);
+  ASSERT_TRUE(RecordRectification("重新拍照", "2026-12-03", f).ok());
+  ASSERT_TRUE(ReviewRectification(true, "", f).ok());
+  EXPECT_EQ(f.status, FindingStatus::kClosed);
+}
+
+TEST(FindingRulesTest, OverdueMeansNotClosedPastTheDeadline) {
+  Finding f = OpenFinding();
+  MarkOverdue("2026-12-31", f);
+  EXPECT_FALSE(f.overdue) << "the deadline day itself is allowed";
+  MarkOverdue("2027-01-01", f);
+  EXPECT_TRUE(f.overdue);
+  f.status = FindingStatus::kClosed;
+  MarkOverdue("2027-01-01", f);
+  EXPECT_FALSE(f.overdue);
+}
+
+TEST(VisitRulesTest, AVisitClosesOnlyWhenEveryFindingIsClosed) {
+  Visit visit;
+  visit.status = VisitStatus::kOpen;
+  visit.findings = {OpenFinding()};
+  EXPECT_EQ(CloseVisit("2026-12-01", visit).code(), absl::StatusCode::kFailedPrecondition);
+  visit.findings[0].status = FindingStatus::kClosed;
+  ASSERT_TRUE(CloseVisit("2026-12-01", visit).ok());
+  EXPECT_EQ(visit.status, VisitStatus::kClosed);
+  EXPECT_EQ(visit.closed_on, "2026-12-01");
+  EXPECT_TRUE(CloseVisit("2026-12-05", visit).ok()) << "a retry";
+  EXPECT_EQ(visit.closed_on, "2026-12-01");
+
+  Finding late = OpenFinding();
+  EXPECT_EQ(ValidateNewFinding(visit, late).code(), absl::StatusCode::kFailedPrecondition)
+      << "no findings on a closed visit";
+}
+
+TEST(VisitRulesTest, NewVisitsAndFindingsAreValidated) {
+  Visit visit;
+  visit.client_visit_id = "v-1";
+  visit.village_id = 11;
+  visit.visit_date = "2026-11-20";
+  visit.checks = {{CheckArea::kScoring, CheckResult::kPass, ""},
+                  {CheckArea::kLedger, CheckResult::kFail, "缺页"}};
+  EXPECT_TRUE(ValidateNewVisit(visit, "2026-11-29").ok());
+  EXPECT_FALSE(ValidateNewVisit(visit, "2026-11-19").ok()) << "in the future";
+  visit.checks.push_back({CheckArea::kLedger, CheckResult::kPass, ""});
+  EXPECT_FALSE(ValidateNewVisit(visit, "2026-11-29").ok()) << "an area twice";
+  visit.checks.pop_back();
+  visit.checks.push_back({CheckArea::kPublicity, CheckResult::kUnspecified, ""});
+  EXPECT_FALSE(ValidateNewVisit(visit, "2026-11-29").ok()) << "no result";
+
+  visit.checks.pop_back();
+  visit.status = VisitStatus::kOpen;
+  Finding f = OpenFinding();
+  EXPECT_TRUE(ValidateNewFinding(visit, f).ok());
+  f.deadline_date = "2026-11-01";
+  EXPECT_FALSE(ValidateNewFinding(visit, f).ok()) << "deadline before the visit";
+  f = OpenFinding();
+  f.severity = Severity::kUnspecified;
+  EXPECT_FALSE(ValidateNewFinding(visit, f).ok());
+}
+
+TEST(GovernanceTest, NamedModelsTakeThePolicyNameAndOwnModelsNeedOne) {
+  GovernanceModel model{11, ModelKind::kHomeAutonomyFund, "whatever", "2025-03-01", ""};
+  ASSERT_TRUE(ValidateModel(model, "2026-11-29").ok());
+  EXPECT_EQ(model.name, "家园自治金");
+  GovernanceModel own{11, ModelKind::kOwn, "", "2025-03-01", ""};
+  EXPECT_FALSE(ValidateModel(own, "2026-11-29").ok());
+  own.name = "积分银行";
+  EXPECT_TRUE(ValidateModel(own, "2026-11-29").ok());
+  own.since_date = "2025-02-30";
+  EXPECT_FALSE(ValidateModel(own, "2026-11-29").ok());
+}
+
+TEST(GovernanceTest, ShareAgainstTheHalfTarget) {
+  TownCoverage half{1, 8, 4, 0, false};
+  ComputeShare(half);
+  EXPECT_EQ(half.share_permille, 500);
+  EXPECT_TRUE(half.meets_target);
+  TownCoverage short_of{2, 7, 3, 0, false};
+  ComputeShare(short_of);
+  EXPECT_EQ(short_of.share_permille, 428);
+  EXPECT_FALSE(short_of.meets_target);
+  TownCoverage odd{3, 7, 4, 0, false};
+  ComputeShare(odd);
+  EXPECT_TRUE(odd.meets_target);
+  TownCoverage none{4, 0, 0, 0, false};
+  ComputeShare(none);
+  EXPECT_EQ(none.share_permille, 0);
+  EXPECT_FALSE(none.meets_target);
+}
+
+}  // namespace
+}  // namespace jifen::audit

@@ -1,0 +1,165 @@
+// jifen-audit: the audit and supervision service. Flags/env -> config -> wiring -> serve; no rules.
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "common/auth/token.h"
+#include "common/config/config.h"
+#include "common/config/service_flags.h"
+#include "common/grpc/server_runner.h"
+#include "common/log/log.h"
+#include "common/metrics/metrics.h"
+#include "common/mysql/connection_pool.h"
+#include "services/audit/crypto/openssl_crypto.h"
+#include "services/audit/domain/trail.h"
+#include "services/audit/handler/audit_service.h"
+#include "services/audit/handler/supervision_service.h"
+#include "services/audit/storage/mysql_supervision_repository.h"
+#include "services/audit/storage/mysql_trail_repository.h"
+#include "services/audit/storage/mysql_village_directory.h"
+
+ABSL_FLAG(std::string, audit_signing_key, "",
+          "PEM file with the P-256 private key that signs the daily checkpoints");
+ABSL_FLAG(absl::Duration, checkpoint_poll, absl::Minutes(1),
+          "how often the service checks that yesterday's checkpoint exists");
+ABSL_FLAG(absl::Duration, checks_interval, absl::Hours(1),
+          "how often the automatic checks run over the trail in the background; 0 disables");
+
+namespace jifen {
+namespace {
+
+int Run(int argc, char** argv) {
+  grpc_util::BlockTerminationSignals();
+  config::ParseFlagsAndEnvironment(
+      argc, argv, "jifen-audit: audit trail, supervision visits, governance models, dashboards");
+  const config::ServiceFlags flags = config::ReadServiceFlags();
+  const std::string signing_key = absl::GetFlag(FLAGS_audit_signing_key);
+  const absl::Duration checkpoint_poll = absl::GetFlag(FLAGS_checkpoint_poll);
+  const absl::Duration checks_interval = absl::GetFlag(FLAGS_checks_interval);
+  config::Validator validator;
+  config::ValidateServiceFlags(flags, /*needs_redis=*/false, validator);
+  validator.RequireReadableFile("audit_signing_key", signing_key);
+  validator.RequireRange("checkpoint_poll (seconds)", absl::ToInt64Seconds(checkpoint_poll), 1,
+                         3600);
+  validator.RequireRange("checks_interval (seconds)", absl::ToInt64Seconds(checks_interval), 0,
+                         7 * 24 * 3600);
+  validator.ExitIfInvalid();
+  log::SetServiceName("audit");
+  (void)log::SetMinLevel(flags.log_level);
+
+  absl::StatusOr<std::unique_ptr<auth::TokenVerifier>> tokens =
+      auth::TokenVerifier::FromPublicKeyFile(flags.token_public_key, auth::TokenSettings());
+  absl::StatusOr<std::unique_ptr<audit::EcdsaSigner>> signer =
+      audit::EcdsaSigner::FromPrivateKeyFile(signing_key);
+  if (!tokens.ok() || !signer.ok()) {
+    log::Error("cannot load keys", {{"token_public_key", tokens.status().ToString()},
+                                    {"audit_signing_key", signer.status().ToString()}});
+    return 2;
+  }
+  absl::StatusOr<std::unique_ptr<audit::EcdsaVerifier>> signature_verifier =
+      audit::EcdsaVerifier::FromPublicKeyPem((*signer)->PublicKeyPem());
+  if (!signature_verifier.ok()) {
+    log::Error("cannot derive the audit public key",
+               {{"error", signature_verifier.status().ToString()}});
+    return 2;
+  }
+
+  mysql::MySqlConfig mysql_config;
+  mysql_config.host = flags.mysql_host;
+  mysql_config.port = flags.mysql_port;
+  mysql_config.user = flags.mysql_user;
+  mysql_config.password = flags.mysql_password;
+  mysql_config.database = flags.mysql_database;
+  mysql_config.pool_size = flags.mysql_pool_size;
+  mysql::ConnectionPool pool(mysql_config);
+
+  audit::OpenSslHasher hasher;
+  audit::MySqlTrailRepository trail_repository(pool);
+  audit::MySqlVillageDirectory directory(pool);
+  audit::MySqlSupervisionRepository supervision_repository(pool, hasher);
+  audit::AuditTrail trail(trail_repository, hasher, signer->get(), [] { return absl::Now(); });
+  audit::Supervision supervision(supervision_repository, directory, trail_repository, hasher,
+                                 [] { return absl::Now(); });
+  audit::AuditServiceImpl audit_service(tokens->get(), trail, trail_repository, directory, hasher,
+                                        signer->get(), signature_verifier->get());
+  audit::SupervisionServiceImpl supervision_service(tokens->get(), supervision,
+                                                    [] { return absl::Now(); });
+
+  std::unique_ptr<metrics::MetricsServer> metrics_server;
+  if (!flags.metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<metrics::MetricsServer>> started =
+        metrics::MetricsServer::Start(flags.metrics_listen);
+    if (!started.ok()) {
+      log::Error("metrics server failed", {{"error", started.status().ToString()}});
+      return 1;
+    }
+    metrics_server = std::move(*started);
+  }
+
+  grpc_util::ServerOptions options;
+  options.service_name = "audit";
+  options.listen_address = flags.listen;
+  options.max_message_bytes = flags.max_message_bytes;
+  options.max_concurrent_streams = flags.max_concurrent_streams;
+  options.handler_threads = flags.handler_threads;
+  options.drain_timeout = flags.drain_timeout;
+  grpc_util::ServerRunner runner(options);
+  runner.AddService(&audit_service, "jifen.audit.v1.AuditService");
+  runner.AddService(&supervision_service, "jifen.audit.v1.SupervisionService");
+  runner.SetReadinessCheck([&pool] { return pool.Ping(); });
+  if (absl::Status started = runner.Start(); !started.ok()) {
+    log::Error("cannot start", {{"error", started.ToString()}});
+    return 1;
+  }
+  if (absl::Status written = grpc_util::WritePortFile(flags.port_file, runner.port());
+      !written.ok()) {
+    log::Error("cannot write the port file", {{"error", written.ToString()}});
+    return 1;
+  }
+  log::Info("serving", {{"port", std::to_string(runner.port())}});
+
+  // Daily checkpoints: yesterday's is made once the day is over; a failure (MariaDB down) is
+  // retried at the next poll. The automatic checks run on their own interval.
+  absl::Notification stop_background;
+  std::thread checkpoints([&] {
+    do {
+      absl::StatusOr<audit::Checkpoint> checkpoint = trail.EnsureYesterdaysCheckpoint();
+      if (!checkpoint.ok()) {
+        log::Warning("checkpoint not made", {{"error", checkpoint.status().ToString()}});
+      }
+    } while (!stop_background.WaitForNotificationWithTimeout(checkpoint_poll));
+  });
+  std::thread checks([&] {
+    if (checks_interval == absl::ZeroDuration()) return;
+    auth::Caller self;
+    self.user_id = "audit";
+    self.role = auth::Role::kService;
+    while (!stop_background.WaitForNotificationWithTimeout(checks_interval)) {
+      audit::Actor actor{"audit", "system", "", absl::ToUnixMillis(absl::Now())};
+      absl::StatusOr<audit::Supervision::ChecksOutcome> outcome =
+          supervision.RunChecks(self, actor, 0);
+      if (!outcome.ok()) {
+        log::Warning("automatic checks failed", {{"error", outcome.status().ToString()}});
+      } else if (outcome->flags_raised > 0) {
+        log::Info("anomaly flags raised", {{"count", std::to_string(outcome->flags_raised)}});
+      }
+    }
+  });
+
+  const int signal = grpc_util::WaitForTerminationSignal();
+  log::Info("stopping", {{"signal", std::to_string(signal)}});
+  stop_background.Notify();
+  checkpoints.join();
+  checks.join();
+  runner.Shutdown();
+  runner.Wait();
+  return 0;
+}
+
+}  // namespace
+}  // namespace jifen
+
+int main(int argc, char** argv) { return jifen::Run(argc, argv); }
