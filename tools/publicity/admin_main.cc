@@ -65,13 +65,12 @@ int main(int argc, char** argv) {
               static_cast<long long>(response.applied_sequence()), response.boards_checked(),
               response.differences_size());
   for (const publicity::v1::BoardDifference& difference : response.differences()) {
-    std::printf("  %s household %lld: redis %s, ledger %s\n", difference.board().c_str(),
-                static_cast<long long>(difference.household_id()),
-                difference.present_in_redis() ? absl::StrCat(difference.redis_points()).c_str()
-                                              : "absent",
-                difference.present_in_ledger()
-                    ? absl::StrCat(difference.ledger_points()).c_str()
-                    : "absent");
+    std::printf(
+        "  %s household %lld: redis %s, ledger %s\n", difference.board().c_str(),
+        static_cast<long long>(difference.household_id()),
+        difference.present_in_redis() ? absl::StrCat(difference.redis_points()).c_str() : "absent",
+        difference.present_in_ledger() ? absl::StrCat(difference.ledger_points()).c_str()
+                                       : "absent");
   }
   return response.differences_size() == 0 ? 0 : 3;
 }

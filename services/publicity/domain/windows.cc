@@ -1,0 +1,263 @@
+#include "services/publicity/domain/windows.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/status/status_macros.h"
+#include "services/publicity/domain/access.h"
+#include "services/publicity/domain/period.h"
+
+namespace jifen::publicity {
+namespace {
+
+absl::string_view StatusName(ObjectionStatus status) {
+  switch (status) {
+    case ObjectionStatus::kPending:
+      return "pending";
+    case ObjectionStatus::kUpholding:
+      return "upholding";
+    case ObjectionStatus::kUpheld:
+      return "upheld";
+    case ObjectionStatus::kRejected:
+      return "rejected";
+  }
+  return "?";
+}
+
+absl::Status ValidateReason(const std::string& reason, absl::string_view field) {
+  if (reason.empty() || reason.size() > kReasonLengthMax) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " is required, at most 500 characters"));
+  }
+  return absl::OkStatus();
+}
+
+AuditEvent Audit(const auth::Caller& caller, absl::string_view action, int64_t village_id,
+                 std::string subject, absl::Time at) {
+  AuditEvent event;
+  event.action = std::string(action);
+  event.actor_user_id = caller.user_id;
+  event.actor_role = std::string(auth::RoleName(caller.role));
+  event.village_id = village_id;
+  event.subject = std::move(subject);
+  event.at = at;
+  return event;
+}
+
+std::string ObjectionSubject(int64_t id) { return absl::StrCat("objection/", id); }
+
+}  // namespace
+
+WindowState StateAt(const WindowRecord& window, absl::Time now) {
+  switch (window.stored_state) {
+    case StoredWindowState::kSettled:
+      return WindowState::kSettled;
+    case StoredWindowState::kSettling:
+      return WindowState::kSettling;
+    case StoredWindowState::kOpen:
+      return now < window.ends_at ? WindowState::kOpen : WindowState::kClosed;
+  }
+  return WindowState::kOpen;
+}
+
+PublicityWindows::PublicityWindows(WindowRepository& repository, LedgerCommands& ledger,
+                                   VillageDirectory& villages, Clock clock)
+    : repository_(repository), ledger_(ledger), villages_(villages), clock_(std::move(clock)) {}
+
+absl::StatusOr<WindowRecord> PublicityWindows::OpenWindow(const auth::Caller& caller,
+                                                          int64_t village_id,
+                                                          const std::string& period,
+                                                          absl::Time starts_at,
+                                                          absl::Time ends_at) {
+  RETURN_IF_ERROR(CheckVillageAdmin(caller, village_id));
+  ASSIGN_OR_RETURN(const Period quarter, ParseQuarter(period));
+  if (ends_at - starts_at < kWindowLengthMin || ends_at - starts_at > kWindowLengthMax) {
+    return absl::InvalidArgumentError("a window lasts from one day to 90 days");
+  }
+  if (ends_at < quarter.End()) {
+    // Settlement happens when the window ends, and scoring settles only finished quarters.
+    return absl::InvalidArgumentError(
+        absl::StrCat("the window must not end before the quarter ", period, " does"));
+  }
+  const absl::Time now = clock_();
+  WindowRecord window;
+  window.village_id = village_id;
+  window.period = quarter.Name();
+  window.starts_at = starts_at;
+  window.ends_at = ends_at;
+  window.opened_by_user_id = caller.user_id;
+  AuditEvent audit =
+      Audit(caller, "window.open", village_id, absl::StrCat("window/", window.period), now);
+  audit.after =
+      absl::StrCat("open ", absl::FormatTime(starts_at), " .. ", absl::FormatTime(ends_at));
+  RETURN_IF_ERROR(repository_.CreateWindow(window, audit));
+  return window;
+}
+
+absl::StatusOr<WindowRecord> PublicityWindows::GetWindow(const auth::Caller& caller,
+                                                         int64_t village_id,
+                                                         const std::string& period) {
+  RETURN_IF_ERROR(CheckVillageRead(caller, village_id, villages_));
+  ASSIGN_OR_RETURN(const Period quarter, ParseQuarter(period));
+  ASSIGN_OR_RETURN(std::optional<WindowRecord> window,
+                   repository_.GetWindow(village_id, quarter.Name()));
+  if (!window.has_value()) {
+    return absl::NotFoundError(
+        absl::StrCat("village ", village_id, " has no publicity window for ", period));
+  }
+  return *window;
+}
+
+absl::StatusOr<ObjectionRecord> PublicityWindows::FileObjection(const auth::Caller& caller,
+                                                                int64_t entry_sequence,
+                                                                const std::string& reason) {
+  if (caller.role != auth::Role::kResident || caller.household_id == 0) {
+    return absl::PermissionDeniedError("only a resident may object, for their own household");
+  }
+  if (entry_sequence <= 0) return absl::InvalidArgumentError("entry_sequence is required");
+  RETURN_IF_ERROR(ValidateReason(reason, "reason"));
+  ASSIGN_OR_RETURN(std::optional<BoardEntry> entry,
+                   ledger_.FindEntry(caller.household_id, entry_sequence));
+  if (!entry.has_value()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("entry ", entry_sequence,
+                     " is not an entry of your household; you may object only to "
+                     "your own household's entries"));
+  }
+  if (!entry->score_account || entry->reverses_sequence != 0) {
+    return absl::FailedPreconditionError(
+        "only score entries that are not themselves reversals can be objected to");
+  }
+  const absl::Time now = clock_();
+  ObjectionRecord objection;
+  objection.village_id = entry->village_id;
+  objection.period = entry->period;
+  objection.household_id = entry->household_id;
+  objection.entry_sequence = entry_sequence;
+  objection.reason = reason;
+  objection.filed_by_user_id = caller.user_id;
+  objection.filed_at = now;
+  AuditEvent audit = Audit(caller, "objection.file", entry->village_id,
+                           absl::StrCat("entry/", entry_sequence), now);
+  audit.after = "pending";
+  return repository_.FileObjection(objection, now, std::move(audit));
+}
+
+absl::StatusOr<ObjectionRecord> PublicityWindows::FinishUphold(ObjectionRecord objection,
+                                                               const AuditEvent& audit) {
+  const std::string reason = objection.resolution_reason.empty()
+                                 ? absl::StrCat("异议成立 (objection ", objection.objection_id, ")")
+                                 : objection.resolution_reason;
+  ASSIGN_OR_RETURN(
+      const int64_t correction,
+      ledger_.ReverseEntry(objection.entry_sequence,
+                           absl::StrCat("objection-", objection.objection_id), reason));
+  objection.status = ObjectionStatus::kUpheld;
+  objection.correction_sequence = correction;
+  AuditEvent done = audit;
+  done.before = "upholding";
+  done.after = absl::StrCat("upheld, correction entry ", correction);
+  return repository_.TransitionObjection(objection, {ObjectionStatus::kUpholding}, done);
+}
+
+absl::StatusOr<ObjectionRecord> PublicityWindows::ResolveObjection(const auth::Caller& caller,
+                                                                   int64_t objection_id,
+                                                                   bool uphold,
+                                                                   const std::string& reason) {
+  if (objection_id <= 0) return absl::InvalidArgumentError("objection_id is required");
+  if (!uphold) RETURN_IF_ERROR(ValidateReason(reason, "reason (required when rejecting)"));
+  if (reason.size() > kReasonLengthMax) {
+    return absl::InvalidArgumentError("reason: at most 500 characters");
+  }
+  ASSIGN_OR_RETURN(std::optional<ObjectionRecord> stored, repository_.GetObjection(objection_id));
+  if (!stored.has_value()) {
+    return absl::NotFoundError(absl::StrCat("no objection ", objection_id));
+  }
+  // Admins of another village learn nothing about this objection but "denied".
+  RETURN_IF_ERROR(CheckVillageAdmin(caller, stored->village_id));
+  const absl::Time now = clock_();
+  AuditEvent audit =
+      Audit(caller, "objection.resolve", stored->village_id, ObjectionSubject(objection_id), now);
+  audit.before = std::string(StatusName(stored->status));
+
+  if (uphold && stored->status == ObjectionStatus::kUpheld) return *stored;  // a retry
+  if (!uphold && stored->status == ObjectionStatus::kRejected) return *stored;
+  if (stored->status == ObjectionStatus::kUpheld || stored->status == ObjectionStatus::kRejected ||
+      (!uphold && stored->status == ObjectionStatus::kUpholding)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("objection ", objection_id, " is already ", StatusName(stored->status)));
+  }
+  ObjectionRecord update = *stored;
+  update.resolution_reason = reason;
+  update.resolved_by_user_id = caller.user_id;
+  update.resolved_at = now;
+  if (!uphold) {
+    update.status = ObjectionStatus::kRejected;
+    audit.after = absl::StrCat("rejected: ", reason);
+    return repository_.TransitionObjection(update, {ObjectionStatus::kPending}, audit);
+  }
+  // Intent first: if the process dies after scoring reversed the entry, RunDueWork (or a retry)
+  // repeats the reversal under the same correction id, which scoring answers idempotently.
+  update.status = ObjectionStatus::kUpholding;
+  audit.after = "upholding";
+  ASSIGN_OR_RETURN(ObjectionRecord upholding,
+                   repository_.TransitionObjection(
+                       update, {ObjectionStatus::kPending, ObjectionStatus::kUpholding}, audit));
+  return FinishUphold(std::move(upholding), audit);
+}
+
+absl::StatusOr<std::vector<ObjectionRecord>> PublicityWindows::ListObjections(
+    const auth::Caller& caller, int64_t village_id, const std::string& period,
+    int64_t household_id) {
+  RETURN_IF_ERROR(CheckVillageRead(caller, village_id, villages_));
+  ASSIGN_OR_RETURN(const Period quarter, ParseQuarter(period));
+  if (caller.role == auth::Role::kResident) {
+    household_id = caller.household_id;  // never another household's objections
+  } else if (caller.role == auth::Role::kGridWorker || caller.role == auth::Role::kAssessor) {
+    return absl::PermissionDeniedError("objections are for residents and village admins");
+  }
+  return repository_.ListObjections(village_id, quarter.Name(), household_id, 1000);
+}
+
+absl::Status PublicityWindows::RunDueWork(int* settled) {
+  absl::Status first_error;
+  const auto note = [&](const absl::Status& status) {
+    if (!status.ok() && first_error.ok()) first_error = status;
+  };
+  auth::Caller system;
+  system.user_id = "publicity";
+  system.role = auth::Role::kService;
+  const absl::Time now = clock_();
+
+  absl::StatusOr<std::vector<ObjectionRecord>> upholding = repository_.ListUpholding(100);
+  note(upholding.status());
+  if (upholding.ok()) {
+    for (ObjectionRecord& objection : *upholding) {
+      AuditEvent audit = Audit(system, "objection.resolve", objection.village_id,
+                               ObjectionSubject(objection.objection_id), now);
+      note(FinishUphold(std::move(objection), audit).status());
+    }
+  }
+
+  absl::StatusOr<std::vector<WindowRecord>> due = repository_.ClaimSettleable(now, 100);
+  note(due.status());
+  if (due.ok()) {
+    for (const WindowRecord& window : *due) {
+      absl::StatusOr<Settlement> settlement =
+          ledger_.SettlePeriod(window.village_id, window.period);
+      if (!settlement.ok()) {
+        note(settlement.status());
+        continue;  // stays settling; retried next round (scoring settles once per period)
+      }
+      AuditEvent audit = Audit(system, "window.settle", window.village_id,
+                               absl::StrCat("window/", window.period), now);
+      audit.before = "settling";
+      audit.after = absl::StrCat("settled: ", settlement->households_credited, " households, ",
+                                 settlement->points_credited, " points");
+      const absl::Status marked =
+          repository_.MarkSettled(window.village_id, window.period, *settlement, now, audit);
+      note(marked);
+      if (marked.ok() && settled != nullptr) ++*settled;
+    }
+  }
+  return first_error;
+}
+
+}  // namespace jifen::publicity

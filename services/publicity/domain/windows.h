@@ -1,0 +1,142 @@
+// Publicity windows (公示期) and objections (异议): the rules. Storage is behind WindowRepository
+// (MariaDB in storage/), scoring behind LedgerCommands.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/auth/caller.h"
+#include "services/publicity/domain/ports.h"
+#include "services/publicity/domain/red_black.h"
+
+namespace jifen::publicity {
+
+// Stored states; "closed" is derived: kOpen after ends_at.
+enum class StoredWindowState { kOpen, kSettling, kSettled };
+enum class WindowState { kOpen, kClosed, kSettling, kSettled };
+
+struct WindowRecord {
+  int64_t village_id = 0;
+  std::string period;  // "YYYYQn"
+  absl::Time starts_at;
+  absl::Time ends_at;
+  std::string opened_by_user_id;
+  StoredWindowState stored_state = StoredWindowState::kOpen;
+  int64_t pending_objections = 0;  // pending + upholding; filled on reads
+  absl::Time settled_at = absl::InfinitePast();
+  int64_t households_credited = 0;
+  int64_t points_credited = 0;
+};
+
+WindowState StateAt(const WindowRecord& window, absl::Time now);
+
+enum class ObjectionStatus { kPending, kUpholding, kUpheld, kRejected };
+
+struct ObjectionRecord {
+  int64_t objection_id = 0;  // assigned by the repository
+  int64_t village_id = 0;
+  std::string period;
+  int64_t household_id = 0;
+  int64_t entry_sequence = 0;
+  std::string reason;
+  std::string filed_by_user_id;
+  absl::Time filed_at;
+  ObjectionStatus status = ObjectionStatus::kPending;
+  std::string resolution_reason;
+  std::string resolved_by_user_id;
+  absl::Time resolved_at = absl::InfinitePast();
+  int64_t correction_sequence = 0;
+};
+
+// One audit-trail record, written by the repository in the same transaction as the change.
+struct AuditEvent {
+  std::string action;  // "window.open", "objection.file", "objection.resolve", "window.settle", ...
+  std::string actor_user_id;
+  std::string actor_role;
+  int64_t village_id = 0;
+  std::string subject;
+  std::string before;  // short text of the state before ("" when created)
+  std::string after;
+  absl::Time at;
+};
+
+class WindowRepository {
+ public:
+  virtual ~WindowRepository() = default;
+  // ALREADY_EXISTS if the village already has a window for the period.
+  virtual absl::Status CreateWindow(const WindowRecord& window, const AuditEvent& audit) = 0;
+  virtual absl::StatusOr<std::optional<WindowRecord>> GetWindow(int64_t village_id,
+                                                                const std::string& period) = 0;
+  // Inserts `objection` if its window exists and is open at `now`, checked under a lock on the
+  // window row so that a settlement can't start in between. FAILED_PRECONDITION when there is no
+  // open window; ALREADY_EXISTS when the entry already has an objection. Returns it with its id.
+  virtual absl::StatusOr<ObjectionRecord> FileObjection(const ObjectionRecord& objection,
+                                                        absl::Time now, AuditEvent audit) = 0;
+  virtual absl::StatusOr<std::optional<ObjectionRecord>> GetObjection(int64_t objection_id) = 0;
+  // Writes status, resolution fields and correction_sequence of `update` if the stored status is
+  // one of `from`; FAILED_PRECONDITION otherwise. Returns the stored record after the change.
+  virtual absl::StatusOr<ObjectionRecord> TransitionObjection(
+      const ObjectionRecord& update, const std::vector<ObjectionStatus>& from,
+      const AuditEvent& audit) = 0;
+  // Oldest first, at most `limit`. household_id 0: all households.
+  virtual absl::StatusOr<std::vector<ObjectionRecord>> ListObjections(int64_t village_id,
+                                                                      const std::string& period,
+                                                                      int64_t household_id,
+                                                                      int limit) = 0;
+  virtual absl::StatusOr<std::vector<ObjectionRecord>> ListUpholding(int limit) = 0;
+  // Windows ended at `now` with nothing pending are moved to settling (under the window row lock);
+  // returns them together with windows left in settling earlier (e.g. by a crash).
+  virtual absl::StatusOr<std::vector<WindowRecord>> ClaimSettleable(absl::Time now, int limit) = 0;
+  virtual absl::Status MarkSettled(int64_t village_id, const std::string& period,
+                                   const Settlement& settlement, absl::Time at,
+                                   const AuditEvent& audit) = 0;
+  // The village's rules, or the defaults (ListRules{} with village_id) if it never set any.
+  virtual absl::StatusOr<ListRules> GetListRules(int64_t village_id) = 0;
+  virtual absl::Status PutListRules(const ListRules& rules, const AuditEvent& audit) = 0;
+};
+
+inline constexpr size_t kReasonLengthMax = 500 * 4;  // 500 characters of UTF-8
+inline constexpr absl::Duration kWindowLengthMin = absl::Hours(24);
+inline constexpr absl::Duration kWindowLengthMax = absl::Hours(24 * 90);
+
+class PublicityWindows final {
+ public:
+  using Clock = std::function<absl::Time()>;
+  PublicityWindows(WindowRepository& repository, LedgerCommands& ledger, VillageDirectory& villages,
+                   Clock clock);
+
+  absl::StatusOr<WindowRecord> OpenWindow(const auth::Caller& caller, int64_t village_id,
+                                          const std::string& period, absl::Time starts_at,
+                                          absl::Time ends_at);
+  absl::StatusOr<WindowRecord> GetWindow(const auth::Caller& caller, int64_t village_id,
+                                         const std::string& period);
+  absl::StatusOr<ObjectionRecord> FileObjection(const auth::Caller& caller, int64_t entry_sequence,
+                                                const std::string& reason);
+  absl::StatusOr<ObjectionRecord> ResolveObjection(const auth::Caller& caller, int64_t objection_id,
+                                                   bool uphold, const std::string& reason);
+  absl::StatusOr<std::vector<ObjectionRecord>> ListObjections(const auth::Caller& caller,
+                                                              int64_t village_id,
+                                                              const std::string& period,
+                                                              int64_t household_id);
+
+  // Background work, run periodically by the service: finishes upheld objections whose reversal
+  // was interrupted, then settles every window that is due. Returns the first error (the rest is
+  // still attempted); settled windows are counted in *settled.
+  absl::Status RunDueWork(int* settled);
+
+ private:
+  absl::StatusOr<ObjectionRecord> FinishUphold(ObjectionRecord objection, const AuditEvent& audit);
+
+  WindowRepository& repository_;
+  LedgerCommands& ledger_;
+  VillageDirectory& villages_;
+  Clock clock_;
+};
+
+}  // namespace jifen::publicity

@@ -1,0 +1,312 @@
+#include "services/publicity/domain/windows.h"
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "services/publicity/domain/period.h"
+
+namespace jifen::publicity {
+namespace {
+
+class FakeWindowRepository final : public WindowRepository {
+ public:
+  absl::Status CreateWindow(const WindowRecord& window, const AuditEvent& audit) override {
+    const auto key = std::make_pair(window.village_id, window.period);
+    if (windows.count(key)) return absl::AlreadyExistsError("window exists");
+    windows[key] = window;
+    audits.push_back(audit.action);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::optional<WindowRecord>> GetWindow(int64_t village,
+                                                        const std::string& period) override {
+    auto it = windows.find({village, period});
+    if (it == windows.end()) return std::optional<WindowRecord>();
+    WindowRecord window = it->second;
+    window.pending_objections = Pending(village, period);
+    return std::optional<WindowRecord>(window);
+  }
+  absl::StatusOr<ObjectionRecord> FileObjection(const ObjectionRecord& objection, absl::Time now,
+                                                AuditEvent audit) override {
+    auto it = windows.find({objection.village_id, objection.period});
+    if (it == windows.end() || now < it->second.starts_at ||
+        StateAt(it->second, now) != WindowState::kOpen) {
+      return absl::FailedPreconditionError("no open window");
+    }
+    for (const auto& [id, existing] : objections) {
+      if (existing.entry_sequence == objection.entry_sequence) {
+        return absl::AlreadyExistsError("entry has an objection");
+      }
+    }
+    ObjectionRecord stored = objection;
+    stored.objection_id = ++last_id;
+    objections[stored.objection_id] = stored;
+    audits.push_back(audit.action);
+    return stored;
+  }
+  absl::StatusOr<std::optional<ObjectionRecord>> GetObjection(int64_t id) override {
+    auto it = objections.find(id);
+    if (it == objections.end()) return std::optional<ObjectionRecord>();
+    return std::optional<ObjectionRecord>(it->second);
+  }
+  absl::StatusOr<ObjectionRecord> TransitionObjection(const ObjectionRecord& update,
+                                                      const std::vector<ObjectionStatus>& from,
+                                                      const AuditEvent& audit) override {
+    ObjectionRecord& stored = objections.at(update.objection_id);
+    if (std::find(from.begin(), from.end(), stored.status) == from.end()) {
+      return absl::FailedPreconditionError("status changed");
+    }
+    stored = update;
+    audits.push_back(audit.action);
+    return stored;
+  }
+  absl::StatusOr<std::vector<ObjectionRecord>> ListObjections(int64_t village,
+                                                              const std::string& period,
+                                                              int64_t household,
+                                                              int limit) override {
+    std::vector<ObjectionRecord> out;
+    for (const auto& [id, objection] : objections) {
+      if (objection.village_id == village && objection.period == period &&
+          (household == 0 || objection.household_id == household)) {
+        out.push_back(objection);
+      }
+    }
+    return out;
+  }
+  absl::StatusOr<std::vector<ObjectionRecord>> ListUpholding(int limit) override {
+    std::vector<ObjectionRecord> out;
+    for (const auto& [id, objection] : objections) {
+      if (objection.status == ObjectionStatus::kUpholding) out.push_back(objection);
+    }
+    return out;
+  }
+  absl::StatusOr<std::vector<WindowRecord>> ClaimSettleable(absl::Time now, int limit) override {
+    std::vector<WindowRecord> out;
+    for (auto& [key, window] : windows) {
+      if (window.stored_state == StoredWindowState::kOpen && now >= window.ends_at &&
+          Pending(key.first, key.second) == 0) {
+        window.stored_state = StoredWindowState::kSettling;
+      }
+      if (window.stored_state == StoredWindowState::kSettling) out.push_back(window);
+    }
+    return out;
+  }
+  absl::Status MarkSettled(int64_t village, const std::string& period, const Settlement& s,
+                           absl::Time at, const AuditEvent& audit) override {
+    WindowRecord& window = windows.at({village, period});
+    window.stored_state = StoredWindowState::kSettled;
+    window.households_credited = s.households_credited;
+    audits.push_back(audit.action);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<ListRules> GetListRules(int64_t village) override {
+    ListRules rules;
+    rules.village_id = village;
+    return rules;
+  }
+  absl::Status PutListRules(const ListRules&, const AuditEvent&) override {
+    return absl::OkStatus();
+  }
+
+  int64_t Pending(int64_t village, const std::string& period) const {
+    int64_t pending = 0;
+    for (const auto& [id, objection] : objections) {
+      if (objection.village_id == village && objection.period == period &&
+          (objection.status == ObjectionStatus::kPending ||
+           objection.status == ObjectionStatus::kUpholding)) {
+        ++pending;
+      }
+    }
+    return pending;
+  }
+
+  std::map<std::pair<int64_t, std::string>, WindowRecord> windows;
+  std::map<int64_t, ObjectionRecord> objections;
+  std::vector<std::string> audits;
+  int64_t last_id = 0;
+};
+
+class FakeLedger final : public LedgerCommands {
+ public:
+  absl::StatusOr<std::optional<BoardEntry>> FindEntry(int64_t household,
+                                                      int64_t sequence) override {
+    auto it = entries.find(sequence);
+    if (it == entries.end() || it->second.household_id != household) {
+      return std::optional<BoardEntry>();
+    }
+    return std::optional<BoardEntry>(it->second);
+  }
+  absl::StatusOr<int64_t> ReverseEntry(int64_t sequence, const std::string& correction_id,
+                                       const std::string&) override {
+    if (reverse_failures > 0) {
+      --reverse_failures;
+      return absl::UnavailableError("scoring down");
+    }
+    auto it = reversals.find(correction_id);
+    if (it != reversals.end()) return it->second;
+    reversals[correction_id] = 1000 + sequence;
+    return 1000 + sequence;
+  }
+  absl::StatusOr<Settlement> SettlePeriod(int64_t village, const std::string& period) override {
+    settle_calls.push_back(absl::StrCat(village, "/", period));
+    return Settlement{3, 42};
+  }
+
+  std::map<int64_t, BoardEntry> entries;
+  std::map<std::string, int64_t> reversals;
+  std::vector<std::string> settle_calls;
+  int reverse_failures = 0;
+};
+
+class FakeVillages final : public VillageDirectory {
+ public:
+  absl::StatusOr<int64_t> TownOf(int64_t village) override {
+    if (village == 1) return 100;
+    return absl::NotFoundError("no village");
+  }
+  absl::StatusOr<absl::flat_hash_map<int64_t, int64_t>> AllVillages() override {
+    return absl::flat_hash_map<int64_t, int64_t>{{1, 100}};
+  }
+};
+
+auth::Caller Admin(int64_t village = 1) {
+  auth::Caller caller;
+  caller.user_id = "admin-1";
+  caller.role = auth::Role::kVillageAdmin;
+  caller.village_id = village;
+  return caller;
+}
+
+auth::Caller Resident(int64_t household) {
+  auth::Caller caller;
+  caller.user_id = absl::StrCat("resident-", household);
+  caller.role = auth::Role::kResident;
+  caller.village_id = 1;
+  caller.household_id = household;
+  return caller;
+}
+
+class WindowsTest : public ::testing::Test {
+ protected:
+  WindowsTest() : windows_(repository_, ledger_, villages_, [this] { return now_; }) {
+    BoardEntry deduction;
+    deduction.sequence = 5;
+    deduction.village_id = 1;
+    deduction.household_id = 10;
+    deduction.score_account = true;
+    deduction.points = -3;
+    deduction.period = "2025Q3";
+    ledger_.entries[5] = deduction;
+    BoardEntry other = deduction;
+    other.sequence = 6;
+    other.household_id = 11;
+    ledger_.entries[6] = other;
+    BoardEntry reversal = deduction;
+    reversal.sequence = 7;
+    reversal.reverses_sequence = 3;
+    ledger_.entries[7] = reversal;
+  }
+
+  void OpenQ3Window() {
+    ASSERT_TRUE(
+        windows_.OpenWindow(Admin(), 1, "2025Q3", q3_end_, q3_end_ + absl::Hours(24 * 7)).ok());
+  }
+
+  const absl::Time q3_end_ = ParsePeriod("2025Q3")->End();
+  absl::Time now_ = q3_end_ + absl::Hours(1);
+  FakeWindowRepository repository_;
+  FakeLedger ledger_;
+  FakeVillages villages_;
+  PublicityWindows windows_;
+};
+
+TEST_F(WindowsTest, OnlyTheVillageAdminOpensAWindowThatOutlastsTheQuarter) {
+  EXPECT_EQ(windows_.OpenWindow(Admin(2), 1, "2025Q3", q3_end_, q3_end_ + absl::Hours(48))
+                .status()
+                .code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(
+      windows_.OpenWindow(Admin(), 1, "2025Q3", q3_end_ - absl::Hours(72), q3_end_ - absl::Hours(1))
+          .status()
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+  OpenQ3Window();
+  EXPECT_EQ(
+      windows_.OpenWindow(Admin(), 1, "2025Q3", q3_end_, q3_end_ + absl::Hours(48)).status().code(),
+      absl::StatusCode::kAlreadyExists);
+}
+
+TEST_F(WindowsTest, ObjectionsOnlyForOwnEntriesWhileTheWindowIsOpen) {
+  OpenQ3Window();
+  EXPECT_EQ(windows_.FileObjection(Resident(10), 6, "不是我家").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(windows_.FileObjection(Resident(10), 7, "x").status().code(),
+            absl::StatusCode::kFailedPrecondition);  // a reversal
+  EXPECT_EQ(windows_.FileObjection(Resident(10), 5, "").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(windows_.FileObjection(Admin(), 5, "x").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  absl::StatusOr<ObjectionRecord> filed = windows_.FileObjection(Resident(10), 5, "已经整改");
+  ASSERT_TRUE(filed.ok()) << filed.status();
+  EXPECT_EQ(filed->status, ObjectionStatus::kPending);
+  EXPECT_EQ(windows_.FileObjection(Resident(10), 5, "again").status().code(),
+            absl::StatusCode::kAlreadyExists);
+  now_ = q3_end_ + absl::Hours(24 * 8);
+  ledger_.entries[6].household_id = 10;
+  EXPECT_EQ(windows_.FileObjection(Resident(10), 6, "too late").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(WindowsTest, UpheldObjectionReversesOnceEvenWhenRetried) {
+  OpenQ3Window();
+  const ObjectionRecord filed = *windows_.FileObjection(Resident(10), 5, "已经整改");
+  ledger_.reverse_failures = 1;
+  EXPECT_EQ(windows_.ResolveObjection(Admin(), filed.objection_id, true, "").status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(repository_.objections[filed.objection_id].status, ObjectionStatus::kUpholding);
+  absl::StatusOr<ObjectionRecord> upheld =
+      windows_.ResolveObjection(Admin(), filed.objection_id, true, "");
+  ASSERT_TRUE(upheld.ok()) << upheld.status();
+  EXPECT_EQ(upheld->status, ObjectionStatus::kUpheld);
+  EXPECT_EQ(upheld->correction_sequence, 1005);
+  EXPECT_EQ(ledger_.reversals.size(), 1u);
+  EXPECT_EQ(ledger_.reversals.begin()->first, absl::StrCat("objection-", filed.objection_id));
+  // Upholding again is a no-op; rejecting now is refused.
+  EXPECT_TRUE(windows_.ResolveObjection(Admin(), filed.objection_id, true, "").ok());
+  EXPECT_EQ(windows_.ResolveObjection(Admin(), filed.objection_id, false, "no").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(windows_.ResolveObjection(Admin(2), filed.objection_id, true, "").status().code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(WindowsTest, APendingObjectionHoldsSettlementWhichThenHappensOnce) {
+  OpenQ3Window();
+  const ObjectionRecord filed = *windows_.FileObjection(Resident(10), 5, "已经整改");
+  now_ = q3_end_ + absl::Hours(24 * 8);
+  int settled = 0;
+  ASSERT_TRUE(windows_.RunDueWork(&settled).ok());
+  EXPECT_EQ(settled, 0);
+  EXPECT_TRUE(ledger_.settle_calls.empty());
+  EXPECT_EQ(StateAt(*windows_.GetWindow(Admin(), 1, "2025Q3"), now_), WindowState::kClosed);
+
+  ASSERT_TRUE(windows_.ResolveObjection(Admin(), filed.objection_id, false, "证据充分").ok());
+  ASSERT_TRUE(windows_.RunDueWork(&settled).ok());
+  ASSERT_TRUE(windows_.RunDueWork(&settled).ok());
+  EXPECT_EQ(settled, 1);
+  EXPECT_EQ(ledger_.settle_calls, std::vector<std::string>{"1/2025Q3"});
+  const WindowRecord window = *windows_.GetWindow(Resident(10), 1, "2025Q3");
+  EXPECT_EQ(StateAt(window, now_), WindowState::kSettled);
+  EXPECT_EQ(window.households_credited, 3);
+}
+
+TEST_F(WindowsTest, ResidentsSeeOnlyTheirOwnObjections) {
+  OpenQ3Window();
+  ledger_.entries[6].village_id = 1;
+  ASSERT_TRUE(windows_.FileObjection(Resident(10), 5, "a").ok());
+  ASSERT_TRUE(windows_.FileObjection(Resident(11), 6, "b").ok());
+  EXPECT_EQ(windows_.ListObjections(Resident(10), 1, "2025Q3", 0)->size(), 1u);
+  EXPECT_EQ(windows_.ListObjections(Admin(), 1, "2025Q3", 0)->size(), 2u);
+}
+
+}  // namespace
+}  // namespace jifen::publicity

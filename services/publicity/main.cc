@@ -1,0 +1,196 @@
+// jifen-publicity: boards in Redis fed by scoring's ledger stream, red/black lists, publicity
+// windows and objections. Wiring only: flags -> config -> objects -> run.
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "common/auth/token.h"
+#include "common/config/config.h"
+#include "common/config/service_flags.h"
+#include "common/grpc/call.h"
+#include "common/grpc/client.h"
+#include "common/grpc/server_runner.h"
+#include "common/log/log.h"
+#include "common/metrics/metrics.h"
+#include "common/mysql/connection_pool.h"
+#include "common/redis/redis_client.h"
+#include "services/publicity/domain/boards.h"
+#include "services/publicity/domain/change_hub.h"
+#include "services/publicity/domain/feeder.h"
+#include "services/publicity/domain/windows.h"
+#include "services/publicity/handler/board_service.h"
+#include "services/publicity/handler/window_service.h"
+#include "services/publicity/storage/grpc_scoring.h"
+#include "services/publicity/storage/mysql_window_repository.h"
+#include "services/publicity/storage/redis_board_store.h"
+
+ABSL_FLAG(std::string, scoring_address, "", "host:port of jifen-scoring (ledger stream, registry)");
+ABSL_FLAG(std::string, redis_key_prefix, "publicity:",
+          "prefix of every Redis key of this service (no braces); the Redis may be shared");
+ABSL_FLAG(absl::Duration, due_work_interval, absl::Seconds(5),
+          "how often windows due for settlement and interrupted upholds are processed");
+ABSL_FLAG(absl::Duration, aggregate_interval, absl::Seconds(30),
+          "how often the town and district yearly boards are rebuilt from the village boards");
+
+namespace {
+
+using namespace jifen;  // NOLINT: main wires everything together.
+
+// Runs `work` every `interval` until `stop` is notified.
+std::thread Every(absl::Duration interval, absl::Notification& stop, std::function<void()> work) {
+  return std::thread([interval, &stop, work = std::move(work)] {
+    while (!stop.WaitForNotificationWithTimeout(interval)) work();
+  });
+}
+
+int Run(int argc, char** argv) {
+  grpc_util::BlockTerminationSignals();
+  config::ParseFlagsAndEnvironment(argc, argv,
+                                   "jifen-publicity: boards, red/black lists, publicity windows");
+  const config::ServiceFlags flags = config::ReadServiceFlags();
+  config::Validator validator;
+  config::ValidateServiceFlags(flags, /*needs_redis=*/true, validator);
+  const std::string scoring_address = absl::GetFlag(FLAGS_scoring_address);
+  const std::string prefix = absl::GetFlag(FLAGS_redis_key_prefix);
+  validator.RequireHostPort("scoring_address", scoring_address);
+  validator.RequireReadableFile("service_token_file", flags.service_token_file);
+  if (prefix.find_first_of("{}") != std::string::npos) {
+    validator.Add(absl::InvalidArgumentError("--redis_key_prefix must not contain { or }"));
+  }
+  if (absl::GetFlag(FLAGS_due_work_interval) <= absl::ZeroDuration() ||
+      absl::GetFlag(FLAGS_aggregate_interval) <= absl::ZeroDuration()) {
+    validator.Add(absl::InvalidArgumentError("intervals must be positive"));
+  }
+  validator.ExitIfInvalid();
+
+  log::SetServiceName("publicity");
+  if (absl::Status level = log::SetMinLevel(flags.log_level); !level.ok()) {
+    validator.Add(level);
+    validator.ExitIfInvalid();
+  }
+  auto verifier = auth::TokenVerifier::FromPublicKeyFile(flags.token_public_key, {});
+  if (!verifier.ok()) {
+    validator.Add(verifier.status());
+    validator.ExitIfInvalid();
+  }
+
+  mysql::MySqlConfig mysql_config;
+  mysql_config.host = flags.mysql_host;
+  mysql_config.port = flags.mysql_port;
+  mysql_config.user = flags.mysql_user;
+  mysql_config.password = flags.mysql_password;
+  mysql_config.database = flags.mysql_database;
+  mysql_config.pool_size = flags.mysql_pool_size;
+  mysql::ConnectionPool pool(mysql_config);
+
+  redis::RedisConfig redis_config;
+  redis_config.host = flags.redis_host;
+  redis_config.port = flags.redis_port;
+  redis_config.pool_size = 8;
+  redis::RedisPool redis_pool(redis_config);
+
+  publicity::ScoringClientOptions scoring;
+  scoring.channel = grpc_util::NewChannel(scoring_address, flags.max_message_bytes);
+  scoring.service_token_file = flags.service_token_file;
+  publicity::GrpcLedgerSource ledger_source(scoring);
+  publicity::GrpcLedgerCommands ledger_commands(scoring);
+  publicity::GrpcVillageDirectory villages(scoring);
+  publicity::GrpcHouseholdDirectory households(scoring);
+
+  publicity::RedisBoardStore store(redis_pool, prefix);
+  publicity::MySqlWindowRepository repository(pool);
+  const publicity::PublicityWindows::Clock clock = [] { return absl::Now(); };
+  publicity::PublicityWindows windows(repository, ledger_commands, villages, clock);
+  publicity::Boards boards(store, households, villages, repository, ledger_source);
+  publicity::ChangeHub hub;
+  publicity::BoardFeeder feeder(store, ledger_source);
+  feeder.SetErrorReporter([](const absl::Status& status) {
+    log::Warning("board feed interrupted; resuming", {{"error", status.ToString()}});
+  });
+  feeder.SetListener(
+      [&hub](const std::vector<publicity::BoardEntry>& batch) { hub.Publish(batch); });
+
+  grpc_util::CallHandler calls("publicity", verifier->get());
+  publicity::BoardServiceImpl board_service(calls, boards, hub);
+  publicity::WindowServiceImpl window_service(calls, windows, clock);
+
+  std::unique_ptr<metrics::MetricsServer> metrics_server;
+  if (!flags.metrics_listen.empty()) {
+    auto started = metrics::MetricsServer::Start(flags.metrics_listen);
+    if (!started.ok()) {
+      log::Error("cannot serve metrics", {{"error", started.status().ToString()}});
+      return 1;
+    }
+    metrics_server = *std::move(started);
+  }
+
+  grpc_util::ServerOptions options;
+  options.service_name = "publicity";
+  options.listen_address = flags.listen;
+  options.max_message_bytes = flags.max_message_bytes;
+  options.max_concurrent_streams = flags.max_concurrent_streams;
+  options.handler_threads = flags.handler_threads;
+  options.drain_timeout = flags.drain_timeout;
+  grpc_util::ServerRunner runner(options);
+  runner.AddService(&board_service, "jifen.publicity.v1.BoardService");
+  runner.AddService(&window_service, "jifen.publicity.v1.PublicityWindowService");
+  runner.SetReadinessCheck([&pool, &redis_pool]() -> absl::Status {
+    if (absl::Status mysql = pool.Ping(); !mysql.ok()) return mysql;
+    return redis_pool.Get().Ping();
+  });
+  if (absl::Status started = runner.Start(); !started.ok()) {
+    log::Error("cannot start", {{"error", started.ToString()}});
+    return 1;
+  }
+
+  std::thread feeder_thread([&feeder] { feeder.Run(); });
+  absl::Notification stop_background;
+  std::thread due_work = Every(absl::GetFlag(FLAGS_due_work_interval), stop_background, [&] {
+    int settled = 0;
+    const absl::Status status = windows.RunDueWork(&settled);
+    if (!status.ok()) log::Warning("publicity due work failed", {{"error", status.ToString()}});
+    if (settled > 0) log::Info("windows settled", {{"count", absl::StrCat(settled)}});
+  });
+  std::thread aggregates = Every(absl::GetFlag(FLAGS_aggregate_interval), stop_background, [&] {
+    const absl::Time now = absl::Now();
+    const absl::CivilDay today = absl::ToCivilDay(now, publicity::ShanghaiTimeZone());
+    std::vector<int> years = {static_cast<int>(today.year())};
+    // Early in a year the honours of the previous year are still being decided.
+    if (today.month() <= 3) years.push_back(static_cast<int>(today.year()) - 1);
+    for (int year : years) {
+      const absl::Status status = boards.RefreshAggregates(publicity::Period{year, 0}, now);
+      if (!status.ok()) {
+        log::Warning("town/district boards not refreshed", {{"error", status.ToString()}});
+      }
+    }
+  });
+
+  if (absl::Status written = grpc_util::WritePortFile(flags.port_file, runner.port());
+      !written.ok()) {
+    log::Error("cannot write port file", {{"error", written.ToString()}});
+    feeder.Stop();
+    stop_background.Notify();
+    feeder_thread.join();
+    due_work.join();
+    aggregates.join();
+    return 1;
+  }
+  log::Info("serving", {{"port", absl::StrCat(runner.port())}});
+  const int signal_number = grpc_util::WaitForTerminationSignal();
+  log::Info("stopping", {{"signal", absl::StrCat(signal_number)}});
+  runner.Shutdown();
+  feeder.Stop();
+  stop_background.Notify();
+  feeder_thread.join();
+  due_work.join();
+  aggregates.join();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return Run(argc, argv); }

@@ -1,0 +1,511 @@
+// The publicity service as a process, against a real jifen-scoring process (ScoringHarness), the
+// fixture's MariaDB and Redis. RUN_SERIAL: it empties and kills the shared redis-server.
+#include <cppconn/connection.h>
+#include <cppconn/statement.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/grpc/client.h"
+#include "common/migrate/migrator.h"
+#include "common/mysql/transaction.h"
+#include "common/redis/redis_client.h"
+#include "gtest/gtest.h"
+#include "jifen/publicity/v1/boards.grpc.pb.h"
+#include "jifen/publicity/v1/windows.grpc.pb.h"
+#include "jifen/scoring/v1/assessment.grpc.pb.h"
+#include "jifen/scoring/v1/ledger.grpc.pb.h"
+#include "tests/support/scoring_harness.h"
+#include "tests/support/service_process.h"
+#include "tests/support/testenv.h"
+
+namespace jifen::publicity {
+namespace {
+
+namespace sv1 = ::jifen::scoring::v1;
+using jifen::testing::ScoringHarness;
+using jifen::testing::SeededVillage;
+
+// Deeds in 2025Q3: a quarter that is over, so that it can be settled.
+const int64_t kDeedMs =
+    absl::ToUnixMillis(absl::FromCivil(absl::CivilDay(2025, 8, 15), absl::FixedTimeZone(8 * 3600)));
+
+// Polls `done` until it holds or `timeout` passes (the service applies entries asynchronously;
+// there is no event to wait on from outside the process).
+template <typename Predicate>
+bool Eventually(Predicate done, absl::Duration timeout = absl::Seconds(30)) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (done()) return true;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return done();
+}
+
+class PublicityProcessTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    harness_ = new ScoringHarness("publicity_e2e");
+    ASSERT_TRUE(harness_->Start());
+
+    // The publicity schema and its restricted account.
+    const jifen::testing::MySqlServer& server = jifen::testing::TestMySql();
+    const std::string database = jifen::testing::CreateFreshDatabase("publicity_svc");
+    const std::string user = database.substr(0, 60);
+    mysql::MySqlConfig admin_config;
+    admin_config.host = server.host;
+    admin_config.port = server.port;
+    admin_config.user = server.user;
+    admin_config.password = server.password;
+    admin_config.database = database;
+    mysql::ConnectionPool admin(admin_config);
+    ASSERT_TRUE(mysql::RunWithConnection(admin, [&](sql::Connection& connection) {
+                  std::unique_ptr<sql::Statement> statement(connection.createStatement());
+                  for (const char* host : {"127.0.0.1", "localhost"}) {
+                    const std::string account = absl::StrCat("'", user, "'@'", host, "'");
+                    statement->execute(absl::StrCat("DROP USER IF EXISTS ", account));
+                    statement->execute(
+                        absl::StrCat("CREATE USER ", account, " IDENTIFIED BY 'pub-pw'"));
+                  }
+                  return absl::OkStatus();
+                }).ok());
+    absl::StatusOr<migrate::MigrationResult> migrated =
+        migrate::ApplyMigrations(admin, jifen::testing::SourcePath("services/publicity/migrations"),
+                                 {{"SERVICE_USER", user}});
+    ASSERT_TRUE(migrated.ok()) << migrated.status();
+
+    publicity_ = new jifen::testing::ServiceProcess(
+        "publicity", "services/publicity/jifen-publicity",
+        {absl::StrCat("--mysql_host=", server.host), absl::StrCat("--mysql_port=", server.port),
+         "--mysql_user=" + user, "--mysql_password=pub-pw", "--mysql_database=" + database,
+         "--redis_host=" + jifen::testing::TestRedis().host,
+         absl::StrCat("--redis_port=", jifen::testing::TestRedis().port),
+         absl::StrCat("--redis_key_prefix=pubtest", getpid(), ":"),
+         "--token_public_key=" + harness_->public_key_path(),
+         "--service_token_file=" + harness_->WriteServiceTokenFile("publicity"),
+         "--scoring_address=" + harness_->address(), "--due_work_interval=200ms",
+         "--aggregate_interval=300ms", "--drain_timeout=2s"});
+    ASSERT_TRUE(publicity_->Start());
+    channel_ =
+        new std::shared_ptr<grpc::Channel>(grpc_util::NewChannel(publicity_->address(), 16 << 20));
+
+    village_ = new SeededVillage(harness_->SeedVillage(8, 2));
+    harness_->PublishRulebook(village_->village_id, 2025, "2025-01-01");
+  }
+
+  static void TearDownTestSuite() {
+    if (publicity_ != nullptr) {
+      EXPECT_EQ(publicity_->Terminate(), 0) << "jifen-publicity did not stop cleanly";
+    }
+    delete channel_;
+    delete publicity_;
+    delete village_;
+    delete harness_;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(publicity_, nullptr);
+    boards_ = v1::BoardService::NewStub(*channel_);
+    windows_ = v1::PublicityWindowService::NewStub(*channel_);
+    ledger_ = sv1::LedgerService::NewStub(harness_->channel());
+    assessment_ = sv1::AssessmentService::NewStub(harness_->channel());
+  }
+
+  void TearDown() override { harness_->ExpectLedgerInvariants(); }
+
+  static std::unique_ptr<grpc::ClientContext> Context(const std::string& token) {
+    return ScoringHarness::Context(token);
+  }
+
+  // Submits one inspection; returns its entries (empty when scoring refused it, e.g. a cap).
+  std::vector<sv1::LedgerEntry> Inspect(int64_t household_id, const std::string& item,
+                                        const SeededVillage* village = nullptr) {
+    if (village == nullptr) village = village_;
+    static int counter = 0;
+    sv1::SubmitInspectionRequest request;
+    request.set_inspection_id(absl::StrCat("pub-", getpid(), "-", ++counter));
+    request.set_household_id(household_id);
+    request.set_occurred_at_ms(kDeedMs + counter);
+    sv1::InspectionOutcome* outcome = request.add_outcomes();
+    outcome->set_item_code(item);
+    outcome->add_photo_refs(std::string(64, 'f'));
+    sv1::SubmitInspectionResponse response;
+    const grpc::Status status = assessment_->SubmitInspection(
+        Context(harness_->GridWorkerToken(*village)).get(), request, &response);
+    if (!status.ok()) {
+      // Caps per quarter refuse some random picks; anything else is a failure.
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+          << status.error_message();
+      return {};
+    }
+    return {response.entries().begin(), response.entries().end()};
+  }
+
+  int64_t Reverse(int64_t sequence, const std::string& correction_id) {
+    sv1::ReverseEntryRequest request;
+    request.set_sequence(sequence);
+    request.set_correction_id(correction_id);
+    request.set_reason("测试更正");
+    sv1::ReverseEntryResponse response;
+    const grpc::Status status = ledger_->ReverseEntry(
+        Context(harness_->VillageAdminToken(village_->village_id)).get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.entry().sequence();
+  }
+
+  // A random mix of awards, deductions and reversals; returns the last sequence written.
+  int64_t RandomMix(int inspections, uint32_t seed) {
+    std::mt19937 random(seed);
+    const std::vector<std::string> items = {"HJ-01", "HJ-02", "HJ-03", "HJ-04", "LJ-01", "LJ-02"};
+    int64_t last = 0;
+    std::vector<int64_t> reversible;
+    for (int i = 0; i < inspections; ++i) {
+      const int64_t household = village_->household_ids[random() % village_->household_ids.size()];
+      for (const sv1::LedgerEntry& entry : Inspect(household, items[random() % items.size()])) {
+        last = std::max(last, entry.sequence());
+        reversible.push_back(entry.sequence());
+      }
+      if (!reversible.empty() && random() % 5 == 0) {
+        const size_t pick = random() % reversible.size();
+        last = std::max(last, Reverse(reversible[pick], absl::StrCat("mix-", seed, "-", i)));
+        reversible.erase(reversible.begin() + pick);
+      }
+    }
+    return last;
+  }
+
+  v1::Board ReadBoard(const std::string& period, int64_t group_id = 0,
+                      const SeededVillage* village = nullptr) {
+    if (village == nullptr) village = village_;
+    v1::GetBoardRequest request;
+    request.mutable_board()->set_scope(group_id > 0 ? v1::BOARD_SCOPE_GROUP
+                                                    : v1::BOARD_SCOPE_VILLAGE);
+    request.mutable_board()->set_village_id(village->village_id);
+    request.mutable_board()->set_group_id(group_id);
+    request.mutable_board()->set_period(period);
+    request.set_page_size(200);
+    v1::Board board;
+    const grpc::Status status = boards_->GetBoard(
+        Context(harness_->ResidentToken(village->village_id, village->household_ids[0])).get(),
+        request, &board);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return board;
+  }
+
+  bool AppliedUpTo(int64_t sequence, const SeededVillage* village = nullptr) {
+    return ReadBoard("2025Q3", 0, village).applied_sequence() >= sequence;
+  }
+
+  // household -> score of 2025Q3, from scoring's own period sums (not from the stream).
+  std::map<int64_t, int64_t> LedgerScores(const SeededVillage* village = nullptr) {
+    if (village == nullptr) village = village_;
+    std::map<int64_t, int64_t> scores;
+    for (int64_t household : village->household_ids) {
+      sv1::ListPeriodScoresRequest request;
+      request.set_household_id(household);
+      sv1::ListPeriodScoresResponse response;
+      EXPECT_TRUE(
+          ledger_->ListPeriodScores(Context(harness_->DistrictToken()).get(), request, &response)
+              .ok());
+      for (const sv1::PeriodScore& score : response.scores()) {
+        if (score.period() == "2025Q3") scores[household] = score.score();
+      }
+    }
+    return scores;
+  }
+
+  std::map<int64_t, int64_t> BoardScores(const v1::Board& board) {
+    std::map<int64_t, int64_t> scores;
+    for (const v1::BoardRow& row : board.rows()) scores[row.household_id()] = row.points();
+    return scores;
+  }
+
+  v1::ReconcileResponse Reconcile() {
+    v1::ReconcileRequest request;
+    request.set_village_id(village_->village_id);
+    v1::ReconcileResponse response;
+    const grpc::Status status = boards_->Reconcile(
+        Context(harness_->VillageAdminToken(village_->village_id)).get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
+  }
+
+  static ScoringHarness* harness_;
+  static jifen::testing::ServiceProcess* publicity_;
+  static std::shared_ptr<grpc::Channel>* channel_;
+  static SeededVillage* village_;
+  std::unique_ptr<v1::BoardService::Stub> boards_;
+  std::unique_ptr<v1::PublicityWindowService::Stub> windows_;
+  std::unique_ptr<sv1::LedgerService::Stub> ledger_;
+  std::unique_ptr<sv1::AssessmentService::Stub> assessment_;
+};
+
+ScoringHarness* PublicityProcessTest::harness_ = nullptr;
+jifen::testing::ServiceProcess* PublicityProcessTest::publicity_ = nullptr;
+std::shared_ptr<grpc::Channel>* PublicityProcessTest::channel_ = nullptr;
+SeededVillage* PublicityProcessTest::village_ = nullptr;
+
+TEST_F(PublicityProcessTest, A_BoardsEqualTheLedgerAfterARandomMix) {
+  const int64_t last = RandomMix(60, 1);
+  ASSERT_TRUE(Eventually([&] { return AppliedUpTo(last); })) << "boards never caught up";
+  const v1::Board board = ReadBoard("2025Q3");
+  EXPECT_EQ(BoardScores(board), LedgerScores());
+  // Ranking order and the tie rule hold on what the service returns.
+  for (int i = 1; i < board.rows_size(); ++i) {
+    const v1::BoardRow& before = board.rows(i - 1);
+    const v1::BoardRow& row = board.rows(i);
+    EXPECT_TRUE(before.points() > row.points() ||
+                (before.points() == row.points() && before.household_id() < row.household_id()));
+    EXPECT_EQ(row.rank(), before.points() == row.points() ? before.rank() : i + 1);
+  }
+  // Masked names and house numbers come from the registry; never a full name.
+  ASSERT_GT(board.rows_size(), 0);
+  EXPECT_EQ(board.rows(0).masked_name().find("建"), std::string::npos);
+  EXPECT_FALSE(board.rows(0).house_number().empty());
+  // Group boards split the village board.
+  std::map<int64_t, int64_t> merged;
+  for (int64_t group : village_->group_ids) {
+    for (const auto& [household, points] : BoardScores(ReadBoard("2025Q3", group))) {
+      merged[household] += points;
+    }
+  }
+  EXPECT_EQ(merged, BoardScores(board));
+  EXPECT_EQ(BoardScores(ReadBoard("2025")), BoardScores(board));  // only Q3 has deeds
+  const v1::ReconcileResponse reconcile = Reconcile();
+  EXPECT_EQ(reconcile.differences_size(), 0);
+  EXPECT_GT(reconcile.entries_checked(), 0);
+
+  // The operator's CLI says the same, with exit code 0 for "no difference".
+  const std::string command =
+      absl::StrCat(jifen::testing::BinaryPath("services/publicity/jifen-publicity-admin"),
+                   " --address=", publicity_->address(),
+                   " --token_file=", harness_->WriteServiceTokenFile("publicity-admin"),
+                   " --village_id=", village_->village_id, " reconcile");
+  FILE* tool = popen(command.c_str(), "r");
+  ASSERT_NE(tool, nullptr);
+  char line[256] = {0};
+  ASSERT_NE(fgets(line, sizeof(line), tool), nullptr);
+  EXPECT_NE(std::string(line).find(" 0 differences"), std::string::npos) << line;
+  const int exit_status = pclose(tool);
+  EXPECT_TRUE(WIFEXITED(exit_status) && WEXITSTATUS(exit_status) == 0) << exit_status;
+}
+
+TEST_F(PublicityProcessTest, B_StandingAndAccess) {
+  const int64_t household = village_->household_ids[1];
+  int64_t sequence = 0;
+  for (const char* item : {"HJ-01", "HJ-03", "HJ-06", "LJ-01"}) {
+    const std::vector<sv1::LedgerEntry> entries = Inspect(household, item);
+    if (!entries.empty()) {
+      sequence = entries.back().sequence();
+      break;
+    }
+  }
+  ASSERT_GT(sequence, 0);
+  ASSERT_TRUE(Eventually([&] { return AppliedUpTo(sequence); }));
+  v1::GetStandingRequest request;
+  request.set_household_id(household);
+  request.set_village_id(village_->village_id);
+  request.mutable_board()->set_scope(v1::BOARD_SCOPE_VILLAGE);
+  request.mutable_board()->set_period("2025Q3");
+  request.set_neighbours(2);
+  v1::Standing standing;
+  ASSERT_TRUE(Eventually([&] {
+    standing.Clear();
+    return boards_
+               ->GetStanding(
+                   Context(harness_->ResidentToken(village_->village_id, household)).get(), request,
+                   &standing)
+               .ok() &&
+           standing.on_board();
+  }));
+  EXPECT_EQ(standing.row().household_id(), household);
+  EXPECT_EQ(standing.row().points(), LedgerScores()[household]);
+  EXPECT_LE(standing.above_size(), 2);
+
+  // No token, and a resident of another village: refused.
+  v1::Standing ignored;
+  auto no_token = grpc_util::NewClientContext(absl::Seconds(5), "");
+  EXPECT_EQ(boards_->GetStanding(no_token.get(), request, &ignored).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(boards_
+                ->GetStanding(Context(harness_->ResidentToken(village_->village_id + 999, 1)).get(),
+                              request, &ignored)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(PublicityProcessTest, C_LiveUpdatesArePushed) {
+  v1::WatchBoardRequest request;
+  request.set_village_id(village_->village_id);
+  request.set_period("2025Q3");
+  auto context = grpc_util::NewClientContext(absl::Seconds(30),
+                                             harness_->VillageAdminToken(village_->village_id));
+  std::unique_ptr<grpc::ClientReader<v1::BoardChange>> stream =
+      boards_->WatchBoard(context.get(), request);
+  stream->WaitForInitialMetadata();  // the watch is registered once headers arrive
+  const int64_t household = village_->household_ids[2];
+  const std::vector<sv1::LedgerEntry> entries = Inspect(household, "HJ-03");
+  ASSERT_FALSE(entries.empty());
+  v1::BoardChange change;
+  ASSERT_TRUE(stream->Read(&change));
+  EXPECT_EQ(change.sequence(), entries[0].sequence());
+  EXPECT_EQ(change.row().household_id(), household);
+  EXPECT_EQ(change.delta_points(), entries[0].points());
+  context->TryCancel();
+  stream->Finish();
+}
+
+TEST_F(PublicityProcessTest, D_FlushAllThenRebuildGivesTheSameBoards) {
+  const int64_t last = RandomMix(20, 2);
+  ASSERT_TRUE(Eventually([&] { return AppliedUpTo(last); }));
+  const std::map<int64_t, int64_t> before = BoardScores(ReadBoard("2025Q3"));
+  redis::RedisConfig config;
+  config.host = jifen::testing::TestRedis().host;
+  config.port = jifen::testing::TestRedis().port;
+  redis::RedisClient redis(config);
+  ASSERT_TRUE(redis.Command({"FLUSHALL"}).ok());
+  ASSERT_TRUE(Eventually([&] { return AppliedUpTo(last); })) << "no rebuild after FLUSHALL";
+  EXPECT_EQ(BoardScores(ReadBoard("2025Q3")), before);
+  EXPECT_EQ(BoardScores(ReadBoard("2025Q3")), LedgerScores());
+  EXPECT_EQ(Reconcile().differences_size(), 0);
+}
+
+TEST_F(PublicityProcessTest, E_KillNineOfRedisWhileEntriesFlowConverges) {
+  std::thread writer([&] { RandomMix(40, 3); });
+  jifen::testing::KillAndRestartRedis();
+  writer.join();
+  // One more entry after the restart marks the end of the stream.
+  int64_t last = 0;
+  for (int64_t household : village_->household_ids) {
+    for (const sv1::LedgerEntry& entry : Inspect(household, "HJ-06")) last = entry.sequence();
+    if (last != 0) break;
+  }
+  ASSERT_GT(last, 0);
+  ASSERT_TRUE(Eventually([&] { return AppliedUpTo(last); }, absl::Seconds(60)));
+  EXPECT_EQ(BoardScores(ReadBoard("2025Q3")), LedgerScores());
+  EXPECT_EQ(Reconcile().differences_size(), 0);
+}
+
+TEST_F(PublicityProcessTest, F_ObjectionsWindowAndSettlement) {
+  // A village of its own, so that earlier tests' caps and settlements don't interfere.
+  const SeededVillage own = harness_->SeedVillage(3, 1);
+  harness_->PublishRulebook(own.village_id, 2025, "2025-01-01");
+  const SeededVillage* village = &own;
+  const int64_t mine = own.household_ids[0];
+  const int64_t other = own.household_ids[1];
+  ASSERT_FALSE(Inspect(mine, "HJ-01", village).empty());
+  ASSERT_FALSE(Inspect(own.household_ids[2], "HJ-03", village).empty());
+  std::vector<sv1::LedgerEntry> deducted = Inspect(mine, "HJ-04", village);
+  std::vector<sv1::LedgerEntry> second = Inspect(mine, "LJ-02", village);
+  std::vector<sv1::LedgerEntry> others = Inspect(other, "HJ-04", village);
+  ASSERT_FALSE(deducted.empty());
+  ASSERT_FALSE(second.empty());
+  ASSERT_FALSE(others.empty());
+  const std::string admin = harness_->VillageAdminToken(own.village_id);
+  const std::string resident = harness_->ResidentToken(own.village_id, mine);
+
+  // Before the window: refused.
+  v1::FileObjectionRequest file;
+  file.set_entry_sequence(deducted[0].sequence());
+  file.set_reason("已经整改完毕");
+  v1::Objection objection;
+  EXPECT_EQ(windows_->FileObjection(Context(resident).get(), file, &objection).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  // A window that started a day ago and ends in a few seconds.
+  const absl::Time ends_at = absl::Now() + absl::Seconds(4);
+  v1::OpenWindowRequest open;
+  open.set_village_id(own.village_id);
+  open.set_period("2025Q3");
+  open.set_starts_at_ms(absl::ToUnixMillis(ends_at - absl::Hours(25)));
+  open.set_ends_at_ms(absl::ToUnixMillis(ends_at));
+  v1::PublicityWindow window;
+  ASSERT_TRUE(windows_->OpenWindow(Context(admin).get(), open, &window).ok());
+  EXPECT_EQ(window.state(), v1::WINDOW_STATE_OPEN);
+
+  // Another household's entry: refused. Own entries: accepted.
+  v1::FileObjectionRequest foreign = file;
+  foreign.set_entry_sequence(others[0].sequence());
+  EXPECT_EQ(windows_->FileObjection(Context(resident).get(), foreign, &objection).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(windows_->FileObjection(Context(resident).get(), file, &objection).ok());
+  v1::Objection pending;
+  v1::FileObjectionRequest file_second = file;
+  file_second.set_entry_sequence(second[0].sequence());
+  ASSERT_TRUE(windows_->FileObjection(Context(resident).get(), file_second, &pending).ok());
+
+  // Upheld: scoring reverses the entry and the board follows.
+  const int64_t score_before = LedgerScores(village)[mine];
+  v1::ResolveObjectionRequest uphold;
+  uphold.set_objection_id(objection.objection_id());
+  uphold.set_uphold(true);
+  v1::Objection upheld;
+  ASSERT_TRUE(windows_->ResolveObjection(Context(admin).get(), uphold, &upheld).ok());
+  EXPECT_EQ(upheld.status(), v1::OBJECTION_STATUS_UPHELD);
+  EXPECT_GT(upheld.correction_sequence(), 0);
+  EXPECT_EQ(LedgerScores(village)[mine], score_before - deducted[0].points());
+  ASSERT_TRUE(Eventually([&] { return AppliedUpTo(upheld.correction_sequence(), village); }));
+  EXPECT_EQ(BoardScores(ReadBoard("2025Q3", 0, village))[mine], LedgerScores(village)[mine]);
+  // Upholding again reverses nothing more.
+  ASSERT_TRUE(windows_->ResolveObjection(Context(admin).get(), uphold, &upheld).ok());
+  EXPECT_EQ(LedgerScores(village)[mine], score_before - deducted[0].points());
+
+  // The window ends with one objection pending: closed, not settled.
+  v1::GetWindowRequest get;
+  get.set_village_id(own.village_id);
+  get.set_period("2025Q3");
+  ASSERT_TRUE(Eventually([&] {
+    return windows_->GetWindow(Context(admin).get(), get, &window).ok() &&
+           window.state() == v1::WINDOW_STATE_CLOSED;
+  }));
+  absl::SleepFor(absl::Milliseconds(600));  // several due-work rounds pass
+  ASSERT_TRUE(windows_->GetWindow(Context(admin).get(), get, &window).ok());
+  EXPECT_EQ(window.state(), v1::WINDOW_STATE_CLOSED);
+  EXPECT_EQ(window.pending_objections(), 1);
+  sv1::GetVillageTotalsRequest totals_request;
+  totals_request.set_village_id(own.village_id);
+  totals_request.set_period("2025Q3");
+  sv1::VillageTotals totals;
+  ASSERT_TRUE(ledger_->GetVillageTotals(Context(admin).get(), totals_request, &totals).ok());
+  EXPECT_FALSE(totals.final());
+  // Objections after the window: refused.
+  EXPECT_EQ(windows_->FileObjection(Context(resident).get(), file_second, &objection).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  // Rejecting the last one lets the quarter settle, once.
+  v1::ResolveObjectionRequest reject;
+  reject.set_objection_id(pending.objection_id());
+  reject.set_uphold(false);
+  reject.set_reason("有照片为证");
+  v1::Objection rejected;
+  ASSERT_TRUE(windows_->ResolveObjection(Context(admin).get(), reject, &rejected).ok());
+  EXPECT_EQ(rejected.status(), v1::OBJECTION_STATUS_REJECTED);
+  ASSERT_TRUE(Eventually([&] {
+    return windows_->GetWindow(Context(admin).get(), get, &window).ok() &&
+           window.state() == v1::WINDOW_STATE_SETTLED;
+  }));
+  ASSERT_TRUE(ledger_->GetVillageTotals(Context(admin).get(), totals_request, &totals).ok());
+  EXPECT_TRUE(totals.final());
+  int64_t positive = 0;
+  for (const auto& [household, score] : LedgerScores(village))
+    positive += std::max<int64_t>(score, 0);
+  EXPECT_EQ(window.points_credited(), positive);
+
+  // The resident sees the outcomes.
+  v1::ListObjectionsRequest list;
+  list.set_village_id(own.village_id);
+  list.set_period("2025Q3");
+  v1::ListObjectionsResponse listed;
+  ASSERT_TRUE(windows_->ListObjections(Context(resident).get(), list, &listed).ok());
+  ASSERT_EQ(listed.objections_size(), 2);
+  EXPECT_EQ(listed.objections(1).resolution_reason(), "有照片为证");
+}
+
+}  // namespace
+}  // namespace jifen::publicity

@@ -1,0 +1,187 @@
+// MySqlWindowRepository against the fixture's MariaDB, on a fresh database migrated with
+// services/publicity/migrations, used through the service's own restricted account.
+#include "services/publicity/storage/mysql_window_repository.h"
+
+#include <cppconn/connection.h>
+#include <cppconn/resultset.h>
+#include <cppconn/statement.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/migrate/migrator.h"
+#include "common/mysql/transaction.h"
+#include "gtest/gtest.h"
+#include "services/publicity/domain/period.h"
+#include "tests/support/testenv.h"
+
+namespace jifen::publicity {
+namespace {
+
+mysql::MySqlConfig Config(const std::string& database, const std::string& user,
+                          const std::string& password) {
+  mysql::MySqlConfig config;
+  config.host = jifen::testing::TestMySql().host;
+  config.port = jifen::testing::TestMySql().port;
+  config.user = user;
+  config.password = password;
+  config.database = database;
+  config.pool_size = 4;
+  return config;
+}
+
+class MySqlWindowRepositoryTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    database_ = new std::string(jifen::testing::CreateFreshDatabase("publicity_repo"));
+    const jifen::testing::MySqlServer& server = jifen::testing::TestMySql();
+    admin_ = new mysql::ConnectionPool(Config(*database_, server.user, server.password));
+    user_ = new std::string(database_->substr(0, 60));
+    ASSERT_TRUE(mysql::RunWithConnection(*admin_, [](sql::Connection& connection) {
+                  std::unique_ptr<sql::Statement> statement(connection.createStatement());
+                  for (const char* host : {"127.0.0.1", "localhost"}) {
+                    const std::string account = absl::StrCat("'", *user_, "'@'", host, "'");
+                    statement->execute(absl::StrCat("DROP USER IF EXISTS ", account));
+                    statement->execute(
+                        absl::StrCat("CREATE USER ", account, " IDENTIFIED BY 'pub-pw'"));
+                  }
+                  return absl::OkStatus();
+                }).ok());
+    absl::StatusOr<migrate::MigrationResult> migrated = migrate::ApplyMigrations(
+        *admin_, jifen::testing::SourcePath("services/publicity/migrations"),
+        {{"SERVICE_USER", *user_}});
+    ASSERT_TRUE(migrated.ok()) << migrated.status();
+    service_ = new mysql::ConnectionPool(Config(*database_, *user_, "pub-pw"));
+  }
+
+  int64_t OutboxRows() {
+    int64_t rows = -1;
+    EXPECT_TRUE(mysql::RunWithConnection(*admin_, [&](sql::Connection& connection) {
+                  std::unique_ptr<sql::Statement> statement(connection.createStatement());
+                  std::unique_ptr<sql::ResultSet> result(statement->executeQuery(
+                      "SELECT COUNT(*) AS n FROM outbox WHERE topic = 'audit'"));
+                  result->next();
+                  rows = result->getInt64("n");
+                  return absl::OkStatus();
+                }).ok());
+    return rows;
+  }
+
+  static AuditEvent Audit(const std::string& action) {
+    AuditEvent event;
+    event.action = action;
+    event.actor_user_id = "admin-1";
+    event.actor_role = "village_admin";
+    event.village_id = 1;
+    event.at = absl::Now();
+    return event;
+  }
+
+  static std::string* database_;
+  static std::string* user_;
+  static mysql::ConnectionPool* admin_;
+  static mysql::ConnectionPool* service_;
+};
+
+std::string* MySqlWindowRepositoryTest::database_ = nullptr;
+std::string* MySqlWindowRepositoryTest::user_ = nullptr;
+mysql::ConnectionPool* MySqlWindowRepositoryTest::admin_ = nullptr;
+mysql::ConnectionPool* MySqlWindowRepositoryTest::service_ = nullptr;
+
+TEST_F(MySqlWindowRepositoryTest, WindowObjectionSettlementLifecycle) {
+  MySqlWindowRepository repository(*service_);
+  const int64_t outbox_before = OutboxRows();
+  const absl::Time q3_end = ParsePeriod("2025Q3")->End();
+  WindowRecord window;
+  window.village_id = 7;
+  window.period = "2025Q3";
+  window.starts_at = q3_end;
+  window.ends_at = q3_end + absl::Hours(24 * 7);
+  window.opened_by_user_id = "admin-7";
+  ASSERT_TRUE(repository.CreateWindow(window, Audit("window.open")).ok());
+  EXPECT_EQ(repository.CreateWindow(window, Audit("window.open")).code(),
+            absl::StatusCode::kAlreadyExists);
+
+  ObjectionRecord objection;
+  objection.village_id = 7;
+  objection.period = "2025Q3";
+  objection.household_id = 70;
+  objection.entry_sequence = 1234;
+  objection.reason = "已经整改";
+  objection.filed_by_user_id = "resident-70";
+  // Before the window starts, and after it ends: refused.
+  EXPECT_EQ(
+      repository.FileObjection(objection, q3_end - absl::Hours(1), Audit("f")).status().code(),
+      absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(repository.FileObjection(objection, window.ends_at, Audit("f")).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  const absl::Time during = q3_end + absl::Hours(2);
+  absl::StatusOr<ObjectionRecord> filed = repository.FileObjection(objection, during, Audit("f"));
+  ASSERT_TRUE(filed.ok()) << filed.status();
+  EXPECT_GT(filed->objection_id, 0);
+  EXPECT_EQ(repository.FileObjection(objection, during, Audit("f")).status().code(),
+            absl::StatusCode::kAlreadyExists);
+
+  // Pending: nothing to settle even after the end.
+  const absl::Time after = window.ends_at + absl::Hours(1);
+  absl::StatusOr<std::vector<WindowRecord>> due = repository.ClaimSettleable(after, 10);
+  ASSERT_TRUE(due.ok()) << due.status();
+  EXPECT_TRUE(due->empty());
+  absl::StatusOr<std::optional<WindowRecord>> stored = repository.GetWindow(7, "2025Q3");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->pending_objections, 1);
+
+  ObjectionRecord rejected = *filed;
+  rejected.status = ObjectionStatus::kRejected;
+  rejected.resolution_reason = "照片清楚";
+  rejected.resolved_by_user_id = "admin-7";
+  rejected.resolved_at = after;
+  absl::StatusOr<ObjectionRecord> resolved =
+      repository.TransitionObjection(rejected, {ObjectionStatus::kPending}, Audit("r"));
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  EXPECT_EQ(resolved->status, ObjectionStatus::kRejected);
+  EXPECT_EQ(resolved->resolution_reason, "照片清楚");
+  EXPECT_EQ(repository.TransitionObjection(rejected, {ObjectionStatus::kPending}, Audit("r"))
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  due = repository.ClaimSettleable(after, 10);
+  ASSERT_TRUE(due.ok());
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ((*due)[0].stored_state, StoredWindowState::kSettling);
+  // Still settling (not confirmed): claimed again, so a crash before MarkSettled is retried.
+  EXPECT_EQ(repository.ClaimSettleable(after, 10)->size(), 1u);
+  ASSERT_TRUE(repository.MarkSettled(7, "2025Q3", Settlement{2, 30}, after, Audit("s")).ok());
+  EXPECT_TRUE(repository.ClaimSettleable(after, 10)->empty());
+  stored = repository.GetWindow(7, "2025Q3");
+  EXPECT_EQ((*stored)->stored_state, StoredWindowState::kSettled);
+  EXPECT_EQ((*stored)->points_credited, 30);
+
+  absl::StatusOr<std::vector<ObjectionRecord>> listed =
+      repository.ListObjections(7, "2025Q3", 70, 100);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), 1u);
+  EXPECT_TRUE(repository.ListObjections(7, "2025Q3", 71, 100)->empty());
+  // Every change above wrote its audit record in its own transaction.
+  EXPECT_EQ(OutboxRows() - outbox_before, 5);
+}
+
+TEST_F(MySqlWindowRepositoryTest, ListRulesDefaultThenStored) {
+  MySqlWindowRepository repository(*service_);
+  absl::StatusOr<ListRules> rules = repository.GetListRules(9);
+  ASSERT_TRUE(rules.ok());
+  EXPECT_EQ(rules->red_top_n, 10);
+  ListRules changed = *rules;
+  changed.red_top_n = 3;
+  changed.black_categories = {"garbage_sorting", "rental_housing"};
+  ASSERT_TRUE(repository.PutListRules(changed, Audit("list_rules.set")).ok());
+  changed.red_min_points = 5;
+  ASSERT_TRUE(repository.PutListRules(changed, Audit("list_rules.set")).ok());
+  rules = repository.GetListRules(9);
+  EXPECT_EQ(rules->red_top_n, 3);
+  EXPECT_EQ(rules->red_min_points, 5);
+  EXPECT_EQ(rules->black_categories, changed.black_categories);
+}
+
+}  // namespace
+}  // namespace jifen::publicity
