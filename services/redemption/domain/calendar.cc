@@ -1,0 +1,55 @@
+#include "services/redemption/domain/calendar.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+
+namespace jifen::redemption {
+namespace {
+
+const absl::TimeZone& Shanghai() {
+  static const absl::TimeZone zone = absl::FixedTimeZone(8 * 60 * 60);
+  return zone;
+}
+
+absl::CivilSecond LocalSecond(int64_t unix_ms) {
+  return absl::ToCivilSecond(absl::FromUnixMillis(unix_ms), Shanghai());
+}
+
+}  // namespace
+
+std::string LimitPeriodKey(int64_t unix_ms, LimitPeriod period) {
+  const absl::CivilSecond local = LocalSecond(unix_ms);
+  switch (period) {
+    case LimitPeriod::kMonth:
+      return absl::StrFormat("%04d-%02d", local.year(), local.month());
+    case LimitPeriod::kYear:
+      return absl::StrFormat("%04d", local.year());
+    case LimitPeriod::kQuarter:
+      break;
+  }
+  return absl::StrFormat("%04dQ%d", local.year(), (local.month() - 1) / 3 + 1);
+}
+
+int64_t YearStartMs(int32_t year) {
+  return absl::ToUnixMillis(absl::FromCivil(absl::CivilDay(year, 1, 1), Shanghai()));
+}
+
+bool IsValidDate(absl::string_view date) {
+  absl::CivilDay day;
+  // ParseCivilTime normalises nothing away: "2026-02-30" fails to round-trip below.
+  if (date.size() != 10 || !absl::ParseCivilTime(date, &day)) return false;
+  return absl::FormatCivilTime(day) == date;
+}
+
+std::string FormatLocalTime(int64_t unix_ms) {
+  if (unix_ms == 0) return "";
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixMillis(unix_ms), Shanghai());
+}
+
+std::string FormatCompactDate(int64_t unix_ms) {
+  return absl::FormatTime("%Y%m%d", absl::FromUnixMillis(unix_ms), Shanghai());
+}
+
+}  // namespace jifen::redemption

@@ -1,0 +1,72 @@
+#include "services/redemption/domain/ledger_csv.h"
+
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "services/redemption/domain/calendar.h"
+
+namespace jifen::redemption {
+
+absl::string_view StatusLabel(OrderStatus status) {
+  switch (status) {
+    case OrderStatus::kReserved:
+      return "处理中";
+    case OrderStatus::kConfirmed:
+      return "待领取";
+    case OrderStatus::kFulfilled:
+      return "已领取";
+    case OrderStatus::kCancelling:
+      return "取消中";
+    case OrderStatus::kCancelled:
+      return "已取消";
+    case OrderStatus::kFailed:
+      return "失败";
+  }
+  return "未知";
+}
+
+std::string FenToYuan(int64_t fen) {
+  const char* sign = fen < 0 ? "-" : "";
+  const int64_t magnitude = fen < 0 ? -fen : fen;
+  return absl::StrFormat("%s%d.%02d", sign, magnitude / 100, magnitude % 100);
+}
+
+std::string CsvCell(absl::string_view text) {
+  std::string cell(text);
+  if (!cell.empty() && (cell[0] == '=' || cell[0] == '+' || cell[0] == '-' || cell[0] == '@')) {
+    cell.insert(0, "'");
+  }
+  if (cell.find_first_of(",\"\r\n") != std::string::npos) {
+    return absl::StrCat("\"", absl::StrReplaceAll(cell, {{"\"", "\"\""}}), "\"");
+  }
+  return cell;
+}
+
+std::string LedgerCsv(const std::vector<Order>& orders) {
+  std::string out(kUtf8Bom);
+  const std::vector<absl::string_view> header = {
+      "订单号",   "户号",     "商品编号",   "商品名称", "数量",   "单价(积分)",
+      "积分合计", "价值(元)", "资金来源",   "状态",     "取货码", "下单时间",
+      "确认时间", "领取时间", "领取经办人", "取消时间", "备注"};
+  absl::StrAppend(&out, absl::StrJoin(header, ","), "\r\n");
+  for (const Order& o : orders) {
+    const std::vector<std::string> row = {
+        CsvCell(o.order_id), absl::StrCat(o.household_id), absl::StrCat(o.item_id),
+        CsvCell(o.item_name), absl::StrCat(o.quantity), absl::StrCat(o.price_points),
+        absl::StrCat(o.total_points), FenToYuan(o.value_fen),
+        o.funding_source_id == 0 ? "" : absl::StrCat(o.funding_source_id),
+        std::string(StatusLabel(o.status)),
+        // As a text formula, so that Excel keeps the leading zeros of "012345".
+        o.pickup_code.empty() ? std::string() : absl::StrCat("\"=\"\"", o.pickup_code, "\"\"\""),
+        FormatLocalTime(o.created_at_ms), FormatLocalTime(o.confirmed_at_ms),
+        FormatLocalTime(o.fulfilled_at_ms), CsvCell(o.fulfilled_by_user_id),
+        FormatLocalTime(o.cancelled_at_ms), CsvCell(o.status_reason)};
+    absl::StrAppend(&out, absl::StrJoin(row, ","), "\r\n");
+  }
+  return out;
+}
+
+}  // namespace jifen::redemption

@@ -1,0 +1,573 @@
+#include "services/redemption/domain/redemption_service.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/random/random.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/status/status_macros.h"
+#include "services/redemption/domain/calendar.h"
+#include "services/redemption/domain/errors.h"
+#include "services/redemption/domain/ledger_csv.h"
+
+namespace jifen::redemption {
+namespace {
+
+using auth::Caller;
+using auth::Role;
+
+constexpr int32_t kMinYear = 2000;
+constexpr int32_t kMaxYear = 2100;
+
+Actor ActorOf(const Caller& caller) {
+  return Actor{caller.user_id, std::string(auth::RoleName(caller.role))};
+}
+
+// Recovery runs on nobody's behalf but the service's own.
+Actor ServiceActor() { return Actor{"redemption", "service"}; }
+
+absl::Status Denied(absl::string_view what) {
+  return absl::PermissionDeniedError(absl::StrCat("not allowed: ", what));
+}
+
+absl::Status Invalid(absl::string_view field, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
+}
+
+bool TooLong(const std::string& text, size_t max_chars) {
+  // Counts UTF-8 code points: columns are sized in characters.
+  size_t chars = 0;
+  for (unsigned char c : text) chars += (c & 0xC0) != 0x80;
+  return chars > max_chars;
+}
+
+absl::Status ValidateItem(const StoreItem& item) {
+  if (item.village_id <= 0) return Invalid("village_id", "required");
+  if (item.name.empty() || TooLong(item.name, 100)) return Invalid("name", "1..100 characters");
+  if (TooLong(item.description, 2000)) return Invalid("description", "at most 2000 characters");
+  if (item.photo_ref.size() > 255) return Invalid("photo_ref", "at most 255 characters");
+  if (item.price_points <= 0 || item.price_points > kMaxPricePoints) {
+    return Invalid("price_points", "1..1000000");
+  }
+  if (item.stock < 0 || item.stock > kMaxStock) return Invalid("stock", "0..1000000");
+  if (item.value_fen < 0 || item.value_fen > kMaxValueFen) {
+    return Invalid("value_fen", "0..100000000");
+  }
+  if (item.funding_source_id < 0) return Invalid("funding_source_id", "must be >= 0");
+  if (item.on_sale_from_ms < 0 || item.on_sale_until_ms < 0 ||
+      (item.on_sale_from_ms > 0 && item.on_sale_until_ms > 0 &&
+       item.on_sale_until_ms <= item.on_sale_from_ms)) {
+    return Invalid("on_sale_until_ms", "must be after on_sale_from_ms (or 0)");
+  }
+  if (item.limit_per_household < 0 || item.limit_per_household > kMaxLimitPerHousehold) {
+    return Invalid("limit_per_household", "0..1000");
+  }
+  return absl::OkStatus();
+}
+
+bool SamePayload(const Order& order, const PlaceOrderInput& input, int32_t quantity) {
+  return order.village_id == input.village_id && order.household_id == input.household_id &&
+         order.item_id == input.item_id && order.quantity == quantity;
+}
+
+bool IsDefiniteRefusal(const absl::Status& status) {
+  // Only answers given after the ledger looked at the order id prove that no debit exists: a
+  // refused token or an unreachable scoring says nothing about an earlier attempt.
+  return absl::IsFailedPrecondition(status) || absl::IsInvalidArgument(status) ||
+         absl::IsNotFound(status);
+}
+
+absl::Status ValidateYear(int32_t year) {
+  if (year < kMinYear || year > kMaxYear) return Invalid("year", "2000..2100");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool ManagesVillage(const Caller& caller, int64_t village_id) {
+  return caller.role == Role::kVillageAdmin && caller.village_id != 0 &&
+         caller.village_id == village_id;
+}
+
+bool ReadsVillage(const Caller& caller, int64_t village_id) {
+  if (caller.IsDistrict() || caller.IsService()) return true;
+  return (caller.role == Role::kVillageAdmin || caller.role == Role::kResident) &&
+         caller.village_id != 0 && caller.village_id == village_id;
+}
+
+bool IsValidOrderId(const std::string& order_id) {
+  if (order_id.size() < 8 || order_id.size() > 64) return false;
+  for (char c : order_id) {
+    if (!absl::ascii_isalnum(c) && c != '-' && c != '_') return false;
+  }
+  return true;
+}
+
+bool IsOnSale(const StoreItem& item, int64_t now_ms) {
+  if (!item.active) return false;
+  if (item.on_sale_from_ms != 0 && now_ms < item.on_sale_from_ms) return false;
+  if (item.on_sale_until_ms != 0 && now_ms >= item.on_sale_until_ms) return false;
+  return true;
+}
+
+std::string RandomPickupCode() {
+  thread_local absl::BitGen bits;
+  return absl::StrFormat("%06d", absl::Uniform<int>(bits, 0, 1000000));
+}
+
+RedemptionService::RedemptionService(StoreRepository* repository, WalletClient* wallet,
+                                     Clock* clock, std::function<std::string()> pickup_codes)
+    : repository_(repository),
+      wallet_(wallet),
+      clock_(clock),
+      pickup_codes_(std::move(pickup_codes)) {}
+
+// --- items ---------------------------------------------------------------------------------------
+
+absl::StatusOr<StoreItem> RedemptionService::CreateItem(const Caller& caller, StoreItem item) {
+  if (!ManagesVillage(caller, item.village_id)) return Denied("manage this village's store");
+  RETURN_IF_ERROR(ValidateItem(item));
+  const int64_t now_ms = clock_->NowMs();
+  item.item_id = 0;
+  item.created_at_ms = now_ms;
+  item.updated_at_ms = now_ms;
+  return repository_->CreateItem(item, ActorOf(caller));
+}
+
+absl::StatusOr<StoreItem> RedemptionService::UpdateItem(const Caller& caller, StoreItem item) {
+  if (!ManagesVillage(caller, item.village_id)) return Denied("manage this village's store");
+  if (item.item_id <= 0) return Invalid("item_id", "required");
+  item.stock = 0;  // not changed by an update; keeps validation simple
+  RETURN_IF_ERROR(ValidateItem(item));
+  item.updated_at_ms = clock_->NowMs();
+  return repository_->UpdateItem(item, ActorOf(caller));
+}
+
+absl::StatusOr<StoreItem> RedemptionService::GetItem(const Caller& caller, int64_t village_id,
+                                                     int64_t item_id) {
+  if (!ReadsVillage(caller, village_id)) return Denied("read this village's store");
+  ASSIGN_OR_RETURN(StoreItem item, repository_->GetItem(village_id, item_id));
+  if (caller.role == Role::kResident && !IsOnSale(item, clock_->NowMs())) {
+    return CodedError(absl::StatusCode::kNotFound, kItemNotFound, "no such item on sale");
+  }
+  return item;
+}
+
+absl::StatusOr<std::vector<StoreItem>> RedemptionService::ListItems(const Caller& caller,
+                                                                    int64_t village_id,
+                                                                    bool on_sale_only) {
+  if (!ReadsVillage(caller, village_id)) return Denied("read this village's store");
+  ASSIGN_OR_RETURN(std::vector<StoreItem> items, repository_->ListItems(village_id));
+  if (!on_sale_only && caller.role != Role::kResident) return items;
+  const int64_t now_ms = clock_->NowMs();
+  std::vector<StoreItem> on_sale;
+  for (StoreItem& item : items) {
+    if (IsOnSale(item, now_ms)) on_sale.push_back(std::move(item));
+  }
+  return on_sale;
+}
+
+absl::StatusOr<StoreItem> RedemptionService::RestockItem(const Caller& caller, int64_t village_id,
+                                                         int64_t item_id, int64_t delta,
+                                                         const std::string& reason) {
+  if (!ManagesVillage(caller, village_id)) return Denied("manage this village's store");
+  if (item_id <= 0) return Invalid("item_id", "required");
+  if (delta == 0 || delta > kMaxRestockDelta || delta < -kMaxRestockDelta) {
+    return Invalid("delta", "non-zero, at most 100000 either way");
+  }
+  if (reason.empty() || TooLong(reason, 500)) return Invalid("reason", "1..500 characters");
+  return repository_->AdjustStock(village_id, item_id, delta, reason, clock_->NowMs(),
+                                  ActorOf(caller));
+}
+
+// --- orders --------------------------------------------------------------------------------------
+
+absl::StatusOr<Order> RedemptionService::PlaceOrder(const Caller& caller,
+                                                    const PlaceOrderInput& input) {
+  if (caller.role != Role::kResident || caller.household_id == 0 ||
+      caller.household_id != input.household_id || caller.village_id != input.village_id) {
+    return Denied("order for another household");
+  }
+  if (!IsValidOrderId(input.order_id)) {
+    return Invalid("order_id", "8..64 characters of [A-Za-z0-9_-]");
+  }
+  if (input.item_id <= 0) return Invalid("item_id", "required");
+  const int32_t quantity = input.quantity == 0 ? 1 : input.quantity;
+  if (quantity < 0 || quantity > kMaxQuantity) return Invalid("quantity", "1..10");
+  const Actor actor = ActorOf(caller);
+
+  // No lookup of the order id up front: Reserve inserts it first and reports a duplicate, so a
+  // retry is recognised there. Refusals before Reserve check the id, since a retry of an earlier
+  // order must get that order, not a refusal made with today's item settings.
+  absl::StatusOr<StoreItem> found = repository_->GetItem(input.village_id, input.item_id);
+  if (!found.ok()) return ResumeOrRefuse(found.status(), input, actor);
+  const StoreItem& item = *found;
+  const int64_t now_ms = clock_->NowMs();
+  if (!IsOnSale(item, now_ms)) {
+    return ResumeOrRefuse(CodedError(absl::StatusCode::kFailedPrecondition, kNotOnSale,
+                                     absl::StrCat("\"", item.name, "\" is not on sale now")),
+                          input, actor);
+  }
+  Order order;
+  order.order_id = input.order_id;
+  order.village_id = input.village_id;
+  order.household_id = input.household_id;
+  order.item_id = item.item_id;
+  order.item_name = item.name;
+  order.quantity = quantity;
+  order.price_points = item.price_points;
+  order.total_points = item.price_points * quantity;
+  order.value_fen = item.value_fen * quantity;
+  order.funding_source_id = item.funding_source_id;
+  order.status = OrderStatus::kReserved;
+  order.limit_period_key = LimitPeriodKey(now_ms, item.limit_period);
+  order.ordered_by_user_id = caller.user_id;
+  order.created_at_ms = now_ms;
+  order.updated_at_ms = now_ms;
+
+  absl::StatusOr<Order> reserved = repository_->Reserve(order, item.limit_per_household, actor);
+  if (absl::IsAlreadyExists(reserved.status())) {
+    // A retry of an order placed before (or running concurrently).
+    ASSIGN_OR_RETURN(const std::optional<Order> existing, repository_->FindOrder(input.order_id));
+    if (!existing.has_value()) return absl::AbortedError("order vanished; retry");
+    return Resume(*existing, input, actor);
+  }
+  if (!reserved.ok()) return reserved.status();
+  return SettleReserved(*reserved, actor);
+}
+
+absl::StatusOr<Order> RedemptionService::ResumeOrRefuse(const absl::Status& refusal,
+                                                        const PlaceOrderInput& input,
+                                                        const Actor& actor) {
+  ASSIGN_OR_RETURN(const std::optional<Order> existing, repository_->FindOrder(input.order_id));
+  if (existing.has_value()) return Resume(*existing, input, actor);
+  return refusal;
+}
+
+absl::StatusOr<Order> RedemptionService::Resume(const Order& order, const PlaceOrderInput& input,
+                                                const Actor& actor) {
+  const int32_t quantity = input.quantity == 0 ? 1 : input.quantity;
+  if (!SamePayload(order, input, quantity)) {
+    return CodedError(absl::StatusCode::kAlreadyExists, kOrderConflict,
+                      "this order id was used for another order");
+  }
+  switch (order.status) {
+    case OrderStatus::kReserved:
+      return SettleReserved(order, actor);
+    case OrderStatus::kFailed:
+      // The same answer as the first attempt got.
+      return absl::FailedPreconditionError(order.status_reason);
+    default:
+      return order;
+  }
+}
+
+absl::StatusOr<Order> RedemptionService::SettleReserved(const Order& order, const Actor& actor) {
+  const std::string reason = absl::StrCat("兑换: ", order.item_name, " x", order.quantity);
+  absl::StatusOr<DebitResult> debit =
+      wallet_->Debit(order.household_id, order.total_points, order.order_id, reason);
+  if (debit.ok()) return ConfirmWithNewCode(order, debit->balance_points, actor);
+
+  if (IsDefiniteRefusal(debit.status())) {
+    const std::string why =
+        absl::IsFailedPrecondition(debit.status())
+            ? absl::StrCat(kWalletInsufficient, ": the wallet holds fewer than ",
+                           order.total_points, " points")
+            : absl::StrCat(kDebitRefused, ": ", debit.status().message());
+    ASSIGN_OR_RETURN(const OrderUpdate failed,
+                     repository_->Fail(order.order_id, why, clock_->NowMs(), actor));
+    if (failed.order.status == OrderStatus::kFailed) {
+      return absl::FailedPreconditionError(failed.order.status_reason);
+    }
+    // Someone else settled it meanwhile (a retry or the recovery sweep); report their outcome.
+    return failed.order;
+  }
+  // Unknown outcome: the order stays RESERVED and holds its stock until a retry or the recovery
+  // sweep gets an answer from the wallet.
+  return CodedError(absl::StatusCode::kUnavailable, kOrderPending,
+                    absl::StrCat("the wallet could not be reached (", debit.status().message(),
+                                 "); the order will be completed or undone, retry with the same "
+                                 "order id"));
+}
+
+absl::StatusOr<Order> RedemptionService::ConfirmWithNewCode(const Order& order,
+                                                            int64_t balance_points,
+                                                            const Actor& actor) {
+  for (int attempt = 0; attempt < kMaxPickupCodeAttempts; ++attempt) {
+    absl::StatusOr<OrderUpdate> confirmed =
+        repository_->Confirm(order, pickup_codes_(), balance_points, clock_->NowMs(), actor);
+    if (absl::IsAlreadyExists(confirmed.status())) continue;  // pickup code taken: draw again
+    if (!confirmed.ok()) return confirmed.status();
+    const Order& now = confirmed->order;
+    if (now.status == OrderStatus::kFailed) {
+      // The order was released (a refused debit seen by a concurrent call) yet the wallet has now
+      // been debited: give the points back so that nothing is lost.
+      const absl::Status refund =
+          wallet_->Refund(order.order_id, "兑换失败退回 (order released before the debit)");
+      if (!refund.ok() && !absl::IsAlreadyExists(refund) && !absl::IsFailedPrecondition(refund)) {
+        return CodedError(absl::StatusCode::kUnavailable, kOrderPending,
+                          absl::StrCat("refund of a released order failed: ", refund.message()));
+      }
+      return absl::FailedPreconditionError(now.status_reason);
+    }
+    return now;
+  }
+  return absl::ResourceExhaustedError("no free pickup code found; retry");
+}
+
+absl::StatusOr<Order> RedemptionService::GetOrder(const Caller& caller,
+                                                  const std::string& order_id) {
+  if (!IsValidOrderId(order_id)) return Invalid("order_id", "8..64 characters of [A-Za-z0-9_-]");
+  ASSIGN_OR_RETURN(const std::optional<Order> order, repository_->FindOrder(order_id));
+  const bool visible =
+      order.has_value() &&
+      ((caller.role == Role::kResident && caller.household_id == order->household_id &&
+        caller.village_id == order->village_id) ||
+       (caller.role != Role::kResident && ReadsVillage(caller, order->village_id)));
+  // The same answer for "missing" and "not yours": order ids are not to be probed.
+  if (!visible) return CodedError(absl::StatusCode::kNotFound, kOrderNotFound, "no such order");
+  return *order;
+}
+
+absl::StatusOr<Order> RedemptionService::CancelOrder(const Caller& caller,
+                                                     const std::string& order_id,
+                                                     const std::string& reason) {
+  if (TooLong(reason, 500)) return Invalid("reason", "at most 500 characters");
+  ASSIGN_OR_RETURN(const Order order, GetOrder(caller, order_id));
+  if (caller.role != Role::kResident && !ManagesVillage(caller, order.village_id)) {
+    return Denied("cancel orders of this village");
+  }
+  const Actor actor = ActorOf(caller);
+  switch (order.status) {
+    case OrderStatus::kConfirmed: {
+      ASSIGN_OR_RETURN(const OrderUpdate started,
+                       repository_->BeginCancel(order_id, reason.empty() ? "取消" : reason,
+                                                clock_->NowMs(), actor));
+      if (started.order.status == OrderStatus::kCancelling) {
+        return FinishCancelling(started.order, actor);
+      }
+      if (started.order.status == OrderStatus::kCancelled) return started.order;
+      return CodedError(absl::StatusCode::kFailedPrecondition, kNotCancellable,
+                        "the order was picked up meanwhile");
+    }
+    case OrderStatus::kCancelling:
+      return FinishCancelling(order, actor);
+    case OrderStatus::kCancelled:
+      return order;
+    case OrderStatus::kReserved:
+      return CodedError(absl::StatusCode::kFailedPrecondition, kNotCancellable,
+                        "the order is still being paid; try again shortly");
+    case OrderStatus::kFulfilled:
+      return CodedError(absl::StatusCode::kFailedPrecondition, kNotCancellable,
+                        "the order was picked up");
+    case OrderStatus::kFailed:
+      return CodedError(absl::StatusCode::kFailedPrecondition, kNotCancellable,
+                        "the order failed; nothing was paid");
+  }
+  return absl::InternalError("unknown order status");
+}
+
+absl::StatusOr<Order> RedemptionService::FinishCancelling(const Order& order, const Actor& actor) {
+  const absl::Status refund =
+      wallet_->Refund(order.order_id, absl::StrCat("取消兑换: ", order.item_name));
+  // NOT_FOUND: the ledger holds no debit for the order, so there is nothing to give back;
+  // ALREADY_EXISTS / FAILED_PRECONDITION: it was refunded before (a retry after a crash).
+  if (!refund.ok() && !absl::IsNotFound(refund) && !absl::IsAlreadyExists(refund) &&
+      !absl::IsFailedPrecondition(refund)) {
+    return CodedError(absl::StatusCode::kUnavailable, kCancelPending,
+                      absl::StrCat("the refund could not be made (", refund.message(),
+                                   "); the cancellation will be completed, retry later"));
+  }
+  ASSIGN_OR_RETURN(const OrderUpdate closed,
+                   repository_->FinishCancel(order.order_id, clock_->NowMs(), actor));
+  return closed.order;
+}
+
+absl::StatusOr<Order> RedemptionService::FulfilOrder(const Caller& caller, int64_t village_id,
+                                                     const std::string& pickup_code) {
+  if (!ManagesVillage(caller, village_id)) return Denied("hand out this village's orders");
+  if (pickup_code.size() != 6 || !std::all_of(pickup_code.begin(), pickup_code.end(),
+                                              [](char c) { return absl::ascii_isdigit(c); })) {
+    return Invalid("pickup_code", "six digits");
+  }
+  ASSIGN_OR_RETURN(const OrderUpdate update,
+                   repository_->Fulfil(village_id, pickup_code, clock_->NowMs(), ActorOf(caller)));
+  if (update.changed) return update.order;
+  switch (update.order.status) {
+    case OrderStatus::kFulfilled:
+      return CodedError(
+          absl::StatusCode::kFailedPrecondition, kAlreadyFulfilled,
+          absl::StrCat("picked up at ", FormatLocalTime(update.order.fulfilled_at_ms)));
+    case OrderStatus::kCancelling:
+    case OrderStatus::kCancelled:
+      return CodedError(absl::StatusCode::kFailedPrecondition, kNotCancellable,
+                        "the order was cancelled");
+    default:
+      return CodedError(absl::StatusCode::kNotFound, kPickupCodeUnknown,
+                        "no order waits with this code");
+  }
+}
+
+absl::StatusOr<OrderPage> RedemptionService::ListOrders(const Caller& caller, OrderQuery query) {
+  if (!ReadsVillage(caller, query.village_id)) return Denied("read this village's orders");
+  if (caller.role == Role::kResident) query.household_id = caller.household_id;
+  if (query.page_size == 0) query.page_size = 100;
+  if (query.page_size < 0 || query.page_size > 500) return Invalid("page_size", "1..500");
+  return repository_->ListOrders(query);
+}
+
+absl::StatusOr<RecoveryStats> RedemptionService::RecoverUnfinished(int64_t min_age_ms,
+                                                                   int32_t batch) {
+  RecoveryStats stats;
+  // "Unchanged for min_age_ms" includes orders changed exactly min_age_ms ago (and, with 0, now).
+  ASSIGN_OR_RETURN(const std::vector<Order> orders,
+                   repository_->ListUnfinishedOrders(clock_->NowMs() - min_age_ms + 1, batch));
+  const Actor actor = ServiceActor();
+  for (const Order& order : orders) {
+    if (order.status == OrderStatus::kReserved) {
+      absl::StatusOr<Order> settled = SettleReserved(order, actor);
+      if (settled.ok() && settled->status == OrderStatus::kConfirmed) {
+        ++stats.confirmed;
+      } else if (absl::IsFailedPrecondition(settled.status()) ||
+                 (settled.ok() && settled->status == OrderStatus::kFailed)) {
+        ++stats.failed;
+      } else {
+        // The wallet is unreachable: the rest of the batch would wait for it too (a call timeout
+        // each). The next sweep tries again.
+        ++stats.pending;
+        break;
+      }
+    } else if (order.status == OrderStatus::kCancelling) {
+      absl::StatusOr<Order> closed = FinishCancelling(order, actor);
+      if (closed.ok()) {
+        ++stats.cancelled;
+      } else {
+        ++stats.pending;
+        break;
+      }
+    }
+  }
+  return stats;
+}
+
+// --- funding and budget --------------------------------------------------------------------------
+
+absl::StatusOr<FundingSource> RedemptionService::CreateFundingSource(const Caller& caller,
+                                                                     FundingSource source) {
+  if (!ManagesVillage(caller, source.village_id)) return Denied("manage this village's funding");
+  RETURN_IF_ERROR(ValidateYear(source.year));
+  if (source.name.empty() || TooLong(source.name, 100)) return Invalid("name", "1..100 characters");
+  if (source.committed_fen < 0 || source.committed_fen > kMaxAmountFen) {
+    return Invalid("committed_fen", "0..100000000000");
+  }
+  source.funding_source_id = 0;
+  source.created_at_ms = clock_->NowMs();
+  return repository_->CreateFundingSource(source, ActorOf(caller));
+}
+
+absl::StatusOr<std::vector<FundingSource>> RedemptionService::ListFundingSources(
+    const Caller& caller, int64_t village_id, int32_t year) {
+  if (caller.role == Role::kResident || !ReadsVillage(caller, village_id)) {
+    return Denied("read this village's funding");
+  }
+  if (year != 0) RETURN_IF_ERROR(ValidateYear(year));
+  return repository_->ListFundingSources(village_id, year);
+}
+
+absl::StatusOr<Donation> RedemptionService::RecordDonation(const Caller& caller,
+                                                           Donation donation) {
+  if (!ManagesVillage(caller, donation.village_id)) return Denied("manage this village's funding");
+  if (donation.funding_source_id <= 0) return Invalid("funding_source_id", "required");
+  if (donation.donor.empty() || TooLong(donation.donor, 100)) {
+    return Invalid("donor", "1..100 characters");
+  }
+  if (donation.amount_fen <= 0 || donation.amount_fen > kMaxAmountFen) {
+    return Invalid("amount_fen", "1..100000000000");
+  }
+  if (!IsValidDate(donation.donated_on)) return Invalid("donated_on", "a date YYYY-MM-DD");
+  if (TooLong(donation.note, 500)) return Invalid("note", "at most 500 characters");
+  donation.donation_id = 0;
+  donation.created_at_ms = clock_->NowMs();
+  return repository_->RecordDonation(donation, ActorOf(caller));
+}
+
+absl::StatusOr<std::vector<Donation>> RedemptionService::ListDonations(const Caller& caller,
+                                                                       int64_t village_id,
+                                                                       int32_t year) {
+  if (caller.role == Role::kResident || !ReadsVillage(caller, village_id)) {
+    return Denied("read this village's funding");
+  }
+  if (year == 0) return repository_->ListDonations(village_id, "", "");
+  RETURN_IF_ERROR(ValidateYear(year));
+  return repository_->ListDonations(village_id, absl::StrFormat("%04d-01-01", year),
+                                    absl::StrFormat("%04d-01-01", year + 1));
+}
+
+absl::StatusOr<Budget> RedemptionService::SetBudget(const Caller& caller, Budget budget) {
+  if (!ManagesVillage(caller, budget.village_id)) return Denied("manage this village's budget");
+  RETURN_IF_ERROR(ValidateYear(budget.year));
+  if (budget.budget_fen < 0 || budget.budget_fen > kMaxAmountFen) {
+    return Invalid("budget_fen", "0..100000000000");
+  }
+  budget.updated_at_ms = clock_->NowMs();
+  return repository_->SetBudget(budget, ActorOf(caller));
+}
+
+absl::StatusOr<BudgetCheck> RedemptionService::GetBudgetCheck(const Caller& caller,
+                                                              int64_t village_id, int32_t year) {
+  if (caller.role == Role::kResident || !ReadsVillage(caller, village_id)) {
+    return Denied("read this village's budget");
+  }
+  RETURN_IF_ERROR(ValidateYear(year));
+  ASSIGN_OR_RETURN(
+      const BudgetFacts facts,
+      repository_->GetBudgetFacts(village_id, year, YearStartMs(year), YearStartMs(year + 1)));
+  BudgetCheck check;
+  check.village_id = village_id;
+  check.year = year;
+  check.budget_set = facts.budget_fen.has_value();
+  check.budget_fen = facts.budget_fen.value_or(0);
+  check.previous_budget_set = facts.previous_budget_fen.has_value();
+  check.previous_budget_fen = facts.previous_budget_fen.value_or(0);
+  // No budget last year: nothing to fall below. A missing budget this year while last year had
+  // one breaks the rule (the village has not committed anything yet).
+  check.not_lower_than_last_year =
+      !check.previous_budget_set ||
+      (check.budget_set && check.budget_fen >= check.previous_budget_fen);
+  check.funding_committed_fen = facts.funding_committed_fen;
+  check.donations_fen = facts.donations_fen;
+  check.redeemed_value_fen = facts.redeemed_value_fen;
+  check.remaining_fen = check.budget_fen - check.redeemed_value_fen;
+  return check;
+}
+
+// --- staff tools ---------------------------------------------------------------------------------
+
+absl::StatusOr<LedgerExport> RedemptionService::ExportLedger(const Caller& caller,
+                                                             int64_t village_id, int64_t from_ms,
+                                                             int64_t until_ms) {
+  if (caller.role == Role::kResident || !ReadsVillage(caller, village_id)) {
+    return Denied("export this village's ledger");
+  }
+  if (from_ms < 0 || until_ms < 0 || (until_ms != 0 && until_ms <= from_ms)) {
+    return Invalid("until_ms", "after from_ms (or 0)");
+  }
+  ASSIGN_OR_RETURN(
+      const std::vector<Order> orders,
+      repository_->ListOrdersCreatedBetween(village_id, from_ms, until_ms, kMaxExportRows + 1));
+  if (orders.size() > static_cast<size_t>(kMaxExportRows)) {
+    return absl::OutOfRangeError("more than 100000 orders: export a shorter range");
+  }
+  LedgerExport out;
+  out.csv = LedgerCsv(orders);
+  out.rows = static_cast<int64_t>(orders.size());
+  const int64_t now_ms = clock_->NowMs();
+  out.file_name = absl::StrCat("redemption-ledger-", village_id, "-",
+                               from_ms == 0 ? "start" : FormatCompactDate(from_ms), "-",
+                               FormatCompactDate(until_ms == 0 ? now_ms : until_ms), ".csv");
+  return out;
+}
+
+}  // namespace jifen::redemption

@@ -1,0 +1,386 @@
+#include "services/redemption/domain/redemption_service.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "services/redemption/domain/errors.h"
+#include "services/redemption/domain/fake_store_repository.h"
+
+namespace jifen::redemption {
+namespace {
+
+using auth::Caller;
+using auth::Role;
+
+constexpr int64_t kVillage = 11;
+constexpr int64_t kHousehold = 501;
+constexpr int64_t kNow = 1767196800000 + 40LL * 86400 * 1000;  // 2026-02-10 Shanghai
+
+Caller Admin(int64_t village = kVillage) {
+  Caller c;
+  c.user_id = "admin-1";
+  c.role = Role::kVillageAdmin;
+  c.village_id = village;
+  return c;
+}
+
+Caller Resident(int64_t household = kHousehold, int64_t village = kVillage) {
+  Caller c;
+  c.user_id = absl::StrCat("resident-", household);
+  c.role = Role::kResident;
+  c.village_id = village;
+  c.household_id = household;
+  return c;
+}
+
+class RedemptionServiceTest : public ::testing::Test {
+ protected:
+  RedemptionServiceTest()
+      : clock_(kNow), service_(&repository_, &wallet_, &clock_, [this] { return NextCode(); }) {}
+
+  std::string NextCode() { return absl::StrCat(100000 + next_code_++); }
+
+  StoreItem MakeItem(int64_t stock, int64_t price, int32_t limit = 0) {
+    StoreItem item;
+    item.village_id = kVillage;
+    item.name = "洗衣液";
+    item.price_points = price;
+    item.stock = stock;
+    item.value_fen = 1500;
+    item.limit_per_household = limit;
+    absl::StatusOr<StoreItem> created = service_.CreateItem(Admin(), item);
+    EXPECT_TRUE(created.ok()) << created.status();
+    return *created;
+  }
+
+  absl::StatusOr<Order> Place(const std::string& id, int64_t item_id, int32_t qty = 1,
+                              int64_t household = kHousehold) {
+    return service_.PlaceOrder(Resident(household), {id, kVillage, household, item_id, qty});
+  }
+
+  FakeStoreRepository repository_;
+  FakeWallet wallet_;
+  FakeClock clock_;
+  int next_code_ = 0;
+  RedemptionService service_;
+};
+
+TEST_F(RedemptionServiceTest, OrderDebitsWalletAndConfirmsWithPickupCode) {
+  const StoreItem item = MakeItem(5, 60);
+  wallet_.Credit(kHousehold, 100);
+  absl::StatusOr<Order> order = Place("order-00001", item.item_id);
+  ASSERT_TRUE(order.ok()) << order.status();
+  EXPECT_EQ(order->status, OrderStatus::kConfirmed);
+  EXPECT_EQ(order->pickup_code.size(), 6u);
+  EXPECT_EQ(order->wallet_balance_points, 40);
+  EXPECT_EQ(wallet_.Balance(kHousehold), 40);
+  EXPECT_EQ(repository_.StockOf(item.item_id), 4);
+}
+
+TEST_F(RedemptionServiceTest, RetryReturnsSameOrderAndConflictingPayloadIsRefused) {
+  const StoreItem item = MakeItem(5, 10);
+  wallet_.Credit(kHousehold, 100);
+  absl::StatusOr<Order> first = Place("order-00002", item.item_id);
+  ASSERT_TRUE(first.ok());
+  absl::StatusOr<Order> again = Place("order-00002", item.item_id);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->pickup_code, first->pickup_code);
+  EXPECT_EQ(wallet_.Balance(kHousehold), 90);
+  EXPECT_EQ(repository_.StockOf(item.item_id), 4);
+
+  absl::StatusOr<Order> other = Place("order-00002", item.item_id, 2);
+  EXPECT_TRUE(absl::IsAlreadyExists(other.status()));
+  EXPECT_EQ(MachineCodeOf(other.status()), kOrderConflict);
+}
+
+TEST_F(RedemptionServiceTest, WalletShortReleasesStockWithDistinctCode) {
+  const StoreItem item = MakeItem(1, 60);
+  wallet_.Credit(kHousehold, 50);
+  absl::StatusOr<Order> order = Place("order-00003", item.item_id);
+  EXPECT_TRUE(absl::IsFailedPrecondition(order.status()));
+  EXPECT_EQ(MachineCodeOf(order.status()), kWalletInsufficient);
+  EXPECT_EQ(repository_.StockOf(item.item_id), 1);
+  // A retry gets the same answer, without asking the wallet again.
+  const int calls = wallet_.debit_calls();
+  EXPECT_EQ(MachineCodeOf(Place("order-00003", item.item_id).status()), kWalletInsufficient);
+  EXPECT_EQ(wallet_.debit_calls(), calls);
+}
+
+TEST_F(RedemptionServiceTest, SoldOutNotOnSaleAndLimitHaveDistinctCodes) {
+  const StoreItem none = MakeItem(0, 10);
+  wallet_.Credit(kHousehold, 1000);
+  EXPECT_EQ(MachineCodeOf(Place("order-00004", none.item_id).status()), kSoldOut);
+
+  StoreItem later = MakeItem(5, 10);
+  later.on_sale_from_ms = kNow + 1000;
+  ASSERT_TRUE(service_.UpdateItem(Admin(), later).ok());
+  EXPECT_EQ(MachineCodeOf(Place("order-00005", later.item_id).status()), kNotOnSale);
+
+  const StoreItem limited = MakeItem(10, 10, /*limit=*/2);
+  EXPECT_TRUE(Place("order-00006", limited.item_id, 2).ok());
+  absl::StatusOr<Order> third = Place("order-00007", limited.item_id);
+  EXPECT_EQ(MachineCodeOf(third.status()), kLimitReached);
+  EXPECT_EQ(repository_.StockOf(limited.item_id), 8);
+}
+
+TEST_F(RedemptionServiceTest, LostDebitAnswerLeavesOrderReservedUntilRecovery) {
+  const StoreItem item = MakeItem(3, 30);
+  wallet_.Credit(kHousehold, 100);
+  wallet_.LoseNextDebitAnswer();
+  absl::StatusOr<Order> order = Place("order-00008", item.item_id);
+  EXPECT_TRUE(absl::IsUnavailable(order.status()));
+  EXPECT_EQ(MachineCodeOf(order.status()), kOrderPending);
+  EXPECT_EQ(wallet_.Balance(kHousehold), 70);  // the debit did happen
+  EXPECT_EQ(repository_.StockOf(item.item_id), 2);
+
+  absl::StatusOr<RecoveryStats> stats = service_.RecoverUnfinished(0, 100);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->confirmed, 1);
+  absl::StatusOr<Order> now = service_.GetOrder(Resident(), "order-00008");
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(now->status, OrderStatus::kConfirmed);
+  EXPECT_EQ(wallet_.Balance(kHousehold), 70);  // debited once
+}
+
+TEST_F(RedemptionServiceTest, UnreachableWalletThenRefusalUndoesOrder) {
+  const StoreItem item = MakeItem(1, 30);
+  wallet_.FailNext(1, absl::UnavailableError("down"));
+  EXPECT_EQ(MachineCodeOf(Place("order-00009", item.item_id).status()), kOrderPending);
+  EXPECT_EQ(repository_.StockOf(item.item_id), 0);
+  // The sweep leaves young orders alone...
+  ASSERT_TRUE(service_.RecoverUnfinished(30000, 100).ok());
+  EXPECT_EQ(repository_.StockOf(item.item_id), 0);
+  // ...and settles old ones: the wallet is empty, so the order fails and the stock returns.
+  clock_.Advance(60000);
+  absl::StatusOr<RecoveryStats> stats = service_.RecoverUnfinished(30000, 100);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->failed, 1);
+  EXPECT_EQ(repository_.StockOf(item.item_id), 1);
+}
+
+TEST_F(RedemptionServiceTest, PermissionDeniedFromWalletDoesNotReleaseStock) {
+  const StoreItem item = MakeItem(1, 30);
+  wallet_.FailNext(1, absl::PermissionDeniedError("bad service token"));
+  EXPECT_EQ(MachineCodeOf(Place("order-00010", item.item_id).status()), kOrderPending);
+  EXPECT_EQ(repository_.StockOf(item.item_id), 0);
+}
+
+TEST_F(RedemptionServiceTest, CancelRefundsAndReturnsStockOnceThenFulfilIsRefused) {
+  const StoreItem item = MakeItem(2, 40);
+  wallet_.Credit(kHousehold, 100);
+  absl::StatusOr<Order> order = Place("order-00011", item.item_id);
+  ASSERT_TRUE(order.ok());
+  absl::StatusOr<Order> cancelled = service_.CancelOrder(Resident(), "order-00011", "changed mind");
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status();
+  EXPECT_EQ(cancelled->status, OrderStatus::kCancelled);
+  EXPECT_EQ(wallet_.Balance(kHousehold), 100);
+  EXPECT_EQ(repository_.StockOf(item.item_id), 2);
+  ASSERT_TRUE(service_.CancelOrder(Resident(), "order-00011", "").ok());
+  EXPECT_EQ(wallet_.Balance(kHousehold), 100);
+  EXPECT_EQ(repository_.StockOf(item.item_id), 2);
+  EXPECT_EQ(MachineCodeOf(service_.FulfilOrder(Admin(), kVillage, order->pickup_code).status()),
+            kNotCancellable);
+}
+
+TEST_F(RedemptionServiceTest, RefundFailureLeavesCancellingForRecovery) {
+  const StoreItem item = MakeItem(2, 40);
+  wallet_.Credit(kHousehold, 100);
+  ASSERT_TRUE(Place("order-00012", item.item_id).ok());
+  wallet_.FailNext(1, absl::DeadlineExceededError("slow"));
+  EXPECT_EQ(MachineCodeOf(service_.CancelOrder(Admin(), "order-00012", "").status()),
+            kCancelPending);
+  EXPECT_EQ(repository_.StockOf(item.item_id), 1);
+  clock_.Advance(60000);
+  absl::StatusOr<RecoveryStats> stats = service_.RecoverUnfinished(30000, 100);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->cancelled, 1);
+  EXPECT_EQ(wallet_.Balance(kHousehold), 100);
+  EXPECT_EQ(repository_.StockOf(item.item_id), 2);
+}
+
+TEST_F(RedemptionServiceTest, FulfilByCode) {
+  const StoreItem item = MakeItem(2, 40);
+  wallet_.Credit(kHousehold, 100);
+  absl::StatusOr<Order> order = Place("order-00013", item.item_id);
+  ASSERT_TRUE(order.ok());
+  EXPECT_EQ(service_.FulfilOrder(Admin(kVillage + 1), kVillage, order->pickup_code).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  absl::StatusOr<Order> done = service_.FulfilOrder(Admin(), kVillage, order->pickup_code);
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->status, OrderStatus::kFulfilled);
+  EXPECT_EQ(MachineCodeOf(service_.FulfilOrder(Admin(), kVillage, order->pickup_code).status()),
+            kAlreadyFulfilled);
+  EXPECT_EQ(MachineCodeOf(service_.FulfilOrder(Admin(), kVillage, "999999").status()),
+            kPickupCodeUnknown);
+  EXPECT_EQ(MachineCodeOf(service_.CancelOrder(Resident(), "order-00013", "").status()),
+            kNotCancellable);
+}
+
+TEST_F(RedemptionServiceTest, ObjectLevelAuthorization) {
+  const StoreItem item = MakeItem(2, 40);
+  wallet_.Credit(kHousehold, 100);
+  // A resident orders only for their own household.
+  EXPECT_TRUE(absl::IsPermissionDenied(
+      service_.PlaceOrder(Resident(kHousehold), {"order-00014", kVillage, 999, item.item_id, 1})
+          .status()));
+  // A village admin manages only their own village.
+  StoreItem foreign = item;
+  foreign.village_id = kVillage + 1;
+  EXPECT_TRUE(absl::IsPermissionDenied(service_.CreateItem(Admin(), foreign).status()));
+  EXPECT_TRUE(absl::IsPermissionDenied(
+      service_.RestockItem(Admin(kVillage + 1), kVillage, item.item_id, 5, "x").status()));
+  // Another household does not see the order.
+  ASSERT_TRUE(Place("order-00015", item.item_id).ok());
+  EXPECT_TRUE(
+      absl::IsNotFound(service_.GetOrder(Resident(kHousehold + 1), "order-00015").status()));
+  EXPECT_TRUE(
+      absl::IsNotFound(service_.CancelOrder(Resident(kHousehold + 1), "order-00015", "").status()));
+  // Residents list only their household's orders.
+  OrderQuery query;
+  query.village_id = kVillage;
+  absl::StatusOr<OrderPage> page = service_.ListOrders(Resident(kHousehold + 1), query);
+  ASSERT_TRUE(page.ok());
+  EXPECT_TRUE(page->orders.empty());
+}
+
+TEST_F(RedemptionServiceTest, ConcurrentOrdersForLastUnitGiveOneSuccess) {
+  const StoreItem item = MakeItem(1, 10);
+  constexpr int kHouseholds = 50;
+  for (int h = 0; h < kHouseholds; ++h) wallet_.Credit(1000 + h, 100);
+  std::atomic<int> ok{0}, sold_out{0};
+  std::vector<std::thread> threads;
+  for (int h = 0; h < kHouseholds; ++h) {
+    threads.emplace_back([&, h] {
+      absl::StatusOr<Order> order =
+          Place(absl::StrCat("order-c", h, "-xyz"), item.item_id, 1, 1000 + h);
+      if (order.ok()) ++ok;
+      if (MachineCodeOf(order.status()) == kSoldOut) ++sold_out;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 1);
+  EXPECT_EQ(sold_out.load(), kHouseholds - 1);
+  EXPECT_EQ(repository_.StockOf(item.item_id), 0);
+}
+
+TEST_F(RedemptionServiceTest, RestockIsValidatedAndAudited) {
+  const StoreItem item = MakeItem(1, 10);
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      service_.RestockItem(Admin(), kVillage, item.item_id, 5, "").status()));
+  absl::StatusOr<StoreItem> restocked =
+      service_.RestockItem(Admin(), kVillage, item.item_id, 5, "delivery");
+  ASSERT_TRUE(restocked.ok());
+  EXPECT_EQ(restocked->stock, 6);
+  EXPECT_EQ(
+      MachineCodeOf(service_.RestockItem(Admin(), kVillage, item.item_id, -7, "breakage").status()),
+      kNegativeStock);
+  EXPECT_EQ(repository_.audits().back().action, "item.restocked");
+}
+
+TEST_F(RedemptionServiceTest, BudgetRuleNotLowerThanLastYear) {
+  ASSERT_TRUE(service_.SetBudget(Admin(), {kVillage, 2025, 500000, 0}).ok());
+  absl::StatusOr<BudgetCheck> check = service_.GetBudgetCheck(Admin(), kVillage, 2026);
+  ASSERT_TRUE(check.ok());
+  EXPECT_FALSE(check->budget_set);
+  EXPECT_FALSE(check->not_lower_than_last_year);  // nothing set this year yet
+
+  ASSERT_TRUE(service_.SetBudget(Admin(), {kVillage, 2026, 400000, 0}).ok());
+  EXPECT_FALSE(service_.GetBudgetCheck(Admin(), kVillage, 2026)->not_lower_than_last_year);
+  ASSERT_TRUE(service_.SetBudget(Admin(), {kVillage, 2026, 500000, 0}).ok());
+
+  FundingSource donations;
+  donations.village_id = kVillage;
+  donations.year = 2026;
+  donations.kind = FundingKind::kDonation;
+  donations.name = "社会捐赠";
+  absl::StatusOr<FundingSource> source = service_.CreateFundingSource(Admin(), donations);
+  ASSERT_TRUE(source.ok());
+  Donation gift;
+  gift.village_id = kVillage;
+  gift.funding_source_id = source->funding_source_id;
+  gift.donor = "某企业";
+  gift.amount_fen = 100000;
+  gift.donated_on = "2026-02-01";
+  ASSERT_TRUE(service_.RecordDonation(Admin(), gift).ok());
+  gift.donated_on = "2026-02-31";
+  EXPECT_TRUE(absl::IsInvalidArgument(service_.RecordDonation(Admin(), gift).status()));
+
+  const StoreItem item = MakeItem(5, 10);  // value 1500 fen
+  wallet_.Credit(kHousehold, 100);
+  ASSERT_TRUE(Place("order-00016", item.item_id, 2).ok());
+
+  check = service_.GetBudgetCheck(Admin(), kVillage, 2026);
+  ASSERT_TRUE(check.ok());
+  EXPECT_TRUE(check->not_lower_than_last_year);
+  EXPECT_EQ(check->donations_fen, 100000);
+  EXPECT_EQ(check->redeemed_value_fen, 3000);
+  EXPECT_EQ(check->remaining_fen, 497000);
+  EXPECT_TRUE(
+      absl::IsPermissionDenied(service_.GetBudgetCheck(Resident(), kVillage, 2026).status()));
+}
+
+TEST_F(RedemptionServiceTest, ExportLedger) {
+  const StoreItem item = MakeItem(5, 10);
+  wallet_.Credit(kHousehold, 100);
+  ASSERT_TRUE(Place("order-00017", item.item_id).ok());
+  absl::StatusOr<LedgerExport> exported = service_.ExportLedger(Admin(), kVillage, 0, 0);
+  ASSERT_TRUE(exported.ok());
+  EXPECT_EQ(exported->rows, 1);
+  EXPECT_TRUE(absl::StartsWith(exported->csv, "\xEF\xBB\xBF"));
+  EXPECT_TRUE(absl::StrContains(exported->csv, "order-00017"));
+  EXPECT_TRUE(absl::IsPermissionDenied(service_.ExportLedger(Resident(), kVillage, 0, 0).status()));
+}
+
+// A wallet whose debit succeeds only after another caller has released the order (the race the
+// confirm step must repair): the points must come back.
+class ReleasingWallet final : public WalletClient {
+ public:
+  ReleasingWallet(FakeWallet* inner, StoreRepository* repository)
+      : inner_(inner), repository_(repository) {}
+  absl::StatusOr<DebitResult> Debit(int64_t household_id, int64_t points,
+                                    const std::string& order_id,
+                                    const std::string& reason) override {
+    EXPECT_TRUE(repository_
+                    ->Fail(order_id, "WALLET_INSUFFICIENT: seen by another call", kNow,
+                           {"other", "resident"})
+                    .ok());
+    return inner_->Debit(household_id, points, order_id, reason);
+  }
+  absl::Status Refund(const std::string& order_id, const std::string& reason) override {
+    return inner_->Refund(order_id, reason);
+  }
+
+ private:
+  FakeWallet* inner_;
+  StoreRepository* repository_;
+};
+
+TEST(RedemptionRaceTest, DebitLandingOnReleasedOrderIsRefunded) {
+  FakeStoreRepository repository;
+  FakeWallet wallet;
+  ReleasingWallet racing(&wallet, &repository);
+  FakeClock clock(kNow);
+  RedemptionService service(&repository, &racing, &clock, [] { return std::string("123456"); });
+  StoreItem item;
+  item.village_id = kVillage;
+  item.name = "米";
+  item.price_points = 30;
+  item.stock = 1;
+  absl::StatusOr<StoreItem> created = service.CreateItem(Admin(), item);
+  ASSERT_TRUE(created.ok());
+  wallet.Credit(kHousehold, 100);
+  absl::StatusOr<Order> order =
+      service.PlaceOrder(Resident(), {"order-race-1", kVillage, kHousehold, created->item_id, 1});
+  EXPECT_TRUE(absl::IsFailedPrecondition(order.status()));
+  EXPECT_EQ(wallet.Balance(kHousehold), 100);          // debited, then refunded
+  EXPECT_EQ(repository.StockOf(created->item_id), 1);  // returned by the release
+}
+
+}  // namespace
+}  // namespace jifen::redemption

@@ -1,0 +1,603 @@
+// Acceptance tests of the redemption service with the real processes: jifen-redemption and
+// jifen-scoring, each on its own fresh database of the fixture's MariaDB, talking gRPC with
+// tokens as in production.
+#include <arpa/inet.h>
+#include <cppconn/connection.h>
+#include <cppconn/resultset.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/auth/test_keys.h"
+#include "common/grpc/client.h"
+#include "common/mysql/statement.h"
+#include "common/mysql/transaction.h"
+#include "gtest/gtest.h"
+#include "jifen/audit/v1/audit.grpc.pb.h"
+#include "jifen/redemption/v1/redemption.grpc.pb.h"
+#include "jifen/scoring/v1/assessment.grpc.pb.h"
+#include "jifen/scoring/v1/ledger.grpc.pb.h"
+#include "jifen/scoring/v1/rulebook.grpc.pb.h"
+#include "services/redemption/storage/test_database.h"
+#include "tests/support/scoring_harness.h"
+#include "tests/support/service_process.h"
+#include "tests/support/testenv.h"
+
+namespace jifen::redemption {
+namespace {
+
+namespace rv1 = ::jifen::redemption::v1;
+namespace sv1 = ::jifen::scoring::v1;
+using ::jifen::testing::ScoringHarness;
+using ::jifen::testing::SeededVillage;
+using ::jifen::testing::ServiceProcess;
+
+const int64_t kLastYearMs =
+    absl::ToUnixMillis(absl::FromCivil(absl::CivilDay(2025, 8, 15), absl::FixedTimeZone(8 * 3600)));
+
+// A loopback port that accepts TCP connections (the kernel does, into the backlog) and never
+// answers: a gRPC call to it hangs until its deadline, like a scoring that died mid-call.
+class BlackHole final {
+ public:
+  BlackHole() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0;
+    socklen_t length = sizeof(address);
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&address), length), 0);
+    EXPECT_EQ(listen(fd_, 64), 0);
+    EXPECT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length), 0);
+    port_ = ntohs(address.sin_port);
+  }
+  ~BlackHole() { close(fd_); }
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+class RedemptionProcessTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    scoring_ = new ScoringHarness("redemption_scoring");
+    ASSERT_TRUE(scoring_->Start());
+    db_ = new testing::MigratedDatabase(testing::CreateMigratedDatabase(
+        "redemption_process", "services/redemption/migrations", "redemption_p"));
+    token_file_ = new std::string(scoring_->WriteServiceTokenFile("redemption"));
+    redemption_ = StartRedemption(scoring_->address()).release();
+    ASSERT_NE(redemption_, nullptr);
+  }
+  static void TearDownTestSuite() {
+    delete redemption_;
+    delete token_file_;
+    delete db_;
+    delete scoring_;
+  }
+
+  // A jifen-redemption process on the suite's database, talking to `scoring_address`. The
+  // periodic sweep is off (an hour) so that only the tests decide when recovery runs.
+  static std::unique_ptr<ServiceProcess> StartRedemption(const std::string& scoring_address,
+                                                         const std::string& scoring_timeout = "5s",
+                                                         const std::string& audit_address = "") {
+    auto process = std::make_unique<ServiceProcess>(
+        "redemption", "services/redemption/jifen-redemption",
+        std::vector<std::string>{
+            absl::StrCat("--mysql_host=", db_->service.host),
+            absl::StrCat("--mysql_port=", db_->service.port),
+            absl::StrCat("--mysql_user=", db_->service.user),
+            absl::StrCat("--mysql_password=", db_->service.password),
+            absl::StrCat("--mysql_database=", db_->service.database),
+            "--mysql_pool_size=32",
+            absl::StrCat("--token_public_key=", scoring_->public_key_path()),
+            absl::StrCat("--service_token_file=", *token_file_),
+            absl::StrCat("--scoring_address=", scoring_address),
+            absl::StrCat("--scoring_timeout=", scoring_timeout),
+            "--recovery_interval=1h",
+            absl::StrCat("--audit_address=", audit_address),
+            // The sync server refuses calls beyond its threads; 200 concurrent orders need 200.
+            "--handler_threads=256",
+        });
+    if (!process->Start()) return nullptr;
+    return process;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(redemption_, nullptr);
+    store_ =
+        rv1::RedemptionService::NewStub(grpc_util::NewChannel(redemption_->address(), 4 << 20));
+    ledger_ = sv1::LedgerService::NewStub(scoring_->channel());
+    assessment_ = sv1::AssessmentService::NewStub(scoring_->channel());
+    rulebooks_ = sv1::RulebookService::NewStub(scoring_->channel());
+  }
+  void TearDown() override { scoring_->ExpectLedgerInvariants(); }
+
+  // A seeded village whose 2025 rulebook has "TS-50" (+50, no cap), so wallets can be funded.
+  SeededVillage Village(int households) {
+    SeededVillage village = scoring_->SeedVillage(households);
+    const std::string admin = scoring_->VillageAdminToken(village.village_id);
+    sv1::CreateDraftRequest draft_request;
+    draft_request.set_village_id(village.village_id);
+    draft_request.set_year(2025);
+    draft_request.set_effective_from("2025-01-01");
+    sv1::Rulebook draft;
+    EXPECT_TRUE(
+        rulebooks_->CreateDraft(ScoringHarness::Context(admin).get(), draft_request, &draft).ok());
+    sv1::PutItemRequest put;
+    put.set_rulebook_id(draft.rulebook_id());
+    sv1::RuleItem* item = put.mutable_item();
+    item->set_code("TS-50");
+    item->set_name("特色项目: 美丽庭院示范户");
+    item->set_category(sv1::CATEGORY_VILLAGE_SPECIFIC);
+    item->set_scope(sv1::SCOPE_INDOOR_COURTYARD);
+    item->set_points(50);
+    item->add_allowed_roles("grid_worker");
+    sv1::Rulebook updated;
+    EXPECT_TRUE(rulebooks_->PutItem(ScoringHarness::Context(admin).get(), put, &updated).ok());
+    sv1::RecordVoteRequest vote;
+    vote.set_rulebook_id(draft.rulebook_id());
+    vote.mutable_vote()->set_meeting_date("2024-12-20");
+    vote.mutable_vote()->set_members(21);
+    vote.mutable_vote()->set_attending(15);
+    vote.mutable_vote()->set_in_favour(11);
+    EXPECT_TRUE(rulebooks_->RecordVote(ScoringHarness::Context(admin).get(), vote, &updated).ok());
+    sv1::PublishRequest publish;
+    publish.set_rulebook_id(draft.rulebook_id());
+    const grpc::Status published =
+        rulebooks_->Publish(ScoringHarness::Context(admin).get(), publish, &updated);
+    EXPECT_TRUE(published.ok()) << published.error_message();
+    return village;
+  }
+
+  // Gives every listed household `points` (a multiple of 50) in 2025Q3 and settles the quarter.
+  void Fund(const SeededVillage& village, const std::vector<int64_t>& households, int points) {
+    for (int64_t household : households) {
+      for (int i = 0; i < points / 50; ++i) {
+        sv1::SubmitInspectionRequest request;
+        request.set_inspection_id(absl::StrCat("fund-", household, "-", i));
+        request.set_household_id(household);
+        request.set_occurred_at_ms(kLastYearMs + i);
+        sv1::InspectionOutcome* outcome = request.add_outcomes();
+        outcome->set_item_code("TS-50");
+        outcome->add_photo_refs(std::string(64, 'f'));
+        sv1::SubmitInspectionResponse response;
+        const grpc::Status status = assessment_->SubmitInspection(
+            ScoringHarness::Context(scoring_->GridWorkerToken(village)).get(), request, &response);
+        ASSERT_TRUE(status.ok()) << status.error_message();
+      }
+    }
+    sv1::SettlePeriodRequest settle;
+    settle.set_village_id(village.village_id);
+    settle.set_period("2025Q3");
+    sv1::SettlePeriodResponse settled;
+    const grpc::Status status = ledger_->SettlePeriod(
+        ScoringHarness::Context(scoring_->ServiceToken("publicity")).get(), settle, &settled);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+
+  int64_t Wallet(int64_t household_id) {
+    sv1::GetWalletRequest request;
+    request.set_household_id(household_id);
+    sv1::Wallet wallet;
+    EXPECT_TRUE(
+        ledger_
+            ->GetWallet(ScoringHarness::Context(scoring_->DistrictToken()).get(), request, &wallet)
+            .ok());
+    return wallet.balance_points();
+  }
+
+  rv1::StoreItem CreateItem(int64_t village_id, int64_t price, int64_t stock, int32_t limit = 0) {
+    rv1::CreateItemRequest request;
+    rv1::StoreItem* item = request.mutable_item();
+    item->set_village_id(village_id);
+    item->set_name("洗衣液 2kg");
+    item->set_price_points(price);
+    item->set_stock(stock);
+    item->set_value_fen(2590);
+    item->set_limit_per_household(limit);
+    item->set_active(true);
+    rv1::StoreItem created;
+    const grpc::Status status = store_->CreateItem(
+        ScoringHarness::Context(scoring_->VillageAdminToken(village_id)).get(), request, &created);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return created;
+  }
+
+  grpc::Status Order(int64_t village_id, int64_t household_id, int64_t item_id,
+                     const std::string& order_id, rv1::Order* order,
+                     absl::Duration deadline = absl::Seconds(30)) {
+    rv1::PlaceOrderRequest request;
+    request.set_order_id(order_id);
+    request.set_village_id(village_id);
+    request.set_household_id(household_id);
+    request.set_item_id(item_id);
+    request.set_quantity(1);
+    auto context =
+        grpc_util::NewClientContext(deadline, scoring_->ResidentToken(village_id, household_id));
+    return store_->PlaceOrder(context.get(), request, order);
+  }
+
+  int64_t Stock(int64_t village_id, int64_t item_id) {
+    rv1::GetItemRequest request;
+    request.set_village_id(village_id);
+    request.set_item_id(item_id);
+    rv1::StoreItem item;
+    EXPECT_TRUE(
+        store_
+            ->GetItem(ScoringHarness::Context(scoring_->VillageAdminToken(village_id)).get(),
+                      request, &item)
+            .ok());
+    return item.stock();
+  }
+
+  // Units of the item held by orders that still count (reserved, confirmed, picked up,
+  // cancelling), read straight from the redemption database.
+  int64_t UnitsOut(int64_t item_id) {
+    mysql::ConnectionPool pool(db_->admin);
+    int64_t units = -1;
+    EXPECT_TRUE(mysql::RunWithConnection(pool, [&](sql::Connection& c) {
+                  auto rows =
+                      mysql::Statement(c,
+                                       "SELECT CAST(COALESCE(SUM(quantity), 0) AS SIGNED)"
+                                       " FROM orders WHERE item_id = ? AND status IN (1, 2, 3, 4)")
+                          .Bind(item_id)
+                          .Query();
+                  if (rows->next()) units = rows->getInt64(1);
+                  return absl::OkStatus();
+                }).ok());
+    return units;
+  }
+
+  int OrderStatusInDb(const std::string& order_id) {
+    mysql::ConnectionPool pool(db_->admin);
+    int status = 0;
+    EXPECT_TRUE(mysql::RunWithConnection(pool, [&](sql::Connection& c) {
+                  auto rows = mysql::Statement(c, "SELECT status FROM orders WHERE order_id = ?")
+                                  .Bind(order_id)
+                                  .Query();
+                  if (rows->next()) status = rows->getInt(1);
+                  return absl::OkStatus();
+                }).ok());
+    return status;
+  }
+
+  static ScoringHarness* scoring_;
+  static testing::MigratedDatabase* db_;
+  static std::string* token_file_;
+  static ServiceProcess* redemption_;
+  std::unique_ptr<rv1::RedemptionService::Stub> store_;
+  std::unique_ptr<sv1::LedgerService::Stub> ledger_;
+  std::unique_ptr<sv1::AssessmentService::Stub> assessment_;
+  std::unique_ptr<sv1::RulebookService::Stub> rulebooks_;
+};
+
+ScoringHarness* RedemptionProcessTest::scoring_ = nullptr;
+testing::MigratedDatabase* RedemptionProcessTest::db_ = nullptr;
+std::string* RedemptionProcessTest::token_file_ = nullptr;
+ServiceProcess* RedemptionProcessTest::redemption_ = nullptr;
+
+TEST_F(RedemptionProcessTest, TwoHundredConcurrentOrdersForTheLastUnitGiveOneSuccess) {
+  const SeededVillage village = Village(20);
+  Fund(village, village.household_ids, 50);
+  const rv1::StoreItem item = CreateItem(village.village_id, 10, 1);
+  std::atomic<int> confirmed{0}, sold_out{0};
+  absl::Mutex mutex;
+  std::map<std::string, int> others;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 200; ++i) {
+    threads.emplace_back([&, i] {
+      const int64_t household = village.household_ids[i % village.household_ids.size()];
+      rv1::Order order;
+      const grpc::Status status = Order(village.village_id, household, item.item_id(),
+                                        absl::StrCat("last-unit-", i), &order);
+      if (status.ok() && order.status() == rv1::ORDER_STATUS_CONFIRMED) {
+        ++confirmed;
+      } else if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
+                 absl::StartsWith(status.error_message(), "SOLD_OUT: ")) {
+        ++sold_out;
+      } else {
+        absl::MutexLock lock(&mutex);
+        ++others[absl::StrCat(status.error_code(), " ", status.error_message())];
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(confirmed.load(), 1);
+  EXPECT_EQ(sold_out.load(), 199);
+  for (const auto& [what, count] : others) ADD_FAILURE() << count << " x " << what;
+  EXPECT_EQ(Stock(village.village_id, item.item_id()), 0);
+  EXPECT_EQ(UnitsOut(item.item_id()), 1);
+  int64_t total = 0;
+  for (int64_t household : village.household_ids) total += Wallet(household);
+  EXPECT_EQ(total, 20 * 50 - 10);
+}
+
+TEST_F(RedemptionProcessTest, FiftyConcurrentOrdersOfSixtyFromOneHundredPointsGiveOne) {
+  const SeededVillage village = Village(1);
+  const int64_t household = village.household_ids[0];
+  Fund(village, {household}, 100);
+  ASSERT_EQ(Wallet(household), 100);
+  const rv1::StoreItem item = CreateItem(village.village_id, 60, 100);
+  std::atomic<int> confirmed{0}, short_wallet{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 50; ++i) {
+    threads.emplace_back([&, i] {
+      rv1::Order order;
+      const grpc::Status status = Order(village.village_id, household, item.item_id(),
+                                        absl::StrCat("sixty-order-", i), &order);
+      if (status.ok()) {
+        ++confirmed;
+      } else if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
+                 absl::StartsWith(status.error_message(), "WALLET_INSUFFICIENT: ")) {
+        ++short_wallet;
+      } else {
+        ++other;
+        ADD_FAILURE() << status.error_code() << " " << status.error_message();
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(confirmed.load(), 1);
+  EXPECT_EQ(short_wallet.load(), 49);
+  EXPECT_EQ(Wallet(household), 40);
+  // Every failed order gave its unit back.
+  EXPECT_EQ(Stock(village.village_id, item.item_id()), 99);
+  EXPECT_EQ(UnitsOut(item.item_id()), 1);
+}
+
+TEST_F(RedemptionProcessTest, HouseholdLimitHoldsUnderConcurrency) {
+  const SeededVillage village = Village(1);
+  const int64_t household = village.household_ids[0];
+  Fund(village, {household}, 500);
+  const rv1::StoreItem item = CreateItem(village.village_id, 10, 100, /*limit=*/2);
+  std::atomic<int> confirmed{0}, limited{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 30; ++i) {
+    threads.emplace_back([&, i] {
+      rv1::Order order;
+      const grpc::Status status = Order(village.village_id, household, item.item_id(),
+                                        absl::StrCat("limit-order-", i), &order);
+      if (status.ok()) ++confirmed;
+      if (absl::StartsWith(status.error_message(), "LIMIT_REACHED: ")) ++limited;
+      if (!status.ok() && !absl::StartsWith(status.error_message(), "LIMIT_REACHED: ")) {
+        ADD_FAILURE() << status.error_code() << " " << status.error_message();
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(confirmed.load(), 2);
+  EXPECT_EQ(limited.load(), 28);
+  EXPECT_EQ(Wallet(household), 480);
+  EXPECT_EQ(Stock(village.village_id, item.item_id()), 98);
+}
+
+TEST_F(RedemptionProcessTest, RetryCancelFulfilAndScope) {
+  const SeededVillage village = Village(2);
+  const int64_t household = village.household_ids[0];
+  Fund(village, {household}, 100);
+  const rv1::StoreItem item = CreateItem(village.village_id, 30, 5);
+
+  rv1::Order first, again;
+  ASSERT_TRUE(Order(village.village_id, household, item.item_id(), "flow-0001", &first).ok());
+  EXPECT_EQ(first.pickup_code().size(), 6u);
+  ASSERT_TRUE(Order(village.village_id, household, item.item_id(), "flow-0001", &again).ok());
+  EXPECT_EQ(again.pickup_code(), first.pickup_code());
+  EXPECT_EQ(Wallet(household), 70);
+
+  // Another household's resident can't order for this one.
+  rv1::PlaceOrderRequest foreign;
+  foreign.set_order_id("flow-foreign");
+  foreign.set_village_id(village.village_id);
+  foreign.set_household_id(household);
+  foreign.set_item_id(item.item_id());
+  rv1::Order ignored;
+  EXPECT_EQ(
+      store_
+          ->PlaceOrder(ScoringHarness::Context(
+                           scoring_->ResidentToken(village.village_id, village.household_ids[1]))
+                           .get(),
+                       foreign, &ignored)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  // No token, no service.
+  EXPECT_EQ(store_->PlaceOrder(ScoringHarness::Context("").get(), foreign, &ignored).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+
+  rv1::CancelOrderRequest cancel;
+  cancel.set_order_id("flow-0001");
+  rv1::Order cancelled;
+  const std::string resident = scoring_->ResidentToken(village.village_id, household);
+  ASSERT_TRUE(
+      store_->CancelOrder(ScoringHarness::Context(resident).get(), cancel, &cancelled).ok());
+  EXPECT_EQ(cancelled.status(), rv1::ORDER_STATUS_CANCELLED);
+  ASSERT_TRUE(
+      store_->CancelOrder(ScoringHarness::Context(resident).get(), cancel, &cancelled).ok());
+  EXPECT_EQ(Wallet(household), 100);
+  EXPECT_EQ(Stock(village.village_id, item.item_id()), 5);
+
+  rv1::Order second;
+  ASSERT_TRUE(Order(village.village_id, household, item.item_id(), "flow-0002", &second).ok());
+  rv1::FulfilOrderRequest fulfil;
+  fulfil.set_village_id(village.village_id);
+  fulfil.set_pickup_code(second.pickup_code());
+  rv1::Order picked;
+  const std::string admin = scoring_->VillageAdminToken(village.village_id);
+  ASSERT_TRUE(store_->FulfilOrder(ScoringHarness::Context(admin).get(), fulfil, &picked).ok());
+  EXPECT_EQ(picked.status(), rv1::ORDER_STATUS_FULFILLED);
+  const grpc::Status twice =
+      store_->FulfilOrder(ScoringHarness::Context(admin).get(), fulfil, &picked);
+  EXPECT_TRUE(absl::StartsWith(twice.error_message(), "ALREADY_FULFILLED: "));
+  cancel.set_order_id("flow-0002");
+  EXPECT_TRUE(absl::StartsWith(
+      store_->CancelOrder(ScoringHarness::Context(resident).get(), cancel, &cancelled)
+          .error_message(),
+      "NOT_CANCELLABLE: "));
+
+  rv1::ExportLedgerRequest export_request;
+  export_request.set_village_id(village.village_id);
+  rv1::ExportLedgerResponse exported;
+  ASSERT_TRUE(
+      store_->ExportLedger(ScoringHarness::Context(admin).get(), export_request, &exported).ok());
+  EXPECT_EQ(exported.rows(), 2);
+  EXPECT_TRUE(absl::StartsWith(exported.csv(), "\xEF\xBB\xBF"));
+}
+
+// kill -9 of redemption while the wallet debit is in flight, then a restart against a working
+// scoring: the order is completed (the wallet had the points) or undone (it did not), with stock
+// and wallet consistent, and the points taken at most once.
+TEST_F(RedemptionProcessTest, KillBetweenReservationAndDebitThenRestartIsConsistent) {
+  const SeededVillage village = Village(3);
+  const int64_t rich = village.household_ids[0];
+  const int64_t debited_before_crash = village.household_ids[1];
+  const int64_t poor = village.household_ids[2];
+  Fund(village, {rich, debited_before_crash}, 100);
+  const rv1::StoreItem item = CreateItem(village.village_id, 60, 10);
+
+  BlackHole black_hole;
+  std::unique_ptr<ServiceProcess> stuck = StartRedemption(black_hole.address(), "10m");
+  ASSERT_NE(stuck, nullptr);
+  auto stuck_store =
+      rv1::RedemptionService::NewStub(grpc_util::NewChannel(stuck->address(), 4 << 20));
+  for (const auto& [household, order_id] : std::vector<std::pair<int64_t, std::string>>{
+           {rich, "crash-rich"}, {debited_before_crash, "crash-debited"}, {poor, "crash-poor"}}) {
+    rv1::PlaceOrderRequest request;
+    request.set_order_id(order_id);
+    request.set_village_id(village.village_id);
+    request.set_household_id(household);
+    request.set_item_id(item.item_id());
+    rv1::Order order;
+    auto context = grpc_util::NewClientContext(
+        absl::Milliseconds(1500), scoring_->ResidentToken(village.village_id, household));
+    EXPECT_EQ(stuck_store->PlaceOrder(context.get(), request, &order).error_code(),
+              grpc::StatusCode::DEADLINE_EXCEEDED);
+    EXPECT_EQ(OrderStatusInDb(order_id), 1);  // RESERVED: stock taken, debit in flight
+  }
+  EXPECT_EQ(Stock(village.village_id, item.item_id()), 7);
+  stuck->Kill();
+
+  // One debit did reach scoring before the crash; its answer was lost with the process.
+  sv1::DebitRequest debit;
+  debit.set_household_id(debited_before_crash);
+  debit.set_points(60);
+  debit.set_order_id("crash-debited");
+  sv1::DebitResponse debited;
+  ASSERT_TRUE(ledger_
+                  ->Debit(ScoringHarness::Context(scoring_->ServiceToken("redemption")).get(),
+                          debit, &debited)
+                  .ok());
+
+  // The restart settles every reserved order before it serves.
+  std::unique_ptr<ServiceProcess> restarted = StartRedemption(scoring_->address());
+  ASSERT_NE(restarted, nullptr);
+  EXPECT_EQ(OrderStatusInDb("crash-rich"), 2);     // CONFIRMED
+  EXPECT_EQ(OrderStatusInDb("crash-debited"), 2);  // CONFIRMED, debited once
+  EXPECT_EQ(OrderStatusInDb("crash-poor"), 6);     // FAILED: wallet short, unit returned
+  EXPECT_EQ(Wallet(rich), 40);
+  EXPECT_EQ(Wallet(debited_before_crash), 40);
+  EXPECT_EQ(Wallet(poor), 0);
+  EXPECT_EQ(Stock(village.village_id, item.item_id()), 8);
+  EXPECT_EQ(UnitsOut(item.item_id()), 2);
+  EXPECT_EQ(restarted->Terminate(), 0);
+}
+
+TEST_F(RedemptionProcessTest, BudgetCheckForDashboards) {
+  const SeededVillage village = Village(1);
+  const std::string admin = scoring_->VillageAdminToken(village.village_id);
+  for (const auto& [year, fen] :
+       std::vector<std::pair<int, int64_t>>{{2025, 500000}, {2026, 400000}}) {
+    rv1::SetBudgetRequest request;
+    request.set_village_id(village.village_id);
+    request.set_year(year);
+    request.set_budget_fen(fen);
+    rv1::Budget budget;
+    ASSERT_TRUE(store_->SetBudget(ScoringHarness::Context(admin).get(), request, &budget).ok());
+  }
+  rv1::GetBudgetCheckRequest request;
+  request.set_village_id(village.village_id);
+  request.set_year(2026);
+  rv1::BudgetCheck check;
+  ASSERT_TRUE(store_
+                  ->GetBudgetCheck(ScoringHarness::Context(scoring_->DistrictToken()).get(),
+                                   request, &check)
+                  .ok());
+  EXPECT_FALSE(check.not_lower_than_last_year());
+  EXPECT_EQ(check.previous_budget_fen(), 500000);
+  // Another village's admin may not read it.
+  EXPECT_EQ(
+      store_
+          ->GetBudgetCheck(
+              ScoringHarness::Context(scoring_->VillageAdminToken(village.village_id + 1000)).get(),
+              request, &check)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// Every change's audit record reaches the real audit service through the outbox relay.
+TEST_F(RedemptionProcessTest, AuditRecordsReachTheAuditService) {
+  const testing::MigratedDatabase audit_db =
+      testing::CreateMigratedDatabase("redemption_audit", "services/audit/migrations", "audit_r");
+  const std::string key_path = absl::StrCat(*token_file_, ".audit-signing.pem");
+  std::ofstream(key_path) << auth::GenerateTestKeyPair().private_key_pem;
+  ServiceProcess audit("audit", "services/audit/jifen-audit",
+                       {absl::StrCat("--mysql_host=", audit_db.service.host),
+                        absl::StrCat("--mysql_port=", audit_db.service.port),
+                        absl::StrCat("--mysql_user=", audit_db.service.user),
+                        absl::StrCat("--mysql_password=", audit_db.service.password),
+                        absl::StrCat("--mysql_database=", audit_db.service.database),
+                        absl::StrCat("--token_public_key=", scoring_->public_key_path()),
+                        absl::StrCat("--audit_signing_key=", key_path), "--checks_interval=0s"});
+  ASSERT_TRUE(audit.Start());
+  std::unique_ptr<ServiceProcess> relaying =
+      StartRedemption(scoring_->address(), "5s", audit.address());
+  ASSERT_NE(relaying, nullptr);
+
+  const SeededVillage village = Village(1);
+  const int64_t household = village.household_ids[0];
+  Fund(village, {household}, 50);
+  const rv1::StoreItem item = CreateItem(village.village_id, 20, 3);
+  rv1::Order order;
+  ASSERT_TRUE(Order(village.village_id, household, item.item_id(), "audited-0001", &order).ok());
+
+  auto trail = audit::v1::AuditService::NewStub(grpc_util::NewChannel(audit.address(), 4 << 20));
+  audit::v1::ListRecordsRequest request;
+  request.set_village_id(village.village_id);
+  request.set_object_type("order");
+  request.set_object_id("audited-0001");
+  audit::v1::ListRecordsResponse response;
+  // The relay polls every 200 ms; give it a bounded while.
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < deadline) {
+    response.Clear();
+    const grpc::Status status = trail->ListRecords(
+        ScoringHarness::Context(scoring_->DistrictToken()).get(), request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    if (response.records_size() >= 2) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_EQ(response.records_size(), 2);
+  EXPECT_EQ(response.records(0).record().action(), "reserve");
+  EXPECT_EQ(response.records(1).record().action(), "confirm");
+  EXPECT_EQ(response.records(0).source_service(), "redemption");
+  EXPECT_EQ(response.records(0).record().actor_role(), "resident");
+  EXPECT_EQ(relaying->Terminate(), 0);
+  EXPECT_EQ(audit.Terminate(), 0);
+}
+
+}  // namespace
+}  // namespace jifen::redemption
