@@ -61,14 +61,25 @@ service_flags() {
   # Each service's own flags: who it calls, and its keys.
   case $name in
     scoring)
-      printf '%s\n' "--phone_key_file=$(phone_key)" ;;
-    publicity | redemption)
+      printf '%s\n' "--phone_key_file=$(phone_key)" \
+        "--audit_address=127.0.0.1:$(service_port audit)" \
+        "--service_token_file=$(service_token "$name")" ;;
+    publicity)
       printf '%s\n' "--scoring_address=127.0.0.1:$(service_port scoring)" \
+        "--service_token_file=$(service_token "$name")" ;;
+    redemption)
+      printf '%s\n' "--scoring_address=127.0.0.1:$(service_port scoring)" \
+        "--audit_address=127.0.0.1:$(service_port audit)" \
         "--service_token_file=$(service_token "$name")" ;;
     audit)
       printf '%s\n' "--audit_signing_key=$(audit_signing_key)" ;;
     gateway)
+      mkdir -p "$run_dir/photos"
+      secret district_admin >/dev/null
       printf '%s\n' "--token_private_key=$keys_dir/token_private.pem" \
+        "--photo_dir=$run_dir/photos" \
+        "--bootstrap_admin_username=district" \
+        "--bootstrap_admin_password_file=$secrets_dir/district_admin.password" \
         "--scoring_address=127.0.0.1:$(service_port scoring)" \
         "--publicity_address=127.0.0.1:$(service_port publicity)" \
         "--redemption_address=127.0.0.1:$(service_port redemption)" \
@@ -363,6 +374,42 @@ load_demo() {
     jifen_die "demo data failed (log: $logs_dir/demo.log); fix and run up again"
   fi
   touch "$marker"
+  create_demo_staff
+}
+
+# Staff accounts for the demo, through the gateway's own API: a village admin and a grid worker of
+# 革新村 (the first demo village), made by the bootstrap district account.
+create_demo_staff() {
+  local gateway summary village town grid token logins=$run_dir/demo-logins.txt
+  gateway=http://127.0.0.1:$(service_port gateway)
+  summary=$run_dir/demo-summary.json
+  if [[ -z $(service_running_pid gateway) || ! -s $summary ]]; then
+    jifen_log "gateway not running; demo staff accounts not created"
+    return 0
+  fi
+  village=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["villages"][0]["village_id"])' "$summary")
+  town=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["villages"][0]["town_id"])' "$summary")
+  grid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["villages"][0]["grid_id"])' "$summary")
+  token=$(curl -sf -X POST "$gateway/v1/auth/staff/login" -H 'Content-Type: application/json' \
+    -d "{\"username\":\"district\",\"password\":\"$(secret district_admin)\"}" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])') ||
+    jifen_die "cannot sign in as the bootstrap district account"
+  local role user scope
+  for role in village_admin grid_worker; do
+    user=gexin_${role%%_*}
+    scope="\"town_id\":$town,\"village_id\":$village"
+    [[ $role == grid_worker ]] && scope="$scope,\"grid_id\":$grid"
+    curl -sf -X POST "$gateway/v1/auth/staff" -H "Authorization: Bearer $token" \
+      -H 'Content-Type: application/json' \
+      -d "{\"username\":\"$user\",\"password\":\"$(secret "staff_$user")\",\"role\":\"$role\",$scope}" \
+      >/dev/null || jifen_die "cannot create demo account $user"
+  done
+  {
+    echo "district official  user district       password $(secret district_admin)"
+    echo "village admin 革新村 user gexin_village  password $(secret staff_gexin_village)"
+    echo "grid worker 革新村   user gexin_grid     password $(secret staff_gexin_grid)"
+    echo "sign in: curl -X POST $gateway/v1/auth/staff/login -H 'Content-Type: application/json' -d '{\"username\":\"district\",\"password\":\"...\"}'"
+  } >"$logins"
 }
 
 write_stack_json() {

@@ -17,8 +17,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/auth/test_keys.h"
@@ -138,13 +138,12 @@ class GatewayE2eTest : public ::testing::Test {
       ASSERT_TRUE(migrated.ok()) << migrated.status();
       scoring = std::make_unique<ServiceProcess>(
           "scoring", "services/scoring/jifen-scoring",
-          std::vector<std::string>{absl::StrCat("--mysql_host=", TestMySql().host),
-                                   absl::StrCat("--mysql_port=", TestMySql().port),
-                                   "--mysql_user=" + user, "--mysql_password=" + password,
-                                   "--mysql_database=" + database,
-                                   "--token_public_key=" + work_dir + "/public.pem",
-                                   "--phone_key_file=" + work_dir + "/phone.key",
-                                   "--drain_timeout=2s"});
+          std::vector<std::string>{
+              absl::StrCat("--mysql_host=", TestMySql().host),
+              absl::StrCat("--mysql_port=", TestMySql().port), "--mysql_user=" + user,
+              "--mysql_password=" + password, "--mysql_database=" + database,
+              "--token_public_key=" + work_dir + "/public.pem",
+              "--phone_key_file=" + work_dir + "/phone.key", "--drain_timeout=2s"});
       ASSERT_TRUE(scoring->Start());
     }
 
@@ -155,7 +154,8 @@ class GatewayE2eTest : public ::testing::Test {
           std::vector<std::string>{
               absl::StrCat("--mysql_host=", TestMySql().host),
               absl::StrCat("--mysql_port=", TestMySql().port),
-              "--mysql_user=" + TestMySql().user, "--mysql_password=" + TestMySql().password,
+              "--mysql_user=" + TestMySql().user,
+              "--mysql_password=" + TestMySql().password,
               "--mysql_database=" + database,
               "--migrations_dir=" + SourcePath("services/gateway/migrations"),
               absl::StrCat("--redis_host=", TestRedis().host),
@@ -250,8 +250,11 @@ class GatewayE2eTest : public ::testing::Test {
 
     const std::string district_token = StaffLogin("district.e2e", kAdminPassword);
     Ok(Post("/v1/auth/staff",
-            {{"username", admin_name}, {"password", kStaffPassword}, {"role", "village_admin"},
-             {"town_id", village.town_id}, {"village_id", village.village_id}},
+            {{"username", admin_name},
+             {"password", kStaffPassword},
+             {"role", "village_admin"},
+             {"town_id", village.town_id},
+             {"village_id", village.village_id}},
             district_token));
     village.admin_token = StaffLogin(admin_name, kStaffPassword);
     return village;
@@ -263,10 +266,14 @@ class GatewayE2eTest : public ::testing::Test {
     const json detail = Ok(Post(
         "/v1/households",
         {{"household",
-          {{"village_id", village.village_id}, {"group_id", group_id}, {"grid_id", grid_id},
-           {"house_number", number}, {"head_name", "张建华"}, {"kind", "HOUSEHOLD_KIND_REGISTERED"}}},
-         {"members", json::array({json{{"name", "张建华"}, {"phone", "13812345678"},
-                                       {"is_head", true}}})}},
+          {{"village_id", village.village_id},
+           {"group_id", group_id},
+           {"grid_id", grid_id},
+           {"house_number", number},
+           {"head_name", "张建华"},
+           {"kind", "HOUSEHOLD_KIND_REGISTERED"}}},
+         {"members",
+          json::array({json{{"name", "张建华"}, {"phone", "13812345678"}, {"is_head", true}}})}},
         village.admin_token));
     int64_t household_id = 0, member_id = 0;
     absl::SimpleAtoi(detail["household"].value("household_id", "0"), &household_id);
@@ -292,12 +299,11 @@ int64_t IdOf(const json& object, const char* field) {
 
 TEST_F(GatewayE2eTest, ResidentSignsInReadsWalletAndIsRefusedAnotherHousehold) {
   const Village village = NewVillage("admin.resident");
-  const int64_t group_id = IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id,
-                                                     "/groups"),
-                                        {{"name", "第1村民小组"}}, village.admin_token)),
-                                "group_id");
-  const int64_t grid_id = IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id,
-                                                    "/grids"),
+  const int64_t group_id =
+      IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/groups"),
+                   {{"name", "第1村民小组"}}, village.admin_token)),
+           "group_id");
+  const int64_t grid_id = IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/grids"),
                                        {{"name", "一号网格"}}, village.admin_token)),
                                "grid_id");
   const auto [mine, member] = NewHousehold(village, group_id, grid_id, "1号");
@@ -326,10 +332,9 @@ TEST_F(GatewayE2eTest, ResidentSignsInReadsWalletAndIsRefusedAnotherHousehold) {
   EXPECT_TRUE(wallet.contains("balance_points"));
   Ok(Get(absl::StrCat("/v1/households/", mine, "/entries"), resident));
 
-  for (const std::string& path :
-       {absl::StrCat("/v1/households/", other, "/wallet"),
-        absl::StrCat("/v1/households/", other, "/entries"),
-        absl::StrCat("/v1/households/", other)}) {
+  for (const std::string& path : {absl::StrCat("/v1/households/", other, "/wallet"),
+                                  absl::StrCat("/v1/households/", other, "/entries"),
+                                  absl::StrCat("/v1/households/", other)}) {
     auto refused = Get(path, resident);
     ASSERT_TRUE(refused);
     EXPECT_TRUE(refused->status == 403 || refused->status == 404) << path << " " << refused->body;
@@ -339,44 +344,50 @@ TEST_F(GatewayE2eTest, ResidentSignsInReadsWalletAndIsRefusedAnotherHousehold) {
     EXPECT_FALSE(absl::StrContains(refused->body, "13812345678"));
   }
   // A district-only route: refused by the gateway before forwarding.
-  auto district_route = Get(absl::StrCat("/v1/villages/", village.village_id, "/ledger/verify"),
-                            resident);
+  auto district_route =
+      Get(absl::StrCat("/v1/villages/", village.village_id, "/ledger/verify"), resident);
   ASSERT_TRUE(district_route);
   EXPECT_EQ(district_route->status, 403);
 }
 
 TEST_F(GatewayE2eTest, GridWorkerUploadsPhotoAndARetriedInspectionScoresOnce) {
   const Village village = NewVillage("admin.grid");
-  const int64_t group_id = IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id,
-                                                     "/groups"),
-                                        {{"name", "第1村民小组"}}, village.admin_token)),
-                                "group_id");
-  const int64_t grid_id = IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id,
-                                                    "/grids"),
+  const int64_t group_id =
+      IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/groups"),
+                   {{"name", "第1村民小组"}}, village.admin_token)),
+           "group_id");
+  const int64_t grid_id = IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/grids"),
                                        {{"name", "一号网格"}}, village.admin_token)),
                                "grid_id");
   const auto [household, member] = NewHousehold(village, group_id, grid_id, "8号");
   (void)member;
 
   const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
-  const json draft = Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/rulebooks"),
-                             {{"year", today.year()},
-                              {"effective_from", absl::StrFormat("%04d-01-01", today.year())}},
-                             village.admin_token));
+  const json draft = Ok(Post(
+      absl::StrCat("/v1/villages/", village.village_id, "/rulebooks"),
+      {{"year", today.year()}, {"effective_from", absl::StrFormat("%04d-01-01", today.year())}},
+      village.admin_token));
   const int64_t rulebook = IdOf(draft, "rulebook_id");
   ASSERT_GT(rulebook, 0) << draft.dump();
   Ok(Post(absl::StrCat("/v1/rulebooks/", rulebook, "/vote"),
           {{"vote",
-            {{"meeting_date", absl::StrFormat("%04d-01-01", today.year())}, {"members", 30},
-             {"attending", 25}, {"in_favour", 20}, {"against", 3}, {"abstain", 2}}}},
+            {{"meeting_date", absl::StrFormat("%04d-01-01", today.year())},
+             {"members", 30},
+             {"attending", 25},
+             {"in_favour", 20},
+             {"against", 3},
+             {"abstain", 2}}}},
           village.admin_token));
   Ok(Post(absl::StrCat("/v1/rulebooks/", rulebook, "/publish"), json::object(),
           village.admin_token));
 
   const std::string district_token = StaffLogin("district.e2e", kAdminPassword);
   Ok(Post("/v1/auth/staff",
-          {{"username", "grid.e2e"}, {"password", kStaffPassword}, {"role", "grid_worker"},
-           {"town_id", village.town_id}, {"village_id", village.village_id},
+          {{"username", "grid.e2e"},
+           {"password", kStaffPassword},
+           {"role", "grid_worker"},
+           {"town_id", village.town_id},
+           {"village_id", village.village_id},
            {"grid_id", grid_id}},
           district_token));
   const std::string worker = StaffLogin("grid.e2e", kStaffPassword);
@@ -388,14 +399,13 @@ TEST_F(GatewayE2eTest, GridWorkerUploadsPhotoAndARetriedInspectionScoresOnce) {
   const std::string ref = photo.value("photo_ref", "");
   ASSERT_EQ(ref.size(), 64u);
 
-  const json inspection = {
-      {"inspection_id", absl::StrCat("e2e-insp-", getpid())},
-      {"household_id", household},
-      {"occurred_at_ms", absl::ToUnixMillis(absl::Now()) - 60'000},
-      {"outcomes", json::array({json{{"item_code", "HJ-02"},
-                                     {"photo_refs", json::array({ref})},
-                                     {"note", "柴草乱堆"}}})},
-      {"place", "31.05,121.50"}};
+  const json inspection = {{"inspection_id", absl::StrCat("e2e-insp-", getpid())},
+                           {"household_id", household},
+                           {"occurred_at_ms", absl::ToUnixMillis(absl::Now()) - 60'000},
+                           {"outcomes", json::array({json{{"item_code", "HJ-02"},
+                                                          {"photo_refs", json::array({ref})},
+                                                          {"note", "柴草乱堆"}}})},
+                           {"place", "31.05,121.50"}};
   const json first = Ok(Post("/v1/inspections", inspection, worker));
   const json second = Ok(Post("/v1/inspections", inspection, worker));  // the phone retried
   EXPECT_EQ(first, second);
@@ -428,13 +438,12 @@ TEST_F(GatewayE2eTest, TokenAttacksGet401) {
   const std::string none =
       B64(R"({"alg":"none","typ":"JWT"})") + "." +
       B64(absl::StrCat(R"({"iss":"jifen-gateway","aud":"jifen-services","sub":"staff-1",)",
-                       R"("role":"district_official","iat":)", iat, R"(,"exp":)", iat + 600,
-                       "}")) +
+                       R"("role":"district_official","iat":)", iat, R"(,"exp":)", iat + 600, "}")) +
       ".";
   const auth::TestKeyPair other = auth::GenerateTestKeyPair();
-  const std::string bad_signature = *(*auth::TokenSigner::FromPrivateKeyPem(
-                                          other.private_key_pem, {}))
-                                         ->Sign(caller, now, absl::Minutes(5));
+  const std::string bad_signature =
+      *(*auth::TokenSigner::FromPrivateKeyPem(other.private_key_pem, {}))
+           ->Sign(caller, now, absl::Minutes(5));
   const std::string expired = *suite_->signer->Sign(caller, now - absl::Hours(2), absl::Minutes(5));
   auth::TokenSettings wrong_audience;
   wrong_audience.audience = "wechat-pay";
@@ -463,8 +472,8 @@ TEST_F(GatewayE2eTest, OpenApiHealthAndGracefulStop) {
 TEST_F(GatewayE2eTest, SecretsNeverAppearInLogs) {
   // Drive one more resident sign-in so the log has WeChat traffic even if run alone.
   Post("/v1/auth/wechat/login", {{"code", "wxcode-nobody"}});
-  const std::string logs = ReadFile(suite_->gateway->log_path()) +
-                           ReadFile(suite_->scoring->log_path());
+  const std::string logs =
+      ReadFile(suite_->gateway->log_path()) + ReadFile(suite_->scoring->log_path());
   ASSERT_FALSE(logs.empty());
   EXPECT_FALSE(absl::StrContains(logs, kAppSecret));
   EXPECT_FALSE(absl::StrContains(logs, kSessionKey));

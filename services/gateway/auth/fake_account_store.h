@@ -1,0 +1,128 @@
+// An in-memory AccountStore for unit tests, with the same semantics as MySqlAccountStore.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "absl/synchronization/mutex.h"
+#include "services/gateway/auth/account_store.h"
+
+namespace jifen::gateway {
+
+class FakeAccountStore final : public AccountStore {
+ public:
+  absl::StatusOr<StaffAccount> FindStaffByUsername(absl::string_view username) override {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, account] : staff_) {
+      if (account.username == username) return account;
+    }
+    return absl::NotFoundError("no such staff account");
+  }
+  absl::StatusOr<StaffAccount> FindStaffById(int64_t account_id) override {
+    absl::MutexLock lock(&mu_);
+    auto it = staff_.find(account_id);
+    if (it == staff_.end()) return absl::NotFoundError("no such staff account");
+    return it->second;
+  }
+  absl::StatusOr<int64_t> CreateStaff(const StaffAccount& account) override {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, existing] : staff_) {
+      if (existing.username == account.username) return absl::AlreadyExistsError("taken");
+    }
+    const int64_t id = static_cast<int64_t>(staff_.size()) + 1;
+    staff_[id] = account;
+    staff_[id].account_id = id;
+    return id;
+  }
+  absl::Status RecordLoginFailure(int64_t account_id, int64_t now_ms, int max_failures,
+                                  int64_t lockout_ms) override {
+    absl::MutexLock lock(&mu_);
+    StaffAccount& a = staff_.at(account_id);
+    if (a.failed_attempts + 1 >= max_failures) {
+      a.locked_until_ms = now_ms + lockout_ms;
+      a.failed_attempts = 0;
+    } else {
+      ++a.failed_attempts;
+    }
+    return absl::OkStatus();
+  }
+  absl::Status RecordLoginSuccess(int64_t account_id) override {
+    absl::MutexLock lock(&mu_);
+    staff_.at(account_id).failed_attempts = 0;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<ResidentBinding> FindResident(absl::string_view openid_hash) override {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, b] : bindings_) {
+      if (b.openid_hash == openid_hash) return b;
+    }
+    return absl::NotFoundError("not bound");
+  }
+  absl::StatusOr<ResidentBinding> FindResidentById(int64_t binding_id) override {
+    absl::MutexLock lock(&mu_);
+    auto it = bindings_.find(binding_id);
+    if (it == bindings_.end()) return absl::NotFoundError("not bound");
+    return it->second;
+  }
+  absl::Status CreateInvitation(const Invitation& invitation) override {
+    absl::MutexLock lock(&mu_);
+    if (!invitations_.emplace(invitation.code_hash, invitation).second) {
+      return absl::AlreadyExistsError("collision");
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<ResidentBinding> RedeemInvitation(absl::string_view code_hash,
+                                                   absl::string_view openid_hash,
+                                                   int64_t now_ms) override {
+    absl::MutexLock lock(&mu_);
+    auto it = invitations_.find(std::string(code_hash));
+    if (it == invitations_.end() || spent_.count(it->first) != 0 ||
+        it->second.expires_at_ms <= now_ms) {
+      return absl::NotFoundError("invitation");
+    }
+    for (const auto& [id, b] : bindings_) {
+      if (b.openid_hash == openid_hash) return absl::AlreadyExistsError("bound");
+    }
+    ResidentBinding b;
+    b.binding_id = static_cast<int64_t>(bindings_.size()) + 1;
+    b.openid_hash = std::string(openid_hash);
+    b.town_id = it->second.town_id;
+    b.village_id = it->second.village_id;
+    b.household_id = it->second.household_id;
+    b.member_id = it->second.member_id;
+    bindings_[b.binding_id] = b;
+    spent_[it->first] = now_ms;
+    return b;
+  }
+  absl::Status StoreRefreshToken(const RefreshToken& token) override {
+    absl::MutexLock lock(&mu_);
+    refresh_[token.token_hash] = token;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<RefreshToken> ConsumeRefreshToken(absl::string_view token_hash,
+                                                   int64_t now_ms) override {
+    absl::MutexLock lock(&mu_);
+    auto it = refresh_.find(std::string(token_hash));
+    if (it == refresh_.end() || it->second.expires_at_ms <= now_ms) {
+      return absl::NotFoundError("refresh");
+    }
+    RefreshToken token = it->second;
+    refresh_.erase(it);
+    return token;
+  }
+
+  size_t refresh_token_count() {
+    absl::MutexLock lock(&mu_);
+    return refresh_.size();
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::map<int64_t, StaffAccount> staff_ ABSL_GUARDED_BY(mu_);
+  std::map<int64_t, ResidentBinding> bindings_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Invitation> invitations_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int64_t> spent_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, RefreshToken> refresh_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace jifen::gateway

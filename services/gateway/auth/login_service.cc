@@ -1,0 +1,319 @@
+#include "services/gateway/auth/login_service.h"
+
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "common/log/log.h"
+
+namespace jifen::gateway {
+namespace {
+
+int64_t ToMs(absl::Time t) { return absl::ToUnixMillis(t); }
+
+absl::Status LoginFailed() {
+  return absl::UnauthenticatedError("LOGIN_FAILED: wrong user name or password");
+}
+
+absl::Status Locked(int64_t seconds) {
+  absl::Status status = absl::ResourceExhaustedError("ACCOUNT_LOCKED: too many failed sign-ins");
+  status.SetPayload(kRetryAfterPayload, absl::Cord(absl::StrCat(std::max<int64_t>(seconds, 1))));
+  return status;
+}
+
+// Invitation codes: 8 characters from an alphabet without look-alikes (0/O, 1/I/L), read aloud or
+// typed on a phone; shown as XXXX-XXXX. 40 bits; guessing is bounded by the login rate limit.
+constexpr char kCodeAlphabet[] = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+
+std::string NewInvitationCode() {
+  unsigned char bytes[8];
+  RAND_bytes(bytes, sizeof(bytes));
+  std::string code;
+  for (unsigned char b : bytes) code.push_back(kCodeAlphabet[b % (sizeof(kCodeAlphabet) - 1)]);
+  return code.substr(0, 4) + "-" + code.substr(4);
+}
+
+std::string NormalizeInvitationCode(absl::string_view code) {
+  std::string out;
+  for (char c : code) {
+    if (c == '-' || c == ' ') continue;
+    out.push_back(absl::ascii_toupper(c));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Sha256Hex(absl::string_view data) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+}
+
+std::string RandomToken(size_t bytes) {
+  std::string raw(bytes, '\0');
+  RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(raw.size()));
+  return absl::WebSafeBase64Escape(raw);
+}
+
+std::string LoginService::StaffUserId(int64_t account_id) {
+  return absl::StrCat("staff-", account_id);
+}
+std::string LoginService::ResidentUserId(int64_t member_id) {
+  return absl::StrCat("member-", member_id);
+}
+
+LoginService::LoginService(AccountStore* store, const auth::TokenSigner* signer,
+                           WeChatClient* wechat, LoginOptions options, Clock clock)
+    : store_(store),
+      signer_(signer),
+      wechat_(wechat),
+      options_(std::move(options)),
+      clock_(std::move(clock)) {
+  dummy_hash_ = HashPassword(RandomToken(16), options_.password_cost).value_or("");
+}
+
+absl::StatusOr<std::string> LoginService::HashNewPassword(absl::string_view password) const {
+  if (password.size() < options_.min_password_length) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("PASSWORD_TOO_SHORT: at least ", options_.min_password_length, " characters"));
+  }
+  return HashPassword(password, options_.password_cost);
+}
+
+absl::StatusOr<TokenPair> LoginService::Issue(const auth::Caller& caller, SubjectKind kind,
+                                              int64_t account_id) {
+  const absl::Time now = clock_();
+  absl::StatusOr<std::string> access = signer_->Sign(caller, now, options_.access_token_ttl);
+  if (!access.ok()) return access.status();
+  TokenPair pair;
+  pair.access_token = *std::move(access);
+  pair.refresh_token = RandomToken(32);
+  pair.expires_in_seconds = absl::ToInt64Seconds(options_.access_token_ttl);
+  pair.user_id = caller.user_id;
+  pair.role = std::string(auth::RoleName(caller.role));
+  RefreshToken stored;
+  stored.token_hash = Sha256Hex(pair.refresh_token);
+  stored.kind = kind;
+  stored.account_id = account_id;
+  stored.village_id = caller.village_id;
+  stored.expires_at_ms = ToMs(now + options_.refresh_token_ttl);
+  if (absl::Status s = store_->StoreRefreshToken(stored); !s.ok()) return s;
+  return pair;
+}
+
+absl::StatusOr<TokenPair> LoginService::StaffLogin(absl::string_view username,
+                                                   absl::string_view password) {
+  absl::StatusOr<StaffAccount> account = store_->FindStaffByUsername(username);
+  if (absl::IsNotFound(account.status())) {
+    VerifyPassword(password, dummy_hash_);  // same work as for a real account
+    return LoginFailed();
+  }
+  if (!account.ok()) return account.status();
+  const int64_t now_ms = ToMs(clock_());
+  if (account->locked_until_ms > now_ms) {
+    return Locked((account->locked_until_ms - now_ms + 999) / 1000);
+  }
+  if (account->disabled || !VerifyPassword(password, account->password_hash)) {
+    absl::Status s =
+        store_->RecordLoginFailure(account->account_id, now_ms, options_.max_failed_logins,
+                                   absl::ToInt64Milliseconds(options_.lockout));
+    if (!s.ok()) return s;
+    log::Warning("staff sign-in failed",
+                 {{"user_id", StaffUserId(account->account_id)},
+                  {"failed_attempts", absl::StrCat(account->failed_attempts + 1)}});
+    if (account->failed_attempts + 1 >= options_.max_failed_logins) {
+      return Locked(absl::ToInt64Seconds(options_.lockout));
+    }
+    return LoginFailed();
+  }
+  if (account->failed_attempts > 0) {
+    if (absl::Status s = store_->RecordLoginSuccess(account->account_id); !s.ok()) return s;
+  }
+  auth::Caller caller;
+  caller.user_id = StaffUserId(account->account_id);
+  caller.role = account->role;
+  caller.town_id = account->town_id;
+  caller.village_id = account->village_id;
+  caller.grid_id = account->grid_id;
+  caller.team_id = account->team_id;
+  return Issue(caller, SubjectKind::kStaff, account->account_id);
+}
+
+namespace {
+auth::Caller ResidentCaller(const ResidentBinding& binding) {
+  auth::Caller caller;
+  caller.user_id = LoginService::ResidentUserId(binding.member_id);
+  caller.role = auth::Role::kResident;
+  caller.town_id = binding.town_id;
+  caller.village_id = binding.village_id;
+  caller.household_id = binding.household_id;
+  return caller;
+}
+}  // namespace
+
+absl::StatusOr<TokenPair> LoginService::WeChatLogin(absl::string_view code,
+                                                    absl::string_view invitation_code) {
+  absl::StatusOr<std::string> openid = wechat_->Code2Session(code);
+  if (!openid.ok()) return openid.status();
+  const std::string openid_hash = Sha256Hex(*openid);
+  absl::StatusOr<ResidentBinding> binding = store_->FindResident(openid_hash);
+  if (absl::IsNotFound(binding.status())) {
+    if (invitation_code.empty()) {
+      return absl::FailedPreconditionError("ACCOUNT_NOT_BOUND: needs an invitation code");
+    }
+    binding = store_->RedeemInvitation(Sha256Hex(NormalizeInvitationCode(invitation_code)),
+                                       openid_hash, ToMs(clock_()));
+    if (absl::IsNotFound(binding.status())) {
+      return absl::NotFoundError("INVITATION_INVALID: unknown, spent or expired");
+    }
+    if (absl::IsAlreadyExists(binding.status())) {  // bound by a concurrent sign-in
+      binding = store_->FindResident(openid_hash);
+    }
+    if (binding.ok()) {
+      log::Info("resident bound", {{"user_id", ResidentUserId(binding->member_id)},
+                                   {"household_id", absl::StrCat(binding->household_id)}});
+    }
+  }
+  if (!binding.ok()) return binding.status();
+  return Issue(ResidentCaller(*binding), SubjectKind::kResident, binding->binding_id);
+}
+
+absl::StatusOr<TokenPair> LoginService::Refresh(absl::string_view refresh_token) {
+  absl::StatusOr<RefreshToken> spent =
+      store_->ConsumeRefreshToken(Sha256Hex(refresh_token), ToMs(clock_()));
+  if (absl::IsNotFound(spent.status())) {
+    return absl::UnauthenticatedError("REFRESH_TOKEN_INVALID: unknown, spent or expired");
+  }
+  if (!spent.ok()) return spent.status();
+  if (spent->kind == SubjectKind::kResident) {
+    absl::StatusOr<ResidentBinding> binding = store_->FindResidentById(spent->account_id);
+    if (!binding.ok()) {
+      return absl::UnauthenticatedError("REFRESH_TOKEN_INVALID: binding gone");
+    }
+    return Issue(ResidentCaller(*binding), SubjectKind::kResident, binding->binding_id);
+  }
+  absl::StatusOr<StaffAccount> account = store_->FindStaffById(spent->account_id);
+  if (!account.ok() || account->disabled) {
+    return absl::UnauthenticatedError("REFRESH_TOKEN_INVALID: account gone or disabled");
+  }
+  auth::Caller caller;
+  caller.user_id = StaffUserId(account->account_id);
+  caller.role = account->role;
+  caller.town_id = account->town_id;
+  caller.village_id = account->village_id;
+  caller.grid_id = account->grid_id;
+  caller.team_id = account->team_id;
+  return Issue(caller, SubjectKind::kStaff, account->account_id);
+}
+
+absl::Status LoginService::RevokeRefreshToken(absl::string_view refresh_token) {
+  if (refresh_token.empty()) return absl::OkStatus();
+  absl::StatusOr<RefreshToken> spent =
+      store_->ConsumeRefreshToken(Sha256Hex(refresh_token), ToMs(clock_()));
+  if (spent.ok() || absl::IsNotFound(spent.status())) return absl::OkStatus();
+  return spent.status();
+}
+
+absl::StatusOr<NewInvitation> LoginService::CreateInvitation(
+    const auth::Caller& admin, int64_t household_id, int64_t member_id,
+    std::optional<absl::Duration> valid_for) {
+  if (admin.role != auth::Role::kVillageAdmin || admin.village_id == 0) {
+    return absl::PermissionDeniedError("only a village admin invites residents");
+  }
+  if (household_id <= 0 || member_id <= 0) {
+    return absl::InvalidArgumentError("household_id and member_id are required");
+  }
+  const absl::Duration ttl = valid_for.value_or(options_.invitation_ttl_default);
+  if (ttl <= absl::ZeroDuration() || ttl > absl::Hours(24 * 30)) {
+    return absl::InvalidArgumentError("valid_hours must be 1..720");
+  }
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    NewInvitation result;
+    result.code = NewInvitationCode();
+    result.expires_at_ms = ToMs(clock_() + ttl);
+    Invitation invitation;
+    invitation.code_hash = Sha256Hex(NormalizeInvitationCode(result.code));
+    invitation.town_id = admin.town_id;
+    invitation.village_id = admin.village_id;
+    invitation.household_id = household_id;
+    invitation.member_id = member_id;
+    invitation.created_by = admin.user_id;
+    invitation.expires_at_ms = result.expires_at_ms;
+    absl::Status s = store_->CreateInvitation(invitation);
+    if (s.ok()) return result;
+    if (!absl::IsAlreadyExists(s)) return s;
+  }
+  return absl::InternalError("could not make a unique invitation code");
+}
+
+absl::StatusOr<std::string> LoginService::CreateStaff(const auth::Caller& creator,
+                                                      const NewStaff& request) {
+  absl::StatusOr<auth::Role> role = auth::ParseRole(request.role);
+  if (!role.ok() || *role == auth::Role::kResident || *role == auth::Role::kService) {
+    return absl::InvalidArgumentError("role: not a staff role");
+  }
+  StaffAccount account;
+  account.role = *role;
+  account.town_id = request.town_id;
+  account.village_id = request.village_id;
+  account.grid_id = request.grid_id;
+  account.team_id = request.team_id;
+  if (creator.role == auth::Role::kVillageAdmin) {
+    if (*role != auth::Role::kGridWorker && *role != auth::Role::kAssessor) {
+      return absl::PermissionDeniedError("a village admin creates grid workers and assessors");
+    }
+    if (request.village_id != 0 && request.village_id != creator.village_id) {
+      return absl::PermissionDeniedError("another village");
+    }
+    account.village_id = creator.village_id;
+    account.town_id = creator.town_id;
+  } else if (creator.role != auth::Role::kDistrictOfficial) {
+    return absl::PermissionDeniedError("may not create staff accounts");
+  }
+  if (account.role == auth::Role::kGridWorker &&
+      (account.village_id == 0 || account.grid_id == 0)) {
+    return absl::InvalidArgumentError("grid_id: a grid worker needs village_id and grid_id");
+  }
+  if (account.role == auth::Role::kAssessor && (account.village_id == 0 || account.team_id == 0)) {
+    return absl::InvalidArgumentError("team_id: an assessor needs village_id and team_id");
+  }
+  if (account.role == auth::Role::kVillageAdmin && account.village_id == 0) {
+    return absl::InvalidArgumentError("village_id: a village admin needs village_id");
+  }
+  if (account.role == auth::Role::kTownOfficial && account.town_id == 0) {
+    return absl::InvalidArgumentError("town_id: a town official needs town_id");
+  }
+  if (request.username.size() < 3 || request.username.size() > 64) {
+    return absl::InvalidArgumentError("username: 3..64 characters");
+  }
+  account.username = request.username;
+  absl::StatusOr<std::string> hash = HashNewPassword(request.password);
+  if (!hash.ok()) return hash.status();
+  account.password_hash = *std::move(hash);
+  absl::StatusOr<int64_t> id = store_->CreateStaff(account);
+  if (absl::IsAlreadyExists(id.status())) {
+    return absl::AlreadyExistsError("USERNAME_TAKEN: user name exists");
+  }
+  if (!id.ok()) return id.status();
+  log::Info("staff account created",
+            {{"user_id", StaffUserId(*id)}, {"role", request.role}, {"by", creator.user_id}});
+  return StaffUserId(*id);
+}
+
+absl::Status LoginService::EnsureStaff(const NewStaff& request) {
+  if (store_->FindStaffByUsername(request.username).ok()) return absl::OkStatus();
+  auth::Caller district;
+  district.role = auth::Role::kDistrictOfficial;
+  district.user_id = "bootstrap";
+  absl::StatusOr<std::string> id = CreateStaff(district, request);
+  if (absl::IsAlreadyExists(id.status())) return absl::OkStatus();
+  return id.status();
+}
+
+}  // namespace jifen::gateway

@@ -1,0 +1,110 @@
+// Sign-in and token lifecycle: staff by user name and password, residents by WeChat code (bound
+// once to a household member by an invitation code from the village admin), short-lived access
+// tokens, rotating refresh tokens, logout.
+//
+// Errors carry a leading code the HTTP layer shows to clients: LOGIN_FAILED (401), ACCOUNT_LOCKED
+// (429, with a retry-after payload), ACCOUNT_NOT_BOUND (412), INVITATION_INVALID (404),
+// WECHAT_CODE_INVALID (401), WECHAT_UNAVAILABLE (503), REFRESH_TOKEN_INVALID (401),
+// USERNAME_TAKEN (409).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/auth/caller.h"
+#include "common/auth/token.h"
+#include "services/gateway/auth/account_store.h"
+#include "services/gateway/auth/password.h"
+#include "services/gateway/auth/wechat_client.h"
+
+namespace jifen::gateway {
+
+struct LoginOptions {
+  absl::Duration access_token_ttl = absl::Minutes(15);
+  absl::Duration refresh_token_ttl = absl::Hours(24 * 30);
+  absl::Duration invitation_ttl_default = absl::Hours(24 * 7);
+  int max_failed_logins = 5;  // consecutive, then locked
+  absl::Duration lockout = absl::Minutes(15);
+  PasswordCost password_cost;
+  size_t min_password_length = 10;
+};
+
+struct TokenPair {
+  std::string access_token;
+  std::string refresh_token;
+  int64_t expires_in_seconds = 0;
+  std::string user_id;
+  std::string role;
+};
+
+struct NewInvitation {
+  std::string code;  // shown once to the admin, e.g. "K7QX-M2PD"
+  int64_t expires_at_ms = 0;
+};
+
+struct NewStaff {
+  std::string username;
+  std::string password;
+  std::string role;
+  int64_t town_id = 0;
+  int64_t village_id = 0;
+  int64_t grid_id = 0;
+  int64_t team_id = 0;
+};
+
+// Payload key of ACCOUNT_LOCKED statuses: seconds until the lock ends, as decimal text.
+inline constexpr char kRetryAfterPayload[] = "jifen.retry_after_seconds";
+
+class LoginService final {
+ public:
+  using Clock = std::function<absl::Time()>;
+  // All pointers must outlive the service.
+  LoginService(AccountStore* store, const auth::TokenSigner* signer, WeChatClient* wechat,
+               LoginOptions options, Clock clock);
+
+  absl::StatusOr<TokenPair> StaffLogin(absl::string_view username, absl::string_view password);
+  // Without an invitation code an unbound openid is ACCOUNT_NOT_BOUND; with one, the openid is
+  // bound (once) and signed in.
+  absl::StatusOr<TokenPair> WeChatLogin(absl::string_view code, absl::string_view invitation_code);
+  // Spends the refresh token and issues a new pair from the account as it is now.
+  absl::StatusOr<TokenPair> Refresh(absl::string_view refresh_token);
+  // Revokes a refresh token (unknown ones are fine: logout is idempotent).
+  absl::Status RevokeRefreshToken(absl::string_view refresh_token);
+
+  // A village admin invites a member of a household of their village. (The scoring service owns
+  // the roster; the HTTP layer checks the household with it before calling this.)
+  absl::StatusOr<NewInvitation> CreateInvitation(const auth::Caller& admin, int64_t household_id,
+                                                 int64_t member_id,
+                                                 std::optional<absl::Duration> valid_for);
+  // Village admins create grid workers and assessors of their own village; district officials
+  // create any staff role. PERMISSION_DENIED otherwise.
+  absl::StatusOr<std::string> CreateStaff(const auth::Caller& creator, const NewStaff& request);
+  // Creates the account unless the user name exists (bootstrap of the first district official).
+  absl::Status EnsureStaff(const NewStaff& request);
+
+  static std::string StaffUserId(int64_t account_id);
+  static std::string ResidentUserId(int64_t member_id);
+
+ private:
+  absl::StatusOr<TokenPair> Issue(const auth::Caller& caller, SubjectKind kind, int64_t account_id);
+  absl::StatusOr<std::string> HashNewPassword(absl::string_view password) const;
+
+  AccountStore* store_;
+  const auth::TokenSigner* signer_;
+  WeChatClient* wechat_;
+  LoginOptions options_;
+  Clock clock_;
+  std::string dummy_hash_;  // verified against for unknown users, so timing tells nothing
+};
+
+// Lowercase hex SHA-256.
+std::string Sha256Hex(absl::string_view data);
+// `bytes` random bytes as base64url without padding.
+std::string RandomToken(size_t bytes);
+
+}  // namespace jifen::gateway

@@ -1,0 +1,35 @@
+// What a client sees when a call fails: an HTTP status, a stable English code to branch on, and a
+// Chinese message for the person holding the phone. Nothing from the service's text reaches the
+// client except a leading "CODE:" identifier.
+#pragma once
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace jifen::gateway {
+
+struct HttpError {
+  int http_status = 500;
+  std::string code;     // e.g. "WALLET_INSUFFICIENT", "NOT_FOUND"
+  std::string message;  // Chinese
+};
+
+// The HTTP status of a gRPC/absl code.
+int HttpStatusOf(absl::StatusCode code);
+
+// Maps a failed status from a service (or the gateway itself). The code is the service message's
+// leading identifier ("WALLET_INSUFFICIENT: ...": [A-Z][A-Z0-9_]+ then ':') when there is one and
+// the status is not an internal one, else the status code's name. The message comes from a table
+// of known codes, else from the status code.
+HttpError MapStatus(const absl::Status& status);
+
+// A gateway-made error with a fixed code, e.g. MakeError(413, "PAYLOAD_TOO_LARGE").
+HttpError MakeError(int http_status, absl::string_view code);
+
+// The body {"code","message","request_id"} (plus "field" when non-empty).
+std::string ErrorBody(const HttpError& error, absl::string_view request_id,
+                      absl::string_view field = "");
+
+}  // namespace jifen::gateway

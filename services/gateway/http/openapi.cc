@@ -1,0 +1,285 @@
+#include "services/gateway/http/openapi.h"
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace jifen::gateway {
+namespace {
+
+namespace pb = google::protobuf;
+using nlohmann::json;
+
+std::string Ref(const pb::Descriptor& type) {
+  return absl::StrCat("#/components/schemas/", type.full_name());
+}
+
+json ScalarSchema(const pb::FieldDescriptor& field) {
+  switch (field.type()) {
+    case pb::FieldDescriptor::TYPE_INT64:
+    case pb::FieldDescriptor::TYPE_SINT64:
+    case pb::FieldDescriptor::TYPE_SFIXED64:
+      return {{"type", "string"}, {"format", "int64"}};
+    case pb::FieldDescriptor::TYPE_UINT64:
+    case pb::FieldDescriptor::TYPE_FIXED64:
+      return {{"type", "string"}, {"format", "uint64"}};
+    case pb::FieldDescriptor::TYPE_INT32:
+    case pb::FieldDescriptor::TYPE_SINT32:
+    case pb::FieldDescriptor::TYPE_SFIXED32:
+      return {{"type", "integer"}, {"format", "int32"}};
+    case pb::FieldDescriptor::TYPE_UINT32:
+    case pb::FieldDescriptor::TYPE_FIXED32:
+      return {{"type", "integer"}, {"format", "int64"}, {"minimum", 0}};
+    case pb::FieldDescriptor::TYPE_DOUBLE:
+      return {{"type", "number"}, {"format", "double"}};
+    case pb::FieldDescriptor::TYPE_FLOAT:
+      return {{"type", "number"}, {"format", "float"}};
+    case pb::FieldDescriptor::TYPE_BOOL:
+      return {{"type", "boolean"}};
+    case pb::FieldDescriptor::TYPE_STRING:
+      return {{"type", "string"}};
+    case pb::FieldDescriptor::TYPE_BYTES:
+      return {{"type", "string"}, {"format", "byte"}};
+    case pb::FieldDescriptor::TYPE_ENUM: {
+      json values = json::array();
+      for (int i = 0; i < field.enum_type()->value_count(); ++i) {
+        values.push_back(field.enum_type()->value(i)->name());
+      }
+      return {{"type", "string"}, {"enum", values}};
+    }
+    default:
+      return json::object();
+  }
+}
+
+class SchemaBuilder {
+ public:
+  explicit SchemaBuilder(json* schemas) : schemas_(*schemas) {}
+
+  void Add(const pb::Descriptor& type) {
+    if (!seen_.insert(type.full_name()).second) return;
+    if (type.file()->package() == "google.protobuf") {
+      schemas_[type.full_name()] = {{"description", "protobuf well-known type " + type.name()}};
+      return;
+    }
+    json properties = json::object();
+    for (int i = 0; i < type.field_count(); ++i) {
+      const pb::FieldDescriptor& field = *type.field(i);
+      properties[field.name()] = FieldSchema(field);
+    }
+    schemas_[type.full_name()] = {
+        {"type", "object"}, {"properties", properties}, {"additionalProperties", false}};
+  }
+
+ private:
+  json FieldSchema(const pb::FieldDescriptor& field) {
+    if (field.is_map()) {
+      return {{"type", "object"},
+              {"additionalProperties", FieldSchema(*field.message_type()->map_value())}};
+    }
+    json single;
+    if (field.cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+      Add(*field.message_type());
+      single = {{"$ref", Ref(*field.message_type())}};
+    } else {
+      single = ScalarSchema(field);
+    }
+    if (field.is_repeated()) return {{"type", "array"}, {"items", single}};
+    return single;
+  }
+
+  json& schemas_;
+  std::set<std::string> seen_;
+};
+
+json ErrorResponse(const char* description) {
+  return {
+      {"description", description},
+      {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
+}
+
+json JsonBody(const json& schema) {
+  return {{"required", true}, {"content", {{"application/json", {{"schema", schema}}}}}};
+}
+
+json TokenPairSchema() {
+  return {{"type", "object"},
+          {"properties",
+           {{"access_token", {{"type", "string"}}},
+            {"token_type", {{"type", "string"}, {"enum", {"Bearer"}}}},
+            {"expires_in_seconds", {{"type", "integer"}}},
+            {"refresh_token", {{"type", "string"}}},
+            {"user_id", {{"type", "string"}}},
+            {"role", {{"type", "string"}}}}}};
+}
+
+void AddGatewayPaths(json& paths) {
+  const json ok_tokens = {{"description", "signed in"},
+                          {"content", {{"application/json", {{"schema", TokenPairSchema()}}}}}};
+  auto string_props = [](std::initializer_list<const char*> names) {
+    json properties = json::object();
+    for (const char* name : names) properties[name] = {{"type", "string"}};
+    return json{{"type", "object"}, {"properties", properties}};
+  };
+  paths["/v1/auth/staff/login"]["post"] = {
+      {"summary", "Staff sign-in with user name and password"},
+      {"operationId", "gateway.StaffLogin"},
+      {"security", json::array()},
+      {"requestBody", JsonBody(string_props({"username", "password"}))},
+      {"responses", {{"200", ok_tokens}, {"default", ErrorResponse("error")}}}};
+  paths["/v1/auth/wechat/login"]["post"] = {
+      {"summary", "Resident sign-in with the wx.login code; invitation_code binds on first use"},
+      {"operationId", "gateway.WeChatLogin"},
+      {"security", json::array()},
+      {"requestBody", JsonBody(string_props({"code", "invitation_code"}))},
+      {"responses", {{"200", ok_tokens}, {"default", ErrorResponse("error")}}}};
+  paths["/v1/auth/refresh"]["post"] = {
+      {"summary", "Exchange a refresh token for a new token pair (the old one is spent)"},
+      {"operationId", "gateway.Refresh"},
+      {"security", json::array()},
+      {"requestBody", JsonBody(string_props({"refresh_token"}))},
+      {"responses", {{"200", ok_tokens}, {"default", ErrorResponse("error")}}}};
+  paths["/v1/auth/logout"]["post"] = {
+      {"summary", "Revoke the presented access token and the given refresh token"},
+      {"operationId", "gateway.Logout"},
+      {"requestBody", JsonBody(string_props({"refresh_token"}))},
+      {"responses",
+       {{"204", {{"description", "signed out"}}}, {"default", ErrorResponse("error")}}}};
+  paths["/v1/auth/invitations"]["post"] = {
+      {"summary", "Village admin: a one-time invitation code binding a WeChat user to a member"},
+      {"operationId", "gateway.CreateInvitation"},
+      {"x-roles", {"village_admin"}},
+      {"requestBody", JsonBody({{"type", "object"},
+                                {"properties",
+                                 {{"household_id", {{"type", "integer"}}},
+                                  {"member_id", {{"type", "integer"}}},
+                                  {"valid_hours", {{"type", "integer"}}}}}})},
+      {"responses",
+       {{"200", {{"description", "invitation_code and expires_at_ms"}}},
+        {"default", ErrorResponse("error")}}}};
+  paths["/v1/auth/staff"]["post"] = {
+      {"summary",
+       "Create a staff account (village admins: grid workers and assessors of their "
+       "village; district officials: any staff role)"},
+      {"operationId", "gateway.CreateStaff"},
+      {"x-roles", {"village_admin", "district_official"}},
+      {"requestBody", JsonBody({{"type", "object"},
+                                {"properties",
+                                 {{"username", {{"type", "string"}}},
+                                  {"password", {{"type", "string"}}},
+                                  {"role", {{"type", "string"}}},
+                                  {"town_id", {{"type", "integer"}}},
+                                  {"village_id", {{"type", "integer"}}},
+                                  {"grid_id", {{"type", "integer"}}},
+                                  {"team_id", {{"type", "integer"}}}}}})},
+      {"responses", {{"200", {{"description", "user_id"}}}, {"default", ErrorResponse("error")}}}};
+  paths["/v1/photos"]["post"] = {
+      {"summary", "Upload one photo (multipart field 'file'); JPEG, PNG or WebP"},
+      {"operationId", "gateway.UploadPhoto"},
+      {"requestBody",
+       {{"required", true},
+        {"content",
+         {{"multipart/form-data",
+           {{"schema",
+             {{"type", "object"},
+              {"properties", {{"file", {{"type", "string"}, {"format", "binary"}}}}}}}}}}}}},
+      {"responses",
+       {{"200", {{"description", "photo_ref (sha256 hex), content_type, size_bytes, url"}}},
+        {"default", ErrorResponse("error")}}}};
+  paths["/v1/photos/{photo_ref}"]["get"] = {
+      {"summary", "A stored photo"},
+      {"operationId", "gateway.GetPhoto"},
+      {"parameters",
+       {{{"name", "photo_ref"},
+         {"in", "path"},
+         {"required", true},
+         {"schema", {{"type", "string"}}}}}},
+      {"responses",
+       {{"200", {{"description", "the image"}}}, {"default", ErrorResponse("error")}}}};
+}
+
+}  // namespace
+
+std::string GenerateOpenApi(const RouteTable& routes) {
+  json schemas = json::object();
+  schemas["Error"] = {{"type", "object"},
+                      {"required", {"code", "message", "request_id"}},
+                      {"properties",
+                       {{"code", {{"type", "string"}, {"description", "stable identifier"}}},
+                        {"message", {{"type", "string"}, {"description", "Chinese, for users"}}},
+                        {"request_id", {{"type", "string"}}},
+                        {"field", {{"type", "string"}}}}}};
+  SchemaBuilder builder(&schemas);
+  json paths = json::object();
+  for (const Route& route : routes.routes()) {
+    const pb::Descriptor& input = *route.method->input_type();
+    const pb::Descriptor& output = *route.method->output_type();
+    builder.Add(input);
+    builder.Add(output);
+    json parameters = json::array();
+    std::set<const pb::FieldDescriptor*> in_path;
+    for (const PathSegment& segment : route.segments) {
+      if (!segment.is_field()) continue;
+      in_path.insert(segment.field.leaf());
+      parameters.push_back({{"name", segment.field.name},
+                            {"in", "path"},
+                            {"required", true},
+                            {"schema", ScalarSchema(*segment.field.leaf())}});
+    }
+    json operation = {
+        {"operationId", route.method->full_name()},
+        {"tags", {route.backend}},
+        {"x-roles", route.roles},
+        {"summary",
+         absl::StrCat(route.method->name(), " (roles: ", absl::StrJoin(route.roles, ", "), ")")}};
+    if (route.body_is_request) {
+      operation["requestBody"] = JsonBody({{"$ref", Ref(input)}});
+    } else {
+      for (int i = 0; i < input.field_count(); ++i) {
+        const pb::FieldDescriptor& field = *input.field(i);
+        if (in_path.count(&field) != 0 ||
+            field.cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+          continue;
+        }
+        json schema = ScalarSchema(field);
+        if (field.is_repeated()) schema = {{"type", "array"}, {"items", schema}};
+        parameters.push_back(
+            {{"name", field.name()}, {"in", "query"}, {"required", false}, {"schema", schema}});
+      }
+    }
+    if (!parameters.empty()) operation["parameters"] = parameters;
+    operation["responses"] = {
+        {"200",
+         {{"description", "OK"},
+          {"content", {{"application/json", {{"schema", {{"$ref", Ref(output)}}}}}}}}},
+        {"400", ErrorResponse("invalid request (field names the problem)")},
+        {"401", ErrorResponse("missing or invalid token")},
+        {"403", ErrorResponse("role or scope not allowed")},
+        {"429", ErrorResponse("rate limited; see Retry-After")},
+        {"default", ErrorResponse("error")}};
+    std::string method = route.http_method;
+    for (char& c : method) c = static_cast<char>(std::tolower(c));
+    paths[route.path_template][method] = operation;
+  }
+  AddGatewayPaths(paths);
+  json doc = {
+      {"openapi", "3.0.3"},
+      {"info",
+       {{"title", "Jifen API (闵行区农村人居环境积分制)"},
+        {"version", "v1"},
+        {"description",
+         "HTTP/JSON over the Jifen services. Bodies use protobuf's JSON mapping with proto field "
+         "names; 64-bit integers are JSON strings (numbers are accepted on input). Errors are "
+         "{code, message, request_id}."}}},
+      {"components",
+       {{"schemas", schemas},
+        {"securitySchemes",
+         {{"bearer", {{"type", "http"}, {"scheme", "bearer"}, {"bearerFormat", "JWT"}}}}}}},
+      {"security", {{{"bearer", json::array()}}}},
+      {"paths", paths}};
+  return doc.dump(1);
+}
+
+}  // namespace jifen::gateway

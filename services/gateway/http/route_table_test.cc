@@ -1,0 +1,202 @@
+#include "services/gateway/http/route_table.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "jifen/scoring/v1/ledger.pb.h"
+#include "jifen/testing/v1/echo.pb.h"
+#include "services/gateway/http/errors.h"
+#include "services/gateway/http/openapi.h"
+#include "services/gateway/http/transcoder.h"
+
+namespace jifen::gateway {
+namespace {
+
+const RouteTable& Table() {
+  static const RouteTable* table = [] {
+    absl::StatusOr<RouteTable> t = RouteTable::FromGeneratedPool();
+    EXPECT_TRUE(t.ok()) << t.status();
+    for (const std::string& problem : t->problems()) ADD_FAILURE() << problem;
+    return new RouteTable(std::move(t).value());
+  }();
+  return *table;
+}
+
+TEST(RouteTableTest, FindsEveryAnnotatedRpcOfEveryLinkedPackage) {
+  bool echo = false, wallet = false;
+  for (const Route& route : Table().routes()) {
+    if (route.grpc_method == "/jifen.testing.v1.EchoService/Echo") {
+      echo = true;
+      EXPECT_EQ(route.backend, "testing");
+      EXPECT_TRUE(route.body_is_request);
+      EXPECT_EQ(route.roles, std::vector<std::string>{"district_official"});
+    }
+    if (route.grpc_method == "/jifen.scoring.v1.LedgerService/GetWallet") wallet = true;
+    EXPECT_NE(route.grpc_method, "/jifen.scoring.v1.LedgerService/Debit");
+  }
+  EXPECT_TRUE(echo);
+  EXPECT_TRUE(wallet);
+}
+
+TEST(RouteTableTest, MatchesTemplatesAndBindsFields) {
+  PathValues values;
+  bool allowed = true;
+  const Route* route = Table().Match("GET", "/v1/households/42/wallet", &values, &allowed);
+  ASSERT_NE(route, nullptr);
+  EXPECT_EQ(route->grpc_method, "/jifen.scoring.v1.LedgerService/GetWallet");
+  ASSERT_EQ(values.size(), 1u);
+  EXPECT_EQ(values[0].first->name, "household_id");
+  EXPECT_EQ(values[0].second, "42");
+
+  route = Table().Match("GET", "/v1/villages/3/totals/2025Q3", &values, &allowed);
+  ASSERT_NE(route, nullptr);
+  EXPECT_EQ(values.size(), 2u);
+
+  EXPECT_EQ(Table().Match("GET", "/v1/households/42/nothing", &values, &allowed), nullptr);
+  EXPECT_TRUE(allowed);
+  EXPECT_EQ(Table().Match("DELETE", "/v1/households/42/wallet", &values, &allowed), nullptr);
+  EXPECT_FALSE(allowed);
+  EXPECT_EQ(Table().Match("GET", "/v1/households//wallet", &values, &allowed), nullptr);
+}
+
+TEST(RouteTableTest, LiteralSegmentsWinOverFields) {
+  PathValues values;
+  bool allowed;
+  const Route* route = Table().Match("GET", "/v1/rulebooks/template", &values, &allowed);
+  ASSERT_NE(route, nullptr);
+  EXPECT_TRUE(values.empty());
+}
+
+TEST(RouteTableTest, BackendOfPackage) {
+  EXPECT_EQ(BackendOfPackage("jifen.scoring.v1"), "scoring");
+  EXPECT_EQ(BackendOfPackage("jifen.redemption.v2"), "redemption");
+  EXPECT_EQ(BackendOfPackage("google.protobuf"), "");
+  EXPECT_EQ(BackendOfPackage("jifen.scoring"), "");
+}
+
+const Route& RouteOf(const std::string& grpc_method) {
+  for (const Route& route : Table().routes()) {
+    if (route.grpc_method == grpc_method) return route;
+  }
+  ADD_FAILURE() << grpc_method;
+  return Table().routes().front();
+}
+
+TEST(TranscoderTest, PathAndQueryFillTheRequest) {
+  const Route& route = RouteOf("/jifen.scoring.v1.LedgerService/ListEntries");
+  FieldError error;
+  auto message = BuildRequest(route, {{&route.segments[2].field, "7"}},
+                              {{"page_size", "20"}, {"pageToken", "abc"}}, "", &error);
+  ASSERT_TRUE(message.ok()) << message.status();
+  const auto& request = dynamic_cast<const scoring::v1::ListEntriesRequest&>(**message);
+  EXPECT_EQ(request.household_id(), 7);
+  EXPECT_EQ(request.page_size(), 20);
+  EXPECT_EQ(request.page_token(), "abc");
+}
+
+TEST(TranscoderTest, BadPathValueNamesTheField) {
+  const Route& route = RouteOf("/jifen.scoring.v1.LedgerService/GetWallet");
+  FieldError error;
+  auto message = BuildRequest(route, {{&route.segments[2].field, "abc"}}, {}, "", &error);
+  EXPECT_EQ(message.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(error.field, "household_id");
+}
+
+TEST(TranscoderTest, UnknownQueryParameterIsRefused) {
+  const Route& route = RouteOf("/jifen.scoring.v1.LedgerService/GetWallet");
+  FieldError error;
+  auto message =
+      BuildRequest(route, {{&route.segments[2].field, "1"}}, {{"evil", "1"}}, "", &error);
+  EXPECT_FALSE(message.ok());
+  EXPECT_EQ(error.field, "evil");
+}
+
+TEST(TranscoderTest, BodyJsonWithUnknownFieldsWrongTypesAndMalformed) {
+  const Route& route = RouteOf("/jifen.testing.v1.EchoService/Echo");
+  FieldError error;
+  auto ok = BuildRequest(route, {}, {}, R"({"text":"hi","delayMs":"5"})", &error);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(dynamic_cast<const testing::v1::EchoRequest&>(**ok).delay_ms(), 5);
+
+  error = {};
+  EXPECT_FALSE(BuildRequest(route, {}, {}, R"({"text":"hi","admin":true})", &error).ok());
+  EXPECT_EQ(error.field, "admin");
+
+  error = {};
+  EXPECT_FALSE(BuildRequest(route, {}, {}, R"({"delay_ms":"soon"})", &error).ok());
+  EXPECT_EQ(error.field, "delay_ms") << error.reason;
+
+  error = {};
+  EXPECT_FALSE(BuildRequest(route, {}, {}, R"({"text":5})", &error).ok());
+  EXPECT_EQ(error.field, "text") << error.reason;
+
+  error = {};
+  EXPECT_FALSE(BuildRequest(route, {}, {}, R"({"text":)", &error).ok());
+  EXPECT_EQ(error.reason, "malformed JSON");
+
+  error = {};
+  EXPECT_FALSE(BuildRequest(route, {}, {}, R"([1,2])", &error).ok());
+}
+
+TEST(TranscoderTest, NestedUnknownFieldIsNamedWithItsPath) {
+  const Route& route = RouteOf("/jifen.scoring.v1.AssessmentService/SubmitInspection");
+  FieldError error;
+  auto message = BuildRequest(
+      route, {}, {},
+      R"({"inspection_id":"x","outcomes":[{"item_code":"a"},{"itemCode":"b","pts":3}]})", &error);
+  EXPECT_FALSE(message.ok());
+  EXPECT_EQ(error.field, "outcomes[1].pts");
+}
+
+TEST(TranscoderTest, ResponseJsonPrintsZeros) {
+  scoring::v1::Wallet wallet;
+  wallet.set_household_id(5);
+  auto text = ResponseToJson(*scoring::v1::Wallet::descriptor(), wallet.SerializeAsString());
+  ASSERT_TRUE(text.ok());
+  auto parsed = nlohmann::json::parse(*text);
+  EXPECT_EQ(parsed["household_id"], "5");
+  EXPECT_EQ(parsed["balance_points"], "0");
+}
+
+TEST(ErrorsTest, MapsCodesAndLeadingIdentifiers) {
+  HttpError e = MapStatus(absl::FailedPreconditionError("WALLET_INSUFFICIENT: has 3, needs 5"));
+  EXPECT_EQ(e.http_status, 412);
+  EXPECT_EQ(e.code, "WALLET_INSUFFICIENT");
+  EXPECT_EQ(e.message, "可用积分不足");
+
+  e = MapStatus(absl::NotFoundError("household 9 not found"));
+  EXPECT_EQ(e.http_status, 404);
+  EXPECT_EQ(e.code, "NOT_FOUND");
+
+  e = MapStatus(absl::InternalError("SQL_ERROR: SELECT * FROM secrets at db-7.internal"));
+  EXPECT_EQ(e.http_status, 500);
+  EXPECT_EQ(e.code, "INTERNAL");
+  const std::string body = ErrorBody(e, "rid");
+  EXPECT_EQ(body.find("secrets"), std::string::npos);
+  EXPECT_EQ(body.find("db-7"), std::string::npos);
+
+  EXPECT_EQ(MapStatus(absl::UnauthenticatedError("x")).http_status, 401);
+  EXPECT_EQ(MapStatus(absl::PermissionDeniedError("x")).http_status, 403);
+  EXPECT_EQ(MapStatus(absl::AlreadyExistsError("x")).http_status, 409);
+  EXPECT_EQ(MapStatus(absl::ResourceExhaustedError("x")).http_status, 429);
+  EXPECT_EQ(MapStatus(absl::UnavailableError("x")).http_status, 503);
+  EXPECT_EQ(MapStatus(absl::InvalidArgumentError("x")).http_status, 400);
+}
+
+TEST(OpenApiTest, DescribesEveryRouteAndItsSchemas) {
+  auto doc = nlohmann::json::parse(GenerateOpenApi(Table()));
+  EXPECT_EQ(doc["openapi"], "3.0.3");
+  for (const Route& route : Table().routes()) {
+    std::string method = route.http_method;
+    for (char& c : method) c = static_cast<char>(std::tolower(c));
+    EXPECT_TRUE(doc["paths"][route.path_template].contains(method)) << route.path_template;
+  }
+  EXPECT_TRUE(doc["components"]["schemas"].contains("jifen.scoring.v1.Wallet"));
+  auto& get_wallet = doc["paths"]["/v1/households/{household_id}/wallet"]["get"];
+  EXPECT_EQ(get_wallet["parameters"][0]["in"], "path");
+  EXPECT_TRUE(doc["paths"].contains("/v1/auth/wechat/login"));
+}
+
+}  // namespace
+}  // namespace jifen::gateway

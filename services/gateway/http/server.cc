@@ -1,0 +1,643 @@
+#include "services/gateway/http/server.h"
+
+#include <httplib.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "common/log/log.h"
+#include "common/metrics/metrics.h"
+#include "jifen/scoring/v1/registry.pb.h"
+#include "services/gateway/http/errors.h"
+#include "services/gateway/http/openapi.h"
+#include "services/gateway/http/scope.h"
+#include "services/gateway/http/transcoder.h"
+
+namespace jifen::gateway {
+namespace {
+
+using nlohmann::json;
+constexpr char kJson[] = "application/json; charset=utf-8";
+
+bool IsSaneRequestId(absl::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!absl::ascii_isalnum(c) && c != '-' && c != '_' && c != '.') return false;
+  }
+  return true;
+}
+
+std::string NewRequestId() {
+  unsigned char bytes[8];
+  RAND_bytes(bytes, sizeof(bytes));
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+}
+
+bool IsLoopback(const std::string& address) {
+  return address == "127.0.0.1" || address == "::1" || absl::StartsWith(address, "127.") ||
+         address == "::ffff:127.0.0.1";
+}
+
+bool Contains(const std::vector<std::string>& list, absl::string_view value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+std::string Dump(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace
+
+struct GatewayServer::Exchange {
+  const httplib::Request& req;
+  httplib::Response& res;
+  std::string request_id;
+  std::string bearer;  // the raw token when one was verified
+  std::optional<auth::Caller> caller;
+  std::string label;         // route template for logs and metrics
+  std::string error_code;    // for the access log
+  std::string error_detail;  // the service's own text, logged only
+
+  void Reply(int status, const std::string& body, const char* type = kJson) {
+    res.status = status;
+    res.set_content(body, type);
+  }
+  void Fail(const HttpError& error, absl::string_view field = "") {
+    error_code = error.code;
+    Reply(error.http_status, ErrorBody(error, request_id, field));
+  }
+  void Fail(const absl::Status& status, absl::string_view field = "") {
+    error_detail = std::string(status.message());
+    if (auto retry = status.GetPayload(kRetryAfterPayload); retry.has_value()) {
+      res.set_header("Retry-After", std::string(*retry));
+    }
+    Fail(MapStatus(status), field);
+  }
+  // The body as a JSON object, or a 400 sent and nullopt.
+  std::optional<json> JsonBody(size_t max_bytes) {
+    if (req.body.size() > max_bytes) {
+      Fail(MakeError(413, "PAYLOAD_TOO_LARGE"));
+      return std::nullopt;
+    }
+    json body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+    if (!body.is_object()) {
+      Fail(absl::InvalidArgumentError("malformed JSON"));
+      return std::nullopt;
+    }
+    return body;
+  }
+};
+
+GatewayServer::GatewayServer(GatewayConfig config, GatewayDeps deps)
+    : config_(std::move(config)), deps_(std::move(deps)) {
+  openapi_json_ = GenerateOpenApi(*deps_.routes);
+}
+
+GatewayServer::~GatewayServer() { Stop(); }
+
+absl::Status GatewayServer::Start() {
+  server_ = std::make_unique<httplib::Server>();
+  const int threads = config_.http_threads;
+  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  const int64_t max_photo = deps_.photos != nullptr ? deps_.photos->max_bytes() : 0;
+  server_->set_payload_max_length(
+      std::max<size_t>(config_.max_json_body_bytes, static_cast<size_t>(max_photo) + (64 << 10)));
+  server_->set_keep_alive_timeout(absl::ToInt64Seconds(config_.keep_alive_timeout));
+  // Headers and body go out in separate writes: without TCP_NODELAY, Nagle and the client's
+  // delayed ACK add ~40 ms to every keep-alive response.
+  server_->set_tcp_nodelay(true);
+  // httplib closes a keep-alive connection after 5 requests by default; phones and dashboards then
+  // reconnect all the time, and bursts of reconnects overflow its short listen backlog.
+  server_->set_keep_alive_max_count(config_.keep_alive_max_requests);
+  server_->set_read_timeout(10, 0);
+  server_->set_write_timeout(10, 0);
+  Register();
+  port_ =
+      config_.listen_port == 0
+          ? server_->bind_to_any_port(config_.listen_host)
+          : (server_->bind_to_port(config_.listen_host, config_.listen_port) ? config_.listen_port
+                                                                             : -1);
+  if (port_ <= 0) {
+    return absl::UnavailableError(
+        absl::StrCat("can't listen on ", config_.listen_host, ":", config_.listen_port));
+  }
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // httplib's stop() does nothing until the listen loop runs; wait for it so that a Stop() right
+  // after Start() can't be lost.
+  for (int i = 0; i < 5000 && !server_->is_running(); ++i) absl::SleepFor(absl::Milliseconds(1));
+  if (!server_->is_running()) return absl::UnavailableError("HTTP listener did not start");
+  return absl::OkStatus();
+}
+
+void GatewayServer::Stop() {
+  if (stopped_ || server_ == nullptr) return;
+  stopped_ = true;
+  // httplib's stop closes the listener; its thread pool then finishes the requests it holds.
+  server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void GatewayServer::Serve(const httplib::Request& req, httplib::Response& res, const char* label,
+                          const std::function<void(Exchange&)>& body) {
+  const absl::Time started = absl::Now();
+  Exchange ex{req, res, "", "", std::nullopt, label, "", ""};
+  const std::string given = req.get_header_value("X-Request-Id");
+  ex.request_id = IsSaneRequestId(given) ? given : NewRequestId();
+  res.set_header("X-Request-Id", ex.request_id);
+  const std::string origin = req.get_header_value("Origin");
+  if (!origin.empty() && Contains(config_.cors_origins, origin)) {
+    res.set_header("Access-Control-Allow-Origin", origin);
+    res.set_header("Vary", "Origin");
+    res.set_header("Access-Control-Expose-Headers", "X-Request-Id, Retry-After");
+  }
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("X-Content-Type-Options", "nosniff");
+  body(ex);
+
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - started);
+  const std::string code = ex.error_code.empty() ? "OK" : ex.error_code;
+  metrics::GlobalRpcMetrics().Record(absl::StrCat("http ", req.method, " ", ex.label), code,
+                                     seconds);
+  log::Fields fields = {
+      {"request_id", ex.request_id},
+      {"http_method", req.method},
+      {"path", req.path},
+      {"route", ex.label},
+      {"status", absl::StrCat(res.status)},
+      {"code", code},
+      {"latency_ms", absl::StrCat(seconds * 1000.0)},
+      {"caller",
+       ex.caller ? absl::StrCat(auth::RoleName(ex.caller->role), ":", ex.caller->user_id) : "-"},
+      {"remote", req.remote_addr},
+      {"bytes_in", absl::StrCat(req.body.size())},
+      {"bytes_out", absl::StrCat(res.body.size())}};
+  if (!ex.error_detail.empty()) fields.emplace_back("detail", ex.error_detail);
+  log::Info("access", fields);
+}
+
+absl::StatusOr<auth::Caller> GatewayServer::VerifyToken(absl::string_view token) {
+  const absl::Time now = absl::Now();
+  {
+    absl::MutexLock lock(&token_cache_mu_);
+    const auto it = token_cache_.find(token);
+    if (it != token_cache_.end()) {
+      if (it->second.expires > now) return it->second.caller;
+      token_cache_.erase(it);
+    }
+  }
+  absl::StatusOr<auth::Caller> caller = deps_.verifier->Verify(token, now);
+  if (!caller.ok()) return caller;
+  // The signature is good, so the payload is ours: read its exp for the cache lifetime.
+  const std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
+  std::string payload;
+  int64_t exp = 0;
+  if (parts.size() == 3 && absl::WebSafeBase64Unescape(parts[1], &payload)) {
+    const json claims = json::parse(payload, nullptr, false);
+    if (claims.is_object() && claims.contains("exp") && claims["exp"].is_number_integer()) {
+      exp = claims["exp"].get<int64_t>();
+    }
+  }
+  if (exp > 0) {
+    const absl::Time expires = std::min(absl::FromUnixSeconds(exp), now + absl::Minutes(5));
+    absl::MutexLock lock(&token_cache_mu_);
+    if (token_cache_.size() >= 20000) token_cache_.clear();  // bounded; refilled on demand
+    token_cache_[std::string(token)] = {*caller, expires};
+  }
+  return caller;
+}
+
+bool GatewayServer::Admit(Exchange& ex, bool needs_token, bool login_endpoint) {
+  // Sign-in endpoints ignore any token: a phone with a stale one must still be able to sign in.
+  const std::string authorization =
+      login_endpoint ? std::string() : ex.req.get_header_value("Authorization");
+  absl::string_view header = authorization;
+  if (absl::ConsumePrefix(&header, "Bearer ") && !header.empty()) {
+    absl::StatusOr<auth::Caller> caller = VerifyToken(header);
+    if (!caller.ok()) {
+      ex.Fail(absl::UnauthenticatedError(caller.status().message()));
+      return false;
+    }
+    ex.caller = *std::move(caller);
+    ex.bearer = std::string(header);
+  } else if (needs_token) {
+    ex.Fail(absl::UnauthenticatedError("missing bearer token"));
+    return false;
+  }
+  if (deps_.throttle == nullptr) return true;
+  std::vector<RateLimit> limits;
+  if (login_endpoint) {
+    limits.push_back({absl::StrCat("login:", ex.req.remote_addr),
+                      config_.login_rate_per_address_per_minute, absl::Minutes(1)});
+  } else {
+    limits.push_back({absl::StrCat("ip:", ex.req.remote_addr), config_.rate_per_address_per_minute,
+                      absl::Minutes(1)});
+  }
+  if (ex.caller) {
+    limits.push_back({absl::StrCat("user:", ex.caller->user_id), config_.rate_per_user_per_minute,
+                      absl::Minutes(1)});
+  }
+  absl::StatusOr<ThrottleDecision> decision =
+      deps_.throttle->Check(limits, ex.caller ? ex.caller->token_id : "");
+  if (!decision.ok()) {
+    // Availability first: a Redis outage must not take the API down. Logged for the operator.
+    log::Warning("rate limiter unavailable; request let through",
+                 {{"request_id", ex.request_id}, {"error", decision.status().ToString()}});
+    return true;
+  }
+  if (decision->token_revoked) {
+    ex.Fail(absl::UnauthenticatedError("token revoked by logout"));
+    return false;
+  }
+  if (decision->limited) {
+    const int64_t seconds = std::max<int64_t>(
+        1, absl::ToInt64Seconds(absl::Ceil(decision->retry_after, absl::Seconds(1))));
+    ex.res.set_header("Retry-After", absl::StrCat(seconds));
+    ex.Fail(MakeError(429, "RATE_LIMITED"));
+    return false;
+  }
+  return true;
+}
+
+void GatewayServer::Register() {
+  httplib::Server& s = *server_;
+  s.Get("/healthz", [this](const httplib::Request& req, httplib::Response& res) {
+    Serve(req, res, "/healthz", [this](Exchange& ex) {
+      const absl::Status ready = deps_.readiness ? deps_.readiness() : absl::OkStatus();
+      if (ready.ok()) {
+        ex.Reply(200, R"({"status":"serving"})");
+      } else {
+        ex.error_detail = std::string(ready.message());
+        ex.error_code = "NOT_SERVING";
+        ex.Reply(503, R"({"status":"not_serving"})");
+      }
+    });
+  });
+  s.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
+    Serve(req, res, "/metrics", [](Exchange& ex) {
+      if (!IsLoopback(ex.req.remote_addr)) {
+        ex.Fail(MakeError(404, "ROUTE_NOT_FOUND"));
+        return;
+      }
+      ex.Reply(200, metrics::SerializeText(), "text/plain; version=0.0.4");
+    });
+  });
+  s.Get("/openapi.json", [this](const httplib::Request& req, httplib::Response& res) {
+    Serve(req, res, "/openapi.json", [this](Exchange& ex) { ex.Reply(200, openapi_json_); });
+  });
+  auto post = [this, &s](const char* path, void (GatewayServer::*handler)(Exchange&)) {
+    s.Post(path, [this, path, handler](const httplib::Request& req, httplib::Response& res) {
+      Serve(req, res, path, [this, handler](Exchange& ex) { (this->*handler)(ex); });
+    });
+  };
+  post("/v1/auth/staff/login", &GatewayServer::StaffLogin);
+  post("/v1/auth/wechat/login", &GatewayServer::WeChatLogin);
+  post("/v1/auth/refresh", &GatewayServer::Refresh);
+  post("/v1/auth/logout", &GatewayServer::Logout);
+  post("/v1/auth/invitations", &GatewayServer::CreateInvitation);
+  post("/v1/auth/staff", &GatewayServer::CreateStaff);
+  if (deps_.photos != nullptr) {
+    post("/v1/photos", &GatewayServer::UploadPhoto);
+    s.Get(R"(/v1/photos/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+      Serve(req, res, "/v1/photos/{photo_ref}", [this](Exchange& ex) { GetPhoto(ex); });
+    });
+  }
+  s.Options(".*", [this](const httplib::Request& req, httplib::Response& res) {
+    Serve(req, res, "OPTIONS", [](Exchange& ex) {
+      if (ex.res.has_header("Access-Control-Allow-Origin")) {
+        ex.res.set_header("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS");
+        ex.res.set_header("Access-Control-Allow-Headers",
+                          "Authorization, Content-Type, X-Request-Id");
+        ex.res.set_header("Access-Control-Max-Age", "600");
+      }
+      ex.res.status = 204;
+    });
+  });
+  auto proxy = [this](const httplib::Request& req, httplib::Response& res) {
+    Serve(req, res, "unmatched", [this](Exchange& ex) { Proxy(ex); });
+  };
+  s.Get(".*", proxy);
+  s.Post(".*", proxy);
+  s.Put(".*", proxy);
+  s.Delete(".*", proxy);
+  s.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        const HttpError error = res.status == 413   ? MakeError(413, "PAYLOAD_TOO_LARGE")
+                                : res.status == 404 ? MakeError(404, "ROUTE_NOT_FOUND")
+                                : res.status < 500  ? MakeError(res.status, "INVALID_ARGUMENT")
+                                                    : MakeError(res.status, "INTERNAL");
+        std::string id = req.get_header_value("X-Request-Id");
+        if (!IsSaneRequestId(id)) id = NewRequestId();
+        res.set_content(ErrorBody(error, id), kJson);
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    res.status = 500;
+    res.set_content(ErrorBody(MakeError(500, "INTERNAL"), NewRequestId()), kJson);
+  });
+}
+
+void GatewayServer::Proxy(Exchange& ex) {
+  PathValues values;
+  bool method_allowed = true;
+  const Route* route = deps_.routes->Match(ex.req.method, ex.req.path, &values, &method_allowed);
+  if (route == nullptr) {
+    ex.Fail(method_allowed ? MakeError(404, "ROUTE_NOT_FOUND")
+                           : MakeError(405, "METHOD_NOT_ALLOWED"));
+    return;
+  }
+  ex.label = route->path_template;
+  if (!Admit(ex, /*needs_token=*/true, /*login_endpoint=*/false)) return;
+  if (!Contains(route->roles, auth::RoleName(ex.caller->role))) {
+    ex.Fail(absl::PermissionDeniedError("role not allowed on this route"));
+    return;
+  }
+  if (ex.req.body.size() > config_.max_json_body_bytes) {
+    ex.Fail(MakeError(413, "PAYLOAD_TOO_LARGE"));
+    return;
+  }
+  QueryParams query;
+  if (!route->body_is_request) {
+    for (const auto& [name, value] : ex.req.params) query.emplace_back(name, value);
+  }
+  FieldError field_error;
+  absl::StatusOr<std::unique_ptr<google::protobuf::Message>> request =
+      BuildRequest(*route, values, query, ex.req.body, &field_error);
+  if (!request.ok()) {
+    ex.error_detail = field_error.reason;
+    const HttpError error = MapStatus(request.status());
+    ex.error_code = error.code;
+    ex.Reply(error.http_status, ErrorBody(error, ex.request_id, field_error.field));
+    return;
+  }
+  if (absl::Status scope = CheckScope(*ex.caller, **request); !scope.ok()) {
+    ex.Fail(scope);
+    return;
+  }
+  OutgoingCall call;
+  call.grpc_method = route->grpc_method;
+  call.request_bytes = (*request)->SerializeAsString();
+  call.bearer_token = ex.bearer;
+  call.request_id = ex.request_id;
+  call.timeout = config_.backend_timeout;
+  absl::StatusOr<std::string> response = deps_.backends->Call(route->backend, call);
+  if (!response.ok()) {
+    ex.Fail(response.status());
+    return;
+  }
+  absl::StatusOr<std::string> body = ResponseToJson(*route->method->output_type(), *response);
+  if (!body.ok()) {
+    ex.Fail(body.status());
+    return;
+  }
+  ex.Reply(200, *body);
+}
+
+namespace {
+
+std::string TokenPairJson(const TokenPair& pair) {
+  return Dump({{"access_token", pair.access_token},
+               {"token_type", "Bearer"},
+               {"expires_in_seconds", pair.expires_in_seconds},
+               {"refresh_token", pair.refresh_token},
+               {"user_id", pair.user_id},
+               {"role", pair.role}});
+}
+
+// A string member of a JSON body ("" when absent); false (and a 400 naming it) when not a string.
+bool StringField(const json& body, const char* name, std::string* out) {
+  const auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return true;
+  if (!it->is_string()) return false;
+  *out = it->get<std::string>();
+  return true;
+}
+
+bool IntField(const json& body, const char* name, int64_t* out) {
+  const auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return true;
+  if (it->is_number_integer()) {
+    *out = it->get<int64_t>();
+    return true;
+  }
+  return it->is_string() && absl::SimpleAtoi(it->get<std::string>(), out);
+}
+
+// Unknown members are refused as everywhere else.
+bool OnlyKnown(const json& body, std::initializer_list<const char*> names, std::string* unknown) {
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    if (std::none_of(names.begin(), names.end(), [&](const char* n) { return it.key() == n; })) {
+      *unknown = it.key();
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+#define JIFEN_BODY_FIELDS(ex, body, ...)                                          \
+  do {                                                                            \
+    std::string unknown_;                                                         \
+    if (!OnlyKnown(body, {__VA_ARGS__}, &unknown_)) {                             \
+      ex.Fail(absl::InvalidArgumentError("unknown field " + unknown_), unknown_); \
+      return;                                                                     \
+    }                                                                             \
+  } while (0)
+
+void GatewayServer::StaffLogin(Exchange& ex) {
+  if (!Admit(ex, false, true)) return;
+  std::optional<json> body = ex.JsonBody(4096);
+  if (!body) return;
+  JIFEN_BODY_FIELDS(ex, *body, "username", "password");
+  std::string username, password;
+  if (!StringField(*body, "username", &username))
+    return ex.Fail(absl::InvalidArgumentError("username"), "username");
+  if (!StringField(*body, "password", &password))
+    return ex.Fail(absl::InvalidArgumentError("password"), "password");
+  if (username.empty()) return ex.Fail(absl::InvalidArgumentError("username"), "username");
+  absl::StatusOr<TokenPair> pair = deps_.login->StaffLogin(username, password);
+  if (!pair.ok()) return ex.Fail(pair.status());
+  ex.Reply(200, TokenPairJson(*pair));
+}
+
+void GatewayServer::WeChatLogin(Exchange& ex) {
+  if (!Admit(ex, false, true)) return;
+  std::optional<json> body = ex.JsonBody(4096);
+  if (!body) return;
+  JIFEN_BODY_FIELDS(ex, *body, "code", "invitation_code");
+  std::string code, invitation;
+  if (!StringField(*body, "code", &code) || code.empty()) {
+    return ex.Fail(absl::InvalidArgumentError("code"), "code");
+  }
+  if (!StringField(*body, "invitation_code", &invitation)) {
+    return ex.Fail(absl::InvalidArgumentError("invitation_code"), "invitation_code");
+  }
+  absl::StatusOr<TokenPair> pair = deps_.login->WeChatLogin(code, invitation);
+  if (!pair.ok()) return ex.Fail(pair.status());
+  ex.Reply(200, TokenPairJson(*pair));
+}
+
+void GatewayServer::Refresh(Exchange& ex) {
+  if (!Admit(ex, false, true)) return;
+  std::optional<json> body = ex.JsonBody(4096);
+  if (!body) return;
+  JIFEN_BODY_FIELDS(ex, *body, "refresh_token");
+  std::string token;
+  if (!StringField(*body, "refresh_token", &token) || token.empty()) {
+    return ex.Fail(absl::InvalidArgumentError("refresh_token"), "refresh_token");
+  }
+  absl::StatusOr<TokenPair> pair = deps_.login->Refresh(token);
+  if (!pair.ok()) return ex.Fail(pair.status());
+  ex.Reply(200, TokenPairJson(*pair));
+}
+
+void GatewayServer::Logout(Exchange& ex) {
+  if (!Admit(ex, true, false)) return;
+  std::optional<json> body = ex.JsonBody(4096);
+  if (!body) return;
+  JIFEN_BODY_FIELDS(ex, *body, "refresh_token");
+  std::string token;
+  if (!StringField(*body, "refresh_token", &token)) {
+    return ex.Fail(absl::InvalidArgumentError("refresh_token"), "refresh_token");
+  }
+  if (absl::Status s = deps_.login->RevokeRefreshToken(token); !s.ok()) return ex.Fail(s);
+  if (deps_.throttle != nullptr) {
+    absl::Status s = deps_.throttle->RevokeToken(ex.caller->token_id, config_.access_token_ttl);
+    if (!s.ok()) return ex.Fail(absl::UnavailableError(s.message()));
+  }
+  ex.res.status = 204;
+}
+
+absl::Status GatewayServer::CheckHouseholdMember(const Exchange& ex, int64_t household_id,
+                                                 int64_t member_id) {
+  // The roster belongs to scoring: ask it, with the admin's own token, so that its scope check
+  // (an admin sees only their village) decides. Without a scoring backend nothing is checked.
+  if (!deps_.backends->Has("scoring")) return absl::OkStatus();
+  scoring::v1::GetHouseholdRequest request;
+  request.set_household_id(household_id);
+  OutgoingCall call;
+  call.grpc_method = "/jifen.scoring.v1.RegistryService/GetHousehold";
+  call.request_bytes = request.SerializeAsString();
+  call.bearer_token = ex.bearer;
+  call.request_id = ex.request_id;
+  call.timeout = config_.backend_timeout;
+  absl::StatusOr<std::string> bytes = deps_.backends->Call("scoring", call);
+  if (!bytes.ok()) return bytes.status();
+  scoring::v1::HouseholdDetail detail;
+  if (!detail.ParseFromString(*bytes)) return absl::InternalError("bad GetHousehold response");
+  if (detail.household().village_id() != ex.caller->village_id) {
+    return absl::NotFoundError("household not in the admin's village");
+  }
+  for (const scoring::v1::Member& member : detail.members()) {
+    if (member.member_id() == member_id) return absl::OkStatus();
+  }
+  return absl::NotFoundError("member not in the household");
+}
+
+void GatewayServer::CreateInvitation(Exchange& ex) {
+  if (!Admit(ex, true, false)) return;
+  std::optional<json> body = ex.JsonBody(4096);
+  if (!body) return;
+  JIFEN_BODY_FIELDS(ex, *body, "household_id", "member_id", "valid_hours");
+  int64_t household_id = 0, member_id = 0, valid_hours = 0;
+  if (!IntField(*body, "household_id", &household_id)) {
+    return ex.Fail(absl::InvalidArgumentError("household_id"), "household_id");
+  }
+  if (!IntField(*body, "member_id", &member_id)) {
+    return ex.Fail(absl::InvalidArgumentError("member_id"), "member_id");
+  }
+  if (!IntField(*body, "valid_hours", &valid_hours)) {
+    return ex.Fail(absl::InvalidArgumentError("valid_hours"), "valid_hours");
+  }
+  if (ex.caller->role != auth::Role::kVillageAdmin) {
+    return ex.Fail(absl::PermissionDeniedError("village admins only"));
+  }
+  if (absl::Status s = CheckHouseholdMember(ex, household_id, member_id); !s.ok()) {
+    return ex.Fail(s);
+  }
+  std::optional<absl::Duration> valid_for;
+  if (valid_hours != 0) valid_for = absl::Hours(valid_hours);
+  absl::StatusOr<NewInvitation> invitation =
+      deps_.login->CreateInvitation(*ex.caller, household_id, member_id, valid_for);
+  if (!invitation.ok()) return ex.Fail(invitation.status());
+  ex.Reply(200, Dump({{"invitation_code", invitation->code},
+                      {"expires_at_ms", invitation->expires_at_ms}}));
+}
+
+void GatewayServer::CreateStaff(Exchange& ex) {
+  if (!Admit(ex, true, false)) return;
+  std::optional<json> body = ex.JsonBody(4096);
+  if (!body) return;
+  JIFEN_BODY_FIELDS(ex, *body, "username", "password", "role", "town_id", "village_id", "grid_id",
+                    "team_id");
+  NewStaff request;
+  for (auto [name, out] : {std::pair<const char*, std::string*>{"username", &request.username},
+                           {"password", &request.password},
+                           {"role", &request.role}}) {
+    if (!StringField(*body, name, out)) return ex.Fail(absl::InvalidArgumentError(name), name);
+  }
+  for (auto [name, out] : {std::pair<const char*, int64_t*>{"town_id", &request.town_id},
+                           {"village_id", &request.village_id},
+                           {"grid_id", &request.grid_id},
+                           {"team_id", &request.team_id}}) {
+    if (!IntField(*body, name, out)) return ex.Fail(absl::InvalidArgumentError(name), name);
+  }
+  absl::StatusOr<std::string> user_id = deps_.login->CreateStaff(*ex.caller, request);
+  if (!user_id.ok()) return ex.Fail(user_id.status());
+  ex.Reply(200, Dump({{"user_id", *user_id}}));
+}
+
+void GatewayServer::UploadPhoto(Exchange& ex) {
+  if (!Admit(ex, true, false)) return;
+  if (!Contains(config_.photo_upload_roles, auth::RoleName(ex.caller->role))) {
+    return ex.Fail(absl::PermissionDeniedError("role may not upload photos"));
+  }
+  if (!ex.req.is_multipart_form_data() || ex.req.files.size() != 1 || !ex.req.has_file("file")) {
+    return ex.Fail(absl::InvalidArgumentError("exactly one multipart file named 'file'"), "file");
+  }
+  const httplib::MultipartFormData file = ex.req.get_file_value("file");
+  absl::StatusOr<StoredPhoto> stored = deps_.photos->Put(file.content);
+  if (!stored.ok()) {
+    const absl::string_view text = stored.status().message();
+    if (absl::StartsWith(text, "PAYLOAD_TOO_LARGE"))
+      return ex.Fail(MakeError(413, "PAYLOAD_TOO_LARGE"));
+    if (absl::StartsWith(text, "UNSUPPORTED_MEDIA_TYPE")) {
+      return ex.Fail(MakeError(415, "UNSUPPORTED_MEDIA_TYPE"));
+    }
+    return ex.Fail(stored.status());
+  }
+  log::Info("photo stored", {{"request_id", ex.request_id},
+                             {"photo_ref", stored->photo_ref},
+                             {"size_bytes", absl::StrCat(stored->size_bytes)}});
+  ex.Reply(200, Dump({{"photo_ref", stored->photo_ref},
+                      {"content_type", stored->content_type},
+                      {"size_bytes", stored->size_bytes},
+                      {"url", absl::StrCat("/v1/photos/", stored->photo_ref)}}));
+}
+
+void GatewayServer::GetPhoto(Exchange& ex) {
+  if (!Admit(ex, true, false)) return;
+  if (!Contains(config_.photo_read_roles, auth::RoleName(ex.caller->role))) {
+    return ex.Fail(absl::PermissionDeniedError("role may not read photos"));
+  }
+  absl::StatusOr<std::string> bytes = deps_.photos->Get(ex.req.matches[1].str());
+  if (!bytes.ok()) return ex.Fail(bytes.status());
+  const std::string type = SniffImageType(*bytes);
+  ex.res.headers.erase("Cache-Control");
+  ex.res.set_header("Cache-Control", "private, max-age=86400, immutable");
+  ex.Reply(200, *bytes, type.empty() ? "application/octet-stream" : type.c_str());
+}
+
+}  // namespace jifen::gateway

@@ -1,0 +1,111 @@
+// The gateway's HTTP server: routes from the descriptors, login, photos, operations endpoints.
+// Every request gets a request id (the client's X-Request-Id if sane), CORS headers for the
+// configured origins, a rate-limit check, and one access-log line.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/auth/token.h"
+#include "services/gateway/auth/login_service.h"
+#include "services/gateway/http/backends.h"
+#include "services/gateway/http/route_table.h"
+#include "services/gateway/storage/photo_store.h"
+#include "services/gateway/storage/throttle.h"
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace jifen::gateway {
+
+struct GatewayConfig {
+  std::string listen_host = "127.0.0.1";
+  int listen_port = 0;  // 0: the kernel picks; see port()
+  // Worker threads. cpp-httplib keeps a keep-alive connection on one worker, so this bounds the
+  // concurrent client connections served at once.
+  int http_threads = 64;
+  size_t max_json_body_bytes = 256 << 10;
+  absl::Duration backend_timeout = absl::Seconds(5);
+  absl::Duration keep_alive_timeout = absl::Seconds(5);
+  size_t keep_alive_max_requests = 1000;  // per connection, then it is closed
+  std::vector<std::string> cors_origins;  // exact origins, e.g. "https://dash.example.cn"
+  int64_t rate_per_user_per_minute = 600;
+  int64_t rate_per_address_per_minute = 1200;
+  int64_t login_rate_per_address_per_minute = 30;
+  std::vector<std::string> photo_upload_roles = {"resident", "grid_worker", "assessor",
+                                                 "village_admin"};
+  std::vector<std::string> photo_read_roles = {
+      "resident",      "grid_worker",       "assessor",          "village_admin",
+      "town_official", "district_official", "district_inspector"};
+  absl::Duration access_token_ttl = absl::Minutes(15);  // how long a logout revocation is kept
+};
+
+struct GatewayDeps {
+  const RouteTable* routes = nullptr;
+  const Backends* backends = nullptr;
+  const auth::TokenVerifier* verifier = nullptr;
+  LoginService* login = nullptr;
+  Throttle* throttle = nullptr;             // may be null: no rate limits and no revocation (tests)
+  const PhotoStore* photos = nullptr;       // may be null: no photo endpoints
+  std::function<absl::Status()> readiness;  // /healthz; null: always ready
+};
+
+class GatewayServer final {
+ public:
+  GatewayServer(GatewayConfig config, GatewayDeps deps);
+  ~GatewayServer();
+
+  // Binds and starts serving on a background thread. UNAVAILABLE if the address can't be bound.
+  absl::Status Start();
+  int port() const { return port_; }
+  // Stops accepting, lets requests in flight finish, joins the workers. Idempotent.
+  void Stop();
+
+ private:
+  struct Exchange;
+  void Register();
+  void Serve(const httplib::Request& req, httplib::Response& res, const char* label,
+             const std::function<void(Exchange&)>& body);
+  bool Admit(Exchange& ex, bool needs_token, bool login_endpoint);
+  void Proxy(Exchange& ex);
+  void StaffLogin(Exchange& ex);
+  void WeChatLogin(Exchange& ex);
+  void Refresh(Exchange& ex);
+  void Logout(Exchange& ex);
+  void CreateInvitation(Exchange& ex);
+  void CreateStaff(Exchange& ex);
+  void UploadPhoto(Exchange& ex);
+  void GetPhoto(Exchange& ex);
+  absl::Status CheckHouseholdMember(const Exchange& ex, int64_t household_id, int64_t member_id);
+
+  // Verified tokens by their exact text, so a busy phone's token is checked once (ES256
+  // verification costs more than the rest of a read). An entry lives until the token's own exp, at
+  // most 5 min.
+  absl::StatusOr<auth::Caller> VerifyToken(absl::string_view token);
+  struct CachedCaller {
+    auth::Caller caller;
+    absl::Time expires;
+  };
+  absl::Mutex token_cache_mu_;
+  absl::flat_hash_map<std::string, CachedCaller> token_cache_ ABSL_GUARDED_BY(token_cache_mu_);
+
+  GatewayConfig config_;
+  GatewayDeps deps_;
+  std::string openapi_json_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace jifen::gateway

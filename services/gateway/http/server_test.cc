@@ -1,0 +1,502 @@
+// The gateway in-process, end to end over real sockets: HTTP client -> GatewayServer -> a real gRPC
+// server of ours (the chassis EchoService behind CallHandler), real MariaDB and Redis from the
+// fixture, and a real local HTTP server standing in for WeChat's code2Session.
+#include "services/gateway/http/server.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/auth/test_keys.h"
+#include "common/grpc/call.h"
+#include "common/grpc/server_runner.h"
+#include "common/log/log.h"
+#include "common/migrate/migrator.h"
+#include "common/mysql/connection_pool.h"
+#include "common/redis/redis_client.h"
+#include "jifen/testing/v1/echo.grpc.pb.h"
+#include "services/gateway/storage/mysql_account_store.h"
+#include "tests/support/testenv.h"
+
+namespace jifen::gateway {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kAppSecret[] = "APP-SECRET-7f3c9d";
+constexpr char kSessionKey[] = "SESSION-KEY-a81b2c";
+constexpr char kAdminPassword[] = "district admin password";
+
+class EchoImpl final : public jifen::testing::v1::EchoService::Service {
+ public:
+  explicit EchoImpl(const auth::TokenVerifier* verifier) : calls_("testing", verifier) {}
+  grpc::Status Echo(grpc::ServerContext* context, const jifen::testing::v1::EchoRequest* request,
+                    jifen::testing::v1::EchoResponse* response) override {
+    return calls_.Serve(context, "Echo", [&](const auth::Caller& caller) -> absl::Status {
+      if (request->delay_ms() > 0) absl::SleepFor(absl::Milliseconds(request->delay_ms()));
+      if (request->text() == "short") {
+        return absl::FailedPreconditionError("WALLET_INSUFFICIENT: has 3, needs 5");
+      }
+      if (request->text() == "boom") {
+        return absl::InternalError("SELECT secret FROM ledger at db-host-7.internal");
+      }
+      response->set_text(request->text());
+      response->set_caller_user_id(caller.user_id);
+      response->set_caller_role(std::string(auth::RoleName(caller.role)));
+      return absl::OkStatus();
+    });
+  }
+
+ private:
+  grpc_util::CallHandler calls_;
+};
+
+// Collects every log line of the process for the secrecy checks.
+class LogCapture {
+ public:
+  LogCapture() {
+    log::SetSinkForTest([this](std::string_view line) {
+      absl::MutexLock lock(&mu_);
+      text_.append(line).push_back('\n');
+    });
+  }
+  ~LogCapture() { log::SetSinkForTest(nullptr); }
+  std::string text() {
+    absl::MutexLock lock(&mu_);
+    return text_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::string text_ ABSL_GUARDED_BY(mu_);
+};
+
+class GatewayServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    database_ = new std::string(jifen::testing::CreateFreshDatabase("gateway_server"));
+    mysql::MySqlConfig config;
+    config.host = jifen::testing::TestMySql().host;
+    config.port = jifen::testing::TestMySql().port;
+    config.user = jifen::testing::TestMySql().user;
+    config.password = jifen::testing::TestMySql().password;
+    config.database = *database_;
+    pool_ = new mysql::ConnectionPool(config);
+    auto applied =
+        migrate::ApplyMigrations(*pool_, jifen::testing::SourcePath("services/gateway/migrations"),
+                                 {{"SERVICE_USER", jifen::testing::TestMySql().user}});
+    ASSERT_TRUE(applied.ok()) << applied.status();
+  }
+
+  void SetUp() override { Start(GatewayConfig{}); }
+
+  void Start(GatewayConfig config) {
+    Stop();
+    keys_ = auth::GenerateTestKeyPair();
+    signer_ = *auth::TokenSigner::FromPrivateKeyPem(keys_.private_key_pem, {});
+    verifier_ = *auth::TokenVerifier::FromPublicKeyPem(keys_.public_key_pem, {});
+
+    echo_ = std::make_unique<EchoImpl>(verifier_.get());
+    grpc_util::ServerOptions options;
+    options.service_name = "testing";
+    runner_ = std::make_unique<grpc_util::ServerRunner>(options);
+    runner_->AddService(echo_.get(), "jifen.testing.v1.EchoService");
+    ASSERT_TRUE(runner_->Start().ok());
+
+    wechat_server_ = std::make_unique<httplib::Server>();
+    wechat_server_->Get("/sns/jscode2session", [](const httplib::Request& req,
+                                                  httplib::Response& res) {
+      json body;
+      if (req.get_param_value("appid") != "wx-app" || req.get_param_value("secret") != kAppSecret ||
+          req.get_param_value("grant_type") != "authorization_code") {
+        body = {{"errcode", 40125}, {"errmsg", "invalid appsecret"}};
+      } else if (!absl::StartsWith(req.get_param_value("js_code"), "code-")) {
+        body = {{"errcode", 40029}, {"errmsg", "invalid code"}};
+      } else {
+        body = {{"openid", "oid-" + req.get_param_value("js_code").substr(5)},
+                {"session_key", kSessionKey}};
+      }
+      res.set_content(body.dump(), "application/json");
+    });
+    const int wechat_port = wechat_server_->bind_to_any_port("127.0.0.1");
+    ASSERT_GT(wechat_port, 0);
+    wechat_thread_ = std::thread([this] { wechat_server_->listen_after_bind(); });
+
+    redis::RedisConfig redis_config;
+    redis_config.host = jifen::testing::TestRedis().host;
+    redis_config.port = jifen::testing::TestRedis().port;
+    redis_ = std::make_unique<redis::RedisPool>(redis_config);
+    throttle_ = std::make_unique<RedisThrottle>(redis_.get(), jifen::testing::FreshRedisPrefix());
+
+    WeChatConfig wechat_config;
+    wechat_config.api_base = absl::StrCat("http://127.0.0.1:", wechat_port);
+    wechat_config.app_id = "wx-app";
+    wechat_config.app_secret = kAppSecret;
+    wechat_ = std::make_unique<HttpWeChatClient>(wechat_config);
+    store_ = std::make_unique<MySqlAccountStore>(pool_);
+    LoginOptions login_options;
+    login_options.password_cost = PasswordCost::Minimum();
+    login_ = std::make_unique<LoginService>(store_.get(), signer_.get(), wechat_.get(),
+                                            login_options, [] { return absl::Now(); });
+    ASSERT_TRUE(login_->EnsureStaff({"district.admin", kAdminPassword, "district_official"}).ok());
+
+    char folder_template[] = "/tmp/gateway-test-photos-XXXXXX";
+    photo_dir_ = mkdtemp(folder_template);
+    photos_ = std::make_unique<PhotoStore>(photo_dir_, 64 << 10);
+    backends_ = std::make_unique<Backends>(
+        std::map<std::string, std::string>{{"testing", absl::StrCat("127.0.0.1:", runner_->port())},
+                                           {"scoring", ""}},
+        4 << 20);
+    routes_ = std::make_unique<RouteTable>(*RouteTable::FromGeneratedPool());
+
+    config.cors_origins = {"https://dash.example.cn"};
+    config.backend_timeout = absl::Milliseconds(800);
+    GatewayDeps deps;
+    deps.routes = routes_.get();
+    deps.backends = backends_.get();
+    deps.verifier = verifier_.get();
+    deps.login = login_.get();
+    deps.throttle = throttle_.get();
+    deps.photos = photos_.get();
+    server_ = std::make_unique<GatewayServer>(config, deps);
+    ASSERT_TRUE(server_->Start().ok());
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+  }
+
+  void Stop() {
+    if (server_) server_->Stop();
+    server_.reset();
+    if (wechat_server_) wechat_server_->stop();
+    if (wechat_thread_.joinable()) wechat_thread_.join();
+    if (runner_) runner_->Shutdown();
+    if (!photo_dir_.empty()) std::filesystem::remove_all(photo_dir_);
+  }
+
+  void TearDown() override { Stop(); }
+
+  httplib::Result PostJson(const std::string& path, const json& body,
+                           const std::string& token = "") {
+    httplib::Headers headers;
+    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+    return client_->Post(path.c_str(), headers, body.dump(), "application/json");
+  }
+
+  std::string Login(const std::string& username, const std::string& password) {
+    auto res = PostJson("/v1/auth/staff/login", {{"username", username}, {"password", password}});
+    EXPECT_TRUE(res);
+    if (!res) return "";
+    EXPECT_EQ(res->status, 200) << res->body;
+    return json::parse(res->body).value("access_token", "");
+  }
+
+  std::string AdminToken() { return Login("district.admin", kAdminPassword); }
+
+  // A signed-in staff member created through the API by the district admin.
+  std::string StaffToken(const std::string& username, const json& fields) {
+    json body = fields;
+    body["username"] = username;
+    body["password"] = "a long staff password";
+    auto res = PostJson("/v1/auth/staff", body, AdminToken());
+    EXPECT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << res->body;
+    return Login(username, "a long staff password");
+  }
+
+  static void ExpectError(const httplib::Result& res, int status, const std::string& code) {
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, status) << res->body;
+    const json body = json::parse(res->body, nullptr, false);
+    ASSERT_TRUE(body.is_object()) << res->body;
+    EXPECT_EQ(body.value("code", ""), code) << res->body;
+    EXPECT_FALSE(body.value("message", "").empty());
+    EXPECT_FALSE(body.value("request_id", "").empty());
+  }
+
+  static std::string* database_;
+  static mysql::ConnectionPool* pool_;
+
+  LogCapture logs_;
+  auth::TestKeyPair keys_;
+  std::unique_ptr<auth::TokenSigner> signer_;
+  std::unique_ptr<auth::TokenVerifier> verifier_;
+  std::unique_ptr<EchoImpl> echo_;
+  std::unique_ptr<grpc_util::ServerRunner> runner_;
+  std::unique_ptr<httplib::Server> wechat_server_;
+  std::thread wechat_thread_;
+  std::unique_ptr<redis::RedisPool> redis_;
+  std::unique_ptr<RedisThrottle> throttle_;
+  std::unique_ptr<HttpWeChatClient> wechat_;
+  std::unique_ptr<MySqlAccountStore> store_;
+  std::unique_ptr<LoginService> login_;
+  std::string photo_dir_;
+  std::unique_ptr<PhotoStore> photos_;
+  std::unique_ptr<Backends> backends_;
+  std::unique_ptr<RouteTable> routes_;
+  std::unique_ptr<GatewayServer> server_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+std::string* GatewayServerTest::database_ = nullptr;
+mysql::ConnectionPool* GatewayServerTest::pool_ = nullptr;
+
+TEST_F(GatewayServerTest, OperationsEndpoints) {
+  auto health = client_->Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  auto openapi = client_->Get("/openapi.json");
+  ASSERT_TRUE(openapi);
+  const json doc = json::parse(openapi->body);
+  EXPECT_TRUE(doc["paths"].contains("/v1/testing/echo"));
+  EXPECT_TRUE(doc["paths"].contains("/v1/households/{household_id}/wallet"));
+  auto metrics = client_->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_TRUE(absl::StrContains(metrics->body, "jifen_rpc_requests_total")) << metrics->body;
+  ExpectError(client_->Get("/v1/nothing/here"), 404, "ROUTE_NOT_FOUND");
+}
+
+TEST_F(GatewayServerTest, ForwardsWithTheCallersTokenAndRequestId) {
+  httplib::Headers headers = {{"Authorization", "Bearer " + AdminToken()},
+                              {"X-Request-Id", "req-abc-123"}};
+  auto res = client_->Post("/v1/testing/echo", headers, R"({"text":"你好"})", "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(res->get_header_value("X-Request-Id"), "req-abc-123");
+  const json body = json::parse(res->body);
+  EXPECT_EQ(body["text"], "你好");
+  EXPECT_EQ(body["caller_role"], "district_official");
+  EXPECT_TRUE(absl::StartsWith(body["caller_user_id"].get<std::string>(), "staff-"));
+  EXPECT_TRUE(absl::StrContains(logs_.text(), "\"request_id\":\"req-abc-123\""));
+}
+
+TEST_F(GatewayServerTest, RequestErrorsNameTheField) {
+  const std::string token = AdminToken();
+  auto unknown = PostJson("/v1/testing/echo", {{"text", "x"}, {"is_admin", true}}, token);
+  ExpectError(unknown, 400, "INVALID_ARGUMENT");
+  EXPECT_EQ(json::parse(unknown->body)["field"], "is_admin");
+  auto wrong_type = PostJson("/v1/testing/echo", {{"delay_ms", "soon"}}, token);
+  ExpectError(wrong_type, 400, "INVALID_ARGUMENT");
+  EXPECT_EQ(json::parse(wrong_type->body)["field"], "delay_ms");
+  auto malformed = client_->Post("/v1/testing/echo", {{"Authorization", "Bearer " + token}},
+                                 "{\"text\":", "application/json");
+  ExpectError(malformed, 400, "INVALID_ARGUMENT");
+  std::string big(300 << 10, 'x');
+  ExpectError(PostJson("/v1/testing/echo", {{"text", big}}, token), 413, "PAYLOAD_TOO_LARGE");
+}
+
+TEST_F(GatewayServerTest, ServiceErrorsAreMappedWithoutLeaks) {
+  const std::string token = AdminToken();
+  auto short_wallet = PostJson("/v1/testing/echo", {{"text", "short"}}, token);
+  ExpectError(short_wallet, 412, "WALLET_INSUFFICIENT");
+  EXPECT_EQ(json::parse(short_wallet->body)["message"], "可用积分不足");
+  auto boom = PostJson("/v1/testing/echo", {{"text", "boom"}}, token);
+  ExpectError(boom, 500, "INTERNAL");
+  EXPECT_FALSE(absl::StrContains(boom->body, "SELECT"));
+  EXPECT_FALSE(absl::StrContains(boom->body, "db-host-7"));
+  auto slow = PostJson("/v1/testing/echo", {{"text", "x"}, {"delay_ms", 3000}}, token);
+  ExpectError(slow, 503, "DEADLINE_EXCEEDED");
+  // A routed backend without an address answers 503 rather than hanging.
+  auto wallet = client_->Get("/v1/households/1/wallet", {{"Authorization", "Bearer " + token}});
+  ExpectError(wallet, 503, "SERVICE_NOT_CONFIGURED");
+}
+
+TEST_F(GatewayServerTest, RolesAreCheckedBeforeForwarding) {
+  const std::string grid =
+      StaffToken("grid.one", {{"role", "grid_worker"}, {"village_id", 11}, {"grid_id", 4}});
+  ExpectError(PostJson("/v1/testing/echo", {{"text", "x"}}, grid), 403, "PERMISSION_DENIED");
+  EXPECT_TRUE(absl::StrContains(logs_.text(), "\"route\":\"/v1/testing/echo\""));
+}
+
+std::string Base64Url(const std::string& text) { return absl::WebSafeBase64Escape(text); }
+
+TEST_F(GatewayServerTest, TokenAttacksAreRefused) {
+  auth::Caller caller;
+  caller.user_id = "staff-1";
+  caller.role = auth::Role::kDistrictOfficial;
+  const absl::Time now = absl::Now();
+  const int64_t iat = absl::ToUnixSeconds(now);
+  const std::string none =
+      Base64Url(R"({"alg":"none","typ":"JWT"})") + "." +
+      Base64Url(absl::StrCat(R"({"iss":"jifen-gateway","aud":"jifen-services","sub":"staff-1",)",
+                             R"("role":"district_official","iat":)", iat, R"(,"exp":)", iat + 600,
+                             "}")) +
+      ".";
+  const auth::TestKeyPair other = auth::GenerateTestKeyPair();
+  const std::string forged = *(*auth::TokenSigner::FromPrivateKeyPem(other.private_key_pem, {}))
+                                  ->Sign(caller, now, absl::Minutes(5));
+  const std::string expired = *signer_->Sign(caller, now - absl::Hours(1), absl::Minutes(5));
+  auth::TokenSettings wrong_audience_settings;
+  wrong_audience_settings.audience = "someone-else";
+  const std::string wrong_audience =
+      *(*auth::TokenSigner::FromPrivateKeyPem(keys_.private_key_pem, wrong_audience_settings))
+           ->Sign(caller, now, absl::Minutes(5));
+  for (const std::string& token : {none, forged, expired, wrong_audience, std::string("garbage")}) {
+    ExpectError(PostJson("/v1/testing/echo", {{"text", "x"}}, token), 401, "UNAUTHENTICATED");
+  }
+  ExpectError(PostJson("/v1/testing/echo", {{"text", "x"}}), 401, "UNAUTHENTICATED");
+}
+
+TEST_F(GatewayServerTest, StaffLockoutAfterRepeatedFailures) {
+  StaffToken("grid.lock", {{"role", "grid_worker"}, {"village_id", 11}, {"grid_id", 4}});
+  for (int i = 0; i < 4; ++i) {
+    ExpectError(PostJson("/v1/auth/staff/login", {{"username", "grid.lock"}, {"password", "no"}}),
+                401, "LOGIN_FAILED");
+  }
+  auto locked = PostJson("/v1/auth/staff/login", {{"username", "grid.lock"}, {"password", "no"}});
+  ExpectError(locked, 429, "ACCOUNT_LOCKED");
+  EXPECT_FALSE(locked->get_header_value("Retry-After").empty());
+  ExpectError(PostJson("/v1/auth/staff/login",
+                       {{"username", "grid.lock"}, {"password", "a long staff password"}}),
+              429, "ACCOUNT_LOCKED");
+}
+
+TEST_F(GatewayServerTest, ResidentWeChatLoginBindingRefreshAndLogout) {
+  const std::string admin =
+      StaffToken("admin.village", {{"role", "village_admin"}, {"village_id", 11}, {"town_id", 2}});
+  auto invitation =
+      PostJson("/v1/auth/invitations", {{"household_id", 501}, {"member_id", 9001}}, admin);
+  ASSERT_TRUE(invitation);
+  ASSERT_EQ(invitation->status, 200) << invitation->body;
+  const std::string code = json::parse(invitation->body)["invitation_code"];
+
+  ExpectError(PostJson("/v1/auth/wechat/login", {{"code", "code-zhang"}}), 412,
+              "ACCOUNT_NOT_BOUND");
+  ExpectError(PostJson("/v1/auth/wechat/login", {{"code", "nonsense"}}), 401,
+              "WECHAT_CODE_INVALID");
+  auto bound =
+      PostJson("/v1/auth/wechat/login", {{"code", "code-zhang"}, {"invitation_code", code}});
+  ASSERT_TRUE(bound);
+  ASSERT_EQ(bound->status, 200) << bound->body;
+  EXPECT_FALSE(absl::StrContains(bound->body, kSessionKey));
+  EXPECT_FALSE(absl::StrContains(bound->body, "oid-zhang"));
+  const json pair = json::parse(bound->body);
+  EXPECT_EQ(pair["role"], "resident");
+  EXPECT_EQ(pair["user_id"], "member-9001");
+  auto caller = verifier_->Verify(pair["access_token"].get<std::string>(), absl::Now());
+  ASSERT_TRUE(caller.ok());
+  EXPECT_EQ(caller->household_id, 501);
+  EXPECT_EQ(caller->village_id, 11);
+
+  // Second sign-in needs no invitation; the spent invitation binds no one else.
+  auto again = PostJson("/v1/auth/wechat/login", {{"code", "code-zhang"}});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 200);
+  ExpectError(PostJson("/v1/auth/wechat/login", {{"code", "code-li"}, {"invitation_code", code}}),
+              404, "INVITATION_INVALID");
+
+  // Residents can't call a district route.
+  const std::string access = pair["access_token"];
+  ExpectError(PostJson("/v1/testing/echo", {{"text", "x"}}, access), 403, "PERMISSION_DENIED");
+
+  auto refreshed = PostJson("/v1/auth/refresh", {{"refresh_token", pair["refresh_token"]}});
+  ASSERT_TRUE(refreshed);
+  ASSERT_EQ(refreshed->status, 200) << refreshed->body;
+  const json next = json::parse(refreshed->body);
+  ExpectError(PostJson("/v1/auth/refresh", {{"refresh_token", pair["refresh_token"]}}), 401,
+              "REFRESH_TOKEN_INVALID");
+
+  auto out =
+      PostJson("/v1/auth/logout", {{"refresh_token", next["refresh_token"]}}, next["access_token"]);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->status, 204) << out->body;
+  ExpectError(PostJson("/v1/auth/logout", json::object(), next["access_token"]), 401,
+              "UNAUTHENTICATED");
+  ExpectError(PostJson("/v1/auth/refresh", {{"refresh_token", next["refresh_token"]}}), 401,
+              "REFRESH_TOKEN_INVALID");
+
+  const std::string logs = logs_.text();
+  EXPECT_FALSE(absl::StrContains(logs, kSessionKey));
+  EXPECT_FALSE(absl::StrContains(logs, kAppSecret));
+  EXPECT_FALSE(absl::StrContains(logs, code));
+  EXPECT_FALSE(absl::StrContains(logs, access));
+  EXPECT_FALSE(absl::StrContains(logs, kAdminPassword));
+  EXPECT_FALSE(absl::StrContains(logs, "a long staff password"));
+}
+
+TEST_F(GatewayServerTest, PhotoUploadIsContentAddressedAndTypeChecked) {
+  const std::string grid =
+      StaffToken("grid.photo", {{"role", "grid_worker"}, {"village_id", 11}, {"grid_id", 4}});
+  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + "pixels";
+  httplib::Headers auth = {{"Authorization", "Bearer " + grid}};
+  httplib::MultipartFormDataItems items = {{"file", png, "a.png", "image/png"}};
+  auto first = client_->Post("/v1/photos", auth, items);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->status, 200) << first->body;
+  const std::string ref = json::parse(first->body)["photo_ref"];
+  auto second = client_->Post("/v1/photos", auth, items);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(json::parse(second->body)["photo_ref"], ref);
+
+  auto back = client_->Get(("/v1/photos/" + ref).c_str(), auth);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->status, 200);
+  EXPECT_EQ(back->body, png);
+  EXPECT_EQ(back->get_header_value("Content-Type"), "image/png");
+  ExpectError(client_->Get(("/v1/photos/" + ref).c_str()), 401, "UNAUTHENTICATED");
+
+  httplib::MultipartFormDataItems html = {{"file", "<html><script>", "a.jpg", "image/jpeg"}};
+  ExpectError(client_->Post("/v1/photos", auth, html), 415, "UNSUPPORTED_MEDIA_TYPE");
+  httplib::MultipartFormDataItems huge = {
+      {"file", png + std::string(70 << 10, 'x'), "b.png", "image/png"}};
+  ExpectError(client_->Post("/v1/photos", auth, huge), 413, "PAYLOAD_TOO_LARGE");
+  httplib::MultipartFormDataItems two = {{"file", png, "a.png", "image/png"},
+                                         {"other", png, "b.png", "image/png"}};
+  ExpectError(client_->Post("/v1/photos", auth, two), 400, "INVALID_ARGUMENT");
+}
+
+TEST_F(GatewayServerTest, CorsForConfiguredOriginsOnly) {
+  auto preflight = client_->Options(
+      "/v1/testing/echo",
+      {{"Origin", "https://dash.example.cn"}, {"Access-Control-Request-Method", "POST"}});
+  ASSERT_TRUE(preflight);
+  EXPECT_EQ(preflight->status, 204);
+  EXPECT_EQ(preflight->get_header_value("Access-Control-Allow-Origin"), "https://dash.example.cn");
+  EXPECT_TRUE(absl::StrContains(preflight->get_header_value("Access-Control-Allow-Headers"),
+                                "Authorization"));
+  auto foreign = client_->Get("/healthz", {{"Origin", "https://evil.example"}});
+  ASSERT_TRUE(foreign);
+  EXPECT_FALSE(foreign->has_header("Access-Control-Allow-Origin"));
+}
+
+TEST_F(GatewayServerTest, RateLimitsAnswer429WithRetryAfter) {
+  GatewayConfig config;
+  config.rate_per_user_per_minute = 3;
+  Start(config);
+  const std::string token = AdminToken();
+  for (int i = 0; i < 3; ++i) {
+    auto res = PostJson("/v1/testing/echo", {{"text", "x"}}, token);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200);
+  }
+  auto limited = PostJson("/v1/testing/echo", {{"text", "x"}}, token);
+  ExpectError(limited, 429, "RATE_LIMITED");
+  int retry_after = 0;
+  EXPECT_TRUE(absl::SimpleAtoi(limited->get_header_value("Retry-After"), &retry_after));
+  EXPECT_GE(retry_after, 1);
+  EXPECT_LE(retry_after, 60);
+}
+
+TEST_F(GatewayServerTest, LoginAttemptsPerAddressAreLimited) {
+  GatewayConfig config;
+  config.login_rate_per_address_per_minute = 2;
+  Start(config);
+  for (int i = 0; i < 2; ++i) {
+    ExpectError(PostJson("/v1/auth/staff/login", {{"username", "x"}, {"password", "y"}}), 401,
+                "LOGIN_FAILED");
+  }
+  ExpectError(PostJson("/v1/auth/staff/login", {{"username", "x"}, {"password", "y"}}), 429,
+              "RATE_LIMITED");
+}
+
+}  // namespace
+}  // namespace jifen::gateway

@@ -1,0 +1,40 @@
+// HTTP request parts -> the RPC's request message, and response bytes -> JSON, by protobuf's JSON
+// mapping. Errors name the offending field so that a client developer can fix the request.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
+#include "services/gateway/http/route_table.h"
+
+namespace jifen::gateway {
+
+using QueryParams = std::vector<std::pair<std::string, std::string>>;
+
+// A request error the client must fix: which field (JSON path, e.g. "outcomes[0].item_code"; empty
+// when the whole body is wrong) and why, in English for logs.
+struct FieldError {
+  std::string field;
+  std::string reason;
+};
+
+// Builds the request message of `route`. The body (JSON, for body "*" routes) is read first, then
+// query parameters (GET/DELETE: top-level scalar or repeated scalar fields, by proto or JSON name),
+// then path values, which override both. INVALID_ARGUMENT with a FieldError for malformed JSON,
+// unknown fields, wrong types, out-of-range numbers, unknown enum names, and a body or query on a
+// route that takes none.
+absl::StatusOr<std::unique_ptr<google::protobuf::Message>> BuildRequest(
+    const Route& route, const PathValues& path_values, const QueryParams& query,
+    absl::string_view body, FieldError* error);
+
+// The JSON of a response message given in wire format: proto field names, every field printed
+// (zeros included) so a client never meets a missing key. INTERNAL if the bytes don't parse.
+absl::StatusOr<std::string> ResponseToJson(const google::protobuf::Descriptor& type,
+                                           const std::string& wire_bytes);
+
+}  // namespace jifen::gateway

@@ -1,0 +1,35 @@
+// AccountStore on the gateway's own MariaDB schema (services/gateway/migrations).
+#pragma once
+
+#include "common/mysql/connection_pool.h"
+#include "services/gateway/auth/account_store.h"
+
+namespace jifen::gateway {
+
+class MySqlAccountStore final : public AccountStore {
+ public:
+  explicit MySqlAccountStore(mysql::ConnectionPool* pool) : pool_(pool) {}
+
+  absl::StatusOr<StaffAccount> FindStaffByUsername(absl::string_view username) override;
+  absl::StatusOr<StaffAccount> FindStaffById(int64_t account_id) override;
+  absl::StatusOr<int64_t> CreateStaff(const StaffAccount& account) override;
+  absl::Status RecordLoginFailure(int64_t account_id, int64_t now_ms, int max_failures,
+                                  int64_t lockout_ms) override;
+  absl::Status RecordLoginSuccess(int64_t account_id) override;
+  absl::StatusOr<ResidentBinding> FindResident(absl::string_view openid_hash) override;
+  absl::StatusOr<ResidentBinding> FindResidentById(int64_t binding_id) override;
+  absl::Status CreateInvitation(const Invitation& invitation) override;
+  absl::StatusOr<ResidentBinding> RedeemInvitation(absl::string_view code_hash,
+                                                   absl::string_view openid_hash,
+                                                   int64_t now_ms) override;
+  absl::Status StoreRefreshToken(const RefreshToken& token) override;
+  absl::StatusOr<RefreshToken> ConsumeRefreshToken(absl::string_view token_hash,
+                                                   int64_t now_ms) override;
+
+ private:
+  absl::StatusOr<StaffAccount> FindStaff(const char* where_column, const std::string& value);
+  absl::StatusOr<ResidentBinding> FindBinding(const char* where_column, const std::string& value);
+  mysql::ConnectionPool* pool_;
+};
+
+}  // namespace jifen::gateway

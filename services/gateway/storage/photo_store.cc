@@ -1,0 +1,98 @@
+#include "services/gateway/storage/photo_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "services/gateway/auth/login_service.h"
+
+namespace jifen::gateway {
+namespace {
+
+bool IsRef(absl::string_view ref) {
+  if (ref.size() != 64) return false;
+  for (char c : ref) {
+    if (!absl::ascii_isdigit(c) && (c < 'a' || c > 'f')) return false;
+  }
+  return true;
+}
+
+absl::Status WriteAll(int fd, absl::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return absl::InternalError(absl::StrCat("write: ", std::strerror(errno)));
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string SniffImageType(absl::string_view b) {
+  if (b.size() >= 3 && static_cast<unsigned char>(b[0]) == 0xFF &&
+      static_cast<unsigned char>(b[1]) == 0xD8 && static_cast<unsigned char>(b[2]) == 0xFF) {
+    return "image/jpeg";
+  }
+  if (absl::StartsWith(b, absl::string_view("\x89PNG\r\n\x1a\n", 8))) return "image/png";
+  if (b.size() >= 12 && b.substr(0, 4) == "RIFF" && b.substr(8, 4) == "WEBP") return "image/webp";
+  return "";
+}
+
+std::string PhotoStore::PathOf(absl::string_view ref) const {
+  return absl::StrCat(folder_, "/", ref.substr(0, 2), "/", ref);
+}
+
+absl::StatusOr<StoredPhoto> PhotoStore::Put(absl::string_view bytes) const {
+  if (bytes.empty()) return absl::InvalidArgumentError("UNSUPPORTED_MEDIA_TYPE: empty file");
+  if (static_cast<int64_t>(bytes.size()) > max_bytes_) {
+    return absl::InvalidArgumentError("PAYLOAD_TOO_LARGE: photo over the size limit");
+  }
+  StoredPhoto photo;
+  photo.content_type = SniffImageType(bytes);
+  if (photo.content_type.empty()) {
+    return absl::InvalidArgumentError("UNSUPPORTED_MEDIA_TYPE: not JPEG, PNG or WebP");
+  }
+  photo.photo_ref = Sha256Hex(bytes);
+  photo.size_bytes = static_cast<int64_t>(bytes.size());
+  const std::string path = PathOf(photo.photo_ref);
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) return photo;  // stored before
+  const std::string dir = absl::StrCat(folder_, "/", photo.photo_ref.substr(0, 2));
+  if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) {
+    return absl::InternalError(absl::StrCat("mkdir photo folder: ", std::strerror(errno)));
+  }
+  const std::string temp = absl::StrCat(path, ".tmp.", ::getpid(), ".", gettid());
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) return absl::InternalError(absl::StrCat("open: ", std::strerror(errno)));
+  absl::Status written = WriteAll(fd, bytes);
+  if (written.ok() && ::fsync(fd) != 0) written = absl::InternalError("fsync failed");
+  ::close(fd);
+  if (written.ok() && ::rename(temp.c_str(), path.c_str()) != 0) {
+    written = absl::InternalError(absl::StrCat("rename: ", std::strerror(errno)));
+  }
+  if (!written.ok()) {
+    ::unlink(temp.c_str());
+    return written;
+  }
+  return photo;
+}
+
+absl::StatusOr<std::string> PhotoStore::Get(absl::string_view photo_ref) const {
+  if (!IsRef(photo_ref)) return absl::NotFoundError("no such photo");
+  std::ifstream in(PathOf(photo_ref), std::ios::binary);
+  if (!in) return absl::NotFoundError("no such photo");
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+}  // namespace jifen::gateway

@@ -1,0 +1,45 @@
+// Photos of inspections and declarations, stored content-addressed: the file name is the SHA-256
+// of the bytes, so the same photo uploaded twice (a retry from a phone with bad signal) is kept
+// once.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace jifen::gateway {
+
+// "image/jpeg", "image/png" or "image/webp" by the first bytes; empty for anything else.
+std::string SniffImageType(absl::string_view bytes);
+
+struct StoredPhoto {
+  std::string photo_ref;  // lowercase hex SHA-256
+  std::string content_type;
+  int64_t size_bytes = 0;
+};
+
+class PhotoStore final {
+ public:
+  // `folder` must exist and be writable (checked at start by main).
+  PhotoStore(std::string folder, int64_t max_bytes)
+      : folder_(std::move(folder)), max_bytes_(max_bytes) {}
+
+  // INVALID_ARGUMENT "UNSUPPORTED_MEDIA_TYPE:" for a non-image, "PAYLOAD_TOO_LARGE:" over the
+  // limit or empty; INTERNAL for a filesystem failure. Writes via a temporary file and rename, so a
+  // crash never leaves half a photo under its final name.
+  absl::StatusOr<StoredPhoto> Put(absl::string_view bytes) const;
+
+  // NOT_FOUND for an unknown or malformed ref.
+  absl::StatusOr<std::string> Get(absl::string_view photo_ref) const;
+
+  int64_t max_bytes() const { return max_bytes_; }
+
+ private:
+  std::string PathOf(absl::string_view photo_ref) const;
+  std::string folder_;
+  int64_t max_bytes_;
+};
+
+}  // namespace jifen::gateway
