@@ -10,6 +10,7 @@
 #include "common/config/config.h"
 #include "common/config/service_flags.h"
 #include "common/grpc/server_runner.h"
+#include "common/grpc/service_setup.h"
 #include "common/log/log.h"
 #include "common/metrics/metrics.h"
 #include "common/mysql/connection_pool.h"
@@ -67,14 +68,7 @@ int Run(int argc, char** argv) {
     return 2;
   }
 
-  mysql::MySqlConfig mysql_config;
-  mysql_config.host = flags.mysql_host;
-  mysql_config.port = flags.mysql_port;
-  mysql_config.user = flags.mysql_user;
-  mysql_config.password = flags.mysql_password;
-  mysql_config.database = flags.mysql_database;
-  mysql_config.pool_size = flags.mysql_pool_size;
-  mysql::ConnectionPool pool(mysql_config);
+  mysql::ConnectionPool pool(grpc_util::MySqlConfigFrom(flags));
 
   audit::OpenSslHasher hasher;
   audit::MySqlTrailRepository trail_repository(pool);
@@ -99,13 +93,7 @@ int Run(int argc, char** argv) {
     metrics_server = std::move(*started);
   }
 
-  grpc_util::ServerOptions options;
-  options.service_name = "audit";
-  options.listen_address = flags.listen;
-  options.max_message_bytes = flags.max_message_bytes;
-  options.max_concurrent_streams = flags.max_concurrent_streams;
-  options.handler_threads = flags.handler_threads;
-  options.drain_timeout = flags.drain_timeout;
+  grpc_util::ServerOptions options = grpc_util::ServerOptionsFrom("audit", flags);
   grpc_util::ServerRunner runner(options);
   runner.AddService(&audit_service, "jifen.audit.v1.AuditService");
   runner.AddService(&supervision_service, "jifen.audit.v1.SupervisionService");

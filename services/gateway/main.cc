@@ -17,6 +17,7 @@
 #include "common/config/config.h"
 #include "common/config/service_flags.h"
 #include "common/grpc/server_runner.h"
+#include "common/grpc/service_setup.h"
 #include "common/log/log.h"
 #include "common/metrics/metrics.h"
 #include "common/migrate/migrator.h"
@@ -156,14 +157,7 @@ int Run(int argc, char** argv) {
                  {{"backend", backend}, {"routes", absl::StrCat(count)}});
   }
 
-  mysql::MySqlConfig mysql_config;
-  mysql_config.host = flags.mysql_host;
-  mysql_config.port = flags.mysql_port;
-  mysql_config.user = flags.mysql_user;
-  mysql_config.password = flags.mysql_password;
-  mysql_config.database = flags.mysql_database;
-  mysql_config.pool_size = flags.mysql_pool_size;
-  mysql::ConnectionPool pool(mysql_config);
+  mysql::ConnectionPool pool(grpc_util::MySqlConfigFrom(flags));
   if (const std::string dir = absl::GetFlag(FLAGS_migrations_dir); !dir.empty()) {
     // Development and tests: the gateway's own account runs the DDL (so it needs the rights);
     // production applies migrations with jifen-migrate and an admin account.

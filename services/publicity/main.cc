@@ -14,6 +14,7 @@
 #include "common/grpc/call.h"
 #include "common/grpc/client.h"
 #include "common/grpc/server_runner.h"
+#include "common/grpc/service_setup.h"
 #include "common/log/log.h"
 #include "common/metrics/metrics.h"
 #include "common/mysql/connection_pool.h"
@@ -78,14 +79,7 @@ int Run(int argc, char** argv) {
     validator.ExitIfInvalid();
   }
 
-  mysql::MySqlConfig mysql_config;
-  mysql_config.host = flags.mysql_host;
-  mysql_config.port = flags.mysql_port;
-  mysql_config.user = flags.mysql_user;
-  mysql_config.password = flags.mysql_password;
-  mysql_config.database = flags.mysql_database;
-  mysql_config.pool_size = flags.mysql_pool_size;
-  mysql::ConnectionPool pool(mysql_config);
+  mysql::ConnectionPool pool(grpc_util::MySqlConfigFrom(flags));
 
   redis::RedisConfig redis_config;
   redis_config.host = flags.redis_host;
@@ -128,13 +122,7 @@ int Run(int argc, char** argv) {
     metrics_server = *std::move(started);
   }
 
-  grpc_util::ServerOptions options;
-  options.service_name = "publicity";
-  options.listen_address = flags.listen;
-  options.max_message_bytes = flags.max_message_bytes;
-  options.max_concurrent_streams = flags.max_concurrent_streams;
-  options.handler_threads = flags.handler_threads;
-  options.drain_timeout = flags.drain_timeout;
+  grpc_util::ServerOptions options = grpc_util::ServerOptionsFrom("publicity", flags);
   grpc_util::ServerRunner runner(options);
   runner.AddService(&board_service, "jifen.publicity.v1.BoardService");
   runner.AddService(&window_service, "jifen.publicity.v1.PublicityWindowService");

@@ -18,6 +18,7 @@
 #include "common/grpc/call.h"
 #include "common/grpc/client.h"
 #include "common/grpc/server_runner.h"
+#include "common/grpc/service_setup.h"
 #include "common/log/log.h"
 #include "common/metrics/metrics.h"
 #include "common/mysql/connection_pool.h"
@@ -95,14 +96,7 @@ int Run(int argc, char** argv) {
   }
   grpc_util::CallHandler calls("redemption", verifier->get());
 
-  mysql::MySqlConfig mysql_config;
-  mysql_config.host = flags.mysql_host;
-  mysql_config.port = flags.mysql_port;
-  mysql_config.user = flags.mysql_user;
-  mysql_config.password = flags.mysql_password;
-  mysql_config.database = flags.mysql_database;
-  mysql_config.pool_size = flags.mysql_pool_size;
-  mysql::ConnectionPool pool(mysql_config);
+  mysql::ConnectionPool pool(grpc_util::MySqlConfigFrom(flags));
 
   ScoringWalletClient wallet(scoring::v1::LedgerService::NewStub(
                                  grpc_util::NewChannel(scoring_address, flags.max_message_bytes)),
@@ -120,13 +114,7 @@ int Run(int argc, char** argv) {
   // wallet was debited (asking again with the same order id is idempotent) and undone otherwise.
   LogRecovery(service.RecoverUnfinished(/*min_age_ms=*/0, /*batch=*/1000), "start");
 
-  grpc_util::ServerOptions options;
-  options.service_name = "redemption";
-  options.listen_address = flags.listen;
-  options.max_message_bytes = flags.max_message_bytes;
-  options.max_concurrent_streams = flags.max_concurrent_streams;
-  options.handler_threads = flags.handler_threads;
-  options.drain_timeout = flags.drain_timeout;
+  grpc_util::ServerOptions options = grpc_util::ServerOptionsFrom("redemption", flags);
   grpc_util::ServerRunner runner(options);
   runner.AddService(&handler, "jifen.redemption.v1.RedemptionService");
   runner.SetReadinessCheck([&pool] { return pool.Ping(); });

@@ -14,6 +14,7 @@
 #include "common/config/service_flags.h"
 #include "common/grpc/call.h"
 #include "common/grpc/server_runner.h"
+#include "common/grpc/service_setup.h"
 #include "common/log/log.h"
 #include "common/metrics/metrics.h"
 #include "common/mysql/connection_pool.h"
@@ -85,14 +86,7 @@ int Run(int argc, char** argv) {
     validator.ExitIfInvalid();
   }
 
-  mysql::MySqlConfig mysql_config;
-  mysql_config.host = flags.mysql_host;
-  mysql_config.port = flags.mysql_port;
-  mysql_config.user = flags.mysql_user;
-  mysql_config.password = flags.mysql_password;
-  mysql_config.database = flags.mysql_database;
-  mysql_config.pool_size = flags.mysql_pool_size;
-  mysql::ConnectionPool pool(mysql_config);
+  mysql::ConnectionPool pool(grpc_util::MySqlConfigFrom(flags));
 
   absl::StatusOr<int64_t> max_sequence = scoring::MySqlLedger::MaxSequence(pool);
   if (!max_sequence.ok()) {
@@ -135,13 +129,7 @@ int Run(int argc, char** argv) {
     audit_relay = *std::move(started);
   }
 
-  grpc_util::ServerOptions options;
-  options.service_name = "scoring";
-  options.listen_address = flags.listen;
-  options.max_message_bytes = flags.max_message_bytes;
-  options.max_concurrent_streams = flags.max_concurrent_streams;
-  options.handler_threads = flags.handler_threads;
-  options.drain_timeout = flags.drain_timeout;
+  grpc_util::ServerOptions options = grpc_util::ServerOptionsFrom("scoring", flags);
   grpc_util::ServerRunner runner(options);
   runner.AddService(&ledger_service, "jifen.scoring.v1.LedgerService");
   runner.AddService(&rulebook_service, "jifen.scoring.v1.RulebookService");

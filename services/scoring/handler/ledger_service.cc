@@ -213,13 +213,10 @@ grpc::Status LedgerServiceImpl::StreamEntries(grpc::ServerContext* context,
       const int64_t watermark = ledger_.sequencer().StableWatermark();
       ASSIGN_OR_RETURN(const std::vector<StoredEntry> batch,
                        ledger_.ReadRange(cursor, watermark, request->village_id(), kStreamBatch));
-      for (size_t i = 0; i < batch.size(); ++i) {
-        ToProto(batch[i], &wire);
-        // Within a batch, let gRPC coalesce messages; the batch's last one is flushed.
-        grpc::WriteOptions options;
-        if (i + 1 < batch.size()) options.set_buffer_hint();
-        if (!writer->Write(wire, options)) return absl::CancelledError("the reader went away");
-        cursor = batch[i].sequence;
+      for (const StoredEntry& entry : batch) {
+        ToProto(entry, &wire);
+        if (!writer->Write(wire)) return absl::CancelledError("the reader went away");
+        cursor = entry.sequence;
       }
       if (batch.size() == static_cast<size_t>(kStreamBatch)) continue;
       // Caught up to the watermark: everything at or below it has been examined.
