@@ -66,6 +66,7 @@ service_flags() {
         "--service_token_file=$(service_token "$name")" ;;
     publicity)
       printf '%s\n' "--scoring_address=127.0.0.1:$(service_port scoring)" \
+        "--audit_address=127.0.0.1:$(service_port audit)" \
         "--service_token_file=$(service_token "$name")" ;;
     redemption)
       printf '%s\n' "--scoring_address=127.0.0.1:$(service_port scoring)" \

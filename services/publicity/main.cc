@@ -15,6 +15,7 @@
 #include "common/grpc/client.h"
 #include "common/grpc/server_runner.h"
 #include "common/grpc/service_setup.h"
+#include "services/audit/client/audit_relay.h"
 #include "common/log/log.h"
 #include "common/metrics/metrics.h"
 #include "common/mysql/connection_pool.h"
@@ -29,6 +30,9 @@
 #include "services/publicity/storage/mysql_window_repository.h"
 #include "services/publicity/storage/redis_board_store.h"
 
+ABSL_FLAG(std::string, audit_address, "",
+          "jifen-audit host:port that receives the audit records of every change; empty keeps "
+          "them in the outbox until it is set");
 ABSL_FLAG(std::string, scoring_address, "", "host:port of jifen-scoring (ledger stream, registry)");
 ABSL_FLAG(std::string, redis_key_prefix, "publicity:",
           "prefix of every Redis key of this service (no braces); the Redis may be shared");
@@ -120,6 +124,17 @@ int Run(int argc, char** argv) {
       return 1;
     }
     metrics_server = *std::move(started);
+  }
+
+  std::unique_ptr<audit::AuditRelay> audit_relay;
+  if (const std::string audit_address = absl::GetFlag(FLAGS_audit_address);
+      !audit_address.empty()) {
+    auto started = audit::AuditRelay::Start(pool, audit_address, flags.service_token_file);
+    if (!started.ok()) {
+      log::Error("cannot start the audit relay", {{"error", started.status().ToString()}});
+      return 2;
+    }
+    audit_relay = *std::move(started);
   }
 
   grpc_util::ServerOptions options = grpc_util::ServerOptionsFrom("publicity", flags);
