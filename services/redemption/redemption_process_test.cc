@@ -46,9 +46,6 @@ using ::jifen::testing::ScoringHarness;
 using ::jifen::testing::SeededVillage;
 using ::jifen::testing::ServiceProcess;
 
-const int64_t kLastYearMs =
-    absl::ToUnixMillis(absl::FromCivil(absl::CivilDay(2025, 8, 15), absl::FixedTimeZone(8 * 3600)));
-
 // A loopback port that accepts TCP connections (the kernel does, into the backlog) and never
 // answers: a gRPC call to it hangs until its deadline, like a scoring that died mid-call.
 class BlackHole final {
@@ -123,84 +120,16 @@ class RedemptionProcessTest : public ::testing::Test {
     store_ =
         rv1::RedemptionService::NewStub(grpc_util::NewChannel(redemption_->address(), 4 << 20));
     ledger_ = sv1::LedgerService::NewStub(scoring_->channel());
-    assessment_ = sv1::AssessmentService::NewStub(scoring_->channel());
-    rulebooks_ = sv1::RulebookService::NewStub(scoring_->channel());
   }
   void TearDown() override { scoring_->ExpectLedgerInvariants(); }
 
-  // A seeded village whose 2025 rulebook has "TS-50" (+50, no cap), so wallets can be funded.
-  SeededVillage Village(int households) {
-    SeededVillage village = scoring_->SeedVillage(households);
-    const std::string admin = scoring_->VillageAdminToken(village.village_id);
-    sv1::CreateDraftRequest draft_request;
-    draft_request.set_village_id(village.village_id);
-    draft_request.set_year(2025);
-    draft_request.set_effective_from("2025-01-01");
-    sv1::Rulebook draft;
-    EXPECT_TRUE(
-        rulebooks_->CreateDraft(ScoringHarness::Context(admin).get(), draft_request, &draft).ok());
-    sv1::PutItemRequest put;
-    put.set_rulebook_id(draft.rulebook_id());
-    sv1::RuleItem* item = put.mutable_item();
-    item->set_code("TS-50");
-    item->set_name("特色项目: 美丽庭院示范户");
-    item->set_category(sv1::CATEGORY_VILLAGE_SPECIFIC);
-    item->set_scope(sv1::SCOPE_INDOOR_COURTYARD);
-    item->set_points(50);
-    item->add_allowed_roles("grid_worker");
-    sv1::Rulebook updated;
-    EXPECT_TRUE(rulebooks_->PutItem(ScoringHarness::Context(admin).get(), put, &updated).ok());
-    sv1::RecordVoteRequest vote;
-    vote.set_rulebook_id(draft.rulebook_id());
-    vote.mutable_vote()->set_meeting_date("2024-12-20");
-    vote.mutable_vote()->set_members(21);
-    vote.mutable_vote()->set_attending(15);
-    vote.mutable_vote()->set_in_favour(11);
-    EXPECT_TRUE(rulebooks_->RecordVote(ScoringHarness::Context(admin).get(), vote, &updated).ok());
-    sv1::PublishRequest publish;
-    publish.set_rulebook_id(draft.rulebook_id());
-    const grpc::Status published =
-        rulebooks_->Publish(ScoringHarness::Context(admin).get(), publish, &updated);
-    EXPECT_TRUE(published.ok()) << published.error_message();
-    return village;
-  }
+  SeededVillage Village(int households) { return scoring_->FundableVillage(households); }
 
-  // Gives every listed household `points` (a multiple of 50) in 2025Q3 and settles the quarter.
   void Fund(const SeededVillage& village, const std::vector<int64_t>& households, int points) {
-    for (int64_t household : households) {
-      for (int i = 0; i < points / 50; ++i) {
-        sv1::SubmitInspectionRequest request;
-        request.set_inspection_id(absl::StrCat("fund-", household, "-", i));
-        request.set_household_id(household);
-        request.set_occurred_at_ms(kLastYearMs + i);
-        sv1::InspectionOutcome* outcome = request.add_outcomes();
-        outcome->set_item_code("TS-50");
-        outcome->add_photo_refs(std::string(64, 'f'));
-        sv1::SubmitInspectionResponse response;
-        const grpc::Status status = assessment_->SubmitInspection(
-            ScoringHarness::Context(scoring_->GridWorkerToken(village)).get(), request, &response);
-        ASSERT_TRUE(status.ok()) << status.error_message();
-      }
-    }
-    sv1::SettlePeriodRequest settle;
-    settle.set_village_id(village.village_id);
-    settle.set_period("2025Q3");
-    sv1::SettlePeriodResponse settled;
-    const grpc::Status status = ledger_->SettlePeriod(
-        ScoringHarness::Context(scoring_->ServiceToken("publicity")).get(), settle, &settled);
-    ASSERT_TRUE(status.ok()) << status.error_message();
+    scoring_->FundWallets(village, households, points);
   }
 
-  int64_t Wallet(int64_t household_id) {
-    sv1::GetWalletRequest request;
-    request.set_household_id(household_id);
-    sv1::Wallet wallet;
-    EXPECT_TRUE(
-        ledger_
-            ->GetWallet(ScoringHarness::Context(scoring_->DistrictToken()).get(), request, &wallet)
-            .ok());
-    return wallet.balance_points();
-  }
+  int64_t Wallet(int64_t household_id) { return scoring_->WalletBalance(household_id); }
 
   rv1::StoreItem CreateItem(int64_t village_id, int64_t price, int64_t stock, int32_t limit = 0) {
     rv1::CreateItemRequest request;
@@ -283,8 +212,6 @@ class RedemptionProcessTest : public ::testing::Test {
   static ServiceProcess* redemption_;
   std::unique_ptr<rv1::RedemptionService::Stub> store_;
   std::unique_ptr<sv1::LedgerService::Stub> ledger_;
-  std::unique_ptr<sv1::AssessmentService::Stub> assessment_;
-  std::unique_ptr<sv1::RulebookService::Stub> rulebooks_;
 };
 
 ScoringHarness* RedemptionProcessTest::scoring_ = nullptr;

@@ -15,6 +15,7 @@
 #include "common/mysql/statement.h"
 #include "common/mysql/transaction.h"
 #include "gtest/gtest.h"
+#include "jifen/scoring/v1/assessment.grpc.pb.h"
 #include "jifen/scoring/v1/ledger.grpc.pb.h"
 #include "jifen/scoring/v1/registry.grpc.pb.h"
 #include "jifen/scoring/v1/rulebook.grpc.pb.h"
@@ -250,6 +251,81 @@ int64_t ScoringHarness::PublishRulebook(int64_t village_id, int year,
   status = rulebooks->Publish(Context(admin).get(), publish_request, &published);
   EXPECT_TRUE(status.ok()) << "Publish: " << status.error_message();
   return draft.rulebook_id();
+}
+
+SeededVillage ScoringHarness::FundableVillage(int households) {
+  SeededVillage village = SeedVillage(households);
+  auto rulebooks = v1::RulebookService::NewStub(channel_);
+  const std::string admin = VillageAdminToken(village.village_id);
+  v1::CreateDraftRequest draft_request;
+  draft_request.set_village_id(village.village_id);
+  draft_request.set_year(2025);
+  draft_request.set_effective_from("2025-01-01");
+  v1::Rulebook draft;
+  EXPECT_TRUE(rulebooks->CreateDraft(Context(admin).get(), draft_request, &draft).ok());
+  v1::PutItemRequest put;
+  put.set_rulebook_id(draft.rulebook_id());
+  v1::RuleItem* item = put.mutable_item();
+  item->set_code(kAwardItem);
+  item->set_name("特色项目: 美丽庭院示范户");
+  item->set_category(v1::CATEGORY_VILLAGE_SPECIFIC);
+  item->set_scope(v1::SCOPE_INDOOR_COURTYARD);
+  item->set_points(50);
+  item->add_allowed_roles("grid_worker");
+  item->add_allowed_roles("village_admin");
+  v1::Rulebook updated;
+  EXPECT_TRUE(rulebooks->PutItem(Context(admin).get(), put, &updated).ok());
+  v1::RecordVoteRequest vote;
+  vote.set_rulebook_id(draft.rulebook_id());
+  vote.mutable_vote()->set_meeting_date("2024-12-20");
+  vote.mutable_vote()->set_members(21);
+  vote.mutable_vote()->set_attending(15);
+  vote.mutable_vote()->set_in_favour(11);
+  EXPECT_TRUE(rulebooks->RecordVote(Context(admin).get(), vote, &updated).ok());
+  v1::PublishRequest publish;
+  publish.set_rulebook_id(draft.rulebook_id());
+  const grpc::Status published = rulebooks->Publish(Context(admin).get(), publish, &updated);
+  EXPECT_TRUE(published.ok()) << published.error_message();
+  return village;
+}
+
+void ScoringHarness::FundWallets(const SeededVillage& village,
+                                 const std::vector<int64_t>& households, int points) {
+  auto assessment = v1::AssessmentService::NewStub(channel_);
+  const int64_t deed_ms =
+      absl::ToUnixMillis(absl::FromCivil(absl::CivilDay(2025, 8, 15), absl::FixedTimeZone(8 * 3600)));
+  for (int64_t household : households) {
+    for (int i = 0; i < points / 50; ++i) {
+      v1::SubmitInspectionRequest request;
+      request.set_inspection_id(absl::StrCat("fund-", household, "-", i));
+      request.set_household_id(household);
+      request.set_occurred_at_ms(deed_ms + i);
+      v1::InspectionOutcome* outcome = request.add_outcomes();
+      outcome->set_item_code(kAwardItem);
+      outcome->add_photo_refs(std::string(64, 'f'));
+      v1::SubmitInspectionResponse response;
+      const grpc::Status status =
+          assessment->SubmitInspection(Context(GridWorkerToken(village)).get(), request, &response);
+      ASSERT_TRUE(status.ok()) << status.error_message();
+    }
+  }
+  auto ledger = v1::LedgerService::NewStub(channel_);
+  v1::SettlePeriodRequest settle;
+  settle.set_village_id(village.village_id);
+  settle.set_period("2025Q3");
+  v1::SettlePeriodResponse settled;
+  const grpc::Status status =
+      ledger->SettlePeriod(Context(ServiceToken("publicity")).get(), settle, &settled);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+}
+
+int64_t ScoringHarness::WalletBalance(int64_t household_id) {
+  auto ledger = v1::LedgerService::NewStub(channel_);
+  v1::GetWalletRequest request;
+  request.set_household_id(household_id);
+  v1::Wallet wallet;
+  EXPECT_TRUE(ledger->GetWallet(Context(DistrictToken()).get(), request, &wallet).ok());
+  return wallet.balance_points();
 }
 
 void ScoringHarness::ExpectLedgerInvariants() {

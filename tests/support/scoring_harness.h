@@ -63,6 +63,16 @@ class ScoringHarness final {
   // effective from `effective_from` (YYYY-MM-DD). Returns the rulebook id.
   int64_t PublishRulebook(int64_t village_id, int year, const std::string& effective_from);
 
+  // The code of the uncapped +50 item that FundableVillage adds to its rulebook.
+  static constexpr char kAwardItem[] = "TS-50";
+  // A seeded village whose 2025 rulebook (effective 2025-01-01) is the template plus kAwardItem
+  // (+50, no cap, scored by grid workers and the village admin), so wallets can be funded.
+  SeededVillage FundableVillage(int households);
+  // Gives each household `points` (a multiple of 50) in 2025Q3, then settles 2025Q3 into wallets.
+  void FundWallets(const SeededVillage& village, const std::vector<int64_t>& households,
+                   int points);
+  int64_t WalletBalance(int64_t household_id);
+
   // The ledger invariants (style.md): each wallet and period score equals the sum of its entries,
   // no wallet below zero, no source applied twice, every village chain verifies. Records failures.
   void ExpectLedgerInvariants();

@@ -45,42 +45,8 @@ class LedgerAcceptanceTest : public ::testing::Test {
   }
   void TearDown() override { harness_->ExpectLedgerInvariants(); }
 
-  // A village whose 2025 rulebook has the template items plus "TS-50": +50, no cap.
   SeededVillage VillageWithBigItem(int households) {
-    SeededVillage village = harness_->SeedVillage(households);
-    const std::string admin = harness_->VillageAdminToken(village.village_id);
-    v1::CreateDraftRequest draft_request;
-    draft_request.set_village_id(village.village_id);
-    draft_request.set_year(2025);
-    draft_request.set_effective_from("2025-01-01");
-    v1::Rulebook draft;
-    EXPECT_TRUE(rulebooks_->CreateDraft(ScoringHarness::Context(admin).get(), draft_request,
-                                        &draft).ok());
-    v1::PutItemRequest put;
-    put.set_rulebook_id(draft.rulebook_id());
-    v1::RuleItem* item = put.mutable_item();
-    item->set_code("TS-50");
-    item->set_name("特色项目: 美丽庭院示范户");
-    item->set_category(v1::CATEGORY_VILLAGE_SPECIFIC);
-    item->set_scope(v1::SCOPE_INDOOR_COURTYARD);
-    item->set_points(50);
-    item->add_allowed_roles("grid_worker");
-    item->add_allowed_roles("village_admin");
-    v1::Rulebook updated;
-    EXPECT_TRUE(rulebooks_->PutItem(ScoringHarness::Context(admin).get(), put, &updated).ok());
-    v1::RecordVoteRequest vote;
-    vote.set_rulebook_id(draft.rulebook_id());
-    vote.mutable_vote()->set_meeting_date("2024-12-20");
-    vote.mutable_vote()->set_members(21);
-    vote.mutable_vote()->set_attending(15);
-    vote.mutable_vote()->set_in_favour(11);
-    EXPECT_TRUE(rulebooks_->RecordVote(ScoringHarness::Context(admin).get(), vote, &updated).ok());
-    v1::PublishRequest publish;
-    publish.set_rulebook_id(draft.rulebook_id());
-    const grpc::Status published =
-        rulebooks_->Publish(ScoringHarness::Context(admin).get(), publish, &updated);
-    EXPECT_TRUE(published.ok()) << published.error_message();
-    return village;
+    return harness_->FundableVillage(households);
   }
 
   v1::SubmitInspectionRequest Inspection(const std::string& id, int64_t household_id,
@@ -100,14 +66,7 @@ class LedgerAcceptanceTest : public ::testing::Test {
     return assessment_->SubmitInspection(ScoringHarness::Context(token).get(), request, response);
   }
 
-  int64_t Wallet(int64_t household_id) {
-    v1::GetWalletRequest request;
-    request.set_household_id(household_id);
-    v1::Wallet wallet;
-    EXPECT_TRUE(ledger_->GetWallet(ScoringHarness::Context(harness_->DistrictToken()).get(),
-                                   request, &wallet).ok());
-    return wallet.balance_points();
-  }
+  int64_t Wallet(int64_t household_id) { return harness_->WalletBalance(household_id); }
 
   int64_t CountRows(const std::string& sql_text) {
     int64_t count = -1;
@@ -119,24 +78,8 @@ class LedgerAcceptanceTest : public ::testing::Test {
     return count;
   }
 
-  // Gives the household `points` (a multiple of 50) in 2025Q3 and settles the quarter.
   void FundWallet(const SeededVillage& village, int64_t household_id, int points) {
-    for (int i = 0; i < points / 50; ++i) {
-      v1::SubmitInspectionResponse response;
-      const grpc::Status status =
-          Submit(harness_->GridWorkerToken(village),
-                 Inspection(absl::StrCat("fund-", household_id, "-", i), household_id, "TS-50",
-                            kLastYearMs + i),
-                 &response);
-      ASSERT_TRUE(status.ok()) << status.error_message();
-    }
-    v1::SettlePeriodRequest settle;
-    settle.set_village_id(village.village_id);
-    settle.set_period("2025Q3");
-    v1::SettlePeriodResponse settled;
-    const grpc::Status status = ledger_->SettlePeriod(
-        ScoringHarness::Context(harness_->ServiceToken("publicity")).get(), settle, &settled);
-    ASSERT_TRUE(status.ok()) << status.error_message();
+    harness_->FundWallets(village, {household_id}, points);
   }
 
   static ScoringHarness* harness_;
