@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "common/mysql/connect.h"
 #include "common/mysql/sql_error.h"
+#include "common/mysql/statement_cache.h"
 
 namespace jifen::mysql {
 namespace {
@@ -35,6 +36,8 @@ bool IsAlive(sql::Connection& connection) {
 
 // Closing a dead connection may fail while sending COM_QUIT; nothing useful can be done about it.
 void Close(std::unique_ptr<sql::Connection> connection) {
+  if (connection == nullptr) return;
+  StatementCache::Detach(*connection);
   try {
     connection.reset();
   } catch (const sql::SQLException&) {
@@ -136,6 +139,7 @@ absl::StatusOr<PooledConnection> ConnectionPool::Acquire() {
         Release(nullptr, /*broken=*/true);
         return opened.status();
       }
+      StatementCache::Attach(**opened);
       return PooledConnection(this, std::move(*opened));
     }
     const bool trusted = !suspect && absl::Now() - candidate.since <= kTrustIdleFor;

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/mysql/statement.h"
 #include "common/mysql/transaction.h"
 #include "gtest/gtest.h"
 #include "tests/support/testenv.h"
@@ -41,10 +42,13 @@ std::string QueryString(sql::Connection& connection, const std::string& query) {
   return row->getString(1);
 }
 
+// Through a cached prepared statement, so that a restart also proves the statements of dead
+// connections are not reused.
 absl::Status SelectOne(ConnectionPool& pool) {
   return RunWithConnection(pool, [](sql::Connection& connection) {
-    return QueryString(connection, "SELECT 1") == "1" ? absl::OkStatus()
-                                                      : absl::InternalError("SELECT 1 != 1");
+    auto row = Statement(connection, "SELECT ? + 0").Bind(1).Query();
+    return row->next() && row->getInt64(1) == 1 ? absl::OkStatus()
+                                                : absl::InternalError("SELECT 1 != 1");
   });
 }
 
@@ -144,6 +148,7 @@ TEST_F(ConnectionPoolTest, RecoversAfterTheServerIsKilledAndRestarted) {
   constexpr int kPoolSize = 3;
   ConnectionPool pool(TestConfig(*database_, kPoolSize));
   FillPool(pool, kPoolSize);
+  ExpectHealthy(pool, kPoolSize);  // leaves prepared statements on the connections
 
   testing::KillAndRestartMySql();
 

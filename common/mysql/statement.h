@@ -3,6 +3,7 @@
 //   Statement(conn, "SELECT score FROM period_scores WHERE household_id = ? AND period = ?")
 //       .Bind(household_id).Bind(period).Query();
 //
+// On a pooled connection the statement is prepared once and reused (common/mysql/statement_cache.h).
 // Connector/C++ throws sql::SQLException; callers run inside RunInTransaction / RunWithConnection,
 // which map it to a status.
 #pragma once
@@ -17,13 +18,26 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "common/mysql/statement_cache.h"
 
 namespace jifen::mysql {
 
 class Statement final {
  public:
   Statement(sql::Connection& connection, const char* sql)
-      : statement_(connection.prepareStatement(sql)) {}
+      : slot_(StatementCache::Lend(connection, sql)) {
+    if (slot_ != nullptr) {
+      statement_ = slot_->statement.get();
+    } else {
+      owned_.reset(connection.prepareStatement(sql));
+      statement_ = owned_.get();
+    }
+  }
+  ~Statement() {
+    if (slot_ != nullptr) slot_->lent = false;
+  }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
 
   Statement& Bind(int64_t value) {
     statement_->setInt64(++index_, value);
@@ -52,12 +66,16 @@ class Statement final {
 
   // Rows affected.
   int Update() { return statement_->executeUpdate(); }
-  std::unique_ptr<sql::ResultSet> Query() {
-    return std::unique_ptr<sql::ResultSet>(statement_->executeQuery());
+  // The statement stays lent to the rows until they are destroyed.
+  Rows Query() {
+    sql::ResultSet* rows = statement_->executeQuery();
+    return Rows(rows, RowsDeleter{std::move(slot_)});
   }
 
  private:
-  std::unique_ptr<sql::PreparedStatement> statement_;
+  std::shared_ptr<CachedStatementSlot> slot_;  // null when not cached
+  std::unique_ptr<sql::PreparedStatement> owned_;
+  sql::PreparedStatement* statement_ = nullptr;
   int index_ = 0;
 };
 

@@ -6,11 +6,11 @@
 #include <cppconn/resultset.h>
 
 #include <memory>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/mysql/sql_error.h"
+#include "common/mysql/statement.h"
 #include "common/mysql/transaction.h"
 
 namespace jifen::outbox {
@@ -18,14 +18,12 @@ namespace jifen::outbox {
 absl::Status Append(sql::Connection& connection, int64_t village_id, const std::string& topic,
                     const std::string& payload) {
   try {
-    std::unique_ptr<sql::PreparedStatement> insert(connection.prepareStatement(
-        "INSERT INTO outbox (village_id, topic, payload, created_at) VALUES (?, ?, ?, NOW(6))"));
-    insert->setInt64(1, village_id);
-    insert->setString(2, topic);
-    // Bound as a blob so that arbitrary bytes reach the MEDIUMBLOB without charset conversion.
-    std::istringstream payload_stream(payload);
-    insert->setBlob(3, &payload_stream);
-    insert->executeUpdate();
+    // Prepared once per pooled connection: every state change of every service runs it.
+    mysql::Statement(connection,
+                     "INSERT INTO outbox (village_id, topic, payload, created_at) "
+                     "VALUES (?, ?, ?, NOW(6))")
+        .Bind(village_id).Bind(topic).BindBlob(payload)
+        .Update();
   } catch (const sql::SQLException& e) {
     // UNAVAILABLE makes RunInTransaction discard the connection, so no need to see it here.
     return mysql::StatusFromSqlException(e);

@@ -97,7 +97,8 @@ int Run(int argc, char** argv) {
   scoring::MySqlLedger ledger(pool, sequencer);
   scoring::MySqlRulebooks rulebooks(pool);
   scoring::MySqlHouseholdDirectory households(pool);
-  scoring::MySqlInspections inspections(pool, ledger, households);
+  scoring::PublishedRulebookCache published_rulebooks;
+  scoring::MySqlInspections inspections(pool, ledger, households, published_rulebooks);
   scoring::MySqlDeclarations declarations(pool, ledger, households);
   scoring::MySqlEvaluations evaluations(pool, ledger, households);
 

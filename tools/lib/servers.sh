@@ -144,6 +144,9 @@ jifen_mysql_args() {
     --collation-server=utf8mb4_general_ci
     --default-time-zone=+08:00
     --max-connections=500
+    # Services keep prepared statements per pooled connection (common/mysql/statement_cache.h):
+    # up to 128 x 500 connections, more than the default limit of 16,382 for the whole server.
+    --max-prepared-stmt-count=1048576
     --innodb-buffer-pool-size=256M
     --innodb-log-file-size=48M
     # Durable commits: crash tests kill -9 the server and expect committed rows back.

@@ -28,6 +28,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "absl/synchronization/mutex.h"
 #include "common/auth/test_keys.h"
 #include "common/auth/token.h"
 #include "common/grpc/call.h"
@@ -377,6 +378,8 @@ int Run() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  // As the services do (common/config/config.cc): no absl::Mutex deadlock graph in a benchmark.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   // One info line per RPC would be measured too; production may run at --log_level=warning.
   jifen::log::SetMinLevel(jifen::log::Level::kWarning);
   return Run();

@@ -71,7 +71,7 @@ class GrpcEntryReader final : public EntryReader {
   static constexpr size_t kQueueMax = 20000;
 
   void ReadAll() {
-    sv1::LedgerEntry entry;
+    sv1::LedgerEntryBatch message;
     while (true) {
       {
         absl::MutexLock lock(&mutex_);
@@ -81,9 +81,9 @@ class GrpcEntryReader final : public EntryReader {
         mutex_.Await(absl::Condition(&room));
         if (closing_) break;
       }
-      if (!stream_->Read(&entry)) break;
+      if (!stream_->Read(&message)) break;
       absl::MutexLock lock(&mutex_);
-      queue_.push_back(BoardEntryOf(entry));
+      for (const sv1::LedgerEntry& entry : message.entries()) queue_.push_back(BoardEntryOf(entry));
     }
     const grpc::Status status = stream_->Finish();
     absl::MutexLock lock(&mutex_);
@@ -92,7 +92,7 @@ class GrpcEntryReader final : public EntryReader {
   }
 
   std::unique_ptr<grpc::ClientContext> context_;
-  std::unique_ptr<grpc::ClientReader<sv1::LedgerEntry>> stream_;
+  std::unique_ptr<grpc::ClientReader<sv1::LedgerEntryBatch>> stream_;
   absl::Mutex mutex_;
   std::deque<BoardEntry> queue_ ABSL_GUARDED_BY(mutex_);
   bool finished_ ABSL_GUARDED_BY(mutex_) = false;

@@ -32,7 +32,7 @@ class LedgerServiceImpl final : public v1::LedgerService::Service {
                             v1::SettlePeriodResponse* response) override;
   grpc::Status StreamEntries(grpc::ServerContext* context,
                              const v1::StreamEntriesRequest* request,
-                             grpc::ServerWriter<v1::LedgerEntry>* writer) override;
+                             grpc::ServerWriter<v1::LedgerEntryBatch>* writer) override;
   grpc::Status VerifyChain(grpc::ServerContext* context, const v1::VerifyChainRequest* request,
                            v1::VerifyChainResponse* response) override;
 

@@ -42,6 +42,16 @@ InspectionInput ToDomain(const auth::Caller& caller, const HouseholdRecord& hous
   return input;
 }
 
+// Whether any outcome names an item with a cap, so that the household's totals must be read.
+bool AnyCapped(const v1::SubmitInspectionRequest& request,
+               const std::map<std::string, RuleItemSpec>& items) {
+  for (const v1::InspectionOutcome& outcome : request.outcomes()) {
+    auto item = items.find(outcome.item_code());
+    if (item != items.end() && item->second.cap_points_per_period > 0) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::SubmitInspectionResponse> MySqlInspections::Submit(
@@ -68,37 +78,53 @@ absl::StatusOr<v1::SubmitInspectionResponse> MySqlInspections::Submit(
       mysql::RunInTransaction(pool_, [&](sql::Connection& connection) -> absl::Status {
     response.Clear();
     ASSIGN_OR_RETURN(VillageHead head, MySqlLedger::LockVillage(connection, household.village_id));
-    // A plain read: the village lock above came first, so this snapshot has every earlier commit
-    // of this village; the same id from another village meets the primary key at insert.
-    auto earlier = Statement(connection,
-                             "SELECT payload_sha256, response FROM inspections "
-                             "WHERE inspection_id = ?")
+    // Plain reads: the village lock above came first, so this snapshot has every earlier commit
+    // of this village; the same id from another village meets the primary key at insert. One
+    // round trip for the three facts every inspection needs while the village is locked.
+    auto context = Statement(connection,
+                             "SELECT EXISTS(SELECT 1 FROM settlements "
+                             "              WHERE village_id = ? AND period = ?) AS settled, "
+                             "  (SELECT rulebook_id FROM rulebooks WHERE village_id = ? AND state = 2 "
+                             "   AND effective_from <= ? ORDER BY effective_from DESC, version DESC "
+                             "   LIMIT 1) AS rulebook_id, "
+                             "  earlier.payload_sha256, earlier.response "
+                             "FROM (SELECT 1) AS one "
+                             "LEFT JOIN inspections AS earlier ON earlier.inspection_id = ?")
+                       .Bind(household.village_id).Bind(period)
+                       .Bind(household.village_id).Bind(FormatDate(occurred_at))
                        .Bind(request.inspection_id())
                        .Query();
-    if (earlier->next()) {
-      if (GetString(*earlier, "payload_sha256") != digest) {
+    if (!context->next()) return absl::InternalError("the inspection context query gave no row");
+    if (!context->isNull("payload_sha256")) {
+      if (GetString(*context, "payload_sha256") != digest) {
         return absl::AlreadyExistsError(absl::StrCat(
             "INSPECTION_ID_REUSED: inspection ", request.inspection_id(),
             " was already submitted with different content"));
       }
-      if (!response.ParseFromString(GetString(*earlier, "response"))) {
+      if (!response.ParseFromString(GetString(*context, "response"))) {
         return absl::DataLossError("stored inspection response does not parse");
       }
       return absl::OkStatus();
     }
-    ASSIGN_OR_RETURN(const bool settled,
-                     MySqlLedger::IsSettled(connection, household.village_id, period));
-    if (settled) {
+    if (context->getBoolean("settled")) {
       return absl::FailedPreconditionError(absl::StrCat(
           "PERIOD_FINAL: ", period, " is settled and published; it takes no more scores"));
     }
-    ASSIGN_OR_RETURN(const RulebookRecord rulebook,
-                     MySqlRulebooks::InForceOn(connection, household.village_id,
-                                               FormatDate(occurred_at)));
+    if (context->isNull("rulebook_id")) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("NO_RULEBOOK: village ", household.village_id,
+                       " has no published rulebook in force on ", FormatDate(occurred_at)));
+    }
+    ASSIGN_OR_RETURN(const std::shared_ptr<const RulebookRecord> rulebook,
+                     rulebooks_.Get(connection, context->getInt64("rulebook_id")));
+    context.reset();
     std::map<std::string, RuleItemSpec> items;
-    for (const RuleItemSpec& item : rulebook.items) items[item.code] = item;
-    ASSIGN_OR_RETURN(const auto scored_so_far,
-                     MySqlLedger::ItemTotals(connection, household.household_id, period));
+    for (const RuleItemSpec& item : rulebook->items) items[item.code] = item;
+    std::map<std::string, int64_t> scored_so_far;
+    if (AnyCapped(request, items)) {
+      ASSIGN_OR_RETURN(scored_so_far,
+                       MySqlLedger::ItemTotals(connection, household.household_id, period));
+    }
     ASSIGN_OR_RETURN(const std::vector<NewEntry> planned,
                      PlanInspectionEntries(ToDomain(caller, household, request), items,
                                            scored_so_far, absl::Now()));

@@ -8,14 +8,15 @@
 #include "jifen/scoring/v1/assessment.pb.h"
 #include "services/scoring/domain/household.h"
 #include "services/scoring/storage/mysql_ledger.h"
+#include "services/scoring/storage/mysql_rulebooks.h"
 
 namespace jifen::scoring {
 
 class MySqlInspections final {
  public:
   MySqlInspections(mysql::ConnectionPool& pool, MySqlLedger& ledger,
-                   HouseholdDirectory& households)
-      : pool_(pool), ledger_(ledger), households_(households) {}
+                   HouseholdDirectory& households, PublishedRulebookCache& rulebooks)
+      : pool_(pool), ledger_(ledger), households_(households), rulebooks_(rulebooks) {}
 
   // The first answer for this inspection id (a retry gets it unchanged, nothing written);
   // ALREADY_EXISTS "INSPECTION_ID_REUSED" for the same id with another payload or author;
@@ -29,6 +30,7 @@ class MySqlInspections final {
   mysql::ConnectionPool& pool_;
   MySqlLedger& ledger_;
   HouseholdDirectory& households_;
+  PublishedRulebookCache& rulebooks_;
 };
 
 }  // namespace jifen::scoring

@@ -16,32 +16,35 @@ namespace {
 using mysql::GetString;
 using mysql::Statement;
 
+// ReadEntry reads these by position: keep the two in step.
 constexpr char kEntryColumns[] =
     "village_id, sequence, household_id, group_id, account, points, period, item_code, category, "
     "reason, source, source_id, COALESCE(reverses_sequence, 0) AS reverses, actor_user_id, "
     "actor_role, occurred_at_ms, recorded_at_ms, prev_hash, hash";
 
+// By position in kEntryColumns: a replay reads millions of rows, and looking a column up by name
+// costs the connector about as much as reading it.
 StoredEntry ReadEntry(sql::ResultSet& rows) {
   StoredEntry entry;
-  entry.village_id = rows.getInt64("village_id");
-  entry.sequence = rows.getInt64("sequence");
-  entry.household_id = rows.getInt64("household_id");
-  entry.group_id = rows.getInt64("group_id");
-  entry.account = static_cast<Account>(rows.getInt("account"));
-  entry.points = rows.getInt64("points");
-  entry.period = GetString(rows, "period");
-  entry.item_code = GetString(rows, "item_code");
-  entry.category = GetString(rows, "category");
-  entry.reason = GetString(rows, "reason");
-  entry.source = static_cast<EntrySource>(rows.getInt("source"));
-  entry.source_id = GetString(rows, "source_id");
-  entry.reverses_sequence = rows.getInt64("reverses");
-  entry.actor_user_id = GetString(rows, "actor_user_id");
-  entry.actor_role = GetString(rows, "actor_role");
-  entry.occurred_at_ms = rows.getInt64("occurred_at_ms");
-  entry.recorded_at_ms = rows.getInt64("recorded_at_ms");
-  entry.prev_hash = GetString(rows, "prev_hash");
-  entry.hash = GetString(rows, "hash");
+  entry.village_id = rows.getInt64(1);
+  entry.sequence = rows.getInt64(2);
+  entry.household_id = rows.getInt64(3);
+  entry.group_id = rows.getInt64(4);
+  entry.account = static_cast<Account>(rows.getInt(5));
+  entry.points = rows.getInt64(6);
+  entry.period = rows.getString(7).asStdString();
+  entry.item_code = rows.getString(8).asStdString();
+  entry.category = rows.getString(9).asStdString();
+  entry.reason = rows.getString(10).asStdString();
+  entry.source = static_cast<EntrySource>(rows.getInt(11));
+  entry.source_id = rows.getString(12).asStdString();
+  entry.reverses_sequence = rows.getInt64(13);
+  entry.actor_user_id = rows.getString(14).asStdString();
+  entry.actor_role = rows.getString(15).asStdString();
+  entry.occurred_at_ms = rows.getInt64(16);
+  entry.recorded_at_ms = rows.getInt64(17);
+  entry.prev_hash = rows.getString(18).asStdString();
+  entry.hash = rows.getString(19).asStdString();
   return entry;
 }
 
@@ -98,24 +101,27 @@ absl::Status ApplyToCaches(sql::Connection& connection, const NewEntry& entry) {
 
 absl::StatusOr<VillageHead> MySqlLedger::LockVillage(sql::Connection& connection,
                                                      int64_t village_id) {
-  // Takes the row's exclusive lock directly (an INSERT IGNORE would take a shared lock first and
-  // invite deadlocks when two writers upgrade at once).
-  Statement(connection,
-            "INSERT INTO ledger_heads (village_id, head_sequence, head_hash, entries) "
-            "VALUES (?, 0, '', 0) ON DUPLICATE KEY UPDATE village_id = village_id")
-      .Bind(village_id)
-      .Update();
-  auto rows = Statement(connection,
-                        "SELECT head_sequence, head_hash, entries FROM ledger_heads "
-                        "WHERE village_id = ? FOR UPDATE")
-                  .Bind(village_id)
-                  .Query();
-  if (!rows->next()) return absl::InternalError("ledger head vanished");
+  constexpr char kLockHead[] =
+      "SELECT head_sequence, head_hash, entries FROM ledger_heads WHERE village_id = ? FOR UPDATE";
+  auto rows = Statement(connection, kLockHead).Bind(village_id).Query();
+  if (!rows->next()) {
+    // A village's first entry. The upsert takes the row's exclusive lock directly (an INSERT
+    // IGNORE would take a shared lock first and invite deadlocks when two writers upgrade at once);
+    // writers that met the gap together are retried by RunInTransaction.
+    rows.reset();
+    Statement(connection,
+              "INSERT INTO ledger_heads (village_id, head_sequence, head_hash, entries) "
+              "VALUES (?, 0, '', 0) ON DUPLICATE KEY UPDATE village_id = village_id")
+        .Bind(village_id)
+        .Update();
+    rows = Statement(connection, kLockHead).Bind(village_id).Query();
+    if (!rows->next()) return absl::InternalError("ledger head vanished");
+  }
   VillageHead head;
   head.village_id = village_id;
-  head.head_sequence = rows->getInt64("head_sequence");
-  head.head_hash = GetString(*rows, "head_hash");
-  head.entries = rows->getInt64("entries");
+  head.head_sequence = rows->getInt64(1);
+  head.head_hash = rows->getString(2).asStdString();
+  head.entries = rows->getInt64(3);
   return head;
 }
 
@@ -135,19 +141,21 @@ absl::StatusOr<std::vector<StoredEntry>> MySqlLedger::Append(sql::Connection& co
     row.recorded_at_ms = recorded_at_ms;
     row.prev_hash = head.head_hash;
     row.hash = ChainHash(head.head_hash, entry, recorded_at_ms);
-    Statement(connection,
+    auto inserted =
+        Statement(connection,
               "INSERT INTO ledger_entries (village_id, household_id, group_id, account, points, "
               "period, item_code, category, reason, source, source_id, reverses_sequence, "
               "actor_user_id, actor_role, occurred_at_ms, recorded_at_ms, prev_hash, hash) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING sequence")
         .Bind(entry.village_id).Bind(entry.household_id).Bind(entry.group_id)
         .Bind(static_cast<int>(entry.account)).Bind(entry.points).Bind(entry.period)
         .Bind(entry.item_code).Bind(entry.category).Bind(entry.reason)
         .Bind(static_cast<int>(entry.source)).Bind(entry.source_id)
         .BindIdOrNull(entry.reverses_sequence).Bind(entry.actor_user_id).Bind(entry.actor_role)
         .Bind(entry.occurred_at_ms).Bind(recorded_at_ms).Bind(row.prev_hash).Bind(row.hash)
-        .Update();
-    row.sequence = mysql::LastInsertId(connection);
+        .Query();
+    if (!inserted->next()) return absl::InternalError("the ledger insert returned no sequence");
+    row.sequence = inserted->getInt64(1);
     head.head_sequence = row.sequence;
     head.head_hash = row.hash;
     ++head.entries;

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "common/mysql/statement.h"
 #include "common/mysql/transaction.h"
 #include "common/status/status_macros.h"
 #include "services/scoring/storage/mysql_registry_rows.h"
@@ -22,12 +23,12 @@ using Rows = std::unique_ptr<sql::ResultSet>;
 
 absl::StatusOr<HouseholdRecord> MySqlHouseholdDirectory::FindHousehold(int64_t household_id) {
   HouseholdRecord record;
+  // Every inspection starts here: a statement prepared once per connection.
+  static const std::string kFindHousehold = absl::StrCat(
+      "SELECT ", registry_sql::kHouseholdColumns, registry_sql::kHouseholdFrom,
+      "WHERE h.household_id = ?");
   RETURN_IF_ERROR(mysql::RunWithConnection(pool_, [&](sql::Connection& c) -> absl::Status {
-    Statement statement =
-        Prepare(c, absl::StrCat("SELECT ", registry_sql::kHouseholdColumns,
-                                registry_sql::kHouseholdFrom, "WHERE h.household_id = ?"));
-    statement->setInt64(1, household_id);
-    Rows rows(statement->executeQuery());
+    auto rows = mysql::Statement(c, kFindHousehold.c_str()).Bind(household_id).Query();
     if (!rows->next()) {
       return absl::NotFoundError(absl::StrCat("household ", household_id, " not found"));
     }

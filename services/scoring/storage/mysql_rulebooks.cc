@@ -155,6 +155,28 @@ absl::StatusOr<RulebookRecord> MySqlRulebooks::InForceOn(sql::Connection& connec
   return LoadRulebook(connection, rows->getInt64(1), false);
 }
 
+absl::StatusOr<RulebookRecord> MySqlRulebooks::Load(sql::Connection& connection,
+                                                    int64_t rulebook_id) {
+  return LoadRulebook(connection, rulebook_id, false);
+}
+
+absl::StatusOr<std::shared_ptr<const RulebookRecord>> PublishedRulebookCache::Get(
+    sql::Connection& connection, int64_t rulebook_id) {
+  {
+    absl::MutexLock lock(&mutex_);
+    auto found = by_id_.find(rulebook_id);
+    if (found != by_id_.end()) return found->second;
+  }
+  ASSIGN_OR_RETURN(RulebookRecord loaded, LoadRulebook(connection, rulebook_id, false));
+  auto record = std::make_shared<const RulebookRecord>(std::move(loaded));
+  if (record->state == kRulebookPublished) {
+    absl::MutexLock lock(&mutex_);
+    if (by_id_.size() >= kMaxRulebooks) by_id_.clear();
+    by_id_.emplace(rulebook_id, record);
+  }
+  return record;
+}
+
 absl::StatusOr<RulebookRecord> MySqlRulebooks::InForce(int64_t village_id,
                                                        const std::string& date) {
   absl::StatusOr<RulebookRecord> result;

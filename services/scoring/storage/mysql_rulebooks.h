@@ -3,11 +3,14 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "common/mysql/connection_pool.h"
 #include "services/scoring/domain/rulebook.h"
 #include "services/scoring/storage/audit_outbox.h"
@@ -53,6 +56,8 @@ class MySqlRulebooks final {
   // Same, on the caller's connection (inside a transaction).
   static absl::StatusOr<RulebookRecord> InForceOn(sql::Connection& connection, int64_t village_id,
                                                   const std::string& date);
+  // A rulebook with its items on the caller's connection; NOT_FOUND if absent.
+  static absl::StatusOr<RulebookRecord> Load(sql::Connection& connection, int64_t rulebook_id);
   absl::StatusOr<std::vector<RulebookRecord>> List(int64_t village_id, int year);  // no items
 
   // A new draft for the village and year with the template's items. FAILED_PRECONDITION when
@@ -72,6 +77,23 @@ class MySqlRulebooks final {
 
  private:
   mysql::ConnectionPool& pool_;
+};
+
+// Published rulebooks by id, kept in memory for scoring deeds: a published rulebook never changes
+// (the code and the database's triggers refuse it), so an entry never goes stale. Drafts are not
+// kept. Thread-safe.
+class PublishedRulebookCache final {
+ public:
+  // The published rulebook `rulebook_id`, read on `connection` the first time.
+  absl::StatusOr<std::shared_ptr<const RulebookRecord>> Get(sql::Connection& connection,
+                                                           int64_t rulebook_id);
+
+ private:
+  // A bound on memory; a district has a few hundred villages with a few versions a year each.
+  static constexpr size_t kMaxRulebooks = 4096;
+  absl::Mutex mutex_;
+  absl::flat_hash_map<int64_t, std::shared_ptr<const RulebookRecord>> by_id_
+      ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace jifen::scoring

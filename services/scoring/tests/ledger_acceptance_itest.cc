@@ -455,24 +455,28 @@ TEST_F(LedgerAcceptanceTest, StreamReplaysInOrderThenFollows) {
   v1::StreamEntriesRequest request;
   request.set_follow(true);
   auto reader = ledger_->StreamEntries(&context, request);
-  v1::LedgerEntry entry;
+  v1::LedgerEntryBatch message;
   int64_t previous = 0;
-  bool saw_first = false;
-  while (!saw_first && reader->Read(&entry)) {
-    EXPECT_GT(entry.sequence(), previous);
-    previous = entry.sequence();
-    saw_first = entry.source_id() == "insp-stream-001";
-  }
-  ASSERT_TRUE(saw_first);
+  // Reads messages until one holds an entry of `source_id`; every entry in strictly increasing
+  // sequence across messages, and no message empty.
+  const auto read_until = [&](const std::string& source_id) {
+    while (reader->Read(&message)) {
+      EXPECT_GT(message.entries_size(), 0);
+      bool seen = false;
+      for (const v1::LedgerEntry& entry : message.entries()) {
+        EXPECT_GT(entry.sequence(), previous);
+        previous = entry.sequence();
+        seen = seen || entry.source_id() == source_id;
+      }
+      if (seen) return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(read_until("insp-stream-001"));
   // Now follow: a new entry arrives on the open stream.
   ASSERT_TRUE(Submit(token, Inspection("insp-stream-002", village.household_ids[1], "HJ-01",
                                        kLastYearMs), &response).ok());
-  bool saw_second = false;
-  while (!saw_second && reader->Read(&entry)) {
-    EXPECT_GT(entry.sequence(), previous);
-    previous = entry.sequence();
-    saw_second = entry.source_id() == "insp-stream-002";
-  }
+  const bool saw_second = read_until("insp-stream-002");
   EXPECT_TRUE(saw_second);
   context.TryCancel();
 }

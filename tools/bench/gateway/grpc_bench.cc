@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "absl/synchronization/mutex.h"
 #include "common/auth/token.h"
 #include "common/grpc/client.h"
 #include "jifen/scoring/v1/ledger.grpc.pb.h"
@@ -166,6 +167,8 @@ int Load(const MakeCaller& make_caller) {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  // As the services do (common/config/config.cc): no absl::Mutex deadlock graph in a benchmark.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   const std::string mode = absl::GetFlag(FLAGS_mode);
   if (mode == "seed") return Seed();
   const std::string target = absl::GetFlag(FLAGS_target);
