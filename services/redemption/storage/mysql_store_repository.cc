@@ -12,6 +12,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/mysql/statement.h"
 #include "common/mysql/transaction.h"
 #include "common/outbox/outbox.h"
 #include "common/status/status_macros.h"
@@ -20,6 +21,15 @@
 
 namespace jifen::redemption {
 namespace {
+
+// The statements of one connection by SQL text (each prepared once per pooled connection).
+struct SqlOn {
+  sql::Connection& connection;
+  mysql::Statement operator()(const char* text) const { return mysql::Statement(connection, text); }
+  mysql::Statement operator()(const std::string& text) const {
+    return mysql::Statement(connection, text.c_str());
+  }
+};
 
 constexpr char kItemColumns[] =
     "village_id, item_id, name, description, photo_ref, price_points, stock, value_fen,"
@@ -181,7 +191,7 @@ absl::Status Audit(sql::Connection& connection, const Actor& actor, const AuditI
   return outbox::Append(connection, in.village_id, kAuditTopic, record.SerializeAsString());
 }
 
-std::optional<StoreItem> SelectItem(StatementCache::Scope& stmt, int64_t village_id,
+std::optional<StoreItem> SelectItem(const SqlOn& stmt, int64_t village_id,
                                     int64_t item_id, bool for_update) {
   const std::string sql = absl::StrCat("SELECT ", kItemColumns,
                                        " FROM store_items WHERE village_id = ? AND item_id = ?",
@@ -191,7 +201,7 @@ std::optional<StoreItem> SelectItem(StatementCache::Scope& stmt, int64_t village
   return ReadItem(*rows);
 }
 
-std::optional<Order> SelectOrder(StatementCache::Scope& stmt, const std::string& order_id,
+std::optional<Order> SelectOrder(const SqlOn& stmt, const std::string& order_id,
                                  bool for_update) {
   const std::string sql = absl::StrCat("SELECT ", kOrderColumns, " FROM orders WHERE order_id = ?",
                                        for_update ? " FOR UPDATE" : "");
@@ -200,7 +210,7 @@ std::optional<Order> SelectOrder(StatementCache::Scope& stmt, const std::string&
   return ReadOrder(*rows);
 }
 
-int64_t LastInsertId(StatementCache::Scope& stmt) {
+int64_t LastInsertId(const SqlOn& stmt) {
   auto rows = stmt("SELECT LAST_INSERT_ID()").Query();
   return rows->next() ? rows->getInt64(1) : 0;
 }
@@ -217,16 +227,11 @@ absl::Status OrderNotFound() {
 
 absl::Status MySqlStoreRepository::Transact(
     const std::function<absl::Status(sql::Connection&)>& body) {
-  absl::Status status = mysql::RunInTransaction(*pool_, body);
-  // A connection error may mean the pool replaced connections: prepare everything again.
-  if (absl::IsUnavailable(status)) cache_.Invalidate();
-  return status;
+  return mysql::RunInTransaction(*pool_, body);
 }
 
 absl::Status MySqlStoreRepository::Read(const std::function<absl::Status(sql::Connection&)>& body) {
-  absl::Status status = mysql::RunWithConnection(*pool_, body);
-  if (absl::IsUnavailable(status)) cache_.Invalidate();
-  return status;
+  return mysql::RunWithConnection(*pool_, body);
 }
 
 // --- items ---------------------------------------------------------------------------------------
@@ -235,7 +240,7 @@ absl::StatusOr<StoreItem> MySqlStoreRepository::CreateItem(const StoreItem& item
                                                            const Actor& actor) {
   StoreItem created;
   RETURN_IF_ERROR(Transact([&](sql::Connection& connection) {
-    StatementCache::Scope stmt = cache_.Use(connection);
+    const SqlOn stmt{connection};
     stmt(
         "INSERT INTO store_items (village_id, name, description, photo_ref, price_points,"
         " stock, value_fen, funding_source_id, on_sale_from_ms, on_sale_until_ms,"
@@ -270,7 +275,7 @@ absl::StatusOr<StoreItem> MySqlStoreRepository::UpdateItem(const StoreItem& item
                                                            const Actor& actor) {
   StoreItem updated;
   RETURN_IF_ERROR(Transact([&](sql::Connection& connection) {
-    StatementCache::Scope stmt = cache_.Use(connection);
+    const SqlOn stmt{connection};
     std::optional<StoreItem> before = SelectItem(stmt, item.village_id, item.item_id, true);
     if (!before.has_value()) return ItemNotFound();
     stmt(
@@ -306,7 +311,7 @@ absl::StatusOr<StoreItem> MySqlStoreRepository::UpdateItem(const StoreItem& item
 absl::StatusOr<StoreItem> MySqlStoreRepository::GetItem(int64_t village_id, int64_t item_id) {
   std::optional<StoreItem> item;
   RETURN_IF_ERROR(Read([&](sql::Connection& connection) {
-    StatementCache::Scope stmt = cache_.Use(connection);
+    const SqlOn stmt{connection};
     item = SelectItem(stmt, village_id, item_id, false);
     return absl::OkStatus();
   }));
@@ -317,7 +322,7 @@ absl::StatusOr<StoreItem> MySqlStoreRepository::GetItem(int64_t village_id, int6
 absl::StatusOr<std::vector<StoreItem>> MySqlStoreRepository::ListItems(int64_t village_id) {
   std::vector<StoreItem> items;
   RETURN_IF_ERROR(Read([&](sql::Connection& connection) {
-    StatementCache::Scope stmt = cache_.Use(connection);
+    const SqlOn stmt{connection};
     items.clear();
     const std::string sql = absl::StrCat("SELECT ", kItemColumns,
                                          " FROM store_items WHERE village_id = ?"
@@ -335,7 +340,7 @@ absl::StatusOr<StoreItem> MySqlStoreRepository::AdjustStock(int64_t village_id, 
                                                             int64_t now_ms, const Actor& actor) {
   StoreItem after;
   RETURN_IF_ERROR(Transact([&](sql::Connection& connection) {
-    StatementCache::Scope stmt = cache_.Use(connection);
+    const SqlOn stmt{connection};
     const int changed = stmt(
                             "UPDATE store_items SET stock = stock + ?, updated_at_ms = ?"
                             " WHERE village_id = ? AND item_id = ? AND stock + ? >= 0")
@@ -366,7 +371,7 @@ absl::StatusOr<StoreItem> MySqlStoreRepository::AdjustStock(int64_t village_id, 
 absl::StatusOr<std::optional<Order>> MySqlStoreRepository::FindOrder(const std::string& order_id) {
   std::optional<Order> order;
   RETURN_IF_ERROR(Read([&](sql::Connection& connection) {
-    StatementCache::Scope stmt = cache_.Use(connection);
+    const SqlOn stmt{connection};
     order = SelectOrder(stmt, order_id, false);
     return absl::OkStatus();
   }));
@@ -375,7 +380,7 @@ absl::StatusOr<std::optional<Order>> MySqlStoreRepository::FindOrder(const std::
 
 absl::StatusOr<Order> MySqlStoreRepository::Reserve(const Order& order, int32_t limit_per_household,
                                                     const Actor& actor) {
-  const auto insert_order = [&](sql::Connection& connection, StatementCache::Scope& stmt) {
+  const auto insert_order = [&](sql::Connection& connection, const SqlOn& stmt) {
     stmt(
         "INSERT INTO orders (village_id, order_id, household_id, item_id, item_name,"
         " quantity, price_points, total_points, value_fen, funding_source_id, status,"
@@ -401,7 +406,7 @@ absl::StatusOr<Order> MySqlStoreRepository::Reserve(const Order& order, int32_t 
                   order.created_at_ms});
   };
   // Takes the stock in one conditional statement and, with it, the item row's lock until commit.
-  const auto take_stock = [&](StatementCache::Scope& stmt, bool order_inserted) -> absl::Status {
+  const auto take_stock = [&](const SqlOn& stmt, bool order_inserted) -> absl::Status {
     const int taken = stmt(
                           "UPDATE store_items SET stock = stock - ?"
                           " WHERE village_id = ? AND item_id = ? AND stock >= ?")
@@ -424,7 +429,7 @@ absl::StatusOr<Order> MySqlStoreRepository::Reserve(const Order& order, int32_t 
   };
 
   RETURN_IF_ERROR(Transact([&](sql::Connection& connection) {
-    StatementCache::Scope stmt = cache_.Use(connection);
+    const SqlOn stmt{connection};
     if (limit_per_household == 0) {
       // The order row first: a duplicate id (a retry) is found before any stock moves, and the
       // item row's lock is held only from the stock update to the commit.
@@ -465,7 +470,7 @@ absl::StatusOr<OrderUpdate> MySqlStoreRepository::Confirm(const Order& reserved,
   const std::string& order_id = reserved.order_id;
   OrderUpdate result;
   RETURN_IF_ERROR(Transact([&](sql::Connection& connection) {
-    StatementCache::Scope stmt = cache_.Use(connection);
+    const SqlOn stmt{connection};
     result.changed = stmt(
                          "UPDATE orders SET status = 2, pickup_code = ?,"
                          " wallet_balance_points = ?, confirmed_at_ms = ?, updated_at_ms = ?"
@@ -503,7 +508,7 @@ absl::StatusOr<OrderUpdate> MySqlStoreRepository::ReleaseOrder(const std::string
                                                                const char* action) {
   OrderUpdate result;
   RETURN_IF_ERROR(Transact([&](sql::Connection& connection) {
-    StatementCache::Scope stmt = cache_.Use(connection);
+    const SqlOn stmt{connection};
     result.changed = false;
     std::optional<Order> order = SelectOrder(stmt, order_id, false);
     if (!order.has_value()) return OrderNotFound();
@@ -569,7 +574,7 @@ absl::StatusOr<OrderUpdate> MySqlStoreRepository::BeginCancel(const std::string&
                                                               int64_t now_ms, const Actor& actor) {
   OrderUpdate result;
   RETURN_IF_ERROR(Transact([&](sql::Connection& connection) {
-    StatementCache::Scope stmt = cache_.Use(connection);
+    const SqlOn stmt{connection};
     result.changed = stmt(
                          "UPDATE orders SET status = 4, status_reason = ?, updated_at_ms = ?"
                          " WHERE order_id = ? AND status = 2")
@@ -595,7 +600,7 @@ absl::StatusOr<OrderUpdate> MySqlStoreRepository::Fulfil(int64_t village_id,
                                                          int64_t now_ms, const Actor& actor) {
   OrderUpdate result;
   RETURN_IF_ERROR(Transact([&](sql::Connection& connection) {
-    StatementCache::Scope stmt = cache_.Use(connection);
+    const SqlOn stmt{connection};
     result.changed =
         stmt(
             "UPDATE orders SET status = 3, fulfilled_at_ms = ?, fulfilled_by_user_id = ?,"
@@ -635,9 +640,9 @@ absl::StatusOr<OrderPage> MySqlStoreRepository::ListOrders(const OrderQuery& que
   }
   absl::StrAppend(&sql, " ORDER BY created_at_ms DESC, order_id DESC LIMIT ?");
   RETURN_IF_ERROR(Read([&](sql::Connection& connection) {
-    StatementCache::Scope stmt = cache_.Use(connection);
+    const SqlOn stmt{connection};
     page.orders.clear();
-    CachedStatement statement = stmt(sql);
+    mysql::Statement statement = stmt(sql);
     statement.Bind(query.village_id);
     if (query.status.has_value()) statement.Bind(static_cast<int>(*query.status));
     if (query.household_id != 0) statement.Bind(query.household_id);
@@ -665,7 +670,7 @@ absl::StatusOr<std::vector<Order>> MySqlStoreRepository::ListUnfinishedOrders(
                                        " FROM orders WHERE status IN (1, 4) AND updated_at_ms < ?"
                                        " ORDER BY updated_at_ms LIMIT ?");
   RETURN_IF_ERROR(Read([&](sql::Connection& connection) {
-    StatementCache::Scope stmt = cache_.Use(connection);
+    const SqlOn stmt{connection};
     orders.clear();
     auto rows = stmt(sql).Bind(updated_before_ms).Bind(limit).Query();
     while (rows->next()) orders.push_back(ReadOrder(*rows));
@@ -682,7 +687,7 @@ absl::StatusOr<std::vector<Order>> MySqlStoreRepository::ListOrdersCreatedBetwee
                    " FROM orders WHERE village_id = ? AND created_at_ms >= ? AND created_at_ms < ?"
                    " ORDER BY created_at_ms, order_id LIMIT ?");
   RETURN_IF_ERROR(Read([&](sql::Connection& connection) {
-    StatementCache::Scope stmt = cache_.Use(connection);
+    const SqlOn stmt{connection};
     orders.clear();
     auto rows = stmt(sql)
                     .Bind(village_id)
@@ -702,7 +707,7 @@ absl::StatusOr<FundingSource> MySqlStoreRepository::CreateFundingSource(const Fu
                                                                         const Actor& actor) {
   FundingSource created;
   RETURN_IF_ERROR(Transact([&](sql::Connection& connection) {
-    StatementCache::Scope stmt = cache_.Use(connection);
+    const SqlOn stmt{connection};
     stmt(
         "INSERT INTO funding_sources (village_id, year, kind, name, committed_fen,"
         " created_at_ms) VALUES (?, ?, ?, ?, ?, ?)")
@@ -733,7 +738,7 @@ absl::StatusOr<std::vector<FundingSource>> MySqlStoreRepository::ListFundingSour
     int64_t village_id, int32_t year) {
   std::vector<FundingSource> sources;
   RETURN_IF_ERROR(Read([&](sql::Connection& connection) {
-    StatementCache::Scope stmt = cache_.Use(connection);
+    const SqlOn stmt{connection};
     sources.clear();
     auto rows = stmt(
                     "SELECT village_id, funding_source_id, year, kind, name, committed_fen,"
@@ -753,7 +758,7 @@ absl::StatusOr<Donation> MySqlStoreRepository::RecordDonation(const Donation& do
                                                               const Actor& actor) {
   Donation created;
   RETURN_IF_ERROR(Transact([&](sql::Connection& connection) {
-    StatementCache::Scope stmt = cache_.Use(connection);
+    const SqlOn stmt{connection};
     auto rows = stmt(
                     "SELECT kind FROM funding_sources WHERE village_id = ?"
                     " AND funding_source_id = ?")
@@ -800,7 +805,7 @@ absl::StatusOr<std::vector<Donation>> MySqlStoreRepository::ListDonations(
     int64_t village_id, const std::string& from_date, const std::string& until_date) {
   std::vector<Donation> donations;
   RETURN_IF_ERROR(Read([&](sql::Connection& connection) {
-    StatementCache::Scope stmt = cache_.Use(connection);
+    const SqlOn stmt{connection};
     donations.clear();
     auto rows = stmt(
                     "SELECT village_id, donation_id, funding_source_id, donor, amount_fen,"
@@ -820,7 +825,7 @@ absl::StatusOr<std::vector<Donation>> MySqlStoreRepository::ListDonations(
 
 absl::StatusOr<Budget> MySqlStoreRepository::SetBudget(const Budget& budget, const Actor& actor) {
   RETURN_IF_ERROR(Transact([&](sql::Connection& connection) {
-    StatementCache::Scope stmt = cache_.Use(connection);
+    const SqlOn stmt{connection};
     std::string before;
     auto rows = stmt(
                     "SELECT budget_fen FROM budgets WHERE village_id = ? AND year = ?"
@@ -856,7 +861,7 @@ absl::StatusOr<BudgetFacts> MySqlStoreRepository::GetBudgetFacts(int64_t village
                                                                  int64_t next_year_start_ms) {
   BudgetFacts facts;
   RETURN_IF_ERROR(Read([&](sql::Connection& connection) {
-    StatementCache::Scope stmt = cache_.Use(connection);
+    const SqlOn stmt{connection};
     facts = BudgetFacts();
     auto budgets = stmt(
                        "SELECT year, budget_fen FROM budgets WHERE village_id = ?"

@@ -1,5 +1,5 @@
-// StoreRepository on MariaDB (schema: services/redemption/migrations), with prepared statements
-// kept per connection (statement_cache.h).
+// StoreRepository on MariaDB (schema: services/redemption/migrations); its prepared statements are
+// kept per pooled connection (common/mysql/statement_cache.h).
 //
 // Stock only ever changes in one conditional statement ("stock = stock - ? WHERE stock >= ?",
 // affected rows checked): MariaDB's REPEATABLE READ does not detect write conflicts, so
@@ -20,7 +20,6 @@
 
 #include "common/mysql/connection_pool.h"
 #include "services/redemption/domain/repository.h"
-#include "services/redemption/storage/statement_cache.h"
 
 namespace jifen::redemption {
 
@@ -85,7 +84,6 @@ class MySqlStoreRepository final : public StoreRepository {
   absl::Status Read(const std::function<absl::Status(sql::Connection&)>& body);
 
   mysql::ConnectionPool* pool_;
-  StatementCache cache_;
 };
 
 }  // namespace jifen::redemption
