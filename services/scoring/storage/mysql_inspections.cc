@@ -18,6 +18,7 @@
 #include "services/scoring/storage/audit_outbox.h"
 #include "services/scoring/storage/digests.h"
 #include "services/scoring/storage/ledger_proto.h"
+#include "services/scoring/storage/mysql_registry_rows.h"
 #include "services/scoring/storage/mysql_rulebooks.h"
 
 namespace jifen::scoring {
@@ -61,13 +62,19 @@ absl::StatusOr<v1::SubmitInspectionResponse> MySqlInspections::Submit(
   if (request.occurred_at_ms() <= 0) {
     return absl::InvalidArgumentError("occurred_at_ms is required (Unix milliseconds)");
   }
-  ASSIGN_OR_RETURN(const HouseholdRecord household,
-                   households_.FindHousehold(request.household_id()));
+  // Every role that may inspect works in its own village (CheckCanInspect), so that village is
+  // the one to lock; the household is read under the lock with the rest of the context.
+  const bool inspecting_role = caller.role == auth::Role::kGridWorker ||
+                               caller.role == auth::Role::kAssessor ||
+                               caller.role == auth::Role::kVillageAdmin;
+  if (!inspecting_role || caller.village_id <= 0) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "FORBIDDEN: ", auth::RoleName(caller.role), " may not submit inspections"));
+  }
   std::vector<int64_t> team_groups;
   if (caller.role == auth::Role::kAssessor && caller.team_id != 0) {
     ASSIGN_OR_RETURN(team_groups, households_.TeamGroups(caller.team_id));
   }
-  RETURN_IF_ERROR(CheckCanInspect(caller, household, team_groups));
 
   const std::string digest = RequestDigest(caller, request);
   const absl::Time occurred_at = absl::FromUnixMillis(request.occurred_at_ms());
@@ -77,24 +84,32 @@ absl::StatusOr<v1::SubmitInspectionResponse> MySqlInspections::Submit(
   const absl::Status written =
       mysql::RunInTransaction(pool_, [&](sql::Connection& connection) -> absl::Status {
     response.Clear();
-    ASSIGN_OR_RETURN(VillageHead head, MySqlLedger::LockVillage(connection, household.village_id));
+    ASSIGN_OR_RETURN(VillageHead head, MySqlLedger::LockVillage(connection, caller.village_id));
     // Plain reads: the village lock above came first, so this snapshot has every earlier commit
     // of this village; the same id from another village meets the primary key at insert. One
-    // round trip for the three facts every inspection needs while the village is locked.
-    auto context = Statement(connection,
-                             "SELECT EXISTS(SELECT 1 FROM settlements "
-                             "              WHERE village_id = ? AND period = ?) AS settled, "
-                             "  (SELECT rulebook_id FROM rulebooks WHERE village_id = ? AND state = 2 "
-                             "   AND effective_from <= ? ORDER BY effective_from DESC, version DESC "
-                             "   LIMIT 1) AS rulebook_id, "
-                             "  earlier.payload_sha256, earlier.response "
-                             "FROM (SELECT 1) AS one "
-                             "LEFT JOIN inspections AS earlier ON earlier.inspection_id = ?")
-                       .Bind(household.village_id).Bind(period)
-                       .Bind(household.village_id).Bind(FormatDate(occurred_at))
-                       .Bind(request.inspection_id())
+    // round trip for the four facts every inspection needs while the village is locked: the
+    // household, whether the period is settled, the rulebook in force, an earlier submission.
+    static const std::string kContext = absl::StrCat(
+        "SELECT ", registry_sql::kHouseholdColumns, ", "
+        "  EXISTS(SELECT 1 FROM settlements WHERE village_id = ? AND period = ?) AS settled, "
+        "  (SELECT rulebook_id FROM rulebooks WHERE village_id = ? AND state = 2 "
+        "   AND effective_from <= ? ORDER BY effective_from DESC, version DESC "
+        "   LIMIT 1) AS rulebook_id, "
+        "  earlier.payload_sha256, earlier.response",
+        registry_sql::kHouseholdFrom,
+        "LEFT JOIN inspections AS earlier ON earlier.inspection_id = ? "
+        "WHERE h.household_id = ?");
+    auto context = Statement(connection, kContext.c_str())
+                       .Bind(caller.village_id).Bind(period)
+                       .Bind(caller.village_id).Bind(FormatDate(occurred_at))
+                       .Bind(request.inspection_id()).Bind(request.household_id())
                        .Query();
-    if (!context->next()) return absl::InternalError("the inspection context query gave no row");
+    if (!context->next()) {
+      return absl::NotFoundError(
+          absl::StrCat("household ", request.household_id(), " not found"));
+    }
+    const HouseholdRecord household = registry_sql::ReadHousehold(*context).record;
+    RETURN_IF_ERROR(CheckCanInspect(caller, household, team_groups));
     if (!context->isNull("payload_sha256")) {
       if (GetString(*context, "payload_sha256") != digest) {
         return absl::AlreadyExistsError(absl::StrCat(
