@@ -180,8 +180,8 @@ std::vector<FlagDraft> FlagsFor(const Checklist& checklist) {
   std::vector<FlagDraft> flags;
   for (const ChecklistItem& item : checklist.items) {
     if (item.outcome != ChecklistOutcome::kFail) continue;
-    flags.push_back({checklist.village_id, absl::StrCat("visit_check:", item.check),
-                     absl::StrCat("year ", checklist.year), item.summary, item.evidence});
+    flags.push_back({checklist.village_id, kVisitCheckRule,
+                     absl::StrCat(item.check, " ", checklist.year), item.summary, item.evidence});
   }
   return flags;
 }

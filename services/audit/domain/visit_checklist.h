@@ -16,7 +16,7 @@ namespace jifen::audit {
 // Values equal proto jifen.audit.v1.ChecklistOutcome.
 enum class ChecklistOutcome { kUnspecified = 0, kPass = 1, kFail = 2, kUnknown = 3 };
 
-// Check names, stable for clients and flag rules ("visit_check:<name>").
+// Check names, stable for clients and flag subjects.
 inline constexpr char kCheckRulebook[] = "rulebook_published_with_valid_vote";
 inline constexpr char kCheckWindows[] = "publicity_windows_held";
 inline constexpr char kCheckRedemptions[] = "redemptions_held_and_funded";
@@ -46,8 +46,12 @@ Checklist BuildChecklist(int64_t village_id, int year, const std::string& today,
                          const absl::StatusOr<PublicityFacts>& publicity,
                          const absl::StatusOr<RedemptionFacts>& redemption);
 
-// One flag per failed check (rule "visit_check:<check>", subject "year <year>"), so a failure is
-// on the review list once however often the checklist is prepared.
+// The flag rule of failed checks (the rule column holds 32 characters; the check goes in the
+// subject).
+inline constexpr char kVisitCheckRule[] = "visit_check";
+
+// One flag per failed check (rule "visit_check", subject "<check> <year>"), so a failure is on the
+// review list once however often the checklist is prepared.
 std::vector<FlagDraft> FlagsFor(const Checklist& checklist);
 
 }  // namespace jifen::audit

@@ -100,8 +100,8 @@ TEST(BuildChecklist, EachFailureNamesItsEvidence) {
   EXPECT_EQ(Item(list, kCheckBudget).outcome, ChecklistOutcome::kFail);
   EXPECT_EQ(Item(list, kCheckRedemptions).outcome, ChecklistOutcome::kFail);
   EXPECT_EQ(FlagsFor(list).size(), 6u);
-  EXPECT_EQ(FlagsFor(list)[0].rule, "visit_check:rulebook_published_with_valid_vote");
-  EXPECT_EQ(FlagsFor(list)[0].subject, "year 2025");
+  EXPECT_EQ(FlagsFor(list)[0].rule, "visit_check");
+  EXPECT_EQ(FlagsFor(list)[0].subject, "rulebook_published_with_valid_vote 2025");
 }
 
 TEST(BuildChecklist, QuartersNotEndedAreNotChecked) {
