@@ -523,6 +523,8 @@ TEST_F(ChecklistProcessTest, StoppedBackendMakesItsChecksUnknownNotTheCall) {
     EXPECT_EQ(item.outcome(), av1::CHECKLIST_OUTCOME_UNKNOWN) << check;
     EXPECT_THAT(Evidence(item), ElementsAre("service:redemption"));
     EXPECT_THAT(item.summary(), HasSubstr("could not ask redemption"));
+    EXPECT_THAT(item.summary(), HasSubstr("unreachable"));
+    EXPECT_THAT(item.summary(), ::testing::Not(HasSubstr("127.0.0.1")));
   }
   for (const char* check : {"rulebook_published_with_valid_vote", "publicity_windows_held",
                             "ledger_chain_verifies", "every_household_scored"}) {

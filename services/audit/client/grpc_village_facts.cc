@@ -7,6 +7,7 @@
 #include "absl/strings/strip.h"
 #include "common/grpc/client.h"
 #include "common/grpc/status_conversion.h"
+#include "common/log/log.h"
 
 namespace jifen::audit {
 namespace {
@@ -14,13 +15,32 @@ namespace {
 constexpr int kMaxMessageBytes = 4 << 20;
 
 absl::Status NotConfigured(const char* service) {
-  return absl::UnavailableError(absl::StrCat("no --", service, "_address is configured"));
+  return absl::UnavailableError(
+      absl::StrCat("no --", service, "_address is configured for the audit service"));
 }
 
-// The owner's answer as a status a checklist can show ("UNAVAILABLE: ...").
+// The failure as a checklist shows it to a person. Transport errors name addresses and
+// resolver details, so they are logged here in full and shown by kind only; our services' own
+// refusals (permission, not found, invalid) are already written for people.
 absl::Status Failed(const char* what, const grpc::Status& status) {
   const absl::Status converted = grpc_util::FromGrpcStatus(status);
-  return absl::Status(converted.code(), absl::StrCat(what, ": ", converted.ToString()));
+  log::Warning("backend call failed", {{"call", what}, {"error", converted.ToString()}});
+  std::string reason;
+  switch (converted.code()) {
+    case absl::StatusCode::kUnavailable:
+      reason = "the service is unreachable; ask again later";
+      break;
+    case absl::StatusCode::kDeadlineExceeded:
+      reason = "no answer within the deadline; ask again later";
+      break;
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kUnknown:
+      reason = "the service failed; ask again later";
+      break;
+    default:
+      reason = std::string(converted.message());
+  }
+  return absl::Status(converted.code(), absl::StrCat(what, ": ", reason));
 }
 
 }  // namespace
