@@ -85,9 +85,9 @@ class ChecklistProcessTest : public ::testing::Test {
     scoring_ = new ScoringHarness("audit_checklist");
     ASSERT_TRUE(scoring_->Start());
     StartPublicity();
-    redemption_db_ = new redemption::testing::MigratedDatabase(
-        redemption::testing::CreateMigratedDatabase("audit_checklist_rd",
-                                                    "services/redemption/migrations", "au_rd"));
+    redemption_db_ =
+        new redemption::testing::MigratedDatabase(redemption::testing::CreateMigratedDatabase(
+            "audit_checklist_rd", "services/redemption/migrations", "au_rd"));
     redemption_ = StartRedemption().release();
     ASSERT_NE(redemption_, nullptr);
 
@@ -177,9 +177,9 @@ class ChecklistProcessTest : public ::testing::Test {
     auto process = std::make_unique<ServiceProcess>(
         "audit", "services/audit/jifen-audit",
         std::vector<std::string>{
-            absl::StrCat("--mysql_host=", server.host),
-            absl::StrCat("--mysql_port=", server.port), "--mysql_user=" + audit_db_->user,
-            "--mysql_password=" + audit_db_->password, "--mysql_database=" + audit_db_->database,
+            absl::StrCat("--mysql_host=", server.host), absl::StrCat("--mysql_port=", server.port),
+            "--mysql_user=" + audit_db_->user, "--mysql_password=" + audit_db_->password,
+            "--mysql_database=" + audit_db_->database,
             "--token_public_key=" + scoring_->public_key_path(),
             "--audit_signing_key=" + WriteTemp("ck-audit.key.pem", signing_keys.private_key_pem),
             "--service_token_file=" + scoring_->WriteServiceTokenFile("audit"),
@@ -207,8 +207,8 @@ class ChecklistProcessTest : public ::testing::Test {
 
   // A village seeded through the owners' RPCs as the plan says, registered in audit's directory.
   SeededVillage Seed(const VillagePlan& plan) {
-    SeededVillage village = plan.publish_rulebook ? scoring_->FundableVillage(3)
-                                                  : scoring_->SeedVillage(3);
+    SeededVillage village =
+        plan.publish_rulebook ? scoring_->FundableVillage(3) : scoring_->SeedVillage(3);
     const std::string admin = scoring_->VillageAdminToken(village.village_id);
     if (plan.publish_rulebook) {
       auto assessment = sv1::AssessmentService::NewStub(scoring_->channel());
@@ -216,8 +216,7 @@ class ChecklistProcessTest : public ::testing::Test {
         for (size_t h = 0; h < village.household_ids.size(); ++h) {
           if (quarter == plan.unscored_quarter && h + 1 == village.household_ids.size()) continue;
           sv1::SubmitInspectionRequest request;
-          request.set_inspection_id(
-              absl::StrCat("ck-", village.village_id, "-", quarter, "-", h));
+          request.set_inspection_id(absl::StrCat("ck-", village.village_id, "-", quarter, "-", h));
           request.set_household_id(village.household_ids[h]);
           request.set_occurred_at_ms(ShanghaiMs(kYear, quarter * 3 - 1, 15));
           sv1::InspectionOutcome* outcome = request.add_outcomes();
@@ -233,13 +232,13 @@ class ChecklistProcessTest : public ::testing::Test {
     }
     // Joins after the year's scoring: under management, never scored.
     if (plan.add_opted_in_household) AddOptedInHousehold(village);
-    auto windows = pv1::PublicityWindowService::NewStub(
-        grpc_util::NewChannel(publicity_->address(), 4 << 20));
+    auto windows =
+        pv1::PublicityWindowService::NewStub(grpc_util::NewChannel(publicity_->address(), 4 << 20));
     for (int quarter : plan.window_quarters) {
       // From the day after the quarter for a week: ended long ago, so held.
       const int next_month = quarter * 3 + 1;
-      const int64_t starts_ms = next_month > 12 ? ShanghaiMs(kYear + 1, 1, 1)
-                                                : ShanghaiMs(kYear, next_month, 1);
+      const int64_t starts_ms =
+          next_month > 12 ? ShanghaiMs(kYear + 1, 1, 1) : ShanghaiMs(kYear, next_month, 1);
       pv1::OpenWindowRequest request;
       request.set_village_id(village.village_id);
       request.set_period(absl::StrCat(kYear, "Q", quarter));
@@ -250,10 +249,10 @@ class ChecklistProcessTest : public ::testing::Test {
           windows->OpenWindow(ScoringHarness::Context(admin).get(), request, &window);
       EXPECT_TRUE(status.ok()) << status.error_message();
     }
-    auto store = rv1::RedemptionService::NewStub(
-        grpc_util::NewChannel(redemption_->address(), 4 << 20));
-    for (const auto& [year, fen] :
-         {std::pair<int, int64_t>{kYear - 1, plan.budget_2024_fen}, {kYear, plan.budget_2025_fen}}) {
+    auto store =
+        rv1::RedemptionService::NewStub(grpc_util::NewChannel(redemption_->address(), 4 << 20));
+    for (const auto& [year, fen] : {std::pair<int, int64_t>{kYear - 1, plan.budget_2024_fen},
+                                    {kYear, plan.budget_2025_fen}}) {
       rv1::SetBudgetRequest request;
       request.set_village_id(village.village_id);
       request.set_year(year);
@@ -353,9 +352,9 @@ class ChecklistProcessTest : public ::testing::Test {
     request.set_village_id(village.village_id);
     request.set_year(kYear);
     av1::VisitChecklist checklist;
-    const grpc::Status status = Supervision(audit != nullptr ? *audit : *audit_)
-                                    ->PrepareVisit(ScoringHarness::Context(token).get(), request,
-                                                   &checklist);
+    const grpc::Status status =
+        Supervision(audit != nullptr ? *audit : *audit_)
+            ->PrepareVisit(ScoringHarness::Context(token).get(), request, &checklist);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return checklist;
   }
@@ -396,7 +395,8 @@ TEST_F(ChecklistProcessTest, CleanVillagePassesEveryCheck) {
   EXPECT_THAT(list.quarters_checked(), ElementsAre("2025Q1", "2025Q2", "2025Q3", "2025Q4"));
   ASSERT_EQ(list.items_size(), 6);
   for (const av1::ChecklistItem& item : list.items()) {
-    EXPECT_EQ(item.outcome(), av1::CHECKLIST_OUTCOME_PASS) << item.check() << ": " << item.summary();
+    EXPECT_EQ(item.outcome(), av1::CHECKLIST_OUTCOME_PASS)
+        << item.check() << ": " << item.summary();
   }
   EXPECT_EQ(list.flags_raised(), 0);
 }
@@ -423,12 +423,12 @@ TEST_F(ChecklistProcessTest, DraftWithoutVoteFailsWithTheReason) {
   draft_request.set_year(kYear);
   draft_request.set_effective_from("2025-01-01");
   sv1::Rulebook draft;
-  ASSERT_TRUE(rulebooks
-                  ->CreateDraft(ScoringHarness::Context(
-                                    scoring_->VillageAdminToken(village.village_id))
-                                    .get(),
-                                draft_request, &draft)
-                  .ok());
+  ASSERT_TRUE(
+      rulebooks
+          ->CreateDraft(
+              ScoringHarness::Context(scoring_->VillageAdminToken(village.village_id)).get(),
+              draft_request, &draft)
+          .ok());
   const av1::VisitChecklist list = Prepare(village, Inspector());
   const av1::ChecklistItem& rulebook = Item(list, "rulebook_published_with_valid_vote");
   EXPECT_EQ(rulebook.outcome(), av1::CHECKLIST_OUTCOME_FAIL);
@@ -469,8 +469,8 @@ TEST_F(ChecklistProcessTest, HouseholdNeverScoredInAQuarterIsNamed) {
   const av1::VisitChecklist list = Prepare(village, Inspector());
   const av1::ChecklistItem& scored = Item(list, "every_household_scored");
   EXPECT_EQ(scored.outcome(), av1::CHECKLIST_OUTCOME_FAIL);
-  EXPECT_THAT(Evidence(scored), ElementsAre(absl::StrCat("period:2025Q3/household:",
-                                                         village.household_ids.back())));
+  EXPECT_THAT(Evidence(scored),
+              ElementsAre(absl::StrCat("period:2025Q3/household:", village.household_ids.back())));
   EXPECT_THAT(scored.summary(), HasSubstr("2025Q3: 1"));
 }
 
@@ -496,7 +496,8 @@ TEST_F(ChecklistProcessTest, BrokenLedgerChainIsFoundWithItsEntry) {
                                 .Query();
                 if (rows->next()) sequence = rows->getInt64(1);
                 // Tampering as an intruder with database access would: a reason rewritten.
-                mysql::Statement(c, "UPDATE ledger_entries SET reason = 'altered' WHERE sequence = ?")
+                mysql::Statement(c,
+                                 "UPDATE ledger_entries SET reason = 'altered' WHERE sequence = ?")
                     .Bind(sequence)
                     .Update();
                 return absl::OkStatus();
@@ -542,17 +543,16 @@ TEST_F(ChecklistProcessTest, ChecklistScopes) {
   av1::VisitChecklist list;
   auto supervision = Supervision(*audit_);
   EXPECT_EQ(supervision
-                ->PrepareVisit(ScoringHarness::Context(Token(auth::Role::kTownOfficial,
-                                                             village.town_id + 1000))
+                ->PrepareVisit(ScoringHarness::Context(
+                                   Token(auth::Role::kTownOfficial, village.town_id + 1000))
                                    .get(),
                                request, &list)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(supervision
-                ->PrepareVisit(ScoringHarness::Context(
-                                   scoring_->VillageAdminToken(village.village_id))
-                                   .get(),
-                               request, &list)
+                ->PrepareVisit(
+                    ScoringHarness::Context(scoring_->VillageAdminToken(village.village_id)).get(),
+                    request, &list)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   // The village's own town may prepare it; only inspectors raise flags.
@@ -572,8 +572,7 @@ TEST_F(ChecklistProcessTest, DashboardFiguresEqualWhatWasSeeded) {
 
   // What publicity shows for the village, once its boards have applied every ledger entry of the
   // village, to compare red and black counts with.
-  auto boards =
-      pv1::BoardService::NewStub(grpc_util::NewChannel(publicity_->address(), 4 << 20));
+  auto boards = pv1::BoardService::NewStub(grpc_util::NewChannel(publicity_->address(), 4 << 20));
   int64_t last_sequence = 0;
   ASSERT_TRUE(mysql::RunWithConnection(scoring_->admin_pool(), [&](sql::Connection& c) {
                 auto rows = mysql::Statement(c,
@@ -661,17 +660,17 @@ TEST_F(ChecklistProcessTest, DashboardFiguresEqualWhatWasSeeded) {
   own.set_village_id(village.village_id);
   own.set_year(kYear);
   av1::Dashboard village_view;
-  ASSERT_TRUE(supervision
-                  ->GetDashboard(ScoringHarness::Context(
-                                     scoring_->VillageAdminToken(village.village_id))
-                                     .get(),
-                                 own, &village_view)
-                  .ok());
+  ASSERT_TRUE(
+      supervision
+          ->GetDashboard(
+              ScoringHarness::Context(scoring_->VillageAdminToken(village.village_id)).get(), own,
+              &village_view)
+          .ok());
   EXPECT_EQ(village_view.households_opted_in(), 1);
   EXPECT_EQ(village_view.redeemed_value_fen(), 3500);
   EXPECT_EQ(supervision
-                ->GetDashboard(ScoringHarness::Context(Token(auth::Role::kTownOfficial,
-                                                             village.town_id + 1000))
+                ->GetDashboard(ScoringHarness::Context(
+                                   Token(auth::Role::kTownOfficial, village.town_id + 1000))
                                    .get(),
                                request, &dashboard)
                 .error_code(),

@@ -20,7 +20,8 @@ struct VillageFactsOptions {
   std::string publicity_address;   // idem
   std::string redemption_address;  // idem
   std::string service_token;       // role "service", subject "audit"
-  absl::Duration timeout = absl::Seconds(5);  // per call
+  absl::Duration timeout =
+      absl::Seconds(5);  // per service and question (publicity's 8 calls share it)
 };
 
 class GrpcVillageFacts final : public VillageFactsSource {

@@ -35,9 +35,10 @@ absl::StatusOr<SupervisionFigures::Prepared> SupervisionFigures::PrepareVisit(
   RETURN_IF_ERROR(CheckVillageAccess(caller, village_id, directory_));
   ASSIGN_OR_RETURN(std::optional<int64_t> town, directory_.TownOf(village_id));
   if (!town.has_value()) {
-    return absl::NotFoundError(absl::StrCat(
-        "village ", village_id, " is not in the audit directory; scoring registers villages when "
-        "it creates them (or a district official calls RegisterVillage)"));
+    return absl::NotFoundError(
+        absl::StrCat("village ", village_id,
+                     " is not in the audit directory; scoring registers villages when "
+                     "it creates them (or a district official calls RegisterVillage)"));
   }
   // The three services are asked one after the other; each has its own deadline, so one that
   // hangs costs at most that deadline and makes only its own checks unknown.

@@ -91,8 +91,7 @@ class SupervisionFigures final {
   absl::StatusOr<Prepared> PrepareVisit(const auth::Caller& caller, const Actor& actor,
                                         int64_t village_id, int year);
   // District roles or the service itself. Village 0: every village in the directory.
-  absl::StatusOr<RefreshOutcome> Refresh(const auth::Caller& caller, int64_t village_id,
-                                         int year);
+  absl::StatusOr<RefreshOutcome> Refresh(const auth::Caller& caller, int64_t village_id, int year);
   // Same scope rules as Supervision::GetDashboard.
   absl::StatusOr<DashboardFigures> Figures(const auth::Caller& caller, int64_t town_id,
                                            int64_t village_id, int year);

@@ -148,8 +148,7 @@ class FakeFigures final : public FiguresRepository {
   absl::StatusOr<std::vector<int64_t>> DirectoryVillages() override {
     return std::vector<int64_t>{11, 12, 21};
   }
-  absl::StatusOr<DashboardFigures> Sum(const std::vector<int64_t>& village_ids,
-                                       int year) override {
+  absl::StatusOr<DashboardFigures> Sum(const std::vector<int64_t>& village_ids, int year) override {
     summed_villages = village_ids;
     DashboardFigures figures;
     figures.households_registered = 40;
@@ -184,8 +183,8 @@ class SupervisionFiguresTest : public ::testing::Test {
   FakeFacts facts_;
   FakeFigures figures_;
   Supervision supervision_{repository_, directory_, trail_, hasher_, [this] { return Now(); }};
-  SupervisionFigures subject_{supervision_, repository_, directory_, facts_, figures_,
-                              [this] { return Now(); }};
+  SupervisionFigures subject_{supervision_, repository_, directory_,
+                              facts_,       figures_,    [this] { return Now(); }};
   Actor actor_{"u", "district_inspector", "r", 0};
 };
 

@@ -1,8 +1,8 @@
 #include "services/audit/domain/village_feed.h"
 
-#include "absl/strings/strip.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 
 namespace jifen::audit {
 

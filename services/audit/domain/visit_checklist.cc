@@ -11,7 +11,8 @@ namespace {
 constexpr int kEvidenceMax = 50;  // a flag or a screen lists this many references at most
 
 ChecklistItem Unknown(const char* check, const absl::Status& status, const char* service) {
-  return {check, ChecklistOutcome::kUnknown,
+  return {check,
+          ChecklistOutcome::kUnknown,
           absl::StrCat("could not ask ", service, ": ", status.message()),
           {absl::StrCat("service:", service)}};
 }
@@ -66,9 +67,9 @@ ChecklistItem ScoredCheck(const std::vector<std::string>& due, const ScoringFact
 
 ChecklistItem ChainCheck(const ScoringFacts& s) {
   if (s.chain_intact) {
-    return Outcome(kCheckChain, true,
-                   absl::StrCat("the ledger chain verifies (", s.chain_entries_checked,
-                                " entries)"));
+    return Outcome(
+        kCheckChain, true,
+        absl::StrCat("the ledger chain verifies (", s.chain_entries_checked, " entries)"));
   }
   return Outcome(kCheckChain, false,
                  absl::StrCat("the ledger chain breaks at entry ", s.chain_first_bad_sequence),
@@ -124,18 +125,18 @@ ChecklistItem BudgetCheck(int year, const RedemptionFacts& r) {
                                        absl::StrCat("previous_budget_fen:", r.previous_budget_fen)};
   if (r.not_lower_than_last_year) {
     return Outcome(kCheckBudget, true,
-                   r.previous_budget_set
-                       ? absl::StrCat("budget ", year, " (", r.budget_fen, " fen) is not lower than ",
-                                      year - 1, " (", r.previous_budget_fen, " fen)")
-                       : absl::StrCat("no budget recorded for ", year - 1),
+                   r.previous_budget_set ? absl::StrCat("budget ", year, " (", r.budget_fen,
+                                                        " fen) is not lower than ", year - 1, " (",
+                                                        r.previous_budget_fen, " fen)")
+                                         : absl::StrCat("no budget recorded for ", year - 1),
                    std::move(evidence));
   }
   return Outcome(kCheckBudget, false,
-                 r.budget_set ? absl::StrCat("budget ", year, " (", r.budget_fen,
-                                             " fen) is lower than ", year - 1, " (",
-                                             r.previous_budget_fen, " fen)")
-                              : absl::StrCat("no budget recorded for ", year, " while ", year - 1,
-                                             " had ", r.previous_budget_fen, " fen"),
+                 r.budget_set
+                     ? absl::StrCat("budget ", year, " (", r.budget_fen, " fen) is lower than ",
+                                    year - 1, " (", r.previous_budget_fen, " fen)")
+                     : absl::StrCat("no budget recorded for ", year, " while ", year - 1, " had ",
+                                    r.previous_budget_fen, " fen"),
                  std::move(evidence));
 }
 

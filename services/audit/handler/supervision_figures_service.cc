@@ -11,8 +11,8 @@ grpc::Status SupervisionServiceImpl::PrepareVisit(grpc::ServerContext* context,
                                                   v1::VisitChecklist* response) {
   return calls_.Serve(context, "PrepareVisit", [&](const auth::Caller& caller) -> absl::Status {
     ASSIGN_OR_RETURN(SupervisionFigures::Prepared prepared,
-                     figures_.PrepareVisit(caller, ActorOf(*context, caller),
-                                           request->village_id(), request->year()));
+                     figures_.PrepareVisit(caller, ActorOf(*context, caller), request->village_id(),
+                                           request->year()));
     ChecklistToProto(prepared.checklist, response);
     response->set_flags_raised(prepared.flags_raised);
     response->set_computed_at_ms(absl::ToUnixMillis(clock_()));

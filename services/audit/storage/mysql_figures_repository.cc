@@ -96,8 +96,7 @@ absl::Status MySqlFiguresRepository::StorePublicity(int64_t village_id, int year
 }
 
 absl::Status MySqlFiguresRepository::StoreRedemption(int64_t village_id, int year,
-                                                     const RedemptionFacts& facts,
-                                                     int64_t now_ms) {
+                                                     const RedemptionFacts& facts, int64_t now_ms) {
   return mysql::RunInTransaction(pool_, [&](sql::Connection& c) -> absl::Status {
     Statement(c,
               "INSERT INTO village_year_figures (village_id, year, budget_fen, "

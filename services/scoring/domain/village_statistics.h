@@ -1,5 +1,6 @@
 // The pure parts of a village's yearly statistics for supervision: which rulebook version speaks
-// for the year and whether its vote is valid, the fixed points buckets, and never-scored households.
+// for the year and whether its vote is valid, the fixed points buckets, and never-scored
+// households.
 #pragma once
 
 #include <cstdint>

@@ -17,10 +17,9 @@ TEST(RulebookStatusOf, NoRulebookSaysSo) {
 }
 
 TEST(RulebookStatusOf, NewestPublishedVersionWinsOverANewerDraft) {
-  const RulebookStatusFacts status =
-      RulebookStatusOf({{1, true, "2025-01-01", Vote(30, 25, 20)},
-                        {3, false, "2025-09-01", std::nullopt},
-                        {2, true, "2025-06-01", Vote(30, 21, 15)}});
+  const RulebookStatusFacts status = RulebookStatusOf({{1, true, "2025-01-01", Vote(30, 25, 20)},
+                                                       {3, false, "2025-09-01", std::nullopt},
+                                                       {2, true, "2025-06-01", Vote(30, 21, 15)}});
   EXPECT_TRUE(status.published);
   EXPECT_EQ(status.version, 2);
   EXPECT_EQ(status.effective_from, "2025-06-01");

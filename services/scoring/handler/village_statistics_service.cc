@@ -55,8 +55,8 @@ void FillRulebook(const std::vector<RulebookRecord>& records, v1::RulebookStatus
 
 absl::Status VillageStatisticsServiceImpl::Fill(const v1::GetVillageStatisticsRequest& request,
                                                 v1::VillageStatistics* out) {
-  const int ids_max = request.never_scored_ids_max() == 0 ? kNeverScoredIdsDefault
-                                                          : request.never_scored_ids_max();
+  const int ids_max =
+      request.never_scored_ids_max() == 0 ? kNeverScoredIdsDefault : request.never_scored_ids_max();
   ASSIGN_OR_RETURN(const VillageHouseholdFacts households,
                    statistics_.Households(request.village_id()));
   out->set_households_registered(households.registered);

@@ -13,10 +13,9 @@ absl::StatusOr<VillageHouseholdFacts> MySqlVillageStatistics::Households(int64_t
   VillageHouseholdFacts facts;
   bool found = false;
   RETURN_IF_ERROR(mysql::RunWithConnection(pool_, [&](sql::Connection& connection) {
-    auto village =
-        Statement(connection, "SELECT town_id FROM villages WHERE village_id = ?")
-            .Bind(village_id)
-            .Query();
+    auto village = Statement(connection, "SELECT town_id FROM villages WHERE village_id = ?")
+                       .Bind(village_id)
+                       .Query();
     if (!village->next()) return absl::OkStatus();
     found = true;
     facts.town_id = village->getInt64(1);

@@ -61,7 +61,8 @@ TEST_F(VillageStatisticsTest, FiguresOfAYear) {
   harness_->FundWallets(village, {village.household_ids[0], village.household_ids[1]}, 100);
 
   v1::VillageStatistics stats;
-  const grpc::Status status = Get(harness_->ServiceToken("audit"), village.village_id, 2025, &stats);
+  const grpc::Status status =
+      Get(harness_->ServiceToken("audit"), village.village_id, 2025, &stats);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(stats.town_id(), village.town_id);
   EXPECT_TRUE(stats.rulebook().published());
@@ -100,8 +101,8 @@ TEST_F(VillageStatisticsTest, WhoMayRead) {
   const SeededVillage other = harness_->SeedVillage(1);
   v1::VillageStatistics stats;
   EXPECT_TRUE(Get(TownOfficial(village.town_id), village.village_id, 2025, &stats).ok());
-  EXPECT_TRUE(Get(harness_->VillageAdminToken(village.village_id), village.village_id, 2025, &stats)
-                  .ok());
+  EXPECT_TRUE(
+      Get(harness_->VillageAdminToken(village.village_id), village.village_id, 2025, &stats).ok());
   EXPECT_EQ(Get(TownOfficial(other.town_id), village.village_id, 2025, &stats).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(Get(harness_->VillageAdminToken(other.village_id), village.village_id, 2025, &stats)
