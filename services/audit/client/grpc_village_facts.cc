@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <future>
 #include <iterator>
 
 #include "absl/strings/str_cat.h"
@@ -164,6 +165,13 @@ absl::StatusOr<RedemptionFacts> GrpcVillageFacts::Redemption(int64_t village_id,
   facts.donations_fen = check.donations_fen();
   facts.redeemed_value_fen = check.redeemed_value_fen();
   return facts;
+}
+
+AllFacts GrpcVillageFacts::All(int64_t village_id, int year) {
+  auto scoring = std::async(std::launch::async, [&] { return Scoring(village_id, year); });
+  auto publicity = std::async(std::launch::async, [&] { return Publicity(village_id, year); });
+  absl::StatusOr<RedemptionFacts> redemption = Redemption(village_id, year);
+  return {scoring.get(), publicity.get(), std::move(redemption)};
 }
 
 }  // namespace jifen::audit

@@ -31,6 +31,8 @@ class GrpcVillageFacts final : public VillageFactsSource {
   absl::StatusOr<ScoringFacts> Scoring(int64_t village_id, int year) override;
   absl::StatusOr<PublicityFacts> Publicity(int64_t village_id, int year) override;
   absl::StatusOr<RedemptionFacts> Redemption(int64_t village_id, int year) override;
+  // The three services asked in parallel (a thread each; stubs are thread-safe).
+  AllFacts All(int64_t village_id, int year) override;
 
  private:
   VillageFactsOptions options_;

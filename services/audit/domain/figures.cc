@@ -40,12 +40,11 @@ absl::StatusOr<SupervisionFigures::Prepared> SupervisionFigures::PrepareVisit(
                      " is not in the audit directory; scoring registers villages when "
                      "it creates them (or a district official calls RegisterVillage)"));
   }
-  // The three services are asked one after the other; each has its own deadline, so one that
-  // hangs costs at most that deadline and makes only its own checks unknown.
+  // A service that fails or hangs (up to its deadline) makes only its own checks unknown.
+  const AllFacts facts = facts_.All(village_id, year);
   Prepared prepared;
-  prepared.checklist =
-      BuildChecklist(village_id, year, supervision_.Today(), facts_.Scoring(village_id, year),
-                     facts_.Publicity(village_id, year), facts_.Redemption(village_id, year));
+  prepared.checklist = BuildChecklist(village_id, year, supervision_.Today(), facts.scoring,
+                                      facts.publicity, facts.redemption);
   if (caller.role == auth::Role::kDistrictInspector) {
     const std::vector<FlagDraft> flags = FlagsFor(prepared.checklist);
     if (!flags.empty()) {
@@ -75,22 +74,20 @@ absl::StatusOr<RefreshOutcome> SupervisionFigures::Refresh(const auth::Caller& c
   RefreshOutcome outcome;
   for (int64_t village : villages) {
     // A part whose service failed keeps its previous figures (and their older timestamp).
+    const AllFacts facts = facts_.All(village, year);
     const int64_t now_ms = absl::ToUnixMillis(clock_());
-    absl::StatusOr<ScoringFacts> scoring = facts_.Scoring(village, year);
-    if (scoring.ok()) {
-      RETURN_IF_ERROR(figures_.StoreScoring(village, year, *scoring, now_ms));
+    if (facts.scoring.ok()) {
+      RETURN_IF_ERROR(figures_.StoreScoring(village, year, *facts.scoring, now_ms));
     } else {
       ++outcome.parts_unavailable;
     }
-    absl::StatusOr<PublicityFacts> publicity = facts_.Publicity(village, year);
-    if (publicity.ok()) {
-      RETURN_IF_ERROR(figures_.StorePublicity(village, year, *publicity, now_ms));
+    if (facts.publicity.ok()) {
+      RETURN_IF_ERROR(figures_.StorePublicity(village, year, *facts.publicity, now_ms));
     } else {
       ++outcome.parts_unavailable;
     }
-    absl::StatusOr<RedemptionFacts> redemption = facts_.Redemption(village, year);
-    if (redemption.ok()) {
-      RETURN_IF_ERROR(figures_.StoreRedemption(village, year, *redemption, now_ms));
+    if (facts.redemption.ok()) {
+      RETURN_IF_ERROR(figures_.StoreRedemption(village, year, *facts.redemption, now_ms));
     } else {
       ++outcome.parts_unavailable;
     }

@@ -62,9 +62,21 @@ struct RedemptionFacts {
   int64_t redeemed_value_fen = 0;
 };
 
+// The three answers about one village and year; each on its own, as one may fail alone.
+struct AllFacts {
+  absl::StatusOr<ScoringFacts> scoring;
+  absl::StatusOr<PublicityFacts> publicity;
+  absl::StatusOr<RedemptionFacts> redemption;
+};
+
 class VillageFactsSource {
  public:
   virtual ~VillageFactsSource() = default;
+  // The three at once. The default asks one after the other; a networked source overrides it to
+  // ask in parallel, so a hanging service costs one deadline, not three.
+  virtual AllFacts All(int64_t village_id, int year) {
+    return {Scoring(village_id, year), Publicity(village_id, year), Redemption(village_id, year)};
+  }
   // Each UNAVAILABLE / DEADLINE_EXCEEDED when the owning service cannot be reached; NOT_FOUND when
   // it does not know the village.
   virtual absl::StatusOr<ScoringFacts> Scoring(int64_t village_id, int year) = 0;
