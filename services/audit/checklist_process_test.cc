@@ -7,8 +7,11 @@
 // The year under check is 2025, the harness's rulebook year, so every quarter has ended whatever
 // day the test runs. Redemption stamps orders with the real clock, so the 2025 order behind
 // "redemptions held" is written into redemption's table as the service writes a fulfilled order.
+#include <arpa/inet.h>
 #include <cppconn/connection.h>
 #include <cppconn/statement.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -57,6 +60,29 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 constexpr int kYear = 2025;
+
+// A loopback port that accepts TCP connections (into the backlog) and never answers: a call to it
+// hangs until its deadline, like a service stuck mid-call.
+class BlackHole final {
+ public:
+  BlackHole() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&address), length), 0);
+    EXPECT_EQ(listen(fd_, 64), 0);
+    EXPECT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length), 0);
+    port_ = ntohs(address.sin_port);
+  }
+  ~BlackHole() { close(fd_); }
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
 
 int64_t ShanghaiMs(int year, int month, int day) {
   return absl::ToUnixMillis(
@@ -171,7 +197,9 @@ class ChecklistProcessTest : public ::testing::Test {
   }
 
   // The background refresh is off so that only the tests decide when figures are computed.
-  static std::unique_ptr<ServiceProcess> StartAudit(const std::string& redemption_address) {
+  static std::unique_ptr<ServiceProcess> StartAudit(const std::string& redemption_address,
+                                                    const std::string& publicity_address = "",
+                                                    const std::string& backend_timeout = "3s") {
     const jifen::testing::MySqlServer& server = jifen::testing::TestMySql();
     const auth::TestKeyPair signing_keys = auth::GenerateTestKeyPair();
     auto process = std::make_unique<ServiceProcess>(
@@ -184,8 +212,9 @@ class ChecklistProcessTest : public ::testing::Test {
             "--audit_signing_key=" + WriteTemp("ck-audit.key.pem", signing_keys.private_key_pem),
             "--service_token_file=" + scoring_->WriteServiceTokenFile("audit"),
             "--scoring_address=" + scoring_->address(),
-            "--publicity_address=" + publicity_->address(),
-            "--redemption_address=" + redemption_address, "--backend_timeout=3s",
+            "--publicity_address=" +
+                (publicity_address.empty() ? publicity_->address() : publicity_address),
+            "--redemption_address=" + redemption_address, "--backend_timeout=" + backend_timeout,
             "--checks_interval=0s", "--dashboard_interval=0s"});
     if (!process->Start()) return nullptr;
     return process;
@@ -532,6 +561,22 @@ TEST_F(ChecklistProcessTest, StoppedBackendMakesItsChecksUnknownNotTheCall) {
     EXPECT_EQ(Item(list, check).outcome(), av1::CHECKLIST_OUTCOME_PASS) << check;
   }
   EXPECT_EQ(list.flags_raised(), 0);  // unknown is not a failure
+  EXPECT_EQ(audit->Terminate(), 0);
+}
+
+TEST_F(ChecklistProcessTest, HangingBackendRunsIntoItsDeadlineNotTheWholeCall) {
+  const SeededVillage village = Seed(VillagePlan{});
+  BlackHole black_hole;
+  std::unique_ptr<ServiceProcess> audit =
+      StartAudit(redemption_->address(), black_hole.address(), "1s");
+  ASSERT_NE(audit, nullptr);
+  const av1::VisitChecklist list = Prepare(village, Inspector(), audit.get());
+  const av1::ChecklistItem& windows = Item(list, "publicity_windows_held");
+  EXPECT_EQ(windows.outcome(), av1::CHECKLIST_OUTCOME_UNKNOWN);
+  EXPECT_THAT(windows.summary(), HasSubstr("no answer within the deadline"));
+  EXPECT_THAT(Evidence(windows), ElementsAre("service:publicity"));
+  EXPECT_EQ(Item(list, "budget_not_lower_than_last_year").outcome(), av1::CHECKLIST_OUTCOME_PASS);
+  EXPECT_EQ(Item(list, "every_household_scored").outcome(), av1::CHECKLIST_OUTCOME_PASS);
   EXPECT_EQ(audit->Terminate(), 0);
 }
 
