@@ -68,8 +68,8 @@ int Run(int argc, char** argv) {
   const absl::Duration dashboard_interval = absl::GetFlag(FLAGS_dashboard_interval);
   validator.RequireRange("backend_timeout (milliseconds)",
                          absl::ToInt64Milliseconds(facts_options.timeout), 1, 60000);
-  validator.RequireRange("dashboard_interval (seconds)",
-                         absl::ToInt64Seconds(dashboard_interval), 0, 7 * 24 * 3600);
+  validator.RequireRange("dashboard_interval (seconds)", absl::ToInt64Seconds(dashboard_interval),
+                         0, 7 * 24 * 3600);
   const bool has_backends = !facts_options.scoring_address.empty() ||
                             !facts_options.publicity_address.empty() ||
                             !facts_options.redemption_address.empty();
@@ -175,20 +175,27 @@ int Run(int argc, char** argv) {
     }
   });
 
-  // Dashboard figures: every village of the directory, this year, from the three owners. A failed
-  // owner keeps its previous figures (they carry their own timestamps).
+  // Dashboard figures: every village of the directory, this year and last (whose fourth quarter is
+  // published in January), from the three owners. A failed owner keeps its previous figures (they
+  // carry their own timestamps).
   std::thread dashboard([&] {
     if (dashboard_interval == absl::ZeroDuration() || !has_backends) return;
     auth::Caller self;
     self.user_id = "audit";
     self.role = auth::Role::kService;
+    const auto stopping = [&] { return stop_background.HasBeenNotified(); };
     do {
-      absl::StatusOr<audit::RefreshOutcome> refreshed = figures.Refresh(self, 0, 0);
-      if (!refreshed.ok()) {
-        log::Warning("dashboard refresh failed", {{"error", refreshed.status().ToString()}});
-      } else if (refreshed->parts_unavailable > 0) {
-        log::Warning("dashboard refresh incomplete",
-                     {{"parts_unavailable", std::to_string(refreshed->parts_unavailable)}});
+      const int this_year = figures.CurrentYear();
+      for (int year : {this_year, this_year - 1}) {
+        absl::StatusOr<audit::RefreshOutcome> refreshed = figures.Refresh(self, 0, year, stopping);
+        if (!refreshed.ok()) {
+          log::Warning("dashboard refresh failed",
+                       {{"year", std::to_string(year)}, {"error", refreshed.status().ToString()}});
+        } else if (refreshed->parts_unavailable > 0) {
+          log::Warning("dashboard refresh incomplete",
+                       {{"year", std::to_string(year)},
+                        {"parts_unavailable", std::to_string(refreshed->parts_unavailable)}});
+        }
       }
     } while (!stop_background.WaitForNotificationWithTimeout(dashboard_interval));
   });

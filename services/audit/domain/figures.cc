@@ -55,7 +55,8 @@ absl::StatusOr<SupervisionFigures::Prepared> SupervisionFigures::PrepareVisit(
 }
 
 absl::StatusOr<RefreshOutcome> SupervisionFigures::Refresh(const auth::Caller& caller,
-                                                           int64_t village_id, int year) {
+                                                           int64_t village_id, int year,
+                                                           const std::function<bool()>& stop) {
   if (!caller.IsDistrict() && !caller.IsService()) {
     return absl::PermissionDeniedError("district roles refresh the dashboard");
   }
@@ -73,6 +74,7 @@ absl::StatusOr<RefreshOutcome> SupervisionFigures::Refresh(const auth::Caller& c
   }
   RefreshOutcome outcome;
   for (int64_t village : villages) {
+    if (stop && stop()) break;
     // A part whose service failed keeps its previous figures (and their older timestamp).
     const AllFacts facts = facts_.All(village, year);
     const int64_t now_ms = absl::ToUnixMillis(clock_());

@@ -90,8 +90,10 @@ class SupervisionFigures final {
   // from the directory. Failed checks raise flags when a district inspector asks.
   absl::StatusOr<Prepared> PrepareVisit(const auth::Caller& caller, const Actor& actor,
                                         int64_t village_id, int year);
-  // District roles or the service itself. Village 0: every village in the directory.
-  absl::StatusOr<RefreshOutcome> Refresh(const auth::Caller& caller, int64_t village_id, int year);
+  // District roles or the service itself. Village 0: every village in the directory. `stop`
+  // (optional) is asked between villages, so a long refresh ends early at shutdown.
+  absl::StatusOr<RefreshOutcome> Refresh(const auth::Caller& caller, int64_t village_id, int year,
+                                         const std::function<bool()>& stop = nullptr);
   // Same scope rules as Supervision::GetDashboard.
   absl::StatusOr<DashboardFigures> Figures(const auth::Caller& caller, int64_t town_id,
                                            int64_t village_id, int year);

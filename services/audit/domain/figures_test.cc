@@ -263,6 +263,14 @@ TEST_F(SupervisionFiguresTest, RefreshOfEveryVillageDefaultsToThisYear) {
             absl::StatusCode::kPermissionDenied);
 }
 
+TEST_F(SupervisionFiguresTest, RefreshStopsBetweenVillagesWhenAsked) {
+  int asked = 0;
+  auto outcome =
+      subject_.Refresh(CallerOf(auth::Role::kService), 0, 2025, [&asked] { return ++asked > 1; });
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_EQ(outcome->villages, 1);
+}
+
 TEST_F(SupervisionFiguresTest, FiguresFollowTheCallersScope) {
   auto figures = subject_.Figures(CallerOf(auth::Role::kTownOfficial, 1), 1, 0, 2025);
   ASSERT_TRUE(figures.ok()) << figures.status();
