@@ -73,7 +73,12 @@ service_flags() {
         "--audit_address=127.0.0.1:$(service_port audit)" \
         "--service_token_file=$(service_token "$name")" ;;
     audit)
-      printf '%s\n' "--audit_signing_key=$(audit_signing_key)" ;;
+      # Checklists and dashboards read scoring, publicity and redemption with audit's own token.
+      printf '%s\n' "--audit_signing_key=$(audit_signing_key)" \
+        "--scoring_address=127.0.0.1:$(service_port scoring)" \
+        "--publicity_address=127.0.0.1:$(service_port publicity)" \
+        "--redemption_address=127.0.0.1:$(service_port redemption)" \
+        "--service_token_file=$(service_token "$name")" ;;
     gateway)
       mkdir -p "$run_dir/photos"
       secret district_admin >/dev/null

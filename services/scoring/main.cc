@@ -23,6 +23,7 @@
 #include "services/scoring/handler/ledger_service.h"
 #include "services/scoring/handler/registry_service.h"
 #include "services/scoring/handler/rulebook_service.h"
+#include "services/scoring/handler/village_statistics_service.h"
 #include "services/scoring/storage/ledger_sequencer.h"
 #include "services/scoring/storage/mysql_declarations.h"
 #include "services/scoring/storage/mysql_evaluations.h"
@@ -109,6 +110,9 @@ int Run(int argc, char** argv) {
   scoring::AssessmentServiceImpl assessment_service(context, inspections, declarations,
                                                     evaluations);
   scoring::RegistryServiceImpl registry_service(context);
+  scoring::MySqlVillageStatistics village_statistics(pool);
+  scoring::VillageStatisticsServiceImpl statistics_service(context, ledger, rulebooks,
+                                                           village_statistics);
 
   std::unique_ptr<metrics::MetricsServer> metrics_server;
   if (!flags.metrics_listen.empty()) {
@@ -136,6 +140,7 @@ int Run(int argc, char** argv) {
   runner.AddService(&rulebook_service, "jifen.scoring.v1.RulebookService");
   runner.AddService(&assessment_service, "jifen.scoring.v1.AssessmentService");
   runner.AddService(&registry_service, "jifen.scoring.v1.RegistryService");
+  runner.AddService(&statistics_service, "jifen.scoring.v1.VillageStatisticsService");
   runner.SetReadinessCheck([&pool] { return pool.Ping(); });
   if (absl::Status started = runner.Start(); !started.ok()) {
     log::Error("cannot start", {{"error", started.ToString()}});

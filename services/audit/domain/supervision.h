@@ -284,10 +284,11 @@ class Supervision final {
 
   std::string Today() const;
 
- private:
-  // The villages a read covers when filtering by village and/or town.
+  // The villages a read covers when filtering by village and/or town (empty: every village).
   absl::StatusOr<std::vector<int64_t>> ScopeFor(const auth::Caller& caller, int64_t village_id,
                                                 int64_t town_id);
+
+ private:
 
   SupervisionRepository& repository_;
   VillageDirectory& directory_;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/status/status_macros.h"
+#include "services/audit/handler/figures_proto.h"
 
 namespace jifen::audit {
 namespace {
@@ -345,6 +346,10 @@ grpc::Status SupervisionServiceImpl::GetDashboard(grpc::ServerContext* context,
     response->set_villages_with_model(dashboard.villages_with_model);
     response->set_model_share_permille(dashboard.model_share_permille);
     response->set_computed_at_ms(dashboard.computed_at_ms);
+    ASSIGN_OR_RETURN(DashboardFigures figures,
+                     figures_.Figures(caller, request->town_id(), request->village_id(),
+                                      request->year()));
+    FiguresToProto(figures, response);
     return absl::OkStatus();
   });
 }

@@ -5,6 +5,7 @@
 
 #include "common/grpc/call.h"
 #include "jifen/audit/v1/supervision.grpc.pb.h"
+#include "services/audit/domain/figures.h"
 #include "services/audit/domain/supervision.h"
 
 namespace jifen::audit {
@@ -12,8 +13,11 @@ namespace jifen::audit {
 class SupervisionServiceImpl final : public jifen::audit::v1::SupervisionService::Service {
  public:
   SupervisionServiceImpl(const auth::TokenVerifier* tokens, Supervision& supervision,
-                         std::function<absl::Time()> clock)
-      : calls_("audit", tokens), supervision_(supervision), clock_(std::move(clock)) {}
+                         SupervisionFigures& figures, std::function<absl::Time()> clock)
+      : calls_("audit", tokens),
+        supervision_(supervision),
+        figures_(figures),
+        clock_(std::move(clock)) {}
 
   grpc::Status RegisterVillage(grpc::ServerContext* context,
                                const v1::RegisterVillageRequest* request,
@@ -55,6 +59,12 @@ class SupervisionServiceImpl final : public jifen::audit::v1::SupervisionService
                           v1::Flag* response) override;
   grpc::Status RunChecks(grpc::ServerContext* context, const v1::RunChecksRequest* request,
                          v1::RunChecksResponse* response) override;
+  // PrepareVisit and RefreshDashboard live in supervision_figures_service.cc.
+  grpc::Status PrepareVisit(grpc::ServerContext* context, const v1::PrepareVisitRequest* request,
+                            v1::VisitChecklist* response) override;
+  grpc::Status RefreshDashboard(grpc::ServerContext* context,
+                                const v1::RefreshDashboardRequest* request,
+                                v1::RefreshDashboardResponse* response) override;
   grpc::Status GetDashboard(grpc::ServerContext* context, const v1::GetDashboardRequest* request,
                             v1::Dashboard* response) override;
 
@@ -63,6 +73,7 @@ class SupervisionServiceImpl final : public jifen::audit::v1::SupervisionService
 
   grpc_util::CallHandler calls_;
   Supervision& supervision_;
+  SupervisionFigures& figures_;
   std::function<absl::Time()> clock_;
 };
 

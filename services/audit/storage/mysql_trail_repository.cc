@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "common/mysql/transaction.h"
 #include "common/status/status_macros.h"
+#include "services/audit/domain/village_feed.h"
 
 namespace jifen::audit {
 namespace {
@@ -75,6 +76,7 @@ absl::StatusOr<AppendOutcome> AppendOnConnection(sql::Connection& c,
   std::unique_ptr<sql::PreparedStatement> insert(
       c.prepareStatement(absl::StrCat("INSERT INTO audit_record (", kRecordColumns,
                                       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")));
+  std::unique_ptr<sql::PreparedStatement> upsert_village;
   for (const TrailRecord& reported : records) {
     TrailRecord r = reported;
     r.sequence = sequence + 1;
@@ -108,6 +110,20 @@ absl::StatusOr<AppendOutcome> AppendOnConnection(sql::Connection& c,
     insert->setString(15, r.hash);
     insert->executeUpdate();
     ++outcome.appended;
+    // In the append's transaction, so the directory never misses a village the trail has.
+    if (std::optional<VillageInfo> village = VillageFromRecord(r)) {
+      if (!upsert_village) {
+        upsert_village.reset(c.prepareStatement(
+            "INSERT INTO village_directory (village_id, town_id, name, updated_at_ms) "
+            "VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE town_id = VALUES(town_id), "
+            "name = VALUES(name), updated_at_ms = VALUES(updated_at_ms)"));
+      }
+      upsert_village->setInt64(1, village->village_id);
+      upsert_village->setInt64(2, village->town_id);
+      upsert_village->setString(3, village->name);
+      upsert_village->setInt64(4, received_at_ms);
+      upsert_village->executeUpdate();
+    }
   }
   if (outcome.appended > 0) {
     std::unique_ptr<sql::PreparedStatement> update(c.prepareStatement(

@@ -1,0 +1,126 @@
+// VillageStatisticsService.GetVillageStatistics through the real jifen-scoring process: the figures
+// supervision relies on, and who may read them.
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "jifen/scoring/v1/statistics.grpc.pb.h"
+#include "tests/support/scoring_harness.h"
+
+namespace jifen::scoring {
+namespace {
+
+using ::testing::ElementsAre;
+using testing::ScoringHarness;
+using testing::SeededVillage;
+
+class VillageStatisticsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    harness_ = new ScoringHarness("village_statistics");
+    ASSERT_TRUE(harness_->Start());
+  }
+  static void TearDownTestSuite() {
+    delete harness_;
+    harness_ = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_NE(harness_, nullptr);
+    statistics_ = v1::VillageStatisticsService::NewStub(harness_->channel());
+  }
+  void TearDown() override { harness_->ExpectLedgerInvariants(); }
+
+  grpc::Status Get(const std::string& token, int64_t village_id, int year,
+                   v1::VillageStatistics* out) {
+    v1::GetVillageStatisticsRequest request;
+    request.set_village_id(village_id);
+    request.set_year(year);
+    return statistics_->GetVillageStatistics(ScoringHarness::Context(token).get(), request, out);
+  }
+
+  std::string TownOfficial(int64_t town_id) const {
+    auth::Caller caller;
+    caller.user_id = absl::StrCat("town-", town_id);
+    caller.role = auth::Role::kTownOfficial;
+    caller.town_id = town_id;
+    return harness_->Token(caller);
+  }
+
+  static ScoringHarness* harness_;
+  std::unique_ptr<v1::VillageStatisticsService::Stub> statistics_;
+};
+
+ScoringHarness* VillageStatisticsTest::harness_ = nullptr;
+
+TEST_F(VillageStatisticsTest, FiguresOfAYear) {
+  const SeededVillage village = harness_->FundableVillage(4);
+  // Two households earn 100 points each in 2025Q3 (which is then settled); the other two are
+  // never scored.
+  harness_->FundWallets(village, {village.household_ids[0], village.household_ids[1]}, 100);
+
+  v1::VillageStatistics stats;
+  const grpc::Status status =
+      Get(harness_->ServiceToken("audit"), village.village_id, 2025, &stats);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(stats.town_id(), village.town_id);
+  EXPECT_TRUE(stats.rulebook().published());
+  EXPECT_TRUE(stats.rulebook().vote_valid());
+  EXPECT_EQ(stats.rulebook().version(), 1);
+  EXPECT_EQ(stats.rulebook().effective_from(), "2025-01-01");
+  EXPECT_EQ(stats.households_registered(), 4);
+  EXPECT_EQ(stats.households_opted_in(), 0);
+  ASSERT_EQ(stats.quarters_size(), 4);
+  const v1::QuarterStatistics& q3 = stats.quarters(2);
+  EXPECT_EQ(q3.period(), "2025Q3");
+  EXPECT_EQ(q3.households_scored(), 2);
+  EXPECT_EQ(q3.households_never_scored(), 2);
+  EXPECT_THAT(q3.never_scored_household_ids(),
+              ElementsAre(village.household_ids[2], village.household_ids[3]));
+  std::vector<int64_t> buckets;
+  for (const v1::PointsBucket& bucket : q3.distribution()) buckets.push_back(bucket.households());
+  EXPECT_THAT(buckets, ElementsAre(0, 0, 0, 0, 2, 0));
+  EXPECT_EQ(q3.distribution(4).label(), "100-199");
+  EXPECT_EQ(q3.awards_points(), 200);
+  EXPECT_EQ(q3.deductions_points(), 0);
+  EXPECT_EQ(stats.quarters(0).households_scored(), 0);
+  EXPECT_EQ(stats.quarters(0).households_never_scored(), 4);
+  EXPECT_TRUE(stats.chain_intact());
+  EXPECT_GT(stats.chain_entries_checked(), 0);
+
+  // A year without a rulebook says so.
+  ASSERT_TRUE(Get(harness_->DistrictToken(), village.village_id, 2024, &stats).ok());
+  EXPECT_FALSE(stats.rulebook().published());
+  EXPECT_EQ(stats.rulebook().version(), 0);
+  EXPECT_EQ(stats.rulebook().vote_problem(), "the village has no rulebook for this year");
+}
+
+TEST_F(VillageStatisticsTest, WhoMayRead) {
+  const SeededVillage village = harness_->SeedVillage(1);
+  const SeededVillage other = harness_->SeedVillage(1);
+  v1::VillageStatistics stats;
+  EXPECT_TRUE(Get(TownOfficial(village.town_id), village.village_id, 2025, &stats).ok());
+  EXPECT_TRUE(
+      Get(harness_->VillageAdminToken(village.village_id), village.village_id, 2025, &stats).ok());
+  EXPECT_EQ(Get(TownOfficial(other.town_id), village.village_id, 2025, &stats).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Get(harness_->VillageAdminToken(other.village_id), village.village_id, 2025, &stats)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Get(harness_->ResidentToken(village.village_id, village.household_ids[0]),
+                village.village_id, 2025, &stats)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Get(harness_->GridWorkerToken(village), village.village_id, 2025, &stats).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Get(harness_->DistrictToken(), 987654321, 2025, &stats).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Get(harness_->DistrictToken(), village.village_id, 1999, &stats).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Get(harness_->DistrictToken(), 0, 2025, &stats).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+}  // namespace
+}  // namespace jifen::scoring
