@@ -13,7 +13,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/grpc/client.h"
-#include "common/migrate/migrator.h"
 #include "common/mysql/transaction.h"
 #include "common/redis/redis_client.h"
 #include "gtest/gtest.h"
@@ -22,6 +21,7 @@
 #include "jifen/scoring/v1/assessment.grpc.pb.h"
 #include "jifen/scoring/v1/ledger.grpc.pb.h"
 #include "tests/support/scoring_harness.h"
+#include "tests/support/service_database.h"
 #include "tests/support/service_process.h"
 #include "tests/support/testenv.h"
 
@@ -56,34 +56,14 @@ class PublicityProcessTest : public ::testing::Test {
 
     // The publicity schema and its restricted account.
     const jifen::testing::MySqlServer& server = jifen::testing::TestMySql();
-    const std::string database = jifen::testing::CreateFreshDatabase("publicity_svc");
-    const std::string user = database.substr(0, 60);
-    mysql::MySqlConfig admin_config;
-    admin_config.host = server.host;
-    admin_config.port = server.port;
-    admin_config.user = server.user;
-    admin_config.password = server.password;
-    admin_config.database = database;
-    mysql::ConnectionPool admin(admin_config);
-    ASSERT_TRUE(mysql::RunWithConnection(admin, [&](sql::Connection& connection) {
-                  std::unique_ptr<sql::Statement> statement(connection.createStatement());
-                  for (const char* host : {"127.0.0.1", "localhost"}) {
-                    const std::string account = absl::StrCat("'", user, "'@'", host, "'");
-                    statement->execute(absl::StrCat("DROP USER IF EXISTS ", account));
-                    statement->execute(
-                        absl::StrCat("CREATE USER ", account, " IDENTIFIED BY 'pub-pw'"));
-                  }
-                  return absl::OkStatus();
-                }).ok());
-    absl::StatusOr<migrate::MigrationResult> migrated =
-        migrate::ApplyMigrations(admin, jifen::testing::SourcePath("services/publicity/migrations"),
-                                 {{"SERVICE_USER", user}});
-    ASSERT_TRUE(migrated.ok()) << migrated.status();
-
+    const jifen::testing::ServiceDatabase schema =
+        jifen::testing::CreateServiceDatabase("publicity_svc", "services/publicity/migrations");
+    ASSERT_FALSE(HasFailure());
     publicity_ = new jifen::testing::ServiceProcess(
         "publicity", "services/publicity/jifen-publicity",
         {absl::StrCat("--mysql_host=", server.host), absl::StrCat("--mysql_port=", server.port),
-         "--mysql_user=" + user, "--mysql_password=pub-pw", "--mysql_database=" + database,
+         "--mysql_user=" + schema.user, "--mysql_password=" + schema.password,
+         "--mysql_database=" + schema.database,
          "--redis_host=" + jifen::testing::TestRedis().host,
          absl::StrCat("--redis_port=", jifen::testing::TestRedis().port),
          absl::StrCat("--redis_key_prefix=pubtest", getpid(), ":"),

@@ -8,49 +8,24 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
-#include "common/migrate/migrator.h"
 #include "common/mysql/transaction.h"
 #include "gtest/gtest.h"
 #include "services/publicity/domain/period.h"
+#include "tests/support/service_database.h"
 #include "tests/support/testenv.h"
 
 namespace jifen::publicity {
 namespace {
 
-mysql::MySqlConfig Config(const std::string& database, const std::string& user,
-                          const std::string& password) {
-  mysql::MySqlConfig config;
-  config.host = jifen::testing::TestMySql().host;
-  config.port = jifen::testing::TestMySql().port;
-  config.user = user;
-  config.password = password;
-  config.database = database;
-  config.pool_size = 4;
-  return config;
-}
-
 class MySqlWindowRepositoryTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    database_ = new std::string(jifen::testing::CreateFreshDatabase("publicity_repo"));
-    const jifen::testing::MySqlServer& server = jifen::testing::TestMySql();
-    admin_ = new mysql::ConnectionPool(Config(*database_, server.user, server.password));
-    user_ = new std::string(database_->substr(0, 60));
-    ASSERT_TRUE(mysql::RunWithConnection(*admin_, [](sql::Connection& connection) {
-                  std::unique_ptr<sql::Statement> statement(connection.createStatement());
-                  for (const char* host : {"127.0.0.1", "localhost"}) {
-                    const std::string account = absl::StrCat("'", *user_, "'@'", host, "'");
-                    statement->execute(absl::StrCat("DROP USER IF EXISTS ", account));
-                    statement->execute(
-                        absl::StrCat("CREATE USER ", account, " IDENTIFIED BY 'pub-pw'"));
-                  }
-                  return absl::OkStatus();
-                }).ok());
-    absl::StatusOr<migrate::MigrationResult> migrated = migrate::ApplyMigrations(
-        *admin_, jifen::testing::SourcePath("services/publicity/migrations"),
-        {{"SERVICE_USER", *user_}});
-    ASSERT_TRUE(migrated.ok()) << migrated.status();
-    service_ = new mysql::ConnectionPool(Config(*database_, *user_, "pub-pw"));
+    const jifen::testing::ServiceDatabase schema =
+        jifen::testing::CreateServiceDatabase("publicity_repo", "services/publicity/migrations");
+    ASSERT_FALSE(HasFailure());
+    database_ = new std::string(schema.database);
+    admin_ = new mysql::ConnectionPool(schema.AdminConfig());
+    service_ = new mysql::ConnectionPool(schema.ServiceConfig(4));
   }
 
   int64_t OutboxRows() {
@@ -77,13 +52,11 @@ class MySqlWindowRepositoryTest : public ::testing::Test {
   }
 
   static std::string* database_;
-  static std::string* user_;
   static mysql::ConnectionPool* admin_;
   static mysql::ConnectionPool* service_;
 };
 
 std::string* MySqlWindowRepositoryTest::database_ = nullptr;
-std::string* MySqlWindowRepositoryTest::user_ = nullptr;
 mysql::ConnectionPool* MySqlWindowRepositoryTest::admin_ = nullptr;
 mysql::ConnectionPool* MySqlWindowRepositoryTest::service_ = nullptr;
 

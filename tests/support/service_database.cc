@@ -1,0 +1,71 @@
+#include "tests/support/service_database.h"
+
+#include <cppconn/connection.h>
+#include <cppconn/statement.h>
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "common/migrate/migrator.h"
+#include "common/mysql/transaction.h"
+#include "gtest/gtest.h"
+#include "tests/support/testenv.h"
+
+namespace jifen::testing {
+namespace {
+
+mysql::MySqlConfig ConfigFor(const std::string& database, const std::string& user,
+                             const std::string& password, int pool_size) {
+  const MySqlServer& server = TestMySql();
+  mysql::MySqlConfig config;
+  config.host = server.host;
+  config.port = server.port;
+  config.user = user;
+  config.password = password;
+  config.database = database;
+  config.pool_size = pool_size;
+  return config;
+}
+
+}  // namespace
+
+mysql::MySqlConfig ServiceDatabase::ServiceConfig(int pool_size) const {
+  return ConfigFor(database, user, password, pool_size);
+}
+
+mysql::MySqlConfig ServiceDatabase::AdminConfig(int pool_size) const {
+  return ConfigFor(database, TestMySql().user, TestMySql().password, pool_size);
+}
+
+ServiceDatabase CreateServiceDatabase(const std::string& suite,
+                                      const std::string& migrations_folder) {
+  ServiceDatabase created;
+  created.database = CreateFreshDatabase(suite);
+  created.user = created.database.substr(0, 60);  // MariaDB's limit for a user name is 80
+  created.password = absl::StrCat("pw-", created.database);
+  mysql::ConnectionPool admin(created.AdminConfig(1));
+  // Account management is DDL, which takes no parameters: the names are ours, not user input.
+  const absl::Status accounts = mysql::RunWithConnection(admin, [&](sql::Connection& connection) {
+    std::unique_ptr<sql::Statement> statement(connection.createStatement());
+    for (const char* host : {"127.0.0.1", "localhost"}) {
+      const std::string account = absl::StrCat("'", created.user, "'@'", host, "'");
+      statement->execute(absl::StrCat("DROP USER IF EXISTS ", account));
+      statement->execute(
+          absl::StrCat("CREATE USER ", account, " IDENTIFIED BY '", created.password, "'"));
+    }
+    return absl::OkStatus();
+  });
+  if (!accounts.ok()) {
+    ADD_FAILURE() << "creating the account of " << created.database << ": " << accounts;
+    return created;
+  }
+  const absl::StatusOr<migrate::MigrationResult> migrated = migrate::ApplyMigrations(
+      admin, SourcePath(migrations_folder), {{"SERVICE_USER", created.user}});
+  if (!migrated.ok()) {
+    ADD_FAILURE() << "migrating " << created.database << " from " << migrations_folder << ": "
+                  << migrated.status();
+  }
+  return created;
+}
+
+}  // namespace jifen::testing
