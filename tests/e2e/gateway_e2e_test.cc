@@ -1,8 +1,8 @@
-// Acceptance of issue 4 with every process running: jifen-scoring, jifen-publicity (fed by scoring's
-// ledger stream) and jifen-gateway as real child processes on the fixture's MariaDB and Redis, a real local HTTP fake of WeChat's code2Session,
-// and the HTTP client of a phone. Setup that has no HTTP route (towns, villages) goes straight to
-// scoring over gRPC with a district token, as the admin tools do; everything else goes through the
-// gateway.
+// Acceptance of issue 4 with every process running: jifen-scoring, jifen-publicity (fed by
+// scoring's ledger stream) and jifen-gateway as real child processes on the fixture's MariaDB and
+// Redis, a real local HTTP fake of WeChat's code2Session, and the HTTP client of a phone. Setup
+// that has no HTTP route (towns, villages) goes straight to scoring over gRPC with a district
+// token, as the admin tools do; everything else goes through the gateway.
 #include <cppconn/connection.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -516,9 +516,9 @@ TEST_F(GatewayE2eTest, ResidentReadsTheVillageBoardAfterInspections) {
 
   const std::string resident = ResidentLogin(village, mine, member, "wxcode-board");
   ASSERT_FALSE(resident.empty());
-  const std::string board_path =
-      absl::StrCat("/v1/boards?board.scope=BOARD_SCOPE_VILLAGE&board.village_id=",
-                   village.village_id, "&board.period=", period);
+  const std::string board_path = absl::StrCat(
+      "/v1/boards?board.scope=BOARD_SCOPE_VILLAGE&board.village_id=", village.village_id,
+      "&board.period=", period);
   // Publicity applies the stream asynchronously: poll, bounded, until both entries are on.
   json board;
   std::string body;
@@ -550,10 +550,10 @@ TEST_F(GatewayE2eTest, ResidentReadsTheVillageBoardAfterInspections) {
   EXPECT_FALSE(absl::StrContains(body, "5678")) << body;
   EXPECT_FALSE(absl::StrContains(body, "phone")) << body;
 
-  const json standing = Ok(Get(absl::StrCat("/v1/households/", mine, "/standing?village_id=",
-                                            village.village_id,
-                                            "&board.scope=BOARD_SCOPE_VILLAGE&board.period=", period),
-                               resident));
+  const json standing =
+      Ok(Get(absl::StrCat("/v1/households/", mine, "/standing?village_id=", village.village_id,
+                          "&board.scope=BOARD_SCOPE_VILLAGE&board.period=", period),
+             resident));
   EXPECT_TRUE(standing.value("on_board", false)) << standing.dump();
   EXPECT_EQ(standing["row"].value("rank", 0), 1);
   EXPECT_EQ(IdOf(standing["row"], "points"), 8);
@@ -611,9 +611,9 @@ TEST_F(GatewayE2eTest, OpenApiHealthAndGracefulStop) {
 TEST_F(GatewayE2eTest, SecretsNeverAppearInLogs) {
   // Drive one more resident sign-in so the log has WeChat traffic even if run alone.
   Post("/v1/auth/wechat/login", {{"code", "wxcode-nobody"}});
-  const std::string logs =
-      ReadFile(suite_->gateway->log_path()) + ReadFile(suite_->scoring->log_path()) +
-      ReadFile(suite_->publicity->log_path());
+  const std::string logs = ReadFile(suite_->gateway->log_path()) +
+                           ReadFile(suite_->scoring->log_path()) +
+                           ReadFile(suite_->publicity->log_path());
   ASSERT_FALSE(logs.empty());
   EXPECT_FALSE(absl::StrContains(logs, kAppSecret));
   EXPECT_FALSE(absl::StrContains(logs, kSessionKey));

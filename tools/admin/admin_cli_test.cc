@@ -93,8 +93,8 @@ class AdminCliTest : public ::testing::Test {
     gateway::LoginOptions options;
     options.password_cost = gateway::PasswordCost::Minimum();
     options.max_failed_logins = 3;
-    login_ = std::make_unique<gateway::LoginService>(store_.get(), signer_.get(), &wechat_,
-                                                     options, [] { return absl::Now(); });
+    login_ = std::make_unique<gateway::LoginService>(store_.get(), signer_.get(), &wechat_, options,
+                                                     [] { return absl::Now(); });
   }
 
   // Runs jifen-admin with the gateway's database flags, `args` and the password (if any) on
@@ -163,9 +163,9 @@ TEST_F(AdminCliTest, CreatedAccountSignsInThroughTheGatewaysCodeWithItsRoleAndSc
       << listed.out;
 
   // The same name again is refused, and the first account is untouched.
-  const CliResult again = Cli({"create", "--username=gexin.admin", "--role=village_admin",
-                               "--village_id=31"},
-                              "another password 1\n");
+  const CliResult again =
+      Cli({"create", "--username=gexin.admin", "--role=village_admin", "--village_id=31"},
+          "another password 1\n");
   EXPECT_EQ(again.exit_code, 3) << again.err;
   EXPECT_EQ(Login("gexin.admin", kPassword), absl::StatusCode::kOk);
 }
@@ -179,7 +179,8 @@ TEST_F(AdminCliTest, LockedOutAccountSignsInAgainAfterUnlock) {
             0);
   for (int i = 0; i < 3; ++i) Login("grid.locked", "wrong password");
   EXPECT_EQ(Login("grid.locked", "grid worker pw 22"), absl::StatusCode::kResourceExhausted);
-  EXPECT_TRUE(absl::StrContains(Cli({"list"}).out, "grid.locked\tgrid_worker\t0\t31\t4\t0\tlocked("));
+  EXPECT_TRUE(
+      absl::StrContains(Cli({"list"}).out, "grid.locked\tgrid_worker\t0\t31\t4\t0\tlocked("));
 
   const CliResult unlocked = Cli({"unlock", "--username=grid.locked"});
   ASSERT_EQ(unlocked.exit_code, 0) << unlocked.err;
@@ -187,18 +188,20 @@ TEST_F(AdminCliTest, LockedOutAccountSignsInAgainAfterUnlock) {
 }
 
 TEST_F(AdminCliTest, DisabledAccountIsRefusedUntilEnabled) {
-  ASSERT_EQ(Cli({"create", "--username=left.the.job", "--role=district_inspector"},
-                "inspector pw 333\n")
-                .exit_code,
-            0);
-  absl::StatusOr<gateway::TokenPair> before = login_->StaffLogin("left.the.job", "inspector pw 333");
+  ASSERT_EQ(
+      Cli({"create", "--username=left.the.job", "--role=district_inspector"}, "inspector pw 333\n")
+          .exit_code,
+      0);
+  absl::StatusOr<gateway::TokenPair> before =
+      login_->StaffLogin("left.the.job", "inspector pw 333");
   ASSERT_TRUE(before.ok()) << before.status();
 
   ASSERT_EQ(Cli({"disable", "--username=left.the.job"}).exit_code, 0);
   EXPECT_EQ(Login("left.the.job", "inspector pw 333"), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(login_->Refresh(before->refresh_token).status().code(),
             absl::StatusCode::kUnauthenticated);
-  EXPECT_TRUE(absl::StrContains(Cli({"list"}).out, "left.the.job\tdistrict_inspector\t0\t0\t0\t0\tdisabled"));
+  EXPECT_TRUE(absl::StrContains(Cli({"list"}).out,
+                                "left.the.job\tdistrict_inspector\t0\t0\t0\t0\tdisabled"));
 
   ASSERT_EQ(Cli({"enable", "--username=left.the.job"}).exit_code, 0);
   EXPECT_EQ(Login("left.the.job", "inspector pw 333"), absl::StatusCode::kOk);

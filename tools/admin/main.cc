@@ -87,7 +87,8 @@ absl::Status CheckFlags(int argc, char** argv) {
     if (flag == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
     if (equals == absl::string_view::npos) {
       if (flag->IsOfType<bool>()) continue;
-      if (i + 1 >= argc) return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
+      if (i + 1 >= argc)
+        return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
       ++i;
     }
     const std::string value = equals == absl::string_view::npos

@@ -32,8 +32,9 @@ int List(const CommandArgs& args, gateway::StaffAccounts& accounts, std::FILE* o
   absl::StatusOr<std::vector<gateway::StaffAccount>> list =
       accounts.List(args.town_id, args.village_id);
   if (!list.ok()) return Report(list.status(), err);
-  std::fprintf(out, "account_id\tusername\trole\ttown_id\tvillage_id\tgrid_id\tteam_id\tstate\t"
-                    "failed_attempts\n");
+  std::fprintf(out,
+               "account_id\tusername\trole\ttown_id\tvillage_id\tgrid_id\tteam_id\tstate\t"
+               "failed_attempts\n");
   for (const gateway::StaffAccount& a : *list) {
     std::fprintf(out, "%lld\t%s\t%s\t%lld\t%lld\t%lld\t%lld\t%s\t%d\n",
                  static_cast<long long>(a.account_id), a.username.c_str(),
@@ -65,8 +66,8 @@ int RunCommand(const std::string& command, const CommandArgs& args,
   }
   absl::Status status;
   if (command == "create") {
-    gateway::NewStaff request{args.username, args.password, args.role,  args.town_id,
-                              args.village_id, args.grid_id, args.team_id};
+    gateway::NewStaff request{args.username,   args.password, args.role,   args.town_id,
+                              args.village_id, args.grid_id,  args.team_id};
     absl::StatusOr<int64_t> id = accounts.Create(request);
     if (!id.ok()) return Report(id.status(), err);
     std::fprintf(out, "created %s: account %lld, role %s\n", args.username.c_str(),

@@ -84,8 +84,7 @@ absl::Status StaffAccounts::SetDisabled(absl::string_view username, bool disable
   return store_->SetDisabled(account->account_id, disabled);
 }
 
-absl::StatusOr<std::vector<StaffAccount>> StaffAccounts::List(int64_t town_id,
-                                                              int64_t village_id) {
+absl::StatusOr<std::vector<StaffAccount>> StaffAccounts::List(int64_t town_id, int64_t village_id) {
   absl::StatusOr<std::vector<StaffAccount>> accounts = store_->ListStaff(town_id, village_id);
   if (!accounts.ok()) return accounts.status();
   for (StaffAccount& account : *accounts) account.password_hash.clear();

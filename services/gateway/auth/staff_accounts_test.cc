@@ -17,10 +17,9 @@ TEST_F(StaffAccountsTest, CreateChecksTheScopeEachRoleNeeds) {
   EXPECT_TRUE(accounts_.Create({"admin.1", "long enough pw", "village_admin", 1, 2, 0, 0}).ok());
   EXPECT_EQ(accounts_.Create({"admin.2", "long enough pw", "village_admin"}).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(accounts_.Create({"grid.1", "long enough pw", "grid_worker", 1, 2, 0, 0})
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      accounts_.Create({"grid.1", "long enough pw", "grid_worker", 1, 2, 0, 0}).status().code(),
+      absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(accounts_.Create({"town.1", "long enough pw", "town_official"}).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(accounts_.Create({"svc.1", "long enough pw", "service"}).status().code(),

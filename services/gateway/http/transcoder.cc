@@ -31,8 +31,8 @@ bool IsWellKnown(const pb::Descriptor& type) { return type.file()->package() == 
 // and a GET has no body to put it in. Returns the message that holds the leaf (created on the way)
 // and the leaf, or nullptr with `error` filled.
 std::pair<pb::Message*, const pb::FieldDescriptor*> ResolveQueryField(pb::Message& message,
-                                                                       absl::string_view name,
-                                                                       FieldError* error) {
+                                                                      absl::string_view name,
+                                                                      FieldError* error) {
   pb::Message* target = &message;
   const std::vector<absl::string_view> parts = absl::StrSplit(name, '.');
   for (size_t i = 0; i < parts.size(); ++i) {
@@ -214,7 +214,8 @@ absl::StatusOr<std::unique_ptr<pb::Message>> BuildRequest(const Route& route,
       return absl::InvalidArgumentError(absl::StrCat(name, ": ", error->reason));
     }
     const auto [target, field] = ResolveQueryField(*message, name, error);
-    if (field == nullptr) return absl::InvalidArgumentError(absl::StrCat(name, ": ", error->reason));
+    if (field == nullptr)
+      return absl::InvalidArgumentError(absl::StrCat(name, ": ", error->reason));
     if (!field->is_repeated() && target->GetReflection()->HasField(*target, field)) {
       *error = {name, "given twice"};
       return absl::InvalidArgumentError(absl::StrCat(name, ": given twice"));
