@@ -1,8 +1,9 @@
 // Issue 6 acceptance with the real processes: orders interrupted by kill -9 of jifen-scoring, or of
 // MariaDB, while residents keep ordering, are completed or undone once the dead process is back:
-// every order ends confirmed with exactly one debit, or failed with its unit back and no net debit;
-// each wallet is its funding minus its confirmed orders; stock + confirmed units = initial stock;
-// nothing is negative. (The kill -9 of jifen-redemption itself is in redemption_process_test.)
+// every order ends confirmed with exactly one debit, or cancelled or failed with its unit back and
+// no net debit; each wallet is its funding minus its confirmed orders; stock + confirmed units =
+// initial stock; nothing is negative. (The kill -9 of jifen-redemption itself is in
+// redemption_process_test.)
 //
 // The MariaDB case kills the server every test shares, so this binary is RUN_SERIAL.
 #include <cppconn/connection.h>
@@ -63,7 +64,16 @@ struct Outcome {
   int64_t household_id = 0;
   grpc::Status status;
   rv1::Order order;
+  bool cancel_asked = false;  // the resident then asked to cancel the confirmed order
+  grpc::Status cancel_status;
+  rv1::Order cancelled;
 };
+
+// An answer that says a process or the database was away, not a decision about the order.
+bool IsOutage(grpc::StatusCode code) {
+  return code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::INTERNAL ||
+         code == grpc::StatusCode::DEADLINE_EXCEEDED || code == grpc::StatusCode::ABORTED;
+}
 
 struct StoredOrder {
   int64_t household_id = 0;
@@ -166,10 +176,18 @@ class RedemptionCrashTest : public ::testing::Test {
         for (int i = 0; i < kOrdersMax && !stop.load(); ++i) {
           Outcome outcome =
               PlaceOrder(village_.household_ids[h], absl::StrCat(tag, "-", h, "-", i));
-          const grpc::StatusCode code = outcome.status.error_code();
-          if (code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::INTERNAL ||
-              code == grpc::StatusCode::DEADLINE_EXCEEDED || code == grpc::StatusCode::ABORTED) {
-            ++refused_by_outage;
+          if (IsOutage(outcome.status.error_code())) ++refused_by_outage;
+          // Every third confirmed order is cancelled again, so refunds are crashed too.
+          if (outcome.status.ok() && i % 3 == 1) {
+            outcome.cancel_asked = true;
+            rv1::CancelOrderRequest cancel;
+            cancel.set_order_id(outcome.order_id);
+            outcome.cancel_status = store_->CancelOrder(
+                ScoringHarness::Context(
+                    scoring_->ResidentToken(village_.village_id, village_.household_ids[h]))
+                    .get(),
+                cancel, &outcome.cancelled);
+            if (IsOutage(outcome.cancel_status.error_code())) ++refused_by_outage;
           }
           per_household[h].push_back(std::move(outcome));
           ++finished;
@@ -282,7 +300,7 @@ class RedemptionCrashTest : public ::testing::Test {
     const std::map<std::string, int64_t> ledger = LedgerNetByOrder();
     std::map<int64_t, int64_t> spent;
     int64_t confirmed_units = 0;
-    int confirmed = 0, failed = 0;
+    int confirmed = 0, cancelled = 0, failed = 0;
     for (const auto& [id, order] : orders) {
       const auto entry = ledger.find(id);
       const int64_t net = entry == ledger.end() ? 0 : entry->second;
@@ -291,17 +309,29 @@ class RedemptionCrashTest : public ::testing::Test {
         confirmed_units += order.quantity;
         spent[order.household_id] += order.total_points;
         EXPECT_EQ(net, -order.total_points) << id << ": a confirmed order is debited exactly once";
+      } else if (order.status == 5) {
+        ++cancelled;
+        EXPECT_EQ(net, 0) << id << ": a cancelled order is refunded exactly once";
       } else {
         ++failed;
-        EXPECT_EQ(order.status, 6) << id << ": neither confirmed nor failed";
+        EXPECT_EQ(order.status, 6) << id << ": neither confirmed, cancelled nor failed";
         EXPECT_EQ(net, 0) << id << ": a failed order keeps no points";
       }
     }
+    // What a resident was told holds: a confirmed order stays confirmed unless they cancelled it,
+    // and a cancellation that was answered is done.
     for (const Outcome& outcome : outcomes) {
       if (!outcome.status.ok()) continue;
       const auto stored = orders.find(outcome.order_id);
       ASSERT_NE(stored, orders.end()) << outcome.order_id;
-      EXPECT_EQ(stored->second.status, 2) << outcome.order_id << " was confirmed to the resident";
+      if (!outcome.cancel_asked) {
+        EXPECT_EQ(stored->second.status, 2) << outcome.order_id << " was confirmed to the resident";
+      } else if (outcome.cancel_status.ok()) {
+        EXPECT_EQ(stored->second.status, 5)
+            << outcome.order_id << " was cancelled for the resident";
+      } else {
+        EXPECT_TRUE(stored->second.status == 2 || stored->second.status == 5) << outcome.order_id;
+      }
     }
     for (const auto& [id, net] : ledger) {
       EXPECT_TRUE(net == 0 || orders.count(id) != 0) << id << ": points taken for no order";
@@ -315,7 +345,9 @@ class RedemptionCrashTest : public ::testing::Test {
     EXPECT_GE(stock, 0);
     EXPECT_EQ(stock + confirmed_units, kInitialStock);
     EXPECT_GT(confirmed, 0);
+    EXPECT_GT(cancelled, 0);
     RecordProperty("confirmed", confirmed);
+    RecordProperty("cancelled", cancelled);
     RecordProperty("failed", failed);
 
     // A resident who retries an interrupted order with its id gets the recovered outcome, and the
