@@ -247,10 +247,11 @@ absl::StatusOr<NewInvitation> LoginService::CreateInvitation(
 
 absl::StatusOr<std::string> LoginService::CreateStaff(const auth::Caller& creator,
                                                       const NewStaff& request) {
+  absl::StatusOr<auth::Role> role = ParseStaffRole(request.role);
+  if (!role.ok()) return role.status();
   NewStaff account = request;
   if (creator.role == auth::Role::kVillageAdmin) {
-    absl::StatusOr<auth::Role> role = auth::ParseRole(request.role);
-    if (role.ok() && *role != auth::Role::kGridWorker && *role != auth::Role::kAssessor) {
+    if (*role != auth::Role::kGridWorker && *role != auth::Role::kAssessor) {
       return absl::PermissionDeniedError("a village admin creates grid workers and assessors");
     }
     if (request.village_id != 0 && request.village_id != creator.village_id) {

@@ -1,9 +1,16 @@
 #include "services/gateway/auth/staff_accounts.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/auth/caller.h"
 
 namespace jifen::gateway {
+
+absl::StatusOr<auth::Role> ParseStaffRole(absl::string_view role) {
+  absl::StatusOr<auth::Role> parsed = auth::ParseRole(role);
+  if (!parsed.ok() || *parsed == auth::Role::kResident || *parsed == auth::Role::kService) {
+    return absl::InvalidArgumentError("role: not a staff role");
+  }
+  return parsed;
+}
 
 StaffAccounts::StaffAccounts(AccountStore* store, PasswordCost password_cost,
                              size_t min_password_length)
@@ -26,10 +33,8 @@ absl::StatusOr<StaffAccount> StaffAccounts::Find(absl::string_view username) {
 }
 
 absl::StatusOr<int64_t> StaffAccounts::Create(const NewStaff& request) {
-  absl::StatusOr<auth::Role> role = auth::ParseRole(request.role);
-  if (!role.ok() || *role == auth::Role::kResident || *role == auth::Role::kService) {
-    return absl::InvalidArgumentError("role: not a staff role");
-  }
+  absl::StatusOr<auth::Role> role = ParseStaffRole(request.role);
+  if (!role.ok()) return role.status();
   StaffAccount account;
   account.role = *role;
   account.town_id = request.town_id;

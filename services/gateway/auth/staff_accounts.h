@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/auth/caller.h"
 #include "services/gateway/auth/account_store.h"
 #include "services/gateway/auth/password.h"
 
@@ -31,6 +32,10 @@ struct NewStaff {
   int64_t grid_id = 0;
   int64_t team_id = 0;
 };
+
+// The role named `role` if it is a staff role (not resident or service); INVALID_ARGUMENT
+// otherwise.
+absl::StatusOr<auth::Role> ParseStaffRole(absl::string_view role);
 
 class StaffAccounts final {
  public:
