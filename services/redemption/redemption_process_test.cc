@@ -443,6 +443,49 @@ TEST_F(RedemptionProcessTest, KillBetweenReservationAndDebitThenRestartIsConsist
   EXPECT_EQ(restarted->Terminate(), 0);
 }
 
+// A debit request can reach scoring after the store released its order: sent by a process that
+// was killed before the answer came back, and overtaken by the restarted process's own attempt,
+// which was refused for want of points. If the wallet has grown in between (here: a refund), the
+// late request must still be refused: its order failed and gave its unit back, so points taken
+// now would be lost to the household.
+TEST_F(RedemptionProcessTest, ALateDebitForAReleasedOrderTakesNoPoints) {
+  const SeededVillage village = Village(1);
+  const int64_t household = village.household_ids[0];
+  Fund(village, {household}, 100);
+  const rv1::StoreItem item = CreateItem(village.village_id, 60, 5);
+
+  rv1::Order paid, refused;
+  ASSERT_TRUE(Order(village.village_id, household, item.item_id(), "late-paid-1", &paid).ok());
+  const grpc::Status short_wallet =
+      Order(village.village_id, household, item.item_id(), "late-refused-1", &refused);
+  ASSERT_EQ(short_wallet.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+      << short_wallet.error_message();
+  EXPECT_EQ(OrderStatusInDb("late-refused-1"), 6);  // FAILED, unit back
+  rv1::CancelOrderRequest cancel;
+  cancel.set_order_id("late-paid-1");
+  rv1::Order cancelled;
+  ASSERT_TRUE(store_
+                  ->CancelOrder(ScoringHarness::Context(
+                                    scoring_->ResidentToken(village.village_id, household))
+                                    .get(),
+                                cancel, &cancelled)
+                  .ok());
+  ASSERT_EQ(Wallet(household), 100);
+
+  // The dead process's request for the released order arrives now.
+  sv1::DebitRequest late;
+  late.set_household_id(household);
+  late.set_points(60);
+  late.set_order_id("late-refused-1");
+  sv1::DebitResponse response;
+  const grpc::Status status = ledger_->Debit(
+      ScoringHarness::Context(scoring_->ServiceToken("redemption")).get(), late, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(Wallet(household), 100);
+  EXPECT_EQ(Stock(village.village_id, item.item_id()), 5);
+  EXPECT_EQ(OrderStatusInDb("late-refused-1"), 6);
+}
+
 TEST_F(RedemptionProcessTest, BudgetCheckForDashboards) {
   const SeededVillage village = Village(1);
   const std::string admin = scoring_->VillageAdminToken(village.village_id);

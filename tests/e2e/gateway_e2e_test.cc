@@ -1,8 +1,8 @@
-// Acceptance of issue 4 with every process running: jifen-scoring and jifen-gateway as real child
-// processes on the fixture's MariaDB and Redis, a real local HTTP fake of WeChat's code2Session,
-// and the HTTP client of a phone. Setup that has no HTTP route (towns, villages) goes straight to
-// scoring over gRPC with a district token, as the admin tools do; everything else goes through the
-// gateway.
+// Acceptance of issue 4 with every process running: jifen-scoring, jifen-publicity (fed by
+// scoring's ledger stream) and jifen-gateway as real child processes on the fixture's MariaDB and
+// Redis, a real local HTTP fake of WeChat's code2Session, and the HTTP client of a phone. Setup
+// that has no HTTP route (towns, villages) goes straight to scoring over gRPC with a district
+// token, as the admin tools do; everything else goes through the gateway.
 #include <cppconn/connection.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -65,6 +65,36 @@ mysql::MySqlConfig AdminConfig(const std::string& database) {
   return config;
 }
 
+// A fresh database with the service's migrations applied and its own restricted account, as in
+// production; the --mysql_* flags of a service process on it.
+std::vector<std::string> ServiceDatabase(const std::string& suite, const std::string& migrations) {
+  const std::string database = CreateFreshDatabase(suite);
+  const std::string user = database.substr(0, 60);
+  const std::string password = absl::StrCat("pw-", getpid());
+  mysql::ConnectionPool admin(AdminConfig(database));
+  const absl::Status created = mysql::RunWithConnection(admin, [&](sql::Connection& c) {
+    for (const char* host : {"127.0.0.1", "localhost"}) {
+      const std::string account = absl::StrCat("'", user, "'@'", host, "'");
+      mysql::Statement(c, absl::StrCat("DROP USER IF EXISTS ", account).c_str()).Update();
+      mysql::Statement(
+          c, absl::StrCat("CREATE USER ", account, " IDENTIFIED BY '", password, "'").c_str())
+          .Update();
+    }
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(created.ok()) << created;
+  auto migrated = migrate::ApplyMigrations(admin, SourcePath(migrations), {{"SERVICE_USER", user}});
+  EXPECT_TRUE(migrated.ok()) << migrated.status();
+  return {absl::StrCat("--mysql_host=", TestMySql().host),
+          absl::StrCat("--mysql_port=", TestMySql().port), "--mysql_user=" + user,
+          "--mysql_password=" + password, "--mysql_database=" + database};
+}
+
+std::vector<std::string> Concat(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
 class GatewayE2eTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { suite_ = new Suite(); }
@@ -89,10 +119,12 @@ class GatewayE2eTest : public ::testing::Test {
 
       StartWeChat();
       StartScoring();
+      StartPublicity();
       StartGateway();
     }
     ~Suite() {
       if (gateway) gateway->Terminate();
+      if (publicity) publicity->Terminate();
       if (scoring) scoring->Terminate();
       wechat.stop();
       if (wechat_thread.joinable()) wechat_thread.join();
@@ -118,33 +150,31 @@ class GatewayE2eTest : public ::testing::Test {
     }
 
     void StartScoring() {
-      const std::string database = CreateFreshDatabase("gw_e2e_scoring");
-      const std::string user = database.substr(0, 60);
-      const std::string password = absl::StrCat("pw-", getpid());
-      mysql::ConnectionPool admin(AdminConfig(database));
-      const absl::Status created = mysql::RunWithConnection(admin, [&](sql::Connection& c) {
-        for (const char* host : {"127.0.0.1", "localhost"}) {
-          const std::string account = absl::StrCat("'", user, "'@'", host, "'");
-          mysql::Statement(c, absl::StrCat("DROP USER IF EXISTS ", account).c_str()).Update();
-          mysql::Statement(
-              c, absl::StrCat("CREATE USER ", account, " IDENTIFIED BY '", password, "'").c_str())
-              .Update();
-        }
-        return absl::OkStatus();
-      });
-      ASSERT_TRUE(created.ok()) << created;
-      auto migrated = migrate::ApplyMigrations(admin, SourcePath("services/scoring/migrations"),
-                                               {{"SERVICE_USER", user}});
-      ASSERT_TRUE(migrated.ok()) << migrated.status();
       scoring = std::make_unique<ServiceProcess>(
           "scoring", "services/scoring/jifen-scoring",
-          std::vector<std::string>{
-              absl::StrCat("--mysql_host=", TestMySql().host),
-              absl::StrCat("--mysql_port=", TestMySql().port), "--mysql_user=" + user,
-              "--mysql_password=" + password, "--mysql_database=" + database,
-              "--token_public_key=" + work_dir + "/public.pem",
-              "--phone_key_file=" + work_dir + "/phone.key", "--drain_timeout=2s"});
+          Concat(ServiceDatabase("gw_e2e_scoring", "services/scoring/migrations"),
+                 {"--token_public_key=" + work_dir + "/public.pem",
+                  "--phone_key_file=" + work_dir + "/phone.key", "--drain_timeout=2s"}));
       ASSERT_TRUE(scoring->Start());
+    }
+
+    // As tools/stack.sh wires it: its own schema, a service token to read scoring's ledger stream
+    // and registry, boards under its own key prefix in the shared Redis.
+    void StartPublicity() {
+      auth::Caller service;
+      service.user_id = "publicity";
+      service.role = auth::Role::kService;
+      WriteFile(work_dir + "/publicity.token", *signer->Sign(service, absl::Now(), absl::Hours(1)));
+      publicity = std::make_unique<ServiceProcess>(
+          "publicity", "services/publicity/jifen-publicity",
+          Concat(ServiceDatabase("gw_e2e_publicity", "services/publicity/migrations"),
+                 {absl::StrCat("--redis_host=", TestRedis().host),
+                  absl::StrCat("--redis_port=", TestRedis().port),
+                  absl::StrCat("--redis_key_prefix=gwe2e", getpid(), "pub:"),
+                  "--token_public_key=" + work_dir + "/public.pem",
+                  "--service_token_file=" + work_dir + "/publicity.token",
+                  "--scoring_address=" + scoring->address(), "--drain_timeout=2s"}));
+      ASSERT_TRUE(publicity->Start());
     }
 
     void StartGateway() {
@@ -164,6 +194,7 @@ class GatewayE2eTest : public ::testing::Test {
               "--token_public_key=" + work_dir + "/public.pem",
               "--token_private_key=" + work_dir + "/private.pem",
               "--scoring_address=" + scoring->address(),
+              "--publicity_address=" + publicity->address(),
               absl::StrCat("--wechat_api_base=http://127.0.0.1:", wechat_port),
               "--wechat_app_id=wx-e2e",
               "--wechat_app_secret_file=" + work_dir + "/wechat.secret",
@@ -181,6 +212,7 @@ class GatewayE2eTest : public ::testing::Test {
     int wechat_port = 0;
     std::thread wechat_thread;
     std::unique_ptr<ServiceProcess> scoring;
+    std::unique_ptr<ServiceProcess> publicity;
     std::unique_ptr<ServiceProcess> gateway;
   };
 
@@ -281,21 +313,69 @@ class GatewayE2eTest : public ::testing::Test {
     return {household_id, member_id};
   }
 
+  // This year's rulebook (the district template), voted and published, through the gateway.
+  void PublishRulebook(const Village& village) {
+    const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
+    const json draft = Ok(Post(
+        absl::StrCat("/v1/villages/", village.village_id, "/rulebooks"),
+        {{"year", today.year()}, {"effective_from", absl::StrFormat("%04d-01-01", today.year())}},
+        village.admin_token));
+    const int64_t rulebook = IdOf(draft, "rulebook_id");
+    ASSERT_GT(rulebook, 0) << draft.dump();
+    Ok(Post(absl::StrCat("/v1/rulebooks/", rulebook, "/vote"),
+            {{"vote",
+              {{"meeting_date", absl::StrFormat("%04d-01-01", today.year())},
+               {"members", 30},
+               {"attending", 25},
+               {"in_favour", 20},
+               {"against", 3},
+               {"abstain", 2}}}},
+            village.admin_token));
+    Ok(Post(absl::StrCat("/v1/rulebooks/", rulebook, "/publish"), json::object(),
+            village.admin_token));
+  }
+
+  // A grid worker account of the grid, made by the district account; returns its access token.
+  std::string GridWorker(const Village& village, int64_t grid_id, const std::string& username) {
+    const std::string district_token = StaffLogin("district.e2e", kAdminPassword);
+    Ok(Post("/v1/auth/staff",
+            {{"username", username},
+             {"password", kStaffPassword},
+             {"role", "grid_worker"},
+             {"town_id", village.town_id},
+             {"village_id", village.village_id},
+             {"grid_id", grid_id}},
+            district_token));
+    return StaffLogin(username, kStaffPassword);
+  }
+
+  // Binds a WeChat user to the household's member by the admin's invitation; the access token.
+  std::string ResidentLogin(const Village& village, int64_t household_id, int64_t member_id,
+                            const std::string& wechat_code) {
+    const json invitation =
+        Ok(Post("/v1/auth/invitations", {{"household_id", household_id}, {"member_id", member_id}},
+                village.admin_token));
+    return Ok(Post("/v1/auth/wechat/login",
+                   {{"code", wechat_code},
+                    {"invitation_code", invitation.value("invitation_code", "")}}))
+        .value("access_token", "");
+  }
+
+  static int64_t IdOf(const json& object, const char* field) {
+    int64_t id = 0;
+    if (object.contains(field)) {
+      const json& value = object[field];
+      if (value.is_string()) absl::SimpleAtoi(value.get<std::string>(), &id);
+      if (value.is_number_integer()) id = value.get<int64_t>();
+    }
+    return id;
+  }
+
   static Suite* suite_;
   std::unique_ptr<httplib::Client> client_;
 };
 
 GatewayE2eTest::Suite* GatewayE2eTest::suite_ = nullptr;
-
-int64_t IdOf(const json& object, const char* field) {
-  int64_t id = 0;
-  if (object.contains(field)) {
-    const json& value = object[field];
-    if (value.is_string()) absl::SimpleAtoi(value.get<std::string>(), &id);
-    if (value.is_number_integer()) id = value.get<int64_t>();
-  }
-  return id;
-}
 
 TEST_F(GatewayE2eTest, ResidentSignsInReadsWalletAndIsRefusedAnotherHousehold) {
   const Village village = NewVillage("admin.resident");
@@ -362,35 +442,8 @@ TEST_F(GatewayE2eTest, GridWorkerUploadsPhotoAndARetriedInspectionScoresOnce) {
   const auto [household, member] = NewHousehold(village, group_id, grid_id, "8号");
   (void)member;
 
-  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
-  const json draft = Ok(Post(
-      absl::StrCat("/v1/villages/", village.village_id, "/rulebooks"),
-      {{"year", today.year()}, {"effective_from", absl::StrFormat("%04d-01-01", today.year())}},
-      village.admin_token));
-  const int64_t rulebook = IdOf(draft, "rulebook_id");
-  ASSERT_GT(rulebook, 0) << draft.dump();
-  Ok(Post(absl::StrCat("/v1/rulebooks/", rulebook, "/vote"),
-          {{"vote",
-            {{"meeting_date", absl::StrFormat("%04d-01-01", today.year())},
-             {"members", 30},
-             {"attending", 25},
-             {"in_favour", 20},
-             {"against", 3},
-             {"abstain", 2}}}},
-          village.admin_token));
-  Ok(Post(absl::StrCat("/v1/rulebooks/", rulebook, "/publish"), json::object(),
-          village.admin_token));
-
-  const std::string district_token = StaffLogin("district.e2e", kAdminPassword);
-  Ok(Post("/v1/auth/staff",
-          {{"username", "grid.e2e"},
-           {"password", kStaffPassword},
-           {"role", "grid_worker"},
-           {"town_id", village.town_id},
-           {"village_id", village.village_id},
-           {"grid_id", grid_id}},
-          district_token));
-  const std::string worker = StaffLogin("grid.e2e", kStaffPassword);
+  PublishRulebook(village);
+  const std::string worker = GridWorker(village, grid_id, "grid.e2e");
 
   const std::string jpeg = std::string("\xFF\xD8\xFF\xE0\x00\x10JFIF", 10) + "e2e-photo";
   httplib::MultipartFormDataItems items = {{"file", jpeg, "wx-tmp.jpg", "image/jpeg"}};
@@ -425,6 +478,92 @@ TEST_F(GatewayE2eTest, GridWorkerUploadsPhotoAndARetriedInspectionScoresOnce) {
   ASSERT_TRUE(back);
   EXPECT_EQ(back->status, 200);
   EXPECT_EQ(back->body, jpeg);
+}
+
+// The village board through the gateway: scoring's ledger stream reaches jifen-publicity, and the
+// resident sees their household ranked by the period's points, under a masked name only.
+TEST_F(GatewayE2eTest, ResidentReadsTheVillageBoardAfterInspections) {
+  const Village village = NewVillage("admin.board");
+  const int64_t group_id =
+      IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/groups"),
+                   {{"name", "第2村民小组"}}, village.admin_token)),
+           "group_id");
+  const int64_t grid_id = IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/grids"),
+                                       {{"name", "二号网格"}}, village.admin_token)),
+                               "grid_id");
+  const auto [mine, member] = NewHousehold(village, group_id, grid_id, "1号");
+  const auto [other, other_member] = NewHousehold(village, group_id, grid_id, "2号");
+  (void)other_member;
+  PublishRulebook(village);
+  const std::string worker = GridWorker(village, grid_id, "grid.board");
+
+  // The period of the deed, so a test run across a quarter's end still reads the right board.
+  const absl::Time occurred_at = absl::Now() - absl::Minutes(1);
+  const absl::CivilDay day = absl::ToCivilDay(occurred_at, absl::FixedTimeZone(8 * 3600));
+  const std::string period = absl::StrCat(day.year(), "Q", (day.month() - 1) / 3 + 1);
+  auto inspect = [&](int64_t household, const std::vector<std::string>& items) {
+    json outcomes = json::array();
+    for (const std::string& item : items) outcomes.push_back({{"item_code", item}});
+    Ok(Post("/v1/inspections",
+            {{"inspection_id", absl::StrCat("e2e-board-", getpid(), "-", household)},
+             {"household_id", household},
+             {"occurred_at_ms", absl::ToUnixMillis(occurred_at)},
+             {"outcomes", outcomes}},
+            worker));
+  };
+  inspect(mine, {"HJ-01", "LJ-01"});  // +5 +3
+  inspect(other, {"HJ-01"});          // +5
+
+  const std::string resident = ResidentLogin(village, mine, member, "wxcode-board");
+  ASSERT_FALSE(resident.empty());
+  const std::string board_path = absl::StrCat(
+      "/v1/boards?board.scope=BOARD_SCOPE_VILLAGE&board.village_id=", village.village_id,
+      "&board.period=", period);
+  // Publicity applies the stream asynchronously: poll, bounded, until both entries are on.
+  json board;
+  std::string body;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  do {
+    auto res = Get(board_path, resident);
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << res->body;
+    body = res->body;
+    board = json::parse(body);
+    if (IdOf(board, "households") == 2) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  } while (absl::Now() < deadline);
+  ASSERT_EQ(board["rows"].size(), 2u) << body;
+  const json& first = board["rows"][0];
+  const json& second = board["rows"][1];
+  EXPECT_EQ(IdOf(first, "household_id"), mine);
+  EXPECT_EQ(IdOf(first, "points"), 8);
+  EXPECT_EQ(first.value("rank", 0), 1);
+  EXPECT_EQ(first.value("house_number", ""), "1号");
+  EXPECT_EQ(first.value("masked_name", ""), "张*华");
+  EXPECT_EQ(IdOf(second, "household_id"), other);
+  EXPECT_EQ(IdOf(second, "points"), 5);
+  EXPECT_EQ(second.value("rank", 0), 2);
+  EXPECT_EQ(second.value("masked_name", ""), "张*华");
+  // Masked names only: neither the full name nor any form of the phone number.
+  EXPECT_FALSE(absl::StrContains(body, "张建华")) << body;
+  EXPECT_FALSE(absl::StrContains(body, "13812345678")) << body;
+  EXPECT_FALSE(absl::StrContains(body, "138****")) << body;
+  EXPECT_FALSE(absl::StrContains(body, "phone")) << body;
+
+  const json standing =
+      Ok(Get(absl::StrCat("/v1/households/", mine, "/standing?village_id=", village.village_id,
+                          "&board.scope=BOARD_SCOPE_VILLAGE&board.period=", period),
+             resident));
+  EXPECT_TRUE(standing.value("on_board", false)) << standing.dump();
+  EXPECT_EQ(standing["row"].value("rank", 0), 1);
+  EXPECT_EQ(IdOf(standing["row"], "points"), 8);
+
+  // Another village's board is out of the resident's scope.
+  auto foreign = Get(absl::StrCat("/v1/boards?board.scope=BOARD_SCOPE_VILLAGE&board.village_id=",
+                                  village.village_id + 1000, "&board.period=", period),
+                     resident);
+  ASSERT_TRUE(foreign);
+  EXPECT_EQ(foreign->status, 403) << foreign->body;
 }
 
 std::string B64(const std::string& text) { return absl::WebSafeBase64Escape(text); }
@@ -472,8 +611,9 @@ TEST_F(GatewayE2eTest, OpenApiHealthAndGracefulStop) {
 TEST_F(GatewayE2eTest, SecretsNeverAppearInLogs) {
   // Drive one more resident sign-in so the log has WeChat traffic even if run alone.
   Post("/v1/auth/wechat/login", {{"code", "wxcode-nobody"}});
-  const std::string logs =
-      ReadFile(suite_->gateway->log_path()) + ReadFile(suite_->scoring->log_path());
+  const std::string logs = ReadFile(suite_->gateway->log_path()) +
+                           ReadFile(suite_->scoring->log_path()) +
+                           ReadFile(suite_->publicity->log_path());
   ASSERT_FALSE(logs.empty());
   EXPECT_FALSE(absl::StrContains(logs, kAppSecret));
   EXPECT_FALSE(absl::StrContains(logs, kSessionKey));

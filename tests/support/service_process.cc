@@ -34,8 +34,7 @@ std::string ReadWhole(const std::string& path) {
 
 }  // namespace
 
-ServiceProcess::ServiceProcess(std::string name, std::string binary,
-                               std::vector<std::string> flags)
+ServiceProcess::ServiceProcess(std::string name, std::string binary, std::vector<std::string> flags)
     : name_(std::move(name)), binary_(std::move(binary)), flags_(std::move(flags)) {}
 
 ServiceProcess::~ServiceProcess() { Kill(); }
@@ -49,7 +48,7 @@ bool ServiceProcess::Start() {
   log_path_ = stem + ".log";
   unlink(port_file_.c_str());
   const std::string path = BinaryPath(binary_);
-  std::vector<std::string> args = {path, "--listen=127.0.0.1:0", "--port_file=" + port_file_};
+  std::vector<std::string> args = {path, "--listen=" + listen_, "--port_file=" + port_file_};
   args.insert(args.end(), flags_.begin(), flags_.end());
 
   pid_ = fork();
@@ -102,6 +101,15 @@ int ServiceProcess::Terminate(int timeout_seconds) {
   if (pid_ <= 0) return -1;
   kill(pid_, SIGTERM);
   return WaitForExit(timeout_seconds);
+}
+
+bool ServiceProcess::Restart() {
+  if (pid_ > 0 || port_ == 0) {
+    ADD_FAILURE() << name_ << ": Restart() needs a process that ran and stopped";
+    return false;
+  }
+  listen_ = address();
+  return Start();
 }
 
 void ServiceProcess::Kill() {

@@ -30,6 +30,9 @@ class ServiceProcess final {
   int Terminate(int timeout_seconds = 30);
   // SIGKILL and reap.
   void Kill();
+  // Starts a stopped process again on the port it had, so that clients (and other services
+  // given its address) reach it again, as after a restart in production. False as Start().
+  bool Restart();
   bool running() const { return pid_ > 0; }
 
  private:
@@ -39,6 +42,7 @@ class ServiceProcess final {
   std::vector<std::string> flags_;
   std::string port_file_;
   std::string log_path_;
+  std::string listen_ = "127.0.0.1:0";
   pid_t pid_ = -1;
   int port_ = 0;
 };

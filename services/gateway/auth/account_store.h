@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -70,6 +71,15 @@ class AccountStore {
   virtual absl::Status RecordLoginFailure(int64_t account_id, int64_t now_ms, int max_failures,
                                           int64_t lockout_ms) = 0;
   virtual absl::Status RecordLoginSuccess(int64_t account_id) = 0;
+  // Operator changes of an existing account (no-ops for an unknown id).
+  // Replaces the password hash and clears the failure count and any lock.
+  virtual absl::Status SetPassword(int64_t account_id, const std::string& password_hash) = 0;
+  // Clears the failure count and any lock.
+  virtual absl::Status Unlock(int64_t account_id) = 0;
+  virtual absl::Status SetDisabled(int64_t account_id, bool disabled) = 0;
+  // Staff accounts in account_id order; town_id / village_id 0 match any.
+  virtual absl::StatusOr<std::vector<StaffAccount>> ListStaff(int64_t town_id,
+                                                              int64_t village_id) = 0;
 
   // NOT_FOUND when the openid is not bound.
   virtual absl::StatusOr<ResidentBinding> FindResident(absl::string_view openid_hash) = 0;

@@ -51,6 +51,43 @@ class FakeAccountStore final : public AccountStore {
     staff_.at(account_id).failed_attempts = 0;
     return absl::OkStatus();
   }
+  absl::Status SetPassword(int64_t account_id, const std::string& password_hash) override {
+    absl::MutexLock lock(&mu_);
+    auto it = staff_.find(account_id);
+    if (it != staff_.end()) {
+      it->second.password_hash = password_hash;
+      it->second.failed_attempts = 0;
+      it->second.locked_until_ms = 0;
+    }
+    return absl::OkStatus();
+  }
+  absl::Status Unlock(int64_t account_id) override {
+    absl::MutexLock lock(&mu_);
+    auto it = staff_.find(account_id);
+    if (it != staff_.end()) {
+      it->second.failed_attempts = 0;
+      it->second.locked_until_ms = 0;
+    }
+    return absl::OkStatus();
+  }
+  absl::Status SetDisabled(int64_t account_id, bool disabled) override {
+    absl::MutexLock lock(&mu_);
+    auto it = staff_.find(account_id);
+    if (it != staff_.end()) it->second.disabled = disabled;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<StaffAccount>> ListStaff(int64_t town_id,
+                                                      int64_t village_id) override {
+    absl::MutexLock lock(&mu_);
+    std::vector<StaffAccount> out;
+    for (const auto& [id, account] : staff_) {
+      if ((town_id == 0 || account.town_id == town_id) &&
+          (village_id == 0 || account.village_id == village_id)) {
+        out.push_back(account);
+      }
+    }
+    return out;
+  }
   absl::StatusOr<ResidentBinding> FindResident(absl::string_view openid_hash) override {
     absl::MutexLock lock(&mu_);
     for (const auto& [id, b] : bindings_) {

@@ -73,17 +73,10 @@ LoginService::LoginService(AccountStore* store, const auth::TokenSigner* signer,
     : store_(store),
       signer_(signer),
       wechat_(wechat),
+      staff_(store, options.password_cost, options.min_password_length),
       options_(std::move(options)),
       clock_(std::move(clock)) {
   dummy_hash_ = HashPassword(RandomToken(16), options_.password_cost).value_or("");
-}
-
-absl::StatusOr<std::string> LoginService::HashNewPassword(absl::string_view password) const {
-  if (password.size() < options_.min_password_length) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("PASSWORD_TOO_SHORT: at least ", options_.min_password_length, " characters"));
-  }
-  return HashPassword(password, options_.password_cost);
 }
 
 absl::StatusOr<TokenPair> LoginService::Issue(const auth::Caller& caller, SubjectKind kind,
@@ -254,16 +247,9 @@ absl::StatusOr<NewInvitation> LoginService::CreateInvitation(
 
 absl::StatusOr<std::string> LoginService::CreateStaff(const auth::Caller& creator,
                                                       const NewStaff& request) {
-  absl::StatusOr<auth::Role> role = auth::ParseRole(request.role);
-  if (!role.ok() || *role == auth::Role::kResident || *role == auth::Role::kService) {
-    return absl::InvalidArgumentError("role: not a staff role");
-  }
-  StaffAccount account;
-  account.role = *role;
-  account.town_id = request.town_id;
-  account.village_id = request.village_id;
-  account.grid_id = request.grid_id;
-  account.team_id = request.team_id;
+  absl::StatusOr<auth::Role> role = ParseStaffRole(request.role);
+  if (!role.ok()) return role.status();
+  NewStaff account = request;
   if (creator.role == auth::Role::kVillageAdmin) {
     if (*role != auth::Role::kGridWorker && *role != auth::Role::kAssessor) {
       return absl::PermissionDeniedError("a village admin creates grid workers and assessors");
@@ -276,30 +262,7 @@ absl::StatusOr<std::string> LoginService::CreateStaff(const auth::Caller& creato
   } else if (creator.role != auth::Role::kDistrictOfficial) {
     return absl::PermissionDeniedError("may not create staff accounts");
   }
-  if (account.role == auth::Role::kGridWorker &&
-      (account.village_id == 0 || account.grid_id == 0)) {
-    return absl::InvalidArgumentError("grid_id: a grid worker needs village_id and grid_id");
-  }
-  if (account.role == auth::Role::kAssessor && (account.village_id == 0 || account.team_id == 0)) {
-    return absl::InvalidArgumentError("team_id: an assessor needs village_id and team_id");
-  }
-  if (account.role == auth::Role::kVillageAdmin && account.village_id == 0) {
-    return absl::InvalidArgumentError("village_id: a village admin needs village_id");
-  }
-  if (account.role == auth::Role::kTownOfficial && account.town_id == 0) {
-    return absl::InvalidArgumentError("town_id: a town official needs town_id");
-  }
-  if (request.username.size() < 3 || request.username.size() > 64) {
-    return absl::InvalidArgumentError("username: 3..64 characters");
-  }
-  account.username = request.username;
-  absl::StatusOr<std::string> hash = HashNewPassword(request.password);
-  if (!hash.ok()) return hash.status();
-  account.password_hash = *std::move(hash);
-  absl::StatusOr<int64_t> id = store_->CreateStaff(account);
-  if (absl::IsAlreadyExists(id.status())) {
-    return absl::AlreadyExistsError("USERNAME_TAKEN: user name exists");
-  }
+  absl::StatusOr<int64_t> id = staff_.Create(account);
   if (!id.ok()) return id.status();
   log::Info("staff account created",
             {{"user_id", StaffUserId(*id)}, {"role", request.role}, {"by", creator.user_id}});

@@ -20,6 +20,7 @@
 #include "common/auth/token.h"
 #include "services/gateway/auth/account_store.h"
 #include "services/gateway/auth/password.h"
+#include "services/gateway/auth/staff_accounts.h"
 #include "services/gateway/auth/wechat_client.h"
 
 namespace jifen::gateway {
@@ -31,7 +32,7 @@ struct LoginOptions {
   int max_failed_logins = 5;  // consecutive, then locked
   absl::Duration lockout = absl::Minutes(15);
   PasswordCost password_cost;
-  size_t min_password_length = 10;
+  size_t min_password_length = kMinPasswordLength;
 };
 
 struct TokenPair {
@@ -45,16 +46,6 @@ struct TokenPair {
 struct NewInvitation {
   std::string code;  // shown once to the admin, e.g. "K7QX-M2PD"
   int64_t expires_at_ms = 0;
-};
-
-struct NewStaff {
-  std::string username;
-  std::string password;
-  std::string role;
-  int64_t town_id = 0;
-  int64_t village_id = 0;
-  int64_t grid_id = 0;
-  int64_t team_id = 0;
 };
 
 // Payload key of ACCOUNT_LOCKED statuses: seconds until the lock ends, as decimal text.
@@ -92,11 +83,11 @@ class LoginService final {
 
  private:
   absl::StatusOr<TokenPair> Issue(const auth::Caller& caller, SubjectKind kind, int64_t account_id);
-  absl::StatusOr<std::string> HashNewPassword(absl::string_view password) const;
 
   AccountStore* store_;
   const auth::TokenSigner* signer_;
   WeChatClient* wechat_;
+  StaffAccounts staff_;
   LoginOptions options_;
   Clock clock_;
   std::string dummy_hash_;  // verified against for unknown users, so timing tells nothing

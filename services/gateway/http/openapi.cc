@@ -200,6 +200,30 @@ void AddGatewayPaths(json& paths) {
        {{"200", {{"description", "the image"}}}, {"default", ErrorResponse("error")}}}};
 }
 
+// The query parameters of a GET/DELETE route: scalar fields, and those inside singular message
+// fields by dotted name ("board.scope"), as the transcoder accepts them.
+void AddQueryParameters(const pb::Descriptor& type, const std::string& prefix,
+                        const std::set<const pb::FieldDescriptor*>& in_path, int depth,
+                        json& parameters) {
+  for (int i = 0; i < type.field_count(); ++i) {
+    const pb::FieldDescriptor& field = *type.field(i);
+    if (in_path.count(&field) != 0) continue;
+    const std::string name = prefix + field.name();
+    if (field.cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+      // Depth bounds recursive message types; well-known types are not spelled out field by field.
+      if (!field.is_repeated() && depth < 3 &&
+          field.message_type()->file()->package() != "google.protobuf") {
+        AddQueryParameters(*field.message_type(), name + ".", in_path, depth + 1, parameters);
+      }
+      continue;
+    }
+    json schema = ScalarSchema(field);
+    if (field.is_repeated()) schema = {{"type", "array"}, {"items", schema}};
+    parameters.push_back(
+        {{"name", name}, {"in", "query"}, {"required", false}, {"schema", schema}});
+  }
+}
+
 }  // namespace
 
 std::string GenerateOpenApi(const RouteTable& routes) {
@@ -237,17 +261,7 @@ std::string GenerateOpenApi(const RouteTable& routes) {
     if (route.body_is_request) {
       operation["requestBody"] = JsonBody({{"$ref", Ref(input)}});
     } else {
-      for (int i = 0; i < input.field_count(); ++i) {
-        const pb::FieldDescriptor& field = *input.field(i);
-        if (in_path.count(&field) != 0 ||
-            field.cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
-          continue;
-        }
-        json schema = ScalarSchema(field);
-        if (field.is_repeated()) schema = {{"type", "array"}, {"items", schema}};
-        parameters.push_back(
-            {{"name", field.name()}, {"in", "query"}, {"required", false}, {"schema", schema}});
-      }
+      AddQueryParameters(input, "", in_path, /*depth=*/0, parameters);
     }
     if (!parameters.empty()) operation["parameters"] = parameters;
     operation["responses"] = {

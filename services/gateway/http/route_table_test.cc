@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "jifen/publicity/v1/boards.pb.h"
 #include "jifen/scoring/v1/ledger.pb.h"
 #include "jifen/testing/v1/echo.pb.h"
 #include "services/gateway/http/errors.h"
@@ -112,6 +113,33 @@ TEST(TranscoderTest, UnknownQueryParameterIsRefused) {
   EXPECT_EQ(error.field, "evil");
 }
 
+// GetBoard's key is a nested message; a GET carries it as dotted query parameters.
+TEST(TranscoderTest, DottedQueryFillsNestedMessage) {
+  const Route& route = RouteOf("/jifen.publicity.v1.BoardService/GetBoard");
+  FieldError error;
+  auto message = BuildRequest(route, {},
+                              {{"board.scope", "BOARD_SCOPE_VILLAGE"},
+                               {"board.villageId", "12"},
+                               {"board.period", "2026Q4"},
+                               {"page_size", "5"}},
+                              "", &error);
+  ASSERT_TRUE(message.ok()) << message.status();
+  const auto& request = dynamic_cast<const publicity::v1::GetBoardRequest&>(**message);
+  EXPECT_EQ(request.board().scope(), publicity::v1::BOARD_SCOPE_VILLAGE);
+  EXPECT_EQ(request.board().village_id(), 12);
+  EXPECT_EQ(request.board().period(), "2026Q4");
+  EXPECT_EQ(request.page_size(), 5);
+
+  for (const char* bad : {"board", "board.nothing", "page_size.x", "board.village_id.x"}) {
+    error = {};
+    EXPECT_FALSE(BuildRequest(route, {}, {{bad, "1"}}, "", &error).ok()) << bad;
+    EXPECT_EQ(error.field, bad);
+  }
+  error = {};
+  EXPECT_FALSE(BuildRequest(route, {}, {{"board.village_id", "x"}}, "", &error).ok());
+  EXPECT_EQ(error.field, "board.village_id");
+}
+
 TEST(TranscoderTest, BodyJsonWithUnknownFieldsWrongTypesAndMalformed) {
   const Route& route = RouteOf("/jifen.testing.v1.EchoService/Echo");
   FieldError error;
@@ -196,6 +224,11 @@ TEST(OpenApiTest, DescribesEveryRouteAndItsSchemas) {
   auto& get_wallet = doc["paths"]["/v1/households/{household_id}/wallet"]["get"];
   EXPECT_EQ(get_wallet["parameters"][0]["in"], "path");
   EXPECT_TRUE(doc["paths"].contains("/v1/auth/wechat/login"));
+  bool board_scope = false;
+  for (const auto& parameter : doc["paths"]["/v1/boards"]["get"]["parameters"]) {
+    board_scope = board_scope || (parameter["name"] == "board.scope" && parameter["in"] == "query");
+  }
+  EXPECT_TRUE(board_scope);
 }
 
 }  // namespace

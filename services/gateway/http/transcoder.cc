@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "google/protobuf/dynamic_message.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -24,6 +25,35 @@ const pb::FieldDescriptor* FindField(const pb::Descriptor& type, absl::string_vi
 }
 
 bool IsWellKnown(const pb::Descriptor& type) { return type.file()->package() == "google.protobuf"; }
+
+// A query parameter names a scalar field, possibly inside singular message fields ("board.scope"),
+// as HTTP transcoding does elsewhere: requests like GetBoard carry their key in a nested message
+// and a GET has no body to put it in. Returns the message that holds the leaf (created on the way)
+// and the leaf, or nullptr with `error` filled.
+std::pair<pb::Message*, const pb::FieldDescriptor*> ResolveQueryField(pb::Message& message,
+                                                                      absl::string_view name,
+                                                                      FieldError* error) {
+  pb::Message* target = &message;
+  const std::vector<absl::string_view> parts = absl::StrSplit(name, '.');
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const pb::FieldDescriptor* field = FindField(*target->GetDescriptor(), parts[i]);
+    if (field == nullptr) {
+      *error = {std::string(name), "unknown field"};
+      return {nullptr, nullptr};
+    }
+    const bool is_message = field->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE;
+    if (i + 1 == parts.size()) {
+      if (!is_message) return {target, field};
+    } else if (is_message && !field->is_repeated() && !IsWellKnown(*field->message_type())) {
+      target = target->GetReflection()->MutableMessage(target, field);
+      continue;
+    }
+    *error = {std::string(name), "can't be given in the query string"};
+    return {nullptr, nullptr};
+  }
+  *error = {std::string(name), "unknown field"};
+  return {nullptr, nullptr};
+}
 
 // Protobuf's parser names only the first problem and not always the path; walking the JSON against
 // the descriptor first gives every unknown field its full path.
@@ -179,20 +209,21 @@ absl::StatusOr<std::unique_ptr<pb::Message>> BuildRequest(const Route& route,
   }
 
   for (const auto& [name, value] : query) {
-    const pb::FieldDescriptor* field = FindField(type, name);
-    if (field == nullptr || field->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
-      *error = {name, field == nullptr ? "unknown field" : "can't be given in the query string"};
-      return absl::InvalidArgumentError(absl::StrCat(name, ": ", error->reason));
-    }
     if (route.body_is_request) {
       *error = {name, "query parameters are not accepted on this route; use the body"};
       return absl::InvalidArgumentError(absl::StrCat(name, ": ", error->reason));
     }
-    if (!field->is_repeated() && message->GetReflection()->HasField(*message, field)) {
+    const auto [target, field] = ResolveQueryField(*message, name, error);
+    if (field == nullptr)
+      return absl::InvalidArgumentError(absl::StrCat(name, ": ", error->reason));
+    if (!field->is_repeated() && target->GetReflection()->HasField(*target, field)) {
       *error = {name, "given twice"};
       return absl::InvalidArgumentError(absl::StrCat(name, ": given twice"));
     }
-    if (absl::Status s = SetScalar(*message, *field, value, error); !s.ok()) return s;
+    if (absl::Status s = SetScalar(*target, *field, value, error); !s.ok()) {
+      error->field = name;
+      return s;
+    }
   }
 
   for (const auto& [path, value] : path_values) {

@@ -24,7 +24,8 @@ struct FieldError {
 };
 
 // Builds the request message of `route`. The body (JSON, for body "*" routes) is read first, then
-// query parameters (GET/DELETE: top-level scalar or repeated scalar fields, by proto or JSON name),
+// query parameters (GET/DELETE: scalar or repeated scalar fields by proto or JSON name, dotted for
+// fields inside singular message fields, e.g. "board.scope"),
 // then path values, which override both. INVALID_ARGUMENT with a FieldError for malformed JSON,
 // unknown fields, wrong types, out-of-range numbers, unknown enum names, and a body or query on a
 // route that takes none.

@@ -25,6 +25,35 @@ constexpr char kBindingColumns[] =
     "SELECT binding_id, openid_hash, town_id, village_id, household_id, member_id "
     "FROM resident_bindings WHERE ";
 
+// One UPDATE of one staff account; `bind` sets the parameters before the trailing account id.
+template <typename Bind>
+absl::Status UpdateStaffAccount(mysql::ConnectionPool& pool, const std::string& set_clause,
+                                int64_t account_id, int parameters, Bind bind) {
+  return mysql::RunWithConnection(pool, [&](sql::Connection& c) {
+    auto stmt =
+        Prepare(c, absl::StrCat("UPDATE staff_accounts SET ", set_clause, " WHERE account_id = ?"));
+    bind(*stmt);
+    stmt->setInt64(parameters + 1, account_id);
+    stmt->executeUpdate();
+    return absl::OkStatus();
+  });
+}
+
+StaffAccount ReadStaff(sql::ResultSet& rs) {
+  StaffAccount account;
+  account.account_id = rs.getInt64(1);
+  account.username = rs.getString(2);
+  account.password_hash = rs.getString(3);
+  account.town_id = rs.getInt64(5);
+  account.village_id = rs.getInt64(6);
+  account.grid_id = rs.getInt64(7);
+  account.team_id = rs.getInt64(8);
+  account.failed_attempts = rs.getInt(9);
+  account.locked_until_ms = rs.getInt64(10);
+  account.disabled = rs.getBoolean(11);
+  return account;
+}
+
 ResidentBinding ReadBinding(sql::ResultSet& rs) {
   ResidentBinding b;
   b.binding_id = rs.getInt64(1);
@@ -48,19 +77,10 @@ absl::StatusOr<StaffAccount> MySqlAccountStore::FindStaff(const char* where_colu
     std::unique_ptr<sql::ResultSet> rs(stmt->executeQuery());
     if (!rs->next()) return absl::OkStatus();
     found = true;
-    account.account_id = rs->getInt64(1);
-    account.username = rs->getString(2);
-    account.password_hash = rs->getString(3);
+    account = ReadStaff(*rs);
     absl::StatusOr<auth::Role> role = auth::ParseRole(std::string(rs->getString(4)));
     if (!role.ok()) return absl::InternalError("staff account with unknown role");
     account.role = *role;
-    account.town_id = rs->getInt64(5);
-    account.village_id = rs->getInt64(6);
-    account.grid_id = rs->getInt64(7);
-    account.team_id = rs->getInt64(8);
-    account.failed_attempts = rs->getInt(9);
-    account.locked_until_ms = rs->getInt64(10);
-    account.disabled = rs->getBoolean(11);
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
@@ -125,6 +145,49 @@ absl::Status MySqlAccountStore::RecordLoginSuccess(int64_t account_id) {
     stmt->executeUpdate();
     return absl::OkStatus();
   });
+}
+
+absl::Status MySqlAccountStore::SetPassword(int64_t account_id, const std::string& password_hash) {
+  return UpdateStaffAccount(*pool_, "password_hash = ?, failed_attempts = 0, locked_until_ms = 0",
+                            account_id, 1,
+                            [&](sql::PreparedStatement& s) { s.setString(1, password_hash); });
+}
+
+absl::Status MySqlAccountStore::Unlock(int64_t account_id) {
+  return UpdateStaffAccount(*pool_, "failed_attempts = 0, locked_until_ms = 0", account_id, 0,
+                            [](sql::PreparedStatement&) {});
+}
+
+absl::Status MySqlAccountStore::SetDisabled(int64_t account_id, bool disabled) {
+  return UpdateStaffAccount(*pool_, "disabled = ?", account_id, 1,
+                            [&](sql::PreparedStatement& s) { s.setBoolean(1, disabled); });
+}
+
+absl::StatusOr<std::vector<StaffAccount>> MySqlAccountStore::ListStaff(int64_t town_id,
+                                                                       int64_t village_id) {
+  std::vector<StaffAccount> accounts;
+  absl::Status status = mysql::RunWithConnection(*pool_, [&](sql::Connection& c) {
+    accounts.clear();  // a retried connection starts over
+    // 0 matches any: one statement for every filter combination.
+    auto stmt = Prepare(c, absl::StrCat(kStaffColumns,
+                                        "(? = 0 OR town_id = ?) AND (? = 0 OR village_id = ?) "
+                                        "ORDER BY account_id"));
+    stmt->setInt64(1, town_id);
+    stmt->setInt64(2, town_id);
+    stmt->setInt64(3, village_id);
+    stmt->setInt64(4, village_id);
+    std::unique_ptr<sql::ResultSet> rs(stmt->executeQuery());
+    while (rs->next()) {
+      StaffAccount account = ReadStaff(*rs);
+      absl::StatusOr<auth::Role> role = auth::ParseRole(std::string(rs->getString(4)));
+      if (!role.ok()) return absl::InternalError("staff account with unknown role");
+      account.role = *role;
+      accounts.push_back(std::move(account));
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return accounts;
 }
 
 absl::StatusOr<ResidentBinding> MySqlAccountStore::FindBinding(const char* where_column,

@@ -16,6 +16,11 @@ class MySqlAccountStore final : public AccountStore {
   absl::Status RecordLoginFailure(int64_t account_id, int64_t now_ms, int max_failures,
                                   int64_t lockout_ms) override;
   absl::Status RecordLoginSuccess(int64_t account_id) override;
+  absl::Status SetPassword(int64_t account_id, const std::string& password_hash) override;
+  absl::Status Unlock(int64_t account_id) override;
+  absl::Status SetDisabled(int64_t account_id, bool disabled) override;
+  absl::StatusOr<std::vector<StaffAccount>> ListStaff(int64_t town_id,
+                                                      int64_t village_id) override;
   absl::StatusOr<ResidentBinding> FindResident(absl::string_view openid_hash) override;
   absl::StatusOr<ResidentBinding> FindResidentById(int64_t binding_id) override;
   absl::Status CreateInvitation(const Invitation& invitation) override;

@@ -224,8 +224,12 @@ absl::StatusOr<MySqlLedger::WalletMove> MySqlLedger::Debit(
     return absl::InvalidArgumentError("order_id is required (at most 80 characters)");
   }
   WalletMove result;
+  // A refusal is committed (its record must outlive the answer), so it travels out of the
+  // transaction beside the status rather than as the body's error, which would roll it back.
+  absl::Status refusal;
   LedgerSequencer::Ticket ticket = sequencer_.Begin();
   RETURN_IF_ERROR(mysql::RunInTransaction(pool_, [&](sql::Connection& connection) -> absl::Status {
+    refusal = absl::OkStatus();
     ASSIGN_OR_RETURN(VillageHead head, LockVillage(connection, village_id));
     ASSIGN_OR_RETURN(std::vector<StoredEntry> earlier,
                      FindBySource(connection, EntrySource::kRedemption, order_id));
@@ -237,6 +241,40 @@ absl::StatusOr<MySqlLedger::WalletMove> MySqlLedger::Debit(
       }
       result.entry = first;
       ASSIGN_OR_RETURN(result.balance_points, LockedWalletBalance(connection, household_id));
+      return absl::OkStatus();
+    }
+    // Every wallet change of the village holds the village lock taken above, so the balance read
+    // here is the one the debit would meet.
+    auto refused = Statement(connection,
+                             "SELECT household_id, points, balance_points FROM debit_refusals "
+                             "WHERE village_id = ? AND order_id = ?")
+                       .Bind(village_id)
+                       .Bind(order_id)
+                       .Query();
+    if (refused->next()) {
+      if (refused->getInt64(1) != household_id || refused->getInt64(2) != points) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "ORDER_ID_REUSED: order ", order_id, " was refused with another household or amount"));
+      }
+      refusal = absl::FailedPreconditionError(
+          absl::StrCat("WALLET_INSUFFICIENT: the wallet held ", refused->getInt64(3), " points, ",
+                       points, " were needed (order ", order_id, " was refused before)"));
+      return absl::OkStatus();
+    }
+    ASSIGN_OR_RETURN(const int64_t balance, LockedWalletBalance(connection, household_id));
+    if (balance < points) {
+      Statement(connection,
+                "INSERT INTO debit_refusals (village_id, order_id, household_id, points, "
+                "balance_points, refused_at_ms) VALUES (?, ?, ?, ?, ?, ?)")
+          .Bind(village_id)
+          .Bind(order_id)
+          .Bind(household_id)
+          .Bind(points)
+          .Bind(balance)
+          .Bind(absl::ToUnixMillis(absl::Now()))
+          .Update();
+      refusal = absl::FailedPreconditionError(absl::StrCat(
+          "WALLET_INSUFFICIENT: the wallet holds ", balance, " points, ", points, " are needed"));
       return absl::OkStatus();
     }
     NewEntry entry;
@@ -256,6 +294,7 @@ absl::StatusOr<MySqlLedger::WalletMove> MySqlLedger::Debit(
     ASSIGN_OR_RETURN(result.balance_points, LockedWalletBalance(connection, household_id));
     return absl::OkStatus();
   }));
+  if (!refusal.ok()) return refusal;
   return result;
 }
 

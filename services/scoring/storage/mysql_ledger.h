@@ -92,8 +92,10 @@ class MySqlLedger final {
     StoredEntry entry;
     int64_t balance_points = 0;
   };
-  // Idempotent on order_id. ALREADY_EXISTS if the order id was used with another household or
-  // amount; FAILED_PRECONDITION "WALLET_INSUFFICIENT" when short.
+  // Idempotent on order_id, refusals included: an order id refused for want of points is refused
+  // again however the wallet has changed since (table debit_refusals). ALREADY_EXISTS if the order
+  // id was used with another household or amount; FAILED_PRECONDITION "WALLET_INSUFFICIENT" when
+  // short.
   absl::StatusOr<WalletMove> Debit(int64_t village_id, int64_t household_id, int64_t group_id,
                                    int64_t points, const std::string& order_id,
                                    const std::string& reason, const std::string& actor);

@@ -271,6 +271,49 @@ TEST_F(LedgerAcceptanceTest, DebitIsIdempotentAndRefundHappensOnce) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
+// A debit is answered once per order id, refusals too: the store releases a refused order, so the
+// same request arriving later (from a process killed before the answer reached it) must not take
+// points even if the wallet could now pay.
+TEST_F(LedgerAcceptanceTest, ARefusedDebitStaysRefusedWhenTheWalletGrows) {
+  const SeededVillage village = VillageWithBigItem(1);
+  const int64_t household = village.household_ids[0];
+  FundWallet(village, household, 50);
+  const std::string token = harness_->ServiceToken("redemption");
+  v1::DebitRequest paid;
+  paid.set_household_id(household);
+  paid.set_points(30);
+  paid.set_order_id("order-paid-then-refunded");
+  v1::DebitResponse response;
+  ASSERT_TRUE(ledger_->Debit(ScoringHarness::Context(token).get(), paid, &response).ok());
+  v1::DebitRequest short_of_points = paid;
+  short_of_points.set_points(40);
+  short_of_points.set_order_id("order-refused-once");
+  const grpc::Status refused =
+      ledger_->Debit(ScoringHarness::Context(token).get(), short_of_points, &response);
+  ASSERT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(refused.error_message().rfind("WALLET_INSUFFICIENT", 0), 0u);
+
+  v1::RefundRequest refund;
+  refund.set_order_id("order-paid-then-refunded");
+  v1::RefundResponse refunded;
+  ASSERT_TRUE(ledger_->Refund(ScoringHarness::Context(token).get(), refund, &refunded).ok());
+  ASSERT_EQ(Wallet(household), 50);
+
+  const grpc::Status again =
+      ledger_->Debit(ScoringHarness::Context(token).get(), short_of_points, &response);
+  EXPECT_EQ(again.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(again.error_message().rfind("WALLET_INSUFFICIENT", 0), 0u);
+  EXPECT_EQ(Wallet(household), 50);
+  short_of_points.set_points(10);  // the same order id for another amount
+  EXPECT_EQ(ledger_->Debit(ScoringHarness::Context(token).get(), short_of_points, &response)
+                .error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  refund.set_order_id("order-refused-once");
+  EXPECT_EQ(ledger_->Refund(ScoringHarness::Context(token).get(), refund, &refunded).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Wallet(household), 50);
+}
+
 TEST_F(LedgerAcceptanceTest, SettlementCreditsPositiveScoresExactlyOnce) {
   const SeededVillage village = VillageWithBigItem(2);
   const std::string token = harness_->GridWorkerToken(village);

@@ -1,0 +1,99 @@
+#include "services/gateway/auth/staff_accounts.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace jifen::gateway {
+
+absl::StatusOr<auth::Role> ParseStaffRole(absl::string_view role) {
+  absl::StatusOr<auth::Role> parsed = auth::ParseRole(role);
+  if (!parsed.ok() || *parsed == auth::Role::kResident || *parsed == auth::Role::kService) {
+    return absl::InvalidArgumentError("role: not a staff role");
+  }
+  return parsed;
+}
+
+StaffAccounts::StaffAccounts(AccountStore* store, PasswordCost password_cost,
+                             size_t min_password_length)
+    : store_(store), password_cost_(password_cost), min_password_length_(min_password_length) {}
+
+absl::StatusOr<std::string> StaffAccounts::HashNewPassword(absl::string_view password) const {
+  if (password.size() < min_password_length_) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("PASSWORD_TOO_SHORT: at least ", min_password_length_, " characters"));
+  }
+  return HashPassword(password, password_cost_);
+}
+
+absl::StatusOr<StaffAccount> StaffAccounts::Find(absl::string_view username) {
+  absl::StatusOr<StaffAccount> account = store_->FindStaffByUsername(username);
+  if (absl::IsNotFound(account.status())) {
+    return absl::NotFoundError(absl::StrCat("ACCOUNT_NOT_FOUND: no staff account ", username));
+  }
+  return account;
+}
+
+absl::StatusOr<int64_t> StaffAccounts::Create(const NewStaff& request) {
+  absl::StatusOr<auth::Role> role = ParseStaffRole(request.role);
+  if (!role.ok()) return role.status();
+  StaffAccount account;
+  account.role = *role;
+  account.town_id = request.town_id;
+  account.village_id = request.village_id;
+  account.grid_id = request.grid_id;
+  account.team_id = request.team_id;
+  if (account.role == auth::Role::kGridWorker &&
+      (account.village_id == 0 || account.grid_id == 0)) {
+    return absl::InvalidArgumentError("grid_id: a grid worker needs village_id and grid_id");
+  }
+  if (account.role == auth::Role::kAssessor && (account.village_id == 0 || account.team_id == 0)) {
+    return absl::InvalidArgumentError("team_id: an assessor needs village_id and team_id");
+  }
+  if (account.role == auth::Role::kVillageAdmin && account.village_id == 0) {
+    return absl::InvalidArgumentError("village_id: a village admin needs village_id");
+  }
+  if (account.role == auth::Role::kTownOfficial && account.town_id == 0) {
+    return absl::InvalidArgumentError("town_id: a town official needs town_id");
+  }
+  if (request.username.size() < 3 || request.username.size() > 64) {
+    return absl::InvalidArgumentError("username: 3..64 characters");
+  }
+  account.username = request.username;
+  absl::StatusOr<std::string> hash = HashNewPassword(request.password);
+  if (!hash.ok()) return hash.status();
+  account.password_hash = *std::move(hash);
+  absl::StatusOr<int64_t> id = store_->CreateStaff(account);
+  if (absl::IsAlreadyExists(id.status())) {
+    return absl::AlreadyExistsError("USERNAME_TAKEN: user name exists");
+  }
+  return id;
+}
+
+absl::Status StaffAccounts::ResetPassword(absl::string_view username,
+                                          absl::string_view new_password) {
+  absl::StatusOr<std::string> hash = HashNewPassword(new_password);
+  if (!hash.ok()) return hash.status();
+  absl::StatusOr<StaffAccount> account = Find(username);
+  if (!account.ok()) return account.status();
+  return store_->SetPassword(account->account_id, *hash);
+}
+
+absl::Status StaffAccounts::Unlock(absl::string_view username) {
+  absl::StatusOr<StaffAccount> account = Find(username);
+  if (!account.ok()) return account.status();
+  return store_->Unlock(account->account_id);
+}
+
+absl::Status StaffAccounts::SetDisabled(absl::string_view username, bool disabled) {
+  absl::StatusOr<StaffAccount> account = Find(username);
+  if (!account.ok()) return account.status();
+  return store_->SetDisabled(account->account_id, disabled);
+}
+
+absl::StatusOr<std::vector<StaffAccount>> StaffAccounts::List(int64_t town_id, int64_t village_id) {
+  absl::StatusOr<std::vector<StaffAccount>> accounts = store_->ListStaff(town_id, village_id);
+  if (!accounts.ok()) return accounts.status();
+  for (StaffAccount& account : *accounts) account.password_hash.clear();
+  return accounts;
+}
+
+}  // namespace jifen::gateway

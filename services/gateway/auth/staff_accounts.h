@@ -1,0 +1,72 @@
+// Staff accounts: the rules that hold however an account is made or changed, shared by the
+// gateway's HTTP API (through LoginService, which adds who may do what) and the operator CLI
+// (tools/admin, jifen-admin). Passwords are stored only as Argon2id hashes; nothing here returns
+// one.
+//
+// Errors carry a leading code: USERNAME_TAKEN (ALREADY_EXISTS), ACCOUNT_NOT_FOUND (NOT_FOUND),
+// PASSWORD_TOO_SHORT and field-named INVALID_ARGUMENT for a bad role, scope or user name.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/auth/caller.h"
+#include "services/gateway/auth/account_store.h"
+#include "services/gateway/auth/password.h"
+
+namespace jifen::gateway {
+
+// The shortest password accepted, unless a caller sets its own.
+inline constexpr size_t kMinPasswordLength = 10;
+
+struct NewStaff {
+  std::string username;
+  std::string password;
+  std::string role;
+  int64_t town_id = 0;
+  int64_t village_id = 0;
+  int64_t grid_id = 0;
+  int64_t team_id = 0;
+};
+
+// The role named `role` if it is a staff role (not resident or service); INVALID_ARGUMENT
+// otherwise.
+absl::StatusOr<auth::Role> ParseStaffRole(absl::string_view role);
+
+class StaffAccounts final {
+ public:
+  // `store` must outlive this object.
+  StaffAccounts(AccountStore* store, PasswordCost password_cost, size_t min_password_length);
+
+  // Checks the role (a staff role, never resident or service), the scope the role needs (grid
+  // worker: village and grid; assessor: village and team; village admin: village; town official:
+  // town), the user name (3..64 bytes) and the password length, then stores the account with the
+  // password's hash. Returns the new account id.
+  absl::StatusOr<int64_t> Create(const NewStaff& request);
+
+  // Replaces the password and clears a lock and the failure count (a reset is how an operator lets
+  // a locked-out person back in with a new secret).
+  absl::Status ResetPassword(absl::string_view username, absl::string_view new_password);
+  // Lifts a lockout from too many failed sign-ins; the password is unchanged.
+  absl::Status Unlock(absl::string_view username);
+  // A disabled account signs in no more and its refresh tokens stop working; access tokens
+  // already issued run out within their short lifetime. Enabling undoes it.
+  absl::Status SetDisabled(absl::string_view username, bool disabled);
+
+  // Accounts in id order, filtered by town and/or village (0: any), with password_hash cleared.
+  absl::StatusOr<std::vector<StaffAccount>> List(int64_t town_id, int64_t village_id);
+
+ private:
+  absl::StatusOr<std::string> HashNewPassword(absl::string_view password) const;
+  absl::StatusOr<StaffAccount> Find(absl::string_view username);
+
+  AccountStore* store_;
+  PasswordCost password_cost_;
+  size_t min_password_length_;
+};
+
+}  // namespace jifen::gateway

@@ -1,0 +1,264 @@
+// jifen-admin as operators run it: the real binary against a fresh gateway schema on the fixture's
+// MariaDB, under the gateway's own restricted account; each change is then checked by signing in
+// with the gateway's own LoginService on the same database, so the CLI and the gateway can't drift.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/auth/test_keys.h"
+#include "common/auth/token.h"
+#include "common/migrate/migrator.h"
+#include "common/mysql/statement.h"
+#include "common/mysql/transaction.h"
+#include "services/gateway/auth/login_service.h"
+#include "services/gateway/storage/mysql_account_store.h"
+#include "tests/support/testenv.h"
+
+namespace jifen::testing {
+namespace {
+
+// Residents sign in through WeChat; these tests sign in staff only.
+class NoWeChat final : public gateway::WeChatClient {
+ public:
+  absl::StatusOr<std::string> Code2Session(absl::string_view) override {
+    return absl::UnavailableError("not used");
+  }
+};
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class AdminCliTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    database_ = new std::string(CreateFreshDatabase("admin_cli"));
+    user_ = new std::string(database_->substr(0, 60));
+    mysql::MySqlConfig admin_config;
+    admin_config.host = TestMySql().host;
+    admin_config.port = TestMySql().port;
+    admin_config.user = TestMySql().user;
+    admin_config.password = TestMySql().password;
+    admin_config.database = *database_;
+    admin_config.pool_size = 1;
+    mysql::ConnectionPool admin(admin_config);
+    const absl::Status created = mysql::RunWithConnection(admin, [&](sql::Connection& c) {
+      for (const char* host : {"127.0.0.1", "localhost"}) {
+        const std::string account = absl::StrCat("'", *user_, "'@'", host, "'");
+        mysql::Statement(c, absl::StrCat("DROP USER IF EXISTS ", account).c_str()).Update();
+        mysql::Statement(c, absl::StrCat("CREATE USER ", account, " IDENTIFIED BY 'gw-pw'").c_str())
+            .Update();
+      }
+      return absl::OkStatus();
+    });
+    ASSERT_TRUE(created.ok()) << created;
+    auto migrated = migrate::ApplyMigrations(admin, SourcePath("services/gateway/migrations"),
+                                             {{"SERVICE_USER", *user_}});
+    ASSERT_TRUE(migrated.ok()) << migrated.status();
+  }
+  static void TearDownTestSuite() {
+    delete database_;
+    delete user_;
+  }
+
+  AdminCliTest() {
+    work_dir_ = absl::StrCat("/tmp/admin-cli-", getpid());
+    std::system(absl::StrCat("mkdir -p ", work_dir_).c_str());
+    mysql::MySqlConfig config;
+    config.host = TestMySql().host;
+    config.port = TestMySql().port;
+    config.user = *user_;
+    config.password = "gw-pw";
+    config.database = *database_;
+    config.pool_size = 2;
+    pool_ = std::make_unique<mysql::ConnectionPool>(config);
+    store_ = std::make_unique<gateway::MySqlAccountStore>(pool_.get());
+    const auth::TestKeyPair keys = auth::GenerateTestKeyPair();
+    signer_ = *auth::TokenSigner::FromPrivateKeyPem(keys.private_key_pem, {});
+    gateway::LoginOptions options;
+    options.password_cost = gateway::PasswordCost::Minimum();
+    options.max_failed_logins = 3;
+    login_ = std::make_unique<gateway::LoginService>(store_.get(), signer_.get(), &wechat_, options,
+                                                     [] { return absl::Now(); });
+  }
+
+  // Runs jifen-admin with the gateway's database flags, `args` and the password (if any) on
+  // standard input.
+  CliResult Cli(const std::vector<std::string>& args, const std::string& stdin_text = "",
+                int mysql_port = 0) {
+    static int run = 0;
+    const std::string prefix = absl::StrCat(work_dir_, "/run", ++run);
+    {
+      std::ofstream in(prefix + ".in");
+      in << stdin_text;
+    }
+    const std::string command = absl::StrCat(
+        BinaryPath("tools/admin/jifen-admin"), " --mysql_host=", TestMySql().host,
+        " --mysql_port=", mysql_port != 0 ? mysql_port : TestMySql().port, " --mysql_user=", *user_,
+        " --mysql_password=gw-pw --mysql_database=", *database_, " --password_cost=minimum ",
+        absl::StrJoin(args, " "), " <", prefix, ".in >", prefix, ".out 2>", prefix, ".err");
+    const int status = std::system(command.c_str());
+    CliResult result;
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    result.out = ReadFile(prefix + ".out");
+    result.err = ReadFile(prefix + ".err");
+    // Whatever the command, no password hash is ever printed.
+    EXPECT_FALSE(absl::StrContains(result.out + result.err, "$argon2")) << command;
+    return result;
+  }
+
+  absl::StatusCode Login(const std::string& username, const std::string& password) {
+    return login_->StaffLogin(username, password).status().code();
+  }
+
+  static std::string* database_;
+  static std::string* user_;
+  std::string work_dir_;
+  std::unique_ptr<mysql::ConnectionPool> pool_;
+  std::unique_ptr<gateway::MySqlAccountStore> store_;
+  std::unique_ptr<auth::TokenSigner> signer_;
+  NoWeChat wechat_;
+  std::unique_ptr<gateway::LoginService> login_;
+};
+
+std::string* AdminCliTest::database_ = nullptr;
+std::string* AdminCliTest::user_ = nullptr;
+
+constexpr char kPassword[] = "village admin pw 1";
+
+TEST_F(AdminCliTest, CreatedAccountSignsInThroughTheGatewaysCodeWithItsRoleAndScope) {
+  const CliResult created = Cli({"create", "--username=gexin.admin", "--role=village_admin",
+                                 "--town_id=3", "--village_id=31"},
+                                absl::StrCat(kPassword, "\n"));
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  EXPECT_FALSE(absl::StrContains(created.out, kPassword));
+
+  absl::StatusOr<gateway::TokenPair> pair = login_->StaffLogin("gexin.admin", kPassword);
+  ASSERT_TRUE(pair.ok()) << pair.status();
+  EXPECT_EQ(pair->role, "village_admin");
+  absl::StatusOr<gateway::StaffAccount> stored = store_->FindStaffByUsername("gexin.admin");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->village_id, 31);
+  EXPECT_EQ(stored->town_id, 3);
+  EXPECT_TRUE(absl::StartsWith(stored->password_hash, "$argon2id$"));
+
+  const CliResult listed = Cli({"list", "--village_id=31"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_TRUE(absl::StrContains(listed.out, "gexin.admin\tvillage_admin\t3\t31\t0\t0\tactive"))
+      << listed.out;
+
+  // The same name again is refused, and the first account is untouched.
+  const CliResult again =
+      Cli({"create", "--username=gexin.admin", "--role=village_admin", "--village_id=31"},
+          "another password 1\n");
+  EXPECT_EQ(again.exit_code, 3) << again.err;
+  EXPECT_EQ(Login("gexin.admin", kPassword), absl::StatusCode::kOk);
+}
+
+TEST_F(AdminCliTest, LockedOutAccountSignsInAgainAfterUnlock) {
+  const std::string password_file = work_dir_ + "/grid.password";
+  std::ofstream(password_file) << "grid worker pw 22\n";
+  ASSERT_EQ(Cli({"create", "--username=grid.locked", "--role=grid_worker", "--village_id=31",
+                 "--grid_id=4", "--password_file=" + password_file})
+                .exit_code,
+            0);
+  for (int i = 0; i < 3; ++i) Login("grid.locked", "wrong password");
+  EXPECT_EQ(Login("grid.locked", "grid worker pw 22"), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(
+      absl::StrContains(Cli({"list"}).out, "grid.locked\tgrid_worker\t0\t31\t4\t0\tlocked("));
+
+  const CliResult unlocked = Cli({"unlock", "--username=grid.locked"});
+  ASSERT_EQ(unlocked.exit_code, 0) << unlocked.err;
+  EXPECT_EQ(Login("grid.locked", "grid worker pw 22"), absl::StatusCode::kOk);
+}
+
+TEST_F(AdminCliTest, DisabledAccountIsRefusedUntilEnabled) {
+  ASSERT_EQ(
+      Cli({"create", "--username=left.the.job", "--role=district_inspector"}, "inspector pw 333\n")
+          .exit_code,
+      0);
+  absl::StatusOr<gateway::TokenPair> before =
+      login_->StaffLogin("left.the.job", "inspector pw 333");
+  ASSERT_TRUE(before.ok()) << before.status();
+
+  ASSERT_EQ(Cli({"disable", "--username=left.the.job"}).exit_code, 0);
+  EXPECT_EQ(Login("left.the.job", "inspector pw 333"), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(login_->Refresh(before->refresh_token).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_TRUE(absl::StrContains(Cli({"list"}).out,
+                                "left.the.job\tdistrict_inspector\t0\t0\t0\t0\tdisabled"));
+
+  ASSERT_EQ(Cli({"enable", "--username=left.the.job"}).exit_code, 0);
+  EXPECT_EQ(Login("left.the.job", "inspector pw 333"), absl::StatusCode::kOk);
+}
+
+TEST_F(AdminCliTest, ResetPasswordReplacesItAndLiftsALockout) {
+  ASSERT_EQ(Cli({"create", "--username=forgetful", "--role=town_official", "--town_id=3"},
+                "old password 4444\n")
+                .exit_code,
+            0);
+  for (int i = 0; i < 3; ++i) Login("forgetful", "guess");
+  ASSERT_EQ(Login("forgetful", "old password 4444"), absl::StatusCode::kResourceExhausted);
+
+  const CliResult reset = Cli({"reset-password", "--username=forgetful"}, "new password 5555\n");
+  ASSERT_EQ(reset.exit_code, 0) << reset.err;
+  EXPECT_EQ(Login("forgetful", "old password 4444"), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(Login("forgetful", "new password 5555"), absl::StatusCode::kOk);
+}
+
+TEST_F(AdminCliTest, BadUsageExits2AndUnknownAccountsExit3) {
+  const std::vector<std::vector<std::string>> usage_errors = {
+      {},
+      {"frobnicate"},
+      {"list", "extra"},
+      {"list", "--no_such_flag=1"},
+      {"list", "--village_id=abc"},
+      {"unlock"},
+      {"create", "--username=no.role"},
+      {"create", "--username=no.grid", "--role=grid_worker", "--village_id=31"},
+      {"create", "--username=resident.1", "--role=resident", "--village_id=31"},
+      {"create", "--username=x", "--role=district_official"},
+  };
+  for (const std::vector<std::string>& args : usage_errors) {
+    const CliResult result = Cli(args, "long enough password\n");
+    EXPECT_EQ(result.exit_code, 2) << absl::StrJoin(args, " ") << ": " << result.err;
+    EXPECT_FALSE(result.err.empty());
+  }
+  const CliResult short_password =
+      Cli({"create", "--username=short.pw", "--role=district_official"}, "short\n");
+  EXPECT_EQ(short_password.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(short_password.err, "PASSWORD_TOO_SHORT")) << short_password.err;
+
+  for (const char* command : {"unlock", "disable", "enable"}) {
+    const CliResult unknown = Cli({command, "--username=nobody.here"});
+    EXPECT_EQ(unknown.exit_code, 3) << command << ": " << unknown.err;
+    EXPECT_TRUE(absl::StrContains(unknown.err, "ACCOUNT_NOT_FOUND")) << unknown.err;
+  }
+  EXPECT_EQ(Cli({"reset-password", "--username=nobody.here"}, "long enough password\n").exit_code,
+            3);
+}
+
+TEST_F(AdminCliTest, UnreachableDatabaseExits1) {
+  // Port 1 on loopback: nothing listens, the connection is refused at once.
+  const CliResult result = Cli({"list"}, "", /*mysql_port=*/1);
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_FALSE(result.err.empty());
+}
+
+}  // namespace
+}  // namespace jifen::testing
