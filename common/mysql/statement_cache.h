@@ -1,15 +1,15 @@
-// Prepared statements kept per pooled connection, so that a statement is prepared on the server once
-// per connection instead of before every execution (a prepare and its close cost the server about
-// as much as the execution itself; see docs/benchmarks.md).
+// Prepared statements kept per pooled connection, so that a statement is prepared on the server
+// once per connection instead of before every execution (a prepare and its close cost the server
+// about as much as the execution itself; see docs/benchmarks.md).
 //
 // The pool attaches a cache to each connection it opens and detaches it before it closes the
-// connection, so a statement never outlives the session it was prepared in: a connection broken by a
-// server restart is discarded with its statements. Connections that are not from a pool
+// connection, so a statement never outlives the session it was prepared in: a connection broken by
+// a server restart is discarded with its statements. Connections that are not from a pool
 // (jifen-migrate, tests) have no cache and prepare every time.
 //
 // A cached statement is lent to one mysql::Statement at a time. Its result set keeps it lent until
-// the result set is destroyed, because executing a prepared statement again discards the rows of its
-// previous execution; meanwhile the same SQL on the same connection is prepared uncached.
+// the result set is destroyed, because executing a prepared statement again discards the rows of
+// its previous execution; meanwhile the same SQL on the same connection is prepared uncached.
 #pragma once
 
 #include <cppconn/connection.h>

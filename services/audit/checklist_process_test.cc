@@ -113,7 +113,7 @@ class ChecklistProcessTest : public ::testing::Test {
     StartPublicity();
     redemption_db_ =
         new redemption::testing::MigratedDatabase(redemption::testing::CreateMigratedDatabase(
-            "audit_checklist_rd", "services/redemption/migrations", "au_rd"));
+            "audit_checklist_rd", "services/redemption/migrations"));
     redemption_ = StartRedemption().release();
     ASSERT_NE(redemption_, nullptr);
 

@@ -88,7 +88,7 @@ class RedemptionCrashTest : public ::testing::Test {
     scoring_ = new ScoringHarness("redemption_crash_scoring");
     ASSERT_TRUE(scoring_->Start());
     db_ = new testing::MigratedDatabase(testing::CreateMigratedDatabase(
-        "redemption_crash", "services/redemption/migrations", "redemption_c"));
+        "redemption_crash", "services/redemption/migrations"));
     token_file_ = new std::string(scoring_->WriteServiceTokenFile("redemption"));
   }
   static void TearDownTestSuite() {

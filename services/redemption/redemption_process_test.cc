@@ -76,7 +76,7 @@ class RedemptionProcessTest : public ::testing::Test {
     scoring_ = new ScoringHarness("redemption_scoring");
     ASSERT_TRUE(scoring_->Start());
     db_ = new testing::MigratedDatabase(testing::CreateMigratedDatabase(
-        "redemption_process", "services/redemption/migrations", "redemption_p"));
+        "redemption_process", "services/redemption/migrations"));
     token_file_ = new std::string(scoring_->WriteServiceTokenFile("redemption"));
     redemption_ = StartRedemption(scoring_->address()).release();
     ASSERT_NE(redemption_, nullptr);
@@ -521,7 +521,7 @@ TEST_F(RedemptionProcessTest, BudgetCheckForDashboards) {
 // Every change's audit record reaches the real audit service through the outbox relay.
 TEST_F(RedemptionProcessTest, AuditRecordsReachTheAuditService) {
   const testing::MigratedDatabase audit_db =
-      testing::CreateMigratedDatabase("redemption_audit", "services/audit/migrations", "audit_r");
+      testing::CreateMigratedDatabase("redemption_audit", "services/audit/migrations");
   const std::string key_path = absl::StrCat(*token_file_, ".audit-signing.pem");
   std::ofstream(key_path) << auth::GenerateTestKeyPair().private_key_pem;
   ServiceProcess audit("audit", "services/audit/jifen-audit",

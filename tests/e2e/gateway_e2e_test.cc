@@ -28,6 +28,7 @@
 #include "common/mysql/statement.h"
 #include "common/mysql/transaction.h"
 #include "jifen/scoring/v1/registry.grpc.pb.h"
+#include "tests/support/service_database.h"
 #include "tests/support/service_process.h"
 #include "tests/support/testenv.h"
 
@@ -54,40 +55,11 @@ std::string ReadFile(const std::string& path) {
   return text.str();
 }
 
-mysql::MySqlConfig AdminConfig(const std::string& database) {
-  mysql::MySqlConfig config;
-  config.host = TestMySql().host;
-  config.port = TestMySql().port;
-  config.user = TestMySql().user;
-  config.password = TestMySql().password;
-  config.database = database;
-  config.pool_size = 2;
-  return config;
-}
-
 // A fresh database with the service's migrations applied and its own restricted account, as in
 // production; the --mysql_* flags of a service process on it.
-std::vector<std::string> ServiceDatabase(const std::string& suite, const std::string& migrations) {
-  const std::string database = CreateFreshDatabase(suite);
-  const std::string user = database.substr(0, 60);
-  const std::string password = absl::StrCat("pw-", getpid());
-  mysql::ConnectionPool admin(AdminConfig(database));
-  const absl::Status created = mysql::RunWithConnection(admin, [&](sql::Connection& c) {
-    for (const char* host : {"127.0.0.1", "localhost"}) {
-      const std::string account = absl::StrCat("'", user, "'@'", host, "'");
-      mysql::Statement(c, absl::StrCat("DROP USER IF EXISTS ", account).c_str()).Update();
-      mysql::Statement(
-          c, absl::StrCat("CREATE USER ", account, " IDENTIFIED BY '", password, "'").c_str())
-          .Update();
-    }
-    return absl::OkStatus();
-  });
-  EXPECT_TRUE(created.ok()) << created;
-  auto migrated = migrate::ApplyMigrations(admin, SourcePath(migrations), {{"SERVICE_USER", user}});
-  EXPECT_TRUE(migrated.ok()) << migrated.status();
-  return {absl::StrCat("--mysql_host=", TestMySql().host),
-          absl::StrCat("--mysql_port=", TestMySql().port), "--mysql_user=" + user,
-          "--mysql_password=" + password, "--mysql_database=" + database};
+std::vector<std::string> ServiceDatabaseFlags(const std::string& suite,
+                                              const std::string& migrations) {
+  return CreateServiceDatabase(suite, migrations).MySqlFlags();
 }
 
 std::vector<std::string> Concat(std::vector<std::string> a, const std::vector<std::string>& b) {
@@ -152,7 +124,7 @@ class GatewayE2eTest : public ::testing::Test {
     void StartScoring() {
       scoring = std::make_unique<ServiceProcess>(
           "scoring", "services/scoring/jifen-scoring",
-          Concat(ServiceDatabase("gw_e2e_scoring", "services/scoring/migrations"),
+          Concat(ServiceDatabaseFlags("gw_e2e_scoring", "services/scoring/migrations"),
                  {"--token_public_key=" + work_dir + "/public.pem",
                   "--phone_key_file=" + work_dir + "/phone.key", "--drain_timeout=2s"}));
       ASSERT_TRUE(scoring->Start());
@@ -167,7 +139,7 @@ class GatewayE2eTest : public ::testing::Test {
       WriteFile(work_dir + "/publicity.token", *signer->Sign(service, absl::Now(), absl::Hours(1)));
       publicity = std::make_unique<ServiceProcess>(
           "publicity", "services/publicity/jifen-publicity",
-          Concat(ServiceDatabase("gw_e2e_publicity", "services/publicity/migrations"),
+          Concat(ServiceDatabaseFlags("gw_e2e_publicity", "services/publicity/migrations"),
                  {absl::StrCat("--redis_host=", TestRedis().host),
                   absl::StrCat("--redis_port=", TestRedis().port),
                   absl::StrCat("--redis_key_prefix=gwe2e", getpid(), "pub:"),

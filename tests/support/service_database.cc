@@ -37,6 +37,12 @@ mysql::MySqlConfig ServiceDatabase::AdminConfig(int pool_size) const {
   return ConfigFor(database, TestMySql().user, TestMySql().password, pool_size);
 }
 
+std::vector<std::string> ServiceDatabase::MySqlFlags() const {
+  return {absl::StrCat("--mysql_host=", TestMySql().host),
+          absl::StrCat("--mysql_port=", TestMySql().port), "--mysql_user=" + user,
+          "--mysql_password=" + password, "--mysql_database=" + database};
+}
+
 ServiceDatabase CreateServiceDatabase(const std::string& suite,
                                       const std::string& migrations_folder) {
   ServiceDatabase created;

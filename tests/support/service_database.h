@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "common/mysql/connection_pool.h"
 
@@ -10,13 +11,15 @@ namespace jifen::testing {
 
 struct ServiceDatabase {
   std::string database;
-  std::string user;      // the service's account: only what its migrations grant
+  std::string user;  // the service's account: only what its migrations grant
   std::string password;
 
   // A config for the service's account on the test server (pool_size as given).
   mysql::MySqlConfig ServiceConfig(int pool_size = 8) const;
   // A config for the test server's admin account on this database.
   mysql::MySqlConfig AdminConfig(int pool_size = 4) const;
+  // The --mysql_* flags of a service process on this database, as its own account.
+  std::vector<std::string> MySqlFlags() const;
 };
 
 // Creates the database for `suite` (CreateFreshDatabase), the account and applies the migrations

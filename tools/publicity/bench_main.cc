@@ -253,7 +253,7 @@ int Run() {
   BoardServiceImpl service(calls, boards, hub);
   grpc_util::ServerOptions server_options;
   server_options.service_name = "publicity-bench";
-  server_options.handler_threads = 64;
+  server_options.handler_threads = 256;  // the services' default (--handler_threads)
   grpc_util::ServerRunner runner(server_options);
   runner.AddService(&service, "jifen.publicity.v1.BoardService");
   if (absl::Status started = runner.Start(); !started.ok()) return 1;

@@ -31,7 +31,7 @@ class MySqlStoreRepositoryTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     db_ = new testing::MigratedDatabase(testing::CreateMigratedDatabase(
-        "redemption_storage", "services/redemption/migrations", "redemption_t"));
+        "redemption_storage", "services/redemption/migrations"));
   }
   static void TearDownTestSuite() { delete db_; }
 

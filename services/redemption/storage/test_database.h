@@ -16,7 +16,6 @@ struct MigratedDatabase {
 
 // `migrations` relative to the source tree, e.g. "services/redemption/migrations". Aborts the
 // test (fatal failure) when the database can't be prepared.
-MigratedDatabase CreateMigratedDatabase(const std::string& suite, const std::string& migrations,
-                                        const std::string& service_user);
+MigratedDatabase CreateMigratedDatabase(const std::string& suite, const std::string& migrations);
 
 }  // namespace jifen::redemption::testing
