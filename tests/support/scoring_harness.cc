@@ -50,7 +50,9 @@ ScoringHarness::ScoringHarness(std::string suite) : suite_(std::move(suite)) {}
 
 ScoringHarness::~ScoringHarness() = default;
 
-bool ScoringHarness::Start() {
+bool ScoringHarness::Start() { return Prepare() && Launch(); }
+
+bool ScoringHarness::Prepare() {
   database_ = CreateFreshDatabase(suite_);
   service_user_ = database_.substr(0, 60);
   service_password_ = absl::StrCat("pw-", getpid(), "-", suite_);
@@ -62,8 +64,7 @@ bool ScoringHarness::Start() {
   public_key_path_ = work_dir_ + "/token_public.pem";
   WriteFile(public_key_path_, keys.public_key_pem);
   signer_ = *auth::TokenSigner::FromPrivateKeyPem(keys.private_key_pem, {});
-  const std::string phone_key_path = work_dir_ + "/phone.key";
-  WriteFile(phone_key_path, std::string(64, 'a'));
+  WriteFile(work_dir_ + "/phone.key", std::string(64, 'a'));
 
   admin_pool_ = std::make_unique<mysql::ConnectionPool>(AdminConfig(database_));
   const absl::Status user = mysql::RunWithConnection(*admin_pool_, [&](sql::Connection& c) {
@@ -86,15 +87,19 @@ bool ScoringHarness::Start() {
     ADD_FAILURE() << "migrations: " << migrated.status();
     return false;
   }
+  return true;
+}
 
+bool ScoringHarness::Launch(const std::vector<std::string>& extra_flags) {
   const MySqlServer& server = TestMySql();
-  process_ = std::make_unique<ServiceProcess>(
-      "scoring", "services/scoring/jifen-scoring",
-      std::vector<std::string>{
-          absl::StrCat("--mysql_host=", server.host), absl::StrCat("--mysql_port=", server.port),
-          "--mysql_user=" + service_user_, "--mysql_password=" + service_password_,
-          "--mysql_database=" + database_, "--token_public_key=" + public_key_path_,
-          "--phone_key_file=" + phone_key_path, "--drain_timeout=5s"});
+  std::vector<std::string> flags{
+      absl::StrCat("--mysql_host=", server.host), absl::StrCat("--mysql_port=", server.port),
+      "--mysql_user=" + service_user_, "--mysql_password=" + service_password_,
+      "--mysql_database=" + database_, "--token_public_key=" + public_key_path_,
+      "--phone_key_file=" + work_dir_ + "/phone.key", "--drain_timeout=5s"};
+  flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
+  process_ = std::make_unique<ServiceProcess>("scoring", "services/scoring/jifen-scoring",
+                                              std::move(flags));
   if (!process_->Start()) return false;
   channel_ = grpc_util::NewChannel(process_->address(), 16 << 20);
   return true;

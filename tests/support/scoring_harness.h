@@ -37,6 +37,12 @@ class ScoringHarness final {
   // Creates the database and account, applies migrations, starts the process. False (with a
   // test failure recorded) on any problem.
   bool Start();
+  // Start() in two steps, for a test that must start another process (e.g. jifen-audit, which
+  // needs public_key_path()) before scoring can be given its address: Prepare() creates the
+  // database, account and keys; Launch() starts the process with `extra_flags` added (e.g.
+  // --audit_address and --service_token_file, so that scoring relays its own audit outbox).
+  bool Prepare();
+  bool Launch(const std::vector<std::string>& extra_flags = {});
   ServiceProcess& process() { return *process_; }
   std::string address() const { return process_->address(); }
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }

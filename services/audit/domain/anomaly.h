@@ -21,6 +21,9 @@ struct ScoreEvent {
   int64_t points = 0;                      // signed
   int64_t at_ms = 0;                       // when recorded
   std::vector<std::string> photo_digests;  // SHA-256 hex of the photos attached
+  // The household's steward (户管家) when the award was recorded, "" if none or unknown. Carried
+  // per event because stewards change: what counts is who stewarded the household at that time.
+  std::string steward_user_id;
 };
 
 struct RedemptionEvent {
@@ -40,8 +43,9 @@ struct FlagDraft {
 // Scorer -> households the scorer belongs to or stewards (户管家 / "1+N" cadre).
 using ScorerHouseholds = absl::flat_hash_map<std::string, absl::flat_hash_set<int64_t>>;
 
-// A scorer awarding (points > 0) their own household or one they steward. One flag per scorer and
-// household, listing every such award.
+// A scorer awarding (points > 0) their own household or one they steward: related in `relations`,
+// or named as the household's steward on the event itself. One flag per scorer and household,
+// listing every such award.
 std::vector<FlagDraft> SelfAwards(const std::vector<ScoreEvent>& events,
                                   const ScorerHouseholds& relations);
 

@@ -1,7 +1,9 @@
 #include "services/audit/domain/checks.h"
 
 #include <cctype>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -49,22 +51,60 @@ std::vector<std::string> FindValues(absl::string_view text, absl::string_view ke
 }
 
 void ExtractFacts(const TrailRecord& record, Facts& facts) {
-  if (record.action != "create") return;
   const std::string evidence = absl::StrCat("audit:", record.sequence);
-  if (record.object_type == "ledger_entry" || record.object_type == "inspection") {
+  const bool legacy_score = record.action == "create" && (record.object_type == "ledger_entry" ||
+                                                          record.object_type == "inspection");
+  const bool inspection =
+      record.action == "submit_inspection" && record.object_type == "inspection";
+  const bool approved_declaration =
+      record.action == "approve_declaration" && record.object_type == "declaration";
+  if (legacy_score || inspection || approved_declaration) {
     ScoreEvent event;
     event.evidence = evidence;
     event.village_id = record.village_id;
     event.scorer_user_id = record.actor_user_id;
     event.points = IntValue(record.after, "points", 1);
-    event.household_id = IntValue(record.after, "household_id", 0);
+    // Scoring writes "household="; the older convention "household_id=".
+    event.household_id =
+        IntValue(record.after, "household", IntValue(record.after, "household_id", 0));
     event.at_ms = record.occurred_at_ms;
     event.photo_digests = FindValues(record.after, "photo");
+    std::vector<std::string> steward = FindValues(record.after, "steward");
+    if (!steward.empty()) event.steward_user_id = std::move(steward.front());
     facts.scores.push_back(std::move(event));
-  } else if (record.object_type == "order") {
+  } else if (record.object_type == "order" &&
+             (record.action == "confirm" || record.action == "create")) {
     facts.redemptions.push_back({evidence, record.village_id, record.occurred_at_ms});
+  } else if (record.object_type == "window") {
+    const int64_t ends_at_ms = IntValue(record.after, "ends_at_ms", 0);
+    if (ends_at_ms > 0) facts.window_closes.push_back({evidence, record.village_id, ends_at_ms});
   }
 }
+
+namespace {
+
+// CloseBursts once per distinct (village, closing time): the rule takes one close per village,
+// while a village has a window every quarter. Each flag also names the window's first record.
+std::vector<FlagDraft> BurstsBeforeCloses(const Facts& facts) {
+  std::map<int64_t, std::vector<ScoreEvent>> by_village;
+  for (const ScoreEvent& event : facts.scores) by_village[event.village_id].push_back(event);
+  std::map<std::pair<int64_t, int64_t>, std::string> closes;  // first record naming each close
+  for (const WindowClose& close : facts.window_closes) {
+    closes.emplace(std::make_pair(close.village_id, close.ends_at_ms), close.evidence);
+  }
+  std::vector<FlagDraft> out;
+  for (const auto& [key, window_evidence] : closes) {
+    auto events = by_village.find(key.first);
+    if (events == by_village.end()) continue;
+    for (FlagDraft& flag : CloseBursts(events->second, {{key.first, key.second}})) {
+      flag.evidence.push_back(window_evidence);
+      out.push_back(std::move(flag));
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 absl::StatusOr<CheckRun> RunChecks(TrailRepository& trail, const Hasher& hasher,
                                    int64_t after_sequence) {
@@ -84,8 +124,10 @@ absl::StatusOr<CheckRun> RunChecks(TrailRepository& trail, const Hasher& hasher,
     ExtractFacts(record, facts);
     return true;
   }));
-  for (std::vector<FlagDraft> found : {PeerOutliers(facts.scores), SharedPhotos(facts.scores),
-                                       RedemptionSpikes(facts.redemptions)}) {
+  // Scorer -> household relations come with each award (its steward), so none are passed here.
+  for (std::vector<FlagDraft> found :
+       {PeerOutliers(facts.scores), SharedPhotos(facts.scores), SelfAwards(facts.scores, {}),
+        BurstsBeforeCloses(facts), RedemptionSpikes(facts.redemptions)}) {
     for (FlagDraft& flag : found) run.flags.push_back(std::move(flag));
   }
   return run;

@@ -338,7 +338,9 @@ absl::StatusOr<std::vector<WindowRecord>> MySqlWindowRepository::ClaimSettleable
         audit.village_id = window.village_id;
         audit.subject = absl::StrCat("window/", window.period);
         audit.before = "open";
-        audit.after = "settling: ended with no objection pending";
+        // ends_at_ms= for audit's close_burst rule (services/audit/domain/checks.h).
+        audit.after = absl::StrCat("settling: ended with no objection pending ends_at_ms=",
+                                   absl::ToUnixMillis(window.ends_at));
         audit.at = now;
         RETURN_IF_ERROR(AppendAudit(connection, audit));
       }

@@ -15,6 +15,7 @@
 #include "common/mysql/statement.h"
 #include "common/mysql/transaction.h"
 #include "common/status/status_macros.h"
+#include "services/audit/domain/record_facts.h"
 #include "services/scoring/domain/access.h"
 #include "services/scoring/domain/declaration_rules.h"
 #include "services/scoring/domain/inspection_rules.h"
@@ -275,8 +276,12 @@ absl::StatusOr<v1::Declaration> MySqlDeclarations::Review(
           .Bind(request.declaration_id())
           .Update();
       result.set_state(v1::DECLARATION_STATE_APPROVED);
-      audit_after = absl::StrCat("state=approved points=", stored.front().points,
-                                 " sequence=", stored.front().sequence);
+      // An approval is an award by the reviewer: the same facts as an inspection's for audit's
+      // anomaly rules (record_facts.h), with the household's steward as of the approval.
+      audit_after = audit::FormatAward(
+          {household.household_id, stored.front().points, household.steward_user_id,
+           {row->request.photo_refs().begin(), row->request.photo_refs().end()}},
+          absl::StrCat("state=approved sequence=", stored.front().sequence));
     }
     result.set_review_reason(request.reason());
     result.set_reviewed_at_ms(now_ms);

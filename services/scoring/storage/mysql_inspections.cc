@@ -12,6 +12,7 @@
 #include "common/mysql/statement.h"
 #include "common/mysql/transaction.h"
 #include "common/status/status_macros.h"
+#include "services/audit/domain/record_facts.h"
 #include "services/scoring/domain/access.h"
 #include "services/scoring/domain/inspection_rules.h"
 #include "services/scoring/domain/period.h"
@@ -163,13 +164,19 @@ absl::StatusOr<v1::SubmitInspectionResponse> MySqlInspections::Submit(
         .BindBlob(request.SerializeAsString()).BindBlob(response_bytes)
         .Bind(request.occurred_at_ms()).Bind(absl::ToUnixMillis(absl::Now()))
         .Update();
+    // The facts audit's anomaly rules read (record_facts.h): whose household, how much, which
+    // photos, and the household's steward, so that a steward scoring their own household shows.
+    audit::AwardFacts facts{household.household_id, total, household.steward_user_id, {}};
+    for (const v1::InspectionOutcome& outcome : request.outcomes()) {
+      facts.photo_refs.insert(facts.photo_refs.end(), outcome.photo_refs().begin(),
+                              outcome.photo_refs().end());
+    }
     return RecordAudit(connection,
                        {household.village_id, caller.user_id,
                         std::string(auth::RoleName(caller.role)), "submit_inspection",
                         "inspection", request.inspection_id(), "",
-                        AuditState(absl::StrCat("household=", household.household_id,
-                                                " points=", total,
-                                                " entries=", stored.size()))});
+                        AuditState(audit::FormatAward(
+                            facts, absl::StrCat("entries=", stored.size())))});
   });
   if (written.code() == absl::StatusCode::kAlreadyExists &&
       written.message().find("INSPECTION_ID_REUSED") == absl::string_view::npos) {

@@ -1,0 +1,259 @@
+// ExtractFacts and RunChecks on trail records exactly as the services write them today. Scoring's
+// `after` is built with FormatAward, the function scoring itself calls; publicity's and
+// redemption's texts are copied from their code (named at each record) because audit's tests do
+// not link other services.
+#include "services/audit/domain/checks.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/audit/crypto/openssl_crypto.h"
+#include "services/audit/domain/fake_trail_repository.h"
+#include "services/audit/domain/record_facts.h"
+
+namespace jifen::audit {
+namespace {
+
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+constexpr int64_t kVillage = 7;
+constexpr int64_t kCloseMs = 1'791'993'600'000;  // 2026-10-15 00:00 Asia/Shanghai
+
+std::string Digest(char c) { return std::string(64, c); }
+
+TrailRecord Record(int64_t sequence, const std::string& source, const std::string& actor,
+                   const std::string& action, const std::string& object_type,
+                   const std::string& after, int64_t at_ms = kCloseMs - 86'400'000 * 3) {
+  TrailRecord record;
+  record.sequence = sequence;
+  record.source_service = source;
+  record.outbox_id = sequence;
+  record.village_id = kVillage;
+  record.actor_user_id = actor;
+  record.actor_role = "grid_worker";
+  record.action = action;
+  record.object_type = object_type;
+  record.object_id = absl::StrCat("obj-", sequence);
+  record.after = after;
+  record.occurred_at_ms = at_ms;
+  return record;
+}
+
+// services/scoring/storage/mysql_inspections.cc, Submit.
+TrailRecord Inspection(int64_t sequence, const std::string& scorer, int64_t household,
+                       const std::string& steward, std::vector<std::string> photos,
+                       int64_t at_ms = kCloseMs - 86'400'000 * 3) {
+  return Record(sequence, "scoring", scorer, "submit_inspection", "inspection",
+                FormatAward({household, 50, steward, std::move(photos)}, "entries=1"), at_ms);
+}
+
+TEST(ExtractFactsTest, ReadsScoringsInspectionRecord) {
+  const std::string after =
+      FormatAward({42, 15, "admin-7", {Digest('a'), Digest('b'), Digest('a')}}, "entries=2");
+  EXPECT_EQ(after, absl::StrCat("household=42 points=15 entries=2 steward=admin-7 photos=2 photo=",
+                                Digest('a'), " photo=", Digest('b')));
+  Facts facts;
+  ExtractFacts(Record(17, "scoring", "grid-1", "submit_inspection", "inspection", after), facts);
+  ASSERT_THAT(facts.scores, SizeIs(1));
+  const ScoreEvent& event = facts.scores[0];
+  EXPECT_EQ(event.evidence, "audit:17");
+  EXPECT_EQ(event.village_id, kVillage);
+  EXPECT_EQ(event.scorer_user_id, "grid-1");
+  EXPECT_EQ(event.household_id, 42);
+  EXPECT_EQ(event.points, 15);
+  EXPECT_EQ(event.steward_user_id, "admin-7");
+  EXPECT_THAT(event.photo_digests, ElementsAre(Digest('a'), Digest('b')));
+
+  // A household without a steward: no steward key at all.
+  facts = Facts();
+  ExtractFacts(Inspection(18, "grid-1", 43, "", {}), facts);
+  ASSERT_THAT(facts.scores, SizeIs(1));
+  EXPECT_EQ(facts.scores[0].steward_user_id, "");
+  EXPECT_THAT(facts.scores[0].photo_digests, IsEmpty());
+}
+
+TEST(ExtractFactsTest, ManyPhotosKeepTheRecordShortAndCountThem) {
+  std::vector<std::string> photos;
+  for (int i = 0; i < 20; ++i) photos.push_back(absl::StrCat(Digest('c').substr(2), 10 + i));
+  photos.push_back("not-a-digest with spaces");  // counted, never listed (it would break parsing)
+  const std::string after = FormatAward({42, 150, std::string(64, 's'), photos}, "entries=9");
+  EXPECT_LE(after.size(), kMaxFactsBytes) << "kept as text by StateDigest / AuditState";
+  EXPECT_THAT(after, HasSubstr("photos=21"));
+  Facts facts;
+  ExtractFacts(Record(3, "scoring", "g", "submit_inspection", "inspection", after), facts);
+  ASSERT_THAT(facts.scores, SizeIs(1));
+  const std::vector<std::string>& listed = facts.scores[0].photo_digests;
+  ASSERT_GE(listed.size(), 3u);
+  ASSERT_LT(listed.size(), 20u);
+  for (size_t i = 0; i < listed.size(); ++i) EXPECT_EQ(listed[i], photos[i]) << "the first ones";
+  EXPECT_EQ(facts.scores[0].steward_user_id, std::string(64, 's'));
+}
+
+TEST(ExtractFactsTest, ReadsApprovedDeclarationsOnly) {
+  // services/scoring/storage/mysql_declarations.cc: Submit, then Review (approve / reject).
+  Facts facts;
+  ExtractFacts(Record(1, "scoring", "resident-42", "submit_declaration", "declaration",
+                      "household=42 item=HJ-01 occurred_at_ms=1 state=pending"),
+               facts);
+  ExtractFacts(Record(2, "scoring", "admin-7", "reject_declaration", "declaration",
+                      "state=rejected reason=照片不清楚"),
+               facts);
+  ExtractFacts(Record(3, "scoring", "admin-7", "approve_declaration", "declaration",
+                      FormatAward({42, 5, "admin-7", {Digest('d')}}, "state=approved sequence=88")),
+               facts);
+  ASSERT_THAT(facts.scores, SizeIs(1));
+  EXPECT_EQ(facts.scores[0].evidence, "audit:3");
+  EXPECT_EQ(facts.scores[0].scorer_user_id, "admin-7");
+  EXPECT_EQ(facts.scores[0].household_id, 42);
+  EXPECT_EQ(facts.scores[0].points, 5);
+  EXPECT_EQ(facts.scores[0].steward_user_id, "admin-7");
+  EXPECT_THAT(facts.scores[0].photo_digests, ElementsAre(Digest('d')));
+}
+
+TEST(ExtractFactsTest, ReadsPublicityWindowClosingTimes) {
+  const std::string ends = absl::StrCat(" ends_at_ms=", kCloseMs);
+  Facts facts;
+  // services/publicity/domain/windows.cc OpenWindow (absl::FormatTime of start and end).
+  ExtractFacts(Record(1, "publicity", "admin-7", "window.open", "window",
+                      absl::StrCat("open 2026-10-08T00:00:00+08:00 .. 2026-10-15T00:00:00+08:00",
+                                   ends)),
+               facts);
+  // services/publicity/storage/mysql_window_repository.cc ClaimSettleable.
+  ExtractFacts(Record(2, "publicity", "publicity", "window.close", "window",
+                      absl::StrCat("settling: ended with no objection pending", ends)),
+               facts);
+  // services/publicity/domain/windows.cc, the settlement round.
+  ExtractFacts(Record(3, "publicity", "publicity", "window.settle", "window",
+                      absl::StrCat("settled: 3 households, 150 points;", ends)),
+               facts);
+  ExtractFacts(Record(4, "publicity", "resident-1", "objection.file", "objection", "pending"),
+               facts);
+  ASSERT_THAT(facts.window_closes, SizeIs(3));
+  for (const WindowClose& close : facts.window_closes) {
+    EXPECT_EQ(close.village_id, kVillage);
+    EXPECT_EQ(close.ends_at_ms, kCloseMs);
+  }
+  EXPECT_EQ(facts.window_closes[0].evidence, "audit:1");
+  EXPECT_THAT(facts.scores, IsEmpty());
+}
+
+TEST(ExtractFactsTest, AConfirmedOrderIsOneRedemption) {
+  // services/redemption/storage/mysql_store_repository.cc OrderJson (nlohmann, keys sorted).
+  const std::string order =
+      "{\"household_id\":42,\"item_id\":3,\"order_id\":\"o-1\",\"pickup_code\":\"483920\","
+      "\"quantity\":1,\"status\":2,\"status_reason\":\"\",\"total_points\":100,"
+      "\"value_fen\":500,\"village_id\":7}";
+  Facts facts;
+  int64_t sequence = 0;
+  for (const char* action : {"reserve", "confirm", "request_cancel", "cancel", "fulfil", "fail"}) {
+    ExtractFacts(Record(++sequence, "redemption", "resident-42", action, "order", order), facts);
+  }
+  // A long order (a long status_reason) reaches the trail as a digest: still one redemption.
+  ExtractFacts(Record(++sequence, "redemption", "resident-43", "confirm", "order",
+                      "sha256:" + Digest('e')),
+               facts);
+  ASSERT_THAT(facts.redemptions, SizeIs(2));
+  EXPECT_EQ(facts.redemptions[0].evidence, "audit:2");
+  EXPECT_EQ(facts.redemptions[1].evidence, "audit:7");
+  EXPECT_THAT(facts.scores, IsEmpty());
+}
+
+class RunChecksTest : public ::testing::Test {
+ protected:
+  void Add(TrailRecord record) {
+    record.sequence = 0;  // assigned by the trail
+    ASSERT_TRUE(trail_.Append({record}, record.occurred_at_ms, hasher_).ok());
+  }
+  std::vector<FlagDraft> Run() {
+    absl::StatusOr<CheckRun> run = RunChecks(trail_, hasher_, 0);
+    EXPECT_TRUE(run.ok()) << run.status();
+    return run.ok() ? run->flags : std::vector<FlagDraft>();
+  }
+  FakeTrailRepository trail_;
+  OpenSslHasher hasher_;
+  int64_t outbox_ = 0;
+};
+
+TEST_F(RunChecksTest, StewardScoringTheirOwnHouseholdIsFlaggedWithItsRecords) {
+  Add(Inspection(++outbox_, "grid-1", 101, "cadre-9", {Digest('1')}));  // steward is someone else
+  Add(Inspection(++outbox_, "admin-7", 102, "", {Digest('2')}));         // no steward
+  EXPECT_THAT(Run(), IsEmpty()) << "clean: quiet";
+
+  Add(Inspection(++outbox_, "cadre-9", 101, "cadre-9", {Digest('3')}));  // audit:3
+  std::vector<FlagDraft> flags = Run();
+  ASSERT_THAT(flags, SizeIs(1));
+  EXPECT_EQ(flags[0].rule, "self_award");
+  EXPECT_EQ(flags[0].village_id, kVillage);
+  EXPECT_EQ(flags[0].subject, "scorer cadre-9 household 101");
+  EXPECT_THAT(flags[0].evidence, ElementsAre("audit:3"));
+}
+
+TEST_F(RunChecksTest, SharedPhotoAcrossHouseholdsNamesTheRecordsAndThePhoto) {
+  Add(Inspection(++outbox_, "grid-1", 101, "", {Digest('a')}));
+  Add(Inspection(++outbox_, "grid-1", 102, "", {Digest('b')}));
+  EXPECT_THAT(Run(), IsEmpty());
+  Add(Inspection(++outbox_, "grid-1", 103, "", {Digest('b'), Digest('c')}));
+  std::vector<FlagDraft> flags = Run();
+  ASSERT_THAT(flags, SizeIs(1));
+  EXPECT_EQ(flags[0].rule, "shared_photo");
+  EXPECT_THAT(flags[0].evidence, ElementsAre("audit:2", "audit:3", "photo:" + Digest('b')));
+}
+
+TEST_F(RunChecksTest, BurstBeforeAWindowClosesIsFlaggedWithTheWindowRecord) {
+  // Three inspections a day for the week before; the window record (publicity) says when it ends.
+  for (int day = 1; day <= 7; ++day) {
+    for (int i = 0; i < 3; ++i) {
+      Add(Inspection(++outbox_, "grid-1", 100 + i, "", {},
+                     kCloseMs - day * 86'400'000 - 3'600'000));
+    }
+  }
+  Add(Record(++outbox_, "publicity", "admin-7", "window.open", "window",
+             absl::StrCat("open 2026-10-08T00:00:00+08:00 .. 2026-10-15T00:00:00+08:00 "
+                          "ends_at_ms=",
+                          kCloseMs),
+             kCloseMs - 7 * 86'400'000));
+  const std::string window_evidence = absl::StrCat("audit:", outbox_);
+  EXPECT_THAT(Run(), IsEmpty()) << "steady scoring: quiet";
+
+  for (int i = 0; i < 20; ++i) {
+    Add(Inspection(++outbox_, "grid-1", 200 + i, "", {}, kCloseMs - 3'600'000));
+  }
+  // The close is stated again by the close record: still one flag for this window.
+  Add(Record(++outbox_, "publicity", "publicity", "window.close", "window",
+             absl::StrCat("settling: ended with no objection pending ends_at_ms=", kCloseMs),
+             kCloseMs + 60'000));
+  std::vector<FlagDraft> flags = Run();
+  ASSERT_THAT(flags, SizeIs(1));
+  EXPECT_EQ(flags[0].rule, "close_burst");
+  EXPECT_EQ(flags[0].subject, "window closing 2026-10-15");
+  EXPECT_THAT(flags[0].evidence, SizeIs(21));
+  EXPECT_EQ(flags[0].evidence.back(), window_evidence);
+  EXPECT_THAT(flags[0].evidence, Contains("audit:23"));  // the first inspection of the burst
+}
+
+TEST_F(RunChecksTest, ConfirmedOrdersSpikeIsFlagged) {
+  const std::string order = "{\"order_id\":\"o\",\"status\":2,\"village_id\":7}";
+  for (int day = 1; day <= 7; ++day) {
+    Add(Record(++outbox_, "redemption", "r", "confirm", "order", order,
+               kCloseMs - day * 86'400'000 + 3'600'000));
+  }
+  EXPECT_THAT(Run(), IsEmpty());
+  for (int i = 0; i < 12; ++i) {
+    Add(Record(++outbox_, "redemption", "r", "reserve", "order", order, kCloseMs + 3'600'000));
+    Add(Record(++outbox_, "redemption", "r", "confirm", "order", order, kCloseMs + 3'600'000));
+  }
+  std::vector<FlagDraft> flags = Run();
+  ASSERT_THAT(flags, SizeIs(1));
+  EXPECT_EQ(flags[0].rule, "redemption_spike");
+  EXPECT_THAT(flags[0].evidence, SizeIs(12)) << "confirmations only";
+}
+
+}  // namespace
+}  // namespace jifen::audit
