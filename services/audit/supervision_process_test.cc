@@ -321,6 +321,85 @@ TEST_F(SupervisionProcessTest, GovernanceModelCoveragePerTown) {
   EXPECT_EQ(models.models(0).name(), "积分银行");
 }
 
+TEST_F(SupervisionProcessTest, TownDocumentsAreJudgedAgainstTheEndOfMay) {
+  Register(11, 1, "革新村");
+  Register(21, 2, "芦胜村");
+  const auto record = [&](std::unique_ptr<grpc::ClientContext> context, int64_t town,
+                          const std::string& number, const std::string& title,
+                          const std::string& issued, v1::TownDocument* stored) {
+    v1::RecordTownDocumentRequest request;
+    request.mutable_document()->set_town_id(town);
+    request.mutable_document()->set_year(2025);
+    request.mutable_document()->set_document_number(number);
+    request.mutable_document()->set_title(title);
+    request.mutable_document()->set_issued_date(issued);
+    return supervision_->RecordTownDocument(context.get(), request, stored).error_code();
+  };
+  v1::TownDocument stored;
+  ASSERT_EQ(record(As(auth::Role::kTownOfficial, 1), 1, "华漕〔2025〕12号",
+                   "2025年农村人居环境积分制实施方案", "2025-05-20", &stored),
+            grpc::StatusCode::OK);
+  EXPECT_TRUE(stored.on_time());
+  EXPECT_EQ(stored.recorded_by_user_id(), "town_official");
+  // A retry is answered the same; the number with other content is refused.
+  EXPECT_EQ(record(As(auth::Role::kTownOfficial, 1), 1, "华漕〔2025〕12号",
+                   "2025年农村人居环境积分制实施方案", "2025-05-20", &stored),
+            grpc::StatusCode::OK);
+  EXPECT_EQ(record(As(auth::Role::kTownOfficial, 1), 1, "华漕〔2025〕12号", "另一个标题",
+                   "2025-05-20", &stored),
+            grpc::StatusCode::ALREADY_EXISTS);
+  // A town official records for their own town only; residents not at all.
+  EXPECT_EQ(record(As(auth::Role::kTownOfficial, 1), 2, "x", "t", "2025-05-01", &stored),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(record(As(auth::Role::kResident, 1, 11), 1, "x", "t", "2025-05-01", &stored),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Bad input names its field and writes nothing.
+  EXPECT_EQ(record(As(auth::Role::kTownOfficial, 1), 1, "y", "t", "2025-02-30", &stored),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(record(As(auth::Role::kTownOfficial, 1), 1, "y", "t", "2024-12-30", &stored),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(record(As(auth::Role::kTownOfficial, 1), 1, "y", "", "2025-03-01", &stored),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  // The district records a late one for town 2.
+  ASSERT_EQ(record(As(auth::Role::kDistrictOfficial), 2, "新虹〔2025〕3号", "实施细则",
+                   "2025-06-10", &stored),
+            grpc::StatusCode::OK);
+  EXPECT_FALSE(stored.on_time());
+
+  v1::GetModelCoverageRequest coverage_request;
+  coverage_request.set_as_of_date("2025-12-31");
+  v1::GetModelCoverageResponse coverage;
+  ASSERT_TRUE(
+      supervision_
+          ->GetModelCoverage(As(auth::Role::kDistrictOfficial).get(), coverage_request, &coverage)
+          .ok());
+  ASSERT_EQ(coverage.towns_size(), 2);
+  EXPECT_EQ(coverage.towns(0).documents(), 1);
+  EXPECT_TRUE(coverage.towns(0).document_by_deadline());
+  EXPECT_EQ(coverage.towns(1).documents(), 1);
+  EXPECT_FALSE(coverage.towns(1).document_by_deadline());
+
+  v1::ListTownDocumentsRequest list;
+  list.set_year(2025);
+  v1::ListTownDocumentsResponse documents;
+  ASSERT_TRUE(
+      supervision_->ListTownDocuments(As(auth::Role::kTownOfficial, 2).get(), list, &documents)
+          .ok());
+  ASSERT_EQ(documents.documents_size(), 1) << "a town official sees their own town";
+  EXPECT_EQ(documents.documents(0).document_number(), "新虹〔2025〕3号");
+  v1::ListTownDocumentsResponse every_town;
+  ASSERT_TRUE(
+      supervision_->ListTownDocuments(As(auth::Role::kDistrictInspector).get(), list, &every_town)
+          .ok());
+  ASSERT_EQ(every_town.documents_size(), 2);
+  EXPECT_EQ(every_town.documents(0).town_id(), 1);
+  EXPECT_TRUE(every_town.documents(0).on_time());
+  EXPECT_EQ(
+      supervision_->ListTownDocuments(As(auth::Role::kVillageAdmin, 1, 11).get(), list, &documents)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+}
+
 TEST_F(SupervisionProcessTest, AutomaticChecksFlagAnOutlierScorerWithEvidence) {
   // Scoring reports inspections: four scorers alike, one far above them.
   v1::AppendRequest append;

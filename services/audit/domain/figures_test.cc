@@ -60,6 +60,12 @@ class FlagOnlyRepository final : public SupervisionRepository {
     return Unused();
   }
   absl::StatusOr<std::vector<GovernanceModel>> ListModels(int64_t) override { return Unused(); }
+  absl::StatusOr<TownDocument> InsertTownDocument(const TownDocument&, const Actor&) override {
+    return Unused();
+  }
+  absl::StatusOr<std::vector<TownDocument>> ListTownDocuments(int64_t, int) override {
+    return Unused();
+  }
   absl::StatusOr<std::vector<TownCoverage>> CountCoverage(const std::string&, int64_t) override {
     return Unused();
   }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status/status_macros.h"
@@ -184,6 +185,29 @@ absl::Status ValidateModel(GovernanceModel& model, const std::string& today) {
   }
   RETURN_IF_ERROR(CheckDate("since_date", model.since_date));
   return absl::OkStatus();
+}
+
+absl::Status ValidateTownDocument(TownDocument& document, const std::string& today) {
+  if (document.town_id <= 0) return absl::InvalidArgumentError("town_id is required");
+  if (document.year < 2000 || document.year > 2100) {
+    return absl::InvalidArgumentError("year must be between 2000 and 2100");
+  }
+  RETURN_IF_ERROR(CheckText("document_number", document.document_number, 1, 64));
+  RETURN_IF_ERROR(CheckText("title", document.title, 1, 200));
+  RETURN_IF_ERROR(CheckDate("issued_date", document.issued_date));
+  if (document.issued_date.substr(0, 4) != absl::StrCat(document.year)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("issued_date ", document.issued_date, " is not in year ", document.year));
+  }
+  if (document.issued_date > today) {
+    return absl::InvalidArgumentError("issued_date is in the future");
+  }
+  document.on_time = IssuedByDeadline(document);
+  return absl::OkStatus();
+}
+
+bool IssuedByDeadline(const TownDocument& document) {
+  return document.issued_date <= absl::StrCat(document.year, "-05-31");
 }
 
 std::string Supervision::Today() const { return DateOf(clock_()); }
@@ -399,8 +423,56 @@ absl::StatusOr<std::vector<TownCoverage>> Supervision::GetModelCoverage(const au
   if (as_of_date.empty()) as_of_date = Today();
   RETURN_IF_ERROR(CheckDate("as_of_date", as_of_date));
   ASSIGN_OR_RETURN(std::vector<TownCoverage> towns, repository_.CountCoverage(as_of_date, town_id));
-  for (TownCoverage& town : towns) ComputeShare(town);
+  int year = 0;
+  if (!absl::SimpleAtoi(as_of_date.substr(0, 4), &year)) {
+    return absl::InvalidArgumentError("as_of_date must be YYYY-MM-DD");
+  }
+  ASSIGN_OR_RETURN(std::vector<TownDocument> documents,
+                   repository_.ListTownDocuments(town_id, year));
+  for (TownCoverage& town : towns) {
+    ComputeShare(town);
+    for (const TownDocument& document : documents) {
+      if (document.town_id != town.town_id) continue;
+      ++town.documents;
+      town.document_by_deadline = town.document_by_deadline || IssuedByDeadline(document);
+    }
+  }
   return towns;
+}
+
+absl::StatusOr<TownDocument> Supervision::RecordTownDocument(const auth::Caller& caller,
+                                                             const Actor& actor,
+                                                             TownDocument document) {
+  if (caller.role == auth::Role::kTownOfficial) {
+    if (document.town_id != caller.town_id) {
+      return absl::PermissionDeniedError("a town official records their own town's documents");
+    }
+  } else if (caller.role != auth::Role::kDistrictOfficial) {
+    return absl::PermissionDeniedError("town officials and district officials record documents");
+  }
+  RETURN_IF_ERROR(ValidateTownDocument(document, Today()));
+  document.recorded_by_user_id = caller.user_id;
+  return repository_.InsertTownDocument(document, actor);
+}
+
+absl::StatusOr<std::vector<TownDocument>> Supervision::ListTownDocuments(const auth::Caller& caller,
+                                                                         int64_t town_id,
+                                                                         int year) {
+  if (caller.role == auth::Role::kTownOfficial) {
+    if (town_id != 0 && town_id != caller.town_id) {
+      return absl::PermissionDeniedError("town outside the caller's scope");
+    }
+    town_id = caller.town_id;
+  } else if (!caller.IsDistrict()) {
+    return absl::PermissionDeniedError("town documents are for towns and the district");
+  }
+  if (year < 2000 || year > 2100) {
+    return absl::InvalidArgumentError("year must be between 2000 and 2100");
+  }
+  ASSIGN_OR_RETURN(std::vector<TownDocument> documents,
+                   repository_.ListTownDocuments(town_id, year));
+  for (TownDocument& document : documents) document.on_time = IssuedByDeadline(document);
+  return documents;
 }
 
 absl::StatusOr<Dashboard> Supervision::GetDashboard(const auth::Caller& caller, int64_t town_id,

@@ -112,6 +112,19 @@ struct TownCoverage {
   int64_t villages_with_model = 0;
   int64_t share_permille = 0;
   bool meets_target = false;
+  int64_t documents = 0;              // the town's documents for the year of the coverage date
+  bool document_by_deadline = false;  // one of them issued on or before May 31
+};
+
+// A town's document implementing the points system for a year; the policy wants it by May 31.
+struct TownDocument {
+  int64_t town_id = 0;
+  int year = 0;
+  std::string document_number;
+  std::string title;
+  std::string issued_date;  // YYYY-MM-DD
+  std::string recorded_by_user_id;
+  bool on_time = false;  // derived: issued_date <= year-05-31
 };
 
 struct Dashboard {
@@ -199,6 +212,12 @@ class SupervisionRepository {
   virtual absl::StatusOr<GovernanceModel> UpsertModel(const GovernanceModel& model,
                                                       const Actor& actor) = 0;
   virtual absl::StatusOr<std::vector<GovernanceModel>> ListModels(int64_t village_id) = 0;
+  // ALREADY_EXISTS when (town, year, number) holds other content; the same content is a no-op.
+  virtual absl::StatusOr<TownDocument> InsertTownDocument(const TownDocument& document,
+                                                          const Actor& actor) = 0;
+  // By town, then issued_date; town 0: every town.
+  virtual absl::StatusOr<std::vector<TownDocument>> ListTownDocuments(int64_t town_id,
+                                                                      int year) = 0;
   // Per town: registered villages, and those with a model since <= as_of_date. Town 0: all.
   virtual absl::StatusOr<std::vector<TownCoverage>> CountCoverage(const std::string& as_of_date,
                                                                   int64_t town_id) = 0;
@@ -229,6 +248,10 @@ absl::Status CloseVisit(const std::string& today, Visit& visit);
 absl::Status ValidateNewFinding(const Visit& visit, const Finding& finding);
 absl::Status ValidateNewVisit(const Visit& visit, const std::string& today);
 absl::Status ValidateModel(GovernanceModel& model, const std::string& today);
+// Checks the fields and sets on_time.
+absl::Status ValidateTownDocument(TownDocument& document, const std::string& today);
+// The policy's deadline: issued on or before May 31 of the document's year.
+bool IssuedByDeadline(const TownDocument& document);
 
 class Supervision final {
  public:
@@ -268,6 +291,10 @@ class Supervision final {
   absl::StatusOr<std::vector<TownCoverage>> GetModelCoverage(const auth::Caller& caller,
                                                              std::string as_of_date,
                                                              int64_t town_id);
+  absl::StatusOr<TownDocument> RecordTownDocument(const auth::Caller& caller, const Actor& actor,
+                                                  TownDocument document);
+  absl::StatusOr<std::vector<TownDocument>> ListTownDocuments(const auth::Caller& caller,
+                                                              int64_t town_id, int year);
   absl::StatusOr<Dashboard> GetDashboard(const auth::Caller& caller, int64_t town_id,
                                          int64_t village_id);
   absl::StatusOr<std::vector<Flag>> ListFlags(const auth::Caller& caller, int64_t village_id,
@@ -289,7 +316,6 @@ class Supervision final {
                                                 int64_t town_id);
 
  private:
-
   SupervisionRepository& repository_;
   VillageDirectory& directory_;
   TrailRepository& trail_;

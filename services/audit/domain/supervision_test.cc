@@ -172,5 +172,38 @@ TEST(GovernanceTest, ShareAgainstTheHalfTarget) {
   EXPECT_FALSE(none.meets_target);
 }
 
+TEST(TownDocumentTest, OnTimeMeansIssuedByTheEndOfMay) {
+  TownDocument document;
+  document.town_id = 1;
+  document.year = 2025;
+  document.document_number = "〔2025〕1号";
+  document.title = "实施方案";
+  document.issued_date = "2025-05-31";
+  ASSERT_TRUE(ValidateTownDocument(document, "2025-11-29").ok());
+  EXPECT_TRUE(document.on_time);
+  document.issued_date = "2025-06-01";
+  ASSERT_TRUE(ValidateTownDocument(document, "2025-11-29").ok());
+  EXPECT_FALSE(document.on_time);
+}
+
+TEST(TownDocumentTest, RefusesDatesOutsideTheYearOrInTheFuture) {
+  TownDocument document;
+  document.town_id = 1;
+  document.year = 2025;
+  document.document_number = "n";
+  document.title = "t";
+  document.issued_date = "2026-01-05";
+  EXPECT_EQ(ValidateTownDocument(document, "2026-02-01").code(),
+            absl::StatusCode::kInvalidArgument);
+  document.issued_date = "2025-12-01";
+  EXPECT_EQ(ValidateTownDocument(document, "2025-11-29").code(),
+            absl::StatusCode::kInvalidArgument);
+  document.issued_date = "2025-11-29";
+  EXPECT_TRUE(ValidateTownDocument(document, "2025-11-29").ok());
+  document.document_number = "";
+  EXPECT_EQ(ValidateTownDocument(document, "2025-11-29").code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace jifen::audit

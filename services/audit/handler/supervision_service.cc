@@ -53,6 +53,16 @@ void ToProto(const Notice& n, v1::Notice* out) {
   out->set_issued_on(n.issued_on);
 }
 
+void ToProto(const TownDocument& document, v1::TownDocument* out) {
+  out->set_town_id(document.town_id);
+  out->set_year(document.year);
+  out->set_document_number(document.document_number);
+  out->set_title(document.title);
+  out->set_issued_date(document.issued_date);
+  out->set_recorded_by_user_id(document.recorded_by_user_id);
+  out->set_on_time(document.on_time);
+}
+
 void ToProto(const GovernanceModel& m, v1::GovernanceModel* out) {
   out->set_village_id(m.village_id);
   out->set_kind(static_cast<v1::ModelKind>(m.kind));
@@ -290,9 +300,46 @@ grpc::Status SupervisionServiceImpl::GetModelCoverage(grpc::ServerContext* conte
       out->set_villages_with_model(town.villages_with_model);
       out->set_share_permille(town.share_permille);
       out->set_meets_target(town.meets_target);
+      out->set_documents(town.documents);
+      out->set_document_by_deadline(town.document_by_deadline);
     }
     return absl::OkStatus();
   });
+}
+
+grpc::Status SupervisionServiceImpl::RecordTownDocument(
+    grpc::ServerContext* context, const v1::RecordTownDocumentRequest* request,
+    v1::TownDocument* response) {
+  return calls_.Serve(
+      context, "RecordTownDocument", [&](const auth::Caller& caller) -> absl::Status {
+        const v1::TownDocument& in = request->document();
+        TownDocument document;
+        document.town_id = in.town_id();
+        document.year = in.year();
+        document.document_number = in.document_number();
+        document.title = in.title();
+        document.issued_date = in.issued_date();
+        ASSIGN_OR_RETURN(
+            const TownDocument stored,
+            supervision_.RecordTownDocument(caller, ActorOf(*context, caller), document));
+        ToProto(stored, response);
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status SupervisionServiceImpl::ListTownDocuments(grpc::ServerContext* context,
+                                                       const v1::ListTownDocumentsRequest* request,
+                                                       v1::ListTownDocumentsResponse* response) {
+  return calls_.Serve(
+      context, "ListTownDocuments", [&](const auth::Caller& caller) -> absl::Status {
+        ASSIGN_OR_RETURN(
+            const std::vector<TownDocument> documents,
+            supervision_.ListTownDocuments(caller, request->town_id(), request->year()));
+        for (const TownDocument& document : documents) {
+          ToProto(document, response->add_documents());
+        }
+        return absl::OkStatus();
+      });
 }
 
 grpc::Status SupervisionServiceImpl::ListFlags(grpc::ServerContext* context,
@@ -346,9 +393,9 @@ grpc::Status SupervisionServiceImpl::GetDashboard(grpc::ServerContext* context,
     response->set_villages_with_model(dashboard.villages_with_model);
     response->set_model_share_permille(dashboard.model_share_permille);
     response->set_computed_at_ms(dashboard.computed_at_ms);
-    ASSIGN_OR_RETURN(DashboardFigures figures,
-                     figures_.Figures(caller, request->town_id(), request->village_id(),
-                                      request->year()));
+    ASSIGN_OR_RETURN(
+        DashboardFigures figures,
+        figures_.Figures(caller, request->town_id(), request->village_id(), request->year()));
     FiguresToProto(figures, response);
     return absl::OkStatus();
   });

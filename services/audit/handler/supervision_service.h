@@ -53,6 +53,12 @@ class SupervisionServiceImpl final : public jifen::audit::v1::SupervisionService
   grpc::Status GetModelCoverage(grpc::ServerContext* context,
                                 const v1::GetModelCoverageRequest* request,
                                 v1::GetModelCoverageResponse* response) override;
+  grpc::Status RecordTownDocument(grpc::ServerContext* context,
+                                  const v1::RecordTownDocumentRequest* request,
+                                  v1::TownDocument* response) override;
+  grpc::Status ListTownDocuments(grpc::ServerContext* context,
+                                 const v1::ListTownDocumentsRequest* request,
+                                 v1::ListTownDocumentsResponse* response) override;
   grpc::Status ListFlags(grpc::ServerContext* context, const v1::ListFlagsRequest* request,
                          v1::ListFlagsResponse* response) override;
   grpc::Status ReviewFlag(grpc::ServerContext* context, const v1::ReviewFlagRequest* request,

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/mysql/statement.h"
 #include "common/mysql/transaction.h"
 #include "common/status/status_macros.h"
 #include "services/audit/storage/mysql_trail_repository.h"
@@ -496,6 +497,80 @@ absl::StatusOr<GovernanceModel> MySqlSupervisionRepository::UpsertModel(
                  before, after});
   }));
   return model;
+}
+
+absl::StatusOr<TownDocument> MySqlSupervisionRepository::InsertTownDocument(
+    const TownDocument& document, const Actor& actor) {
+  const std::string state =
+      absl::StrCat("number=", document.document_number, " issued=", document.issued_date,
+                   " title=", document.title);
+  RETURN_IF_ERROR(mysql::RunInTransaction(pool_, [&](sql::Connection& c) -> absl::Status {
+    auto earlier = mysql::Statement(c,
+                                    "SELECT title, issued_date FROM town_document "
+                                    "WHERE town_id = ? AND year = ? AND document_number = ? "
+                                    "FOR UPDATE")
+                       .Bind(document.town_id)
+                       .Bind(document.year)
+                       .Bind(document.document_number)
+                       .Query();
+    if (earlier->next()) {
+      if (mysql::GetString(*earlier, "title") == document.title &&
+          mysql::GetString(*earlier, "issued_date") == document.issued_date) {
+        return absl::OkStatus();  // a retry
+      }
+      return absl::AlreadyExistsError(
+          absl::StrCat("document ", document.document_number, " of town ", document.town_id,
+                       " for ", document.year,
+                       " is recorded with another title or date; record a correction under a "
+                       "new document number"));
+    }
+    mysql::Statement(c,
+                     "INSERT INTO town_document (town_id, year, document_number, title, "
+                     "issued_date, recorded_by_user_id, recorded_at_ms) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)")
+        .Bind(document.town_id)
+        .Bind(document.year)
+        .Bind(document.document_number)
+        .Bind(document.title)
+        .Bind(document.issued_date)
+        .Bind(document.recorded_by_user_id)
+        .Bind(actor.now_ms)
+        .Update();
+    // Town documents belong to no village: recorded in the trail under village 0.
+    return Note(c, actor,
+                {0, "record", "town_document",
+                 absl::StrCat(document.town_id, "/", document.year, "/", document.document_number),
+                 "", state});
+  }));
+  return document;
+}
+
+absl::StatusOr<std::vector<TownDocument>> MySqlSupervisionRepository::ListTownDocuments(
+    int64_t town_id, int year) {
+  std::vector<TownDocument> documents;
+  RETURN_IF_ERROR(mysql::RunWithConnection(pool_, [&](sql::Connection& c) {
+    auto rows = mysql::Statement(c,
+                                 "SELECT town_id, year, document_number, title, issued_date, "
+                                 "recorded_by_user_id FROM town_document "
+                                 "WHERE year = ? AND (? = 0 OR town_id = ?) "
+                                 "ORDER BY town_id, issued_date, document_number")
+                    .Bind(year)
+                    .Bind(town_id)
+                    .Bind(town_id)
+                    .Query();
+    while (rows->next()) {
+      TownDocument document;
+      document.town_id = rows->getInt64(1);
+      document.year = rows->getInt(2);
+      document.document_number = rows->getString(3).asStdString();
+      document.title = rows->getString(4).asStdString();
+      document.issued_date = rows->getString(5).asStdString();
+      document.recorded_by_user_id = rows->getString(6).asStdString();
+      documents.push_back(std::move(document));
+    }
+    return absl::OkStatus();
+  }));
+  return documents;
 }
 
 absl::StatusOr<std::vector<GovernanceModel>> MySqlSupervisionRepository::ListModels(

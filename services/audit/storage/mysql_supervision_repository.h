@@ -40,6 +40,9 @@ class MySqlSupervisionRepository final : public SupervisionRepository {
   absl::StatusOr<GovernanceModel> UpsertModel(const GovernanceModel& model,
                                               const Actor& actor) override;
   absl::StatusOr<std::vector<GovernanceModel>> ListModels(int64_t village_id) override;
+  absl::StatusOr<TownDocument> InsertTownDocument(const TownDocument& document,
+                                                  const Actor& actor) override;
+  absl::StatusOr<std::vector<TownDocument>> ListTownDocuments(int64_t town_id, int year) override;
   absl::StatusOr<std::vector<TownCoverage>> CountCoverage(const std::string& as_of_date,
                                                           int64_t town_id) override;
   absl::StatusOr<int64_t> InsertFlags(const std::vector<FlagDraft>& flags,
