@@ -42,6 +42,7 @@
 #include "services/audit/audit_test_support.h"
 #include "services/audit/client/audit_relay.h"
 #include "services/redemption/storage/test_database.h"
+#include "tests/support/black_hole.h"
 #include "tests/support/scoring_harness.h"
 #include "tests/support/service_process.h"
 #include "tests/support/testenv.h"
@@ -60,29 +61,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 constexpr int kYear = 2025;
-
-// A loopback port that accepts TCP connections (into the backlog) and never answers: a call to it
-// hangs until its deadline, like a service stuck mid-call.
-class BlackHole final {
- public:
-  BlackHole() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof(address);
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&address), length), 0);
-    EXPECT_EQ(listen(fd_, 64), 0);
-    EXPECT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length), 0);
-    port_ = ntohs(address.sin_port);
-  }
-  ~BlackHole() { close(fd_); }
-  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
 
 int64_t ShanghaiMs(int year, int month, int day) {
   return absl::ToUnixMillis(
@@ -566,7 +544,7 @@ TEST_F(ChecklistProcessTest, StoppedBackendMakesItsChecksUnknownNotTheCall) {
 
 TEST_F(ChecklistProcessTest, HangingBackendRunsIntoItsDeadlineNotTheWholeCall) {
   const SeededVillage village = Seed(VillagePlan{});
-  BlackHole black_hole;
+  jifen::testing::BlackHole black_hole;
   std::unique_ptr<ServiceProcess> audit =
       StartAudit(redemption_->address(), black_hole.address(), "1s");
   ASSERT_NE(audit, nullptr);

@@ -33,6 +33,7 @@
 #include "jifen/scoring/v1/ledger.grpc.pb.h"
 #include "jifen/scoring/v1/rulebook.grpc.pb.h"
 #include "services/redemption/storage/test_database.h"
+#include "tests/support/black_hole.h"
 #include "tests/support/scoring_harness.h"
 #include "tests/support/service_process.h"
 #include "tests/support/testenv.h"
@@ -45,30 +46,6 @@ namespace sv1 = ::jifen::scoring::v1;
 using ::jifen::testing::ScoringHarness;
 using ::jifen::testing::SeededVillage;
 using ::jifen::testing::ServiceProcess;
-
-// A loopback port that accepts TCP connections (the kernel does, into the backlog) and never
-// answers: a gRPC call to it hangs until its deadline, like a scoring that died mid-call.
-class BlackHole final {
- public:
-  BlackHole() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;
-    socklen_t length = sizeof(address);
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&address), length), 0);
-    EXPECT_EQ(listen(fd_, 64), 0);
-    EXPECT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length), 0);
-    port_ = ntohs(address.sin_port);
-  }
-  ~BlackHole() { close(fd_); }
-  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
 
 class RedemptionProcessTest : public ::testing::Test {
  protected:
@@ -396,7 +373,7 @@ TEST_F(RedemptionProcessTest, KillBetweenReservationAndDebitThenRestartIsConsist
   Fund(village, {rich, debited_before_crash}, 100);
   const rv1::StoreItem item = CreateItem(village.village_id, 60, 10);
 
-  BlackHole black_hole;
+  jifen::testing::BlackHole black_hole;
   std::unique_ptr<ServiceProcess> stuck = StartRedemption(black_hole.address(), "10m");
   ASSERT_NE(stuck, nullptr);
   auto stuck_store =

@@ -6,26 +6,12 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "services/audit/domain/fake_village_directory.h"
 
 namespace jifen::audit {
 namespace {
 
-class FakeDirectory final : public VillageDirectory {
- public:
-  absl::StatusOr<std::optional<int64_t>> TownOf(int64_t village_id) override {
-    auto it = towns.find(village_id);
-    if (it == towns.end()) return std::nullopt;
-    return it->second;
-  }
-  absl::StatusOr<std::vector<int64_t>> VillagesOf(int64_t town_id) override {
-    std::vector<int64_t> out;
-    for (const auto& [village, town] : towns) {
-      if (town == town_id) out.push_back(village);
-    }
-    return out;
-  }
-  std::map<int64_t, int64_t> towns = {{11, 1}, {12, 1}, {21, 2}};
-};
+using FakeDirectory = FakeVillageDirectory;
 
 auth::Caller CallerOf(auth::Role role, int64_t town = 0, int64_t village = 0) {
   auth::Caller caller;
