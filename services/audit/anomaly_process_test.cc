@@ -40,6 +40,7 @@ using ::jifen::testing::SeededVillage;
 using ::jifen::testing::ServiceProcess;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::UnorderedElementsAre;
 
 std::string Digest(char c) { return std::string(64, c); }
@@ -70,9 +71,9 @@ class AnomalyProcessTest : public ::testing::Test {
             "--checks_interval=0s", "--dashboard_interval=0s"});
     ASSERT_TRUE(audit_->Start());
     // Scoring relays its own outbox to this audit, with its service identity.
-    ASSERT_TRUE(scoring_->Launch({"--audit_address=" + audit_->address(),
-                                  "--service_token_file=" +
-                                      scoring_->WriteServiceTokenFile("scoring")}));
+    ASSERT_TRUE(
+        scoring_->Launch({"--audit_address=" + audit_->address(),
+                          "--service_token_file=" + scoring_->WriteServiceTokenFile("scoring")}));
     auto channel = grpc_util::NewChannel(audit_->address(), 4 << 20);
     trail_ = av1::AuditService::NewStub(channel);
     supervision_ = av1::SupervisionService::NewStub(channel);
@@ -91,21 +92,24 @@ class AnomalyProcessTest : public ::testing::Test {
     return scoring_->Token(caller);
   }
 
-  // A household of `village` in its grid whose steward is `steward`, through the registry.
-  int64_t AddStewardedHousehold(const SeededVillage& village, const std::string& steward) {
+  // A household of `village` in its grid, through the registry: stewarded by `steward` ("" none),
+  // its one member linked to the staff account `member_staff_user` ("" none).
+  int64_t AddHousehold(const SeededVillage& village, const std::string& house_number,
+                       const std::string& steward, const std::string& member_staff_user = "") {
     auto registry = sv1::RegistryService::NewStub(scoring_->channel());
     sv1::CreateHouseholdRequest request;
     sv1::Household* household = request.mutable_household();
     household->set_village_id(village.village_id);
     household->set_group_id(village.group_ids[0]);
     household->set_grid_id(village.grid_id);
-    household->set_house_number("管-1号");
+    household->set_house_number(house_number);
     household->set_head_name("周建军");
     household->set_kind(sv1::HOUSEHOLD_KIND_REGISTERED);
     household->set_steward_user_id(steward);
     sv1::Member* member = request.add_members();
     member->set_name("周建军");
     member->set_is_head(true);
+    member->set_staff_user_id(member_staff_user);
     sv1::HouseholdDetail detail;
     const grpc::Status status = registry->CreateHousehold(
         ScoringHarness::Context(scoring_->VillageAdminToken(village.village_id)).get(), request,
@@ -179,14 +183,14 @@ TEST_F(AnomalyProcessTest, SharedPhotoAndStewardSelfAwardAreFlaggedFromScoringsO
   // Village A: the grid worker reuses one photo; the admin scores the household they steward.
   const SeededVillage a = scoring_->FundableVillage(2);
   const std::string a_admin = absl::StrCat("admin-", a.village_id);  // VillageAdminToken's user
-  const int64_t a_stewarded = AddStewardedHousehold(a, a_admin);
+  const int64_t a_stewarded = AddHousehold(a, "管-1号", a_admin);
   Inspect(scoring_->GridWorkerToken(a), "anomaly-a-1", a.household_ids[0], Digest('a'));
   Inspect(scoring_->GridWorkerToken(a), "anomaly-a-2", a.household_ids[1], Digest('a'));
   Inspect(scoring_->VillageAdminToken(a.village_id), "anomaly-a-3", a_stewarded, Digest('b'));
 
   // Village B: the same kinds of scoring, distinct photos, a steward who does not score.
   const SeededVillage b = scoring_->FundableVillage(2);
-  const int64_t b_stewarded = AddStewardedHousehold(b, absl::StrCat("cadre-", b.village_id));
+  const int64_t b_stewarded = AddHousehold(b, "管-1号", absl::StrCat("cadre-", b.village_id));
   Inspect(scoring_->GridWorkerToken(b), "anomaly-b-1", b.household_ids[0], Digest('c'));
   Inspect(scoring_->GridWorkerToken(b), "anomaly-b-2", b.household_ids[1], Digest('d'));
   Inspect(scoring_->VillageAdminToken(b.village_id), "anomaly-b-3", b_stewarded, Digest('e'));
@@ -226,11 +230,37 @@ TEST_F(AnomalyProcessTest, SharedPhotoAndStewardSelfAwardAreFlaggedFromScoringsO
 
   EXPECT_TRUE(Flags(b.village_id).empty()) << "the clean village raises nothing";
 
-  ASSERT_TRUE(supervision_
-                  ->RunChecks(ScoringHarness::Context(Inspector()).get(), av1::RunChecksRequest(),
-                              &run)
-                  .ok());
+  ASSERT_TRUE(
+      supervision_
+          ->RunChecks(ScoringHarness::Context(Inspector()).get(), av1::RunChecksRequest(), &run)
+          .ok());
   EXPECT_EQ(run.flags_raised(), 0) << "a flag is raised once";
+}
+
+TEST_F(AnomalyProcessTest, AnAwardToTheScorersOwnHouseholdIsFlagged) {
+  // The grid worker lives in one of the households of their grid (a member linked to their staff
+  // account) and scores it; another household of the grid is scored too.
+  const SeededVillage c = scoring_->FundableVillage(2);
+  const int64_t own = AddHousehold(c, "家-1号", "", c.grid_worker_user_id);
+  Inspect(scoring_->GridWorkerToken(c), "anomaly-c-1", own, Digest('f'));
+  Inspect(scoring_->GridWorkerToken(c), "anomaly-c-2", c.household_ids[0], Digest('0'));
+  if (HasFatalFailure()) return;
+
+  std::map<std::string, av1::StoredRecord> records = DeliveredInspections(c.village_id, 2);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_THAT(records["anomaly-c-1"].record().after(), HasSubstr(" scorer_member=1 "));
+  EXPECT_THAT(records["anomaly-c-2"].record().after(), Not(HasSubstr("scorer_member")));
+
+  av1::RunChecksResponse run;
+  const grpc::Status ran = supervision_->RunChecks(ScoringHarness::Context(Inspector()).get(),
+                                                   av1::RunChecksRequest(), &run);
+  ASSERT_TRUE(ran.ok()) << ran.error_message();
+  const std::vector<av1::Flag> flags = Flags(c.village_id);
+  ASSERT_EQ(flags.size(), 1u);
+  EXPECT_EQ(flags[0].rule(), "self_award");
+  EXPECT_EQ(flags[0].subject(), absl::StrCat("scorer ", c.grid_worker_user_id, " household ", own));
+  EXPECT_THAT(flags[0].evidence(),
+              ElementsAre(absl::StrCat("audit:", records["anomaly-c-1"].sequence())));
 }
 
 }  // namespace

@@ -33,11 +33,10 @@ std::vector<FlagDraft> SelfAwards(const std::vector<ScoreEvent>& events,
   for (const ScoreEvent& event : events) {
     if (event.points <= 0) continue;
     auto related = relations.find(event.scorer_user_id);
-    const bool listed =
-        related != relations.end() && related->second.contains(event.household_id);
-    const bool stewards = !event.steward_user_id.empty() &&
-                          event.steward_user_id == event.scorer_user_id;
-    if (!listed && !stewards) continue;
+    const bool listed = related != relations.end() && related->second.contains(event.household_id);
+    const bool stewards =
+        !event.steward_user_id.empty() && event.steward_user_id == event.scorer_user_id;
+    if (!listed && !stewards && !event.scorer_is_member) continue;
     FlagDraft& flag = flags[{event.scorer_user_id, event.household_id}];
     if (flag.rule.empty()) {
       flag.village_id = event.village_id;

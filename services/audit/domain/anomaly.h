@@ -24,6 +24,7 @@ struct ScoreEvent {
   // The household's steward (户管家) when the award was recorded, "" if none or unknown. Carried
   // per event because stewards change: what counts is who stewarded the household at that time.
   std::string steward_user_id;
+  bool scorer_is_member = false;  // the scorer lives in the household (registry member link)
 };
 
 struct RedemptionEvent {

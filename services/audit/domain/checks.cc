@@ -71,6 +71,7 @@ void ExtractFacts(const TrailRecord& record, Facts& facts) {
     event.photo_digests = FindValues(record.after, "photo");
     std::vector<std::string> steward = FindValues(record.after, "steward");
     if (!steward.empty()) event.steward_user_id = std::move(steward.front());
+    event.scorer_is_member = IntValue(record.after, "scorer_member", 0) == 1;
     facts.scores.push_back(std::move(event));
   } else if (record.object_type == "order" &&
              (record.action == "confirm" || record.action == "create")) {

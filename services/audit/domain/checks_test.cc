@@ -79,6 +79,28 @@ TEST(ExtractFactsTest, ReadsScoringsInspectionRecord) {
   EXPECT_THAT(facts.scores[0].photo_digests, IsEmpty());
 }
 
+TEST(ExtractFactsTest, ReadsThatTheScorerLivesInTheHousehold) {
+  AwardFacts award{42, 20, "", {Digest('c')}};
+  award.scorer_is_member = true;
+  const std::string after = FormatAward(award, "entries=1");
+  EXPECT_EQ(after, absl::StrCat("household=42 points=20 entries=1 scorer_member=1 photos=1 photo=",
+                                Digest('c')));
+  Facts facts;
+  ExtractFacts(Record(18, "scoring", "grid-1", "submit_inspection", "inspection", after), facts);
+  ASSERT_THAT(facts.scores, SizeIs(1));
+  EXPECT_TRUE(facts.scores[0].scorer_is_member);
+  EXPECT_TRUE(facts.scores[0].steward_user_id.empty());
+  EXPECT_THAT(SelfAwards(facts.scores, {}), SizeIs(1));
+  // Without the mark, the same award is not a self-award.
+  facts = Facts();
+  ExtractFacts(Record(19, "scoring", "grid-1", "submit_inspection", "inspection",
+                      FormatAward({42, 20, "", {Digest('c')}}, "entries=1")),
+               facts);
+  ASSERT_THAT(facts.scores, SizeIs(1));
+  EXPECT_FALSE(facts.scores[0].scorer_is_member);
+  EXPECT_THAT(SelfAwards(facts.scores, {}), IsEmpty());
+}
+
 TEST(ExtractFactsTest, ManyPhotosKeepTheRecordShortAndCountThem) {
   std::vector<std::string> photos;
   for (int i = 0; i < 20; ++i) photos.push_back(absl::StrCat(Digest('c').substr(2), 10 + i));
@@ -121,10 +143,10 @@ TEST(ExtractFactsTest, ReadsPublicityWindowClosingTimes) {
   const std::string ends = absl::StrCat(" ends_at_ms=", kCloseMs);
   Facts facts;
   // services/publicity/domain/windows.cc OpenWindow (absl::FormatTime of start and end).
-  ExtractFacts(Record(1, "publicity", "admin-7", "window.open", "window",
-                      absl::StrCat("open 2026-10-08T00:00:00+08:00 .. 2026-10-15T00:00:00+08:00",
-                                   ends)),
-               facts);
+  ExtractFacts(
+      Record(1, "publicity", "admin-7", "window.open", "window",
+             absl::StrCat("open 2026-10-08T00:00:00+08:00 .. 2026-10-15T00:00:00+08:00", ends)),
+      facts);
   // services/publicity/storage/mysql_window_repository.cc ClaimSettleable.
   ExtractFacts(Record(2, "publicity", "publicity", "window.close", "window",
                       absl::StrCat("settling: ended with no objection pending", ends)),
@@ -156,9 +178,9 @@ TEST(ExtractFactsTest, AConfirmedOrderIsOneRedemption) {
     ExtractFacts(Record(++sequence, "redemption", "resident-42", action, "order", order), facts);
   }
   // A long order (a long status_reason) reaches the trail as a digest: still one redemption.
-  ExtractFacts(Record(++sequence, "redemption", "resident-43", "confirm", "order",
-                      "sha256:" + Digest('e')),
-               facts);
+  ExtractFacts(
+      Record(++sequence, "redemption", "resident-43", "confirm", "order", "sha256:" + Digest('e')),
+      facts);
   ASSERT_THAT(facts.redemptions, SizeIs(2));
   EXPECT_EQ(facts.redemptions[0].evidence, "audit:2");
   EXPECT_EQ(facts.redemptions[1].evidence, "audit:7");
@@ -183,7 +205,7 @@ class RunChecksTest : public ::testing::Test {
 
 TEST_F(RunChecksTest, StewardScoringTheirOwnHouseholdIsFlaggedWithItsRecords) {
   Add(Inspection(++outbox_, "grid-1", 101, "cadre-9", {Digest('1')}));  // steward is someone else
-  Add(Inspection(++outbox_, "admin-7", 102, "", {Digest('2')}));         // no steward
+  Add(Inspection(++outbox_, "admin-7", 102, "", {Digest('2')}));        // no steward
   EXPECT_THAT(Run(), IsEmpty()) << "clean: quiet";
 
   Add(Inspection(++outbox_, "cadre-9", 101, "cadre-9", {Digest('3')}));  // audit:3

@@ -31,6 +31,7 @@ std::string FormatAward(const AwardFacts& facts, absl::string_view extra) {
   if (IsPlainValue(facts.steward_user_id) && facts.steward_user_id.size() <= 64) {
     absl::StrAppend(&text, " steward=", facts.steward_user_id);
   }
+  if (facts.scorer_is_member) absl::StrAppend(&text, " scorer_member=1");
   std::vector<std::string> distinct;
   for (const std::string& ref : facts.photo_refs) {
     if (std::find(distinct.begin(), distinct.end(), ref) == distinct.end()) {

@@ -25,9 +25,11 @@ struct AwardFacts {
   int64_t points = 0;                   // signed total of the change
   std::string steward_user_id;          // the household's steward (户管家) at the time; "" none
   std::vector<std::string> photo_refs;  // the gateway's content-addressed SHA-256 hex digests
+  bool scorer_is_member = false;        // the scorer is linked to a member of the household
 };
 
-// "household=<id> points=<n>[ <extra>][ steward=<user>] photos=<k>[ photo=<sha256>]...":
+// "household=<id> points=<n>[ <extra>][ steward=<user>][ scorer_member=1] photos=<k>
+// [ photo=<sha256>]...":
 // `extra` is the producer's own short context (e.g. "entries=2"); photos are the distinct valid
 // digests (lowercased), listed in order while the text stays within kMaxFactsBytes; photos=<k>
 // counts every distinct reference given, so a reader can tell that some were left out.

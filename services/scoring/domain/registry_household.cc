@@ -46,6 +46,7 @@ absl::StatusOr<HouseholdWithMembers> CleanHouseholdDraft(const HouseholdDraft& d
       ASSIGN_OR_RETURN(member.phone, NormalizePhone(draft_member.phone));
     }
     member.is_head = draft_member.is_head;
+    ASSIGN_OR_RETURN(member.staff_user_id, CleanUserId(draft_member.staff_user_id, "成员工作账号"));
     heads += member.is_head ? 1 : 0;
     clean.members.push_back(std::move(member));
   }

@@ -28,6 +28,7 @@ struct HouseholdDraft {
     std::string name;
     std::string phone;
     bool is_head = false;
+    std::string staff_user_id;
   };
   std::vector<Member> members;
 };

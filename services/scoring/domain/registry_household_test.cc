@@ -12,7 +12,7 @@ HouseholdDraft Draft() {
   draft.house_number = " 12号 ";
   draft.head_name = "张建华";
   draft.registered = true;
-  draft.members = {{"张建华", "138 1234 5678", false}, {"李梅", "", false}};
+  draft.members = {{"张建华", "138 1234 5678", false, ""}, {"李梅", "", false, "grid-7"}};
   return draft;
 }
 
@@ -57,7 +57,7 @@ TEST(CleanHouseholdDraftTest, RefusesBadInput) {
   HouseholdDraft crowded = Draft();
   crowded.members.clear();
   for (int i = 0; i <= kMembersPerHouseholdMax; ++i) {
-    crowded.members.push_back({"成员" + std::to_string(i), "", false});
+    crowded.members.push_back({"成员" + std::to_string(i), "", false, ""});
   }
   EXPECT_FALSE(CleanHouseholdDraft(crowded).ok());
 }

@@ -52,6 +52,7 @@ struct MemberRecord {
   std::string name;
   std::string phone;  // normalised "13812345678", or empty when unknown
   bool is_head = false;
+  std::string staff_user_id;  // the villager's staff account, or empty
 };
 
 // A household with the registry-only fields that HouseholdRecord leaves out.

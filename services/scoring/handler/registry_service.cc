@@ -92,6 +92,7 @@ void Encode(const HouseholdWithMembers& household, PersonalDataView view,
     encoded->set_name(full ? member.name : MaskName(member.name));
     encoded->set_phone(full ? member.phone : MaskPhone(member.phone));
     encoded->set_is_head(member.is_head);
+    encoded->set_staff_user_id(member.staff_user_id);
   }
 }
 
@@ -256,7 +257,8 @@ grpc::Status RegistryServiceImpl::CreateHousehold(grpc::ServerContext* context,
     draft.rents_out_rooms = household.rents_out_rooms();
     draft.steward_user_id = household.steward_user_id();
     for (const v1::Member& member : request->members()) {
-      draft.members.push_back({member.name(), member.phone(), member.is_head()});
+      draft.members.push_back(
+          {member.name(), member.phone(), member.is_head(), member.staff_user_id()});
     }
     ASSIGN_OR_RETURN(const HouseholdWithMembers clean, CleanHouseholdDraft(draft));
     ASSIGN_OR_RETURN(const HouseholdWithMembers created,

@@ -23,6 +23,7 @@
 #include "services/scoring/storage/audit_outbox.h"
 #include "services/scoring/storage/digests.h"
 #include "services/scoring/storage/ledger_proto.h"
+#include "services/scoring/storage/mysql_registry_rows.h"
 #include "services/scoring/storage/mysql_rulebooks.h"
 
 namespace jifen::scoring {
@@ -280,7 +281,9 @@ absl::StatusOr<v1::Declaration> MySqlDeclarations::Review(
       // anomaly rules (record_facts.h), with the household's steward as of the approval.
       audit_after = audit::FormatAward(
           {household.household_id, stored.front().points, household.steward_user_id,
-           {row->request.photo_refs().begin(), row->request.photo_refs().end()}},
+           {row->request.photo_refs().begin(), row->request.photo_refs().end()},
+           registry_sql::StaffIsMemberOf(connection, village_id, household.household_id,
+                                         caller.user_id)},
           absl::StrCat("state=approved sequence=", stored.front().sequence));
     }
     result.set_review_reason(request.reason());

@@ -96,6 +96,8 @@ absl::StatusOr<v1::SubmitInspectionResponse> MySqlInspections::Submit(
         "  (SELECT rulebook_id FROM rulebooks WHERE village_id = ? AND state = 2 "
         "   AND effective_from <= ? ORDER BY effective_from DESC, version DESC "
         "   LIMIT 1) AS rulebook_id, "
+        "  EXISTS(SELECT 1 FROM members m WHERE m.village_id = h.village_id "
+        "         AND m.household_id = h.household_id AND m.staff_user_id = ?) AS scorer_is_member, "
         "  earlier.payload_sha256, earlier.response",
         registry_sql::kHouseholdFrom,
         "LEFT JOIN inspections AS earlier ON earlier.inspection_id = ? "
@@ -103,6 +105,7 @@ absl::StatusOr<v1::SubmitInspectionResponse> MySqlInspections::Submit(
     auto context = Statement(connection, kContext.c_str())
                        .Bind(caller.village_id).Bind(period)
                        .Bind(caller.village_id).Bind(FormatDate(occurred_at))
+                       .Bind(caller.user_id)
                        .Bind(request.inspection_id()).Bind(request.household_id())
                        .Query();
     if (!context->next()) {
@@ -110,6 +113,8 @@ absl::StatusOr<v1::SubmitInspectionResponse> MySqlInspections::Submit(
           absl::StrCat("household ", request.household_id(), " not found"));
     }
     const HouseholdRecord household = registry_sql::ReadHousehold(*context).record;
+    // The scorer lives in this household: audit flags such an award for review.
+    const bool scorer_is_member = context->getBoolean("scorer_is_member");
     RETURN_IF_ERROR(CheckCanInspect(caller, household, team_groups));
     if (!context->isNull("payload_sha256")) {
       if (GetString(*context, "payload_sha256") != digest) {
@@ -166,7 +171,8 @@ absl::StatusOr<v1::SubmitInspectionResponse> MySqlInspections::Submit(
         .Update();
     // The facts audit's anomaly rules read (record_facts.h): whose household, how much, which
     // photos, and the household's steward, so that a steward scoring their own household shows.
-    audit::AwardFacts facts{household.household_id, total, household.steward_user_id, {}};
+    audit::AwardFacts facts{household.household_id, total, household.steward_user_id, {},
+                            scorer_is_member};
     for (const v1::InspectionOutcome& outcome : request.outcomes()) {
       facts.photo_refs.insert(facts.photo_refs.end(), outcome.photo_refs().begin(),
                               outcome.photo_refs().end());

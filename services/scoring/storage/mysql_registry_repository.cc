@@ -330,7 +330,7 @@ absl::StatusOr<HouseholdWithMembers> MySqlRegistryRepository::CreateHousehold(
         InsertHousehold(c, record.village_id, record, created.household.consent_date);
     Statement insert = Prepare(c,
                                "INSERT INTO members (village_id, household_id, name, "
-                               "phone_cipher, is_head) VALUES (?, ?, ?, ?, ?)");
+                               "phone_cipher, is_head, staff_user_id) VALUES (?, ?, ?, ?, ?, ?)");
     for (MemberRecord& member : created.members) {
       insert->setInt64(1, record.village_id);
       insert->setInt64(2, record.household_id);
@@ -341,6 +341,11 @@ absl::StatusOr<HouseholdWithMembers> MySqlRegistryRepository::CreateHousehold(
         insert->setString(4, cipher_->Seal(member.phone));
       }
       insert->setBoolean(5, member.is_head);
+      if (member.staff_user_id.empty()) {
+        insert->setNull(6, sql::DataType::VARCHAR);
+      } else {
+        insert->setString(6, member.staff_user_id);
+      }
       insert->executeUpdate();
       member.member_id = registry_sql::LastInsertId(c);
       member.household_id = record.household_id;
@@ -365,7 +370,8 @@ absl::StatusOr<HouseholdWithMembers> MySqlRegistryRepository::GetHousehold(int64
     }
     found.household = registry_sql::ReadHousehold(*rows);
     Statement members = Prepare(c,
-                                "SELECT member_id, name, phone_cipher, is_head FROM members "
+                                "SELECT member_id, name, phone_cipher, is_head, "
+                                "COALESCE(staff_user_id, '') FROM members "
                                 "WHERE village_id = ? AND household_id = ? ORDER BY member_id");
     members->setInt64(1, found.household.record.village_id);
     members->setInt64(2, household_id);
@@ -379,6 +385,7 @@ absl::StatusOr<HouseholdWithMembers> MySqlRegistryRepository::GetHousehold(int64
         ASSIGN_OR_RETURN(member.phone, cipher_->Open(member_rows->getString(3).asStdString()));
       }
       member.is_head = member_rows->getBoolean(4);
+      member.staff_user_id = member_rows->getString(5).asStdString();
       found.members.push_back(std::move(member));
     }
     return absl::OkStatus();

@@ -146,7 +146,8 @@ class RegistryDatabase : public ::testing::Test {
     record.house_number = house_number;
     record.head_name = "张建华";
     record.steward_user_id = "cadre-1";
-    household.members = {{0, 0, "张建华", "13812345678", true}, {0, 0, "李梅", "", false}};
+    household.members = {{0, 0, "张建华", "13812345678", true, ""},
+                         {0, 0, "李梅", "", false, "grid-7"}};
     return household;
   }
 
@@ -237,6 +238,8 @@ TEST_F(RegistryDatabase, PhonesAreEncryptedAtRestWithFreshNonces) {
   EXPECT_EQ(read->members[0].phone, "13812345678");
   EXPECT_EQ(read->members[1].phone, "13812345678");
   EXPECT_TRUE(read->members[0].is_head);
+  EXPECT_EQ(read->members[0].staff_user_id, "");
+  EXPECT_EQ(read->members[1].staff_user_id, "grid-7");  // a villager who is also staff
   EXPECT_EQ(read->household.record.town_id, village.town_id);
   EXPECT_EQ(read->household.record.steward_user_id, "cadre-1");
 

@@ -4,6 +4,8 @@
 #include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
 
+#include "common/mysql/statement.h"
+
 namespace jifen::scoring::registry_sql {
 
 RegistryHousehold ReadHousehold(const sql::ResultSet& row) {
@@ -26,6 +28,18 @@ RegistryHousehold ReadHousehold(const sql::ResultSet& row) {
 std::unique_ptr<sql::PreparedStatement> Prepare(sql::Connection& connection,
                                                 const std::string& sql) {
   return std::unique_ptr<sql::PreparedStatement>(connection.prepareStatement(sql));
+}
+
+bool StaffIsMemberOf(sql::Connection& connection, int64_t village_id, int64_t household_id,
+                     const std::string& user_id) {
+  auto rows = mysql::Statement(connection,
+                               "SELECT 1 FROM members WHERE village_id = ? AND household_id = ? "
+                               "AND staff_user_id = ? LIMIT 1")
+                  .Bind(village_id)
+                  .Bind(household_id)
+                  .Bind(user_id)
+                  .Query();
+  return rows->next();
 }
 
 int64_t LastInsertId(sql::Connection& connection) {

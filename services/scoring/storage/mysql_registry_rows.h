@@ -33,6 +33,11 @@ RegistryHousehold ReadHousehold(const sql::ResultSet& row);
 std::unique_ptr<sql::PreparedStatement> Prepare(sql::Connection& connection,
                                                 const std::string& sql);
 
+// Whether `user_id` is the staff account linked to a member of the household (an award by that
+// person to their own household is a conflict of interest audit flags).
+bool StaffIsMemberOf(sql::Connection& connection, int64_t village_id, int64_t household_id,
+                     const std::string& user_id);
+
 // LAST_INSERT_ID() of the connection.
 int64_t LastInsertId(sql::Connection& connection);
 
