@@ -463,7 +463,7 @@ TEST_F(ChecklistProcessTest, QuarterWithoutWindowIsNamed) {
   ASSERT_TRUE(Supervision(*audit_)
                   ->ListFlags(ScoringHarness::Context(Inspector()).get(), flags_request, &flags)
                   .ok());
-  ASSERT_EQ(flags.flags_size(), 1);
+  ASSERT_EQ(flags.flags_size(), 1) << flags.DebugString();
   EXPECT_EQ(flags.flags(0).rule(), "visit_check");
   EXPECT_EQ(flags.flags(0).subject(), "publicity_windows_held 2025");
   EXPECT_THAT(flags.flags(0).evidence(), ElementsAre("period:2025Q2"));

@@ -544,7 +544,10 @@ absl::StatusOr<std::vector<StoredEntry>> MySqlLedger::ReadRange(int64_t after, i
 
 absl::StatusOr<ChainReport> MySqlLedger::VerifyChain(int64_t village_id) {
   ChainReport report;
-  RETURN_IF_ERROR(mysql::RunWithConnection(pool_, [&](sql::Connection& connection) {
+  // One transaction, so that the entries and the head row are read from one snapshot: an append
+  // committing between two autocommit reads would look like a broken chain.
+  RETURN_IF_ERROR(mysql::RunInTransaction(pool_, [&](sql::Connection& connection) {
+    report = ChainReport();
     const std::string query =
         absl::StrCat("SELECT ", kEntryColumns,
                      " FROM ledger_entries WHERE village_id = ? ORDER BY sequence");

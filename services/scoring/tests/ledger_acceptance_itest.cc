@@ -581,6 +581,39 @@ TEST_F(LedgerAcceptanceTest, TamperingBreaksTheChainAtTheAlteredEntry) {
   }).ok());
 }
 
+TEST_F(LedgerAcceptanceTest, TheChainVerifiesWhileEntriesAreBeingAppended) {
+  // A supervisor's check must not report a break because an inspection committed between its
+  // reads (the entries and the head row come from one snapshot).
+  const SeededVillage village = VillageWithBigItem(2);
+  const std::string token = harness_->GridWorkerToken(village);
+  std::atomic<bool> writing{true};
+  std::vector<grpc::Status> submitted;
+  std::thread writer([&] {
+    for (int i = 0; i < 60; ++i) {
+      v1::SubmitInspectionResponse response;
+      submitted.push_back(Submit(token,
+                                 Inspection(absl::StrCat("insp-verify-race-", i),
+                                            village.household_ids[i % 2], "TS-50", kLastYearMs + i),
+                                 &response));
+    }
+    writing = false;
+  });
+  v1::VerifyChainRequest request;
+  request.set_village_id(village.village_id);
+  int verifications = 0;
+  while (writing || verifications == 0) {
+    v1::VerifyChainResponse verified;
+    const grpc::Status status = ledger_->VerifyChain(
+        ScoringHarness::Context(harness_->DistrictToken()).get(), request, &verified);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_TRUE(verified.intact()) << "reported a break at " << verified.first_bad_sequence()
+                                   << " after " << verified.entries_checked() << " entries";
+    ++verifications;
+  }
+  writer.join();
+  for (const grpc::Status& status : submitted) EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
 TEST_F(LedgerAcceptanceTest, CallsWithoutAValidTokenAreRefused) {
   v1::GetWalletRequest request;
   request.set_household_id(1);
