@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -157,14 +158,33 @@ void RunStartCommand(const std::string& key) {
   if (status != 0) Die(absl::StrCat(key, " exited with status ", status, ": ", command));
 }
 
+// The last lines of the server's log beside `pid_file` (redis.log / mysqld.log), so that a server
+// that did not come back says why in the test's own output (CI removes the folder afterwards).
+std::string LogTail(const std::string& pid_file) {
+  const std::string folder = pid_file.substr(0, pid_file.find_last_of('/') + 1);
+  std::string tail;
+  for (const char* name : {"redis.log", "mysqld.log", "redis.out"}) {
+    std::ifstream in(folder + name);
+    if (!in) continue;
+    std::deque<std::string> lines;
+    for (std::string line; std::getline(in, line);) {
+      lines.push_back(line);
+      if (lines.size() > 15) lines.pop_front();
+    }
+    absl::StrAppend(&tail, "\n--- last lines of ", folder, name, ":");
+    for (const std::string& line : lines) absl::StrAppend(&tail, "\n", line);
+  }
+  return tail;
+}
+
 template <typename Probe>
-void WaitUntil(Probe probe, const std::string& what) {
+void WaitUntil(Probe probe, const std::string& what, const std::string& pid_file) {
   const auto deadline = Clock::now() + kServerStartTimeout;
   while (!probe()) {
     if (Clock::now() > deadline) {
       Die(absl::StrCat(what, " did not come back within ",
                        std::chrono::duration_cast<std::chrono::seconds>(kServerStartTimeout).count(),
-                       "s; see the server log beside its pid file"));
+                       "s", LogTail(pid_file)));
     }
     std::this_thread::sleep_for(kPollInterval);
   }
@@ -257,14 +277,14 @@ void StartMySql() {
           return false;
         }
       },
-      "mariadbd");
+      "mariadbd", TestMySql().pid_file);
 }
 
 void KillAndRestartRedis() {
   const RedisServer& server = TestRedis();
   KillAndWait(ReadPidFile(server.pid_file), "redis-server");
   RunStartCommand("JIFEN_TEST_REDIS_START");
-  WaitUntil(RedisPingOnce, "redis-server");
+  WaitUntil(RedisPingOnce, "redis-server", server.pid_file);
 }
 
 std::string SourcePath(const std::string& relative) {

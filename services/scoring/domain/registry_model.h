@@ -100,6 +100,7 @@ struct RosterMember {
   std::string name;
   std::string phone;  // normalised or empty
   bool is_head = false;
+  std::string staff_user_id;  // the villager's staff account, or empty
 };
 
 struct RosterHousehold {

@@ -27,6 +27,7 @@ enum Column {
   kRentsOut,
   kGrid,
   kSteward,
+  kStaffAccount,
   kColumnCount,
 };
 
@@ -49,6 +50,8 @@ const std::vector<ColumnSpec>& ColumnSpecs() {
       {kRentsOut, false, "出租", {"出租", "是否出租", "rents_out"}},
       {kGrid, false, "网格", {"网格", "grid"}},
       {kSteward, false, "户管家", {"户管家", "steward"}},
+      // The member's own staff account, when the villager is also a grid worker or cadre.
+      {kStaffAccount, false, "工作账号", {"工作账号", "工作人员账号", "staff_user_id"}},
   };
   return *kSpecs;
 }
@@ -101,6 +104,7 @@ struct Row {
   std::optional<bool> rents_out;  // unset when the cell was empty
   std::string grid;
   std::string steward;
+  std::string staff_user_id;
 };
 
 // Validates one record against the header; returns the row or the reasons it is refused.
@@ -151,6 +155,7 @@ std::pair<Row, std::vector<std::string>> ValidateRecord(const CsvRecord& record,
   }
   if (!TrimSpaces(cell(kGrid)).empty()) take(CleanName(cell(kGrid), "网格"), row.grid);
   take(CleanUserId(cell(kSteward), "户管家"), row.steward);
+  take(CleanUserId(cell(kStaffAccount), "工作账号"), row.staff_user_id);
   return {row, errors};
 }
 
@@ -383,7 +388,8 @@ absl::StatusOr<ParsedRoster> ParseRoster(absl::string_view csv) {
       continue;
     }
     household.members.push_back(
-        {row.line, row.member_name, row.phone, row.member_name == household.head_name});
+        {row.line, row.member_name, row.phone, row.member_name == household.head_name,
+         row.staff_user_id});
   }
   if (data_rows == 0) return file_error(header.line, "名册没有成员行");
 

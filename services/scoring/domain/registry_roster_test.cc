@@ -91,12 +91,15 @@ TEST(ParseRosterTest, LaterRowsMustRepeatOrOmitTheHead) {
 
 TEST(ParseRosterTest, EnglishHeadersInAnyOrder) {
   const ParsedRoster parsed = Parse(
-      "Member_Name,phone,house_number,group,head_name,kind,consent_date,rents_out,grid,steward\n"
-      "Li Lei,13812345678,3,G1,Li Lei,non_registered,2024-01-02,yes,北片,u-7\n");
+      "Member_Name,phone,house_number,group,head_name,kind,consent_date,rents_out,grid,steward,"
+      "staff_user_id\n"
+      "Li Lei,13812345678,3,G1,Li Lei,non_registered,2024-01-02,yes,北片,u-7,grid-3\n");
   ASSERT_TRUE(parsed.all_ok) << ErrorAt(parsed, 2);
   ASSERT_THAT(parsed.plan.households, SizeIs(1));
   EXPECT_EQ(parsed.plan.households[0].grid_name, "北片");
   EXPECT_EQ(parsed.plan.households[0].steward_user_id, "u-7");
+  ASSERT_THAT(parsed.plan.households[0].members, SizeIs(1));
+  EXPECT_EQ(parsed.plan.households[0].members[0].staff_user_id, "grid-3");
   EXPECT_FALSE(parsed.plan.households[0].registered);
 }
 

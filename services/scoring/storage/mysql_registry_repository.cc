@@ -547,7 +547,8 @@ absl::StatusOr<RosterImportResult> MySqlRegistryRepository::ImportRoster(const R
     }
     Statement insert_member = Prepare(c,
                                       "INSERT INTO members (village_id, household_id, name, "
-                                      "phone_cipher, is_head) VALUES (?, ?, ?, ?, ?)");
+                                      "phone_cipher, is_head, staff_user_id) "
+                                      "VALUES (?, ?, ?, ?, ?, ?)");
     for (const RosterHousehold& household : plan.households) {
       HouseholdRecord record;
       record.group_id = groups.at(household.group_name);
@@ -569,6 +570,11 @@ absl::StatusOr<RosterImportResult> MySqlRegistryRepository::ImportRoster(const R
           insert_member->setString(4, cipher_->Seal(member.phone));
         }
         insert_member->setBoolean(5, member.is_head);
+        if (member.staff_user_id.empty()) {
+          insert_member->setNull(6, sql::DataType::VARCHAR);
+        } else {
+          insert_member->setString(6, member.staff_user_id);
+        }
         insert_member->executeUpdate();
       }
       RETURN_IF_ERROR(Audit(c, actor, village_id, "create_household", "household", household_id,

@@ -383,7 +383,7 @@ RosterPlan Plan(const std::vector<std::pair<std::string, std::string>>& houses,
     household.house_number = house;
     household.head_name = "王芳";
     household.grid_name = grid;
-    household.members = {{line, "王芳", "13912345678", true}, {line + 1, "王小明", "", false}};
+    household.members = {{line, "王芳", "13912345678", true, ""}, {line + 1, "王小明", "", false, ""}};
     plan.households.push_back(household);
     line += 2;
   }
@@ -484,7 +484,8 @@ TEST_F(RegistryDatabase, LargeRosterImportsInOneTransaction) {
     household.head_name = "王芳";
     for (int m = 0; m < 3; ++m) {
       household.members.push_back(
-          {household.first_line + m, absl::StrCat("成员", m), m == 0 ? "13912345678" : "", m == 0});
+          {household.first_line + m, absl::StrCat("成员", m), m == 0 ? "13912345678" : "", m == 0,
+           ""});
     }
     plan.households.push_back(std::move(household));
   }
