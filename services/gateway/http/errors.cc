@@ -66,6 +66,16 @@ bool IsIdentifier(absl::string_view text) {
   return true;
 }
 
+// A service's text for these is about the request itself (the services write it for the caller;
+// CallHandler hides internal errors), so the caller gets it to correct the input.
+bool IsCorrectableInput(absl::StatusCode code) {
+  return code == absl::StatusCode::kInvalidArgument ||
+         code == absl::StatusCode::kFailedPrecondition ||
+         code == absl::StatusCode::kAlreadyExists || code == absl::StatusCode::kOutOfRange;
+}
+
+constexpr size_t kMaxDetailBytes = 300;
+
 bool IsInternal(absl::StatusCode code) {
   return code == absl::StatusCode::kInternal || code == absl::StatusCode::kUnknown ||
          code == absl::StatusCode::kDataLoss;
@@ -123,11 +133,19 @@ HttpError MapStatus(const absl::Status& status) {
     }
   }
   error.message = MessageFor(error.code, status.code());
+  if (IsCorrectableInput(status.code())) {
+    absl::string_view text = status.message();
+    if (error.code != absl::StatusCodeToString(status.code())) {
+      text.remove_prefix(error.code.size() + 1);  // the "CODE:" identifier is already `code`
+    }
+    text = absl::StripAsciiWhitespace(text);
+    error.detail = std::string(text.substr(0, kMaxDetailBytes));
+  }
   return error;
 }
 
 HttpError MakeError(int http_status, absl::string_view code) {
-  return {http_status, std::string(code), MessageFor(code, absl::StatusCode::kUnknown)};
+  return {http_status, std::string(code), MessageFor(code, absl::StatusCode::kUnknown), ""};
 }
 
 std::string ErrorBody(const HttpError& error, absl::string_view request_id,
@@ -138,6 +156,7 @@ std::string ErrorBody(const HttpError& error, absl::string_view request_id,
     body["field"] = std::string(field);
     body["message"] = absl::StrCat(error.message, "（字段 ", field, "）");
   }
+  if (!error.detail.empty()) body["detail"] = error.detail;
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

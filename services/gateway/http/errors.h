@@ -1,6 +1,7 @@
 // What a client sees when a call fails: an HTTP status, a stable English code to branch on, and a
-// Chinese message for the person holding the phone. Nothing from the service's text reaches the
-// client except a leading "CODE:" identifier.
+// Chinese message for the person holding the phone. The service's own text reaches the client only
+// as `detail`, and only for input the caller can correct (400, 409, 412): which field, which date,
+// which limit. Denials, not-found, rate limits and server-side failures carry no service text.
 #pragma once
 
 #include <string>
@@ -14,6 +15,7 @@ struct HttpError {
   int http_status = 500;
   std::string code;     // e.g. "WALLET_INSUFFICIENT", "NOT_FOUND"
   std::string message;  // Chinese
+  std::string detail;   // the service's explanation for correctable input; may be empty
 };
 
 // The HTTP status of a gRPC/absl code.
@@ -28,7 +30,7 @@ HttpError MapStatus(const absl::Status& status);
 // A gateway-made error with a fixed code, e.g. MakeError(413, "PAYLOAD_TOO_LARGE").
 HttpError MakeError(int http_status, absl::string_view code);
 
-// The body {"code","message","request_id"} (plus "field" when non-empty).
+// The body {"code","message","request_id"} (plus "field" and "detail" when non-empty).
 std::string ErrorBody(const HttpError& error, absl::string_view request_id,
                       absl::string_view field = "");
 

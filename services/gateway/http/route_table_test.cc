@@ -193,9 +193,20 @@ TEST(ErrorsTest, MapsCodesAndLeadingIdentifiers) {
   EXPECT_EQ(e.code, "WALLET_INSUFFICIENT");
   EXPECT_EQ(e.message, "可用积分不足");
 
+  EXPECT_EQ(e.detail, "has 3, needs 5");  // correctable input: the service's explanation
+
+  e = MapStatus(absl::InvalidArgumentError("issued_date is in the future"));
+  EXPECT_EQ(e.code, "INVALID_ARGUMENT");
+  EXPECT_EQ(e.detail, "issued_date is in the future");
+  EXPECT_NE(ErrorBody(e, "rid").find("\"detail\":\"issued_date is in the future\""),
+            std::string::npos);
+
   e = MapStatus(absl::NotFoundError("household 9 not found"));
   EXPECT_EQ(e.http_status, 404);
   EXPECT_EQ(e.code, "NOT_FOUND");
+  EXPECT_EQ(e.detail, "") << "not-found carries no service text";
+  EXPECT_EQ(MapStatus(absl::PermissionDeniedError("FORBIDDEN: grid 3 only")).detail, "");
+  EXPECT_EQ(MapStatus(absl::UnavailableError("connecting to 10.0.0.7:3306")).detail, "");
 
   e = MapStatus(absl::InternalError("SQL_ERROR: SELECT * FROM secrets at db-7.internal"));
   EXPECT_EQ(e.http_status, 500);
