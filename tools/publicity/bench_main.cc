@@ -41,6 +41,7 @@
 #include "services/publicity/domain/boards.h"
 #include "services/publicity/domain/change_hub.h"
 #include "services/publicity/domain/feeder.h"
+#include "services/publicity/domain/memory_ledger.h"
 #include "services/publicity/handler/board_service.h"
 #include "services/publicity/storage/redis_board_store.h"
 
@@ -53,35 +54,6 @@ namespace {
 
 using namespace jifen;             // NOLINT: a benchmark program.
 using namespace jifen::publicity;  // NOLINT
-
-class MemoryReader final : public EntryReader {
- public:
-  MemoryReader(const std::vector<BoardEntry>& entries, size_t first)
-      : entries_(entries), next_(first) {}
-  absl::StatusOr<std::vector<BoardEntry>> NextBatch(size_t max, absl::Duration) override {
-    if (next_ >= entries_.size()) return absl::OutOfRangeError("end");
-    const size_t end = std::min(entries_.size(), next_ + max);
-    std::vector<BoardEntry> batch(entries_.begin() + next_, entries_.begin() + end);
-    next_ = end;
-    return batch;
-  }
-  void Cancel() override {}
-
- private:
-  const std::vector<BoardEntry>& entries_;
-  size_t next_;
-};
-
-class MemoryLedger final : public LedgerSource {
- public:
-  absl::StatusOr<std::unique_ptr<EntryReader>> Open(int64_t after, bool, int64_t) override {
-    const auto first = std::upper_bound(
-        entries.begin(), entries.end(), after,
-        [](int64_t value, const BoardEntry& entry) { return value < entry.sequence; });
-    return std::make_unique<MemoryReader>(entries, first - entries.begin());
-  }
-  std::vector<BoardEntry> entries;
-};
 
 class NoHouseholds final : public HouseholdDirectory {
  public:

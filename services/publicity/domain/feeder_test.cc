@@ -3,37 +3,10 @@
 #include <map>
 
 #include "gtest/gtest.h"
+#include "services/publicity/domain/memory_ledger.h"
 
 namespace jifen::publicity {
 namespace {
-
-class FakeReader final : public EntryReader {
- public:
-  explicit FakeReader(std::vector<BoardEntry> entries) : entries_(std::move(entries)) {}
-  absl::StatusOr<std::vector<BoardEntry>> NextBatch(size_t max, absl::Duration) override {
-    if (next_ == entries_.size()) return absl::OutOfRangeError("end of stream");
-    std::vector<BoardEntry> batch;
-    while (next_ < entries_.size() && batch.size() < max) batch.push_back(entries_[next_++]);
-    return batch;
-  }
-  void Cancel() override {}
-
- private:
-  std::vector<BoardEntry> entries_;
-  size_t next_ = 0;
-};
-
-class FakeLedgerSource final : public LedgerSource {
- public:
-  absl::StatusOr<std::unique_ptr<EntryReader>> Open(int64_t after, bool, int64_t) override {
-    std::vector<BoardEntry> after_cursor;
-    for (const BoardEntry& entry : entries) {
-      if (entry.sequence > after) after_cursor.push_back(entry);
-    }
-    return std::make_unique<FakeReader>(std::move(after_cursor));
-  }
-  std::vector<BoardEntry> entries;
-};
 
 // Keeps only what the feeder relies on: per-village cursors, one board sum per household, the
 // resume point, and the ability to fail or be emptied.
@@ -116,7 +89,7 @@ class FeederTest : public ::testing::Test {
                        Award(7, 1, 11, 1), Award(8, 2, 20, 4)};
   }
   FakeBoardStore store_;
-  FakeLedgerSource source_;
+  MemoryLedger source_;
   BoardFeeder feeder_;
 };
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "services/publicity/domain/feeder.h"
+#include "services/publicity/domain/memory_ledger.h"
 #include "tests/support/testenv.h"
 
 namespace jifen::publicity {
@@ -20,35 +21,6 @@ redis::RedisConfig TestConfig() {
   config.port = jifen::testing::TestRedis().port;
   return config;
 }
-
-// A ledger in memory, served like StreamEntries(follow=false).
-class VectorReader final : public EntryReader {
- public:
-  explicit VectorReader(std::vector<BoardEntry> entries) : entries_(std::move(entries)) {}
-  absl::StatusOr<std::vector<BoardEntry>> NextBatch(size_t max, absl::Duration) override {
-    if (next_ == entries_.size()) return absl::OutOfRangeError("end of stream");
-    std::vector<BoardEntry> batch;
-    while (next_ < entries_.size() && batch.size() < max) batch.push_back(entries_[next_++]);
-    return batch;
-  }
-  void Cancel() override {}
-
- private:
-  std::vector<BoardEntry> entries_;
-  size_t next_ = 0;
-};
-
-class VectorLedger final : public LedgerSource {
- public:
-  absl::StatusOr<std::unique_ptr<EntryReader>> Open(int64_t after, bool, int64_t) override {
-    std::vector<BoardEntry> rest;
-    for (const BoardEntry& entry : entries) {
-      if (entry.sequence > after) rest.push_back(entry);
-    }
-    return std::make_unique<VectorReader>(std::move(rest));
-  }
-  std::vector<BoardEntry> entries;
-};
 
 // Random awards, deductions and reversals over 3 villages, 3 groups and 2 quarters, with gaps in
 // the sequence like a ledger with rolled-back transactions.
@@ -127,7 +99,7 @@ class RedisBoardStoreTest : public ::testing::Test {
 
   redis::RedisPool pool_;
   RedisBoardStore store_;
-  VectorLedger ledger_;
+  MemoryLedger ledger_;
   BoardFeeder feeder_;
 };
 

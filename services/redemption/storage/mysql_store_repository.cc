@@ -191,8 +191,8 @@ absl::Status Audit(sql::Connection& connection, const Actor& actor, const AuditI
   return outbox::Append(connection, in.village_id, kAuditTopic, record.SerializeAsString());
 }
 
-std::optional<StoreItem> SelectItem(const SqlOn& stmt, int64_t village_id,
-                                    int64_t item_id, bool for_update) {
+std::optional<StoreItem> SelectItem(const SqlOn& stmt, int64_t village_id, int64_t item_id,
+                                    bool for_update) {
   const std::string sql = absl::StrCat("SELECT ", kItemColumns,
                                        " FROM store_items WHERE village_id = ? AND item_id = ?",
                                        for_update ? " FOR UPDATE" : "");
@@ -201,8 +201,7 @@ std::optional<StoreItem> SelectItem(const SqlOn& stmt, int64_t village_id,
   return ReadItem(*rows);
 }
 
-std::optional<Order> SelectOrder(const SqlOn& stmt, const std::string& order_id,
-                                 bool for_update) {
+std::optional<Order> SelectOrder(const SqlOn& stmt, const std::string& order_id, bool for_update) {
   const std::string sql = absl::StrCat("SELECT ", kOrderColumns, " FROM orders WHERE order_id = ?",
                                        for_update ? " FOR UPDATE" : "");
   auto rows = stmt(sql).Bind(order_id).Query();
@@ -225,21 +224,12 @@ absl::Status OrderNotFound() {
 
 }  // namespace
 
-absl::Status MySqlStoreRepository::Transact(
-    const std::function<absl::Status(sql::Connection&)>& body) {
-  return mysql::RunInTransaction(*pool_, body);
-}
-
-absl::Status MySqlStoreRepository::Read(const std::function<absl::Status(sql::Connection&)>& body) {
-  return mysql::RunWithConnection(*pool_, body);
-}
-
 // --- items ---------------------------------------------------------------------------------------
 
 absl::StatusOr<StoreItem> MySqlStoreRepository::CreateItem(const StoreItem& item,
                                                            const Actor& actor) {
   StoreItem created;
-  RETURN_IF_ERROR(Transact([&](sql::Connection& connection) {
+  RETURN_IF_ERROR(mysql::RunInTransaction(*pool_, [&](sql::Connection& connection) {
     const SqlOn stmt{connection};
     stmt(
         "INSERT INTO store_items (village_id, name, description, photo_ref, price_points,"
@@ -274,7 +264,7 @@ absl::StatusOr<StoreItem> MySqlStoreRepository::CreateItem(const StoreItem& item
 absl::StatusOr<StoreItem> MySqlStoreRepository::UpdateItem(const StoreItem& item,
                                                            const Actor& actor) {
   StoreItem updated;
-  RETURN_IF_ERROR(Transact([&](sql::Connection& connection) {
+  RETURN_IF_ERROR(mysql::RunInTransaction(*pool_, [&](sql::Connection& connection) {
     const SqlOn stmt{connection};
     std::optional<StoreItem> before = SelectItem(stmt, item.village_id, item.item_id, true);
     if (!before.has_value()) return ItemNotFound();
@@ -310,7 +300,7 @@ absl::StatusOr<StoreItem> MySqlStoreRepository::UpdateItem(const StoreItem& item
 
 absl::StatusOr<StoreItem> MySqlStoreRepository::GetItem(int64_t village_id, int64_t item_id) {
   std::optional<StoreItem> item;
-  RETURN_IF_ERROR(Read([&](sql::Connection& connection) {
+  RETURN_IF_ERROR(mysql::RunWithConnection(*pool_, [&](sql::Connection& connection) {
     const SqlOn stmt{connection};
     item = SelectItem(stmt, village_id, item_id, false);
     return absl::OkStatus();
@@ -321,7 +311,7 @@ absl::StatusOr<StoreItem> MySqlStoreRepository::GetItem(int64_t village_id, int6
 
 absl::StatusOr<std::vector<StoreItem>> MySqlStoreRepository::ListItems(int64_t village_id) {
   std::vector<StoreItem> items;
-  RETURN_IF_ERROR(Read([&](sql::Connection& connection) {
+  RETURN_IF_ERROR(mysql::RunWithConnection(*pool_, [&](sql::Connection& connection) {
     const SqlOn stmt{connection};
     items.clear();
     const std::string sql = absl::StrCat("SELECT ", kItemColumns,
@@ -339,7 +329,7 @@ absl::StatusOr<StoreItem> MySqlStoreRepository::AdjustStock(int64_t village_id, 
                                                             const std::string& reason,
                                                             int64_t now_ms, const Actor& actor) {
   StoreItem after;
-  RETURN_IF_ERROR(Transact([&](sql::Connection& connection) {
+  RETURN_IF_ERROR(mysql::RunInTransaction(*pool_, [&](sql::Connection& connection) {
     const SqlOn stmt{connection};
     const int changed = stmt(
                             "UPDATE store_items SET stock = stock + ?, updated_at_ms = ?"
@@ -370,7 +360,7 @@ absl::StatusOr<StoreItem> MySqlStoreRepository::AdjustStock(int64_t village_id, 
 
 absl::StatusOr<std::optional<Order>> MySqlStoreRepository::FindOrder(const std::string& order_id) {
   std::optional<Order> order;
-  RETURN_IF_ERROR(Read([&](sql::Connection& connection) {
+  RETURN_IF_ERROR(mysql::RunWithConnection(*pool_, [&](sql::Connection& connection) {
     const SqlOn stmt{connection};
     order = SelectOrder(stmt, order_id, false);
     return absl::OkStatus();
@@ -428,7 +418,7 @@ absl::StatusOr<Order> MySqlStoreRepository::Reserve(const Order& order, int32_t 
                           : absl::StrCat("only ", item->stock, " of \"", item->name, "\" left"));
   };
 
-  RETURN_IF_ERROR(Transact([&](sql::Connection& connection) {
+  RETURN_IF_ERROR(mysql::RunInTransaction(*pool_, [&](sql::Connection& connection) {
     const SqlOn stmt{connection};
     if (limit_per_household == 0) {
       // The order row first: a duplicate id (a retry) is found before any stock moves, and the
@@ -469,7 +459,7 @@ absl::StatusOr<OrderUpdate> MySqlStoreRepository::Confirm(const Order& reserved,
                                                           int64_t now_ms, const Actor& actor) {
   const std::string& order_id = reserved.order_id;
   OrderUpdate result;
-  RETURN_IF_ERROR(Transact([&](sql::Connection& connection) {
+  RETURN_IF_ERROR(mysql::RunInTransaction(*pool_, [&](sql::Connection& connection) {
     const SqlOn stmt{connection};
     result.changed = stmt(
                          "UPDATE orders SET status = 2, pickup_code = ?,"
@@ -507,7 +497,7 @@ absl::StatusOr<OrderUpdate> MySqlStoreRepository::ReleaseOrder(const std::string
                                                                int64_t now_ms, const Actor& actor,
                                                                const char* action) {
   OrderUpdate result;
-  RETURN_IF_ERROR(Transact([&](sql::Connection& connection) {
+  RETURN_IF_ERROR(mysql::RunInTransaction(*pool_, [&](sql::Connection& connection) {
     const SqlOn stmt{connection};
     result.changed = false;
     std::optional<Order> order = SelectOrder(stmt, order_id, false);
@@ -573,7 +563,7 @@ absl::StatusOr<OrderUpdate> MySqlStoreRepository::BeginCancel(const std::string&
                                                               const std::string& reason,
                                                               int64_t now_ms, const Actor& actor) {
   OrderUpdate result;
-  RETURN_IF_ERROR(Transact([&](sql::Connection& connection) {
+  RETURN_IF_ERROR(mysql::RunInTransaction(*pool_, [&](sql::Connection& connection) {
     const SqlOn stmt{connection};
     result.changed = stmt(
                          "UPDATE orders SET status = 4, status_reason = ?, updated_at_ms = ?"
@@ -599,7 +589,7 @@ absl::StatusOr<OrderUpdate> MySqlStoreRepository::Fulfil(int64_t village_id,
                                                          const std::string& pickup_code,
                                                          int64_t now_ms, const Actor& actor) {
   OrderUpdate result;
-  RETURN_IF_ERROR(Transact([&](sql::Connection& connection) {
+  RETURN_IF_ERROR(mysql::RunInTransaction(*pool_, [&](sql::Connection& connection) {
     const SqlOn stmt{connection};
     result.changed =
         stmt(
@@ -639,7 +629,7 @@ absl::StatusOr<OrderPage> MySqlStoreRepository::ListOrders(const OrderQuery& que
     absl::StrAppend(&sql, " AND (created_at_ms < ? OR (created_at_ms = ? AND order_id < ?))");
   }
   absl::StrAppend(&sql, " ORDER BY created_at_ms DESC, order_id DESC LIMIT ?");
-  RETURN_IF_ERROR(Read([&](sql::Connection& connection) {
+  RETURN_IF_ERROR(mysql::RunWithConnection(*pool_, [&](sql::Connection& connection) {
     const SqlOn stmt{connection};
     page.orders.clear();
     mysql::Statement statement = stmt(sql);
@@ -669,7 +659,7 @@ absl::StatusOr<std::vector<Order>> MySqlStoreRepository::ListUnfinishedOrders(
   const std::string sql = absl::StrCat("SELECT ", kOrderColumns,
                                        " FROM orders WHERE status IN (1, 4) AND updated_at_ms < ?"
                                        " ORDER BY updated_at_ms LIMIT ?");
-  RETURN_IF_ERROR(Read([&](sql::Connection& connection) {
+  RETURN_IF_ERROR(mysql::RunWithConnection(*pool_, [&](sql::Connection& connection) {
     const SqlOn stmt{connection};
     orders.clear();
     auto rows = stmt(sql).Bind(updated_before_ms).Bind(limit).Query();
@@ -686,7 +676,7 @@ absl::StatusOr<std::vector<Order>> MySqlStoreRepository::ListOrdersCreatedBetwee
       absl::StrCat("SELECT ", kOrderColumns,
                    " FROM orders WHERE village_id = ? AND created_at_ms >= ? AND created_at_ms < ?"
                    " ORDER BY created_at_ms, order_id LIMIT ?");
-  RETURN_IF_ERROR(Read([&](sql::Connection& connection) {
+  RETURN_IF_ERROR(mysql::RunWithConnection(*pool_, [&](sql::Connection& connection) {
     const SqlOn stmt{connection};
     orders.clear();
     auto rows = stmt(sql)
@@ -706,7 +696,7 @@ absl::StatusOr<std::vector<Order>> MySqlStoreRepository::ListOrdersCreatedBetwee
 absl::StatusOr<FundingSource> MySqlStoreRepository::CreateFundingSource(const FundingSource& source,
                                                                         const Actor& actor) {
   FundingSource created;
-  RETURN_IF_ERROR(Transact([&](sql::Connection& connection) {
+  RETURN_IF_ERROR(mysql::RunInTransaction(*pool_, [&](sql::Connection& connection) {
     const SqlOn stmt{connection};
     stmt(
         "INSERT INTO funding_sources (village_id, year, kind, name, committed_fen,"
@@ -737,7 +727,7 @@ absl::StatusOr<FundingSource> MySqlStoreRepository::CreateFundingSource(const Fu
 absl::StatusOr<std::vector<FundingSource>> MySqlStoreRepository::ListFundingSources(
     int64_t village_id, int32_t year) {
   std::vector<FundingSource> sources;
-  RETURN_IF_ERROR(Read([&](sql::Connection& connection) {
+  RETURN_IF_ERROR(mysql::RunWithConnection(*pool_, [&](sql::Connection& connection) {
     const SqlOn stmt{connection};
     sources.clear();
     auto rows = stmt(
@@ -757,7 +747,7 @@ absl::StatusOr<std::vector<FundingSource>> MySqlStoreRepository::ListFundingSour
 absl::StatusOr<Donation> MySqlStoreRepository::RecordDonation(const Donation& donation,
                                                               const Actor& actor) {
   Donation created;
-  RETURN_IF_ERROR(Transact([&](sql::Connection& connection) {
+  RETURN_IF_ERROR(mysql::RunInTransaction(*pool_, [&](sql::Connection& connection) {
     const SqlOn stmt{connection};
     auto rows = stmt(
                     "SELECT kind FROM funding_sources WHERE village_id = ?"
@@ -804,7 +794,7 @@ absl::StatusOr<Donation> MySqlStoreRepository::RecordDonation(const Donation& do
 absl::StatusOr<std::vector<Donation>> MySqlStoreRepository::ListDonations(
     int64_t village_id, const std::string& from_date, const std::string& until_date) {
   std::vector<Donation> donations;
-  RETURN_IF_ERROR(Read([&](sql::Connection& connection) {
+  RETURN_IF_ERROR(mysql::RunWithConnection(*pool_, [&](sql::Connection& connection) {
     const SqlOn stmt{connection};
     donations.clear();
     auto rows = stmt(
@@ -824,7 +814,7 @@ absl::StatusOr<std::vector<Donation>> MySqlStoreRepository::ListDonations(
 }
 
 absl::StatusOr<Budget> MySqlStoreRepository::SetBudget(const Budget& budget, const Actor& actor) {
-  RETURN_IF_ERROR(Transact([&](sql::Connection& connection) {
+  RETURN_IF_ERROR(mysql::RunInTransaction(*pool_, [&](sql::Connection& connection) {
     const SqlOn stmt{connection};
     std::string before;
     auto rows = stmt(
@@ -860,7 +850,7 @@ absl::StatusOr<BudgetFacts> MySqlStoreRepository::GetBudgetFacts(int64_t village
                                                                  int64_t year_start_ms,
                                                                  int64_t next_year_start_ms) {
   BudgetFacts facts;
-  RETURN_IF_ERROR(Read([&](sql::Connection& connection) {
+  RETURN_IF_ERROR(mysql::RunWithConnection(*pool_, [&](sql::Connection& connection) {
     const SqlOn stmt{connection};
     facts = BudgetFacts();
     auto budgets = stmt(

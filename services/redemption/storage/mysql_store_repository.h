@@ -78,11 +78,6 @@ class MySqlStoreRepository final : public StoreRepository {
                                            OrderStatus to, const std::string& reason,
                                            int64_t now_ms, const Actor& actor, const char* action);
 
-  // mysql::RunInTransaction / RunWithConnection that also forget the prepared statements after a
-  // connection error.
-  absl::Status Transact(const std::function<absl::Status(sql::Connection&)>& body);
-  absl::Status Read(const std::function<absl::Status(sql::Connection&)>& body);
-
   mysql::ConnectionPool* pool_;
 };
 
