@@ -27,6 +27,9 @@ ABSL_FLAG(int, max_message_bytes, 4 << 20, "largest request or response message"
 ABSL_FLAG(int, handler_threads, 256,
           "threads that may run handlers at once (they block on MariaDB); more calls than this are "
           "refused with RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, idle_handler_threads, 64,
+          "handler threads kept waiting for calls between bursts (gRPC's MAX_POLLERS); fewer make "
+          "gRPC start and end a thread for most calls under load");
 
 namespace jifen::config {
 
@@ -50,6 +53,7 @@ ServiceFlags ReadServiceFlags() {
   flags.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   flags.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   flags.handler_threads = absl::GetFlag(FLAGS_handler_threads);
+  flags.idle_handler_threads = absl::GetFlag(FLAGS_idle_handler_threads);
   return flags;
 }
 
@@ -74,6 +78,7 @@ void ValidateServiceFlags(const ServiceFlags& flags, bool needs_redis, Validator
   validator.RequireRange("max_concurrent_streams", flags.max_concurrent_streams, 1, 100000);
   validator.RequireRange("max_message_bytes", flags.max_message_bytes, 1024, 64 << 20);
   validator.RequireRange("handler_threads", flags.handler_threads, 1, 1024);
+  validator.RequireRange("idle_handler_threads", flags.idle_handler_threads, 1, 1024);
 }
 
 }  // namespace jifen::config

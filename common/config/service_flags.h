@@ -28,6 +28,7 @@ struct ServiceFlags {
   int max_concurrent_streams = 0;
   int max_message_bytes = 0;
   int handler_threads = 0;         // sync-server threads: blocking MySQL work runs on these
+  int idle_handler_threads = 0;    // of those, kept alive while waiting for calls
 };
 
 // Reads the flags (after config::ParseFlagsAndEnvironment).

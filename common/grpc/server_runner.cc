@@ -6,6 +6,7 @@
 #include <grpcpp/server_builder.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -73,6 +74,8 @@ absl::Status ServerRunner::Start() {
   grpc::ResourceQuota quota(absl::StrCat(options_.service_name, "-quota"));
   quota.SetMaxThreads(options_.handler_threads);
   builder.SetResourceQuota(quota);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                              std::min(options_.idle_handler_threads, options_.handler_threads));
   for (const auto& [service, name] : services_) builder.RegisterService(service);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {

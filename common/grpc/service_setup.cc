@@ -20,6 +20,7 @@ ServerOptions ServerOptionsFrom(std::string service_name, const config::ServiceF
   options.max_message_bytes = flags.max_message_bytes;
   options.max_concurrent_streams = flags.max_concurrent_streams;
   options.handler_threads = flags.handler_threads;
+  options.idle_handler_threads = flags.idle_handler_threads;
   options.drain_timeout = flags.drain_timeout;
   return options;
 }

@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
   options.listen_address = flags.listen;
   options.drain_timeout = flags.drain_timeout;
   options.handler_threads = flags.handler_threads;
+  options.idle_handler_threads = flags.idle_handler_threads;
   grpc_util::ServerRunner runner(options);
   runner.AddService(&service, "jifen.testing.v1.EchoService");
   if (!runner.Start().ok() || !grpc_util::WritePortFile(flags.port_file, runner.port()).ok()) {

@@ -225,7 +225,8 @@ int Run() {
   BoardServiceImpl service(calls, boards, hub);
   grpc_util::ServerOptions server_options;
   server_options.service_name = "publicity-bench";
-  server_options.handler_threads = 256;  // the services' default (--handler_threads)
+  server_options.handler_threads = 256;  // the services' defaults (--handler_threads,
+  server_options.idle_handler_threads = 64;  // --idle_handler_threads)
   grpc_util::ServerRunner runner(server_options);
   runner.AddService(&service, "jifen.publicity.v1.BoardService");
   if (absl::Status started = runner.Start(); !started.ok()) return 1;
