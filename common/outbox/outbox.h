@@ -35,6 +35,16 @@ struct OutboxRecord {
 absl::Status Append(sql::Connection& connection, int64_t village_id, const std::string& topic,
                     const std::string& payload);
 
+struct NewRecord {
+  int64_t village_id = 0;
+  std::string topic;
+  std::string payload;
+};
+
+// Inserts several records with one statement, in the order given, inside the caller's
+// transaction: for writers that commit many changes together.
+absl::Status AppendAll(sql::Connection& connection, const std::vector<NewRecord>& records);
+
 // Delivers a batch; returns OK only when the receiver has durably accepted every record given.
 // Must be idempotent for records it has seen (the relay can resend after a crash).
 using Receiver = std::function<absl::Status(const std::vector<OutboxRecord>& batch)>;

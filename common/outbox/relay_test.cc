@@ -251,5 +251,28 @@ TEST_F(OutboxTest, DrainOnceDeliversEverythingPendingSynchronously) {
   EXPECT_EQ(IdsOf(kTopic, /*undelivered_only=*/true).size(), 1u);
 }
 
+TEST_F(OutboxTest, AppendAllKeepsOrderAndBinaryPayloads) {
+  std::vector<NewRecord> records;
+  std::string every_byte;
+  for (int byte = 0; byte < 256; ++byte) every_byte.push_back(static_cast<char>(byte));
+  for (int i = 0; i < 7; ++i) {
+    records.push_back({2000 + i, kTopic, absl::StrCat(PayloadFor(i), every_byte)});
+  }
+  ASSERT_TRUE(mysql::RunInTransaction(*pool_, [&](sql::Connection& c) {
+                return AppendAll(c, records);
+              }).ok());
+  FakeReceiver receiver;
+  Relay relay(*pool_, receiver.AsReceiver(), FastOptions());
+  ASSERT_TRUE(relay.DrainOnce().ok());
+  const std::vector<int64_t> ids = IdsOf(kTopic);
+  ASSERT_EQ(ids.size(), records.size());
+  const std::map<int64_t, OutboxRecord> kept = receiver.Kept();
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const OutboxRecord& record = kept.at(ids[i]);
+    EXPECT_EQ(record.village_id, records[i].village_id) << "records keep the order given";
+    EXPECT_EQ(record.payload, records[i].payload);
+  }
+}
+
 }  // namespace
 }  // namespace jifen::outbox

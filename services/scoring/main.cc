@@ -39,6 +39,11 @@ ABSL_FLAG(std::string, audit_address, "",
           "jifen-audit host:port that receives the audit records of every change; empty keeps "
           "them in the outbox until it is set (needs --service_token_file)");
 
+ABSL_FLAG(int, inspection_writers, 2,
+          "threads that write inspections submitted at the same time together, in one transaction "
+          "per batch (group commit); 0 writes each alone on the calling thread");
+ABSL_FLAG(int, inspection_batch_max, 64, "inspections written in one transaction at most");
+
 namespace {
 
 using namespace jifen;  // NOLINT: main wires everything together.
@@ -72,6 +77,9 @@ int Run(int argc, char** argv) {
     validator.RequireHostPort("audit_address", audit_address);
     validator.RequireReadableFile("service_token_file", flags.service_token_file);
   }
+  validator.RequireRange("inspection_writers", absl::GetFlag(FLAGS_inspection_writers), 0, 64);
+  validator.RequireRange("inspection_batch_max", absl::GetFlag(FLAGS_inspection_batch_max), 1,
+                         1000);
   validator.ExitIfInvalid();
   const std::string phone_key = ReadPhoneKey(absl::GetFlag(FLAGS_phone_key_file), validator);
   validator.ExitIfInvalid();
@@ -99,7 +107,11 @@ int Run(int argc, char** argv) {
   scoring::MySqlRulebooks rulebooks(pool);
   scoring::MySqlHouseholdDirectory households(pool);
   scoring::PublishedRulebookCache published_rulebooks;
-  scoring::MySqlInspections inspections(pool, ledger, households, published_rulebooks);
+  scoring::GroupCommitOptions group_commit;
+  group_commit.writers = absl::GetFlag(FLAGS_inspection_writers);
+  group_commit.max_batch = absl::GetFlag(FLAGS_inspection_batch_max);
+  scoring::MySqlInspections inspections(pool, ledger, households, published_rulebooks,
+                                        group_commit);
   scoring::MySqlDeclarations declarations(pool, ledger, households);
   scoring::MySqlEvaluations evaluations(pool, ledger, households);
 

@@ -333,6 +333,18 @@ int64_t ScoringHarness::WalletBalance(int64_t household_id) {
   return wallet.balance_points();
 }
 
+int64_t ScoringHarness::PeriodScore(int64_t household_id, const std::string& period) {
+  int64_t score = 0;
+  EXPECT_TRUE(mysql::RunWithConnection(*admin_pool_, [&](sql::Connection& c) {
+    auto rows = Statement(c, "SELECT score FROM period_scores WHERE household_id = ? AND period = ?")
+                    .Bind(household_id).Bind(period)
+                    .Query();
+    if (rows->next()) score = rows->getInt64(1);
+    return absl::OkStatus();
+  }).ok());
+  return score;
+}
+
 void ScoringHarness::ExpectLedgerInvariants() {
   const absl::Status checked = mysql::RunWithConnection(*admin_pool_, [&](sql::Connection& c) {
     auto wallets = Statement(c,

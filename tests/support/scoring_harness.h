@@ -78,6 +78,8 @@ class ScoringHarness final {
   void FundWallets(const SeededVillage& village, const std::vector<int64_t>& households,
                    int points);
   int64_t WalletBalance(int64_t household_id);
+  // The household's score of `period` ("2025Q3") as stored beside the ledger (period_scores).
+  int64_t PeriodScore(int64_t household_id, const std::string& period);
 
   // The ledger invariants (style.md): each wallet and period score equals the sum of its entries,
   // no wallet below zero, no source applied twice, every village chain verifies. Records failures.

@@ -21,7 +21,7 @@ std::string AuditState(absl::string_view state) {
   return absl::StrCat("sha256:", Sha256Hex(state));
 }
 
-absl::Status RecordAudit(sql::Connection& connection, const AuditFacts& facts) {
+std::string AuditRecordBytes(const AuditFacts& facts) {
   audit::v1::AuditRecord record;
   record.set_village_id(facts.village_id);
   record.set_actor_user_id(facts.actor_user_id);
@@ -32,7 +32,11 @@ absl::Status RecordAudit(sql::Connection& connection, const AuditFacts& facts) {
   record.set_before(facts.before);
   record.set_after(facts.after);
   record.set_occurred_at_ms(absl::ToUnixMillis(absl::Now()));
-  return outbox::Append(connection, facts.village_id, kAuditTopic, record.SerializeAsString());
+  return record.SerializeAsString();
+}
+
+absl::Status RecordAudit(sql::Connection& connection, const AuditFacts& facts) {
+  return outbox::Append(connection, facts.village_id, kAuditTopic, AuditRecordBytes(facts));
 }
 
 }  // namespace jifen::scoring

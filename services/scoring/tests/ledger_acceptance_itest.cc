@@ -202,6 +202,64 @@ TEST_F(LedgerAcceptanceTest, CapPerPeriodHolds) {
   EXPECT_NE(sixth.error_message().find("CAP_EXCEEDED"), std::string::npos);
 }
 
+TEST_F(LedgerAcceptanceTest, ConcurrentInspectionsKeepEachHouseholdsCapAcrossVillages) {
+  // Inspections arriving together are written together (group commit); caps, scores and every
+  // village's chain must come out as if they had been written one by one.
+  constexpr int kVillages = 3;
+  constexpr int kAttemptsPerHousehold = 8;  // LJ-01: +3, capped at 15: five can pass
+  std::vector<SeededVillage> villages;
+  for (int v = 0; v < kVillages; ++v) villages.push_back(VillageWithBigItem(3));
+  struct Attempt {
+    std::string token;
+    v1::SubmitInspectionRequest request;
+    grpc::Status status;
+  };
+  std::vector<Attempt> attempts;
+  for (const SeededVillage& village : villages) {
+    for (int64_t household : village.household_ids) {
+      for (int i = 0; i < kAttemptsPerHousehold; ++i) {
+        attempts.push_back({harness_->GridWorkerToken(village),
+                            Inspection(absl::StrCat("insp-together-", household, "-", i),
+                                       household, i % 2 == 0 ? "LJ-01" : "TS-50",
+                                       kLastYearMs + i),
+                            {}});
+        if (i % 2 == 1) attempts.back().request.add_outcomes()->set_item_code("LJ-01");
+      }
+    }
+  }
+  std::vector<std::thread> threads;
+  for (Attempt& attempt : attempts) {
+    threads.emplace_back([&] {
+      v1::SubmitInspectionResponse response;
+      attempt.status = Submit(attempt.token, attempt.request, &response);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (const SeededVillage& village : villages) {
+    for (int64_t household : village.household_ids) {
+      int accepted = 0;
+      int capped = 0;
+      int awards = 0;
+      for (const Attempt& attempt : attempts) {
+        if (attempt.request.household_id() != household) continue;
+        if (attempt.status.ok()) {
+          ++accepted;
+          if (attempt.request.outcomes(0).item_code() == "TS-50") ++awards;
+        } else {
+          EXPECT_EQ(attempt.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+          EXPECT_NE(attempt.status.error_message().find("CAP_EXCEEDED"), std::string::npos);
+          ++capped;
+        }
+      }
+      EXPECT_EQ(accepted, 5) << "household " << household;
+      EXPECT_EQ(capped, kAttemptsPerHousehold - 5) << "household " << household;
+      EXPECT_EQ(harness_->PeriodScore(household, "2025Q3"), 15 + 50 * awards)
+          << "household " << household;
+    }
+  }
+  // TearDown verifies every chain and that each balance equals the sum of its entries.
+}
+
 TEST_F(LedgerAcceptanceTest, FiftyConcurrentDebitsOfSixtyFromOneHundredLeaveForty) {
   const SeededVillage village = VillageWithBigItem(1);
   const int64_t household = village.household_ids[0];
