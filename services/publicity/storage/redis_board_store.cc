@@ -147,6 +147,26 @@ absl::Status ExpectArray(const Reply& reply, size_t min_size) {
   return absl::OkStatus();
 }
 
+// UNLINKs every key matching the glob `pattern`.
+absl::Status UnlinkMatching(redis::RedisClient& client, const std::string& pattern) {
+  std::string cursor = "0";
+  do {
+    ASSIGN_OR_RETURN(Reply page,
+                     client.Command({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"}));
+    if (page.type != Reply::Type::kArray || page.elements.size() != 2 ||
+        page.elements[1].type != Reply::Type::kArray) {
+      return absl::InternalError("redis: unexpected SCAN reply");
+    }
+    cursor = page.elements[0].str;
+    if (!page.elements[1].elements.empty()) {
+      std::vector<std::string> unlink = {"UNLINK"};
+      for (const Reply& key : page.elements[1].elements) unlink.push_back(key.str);
+      RETURN_IF_ERROR(client.Command(unlink).status());
+    }
+  } while (cursor != "0");
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 RedisBoardStore::RedisBoardStore(redis::RedisPool& pool, std::string prefix)
@@ -211,21 +231,11 @@ absl::Status RedisBoardStore::ResetAll() {
   redis::RedisClient& client = pool_.Get();
   // The resume point goes first: a feeder running elsewhere then sees "rebuild" at once.
   RETURN_IF_ERROR(client.Command({"DEL", absl::StrCat(prefix_, "{g}:resume")}).status());
-  std::string cursor = "0";
-  do {
-    ASSIGN_OR_RETURN(Reply page, client.Command({"SCAN", cursor, "MATCH",
-                                                 absl::StrCat(prefix_, "*"), "COUNT", "1000"}));
-    if (page.type != Reply::Type::kArray || page.elements.size() != 2 ||
-        page.elements[1].type != Reply::Type::kArray) {
-      return absl::InternalError("redis: unexpected SCAN reply");
-    }
-    cursor = page.elements[0].str;
-    if (!page.elements[1].elements.empty()) {
-      std::vector<std::string> unlink = {"UNLINK"};
-      for (const Reply& key : page.elements[1].elements) unlink.push_back(key.str);
-      RETURN_IF_ERROR(client.Command(unlink).status());
-    }
-  } while (cursor != "0");
+  // Every village cursor goes before any board, so no reader ever sees a cursor next to a half
+  // deleted board. Page caches (ours and other instances') rely on this: a page read under
+  // cursor S must be the board at S, because the replay that follows reaches S again.
+  RETURN_IF_ERROR(UnlinkMatching(client, absl::StrCat(prefix_, "{v*}:c")));
+  RETURN_IF_ERROR(UnlinkMatching(client, absl::StrCat(prefix_, "*")));
   return client.Command({"SET", absl::StrCat(prefix_, "{g}:resume"), "0"}).status();
 }
 
@@ -346,25 +356,61 @@ absl::Status RedisBoardStore::RequestRebuild() {
 absl::StatusOr<BoardPage> RedisBoardStore::ReadPage(const BoardKey& key,
                                                     const std::optional<PageCursor>& after,
                                                     int page_size) {
+  redis::RedisClient& client = pool_.Get();
+  // Town and district boards have a refresh time, not a cursor, as side key: not cached.
+  if (key.scope != BoardScope::kVillage && key.scope != BoardScope::kGroup) {
+    ASSIGN_OR_RETURN(PageRead read, ReadPageFromRedis(client, key, after, page_size));
+    return std::move(read.page);
+  }
+  // The apply script moves the village cursor in the same atomic step as every change to the
+  // village's boards, and ResetAll deletes the cursors before the boards. So while the cursor
+  // still reads S, a page read together with S is the board as it is now.
+  //
+  // A missing cursor (FLUSHALL, a restart without data, a rebuild under way) reads "", which
+  // never matches. When the replay then brings the cursor back to S, the board is again exactly
+  // the village's ledger entries up to S (entries are immutable and applied once each), i.e. the
+  // page cached under S, so serving it again is right.
+  ASSIGN_OR_RETURN(Reply side, client.Command({"GET", SideKeyName(key)}));
+  if (side.type != Reply::Type::kString && !side.is_nil()) {
+    return absl::InternalError("redis: unexpected GET reply");
+  }
+  PageId id{BoardKeyName(key), after, page_size};
+  if (std::optional<BoardPage> cached = page_cache_.Find(id, side.str)) {
+    return *std::move(cached);
+  }
+  ASSIGN_OR_RETURN(PageRead read, ReadPageFromRedis(client, key, after, page_size));
+  page_cache_.Store(std::move(id), std::move(read.side), read.page);
+  return std::move(read.page);
+}
+
+absl::StatusOr<RedisBoardStore::PageRead> RedisBoardStore::ReadPageFromRedis(
+    redis::RedisClient& client, const BoardKey& key, const std::optional<PageCursor>& after,
+    int page_size) {
   const std::string board = BoardKeyName(key);
   const std::string side = SideKeyName(key);
-  redis::RedisClient& client = pool_.Get();
-  BoardPage page;
+  PageRead read;
+  BoardPage& page = read.page;
   int64_t start = 0;
   int64_t above_first = 0;
-  std::string side_value;
   std::vector<RankedRow> rows;
   // One row more than asked tells whether another page follows.
   const std::string wanted = absl::StrCat(page_size + 1);
   if (!after.has_value()) {
+    // MULTI/EXEC: the side value must describe exactly these rows, or a page could be cached
+    // under a cursor it does not belong to. Board and side key share a hash tag (one slot).
     ASSIGN_OR_RETURN(std::vector<Reply> replies,
-                     client.Pipeline({{"ZRANGE", board, "0", absl::StrCat(page_size), "WITHSCORES"},
+                     client.Pipeline({{"MULTI"},
+                                      {"GET", side},
+                                      {"ZRANGE", board, "0", absl::StrCat(page_size), "WITHSCORES"},
                                       {"ZCARD", board},
-                                      {"GET", side}}));
-    ASSIGN_OR_RETURN(rows, RowsOf(replies[0]));
-    ASSIGN_OR_RETURN(page.households, IntegerOf(replies[1]));
-    side_value = replies[2].str;
+                                      {"EXEC"}}));
+    const Reply& results = replies.back();
+    RETURN_IF_ERROR(ExpectArray(results, 3));
+    read.side = results.elements[0].str;
+    ASSIGN_OR_RETURN(rows, RowsOf(results.elements[1]));
+    ASSIGN_OR_RETURN(page.households, IntegerOf(results.elements[2]));
   } else {
+    // A script runs atomically, so its side value goes with its rows as well.
     ASSIGN_OR_RETURN(Reply reply,
                      client.Eval(kPageScript, {board, side},
                                  {ScoreText(after->points), Member(after->household_id), wanted}));
@@ -372,7 +418,7 @@ absl::StatusOr<BoardPage> RedisBoardStore::ReadPage(const BoardKey& key,
     ASSIGN_OR_RETURN(start, IntegerOf(reply.elements[0]));
     ASSIGN_OR_RETURN(above_first, IntegerOf(reply.elements[1]));
     ASSIGN_OR_RETURN(page.households, IntegerOf(reply.elements[2]));
-    side_value = reply.elements[3].str;
+    read.side = reply.elements[3].str;
     ASSIGN_OR_RETURN(rows, RowsOf(reply.elements[4]));
   }
   if (static_cast<int>(rows.size()) > page_size) {
@@ -383,7 +429,7 @@ absl::StatusOr<BoardPage> RedisBoardStore::ReadPage(const BoardKey& key,
   RETURN_IF_ERROR(FillVillages(key, rows));
   page.rows = std::move(rows);
   int64_t side_number = 0;
-  if (!side_value.empty() && !absl::SimpleAtoi(side_value, &side_number)) {
+  if (!read.side.empty() && !absl::SimpleAtoi(read.side, &side_number)) {
     return absl::InternalError("redis: bad cursor value");
   }
   if (key.scope == BoardScope::kVillage || key.scope == BoardScope::kGroup) {
@@ -391,7 +437,7 @@ absl::StatusOr<BoardPage> RedisBoardStore::ReadPage(const BoardKey& key,
   } else if (side_number > 0) {
     page.refreshed_at = absl::FromUnixMillis(side_number);
   }
-  return page;
+  return read;
 }
 
 absl::StatusOr<StandingView> RedisBoardStore::ReadStanding(const BoardKey& key,

@@ -18,6 +18,9 @@
 // sort by member bytes), and "households with more points" is one ZCOUNT. Town and district boards
 // live under other tags; they are materialised views that the aggregator rewrites (build + RENAME),
 // never fed from the stream, so they cannot double-count.
+//
+// Pages of village and group boards are cached (BoardPageCache) under the village cursor they were
+// read with and served again while GET of the cursor returns the same value.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +32,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/redis/redis_client.h"
 #include "services/publicity/domain/board_store.h"
+#include "services/publicity/storage/board_page_cache.h"
 
 namespace jifen::publicity {
 
@@ -58,6 +62,14 @@ class RedisBoardStore final : public BoardStore {
   static std::string Member(int64_t household_id);
 
  private:
+  // A page and the side key's value ("" if absent) read with it in one atomic step.
+  struct PageRead {
+    BoardPage page;
+    std::string side;
+  };
+
+  absl::StatusOr<PageRead> ReadPageFromRedis(redis::RedisClient& client, const BoardKey& key,
+                                             const std::optional<PageCursor>& after, int page_size);
   std::string VillageTag(int64_t village_id) const;
   // The key whose value goes with a board's reads: the village cursor, or the refresh time.
   std::string SideKeyName(const BoardKey& key) const;
@@ -72,6 +84,7 @@ class RedisBoardStore final : public BoardStore {
   const std::string prefix_;
   absl::Mutex mutex_;
   std::string apply_sha_ ABSL_GUARDED_BY(mutex_);
+  BoardPageCache page_cache_;
 };
 
 }  // namespace jifen::publicity
