@@ -15,7 +15,7 @@
 namespace jifen::grpc_util {
 namespace {
 
-absl::string_view MetadataValue(const grpc::ServerContext& context, absl::string_view key) {
+absl::string_view MetadataValue(const grpc::ServerContextBase& context, absl::string_view key) {
   const auto& metadata = context.client_metadata();
   const auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
   if (it == metadata.end()) return {};
@@ -39,12 +39,12 @@ std::string NewRequestId() {
 
 }  // namespace
 
-std::string RequestIdOf(const grpc::ServerContext& context) {
+std::string RequestIdOf(const grpc::ServerContextBase& context) {
   const absl::string_view given = MetadataValue(context, kRequestIdHeader);
   return IsSaneRequestId(given) ? std::string(given) : NewRequestId();
 }
 
-absl::StatusOr<auth::Caller> CallHandler::Authenticate(const grpc::ServerContext& context) const {
+absl::StatusOr<auth::Caller> CallHandler::Authenticate(const grpc::ServerContextBase& context) const {
   absl::string_view header = MetadataValue(context, kAuthorizationHeader);
   if (!absl::ConsumePrefix(&header, "Bearer ")) {
     return absl::UnauthenticatedError("missing bearer token");
@@ -53,7 +53,7 @@ absl::StatusOr<auth::Caller> CallHandler::Authenticate(const grpc::ServerContext
 }
 
 grpc::Status CallHandler::Serve(
-    grpc::ServerContext* context, absl::string_view method,
+    grpc::ServerContextBase* context, absl::string_view method,
     const std::function<absl::Status(const auth::Caller&)>& body) const {
   const absl::Time started = absl::Now();
   const std::string request_id = RequestIdOf(*context);

@@ -6,6 +6,9 @@
 //       return domain_.Get(caller, *req, resp);
 //     });
 //   }
+//
+// A callback-API method (grpc::CallbackServerContext) passes its context the same way and hands
+// the returned status to its reactor's Finish().
 #pragma once
 
 #include <functional>
@@ -24,7 +27,7 @@ inline constexpr char kAuthorizationHeader[] = "authorization";  // "Bearer <tok
 inline constexpr char kRequestIdHeader[] = "x-request-id";
 
 // The request id of a call: the client's x-request-id if it sent a sane one, else a new one.
-std::string RequestIdOf(const grpc::ServerContext& context);
+std::string RequestIdOf(const grpc::ServerContextBase& context);
 
 class CallHandler final {
  public:
@@ -34,11 +37,11 @@ class CallHandler final {
 
   // UNAUTHENTICATED without a valid token; otherwise the body's status. Internal errors are logged
   // in full and returned as "internal error (request <id>)".
-  grpc::Status Serve(grpc::ServerContext* context, absl::string_view method,
+  grpc::Status Serve(grpc::ServerContextBase* context, absl::string_view method,
                      const std::function<absl::Status(const auth::Caller&)>& body) const;
 
   // The verified caller of a call, for handlers that need it outside Serve.
-  absl::StatusOr<auth::Caller> Authenticate(const grpc::ServerContext& context) const;
+  absl::StatusOr<auth::Caller> Authenticate(const grpc::ServerContextBase& context) const;
 
  private:
   std::string service_;

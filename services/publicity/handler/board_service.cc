@@ -59,9 +59,11 @@ BoardServiceImpl::BoardServiceImpl(const grpc_util::CallHandler& calls, Boards& 
                                    ChangeHub& hub)
     : calls_(calls), boards_(boards), hub_(hub) {}
 
-grpc::Status BoardServiceImpl::GetBoard(grpc::ServerContext* context,
-                                        const v1::GetBoardRequest* request, v1::Board* response) {
-  return calls_.Serve(context, "GetBoard", [&](const auth::Caller& caller) -> absl::Status {
+grpc::ServerUnaryReactor* BoardServiceImpl::GetBoard(grpc::CallbackServerContext* context,
+                                                     const v1::GetBoardRequest* request,
+                                                     v1::Board* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(calls_.Serve(context, "GetBoard", [&](const auth::Caller& caller) -> absl::Status {
     ASSIGN_OR_RETURN(const BoardKey key, BoardKeyFromProto(request->board()));
     ASSIGN_OR_RETURN(ShownPage page,
                      boards_.GetBoard(caller, key, request->page_size(), request->page_token()));
@@ -74,7 +76,8 @@ grpc::Status BoardServiceImpl::GetBoard(grpc::ServerContext* context,
       response->set_refreshed_at_ms(absl::ToUnixMillis(page.refreshed_at));
     }
     return absl::OkStatus();
-  });
+  }));
+  return reactor;
 }
 
 grpc::Status BoardServiceImpl::GetStanding(grpc::ServerContext* context,
