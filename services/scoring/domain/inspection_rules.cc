@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "services/scoring/domain/period.h"
+#include "services/scoring/domain/registry_privacy.h"
 
 namespace jifen::scoring {
 
@@ -89,6 +90,12 @@ absl::StatusOr<std::vector<NewEntry>> PlanInspectionEntries(
     entry.item_code = item.code;
     entry.category = CategoryName(item.category);
     entry.reason = outcome.note.empty() ? item.name : absl::StrCat(item.name, ": ", outcome.note);
+    if (Utf8Length(entry.reason) > kReasonMaxCharacters) {
+      const int room = kReasonMaxCharacters - Utf8Length(item.name) - 2;
+      return absl::InvalidArgumentError(absl::StrCat("NOTE_TOO_LONG: the note on item ", item.code,
+                                                     " may have at most ", std::max(room, 0),
+                                                     " characters"));
+    }
     entry.source = EntrySource::kInspection;
     entry.source_id = input.inspection_id;
     entry.actor_user_id = input.actor_user_id;

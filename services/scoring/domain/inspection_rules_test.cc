@@ -58,6 +58,17 @@ TEST_F(InspectionRulesTest, RefusesWhatTheRulebookDoesNotAllow) {
   EXPECT_EQ(Plan({}).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(InspectionRulesTest, ANoteMustFitTheLedgersReason) {
+  // "宅前屋后整洁: " takes 8 of the reason's 500 characters.
+  std::string fits;
+  for (int i = 0; i < 492; ++i) fits += "净";
+  EXPECT_TRUE(Plan({{"HJ-01", {}, fits}}).ok());
+  const absl::Status too_long = Plan({{"HJ-01", {}, fits + "净"}}).status();
+  EXPECT_EQ(too_long.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(too_long.message().find("NOTE_TOO_LONG"), std::string::npos);
+  EXPECT_NE(too_long.message().find("at most 492 characters"), std::string::npos) << too_long;
+}
+
 TEST_F(InspectionRulesTest, CapsCountWhatThePeriodAlreadyMoved) {
   EXPECT_TRUE(Plan({{"HJ-01", {}, ""}}, {{"HJ-01", 10}}).ok());
   EXPECT_EQ(Plan({{"HJ-01", {}, ""}}, {{"HJ-01", 11}}).status().code(),
