@@ -54,6 +54,22 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"IDEMPOTENCY_CONFLICT", "该记录已提交过且内容不同"},
       {"INSPECTION_ID_REUSED", "该检查记录已提交过且内容不同"},
       {"FORBIDDEN", "没有权限查看或操作该信息"},
+      // Scoring's refusals a grid worker or a household meets on the phone.
+      {"CAP_EXCEEDED", "该项目本期积分已达上限"},
+      {"PERIOD_FINAL", "该季度积分已公示确定，不能再记分"},
+      {"NO_RULEBOOK", "本村在该日期没有生效的积分细则"},
+      {"UNKNOWN_ITEM", "积分细则中没有该项目"},
+      {"ROLE_NOT_ALLOWED", "您的角色不能评定该项目"},
+      {"NOT_APPLICABLE", "该项目只适用于出租房屋的农户"},
+      {"NOTE_TOO_LONG", "备注太长，请精简后再提交"},
+      {"DECLARATION_ID_REUSED", "该申报已提交过且内容不同"},
+      {"SELF_RATING", "不能给本组评分"},
+      {"ROUND_CLOSED", "本轮互评已结束"},
+      {"VOTE_INVALID", "表决结果无效：到会须超过三分之二，赞成须超过到会人数一半"},
+      // Redemption's.
+      {"SOLD_OUT", "商品已兑完"},
+      {"LIMIT_REACHED", "已达到该商品的兑换上限"},
+      {"ORDER_ID_REUSED", "该订单已提交过且内容不同"},
   };
   return *messages;
 }

@@ -195,6 +195,12 @@ TEST(ErrorsTest, MapsCodesAndLeadingIdentifiers) {
 
   EXPECT_EQ(e.detail, "has 3, needs 5");  // correctable input: the service's explanation
 
+  e = MapStatus(absl::FailedPreconditionError(
+      "CAP_EXCEEDED: item LJ-01 has moved 15 of its 15 points for this household in 2025Q3"));
+  EXPECT_EQ(e.http_status, 412);
+  EXPECT_EQ(e.code, "CAP_EXCEEDED");
+  EXPECT_EQ(e.message, "该项目本期积分已达上限");
+
   e = MapStatus(absl::InvalidArgumentError("issued_date is in the future"));
   EXPECT_EQ(e.code, "INVALID_ARGUMENT");
   EXPECT_EQ(e.detail, "issued_date is in the future");
