@@ -15,7 +15,8 @@
 namespace jifen::grpc_util {
 namespace {
 
-absl::string_view MetadataValue(const grpc::ServerContextBase& context, absl::string_view key) {
+absl::string_view MetadataValue(const grpc::ServerContextBase& context,
+                                absl::string_view key) {
   const auto& metadata = context.client_metadata();
   const auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
   if (it == metadata.end()) return {};
@@ -44,7 +45,8 @@ std::string RequestIdOf(const grpc::ServerContextBase& context) {
   return IsSaneRequestId(given) ? std::string(given) : NewRequestId();
 }
 
-absl::StatusOr<auth::Caller> CallHandler::Authenticate(const grpc::ServerContextBase& context) const {
+absl::StatusOr<auth::Caller> CallHandler::Authenticate(
+    const grpc::ServerContextBase& context) const {
   absl::string_view header = MetadataValue(context, kAuthorizationHeader);
   if (!absl::ConsumePrefix(&header, "Bearer ")) {
     return absl::UnauthenticatedError("missing bearer token");
@@ -68,7 +70,33 @@ grpc::Status CallHandler::Serve(
     caller_name = absl::StrCat(auth::RoleName(caller->role), ":", caller->user_id);
     status = body(*caller);
   }
+  return Complete(method, started, request_id, caller_name, status);
+}
 
+void CallHandler::ServeLater(
+    grpc::CallbackServerContext* context, grpc::ServerUnaryReactor* reactor,
+    absl::string_view method,
+    const std::function<void(const auth::Caller&, Finish finish)>& start) const {
+  const absl::Time started = absl::Now();
+  std::string request_id = RequestIdOf(*context);
+  context->AddInitialMetadata(kRequestIdHeader, request_id);
+  absl::StatusOr<auth::Caller> caller = Authenticate(*context);
+  if (!caller.ok()) {
+    reactor->Finish(Complete(method, started, request_id, "-", caller.status()));
+    return;
+  }
+  std::string caller_name = absl::StrCat(auth::RoleName(caller->role), ":", caller->user_id);
+  start(*caller, [this, reactor, method = std::string(method), started,
+                  request_id = std::move(request_id),
+                  caller_name = std::move(caller_name)](absl::Status status) {
+    reactor->Finish(Complete(method, started, request_id, caller_name, status));
+  });
+}
+
+grpc::Status CallHandler::Complete(absl::string_view method, absl::Time started,
+                                   const std::string& request_id,
+                                   const std::string& caller_name,
+                                   const absl::Status& status) const {
   const double seconds = absl::ToDoubleSeconds(absl::Now() - started);
   const std::string full_method = absl::StrCat(service_, "/", method);
   const std::string code = absl::StatusCodeToString(status.code());

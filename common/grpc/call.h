@@ -15,6 +15,7 @@
 #include <string>
 
 #include <grpcpp/server_context.h>
+#include <grpcpp/support/server_callback.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -40,10 +41,24 @@ class CallHandler final {
   grpc::Status Serve(grpc::ServerContextBase* context, absl::string_view method,
                      const std::function<absl::Status(const auth::Caller&)>& body) const;
 
+  // The same for a callback-API method whose outcome is known later, on any thread: `start` runs
+  // now with the verified caller and must arrange for `finish` to be called exactly once; then
+  // the line is logged, metrics recorded and the status handed to `reactor`. A handler waiting
+  // for a queue (group commit) so holds no thread while it waits.
+  using Finish = std::function<void(absl::Status)>;
+  void ServeLater(grpc::CallbackServerContext* context, grpc::ServerUnaryReactor* reactor,
+                  absl::string_view method,
+                  const std::function<void(const auth::Caller&, Finish finish)>& start) const;
+
   // The verified caller of a call, for handlers that need it outside Serve.
   absl::StatusOr<auth::Caller> Authenticate(const grpc::ServerContextBase& context) const;
 
  private:
+  // Metrics and the log line of a finished call; the status as the client gets it.
+  grpc::Status Complete(absl::string_view method, absl::Time started,
+                        const std::string& request_id, const std::string& caller_name,
+                        const absl::Status& status) const;
+
   std::string service_;
   const auth::TokenVerifier* verifier_;
 };

@@ -147,7 +147,9 @@ double Median(std::vector<double> values) {
 
 std::string Listed(const std::vector<double>& values) {
   std::string text;
-  for (double value : values) absl::StrAppend(&text, text.empty() ? "" : ", ", absl::StrFormat("%.0f", value));
+  for (double value : values) {
+    absl::StrAppend(&text, text.empty() ? "" : ", ", absl::StrFormat("%.0f", value));
+  }
   return text;
 }
 

@@ -63,7 +63,8 @@ grpc::ServerUnaryReactor* BoardServiceImpl::GetBoard(grpc::CallbackServerContext
                                                      const v1::GetBoardRequest* request,
                                                      v1::Board* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(calls_.Serve(context, "GetBoard", [&](const auth::Caller& caller) -> absl::Status {
+  reactor->Finish(calls_.Serve(context, "GetBoard", [&](const auth::Caller& caller)
+                                                          -> absl::Status {
     ASSIGN_OR_RETURN(const BoardKey key, BoardKeyFromProto(request->board()));
     ASSIGN_OR_RETURN(ShownPage page,
                      boards_.GetBoard(caller, key, request->page_size(), request->page_token()));

@@ -4,13 +4,21 @@
 
 namespace jifen::scoring {
 
-grpc::Status AssessmentServiceImpl::SubmitInspection(grpc::ServerContext* context,
-                                                     const v1::SubmitInspectionRequest* request,
-                                                     v1::SubmitInspectionResponse* response) {
-  return context_.calls->Serve(context, "SubmitInspection", [&](const auth::Caller& caller) {
-    ASSIGN_OR_RETURN(*response, inspections_.Submit(caller, *request));
-    return absl::OkStatus();
-  });
+grpc::ServerUnaryReactor* AssessmentServiceImpl::SubmitInspection(
+    grpc::CallbackServerContext* context, const v1::SubmitInspectionRequest* request,
+    v1::SubmitInspectionResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  context_.calls->ServeLater(
+      context, reactor, "SubmitInspection",
+      [this, request, response](const auth::Caller& caller,
+                                grpc_util::CallHandler::Finish finish) {
+        inspections_.Submit(caller, *request,
+                            [response, finish = std::move(finish)](InspectionOutcome outcome) {
+                              if (outcome.ok()) *response = *std::move(outcome);
+                              finish(outcome.status());
+                            });
+      });
+  return reactor;
 }
 
 grpc::Status AssessmentServiceImpl::SubmitDeclaration(grpc::ServerContext* context,

@@ -9,7 +9,12 @@
 
 namespace jifen::scoring {
 
-class AssessmentServiceImpl final : public v1::AssessmentService::Service {
+// SubmitInspection is served through gRPC's callback API: the inspection waits in the group
+// commit queue (storage/inspection_queue.h) without holding a handler thread, and the writer that
+// commits its batch answers the call.
+class AssessmentServiceImpl final
+    : public v1::AssessmentService::WithCallbackMethod_SubmitInspection<
+          v1::AssessmentService::Service> {
  public:
   AssessmentServiceImpl(const ScoringContext& context, MySqlInspections& inspections,
                         MySqlDeclarations& declarations, MySqlEvaluations& evaluations)
@@ -18,9 +23,9 @@ class AssessmentServiceImpl final : public v1::AssessmentService::Service {
         declarations_(declarations),
         evaluations_(evaluations) {}
 
-  grpc::Status SubmitInspection(grpc::ServerContext* context,
-                                const v1::SubmitInspectionRequest* request,
-                                v1::SubmitInspectionResponse* response) override;
+  grpc::ServerUnaryReactor* SubmitInspection(grpc::CallbackServerContext* context,
+                                             const v1::SubmitInspectionRequest* request,
+                                             v1::SubmitInspectionResponse* response) override;
   grpc::Status SubmitDeclaration(grpc::ServerContext* context,
                                  const v1::SubmitDeclarationRequest* request,
                                  v1::Declaration* response) override;

@@ -30,7 +30,8 @@ struct AuditFacts {
 // Appends a jifen.audit.v1.AuditRecord to the outbox on `connection`.
 absl::Status RecordAudit(sql::Connection& connection, const AuditFacts& facts);
 
-// The serialized jifen.audit.v1.AuditRecord of `facts`, for writers that insert outbox rows in bulk.
+// The serialized jifen.audit.v1.AuditRecord of `facts`, for writers that append outbox rows in
+// bulk.
 std::string AuditRecordBytes(const AuditFacts& facts);
 
 // "sha256:<hex>" of the bytes, or the bytes themselves when short text.

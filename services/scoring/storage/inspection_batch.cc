@@ -309,7 +309,9 @@ absl::StatusOr<std::map<ItemKey, int64_t>> ReadItemTotals(
   std::map<ItemKey, int64_t> totals;
   if (households.empty()) return totals;
   json asked = json::array();
-  for (const auto& [household, period] : households) asked.push_back({{"h", household}, {"p", period}});
+  for (const auto& [household, period] : households) {
+    asked.push_back({{"h", household}, {"p", period}});
+  }
   auto rows = Statement(connection, kItemTotals).Bind(asked.dump()).Query();
   while (rows->next()) {
     totals[{rows->getInt64(1), rows->getString(2).asStdString(),

@@ -23,13 +23,15 @@ InspectionQueue::~InspectionQueue() {
   for (std::unique_ptr<Writer>& writer : writers_) writer->thread.join();
 }
 
-void InspectionQueue::SubmitAndWait(QueuedInspection& inspection) {
+void InspectionQueue::Submit(QueuedInspection& inspection) {
   const auto village = static_cast<uint64_t>(inspection.caller->village_id);
   Writer& writer = *writers_[village % writers_.size()];
-  {
-    absl::MutexLock lock(&writer.mutex);
-    writer.queue.push_back(&inspection);
-  }
+  absl::MutexLock lock(&writer.mutex);
+  writer.queue.push_back(&inspection);
+}
+
+void InspectionQueue::SubmitAndWait(QueuedInspection& inspection) {
+  Submit(inspection);
   inspection.done.WaitForNotification();
 }
 
@@ -66,7 +68,15 @@ void InspectionQueue::RunWriter(Writer& writer) {
   for (std::vector<QueuedInspection*> batch = TakeBatch(writer); !batch.empty();
        batch = TakeBatch(writer)) {
     write_batch_(batch);
-    for (QueuedInspection* inspection : batch) inspection->done.Notify();
+    for (QueuedInspection* inspection : batch) {
+      if (inspection->on_written) {
+        // Moved out first: the callback may destroy the inspection, and itself with it.
+        std::function<void()> on_written = std::move(inspection->on_written);
+        on_written();
+      } else {
+        inspection->done.Notify();
+      }
+    }
   }
 }
 

@@ -25,7 +25,8 @@
 
 namespace jifen::scoring {
 
-// One submission on its way through the queue. The submitting thread owns it and waits on `done`.
+// One submission on its way through the queue. Its submitter owns it and either waits on `done`
+// or is called back through `on_written` (which may destroy it).
 struct QueuedInspection {
   const auth::Caller* caller = nullptr;
   const v1::SubmitInspectionRequest* request = nullptr;
@@ -33,6 +34,7 @@ struct QueuedInspection {
   std::string digest;                // RequestDigest of caller and request
   absl::StatusOr<v1::SubmitInspectionResponse> result = absl::UnknownError("not written");
   absl::Notification done;
+  std::function<void()> on_written;  // when set, called instead of notifying `done`
 };
 
 class InspectionQueue final {
@@ -47,6 +49,8 @@ class InspectionQueue final {
   InspectionQueue(const InspectionQueue&) = delete;
   InspectionQueue& operator=(const InspectionQueue&) = delete;
 
+  // Queues `inspection`; once its result is set, a writer calls its on_written or notifies done.
+  void Submit(QueuedInspection& inspection);
   // Queues `inspection` and blocks until its result is set.
   void SubmitAndWait(QueuedInspection& inspection);
 

@@ -20,12 +20,29 @@ MySqlInspections::MySqlInspections(mysql::ConnectionPool& pool, MySqlLedger& led
   }
 }
 
-absl::StatusOr<v1::SubmitInspectionResponse> MySqlInspections::Submit(
-    const auth::Caller& caller, const v1::SubmitInspectionRequest& request) {
-  RETURN_IF_ERROR(ValidateClientId("inspection_id", request.inspection_id()));
-  if (request.household_id() <= 0) return absl::InvalidArgumentError("household_id is required");
+namespace {
+
+// A submission answered later: owns the caller's identity while it waits in the queue.
+struct PendingInspection {
+  auth::Caller caller;
+  QueuedInspection queued;
+  std::function<void(InspectionOutcome)> done;
+};
+
+}  // namespace
+
+void MySqlInspections::Submit(const auth::Caller& caller,
+                              const v1::SubmitInspectionRequest& request,
+                              std::function<void(InspectionOutcome)> done) {
+  if (absl::Status valid = ValidateClientId("inspection_id", request.inspection_id());
+      !valid.ok()) {
+    return done(valid);
+  }
+  if (request.household_id() <= 0) {
+    return done(absl::InvalidArgumentError("household_id is required"));
+  }
   if (request.occurred_at_ms() <= 0) {
-    return absl::InvalidArgumentError("occurred_at_ms is required (Unix milliseconds)");
+    return done(absl::InvalidArgumentError("occurred_at_ms is required (Unix milliseconds)"));
   }
   // Every role that may inspect works in its own village (CheckCanInspect), so that village is
   // the one to lock; the household is read under the lock with the rest of the context.
@@ -33,22 +50,30 @@ absl::StatusOr<v1::SubmitInspectionResponse> MySqlInspections::Submit(
                                caller.role == auth::Role::kAssessor ||
                                caller.role == auth::Role::kVillageAdmin;
   if (!inspecting_role || caller.village_id <= 0) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "FORBIDDEN: ", auth::RoleName(caller.role), " may not submit inspections"));
+    return done(absl::PermissionDeniedError(absl::StrCat(
+        "FORBIDDEN: ", auth::RoleName(caller.role), " may not submit inspections")));
   }
-  QueuedInspection inspection;
-  inspection.caller = &caller;
-  inspection.request = &request;
+  auto pending = std::make_unique<PendingInspection>();
+  pending->caller = caller;
+  pending->queued.caller = &pending->caller;
+  pending->queued.request = &request;
   if (caller.role == auth::Role::kAssessor && caller.team_id != 0) {
-    ASSIGN_OR_RETURN(inspection.team_groups, households_.TeamGroups(caller.team_id));
+    absl::StatusOr<std::vector<int64_t>> groups = households_.TeamGroups(caller.team_id);
+    if (!groups.ok()) return done(groups.status());
+    pending->queued.team_groups = *std::move(groups);
   }
-  inspection.digest = RequestDigest(caller, request);
-  if (queue_ != nullptr) {
-    queue_->SubmitAndWait(inspection);
-  } else {
-    WriteBatch({&inspection});
+  pending->queued.digest = RequestDigest(caller, request);
+  pending->done = std::move(done);
+  if (queue_ == nullptr) {
+    WriteBatch({&pending->queued});
+    return pending->done(std::move(pending->queued.result));
   }
-  return std::move(inspection.result);
+  PendingInspection* queued = pending.release();
+  queued->queued.on_written = [queued] {
+    std::unique_ptr<PendingInspection> owned(queued);
+    owned->done(std::move(owned->queued.result));
+  };
+  queue_->Submit(queued->queued);
 }
 
 void MySqlInspections::WriteBatch(const std::vector<QueuedInspection*>& batch) {

@@ -3,6 +3,7 @@
 // Inspections submitted at the same time are written together (group commit, inspection_queue.h).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -36,8 +37,13 @@ class MySqlInspections final {
   // PERMISSION_DENIED for a household outside the caller's grid/team/village; the domain's
   // validation errors (inspection_rules.h); FAILED_PRECONDITION "PERIOD_FINAL" for a deed in a
   // settled period and "NO_RULEBOOK" when none is in force on the deed's date.
-  absl::StatusOr<v1::SubmitInspectionResponse> Submit(const auth::Caller& caller,
-                                                      const v1::SubmitInspectionRequest& request);
+  //
+  // The answer comes through `done`, called exactly once: at once for a request refused before
+  // it is queued, otherwise on a writer thread after its batch. `request` must stay valid until
+  // then. No thread waits meanwhile, so a burst of submissions needs no handler thread each.
+  // With no writers (GroupCommitOptions::writers == 0) the inspection is written on this thread.
+  void Submit(const auth::Caller& caller, const v1::SubmitInspectionRequest& request,
+              std::function<void(InspectionOutcome)> done);
 
  private:
   // Writes the batch in one transaction; when that fails as a whole (say, an id met in another
