@@ -5,12 +5,14 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/mysql/transaction.h"
 #include "gtest/gtest.h"
+#include "jifen/scoring/v1/assessment.grpc.pb.h"
 #include "services/scoring/domain/period.h"
 #include "services/scoring/storage/digests.h"
 #include "services/scoring/storage/inspection_batch.h"
@@ -166,6 +168,45 @@ TEST_F(InspectionBatchTest, OneBatchWritesSeveralVillagesEachOnItsOwnChain) {
     for (int64_t household : village.household_ids) EXPECT_EQ(PeriodScore(household), 100);
   }
   // TearDown verifies every chain and that each balance equals the sum of its entries.
+}
+
+}  // namespace
+}  // namespace jifen::scoring
+
+namespace jifen::scoring {
+namespace {
+
+// A burst of inspections larger than the service's handler threads: each one waits in the group
+// commit queue without holding a thread, so none is refused for want of one.
+TEST(InspectionBurstTest, ABurstLargerThanTheHandlerThreadsIsWrittenWhole) {
+  ScoringHarness harness("inspection_burst");
+  ASSERT_TRUE(harness.Prepare());
+  ASSERT_TRUE(harness.Launch({"--handler_threads=2", "--idle_handler_threads=1"}));
+  const SeededVillage village = harness.FundableVillage(4);
+  auto assessment = v1::AssessmentService::NewStub(harness.channel());
+  constexpr int kInspections = 40;
+  std::vector<grpc::Status> statuses(kInspections);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kInspections; ++i) {
+    threads.emplace_back([&, i] {
+      v1::SubmitInspectionRequest request;
+      request.set_inspection_id(absl::StrCat("burst-inspection-", i));
+      request.set_household_id(village.household_ids[i % 4]);
+      request.set_occurred_at_ms(kDeedMs + i);
+      request.add_outcomes()->set_item_code(ScoringHarness::kAwardItem);
+      v1::SubmitInspectionResponse response;
+      statuses[i] = assessment->SubmitInspection(
+          ScoringHarness::Context(harness.GridWorkerToken(village)).get(), request, &response);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (const grpc::Status& status : statuses) {
+    EXPECT_TRUE(status.ok()) << status.error_code() << ": " << status.error_message();
+  }
+  for (int64_t household : village.household_ids) {
+    EXPECT_EQ(harness.PeriodScore(household, "2025Q3"), 50 * kInspections / 4);
+  }
+  harness.ExpectLedgerInvariants();
 }
 
 }  // namespace
