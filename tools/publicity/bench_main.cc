@@ -50,6 +50,9 @@ ABSL_FLAG(std::string, redis_host, "127.0.0.1", "Redis host");
 ABSL_FLAG(int, redis_port, 6379, "Redis port");
 ABSL_FLAG(std::string, redis_benchmark, "redis-benchmark", "the redis-benchmark program");
 ABSL_FLAG(bool, quick, false, "a tenth of the sizes (smoke run)");
+ABSL_FLAG(int, client_threads, 4,
+          "gRPC load generator threads, each with its own channel (connection) and completion "
+          "queue, sharing the 50 calls in flight");
 ABSL_FLAG(int, rounds, 5,
           "read measurements alternate this many rounds of each side and compare medians, so that "
           "a stall of the shared machine does not decide a ratio");
@@ -269,7 +272,7 @@ int Run() {
   constexpr int kClients = 50;
   std::atomic<int> failures{0};
   std::vector<std::shared_ptr<grpc::Channel>> channels;
-  for (int c = 0; c < 4; ++c) {
+  for (int c = 0; c < absl::GetFlag(FLAGS_client_threads); ++c) {
     grpc::ChannelArguments arguments;
     arguments.SetInt("jifen.bench.channel", c);  // distinct channels, distinct connections
     channels.push_back(grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", runner.port()),
