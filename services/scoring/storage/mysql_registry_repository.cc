@@ -158,6 +158,14 @@ absl::StatusOr<VillageRecord> MySqlRegistryRepository::CreateVillage(const Regis
     insert->setString(2, name);
     insert->executeUpdate();
     village.village_id = registry_sql::LastInsertId(c);
+    // The village's hash chain starts with it: writers then only ever lock an existing head row
+    // (creating it on a first entry made concurrent first writers of two villages deadlock on
+    // the gap between their ids).
+    Statement head = Prepare(c,
+                             "INSERT INTO ledger_heads (village_id, head_sequence, head_hash, "
+                             "entries) VALUES (?, 0, '', 0)");
+    head->setInt64(1, village.village_id);
+    head->executeUpdate();
     return Audit(c, actor, village.village_id, "create_village", "village", village.village_id,
                  absl::StrCat("town_id=", town_id, " name=", name));
   });

@@ -191,6 +191,10 @@ TEST_F(RegistryDatabase, OrganisationIsCreatedAndListed) {
     made.group1 = repository_->CreateGroup(kActor, v->village_id, "第1组")->group_id;
     return made;
   }();
+  // A village's ledger chain starts with it: its head row exists before any entry.
+  EXPECT_EQ(Count(*admin_, absl::StrCat("ledger_heads WHERE entries = 0 AND village_id = ",
+                                        other.village_id)),
+            1);
   EXPECT_EQ(repository_->CreateTeam(kActor, {0, village.village_id, "二片", {other.group1}})
                 .status()
                 .code(),
