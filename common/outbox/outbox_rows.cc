@@ -49,7 +49,8 @@ absl::Status AppendAll(sql::Connection& connection, const std::vector<NewRecord>
                      "INSERT INTO outbox (village_id, topic, payload, created_at) "
                      "SELECT r.village_id, r.topic, FROM_BASE64(r.payload), NOW(6) "
                      "FROM JSON_TABLE(?, '$[*]' COLUMNS (village_id BIGINT PATH '$.v', "
-                     "  topic VARCHAR(64) PATH '$.t', payload LONGTEXT PATH '$.b')) AS r")
+                     "  topic VARCHAR(64) CHARSET utf8mb4 PATH '$.t', "
+                     "  payload LONGTEXT CHARSET utf8mb4 PATH '$.b')) AS r")
         .Bind(rows.dump())
         .Update();
   } catch (const sql::SQLException& e) {

@@ -240,8 +240,10 @@ std::string CreateFreshDatabase(const std::string& suite) {
     std::unique_ptr<sql::Connection> connection = ConnectMySql(10);
     std::unique_ptr<sql::Statement> statement(connection->createStatement());
     statement->execute(absl::StrCat("DROP DATABASE IF EXISTS `", name, "`"));
+    // As jifen-migrate creates them (tools/migrate/main.cc): a schema default that differs from
+    // the tables' own collation, so that SQL mixing the two fails here and not in production.
     statement->execute(absl::StrCat("CREATE DATABASE `", name,
-                                    "` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"));
+                                    "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"));
   } catch (const sql::SQLException& e) {
     Die(absl::StrCat("CreateFreshDatabase(", name, "): MySQL error ", e.getErrorCode(), ": ",
                      e.what()));

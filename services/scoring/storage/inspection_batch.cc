@@ -39,6 +39,10 @@ using nlohmann::json;
 // would cut an over-long value short with only a warning, so every text is checked against its
 // column before it is sent (CheckWidths).
 //
+// Every text column names its character set: without one, JSON_TABLE takes the schema's default
+// collation (utf8mb4_unicode_ci where jifen-migrate created it), and comparing it with a table's
+// column (the charset's default, utf8mb4_general_ci) is an error.
+//
 // No statement sorts its JSON_TABLE: MariaDB reads a JSON array in order, and sorting makes it
 // look each row up again from the start of the text (quadratic in the batch). The order the
 // chain needs is checked after the insert instead (AppendEntries); villages are passed sorted,
@@ -65,7 +69,8 @@ const std::string& ContextQuery() {
       "         AND m.household_id = h.household_id AND m.staff_user_id = asked.user_id), "
       "  earlier.payload_sha256, earlier.response, asked.position "
       "FROM JSON_TABLE(?, '$[*]' COLUMNS (position INT PATH '$.i', household_id BIGINT PATH '$.h', "
-      "  village_id BIGINT PATH '$.v', period VARCHAR(6) PATH '$.p', deed_date DATE PATH '$.d', "
+      "  village_id BIGINT PATH '$.v', period VARCHAR(6) CHARSET utf8mb4 PATH '$.p', "
+      "  deed_date DATE PATH '$.d', "
       "  user_id VARCHAR(64) CHARSET utf8mb4 PATH '$.u', "
       "  inspection_id VARCHAR(64) CHARSET utf8mb4 PATH '$.id')) AS asked "
       "JOIN households h ON h.household_id = asked.household_id "
@@ -77,7 +82,7 @@ const std::string& ContextQuery() {
 constexpr char kItemTotals[] =
     "SELECT asked.household_id, asked.period, e.item_code, SUM(e.points) "
     "FROM JSON_TABLE(?, '$[*]' COLUMNS (household_id BIGINT PATH '$.h', "
-    "  period VARCHAR(6) PATH '$.p')) AS asked "
+    "  period VARCHAR(6) CHARSET utf8mb4 PATH '$.p')) AS asked "
     "JOIN ledger_entries e ON e.household_id = asked.household_id AND e.period = asked.period "
     "  AND e.account = 1 "
     "GROUP BY asked.household_id, asked.period, e.item_code";
@@ -91,28 +96,28 @@ constexpr char kInsertEntries[] =
     "  e.actor_user_id, e.actor_role, e.occurred_at_ms, e.recorded_at_ms, e.prev_hash, e.hash "
     "FROM JSON_TABLE(?, '$[*]' COLUMNS (village_id BIGINT PATH '$.v', "
     "  household_id BIGINT PATH '$.h', group_id BIGINT PATH '$.g', account INT PATH '$.a', "
-    "  points BIGINT PATH '$.n', period VARCHAR(6) PATH '$.p', "
+    "  points BIGINT PATH '$.n', period VARCHAR(6) CHARSET utf8mb4 PATH '$.p', "
     "  item_code VARCHAR(32) CHARSET utf8mb4 PATH '$.c', "
     "  category VARCHAR(32) CHARSET utf8mb4 PATH '$.k', "
     "  reason VARCHAR(500) CHARSET utf8mb4 PATH '$.r', source INT PATH '$.s', "
     "  source_id VARCHAR(80) CHARSET utf8mb4 PATH '$.si', reverses_sequence BIGINT PATH '$.rs', "
     "  actor_user_id VARCHAR(64) CHARSET utf8mb4 PATH '$.u', "
     "  actor_role VARCHAR(32) CHARSET utf8mb4 PATH '$.ur', occurred_at_ms BIGINT PATH '$.o', "
-    "  recorded_at_ms BIGINT PATH '$.t', prev_hash VARCHAR(64) PATH '$.ph', "
-    "  hash VARCHAR(64) PATH '$.x')) AS e "
+    "  recorded_at_ms BIGINT PATH '$.t', prev_hash VARCHAR(64) CHARSET utf8mb4 PATH '$.ph', "
+    "  hash VARCHAR(64) CHARSET utf8mb4 PATH '$.x')) AS e "
     "RETURNING sequence, hash";
 
 constexpr char kAddPeriodScores[] =
     "INSERT INTO period_scores (village_id, household_id, period, score) "
     "SELECT s.village_id, s.household_id, s.period, s.points "
     "FROM JSON_TABLE(?, '$[*]' COLUMNS (village_id BIGINT PATH '$.v', "
-    "  household_id BIGINT PATH '$.h', period VARCHAR(6) PATH '$.p', "
+    "  household_id BIGINT PATH '$.h', period VARCHAR(6) CHARSET utf8mb4 PATH '$.p', "
     "  points BIGINT PATH '$.n')) AS s "
     "ON DUPLICATE KEY UPDATE score = score + VALUES(score)";
 
 constexpr char kMoveHeads[] =
     "UPDATE ledger_heads h JOIN JSON_TABLE(?, '$[*]' COLUMNS (village_id BIGINT PATH '$.v', "
-    "  head_sequence BIGINT PATH '$.s', head_hash VARCHAR(64) PATH '$.x', "
+    "  head_sequence BIGINT PATH '$.s', head_hash VARCHAR(64) CHARSET utf8mb4 PATH '$.x', "
     "  entries BIGINT PATH '$.n')) AS moved ON h.village_id = moved.village_id "
     "SET h.head_sequence = moved.head_sequence, h.head_hash = moved.head_hash, "
     "  h.entries = moved.entries";
@@ -127,8 +132,9 @@ constexpr char kInsertInspections[] =
     "  inspection_id VARCHAR(64) CHARSET utf8mb4 PATH '$.id', household_id BIGINT PATH '$.h', "
     "  actor_user_id VARCHAR(64) CHARSET utf8mb4 PATH '$.u', "
     "  actor_role VARCHAR(32) CHARSET utf8mb4 PATH '$.ur', "
-    "  payload_sha256 VARCHAR(64) PATH '$.sha', request LONGTEXT PATH '$.rq', "
-    "  response LONGTEXT PATH '$.rs', occurred_at_ms BIGINT PATH '$.o', "
+    "  payload_sha256 VARCHAR(64) CHARSET utf8mb4 PATH '$.sha', "
+    "  request LONGTEXT CHARSET utf8mb4 PATH '$.rq', "
+    "  response LONGTEXT CHARSET utf8mb4 PATH '$.rs', occurred_at_ms BIGINT PATH '$.o', "
     "  recorded_at_ms BIGINT PATH '$.t')) AS i";
 
 // INVALID_ARGUMENT naming the column when `value` would not fit it.
