@@ -181,10 +181,12 @@ namespace {
 TEST(InspectionBurstTest, ABurstLargerThanTheHandlerThreadsIsWrittenWhole) {
   ScoringHarness harness("inspection_burst");
   ASSERT_TRUE(harness.Prepare());
-  ASSERT_TRUE(harness.Launch({"--handler_threads=2", "--idle_handler_threads=1"}));
+  // Enough threads for the sequential seeding calls below (with two, a synchronous call could find
+  // none free while gRPC replaced its polling thread), far fewer than the burst.
+  ASSERT_TRUE(harness.Launch({"--handler_threads=16", "--idle_handler_threads=4"}));
   const SeededVillage village = harness.FundableVillage(4);
   auto assessment = v1::AssessmentService::NewStub(harness.channel());
-  constexpr int kInspections = 40;
+  constexpr int kInspections = 120;
   std::vector<grpc::Status> statuses(kInspections);
   std::vector<std::thread> threads;
   for (int i = 0; i < kInspections; ++i) {
