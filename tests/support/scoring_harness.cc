@@ -294,11 +294,15 @@ SeededVillage ScoringHarness::FundableVillage(int households) {
   return village;
 }
 
+int64_t ScoringHarness::SettleableDeedMs() {
+  return absl::ToUnixMillis(
+      absl::FromCivil(absl::CivilDay(2025, 8, 15), absl::FixedTimeZone(8 * 3600)));
+}
+
 void ScoringHarness::FundWallets(const SeededVillage& village,
                                  const std::vector<int64_t>& households, int points) {
   auto assessment = v1::AssessmentService::NewStub(channel_);
-  const int64_t deed_ms =
-      absl::ToUnixMillis(absl::FromCivil(absl::CivilDay(2025, 8, 15), absl::FixedTimeZone(8 * 3600)));
+  const int64_t deed_ms = SettleableDeedMs();
   for (int64_t household : households) {
     for (int i = 0; i < points / 50; ++i) {
       v1::SubmitInspectionRequest request;

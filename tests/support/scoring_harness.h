@@ -69,6 +69,10 @@ class ScoringHarness final {
   // effective from `effective_from` (YYYY-MM-DD). Returns the rulebook id.
   int64_t PublishRulebook(int64_t village_id, int year, const std::string& effective_from);
 
+  // 2025-08-15 in Shanghai, Unix milliseconds: a deed in a quarter that is over (2025Q3), so that
+  // it can also be settled, and under FundableVillage's 2025 rulebook.
+  static int64_t SettleableDeedMs();
+
   // The code of the uncapped +50 item that FundableVillage adds to its rulebook.
   static constexpr char kAwardItem[] = "TS-50";
   // A seeded village whose 2025 rulebook (effective 2025-01-01) is the template plus kAwardItem

@@ -27,9 +27,7 @@ using ::testing::IsSupersetOf;
 using testing::ScoringHarness;
 using testing::SeededVillage;
 
-// A deed in a quarter that is over (2025Q3), so that it can also be settled.
-const int64_t kDeedMs =
-    absl::ToUnixMillis(absl::FromCivil(absl::CivilDay(2025, 8, 15), ShanghaiTime()));
+const int64_t kDeedMs = ScoringHarness::SettleableDeedMs();
 
 class AssessmentTest : public ::testing::Test {
  protected:

@@ -13,7 +13,6 @@
 #include "common/mysql/transaction.h"
 #include "gtest/gtest.h"
 #include "jifen/scoring/v1/assessment.grpc.pb.h"
-#include "services/scoring/domain/period.h"
 #include "services/scoring/storage/digests.h"
 #include "services/scoring/storage/inspection_batch.h"
 #include "services/scoring/storage/mysql_ledger.h"
@@ -25,8 +24,7 @@ namespace {
 using testing::ScoringHarness;
 using testing::SeededVillage;
 
-const int64_t kDeedMs =
-    absl::ToUnixMillis(absl::FromCivil(absl::CivilDay(2025, 8, 15), ShanghaiTime()));
+const int64_t kDeedMs = ScoringHarness::SettleableDeedMs();
 
 // One queued inspection that owns what it points to.
 struct Submission {

@@ -16,7 +16,6 @@
 #include "common/mysql/transaction.h"
 #include "gtest/gtest.h"
 #include "jifen/scoring/v1/assessment.grpc.pb.h"
-#include "services/scoring/domain/period.h"
 #include "tests/support/scoring_harness.h"
 #include "tests/support/testenv.h"
 
@@ -26,8 +25,7 @@ namespace {
 using testing::ScoringHarness;
 using testing::SeededVillage;
 
-const int64_t kDeedMs =
-    absl::ToUnixMillis(absl::FromCivil(absl::CivilDay(2025, 8, 15), ShanghaiTime()));
+const int64_t kDeedMs = ScoringHarness::SettleableDeedMs();
 
 struct Submission {
   std::string token;

@@ -23,9 +23,7 @@ namespace {
 using testing::ScoringHarness;
 using testing::SeededVillage;
 
-// A deed date in a quarter that is over, so that it can be settled.
-const int64_t kLastYearMs = absl::ToUnixMillis(absl::FromCivil(absl::CivilDay(2025, 8, 15),
-                                                               ShanghaiTime()));
+const int64_t kLastYearMs = ScoringHarness::SettleableDeedMs();
 
 class LedgerAcceptanceTest : public ::testing::Test {
  protected:
