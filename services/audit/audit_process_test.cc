@@ -25,6 +25,7 @@
 #include "common/auth/test_keys.h"
 #include "common/auth/token.h"
 #include "common/grpc/client.h"
+#include "common/migrate/migrator.h"
 #include "common/outbox/outbox.h"
 #include "gtest/gtest.h"
 #include "jifen/audit/v1/audit.grpc.pb.h"
@@ -109,10 +110,8 @@ class AuditProcessTest : public ::testing::Test {
 class Producer {
  public:
   void SetUp() {
-    const jifen::testing::MySqlServer& server = jifen::testing::TestMySql();
     const std::string database = jifen::testing::CreateFreshDatabase("audit_producer");
-    pool_ = std::make_unique<mysql::ConnectionPool>(
-        testing::ConfigFor(database, server.user, server.password));
+    pool_ = std::make_unique<mysql::ConnectionPool>(jifen::testing::AdminConfigFor(database));
     const std::filesystem::path folder =
         std::filesystem::path(::testing::TempDir()) / absl::StrCat("producer-", getpid());
     std::filesystem::remove_all(folder);

@@ -34,6 +34,10 @@ mysql::MySqlConfig ServiceDatabase::ServiceConfig(int pool_size) const {
 }
 
 mysql::MySqlConfig ServiceDatabase::AdminConfig(int pool_size) const {
+  return AdminConfigFor(database, pool_size);
+}
+
+mysql::MySqlConfig AdminConfigFor(const std::string& database, int pool_size) {
   return ConfigFor(database, TestMySql().user, TestMySql().password, pool_size);
 }
 

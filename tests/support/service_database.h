@@ -22,6 +22,9 @@ struct ServiceDatabase {
   std::vector<std::string> MySqlFlags() const;
 };
 
+// A config for the test server's admin account on `database` (any schema, e.g. a scratch one).
+mysql::MySqlConfig AdminConfigFor(const std::string& database, int pool_size = 4);
+
 // Creates the database for `suite` (CreateFreshDatabase), the account and applies the migrations
 // in `migrations_folder` (relative to the source tree, e.g. "services/publicity/migrations").
 // Fails the current test (ADD_FAILURE) and returns what it has on error; check
