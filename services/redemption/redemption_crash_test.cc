@@ -162,12 +162,12 @@ class RedemptionCrashTest : public ::testing::Test {
   }
 
   // Every household orders one unit after another while `crash` kills a process (once some
-  // orders went through) and `restart` brings it back (once some orders were interrupted); the
+  // orders and some cancellations went through) and `restart` brings it back (once some orders were interrupted); the
   // orders go on for another round after the restart. Returns every call's outcome.
   std::vector<Outcome> OrderThrough(const std::string& tag, const std::function<void()>& crash,
                                     const std::function<void()>& restart) {
     std::vector<std::vector<Outcome>> per_household(kHouseholds);
-    std::atomic<int> finished{0}, refused_by_outage{0};
+    std::atomic<int> finished{0}, cancels_answered{0}, refused_by_outage{0};
     std::atomic<bool> stop{false};
     const int total = kHouseholds * kOrdersMax;
     std::vector<std::thread> threads;
@@ -188,14 +188,18 @@ class RedemptionCrashTest : public ::testing::Test {
                     .get(),
                 cancel, &outcome.cancelled);
             if (IsOutage(outcome.cancel_status.error_code())) ++refused_by_outage;
+            if (outcome.cancel_status.ok()) ++cancels_answered;
           }
           per_household[h].push_back(std::move(outcome));
           ++finished;
         }
       });
     }
-    const bool some_done =
-        Eventually([&] { return finished.load() >= kHouseholds; }, absl::Seconds(30));
+    // Waiting for an answered cancellation too: without it a crash right after the first orders
+    // could leave the run with no cancelled order at all, and refunds would go untested.
+    const bool some_done = Eventually(
+        [&] { return finished.load() >= kHouseholds && cancels_answered.load() > 0; },
+        absl::Seconds(30));
     crash();
     const bool some_interrupted =
         Eventually([&] { return refused_by_outage.load() >= 3; }, absl::Seconds(30));
