@@ -15,11 +15,11 @@
 #include "common/grpc/client.h"
 #include "common/grpc/server_runner.h"
 #include "common/grpc/service_setup.h"
-#include "services/audit/client/audit_relay.h"
 #include "common/log/log.h"
 #include "common/metrics/metrics.h"
 #include "common/mysql/connection_pool.h"
 #include "common/redis/redis_client.h"
+#include "services/audit/client/audit_relay.h"
 #include "services/publicity/domain/boards.h"
 #include "services/publicity/domain/change_hub.h"
 #include "services/publicity/domain/feeder.h"
@@ -36,6 +36,9 @@ ABSL_FLAG(std::string, audit_address, "",
 ABSL_FLAG(std::string, scoring_address, "", "host:port of jifen-scoring (ledger stream, registry)");
 ABSL_FLAG(std::string, redis_key_prefix, "publicity:",
           "prefix of every Redis key of this service (no braces); the Redis may be shared");
+ABSL_FLAG(bool, board_cursor_tracking, true,
+          "keep village cursors in memory with Redis client-side caching (CLIENT TRACKING), so a "
+          "cached board page is served with no Redis round trip; false: one GET per page read");
 ABSL_FLAG(absl::Duration, due_work_interval, absl::Seconds(5),
           "how often windows due for settlement and interrupted upholds are processed");
 ABSL_FLAG(absl::Duration, aggregate_interval, absl::Seconds(30),
@@ -99,7 +102,13 @@ int Run(int argc, char** argv) {
   publicity::GrpcVillageDirectory villages(scoring);
   publicity::GrpcHouseholdDirectory households(scoring);
 
-  publicity::RedisBoardStore store(redis_pool, prefix);
+  std::unique_ptr<publicity::CursorTracker> cursors;
+  if (absl::GetFlag(FLAGS_board_cursor_tracking)) {
+    publicity::CursorTrackerOptions cursor_options;
+    cursor_options.redis = redis_config;
+    cursors = std::make_unique<publicity::CursorTracker>(cursor_options);
+  }
+  publicity::RedisBoardStore store(redis_pool, prefix, cursors.get());
   publicity::MySqlWindowRepository repository(pool);
   const publicity::PublicityWindows::Clock clock = [] { return absl::Now(); };
   publicity::PublicityWindows windows(repository, ledger_commands, villages, clock);

@@ -12,9 +12,9 @@
 #include "absl/strings/str_split.h"
 #include "common/mysql/transaction.h"
 #include "common/outbox/outbox.h"
-#include "services/audit/client/audit_sink.h"
 #include "common/status/status_macros.h"
 #include "jifen/publicity/v1/windows.pb.h"
+#include "services/audit/client/audit_sink.h"
 
 namespace jifen::publicity {
 namespace {

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -169,8 +170,8 @@ absl::Status UnlinkMatching(redis::RedisClient& client, const std::string& patte
 
 }  // namespace
 
-RedisBoardStore::RedisBoardStore(redis::RedisPool& pool, std::string prefix)
-    : pool_(pool), prefix_(std::move(prefix)) {}
+RedisBoardStore::RedisBoardStore(redis::RedisPool& pool, std::string prefix, CursorTracker* cursors)
+    : pool_(pool), prefix_(std::move(prefix)), cursors_(cursors) {}
 
 std::string RedisBoardStore::Member(int64_t household_id) {
   return absl::StrFormat("%019d", household_id);
@@ -229,6 +230,10 @@ absl::StatusOr<std::optional<int64_t>> RedisBoardStore::ResumePoint() {
 
 absl::Status RedisBoardStore::ResetAll() {
   redis::RedisClient& client = pool_.Get();
+  // Whatever happened to the deletes, this process reads cursors afresh afterwards.
+  const absl::Cleanup forget_cursors = [this] {
+    if (cursors_ != nullptr) cursors_->ForgetAll();
+  };
   // The resume point goes first: a feeder running elsewhere then sees "rebuild" at once.
   RETURN_IF_ERROR(client.Command({"DEL", absl::StrCat(prefix_, "{g}:resume")}).status());
   // Every village cursor goes before any board, so no reader ever sees a cursor next to a half
@@ -327,6 +332,14 @@ absl::StatusOr<int64_t> RedisBoardStore::Apply(const std::vector<BoardEntry>& en
     std::vector<std::string> register_villages = {"SADD", absl::StrCat(prefix_, "{g}:villages")};
     for (int64_t village_id : village_order) register_villages.push_back(absl::StrCat(village_id));
     commands.push_back(std::move(register_villages));
+    // Applied, partly applied or unknown: this process reads these cursors afresh afterwards
+    // rather than wait for Redis's invalidation messages.
+    const absl::Cleanup forget_cursors = [&] {
+      if (cursors_ == nullptr) return;
+      for (int64_t village_id : village_order) {
+        cursors_->Forget(absl::StrCat(VillageTag(village_id), "c"));
+      }
+    };
 
     absl::StatusOr<std::vector<Reply>> replies = client.Pipeline(commands);
     // NOSCRIPT: Redis restarted or flushed its script cache; load the script and send again
@@ -370,12 +383,21 @@ absl::StatusOr<BoardPage> RedisBoardStore::ReadPage(const BoardKey& key,
   // never matches. When the replay then brings the cursor back to S, the board is again exactly
   // the village's ledger entries up to S (entries are immutable and applied once each), i.e. the
   // page cached under S, so serving it again is right.
-  ASSIGN_OR_RETURN(Reply side, client.Command({"GET", SideKeyName(key)}));
-  if (side.type != Reply::Type::kString && !side.is_nil()) {
-    return absl::InternalError("redis: unexpected GET reply");
+  //
+  // The cursor comes from the tracker's memory when it can vouch for it (no round trip at all),
+  // else from a GET.
+  const std::string side_key = SideKeyName(key);
+  std::optional<std::string> version;
+  if (cursors_ != nullptr) version = cursors_->Value(side_key);
+  if (!version.has_value()) {
+    ASSIGN_OR_RETURN(Reply side, client.Command({"GET", side_key}));
+    if (side.type != Reply::Type::kString && !side.is_nil()) {
+      return absl::InternalError("redis: unexpected GET reply");
+    }
+    version = std::move(side.str);
   }
   PageId id{BoardKeyName(key), after, page_size};
-  if (std::optional<BoardPage> cached = page_cache_.Find(id, side.str)) {
+  if (std::optional<BoardPage> cached = page_cache_.Find(id, *version)) {
     return *std::move(cached);
   }
   ASSIGN_OR_RETURN(PageRead read, ReadPageFromRedis(client, key, after, page_size));

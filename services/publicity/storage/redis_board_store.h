@@ -20,7 +20,8 @@
 // never fed from the stream, so they cannot double-count.
 //
 // Pages of village and group boards are cached (BoardPageCache) under the village cursor they were
-// read with and served again while GET of the cursor returns the same value.
+// read with and served again while the cursor has the same value: known from a CursorTracker
+// when one is given (no round trip), else by a GET.
 #pragma once
 
 #include <cstdint>
@@ -33,13 +34,15 @@
 #include "common/redis/redis_client.h"
 #include "services/publicity/domain/board_store.h"
 #include "services/publicity/storage/board_page_cache.h"
+#include "services/publicity/storage/cursor_tracker.h"
 
 namespace jifen::publicity {
 
 class RedisBoardStore final : public BoardStore {
  public:
-  // `pool` must outlive the store. `prefix` must not contain '{' or '}'.
-  RedisBoardStore(redis::RedisPool& pool, std::string prefix);
+  // `pool` and `cursors` (optional) must outlive the store. `prefix` must not contain '{' or '}'.
+  // `cursors` must track the same Redis server as `pool`.
+  RedisBoardStore(redis::RedisPool& pool, std::string prefix, CursorTracker* cursors = nullptr);
 
   absl::StatusOr<std::optional<int64_t>> ResumePoint() override;
   absl::Status ResetAll() override;
@@ -82,6 +85,7 @@ class RedisBoardStore final : public BoardStore {
 
   redis::RedisPool& pool_;
   const std::string prefix_;
+  CursorTracker* const cursors_;  // may be null
   absl::Mutex mutex_;
   std::string apply_sha_ ABSL_GUARDED_BY(mutex_);
   BoardPageCache page_cache_;

@@ -23,6 +23,13 @@ redis::RedisConfig TestConfig() {
   return config;
 }
 
+CursorTrackerOptions TrackerOptions() {
+  CursorTrackerOptions options;
+  options.redis = TestConfig();
+  options.reconnect_delay = absl::Milliseconds(20);
+  return options;
+}
+
 // Random awards, deductions and reversals over 3 villages, 3 groups and 2 quarters, with gaps in
 // the sequence like a ledger with rolled-back transactions.
 std::vector<BoardEntry> RandomLedger(int count, uint32_t seed) {
@@ -87,8 +94,15 @@ class RedisBoardStoreTest : public ::testing::Test {
   RedisBoardStoreTest()
       : pool_(TestConfig()),
         prefix_(jifen::testing::FreshRedisPrefix()),
-        store_(pool_, prefix_),
+        cursors_(TrackerOptions()),
+        store_(pool_, prefix_, &cursors_),
         feeder_(store_, ledger_, FeederOptions{/*batch_max=*/64}) {}
+
+  // The store reads cursors from the tracker's memory, as the service does.
+  void SetUp() override {
+    for (int i = 0; i < 500 && !cursors_.tracking(); ++i) absl::SleepFor(absl::Milliseconds(10));
+    ASSERT_TRUE(cursors_.tracking());
+  }
 
   void ExpectBoardsEqualLedger() {
     for (int64_t village = 1; village <= 3; ++village) {
@@ -141,6 +155,7 @@ class RedisBoardStoreTest : public ::testing::Test {
 
   redis::RedisPool pool_;
   const std::string prefix_;
+  CursorTracker cursors_;
   RedisBoardStore store_;
   MemoryLedger ledger_;
   BoardFeeder feeder_;
@@ -300,8 +315,36 @@ TEST_F(RedisBoardStoreTest, AnUnchangedCursorServesTheCachedPage) {
           .ok());
   EXPECT_EQ(UncachedPageText(village), "2 households, sequence 2, end: 102=13#1 101=5#2");
   EXPECT_EQ(PageText(village), "2 households, sequence 2, end: 101=5#1 102=3#2");
+  const int64_t hits = cursors_.hits();
+  EXPECT_EQ(PageText(village), "2 households, sequence 2, end: 101=5#1 102=3#2");
+  EXPECT_EQ(cursors_.hits(), hits + 1) << "the cursor came from memory";
+  // A cursor moved by another client is seen once Redis's invalidation has arrived.
   ASSERT_TRUE(redis.Command({"SET", absl::StrCat(prefix_, "{v1}:c"), "3"}).ok());
+  ASSERT_TRUE(cursors_.Sync().ok());
   EXPECT_EQ(PageText(village), "2 households, sequence 3, end: 102=13#1 101=5#2");
+}
+
+TEST_F(RedisBoardStoreTest, AnotherInstanceSeesTheFeedOnceRedisSaysTheCursorMoved) {
+  // A second publicity instance: its own pool, tracker and page cache, feeding nothing.
+  redis::RedisPool other_pool(TestConfig());
+  CursorTracker other_cursors(TrackerOptions());
+  RedisBoardStore other(other_pool, prefix_, &other_cursors);
+  for (int i = 0; i < 500 && !other_cursors.tracking(); ++i) absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_TRUE(other_cursors.tracking());
+
+  ledger_.entries = {BoardEntry{1, 1, 101, 1, true, 5, "2025Q3", "", 0}};
+  ASSERT_TRUE(feeder_.CatchUp().ok());
+  const BoardKey village = VillageBoard(1, "2025Q3");
+  for (int read = 0; read < 3; ++read) {
+    EXPECT_EQ(PageText(other, village, std::nullopt, 2), "1 households, sequence 1, end: 101=5#1");
+  }
+  EXPECT_GE(other_cursors.hits(), 2);
+
+  ledger_.entries.push_back(BoardEntry{2, 1, 102, 1, true, 7, "2025Q3", "", 0});
+  ASSERT_TRUE(feeder_.CatchUp().ok());
+  ASSERT_TRUE(other_cursors.Sync().ok());
+  EXPECT_EQ(PageText(other, village, std::nullopt, 2),
+            "2 households, sequence 2, end: 102=7#1 101=5#2");
 }
 
 TEST_F(RedisBoardStoreTest, FlushAllNeverBringsBackACachedPage) {
@@ -315,6 +358,7 @@ TEST_F(RedisBoardStoreTest, FlushAllNeverBringsBackACachedPage) {
   ASSERT_NE(group_before.find("more:"), std::string::npos) << group_before;
 
   ASSERT_TRUE(pool_.Get().Command({"FLUSHALL"}).ok());
+  ASSERT_TRUE(cursors_.Sync().ok());  // another client's change: wait for its invalidation
   EXPECT_EQ(PageText(village, std::nullopt, 3), "0 households, sequence 0, end:");
   EXPECT_EQ(PageText(group, std::nullopt, 3), "0 households, sequence 0, end:");
 
