@@ -22,6 +22,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/audit/state_digest.h"
 #include "common/auth/test_keys.h"
 #include "common/auth/token.h"
 #include "common/grpc/client.h"

@@ -13,7 +13,6 @@ namespace jifen::audit {
 namespace {
 
 constexpr size_t kMaxItemsPerCall = 500;
-constexpr size_t kMaxInlineState = 512;
 
 }  // namespace
 
@@ -62,13 +61,6 @@ absl::Status AuditSink::Deliver(const std::vector<outbox::OutboxRecord>& batch) 
 
 std::string MakeAuditPayload(const jifen::audit::v1::AuditRecord& record) {
   return record.SerializeAsString();
-}
-
-std::string StateDigest(absl::string_view state) {
-  if (state.size() <= kMaxInlineState && state.find('\0') == absl::string_view::npos) {
-    return std::string(state);
-  }
-  return absl::StrCat("sha256:", Sha256Hex(state));
 }
 
 }  // namespace jifen::audit

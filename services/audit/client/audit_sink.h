@@ -54,8 +54,4 @@ class AuditSink final {
 // The payload a service writes with outbox::Append(conn, village_id, "audit", payload).
 std::string MakeAuditPayload(const jifen::audit::v1::AuditRecord& record);
 
-// The before/after form for a state: the state itself when it is at most 512 bytes without NUL
-// bytes, otherwise "sha256:<hex>" of its bytes.
-std::string StateDigest(absl::string_view state);
-
 }  // namespace jifen::audit

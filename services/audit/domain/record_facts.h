@@ -3,9 +3,10 @@
 // small library (Abseil only) and write awards with FormatAward, so the writer and the reader of
 // the convention cannot drift apart.
 //
-// `after` travels as text only up to 512 bytes (StateDigest / scoring's AuditState turn anything
-// longer into "sha256:<hex>", which the rules cannot read), so FormatAward never exceeds
-// kMaxFactsBytes: it lists as many photos as fit and always says how many there were.
+// `after` travels as text only up to 512 bytes (StateDigest in common/audit/state_digest.h and
+// scoring's AuditState turn anything longer into "sha256:<hex>", which the rules cannot read), so
+// FormatAward never exceeds kMaxFactsBytes: it lists as many photos as fit and always says how many
+// there were.
 #pragma once
 
 #include <cstddef>

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/audit/state_digest.h"
 #include "common/mysql/transaction.h"
 #include "common/outbox/outbox.h"
 #include "common/status/status_macros.h"

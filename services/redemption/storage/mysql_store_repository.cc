@@ -2,7 +2,6 @@
 
 #include <cppconn/connection.h>
 #include <cppconn/resultset.h>
-#include <openssl/sha.h>
 
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -10,8 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/audit/state_digest.h"
 #include "common/mysql/statement.h"
 #include "common/mysql/transaction.h"
 #include "common/outbox/outbox.h"
@@ -157,16 +156,6 @@ struct AuditInput {
   int64_t now_ms = 0;
 };
 
-// The audit trail's form of a state (jifen.audit.v1.AuditRecord.before/after): the text itself up
-// to 512 bytes, otherwise "sha256:<hex>" of it.
-std::string StateDigest(const std::string& state) {
-  if (state.size() <= 512 && state.find('\0') == std::string::npos) return state;
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(state.data()), state.size(), digest);
-  return absl::StrCat("sha256:", absl::BytesToHexString(absl::string_view(
-                                     reinterpret_cast<const char*>(digest), sizeof(digest))));
-}
-
 // Appends the change's jifen.audit.v1.AuditRecord to the outbox, in the caller's transaction.
 absl::Status Audit(sql::Connection& connection, const Actor& actor, const AuditInput& in) {
   audit::v1::AuditRecord record;
@@ -176,7 +165,7 @@ absl::Status Audit(sql::Connection& connection, const Actor& actor, const AuditI
   record.set_action(in.action);
   record.set_object_type(in.object_type);
   record.set_object_id(in.object_id);
-  record.set_before(StateDigest(in.before_json));
+  record.set_before(audit::StateDigest(in.before_json));
   std::string after = in.after_json;
   if (!in.reason.empty() && !after.empty()) {
     // The record has no reason field: the actor's note travels with the new state.
@@ -186,7 +175,7 @@ absl::Status Audit(sql::Connection& connection, const Actor& actor, const AuditI
       after = with_reason.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
   }
-  record.set_after(StateDigest(after));
+  record.set_after(audit::StateDigest(after));
   record.set_occurred_at_ms(in.now_ms);
   return outbox::Append(connection, in.village_id, kAuditTopic, record.SerializeAsString());
 }
