@@ -23,6 +23,7 @@
 #include "common/migrate/migrator.h"
 #include "common/mysql/connection_pool.h"
 #include "common/redis/redis_client.h"
+#include "services/audit/client/audit_relay.h"
 #include "services/gateway/auth/login_service.h"
 #include "services/gateway/auth/wechat_client.h"
 #include "services/gateway/http/backends.h"
@@ -36,7 +37,10 @@ ABSL_FLAG(std::string, token_private_key, "", "PEM file with the ES256 key that 
 ABSL_FLAG(std::string, scoring_address, "", "host:port of jifen-scoring");
 ABSL_FLAG(std::string, publicity_address, "", "host:port of jifen-publicity");
 ABSL_FLAG(std::string, redemption_address, "", "host:port of jifen-redemption");
-ABSL_FLAG(std::string, audit_address, "", "host:port of jifen-audit");
+ABSL_FLAG(std::string, audit_address, "",
+          "host:port of jifen-audit: the backend of the /v1/audit routes, and where the relay "
+          "delivers the audit records of account changes (needs --service_token_file); empty "
+          "keeps those records in the outbox until it is set");
 ABSL_FLAG(std::string, extra_backends, "",
           "more backends as name=host:port,...; `name` is <service> of package jifen.<service>.v1");
 ABSL_FLAG(absl::Duration, backend_timeout, absl::Seconds(5), "deadline of every backend call");
@@ -121,6 +125,11 @@ int Run(int argc, char** argv) {
   for (const auto& [name, address] : backends) {
     if (!address.empty()) validator.RequireHostPort(absl::StrCat(name, "_address"), address);
   }
+  const std::string audit_address = absl::GetFlag(FLAGS_audit_address);
+  if (!audit_address.empty()) {
+    // The relay presents the gateway's own service identity (subject "gateway") to jifen-audit.
+    validator.RequireReadableFile("service_token_file", flags.service_token_file);
+  }
   const std::string listen = flags.listen;
   const size_t colon = listen.rfind(':');
   int listen_port = -1;
@@ -166,6 +175,20 @@ int Run(int argc, char** argv) {
       log::Error("migrations failed", {{"error", applied.status().ToString()}});
       return 1;
     }
+  }
+
+  // Account changes write their audit records into the outbox in their own transactions; the relay
+  // delivers them to jifen-audit, and retries while it is unreachable.
+  std::unique_ptr<audit::AuditRelay> audit_relay;
+  if (!audit_address.empty()) {
+    auto started = audit::AuditRelay::Start(pool, audit_address, flags.service_token_file);
+    if (!started.ok()) {
+      log::Error("cannot start the audit relay", {{"error", started.status().ToString()}});
+      return 1;
+    }
+    audit_relay = *std::move(started);
+  } else {
+    log::Warning("no --audit_address: audit records of account changes stay in the outbox");
   }
 
   redis::RedisConfig redis_config;

@@ -2,6 +2,7 @@
 // MariaDB, under the gateway's own restricted account; each change is then checked by signing in
 // with the gateway's own LoginService on the same database, so the CLI and the gateway can't drift.
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "common/mysql/transaction.h"
 #include "services/gateway/auth/login_service.h"
 #include "services/gateway/storage/mysql_account_store.h"
+#include "tests/support/audit_outbox.h"
 #include "tests/support/testenv.h"
 
 namespace jifen::testing {
@@ -122,8 +124,20 @@ class AdminCliTest : public ::testing::Test {
     return result;
   }
 
+  // The audit rows written after `after_id`, read with the gateway's own account (which the
+  // migrations let read and write its outbox). None may hold `secret` or a password hash.
+  std::vector<OutboxAudit> AuditSince(int64_t after_id, const std::string& secret) {
+    std::vector<OutboxAudit> rows = AuditOutboxAfter(*pool_, after_id);
+    for (const OutboxAudit& row : rows) {
+      EXPECT_TRUE(row.parsed) << "outbox row " << row.outbox_id;
+      EXPECT_FALSE(absl::StrContains(row.payload, secret)) << row.record.DebugString();
+      EXPECT_FALSE(absl::StrContains(row.payload, "$argon2")) << row.record.DebugString();
+    }
+    return rows;
+  }
+
   absl::StatusCode Login(const std::string& username, const std::string& password) {
-    return login_->StaffLogin(username, password).status().code();
+    return login_->StaffLogin(username, password, /*request_id=*/"").status().code();
   }
 
   static std::string* database_;
@@ -148,7 +162,7 @@ TEST_F(AdminCliTest, CreatedAccountSignsInThroughTheGatewaysCodeWithItsRoleAndSc
   ASSERT_EQ(created.exit_code, 0) << created.err;
   EXPECT_FALSE(absl::StrContains(created.out, kPassword));
 
-  absl::StatusOr<gateway::TokenPair> pair = login_->StaffLogin("gexin.admin", kPassword);
+  absl::StatusOr<gateway::TokenPair> pair = login_->StaffLogin("gexin.admin", kPassword, "");
   ASSERT_TRUE(pair.ok()) << pair.status();
   EXPECT_EQ(pair->role, "village_admin");
   absl::StatusOr<gateway::StaffAccount> stored = store_->FindStaffByUsername("gexin.admin");
@@ -193,7 +207,7 @@ TEST_F(AdminCliTest, DisabledAccountIsRefusedUntilEnabled) {
           .exit_code,
       0);
   absl::StatusOr<gateway::TokenPair> before =
-      login_->StaffLogin("left.the.job", "inspector pw 333");
+      login_->StaffLogin("left.the.job", "inspector pw 333", "");
   ASSERT_TRUE(before.ok()) << before.status();
 
   ASSERT_EQ(Cli({"disable", "--username=left.the.job"}).exit_code, 0);
@@ -219,6 +233,86 @@ TEST_F(AdminCliTest, ResetPasswordReplacesItAndLiftsALockout) {
   ASSERT_EQ(reset.exit_code, 0) << reset.err;
   EXPECT_EQ(Login("forgetful", "old password 4444"), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(Login("forgetful", "new password 5555"), absl::StatusCode::kOk);
+}
+
+TEST_F(AdminCliTest, EveryChangeIsAuditedOnceWithTheOperatorAndNoPassword) {
+  constexpr char kFirst[] = "operator set pw 1";
+  constexpr char kSecond[] = "operator set pw 2";
+  struct Step {
+    std::vector<std::string> args;
+    std::string stdin_text;
+    const char* action;
+  };
+  const std::vector<Step> steps = {
+      {{"create", "--username=audited", "--role=village_admin", "--town_id=3", "--village_id=32"},
+       absl::StrCat(kFirst, "\n"),
+       "create"},
+      {{"reset-password", "--username=audited"}, absl::StrCat(kSecond, "\n"), "reset_password"},
+      {{"unlock", "--username=audited"}, "", "unlock"},
+      {{"disable", "--username=audited"}, "", "disable"},
+      {{"enable", "--username=audited"}, "", "enable"},
+  };
+  std::string account_id;
+  for (const Step& step : steps) {
+    const int64_t mark = LastOutboxId(*pool_);
+    std::vector<std::string> args = {"--operator=ops.li"};
+    args.insert(args.end(), step.args.begin(), step.args.end());
+    const CliResult result = Cli(args, step.stdin_text);
+    ASSERT_EQ(result.exit_code, 0) << step.action << ": " << result.err;
+    std::vector<OutboxAudit> records = AuditSince(mark, kFirst);
+    for (const OutboxAudit& row : records) {
+      EXPECT_FALSE(absl::StrContains(row.payload, kSecond)) << row.record.DebugString();
+    }
+    ASSERT_EQ(records.size(), 1u) << step.action;
+    const audit::v1::AuditRecord& record = records[0].record;
+    EXPECT_EQ(record.action(), step.action);
+    EXPECT_EQ(record.actor_user_id(), "ops.li");
+    EXPECT_EQ(record.actor_role(), "operator");
+    EXPECT_EQ(record.object_type(), "staff_account");
+    EXPECT_EQ(record.village_id(), 32);
+    EXPECT_EQ(record.request_id(), "");
+    if (account_id.empty()) account_id = record.object_id();
+    EXPECT_EQ(record.object_id(), account_id);
+    EXPECT_TRUE(absl::StrContains(record.after(), "\"username\":\"audited\"")) << record.after();
+    if (step.action == std::string("reset_password")) {
+      EXPECT_TRUE(absl::StrContains(record.after(), "\"password_changed\":true")) << record.after();
+    }
+    if (step.action == std::string("disable")) {
+      EXPECT_TRUE(absl::StrContains(record.before(), "\"disabled\":false")) << record.before();
+      EXPECT_TRUE(absl::StrContains(record.after(), "\"disabled\":true")) << record.after();
+    }
+  }
+
+  // Refused changes leave no record: a taken name, an unknown account, a bad operator name.
+  const int64_t mark = LastOutboxId(*pool_);
+  EXPECT_EQ(Cli({"--operator=ops.li", "create", "--username=audited", "--role=village_admin",
+                 "--village_id=32"},
+                "another password 9\n")
+                .exit_code,
+            3);
+  EXPECT_EQ(Cli({"--operator=ops.li", "unlock", "--username=nobody.here"}).exit_code, 3);
+  const CliResult bad_operator = Cli({"--operator=ops/li", "unlock", "--username=audited"});
+  EXPECT_EQ(bad_operator.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(bad_operator.err, "--operator")) << bad_operator.err;
+  EXPECT_TRUE(AuditSince(mark, kFirst).empty());
+}
+
+TEST_F(AdminCliTest, WithoutOperatorTheUnixUserIsTheActor) {
+  ASSERT_EQ(
+      Cli({"--operator=ops.wang", "create", "--username=by.unix.user", "--role=district_inspector"},
+          "inspector pw 777\n")
+          .exit_code,
+      0);
+  const int64_t mark = LastOutboxId(*pool_);
+  const CliResult unlocked = Cli({"unlock", "--username=by.unix.user"});
+  ASSERT_EQ(unlocked.exit_code, 0) << unlocked.err;
+  const std::vector<OutboxAudit> records = AuditSince(mark, "inspector pw 777");
+  ASSERT_EQ(records.size(), 1u);
+  const passwd* me = ::getpwuid(::geteuid());
+  ASSERT_NE(me, nullptr);
+  EXPECT_EQ(records[0].record.actor_user_id(), me->pw_name);
+  EXPECT_EQ(records[0].record.actor_role(), "operator");
+  EXPECT_EQ(records[0].record.action(), "unlock");
 }
 
 TEST_F(AdminCliTest, BadUsageExits2AndUnknownAccountsExit3) {

@@ -2,8 +2,8 @@
 // with the gateway's own account code (Argon2id, the same role and scope rules as POST
 // /v1/auth/staff). For the first accounts, a forgotten password, a lockout, a person who left.
 //
-//   jifen-admin [--mysql_* flags] create --username=U --role=R [--town_id=T] [--village_id=V]
-//                                        [--grid_id=G] [--team_id=M] [--password_file=F]
+//   jifen-admin [--mysql_* flags] [--operator=NAME] create --username=U --role=R [--town_id=T]
+//                  [--village_id=V] [--grid_id=G] [--team_id=M] [--password_file=F]
 //   jifen-admin ... reset-password --username=U [--password_file=F]   (also lifts a lockout)
 //   jifen-admin ... unlock --username=U
 //   jifen-admin ... disable --username=U      (enable --username=U undoes it)
@@ -15,8 +15,13 @@
 // first line of standard input (without echo on a terminal); never from the command line, which
 // other users can see. Nothing prints a password or its hash.
 //
+// Every change is on the audit trail (the gateway's outbox, delivered by the gateway's relay) with
+// the operator as its actor, role "operator": --operator names them, by default the Unix user
+// running the command.
+//
 // Exit codes: 0 done; 1 the database failed (retry); 2 bad usage or an invalid value; 3 no such
 // account, or the user name is taken.
+#include <pwd.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -28,6 +33,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -50,6 +56,9 @@ ABSL_FLAG(int64_t, grid_id, 0, "create: a grid worker's grid");
 ABSL_FLAG(int64_t, team_id, 0, "create: an assessor's assessment team");
 ABSL_FLAG(std::string, password_file, "",
           "create, reset-password: file whose first line is the password; empty: standard input");
+ABSL_FLAG(std::string, operator, "",
+          "who makes the change, for the audit trail (letters, digits and . _ @ -, at most 64); "
+          "default: the Unix user name running the command");
 ABSL_FLAG(std::string, password_cost, "interactive",
           "Argon2id cost of new hashes: interactive (as the gateway) or minimum (tests only)");
 
@@ -59,7 +68,7 @@ using namespace jifen;  // NOLINT: a small tool.
 
 constexpr char kUsage[] =
     "jifen-admin [--mysql_host --mysql_port --mysql_user --mysql_password --mysql_database] "
-    "COMMAND\n"
+    "[--operator=NAME] COMMAND\n"
     "  create --username=U --role=R [--town_id --village_id --grid_id --team_id] "
     "[--password_file=F]\n"
     "  reset-password --username=U [--password_file=F]\n"
@@ -100,6 +109,28 @@ absl::Status CheckFlags(int argc, char** argv) {
     }
   }
   return absl::OkStatus();
+}
+
+// The operator named by --operator, else the Unix user running the command; INVALID_ARGUMENT when
+// neither gives a name the audit trail can carry.
+absl::StatusOr<std::string> OperatorName() {
+  std::string name = absl::GetFlag(FLAGS_operator);
+  if (name.empty()) {
+    const passwd* user = ::getpwuid(::geteuid());
+    if (user == nullptr || user->pw_name == nullptr || *user->pw_name == '\0') {
+      return absl::InvalidArgumentError(absl::StrCat("--operator is needed: user id ", ::geteuid(),
+                                                     " has no name in the password database"));
+    }
+    name = user->pw_name;
+  }
+  if (name.size() > 64) return absl::InvalidArgumentError("--operator: at most 64 characters");
+  for (char c : name) {
+    if (!absl::ascii_isalnum(c) && c != '.' && c != '_' && c != '@' && c != '-') {
+      return absl::InvalidArgumentError(
+          "--operator: letters, digits and . _ @ - only (it names who acted on the audit trail)");
+    }
+  }
+  return name;
 }
 
 // The first line of `in`, without its line end.
@@ -154,6 +185,10 @@ int Run(int argc, char** argv) {
   if (command == "create" && absl::GetFlag(FLAGS_role).empty()) {
     validator.Add(absl::InvalidArgumentError("create needs --role"));
   }
+  // Only changes are audited; `list` needs no operator.
+  absl::StatusOr<std::string> operator_name =
+      command == "list" ? absl::StatusOr<std::string>("") : OperatorName();
+  if (!operator_name.ok()) validator.Add(operator_name.status());
   if (!validator.status().ok()) return Usage(std::string(validator.status().message()));
 
   admin::CommandArgs args;
@@ -164,6 +199,7 @@ int Run(int argc, char** argv) {
   args.grid_id = absl::GetFlag(FLAGS_grid_id);
   args.team_id = absl::GetFlag(FLAGS_team_id);
   args.now_ms = absl::ToUnixMillis(absl::Now());
+  args.operator_name = *std::move(operator_name);
   if (admin::NeedsPassword(command)) {
     absl::StatusOr<std::string> password = ReadPassword();
     if (!password.ok()) return Usage(std::string(password.status().message()));

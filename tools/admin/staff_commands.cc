@@ -64,22 +64,23 @@ int RunCommand(const std::string& command, const CommandArgs& args,
     std::fprintf(err, "jifen-admin: %s needs --username\n", command.c_str());
     return kExitUsage;
   }
+  const gateway::AuditContext actor = gateway::OperatorContext(args.operator_name);
   absl::Status status;
   if (command == "create") {
     gateway::NewStaff request{args.username,   args.password, args.role,   args.town_id,
                               args.village_id, args.grid_id,  args.team_id};
-    absl::StatusOr<int64_t> id = accounts.Create(request);
+    absl::StatusOr<int64_t> id = accounts.Create(request, actor);
     if (!id.ok()) return Report(id.status(), err);
     std::fprintf(out, "created %s: account %lld, role %s\n", args.username.c_str(),
                  static_cast<long long>(*id), args.role.c_str());
     return kExitOk;
   }
   if (command == "reset-password") {
-    status = accounts.ResetPassword(args.username, args.password);
+    status = accounts.ResetPassword(args.username, args.password, actor);
   } else if (command == "unlock") {
-    status = accounts.Unlock(args.username);
+    status = accounts.Unlock(args.username, actor);
   } else if (command == "disable" || command == "enable") {
-    status = accounts.SetDisabled(args.username, command == "disable");
+    status = accounts.SetDisabled(args.username, command == "disable", actor);
   } else {
     std::fprintf(err, "jifen-admin: unknown command %s\n", command.c_str());
     return kExitUsage;

@@ -24,8 +24,9 @@ struct CommandArgs {
   int64_t village_id = 0;
   int64_t grid_id = 0;
   int64_t team_id = 0;
-  std::string password;  // create and reset-password only; never printed
-  int64_t now_ms = 0;    // to tell a live lock from an expired one in `list`
+  std::string password;       // create and reset-password only; never printed
+  int64_t now_ms = 0;         // to tell a live lock from an expired one in `list`
+  std::string operator_name;  // the audit trail's actor of every change (role "operator")
 };
 
 // True for the commands that need a password.

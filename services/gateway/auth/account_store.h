@@ -1,6 +1,12 @@
 // The gateway's own records: staff accounts, residents' WeChat bindings, invitation codes and
 // refresh tokens. Secrets are stored only as hashes (passwords: Argon2id; invitation codes, refresh
 // tokens and openids: SHA-256), so a copy of the database signs no one in.
+//
+// Changes to accounts, invitations and bindings are on the audit trail: the store writes a
+// jifen.audit.v1.AuditRecord into its outbox in the change's own transaction (a change refused or
+// rolled back writes none). Records never hold a secret: no password or hash of one, no invitation
+// code or its hash, no openid or its hash, no refresh token. Sign-ins, refreshes and logouts are
+// routine and not audited.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +19,28 @@
 #include "common/auth/caller.h"
 
 namespace jifen::gateway {
+
+// Who makes a change, for its audit record.
+struct AuditContext {
+  // The actor's user id: a token's subject ("staff-12"), an operator's name (jifen-admin), or ""
+  // when the gateway itself acts (actor_role "system").
+  std::string actor_user_id;
+  // auth::RoleName of the actor's role, "operator" (jifen-admin) or "system".
+  std::string actor_role;
+  // The X-Request-Id of the HTTP request that made the change; "" outside a request.
+  std::string request_id;
+};
+
+// The actor of a signed-in caller's change.
+AuditContext CallerContext(const auth::Caller& caller, absl::string_view request_id);
+// The gateway acting on its own rules (a lockout, the bootstrap account).
+AuditContext SystemContext(absl::string_view request_id);
+// An operator at the jifen-admin CLI.
+AuditContext OperatorContext(absl::string_view operator_name);
+
+// The user ids that staff and residents carry in their tokens (and as audit actors).
+std::string StaffUserId(int64_t account_id);
+std::string ResidentUserId(int64_t member_id);
 
 struct StaffAccount {
   int64_t account_id = 0;
@@ -64,19 +92,26 @@ class AccountStore {
   // NOT_FOUND when no such account.
   virtual absl::StatusOr<StaffAccount> FindStaffByUsername(absl::string_view username) = 0;
   virtual absl::StatusOr<StaffAccount> FindStaffById(int64_t account_id) = 0;
-  // The new account's id; ALREADY_EXISTS when the user name is taken.
-  virtual absl::StatusOr<int64_t> CreateStaff(const StaffAccount& account) = 0;
+  // The new account's id; ALREADY_EXISTS when the user name is taken. Audited as "create".
+  virtual absl::StatusOr<int64_t> CreateStaff(const StaffAccount& account,
+                                              const AuditContext& context) = 0;
   // Counts a failed password; once `max_failures` are reached the account is locked until
-  // now_ms + lockout_ms (and the count restarts).
+  // now_ms + lockout_ms (and the count restarts). Only the failure that locks is audited ("lock"):
+  // counting wrong passwords is routine. NOT_FOUND for an unknown id.
   virtual absl::Status RecordLoginFailure(int64_t account_id, int64_t now_ms, int max_failures,
-                                          int64_t lockout_ms) = 0;
+                                          int64_t lockout_ms, const AuditContext& context) = 0;
+  // Clears the failure count (routine, not audited).
   virtual absl::Status RecordLoginSuccess(int64_t account_id) = 0;
-  // Operator changes of an existing account (no-ops for an unknown id).
-  // Replaces the password hash and clears the failure count and any lock.
-  virtual absl::Status SetPassword(int64_t account_id, const std::string& password_hash) = 0;
-  // Clears the failure count and any lock.
-  virtual absl::Status Unlock(int64_t account_id) = 0;
-  virtual absl::Status SetDisabled(int64_t account_id, bool disabled) = 0;
+  // Operator changes of an existing account, each audited even when it changes nothing (an
+  // operator acted); NOT_FOUND for an unknown id.
+  // Replaces the password hash and clears the failure count and any lock ("reset_password").
+  virtual absl::Status SetPassword(int64_t account_id, const std::string& password_hash,
+                                   const AuditContext& context) = 0;
+  // Clears the failure count and any lock ("unlock").
+  virtual absl::Status Unlock(int64_t account_id, const AuditContext& context) = 0;
+  // "disable" or "enable".
+  virtual absl::Status SetDisabled(int64_t account_id, bool disabled,
+                                   const AuditContext& context) = 0;
   // Staff accounts in account_id order; town_id / village_id 0 match any.
   virtual absl::StatusOr<std::vector<StaffAccount>> ListStaff(int64_t town_id,
                                                               int64_t village_id) = 0;
@@ -85,14 +120,19 @@ class AccountStore {
   virtual absl::StatusOr<ResidentBinding> FindResident(absl::string_view openid_hash) = 0;
   virtual absl::StatusOr<ResidentBinding> FindResidentById(int64_t binding_id) = 0;
 
-  // ALREADY_EXISTS on a code collision (the caller makes a new code).
-  virtual absl::Status CreateInvitation(const Invitation& invitation) = 0;
+  // ALREADY_EXISTS on a code collision (the caller makes a new code). Audited as "issue" on the
+  // invitation's number, never its code.
+  virtual absl::Status CreateInvitation(const Invitation& invitation,
+                                        const AuditContext& context) = 0;
   // In one transaction: spends the invitation (unused and unexpired at now_ms) and binds the
   // openid to its member. NOT_FOUND if the code is unknown, spent or expired; ALREADY_EXISTS if the
-  // openid is already bound (the invitation is then not spent).
+  // openid is already bound (the invitation is then not spent). Audited as "bind" on the new
+  // binding; the actor is the member the invitation was for (ResidentUserId, role "resident"),
+  // whom the person redeeming it signs in as.
   virtual absl::StatusOr<ResidentBinding> RedeemInvitation(absl::string_view code_hash,
                                                            absl::string_view openid_hash,
-                                                           int64_t now_ms) = 0;
+                                                           int64_t now_ms,
+                                                           absl::string_view request_id) = 0;
 
   virtual absl::Status StoreRefreshToken(const RefreshToken& token) = 0;
   // Spends a refresh token once: NOT_FOUND if unknown, revoked, spent or expired at now_ms.

@@ -1,8 +1,12 @@
-// An in-memory AccountStore for unit tests, with the same semantics as MySqlAccountStore.
+// An in-memory AccountStore for unit tests, with the same semantics as MySqlAccountStore except
+// the audit trail: it keeps the action and context of each audited change (changes()) instead of
+// writing records.
 #pragma once
 
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "services/gateway/auth/account_store.h"
@@ -24,7 +28,8 @@ class FakeAccountStore final : public AccountStore {
     if (it == staff_.end()) return absl::NotFoundError("no such staff account");
     return it->second;
   }
-  absl::StatusOr<int64_t> CreateStaff(const StaffAccount& account) override {
+  absl::StatusOr<int64_t> CreateStaff(const StaffAccount& account,
+                                      const AuditContext& context) override {
     absl::MutexLock lock(&mu_);
     for (const auto& [id, existing] : staff_) {
       if (existing.username == account.username) return absl::AlreadyExistsError("taken");
@@ -32,15 +37,19 @@ class FakeAccountStore final : public AccountStore {
     const int64_t id = static_cast<int64_t>(staff_.size()) + 1;
     staff_[id] = account;
     staff_[id].account_id = id;
+    changes_.emplace_back("create", context);
     return id;
   }
   absl::Status RecordLoginFailure(int64_t account_id, int64_t now_ms, int max_failures,
-                                  int64_t lockout_ms) override {
+                                  int64_t lockout_ms, const AuditContext& context) override {
     absl::MutexLock lock(&mu_);
-    StaffAccount& a = staff_.at(account_id);
+    auto it = staff_.find(account_id);
+    if (it == staff_.end()) return absl::NotFoundError("no such staff account");
+    StaffAccount& a = it->second;
     if (a.failed_attempts + 1 >= max_failures) {
       a.locked_until_ms = now_ms + lockout_ms;
       a.failed_attempts = 0;
+      changes_.emplace_back("lock", context);
     } else {
       ++a.failed_attempts;
     }
@@ -51,29 +60,33 @@ class FakeAccountStore final : public AccountStore {
     staff_.at(account_id).failed_attempts = 0;
     return absl::OkStatus();
   }
-  absl::Status SetPassword(int64_t account_id, const std::string& password_hash) override {
+  absl::Status SetPassword(int64_t account_id, const std::string& password_hash,
+                           const AuditContext& context) override {
     absl::MutexLock lock(&mu_);
     auto it = staff_.find(account_id);
-    if (it != staff_.end()) {
-      it->second.password_hash = password_hash;
-      it->second.failed_attempts = 0;
-      it->second.locked_until_ms = 0;
-    }
+    if (it == staff_.end()) return absl::NotFoundError("no such staff account");
+    it->second.password_hash = password_hash;
+    it->second.failed_attempts = 0;
+    it->second.locked_until_ms = 0;
+    changes_.emplace_back("reset_password", context);
     return absl::OkStatus();
   }
-  absl::Status Unlock(int64_t account_id) override {
+  absl::Status Unlock(int64_t account_id, const AuditContext& context) override {
     absl::MutexLock lock(&mu_);
     auto it = staff_.find(account_id);
-    if (it != staff_.end()) {
-      it->second.failed_attempts = 0;
-      it->second.locked_until_ms = 0;
-    }
+    if (it == staff_.end()) return absl::NotFoundError("no such staff account");
+    it->second.failed_attempts = 0;
+    it->second.locked_until_ms = 0;
+    changes_.emplace_back("unlock", context);
     return absl::OkStatus();
   }
-  absl::Status SetDisabled(int64_t account_id, bool disabled) override {
+  absl::Status SetDisabled(int64_t account_id, bool disabled,
+                           const AuditContext& context) override {
     absl::MutexLock lock(&mu_);
     auto it = staff_.find(account_id);
-    if (it != staff_.end()) it->second.disabled = disabled;
+    if (it == staff_.end()) return absl::NotFoundError("no such staff account");
+    it->second.disabled = disabled;
+    changes_.emplace_back(disabled ? "disable" : "enable", context);
     return absl::OkStatus();
   }
   absl::StatusOr<std::vector<StaffAccount>> ListStaff(int64_t town_id,
@@ -101,16 +114,18 @@ class FakeAccountStore final : public AccountStore {
     if (it == bindings_.end()) return absl::NotFoundError("not bound");
     return it->second;
   }
-  absl::Status CreateInvitation(const Invitation& invitation) override {
+  absl::Status CreateInvitation(const Invitation& invitation,
+                                const AuditContext& context) override {
     absl::MutexLock lock(&mu_);
     if (!invitations_.emplace(invitation.code_hash, invitation).second) {
       return absl::AlreadyExistsError("collision");
     }
+    changes_.emplace_back("issue", context);
     return absl::OkStatus();
   }
   absl::StatusOr<ResidentBinding> RedeemInvitation(absl::string_view code_hash,
-                                                   absl::string_view openid_hash,
-                                                   int64_t now_ms) override {
+                                                   absl::string_view openid_hash, int64_t now_ms,
+                                                   absl::string_view request_id) override {
     absl::MutexLock lock(&mu_);
     auto it = invitations_.find(std::string(code_hash));
     if (it == invitations_.end() || spent_.count(it->first) != 0 ||
@@ -129,6 +144,8 @@ class FakeAccountStore final : public AccountStore {
     b.member_id = it->second.member_id;
     bindings_[b.binding_id] = b;
     spent_[it->first] = now_ms;
+    changes_.emplace_back(
+        "bind", AuditContext{ResidentUserId(b.member_id), "resident", std::string(request_id)});
     return b;
   }
   absl::Status StoreRefreshToken(const RefreshToken& token) override {
@@ -152,6 +169,11 @@ class FakeAccountStore final : public AccountStore {
     absl::MutexLock lock(&mu_);
     return refresh_.size();
   }
+  // The audited changes so far: action and who made it, in order.
+  std::vector<std::pair<std::string, AuditContext>> changes() {
+    absl::MutexLock lock(&mu_);
+    return changes_;
+  }
 
  private:
   absl::Mutex mu_;
@@ -160,6 +182,7 @@ class FakeAccountStore final : public AccountStore {
   std::map<std::string, Invitation> invitations_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int64_t> spent_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, RefreshToken> refresh_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::pair<std::string, AuditContext>> changes_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace jifen::gateway

@@ -61,13 +61,6 @@ std::string RandomToken(size_t bytes) {
   return absl::WebSafeBase64Escape(raw);
 }
 
-std::string LoginService::StaffUserId(int64_t account_id) {
-  return absl::StrCat("staff-", account_id);
-}
-std::string LoginService::ResidentUserId(int64_t member_id) {
-  return absl::StrCat("member-", member_id);
-}
-
 LoginService::LoginService(AccountStore* store, const auth::TokenSigner* signer,
                            WeChatClient* wechat, LoginOptions options, Clock clock)
     : store_(store),
@@ -101,7 +94,8 @@ absl::StatusOr<TokenPair> LoginService::Issue(const auth::Caller& caller, Subjec
 }
 
 absl::StatusOr<TokenPair> LoginService::StaffLogin(absl::string_view username,
-                                                   absl::string_view password) {
+                                                   absl::string_view password,
+                                                   absl::string_view request_id) {
   absl::StatusOr<StaffAccount> account = store_->FindStaffByUsername(username);
   if (absl::IsNotFound(account.status())) {
     VerifyPassword(password, dummy_hash_);  // same work as for a real account
@@ -113,9 +107,11 @@ absl::StatusOr<TokenPair> LoginService::StaffLogin(absl::string_view username,
     return Locked((account->locked_until_ms - now_ms + 999) / 1000);
   }
   if (account->disabled || !VerifyPassword(password, account->password_hash)) {
-    absl::Status s =
-        store_->RecordLoginFailure(account->account_id, now_ms, options_.max_failed_logins,
-                                   absl::ToInt64Milliseconds(options_.lockout));
+    // A lockout is the gateway's rule at work, not an act of the account's holder (whoever typed
+    // the wrong passwords may be someone else): the system is its actor.
+    absl::Status s = store_->RecordLoginFailure(
+        account->account_id, now_ms, options_.max_failed_logins,
+        absl::ToInt64Milliseconds(options_.lockout), SystemContext(request_id));
     if (!s.ok()) return s;
     log::Warning("staff sign-in failed",
                  {{"user_id", StaffUserId(account->account_id)},
@@ -141,7 +137,7 @@ absl::StatusOr<TokenPair> LoginService::StaffLogin(absl::string_view username,
 namespace {
 auth::Caller ResidentCaller(const ResidentBinding& binding) {
   auth::Caller caller;
-  caller.user_id = LoginService::ResidentUserId(binding.member_id);
+  caller.user_id = ResidentUserId(binding.member_id);
   caller.role = auth::Role::kResident;
   caller.town_id = binding.town_id;
   caller.village_id = binding.village_id;
@@ -151,7 +147,8 @@ auth::Caller ResidentCaller(const ResidentBinding& binding) {
 }  // namespace
 
 absl::StatusOr<TokenPair> LoginService::WeChatLogin(absl::string_view code,
-                                                    absl::string_view invitation_code) {
+                                                    absl::string_view invitation_code,
+                                                    absl::string_view request_id) {
   absl::StatusOr<std::string> openid = wechat_->Code2Session(code);
   if (!openid.ok()) return openid.status();
   const std::string openid_hash = Sha256Hex(*openid);
@@ -161,7 +158,7 @@ absl::StatusOr<TokenPair> LoginService::WeChatLogin(absl::string_view code,
       return absl::FailedPreconditionError("ACCOUNT_NOT_BOUND: needs an invitation code");
     }
     binding = store_->RedeemInvitation(Sha256Hex(NormalizeInvitationCode(invitation_code)),
-                                       openid_hash, ToMs(clock_()));
+                                       openid_hash, ToMs(clock_()), request_id);
     if (absl::IsNotFound(binding.status())) {
       return absl::NotFoundError("INVITATION_INVALID: unknown, spent or expired");
     }
@@ -215,7 +212,7 @@ absl::Status LoginService::RevokeRefreshToken(absl::string_view refresh_token) {
 
 absl::StatusOr<NewInvitation> LoginService::CreateInvitation(
     const auth::Caller& admin, int64_t household_id, int64_t member_id,
-    std::optional<absl::Duration> valid_for) {
+    std::optional<absl::Duration> valid_for, absl::string_view request_id) {
   if (admin.role != auth::Role::kVillageAdmin || admin.village_id == 0) {
     return absl::PermissionDeniedError("only a village admin invites residents");
   }
@@ -238,7 +235,7 @@ absl::StatusOr<NewInvitation> LoginService::CreateInvitation(
     invitation.member_id = member_id;
     invitation.created_by = admin.user_id;
     invitation.expires_at_ms = result.expires_at_ms;
-    absl::Status s = store_->CreateInvitation(invitation);
+    absl::Status s = store_->CreateInvitation(invitation, CallerContext(admin, request_id));
     if (s.ok()) return result;
     if (!absl::IsAlreadyExists(s)) return s;
   }
@@ -246,7 +243,14 @@ absl::StatusOr<NewInvitation> LoginService::CreateInvitation(
 }
 
 absl::StatusOr<std::string> LoginService::CreateStaff(const auth::Caller& creator,
-                                                      const NewStaff& request) {
+                                                      const NewStaff& request,
+                                                      absl::string_view request_id) {
+  return CreateStaffAs(creator, request, CallerContext(creator, request_id));
+}
+
+absl::StatusOr<std::string> LoginService::CreateStaffAs(const auth::Caller& creator,
+                                                        const NewStaff& request,
+                                                        const AuditContext& context) {
   absl::StatusOr<auth::Role> role = ParseStaffRole(request.role);
   if (!role.ok()) return role.status();
   NewStaff account = request;
@@ -262,7 +266,7 @@ absl::StatusOr<std::string> LoginService::CreateStaff(const auth::Caller& creato
   } else if (creator.role != auth::Role::kDistrictOfficial) {
     return absl::PermissionDeniedError("may not create staff accounts");
   }
-  absl::StatusOr<int64_t> id = staff_.Create(account);
+  absl::StatusOr<int64_t> id = staff_.Create(account, context);
   if (!id.ok()) return id.status();
   log::Info("staff account created",
             {{"user_id", StaffUserId(*id)}, {"role", request.role}, {"by", creator.user_id}});
@@ -274,7 +278,7 @@ absl::Status LoginService::EnsureStaff(const NewStaff& request) {
   auth::Caller district;
   district.role = auth::Role::kDistrictOfficial;
   district.user_id = "bootstrap";
-  absl::StatusOr<std::string> id = CreateStaff(district, request);
+  absl::StatusOr<std::string> id = CreateStaffAs(district, request, SystemContext(""));
   if (absl::IsAlreadyExists(id.status())) return absl::OkStatus();
   return id.status();
 }

@@ -2,6 +2,10 @@
 // once to a household member by an invitation code from the village admin), short-lived access
 // tokens, rotating refresh tokens, logout.
 //
+// The changes it makes are on the audit trail (AccountStore): a staff account created, a lockout,
+// an invitation issued, a WeChat user bound. `request_id` is the HTTP request's X-Request-Id, kept
+// in those records.
+//
 // Errors carry a leading code the HTTP layer shows to clients: LOGIN_FAILED (401), ACCOUNT_LOCKED
 // (429, with a retry-after payload), ACCOUNT_NOT_BOUND (412), INVITATION_INVALID (404),
 // WECHAT_CODE_INVALID (401), WECHAT_UNAVAILABLE (503), REFRESH_TOKEN_INVALID (401),
@@ -58,10 +62,13 @@ class LoginService final {
   LoginService(AccountStore* store, const auth::TokenSigner* signer, WeChatClient* wechat,
                LoginOptions options, Clock clock);
 
-  absl::StatusOr<TokenPair> StaffLogin(absl::string_view username, absl::string_view password);
+  // The wrong password that locks an account is audited as "lock" by the system.
+  absl::StatusOr<TokenPair> StaffLogin(absl::string_view username, absl::string_view password,
+                                       absl::string_view request_id);
   // Without an invitation code an unbound openid is ACCOUNT_NOT_BOUND; with one, the openid is
-  // bound (once) and signed in.
-  absl::StatusOr<TokenPair> WeChatLogin(absl::string_view code, absl::string_view invitation_code);
+  // bound (once, audited as "bind") and signed in.
+  absl::StatusOr<TokenPair> WeChatLogin(absl::string_view code, absl::string_view invitation_code,
+                                        absl::string_view request_id);
   // Spends the refresh token and issues a new pair from the account as it is now.
   absl::StatusOr<TokenPair> Refresh(absl::string_view refresh_token);
   // Revokes a refresh token (unknown ones are fine: logout is idempotent).
@@ -71,17 +78,19 @@ class LoginService final {
   // the roster; the HTTP layer checks the household with it before calling this.)
   absl::StatusOr<NewInvitation> CreateInvitation(const auth::Caller& admin, int64_t household_id,
                                                  int64_t member_id,
-                                                 std::optional<absl::Duration> valid_for);
+                                                 std::optional<absl::Duration> valid_for,
+                                                 absl::string_view request_id);
   // Village admins create grid workers and assessors of their own village; district officials
-  // create any staff role. PERMISSION_DENIED otherwise.
-  absl::StatusOr<std::string> CreateStaff(const auth::Caller& creator, const NewStaff& request);
-  // Creates the account unless the user name exists (bootstrap of the first district official).
+  // create any staff role. PERMISSION_DENIED otherwise. Returns the new account's user id.
+  absl::StatusOr<std::string> CreateStaff(const auth::Caller& creator, const NewStaff& request,
+                                          absl::string_view request_id);
+  // Creates the account unless the user name exists (bootstrap of the first district official at
+  // start; audited with the system as its actor).
   absl::Status EnsureStaff(const NewStaff& request);
 
-  static std::string StaffUserId(int64_t account_id);
-  static std::string ResidentUserId(int64_t member_id);
-
  private:
+  absl::StatusOr<std::string> CreateStaffAs(const auth::Caller& creator, const NewStaff& request,
+                                            const AuditContext& context);
   absl::StatusOr<TokenPair> Issue(const auth::Caller& caller, SubjectKind kind, int64_t account_id);
 
   AccountStore* store_;

@@ -8,6 +8,8 @@
 namespace jifen::gateway {
 namespace {
 
+constexpr char kRequestId[] = "req-login-test";
+
 class FakeWeChat final : public WeChatClient {
  public:
   absl::StatusOr<std::string> Code2Session(absl::string_view code) override {
@@ -31,7 +33,7 @@ class LoginServiceTest : public ::testing::Test {
     district.role = auth::Role::kDistrictOfficial;
     district.user_id = "staff-0";
     NewStaff admin{"admin.geixin", "correct horse battery", "village_admin", 2, 11, 0, 0};
-    EXPECT_TRUE(service_->CreateStaff(district, admin).ok());
+    EXPECT_TRUE(service_->CreateStaff(district, admin, kRequestId).ok());
   }
 
   absl::Time now_ = absl::FromUnixSeconds(1'760'000'000);
@@ -43,7 +45,7 @@ class LoginServiceTest : public ::testing::Test {
 };
 
 TEST_F(LoginServiceTest, StaffLoginIssuesTokenWithRoleAndScope) {
-  auto pair = service_->StaffLogin("admin.geixin", "correct horse battery");
+  auto pair = service_->StaffLogin("admin.geixin", "correct horse battery", kRequestId);
   ASSERT_TRUE(pair.ok()) << pair.status();
   auto caller = verifier_->Verify(pair->access_token, now_);
   ASSERT_TRUE(caller.ok()) << caller.status();
@@ -54,37 +56,38 @@ TEST_F(LoginServiceTest, StaffLoginIssuesTokenWithRoleAndScope) {
 }
 
 TEST_F(LoginServiceTest, WrongPasswordsLockTheAccount) {
-  EXPECT_EQ(service_->StaffLogin("nobody", "x").status().code(),
+  EXPECT_EQ(service_->StaffLogin("nobody", "x", kRequestId).status().code(),
             absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(service_->StaffLogin("admin.geixin", "wrong").status().code(),
+  EXPECT_EQ(service_->StaffLogin("admin.geixin", "wrong", kRequestId).status().code(),
             absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(service_->StaffLogin("admin.geixin", "wrong").status().code(),
+  EXPECT_EQ(service_->StaffLogin("admin.geixin", "wrong", kRequestId).status().code(),
             absl::StatusCode::kUnauthenticated);
-  auto third = service_->StaffLogin("admin.geixin", "wrong");
+  auto third = service_->StaffLogin("admin.geixin", "wrong", kRequestId);
   EXPECT_EQ(third.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_TRUE(third.status().GetPayload(kRetryAfterPayload).has_value());
   // Locked: even the right password is refused until the lockout ends.
-  EXPECT_EQ(service_->StaffLogin("admin.geixin", "correct horse battery").status().code(),
-            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(
+      service_->StaffLogin("admin.geixin", "correct horse battery", kRequestId).status().code(),
+      absl::StatusCode::kResourceExhausted);
   now_ += absl::Minutes(16);
-  EXPECT_TRUE(service_->StaffLogin("admin.geixin", "correct horse battery").ok());
+  EXPECT_TRUE(service_->StaffLogin("admin.geixin", "correct horse battery", kRequestId).ok());
 }
 
 TEST_F(LoginServiceTest, ResidentBindsOnceWithInvitationThenSignsInWithCodeAlone) {
-  auto admin = service_->StaffLogin("admin.geixin", "correct horse battery");
+  auto admin = service_->StaffLogin("admin.geixin", "correct horse battery", kRequestId);
   ASSERT_TRUE(admin.ok());
   auth::Caller admin_caller = *verifier_->Verify(admin->access_token, now_);
-  auto invitation = service_->CreateInvitation(admin_caller, 501, 9001, std::nullopt);
+  auto invitation = service_->CreateInvitation(admin_caller, 501, 9001, std::nullopt, kRequestId);
   ASSERT_TRUE(invitation.ok()) << invitation.status();
 
-  auto unbound = service_->WeChatLogin("code-a", "");
+  auto unbound = service_->WeChatLogin("code-a", "", kRequestId);
   EXPECT_EQ(unbound.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(service_->WeChatLogin("code-a", "WRONG-CODE").status().code(),
+  EXPECT_EQ(service_->WeChatLogin("code-a", "WRONG-CODE", kRequestId).status().code(),
             absl::StatusCode::kNotFound);
 
   std::string typed = invitation->code;
   for (char& c : typed) c = static_cast<char>(std::tolower(c));  // users type lowercase
-  auto bound = service_->WeChatLogin("code-a", typed);
+  auto bound = service_->WeChatLogin("code-a", typed, kRequestId);
   ASSERT_TRUE(bound.ok()) << bound.status();
   auto caller = verifier_->Verify(bound->access_token, now_);
   EXPECT_EQ(caller->role, auth::Role::kResident);
@@ -93,15 +96,16 @@ TEST_F(LoginServiceTest, ResidentBindsOnceWithInvitationThenSignsInWithCodeAlone
   EXPECT_EQ(caller->user_id, "member-9001");
 
   // The invitation is spent: another WeChat user can't use it.
-  EXPECT_EQ(service_->WeChatLogin("code-b", invitation->code).status().code(),
+  EXPECT_EQ(service_->WeChatLogin("code-b", invitation->code, kRequestId).status().code(),
             absl::StatusCode::kNotFound);
   // The bound user signs in with the code alone from now on.
-  EXPECT_TRUE(service_->WeChatLogin("code-a", "").ok());
-  EXPECT_EQ(service_->WeChatLogin("bad", "").status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_TRUE(service_->WeChatLogin("code-a", "", kRequestId).ok());
+  EXPECT_EQ(service_->WeChatLogin("bad", "", kRequestId).status().code(),
+            absl::StatusCode::kUnauthenticated);
 }
 
 TEST_F(LoginServiceTest, RefreshRotatesAndRevokedTokensAreRefused) {
-  auto pair = service_->StaffLogin("admin.geixin", "correct horse battery");
+  auto pair = service_->StaffLogin("admin.geixin", "correct horse battery", kRequestId);
   ASSERT_TRUE(pair.ok());
   auto next = service_->Refresh(pair->refresh_token);
   ASSERT_TRUE(next.ok()) << next.status();
@@ -120,21 +124,73 @@ TEST_F(LoginServiceTest, StaffCreationFollowsTheCreatorsScope) {
   admin.town_id = 2;
   admin.user_id = "staff-1";
   EXPECT_TRUE(
-      service_->CreateStaff(admin, {"grid.1", "long enough pw", "grid_worker", 0, 0, 4, 0}).ok());
-  EXPECT_EQ(service_->CreateStaff(admin, {"grid.2", "long enough pw", "grid_worker", 0, 12, 4, 0})
-                .status()
-                .code(),
-            absl::StatusCode::kPermissionDenied);
+      service_
+          ->CreateStaff(admin, {"grid.1", "long enough pw", "grid_worker", 0, 0, 4, 0}, kRequestId)
+          .ok());
   EXPECT_EQ(
-      service_->CreateStaff(admin, {"boss", "long enough pw", "district_official"}).status().code(),
+      service_
+          ->CreateStaff(admin, {"grid.2", "long enough pw", "grid_worker", 0, 12, 4, 0}, kRequestId)
+          .status()
+          .code(),
       absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(service_->CreateStaff(admin, {"grid.1", "long enough pw", "grid_worker", 0, 0, 4, 0})
+  EXPECT_EQ(
+      service_->CreateStaff(admin, {"boss", "long enough pw", "district_official"}, kRequestId)
+          .status()
+          .code(),
+      absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(
+      service_
+          ->CreateStaff(admin, {"grid.1", "long enough pw", "grid_worker", 0, 0, 4, 0}, kRequestId)
+          .status()
+          .code(),
+      absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(service_->CreateStaff(admin, {"grid.3", "short", "grid_worker", 0, 0, 4, 0}, kRequestId)
                 .status()
                 .code(),
-            absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(
-      service_->CreateStaff(admin, {"grid.3", "short", "grid_worker", 0, 0, 4, 0}).status().code(),
-      absl::StatusCode::kInvalidArgument);
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(LoginServiceTest, ChangesNameTheirActorAndRequestAndRoutineSignInsNone) {
+  auth::Caller admin = *verifier_->Verify(
+      service_->StaffLogin("admin.geixin", "correct horse battery", kRequestId)->access_token,
+      now_);
+  const size_t before = store_.changes().size();  // the fixture's account
+  ASSERT_TRUE(
+      service_->CreateStaff(admin, {"grid.9", "long enough pw", "grid_worker", 0, 0, 4, 0}, "r-1")
+          .ok());
+  auto invitation = service_->CreateInvitation(admin, 501, 9001, std::nullopt, "r-2");
+  ASSERT_TRUE(invitation.ok());
+  auto resident = service_->WeChatLogin("code-z", invitation->code, "r-3");
+  ASSERT_TRUE(resident.ok());
+  for (int i = 0; i < 3; ++i) (void)service_->StaffLogin("grid.9", "wrong", absl::StrCat("r-4", i));
+  // Routine: sign-ins, a refresh, a logout, a refused invitation.
+  ASSERT_TRUE(service_->WeChatLogin("code-z", "", "r-5").ok());
+  ASSERT_TRUE(service_->Refresh(resident->refresh_token).ok());
+  ASSERT_TRUE(service_->RevokeRefreshToken(resident->refresh_token).ok());
+  EXPECT_FALSE(service_->WeChatLogin("code-y", invitation->code, "r-6").ok());
+  ASSERT_TRUE(service_->EnsureStaff({"district.boot", "long enough pw", "district_official"}).ok());
+  ASSERT_TRUE(service_->EnsureStaff({"district.boot", "long enough pw", "district_official"}).ok());
+
+  const auto changes = store_.changes();
+  ASSERT_EQ(changes.size(), before + 5);
+  struct Expected {
+    const char* action;
+    const char* user_id;
+    const char* role;
+    const char* request_id;
+  };
+  const Expected expected[] = {{"create", admin.user_id.c_str(), "village_admin", "r-1"},
+                               {"issue", admin.user_id.c_str(), "village_admin", "r-2"},
+                               {"bind", "member-9001", "resident", "r-3"},
+                               {"lock", "", "system", "r-42"},
+                               {"create", "", "system", ""}};
+  for (size_t i = 0; i < 5; ++i) {
+    const auto& [action, context] = changes[before + i];
+    EXPECT_EQ(action, expected[i].action) << i;
+    EXPECT_EQ(context.actor_user_id, expected[i].user_id) << action;
+    EXPECT_EQ(context.actor_role, expected[i].role) << action;
+    EXPECT_EQ(context.request_id, expected[i].request_id) << action;
+  }
 }
 
 }  // namespace

@@ -32,7 +32,8 @@ absl::StatusOr<StaffAccount> StaffAccounts::Find(absl::string_view username) {
   return account;
 }
 
-absl::StatusOr<int64_t> StaffAccounts::Create(const NewStaff& request) {
+absl::StatusOr<int64_t> StaffAccounts::Create(const NewStaff& request,
+                                              const AuditContext& context) {
   absl::StatusOr<auth::Role> role = ParseStaffRole(request.role);
   if (!role.ok()) return role.status();
   StaffAccount account;
@@ -61,7 +62,7 @@ absl::StatusOr<int64_t> StaffAccounts::Create(const NewStaff& request) {
   absl::StatusOr<std::string> hash = HashNewPassword(request.password);
   if (!hash.ok()) return hash.status();
   account.password_hash = *std::move(hash);
-  absl::StatusOr<int64_t> id = store_->CreateStaff(account);
+  absl::StatusOr<int64_t> id = store_->CreateStaff(account, context);
   if (absl::IsAlreadyExists(id.status())) {
     return absl::AlreadyExistsError("USERNAME_TAKEN: user name exists");
   }
@@ -69,24 +70,26 @@ absl::StatusOr<int64_t> StaffAccounts::Create(const NewStaff& request) {
 }
 
 absl::Status StaffAccounts::ResetPassword(absl::string_view username,
-                                          absl::string_view new_password) {
+                                          absl::string_view new_password,
+                                          const AuditContext& context) {
   absl::StatusOr<std::string> hash = HashNewPassword(new_password);
   if (!hash.ok()) return hash.status();
   absl::StatusOr<StaffAccount> account = Find(username);
   if (!account.ok()) return account.status();
-  return store_->SetPassword(account->account_id, *hash);
+  return store_->SetPassword(account->account_id, *hash, context);
 }
 
-absl::Status StaffAccounts::Unlock(absl::string_view username) {
+absl::Status StaffAccounts::Unlock(absl::string_view username, const AuditContext& context) {
   absl::StatusOr<StaffAccount> account = Find(username);
   if (!account.ok()) return account.status();
-  return store_->Unlock(account->account_id);
+  return store_->Unlock(account->account_id, context);
 }
 
-absl::Status StaffAccounts::SetDisabled(absl::string_view username, bool disabled) {
+absl::Status StaffAccounts::SetDisabled(absl::string_view username, bool disabled,
+                                        const AuditContext& context) {
   absl::StatusOr<StaffAccount> account = Find(username);
   if (!account.ok()) return account.status();
-  return store_->SetDisabled(account->account_id, disabled);
+  return store_->SetDisabled(account->account_id, disabled, context);
 }
 
 absl::StatusOr<std::vector<StaffAccount>> StaffAccounts::List(int64_t town_id, int64_t village_id) {

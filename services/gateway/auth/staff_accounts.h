@@ -45,17 +45,19 @@ class StaffAccounts final {
   // Checks the role (a staff role, never resident or service), the scope the role needs (grid
   // worker: village and grid; assessor: village and team; village admin: village; town official:
   // town), the user name (3..64 bytes) and the password length, then stores the account with the
-  // password's hash. Returns the new account id.
-  absl::StatusOr<int64_t> Create(const NewStaff& request);
+  // password's hash. Returns the new account id. Each change below is on the audit trail with
+  // `context` as its actor (AccountStore); a refused one writes no record.
+  absl::StatusOr<int64_t> Create(const NewStaff& request, const AuditContext& context);
 
   // Replaces the password and clears a lock and the failure count (a reset is how an operator lets
   // a locked-out person back in with a new secret).
-  absl::Status ResetPassword(absl::string_view username, absl::string_view new_password);
+  absl::Status ResetPassword(absl::string_view username, absl::string_view new_password,
+                             const AuditContext& context);
   // Lifts a lockout from too many failed sign-ins; the password is unchanged.
-  absl::Status Unlock(absl::string_view username);
+  absl::Status Unlock(absl::string_view username, const AuditContext& context);
   // A disabled account signs in no more and its refresh tokens stop working; access tokens
   // already issued run out within their short lifetime. Enabling undoes it.
-  absl::Status SetDisabled(absl::string_view username, bool disabled);
+  absl::Status SetDisabled(absl::string_view username, bool disabled, const AuditContext& context);
 
   // Accounts in id order, filtered by town and/or village (0: any), with password_hash cleared.
   absl::StatusOr<std::vector<StaffAccount>> List(int64_t town_id, int64_t village_id);

@@ -467,7 +467,7 @@ void GatewayServer::StaffLogin(Exchange& ex) {
   if (!StringField(*body, "password", &password))
     return ex.Fail(absl::InvalidArgumentError("password"), "password");
   if (username.empty()) return ex.Fail(absl::InvalidArgumentError("username"), "username");
-  absl::StatusOr<TokenPair> pair = deps_.login->StaffLogin(username, password);
+  absl::StatusOr<TokenPair> pair = deps_.login->StaffLogin(username, password, ex.request_id);
   if (!pair.ok()) return ex.Fail(pair.status());
   ex.Reply(200, TokenPairJson(*pair));
 }
@@ -484,7 +484,7 @@ void GatewayServer::WeChatLogin(Exchange& ex) {
   if (!StringField(*body, "invitation_code", &invitation)) {
     return ex.Fail(absl::InvalidArgumentError("invitation_code"), "invitation_code");
   }
-  absl::StatusOr<TokenPair> pair = deps_.login->WeChatLogin(code, invitation);
+  absl::StatusOr<TokenPair> pair = deps_.login->WeChatLogin(code, invitation, ex.request_id);
   if (!pair.ok()) return ex.Fail(pair.status());
   ex.Reply(200, TokenPairJson(*pair));
 }
@@ -570,7 +570,7 @@ void GatewayServer::CreateInvitation(Exchange& ex) {
   std::optional<absl::Duration> valid_for;
   if (valid_hours != 0) valid_for = absl::Hours(valid_hours);
   absl::StatusOr<NewInvitation> invitation =
-      deps_.login->CreateInvitation(*ex.caller, household_id, member_id, valid_for);
+      deps_.login->CreateInvitation(*ex.caller, household_id, member_id, valid_for, ex.request_id);
   if (!invitation.ok()) return ex.Fail(invitation.status());
   ex.Reply(200, Dump({{"invitation_code", invitation->code},
                       {"expires_at_ms", invitation->expires_at_ms}}));
@@ -594,7 +594,8 @@ void GatewayServer::CreateStaff(Exchange& ex) {
                            {"team_id", &request.team_id}}) {
     if (!IntField(*body, name, out)) return ex.Fail(absl::InvalidArgumentError(name), name);
   }
-  absl::StatusOr<std::string> user_id = deps_.login->CreateStaff(*ex.caller, request);
+  absl::StatusOr<std::string> user_id =
+      deps_.login->CreateStaff(*ex.caller, request, ex.request_id);
   if (!user_id.ok()) return ex.Fail(user_id.status());
   ex.Reply(200, Dump({{"user_id", *user_id}}));
 }

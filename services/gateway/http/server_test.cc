@@ -26,6 +26,7 @@
 #include "common/redis/redis_client.h"
 #include "jifen/testing/v1/echo.grpc.pb.h"
 #include "services/gateway/storage/mysql_account_store.h"
+#include "tests/support/audit_outbox.h"
 #include "tests/support/testenv.h"
 
 namespace jifen::gateway {
@@ -36,6 +37,7 @@ using nlohmann::json;
 constexpr char kAppSecret[] = "APP-SECRET-7f3c9d";
 constexpr char kSessionKey[] = "SESSION-KEY-a81b2c";
 constexpr char kAdminPassword[] = "district admin password";
+constexpr char kStaffPassword[] = "a long staff password";
 
 class EchoImpl final : public jifen::testing::v1::EchoService::Service {
  public:
@@ -184,10 +186,11 @@ class GatewayServerTest : public ::testing::Test {
 
   void TearDown() override { Stop(); }
 
-  httplib::Result PostJson(const std::string& path, const json& body,
-                           const std::string& token = "") {
+  httplib::Result PostJson(const std::string& path, const json& body, const std::string& token = "",
+                           const std::string& request_id = "") {
     httplib::Headers headers;
     if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+    if (!request_id.empty()) headers.emplace("X-Request-Id", request_id);
     return client_->Post(path.c_str(), headers, body.dump(), "application/json");
   }
 
@@ -205,11 +208,40 @@ class GatewayServerTest : public ::testing::Test {
   std::string StaffToken(const std::string& username, const json& fields) {
     json body = fields;
     body["username"] = username;
-    body["password"] = "a long staff password";
+    body["password"] = kStaffPassword;
     auto res = PostJson("/v1/auth/staff", body, AdminToken());
     EXPECT_TRUE(res);
     EXPECT_EQ(res->status, 200) << res->body;
-    return Login(username, "a long staff password");
+    return Login(username, kStaffPassword);
+  }
+
+  // The audit rows the gateway wrote into its outbox after `after_id`. Each must be an AuditRecord
+  // of the row's village whose bytes hold none of `secrets`, of this suite's passwords and WeChat
+  // secrets, nor a password hash.
+  std::vector<jifen::testing::OutboxAudit> AuditSince(int64_t after_id,
+                                                      std::vector<std::string> secrets = {}) {
+    secrets.insert(secrets.end(),
+                   {kAdminPassword, kStaffPassword, "$argon2", kSessionKey, kAppSecret});
+    std::vector<jifen::testing::OutboxAudit> rows =
+        jifen::testing::AuditOutboxAfter(*pool_, after_id);
+    for (const jifen::testing::OutboxAudit& row : rows) {
+      EXPECT_TRUE(row.parsed) << "outbox row " << row.outbox_id;
+      EXPECT_EQ(row.record.village_id(), row.village_id) << "outbox row " << row.outbox_id;
+      for (const std::string& secret : secrets) {
+        EXPECT_FALSE(absl::StrContains(row.payload, secret))
+            << "outbox row " << row.outbox_id << " holds a secret: " << row.record.DebugString();
+      }
+    }
+    return rows;
+  }
+  int64_t OutboxMark() { return jifen::testing::LastOutboxId(*pool_); }
+
+  // The account id in a staff user id ("staff-12" -> 12).
+  static int64_t AccountIdOf(const std::string& user_id) {
+    int64_t id = 0;
+    EXPECT_TRUE(absl::StartsWith(user_id, "staff-") && absl::SimpleAtoi(user_id.substr(6), &id))
+        << user_id;
+    return id;
   }
 
   static void ExpectError(const httplib::Result& res, int status, const std::string& code) {
@@ -355,9 +387,9 @@ TEST_F(GatewayServerTest, StaffLockoutAfterRepeatedFailures) {
   auto locked = PostJson("/v1/auth/staff/login", {{"username", "grid.lock"}, {"password", "no"}});
   ExpectError(locked, 429, "ACCOUNT_LOCKED");
   EXPECT_FALSE(locked->get_header_value("Retry-After").empty());
-  ExpectError(PostJson("/v1/auth/staff/login",
-                       {{"username", "grid.lock"}, {"password", "a long staff password"}}),
-              429, "ACCOUNT_LOCKED");
+  ExpectError(
+      PostJson("/v1/auth/staff/login", {{"username", "grid.lock"}, {"password", kStaffPassword}}),
+      429, "ACCOUNT_LOCKED");
 }
 
 TEST_F(GatewayServerTest, ResidentWeChatLoginBindingRefreshAndLogout) {
@@ -420,7 +452,218 @@ TEST_F(GatewayServerTest, ResidentWeChatLoginBindingRefreshAndLogout) {
   EXPECT_FALSE(absl::StrContains(logs, code));
   EXPECT_FALSE(absl::StrContains(logs, access));
   EXPECT_FALSE(absl::StrContains(logs, kAdminPassword));
-  EXPECT_FALSE(absl::StrContains(logs, "a long staff password"));
+  EXPECT_FALSE(absl::StrContains(logs, kStaffPassword));
+}
+
+// ---- The audit trail of account changes (the outbox; jifen-audit receives it via the relay) ----
+
+TEST_F(GatewayServerTest, StaffAccountsCreatedThroughTheApiAreAuditedOnceWithTheirCreator) {
+  const std::string district_token = AdminToken();
+  const auth::Caller district = *verifier_->Verify(district_token, absl::Now());
+  int64_t mark = OutboxMark();
+  auto created = PostJson("/v1/auth/staff",
+                          {{"username", "audit.admin"},
+                           {"password", kStaffPassword},
+                           {"role", "village_admin"},
+                           {"town_id", 2},
+                           {"village_id", 21}},
+                          district_token, "req-create-admin");
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 200) << created->body;
+  const std::string admin_user_id = json::parse(created->body)["user_id"];
+  std::vector<jifen::testing::OutboxAudit> records = AuditSince(mark);
+  ASSERT_EQ(records.size(), 1u);
+  const audit::v1::AuditRecord& create = records[0].record;
+  EXPECT_EQ(create.action(), "create");
+  EXPECT_EQ(create.object_type(), "staff_account");
+  EXPECT_EQ(create.object_id(), absl::StrCat(AccountIdOf(admin_user_id)));
+  EXPECT_EQ(create.actor_user_id(), district.user_id);
+  EXPECT_EQ(create.actor_role(), "district_official");
+  EXPECT_EQ(create.request_id(), "req-create-admin");
+  EXPECT_EQ(create.village_id(), 21);
+  EXPECT_GT(create.occurred_at_ms(), 0);
+  EXPECT_EQ(create.before(), "");
+  const json after = json::parse(create.after());
+  EXPECT_EQ(after, json::parse(R"({"username":"audit.admin","role":"village_admin","town_id":2,
+      "village_id":21,"grid_id":0,"team_id":0,"disabled":false,"failed_attempts":0,
+      "locked_until_ms":0})"));
+
+  // The village admin creates a grid worker of their village: the admin is the actor.
+  const std::string village_token = Login("audit.admin", kStaffPassword);
+  mark = OutboxMark();
+  auto grid = PostJson("/v1/auth/staff",
+                       {{"username", "audit.grid"},
+                        {"password", kStaffPassword},
+                        {"role", "grid_worker"},
+                        {"grid_id", 5}},
+                       village_token, "req-create-grid");
+  ASSERT_TRUE(grid);
+  ASSERT_EQ(grid->status, 200) << grid->body;
+  records = AuditSince(mark);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].record.action(), "create");
+  EXPECT_EQ(records[0].record.actor_user_id(), admin_user_id);
+  EXPECT_EQ(records[0].record.actor_role(), "village_admin");
+  EXPECT_EQ(records[0].record.village_id(), 21);
+  EXPECT_EQ(json::parse(records[0].record.after())["grid_id"], 5);
+
+  // Refused changes leave no record: a taken user name, a role the creator may not make, a
+  // grid worker without a grid.
+  mark = OutboxMark();
+  ExpectError(PostJson("/v1/auth/staff",
+                       {{"username", "audit.admin"},
+                        {"password", kStaffPassword},
+                        {"role", "village_admin"},
+                        {"village_id", 22}},
+                       district_token),
+              409, "USERNAME_TAKEN");
+  ExpectError(
+      PostJson(
+          "/v1/auth/staff",
+          {{"username", "audit.boss"}, {"password", kStaffPassword}, {"role", "district_official"}},
+          village_token),
+      403, "PERMISSION_DENIED");
+  ExpectError(PostJson("/v1/auth/staff",
+                       {{"username", "audit.nogrid"},
+                        {"password", kStaffPassword},
+                        {"role", "grid_worker"},
+                        {"village_id", 21}},
+                       district_token),
+              400, "INVALID_ARGUMENT");
+  EXPECT_TRUE(AuditSince(mark).empty());
+}
+
+TEST_F(GatewayServerTest, TheBootstrapAccountIsAuditedOnceAsTheSystem) {
+  // Every test's SetUp ensured the account; only the first made it.
+  ASSERT_TRUE(login_->EnsureStaff({"district.admin", kAdminPassword, "district_official"}).ok());
+  const absl::StatusOr<StaffAccount> account = store_->FindStaffByUsername("district.admin");
+  ASSERT_TRUE(account.ok());
+  int creates = 0;
+  for (const jifen::testing::OutboxAudit& row : AuditSince(0)) {
+    if (row.record.object_type() != "staff_account" ||
+        row.record.object_id() != absl::StrCat(account->account_id)) {
+      continue;
+    }
+    ++creates;
+    EXPECT_EQ(row.record.action(), "create");
+    EXPECT_EQ(row.record.actor_role(), "system");
+    EXPECT_EQ(row.record.actor_user_id(), "");
+    EXPECT_EQ(json::parse(row.record.after())["role"], "district_official");
+  }
+  EXPECT_EQ(creates, 1);
+}
+
+TEST_F(GatewayServerTest, ALockoutIsAuditedOnceAsTheSystemAndWrongPasswordsAreNot) {
+  const std::string token =
+      StaffToken("audit.lock", {{"role", "grid_worker"}, {"village_id", 11}, {"grid_id", 4}});
+  const int64_t account_id = AccountIdOf(verifier_->Verify(token, absl::Now())->user_id);
+  constexpr char kWrong[] = "wrong password 4711";
+  const int64_t mark = OutboxMark();
+  for (int i = 0; i < 4; ++i) {
+    ExpectError(
+        PostJson("/v1/auth/staff/login", {{"username", "audit.lock"}, {"password", kWrong}}), 401,
+        "LOGIN_FAILED");
+  }
+  EXPECT_TRUE(AuditSince(mark, {kWrong}).empty());
+  ExpectError(PostJson("/v1/auth/staff/login", {{"username", "audit.lock"}, {"password", kWrong}},
+                       "", "req-fifth-try"),
+              429, "ACCOUNT_LOCKED");
+  // Tries while locked change nothing.
+  ExpectError(
+      PostJson("/v1/auth/staff/login", {{"username", "audit.lock"}, {"password", kStaffPassword}}),
+      429, "ACCOUNT_LOCKED");
+  const std::vector<jifen::testing::OutboxAudit> records = AuditSince(mark, {kWrong});
+  ASSERT_EQ(records.size(), 1u);
+  const audit::v1::AuditRecord& lock = records[0].record;
+  EXPECT_EQ(lock.action(), "lock");
+  EXPECT_EQ(lock.object_type(), "staff_account");
+  EXPECT_EQ(lock.object_id(), absl::StrCat(account_id));
+  EXPECT_EQ(lock.actor_user_id(), "");
+  EXPECT_EQ(lock.actor_role(), "system");
+  EXPECT_EQ(lock.request_id(), "req-fifth-try");
+  EXPECT_EQ(lock.village_id(), 11);
+  const json before = json::parse(lock.before());
+  const json after = json::parse(lock.after());
+  EXPECT_EQ(before["failed_attempts"], 4);
+  EXPECT_EQ(before["locked_until_ms"], 0);
+  EXPECT_EQ(after["failed_attempts"], 0);
+  EXPECT_GT(after["locked_until_ms"].get<int64_t>(), absl::ToUnixMillis(absl::Now()));
+}
+
+TEST_F(GatewayServerTest, InvitationsAndWeChatBindingsAreAuditedWithoutCodesOrOpenids) {
+  const std::string admin =
+      StaffToken("audit.village", {{"role", "village_admin"}, {"village_id", 11}, {"town_id", 2}});
+  const auth::Caller admin_caller = *verifier_->Verify(admin, absl::Now());
+  int64_t mark = OutboxMark();
+  auto invited = PostJson("/v1/auth/invitations", {{"household_id", 502}, {"member_id", 9002}},
+                          admin, "req-invite");
+  ASSERT_TRUE(invited);
+  ASSERT_EQ(invited->status, 200) << invited->body;
+  const std::string code = json::parse(invited->body)["invitation_code"];
+  const std::string bare_code = code.substr(0, 4) + code.substr(5);  // as stored, hashed
+  const std::vector<std::string> code_secrets = {code, bare_code, Sha256Hex(bare_code)};
+  std::vector<jifen::testing::OutboxAudit> records = AuditSince(mark, code_secrets);
+  ASSERT_EQ(records.size(), 1u);
+  const audit::v1::AuditRecord issue = records[0].record;
+  EXPECT_EQ(issue.action(), "issue");
+  EXPECT_EQ(issue.object_type(), "invitation");
+  EXPECT_EQ(issue.actor_user_id(), admin_caller.user_id);
+  EXPECT_EQ(issue.actor_role(), "village_admin");
+  EXPECT_EQ(issue.request_id(), "req-invite");
+  EXPECT_EQ(issue.village_id(), 11);
+  const json issued = json::parse(issue.after());
+  EXPECT_EQ(absl::StrCat(issued["invitation_id"].get<int64_t>()), issue.object_id());
+  EXPECT_EQ(issued["household_id"], 502);
+  EXPECT_EQ(issued["member_id"], 9002);
+  EXPECT_EQ(issued["expires_at_ms"], json::parse(invited->body)["expires_at_ms"]);
+
+  mark = OutboxMark();
+  auto bound = PostJson("/v1/auth/wechat/login", {{"code", "code-wang"}, {"invitation_code", code}},
+                        "", "req-bind");
+  ASSERT_TRUE(bound);
+  ASSERT_EQ(bound->status, 200) << bound->body;
+  const json pair = json::parse(bound->body);
+  std::vector<std::string> secrets = code_secrets;
+  for (const std::string& secret :
+       {std::string("oid-wang"), Sha256Hex("oid-wang"), pair["refresh_token"].get<std::string>(),
+        Sha256Hex(pair["refresh_token"].get<std::string>()),
+        pair["access_token"].get<std::string>()}) {
+    secrets.push_back(secret);
+  }
+  records = AuditSince(mark, secrets);
+  ASSERT_EQ(records.size(), 1u);
+  const audit::v1::AuditRecord& bind = records[0].record;
+  EXPECT_EQ(bind.action(), "bind");
+  EXPECT_EQ(bind.object_type(), "resident_binding");
+  EXPECT_EQ(bind.actor_user_id(), "member-9002");
+  EXPECT_EQ(bind.actor_role(), "resident");
+  EXPECT_EQ(bind.request_id(), "req-bind");
+  EXPECT_EQ(bind.village_id(), 11);
+  EXPECT_EQ(bind.before(), "");
+  const json binding = json::parse(bind.after());
+  EXPECT_EQ(absl::StrCat(binding["binding_id"].get<int64_t>()), bind.object_id());
+  EXPECT_EQ(binding["invitation_id"], issued["invitation_id"]);
+  EXPECT_EQ(binding["household_id"], 502);
+  EXPECT_EQ(binding["member_id"], 9002);
+
+  // Routine sign-ins, refreshes and logouts, and refused redemptions, are not on the trail.
+  mark = OutboxMark();
+  auto again = PostJson("/v1/auth/wechat/login", {{"code", "code-wang"}});
+  ASSERT_TRUE(again);
+  ASSERT_EQ(again->status, 200) << again->body;
+  const json next = json::parse(again->body);
+  auto refreshed = PostJson("/v1/auth/refresh", {{"refresh_token", next["refresh_token"]}});
+  ASSERT_TRUE(refreshed);
+  ASSERT_EQ(refreshed->status, 200) << refreshed->body;
+  const json last = json::parse(refreshed->body);
+  auto out =
+      PostJson("/v1/auth/logout", {{"refresh_token", last["refresh_token"]}}, last["access_token"]);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->status, 204) << out->body;
+  ExpectError(PostJson("/v1/auth/wechat/login", {{"code", "code-zhao"}, {"invitation_code", code}}),
+              404, "INVITATION_INVALID");
+  Login("audit.village", kStaffPassword);
+  EXPECT_TRUE(AuditSince(mark, secrets).empty());
 }
 
 TEST_F(GatewayServerTest, PhotoUploadIsContentAddressedAndTypeChecked) {

@@ -5,10 +5,16 @@
 #include <cppconn/resultset.h>
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/audit/state_digest.h"
 #include "common/mysql/transaction.h"
+#include "common/outbox/outbox.h"
+#include "common/status/status_macros.h"
+#include "jifen/audit/v1/audit.pb.h"
 
 namespace jifen::gateway {
 namespace {
@@ -25,20 +31,6 @@ constexpr char kBindingColumns[] =
     "SELECT binding_id, openid_hash, town_id, village_id, household_id, member_id "
     "FROM resident_bindings WHERE ";
 
-// One UPDATE of one staff account; `bind` sets the parameters before the trailing account id.
-template <typename Bind>
-absl::Status UpdateStaffAccount(mysql::ConnectionPool& pool, const std::string& set_clause,
-                                int64_t account_id, int parameters, Bind bind) {
-  return mysql::RunWithConnection(pool, [&](sql::Connection& c) {
-    auto stmt =
-        Prepare(c, absl::StrCat("UPDATE staff_accounts SET ", set_clause, " WHERE account_id = ?"));
-    bind(*stmt);
-    stmt->setInt64(parameters + 1, account_id);
-    stmt->executeUpdate();
-    return absl::OkStatus();
-  });
-}
-
 StaffAccount ReadStaff(sql::ResultSet& rs) {
   StaffAccount account;
   account.account_id = rs.getInt64(1);
@@ -52,6 +44,81 @@ StaffAccount ReadStaff(sql::ResultSet& rs) {
   account.locked_until_ms = rs.getInt64(10);
   account.disabled = rs.getBoolean(11);
   return account;
+}
+
+// Reads one staff account row (kStaffColumns); INTERNAL for a role this build does not know.
+absl::StatusOr<StaffAccount> ReadStaffWithRole(sql::ResultSet& rs) {
+  StaffAccount account = ReadStaff(rs);
+  absl::StatusOr<auth::Role> role = auth::ParseRole(std::string(rs.getString(4)));
+  if (!role.ok()) return absl::InternalError("staff account with unknown role");
+  account.role = *role;
+  return account;
+}
+
+// ---- The audit trail -------------------------------------------------------------------------
+// States are JSON of the non-secret fields only: never a password or its hash, an invitation code
+// or its hash, an openid or its hash.
+
+constexpr char kAuditTopic[] = "audit";
+// The audit service refuses a whole batch with a field over its limits, which would stall the
+// relay: such a change is refused here instead (services/audit/domain/chain.h).
+constexpr size_t kMaxAuditIdBytes = 128;
+constexpr size_t kMaxAuditRoleBytes = 64;
+
+using State = nlohmann::ordered_json;
+
+std::string Text(const State& state) {
+  return state.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+State StaffState(const StaffAccount& account) {
+  return State{{"username", account.username},
+               {"role", auth::RoleName(account.role)},
+               {"town_id", account.town_id},
+               {"village_id", account.village_id},
+               {"grid_id", account.grid_id},
+               {"team_id", account.team_id},
+               {"disabled", account.disabled},
+               {"failed_attempts", account.failed_attempts},
+               {"locked_until_ms", account.locked_until_ms}};
+}
+
+struct AuditedChange {
+  const char* action;
+  const char* object_type;
+  int64_t object_id = 0;
+  int64_t village_id = 0;
+  std::string before;  // "" when the object is new
+  std::string after;
+};
+
+// Appends the change's jifen.audit.v1.AuditRecord to the outbox, in the caller's transaction.
+absl::Status AppendAudit(sql::Connection& c, const AuditContext& context,
+                         const AuditedChange& change) {
+  if (context.actor_role.empty() || context.actor_role.size() > kMaxAuditRoleBytes ||
+      context.actor_user_id.size() > kMaxAuditIdBytes ||
+      context.request_id.size() > kMaxAuditIdBytes) {
+    return absl::InvalidArgumentError(
+        "the change's actor can't be audited: role 1..64 bytes, user and request ids up to 128");
+  }
+  audit::v1::AuditRecord record;
+  record.set_village_id(change.village_id);
+  record.set_actor_user_id(context.actor_user_id);
+  record.set_actor_role(context.actor_role);
+  record.set_action(change.action);
+  record.set_object_type(change.object_type);
+  record.set_object_id(absl::StrCat(change.object_id));
+  record.set_before(audit::StateDigest(change.before));
+  record.set_after(audit::StateDigest(change.after));
+  record.set_occurred_at_ms(absl::ToUnixMillis(absl::Now()));
+  record.set_request_id(context.request_id);
+  return outbox::Append(c, change.village_id, kAuditTopic, record.SerializeAsString());
+}
+
+int64_t LastInsertId(sql::Connection& c) {
+  auto last = Prepare(c, "SELECT LAST_INSERT_ID()");
+  std::unique_ptr<sql::ResultSet> rs(last->executeQuery());
+  return rs->next() ? rs->getInt64(1) : 0;
 }
 
 ResidentBinding ReadBinding(sql::ResultSet& rs) {
@@ -77,10 +144,7 @@ absl::StatusOr<StaffAccount> MySqlAccountStore::FindStaff(const char* where_colu
     std::unique_ptr<sql::ResultSet> rs(stmt->executeQuery());
     if (!rs->next()) return absl::OkStatus();
     found = true;
-    account = ReadStaff(*rs);
-    absl::StatusOr<auth::Role> role = auth::ParseRole(std::string(rs->getString(4)));
-    if (!role.ok()) return absl::InternalError("staff account with unknown role");
-    account.role = *role;
+    ASSIGN_OR_RETURN(account, ReadStaffWithRole(*rs));
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
@@ -96,7 +160,8 @@ absl::StatusOr<StaffAccount> MySqlAccountStore::FindStaffById(int64_t account_id
   return FindStaff("account_id", absl::StrCat(account_id));
 }
 
-absl::StatusOr<int64_t> MySqlAccountStore::CreateStaff(const StaffAccount& account) {
+absl::StatusOr<int64_t> MySqlAccountStore::CreateStaff(const StaffAccount& account,
+                                                       const AuditContext& context) {
   int64_t id = 0;
   absl::Status status = mysql::RunInTransaction(*pool_, [&](sql::Connection& c) {
     auto stmt = Prepare(c,
@@ -109,32 +174,63 @@ absl::StatusOr<int64_t> MySqlAccountStore::CreateStaff(const StaffAccount& accou
     stmt->setInt64(5, account.town_id);
     stmt->setInt64(6, account.grid_id);
     stmt->setInt64(7, account.team_id);
-    stmt->executeUpdate();
-    auto last = Prepare(c, "SELECT LAST_INSERT_ID()");
-    std::unique_ptr<sql::ResultSet> rs(last->executeQuery());
-    if (rs->next()) id = rs->getInt64(1);
-    return absl::OkStatus();
+    stmt->executeUpdate();  // 1062 on a taken user name -> ALREADY_EXISTS, nothing audited
+    id = LastInsertId(c);
+    StaffAccount created = account;  // as the table's defaults make it
+    created.account_id = id;
+    created.failed_attempts = 0;
+    created.locked_until_ms = 0;
+    created.disabled = false;
+    return AppendAudit(
+        c, context,
+        {"create", "staff_account", id, account.village_id, "", Text(StaffState(created))});
   });
   if (!status.ok()) return status;
   return id;
 }
 
+absl::Status MySqlAccountStore::ChangeStaff(
+    int64_t account_id, const AuditContext& context,
+    const std::function<const char*(StaffAccount&)>& change) {
+  return mysql::RunInTransaction(*pool_, [&](sql::Connection& c) -> absl::Status {
+    // The row lock serialises changes of one account (e.g. concurrent wrong passwords each count).
+    auto select = Prepare(c, absl::StrCat(kStaffColumns, "account_id = ? FOR UPDATE"));
+    select->setInt64(1, account_id);
+    std::unique_ptr<sql::ResultSet> rs(select->executeQuery());
+    if (!rs->next()) return absl::NotFoundError("no such staff account");
+    ASSIGN_OR_RETURN(const StaffAccount before, ReadStaffWithRole(*rs));
+    StaffAccount after = before;
+    const char* action = change(after);
+    auto update = Prepare(c,
+                          "UPDATE staff_accounts SET password_hash = ?, failed_attempts = ?, "
+                          "locked_until_ms = ?, disabled = ? WHERE account_id = ?");
+    update->setString(1, after.password_hash);
+    update->setInt(2, after.failed_attempts);
+    update->setInt64(3, after.locked_until_ms);
+    update->setBoolean(4, after.disabled);
+    update->setInt64(5, account_id);
+    update->executeUpdate();
+    if (action == nullptr) return absl::OkStatus();
+    State after_state = StaffState(after);
+    // That the password changed is on the trail; the password and its hash never are.
+    if (after.password_hash != before.password_hash) after_state["password_changed"] = true;
+    return AppendAudit(c, context,
+                       {action, "staff_account", account_id, before.village_id,
+                        Text(StaffState(before)), Text(after_state)});
+  });
+}
+
 absl::Status MySqlAccountStore::RecordLoginFailure(int64_t account_id, int64_t now_ms,
-                                                   int max_failures, int64_t lockout_ms) {
-  return mysql::RunWithConnection(*pool_, [&](sql::Connection& c) {
-    // One statement, so concurrent failures each count. MariaDB evaluates SET left to right,
-    // hence locked_until_ms first, from the count before this failure.
-    auto stmt = Prepare(c,
-                        "UPDATE staff_accounts SET "
-                        "locked_until_ms = IF(failed_attempts + 1 >= ?, ?, locked_until_ms), "
-                        "failed_attempts = IF(failed_attempts + 1 >= ?, 0, failed_attempts + 1) "
-                        "WHERE account_id = ?");
-    stmt->setInt(1, max_failures);
-    stmt->setInt64(2, now_ms + lockout_ms);
-    stmt->setInt(3, max_failures);
-    stmt->setInt64(4, account_id);
-    stmt->executeUpdate();
-    return absl::OkStatus();
+                                                   int max_failures, int64_t lockout_ms,
+                                                   const AuditContext& context) {
+  return ChangeStaff(account_id, context, [&](StaffAccount& account) -> const char* {
+    if (account.failed_attempts + 1 < max_failures) {
+      ++account.failed_attempts;
+      return nullptr;  // counting wrong passwords is routine
+    }
+    account.locked_until_ms = now_ms + lockout_ms;
+    account.failed_attempts = 0;
+    return "lock";
   });
 }
 
@@ -147,20 +243,30 @@ absl::Status MySqlAccountStore::RecordLoginSuccess(int64_t account_id) {
   });
 }
 
-absl::Status MySqlAccountStore::SetPassword(int64_t account_id, const std::string& password_hash) {
-  return UpdateStaffAccount(*pool_, "password_hash = ?, failed_attempts = 0, locked_until_ms = 0",
-                            account_id, 1,
-                            [&](sql::PreparedStatement& s) { s.setString(1, password_hash); });
+absl::Status MySqlAccountStore::SetPassword(int64_t account_id, const std::string& password_hash,
+                                            const AuditContext& context) {
+  return ChangeStaff(account_id, context, [&](StaffAccount& account) {
+    account.password_hash = password_hash;
+    account.failed_attempts = 0;
+    account.locked_until_ms = 0;
+    return "reset_password";
+  });
 }
 
-absl::Status MySqlAccountStore::Unlock(int64_t account_id) {
-  return UpdateStaffAccount(*pool_, "failed_attempts = 0, locked_until_ms = 0", account_id, 0,
-                            [](sql::PreparedStatement&) {});
+absl::Status MySqlAccountStore::Unlock(int64_t account_id, const AuditContext& context) {
+  return ChangeStaff(account_id, context, [](StaffAccount& account) {
+    account.failed_attempts = 0;
+    account.locked_until_ms = 0;
+    return "unlock";
+  });
 }
 
-absl::Status MySqlAccountStore::SetDisabled(int64_t account_id, bool disabled) {
-  return UpdateStaffAccount(*pool_, "disabled = ?", account_id, 1,
-                            [&](sql::PreparedStatement& s) { s.setBoolean(1, disabled); });
+absl::Status MySqlAccountStore::SetDisabled(int64_t account_id, bool disabled,
+                                            const AuditContext& context) {
+  return ChangeStaff(account_id, context, [&](StaffAccount& account) {
+    account.disabled = disabled;
+    return disabled ? "disable" : "enable";
+  });
 }
 
 absl::StatusOr<std::vector<StaffAccount>> MySqlAccountStore::ListStaff(int64_t town_id,
@@ -178,10 +284,7 @@ absl::StatusOr<std::vector<StaffAccount>> MySqlAccountStore::ListStaff(int64_t t
     stmt->setInt64(4, village_id);
     std::unique_ptr<sql::ResultSet> rs(stmt->executeQuery());
     while (rs->next()) {
-      StaffAccount account = ReadStaff(*rs);
-      absl::StatusOr<auth::Role> role = auth::ParseRole(std::string(rs->getString(4)));
-      if (!role.ok()) return absl::InternalError("staff account with unknown role");
-      account.role = *role;
+      ASSIGN_OR_RETURN(StaffAccount account, ReadStaffWithRole(*rs));
       accounts.push_back(std::move(account));
     }
     return absl::OkStatus();
@@ -213,8 +316,9 @@ absl::StatusOr<ResidentBinding> MySqlAccountStore::FindResidentById(int64_t bind
   return FindBinding("binding_id", absl::StrCat(binding_id));
 }
 
-absl::Status MySqlAccountStore::CreateInvitation(const Invitation& invitation) {
-  return mysql::RunWithConnection(*pool_, [&](sql::Connection& c) {
+absl::Status MySqlAccountStore::CreateInvitation(const Invitation& invitation,
+                                                 const AuditContext& context) {
+  return mysql::RunInTransaction(*pool_, [&](sql::Connection& c) {
     auto stmt = Prepare(c,
                         "INSERT INTO invitations (village_id, code_hash, town_id, household_id, "
                         "member_id, created_by, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -225,18 +329,28 @@ absl::Status MySqlAccountStore::CreateInvitation(const Invitation& invitation) {
     stmt->setInt64(5, invitation.member_id);
     stmt->setString(6, invitation.created_by);
     stmt->setInt64(7, invitation.expires_at_ms);
-    stmt->executeUpdate();
-    return absl::OkStatus();
+    stmt->executeUpdate();  // 1062 on a code collision -> ALREADY_EXISTS, nothing audited
+    const int64_t invitation_id = LastInsertId(c);
+    const std::string after = Text(State{{"invitation_id", invitation_id},
+                                         {"town_id", invitation.town_id},
+                                         {"village_id", invitation.village_id},
+                                         {"household_id", invitation.household_id},
+                                         {"member_id", invitation.member_id},
+                                         {"expires_at_ms", invitation.expires_at_ms}});
+    return AppendAudit(c, context,
+                       {"issue", "invitation", invitation_id, invitation.village_id, "", after});
   });
 }
 
 absl::StatusOr<ResidentBinding> MySqlAccountStore::RedeemInvitation(absl::string_view code_hash,
                                                                     absl::string_view openid_hash,
-                                                                    int64_t now_ms) {
+                                                                    int64_t now_ms,
+                                                                    absl::string_view request_id) {
   ResidentBinding binding;
   absl::Status status = mysql::RunInTransaction(*pool_, [&](sql::Connection& c) {
     auto select = Prepare(c,
-                          "SELECT town_id, village_id, household_id, member_id FROM invitations "
+                          "SELECT town_id, village_id, household_id, member_id, invitation_id "
+                          "FROM invitations "
                           "WHERE code_hash = ? AND used_at_ms IS NULL AND expires_at_ms > ? "
                           "FOR UPDATE");
     select->setString(1, std::string(code_hash));
@@ -248,6 +362,7 @@ absl::StatusOr<ResidentBinding> MySqlAccountStore::RedeemInvitation(absl::string
     binding.village_id = rs->getInt64(2);
     binding.household_id = rs->getInt64(3);
     binding.member_id = rs->getInt64(4);
+    const int64_t invitation_id = rs->getInt64(5);
     auto insert = Prepare(c,
                           "INSERT INTO resident_bindings (village_id, openid_hash, town_id, "
                           "household_id, member_id) VALUES (?, ?, ?, ?, ?)");
@@ -257,9 +372,7 @@ absl::StatusOr<ResidentBinding> MySqlAccountStore::RedeemInvitation(absl::string
     insert->setInt64(4, binding.household_id);
     insert->setInt64(5, binding.member_id);
     insert->executeUpdate();  // 1062 on a bound openid -> ALREADY_EXISTS, rolled back
-    auto last = Prepare(c, "SELECT LAST_INSERT_ID()");
-    std::unique_ptr<sql::ResultSet> id(last->executeQuery());
-    if (id->next()) binding.binding_id = id->getInt64(1);
+    binding.binding_id = LastInsertId(c);
     auto spend = Prepare(c,
                          "UPDATE invitations SET used_at_ms = ?, used_by_binding = ? "
                          "WHERE code_hash = ?");
@@ -267,7 +380,18 @@ absl::StatusOr<ResidentBinding> MySqlAccountStore::RedeemInvitation(absl::string
     spend->setInt64(2, binding.binding_id);
     spend->setString(3, std::string(code_hash));
     spend->executeUpdate();
-    return absl::OkStatus();
+    // The person redeeming the code signs in as the member it was for: that member is the actor.
+    const AuditContext context{ResidentUserId(binding.member_id), "resident",
+                               std::string(request_id)};
+    const std::string after = Text(State{{"binding_id", binding.binding_id},
+                                         {"town_id", binding.town_id},
+                                         {"village_id", binding.village_id},
+                                         {"household_id", binding.household_id},
+                                         {"member_id", binding.member_id},
+                                         {"invitation_id", invitation_id}});
+    return AppendAudit(
+        c, context,
+        {"bind", "resident_binding", binding.binding_id, binding.village_id, "", after});
   });
   if (!status.ok()) return status;
   return binding;
