@@ -89,7 +89,8 @@ service_flags() {
         "--scoring_address=127.0.0.1:$(service_port scoring)" \
         "--publicity_address=127.0.0.1:$(service_port publicity)" \
         "--redemption_address=127.0.0.1:$(service_port redemption)" \
-        "--audit_address=127.0.0.1:$(service_port audit)" ;;
+        "--audit_address=127.0.0.1:$(service_port audit)" \
+        "--service_token_file=$(service_token "$name")" ;;
   esac
 }
 

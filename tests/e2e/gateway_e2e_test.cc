@@ -1,8 +1,9 @@
 // Acceptance of issue 4 with every process running: jifen-scoring, jifen-publicity (fed by
-// scoring's ledger stream) and jifen-gateway as real child processes on the fixture's MariaDB and
-// Redis, a real local HTTP fake of WeChat's code2Session, and the HTTP client of a phone. Setup
-// that has no HTTP route (towns, villages) goes straight to scoring over gRPC with a district
-// token, as the admin tools do; everything else goes through the gateway.
+// scoring's ledger stream), jifen-audit (receiving the gateway's audit outbox) and jifen-gateway
+// as real child processes on the fixture's MariaDB and Redis, a real local HTTP fake of WeChat's
+// code2Session, and the HTTP client of a phone. Setup that has no HTTP route (towns, villages)
+// goes straight to scoring over gRPC with a district token, as the admin tools do; everything else
+// goes through the gateway.
 #include <cppconn/connection.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -92,10 +93,12 @@ class GatewayE2eTest : public ::testing::Test {
       StartWeChat();
       StartScoring();
       StartPublicity();
+      StartAudit();
       StartGateway();
     }
     ~Suite() {
       if (gateway) gateway->Terminate();
+      if (audit) audit->Terminate();
       if (publicity) publicity->Terminate();
       if (scoring) scoring->Terminate();
       wechat.stop();
@@ -149,8 +152,26 @@ class GatewayE2eTest : public ::testing::Test {
       ASSERT_TRUE(publicity->Start());
     }
 
+    // The trail the gateway's relay delivers to; the gateway also routes /v1/audit/* to it.
+    void StartAudit() {
+      const auth::TestKeyPair signing_keys = auth::GenerateTestKeyPair();
+      WriteFile(work_dir + "/audit_signing.pem", signing_keys.private_key_pem);
+      audit = std::make_unique<ServiceProcess>(
+          "audit", "services/audit/jifen-audit",
+          Concat(ServiceDatabaseFlags("gw_e2e_audit", "services/audit/migrations"),
+                 {"--token_public_key=" + work_dir + "/public.pem",
+                  "--audit_signing_key=" + work_dir + "/audit_signing.pem", "--checks_interval=0s",
+                  "--dashboard_interval=0s", "--drain_timeout=2s"}));
+      ASSERT_TRUE(audit->Start());
+    }
+
     void StartGateway() {
-      const std::string database = CreateFreshDatabase("gw_e2e_gateway");
+      auth::Caller service;
+      service.user_id = "gateway";
+      service.role = auth::Role::kService;
+      WriteFile(work_dir + "/gateway.token", *signer->Sign(service, absl::Now(), absl::Hours(1)));
+      gateway_database = CreateFreshDatabase("gw_e2e_gateway");
+      const std::string& database = gateway_database;
       gateway = std::make_unique<ServiceProcess>(
           "gateway", "services/gateway/jifen-gateway",
           std::vector<std::string>{
@@ -167,6 +188,8 @@ class GatewayE2eTest : public ::testing::Test {
               "--token_private_key=" + work_dir + "/private.pem",
               "--scoring_address=" + scoring->address(),
               "--publicity_address=" + publicity->address(),
+              "--audit_address=" + audit->address(),
+              "--service_token_file=" + work_dir + "/gateway.token",
               absl::StrCat("--wechat_api_base=http://127.0.0.1:", wechat_port),
               "--wechat_app_id=wx-e2e",
               "--wechat_app_secret_file=" + work_dir + "/wechat.secret",
@@ -185,7 +208,9 @@ class GatewayE2eTest : public ::testing::Test {
     std::thread wechat_thread;
     std::unique_ptr<ServiceProcess> scoring;
     std::unique_ptr<ServiceProcess> publicity;
+    std::unique_ptr<ServiceProcess> audit;
     std::unique_ptr<ServiceProcess> gateway;
+    std::string gateway_database;  // the gateway's schema, on the fixture's admin account
   };
 
   void SetUp() override {
@@ -579,13 +604,77 @@ TEST_F(GatewayE2eTest, OpenApiHealthAndGracefulStop) {
   EXPECT_TRUE(doc["paths"].contains("/v1/auth/wechat/login"));
 }
 
+// Change -> audit with real processes: a staff account created through the HTTP API reaches
+// jifen-audit's trail through the gateway's outbox and relay, and the district reads it back
+// through the gateway. Delivered again (as after a crash between the audit service's answer and
+// the relay marking the row), it is still on the trail once.
+TEST_F(GatewayE2eTest, AStaffAccountCreatedOverHttpIsOnTheAuditTrailExactlyOnce) {
+  const json district = Ok(
+      Post("/v1/auth/staff/login", {{"username", "district.e2e"}, {"password", kAdminPassword}}));
+  const std::string district_token = district.value("access_token", "");
+  const json created = Ok(Post("/v1/auth/staff",
+                               {{"username", "inspector.audited"},
+                                {"password", kStaffPassword},
+                                {"role", "district_inspector"}},
+                               district_token));
+  const std::string user_id = created.value("user_id", "");
+  ASSERT_TRUE(absl::StartsWith(user_id, "staff-")) << created.dump();
+  const std::string records_path =
+      "/v1/audit/records?object_type=staff_account&object_id=" + user_id.substr(6);
+
+  mysql::ConnectionPool gateway_db(AdminConfigFor(suite_->gateway_database, 1));
+  auto undelivered = [&] {
+    int64_t count = -1;
+    EXPECT_TRUE(mysql::RunWithConnection(gateway_db, [&](sql::Connection& c) {
+                  auto rows = mysql::Statement(c,
+                                               "SELECT COUNT(*) FROM outbox "
+                                               "WHERE topic = 'audit' AND delivered_at IS NULL")
+                                  .Query();
+                  if (rows->next()) count = rows->getInt64(1);
+                  return absl::OkStatus();
+                }).ok());
+    return count;
+  };
+  // The relay polls: wait, bounded, until the gateway's outbox is delivered.
+  auto wait_until_delivered = [&] {
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (undelivered() != 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(50));
+    ASSERT_EQ(undelivered(), 0) << "the gateway's relay did not deliver its outbox";
+  };
+  auto trail = [&] { return Ok(Get(records_path, district_token))["records"]; };
+
+  wait_until_delivered();
+  json records = trail();
+  ASSERT_EQ(records.size(), 1u) << records.dump();
+  const json stored = records[0];  // a copy: `records` is read again below
+  EXPECT_EQ(stored.value("source_service", ""), "gateway");
+  const json& record = stored["record"];
+  EXPECT_EQ(record.value("action", ""), "create");
+  EXPECT_EQ(record.value("actor_user_id", ""), district.value("user_id", "?"));
+  EXPECT_EQ(record.value("actor_role", ""), "district_official");
+  EXPECT_TRUE(absl::StrContains(record.value("after", ""), "\"username\":\"inspector.audited\""))
+      << record.dump();
+  EXPECT_FALSE(absl::StrContains(records.dump(), kStaffPassword));
+  EXPECT_FALSE(absl::StrContains(records.dump(), "argon2"));
+
+  // Undeliver every row: the relay sends them all again, and the trail dedupes.
+  ASSERT_TRUE(mysql::RunWithConnection(gateway_db, [&](sql::Connection& c) {
+                mysql::Statement(c, "UPDATE outbox SET delivered_at = NULL").Update();
+                return absl::OkStatus();
+              }).ok());
+  wait_until_delivered();
+  records = trail();
+  ASSERT_EQ(records.size(), 1u) << records.dump();
+  EXPECT_EQ(records[0].value("outbox_id", ""), stored.value("outbox_id", "-"));
+}
+
 // Runs last (alphabetical order of the names does not matter: gtest keeps declaration order).
 TEST_F(GatewayE2eTest, SecretsNeverAppearInLogs) {
   // Drive one more resident sign-in so the log has WeChat traffic even if run alone.
   Post("/v1/auth/wechat/login", {{"code", "wxcode-nobody"}});
-  const std::string logs = ReadFile(suite_->gateway->log_path()) +
-                           ReadFile(suite_->scoring->log_path()) +
-                           ReadFile(suite_->publicity->log_path());
+  const std::string logs =
+      ReadFile(suite_->gateway->log_path()) + ReadFile(suite_->scoring->log_path()) +
+      ReadFile(suite_->publicity->log_path()) + ReadFile(suite_->audit->log_path());
   ASSERT_FALSE(logs.empty());
   EXPECT_FALSE(absl::StrContains(logs, kAppSecret));
   EXPECT_FALSE(absl::StrContains(logs, kSessionKey));
