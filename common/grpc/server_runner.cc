@@ -84,6 +84,10 @@ absl::Status ServerRunner::Start() {
   }
   ApplyHealth(readiness_check_ == nullptr || readiness_check_().ok());
   if (readiness_check_ != nullptr) health_thread_ = std::thread([this] { PollHealth(); });
+  if (options_.callback_poller_heartbeat > absl::ZeroDuration()) {
+    heartbeat_ =
+        std::make_unique<CallbackPollerHeartbeat>(*server_, options_.callback_poller_heartbeat);
+  }
   log::Info("serving", {{"service", options_.service_name},
                         {"address", options_.listen_address},
                         {"port", absl::StrCat(port_)}});
@@ -105,8 +109,8 @@ void ServerRunner::PollHealth() {
       log::Warning(ready.ok() ? "ready again" : "not ready",
                    {{"service", options_.service_name}, {"reason", std::string(ready.message())}});
     }
+    if (ready.ok() != last) ApplyHealth(ready.ok());
     last = ready.ok();
-    ApplyHealth(last);
   }
 }
 
@@ -118,6 +122,7 @@ void ServerRunner::Shutdown() {
   }
   if (!stopping_.HasBeenNotified()) stopping_.Notify();
   if (health_thread_.joinable()) health_thread_.join();
+  heartbeat_.reset();
   if (server_ != nullptr) {
     log::Info("draining", {{"service", options_.service_name},
                            {"drain_timeout_ms",

@@ -3,24 +3,25 @@
 // limits, a bounded handler thread pool, and a graceful stop.
 #pragma once
 
+#include <grpcpp/server.h>
+#include <grpcpp/support/status.h>
+
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <grpcpp/server.h>
-#include <grpcpp/support/status.h>
-
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "common/grpc/callback_poller_heartbeat.h"
 
 namespace jifen::grpc_util {
 
 struct ServerOptions {
-  std::string service_name;                 // for logs, e.g. "scoring"
+  std::string service_name;  // for logs, e.g. "scoring"
   std::string listen_address = "127.0.0.1:0";
   int max_message_bytes = 4 << 20;
   int max_concurrent_streams = 200;
@@ -31,6 +32,9 @@ struct ServerOptions {
   int idle_handler_threads = 64;
   absl::Duration drain_timeout = absl::Seconds(10);
   absl::Duration health_poll_interval = absl::Seconds(1);
+  // How often CallbackPollerHeartbeat (callback_poller_heartbeat.h) makes a call to this server;
+  // zero: never. Without it, every call waits up to 100 ms once a second.
+  absl::Duration callback_poller_heartbeat = absl::Milliseconds(100);
 };
 
 // Writes `port` to `path` atomically (temp file + rename); a no-op for an empty path. Tests and the
@@ -80,6 +84,7 @@ class ServerRunner final {
   absl::Mutex shutdown_mutex_;
   bool shut_down_ ABSL_GUARDED_BY(shutdown_mutex_) = false;
   std::thread health_thread_;
+  std::unique_ptr<CallbackPollerHeartbeat> heartbeat_;
 };
 
 }  // namespace jifen::grpc_util
