@@ -5,8 +5,8 @@
 // server (synchronous methods too) waits for them: measured on jifen-scoring, all calls in flight
 // stalled for up to 100 ms every 1.1 s while no callback method was called, at any load.
 //
-// Every server has callback methods (gRPC's default health service is one), so ServerRunner keeps
-// this heartbeat: a grpc.health.v1.Health/Check over the server's in-process channel every
+// Every server has callback methods (gRPC 1.51's default health service is one), so ServerRunner
+// keeps this heartbeat: a grpc.health.v1.Health/Check over the server's in-process channel every
 // `interval`, which gives the nexting threads an event well within each second. It costs one
 // in-process call per interval and no network.
 #pragma once
