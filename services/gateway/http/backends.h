@@ -1,8 +1,8 @@
-// The gateway's gRPC side: one channel per backend service, reused by every request, and unary
-// calls with opaque (already serialized) messages through grpc::GenericStub.
+// The gateway's gRPC side: one channel per backend service, reused by every request, and blocking
+// unary calls with opaque (already serialized) messages.
 #pragma once
 
-#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/channel.h>
 
 #include <map>
 #include <memory>
@@ -36,7 +36,6 @@ class Backends final {
  private:
   struct Backend {
     std::shared_ptr<grpc::Channel> channel;
-    std::unique_ptr<grpc::GenericStub> stub;
   };
   std::map<std::string, Backend, std::less<>> backends_;
 };
