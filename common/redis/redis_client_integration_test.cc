@@ -15,19 +15,12 @@ namespace {
 
 using ::testing::HasSubstr;
 
-RedisConfig TestConfig() {
-  RedisConfig config;
-  config.host = jifen::testing::TestRedis().host;
-  config.port = jifen::testing::TestRedis().port;
-  return config;
-}
-
 class RedisClientIntegrationTest : public ::testing::Test {
  protected:
   std::string Key(const std::string& name) const { return prefix_ + name; }
 
   const std::string prefix_ = jifen::testing::FreshRedisPrefix();
-  RedisClient client_{TestConfig()};
+  RedisClient client_{jifen::testing::TestRedisConfig()};
 };
 
 TEST_F(RedisClientIntegrationTest, BasicCommands) {
@@ -128,7 +121,7 @@ return next_value
 TEST_F(RedisClientIntegrationTest, EvalIsAtomicAcrossClients) {
   constexpr int kThreads = 4;
   constexpr int kAddsPerThread = 250;
-  RedisConfig config = TestConfig();
+  RedisConfig config = jifen::testing::TestRedisConfig();
   config.pool_size = kThreads;
   RedisPool pool(config);
   const std::vector<std::string> keys = {Key("{v1}:balance"), Key("{v1}:board")};
@@ -211,7 +204,7 @@ TEST_F(RedisClientIntegrationTest, ErrorRepliesAreMapped) {
 }
 
 TEST_F(RedisClientIntegrationTest, TimeoutDropsConnectionAndNextCallGetsItsOwnReply) {
-  RedisConfig config = TestConfig();
+  RedisConfig config = jifen::testing::TestRedisConfig();
   config.command_timeout = absl::Milliseconds(200);
   RedisClient client(config);
   ASSERT_TRUE(client.Command({"SET", Key("x"), "1"}).ok());
@@ -229,7 +222,7 @@ TEST_F(RedisClientIntegrationTest, TimeoutDropsConnectionAndNextCallGetsItsOwnRe
 TEST_F(RedisClientIntegrationTest, ConnectionClosedByServerIsReplacedBeforeSending) {
   const absl::StatusOr<Reply> id = client_.Command({"CLIENT", "ID"});
   ASSERT_TRUE(id.ok()) << id.status();
-  RedisClient admin(TestConfig());
+  RedisClient admin(jifen::testing::TestRedisConfig());
   const absl::StatusOr<Reply> killed =
       admin.Command({"CLIENT", "KILL", "ID", std::to_string(id->integer)});
   ASSERT_TRUE(killed.ok()) << killed.status();

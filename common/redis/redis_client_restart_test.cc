@@ -13,13 +13,6 @@ namespace {
 // A caller that retries UNAVAILABLE must get through within this many calls after a restart.
 constexpr int kMaxCallsToRecover = 2;
 
-RedisConfig TestConfig() {
-  RedisConfig config;
-  config.host = jifen::testing::TestRedis().host;
-  config.port = jifen::testing::TestRedis().port;
-  return config;
-}
-
 // Calls `call` until it succeeds or kMaxCallsToRecover calls have failed; returns the calls made
 // (kMaxCallsToRecover + 1 if it never succeeded) and leaves the last result in `last`.
 template <typename Call, typename Result>
@@ -36,7 +29,7 @@ constexpr char kScript[] = "redis.call('SET', KEYS[1], ARGV[1]) return redis.cal
 
 TEST(RedisClientRestartTest, SameClientRecoversAndReloadsScripts) {
   const std::string prefix = jifen::testing::FreshRedisPrefix();
-  RedisClient client(TestConfig());
+  RedisClient client(jifen::testing::TestRedisConfig());
   ASSERT_TRUE(client.Ping().ok());
   absl::StatusOr<Reply> reply = client.Eval(kScript, {prefix + "k"}, {"before"});
   ASSERT_TRUE(reply.ok()) << reply.status();
@@ -57,7 +50,7 @@ TEST(RedisClientRestartTest, SameClientRecoversAndReloadsScripts) {
 
 TEST(RedisClientRestartTest, PipelineAndCommandRecover) {
   const std::string prefix = jifen::testing::FreshRedisPrefix();
-  RedisClient client(TestConfig());
+  RedisClient client(jifen::testing::TestRedisConfig());
   ASSERT_TRUE(client.Command({"SET", prefix + "a", "1"}).ok());
 
   jifen::testing::KillAndRestartRedis();

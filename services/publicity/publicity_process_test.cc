@@ -63,8 +63,7 @@ class PublicityProcessTest : public ::testing::Test {
         "publicity", "services/publicity/jifen-publicity",
         {absl::StrCat("--mysql_host=", server.host), absl::StrCat("--mysql_port=", server.port),
          "--mysql_user=" + schema.user, "--mysql_password=" + schema.password,
-         "--mysql_database=" + schema.database,
-         "--redis_host=" + jifen::testing::TestRedis().host,
+         "--mysql_database=" + schema.database, "--redis_host=" + jifen::testing::TestRedis().host,
          absl::StrCat("--redis_port=", jifen::testing::TestRedis().port),
          absl::StrCat("--redis_key_prefix=pubtest", getpid(), ":"),
          "--token_public_key=" + harness_->public_key_path(),
@@ -345,10 +344,7 @@ TEST_F(PublicityProcessTest, D_FlushAllThenRebuildGivesTheSameBoards) {
   const int64_t last = RandomMix(20, 2);
   ASSERT_TRUE(Eventually([&] { return AppliedUpTo(last); }));
   const std::map<int64_t, int64_t> before = BoardScores(ReadBoard("2025Q3"));
-  redis::RedisConfig config;
-  config.host = jifen::testing::TestRedis().host;
-  config.port = jifen::testing::TestRedis().port;
-  redis::RedisClient redis(config);
+  redis::RedisClient redis(jifen::testing::TestRedisConfig());
   ASSERT_TRUE(redis.Command({"FLUSHALL"}).ok());
   ASSERT_TRUE(Eventually([&] { return AppliedUpTo(last); })) << "no rebuild after FLUSHALL";
   EXPECT_EQ(BoardScores(ReadBoard("2025Q3")), before);

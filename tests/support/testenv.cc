@@ -1,10 +1,10 @@
 #include "tests/support/testenv.h"
 
-#include <hiredis/hiredis.h>
-#include <mysql_driver.h>
 #include <cppconn/connection.h>
 #include <cppconn/exception.h>
 #include <cppconn/statement.h>
+#include <hiredis/hiredis.h>
+#include <mysql_driver.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -182,9 +182,10 @@ void WaitUntil(Probe probe, const std::string& what, const std::string& pid_file
   const auto deadline = Clock::now() + kServerStartTimeout;
   while (!probe()) {
     if (Clock::now() > deadline) {
-      Die(absl::StrCat(what, " did not come back within ",
-                       std::chrono::duration_cast<std::chrono::seconds>(kServerStartTimeout).count(),
-                       "s", LogTail(pid_file)));
+      Die(absl::StrCat(
+          what, " did not come back within ",
+          std::chrono::duration_cast<std::chrono::seconds>(kServerStartTimeout).count(), "s",
+          LogTail(pid_file)));
     }
     std::this_thread::sleep_for(kPollInterval);
   }
@@ -249,6 +250,13 @@ std::string CreateFreshDatabase(const std::string& suite) {
                      e.what()));
   }
   return name;
+}
+
+redis::RedisConfig TestRedisConfig() {
+  redis::RedisConfig config;
+  config.host = TestRedis().host;
+  config.port = TestRedis().port;
+  return config;
 }
 
 std::string FreshRedisPrefix() {

@@ -5,16 +5,18 @@
 
 #include <string>
 
+#include "common/redis/redis_client.h"
+
 namespace jifen::testing {
 
 struct MySqlServer {
-  std::string host;          // always 127.0.0.1
-  int port = 0;              // the free loopback port the fixture chose
-  std::string user;          // an account with every privilege, for migrations and setup
+  std::string host;  // always 127.0.0.1
+  int port = 0;      // the free loopback port the fixture chose
+  std::string user;  // an account with every privilege, for migrations and setup
   std::string password;
-  std::string socket_path;   // the server's unix socket
-  std::string data_dir;      // the server's data folder (for crash/restart tests)
-  std::string pid_file;      // mariadbd writes its pid here
+  std::string socket_path;  // the server's unix socket
+  std::string data_dir;     // the server's data folder (for crash/restart tests)
+  std::string pid_file;     // mariadbd writes its pid here
 };
 
 struct RedisServer {
@@ -27,12 +29,15 @@ struct RedisServer {
 // variable is unset: integration tests must run under ctest, which sets it.
 const MySqlServer& TestMySql();
 const RedisServer& TestRedis();
+// Client settings for TestRedis() (the library's defaults otherwise).
+redis::RedisConfig TestRedisConfig();
 
 // Creates (dropping any leftover) a database with a name unique to this process and `suite`,
 // e.g. "t_12345_ledger", and returns its name.
 std::string CreateFreshDatabase(const std::string& suite);
 
-// A Redis key prefix unique to this process and the current GoogleTest test, e.g. "t12345:Suite.Name:".
+// A Redis key prefix unique to this process and the current GoogleTest test, e.g.
+// "t12345:Suite.Name:".
 std::string FreshRedisPrefix();
 
 // Restarts the fixture's MariaDB: kill -9 of mariadbd, then starts it again on the same port and

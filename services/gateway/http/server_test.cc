@@ -134,10 +134,7 @@ class GatewayServerTest : public ::testing::Test {
     ASSERT_GT(wechat_port, 0);
     wechat_thread_ = std::thread([this] { wechat_server_->listen_after_bind(); });
 
-    redis::RedisConfig redis_config;
-    redis_config.host = jifen::testing::TestRedis().host;
-    redis_config.port = jifen::testing::TestRedis().port;
-    redis_ = std::make_unique<redis::RedisPool>(redis_config);
+    redis_ = std::make_unique<redis::RedisPool>(jifen::testing::TestRedisConfig());
     throttle_ = std::make_unique<RedisThrottle>(redis_.get(), jifen::testing::FreshRedisPrefix());
 
     WeChatConfig wechat_config;

@@ -15,13 +15,6 @@
 namespace jifen::publicity {
 namespace {
 
-redis::RedisConfig TestConfig() {
-  redis::RedisConfig config;
-  config.host = jifen::testing::TestRedis().host;
-  config.port = jifen::testing::TestRedis().port;
-  return config;
-}
-
 bool Eventually(const std::function<bool()>& done) {
   for (int i = 0; i < 500; ++i) {
     if (done()) return true;
@@ -33,14 +26,14 @@ bool Eventually(const std::function<bool()>& done) {
 class CursorTrackerTest : public ::testing::Test {
  protected:
   CursorTrackerTest()
-      : redis_(TestConfig()),
+      : redis_(jifen::testing::TestRedisConfig()),
         prefix_(jifen::testing::FreshRedisPrefix()),
         name_(absl::StrCat("cursor-tracker-test-", prefix_.substr(0, prefix_.size() - 1))),
         tracker_(Options()) {}
 
   CursorTrackerOptions Options() const {
     CursorTrackerOptions options;
-    options.redis = TestConfig();
+    options.redis = jifen::testing::TestRedisConfig();
     options.client_name = name_;
     options.heartbeat = absl::Milliseconds(200);
     options.reconnect_delay = absl::Milliseconds(20);

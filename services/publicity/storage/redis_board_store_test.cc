@@ -16,16 +16,9 @@
 namespace jifen::publicity {
 namespace {
 
-redis::RedisConfig TestConfig() {
-  redis::RedisConfig config;
-  config.host = jifen::testing::TestRedis().host;
-  config.port = jifen::testing::TestRedis().port;
-  return config;
-}
-
 CursorTrackerOptions TrackerOptions() {
   CursorTrackerOptions options;
-  options.redis = TestConfig();
+  options.redis = jifen::testing::TestRedisConfig();
   options.reconnect_delay = absl::Milliseconds(20);
   return options;
 }
@@ -92,7 +85,7 @@ std::map<std::string, std::map<int64_t, int64_t>> ActualBoards(const VillageSnap
 class RedisBoardStoreTest : public ::testing::Test {
  protected:
   RedisBoardStoreTest()
-      : pool_(TestConfig()),
+      : pool_(jifen::testing::TestRedisConfig()),
         prefix_(jifen::testing::FreshRedisPrefix()),
         cursors_(TrackerOptions()),
         store_(pool_, prefix_, &cursors_),
@@ -326,7 +319,7 @@ TEST_F(RedisBoardStoreTest, AnUnchangedCursorServesTheCachedPage) {
 
 TEST_F(RedisBoardStoreTest, AnotherInstanceSeesTheFeedOnceRedisSaysTheCursorMoved) {
   // A second publicity instance: its own pool, tracker and page cache, feeding nothing.
-  redis::RedisPool other_pool(TestConfig());
+  redis::RedisPool other_pool(jifen::testing::TestRedisConfig());
   CursorTracker other_cursors(TrackerOptions());
   RedisBoardStore other(other_pool, prefix_, &other_cursors);
   for (int i = 0; i < 500 && !other_cursors.tracking(); ++i) absl::SleepFor(absl::Milliseconds(10));
