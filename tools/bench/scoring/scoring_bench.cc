@@ -48,8 +48,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/auth/token.h"
@@ -74,6 +74,9 @@ ABSL_FLAG(int64_t, stream_entries, 1000000, "ledger entries bulk-inserted for th
 ABSL_FLAG(bool, verify_chains, true,
           "after the replay, verify every village's chain through VerifyChain (proves the "
           "bulk-inserted entries valid; not part of any measurement)");
+ABSL_FLAG(std::vector<std::string>, scoring_flags, {},
+          "extra jifen-scoring flags, comma-separated (e.g. --inspection_writers=4), to try its "
+          "settings; the results then say so");
 ABSL_FLAG(std::string, command, "", "the command line to print (run.sh passes its own)");
 
 namespace jifen::bench {
@@ -948,7 +951,11 @@ int Run(int argc, char** argv) {
   std::fflush(stdout);
 
   ScoringHarness harness("scoring_bench");
-  if (!harness.Start() || HarnessFailed("starting jifen-scoring")) return 1;
+  const std::vector<std::string> scoring_flags = absl::GetFlag(FLAGS_scoring_flags);
+  if (!harness.Prepare() || !harness.Launch(scoring_flags) ||
+      HarnessFailed("starting jifen-scoring")) {
+    return 1;
+  }
   const pid_t mariadb_pid = MariaDbPid();
   {
     std::string version;
@@ -962,10 +969,11 @@ int Run(int argc, char** argv) {
       if (rows->next()) version = rows->getString(1).asStdString();
       return absl::OkStatus();
     });
-    std::printf(
-        "server:  MariaDB %s; jifen-scoring with its default flags (MariaDB pool of 16 "
-        "connections)\n\n",
-        version.c_str());
+    std::printf("server:  MariaDB %s; jifen-scoring with %s (MariaDB pool of 16 connections)\n\n",
+                version.c_str(),
+                scoring_flags.empty()
+                    ? "its default flags"
+                    : absl::StrCat("flags ", absl::StrJoin(scoring_flags, " ")).c_str());
     std::fflush(stdout);
   }
 
