@@ -12,6 +12,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/audit/audit_outbox.h"
 #include "common/auth/token.h"
 #include "common/config/config.h"
 #include "common/config/service_flags.h"
@@ -151,7 +152,7 @@ int Run(int argc, char** argv) {
     sink_options.max_message_bytes = flags.max_message_bytes;
     audit_sink = audit::AuditSink::Create(sink_options);
     outbox::RelayOptions relay_options;
-    relay_options.topic = kAuditTopic;
+    relay_options.topic = audit::kAuditTopic;
     relay = std::make_unique<outbox::Relay>(pool, audit_sink->AsReceiver(), relay_options);
     relay->Start();
   } else {

@@ -9,12 +9,10 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "common/audit/audit_outbox.h"
 #include "common/audit/state_digest.h"
 #include "common/mysql/transaction.h"
-#include "common/outbox/outbox.h"
 #include "common/status/status_macros.h"
-#include "jifen/audit/v1/audit.pb.h"
 
 namespace jifen::gateway {
 namespace {
@@ -59,7 +57,6 @@ absl::StatusOr<StaffAccount> ReadStaffWithRole(sql::ResultSet& rs) {
 // States are JSON of the non-secret fields only: never a password or its hash, an invitation code
 // or its hash, an openid or its hash.
 
-constexpr char kAuditTopic[] = "audit";
 // The audit service refuses a whole batch with a field over its limits, which would stall the
 // relay: such a change is refused here instead (services/audit/domain/chain.h).
 constexpr size_t kMaxAuditIdBytes = 128;
@@ -101,18 +98,11 @@ absl::Status AppendAudit(sql::Connection& c, const AuditContext& context,
     return absl::InvalidArgumentError(
         "the change's actor can't be audited: role 1..64 bytes, user and request ids up to 128");
   }
-  audit::v1::AuditRecord record;
-  record.set_village_id(change.village_id);
-  record.set_actor_user_id(context.actor_user_id);
-  record.set_actor_role(context.actor_role);
-  record.set_action(change.action);
-  record.set_object_type(change.object_type);
-  record.set_object_id(absl::StrCat(change.object_id));
-  record.set_before(audit::StateDigest(change.before));
-  record.set_after(audit::StateDigest(change.after));
-  record.set_occurred_at_ms(absl::ToUnixMillis(absl::Now()));
-  record.set_request_id(context.request_id);
-  return outbox::Append(c, change.village_id, kAuditTopic, record.SerializeAsString());
+  return audit::RecordAudit(c,
+                            {change.village_id, context.actor_user_id, context.actor_role,
+                             change.action, change.object_type, absl::StrCat(change.object_id),
+                             audit::StateDigest(change.before), audit::StateDigest(change.after)},
+                            {context.request_id});
 }
 
 int64_t LastInsertId(sql::Connection& c) {

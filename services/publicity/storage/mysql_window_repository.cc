@@ -10,12 +10,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/audit/audit_outbox.h"
 #include "common/audit/state_digest.h"
 #include "common/mysql/transaction.h"
-#include "common/outbox/outbox.h"
 #include "common/status/status_macros.h"
 #include "jifen/publicity/v1/windows.pb.h"
-#include "services/audit/client/audit_sink.h"
 
 namespace jifen::publicity {
 namespace {
@@ -96,19 +95,14 @@ ObjectionRecord ObjectionFromRow(sql::ResultSet& row) {
 }
 
 absl::Status AppendAudit(sql::Connection& connection, const AuditEvent& event) {
-  audit::v1::AuditRecord record;
-  record.set_action(event.action);
-  record.set_actor_user_id(event.actor_user_id);
-  record.set_actor_role(event.actor_role);
-  record.set_village_id(event.village_id);
   // Subjects read "objection/17": the kind of object, then its id.
   const size_t slash = event.subject.find('/');
-  record.set_object_type(event.subject.substr(0, slash));
-  record.set_object_id(slash == std::string::npos ? "" : event.subject.substr(slash + 1));
-  record.set_before(audit::StateDigest(event.before));
-  record.set_after(audit::StateDigest(event.after));
-  record.set_occurred_at_ms(absl::ToUnixMillis(event.at));
-  return outbox::Append(connection, event.village_id, "audit", audit::MakeAuditPayload(record));
+  return audit::RecordAudit(connection,
+                            {event.village_id, event.actor_user_id, event.actor_role, event.action,
+                             event.subject.substr(0, slash),
+                             slash == std::string::npos ? "" : event.subject.substr(slash + 1),
+                             audit::StateDigest(event.before), audit::StateDigest(event.after)},
+                            {/*request_id=*/"", absl::ToUnixMillis(event.at)});
 }
 
 absl::StatusOr<std::optional<ObjectionRecord>> SelectObjection(sql::Connection& connection,

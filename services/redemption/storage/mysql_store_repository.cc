@@ -10,12 +10,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/audit/audit_outbox.h"
 #include "common/audit/state_digest.h"
 #include "common/mysql/statement.h"
 #include "common/mysql/transaction.h"
-#include "common/outbox/outbox.h"
 #include "common/status/status_macros.h"
-#include "jifen/audit/v1/audit.pb.h"
 #include "services/redemption/domain/errors.h"
 
 namespace jifen::redemption {
@@ -158,14 +157,6 @@ struct AuditInput {
 
 // Appends the change's jifen.audit.v1.AuditRecord to the outbox, in the caller's transaction.
 absl::Status Audit(sql::Connection& connection, const Actor& actor, const AuditInput& in) {
-  audit::v1::AuditRecord record;
-  record.set_village_id(in.village_id);
-  record.set_actor_user_id(actor.user_id);
-  record.set_actor_role(actor.role);
-  record.set_action(in.action);
-  record.set_object_type(in.object_type);
-  record.set_object_id(in.object_id);
-  record.set_before(audit::StateDigest(in.before_json));
   std::string after = in.after_json;
   if (!in.reason.empty() && !after.empty()) {
     // The record has no reason field: the actor's note travels with the new state.
@@ -175,9 +166,11 @@ absl::Status Audit(sql::Connection& connection, const Actor& actor, const AuditI
       after = with_reason.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
   }
-  record.set_after(audit::StateDigest(after));
-  record.set_occurred_at_ms(in.now_ms);
-  return outbox::Append(connection, in.village_id, kAuditTopic, record.SerializeAsString());
+  return audit::RecordAudit(
+      connection,
+      {in.village_id, actor.user_id, actor.role, in.action, in.object_type, in.object_id,
+       audit::StateDigest(in.before_json), audit::StateDigest(after)},
+      {/*request_id=*/"", in.now_ms});
 }
 
 std::optional<StoreItem> SelectItem(const SqlOn& stmt, int64_t village_id, int64_t item_id,

@@ -23,8 +23,6 @@
 
 namespace jifen::redemption {
 
-inline constexpr char kAuditTopic[] = "audit";
-
 class MySqlStoreRepository final : public StoreRepository {
  public:
   // The pool must outlive the repository.
