@@ -14,11 +14,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -138,6 +141,29 @@ bool ProcessGone(pid_t pid) {
   std::getline(stat, content);
   const size_t paren = content.rfind(')');
   return paren != std::string::npos && paren + 2 < content.size() && content[paren + 2] == 'Z';
+}
+
+// Live processes named `comm` whose command line (as they retitled it) contains `needle` not
+// followed by a digit (so ":2105" does not find ":21052").
+std::vector<pid_t> ProcessesTitled(const std::string& comm, const std::string& needle) {
+  std::vector<pid_t> found;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
+    int pid = 0;
+    if (!absl::SimpleAtoi(entry.path().filename().string(), &pid)) continue;
+    std::ifstream comm_file(entry.path() / "comm");
+    std::string name;
+    if (!std::getline(comm_file, name) || name != comm) continue;
+    std::ifstream cmdline_file(entry.path() / "cmdline");
+    const std::string cmdline((std::istreambuf_iterator<char>(cmdline_file)),
+                              std::istreambuf_iterator<char>());
+    const size_t at = cmdline.find(needle);
+    const size_t after = at + needle.size();
+    const bool whole = at != std::string::npos &&
+                       (after == cmdline.size() || !absl::ascii_isdigit(cmdline[after]));
+    if (whole && !ProcessGone(pid)) found.push_back(pid);
+  }
+  return found;
 }
 
 void KillAndWait(pid_t pid, const std::string& what) {
@@ -293,6 +319,11 @@ void StartMySql() {
 void KillAndRestartRedis() {
   const RedisServer& server = TestRedis();
   KillAndWait(ReadPidFile(server.pid_file), "redis-server");
+  // Whatever else still serves the port would keep the restarted server from binding it (CI saw
+  // that once, with the pid file naming another process): Redis titles itself "host:port".
+  for (pid_t other : ProcessesTitled("redis-server", absl::StrCat(":", server.port))) {
+    KillAndWait(other, "redis-server");
+  }
   RunStartCommand("JIFEN_TEST_REDIS_START");
   WaitUntil(RedisPingOnce, "redis-server", server.pid_file);
 }
