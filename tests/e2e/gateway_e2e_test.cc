@@ -602,6 +602,9 @@ TEST_F(GatewayE2eTest, OpenApiHealthAndGracefulStop) {
   const json doc = Ok(client_->Get("/openapi.json"));
   EXPECT_TRUE(doc["paths"].contains("/v1/inspections"));
   EXPECT_TRUE(doc["paths"].contains("/v1/auth/wechat/login"));
+  for (const auto& [path, operations] : doc["paths"].items()) {
+    EXPECT_FALSE(absl::StartsWith(path, "/v1/testing/")) << "test-only route published: " << path;
+  }
 }
 
 // Change -> audit with real processes: a staff account created through the HTTP API reaches
