@@ -35,6 +35,8 @@ class HouseholdDirectory {
   virtual absl::StatusOr<std::string> GridWorker(int64_t grid_id) = 0;
   // Every household of a village (for settlement and evaluation rounds), ordered by id.
   virtual absl::StatusOr<std::vector<HouseholdRecord>> VillageHouseholds(int64_t village_id) = 0;
+  // The town a village belongs to (for town officials' scope). NOT_FOUND if no such village.
+  virtual absl::StatusOr<int64_t> TownOfVillage(int64_t village_id) = 0;
 };
 
 }  // namespace jifen::scoring

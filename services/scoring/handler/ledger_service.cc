@@ -37,10 +37,8 @@ absl::Status LedgerServiceImpl::CheckVillageReadable(const auth::Caller& caller,
   if (village_id <= 0) return absl::InvalidArgumentError("village_id is required");
   if (caller.role == auth::Role::kTownOfficial) {
     // Town officials read the villages of their own town only.
-    ASSIGN_OR_RETURN(const std::vector<HouseholdRecord> households,
-                     context_.households->VillageHouseholds(village_id));
-    if (!households.empty()) return CheckCanReadVillage(caller, village_id, households[0].town_id);
-    return CheckCanReadVillage(caller, village_id, 0);
+    ASSIGN_OR_RETURN(const int64_t town_id, context_.households->TownOfVillage(village_id));
+    return CheckCanReadVillage(caller, village_id, town_id);
   }
   return CheckCanReadVillage(caller, village_id, 0);
 }

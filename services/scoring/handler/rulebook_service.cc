@@ -59,18 +59,21 @@ Actor ActorOf(const auth::Caller& caller) {
   return {caller.user_id, std::string(auth::RoleName(caller.role))};
 }
 
-// Rulebooks are public within their village (residents see what they are scored by); the
-// template is public to all.
-absl::Status CheckCanReadRulebooksOf(const auth::Caller& caller, int64_t village_id) {
-  if (village_id == 0 || caller.IsService() || caller.IsDistrict() ||
-      caller.role == auth::Role::kTownOfficial) {
-    return absl::OkStatus();
+}  // namespace
+
+// Rulebooks are public within their village (residents see what they are scored by) and to those
+// who supervise it: the district, and town officials for their own town's villages. The template
+// is public to all.
+absl::Status RulebookServiceImpl::CheckCanReadRulebooksOf(const auth::Caller& caller,
+                                                          int64_t village_id) {
+  if (village_id == 0 || caller.IsService() || caller.IsDistrict()) return absl::OkStatus();
+  if (caller.role == auth::Role::kTownOfficial) {
+    ASSIGN_OR_RETURN(const int64_t town_id, context_.households->TownOfVillage(village_id));
+    return CheckCanReadVillage(caller, village_id, town_id);
   }
   if (caller.village_id == village_id) return absl::OkStatus();
   return absl::PermissionDeniedError("FORBIDDEN: this rulebook belongs to another village");
 }
-
-}  // namespace
 
 absl::StatusOr<RulebookRecord> RulebookServiceImpl::Readable(const auth::Caller& caller,
                                                              int64_t rulebook_id) {
@@ -188,6 +191,13 @@ grpc::Status RulebookServiceImpl::RecordVote(grpc::ServerContext* context,
   return context_.calls->Serve(context, "RecordVote", [&](const auth::Caller& caller) {
     RETURN_IF_ERROR(Administrable(caller, request->rulebook_id()).status());
     const v1::Vote& vote = request->vote();
+    RETURN_IF_ERROR(ParseDate(vote.meeting_date()).status());
+    // The vote is recorded after the meeting; a date still to come is a typing error.
+    if (vote.meeting_date() > FormatDate(absl::Now())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "vote.meeting_date: ", vote.meeting_date(), " is in the future; record the vote after "
+          "the villager representatives' meeting, with the day it was held"));
+    }
     ASSIGN_OR_RETURN(const RulebookRecord record,
                      rulebooks_.RecordVote(request->rulebook_id(),
                                            {vote.meeting_date(), vote.members(), vote.attending(),

@@ -37,7 +37,9 @@ class RulebookServiceImpl final : public v1::RulebookService::Service {
                                    v1::DiffAgainstTemplateResponse* response) override;
 
  private:
-  // Loads a rulebook the caller may read (anyone in its village; district and town roles).
+  absl::Status CheckCanReadRulebooksOf(const auth::Caller& caller, int64_t village_id);
+  // Loads a rulebook the caller may read (anyone in its village; the district; the town's
+  // officials).
   absl::StatusOr<RulebookRecord> Readable(const auth::Caller& caller, int64_t rulebook_id);
   // Loads a rulebook of the caller's own village for an admin change.
   absl::StatusOr<RulebookRecord> Administrable(const auth::Caller& caller, int64_t rulebook_id);

@@ -71,6 +71,21 @@ absl::StatusOr<std::string> MySqlHouseholdDirectory::GridWorker(int64_t grid_id)
   return worker;
 }
 
+absl::StatusOr<int64_t> MySqlHouseholdDirectory::TownOfVillage(int64_t village_id) {
+  int64_t town_id = 0;
+  RETURN_IF_ERROR(mysql::RunWithConnection(pool_, [&](sql::Connection& c) -> absl::Status {
+    Statement statement = Prepare(c, "SELECT town_id FROM villages WHERE village_id = ?");
+    statement->setInt64(1, village_id);
+    Rows rows(statement->executeQuery());
+    if (!rows->next()) {
+      return absl::NotFoundError(absl::StrCat("village ", village_id, " not found"));
+    }
+    town_id = rows->getInt64(1);
+    return absl::OkStatus();
+  }));
+  return town_id;
+}
+
 absl::StatusOr<std::vector<HouseholdRecord>> MySqlHouseholdDirectory::VillageHouseholds(
     int64_t village_id) {
   std::vector<HouseholdRecord> households;

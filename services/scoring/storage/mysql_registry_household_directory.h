@@ -16,6 +16,7 @@ class MySqlHouseholdDirectory final : public HouseholdDirectory {
   // NOT_FOUND if there is no such grid; "" if the grid has no worker yet.
   absl::StatusOr<std::string> GridWorker(int64_t grid_id) override;
   absl::StatusOr<std::vector<HouseholdRecord>> VillageHouseholds(int64_t village_id) override;
+  absl::StatusOr<int64_t> TownOfVillage(int64_t village_id) override;
 
  private:
   mysql::ConnectionPool& pool_;

@@ -3,6 +3,9 @@
 #include <cppconn/connection.h>
 #include <cppconn/resultset.h>
 
+#include <optional>
+#include <string>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -111,6 +114,17 @@ absl::Status AuditChange(sql::Connection& connection, const Actor& actor, int64_
                                   absl::StrCat(rulebook_id), "", AuditState(after)});
 }
 
+// The effective date ("YYYY-MM-DD") of the village's latest published rulebook, if any.
+std::optional<std::string> LatestPublishedStart(sql::Connection& connection, int64_t village_id) {
+  auto latest = Statement(connection,
+                          "SELECT DATE_FORMAT(MAX(effective_from), '%Y-%m-%d') AS eff "
+                          "FROM rulebooks WHERE village_id = ? AND state = 2")
+                    .Bind(village_id)
+                    .Query();
+  if (!latest->next() || latest->isNull("eff")) return std::nullopt;
+  return GetString(*latest, "eff");
+}
+
 }  // namespace
 
 absl::StatusOr<RulebookRecord> MySqlRulebooks::Get(int64_t rulebook_id) {
@@ -215,15 +229,11 @@ absl::StatusOr<RulebookRecord> MySqlRulebooks::CreateDraft(int64_t village_id, i
   ASSIGN_OR_RETURN(const RulebookRecord template_rulebook, Template());
   int64_t rulebook_id = 0;
   RETURN_IF_ERROR(mysql::RunInTransaction(pool_, [&](sql::Connection& connection) -> absl::Status {
-    auto latest = Statement(connection,
-                            "SELECT DATE_FORMAT(MAX(effective_from), '%Y-%m-%d') AS eff "
-                            "FROM rulebooks WHERE village_id = ? AND state = 2")
-                      .Bind(village_id)
-                      .Query();
-    if (latest->next() && !latest->isNull("eff") && GetString(*latest, "eff") >= effective_from) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "EFFECTIVE_DATE_TOO_EARLY: a published rulebook already takes effect on ",
-          GetString(*latest, "eff"), "; a new version must start later"));
+    const std::optional<std::string> latest = LatestPublishedStart(connection, village_id);
+    if (latest.has_value() && *latest >= effective_from) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("EFFECTIVE_DATE_TOO_EARLY: a published rulebook already takes effect on ",
+                       *latest, "; a new version must start later"));
     }
     auto version = Statement(connection,
                              "SELECT COALESCE(MAX(version), 0) + 1 FROM rulebooks "
@@ -317,6 +327,19 @@ absl::StatusOr<RulebookRecord> MySqlRulebooks::Publish(int64_t rulebook_id, int6
     RETURN_IF_ERROR(ValidateAdoptingVote(*draft.vote));
     if (draft.items.empty()) {
       return absl::FailedPreconditionError("RULEBOOK_EMPTY: a rulebook needs at least one item");
+    }
+    // CreateDraft compared the date with the versions published then; another draft may have
+    // been published since. The village row serialises publishes of one village, so two drafts
+    // can't both pass this check for the same date.
+    Statement(connection, "SELECT village_id FROM villages WHERE village_id = ? FOR UPDATE")
+        .Bind(draft.village_id)
+        .Query();
+    const std::optional<std::string> latest = LatestPublishedStart(connection, draft.village_id);
+    if (latest.has_value() && *latest >= draft.effective_from) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "EFFECTIVE_DATE_TOO_EARLY: a published rulebook already takes effect on ", *latest,
+          "; this draft starts on ", draft.effective_from,
+          " and can't be published; start a new draft with a later date"));
     }
     Statement(connection,
               "UPDATE rulebooks SET state = 2, published_at_ms = ? WHERE rulebook_id = ?")

@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "common/mysql/statement.h"
 #include "common/mysql/transaction.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "jifen/scoring/v1/assessment.grpc.pb.h"
 #include "jifen/scoring/v1/ledger.grpc.pb.h"
@@ -20,6 +21,7 @@
 namespace jifen::scoring {
 namespace {
 
+using ::testing::HasSubstr;
 using testing::ScoringHarness;
 using testing::SeededVillage;
 
@@ -496,6 +498,122 @@ TEST_F(LedgerAcceptanceTest, RulebookNeedsAValidVoteAndIsImmutableOncePublished)
   EXPECT_EQ(rulebooks_->Publish(
                 ScoringHarness::Context(harness_->VillageAdminToken(village.village_id + 1)).get(),
                 publish, &result).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// The rulebook in force on a date must not change behind the village's back: a draft dated on or
+// before a published version's date is refused at publish, even if it was created before that
+// version was published.
+TEST_F(LedgerAcceptanceTest, ADraftCanOnlyBePublishedAfterTheLatestPublishedDate) {
+  const SeededVillage village = harness_->SeedVillage(1);
+  const std::string admin = harness_->VillageAdminToken(village.village_id);
+  auto context = [&] { return ScoringHarness::Context(admin); };
+  auto draft_from = [&](const std::string& effective_from) {
+    v1::CreateDraftRequest request;
+    request.set_village_id(village.village_id);
+    request.set_year(2026);
+    request.set_effective_from(effective_from);
+    v1::Rulebook draft;
+    EXPECT_TRUE(rulebooks_->CreateDraft(context().get(), request, &draft).ok());
+    v1::RecordVoteRequest vote;
+    vote.set_rulebook_id(draft.rulebook_id());
+    vote.mutable_vote()->set_meeting_date("2025-12-20");
+    vote.mutable_vote()->set_members(9);
+    vote.mutable_vote()->set_attending(7);
+    vote.mutable_vote()->set_in_favour(5);
+    v1::Rulebook voted;
+    EXPECT_TRUE(rulebooks_->RecordVote(context().get(), vote, &voted).ok());
+    return draft.rulebook_id();
+  };
+  auto publish = [&](int64_t rulebook_id) {
+    v1::PublishRequest request;
+    request.set_rulebook_id(rulebook_id);
+    v1::Rulebook result;
+    return rulebooks_->Publish(context().get(), request, &result);
+  };
+  // All three drafts exist before any is published.
+  const int64_t june = draft_from("2026-06-01");
+  const int64_t june_again = draft_from("2026-06-01");
+  const int64_t march = draft_from("2026-03-01");
+  ASSERT_TRUE(publish(june).ok());
+  for (const int64_t late : {june_again, march}) {
+    const grpc::Status refused = publish(late);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_THAT(refused.error_message(), HasSubstr("EFFECTIVE_DATE_TOO_EARLY"));
+  }
+  v1::GetRulebookInForceRequest in_force;
+  in_force.set_village_id(village.village_id);
+  in_force.set_date("2026-07-01");
+  v1::Rulebook rulebook;
+  ASSERT_TRUE(rulebooks_->GetRulebookInForce(context().get(), in_force, &rulebook).ok());
+  EXPECT_EQ(rulebook.rulebook_id(), june);
+  in_force.set_date("2026-04-01");
+  EXPECT_EQ(rulebooks_->GetRulebookInForce(context().get(), in_force, &rulebook).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);  // none in force: the March draft stayed one
+}
+
+TEST_F(LedgerAcceptanceTest, AVoteCantBeDatedAfterToday) {
+  const SeededVillage village = harness_->SeedVillage(1);
+  const std::string admin = harness_->VillageAdminToken(village.village_id);
+  v1::CreateDraftRequest draft_request;
+  draft_request.set_village_id(village.village_id);
+  draft_request.set_year(2026);
+  draft_request.set_effective_from("2026-01-01");
+  v1::Rulebook draft;
+  ASSERT_TRUE(rulebooks_->CreateDraft(ScoringHarness::Context(admin).get(), draft_request, &draft)
+                  .ok());
+  v1::RecordVoteRequest vote;
+  vote.set_rulebook_id(draft.rulebook_id());
+  vote.mutable_vote()->set_meeting_date(FormatDate(absl::Now() + absl::Hours(48)));
+  vote.mutable_vote()->set_members(9);
+  vote.mutable_vote()->set_attending(7);
+  vote.mutable_vote()->set_in_favour(5);
+  v1::Rulebook result;
+  const grpc::Status refused =
+      rulebooks_->RecordVote(ScoringHarness::Context(admin).get(), vote, &result);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(refused.error_message(), HasSubstr("vote.meeting_date"));
+  v1::GetRulebookRequest get;
+  get.set_rulebook_id(draft.rulebook_id());
+  ASSERT_TRUE(rulebooks_->GetRulebook(ScoringHarness::Context(admin).get(), get, &result).ok());
+  EXPECT_FALSE(result.has_vote());  // nothing recorded
+
+  vote.mutable_vote()->set_meeting_date(FormatDate(absl::Now()));
+  EXPECT_TRUE(rulebooks_->RecordVote(ScoringHarness::Context(admin).get(), vote, &result).ok());
+}
+
+TEST_F(LedgerAcceptanceTest, TownOfficialsReadTheRulebooksOfTheirOwnTownOnly) {
+  const SeededVillage village = harness_->SeedVillage(1);
+  const std::string admin = harness_->VillageAdminToken(village.village_id);
+  v1::CreateDraftRequest draft_request;
+  draft_request.set_village_id(village.village_id);
+  draft_request.set_year(2026);
+  draft_request.set_effective_from("2026-01-01");
+  v1::Rulebook draft;
+  ASSERT_TRUE(rulebooks_->CreateDraft(ScoringHarness::Context(admin).get(), draft_request, &draft)
+                  .ok());
+  auto official_of = [&](int64_t town_id) {
+    auth::Caller official;
+    official.user_id = absl::StrCat("staff-town-", town_id);
+    official.role = auth::Role::kTownOfficial;
+    official.town_id = town_id;
+    return harness_->Token(official);
+  };
+  v1::GetRulebookRequest get;
+  get.set_rulebook_id(draft.rulebook_id());
+  v1::Rulebook result;
+  EXPECT_TRUE(rulebooks_->GetRulebook(ScoringHarness::Context(official_of(village.town_id)).get(),
+                                      get, &result).ok());
+  EXPECT_EQ(rulebooks_->GetRulebook(
+                ScoringHarness::Context(official_of(village.town_id + 1000)).get(), get, &result)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::ListRulebooksRequest list;
+  list.set_village_id(village.village_id);
+  v1::ListRulebooksResponse listed;
+  EXPECT_EQ(rulebooks_->ListRulebooks(
+                ScoringHarness::Context(official_of(village.town_id + 1000)).get(), list, &listed)
+                .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
