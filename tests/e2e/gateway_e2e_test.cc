@@ -427,6 +427,25 @@ TEST_F(GatewayE2eTest, ResidentSignsInReadsWalletAndIsRefusedAnotherHousehold) {
   EXPECT_EQ(district_route->status, 403);
 }
 
+// The proto says the district may set up a village's registry itself (before it has an admin)
+// and read its declarations; the gateway's route roles must let it.
+TEST_F(GatewayE2eTest, TheDistrictSetsUpAVillageAndReadsItsDeclarations) {
+  const Village village = NewVillage("admin.district_setup");
+  const std::string district = StaffLogin("district.e2e", kAdminPassword);
+  const int64_t group_id =
+      IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/groups"),
+                   {{"name", "第1村民小组"}}, district)),
+           "group_id");
+  const int64_t grid_id = IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/grids"),
+                                       {{"name", "一号网格"}}, district)),
+                               "grid_id");
+  EXPECT_GT(group_id, 0);
+  EXPECT_GT(grid_id, 0);
+  const json declarations =
+      Ok(Get(absl::StrCat("/v1/villages/", village.village_id, "/declarations"), district));
+  EXPECT_TRUE(declarations.value("declarations", json::array()).empty()) << declarations.dump();
+}
+
 TEST_F(GatewayE2eTest, GridWorkerUploadsPhotoAndARetriedInspectionScoresOnce) {
   const Village village = NewVillage("admin.grid");
   const int64_t group_id =
