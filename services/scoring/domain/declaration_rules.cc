@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/scoring/domain/inspection_rules.h"
 #include "services/scoring/domain/period.h"
+#include "services/scoring/domain/photo_refs.h"
 
 namespace jifen::scoring {
 namespace {
@@ -67,6 +68,9 @@ absl::Status ValidateDeclaration(const DeclarationInput& input,
   if (input.note.size() > kMaxDeclarationText) {
     return absl::InvalidArgumentError(
         absl::StrCat("note is longer than ", kMaxDeclarationText, " bytes"));
+  }
+  if (absl::Status photos = ValidatePhotoRefs(input.photo_refs, "photo_refs"); !photos.ok()) {
+    return photos;
   }
   return DeclarableItem(input, items).status();
 }

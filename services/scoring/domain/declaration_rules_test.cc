@@ -99,6 +99,10 @@ TEST(ValidateDeclarationTest, RefusesWhatResidentsCannotDeclare) {
   DeclarationInput with_photo = Input("TS-01");
   with_photo.photo_refs.push_back(std::string(64, 'a'));
   EXPECT_TRUE(ValidateDeclaration(with_photo, Items(), kNow).ok());
+  DeclarationInput made_up = Input("TS-01");
+  made_up.photo_refs.push_back("abc");
+  EXPECT_EQ(ValidateDeclaration(made_up, Items(), kNow).code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ValidateDeclaration(Input("CZ-09"), Items(), kNow).code(),
             absl::StatusCode::kFailedPrecondition);
 }

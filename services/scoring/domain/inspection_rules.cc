@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "services/scoring/domain/period.h"
+#include "services/scoring/domain/photo_refs.h"
 #include "services/scoring/domain/registry_privacy.h"
 
 namespace jifen::scoring {
@@ -47,7 +48,13 @@ absl::StatusOr<std::vector<NewEntry>> PlanInspectionEntries(
   const std::string period = PeriodOf(input.occurred_at);
   std::set<std::string> seen;
   std::vector<NewEntry> entries;
-  for (const OutcomeInput& outcome : input.outcomes) {
+  for (size_t k = 0; k < input.outcomes.size(); ++k) {
+    const OutcomeInput& outcome = input.outcomes[k];
+    if (absl::Status photos =
+            ValidatePhotoRefs(outcome.photo_refs, absl::StrCat("outcomes[", k, "].photo_refs"));
+        !photos.ok()) {
+      return photos;
+    }
     if (!seen.insert(outcome.item_code).second) {
       return absl::InvalidArgumentError(
           absl::StrCat("item ", outcome.item_code, " appears twice in one inspection"));

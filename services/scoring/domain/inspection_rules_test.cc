@@ -36,7 +36,7 @@ class InspectionRulesTest : public ::testing::Test {
 };
 
 TEST_F(InspectionRulesTest, OneEntryPerOutcomeInOrder) {
-  auto entries = Plan({{"HJ-01", {}, "门前干净"}, {"HJ-02", {"abc"}, ""}});
+  auto entries = Plan({{"HJ-01", {}, "门前干净"}, {"HJ-02", {std::string(64, 'a')}, ""}});
   ASSERT_TRUE(entries.ok()) << entries.status();
   ASSERT_EQ(entries->size(), 2u);
   EXPECT_EQ((*entries)[0].points, 5);
@@ -56,6 +56,22 @@ TEST_F(InspectionRulesTest, RefusesWhatTheRulebookDoesNotAllow) {
   EXPECT_EQ(Plan({{"HJ-01", {}, ""}, {"HJ-01", {}, ""}}).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Plan({}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// A required photo is only evidence if it names an uploaded photo (the gateway's photo_ref).
+TEST_F(InspectionRulesTest, PhotoRefsMustNameUploadedPhotos) {
+  const std::string photo(64, 'a');
+  EXPECT_TRUE(Plan({{"HJ-02", {photo}, ""}}).ok());
+  for (const std::string& bad : {std::string("abc"), std::string(64, 'A'), std::string(63, 'a'),
+                                std::string(64, 'g'), std::string(65, 'a')}) {
+    const absl::Status refused = Plan({{"HJ-01", {}, ""}, {"HJ-02", {photo, bad}, ""}}).status();
+    EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(refused.message().find("outcomes[1].photo_refs[1]"), absl::string_view::npos)
+        << refused.message();
+  }
+  EXPECT_TRUE(Plan({{"HJ-02", std::vector<std::string>(9, photo), ""}}).ok());
+  EXPECT_EQ(Plan({{"HJ-02", std::vector<std::string>(10, photo), ""}}).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(InspectionRulesTest, ANoteMustFitTheLedgersReason) {

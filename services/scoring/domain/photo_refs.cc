@@ -1,0 +1,34 @@
+#include "services/scoring/domain/photo_refs.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace jifen::scoring {
+namespace {
+
+bool IsPhotoRef(absl::string_view ref) {
+  if (ref.size() != 64) return false;
+  for (const char c : ref) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::Status ValidatePhotoRefs(const std::vector<std::string>& photo_refs,
+                               absl::string_view field) {
+  if (photo_refs.size() > kMaxPhotosPerDeed) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": at most ", kMaxPhotosPerDeed,
+                                                   " photos per item, not ", photo_refs.size()));
+  }
+  for (size_t i = 0; i < photo_refs.size(); ++i) {
+    if (!IsPhotoRef(photo_refs[i])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, "[", i, "]: not a photo reference; upload the photo first "
+                       "(POST /v1/photos) and send the photo_ref it answers"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace jifen::scoring
