@@ -153,6 +153,7 @@ class ChecklistProcessTest : public ::testing::Test {
          absl::StrCat("--redis_key_prefix=auditck", getpid(), ":"),
          "--token_public_key=" + scoring_->public_key_path(),
          "--service_token_file=" + scoring_->WriteServiceTokenFile("publicity"),
+         "--window_min_time_to_object=0s",  // the checklist's windows are of past quarters
          "--scoring_address=" + scoring_->address(), "--due_work_interval=200ms",
          "--aggregate_interval=300ms", "--drain_timeout=2s"});
     ASSERT_TRUE(publicity_->Start());

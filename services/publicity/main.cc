@@ -39,6 +39,9 @@ ABSL_FLAG(std::string, redis_key_prefix, "publicity:",
 ABSL_FLAG(bool, board_cursor_tracking, true,
           "keep village cursors in memory with Redis client-side caching (CLIENT TRACKING), so a "
           "cached board page is served with no Redis round trip; false: one GET per page read");
+ABSL_FLAG(absl::Duration, window_min_time_to_object, jifen::publicity::kWindowLengthMin,
+          "how much of a publicity window must still lie ahead when it is opened (residents' "
+          "time to object); 0 turns the check off, for loading past quarters' windows");
 ABSL_FLAG(absl::Duration, due_work_interval, absl::Seconds(5),
           "how often windows due for settlement and interrupted upholds are processed");
 ABSL_FLAG(absl::Duration, aggregate_interval, absl::Seconds(30),
@@ -111,7 +114,8 @@ int Run(int argc, char** argv) {
   publicity::RedisBoardStore store(redis_pool, prefix, cursors.get());
   publicity::MySqlWindowRepository repository(pool);
   const publicity::PublicityWindows::Clock clock = [] { return absl::Now(); };
-  publicity::PublicityWindows windows(repository, ledger_commands, villages, clock);
+  publicity::PublicityWindows windows(repository, ledger_commands, villages, clock,
+                                      absl::GetFlag(FLAGS_window_min_time_to_object));
   publicity::Boards boards(store, households, villages, repository, ledger_source);
   publicity::ChangeHub hub;
   publicity::BoardFeeder feeder(store, ledger_source);

@@ -68,7 +68,7 @@ class PublicityProcessTest : public ::testing::Test {
          absl::StrCat("--redis_key_prefix=pubtest", getpid(), ":"),
          "--token_public_key=" + harness_->public_key_path(),
          "--service_token_file=" + harness_->WriteServiceTokenFile("publicity"),
-         "--scoring_address=" + harness_->address(), "--due_work_interval=200ms",
+         "--window_min_time_to_object=1s", "--scoring_address=" + harness_->address(), "--due_work_interval=200ms",
          "--aggregate_interval=300ms", "--drain_timeout=2s"});
     ASSERT_TRUE(publicity_->Start());
     channel_ =

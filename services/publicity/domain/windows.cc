@@ -1,5 +1,7 @@
 #include "services/publicity/domain/windows.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
 #include "services/publicity/domain/access.h"
@@ -58,8 +60,13 @@ WindowState StateAt(const WindowRecord& window, absl::Time now) {
 }
 
 PublicityWindows::PublicityWindows(WindowRepository& repository, LedgerCommands& ledger,
-                                   VillageDirectory& villages, Clock clock)
-    : repository_(repository), ledger_(ledger), villages_(villages), clock_(std::move(clock)) {}
+                                   VillageDirectory& villages, Clock clock,
+                                   absl::Duration min_time_to_object)
+    : repository_(repository),
+      ledger_(ledger),
+      villages_(villages),
+      clock_(std::move(clock)),
+      min_time_to_object_(min_time_to_object) {}
 
 absl::StatusOr<WindowRecord> PublicityWindows::OpenWindow(const auth::Caller& caller,
                                                           int64_t village_id,
@@ -77,6 +84,14 @@ absl::StatusOr<WindowRecord> PublicityWindows::OpenWindow(const auth::Caller& ca
         absl::StrCat("the window must not end before the quarter ", period, " does"));
   }
   const absl::Time now = clock_();
+  // A window is for objections: residents must have some of it still ahead of them, or the
+  // quarter would become final without anyone having had the chance.
+  if (min_time_to_object_ > absl::ZeroDuration() &&
+      ends_at - std::max(starts_at, now) < min_time_to_object_) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ends_at_ms: the window must leave residents at least ",
+                     absl::FormatDuration(min_time_to_object_), " from now to object"));
+  }
   WindowRecord window;
   window.village_id = village_id;
   window.period = quarter.Name();

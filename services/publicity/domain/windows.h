@@ -108,8 +108,11 @@ inline constexpr absl::Duration kWindowLengthMax = absl::Hours(24 * 90);
 class PublicityWindows final {
  public:
   using Clock = std::function<absl::Time()>;
+  // `min_time_to_object`: how much of a window must still lie ahead when it is opened, so that
+  // residents get the chance to object before the quarter becomes final; zero turns the check off
+  // (for loading past quarters' windows into a new installation).
   PublicityWindows(WindowRepository& repository, LedgerCommands& ledger, VillageDirectory& villages,
-                   Clock clock);
+                   Clock clock, absl::Duration min_time_to_object = kWindowLengthMin);
 
   absl::StatusOr<WindowRecord> OpenWindow(const auth::Caller& caller, int64_t village_id,
                                           const std::string& period, absl::Time starts_at,
@@ -137,6 +140,7 @@ class PublicityWindows final {
   LedgerCommands& ledger_;
   VillageDirectory& villages_;
   Clock clock_;
+  absl::Duration min_time_to_object_;
 };
 
 }  // namespace jifen::publicity

@@ -236,6 +236,21 @@ TEST_F(WindowsTest, OnlyTheVillageAdminOpensAWindowThatOutlastsTheQuarter) {
       absl::StatusCode::kAlreadyExists);
 }
 
+// Opened when it is nearly over (or already over), a window would make the quarter final before
+// anyone could object.
+TEST_F(WindowsTest, AWindowLeavesResidentsADayToObject) {
+  now_ = q3_end_ + absl::Hours(24 * 10);
+  const absl::Status past =
+      windows_.OpenWindow(Admin(), 1, "2025Q3", q3_end_, q3_end_ + absl::Hours(24 * 7)).status();
+  EXPECT_EQ(past.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(past.message().find("ends_at_ms"), absl::string_view::npos) << past.message();
+  EXPECT_EQ(windows_.OpenWindow(Admin(), 1, "2025Q3", q3_end_, now_ + absl::Hours(23))
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(windows_.OpenWindow(Admin(), 1, "2025Q3", q3_end_, now_ + absl::Hours(24)).ok());
+}
+
 TEST_F(WindowsTest, ObjectionsOnlyForOwnEntriesWhileTheWindowIsOpen) {
   OpenQ3Window();
   EXPECT_EQ(windows_.FileObjection(Resident(10), 6, "不是我家").status().code(),
