@@ -344,6 +344,46 @@ TEST_F(AuditProcessTest, AMalformedPayloadIsChainedNotDroppedAndTheRelayMovesOn)
   EXPECT_EQ(records.records(1).record().object_type(), "thing");
 }
 
+// A well-formed record that breaks audit's field rules (here a negative village id, as a
+// producer's unchecked input once wrote) was refused on every retry and stopped the producer's
+// whole trail; it is chained as malformed_payload with the reason instead.
+TEST_F(AuditProcessTest, ARecordAuditWouldRefuseIsChainedWithTheReasonAndTheRelayMovesOn) {
+  Producer producer;
+  producer.SetUp();
+  if (HasFatalFailure()) return;
+  v1::AuditRecord refused;
+  refused.set_actor_user_id("staff-1");
+  refused.set_actor_role("district_official");
+  refused.set_action("create");
+  refused.set_object_type("staff_account");
+  refused.set_object_id("14");
+  refused.set_occurred_at_ms(absl::ToUnixMillis(absl::Now()));
+  ASSERT_TRUE(mysql::RunInTransaction(producer.pool(), [&](sql::Connection& c) {
+                return outbox::Append(c, -5, "audit", MakeAuditPayload(refused));
+              }).ok());
+  ASSERT_TRUE(producer.Change(1).ok());
+  std::unique_ptr<AuditSink> sink =
+      AuditSink::Create({process_->address(), Token(auth::Role::kService, "gateway")});
+  outbox::RelayOptions options;
+  options.topic = "audit";
+  outbox::Relay relay(producer.pool(), sink->AsReceiver(), options);
+  const absl::Status drained = relay.DrainOnce();
+  ASSERT_TRUE(drained.ok()) << drained;
+  EXPECT_EQ(producer.Undelivered(), 0);
+
+  v1::ListRecordsResponse records;
+  auto context = grpc_util::NewClientContext(absl::Seconds(10),
+                                             Token(auth::Role::kDistrictOfficial, "dist-1"));
+  ASSERT_TRUE(Stub()->ListRecords(context.get(), v1::ListRecordsRequest(), &records).ok());
+  ASSERT_EQ(records.records_size(), 2);
+  const v1::AuditRecord& set_aside = records.records(0).record();
+  EXPECT_EQ(set_aside.action(), "malformed_payload");
+  EXPECT_EQ(set_aside.village_id(), 0);
+  EXPECT_NE(set_aside.after().find("village_id must be >= 0"), std::string::npos)
+      << set_aside.after();
+  EXPECT_EQ(records.records(1).record().object_type(), "thing");
+}
+
 TEST_F(AuditProcessTest, ADailyCheckpointIsSignedAndDownloadable) {
   const std::string yesterday =
       absl::FormatTime("%Y-%m-%d", absl::Now() - absl::Hours(24), absl::FixedTimeZone(8 * 3600));

@@ -8,11 +8,38 @@
 #include "common/grpc/client.h"
 #include "common/grpc/status_conversion.h"
 #include "services/audit/crypto/openssl_crypto.h"
+#include "services/audit/domain/chain.h"
+#include "services/audit/handler/record_proto.h"
 
 namespace jifen::audit {
 namespace {
 
 constexpr size_t kMaxItemsPerCall = 500;
+// Room for the hash and the reason within what audit keeps as text (chain.h, kMaxStateBytes).
+constexpr size_t kMaxReasonBytes = 300;
+
+// Whether jifen-audit would take `record` (its ValidateReported); the service fills in the source
+// from the caller's token, so any name stands in for it here.
+absl::Status CheckAsAuditWould(const v1::AuditRecord& record, int64_t outbox_id) {
+  TrailRecord reported = FromProto(record, outbox_id);
+  reported.source_service = "sink";
+  return ValidateReported(reported);
+}
+
+// A row jifen-audit would refuse would come back on every retry and stop this relay for good. It
+// is chained instead as action "malformed_payload", naming the reason and the payload's SHA-256;
+// the row itself stays in the producer's outbox for whoever investigates.
+void SetAside(const outbox::OutboxRecord& row, absl::string_view reason, v1::AuditRecord* record) {
+  record->Clear();
+  record->set_village_id(std::max<int64_t>(0, row.village_id));
+  record->set_actor_role("system");
+  record->set_action("malformed_payload");
+  record->set_object_type("outbox");
+  record->set_object_id(absl::StrCat(row.id));
+  record->set_after(absl::StrCat("sha256:", Sha256Hex(row.payload), " reason=",
+                                 reason.substr(0, kMaxReasonBytes)));
+  record->set_occurred_at_ms(std::max<int64_t>(1, absl::ToUnixMillis(row.created_at)));
+}
 
 }  // namespace
 
@@ -36,19 +63,15 @@ absl::Status AuditSink::Deliver(const std::vector<outbox::OutboxRecord>& batch) 
       v1::AppendItem* item = request.add_items();
       item->set_outbox_id(row.id);
       v1::AuditRecord* record = item->mutable_record();
-      if (!record->ParseFromString(row.payload) || record->action().empty() ||
-          record->object_type().empty() || record->object_id().empty() ||
-          record->occurred_at_ms() <= 0) {
-        record->Clear();
-        record->set_actor_role("system");
-        record->set_action("malformed_payload");
-        record->set_object_type("outbox");
-        record->set_object_id(absl::StrCat(row.id));
-        record->set_after(absl::StrCat("sha256:", Sha256Hex(row.payload)));
-        record->set_occurred_at_ms(std::max<int64_t>(1, absl::ToUnixMillis(row.created_at)));
+      if (!record->ParseFromString(row.payload)) {
+        SetAside(row, "the payload is not an AuditRecord", record);
+        continue;
       }
       // The row is authoritative for the village (it is what the owner sharded and indexed by).
       record->set_village_id(row.village_id);
+      if (absl::Status valid = CheckAsAuditWould(*record, row.id); !valid.ok()) {
+        SetAside(row, valid.message(), record);
+      }
     }
     v1::AppendResponse response;
     std::unique_ptr<grpc::ClientContext> context =

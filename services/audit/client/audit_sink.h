@@ -38,9 +38,11 @@ class AuditSink final {
   AuditSink(AuditSinkOptions options,
             std::unique_ptr<jifen::audit::v1::AuditService::StubInterface> stub);
 
-  // Sends `batch` (at most 500 records per call; larger batches are split). A row whose payload
-  // is not an AuditRecord is not dropped: it is sent as action "malformed_payload" with
-  // after = "sha256:<hex of the payload>", so the relay never blocks and the trail shows it.
+  // Sends `batch` (at most 500 records per call; larger batches are split). A row jifen-audit would
+  // refuse (a payload that is not an AuditRecord, or one that breaks audit's field rules, such as
+  // a negative village id) is not dropped: it is sent as action "malformed_payload" with
+  // after = "sha256:<hex of the payload> reason=<why>", so the relay never blocks and the trail
+  // shows it.
   absl::Status Deliver(const std::vector<outbox::OutboxRecord>& batch);
   outbox::Receiver AsReceiver() {
     return [this](const std::vector<outbox::OutboxRecord>& batch) { return Deliver(batch); };

@@ -7,6 +7,7 @@
 #include "jifen/audit/v1/audit.grpc.pb.h"
 #include "services/audit/domain/scope.h"
 #include "services/audit/domain/trail.h"
+#include "services/audit/handler/record_proto.h"
 
 namespace jifen::audit {
 
@@ -51,8 +52,8 @@ class AuditServiceImpl final : public jifen::audit::v1::AuditService::Service {
   const SignatureVerifier* verifier_;
 };
 
-// Conversions between the contract and the domain (also used by the CLI and tests).
-TrailRecord FromProto(const v1::AuditRecord& record, int64_t outbox_id);
+// Conversions between the contract and the domain (also used by the CLI and tests); FromProto is
+// in record_proto.h.
 void ToProto(const TrailRecord& record, v1::StoredRecord* out);
 void ToProto(const Checkpoint& checkpoint, v1::Checkpoint* out);
 void ToProto(const VerifyResult& result, v1::VerifyResponse* out);
