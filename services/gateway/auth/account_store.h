@@ -83,6 +83,8 @@ struct RefreshToken {
   int64_t account_id = 0;  // StaffAccount::account_id or ResidentBinding::binding_id
   int64_t village_id = 0;
   int64_t expires_at_ms = 0;
+  std::string session_id;       // the sign-in this token continues; "" for tokens from before
+  std::string access_token_id;  // jti of the access token issued with it
 };
 
 class AccountStore {
@@ -138,6 +140,12 @@ class AccountStore {
   // Spends a refresh token once: NOT_FOUND if unknown, revoked, spent or expired at now_ms.
   virtual absl::StatusOr<RefreshToken> ConsumeRefreshToken(absl::string_view token_hash,
                                                            int64_t now_ms) = 0;
+  // Ends the session of the access token `access_token_id`: spends its unspent refresh tokens and
+  // returns the ids of its access tokens issued with refresh tokens unspent or spent after
+  // `alive_since_ms` (older ones have expired). Empty when the token belongs to no session.
+  virtual absl::StatusOr<std::vector<std::string>> EndSession(absl::string_view access_token_id,
+                                                              int64_t now_ms,
+                                                              int64_t alive_since_ms) = 0;
 };
 
 }  // namespace jifen::gateway

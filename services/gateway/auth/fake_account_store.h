@@ -162,7 +162,37 @@ class FakeAccountStore final : public AccountStore {
     }
     RefreshToken token = it->second;
     refresh_.erase(it);
+    spent_refresh_.push_back({token, now_ms});
     return token;
+  }
+  absl::StatusOr<std::vector<std::string>> EndSession(absl::string_view access_token_id,
+                                                      int64_t now_ms,
+                                                      int64_t alive_since_ms) override {
+    absl::MutexLock lock(&mu_);
+    std::string session;
+    for (const auto& [hash, token] : refresh_) {
+      if (token.access_token_id == access_token_id) session = token.session_id;
+    }
+    for (const auto& [token, spent_at_ms] : spent_refresh_) {
+      if (token.access_token_id == access_token_id) session = token.session_id;
+    }
+    std::vector<std::string> alive;
+    if (session.empty() || access_token_id.empty()) return alive;
+    for (auto it = refresh_.begin(); it != refresh_.end();) {
+      if (it->second.session_id != session) {
+        ++it;
+        continue;
+      }
+      alive.push_back(it->second.access_token_id);
+      spent_refresh_.push_back({it->second, now_ms});
+      it = refresh_.erase(it);
+    }
+    for (const auto& [token, spent_at_ms] : spent_refresh_) {
+      if (token.session_id == session && spent_at_ms > alive_since_ms) {
+        alive.push_back(token.access_token_id);
+      }
+    }
+    return alive;
   }
 
   size_t refresh_token_count() {
@@ -182,6 +212,8 @@ class FakeAccountStore final : public AccountStore {
   std::map<std::string, Invitation> invitations_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int64_t> spent_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, RefreshToken> refresh_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::pair<RefreshToken, int64_t>> spent_refresh_
+      ABSL_GUARDED_BY(mu_);  // with spent_at_ms
   std::vector<std::pair<std::string, AuditContext>> changes_ ABSL_GUARDED_BY(mu_);
 };
 

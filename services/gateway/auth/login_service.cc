@@ -3,6 +3,8 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
@@ -72,9 +74,13 @@ LoginService::LoginService(AccountStore* store, const auth::TokenSigner* signer,
   dummy_hash_ = HashPassword(RandomToken(16), options_.password_cost).value_or("");
 }
 
-absl::StatusOr<TokenPair> LoginService::Issue(const auth::Caller& caller, SubjectKind kind,
-                                              int64_t account_id) {
+absl::StatusOr<TokenPair> LoginService::Issue(auth::Caller caller, SubjectKind kind,
+                                              int64_t account_id, std::string session_id) {
   const absl::Time now = clock_();
+  // The access token's id is chosen here so that the refresh token can name it: a logout, which
+  // presents the access token, then finds and ends the session.
+  caller.token_id = RandomToken(16);
+  if (session_id.empty()) session_id = RandomToken(16);
   absl::StatusOr<std::string> access = signer_->Sign(caller, now, options_.access_token_ttl);
   if (!access.ok()) return access.status();
   TokenPair pair;
@@ -89,6 +95,8 @@ absl::StatusOr<TokenPair> LoginService::Issue(const auth::Caller& caller, Subjec
   stored.account_id = account_id;
   stored.village_id = caller.village_id;
   stored.expires_at_ms = ToMs(now + options_.refresh_token_ttl);
+  stored.session_id = std::move(session_id);
+  stored.access_token_id = caller.token_id;
   if (absl::Status s = store_->StoreRefreshToken(stored); !s.ok()) return s;
   return pair;
 }
@@ -186,7 +194,8 @@ absl::StatusOr<TokenPair> LoginService::Refresh(absl::string_view refresh_token)
     if (!binding.ok()) {
       return absl::UnauthenticatedError("REFRESH_TOKEN_INVALID: binding gone");
     }
-    return Issue(ResidentCaller(*binding), SubjectKind::kResident, binding->binding_id);
+    return Issue(ResidentCaller(*binding), SubjectKind::kResident, binding->binding_id,
+                 spent->session_id);
   }
   absl::StatusOr<StaffAccount> account = store_->FindStaffById(spent->account_id);
   if (!account.ok() || account->disabled) {
@@ -199,7 +208,21 @@ absl::StatusOr<TokenPair> LoginService::Refresh(absl::string_view refresh_token)
   caller.village_id = account->village_id;
   caller.grid_id = account->grid_id;
   caller.team_id = account->team_id;
-  return Issue(caller, SubjectKind::kStaff, account->account_id);
+  return Issue(caller, SubjectKind::kStaff, account->account_id, spent->session_id);
+}
+
+absl::StatusOr<std::vector<std::string>> LoginService::EndSession(const auth::Caller& caller,
+                                                                  absl::string_view refresh_token) {
+  if (absl::Status s = RevokeRefreshToken(refresh_token); !s.ok()) return s;
+  const absl::Time now = clock_();
+  absl::StatusOr<std::vector<std::string>> access_token_ids =
+      store_->EndSession(caller.token_id, ToMs(now), ToMs(now - options_.access_token_ttl));
+  if (!access_token_ids.ok()) return access_token_ids.status();
+  if (!caller.token_id.empty() && std::find(access_token_ids->begin(), access_token_ids->end(),
+                                            caller.token_id) == access_token_ids->end()) {
+    access_token_ids->push_back(caller.token_id);
+  }
+  return access_token_ids;
 }
 
 absl::Status LoginService::RevokeRefreshToken(absl::string_view refresh_token) {
@@ -216,12 +239,11 @@ absl::StatusOr<NewInvitation> LoginService::CreateInvitation(
   if (admin.role != auth::Role::kVillageAdmin || admin.village_id == 0) {
     return absl::PermissionDeniedError("only a village admin invites residents");
   }
-  if (household_id <= 0 || member_id <= 0) {
-    return absl::InvalidArgumentError("household_id and member_id are required");
-  }
+  if (household_id <= 0) return absl::InvalidArgumentError("household_id: required, positive");
+  if (member_id <= 0) return absl::InvalidArgumentError("member_id: required, positive");
   const absl::Duration ttl = valid_for.value_or(options_.invitation_ttl_default);
   if (ttl <= absl::ZeroDuration() || ttl > absl::Hours(24 * 30)) {
-    return absl::InvalidArgumentError("valid_hours must be 1..720");
+    return absl::InvalidArgumentError("valid_hours: must be 1..720");
   }
   for (int attempt = 0; attempt < 5; ++attempt) {
     NewInvitation result;

@@ -16,6 +16,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -73,6 +74,12 @@ class LoginService final {
   absl::StatusOr<TokenPair> Refresh(absl::string_view refresh_token);
   // Revokes a refresh token (unknown ones are fine: logout is idempotent).
   absl::Status RevokeRefreshToken(absl::string_view refresh_token);
+  // Logout: ends the session `caller`'s access token belongs to (its refresh token is spent, also
+  // when the client does not send it) and revokes `refresh_token` if given. Returns the ids of the
+  // session's access tokens that may still be alive, the caller's own among them, for the caller
+  // to put on the revocation list.
+  absl::StatusOr<std::vector<std::string>> EndSession(const auth::Caller& caller,
+                                                      absl::string_view refresh_token);
 
   // A village admin invites a member of a household of their village. (The scoring service owns
   // the roster; the HTTP layer checks the household with it before calling this.)
@@ -91,7 +98,9 @@ class LoginService final {
  private:
   absl::StatusOr<std::string> CreateStaffAs(const auth::Caller& creator, const NewStaff& request,
                                             const AuditContext& context);
-  absl::StatusOr<TokenPair> Issue(const auth::Caller& caller, SubjectKind kind, int64_t account_id);
+  // A new access token and a refresh token continuing `session_id` ("" starts a new session).
+  absl::StatusOr<TokenPair> Issue(auth::Caller caller, SubjectKind kind, int64_t account_id,
+                                  std::string session_id = "");
 
   AccountStore* store_;
   const auth::TokenSigner* signer_;

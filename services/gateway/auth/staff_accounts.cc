@@ -1,5 +1,7 @@
 #include "services/gateway/auth/staff_accounts.h"
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace jifen::gateway {
@@ -18,8 +20,8 @@ StaffAccounts::StaffAccounts(AccountStore* store, PasswordCost password_cost,
 
 absl::StatusOr<std::string> StaffAccounts::HashNewPassword(absl::string_view password) const {
   if (password.size() < min_password_length_) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("PASSWORD_TOO_SHORT: at least ", min_password_length_, " characters"));
+    return absl::InvalidArgumentError(absl::StrCat("PASSWORD_TOO_SHORT: password: at least ",
+                                                   min_password_length_, " characters"));
   }
   return HashPassword(password, password_cost_);
 }
@@ -32,10 +34,53 @@ absl::StatusOr<StaffAccount> StaffAccounts::Find(absl::string_view username) {
   return account;
 }
 
+namespace {
+
+// Ids are positive where given (0: none). A negative one would reach the audit trail, which
+// refuses it and with it every record queued behind it.
+absl::Status CheckScopeIds(const NewStaff& request) {
+  for (const auto& [name, id] : {std::pair<const char*, int64_t>{"town_id", request.town_id},
+                                 {"village_id", request.village_id},
+                                 {"grid_id", request.grid_id},
+                                 {"team_id", request.team_id}}) {
+    if (id < 0) return absl::InvalidArgumentError(absl::StrCat(name, ": must be a positive id"));
+  }
+  return absl::OkStatus();
+}
+
+// ASCII whitespace, and the no-break (U+00A0) and ideographic (U+3000) spaces a Chinese input
+// method types.
+bool StartsOrEndsWithSpace(absl::string_view text) {
+  constexpr absl::string_view kWideSpaces[] = {"\xC2\xA0", "\xE3\x80\x80"};
+  if (absl::ascii_isspace(static_cast<unsigned char>(text.front())) ||
+      absl::ascii_isspace(static_cast<unsigned char>(text.back()))) {
+    return true;
+  }
+  for (absl::string_view space : kWideSpaces) {
+    if (absl::StartsWith(text, space) || absl::EndsWith(text, space)) return true;
+  }
+  return false;
+}
+
+// The database compares user names ignoring trailing spaces ("district " is "district"), and a
+// name with spaces around it can't be told apart on screen: such names are refused, not trimmed.
+absl::Status CheckUsername(absl::string_view username) {
+  if (username.size() < 3 || username.size() > 64) {
+    return absl::InvalidArgumentError("username: 3..64 characters");
+  }
+  if (StartsOrEndsWithSpace(username)) {
+    return absl::InvalidArgumentError("username: no spaces at the start or end");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<int64_t> StaffAccounts::Create(const NewStaff& request,
                                               const AuditContext& context) {
   absl::StatusOr<auth::Role> role = ParseStaffRole(request.role);
   if (!role.ok()) return role.status();
+  if (absl::Status ids = CheckScopeIds(request); !ids.ok()) return ids;
   StaffAccount account;
   account.role = *role;
   account.town_id = request.town_id;
@@ -55,9 +100,7 @@ absl::StatusOr<int64_t> StaffAccounts::Create(const NewStaff& request,
   if (account.role == auth::Role::kTownOfficial && account.town_id == 0) {
     return absl::InvalidArgumentError("town_id: a town official needs town_id");
   }
-  if (request.username.size() < 3 || request.username.size() > 64) {
-    return absl::InvalidArgumentError("username: 3..64 characters");
-  }
+  if (absl::Status name = CheckUsername(request.username); !name.ok()) return name;
   account.username = request.username;
   absl::StatusOr<std::string> hash = HashNewPassword(request.password);
   if (!hash.ok()) return hash.status();

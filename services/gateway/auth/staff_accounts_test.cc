@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
 #include "services/gateway/auth/fake_account_store.h"
 
 namespace jifen::gateway {
@@ -39,6 +40,29 @@ TEST_F(StaffAccountsTest, CreateChecksTheScopeEachRoleNeeds) {
   EXPECT_EQ(changes[0].first, "create");
   EXPECT_EQ(changes[0].second.actor_user_id, "alice");
   EXPECT_EQ(changes[0].second.actor_role, "operator");
+}
+
+TEST_F(StaffAccountsTest, IdsArePositiveAndUserNamesHaveNoSpacesAround) {
+  auto refusal = [&](const NewStaff& request) {
+    return std::string(accounts_.Create(request, operator_).status().message());
+  };
+  EXPECT_EQ(refusal({"admin.1", "long enough pw", "village_admin", 1, -5, 0, 0}),
+            "village_id: must be a positive id");
+  EXPECT_EQ(refusal({"grid.1", "long enough pw", "grid_worker", 1, 2, -1, 0}),
+            "grid_id: must be a positive id");
+  EXPECT_EQ(refusal({"town.1", "long enough pw", "town_official", -2, 0, 0, 0}),
+            "town_id: must be a positive id");
+  for (const char* name : {"   ", "district ", " district", "district\t",
+                           "\xE3\x80\x80"
+                           "district",
+                           "district\xC2\xA0"}) {
+    EXPECT_TRUE(
+        absl::StartsWith(refusal({name, "long enough pw", "district_inspector"}), "username:"))
+        << name;
+  }
+  EXPECT_TRUE(store_.changes().empty());
+  EXPECT_TRUE(
+      accounts_.Create({"dist rict", "long enough pw", "district_inspector"}, operator_).ok());
 }
 
 TEST_F(StaffAccountsTest, ResetUnlockDisableAndListNeverShowAHash) {

@@ -4,6 +4,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace jifen::gateway {
@@ -70,6 +71,38 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"SOLD_OUT", "商品已兑完"},
       {"LIMIT_REACHED", "已达到该商品的兑换上限"},
       {"ORDER_ID_REUSED", "该订单已提交过且内容不同"},
+      {"NOT_ON_SALE", "该商品当前不在兑换期内"},
+      {"DEBIT_REFUSED", "积分扣减未成功，请刷新积分后重试"},
+      {"ORDER_CONFLICT", "该订单号已用于其他订单，请重新下单"},
+      {"ORDER_PENDING", "订单正在处理，请稍后刷新查看结果"},
+      {"CANCEL_PENDING", "取消正在处理，积分退回后订单状态会更新，请稍后刷新"},
+      {"NOT_CANCELLABLE", "该订单当前状态不能取消"},
+      {"PICKUP_CODE_UNKNOWN", "取货码无效，请核对后重新输入"},
+      {"ALREADY_FULFILLED", "该订单已领取，无需重复核销"},
+      {"ITEM_NOT_FOUND", "未找到该商品，请刷新商品列表"},
+      {"ORDER_NOT_FOUND", "未找到该订单，请刷新订单列表"},
+      {"NEGATIVE_STOCK", "调整后库存不能小于零，请核对数量"},
+      {"NOT_A_DONATION_SOURCE", "该资金来源不是本村的捐赠来源，请选择捐赠类来源"},
+      {"FUNDING_SOURCE_NOT_FOUND", "未找到该资金来源，请刷新后重新选择"},
+      // The gateway's account administration.
+      {"ACCOUNT_NOT_FOUND", "未找到该工作人员账号，请核对用户名"},
+      {"PASSWORD_TOO_SHORT", "密码太短，请按提示设置更长的密码"},
+      // Scoring's rulebooks, ledger, declarations and group evaluation.
+      {"EFFECTIVE_DATE_TOO_EARLY", "新版细则的生效日期须晚于已发布版本的生效日期"},
+      {"RULEBOOK_PUBLISHED", "该细则已发布，不能修改；请新建一个生效日期更晚的版本"},
+      {"RULEBOOK_EMPTY", "细则中至少要有一个积分项目，请添加后再发布"},
+      {"VOTE_MISSING", "请先录入村民代表会议表决结果，再发布细则"},
+      {"ALREADY_REVERSED", "该积分记录已被更正过，不能重复更正"},
+      {"NOT_REVERSIBLE", "只有评分记录可以更正，兑换积分请通过退单处理"},
+      {"ORDER_NOT_DEBITED", "该订单没有扣减积分，无需退还"},
+      {"PERIOD_NOT_OVER", "该季度尚未结束，请季度结束后再操作"},
+      {"DECLARATION_REVIEWED", "该申报已审核记分，如有异议请通过公示异议更正"},
+      {"PERIOD_NOT_STARTED", "该季度尚未开始，暂不能开展互评"},
+      {"TOO_FEW_GROUPS", "本村至少需要两个村民小组才能开展互评"},
+      {"RATINGS_INCOMPLETE", "请为其他每个小组的每一项都打分后再提交"},
+      {"RATINGS_SUBMITTED", "本组已提交过不同的评分，不能再次修改"},
+      {"ROUND_ID_REUSED", "该互评轮次已按其他设置开启，请刷新后查看"},
+      {"ITEM_GONE", "该评分项目已从细则中移除，请刷新后重试"},
   };
   return *messages;
 }
@@ -91,6 +124,30 @@ bool IsCorrectableInput(absl::StatusCode code) {
 }
 
 constexpr size_t kMaxDetailBytes = 300;
+
+bool IsFieldNameChar(char c) {
+  return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_' || c == '.';
+}
+
+// The field a refusal names, so a form can mark it: the services and the gateway write
+// "household_id: ..." or "village_id must be >= 0". Lowercase snake_case (dots for nested
+// fields), then a colon or " must "/" is "/" are ". "" when the text names none.
+std::string FieldNamedBy(absl::string_view text) {
+  if (text.empty() || !absl::ascii_islower(text[0])) return "";
+  size_t end = 0;
+  while (end < text.size() && end < 64 && IsFieldNameChar(text[end])) ++end;
+  const absl::string_view name = text.substr(0, end);
+  const absl::string_view rest = text.substr(end);
+  // A bare word like "malformed" is not a field: a field name has an underscore or dot, or is
+  // followed by a colon.
+  if (absl::StartsWith(rest, ":")) return std::string(name);
+  const bool looks_like_field = name.find_first_of("_.") != absl::string_view::npos;
+  if (looks_like_field && (absl::StartsWith(rest, " must ") || absl::StartsWith(rest, " is ") ||
+                           absl::StartsWith(rest, " are "))) {
+    return std::string(name);
+  }
+  return "";
+}
 
 bool IsInternal(absl::StatusCode code) {
   return code == absl::StatusCode::kInternal || code == absl::StatusCode::kUnknown ||
@@ -156,18 +213,25 @@ HttpError MapStatus(const absl::Status& status) {
     }
     text = absl::StripAsciiWhitespace(text);
     error.detail = std::string(text.substr(0, kMaxDetailBytes));
+    if (status.code() == absl::StatusCode::kInvalidArgument ||
+        status.code() == absl::StatusCode::kOutOfRange) {
+      error.field = FieldNamedBy(text);
+    }
   }
   return error;
 }
 
+bool HasChineseMessage(absl::string_view code) { return Messages().contains(code); }
+
 HttpError MakeError(int http_status, absl::string_view code) {
-  return {http_status, std::string(code), MessageFor(code, absl::StatusCode::kUnknown), ""};
+  return {http_status, std::string(code), MessageFor(code, absl::StatusCode::kUnknown), "", ""};
 }
 
 std::string ErrorBody(const HttpError& error, absl::string_view request_id,
                       absl::string_view field) {
   nlohmann::json body = {
       {"code", error.code}, {"message", error.message}, {"request_id", std::string(request_id)}};
+  if (field.empty()) field = error.field;
   if (!field.empty()) {
     body["field"] = std::string(field);
     body["message"] = absl::StrCat(error.message, "（字段 ", field, "）");

@@ -16,6 +16,7 @@ struct HttpError {
   std::string code;     // e.g. "WALLET_INSUFFICIENT", "NOT_FOUND"
   std::string message;  // Chinese
   std::string detail;   // the service's explanation for correctable input; may be empty
+  std::string field;    // the request field a 400 is about ("village_id"); may be empty
 };
 
 // The HTTP status of a gRPC/absl code.
@@ -24,13 +25,18 @@ int HttpStatusOf(absl::StatusCode code);
 // Maps a failed status from a service (or the gateway itself). The code is the service message's
 // leading identifier ("WALLET_INSUFFICIENT: ...": [A-Z][A-Z0-9_]+ then ':') when there is one and
 // the status is not an internal one, else the status code's name. The message comes from a table
-// of known codes, else from the status code.
+// of known codes, else from the status code. An INVALID_ARGUMENT or OUT_OF_RANGE whose text (after
+// the code) starts with a field name ("village_id: ...", "valid_hours must ...") names that field.
 HttpError MapStatus(const absl::Status& status);
+
+// Whether `code` (e.g. "SOLD_OUT") has its own Chinese message rather than its status code's.
+bool HasChineseMessage(absl::string_view code);
 
 // A gateway-made error with a fixed code, e.g. MakeError(413, "PAYLOAD_TOO_LARGE").
 HttpError MakeError(int http_status, absl::string_view code);
 
-// The body {"code","message","request_id"} (plus "field" and "detail" when non-empty).
+// The body {"code","message","request_id"} (plus "field" and "detail" when non-empty); `field`
+// when given overrides error.field.
 std::string ErrorBody(const HttpError& error, absl::string_view request_id,
                       absl::string_view field = "");
 

@@ -234,7 +234,14 @@ std::string GenerateOpenApi(const RouteTable& routes) {
                        {{"code", {{"type", "string"}, {"description", "stable identifier"}}},
                         {"message", {{"type", "string"}, {"description", "Chinese, for users"}}},
                         {"request_id", {{"type", "string"}}},
-                        {"field", {{"type", "string"}}}}}};
+                        {"field",
+                         {{"type", "string"},
+                          {"description", "the request field a 400 is about, when it names one"}}},
+                        {"detail",
+                         {{"type", "string"},
+                          {"description",
+                           "the service's explanation, for input the caller can correct "
+                           "(400, 409, 412); English, at most 300 bytes"}}}}}};
   SchemaBuilder builder(&schemas);
   json paths = json::object();
   for (const Route& route : routes.routes()) {
@@ -271,6 +278,10 @@ std::string GenerateOpenApi(const RouteTable& routes) {
         {"400", ErrorResponse("invalid request (field names the problem)")},
         {"401", ErrorResponse("missing or invalid token")},
         {"403", ErrorResponse("role or scope not allowed")},
+        {"404", ErrorResponse("no such object, or not in the caller's scope")},
+        {"409", ErrorResponse("conflict: same key with a different payload, or retry")},
+        {"412", ErrorResponse("the object's state does not allow this (code says which)")},
+        {"413", ErrorResponse("request body too large")},
         {"429", ErrorResponse("rate limited; see Retry-After")},
         {"default", ErrorResponse("error")}};
     std::string method = route.http_method;

@@ -246,6 +246,15 @@ TEST(OpenApiTest, DescribesEveryRouteAndItsSchemas) {
     board_scope = board_scope || (parameter["name"] == "board.scope" && parameter["in"] == "query");
   }
   EXPECT_TRUE(board_scope);
+
+  // Errors as clients receive them: every field of the body, and the statuses routes answer.
+  const auto& error = doc["components"]["schemas"]["Error"]["properties"];
+  for (const char* property : {"code", "message", "request_id", "field", "detail"}) {
+    EXPECT_TRUE(error.contains(property)) << property;
+  }
+  for (const char* status : {"400", "401", "403", "404", "409", "412", "413", "429"}) {
+    EXPECT_TRUE(get_wallet["responses"].contains(status)) << status;
+  }
 }
 
 }  // namespace

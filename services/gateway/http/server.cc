@@ -53,6 +53,17 @@ bool Contains(const std::vector<std::string>& list, absl::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
+// The gateway's own POST endpoints (Register), for the Allow header of a 405.
+constexpr const char* kOwnPostPaths[] = {"/v1/auth/staff/login", "/v1/auth/wechat/login",
+                                         "/v1/auth/refresh",     "/v1/auth/logout",
+                                         "/v1/auth/invitations", "/v1/auth/staff"};
+
+// The methods with handlers; httplib answers any other itself (400 or 404), and that is a 405.
+bool IsRoutedMethod(absl::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "POST" || method == "PUT" ||
+         method == "DELETE" || method == "OPTIONS";
+}
+
 std::string Dump(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -217,26 +228,33 @@ absl::StatusOr<auth::Caller> GatewayServer::VerifyToken(absl::string_view token)
   return caller;
 }
 
-bool GatewayServer::Admit(Exchange& ex, bool needs_token, bool login_endpoint) {
-  // Sign-in endpoints ignore any token: a phone with a stale one must still be able to sign in.
+bool GatewayServer::Admit(Exchange& ex, Entry entry) {
+  // Sign-in and refresh ignore any token: a phone with a stale one must still be able to sign in.
+  const bool reads_token = entry == Entry::kAuthenticated;
   const std::string authorization =
-      login_endpoint ? std::string() : ex.req.get_header_value("Authorization");
+      reads_token ? ex.req.get_header_value("Authorization") : std::string();
   absl::string_view header = authorization;
+  absl::Status refused;
   if (absl::ConsumePrefix(&header, "Bearer ") && !header.empty()) {
     absl::StatusOr<auth::Caller> caller = VerifyToken(header);
-    if (!caller.ok()) {
-      ex.Fail(absl::UnauthenticatedError(caller.status().message()));
-      return false;
+    if (caller.ok()) {
+      ex.caller = *std::move(caller);
+      ex.bearer = std::string(header);
+    } else {
+      refused = absl::UnauthenticatedError(caller.status().message());
     }
-    ex.caller = *std::move(caller);
-    ex.bearer = std::string(header);
-  } else if (needs_token) {
-    ex.Fail(absl::UnauthenticatedError("missing bearer token"));
-    return false;
+  } else if (reads_token) {
+    refused = absl::UnauthenticatedError("missing bearer token");
   }
-  if (deps_.throttle == nullptr) return true;
+  if (deps_.throttle == nullptr) {
+    if (!refused.ok()) ex.Fail(refused);
+    return refused.ok();
+  }
+  // Refused tokens count against the address too (before they are answered), so a flood of junk
+  // tokens meets 429 like any other flood. Refresh is routine traffic, not password guessing: it
+  // counts against the general address limit, not the sign-in one.
   std::vector<RateLimit> limits;
-  if (login_endpoint) {
+  if (entry == Entry::kSignIn) {
     limits.push_back({absl::StrCat("login:", ex.req.remote_addr),
                       config_.login_rate_per_address_per_minute, absl::Minutes(1)});
   } else {
@@ -253,17 +271,22 @@ bool GatewayServer::Admit(Exchange& ex, bool needs_token, bool login_endpoint) {
     // Availability first: a Redis outage must not take the API down. Logged for the operator.
     log::Warning("rate limiter unavailable; request let through",
                  {{"request_id", ex.request_id}, {"error", decision.status().ToString()}});
-    return true;
-  }
-  if (decision->token_revoked) {
-    ex.Fail(absl::UnauthenticatedError("token revoked by logout"));
-    return false;
+    if (!refused.ok()) ex.Fail(refused);
+    return refused.ok();
   }
   if (decision->limited) {
     const int64_t seconds = std::max<int64_t>(
         1, absl::ToInt64Seconds(absl::Ceil(decision->retry_after, absl::Seconds(1))));
     ex.res.set_header("Retry-After", absl::StrCat(seconds));
     ex.Fail(MakeError(429, "RATE_LIMITED"));
+    return false;
+  }
+  if (!refused.ok()) {
+    ex.Fail(refused);
+    return false;
+  }
+  if (decision->token_revoked) {
+    ex.Fail(absl::UnauthenticatedError("token revoked by logout"));
     return false;
   }
   return true;
@@ -330,35 +353,69 @@ void GatewayServer::Register() {
   s.Post(".*", proxy);
   s.Put(".*", proxy);
   s.Delete(".*", proxy);
-  s.set_error_handler(
-      httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
-        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        const HttpError error = res.status == 413   ? MakeError(413, "PAYLOAD_TOO_LARGE")
-                                : res.status == 404 ? MakeError(404, "ROUTE_NOT_FOUND")
-                                : res.status < 500  ? MakeError(res.status, "INVALID_ARGUMENT")
-                                                    : MakeError(res.status, "INTERNAL");
-        std::string id = req.get_header_value("X-Request-Id");
-        if (!IsSaneRequestId(id)) id = NewRequestId();
-        res.set_content(ErrorBody(error, id), kJson);
+  // Errors httplib answers itself (an oversized body, a request it can't parse, a method it has no
+  // handler for) go out like every other response: request id, CORS, access log, JSON body.
+  s.set_error_handler(httplib::Server::HandlerWithResponse(
+      [this](const httplib::Request& req, httplib::Response& res) {
+        if (res.has_header("X-Request-Id")) return httplib::Server::HandlerResponse::Unhandled;
+        const int status = res.status;
+        Serve(req, res, "unmatched", [this, status](Exchange& ex) {
+          if (!IsRoutedMethod(ex.req.method) && (status == 400 || status == 404)) {
+            return FailMethodNotAllowed(ex);
+          }
+          ex.Fail(status == 413   ? MakeError(413, "PAYLOAD_TOO_LARGE")
+                  : status == 404 ? MakeError(404, "ROUTE_NOT_FOUND")
+                  : status < 500  ? MakeError(status, "INVALID_ARGUMENT")
+                                  : MakeError(status, "INTERNAL"));
+        });
         return httplib::Server::HandlerResponse::Handled;
       }));
-  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-    res.status = 500;
-    res.set_content(ErrorBody(MakeError(500, "INTERNAL"), NewRequestId()), kJson);
-  });
+  s.set_exception_handler(
+      [this](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
+        res.headers.clear();  // a half-made response's headers would be sent twice
+        Serve(req, res, "exception", [](Exchange& ex) { ex.Fail(MakeError(500, "INTERNAL")); });
+      });
+}
+
+std::vector<std::string> GatewayServer::AllowedMethods(absl::string_view path) const {
+  std::vector<std::string> allowed;
+  if (path == "/healthz" || path == "/metrics" || path == "/openapi.json") allowed.push_back("GET");
+  for (const char* own : kOwnPostPaths) {
+    if (path == own) allowed.push_back("POST");
+  }
+  if (deps_.photos != nullptr) {
+    absl::string_view photo_ref = path;
+    if (path == "/v1/photos") allowed.push_back("POST");
+    if (absl::ConsumePrefix(&photo_ref, "/v1/photos/") && !photo_ref.empty() &&
+        !absl::StrContains(photo_ref, '/')) {
+      allowed.push_back("GET");
+    }
+  }
+  for (const char* method : {"GET", "POST", "PUT", "DELETE"}) {
+    PathValues values;
+    bool method_allowed = true;
+    if (deps_.routes->Match(method, path, &values, &method_allowed) != nullptr &&
+        !Contains(allowed, method)) {
+      allowed.push_back(method);
+    }
+  }
+  return allowed;
+}
+
+void GatewayServer::FailMethodNotAllowed(Exchange& ex) {
+  const std::vector<std::string> allowed = AllowedMethods(ex.req.path);
+  if (allowed.empty()) return ex.Fail(MakeError(404, "ROUTE_NOT_FOUND"));
+  ex.res.set_header("Allow", absl::StrJoin(allowed, ", "));
+  ex.Fail(MakeError(405, "METHOD_NOT_ALLOWED"));
 }
 
 void GatewayServer::Proxy(Exchange& ex) {
   PathValues values;
   bool method_allowed = true;
   const Route* route = deps_.routes->Match(ex.req.method, ex.req.path, &values, &method_allowed);
-  if (route == nullptr) {
-    ex.Fail(method_allowed ? MakeError(404, "ROUTE_NOT_FOUND")
-                           : MakeError(405, "METHOD_NOT_ALLOWED"));
-    return;
-  }
+  if (route == nullptr) return FailMethodNotAllowed(ex);  // 404 when no method fits the path
   ex.label = route->path_template;
-  if (!Admit(ex, /*needs_token=*/true, /*login_endpoint=*/false)) return;
+  if (!Admit(ex, Entry::kAuthenticated)) return;
   if (!Contains(route->roles, auth::RoleName(ex.caller->role))) {
     ex.Fail(absl::PermissionDeniedError("role not allowed on this route"));
     return;
@@ -457,7 +514,7 @@ bool OnlyKnown(const json& body, std::initializer_list<const char*> names, std::
   } while (0)
 
 void GatewayServer::StaffLogin(Exchange& ex) {
-  if (!Admit(ex, false, true)) return;
+  if (!Admit(ex, Entry::kSignIn)) return;
   std::optional<json> body = ex.JsonBody(4096);
   if (!body) return;
   JIFEN_BODY_FIELDS(ex, *body, "username", "password");
@@ -473,7 +530,7 @@ void GatewayServer::StaffLogin(Exchange& ex) {
 }
 
 void GatewayServer::WeChatLogin(Exchange& ex) {
-  if (!Admit(ex, false, true)) return;
+  if (!Admit(ex, Entry::kSignIn)) return;
   std::optional<json> body = ex.JsonBody(4096);
   if (!body) return;
   JIFEN_BODY_FIELDS(ex, *body, "code", "invitation_code");
@@ -490,7 +547,7 @@ void GatewayServer::WeChatLogin(Exchange& ex) {
 }
 
 void GatewayServer::Refresh(Exchange& ex) {
-  if (!Admit(ex, false, true)) return;
+  if (!Admit(ex, Entry::kRefresh)) return;
   std::optional<json> body = ex.JsonBody(4096);
   if (!body) return;
   JIFEN_BODY_FIELDS(ex, *body, "refresh_token");
@@ -504,7 +561,7 @@ void GatewayServer::Refresh(Exchange& ex) {
 }
 
 void GatewayServer::Logout(Exchange& ex) {
-  if (!Admit(ex, true, false)) return;
+  if (!Admit(ex, Entry::kAuthenticated)) return;
   std::optional<json> body = ex.JsonBody(4096);
   if (!body) return;
   JIFEN_BODY_FIELDS(ex, *body, "refresh_token");
@@ -512,10 +569,14 @@ void GatewayServer::Logout(Exchange& ex) {
   if (!StringField(*body, "refresh_token", &token)) {
     return ex.Fail(absl::InvalidArgumentError("refresh_token"), "refresh_token");
   }
-  if (absl::Status s = deps_.login->RevokeRefreshToken(token); !s.ok()) return ex.Fail(s);
+  absl::StatusOr<std::vector<std::string>> access_token_ids =
+      deps_.login->EndSession(*ex.caller, token);
+  if (!access_token_ids.ok()) return ex.Fail(access_token_ids.status());
   if (deps_.throttle != nullptr) {
-    absl::Status s = deps_.throttle->RevokeToken(ex.caller->token_id, config_.access_token_ttl);
-    if (!s.ok()) return ex.Fail(absl::UnavailableError(s.message()));
+    for (const std::string& access_token_id : *access_token_ids) {
+      absl::Status s = deps_.throttle->RevokeToken(access_token_id, config_.access_token_ttl);
+      if (!s.ok()) return ex.Fail(absl::UnavailableError(s.message()));
+    }
   }
   ex.res.status = 204;
 }
@@ -547,7 +608,7 @@ absl::Status GatewayServer::CheckHouseholdMember(const Exchange& ex, int64_t hou
 }
 
 void GatewayServer::CreateInvitation(Exchange& ex) {
-  if (!Admit(ex, true, false)) return;
+  if (!Admit(ex, Entry::kAuthenticated)) return;
   std::optional<json> body = ex.JsonBody(4096);
   if (!body) return;
   JIFEN_BODY_FIELDS(ex, *body, "household_id", "member_id", "valid_hours");
@@ -577,7 +638,7 @@ void GatewayServer::CreateInvitation(Exchange& ex) {
 }
 
 void GatewayServer::CreateStaff(Exchange& ex) {
-  if (!Admit(ex, true, false)) return;
+  if (!Admit(ex, Entry::kAuthenticated)) return;
   std::optional<json> body = ex.JsonBody(4096);
   if (!body) return;
   JIFEN_BODY_FIELDS(ex, *body, "username", "password", "role", "town_id", "village_id", "grid_id",
@@ -601,11 +662,17 @@ void GatewayServer::CreateStaff(Exchange& ex) {
 }
 
 void GatewayServer::UploadPhoto(Exchange& ex) {
-  if (!Admit(ex, true, false)) return;
+  if (!Admit(ex, Entry::kAuthenticated)) return;
   if (!Contains(config_.photo_upload_roles, auth::RoleName(ex.caller->role))) {
     return ex.Fail(absl::PermissionDeniedError("role may not upload photos"));
   }
-  if (!ex.req.is_multipart_form_data() || ex.req.files.size() != 1 || !ex.req.has_file("file")) {
+  // httplib lists the text fields of the form (wx.uploadFile's formData) among the files too: only
+  // parts with a file name are files.
+  const size_t file_parts =
+      std::count_if(ex.req.files.begin(), ex.req.files.end(),
+                    [](const auto& part) { return !part.second.filename.empty(); });
+  if (!ex.req.is_multipart_form_data() || file_parts != 1 || !ex.req.has_file("file") ||
+      ex.req.get_file_value("file").filename.empty()) {
     return ex.Fail(absl::InvalidArgumentError("exactly one multipart file named 'file'"), "file");
   }
   const httplib::MultipartFormData file = ex.req.get_file_value("file");
@@ -629,7 +696,7 @@ void GatewayServer::UploadPhoto(Exchange& ex) {
 }
 
 void GatewayServer::GetPhoto(Exchange& ex) {
-  if (!Admit(ex, true, false)) return;
+  if (!Admit(ex, Entry::kAuthenticated)) return;
   if (!Contains(config_.photo_read_roles, auth::RoleName(ex.caller->role))) {
     return ex.Fail(absl::PermissionDeniedError("role may not read photos"));
   }

@@ -76,8 +76,19 @@ class GatewayServer final {
   void Register();
   void Serve(const httplib::Request& req, httplib::Response& res, const char* label,
              const std::function<void(Exchange&)>& body);
-  bool Admit(Exchange& ex, bool needs_token, bool login_endpoint);
+  // How a request comes in, which decides the token it needs and the address limit it counts on.
+  enum class Entry {
+    kSignIn,         // password or WeChat sign-in: no token; the tight sign-in limit
+    kRefresh,        // no token (the refresh token is in the body); the general limit
+    kAuthenticated,  // a valid bearer token; the general and the per-user limit
+  };
+  // Verifies the token and counts the request; false when a response (401, 429) has been sent.
+  bool Admit(Exchange& ex, Entry entry);
   void Proxy(Exchange& ex);
+  // The methods `path` answers to, in the order of an Allow header; empty for an unknown path.
+  std::vector<std::string> AllowedMethods(absl::string_view path) const;
+  // 405 with an Allow header, or 404 when the path is not served at all.
+  void FailMethodNotAllowed(Exchange& ex);
   void StaffLogin(Exchange& ex);
   void WeChatLogin(Exchange& ex);
   void Refresh(Exchange& ex);

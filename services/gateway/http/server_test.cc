@@ -15,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/auth/test_keys.h"
@@ -135,7 +136,8 @@ class GatewayServerTest : public ::testing::Test {
     wechat_thread_ = std::thread([this] { wechat_server_->listen_after_bind(); });
 
     redis_ = std::make_unique<redis::RedisPool>(jifen::testing::TestRedisConfig());
-    throttle_ = std::make_unique<RedisThrottle>(redis_.get(), jifen::testing::FreshRedisPrefix());
+    redis_prefix_ = jifen::testing::FreshRedisPrefix();
+    throttle_ = std::make_unique<RedisThrottle>(redis_.get(), redis_prefix_);
 
     WeChatConfig wechat_config;
     wechat_config.api_base = absl::StrCat("http://127.0.0.1:", wechat_port);
@@ -241,6 +243,14 @@ class GatewayServerTest : public ::testing::Test {
     return id;
   }
 
+  // An error that names the request field it is about.
+  static void ExpectFieldError(const httplib::Result& res, const std::string& field,
+                               const std::string& code = "INVALID_ARGUMENT") {
+    ExpectError(res, 400, code);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(json::parse(res->body, nullptr, false).value("field", ""), field) << res->body;
+  }
+
   static void ExpectError(const httplib::Result& res, int status, const std::string& code) {
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, status) << res->body;
@@ -263,6 +273,7 @@ class GatewayServerTest : public ::testing::Test {
   std::unique_ptr<httplib::Server> wechat_server_;
   std::thread wechat_thread_;
   std::unique_ptr<redis::RedisPool> redis_;
+  std::string redis_prefix_;
   std::unique_ptr<RedisThrottle> throttle_;
   std::unique_ptr<HttpWeChatClient> wechat_;
   std::unique_ptr<MySqlAccountStore> store_;
@@ -736,6 +747,203 @@ TEST_F(GatewayServerTest, LoginAttemptsPerAddressAreLimited) {
   }
   ExpectError(PostJson("/v1/auth/staff/login", {{"username", "x"}, {"password", "y"}}), 429,
               "RATE_LIMITED");
+}
+
+TEST_F(GatewayServerTest, StaffAccountsWithBadIdsOrSpacedNamesAreRefusedNamingTheField) {
+  const std::string district = AdminToken();
+  const json good = {{"username", "field.check"},
+                     {"password", kStaffPassword},
+                     {"role", "village_admin"},
+                     {"town_id", 2},
+                     {"village_id", 21}};
+  const int64_t mark = OutboxMark();
+  auto with = [&](const char* name, const json& value) {
+    json body = good;
+    body[name] = value;
+    return PostJson("/v1/auth/staff", body, district);
+  };
+  ExpectFieldError(with("village_id", -5), "village_id");
+  ExpectFieldError(with("town_id", -1), "town_id");
+  ExpectFieldError(with("username", "   "), "username");
+  ExpectFieldError(with("username", "district.admin "), "username");
+  ExpectFieldError(with("username", " field.check"), "username");
+  ExpectFieldError(with("username",
+                        "\xE3\x80\x80"
+                        "field.check"),
+                   "username");  // U+3000
+  ExpectFieldError(with("username", "ab"), "username");
+  ExpectFieldError(with("role", "mayor"), "role");
+  ExpectFieldError(with("password", "short"), "password", "PASSWORD_TOO_SHORT");
+  json grid_worker = good;
+  grid_worker["role"] = "grid_worker";
+  ExpectFieldError(PostJson("/v1/auth/staff", grid_worker, district), "grid_id");
+  grid_worker["grid_id"] = -3;
+  ExpectFieldError(PostJson("/v1/auth/staff", grid_worker, district), "grid_id");
+  // Nothing refused reached the audit outbox (a negative village there stalls all delivery).
+  EXPECT_TRUE(AuditSince(mark).empty());
+
+  const std::string admin =
+      StaffToken("field.admin", {{"role", "village_admin"}, {"village_id", 11}, {"town_id", 2}});
+  ExpectFieldError(
+      PostJson("/v1/auth/invitations",
+               {{"household_id", 501}, {"member_id", 9001}, {"valid_hours", -1}}, admin),
+      "valid_hours");
+}
+
+TEST_F(GatewayServerTest, PhotoUploadAcceptsTheTextFieldsWxUploadFileSends) {
+  const std::string grid =
+      StaffToken("grid.form", {{"role", "grid_worker"}, {"village_id", 11}, {"grid_id", 4}});
+  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + "form pixels";
+  httplib::Headers auth = {{"Authorization", "Bearer " + grid}};
+  httplib::MultipartFormDataItems form = {{"file", png, "p.png", "image/png"},
+                                          {"household_id", "3", "", ""},
+                                          {"note", "门前屋后", "", ""}};
+  auto uploaded = client_->Post("/v1/photos", auth, form);
+  ASSERT_TRUE(uploaded);
+  ASSERT_EQ(uploaded->status, 200) << uploaded->body;
+  auto back = client_->Get(
+      ("/v1/photos/" + json::parse(uploaded->body)["photo_ref"].get<std::string>()).c_str(), auth);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->body, png);
+  // Text fields alone are no photo.
+  httplib::MultipartFormDataItems no_file = {{"file", png, "", ""}, {"household_id", "3", "", ""}};
+  ExpectFieldError(client_->Post("/v1/photos", auth, no_file), "file");
+}
+
+TEST_F(GatewayServerTest, ErrorsHttplibAnswersCarryRequestIdCorsAndALogLine) {
+  const std::string grid =
+      StaffToken("grid.huge", {{"role", "grid_worker"}, {"village_id", 11}, {"grid_id", 4}});
+  httplib::Headers headers = {{"Authorization", "Bearer " + grid},
+                              {"Origin", "https://dash.example.cn"},
+                              {"X-Request-Id", "req-too-large"}};
+  auto huge = client_->Post("/v1/photos", headers, std::string(1 << 20, 'x'), "image/png");
+  ExpectError(huge, 413, "PAYLOAD_TOO_LARGE");
+  EXPECT_EQ(huge->get_header_value("X-Request-Id"), "req-too-large");
+  EXPECT_EQ(huge->get_header_value("Access-Control-Allow-Origin"), "https://dash.example.cn");
+  EXPECT_EQ(json::parse(huge->body)["request_id"], "req-too-large");
+
+  headers = {{"Origin", "https://dash.example.cn"}, {"X-Request-Id", "req-patch"}};
+  auto patch = client_->Patch("/v1/villages", headers, "{}", "application/json");
+  ExpectError(patch, 405, "METHOD_NOT_ALLOWED");
+  EXPECT_EQ(patch->get_header_value("X-Request-Id"), "req-patch");
+  EXPECT_EQ(patch->get_header_value("Access-Control-Allow-Origin"), "https://dash.example.cn");
+
+  const std::string logs = logs_.text();
+  for (const char* id : {"req-too-large", "req-patch"}) {
+    bool logged = false;
+    for (absl::string_view line : absl::StrSplit(logs, '\n')) {
+      logged |= absl::StrContains(line, "\"access\"") && absl::StrContains(line, id);
+    }
+    EXPECT_TRUE(logged) << id << " has no access-log line in:\n" << logs;
+  }
+}
+
+TEST_F(GatewayServerTest, AWrongMethodIs405WithTheAllowedMethods) {
+  const std::string token = AdminToken();
+  httplib::Headers auth = {{"Authorization", "Bearer " + token}};
+  auto patch = client_->Patch("/v1/villages", auth, "{}", "application/json");
+  ExpectError(patch, 405, "METHOD_NOT_ALLOWED");
+  EXPECT_EQ(patch->get_header_value("Allow"), "GET");
+  auto photo = client_->Delete("/v1/photos/abc123", auth);
+  ExpectError(photo, 405, "METHOD_NOT_ALLOWED");
+  EXPECT_EQ(photo->get_header_value("Allow"), "GET");
+  auto login = client_->Get("/v1/auth/staff/login", auth);
+  ExpectError(login, 405, "METHOD_NOT_ALLOWED");
+  EXPECT_EQ(login->get_header_value("Allow"), "POST");
+  auto echo = client_->Get("/v1/testing/echo", auth);
+  ExpectError(echo, 405, "METHOD_NOT_ALLOWED");
+  EXPECT_EQ(echo->get_header_value("Allow"), "POST");
+  ExpectError(client_->Delete("/v1/nothing/here", auth), 404, "ROUTE_NOT_FOUND");
+}
+
+TEST_F(GatewayServerTest, RefusedTokensCountAgainstTheAddressLimit) {
+  GatewayConfig config;
+  config.rate_per_address_per_minute = 3;
+  Start(config);
+  for (int i = 0; i < 3; ++i) {
+    ExpectError(PostJson("/v1/testing/echo", {{"text", "x"}}, "junk.token.value"), 401,
+                "UNAUTHENTICATED");
+  }
+  ExpectError(PostJson("/v1/testing/echo", {{"text", "x"}}, "junk.token.value"), 429,
+              "RATE_LIMITED");
+  ExpectError(PostJson("/v1/testing/echo", {{"text", "x"}}), 429, "RATE_LIMITED");
+}
+
+TEST_F(GatewayServerTest, RefreshIsNotCountedAsASignInAttempt) {
+  GatewayConfig config;
+  config.login_rate_per_address_per_minute = 2;
+  Start(config);
+  auto signed_in = PostJson("/v1/auth/staff/login",
+                            {{"username", "district.admin"}, {"password", kAdminPassword}});
+  ASSERT_TRUE(signed_in);
+  ASSERT_EQ(signed_in->status, 200) << signed_in->body;
+  std::string refresh = json::parse(signed_in->body)["refresh_token"];
+  for (int i = 0; i < 4; ++i) {
+    auto refreshed = PostJson("/v1/auth/refresh", {{"refresh_token", refresh}});
+    ASSERT_TRUE(refreshed);
+    ASSERT_EQ(refreshed->status, 200) << "refresh " << i << ": " << refreshed->body;
+    refresh = json::parse(refreshed->body)["refresh_token"];
+  }
+}
+
+TEST_F(GatewayServerTest, TheUserLimitsRetryAfterIsTheTimeLeftInTheWindow) {
+  GatewayConfig config;
+  config.rate_per_user_per_minute = 1;
+  Start(config);
+  const std::string token = AdminToken();
+  const std::string user_id = verifier_->Verify(token, absl::Now())->user_id;
+  auto first = PostJson("/v1/testing/echo", {{"text", "x"}}, token);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->status, 200) << first->body;
+  // The window has 20 s left (as if 40 s had passed), without waiting for them.
+  auto set = redis_->Get().Command(
+      {"PEXPIRE", absl::StrCat(redis_prefix_, "rl:{user:", user_id, "}"), "20000"});
+  ASSERT_TRUE(set.ok()) << set.status();
+  ASSERT_EQ(set->integer, 1);
+  auto limited = PostJson("/v1/testing/echo", {{"text", "x"}}, token);
+  ExpectError(limited, 429, "RATE_LIMITED");
+  int retry_after = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(limited->get_header_value("Retry-After"), &retry_after));
+  EXPECT_GE(retry_after, 19);
+  EXPECT_LE(retry_after, 20);
+}
+
+TEST_F(GatewayServerTest, LogoutEndsTheSessionWithOrWithoutTheRefreshToken) {
+  StaffToken("session.grid", {{"role", "grid_worker"}, {"village_id", 11}, {"grid_id", 4}});
+  auto sign_in = [&] {
+    auto res = PostJson("/v1/auth/staff/login",
+                        {{"username", "session.grid"}, {"password", kStaffPassword}});
+    EXPECT_TRUE(res && res->status == 200);
+    return json::parse(res->body);
+  };
+  // Logout without the refresh token: the refresh token dies with the session.
+  const json pair = sign_in();
+  auto out = PostJson("/v1/auth/logout", json::object(), pair["access_token"]);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->status, 204) << out->body;
+  ExpectError(PostJson("/v1/auth/refresh", {{"refresh_token", pair["refresh_token"]}}), 401,
+              "REFRESH_TOKEN_INVALID");
+  ExpectError(PostJson("/v1/testing/echo", {{"text", "x"}}, pair["access_token"]), 401,
+              "UNAUTHENTICATED");
+
+  // After a refresh, logging out with the older access token still ends the whole session: the
+  // newer access token and refresh token stop working too. Another session is untouched.
+  const json other = sign_in();
+  const json first = sign_in();
+  auto refreshed = PostJson("/v1/auth/refresh", {{"refresh_token", first["refresh_token"]}});
+  ASSERT_TRUE(refreshed);
+  ASSERT_EQ(refreshed->status, 200) << refreshed->body;
+  const json second = json::parse(refreshed->body);
+  out = PostJson("/v1/auth/logout", json::object(), first["access_token"]);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->status, 204) << out->body;
+  ExpectError(PostJson("/v1/auth/refresh", {{"refresh_token", second["refresh_token"]}}), 401,
+              "REFRESH_TOKEN_INVALID");
+  ExpectError(PostJson("/v1/auth/logout", json::object(), second["access_token"]), 401,
+              "UNAUTHENTICATED");
+  auto still = PostJson("/v1/auth/refresh", {{"refresh_token", other["refresh_token"]}});
+  ASSERT_TRUE(still);
+  EXPECT_EQ(still->status, 200) << still->body;
 }
 
 }  // namespace

@@ -57,10 +57,13 @@ absl::StatusOr<StaffAccount> ReadStaffWithRole(sql::ResultSet& rs) {
 // States are JSON of the non-secret fields only: never a password or its hash, an invitation code
 // or its hash, an openid or its hash.
 
-// The audit service refuses a whole batch with a field over its limits, which would stall the
-// relay: such a change is refused here instead (services/audit/domain/chain.h).
-constexpr size_t kMaxAuditIdBytes = 128;
-constexpr size_t kMaxAuditRoleBytes = 64;
+// The audit service refuses a whole batch with a record that breaks its rules, which would stall
+// the relay: such a change is refused here instead. These are ValidateReported's rules
+// (services/audit/domain/chain.h) for what a caller can set: the actor, the request id and the
+// village (>= 0). Actions and object types are this file's constants and states StateDigest's,
+// both within the limits.
+constexpr size_t kMaxAuditNameBytes = 64;  // actor role
+constexpr size_t kMaxAuditIdBytes = 128;   // actor user id, request id
 
 using State = nlohmann::ordered_json;
 
@@ -92,11 +95,14 @@ struct AuditedChange {
 // Appends the change's jifen.audit.v1.AuditRecord to the outbox, in the caller's transaction.
 absl::Status AppendAudit(sql::Connection& c, const AuditContext& context,
                          const AuditedChange& change) {
-  if (context.actor_role.empty() || context.actor_role.size() > kMaxAuditRoleBytes ||
+  if (context.actor_role.empty() || context.actor_role.size() > kMaxAuditNameBytes ||
       context.actor_user_id.size() > kMaxAuditIdBytes ||
       context.request_id.size() > kMaxAuditIdBytes) {
     return absl::InvalidArgumentError(
         "the change's actor can't be audited: role 1..64 bytes, user and request ids up to 128");
+  }
+  if (change.village_id < 0) {
+    return absl::InvalidArgumentError("village_id: must be a positive id");
   }
   return audit::RecordAudit(c,
                             {change.village_id, context.actor_user_id, context.actor_role,
@@ -391,12 +397,15 @@ absl::Status MySqlAccountStore::StoreRefreshToken(const RefreshToken& token) {
   return mysql::RunWithConnection(*pool_, [&](sql::Connection& c) {
     auto stmt = Prepare(c,
                         "INSERT INTO refresh_tokens (village_id, token_hash, subject_kind, "
-                        "account_id, expires_at_ms) VALUES (?, ?, ?, ?, ?)");
+                        "account_id, session_id, access_token_id, expires_at_ms) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)");
     stmt->setInt64(1, token.village_id);
     stmt->setString(2, token.token_hash);
     stmt->setString(3, token.kind == SubjectKind::kStaff ? "staff" : "resident");
     stmt->setInt64(4, token.account_id);
-    stmt->setInt64(5, token.expires_at_ms);
+    stmt->setString(5, token.session_id);
+    stmt->setString(6, token.access_token_id);
+    stmt->setInt64(7, token.expires_at_ms);
     stmt->executeUpdate();
     return absl::OkStatus();
   });
@@ -407,7 +416,8 @@ absl::StatusOr<RefreshToken> MySqlAccountStore::ConsumeRefreshToken(absl::string
   RefreshToken token;
   absl::Status status = mysql::RunInTransaction(*pool_, [&](sql::Connection& c) {
     auto select = Prepare(c,
-                          "SELECT village_id, subject_kind, account_id, expires_at_ms "
+                          "SELECT village_id, subject_kind, account_id, expires_at_ms, "
+                          "session_id, access_token_id "
                           "FROM refresh_tokens WHERE token_hash = ? AND spent_at_ms IS NULL "
                           "AND expires_at_ms > ? FOR UPDATE");
     select->setString(1, std::string(token_hash));
@@ -419,6 +429,8 @@ absl::StatusOr<RefreshToken> MySqlAccountStore::ConsumeRefreshToken(absl::string
     token.kind = rs->getString(2) == "staff" ? SubjectKind::kStaff : SubjectKind::kResident;
     token.account_id = rs->getInt64(3);
     token.expires_at_ms = rs->getInt64(4);
+    token.session_id = rs->getString(5);
+    token.access_token_id = rs->getString(6);
     auto spend = Prepare(c, "UPDATE refresh_tokens SET spent_at_ms = ? WHERE token_hash = ?");
     spend->setInt64(1, now_ms);
     spend->setString(2, std::string(token_hash));
@@ -427,6 +439,39 @@ absl::StatusOr<RefreshToken> MySqlAccountStore::ConsumeRefreshToken(absl::string
   });
   if (!status.ok()) return status;
   return token;
+}
+
+absl::StatusOr<std::vector<std::string>> MySqlAccountStore::EndSession(
+    absl::string_view access_token_id, int64_t now_ms, int64_t alive_since_ms) {
+  std::vector<std::string> alive;
+  // Tokens from before sessions have '' for both: they must never match one another.
+  if (access_token_id.empty()) return alive;
+  absl::Status status = mysql::RunInTransaction(*pool_, [&](sql::Connection& c) {
+    alive.clear();  // a retried transaction starts over
+    auto find = Prepare(c,
+                        "SELECT session_id FROM refresh_tokens WHERE access_token_id = ? "
+                        "AND session_id <> '' LIMIT 1");
+    find->setString(1, std::string(access_token_id));
+    std::unique_ptr<sql::ResultSet> found(find->executeQuery());
+    if (!found->next()) return absl::OkStatus();
+    const std::string session_id = found->getString(1);
+    auto tokens = Prepare(c,
+                          "SELECT access_token_id FROM refresh_tokens WHERE session_id = ? "
+                          "AND (spent_at_ms IS NULL OR spent_at_ms > ?) FOR UPDATE");
+    tokens->setString(1, session_id);
+    tokens->setInt64(2, alive_since_ms);
+    std::unique_ptr<sql::ResultSet> rs(tokens->executeQuery());
+    while (rs->next()) alive.push_back(rs->getString(1));
+    auto spend = Prepare(c,
+                         "UPDATE refresh_tokens SET spent_at_ms = ? "
+                         "WHERE session_id = ? AND spent_at_ms IS NULL");
+    spend->setInt64(1, now_ms);
+    spend->setString(2, session_id);
+    spend->executeUpdate();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return alive;
 }
 
 }  // namespace jifen::gateway

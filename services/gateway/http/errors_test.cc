@@ -1,0 +1,93 @@
+// The Chinese messages cover every code the services put at the start of a status message, and a
+// refusal that names a field says which.
+#include "services/gateway/http/errors.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace jifen::gateway {
+namespace {
+
+// The codes the sources emit: a string literal starting "CODE:" (absl::...Error("SOLD_OUT: ..."),
+// StrCat("PERIOD_NOT_OVER: ", ...)), or a code constant (redemption's errors.h). Comments and tests
+// are skipped; so is the audit verifier, a command-line tool whose output is no status.
+std::set<std::string> CodesInSources(const std::filesystem::path& root) {
+  static const std::regex kLiteral(R"re("([A-Z][A-Z0-9_]{2,}):)re");
+  static const std::regex kConstant(
+      R"re(constexpr absl::string_view k[A-Za-z]+ = "([A-Z][A-Z0-9_]{2,})")re");
+  std::set<std::string> codes;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
+    const std::string path = entry.path().string();
+    if (!entry.is_regular_file() || absl::EndsWith(path, "_test.cc") ||
+        absl::StrContains(path, "/tools/") ||
+        !(absl::EndsWith(path, ".cc") || absl::EndsWith(path, ".h"))) {
+      continue;
+    }
+    std::ifstream file(entry.path());
+    std::string line;
+    while (std::getline(file, line)) {
+      line = line.substr(0, line.find("//"));  // comments quote codes too
+      for (const std::regex* pattern : {&kLiteral, &kConstant}) {
+        for (std::sregex_iterator it(line.begin(), line.end(), *pattern), end; it != end; ++it) {
+          codes.insert((*it)[1].str());
+        }
+      }
+    }
+  }
+  return codes;
+}
+
+TEST(ErrorsTest, EveryCodeTheServicesSendHasAChineseMessage) {
+  const char* source_dir = getenv("JIFEN_SOURCE_DIR");
+  ASSERT_NE(source_dir, nullptr) << "run under ctest";
+  const std::set<std::string> codes =
+      CodesInSources(std::filesystem::path(source_dir) / "services");
+  // The scan itself works: codes of each service are found.
+  for (const char* known : {"WALLET_INSUFFICIENT", "SOLD_OUT", "VOTE_MISSING", "PASSWORD_TOO_SHORT",
+                            "NOT_CANCELLABLE"}) {
+    EXPECT_TRUE(codes.count(known)) << known << " not found by the scan";
+  }
+  std::vector<std::string> missing;
+  for (const std::string& code : codes) {
+    if (!HasChineseMessage(code)) missing.push_back(code);
+  }
+  EXPECT_TRUE(missing.empty()) << "codes without a Chinese message in errors.cc: "
+                               << absl::StrJoin(missing, ", ");
+}
+
+TEST(ErrorsTest, ARefusalThatNamesAFieldSetsField) {
+  EXPECT_EQ(MapStatus(absl::InvalidArgumentError("village_id: must be a positive id")).field,
+            "village_id");
+  EXPECT_EQ(MapStatus(absl::InvalidArgumentError("valid_hours must be 1..720")).field,
+            "valid_hours");
+  EXPECT_EQ(MapStatus(absl::InvalidArgumentError("username: 3..64 characters")).field, "username");
+  EXPECT_EQ(
+      MapStatus(absl::InvalidArgumentError("PASSWORD_TOO_SHORT: password: at least 10")).field,
+      "password");
+  EXPECT_EQ(MapStatus(absl::InvalidArgumentError("issued_date is in the future")).field,
+            "issued_date");
+  // Text that names no field, and refusals that are not about the request's input.
+  EXPECT_EQ(MapStatus(absl::InvalidArgumentError("malformed JSON")).field, "");
+  EXPECT_EQ(MapStatus(absl::InvalidArgumentError("unknown field x")).field, "");
+  EXPECT_EQ(MapStatus(absl::FailedPreconditionError("household_id: closed")).field, "");
+  EXPECT_EQ(MapStatus(absl::NotFoundError("household_id: 9")).field, "");
+
+  const HttpError error = MapStatus(absl::InvalidArgumentError("grid_id: needs a grid"));
+  const std::string body = ErrorBody(error, "rid");
+  EXPECT_TRUE(absl::StrContains(body, R"("field":"grid_id")")) << body;
+  EXPECT_TRUE(absl::StrContains(ErrorBody(error, "rid", "other"), R"("field":"other")"));
+}
+
+}  // namespace
+}  // namespace jifen::gateway
