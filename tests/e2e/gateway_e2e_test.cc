@@ -475,6 +475,15 @@ TEST_F(GatewayE2eTest, GridWorkerUploadsPhotoAndARetriedInspectionScoresOnce) {
                                                           {"photo_refs", json::array({ref})},
                                                           {"note", "柴草乱堆"}}})},
                            {"place", "31.05,121.50"}};
+  // A reference to a photo that was never uploaded is no evidence: refused before scoring sees it.
+  json unstored = inspection;
+  unstored["outcomes"][0]["photo_refs"] = json::array({std::string(64, 'b')});
+  auto refused = Post("/v1/inspections", unstored, worker);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400) << refused->body;
+  EXPECT_EQ(json::parse(refused->body).value("code", ""), "PHOTO_NOT_FOUND");
+  EXPECT_EQ(json::parse(refused->body).value("field", ""), "outcomes[0].photo_refs[0]");
+
   const json first = Ok(Post("/v1/inspections", inspection, worker));
   const json second = Ok(Post("/v1/inspections", inspection, worker));  // the phone retried
   EXPECT_EQ(first, second);

@@ -21,6 +21,7 @@
 #include "services/gateway/http/errors.h"
 #include "services/gateway/http/openapi.h"
 #include "services/gateway/http/scope.h"
+#include "services/gateway/http/photo_refs.h"
 #include "services/gateway/http/transcoder.h"
 
 namespace jifen::gateway {
@@ -441,6 +442,15 @@ void GatewayServer::Proxy(Exchange& ex) {
   if (absl::Status scope = CheckScope(*ex.caller, **request); !scope.ok()) {
     ex.Fail(scope);
     return;
+  }
+  if (deps_.photos != nullptr) {
+    if (std::optional<FieldError> unstored = FindUnstoredPhotoRef(**request, *deps_.photos)) {
+      ex.error_detail = unstored->reason;
+      const HttpError error = MakeError(400, "PHOTO_NOT_FOUND");
+      ex.error_code = error.code;
+      ex.Reply(error.http_status, ErrorBody(error, ex.request_id, unstored->field));
+      return;
+    }
   }
   OutgoingCall call;
   call.grpc_method = route->grpc_method;

@@ -86,6 +86,11 @@ absl::StatusOr<StoredPhoto> PhotoStore::Put(absl::string_view bytes) const {
   return photo;
 }
 
+bool PhotoStore::Has(absl::string_view photo_ref) const {
+  struct stat info;
+  return IsRef(photo_ref) && ::stat(PathOf(photo_ref).c_str(), &info) == 0 && S_ISREG(info.st_mode);
+}
+
 absl::StatusOr<std::string> PhotoStore::Get(absl::string_view photo_ref) const {
   if (!IsRef(photo_ref)) return absl::NotFoundError("no such photo");
   std::ifstream in(PathOf(photo_ref), std::ios::binary);

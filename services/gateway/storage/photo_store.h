@@ -33,6 +33,8 @@ class PhotoStore final {
 
   // NOT_FOUND for an unknown or malformed ref.
   absl::StatusOr<std::string> Get(absl::string_view photo_ref) const;
+  // Whether a photo is stored under `photo_ref` (false for a malformed ref), without reading it.
+  bool Has(absl::string_view photo_ref) const;
 
   int64_t max_bytes() const { return max_bytes_; }
 

@@ -1,0 +1,55 @@
+#include "services/gateway/http/photo_refs.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+namespace jifen::gateway {
+namespace {
+
+namespace pb = google::protobuf;
+
+constexpr char kPhotoRefsField[] = "photo_refs";
+
+std::optional<FieldError> Find(const pb::Message& message, const std::string& path,
+                               const PhotoStore& photos) {
+  const pb::Reflection& reflection = *message.GetReflection();
+  std::vector<const pb::FieldDescriptor*> fields;
+  reflection.ListFields(message, &fields);
+  for (const pb::FieldDescriptor* field : fields) {
+    const std::string here = path.empty() ? field->name() : absl::StrCat(path, ".", field->name());
+    if (field->name() == kPhotoRefsField && field->is_repeated() &&
+        field->cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING) {
+      for (int i = 0; i < reflection.FieldSize(message, field); ++i) {
+        if (!photos.Has(reflection.GetRepeatedString(message, field, i))) {
+          return FieldError{absl::StrCat(here, "[", i, "]"),
+                            "no such photo: upload it first (POST /v1/photos) and send the "
+                            "photo_ref it answers"};
+        }
+      }
+      continue;
+    }
+    if (field->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE || field->is_map()) continue;
+    if (!field->is_repeated()) {
+      if (auto found = Find(reflection.GetMessage(message, field), here, photos)) return found;
+      continue;
+    }
+    for (int i = 0; i < reflection.FieldSize(message, field); ++i) {
+      if (auto found = Find(reflection.GetRepeatedMessage(message, field, i),
+                            absl::StrCat(here, "[", i, "]"), photos)) {
+        return found;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<FieldError> FindUnstoredPhotoRef(const google::protobuf::Message& request,
+                                               const PhotoStore& photos) {
+  return Find(request, "", photos);
+}
+
+}  // namespace jifen::gateway
