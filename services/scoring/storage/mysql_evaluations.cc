@@ -294,15 +294,20 @@ absl::Status MySqlEvaluations::SubmitRatings(const auth::Caller& caller,
                              "WHERE village_id = ? AND round_id = ? AND rater_group_id = ?")
                        .Bind(spec.village_id).Bind(spec.round_id).Bind(request.rater_group_id())
                        .Query();
-    if (earlier->next()) {
-      if (GetString(*earlier, "payload_sha256") == digest) return absl::OkStatus();
-      return absl::AlreadyExistsError(absl::StrCat(
-          "RATINGS_SUBMITTED: group ", request.rater_group_id(),
-          " has already submitted different ratings in round ", spec.round_id));
+    const bool submitted_before = earlier->next();
+    // A retry of what was recorded gets its answer even after the round closed; anything else in
+    // a closed round is told so first, since that is what the representative can act on.
+    if (submitted_before && GetString(*earlier, "payload_sha256") == digest) {
+      return absl::OkStatus();
     }
     if (row.closed) {
       return absl::FailedPreconditionError(
           absl::StrCat("ROUND_CLOSED: round ", spec.round_id, " is closed"));
+    }
+    if (submitted_before) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "RATINGS_SUBMITTED: group ", request.rater_group_id(),
+          " has already submitted different ratings in round ", spec.round_id));
     }
     const int64_t now_ms = absl::ToUnixMillis(absl::Now());
     Statement(connection,

@@ -596,6 +596,14 @@ TEST_F(AssessmentTest, RoundAmongThreeGroupsCreditsTheWinnersHouseholdsOnce) {
   EXPECT_EQ(again.SerializeAsString(), closed.SerializeAsString());
   EXPECT_EQ(EntriesBySource(kEvaluationSource, round_id), expected);
 
+  // After closing: the recorded ratings still get their answer on a retry; other ratings are told
+  // the round is closed (not that they differ from the recorded ones).
+  EXPECT_TRUE(Rate(Resident(village, 0), by_g0).ok());
+  const grpc::Status late =
+      Rate(Resident(village, 0), Ratings(round_id, g0, criteria, {{g1, {10, 10}}, {g2, {70, 80}}}));
+  EXPECT_EQ(late.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(late.error_message().find("ROUND_CLOSED"), std::string::npos) << late.error_message();
+
   // Residents of the village read the result.
   v1::GetRoundRequest get;
   get.set_round_id(round_id);
