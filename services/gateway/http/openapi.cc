@@ -271,10 +271,17 @@ std::string GenerateOpenApi(const RouteTable& routes) {
       AddQueryParameters(input, "", in_path, /*depth=*/0, parameters);
     }
     if (!parameters.empty()) operation["parameters"] = parameters;
+    const json ok_content =
+        route.response_body != nullptr
+            ? json{{"application/octet-stream",
+                    {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}
+            : json{{"application/json", {{"schema", {{"$ref", Ref(output)}}}}}};
     operation["responses"] = {
         {"200",
-         {{"description", "OK"},
-          {"content", {{"application/json", {{"schema", {{"$ref", Ref(output)}}}}}}}}},
+         {{"description", route.response_body != nullptr
+                              ? "the file itself (Content-Type and Content-Disposition say which)"
+                              : "OK"},
+          {"content", ok_content}}},
         {"400", ErrorResponse("invalid request (field names the problem)")},
         {"401", ErrorResponse("missing or invalid token")},
         {"403", ErrorResponse("role or scope not allowed")},

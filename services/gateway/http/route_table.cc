@@ -63,6 +63,14 @@ absl::StatusOr<Route> MakeRoute(const pb::MethodDescriptor& method, const api::v
   if (route.roles.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(where, "an http option needs roles"));
   }
+  if (!rule.response_body().empty()) {
+    route.response_body = method.output_type()->FindFieldByName(rule.response_body());
+    if (route.response_body == nullptr || route.response_body->is_repeated() ||
+        route.response_body->type() != pb::FieldDescriptor::TYPE_BYTES) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, "response_body ", rule.response_body(), " is not a bytes field of the response"));
+    }
+  }
   if (!absl::StartsWith(route.path_template, "/")) {
     return absl::InvalidArgumentError(absl::StrCat(where, "path must start with /"));
   }

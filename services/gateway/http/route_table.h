@@ -37,6 +37,8 @@ struct Route {
   const google::protobuf::MethodDescriptor* method = nullptr;
   std::string grpc_method;  // "/jifen.scoring.v1.LedgerService/GetWallet"
   std::string backend;      // "scoring": the <service> of package jifen.<service>.v1
+  // For downloads: the bytes field of the response sent as the body (http.proto, response_body).
+  const google::protobuf::FieldDescriptor* response_body = nullptr;
 };
 
 // Values taken from a matched path, keyed by field.

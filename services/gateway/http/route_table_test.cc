@@ -255,6 +255,13 @@ TEST(OpenApiTest, DescribesEveryRouteAndItsSchemas) {
   for (const char* status : {"400", "401", "403", "404", "409", "412", "413", "429"}) {
     EXPECT_TRUE(get_wallet["responses"].contains(status)) << status;
   }
+
+  // The redemption ledger is a file download, described as one.
+  const auto& ledger_csv =
+      doc["paths"]["/v1/villages/{village_id}/store/ledger.csv"]["get"]["responses"]["200"];
+  EXPECT_EQ(ledger_csv["content"]["application/octet-stream"]["schema"]["format"], "binary");
+  EXPECT_EQ(RouteOf("/jifen.redemption.v1.RedemptionService/ExportLedger").response_body->name(),
+            "csv");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -410,6 +411,40 @@ void GatewayServer::FailMethodNotAllowed(Exchange& ex) {
   ex.Fail(MakeError(405, "METHOD_NOT_ALLOWED"));
 }
 
+namespace {
+
+// An attachment name every browser takes: ASCII letters, digits, '.', '-' and '_' in filename=
+// (any other character becomes one '_'), the whole name percent-encoded in filename* (RFC 6266).
+std::string ContentDisposition(absl::string_view file_name) {
+  std::string plain;
+  std::string encoded;
+  for (const unsigned char c : file_name) {
+    const bool safe = absl::ascii_isalnum(c) || c == '.' || c == '-' || c == '_';
+    const bool continues_a_character = (c & 0xC0) == 0x80;  // UTF-8 continuation byte
+    if (!continues_a_character) plain.push_back(safe ? static_cast<char>(c) : '_');
+    if (safe) {
+      encoded.push_back(static_cast<char>(c));
+    } else {
+      absl::StrAppendFormat(&encoded, "%%%02X", c);
+    }
+  }
+  return absl::StrCat("attachment; filename=\"", plain, "\"; filename*=UTF-8''", encoded);
+}
+
+}  // namespace
+
+void GatewayServer::ReplyDownload(Exchange& ex, const Route& route, const std::string& response) {
+  absl::StatusOr<Download> download = ResponseToDownload(route, response);
+  if (!download.ok()) {
+    ex.Fail(download.status());
+    return;
+  }
+  if (!download->file_name.empty()) {
+    ex.res.set_header("Content-Disposition", ContentDisposition(download->file_name));
+  }
+  ex.Reply(200, download->body, download->content_type.c_str());
+}
+
 void GatewayServer::Proxy(Exchange& ex) {
   PathValues values;
   bool method_allowed = true;
@@ -463,6 +498,7 @@ void GatewayServer::Proxy(Exchange& ex) {
     ex.Fail(response.status());
     return;
   }
+  if (route->response_body != nullptr) return ReplyDownload(ex, *route, *response);
   absl::StatusOr<std::string> body = ResponseToJson(*route->method->output_type(), *response);
   if (!body.ok()) {
     ex.Fail(body.status());

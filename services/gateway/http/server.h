@@ -85,6 +85,8 @@ class GatewayServer final {
   // Verifies the token and counts the request; false when a response (401, 429) has been sent.
   bool Admit(Exchange& ex, Entry entry);
   void Proxy(Exchange& ex);
+  // A download route's answer: the response's bytes field as the body (http.proto).
+  void ReplyDownload(Exchange& ex, const Route& route, const std::string& response);
   // The methods `path` answers to, in the order of an Allow header; empty for an unknown path.
   std::vector<std::string> AllowedMethods(absl::string_view path) const;
   // 405 with an Allow header, or 404 when the path is not served at all.

@@ -59,6 +59,16 @@ class EchoImpl final : public jifen::testing::v1::EchoService::Service {
       return absl::OkStatus();
     });
   }
+  grpc::Status Download(grpc::ServerContext* context,
+                        const jifen::testing::v1::DownloadRequest* request,
+                        jifen::testing::v1::DownloadResponse* response) override {
+    return calls_.Serve(context, "Download", [&](const auth::Caller&) -> absl::Status {
+      response->set_content(request->content());
+      response->set_content_type(request->content_type());
+      response->set_file_name(request->file_name());
+      return absl::OkStatus();
+    });
+  }
 
  private:
   grpc_util::CallHandler calls_;
@@ -317,6 +327,33 @@ TEST_F(GatewayServerTest, ForwardsWithTheCallersTokenAndRequestId) {
   EXPECT_EQ(body["caller_role"], "district_official");
   EXPECT_TRUE(absl::StartsWith(body["caller_user_id"].get<std::string>(), "staff-"));
   EXPECT_TRUE(absl::StrContains(logs_.text(), "\"request_id\":\"req-abc-123\""));
+}
+
+// A download route (response_body in the http option) answers the file itself: a CSV ledger opens
+// in Excel from the dashboard, not as JSON with the file in base64.
+TEST_F(GatewayServerTest, ADownloadRouteAnswersTheFileItself) {
+  const std::string token = AdminToken();
+  const std::string csv = "\xEF\xBB\xBF订单号,积分\r\n1,30\r\n";
+  httplib::Headers headers = {{"Authorization", "Bearer " + token}};
+  httplib::Params params = {{"content", csv},
+                            {"content_type", "text/csv; charset=utf-8"},
+                            {"file_name", "兑换台账-2026.csv"}};
+  auto res = client_->Get("/v1/testing/download", params, headers);
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(res->body, csv);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "text/csv; charset=utf-8");
+  // On the wire filename* is percent-encoded; httplib's client decodes header values on reading.
+  EXPECT_EQ(res->get_header_value("Content-Disposition"),
+            "attachment; filename=\"____-2026.csv\"; filename*=UTF-8''兑换台账-2026.csv");
+  EXPECT_FALSE(res->get_header_value("X-Request-Id").empty());
+
+  // No type and no name given: bytes, no attachment header.
+  res = client_->Get("/v1/testing/download", {{"content", "x"}}, headers);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body, "x");
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/octet-stream");
+  EXPECT_FALSE(res->has_header("Content-Disposition"));
 }
 
 TEST_F(GatewayServerTest, RequestErrorsNameTheField) {

@@ -239,19 +239,52 @@ absl::StatusOr<std::unique_ptr<pb::Message>> BuildRequest(const Route& route,
   return message;
 }
 
-absl::StatusOr<std::string> ResponseToJson(const pb::Descriptor& type,
-                                           const std::string& wire_bytes) {
+namespace {
+
+absl::StatusOr<std::unique_ptr<pb::Message>> ParseResponse(const pb::Descriptor& type,
+                                                            const std::string& wire_bytes) {
   const pb::Message* prototype = pb::MessageFactory::generated_factory()->GetPrototype(&type);
   if (prototype == nullptr) return absl::InternalError("no prototype for " + type.full_name());
   std::unique_ptr<pb::Message> message(prototype->New());
   if (!message->ParseFromString(wire_bytes)) {
     return absl::InternalError("response of " + type.full_name() + " does not parse");
   }
+  return message;
+}
+
+// The value of the string field `name` of `message`, or "" when it has none.
+std::string StringFieldOf(const pb::Message& message, const char* name) {
+  const pb::FieldDescriptor* field = message.GetDescriptor()->FindFieldByName(name);
+  if (field == nullptr || field->is_repeated() ||
+      field->cpp_type() != pb::FieldDescriptor::CPPTYPE_STRING) {
+    return "";
+  }
+  return message.GetReflection()->GetString(message, field);
+}
+
+}  // namespace
+
+absl::StatusOr<Download> ResponseToDownload(const Route& route, const std::string& wire_bytes) {
+  absl::StatusOr<std::unique_ptr<pb::Message>> message =
+      ParseResponse(*route.method->output_type(), wire_bytes);
+  if (!message.ok()) return message.status();
+  Download download;
+  download.body = (*message)->GetReflection()->GetString(**message, route.response_body);
+  download.content_type = StringFieldOf(**message, "content_type");
+  if (download.content_type.empty()) download.content_type = "application/octet-stream";
+  download.file_name = StringFieldOf(**message, "file_name");
+  return download;
+}
+
+absl::StatusOr<std::string> ResponseToJson(const pb::Descriptor& type,
+                                           const std::string& wire_bytes) {
+  absl::StatusOr<std::unique_ptr<pb::Message>> message = ParseResponse(type, wire_bytes);
+  if (!message.ok()) return message.status();
   pb::util::JsonPrintOptions options;
   options.always_print_primitive_fields = true;
   options.preserve_proto_field_names = true;
   std::string out;
-  const auto status = pb::util::MessageToJsonString(*message, &out, options);
+  const auto status = pb::util::MessageToJsonString(**message, &out, options);
   if (!status.ok()) return absl::InternalError(status.message().as_string());
   return out;
 }

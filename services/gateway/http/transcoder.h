@@ -38,4 +38,13 @@ absl::StatusOr<std::unique_ptr<google::protobuf::Message>> BuildRequest(
 absl::StatusOr<std::string> ResponseToJson(const google::protobuf::Descriptor& type,
                                            const std::string& wire_bytes);
 
+// A download route's answer (http.proto, response_body): the bytes to send as the body, and the
+// response's content_type and file_name fields when it has them.
+struct Download {
+  std::string body;
+  std::string content_type;  // application/octet-stream when the response names none
+  std::string file_name;     // empty: no Content-Disposition
+};
+absl::StatusOr<Download> ResponseToDownload(const Route& route, const std::string& wire_bytes);
+
 }  // namespace jifen::gateway
