@@ -82,6 +82,20 @@ class LedgerAcceptanceTest : public ::testing::Test {
     harness_->FundWallets(village, {household_id}, points);
   }
 
+  // A draft rulebook of the village (derived from the template), created by `admin`.
+  v1::Rulebook CreateDraft(const std::string& admin, int64_t village_id, int year,
+                           const std::string& effective_from) {
+    v1::CreateDraftRequest request;
+    request.set_village_id(village_id);
+    request.set_year(year);
+    request.set_effective_from(effective_from);
+    v1::Rulebook draft;
+    const grpc::Status status =
+        rulebooks_->CreateDraft(ScoringHarness::Context(admin).get(), request, &draft);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return draft;
+  }
+
   static ScoringHarness* harness_;
   std::unique_ptr<v1::LedgerService::Stub> ledger_;
   std::unique_ptr<v1::AssessmentService::Stub> assessment_;
@@ -439,13 +453,8 @@ TEST_F(LedgerAcceptanceTest, AnEntryIsReversedOnceAndAReversalNever) {
 TEST_F(LedgerAcceptanceTest, RulebookNeedsAValidVoteAndIsImmutableOncePublished) {
   const SeededVillage village = harness_->SeedVillage(1);
   const std::string admin = harness_->VillageAdminToken(village.village_id);
-  v1::CreateDraftRequest draft_request;
-  draft_request.set_village_id(village.village_id);
-  draft_request.set_year(2026);
-  draft_request.set_effective_from("2026-01-01");
-  v1::Rulebook draft;
-  ASSERT_TRUE(rulebooks_->CreateDraft(ScoringHarness::Context(admin).get(), draft_request, &draft)
-                  .ok());
+  const v1::Rulebook draft = CreateDraft(admin, village.village_id, 2026, "2026-01-01");
+  ASSERT_FALSE(HasFailure());
   EXPECT_GE(draft.items_size(), 10);  // derived from the template
 
   v1::PublishRequest publish;
@@ -509,12 +518,7 @@ TEST_F(LedgerAcceptanceTest, ADraftCanOnlyBePublishedAfterTheLatestPublishedDate
   const std::string admin = harness_->VillageAdminToken(village.village_id);
   auto context = [&] { return ScoringHarness::Context(admin); };
   auto draft_from = [&](const std::string& effective_from) {
-    v1::CreateDraftRequest request;
-    request.set_village_id(village.village_id);
-    request.set_year(2026);
-    request.set_effective_from(effective_from);
-    v1::Rulebook draft;
-    EXPECT_TRUE(rulebooks_->CreateDraft(context().get(), request, &draft).ok());
+    const v1::Rulebook draft = CreateDraft(admin, village.village_id, 2026, effective_from);
     v1::RecordVoteRequest vote;
     vote.set_rulebook_id(draft.rulebook_id());
     vote.mutable_vote()->set_meeting_date("2025-12-20");
@@ -555,13 +559,8 @@ TEST_F(LedgerAcceptanceTest, ADraftCanOnlyBePublishedAfterTheLatestPublishedDate
 TEST_F(LedgerAcceptanceTest, AVoteCantBeDatedAfterToday) {
   const SeededVillage village = harness_->SeedVillage(1);
   const std::string admin = harness_->VillageAdminToken(village.village_id);
-  v1::CreateDraftRequest draft_request;
-  draft_request.set_village_id(village.village_id);
-  draft_request.set_year(2026);
-  draft_request.set_effective_from("2026-01-01");
-  v1::Rulebook draft;
-  ASSERT_TRUE(rulebooks_->CreateDraft(ScoringHarness::Context(admin).get(), draft_request, &draft)
-                  .ok());
+  const v1::Rulebook draft = CreateDraft(admin, village.village_id, 2026, "2026-01-01");
+  ASSERT_FALSE(HasFailure());
   v1::RecordVoteRequest vote;
   vote.set_rulebook_id(draft.rulebook_id());
   vote.mutable_vote()->set_meeting_date(FormatDate(absl::Now() + absl::Hours(48)));
@@ -585,13 +584,8 @@ TEST_F(LedgerAcceptanceTest, AVoteCantBeDatedAfterToday) {
 TEST_F(LedgerAcceptanceTest, TownOfficialsReadTheRulebooksOfTheirOwnTownOnly) {
   const SeededVillage village = harness_->SeedVillage(1);
   const std::string admin = harness_->VillageAdminToken(village.village_id);
-  v1::CreateDraftRequest draft_request;
-  draft_request.set_village_id(village.village_id);
-  draft_request.set_year(2026);
-  draft_request.set_effective_from("2026-01-01");
-  v1::Rulebook draft;
-  ASSERT_TRUE(rulebooks_->CreateDraft(ScoringHarness::Context(admin).get(), draft_request, &draft)
-                  .ok());
+  const v1::Rulebook draft = CreateDraft(admin, village.village_id, 2026, "2026-01-01");
+  ASSERT_FALSE(HasFailure());
   auto official_of = [&](int64_t town_id) {
     auth::Caller official;
     official.user_id = absl::StrCat("staff-town-", town_id);
@@ -621,13 +615,8 @@ TEST_F(LedgerAcceptanceTest, TheRulebookInForceOnTheDeedsDateScoresIt) {
   const SeededVillage village = VillageWithBigItem(1);  // v1 from 2025-01-01 has TS-50
   const std::string admin = harness_->VillageAdminToken(village.village_id);
   // v2 from 2025-10-01 without TS-50.
-  v1::CreateDraftRequest draft_request;
-  draft_request.set_village_id(village.village_id);
-  draft_request.set_year(2025);
-  draft_request.set_effective_from("2025-10-01");
-  v1::Rulebook draft;
-  ASSERT_TRUE(rulebooks_->CreateDraft(ScoringHarness::Context(admin).get(), draft_request, &draft)
-                  .ok());
+  const v1::Rulebook draft = CreateDraft(admin, village.village_id, 2025, "2025-10-01");
+  ASSERT_FALSE(HasFailure());
   EXPECT_EQ(draft.version(), 2);
   v1::RecordVoteRequest vote;
   vote.set_rulebook_id(draft.rulebook_id());
