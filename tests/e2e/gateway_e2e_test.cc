@@ -699,6 +699,71 @@ TEST_F(GatewayE2eTest, AStaffAccountCreatedOverHttpIsOnTheAuditTrailExactlyOnce)
   EXPECT_EQ(records[0].value("outbox_id", ""), stored.value("outbox_id", "-"));
 }
 
+// A grid worker's token claims a grid, and that claim is what lets them inspect: the gateway makes
+// it only for a grid of the account's own village, and the registry then names the worker.
+TEST_F(GatewayE2eTest, AGridWorkerIsBoundOnlyToAGridOfTheirVillageWhichThenNamesThem) {
+  const Village village = NewVillage("admin.bind");
+  const Village other = NewVillage("admin.bind_other");
+  const auto new_grid = [&](const Village& v, const std::string& name) {
+    return IdOf(Ok(Post(absl::StrCat("/v1/villages/", v.village_id, "/grids"), {{"name", name}},
+                        v.admin_token)),
+                "grid_id");
+  };
+  const int64_t own_grid = new_grid(village, "东片");
+  const int64_t other_grid = new_grid(other, "西片");
+  ASSERT_GT(own_grid, 0);
+  ASSERT_GT(other_grid, 0);
+  const auto create = [&](const std::string& username, int64_t grid_id, const std::string& token,
+                          int64_t village_id) {
+    json body = {{"username", username},
+                 {"password", kStaffPassword},
+                 {"role", "grid_worker"},
+                 {"grid_id", grid_id}};
+    if (village_id != 0) body["village_id"] = village_id;
+    return Post("/v1/auth/staff", body, token);
+  };
+  const auto expect_refused = [&](const httplib::Result& res, const std::string& username) {
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << res->body;
+    const json error = json::parse(res->body, nullptr, false);
+    EXPECT_EQ(error.value("code", ""), "GRID_NOT_IN_VILLAGE") << res->body;
+    EXPECT_EQ(error.value("field", ""), "grid_id") << res->body;
+    // No account was made: it cannot sign in.
+    auto login =
+        Post("/v1/auth/staff/login", {{"username", username}, {"password", kStaffPassword}});
+    ASSERT_TRUE(login);
+    EXPECT_EQ(login->status, 401) << login->body;
+  };
+
+  // Another village's grid, or no grid at all; by the village's admin or by the district.
+  expect_refused(create("grid.bind_other", other_grid, village.admin_token, 0), "grid.bind_other");
+  expect_refused(create("grid.bind_none", 999999999, village.admin_token, 0), "grid.bind_none");
+  const std::string district = StaffLogin("district.e2e", kAdminPassword);
+  expect_refused(create("grid.bind_district", other_grid, district, village.village_id),
+                 "grid.bind_district");
+  // The other village's grid still has no worker.
+  EXPECT_EQ(Ok(Get(absl::StrCat("/v1/grids/", other_grid), other.admin_token))
+                .value("worker_user_id", "?"),
+            "");
+
+  // The village's own grid: the account is made and the registry names it the grid's worker.
+  const json created = Ok(create("grid.bind", own_grid, village.admin_token, 0));
+  const std::string user_id = created.value("user_id", "");
+  ASSERT_TRUE(absl::StartsWith(user_id, "staff-")) << created.dump();
+  const json grid = Ok(Get(absl::StrCat("/v1/grids/", own_grid), village.admin_token));
+  EXPECT_EQ(grid.value("worker_user_id", ""), user_id) << grid.dump();
+  EXPECT_FALSE(StaffLogin("grid.bind", kStaffPassword).empty());
+
+  // The admin can name someone else (or no one) later; another village's admin cannot.
+  auto refused = Put(absl::StrCat("/v1/grids/", own_grid, "/worker"),
+                     {{"worker_user_id", "staff-1"}}, other.admin_token);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 403) << refused->body;
+  const json cleared = Ok(Put(absl::StrCat("/v1/grids/", own_grid, "/worker"),
+                              {{"worker_user_id", ""}}, village.admin_token));
+  EXPECT_EQ(cleared.value("worker_user_id", "?"), "") << cleared.dump();
+}
+
 // Runs last (alphabetical order of the names does not matter: gtest keeps declaration order).
 TEST_F(GatewayE2eTest, SecretsNeverAppearInLogs) {
   // Drive one more resident sign-in so the log has WeChat traffic even if run alone.

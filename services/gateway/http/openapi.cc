@@ -162,7 +162,8 @@ void AddGatewayPaths(json& paths) {
   paths["/v1/auth/staff"]["post"] = {
       {"summary",
        "Create a staff account (village admins: grid workers and assessors of their "
-       "village; district officials: any staff role)"},
+       "village; district officials: any staff role). A grid worker's grid_id must be a grid "
+       "of their village (else 400 GRID_NOT_IN_VILLAGE); the grid then names them its worker"},
       {"operationId", "gateway.CreateStaff"},
       {"x-roles", {"village_admin", "district_official"}},
       {"requestBody", JsonBody({{"type", "object"},

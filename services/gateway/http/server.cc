@@ -653,6 +653,78 @@ absl::Status GatewayServer::CheckHouseholdMember(const Exchange& ex, int64_t hou
   return absl::NotFoundError("member not in the household");
 }
 
+namespace {
+
+// The village a new grid worker's account will belong to, or 0 when the account will be refused
+// anyway for its creator's scope (LoginService::CreateStaffAs decides that, with its own answer)
+// or is no grid worker's.
+int64_t GridWorkerVillage(const auth::Caller& creator, const NewStaff& request) {
+  absl::StatusOr<auth::Role> role = ParseStaffRole(request.role);
+  if (!role.ok() || *role != auth::Role::kGridWorker || request.grid_id <= 0) return 0;
+  if (creator.role == auth::Role::kVillageAdmin) {
+    if (request.village_id != 0 && request.village_id != creator.village_id) return 0;
+    return creator.village_id;
+  }
+  if (creator.role == auth::Role::kDistrictOfficial) {
+    return std::max<int64_t>(request.village_id, 0);
+  }
+  return 0;
+}
+
+}  // namespace
+
+absl::Status GatewayServer::CheckGridOfVillage(const Exchange& ex, int64_t grid_id,
+                                               int64_t village_id) {
+  // The grid claim of a grid worker's token is what lets them inspect households, so it must name
+  // a grid of their own village. The registry belongs to scoring: ask it with the creator's own
+  // token, so that a grid outside the creator's scope is refused as well. Without a scoring
+  // backend (handler tests) nothing is checked, as for CheckHouseholdMember.
+  if (!deps_.backends->Has("scoring")) return absl::OkStatus();
+  scoring::v1::GetGridRequest request;
+  request.set_grid_id(grid_id);
+  OutgoingCall call;
+  call.grpc_method = "/jifen.scoring.v1.RegistryService/GetGrid";
+  call.request_bytes = request.SerializeAsString();
+  call.bearer_token = ex.bearer;
+  call.request_id = ex.request_id;
+  call.timeout = config_.backend_timeout;
+  absl::StatusOr<std::string> bytes = deps_.backends->Call("scoring", call);
+  const absl::Status not_in_village = absl::InvalidArgumentError(absl::StrCat(
+      "GRID_NOT_IN_VILLAGE: grid_id: grid ", grid_id, " is not a grid of village ", village_id));
+  // Unknown, or outside the creator's scope (another village's): both are the same mistake in
+  // the form. Anything else (scoring unreachable: 503) is passed on, and nothing is created.
+  if (absl::IsNotFound(bytes.status()) || absl::IsPermissionDenied(bytes.status())) {
+    return not_in_village;
+  }
+  if (!bytes.ok()) return bytes.status();
+  scoring::v1::Grid grid;
+  if (!grid.ParseFromString(*bytes)) return absl::InternalError("bad GetGrid response");
+  if (grid.village_id() != village_id) return not_in_village;
+  return absl::OkStatus();
+}
+
+void GatewayServer::NameGridWorker(const Exchange& ex, int64_t grid_id,
+                                   const std::string& user_id) {
+  if (!deps_.backends->Has("scoring")) return;
+  scoring::v1::AssignGridWorkerRequest request;
+  request.set_grid_id(grid_id);
+  request.set_worker_user_id(user_id);
+  OutgoingCall call;
+  call.grpc_method = "/jifen.scoring.v1.RegistryService/AssignGridWorker";
+  call.request_bytes = request.SerializeAsString();
+  call.bearer_token = ex.bearer;
+  call.request_id = ex.request_id;
+  call.timeout = config_.backend_timeout;
+  absl::StatusOr<std::string> bytes = deps_.backends->Call("scoring", call);
+  if (!bytes.ok()) {
+    log::Warning("grid worker account created but not named on its grid",
+                 {{"request_id", ex.request_id},
+                  {"user_id", user_id},
+                  {"grid_id", absl::StrCat(grid_id)},
+                  {"error", bytes.status().ToString()}});
+  }
+}
+
 void GatewayServer::CreateInvitation(Exchange& ex) {
   if (!Admit(ex, Entry::kAuthenticated)) return;
   std::optional<json> body = ex.JsonBody(4096);
@@ -701,9 +773,19 @@ void GatewayServer::CreateStaff(Exchange& ex) {
                            {"team_id", &request.team_id}}) {
     if (!IntField(*body, name, out)) return ex.Fail(absl::InvalidArgumentError(name), name);
   }
+  const int64_t grid_village = GridWorkerVillage(*ex.caller, request);
+  if (grid_village != 0) {
+    if (absl::Status s = CheckGridOfVillage(ex, request.grid_id, grid_village); !s.ok()) {
+      return ex.Fail(s, absl::IsInvalidArgument(s) ? "grid_id" : "");
+    }
+  }
   absl::StatusOr<std::string> user_id =
       deps_.login->CreateStaff(*ex.caller, request, ex.request_id);
   if (!user_id.ok()) return ex.Fail(user_id.status());
+  // The registry's worker_user_id is informational (who to call about the grid); the grid worker's
+  // access comes from their token's grid claim. So a failure to name them there does not undo a
+  // valid account: it is logged, and the admin can name them later with PUT /v1/grids/{id}/worker.
+  if (grid_village != 0) NameGridWorker(ex, request.grid_id, *user_id);
   ex.Reply(200, Dump({{"user_id", *user_id}}));
 }
 

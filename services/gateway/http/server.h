@@ -100,6 +100,8 @@ class GatewayServer final {
   void UploadPhoto(Exchange& ex);
   void GetPhoto(Exchange& ex);
   absl::Status CheckHouseholdMember(const Exchange& ex, int64_t household_id, int64_t member_id);
+  absl::Status CheckGridOfVillage(const Exchange& ex, int64_t grid_id, int64_t village_id);
+  void NameGridWorker(const Exchange& ex, int64_t grid_id, const std::string& user_id);
 
   // Verified tokens by their exact text, so a busy phone's token is checked once (ES256
   // verification costs more than the rest of a read). An entry lives until the token's own exp, at

@@ -43,6 +43,26 @@ absl::Status AuthorizeVillageWrite(const auth::Caller& caller, int64_t village_i
   return Denied(caller, "change the registry of this village");
 }
 
+absl::Status AuthorizeGridRead(const auth::Caller& caller, const VillageRecord& village) {
+  switch (caller.role) {
+    case Role::kDistrictOfficial:
+    case Role::kDistrictInspector:
+    case Role::kService:
+      return absl::OkStatus();
+    case Role::kTownOfficial:
+      if (caller.town_id != 0 && caller.town_id == village.town_id) return absl::OkStatus();
+      return Denied(caller, "read a grid of another town");
+    case Role::kVillageAdmin:
+      if (caller.village_id != 0 && caller.village_id == village.village_id) {
+        return absl::OkStatus();
+      }
+      return Denied(caller, "read a grid of another village");
+    default:
+      break;
+  }
+  return Denied(caller, "read grids");
+}
+
 bool NeedsTeam(const auth::Caller& caller) { return caller.role == Role::kAssessor; }
 
 absl::StatusOr<PersonalDataView> AuthorizeHouseholdRead(const auth::Caller& caller,

@@ -33,9 +33,14 @@ enum class PersonalDataView {
 // CreateTown, CreateVillage. PERMISSION_DENIED unless a district official.
 absl::Status AuthorizeOrganisationWrite(const auth::Caller& caller);
 
-// CreateGroup/Grid/Team/Household, ImportRoster. PERMISSION_DENIED unless the village's admin or a
-// district official.
+// CreateGroup/Grid/Team/Household, AssignGridWorker, ImportRoster. PERMISSION_DENIED unless the
+// village's admin or a district official.
 absl::Status AuthorizeVillageWrite(const auth::Caller& caller, int64_t village_id);
+
+// GetGrid of a grid of `village`. District officials and inspectors and services read every grid,
+// a town official the grids of their town, a village admin those of their village; everyone else
+// (grid workers and assessors included: their token already names their scope) PERMISSION_DENIED.
+absl::Status AuthorizeGridRead(const auth::Caller& caller, const VillageRecord& village);
 
 // True when reading households needs the caller's assessment team (assessors).
 bool NeedsTeam(const auth::Caller& caller);

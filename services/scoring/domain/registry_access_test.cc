@@ -85,6 +85,23 @@ TEST(RegistryAccessTest, VillageWritesBelongToItsAdmin) {
   EXPECT_TRUE(Denied(AuthorizeVillageWrite(unscoped, 0)));
 }
 
+TEST(RegistryAccessTest, GridReadsByScope) {
+  for (Role role : {Role::kDistrictOfficial, Role::kDistrictInspector, Role::kService,
+                    Role::kTownOfficial, Role::kVillageAdmin}) {
+    EXPECT_TRUE(AuthorizeGridRead(As(role), Village()).ok()) << auth::RoleName(role);
+  }
+  const VillageRecord elsewhere{kVillage + 1, kTown + 1, "永丰村"};
+  EXPECT_TRUE(Denied(AuthorizeGridRead(As(Role::kVillageAdmin), elsewhere)));
+  EXPECT_TRUE(Denied(AuthorizeGridRead(As(Role::kTownOfficial), elsewhere)));
+  // A village of the same town is the town official's, not the village admin's.
+  const VillageRecord neighbour{kVillage + 1, kTown, "永丰村"};
+  EXPECT_TRUE(AuthorizeGridRead(As(Role::kTownOfficial), neighbour).ok());
+  EXPECT_TRUE(Denied(AuthorizeGridRead(As(Role::kVillageAdmin), neighbour)));
+  for (Role role : {Role::kGridWorker, Role::kAssessor, Role::kResident}) {
+    EXPECT_TRUE(Denied(AuthorizeGridRead(As(role), Village()))) << auth::RoleName(role);
+  }
+}
+
 TEST(RegistryAccessTest, HouseholdReadViews) {
   const TeamRecord team = Team();
   const auto view = [&](const Caller& caller) {

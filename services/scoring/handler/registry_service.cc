@@ -62,6 +62,13 @@ RegistryActor ActorOf(const auth::Caller& caller) {
   return {caller.user_id, std::string(auth::RoleName(caller.role))};
 }
 
+void Encode(const GridRecord& grid, v1::Grid* out) {
+  out->set_grid_id(grid.grid_id);
+  out->set_village_id(grid.village_id);
+  out->set_name(grid.name);
+  out->set_worker_user_id(grid.worker_user_id);
+}
+
 v1::HouseholdKind KindOf(const HouseholdRecord& record) {
   return record.registered ? v1::HOUSEHOLD_KIND_REGISTERED : v1::HOUSEHOLD_KIND_NON_REGISTERED;
 }
@@ -204,10 +211,37 @@ grpc::Status RegistryServiceImpl::CreateGrid(grpc::ServerContext* context,
     ASSIGN_OR_RETURN(grid.name, CleanName(request->name(), "网格名称"));
     ASSIGN_OR_RETURN(grid.worker_user_id, CleanUserId(request->worker_user_id(), "网格员"));
     ASSIGN_OR_RETURN(const GridRecord created, repository_->CreateGrid(ActorOf(caller), grid));
-    response->set_grid_id(created.grid_id);
-    response->set_village_id(created.village_id);
-    response->set_name(created.name);
-    response->set_worker_user_id(created.worker_user_id);
+    Encode(created, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status RegistryServiceImpl::GetGrid(grpc::ServerContext* context,
+                                          const v1::GetGridRequest* request, v1::Grid* response) {
+  return Serve(context, "GetGrid", [&](const auth::Caller& caller) -> absl::Status {
+    RETURN_IF_ERROR(RequireId(request->grid_id(), "grid_id"));
+    ASSIGN_OR_RETURN(const GridRecord grid, repository_->FindGrid(request->grid_id()));
+    // A town official's scope is decided by the grid village's town.
+    ASSIGN_OR_RETURN(const VillageRecord village, repository_->FindVillage(grid.village_id));
+    RETURN_IF_ERROR(AuthorizeGridRead(caller, village));
+    Encode(grid, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status RegistryServiceImpl::AssignGridWorker(grpc::ServerContext* context,
+                                                   const v1::AssignGridWorkerRequest* request,
+                                                   v1::Grid* response) {
+  return Serve(context, "AssignGridWorker", [&](const auth::Caller& caller) -> absl::Status {
+    RETURN_IF_ERROR(RequireId(request->grid_id(), "grid_id"));
+    ASSIGN_OR_RETURN(const std::string worker, CleanUserId(request->worker_user_id(), "网格员"));
+    // The grid's village decides who may change it; grids never move, so it is still the grid's
+    // village when the repository writes.
+    ASSIGN_OR_RETURN(const GridRecord grid, repository_->FindGrid(request->grid_id()));
+    RETURN_IF_ERROR(AuthorizeVillageWrite(caller, grid.village_id));
+    ASSIGN_OR_RETURN(const GridRecord assigned,
+                     repository_->AssignGridWorker(ActorOf(caller), grid.grid_id, worker));
+    Encode(assigned, response);
     return absl::OkStatus();
   });
 }

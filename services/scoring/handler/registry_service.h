@@ -33,6 +33,11 @@ class RegistryServiceImpl final : public jifen::scoring::v1::RegistryService::Se
                            v1::Group* response) override;
   grpc::Status CreateGrid(grpc::ServerContext* context, const v1::CreateGridRequest* request,
                           v1::Grid* response) override;
+  grpc::Status GetGrid(grpc::ServerContext* context, const v1::GetGridRequest* request,
+                       v1::Grid* response) override;
+  grpc::Status AssignGridWorker(grpc::ServerContext* context,
+                                const v1::AssignGridWorkerRequest* request,
+                                v1::Grid* response) override;
   grpc::Status CreateTeam(grpc::ServerContext* context, const v1::CreateTeamRequest* request,
                           v1::AssessmentTeam* response) override;
   grpc::Status CreateHousehold(grpc::ServerContext* context,

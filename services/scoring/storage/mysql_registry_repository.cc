@@ -94,7 +94,7 @@ int64_t InsertHousehold(sql::Connection& c, int64_t village_id, const HouseholdR
 // phones stay out of the audit trail, which other services read.
 absl::Status Audit(sql::Connection& c, const RegistryActor& actor, int64_t village_id,
                    const char* action, const char* object_type, int64_t object_id,
-                   const std::string& after) {
+                   const std::string& after, const std::string& before = "") {
   AuditFacts facts;
   facts.village_id = village_id;
   facts.actor_user_id = actor.user_id;
@@ -102,6 +102,7 @@ absl::Status Audit(sql::Connection& c, const RegistryActor& actor, int64_t villa
   facts.action = action;
   facts.object_type = object_type;
   facts.object_id = absl::StrCat(object_id);
+  if (!before.empty()) facts.before = AuditState(before);
   facts.after = AuditState(after);
   return RecordAudit(c, facts);
 }
@@ -306,6 +307,41 @@ absl::StatusOr<GridRecord> MySqlRegistryRepository::FindGrid(int64_t grid_id) {
     grid = {grid_id, rows->getInt64(1), rows->getString(2).asStdString(),
             rows->getString(3).asStdString()};
     return absl::OkStatus();
+  }));
+  return grid;
+}
+
+absl::StatusOr<GridRecord> MySqlRegistryRepository::AssignGridWorker(
+    const RegistryActor& actor, int64_t grid_id, const std::string& worker_user_id) {
+  GridRecord grid;
+  RETURN_IF_ERROR(mysql::RunInTransaction(pool_, [&](sql::Connection& c) -> absl::Status {
+    // Grids never change village, so the village read here is the one to lock; locking it (as
+    // every registry write does) keeps the change in line with the village's other writes.
+    Statement village = Prepare(c, "SELECT village_id FROM grids WHERE grid_id = ?");
+    village->setInt64(1, grid_id);
+    int64_t village_id = 0;
+    {
+      Rows found(village->executeQuery());
+      if (!found->next()) return absl::NotFoundError(absl::StrCat("grid ", grid_id, " not found"));
+      village_id = found->getInt64(1);
+    }
+    RETURN_IF_ERROR(LockVillage(c, village_id));
+    Statement read = Prepare(
+        c, "SELECT village_id, name, worker_user_id FROM grids WHERE grid_id = ? FOR UPDATE");
+    read->setInt64(1, grid_id);
+    Rows rows(read->executeQuery());
+    if (!rows->next()) return absl::NotFoundError(absl::StrCat("grid ", grid_id, " not found"));
+    grid = {grid_id, rows->getInt64(1), rows->getString(2).asStdString(),
+            rows->getString(3).asStdString()};
+    if (grid.worker_user_id == worker_user_id) return absl::OkStatus();
+    const std::string before = absl::StrCat("worker_user_id=", grid.worker_user_id);
+    Statement update = Prepare(c, "UPDATE grids SET worker_user_id = ? WHERE grid_id = ?");
+    update->setString(1, worker_user_id);
+    update->setInt64(2, grid_id);
+    update->executeUpdate();
+    grid.worker_user_id = worker_user_id;
+    return Audit(c, actor, grid.village_id, "assign_grid_worker", "grid", grid_id,
+                 absl::StrCat("worker_user_id=", worker_user_id), before);
   }));
   return grid;
 }

@@ -24,6 +24,7 @@
 #include "common/mysql/transaction.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "jifen/audit/v1/audit.pb.h"
 #include "jifen/scoring/v1/registry.grpc.pb.h"
 #include "services/scoring/handler/registry_service.h"
 #include "services/scoring/handler/scoring_context.h"
@@ -795,6 +796,143 @@ TEST_F(RegistryServiceTest, ListVillagesByScope) {
   EXPECT_EQ(stub_->ListVillages(ContextFor(As(auth::Role::kResident)).get(), request, &response)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// ---- Grids and their workers -------------------------------------------------------------------
+
+class GridWorkerTest : public RegistryServiceTest {
+ protected:
+  grpc::Status GetGrid(const auth::Caller& caller, int64_t grid_id, v1::Grid* out) {
+    v1::GetGridRequest request;
+    request.set_grid_id(grid_id);
+    return stub_->GetGrid(ContextFor(caller).get(), request, out);
+  }
+  grpc::Status Assign(const auth::Caller& caller, int64_t grid_id, const std::string& worker,
+                      v1::Grid* out) {
+    v1::AssignGridWorkerRequest request;
+    request.set_grid_id(grid_id);
+    request.set_worker_user_id(worker);
+    return stub_->AssignGridWorker(ContextFor(caller).get(), request, out);
+  }
+  // The grid's "assign_grid_worker" audit records, oldest first.
+  std::vector<audit::v1::AuditRecord> Assignments(int64_t grid_id) {
+    std::vector<audit::v1::AuditRecord> records;
+    EXPECT_TRUE(mysql::RunWithConnection(*admin_, [&](sql::Connection& c) {
+                  std::unique_ptr<sql::Statement> select(c.createStatement());
+                  std::unique_ptr<sql::ResultSet> rows(select->executeQuery(
+                      "SELECT payload FROM outbox WHERE topic = 'audit' ORDER BY id"));
+                  while (rows->next()) {
+                    audit::v1::AuditRecord record;
+                    EXPECT_TRUE(record.ParseFromString(rows->getString(1).asStdString()));
+                    if (record.action() == "assign_grid_worker" &&
+                        record.object_id() == absl::StrCat(grid_id)) {
+                      records.push_back(record);
+                    }
+                  }
+                  return absl::OkStatus();
+                }).ok());
+    return records;
+  }
+  std::string WorkerInDatabase(int64_t grid_id) {
+    absl::StatusOr<GridRecord> grid = repository_->FindGrid(grid_id);
+    EXPECT_TRUE(grid.ok()) << grid.status();
+    return grid.ok() ? grid->worker_user_id : "?";
+  }
+};
+
+TEST_F(GridWorkerTest, TheVillageAdminAssignsReassignsAndClearsTheWorker) {
+  const auth::Caller admin = As(auth::Role::kVillageAdmin);
+  v1::Grid grid;
+  ASSERT_TRUE(GetGrid(admin, village_.grid, &grid).ok());
+  EXPECT_EQ(grid.village_id(), village_.village_id);
+  EXPECT_EQ(grid.name(), "北片");
+  EXPECT_EQ(grid.worker_user_id(), "gw-1");  // as created
+
+  // Each change is written and audited once, with the worker before and after.
+  v1::Grid changed;
+  ASSERT_TRUE(Assign(admin, village_.grid, " staff-41 ", &changed).ok());
+  EXPECT_EQ(changed.worker_user_id(), "staff-41");  // trimmed like CreateGrid's
+  EXPECT_EQ(changed.name(), "北片");
+  ASSERT_TRUE(GetGrid(admin, village_.grid, &grid).ok());
+  EXPECT_EQ(grid.worker_user_id(), "staff-41");
+  ASSERT_TRUE(Assign(admin, village_.grid, "staff-42", &changed).ok());
+  EXPECT_EQ(WorkerInDatabase(village_.grid), "staff-42");
+  ASSERT_TRUE(Assign(admin, village_.grid, "", &changed).ok());
+  EXPECT_EQ(changed.worker_user_id(), "");
+  EXPECT_EQ(WorkerInDatabase(village_.grid), "");
+  // Assigning what is already there (a retry) is no second change.
+  ASSERT_TRUE(Assign(admin, village_.grid, "", &changed).ok());
+
+  const std::vector<audit::v1::AuditRecord> records = Assignments(village_.grid);
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0].before(), "worker_user_id=gw-1");
+  EXPECT_EQ(records[0].after(), "worker_user_id=staff-41");
+  EXPECT_EQ(records[1].before(), "worker_user_id=staff-41");
+  EXPECT_EQ(records[1].after(), "worker_user_id=staff-42");
+  EXPECT_EQ(records[2].before(), "worker_user_id=staff-42");
+  EXPECT_EQ(records[2].after(), "worker_user_id=");
+  for (const audit::v1::AuditRecord& record : records) {
+    EXPECT_EQ(record.object_type(), "grid");
+    EXPECT_EQ(record.village_id(), village_.village_id);
+    EXPECT_EQ(record.actor_user_id(), admin.user_id);
+    EXPECT_EQ(record.actor_role(), "village_admin");
+  }
+
+  // A district official may too; a worker id with a space is refused.
+  ASSERT_TRUE(Assign(As(auth::Role::kDistrictOfficial), village_.grid, "staff-43", &changed).ok());
+  EXPECT_EQ(changed.worker_user_id(), "staff-43");
+  EXPECT_EQ(Assign(admin, village_.grid, "staff 44", &changed).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(WorkerInDatabase(village_.grid), "staff-43");
+  EXPECT_EQ(Assignments(village_.grid).size(), 4u);
+}
+
+TEST_F(GridWorkerTest, GridsAreReadAndChangedOnlyInScope) {
+  // A real neighbour village of the same town, with its own admin.
+  absl::StatusOr<VillageRecord> neighbour =
+      repository_->CreateVillage(kActor, village_.town_id, "永丰村");
+  ASSERT_TRUE(neighbour.ok()) << neighbour.status();
+  auth::Caller neighbour_admin = As(auth::Role::kVillageAdmin);
+  neighbour_admin.user_id = "neighbour-admin";
+  neighbour_admin.village_id = neighbour->village_id;
+
+  v1::Grid grid;
+  EXPECT_EQ(Assign(neighbour_admin, village_.grid, "staff-99", &grid).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(WorkerInDatabase(village_.grid), "gw-1");
+  EXPECT_TRUE(Assignments(village_.grid).empty());
+  for (auth::Role role : {auth::Role::kTownOfficial, auth::Role::kDistrictInspector,
+                          auth::Role::kGridWorker, auth::Role::kService}) {
+    EXPECT_EQ(Assign(As(role), village_.grid, "staff-99", &grid).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED)
+        << auth::RoleName(role);
+  }
+  EXPECT_EQ(WorkerInDatabase(village_.grid), "gw-1");
+
+  // Reads: the village's admin, the town's officials, district roles and services.
+  EXPECT_EQ(GetGrid(neighbour_admin, village_.grid, &grid).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  for (auth::Role role :
+       {auth::Role::kVillageAdmin, auth::Role::kTownOfficial, auth::Role::kDistrictOfficial,
+        auth::Role::kDistrictInspector, auth::Role::kService}) {
+    EXPECT_TRUE(GetGrid(As(role), village_.grid, &grid).ok()) << auth::RoleName(role);
+  }
+  auth::Caller other_town = As(auth::Role::kTownOfficial);
+  other_town.town_id += 1000;
+  EXPECT_EQ(GetGrid(other_town, village_.grid, &grid).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  for (auth::Role role : {auth::Role::kGridWorker, auth::Role::kAssessor, auth::Role::kResident}) {
+    EXPECT_EQ(GetGrid(As(role), village_.grid, &grid).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED)
+        << auth::RoleName(role);
+  }
+
+  // Unknown grids.
+  const auth::Caller district = As(auth::Role::kDistrictOfficial);
+  EXPECT_EQ(GetGrid(district, 999999999, &grid).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Assign(district, 999999999, "staff-1", &grid).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(GetGrid(district, 0, &grid).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 }  // namespace
