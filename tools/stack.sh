@@ -16,6 +16,8 @@
 #   JIFEN_RUN_DIR=run   JIFEN_BUILD_DIR=build           folders (relative to the repository root)
 #   JIFEN_SKIP_DEPS=1   JIFEN_SKIP_BUILD=1              skip tools/install-deps.sh / the build
 #   JIFEN_SERVICE_START_TIMEOUT_S=30                    how long a service may take to listen
+#   JIFEN_DEV_WECHAT_PORT=18090                         loopback port of jifen-dev-wechat, the
+#                                                       demo's stand-in for WeChat's code2Session
 set -euo pipefail
 set +m  # background jobs stay in our process group; setsid below detaches them
 
@@ -90,8 +92,48 @@ service_flags() {
         "--publicity_address=127.0.0.1:$(service_port publicity)" \
         "--redemption_address=127.0.0.1:$(service_port redemption)" \
         "--audit_address=127.0.0.1:$(service_port audit)" \
-        "--service_token_file=$(service_token "$name")" ;;
+        "--service_token_file=$(service_token "$name")"
+      # Residents sign in through the demo's stand-in for WeChat when it runs (start_dev_wechat).
+      if [[ -n $(dev_wechat_pid) ]]; then
+        secret wechat_app >/dev/null
+        printf '%s\n' "--wechat_api_base=http://127.0.0.1:$dev_wechat_port" \
+          "--wechat_app_id=wx-dev" \
+          "--wechat_app_secret_file=$secrets_dir/wechat_app.password"
+      fi ;;
   esac
+}
+
+# jifen-dev-wechat: WeChat's code2Session for the demo (this machine can't reach WeChat, and has no
+# mini-program to make codes); any code signs in the resident it names, the same one every time.
+dev_wechat_port=${JIFEN_DEV_WECHAT_PORT:-18090}
+dev_wechat_pidfile() { printf '%s\n' "$pids_dir/dev-wechat.pid"; }
+dev_wechat_pid() {
+  local pid
+  pid=$(jifen_pid_from_file "$(dev_wechat_pidfile)")
+  if [[ -n $pid ]] && jifen_pid_alive "$pid" && jifen_pid_cmdline_has "$pid" jifen-dev-wechat; then
+    printf '%s\n' "$pid"
+  fi
+}
+
+start_dev_wechat() {
+  local tool pid log=$logs_dir/dev-wechat.log deadline
+  tool=$(find_tool jifen-dev-wechat)
+  [[ -n $tool ]] || return 0
+  pid=$(dev_wechat_pid)
+  [[ -z $pid ]] || return 0
+  jifen_port_in_use "$dev_wechat_port" &&
+    jifen_die "dev-wechat: port $dev_wechat_port is taken; set JIFEN_DEV_WECHAT_PORT"
+  secret wechat_app >/dev/null
+  # shellcheck disable=SC2016  # expanded by the inner shell
+  setsid bash -c 'echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' \
+    "$(dev_wechat_pidfile)" "$tool" "--port=$dev_wechat_port" --app_id=wx-dev \
+    "--app_secret_file=$secrets_dir/wechat_app.password" </dev/null >>"$log" 2>&1 &
+  deadline=$((SECONDS + service_start_timeout_s))
+  until pid=$(dev_wechat_pid) && [[ -n $pid ]] && pid_listens_on "$pid" "$dev_wechat_port"; do
+    ((SECONDS < deadline)) || jifen_die "dev-wechat did not listen on $dev_wechat_port (log: $log)"
+    sleep 0.1
+  done
+  jifen_log "dev-wechat (WeChat stand-in) listening on 127.0.0.1:$dev_wechat_port (pid $pid)"
 }
 
 # The 32-byte key that encrypts phone numbers at rest (scoring), made once.
@@ -411,12 +453,39 @@ create_demo_staff() {
       -d "{\"username\":\"$user\",\"password\":\"$(secret "staff_$user")\",\"role\":\"$role\",$scope}" \
       >/dev/null || jifen_die "cannot create demo account $user"
   done
+  local invitation
+  invitation=$(demo_resident_invitation "$gateway" "$summary")
   {
     echo "district official  user district       password $(secret district_admin)"
     echo "village admin 革新村 user gexin_village  password $(secret staff_gexin_village)"
     echo "grid worker 革新村   user gexin_grid     password $(secret staff_gexin_grid)"
     echo "sign in: curl -X POST $gateway/v1/auth/staff/login -H 'Content-Type: application/json' -d '{\"username\":\"district\",\"password\":\"...\"}'"
+    if [[ -n $invitation ]]; then
+      echo "resident 革新村 (first household, through the WeChat stand-in): the first sign-in binds"
+      echo "  curl -X POST $gateway/v1/auth/wechat/login -H 'Content-Type: application/json' -d '{\"code\":\"demo-resident\",\"invitation_code\":\"$invitation\"}'"
+      echo "  later sign-ins: the same code alone ({\"code\":\"demo-resident\"})"
+    fi
   } >"$logins"
+}
+
+# An invitation from 革新村's admin for the first member of its first household, so that a resident
+# can sign in through jifen-dev-wechat; prints its code (nothing when dev-wechat is not running).
+demo_resident_invitation() {
+  local gateway=$1 summary=$2 household token member
+  [[ -n $(dev_wechat_pid) ]] || return 0
+  household=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["villages"][0]["first_household_id"])' "$summary")
+  token=$(curl -sf -X POST "$gateway/v1/auth/staff/login" -H 'Content-Type: application/json' \
+    -d "{\"username\":\"gexin_village\",\"password\":\"$(secret staff_gexin_village)\"}" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])') ||
+    jifen_die "cannot sign in as the demo village admin"
+  member=$(curl -sf "$gateway/v1/households/$household" -H "Authorization: Bearer $token" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["members"][0]["member_id"])') ||
+    jifen_die "cannot read demo household $household"
+  curl -sf -X POST "$gateway/v1/auth/invitations" -H "Authorization: Bearer $token" \
+    -H 'Content-Type: application/json' \
+    -d "{\"household_id\":$household,\"member_id\":$member,\"valid_hours\":720}" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["invitation_code"])' ||
+    jifen_die "cannot invite the demo resident"
 }
 
 write_stack_json() {
@@ -509,6 +578,7 @@ cmd_up() {
   start_redis
   apply_migrations
   local i
+  start_dev_wechat
   for i in "${!svc_names[@]}"; do start_service "$i"; done
   load_demo
   write_stack_json
@@ -530,6 +600,12 @@ cmd_down() {
     fi
     rm -f "$pidfile"
   done
+  pid=$(dev_wechat_pid)
+  if [[ -n $pid ]]; then
+    jifen_log "stopping dev-wechat (pid $pid)"
+    jifen_stop_pid "$pid" dev-wechat
+  fi
+  rm -f "$(dev_wechat_pidfile)"
   jifen_redis_stop "$redis_dir"
   jifen_mysql_stop "$mysql_dir"
   rm -f "$run_dir/stack.json"
@@ -568,6 +644,10 @@ cmd_status() {
       printf '%-11s %-22s %-12s not built\n' "$name" "127.0.0.1:${svc_ports[i]}" -
     fi
   done
+  pid=$(dev_wechat_pid)
+  if [[ -n $pid ]]; then
+    printf '%-11s %-22s pid %-8s alive\n' dev-wechat "127.0.0.1:$dev_wechat_port" "$pid"
+  fi
   return "$dead"
 }
 
