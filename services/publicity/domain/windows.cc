@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/status/status_macros.h"
 #include "services/publicity/domain/access.h"
 #include "services/publicity/domain/period.h"
@@ -25,7 +27,8 @@ absl::string_view StatusName(ObjectionStatus status) {
 }
 
 absl::Status ValidateReason(const std::string& reason, absl::string_view field) {
-  if (reason.empty() || reason.size() > kReasonLengthMax) {
+  // A reason of spaces tells the household nothing, and a resolution can't be changed later.
+  if (absl::StripAsciiWhitespace(reason).empty() || reason.size() > kReasonLengthMax) {
     return absl::InvalidArgumentError(absl::StrCat(field, " is required, at most 500 characters"));
   }
   return absl::OkStatus();
@@ -162,15 +165,22 @@ absl::StatusOr<ObjectionRecord> PublicityWindows::FinishUphold(ObjectionRecord o
   const std::string reason = objection.resolution_reason.empty()
                                  ? absl::StrCat("异议成立 (objection ", objection.objection_id, ")")
                                  : objection.resolution_reason;
-  ASSIGN_OR_RETURN(
-      const int64_t correction,
-      ledger_.ReverseEntry(objection.entry_sequence,
-                           absl::StrCat("objection-", objection.objection_id), reason));
+  absl::StatusOr<int64_t> correction = ledger_.ReverseEntry(
+      objection.entry_sequence, absl::StrCat("objection-", objection.objection_id), reason);
+  // The admin may have corrected the entry directly meanwhile: what the objection asked for is
+  // done, and only finishing it here lets the quarter settle (it would stay "upholding" for ever,
+  // every retry refused the same way).
+  const bool reversed_before =
+      absl::IsFailedPrecondition(correction.status()) &&
+      absl::StartsWith(correction.status().message(), "ALREADY_REVERSED");
+  if (!correction.ok() && !reversed_before) return correction.status();
   objection.status = ObjectionStatus::kUpheld;
-  objection.correction_sequence = correction;
+  objection.correction_sequence = reversed_before ? 0 : *correction;
   AuditEvent done = audit;
   done.before = "upholding";
-  done.after = absl::StrCat("upheld, correction entry ", correction);
+  done.after = reversed_before ? absl::StrCat("upheld; the entry had already been reversed (",
+                                              correction.status().message(), ")")
+                               : absl::StrCat("upheld, correction entry ", *correction);
   return repository_.TransitionObjection(objection, {ObjectionStatus::kUpholding}, done);
 }
 

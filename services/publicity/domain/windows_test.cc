@@ -144,6 +144,13 @@ class FakeLedger final : public LedgerCommands {
     }
     auto it = reversals.find(correction_id);
     if (it != reversals.end()) return it->second;
+    // As scoring: an entry is reversed at most once, whichever correction did it.
+    for (const auto& [id, reversal] : reversals) {
+      if (reversal == 1000 + sequence) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "ALREADY_REVERSED: entry ", sequence, " was reversed by entry ", reversal));
+      }
+    }
     reversals[correction_id] = 1000 + sequence;
     return 1000 + sequence;
   }
@@ -292,6 +299,34 @@ TEST_F(WindowsTest, UpheldObjectionReversesOnceEvenWhenRetried) {
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(windows_.ResolveObjection(Admin(2), filed.objection_id, true, "").status().code(),
             absl::StatusCode::kPermissionDenied);
+}
+
+// The admin reversed the entry directly while its objection was pending: upholding finds the work
+// done and finishes (it stayed "upholding" for ever, and the quarter could never settle).
+TEST_F(WindowsTest, UpholdingAnEntryAlreadyReversedFinishesAndTheQuarterSettles) {
+  OpenQ3Window();
+  const ObjectionRecord filed = *windows_.FileObjection(Resident(10), 5, "已经整改");
+  ASSERT_TRUE(ledger_.ReverseEntry(5, "admin-correction", "录入错误").ok());
+  absl::StatusOr<ObjectionRecord> upheld =
+      windows_.ResolveObjection(Admin(), filed.objection_id, true, "");
+  ASSERT_TRUE(upheld.ok()) << upheld.status();
+  EXPECT_EQ(upheld->status, ObjectionStatus::kUpheld);
+  EXPECT_EQ(upheld->correction_sequence, 0);  // the correction was not the objection's
+  now_ = q3_end_ + absl::Hours(24 * 8);
+  int settled = 0;
+  ASSERT_TRUE(windows_.RunDueWork(&settled).ok());
+  ASSERT_TRUE(windows_.RunDueWork(&settled).ok());
+  EXPECT_EQ(settled, 1);
+}
+
+TEST_F(WindowsTest, ABlankReasonIsNoReason) {
+  OpenQ3Window();
+  EXPECT_EQ(windows_.FileObjection(Resident(10), 5, "   ").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  const ObjectionRecord filed = *windows_.FileObjection(Resident(10), 5, "已经整改");
+  EXPECT_EQ(windows_.ResolveObjection(Admin(), filed.objection_id, false, " \t").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(repository_.objections[filed.objection_id].status, ObjectionStatus::kPending);
 }
 
 TEST_F(WindowsTest, APendingObjectionHoldsSettlementWhichThenHappensOnce) {

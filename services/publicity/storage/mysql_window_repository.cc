@@ -171,7 +171,7 @@ absl::StatusOr<ObjectionRecord> MySqlWindowRepository::FileObjection(
     lock->setString(2, objection.period);
     std::unique_ptr<sql::ResultSet> window(lock->executeQuery());
     if (!window->next()) {
-      return absl::FailedPreconditionError(absl::StrCat("no publicity window is open for ",
+      return absl::FailedPreconditionError(absl::StrCat("NO_OPEN_WINDOW: no publicity window is open for ",
                                                         objection.period,
                                                         ": objections are accepted only "
                                                         "during the publicity window"));
@@ -180,7 +180,7 @@ absl::StatusOr<ObjectionRecord> MySqlWindowRepository::FileObjection(
     if (window->getString("state") != "open" || now_ms < window->getInt64("starts_at_ms") ||
         now_ms >= window->getInt64("ends_at_ms")) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "the publicity window for ", objection.period,
+          "NO_OPEN_WINDOW: the publicity window for ", objection.period,
           " is not open now: objections are accepted only during the publicity window"));
     }
     auto insert = Prepare(connection,

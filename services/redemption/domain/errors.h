@@ -17,6 +17,7 @@ inline constexpr absl::string_view kOrderPending = "ORDER_PENDING";
 inline constexpr absl::string_view kCancelPending = "CANCEL_PENDING";
 inline constexpr absl::string_view kNotCancellable = "NOT_CANCELLABLE";
 inline constexpr absl::string_view kPickupCodeUnknown = "PICKUP_CODE_UNKNOWN";
+inline constexpr absl::string_view kOrderCancelled = "ORDER_CANCELLED";
 inline constexpr absl::string_view kAlreadyFulfilled = "ALREADY_FULFILLED";
 inline constexpr absl::string_view kItemNotFound = "ITEM_NOT_FOUND";
 inline constexpr absl::string_view kOrderNotFound = "ORDER_NOT_FOUND";

@@ -177,7 +177,10 @@ absl::StatusOr<StoreItem> RedemptionService::RestockItem(const Caller& caller, i
   if (delta == 0 || delta > kMaxRestockDelta || delta < -kMaxRestockDelta) {
     return Invalid("delta", "non-zero, at most 100000 either way");
   }
-  if (reason.empty() || TooLong(reason, 500)) return Invalid("reason", "1..500 characters");
+  // Stock changes are audited by their reason; spaces would say nothing.
+  if (absl::StripAsciiWhitespace(reason).empty() || TooLong(reason, 500)) {
+    return Invalid("reason", "1..500 characters, not only spaces");
+  }
   return repository_->AdjustStock(village_id, item_id, delta, reason, clock_->NowMs(),
                                   ActorOf(caller));
 }
@@ -402,8 +405,8 @@ absl::StatusOr<Order> RedemptionService::FulfilOrder(const Caller& caller, int64
           absl::StrCat("picked up at ", FormatLocalTime(update.order.fulfilled_at_ms)));
     case OrderStatus::kCancelling:
     case OrderStatus::kCancelled:
-      return CodedError(absl::StatusCode::kFailedPrecondition, kNotCancellable,
-                        "the order was cancelled");
+      return CodedError(absl::StatusCode::kFailedPrecondition, kOrderCancelled,
+                        "the order was cancelled; nothing is to be handed over");
     default:
       return CodedError(absl::StatusCode::kNotFound, kPickupCodeUnknown,
                         "no order waits with this code");

@@ -184,8 +184,9 @@ TEST_F(RedemptionServiceTest, CancelRefundsAndReturnsStockOnceThenFulfilIsRefuse
   ASSERT_TRUE(service_.CancelOrder(Resident(), "order-00011", "").ok());
   EXPECT_EQ(wallet_.Balance(kHousehold), 100);
   EXPECT_EQ(repository_.StockOf(item.item_id), 2);
+  // The clerk scanning a cancelled order's code is told it was cancelled.
   EXPECT_EQ(MachineCodeOf(service_.FulfilOrder(Admin(), kVillage, order->pickup_code).status()),
-            kNotCancellable);
+            kOrderCancelled);
 }
 
 TEST_F(RedemptionServiceTest, RefundFailureLeavesCancellingForRecovery) {
@@ -273,6 +274,8 @@ TEST_F(RedemptionServiceTest, RestockIsValidatedAndAudited) {
   const StoreItem item = MakeItem(1, 10);
   EXPECT_TRUE(absl::IsInvalidArgument(
       service_.RestockItem(Admin(), kVillage, item.item_id, 5, "").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      service_.RestockItem(Admin(), kVillage, item.item_id, 5, "   ").status()));
   absl::StatusOr<StoreItem> restocked =
       service_.RestockItem(Admin(), kVillage, item.item_id, 5, "delivery");
   ASSERT_TRUE(restocked.ok());

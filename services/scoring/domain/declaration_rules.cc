@@ -4,6 +4,7 @@
 #include "services/scoring/domain/inspection_rules.h"
 #include "services/scoring/domain/period.h"
 #include "services/scoring/domain/photo_refs.h"
+#include "services/scoring/domain/registry_privacy.h"
 
 namespace jifen::scoring {
 namespace {
@@ -65,9 +66,9 @@ absl::Status ValidateDeclaration(const DeclarationInput& input,
   if (input.occurred_at > now + absl::Minutes(5)) {
     return absl::InvalidArgumentError("occurred_at_ms lies in the future");
   }
-  if (input.note.size() > kMaxDeclarationText) {
+  if (Utf8Length(input.note) < 0 || Utf8Length(input.note) > kMaxDeclarationText) {
     return absl::InvalidArgumentError(
-        absl::StrCat("note is longer than ", kMaxDeclarationText, " bytes"));
+        absl::StrCat("note: at most ", kMaxDeclarationText, " characters"));
   }
   if (absl::Status photos = ValidatePhotoRefs(input.photo_refs, "photo_refs"); !photos.ok()) {
     return photos;
@@ -76,9 +77,9 @@ absl::Status ValidateDeclaration(const DeclarationInput& input,
 }
 
 absl::StatusOr<bool> PlanReview(DeclarationState current, bool approve, absl::string_view reason) {
-  if (reason.size() > kMaxDeclarationText) {
+  if (Utf8Length(reason) < 0 || Utf8Length(reason) > kMaxDeclarationText) {
     return absl::InvalidArgumentError(
-        absl::StrCat("reason is longer than ", kMaxDeclarationText, " bytes"));
+        absl::StrCat("reason: at most ", kMaxDeclarationText, " characters"));
   }
   if (!approve && reason.find_first_not_of(" \t\r\n") == absl::string_view::npos) {
     return absl::InvalidArgumentError(

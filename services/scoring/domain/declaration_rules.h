@@ -22,7 +22,7 @@ namespace jifen::scoring {
 enum class DeclarationState : int { kPending = 1, kApproved = 2, kRejected = 3 };
 
 inline constexpr char kDeclarantRole[] = "resident";
-inline constexpr size_t kMaxDeclarationText = 500;  // note and review reason, in bytes
+inline constexpr int kMaxDeclarationText = 500;  // note and review reason, in characters
 
 struct DeclarationInput {
   std::string declaration_id;

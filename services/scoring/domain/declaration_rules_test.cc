@@ -1,5 +1,6 @@
 #include "services/scoring/domain/declaration_rules.h"
 
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "services/scoring/domain/period.h"
 
@@ -117,6 +118,19 @@ TEST(ValidateDeclarationTest, RefusesBadIdsFutureDeedsAndLongNotes) {
   input = Input();
   input.note = std::string(kMaxDeclarationText + 1, 'x');
   EXPECT_EQ(ValidateDeclaration(input, Items(), kNow).code(), absl::StatusCode::kInvalidArgument);
+}
+
+// The limit is the contract's 500 characters: a resident writing Chinese gets all of them (each is
+// three bytes of UTF-8), and a refusal names the field.
+TEST(ValidateDeclarationTest, TheNoteLimitCountsCharacters) {
+  DeclarationInput input = Input();
+  input.note.clear();
+  for (int i = 0; i < kMaxDeclarationText; ++i) input.note += "净";
+  EXPECT_TRUE(ValidateDeclaration(input, Items(), kNow).ok());
+  input.note += "净";
+  const absl::Status refused = ValidateDeclaration(input, Items(), kNow);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(refused.message(), "note:")) << refused.message();
 }
 
 TEST(PlanReviewTest, Transitions) {
