@@ -69,6 +69,11 @@ TEST(ErrorsTest, EveryCodeTheServicesSendHasAChineseMessage) {
 TEST(ErrorsTest, ARefusalThatNamesAFieldSetsField) {
   EXPECT_EQ(MapStatus(absl::InvalidArgumentError("village_id: must be a positive id")).field,
             "village_id");
+  // As scoring and publicity word them.
+  EXPECT_EQ(MapStatus(absl::InvalidArgumentError("occurred_at_ms: lies in the future")).field,
+            "occurred_at_ms");
+  EXPECT_EQ(MapStatus(absl::InvalidArgumentError("period: \"2026q4\" is not YYYYQn")).field,
+            "period");
   EXPECT_EQ(MapStatus(absl::InvalidArgumentError("valid_hours must be 1..720")).field,
             "valid_hours");
   EXPECT_EQ(MapStatus(absl::InvalidArgumentError("username: 3..64 characters")).field, "username");

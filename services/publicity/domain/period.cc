@@ -25,7 +25,7 @@ absl::Time Period::End() const {
 absl::StatusOr<Period> ParsePeriod(absl::string_view text) {
   const auto invalid = [&] {
     return absl::InvalidArgumentError(
-        absl::StrCat("period \"", text, "\" is not YYYYQn (quarter) or YYYY (year)"));
+        absl::StrCat("period: \"", text, "\" is not YYYYQn (quarter) or YYYY (year)"));
   };
   if (text.size() != 4 && text.size() != 6) return invalid();
   for (size_t i = 0; i < 4; ++i) {

@@ -209,8 +209,9 @@ absl::StatusOr<Order> RedemptionService::PlaceOrder(const Caller& caller,
   const StoreItem& item = *found;
   const int64_t now_ms = clock_->NowMs();
   if (!IsOnSale(item, now_ms)) {
+    // By id, not name: a hidden item's name is not the resident's to see.
     return ResumeOrRefuse(CodedError(absl::StatusCode::kFailedPrecondition, kNotOnSale,
-                                     absl::StrCat("\"", item.name, "\" is not on sale now")),
+                                     absl::StrCat("item ", item.item_id, " is not on sale now")),
                           input, actor);
   }
   Order order;

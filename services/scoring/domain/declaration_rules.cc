@@ -64,7 +64,7 @@ absl::Status ValidateDeclaration(const DeclarationInput& input,
     return id;
   }
   if (input.occurred_at > now + absl::Minutes(5)) {
-    return absl::InvalidArgumentError("occurred_at_ms lies in the future");
+    return absl::InvalidArgumentError("occurred_at_ms: lies in the future");
   }
   if (Utf8Length(input.note) < 0 || Utf8Length(input.note) > kMaxDeclarationText) {
     return absl::InvalidArgumentError(
