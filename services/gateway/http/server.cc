@@ -627,6 +627,18 @@ void GatewayServer::Logout(Exchange& ex) {
   ex.res.status = 204;
 }
 
+absl::StatusOr<std::string> GatewayServer::CallRegistryAs(const Exchange& ex,
+                                                          absl::string_view method,
+                                                          const google::protobuf::Message& request) {
+  OutgoingCall call;
+  call.grpc_method = absl::StrCat("/jifen.scoring.v1.RegistryService/", method);
+  call.request_bytes = request.SerializeAsString();
+  call.bearer_token = ex.bearer;
+  call.request_id = ex.request_id;
+  call.timeout = config_.backend_timeout;
+  return deps_.backends->Call("scoring", call);
+}
+
 absl::Status GatewayServer::CheckHouseholdMember(const Exchange& ex, int64_t household_id,
                                                  int64_t member_id) {
   // The roster belongs to scoring: ask it, with the admin's own token, so that its scope check
@@ -634,13 +646,7 @@ absl::Status GatewayServer::CheckHouseholdMember(const Exchange& ex, int64_t hou
   if (!deps_.backends->Has("scoring")) return absl::OkStatus();
   scoring::v1::GetHouseholdRequest request;
   request.set_household_id(household_id);
-  OutgoingCall call;
-  call.grpc_method = "/jifen.scoring.v1.RegistryService/GetHousehold";
-  call.request_bytes = request.SerializeAsString();
-  call.bearer_token = ex.bearer;
-  call.request_id = ex.request_id;
-  call.timeout = config_.backend_timeout;
-  absl::StatusOr<std::string> bytes = deps_.backends->Call("scoring", call);
+  absl::StatusOr<std::string> bytes = CallRegistryAs(ex, "GetHousehold", request);
   if (!bytes.ok()) return bytes.status();
   scoring::v1::HouseholdDetail detail;
   if (!detail.ParseFromString(*bytes)) return absl::InternalError("bad GetHousehold response");
@@ -682,13 +688,7 @@ absl::Status GatewayServer::CheckGridOfVillage(const Exchange& ex, int64_t grid_
   if (!deps_.backends->Has("scoring")) return absl::OkStatus();
   scoring::v1::GetGridRequest request;
   request.set_grid_id(grid_id);
-  OutgoingCall call;
-  call.grpc_method = "/jifen.scoring.v1.RegistryService/GetGrid";
-  call.request_bytes = request.SerializeAsString();
-  call.bearer_token = ex.bearer;
-  call.request_id = ex.request_id;
-  call.timeout = config_.backend_timeout;
-  absl::StatusOr<std::string> bytes = deps_.backends->Call("scoring", call);
+  absl::StatusOr<std::string> bytes = CallRegistryAs(ex, "GetGrid", request);
   const absl::Status not_in_village = absl::InvalidArgumentError(absl::StrCat(
       "GRID_NOT_IN_VILLAGE: grid_id: grid ", grid_id, " is not a grid of village ", village_id));
   // Unknown, or outside the creator's scope (another village's): both are the same mistake in
@@ -709,13 +709,7 @@ void GatewayServer::NameGridWorker(const Exchange& ex, int64_t grid_id,
   scoring::v1::AssignGridWorkerRequest request;
   request.set_grid_id(grid_id);
   request.set_worker_user_id(user_id);
-  OutgoingCall call;
-  call.grpc_method = "/jifen.scoring.v1.RegistryService/AssignGridWorker";
-  call.request_bytes = request.SerializeAsString();
-  call.bearer_token = ex.bearer;
-  call.request_id = ex.request_id;
-  call.timeout = config_.backend_timeout;
-  absl::StatusOr<std::string> bytes = deps_.backends->Call("scoring", call);
+  absl::StatusOr<std::string> bytes = CallRegistryAs(ex, "AssignGridWorker", request);
   if (!bytes.ok()) {
     log::Warning("grid worker account created but not named on its grid",
                  {{"request_id", ex.request_id},

@@ -11,9 +11,12 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/auth/token.h"
+#include "google/protobuf/message.h"
 #include "services/gateway/auth/login_service.h"
 #include "services/gateway/http/backends.h"
 #include "services/gateway/http/route_table.h"
@@ -99,6 +102,10 @@ class GatewayServer final {
   void CreateStaff(Exchange& ex);
   void UploadPhoto(Exchange& ex);
   void GetPhoto(Exchange& ex);
+  // A call to scoring's registry on the caller's behalf (their own token, so scoring's scope
+  // check decides), for the account changes that depend on the roster.
+  absl::StatusOr<std::string> CallRegistryAs(const Exchange& ex, absl::string_view method,
+                                             const google::protobuf::Message& request);
   absl::Status CheckHouseholdMember(const Exchange& ex, int64_t household_id, int64_t member_id);
   absl::Status CheckGridOfVillage(const Exchange& ex, int64_t grid_id, int64_t village_id);
   void NameGridWorker(const Exchange& ex, int64_t grid_id, const std::string& user_id);
