@@ -157,7 +157,20 @@ absl::StatusOr<ObjectionRecord> PublicityWindows::FileObjection(const auth::Call
   AuditEvent audit = Audit(caller, "objection.file", entry->village_id,
                            absl::StrCat("entry/", entry_sequence), now);
   audit.after = "pending";
-  return repository_.FileObjection(objection, now, std::move(audit));
+  absl::StatusOr<ObjectionRecord> filed =
+      repository_.FileObjection(objection, now, std::move(audit));
+  if (!absl::IsAlreadyExists(filed.status())) return filed;
+  // A phone that retries what it sent gets the objection it made; anything else is refused.
+  ASSIGN_OR_RETURN(const std::vector<ObjectionRecord> existing,
+                   repository_.ListObjections(entry->village_id, entry->period,
+                                              caller.household_id, 1000));
+  for (const ObjectionRecord& earlier : existing) {
+    if (earlier.entry_sequence == entry_sequence && earlier.filed_by_user_id == caller.user_id &&
+        earlier.reason == reason) {
+      return earlier;
+    }
+  }
+  return filed.status();
 }
 
 absl::StatusOr<ObjectionRecord> PublicityWindows::FinishUphold(ObjectionRecord objection,

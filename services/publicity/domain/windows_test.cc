@@ -273,6 +273,10 @@ TEST_F(WindowsTest, ObjectionsOnlyForOwnEntriesWhileTheWindowIsOpen) {
   EXPECT_EQ(filed->status, ObjectionStatus::kPending);
   EXPECT_EQ(windows_.FileObjection(Resident(10), 5, "again").status().code(),
             absl::StatusCode::kAlreadyExists);
+  // The phone retried what it sent: the same objection, not a refusal.
+  absl::StatusOr<ObjectionRecord> retried = windows_.FileObjection(Resident(10), 5, "已经整改");
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(retried->objection_id, filed->objection_id);
   now_ = q3_end_ + absl::Hours(24 * 8);
   ledger_.entries[6].household_id = 10;
   EXPECT_EQ(windows_.FileObjection(Resident(10), 6, "too late").status().code(),

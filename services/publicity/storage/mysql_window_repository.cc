@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "common/audit/audit_outbox.h"
 #include "common/audit/state_digest.h"
+#include "common/mysql/statement.h"
 #include "common/mysql/transaction.h"
 #include "common/status/status_macros.h"
 #include "jifen/publicity/v1/windows.pb.h"
@@ -195,17 +196,15 @@ absl::StatusOr<ObjectionRecord> MySqlWindowRepository::FileObjection(
     insert->setString(6, objection.filed_by_user_id);
     insert->setInt64(7, now_ms);
     insert->executeUpdate();
-    std::unique_ptr<sql::Statement> last(connection.createStatement());
-    std::unique_ptr<sql::ResultSet> id(last->executeQuery("SELECT LAST_INSERT_ID() AS id"));
-    if (!id->next()) return absl::InternalError("no LAST_INSERT_ID");
-    stored.objection_id = id->getInt64("id");
+    stored.objection_id = mysql::LastInsertId(connection);
     stored.status = ObjectionStatus::kPending;
     audit.subject = absl::StrCat("objection/", stored.objection_id);
     return AppendAudit(connection, audit);
   });
   if (absl::IsAlreadyExists(status)) {
     return absl::AlreadyExistsError(
-        absl::StrCat("entry ", objection.entry_sequence, " already has an objection"));
+        absl::StrCat("OBJECTION_EXISTS: entry ", objection.entry_sequence,
+                     " already has an objection"));
   }
   RETURN_IF_ERROR(status);
   return stored;
