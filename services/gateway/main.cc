@@ -31,6 +31,7 @@
 #include "services/gateway/http/server.h"
 #include "services/gateway/storage/mysql_account_store.h"
 #include "services/gateway/storage/photo_store.h"
+#include "services/gateway/storage/photo_villages.h"
 #include "services/gateway/storage/throttle.h"
 
 ABSL_FLAG(std::string, token_private_key, "", "PEM file with the ES256 key that signs tokens");
@@ -229,6 +230,7 @@ int Run(int argc, char** argv) {
 
   gateway::Backends backend_channels(backends, flags.max_message_bytes);
   gateway::PhotoStore photos(absl::GetFlag(FLAGS_photo_dir), absl::GetFlag(FLAGS_photo_max_bytes));
+  gateway::MySqlPhotoVillages photo_villages(&pool);
 
   std::unique_ptr<metrics::MetricsServer> metrics_server;
   if (!flags.metrics_listen.empty()) {
@@ -258,6 +260,7 @@ int Run(int argc, char** argv) {
   deps.login = &login;
   deps.throttle = &throttle;
   deps.photos = &photos;
+  deps.photo_villages = &photo_villages;
   deps.readiness = [&pool] { return pool.Ping(); };
   gateway::GatewayServer server(config, deps);
   if (absl::Status started = server.Start(); !started.ok()) {

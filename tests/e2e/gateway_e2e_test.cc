@@ -503,6 +503,17 @@ TEST_F(GatewayE2eTest, GridWorkerUploadsPhotoAndARetriedInspectionScoresOnce) {
   ASSERT_TRUE(back);
   EXPECT_EQ(back->status, 200);
   EXPECT_EQ(back->body, jpeg);
+
+  // A household's photo stays within its village (and its supervisors): another village's admin
+  // learns nothing, not even that it exists; the district sees it.
+  const Village other = NewVillage("admin.photo_other");
+  auto foreign = Get("/v1/photos/" + ref, other.admin_token);
+  ASSERT_TRUE(foreign);
+  EXPECT_EQ(foreign->status, 404) << foreign->body;
+  EXPECT_EQ(foreign->body.find(jpeg), std::string::npos);
+  auto supervised = Get("/v1/photos/" + ref, StaffLogin("district.e2e", kAdminPassword));
+  ASSERT_TRUE(supervised);
+  EXPECT_EQ(supervised->status, 200);
 }
 
 // The village board through the gateway: scoring's ledger stream reaches jifen-publicity, and the

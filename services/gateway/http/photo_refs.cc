@@ -12,8 +12,9 @@ namespace pb = google::protobuf;
 
 constexpr char kPhotoRefsField[] = "photo_refs";
 
-std::optional<FieldError> Find(const pb::Message& message, const std::string& path,
-                               const PhotoStore& photos) {
+absl::StatusOr<std::optional<FieldError>> Find(const pb::Message& message,
+                                               const std::string& path,
+                                               const PhotoRefCheck& usable) {
   const pb::Reflection& reflection = *message.GetReflection();
   std::vector<const pb::FieldDescriptor*> fields;
   reflection.ListFields(message, &fields);
@@ -22,34 +23,39 @@ std::optional<FieldError> Find(const pb::Message& message, const std::string& pa
     if (field->name() == kPhotoRefsField && field->is_repeated() &&
         field->cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING) {
       for (int i = 0; i < reflection.FieldSize(message, field); ++i) {
-        if (!photos.Has(reflection.GetRepeatedString(message, field, i))) {
-          return FieldError{absl::StrCat(here, "[", i, "]"),
-                            "no such photo: upload it first (POST /v1/photos) and send the "
-                            "photo_ref it answers"};
+        absl::StatusOr<bool> ok = usable(reflection.GetRepeatedString(message, field, i));
+        if (!ok.ok()) return ok.status();
+        if (!*ok) {
+          return std::optional<FieldError>(FieldError{
+              absl::StrCat(here, "[", i, "]"),
+              "no such photo: upload it first (POST /v1/photos) and send the photo_ref it "
+              "answers"});
         }
       }
       continue;
     }
     if (field->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE || field->is_map()) continue;
     if (!field->is_repeated()) {
-      if (auto found = Find(reflection.GetMessage(message, field), here, photos)) return found;
+      absl::StatusOr<std::optional<FieldError>> found =
+          Find(reflection.GetMessage(message, field), here, usable);
+      if (!found.ok() || found->has_value()) return found;
       continue;
     }
     for (int i = 0; i < reflection.FieldSize(message, field); ++i) {
-      if (auto found = Find(reflection.GetRepeatedMessage(message, field, i),
-                            absl::StrCat(here, "[", i, "]"), photos)) {
-        return found;
-      }
+      absl::StatusOr<std::optional<FieldError>> found =
+          Find(reflection.GetRepeatedMessage(message, field, i), absl::StrCat(here, "[", i, "]"),
+               usable);
+      if (!found.ok() || found->has_value()) return found;
     }
   }
-  return std::nullopt;
+  return std::optional<FieldError>();
 }
 
 }  // namespace
 
-std::optional<FieldError> FindUnstoredPhotoRef(const google::protobuf::Message& request,
-                                               const PhotoStore& photos) {
-  return Find(request, "", photos);
+absl::StatusOr<std::optional<FieldError>> FindUnusablePhotoRef(
+    const google::protobuf::Message& request, const PhotoRefCheck& usable) {
+  return Find(request, "", usable);
 }
 
 }  // namespace jifen::gateway

@@ -3,17 +3,22 @@
 // keeping if the photo can be shown, and a made-up reference would satisfy "photo required".
 #pragma once
 
+#include <functional>
 #include <optional>
+#include <string>
 
+#include "absl/status/statusor.h"
 #include "google/protobuf/message.h"
 #include "services/gateway/http/transcoder.h"
-#include "services/gateway/storage/photo_store.h"
 
 namespace jifen::gateway {
 
-// The first reference `photos` does not hold, as its field path ("outcomes[0].photo_refs[1]"),
-// or nullopt when every one is there.
-std::optional<FieldError> FindUnstoredPhotoRef(const google::protobuf::Message& request,
-                                               const PhotoStore& photos);
+// Whether the caller may cite a photo: stored, and uploaded from the caller's village.
+using PhotoRefCheck = std::function<absl::StatusOr<bool>(const std::string& photo_ref)>;
+
+// The first reference `usable` refuses, as its field path ("outcomes[0].photo_refs[1]"), or
+// nullopt when every one passes; an error of `usable` (the database) is returned as is.
+absl::StatusOr<std::optional<FieldError>> FindUnusablePhotoRef(
+    const google::protobuf::Message& request, const PhotoRefCheck& usable);
 
 }  // namespace jifen::gateway

@@ -479,11 +479,20 @@ void GatewayServer::Proxy(Exchange& ex) {
     return;
   }
   if (deps_.photos != nullptr) {
-    if (std::optional<FieldError> unstored = FindUnstoredPhotoRef(**request, *deps_.photos)) {
-      ex.error_detail = unstored->reason;
+    const auth::Caller& caller = *ex.caller;
+    absl::StatusOr<std::optional<FieldError>> unusable =
+        FindUnusablePhotoRef(**request, [&](const std::string& ref) -> absl::StatusOr<bool> {
+          if (!deps_.photos->Has(ref)) return false;
+          if (deps_.photo_villages == nullptr || caller.village_id == 0) return true;
+          return deps_.photo_villages->UploadedIn(ref, caller.village_id);
+        });
+    if (!unusable.ok()) return ex.Fail(absl::UnavailableError(unusable.status().message()));
+    if (unusable->has_value()) {
+      const FieldError& refused = **unusable;
+      ex.error_detail = refused.reason;
       const HttpError error = MakeError(400, "PHOTO_NOT_FOUND");
       ex.error_code = error.code;
-      ex.Reply(error.http_status, ErrorBody(error, ex.request_id, unstored->field));
+      ex.Reply(error.http_status, ErrorBody(error, ex.request_id, refused.field));
       return;
     }
   }
@@ -808,6 +817,12 @@ void GatewayServer::UploadPhoto(Exchange& ex) {
     }
     return ex.Fail(stored.status());
   }
+  if (deps_.photo_villages != nullptr && ex.caller->village_id > 0) {
+    absl::Status recorded =
+        deps_.photo_villages->Record(stored->photo_ref, ex.caller->village_id, ex.caller->user_id,
+                                     absl::ToUnixMillis(absl::Now()));
+    if (!recorded.ok()) return ex.Fail(absl::UnavailableError(recorded.message()));
+  }
   log::Info("photo stored", {{"request_id", ex.request_id},
                              {"photo_ref", stored->photo_ref},
                              {"size_bytes", absl::StrCat(stored->size_bytes)}});
@@ -822,7 +837,16 @@ void GatewayServer::GetPhoto(Exchange& ex) {
   if (!Contains(config_.photo_read_roles, auth::RoleName(ex.caller->role))) {
     return ex.Fail(absl::PermissionDeniedError("role may not read photos"));
   }
-  absl::StatusOr<std::string> bytes = deps_.photos->Get(ex.req.matches[1].str());
+  const std::string photo_ref = ex.req.matches[1].str();
+  // Within its villages, and to the town and district who supervise them; anyone else learns
+  // nothing, not even that the photo exists.
+  const bool supervises = ex.caller->IsDistrict() || ex.caller->role == auth::Role::kTownOfficial;
+  if (deps_.photo_villages != nullptr && !supervises) {
+    absl::StatusOr<bool> ours = deps_.photo_villages->UploadedIn(photo_ref, ex.caller->village_id);
+    if (!ours.ok()) return ex.Fail(absl::UnavailableError(ours.status().message()));
+    if (!*ours) return ex.Fail(absl::NotFoundError("no such photo"));
+  }
+  absl::StatusOr<std::string> bytes = deps_.photos->Get(photo_ref);
   if (!bytes.ok()) return ex.Fail(bytes.status());
   const std::string type = SniffImageType(*bytes);
   ex.res.headers.erase("Cache-Control");

@@ -21,6 +21,7 @@
 #include "services/gateway/http/backends.h"
 #include "services/gateway/http/route_table.h"
 #include "services/gateway/storage/photo_store.h"
+#include "services/gateway/storage/photo_villages.h"
 #include "services/gateway/storage/throttle.h"
 
 namespace httplib {
@@ -60,6 +61,7 @@ struct GatewayDeps {
   LoginService* login = nullptr;
   Throttle* throttle = nullptr;             // may be null: no rate limits and no revocation (tests)
   const PhotoStore* photos = nullptr;       // may be null: no photo endpoints
+  PhotoVillages* photo_villages = nullptr;  // may be null: photos are not kept to their villages
   std::function<absl::Status()> readiness;  // /healthz; null: always ready
 };
 
