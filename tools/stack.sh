@@ -453,19 +453,28 @@ create_demo_staff() {
       -d "{\"username\":\"$user\",\"password\":\"$(secret "staff_$user")\",\"role\":\"$role\",$scope}" \
       >/dev/null || jifen_die "cannot create demo account $user"
   done
-  local invitation
-  invitation=$(demo_resident_invitation "$gateway" "$summary")
   {
     echo "district official  user district       password $(secret district_admin)"
     echo "village admin 革新村 user gexin_village  password $(secret staff_gexin_village)"
     echo "grid worker 革新村   user gexin_grid     password $(secret staff_gexin_grid)"
     echo "sign in: curl -X POST $gateway/v1/auth/staff/login -H 'Content-Type: application/json' -d '{\"username\":\"district\",\"password\":\"...\"}'"
-    if [[ -n $invitation ]]; then
-      echo "resident 革新村 (first household, through the WeChat stand-in): the first sign-in binds"
-      echo "  curl -X POST $gateway/v1/auth/wechat/login -H 'Content-Type: application/json' -d '{\"code\":\"demo-resident\",\"invitation_code\":\"$invitation\"}'"
-      echo "  later sign-ins: the same code alone ({\"code\":\"demo-resident\"})"
-    fi
   } >"$logins"
+}
+
+# Once per run folder (also one whose demo predates it): an invitation for a demo resident, added
+# to the demo logins, when the WeChat stand-in runs.
+ensure_demo_resident() {
+  local marker=$run_dir/demo-resident.done gateway summary=$run_dir/demo-summary.json invitation
+  gateway=http://127.0.0.1:$(service_port gateway)
+  [[ -f $marker || ! -s $summary || ! -f $run_dir/demo-logins.txt ]] && return 0
+  [[ -n $(dev_wechat_pid) && -n $(service_running_pid gateway) ]] || return 0
+  invitation=$(demo_resident_invitation "$gateway" "$summary")
+  {
+    echo "resident 革新村 (first household, through the WeChat stand-in): the first sign-in binds"
+    echo "  curl -X POST $gateway/v1/auth/wechat/login -H 'Content-Type: application/json' -d '{\"code\":\"demo-resident\",\"invitation_code\":\"$invitation\"}'"
+    echo "  later sign-ins: the same code alone ({\"code\":\"demo-resident\"})"
+  } >>"$run_dir/demo-logins.txt"
+  touch "$marker"
 }
 
 # An invitation from 革新村's admin for the first member of its first household, so that a resident
@@ -581,6 +590,7 @@ cmd_up() {
   start_dev_wechat
   for i in "${!svc_names[@]}"; do start_service "$i"; done
   load_demo
+  ensure_demo_resident
   write_stack_json
   print_summary
 }
