@@ -166,7 +166,7 @@ class GatewayServerTest : public ::testing::Test {
     photos_ = std::make_unique<PhotoStore>(photo_dir_, 64 << 10);
     backends_ = std::make_unique<Backends>(
         std::map<std::string, std::string>{{"testing", absl::StrCat("127.0.0.1:", runner_->port())},
-                                           {"scoring", ""}},
+                                           {"scoring", scoring_address_}},
         4 << 20);
     routes_ = std::make_unique<RouteTable>(*RouteTable::FromGeneratedPool());
 
@@ -289,6 +289,7 @@ class GatewayServerTest : public ::testing::Test {
   std::unique_ptr<MySqlAccountStore> store_;
   std::unique_ptr<LoginService> login_;
   std::string photo_dir_;
+  std::string scoring_address_;  // empty: no scoring backend (its roster checks are skipped)
   std::unique_ptr<PhotoStore> photos_;
   std::unique_ptr<Backends> backends_;
   std::unique_ptr<RouteTable> routes_;
@@ -784,6 +785,23 @@ TEST_F(GatewayServerTest, LoginAttemptsPerAddressAreLimited) {
   }
   ExpectError(PostJson("/v1/auth/staff/login", {{"username", "x"}, {"password", "y"}}), 429,
               "RATE_LIMITED");
+}
+
+// A grid worker's grid is checked with scoring before the account is made: when scoring can't be
+// asked, the answer is 503 and no account exists (not an account bound to an unchecked grid).
+TEST_F(GatewayServerTest, AGridWorkerIsNotCreatedWhileScoringCannotBeAsked) {
+  scoring_address_ = "127.0.0.1:1";  // nothing listens there
+  Start(GatewayConfig{});
+  const json grid_worker = {{"username", "grid.unchecked"}, {"password", kStaffPassword},
+                            {"role", "grid_worker"},        {"town_id", 2},
+                            {"village_id", 21},             {"grid_id", 7}};
+  auto res = PostJson("/v1/auth/staff", grid_worker, AdminToken());
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503) << res->body;
+  auto login = PostJson("/v1/auth/staff/login",
+                        {{"username", "grid.unchecked"}, {"password", kStaffPassword}});
+  ASSERT_TRUE(login);
+  EXPECT_EQ(login->status, 401) << login->body;
 }
 
 TEST_F(GatewayServerTest, StaffAccountsWithBadIdsOrSpacedNamesAreRefusedNamingTheField) {
