@@ -511,9 +511,26 @@ TEST_F(GatewayE2eTest, GridWorkerUploadsPhotoAndARetriedInspectionScoresOnce) {
   ASSERT_TRUE(foreign);
   EXPECT_EQ(foreign->status, 404) << foreign->body;
   EXPECT_EQ(foreign->body.find(jpeg), std::string::npos);
-  auto supervised = Get("/v1/photos/" + ref, StaffLogin("district.e2e", kAdminPassword));
+  const std::string district = StaffLogin("district.e2e", kAdminPassword);
+  auto supervised = Get("/v1/photos/" + ref, district);
   ASSERT_TRUE(supervised);
   EXPECT_EQ(supervised->status, 200);
+  // Town officials: their own town's villages only.
+  auto town_official = [&](int64_t town_id, const std::string& username) {
+    Ok(Post("/v1/auth/staff",
+            {{"username", username},
+             {"password", kStaffPassword},
+             {"role", "town_official"},
+             {"town_id", town_id}},
+            district));
+    return StaffLogin(username, kStaffPassword);
+  };
+  auto own_town = Get("/v1/photos/" + ref, town_official(village.town_id, "town.photo"));
+  ASSERT_TRUE(own_town);
+  EXPECT_EQ(own_town->status, 200);
+  auto other_town = Get("/v1/photos/" + ref, town_official(other.town_id, "town.photo_other"));
+  ASSERT_TRUE(other_town);
+  EXPECT_EQ(other_town->status, 404);
 }
 
 // The village board through the gateway: scoring's ledger stream reaches jifen-publicity, and the

@@ -819,7 +819,8 @@ void GatewayServer::UploadPhoto(Exchange& ex) {
   }
   if (deps_.photo_villages != nullptr && ex.caller->village_id > 0) {
     absl::Status recorded =
-        deps_.photo_villages->Record(stored->photo_ref, ex.caller->village_id, ex.caller->user_id,
+        deps_.photo_villages->Record(stored->photo_ref, ex.caller->village_id,
+                                     ex.caller->town_id, ex.caller->user_id,
                                      absl::ToUnixMillis(absl::Now()));
     if (!recorded.ok()) return ex.Fail(absl::UnavailableError(recorded.message()));
   }
@@ -838,11 +839,13 @@ void GatewayServer::GetPhoto(Exchange& ex) {
     return ex.Fail(absl::PermissionDeniedError("role may not read photos"));
   }
   const std::string photo_ref = ex.req.matches[1].str();
-  // Within its villages, and to the town and district who supervise them; anyone else learns
+  // Within its villages, to the officials of their towns and to the district; anyone else learns
   // nothing, not even that the photo exists.
-  const bool supervises = ex.caller->IsDistrict() || ex.caller->role == auth::Role::kTownOfficial;
-  if (deps_.photo_villages != nullptr && !supervises) {
-    absl::StatusOr<bool> ours = deps_.photo_villages->UploadedIn(photo_ref, ex.caller->village_id);
+  if (deps_.photo_villages != nullptr && !ex.caller->IsDistrict()) {
+    absl::StatusOr<bool> ours =
+        ex.caller->role == auth::Role::kTownOfficial
+            ? deps_.photo_villages->UploadedInTown(photo_ref, ex.caller->town_id)
+            : deps_.photo_villages->UploadedIn(photo_ref, ex.caller->village_id);
     if (!ours.ok()) return ex.Fail(absl::UnavailableError(ours.status().message()));
     if (!*ours) return ex.Fail(absl::NotFoundError("no such photo"));
   }

@@ -8,13 +8,15 @@
 namespace jifen::gateway {
 
 absl::Status MySqlPhotoVillages::Record(const std::string& photo_ref, int64_t village_id,
-                                        const std::string& uploaded_by, int64_t at_ms) {
+                                        int64_t town_id, const std::string& uploaded_by,
+                                        int64_t at_ms) {
   return mysql::RunWithConnection(*pool_, [&](sql::Connection& connection) {
     mysql::Statement(connection,
-                     "INSERT IGNORE INTO photo_villages (photo_ref, village_id, uploaded_by, "
-                     "uploaded_at_ms) VALUES (?, ?, ?, ?)")
+                     "INSERT IGNORE INTO photo_villages (photo_ref, village_id, town_id, "
+                     "uploaded_by, uploaded_at_ms) VALUES (?, ?, ?, ?, ?)")
         .Bind(photo_ref)
         .Bind(village_id)
+        .Bind(town_id)
         .Bind(uploaded_by)
         .Bind(at_ms)
         .Update();
@@ -22,20 +24,34 @@ absl::Status MySqlPhotoVillages::Record(const std::string& photo_ref, int64_t vi
   });
 }
 
-absl::StatusOr<bool> MySqlPhotoVillages::UploadedIn(const std::string& photo_ref,
-                                                    int64_t village_id) {
+namespace {
+
+// Whether a row of photo_villages has `photo_ref` and `value` in `column` (a constant of ours).
+absl::StatusOr<bool> HasRow(mysql::ConnectionPool& pool, const char* sql,
+                            const std::string& photo_ref, int64_t value) {
   bool found = false;
-  absl::Status status = mysql::RunWithConnection(*pool_, [&](sql::Connection& connection) {
-    auto rows = mysql::Statement(connection,
-                                 "SELECT 1 FROM photo_villages WHERE photo_ref = ? AND village_id = ?")
-                    .Bind(photo_ref)
-                    .Bind(village_id)
-                    .Query();
+  absl::Status status = mysql::RunWithConnection(pool, [&](sql::Connection& connection) {
+    auto rows = mysql::Statement(connection, sql).Bind(photo_ref).Bind(value).Query();
     found = rows->next();
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
   return found;
+}
+
+}  // namespace
+
+absl::StatusOr<bool> MySqlPhotoVillages::UploadedIn(const std::string& photo_ref,
+                                                    int64_t village_id) {
+  return HasRow(*pool_, "SELECT 1 FROM photo_villages WHERE photo_ref = ? AND village_id = ?",
+                photo_ref, village_id);
+}
+
+absl::StatusOr<bool> MySqlPhotoVillages::UploadedInTown(const std::string& photo_ref,
+                                                        int64_t town_id) {
+  if (town_id <= 0) return false;
+  return HasRow(*pool_, "SELECT 1 FROM photo_villages WHERE photo_ref = ? AND town_id = ? LIMIT 1",
+                photo_ref, town_id);
 }
 
 }  // namespace jifen::gateway
