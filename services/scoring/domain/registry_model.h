@@ -172,8 +172,10 @@ class RegistryRepository {
   virtual absl::StatusOr<GridRecord> FindGrid(int64_t grid_id) = 0;
   // Sets the grid's worker (empty: none) and returns the grid as it now is; its audit record has
   // the worker before and after. Setting the worker the grid already has writes nothing, so a
-  // retried call is not a second change on the audit trail. NOT_FOUND if no such grid.
-  virtual absl::StatusOr<GridRecord> AssignGridWorker(const RegistryActor& actor, int64_t grid_id,
+  // retried call is not a second change on the audit trail. `village_id` is the grid's (as
+  // FindGrid gave it: grids never move); NOT_FOUND if the village has no such grid.
+  virtual absl::StatusOr<GridRecord> AssignGridWorker(const RegistryActor& actor,
+                                                      int64_t village_id, int64_t grid_id,
                                                       const std::string& worker_user_id) = 0;
   // Ids of the household and its members are ignored and assigned. NOT_FOUND if the village does
   // not exist; INVALID_ARGUMENT if the group or grid is not the village's; ALREADY_EXISTS if the

@@ -240,7 +240,8 @@ grpc::Status RegistryServiceImpl::AssignGridWorker(grpc::ServerContext* context,
     ASSIGN_OR_RETURN(const GridRecord grid, repository_->FindGrid(request->grid_id()));
     RETURN_IF_ERROR(AuthorizeVillageWrite(caller, grid.village_id));
     ASSIGN_OR_RETURN(const GridRecord assigned,
-                     repository_->AssignGridWorker(ActorOf(caller), grid.grid_id, worker));
+                     repository_->AssignGridWorker(ActorOf(caller), grid.village_id,
+                                                   grid.grid_id, worker));
     Encode(assigned, response);
     return absl::OkStatus();
   });

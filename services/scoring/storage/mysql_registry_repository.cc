@@ -312,23 +312,18 @@ absl::StatusOr<GridRecord> MySqlRegistryRepository::FindGrid(int64_t grid_id) {
 }
 
 absl::StatusOr<GridRecord> MySqlRegistryRepository::AssignGridWorker(
-    const RegistryActor& actor, int64_t grid_id, const std::string& worker_user_id) {
+    const RegistryActor& actor, int64_t village_id, int64_t grid_id,
+    const std::string& worker_user_id) {
   GridRecord grid;
   RETURN_IF_ERROR(mysql::RunInTransaction(pool_, [&](sql::Connection& c) -> absl::Status {
-    // Grids never change village, so the village read here is the one to lock; locking it (as
-    // every registry write does) keeps the change in line with the village's other writes.
-    Statement village = Prepare(c, "SELECT village_id FROM grids WHERE grid_id = ?");
-    village->setInt64(1, grid_id);
-    int64_t village_id = 0;
-    {
-      Rows found(village->executeQuery());
-      if (!found->next()) return absl::NotFoundError(absl::StrCat("grid ", grid_id, " not found"));
-      village_id = found->getInt64(1);
-    }
+    // Locking the village row, as every registry write does, keeps the change in line with the
+    // village's other writes.
     RETURN_IF_ERROR(LockVillage(c, village_id));
-    Statement read = Prepare(
-        c, "SELECT village_id, name, worker_user_id FROM grids WHERE grid_id = ? FOR UPDATE");
+    Statement read = Prepare(c,
+                             "SELECT village_id, name, worker_user_id FROM grids "
+                             "WHERE grid_id = ? AND village_id = ? FOR UPDATE");
     read->setInt64(1, grid_id);
+    read->setInt64(2, village_id);
     Rows rows(read->executeQuery());
     if (!rows->next()) return absl::NotFoundError(absl::StrCat("grid ", grid_id, " not found"));
     grid = {grid_id, rows->getInt64(1), rows->getString(2).asStdString(),
