@@ -55,11 +55,6 @@ bool Contains(const std::vector<std::string>& list, absl::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
-// The gateway's own POST endpoints (Register), for the Allow header of a 405.
-constexpr const char* kOwnPostPaths[] = {"/v1/auth/staff/login", "/v1/auth/wechat/login",
-                                         "/v1/auth/refresh",     "/v1/auth/logout",
-                                         "/v1/auth/invitations", "/v1/auth/staff"};
-
 // The methods with handlers; httplib answers any other itself (400 or 404), and that is a 405.
 bool IsRoutedMethod(absl::string_view method) {
   return method == "GET" || method == "HEAD" || method == "POST" || method == "PUT" ||
@@ -321,6 +316,7 @@ void GatewayServer::Register() {
     Serve(req, res, "/openapi.json", [this](Exchange& ex) { ex.Reply(200, openapi_json_); });
   });
   auto post = [this, &s](const char* path, void (GatewayServer::*handler)(Exchange&)) {
+    own_post_paths_.push_back(path);
     s.Post(path, [this, path, handler](const httplib::Request& req, httplib::Response& res) {
       Serve(req, res, path, [this, handler](Exchange& ex) { (this->*handler)(ex); });
     });
@@ -382,12 +378,9 @@ void GatewayServer::Register() {
 std::vector<std::string> GatewayServer::AllowedMethods(absl::string_view path) const {
   std::vector<std::string> allowed;
   if (path == "/healthz" || path == "/metrics" || path == "/openapi.json") allowed.push_back("GET");
-  for (const char* own : kOwnPostPaths) {
-    if (path == own) allowed.push_back("POST");
-  }
+  if (Contains(own_post_paths_, path)) allowed.push_back("POST");
   if (deps_.photos != nullptr) {
     absl::string_view photo_ref = path;
-    if (path == "/v1/photos") allowed.push_back("POST");
     if (absl::ConsumePrefix(&photo_ref, "/v1/photos/") && !photo_ref.empty() &&
         !absl::StrContains(photo_ref, '/')) {
       allowed.push_back("GET");

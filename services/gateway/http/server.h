@@ -126,6 +126,7 @@ class GatewayServer final {
   GatewayConfig config_;
   GatewayDeps deps_;
   std::string openapi_json_;
+  std::vector<std::string> own_post_paths_;  // registered by Register(), for 405's Allow
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;
