@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/text/text.h"
 #include "services/scoring/domain/inspection_rules.h"
 #include "services/scoring/domain/period.h"
 
@@ -15,16 +16,6 @@ namespace {
 
 bool Contains(const std::vector<int64_t>& ids, int64_t id) {
   return std::find(ids.begin(), ids.end(), id) != ids.end();
-}
-
-size_t Utf8Length(absl::string_view text) {
-  return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  }));
-}
-
-bool IsBlank(absl::string_view text) {
-  return text.find_first_not_of(" \t\r\n") == absl::string_view::npos;
 }
 
 }  // namespace
@@ -51,7 +42,9 @@ absl::Status ValidateRoundSpec(const RoundSpec& spec, absl::Time now) {
   }
   std::set<std::string> seen;
   for (const std::string& criterion : spec.criteria) {
-    if (IsBlank(criterion) || Utf8Length(criterion) > kMaxCriterionLength) {
+    const int length = text::Utf8Length(criterion);
+    if (text::IsBlank(criterion) || length < 0 ||
+        length > static_cast<int>(kMaxCriterionLength)) {
       return absl::InvalidArgumentError("each criterion must be 1..64 characters, not blank");
     }
     if (!seen.insert(criterion).second) {

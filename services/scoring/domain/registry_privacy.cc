@@ -13,51 +13,6 @@
 namespace jifen::scoring {
 namespace {
 
-constexpr absl::string_view kIdeographicSpace = "\xE3\x80\x80";  // U+3000
-
-// Length in bytes of the UTF-8 sequence starting at text[i], or 0 if it is not a valid one
-// (overlong forms, surrogates and values above U+10FFFF are refused).
-size_t SequenceLength(absl::string_view text, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char lead = byte(i);
-  if (lead < 0x80) return 1;
-  size_t length = 0;
-  uint32_t code_point = 0;
-  if ((lead & 0xE0) == 0xC0) {
-    length = 2;
-    code_point = lead & 0x1F;
-  } else if ((lead & 0xF0) == 0xE0) {
-    length = 3;
-    code_point = lead & 0x0F;
-  } else if ((lead & 0xF8) == 0xF0) {
-    length = 4;
-    code_point = lead & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + length > text.size()) return 0;
-  for (size_t k = 1; k < length; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-    code_point = (code_point << 6) | (byte(i + k) & 0x3F);
-  }
-  static constexpr uint32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (code_point < kMinimum[length] || code_point > 0x10FFFF) return 0;
-  if (code_point >= 0xD800 && code_point <= 0xDFFF) return 0;
-  return length;
-}
-
-// Splits valid UTF-8 into its characters; invalid bytes become one "character" each.
-std::vector<absl::string_view> Characters(absl::string_view text) {
-  std::vector<absl::string_view> characters;
-  for (size_t i = 0; i < text.size();) {
-    size_t length = SequenceLength(text, i);
-    if (length == 0) length = 1;
-    characters.push_back(text.substr(i, length));
-    i += length;
-  }
-  return characters;
-}
-
 absl::StatusOr<std::string> CleanText(absl::string_view text, absl::string_view what,
                                       int length_max) {
   const absl::string_view trimmed = TrimSpaces(text);
@@ -78,31 +33,8 @@ absl::StatusOr<std::string> CleanText(absl::string_view text, absl::string_view 
 
 }  // namespace
 
-int Utf8Length(absl::string_view text) {
-  int count = 0;
-  for (size_t i = 0; i < text.size();) {
-    const size_t length = SequenceLength(text, i);
-    if (length == 0) return -1;
-    i += length;
-    ++count;
-  }
-  return count;
-}
-
-absl::string_view TrimSpaces(absl::string_view text) {
-  while (true) {
-    const absl::string_view before = text;
-    text = absl::StripAsciiWhitespace(text);
-    while (absl::ConsumePrefix(&text, kIdeographicSpace)) {
-    }
-    while (absl::ConsumeSuffix(&text, kIdeographicSpace)) {
-    }
-    if (text == before) return text;
-  }
-}
-
 std::string MaskName(absl::string_view name) {
-  const std::vector<absl::string_view> characters = Characters(name);
+  const std::vector<absl::string_view> characters = text::Utf8Characters(name);
   switch (characters.size()) {
     case 0:
       return "";

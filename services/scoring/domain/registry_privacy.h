@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/text/text.h"
 
 namespace jifen::scoring {
 
@@ -48,10 +49,9 @@ absl::StatusOr<std::string> CleanUserId(absl::string_view user_id, absl::string_
 // 1900-01-01 and 2999-12-31.
 absl::StatusOr<std::string> NormalizeDate(absl::string_view date);
 
-// Number of UTF-8 code points, or -1 if `text` is not valid UTF-8.
-int Utf8Length(absl::string_view text);
-
-// `text` without leading and trailing ASCII whitespace and full-width spaces (U+3000).
-absl::string_view TrimSpaces(absl::string_view text);
+// The registry's checks of typed text count characters and trim Unicode spaces the same way as
+// every other service's.
+using text::TrimSpaces;
+using text::Utf8Length;
 
 }  // namespace jifen::scoring

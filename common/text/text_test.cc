@@ -1,0 +1,45 @@
+#include "common/text/text.h"
+
+#include "gtest/gtest.h"
+
+namespace jifen::text {
+namespace {
+
+TEST(Utf8LengthTest, CountsCharactersNotBytes) {
+  EXPECT_EQ(Utf8Length(""), 0);
+  EXPECT_EQ(Utf8Length("abc"), 3);
+  EXPECT_EQ(Utf8Length("垃圾分类"), 4);
+  EXPECT_EQ(Utf8Length("😀a"), 2);
+}
+
+TEST(Utf8LengthTest, RefusesInvalidUtf8) {
+  EXPECT_EQ(Utf8Length("\xFF"), -1);
+  EXPECT_EQ(Utf8Length("\xE5\x9E"), -1);          // cut short
+  EXPECT_EQ(Utf8Length("\xC0\xAF"), -1);          // overlong '/'
+  EXPECT_EQ(Utf8Length("\xED\xA0\x80"), -1);      // a surrogate
+  EXPECT_EQ(Utf8Length("\xF4\x90\x80\x80"), -1);  // above U+10FFFF
+}
+
+TEST(Utf8CharactersTest, SplitsIntoCharactersKeepingInvalidBytesApart) {
+  EXPECT_EQ(Utf8Characters("张三a"), (std::vector<absl::string_view>{"张", "三", "a"}));
+  EXPECT_EQ(Utf8Characters("\xFF张"), (std::vector<absl::string_view>{"\xFF", "张"}));
+}
+
+TEST(TrimSpacesTest, RemovesAsciiAndUnicodeSpacesAroundTheText) {
+  EXPECT_EQ(TrimSpaces("  \t理由\r\n"), "理由");
+  EXPECT_EQ(TrimSpaces("\xE3\x80\x80\xE3\x80\x80理由\xE3\x80\x80"), "理由");
+  EXPECT_EQ(TrimSpaces("\xC2\xA0 \xE2\x80\x8B理由\xEF\xBB\xBF "), "理由");
+  EXPECT_EQ(TrimSpaces("垃圾\xE3\x80\x80分类"), "垃圾\xE3\x80\x80分类");  // inside stays
+}
+
+TEST(IsBlankTest, ATextOfSpacesOfAnyKindIsBlank) {
+  EXPECT_TRUE(IsBlank(""));
+  EXPECT_TRUE(IsBlank("   "));
+  EXPECT_TRUE(IsBlank("\xE3\x80\x80\xE3\x80\x80"));  // what a Chinese input method types
+  EXPECT_TRUE(IsBlank("\xC2\xA0\xE2\x80\x83\n"));
+  EXPECT_FALSE(IsBlank("　不合格　"));
+  EXPECT_FALSE(IsBlank("x"));
+}
+
+}  // namespace
+}  // namespace jifen::text
