@@ -172,6 +172,8 @@ class GatewayE2eTest : public ::testing::Test {
       WriteFile(work_dir + "/gateway.token", *signer->Sign(service, absl::Now(), absl::Hours(1)));
       gateway_database = CreateFreshDatabase("gw_e2e_gateway");
       const std::string& database = gateway_database;
+      // The suite signs in dozens of accounts from 127.0.0.1 within a minute, hence the sign-in
+      // limit per address far above production's; the limit itself is server_test's to check.
       gateway = std::make_unique<ServiceProcess>(
           "gateway", "services/gateway/jifen-gateway",
           std::vector<std::string>{
@@ -195,6 +197,7 @@ class GatewayE2eTest : public ::testing::Test {
               "--wechat_app_secret_file=" + work_dir + "/wechat.secret",
               "--photo_dir=" + work_dir + "/photos",
               "--password_cost=minimum",
+              "--login_rate_per_address_per_minute=600",
               "--bootstrap_admin_username=district.e2e",
               "--bootstrap_admin_password_file=" + work_dir + "/admin.password",
               "--drain_timeout=2s"});
@@ -617,6 +620,40 @@ TEST_F(GatewayE2eTest, ResidentReadsTheVillageBoardAfterInspections) {
                      resident);
   ASSERT_TRUE(foreign);
   EXPECT_EQ(foreign->status, 403) << foreign->body;
+}
+
+// "You may not do this" reaches the phone as one code, whether the gateway's scope check or a
+// service's object-level check refuses: scoring used to send FORBIDDEN beside the gateway's
+// PERMISSION_DENIED.
+TEST_F(GatewayE2eTest, APermissionRefusalHasOneCodeWhoeverRefuses) {
+  const Village village = NewVillage("admin.one_code");
+  const std::string groups = absl::StrCat("/v1/villages/", village.village_id, "/groups");
+  const std::string grids = absl::StrCat("/v1/villages/", village.village_id, "/grids");
+  const int64_t group_id =
+      IdOf(Ok(Post(groups, {{"name", "第1组"}}, village.admin_token)), "group_id");
+  const int64_t own_grid =
+      IdOf(Ok(Post(grids, {{"name", "东片"}}, village.admin_token)), "grid_id");
+  const int64_t other_grid =
+      IdOf(Ok(Post(grids, {{"name", "西片"}}, village.admin_token)), "grid_id");
+  const auto [household, member] = NewHousehold(village, group_id, own_grid, "1号");
+  const std::string worker = GridWorker(village, own_grid, "grid.one_code");
+  const std::string resident = ResidentLogin(village, household, member, "wxcode-one-code");
+  ASSERT_FALSE(resident.empty());
+
+  const auto expect_denied = [](const httplib::Result& res, const std::string& who) {
+    ASSERT_TRUE(res) << who;
+    EXPECT_EQ(res->status, 403) << who << ": " << res->body;
+    const json body = json::parse(res->body, nullptr, false);
+    EXPECT_EQ(body.value("code", ""), "PERMISSION_DENIED") << who << ": " << res->body;
+    EXPECT_FALSE(body.value("message", "").empty()) << who;
+  };
+  // Scoring refuses: the gateway lets a grid worker ask for a grid, scoring checks it is theirs.
+  expect_denied(
+      Get(absl::StrCat("/v1/villages/", village.village_id, "/households?grid_id=", other_grid),
+          worker),
+      "scoring");
+  // The gateway refuses: a resident's token names their household only.
+  expect_denied(Get(absl::StrCat("/v1/households/", household + 1000), resident), "gateway");
 }
 
 std::string B64(const std::string& text) { return absl::WebSafeBase64Escape(text); }

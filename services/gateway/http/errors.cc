@@ -16,7 +16,10 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"INVALID_ARGUMENT", "请求内容有误，请检查后重试"},
       {"OUT_OF_RANGE", "请求内容超出允许范围"},
       {"UNAUTHENTICATED", "登录已失效，请重新登录"},
-      {"PERMISSION_DENIED", "没有权限执行此操作"},
+      // The one code for "you may not do this": services add no domain code to a refusal of
+      // permission (errors_test holds them to it; ROLE_NOT_ALLOWED below says something else),
+      // so a client has a single code to branch on.
+      {"PERMISSION_DENIED", "没有权限查看或操作该信息"},
       {"NOT_FOUND", "未找到相关信息"},
       {"ALREADY_EXISTS", "该记录已存在且内容不同，请勿重复提交"},
       {"ABORTED", "操作冲突，请稍后重试"},
@@ -58,7 +61,6 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"PHOTO_REQUIRED", "该项目需要上传照片"},
       {"IDEMPOTENCY_CONFLICT", "该记录已提交过且内容不同"},
       {"INSPECTION_ID_REUSED", "该检查记录已提交过且内容不同"},
-      {"FORBIDDEN", "没有权限查看或操作该信息"},
       // Scoring's refusals a grid worker or a household meets on the phone.
       {"CAP_EXCEEDED", "该项目本期积分已达上限"},
       {"PERIOD_FINAL", "该季度积分已公示确定，不能再记分"},

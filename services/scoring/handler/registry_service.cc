@@ -313,7 +313,7 @@ grpc::Status RegistryServiceImpl::GetHousehold(grpc::ServerContext* context,
     RETURN_IF_ERROR(RequireId(request->household_id(), "household_id"));
     // A resident's scope is one household: refuse others before saying whether they exist.
     if (caller.role == auth::Role::kResident && caller.household_id != request->household_id()) {
-      return absl::PermissionDeniedError("FORBIDDEN: resident may not see another household");
+      return absl::PermissionDeniedError("resident may not see another household");
     }
     ASSIGN_OR_RETURN(const HouseholdWithMembers household,
                      repository_->GetHousehold(request->household_id()));
@@ -344,12 +344,12 @@ grpc::Status RegistryServiceImpl::ListHouseholds(grpc::ServerContext* context,
     }
     ASSIGN_OR_RETURN(const int64_t after, ParsePageToken(request->page_token()));
     if (caller.role == auth::Role::kResident) {
-      return absl::PermissionDeniedError("FORBIDDEN: resident may not list households");
+      return absl::PermissionDeniedError("resident may not list households");
     }
     // Staff bound to a village are refused elsewhere before learning whether the village exists.
     if (IsVillageBound(caller) && caller.village_id != request->village_id()) {
-      return absl::PermissionDeniedError(absl::StrCat("FORBIDDEN: ", auth::RoleName(caller.role),
-                                                      " may not list another village"));
+      return absl::PermissionDeniedError(
+          absl::StrCat(auth::RoleName(caller.role), " may not list another village"));
     }
     ASSIGN_OR_RETURN(const VillageRecord village, repository_->FindVillage(request->village_id()));
     std::unique_ptr<TeamRecord> team;
