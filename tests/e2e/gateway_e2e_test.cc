@@ -656,6 +656,55 @@ TEST_F(GatewayE2eTest, APermissionRefusalHasOneCodeWhoeverRefuses) {
   expect_denied(Get(absl::StrCat("/v1/households/", household + 1000), resident), "gateway");
 }
 
+// A filter naming a group of another village used to answer an empty list or board; the phone
+// gets a 400 that names the field to correct.
+TEST_F(GatewayE2eTest, AGroupFilterOfAnotherVillageIsRefusedNamingTheField) {
+  const Village village = NewVillage("admin.group_filter");
+  const Village other = NewVillage("admin.group_filter_other");
+  const auto new_group = [&](const Village& v) {
+    return IdOf(Ok(Post(absl::StrCat("/v1/villages/", v.village_id, "/groups"),
+                        {{"name", "第1村民小组"}}, v.admin_token)),
+                "group_id");
+  };
+  const int64_t own_group = new_group(village);
+  const int64_t foreign_group = new_group(other);
+  const auto [household, member] = NewHousehold(village, own_group, 0, "1号");
+  (void)member;
+  const auto expect_refused = [](const httplib::Result& res, const std::string& field) {
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << res->body;
+    const json error = json::parse(res->body, nullptr, false);
+    EXPECT_EQ(error.value("code", ""), "GROUP_NOT_IN_VILLAGE") << res->body;
+    EXPECT_EQ(error.value("field", ""), field) << res->body;
+    EXPECT_NE(error.value("message", ""), "") << res->body;
+  };
+  const std::string households = absl::StrCat("/v1/villages/", village.village_id, "/households");
+  const json own = Ok(Get(absl::StrCat(households, "?group_id=", own_group), village.admin_token));
+  ASSERT_EQ(own["households"].size(), 1u) << own.dump();
+  EXPECT_EQ(IdOf(own["households"][0], "household_id"), household);
+  expect_refused(Get(absl::StrCat(households, "?group_id=", foreign_group), village.admin_token),
+                 "group_id");
+  expect_refused(Get(absl::StrCat(households, "?group_id=999999999"), village.admin_token),
+                 "group_id");
+
+  const std::string board =
+      absl::StrCat("/v1/boards?board.scope=BOARD_SCOPE_GROUP&board.village_id=", village.village_id,
+                   "&board.period=2025Q3&board.group_id=");
+  // Publicity learns of the new group from the registry, looking again at most once a second.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  httplib::Result own_board = Get(absl::StrCat(board, own_group), village.admin_token);
+  while (own_board && own_board->status != 200 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+    own_board = Get(absl::StrCat(board, own_group), village.admin_token);
+  }
+  Ok(own_board);
+  expect_refused(Get(absl::StrCat(board, foreign_group), village.admin_token), "board.group_id");
+  const std::string lists =
+      absl::StrCat("/v1/villages/", village.village_id, "/red-black/2025Q3?group_id=");
+  Ok(Get(absl::StrCat(lists, own_group), village.admin_token));
+  expect_refused(Get(absl::StrCat(lists, foreign_group), village.admin_token), "group_id");
+}
+
 std::string B64(const std::string& text) { return absl::WebSafeBase64Escape(text); }
 
 TEST_F(GatewayE2eTest, TokenAttacksGet401) {

@@ -64,6 +64,9 @@ class VillageDirectory {
   virtual ~VillageDirectory() = default;
   // NOT_FOUND for an unknown village.
   virtual absl::StatusOr<int64_t> TownOf(int64_t village_id) = 0;
+  // The village of a villager group (groups never move); NOT_FOUND for a group the registry does
+  // not know.
+  virtual absl::StatusOr<int64_t> VillageOfGroup(int64_t group_id) = 0;
   // village_id -> town_id for every village.
   virtual absl::StatusOr<absl::flat_hash_map<int64_t, int64_t>> AllVillages() = 0;
 };

@@ -12,6 +12,7 @@
 #include "common/log/log.h"
 #include "common/status/status_macros.h"
 #include "services/scoring/domain/registry_access.h"
+#include "services/scoring/domain/registry_filters.h"
 #include "services/scoring/domain/registry_household.h"
 #include "services/scoring/domain/registry_privacy.h"
 #include "services/scoring/domain/registry_roster.h"
@@ -357,6 +358,8 @@ grpc::Status RegistryServiceImpl::ListHouseholds(grpc::ServerContext* context,
     ASSIGN_OR_RETURN(HouseholdListScope scope,
                      AuthorizeHouseholdList(caller, village, request->group_id(),
                                             request->grid_id(), team.get()));
+    RETURN_IF_ERROR(CheckHouseholdFilters(*repository_, village.village_id, request->group_id(),
+                                          request->grid_id()));
     scope.query.after_household_id = after;
     scope.query.page_size = page_size;
     ASSIGN_OR_RETURN(const HouseholdPage page, repository_->ListHouseholds(scope.query));
