@@ -553,5 +553,75 @@ TEST_F(PublicityProcessTest, G_AGroupOfAnotherVillageIsRefusedNotAnEmptyBoard) {
   EXPECT_TRUE(lists_of(created.group_id()).ok());
 }
 
+// The standing of a household on a group board that is not its group's (or a board of another
+// village) used to answer on_board: false, as if the household had no points yet.
+TEST_F(PublicityProcessTest, H_AStandingOnAnotherGroupsBoardIsRefused) {
+  auto registry = sv1::RegistryService::NewStub(harness_->channel());
+  const auto group_of = [&](int64_t household) {
+    sv1::GetHouseholdRequest request;
+    request.set_household_id(household);
+    sv1::HouseholdDetail detail;
+    EXPECT_TRUE(
+        registry->GetHousehold(Context(harness_->DistrictToken()).get(), request, &detail).ok());
+    return detail.household().group_id();
+  };
+  const int64_t household = village_->household_ids[3];
+  const int64_t own_group = group_of(household);
+  int64_t other_group = 0;
+  for (int64_t group : village_->group_ids) {
+    if (group != own_group) other_group = group;
+  }
+  ASSERT_GT(own_group, 0);
+  ASSERT_GT(other_group, 0);
+  const SeededVillage neighbour = harness_->SeedVillage(1, 1);
+  const std::string admin = harness_->VillageAdminToken(village_->village_id);
+  const auto standing = [&](int64_t household_id, int64_t group_id, const std::string& period,
+                            v1::Standing* out) {
+    v1::GetStandingRequest request;
+    request.set_household_id(household_id);
+    request.set_village_id(village_->village_id);
+    request.mutable_board()->set_scope(group_id == 0 ? v1::BOARD_SCOPE_VILLAGE
+                                                     : v1::BOARD_SCOPE_GROUP);
+    request.mutable_board()->set_group_id(group_id);
+    request.mutable_board()->set_period(period);
+    return boards_->GetStanding(Context(admin).get(), request, out);
+  };
+  const auto expect_refused = [&](const grpc::Status& status, const std::string& prefix) {
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << prefix;
+    EXPECT_EQ(status.error_message().rfind(prefix, 0), 0u) << status.error_message();
+  };
+
+  // A quarter without entries: "not on the board" only where the household belongs.
+  v1::Standing out;
+  ASSERT_TRUE(standing(household, 0, "2024Q1", &out).ok());
+  EXPECT_FALSE(out.on_board());
+  ASSERT_TRUE(standing(household, own_group, "2024Q1", &out).ok());
+  EXPECT_FALSE(out.on_board());
+  expect_refused(standing(household, other_group, "2024Q1", &out),
+                 "HOUSEHOLD_NOT_IN_GROUP: board.group_id:");
+  expect_refused(standing(household, neighbour.group_ids[0], "2024Q1", &out),
+                 "GROUP_NOT_IN_VILLAGE: board.group_id:");
+  for (int64_t stranger : {neighbour.household_ids[0], int64_t{999999999}}) {
+    expect_refused(standing(stranger, 0, "2024Q1", &out),
+                   "HOUSEHOLD_NOT_IN_VILLAGE: household_id:");
+  }
+
+  // With points: on its group's board, and still refused on the other group's.
+  int64_t sequence = 0;
+  for (const char* item : {"HJ-01", "HJ-03", "HJ-06", "LJ-01"}) {
+    const std::vector<sv1::LedgerEntry> entries = Inspect(household, item);
+    if (!entries.empty()) {
+      sequence = entries.back().sequence();
+      break;
+    }
+  }
+  ASSERT_GT(sequence, 0);
+  ASSERT_TRUE(Eventually([&] { return AppliedUpTo(sequence); }));
+  ASSERT_TRUE(standing(household, own_group, "2025Q3", &out).ok());
+  EXPECT_TRUE(out.on_board());
+  expect_refused(standing(household, other_group, "2025Q3", &out),
+                 "HOUSEHOLD_NOT_IN_GROUP: board.group_id:");
+}
+
 }  // namespace
 }  // namespace jifen::publicity

@@ -705,6 +705,43 @@ TEST_F(GatewayE2eTest, AGroupFilterOfAnotherVillageIsRefusedNamingTheField) {
   expect_refused(Get(absl::StrCat(lists, foreign_group), village.admin_token), "group_id");
 }
 
+// A resident asking for their standing on another group's board used to read on_board: false.
+TEST_F(GatewayE2eTest, AStandingOnAnotherGroupsBoardIsRefusedNamingTheField) {
+  const Village village = NewVillage("admin.standing_group");
+  const auto new_group = [&](const std::string& name) {
+    return IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/groups"),
+                        {{"name", name}}, village.admin_token)),
+                "group_id");
+  };
+  const int64_t own_group = new_group("第1组");
+  const int64_t other_group = new_group("第2组");
+  const auto [household, member] = NewHousehold(village, own_group, 0, "1号");
+  const std::string resident = ResidentLogin(village, household, member, "wxcode-standing");
+  ASSERT_FALSE(resident.empty());
+  const auto standing = [&](int64_t group_id) {
+    return Get(
+        absl::StrCat("/v1/households/", household, "/standing?village_id=", village.village_id,
+                     "&board.scope=BOARD_SCOPE_GROUP&board.group_id=", group_id,
+                     "&board.period=2025Q3"),
+        resident);
+  };
+  // Publicity learns of the new groups from the registry, looking again at most once a second.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  httplib::Result own = standing(own_group);
+  while (own && own->status != 200 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+    own = standing(own_group);
+  }
+  EXPECT_FALSE(Ok(own).value("on_board", true));
+
+  auto refused = standing(other_group);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400) << refused->body;
+  const json error = json::parse(refused->body, nullptr, false);
+  EXPECT_EQ(error.value("code", ""), "HOUSEHOLD_NOT_IN_GROUP") << refused->body;
+  EXPECT_EQ(error.value("field", ""), "board.group_id") << refused->body;
+}
+
 std::string B64(const std::string& text) { return absl::WebSafeBase64Escape(text); }
 
 TEST_F(GatewayE2eTest, TokenAttacksGet401) {

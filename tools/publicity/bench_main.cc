@@ -71,6 +71,7 @@ class NoHouseholds final : public HouseholdDirectory {
       int64_t, const std::vector<int64_t>&) override {
     return absl::flat_hash_map<int64_t, HouseholdCard>();
   }
+  absl::StatusOr<std::optional<HouseholdPlace>> Place(int64_t) override { return std::nullopt; }
 };
 
 class OneTown final : public VillageDirectory {

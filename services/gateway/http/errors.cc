@@ -95,6 +95,8 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"PASSWORD_TOO_SHORT", "密码太短，请按提示设置更长的密码"},
       {"GRID_NOT_IN_VILLAGE", "该网格不存在或不属于本村，请重新选择网格"},
       {"GROUP_NOT_IN_VILLAGE", "该村民小组不存在或不属于本村，请重新选择小组"},
+      {"HOUSEHOLD_NOT_IN_VILLAGE", "该农户不存在或不属于本村，请核对后重试"},
+      {"HOUSEHOLD_NOT_IN_GROUP", "该农户不属于这个村民小组，请选择农户所在的小组"},
       // Scoring's rulebooks, ledger, declarations and group evaluation.
       {"EFFECTIVE_DATE_TOO_EARLY", "新版细则的生效日期须晚于已发布版本的生效日期"},
       {"RULEBOOK_PUBLISHED", "该细则已发布，不能修改；请新建一个生效日期更晚的版本"},

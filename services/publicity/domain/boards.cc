@@ -114,7 +114,16 @@ absl::StatusOr<ShownStanding> Boards::GetStanding(const auth::Caller& caller, co
   shown.on_board = view.on_board;
   shown.households = view.households;
   shown.applied_sequence = view.applied_sequence;
-  if (!view.on_board) return shown;
+  if (!view.on_board) {
+    // "Not on the board" must mean "no points yet", not "asked about the wrong board": a
+    // household on the board is of its village and group, so only this answer asks the registry.
+    if (key.scope == BoardScope::kGroup) {
+      RETURN_IF_ERROR(
+          CheckGroupOfVillage(villages_, key.village_id, key.group_id, "board.group_id"));
+    }
+    RETURN_IF_ERROR(CheckStandingSubject(households_, key, household_id));
+    return shown;
+  }
   std::vector<RankedRow> all = view.above;
   all.push_back(view.row);
   all.insert(all.end(), view.below.begin(), view.below.end());

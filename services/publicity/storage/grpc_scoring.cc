@@ -342,4 +342,17 @@ absl::StatusOr<absl::flat_hash_map<int64_t, HouseholdCard>> GrpcHouseholdDirecto
   return found;
 }
 
+absl::StatusOr<std::optional<HouseholdPlace>> GrpcHouseholdDirectory::Place(int64_t household_id) {
+  ASSIGN_OR_RETURN(std::unique_ptr<grpc::ClientContext> context,
+                   NewContext(options_, options_.call_timeout));
+  sv1::GetHouseholdRequest request;
+  request.set_household_id(household_id);
+  sv1::HouseholdDetail response;
+  const absl::Status status =
+      grpc_util::FromGrpcStatus(stub_->GetHousehold(context.get(), request, &response));
+  if (absl::IsNotFound(status)) return std::nullopt;
+  RETURN_IF_ERROR(status);
+  return HouseholdPlace{response.household().village_id(), response.household().group_id()};
+}
+
 }  // namespace jifen::publicity

@@ -82,6 +82,7 @@ class GrpcHouseholdDirectory final : public HouseholdDirectory {
   explicit GrpcHouseholdDirectory(ScoringClientOptions options);
   absl::StatusOr<absl::flat_hash_map<int64_t, HouseholdCard>> Lookup(
       int64_t village_id, const std::vector<int64_t>& household_ids) override;
+  absl::StatusOr<std::optional<HouseholdPlace>> Place(int64_t household_id) override;
 
  private:
   struct VillageCards {
