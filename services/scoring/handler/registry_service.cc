@@ -414,8 +414,9 @@ grpc::Status RegistryServiceImpl::ImportRoster(grpc::ServerContext* context,
     ASSIGN_OR_RETURN(ParsedRoster parsed, ParseRoster(request->csv()));
     RosterImportResult result;
     if (!parsed.plan.households.empty()) {
-      // With refused rows nothing is written, but the valid households are still checked against
-      // the registry (as a dry run) so that one report names every problem.
+      // With refused rows nothing is written (the plan then holds their households too), but
+      // every household is still checked against the registry, as a dry run, so that one report
+      // names every problem.
       ASSIGN_OR_RETURN(
           result, repository_->ImportRoster(ActorOf(caller), request->village_id(), parsed.plan,
                                             request->dry_run() || !parsed.all_ok));

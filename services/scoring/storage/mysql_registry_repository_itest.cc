@@ -834,6 +834,37 @@ TEST_F(RegistryServiceTest, ImportReportsRowsAndWritesNothingOnFailure) {
   EXPECT_EQ(Count(*admin_, "members"), members_before + 3);
 }
 
+// A refused row names every problem it has, those the registry finds too (a house already
+// registered, an unknown grid), so that one corrected file can pass; and still nothing is written.
+TEST_F(RegistryServiceTest, ImportReportsEveryProblemOfARowAndWritesNothing) {
+  const int64_t households_before = Count(*admin_, "households");
+  const int64_t members_before = Count(*admin_, "members");
+  const int64_t groups_before = Count(*admin_, "villager_groups");
+  const std::string csv =
+      "村民小组,门牌号,户主,成员,手机号,户籍类型,同意日期,出租,网格\n"
+      "第1组,1号,张建华,张建华,1381111,本村,,否,\n"  // bad phone; house already registered
+      "第6组,1号,孙六,孙六,,本村,,否,东片\n"         // unknown grid
+      "第6组,2号,周七,周七,,外地,,否,东片\n"         // bad kind; unknown grid
+      "第6组,2号,吴八,周七,,,,,\n";                  // another head; the same member
+  v1::ImportRosterResponse response;
+  grpc::Status status = Import(As(auth::Role::kVillageAdmin), csv, false, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_FALSE(response.applied());
+  ASSERT_EQ(response.rows_size(), 4);
+  EXPECT_THAT(response.rows(0).error(), HasSubstr("手机号"));
+  EXPECT_THAT(response.rows(0).error(), HasSubstr("第1组1号已登记"));
+  EXPECT_THAT(response.rows(1).error(), HasSubstr("网格“东片”不存在"));
+  EXPECT_THAT(response.rows(2).error(), HasSubstr("户籍类型“外地”无效"));
+  EXPECT_THAT(response.rows(2).error(), HasSubstr("网格“东片”不存在"));
+  EXPECT_THAT(response.rows(3).error(), HasSubstr("与第4行同户的户主不一致"));
+  EXPECT_THAT(response.rows(3).error(), HasSubstr("成员“周七”与第4行重复"));
+  for (const v1::ImportRowReport& row : response.rows()) EXPECT_FALSE(row.ok()) << row.line();
+  EXPECT_EQ(response.households_created(), 0);
+  EXPECT_EQ(Count(*admin_, "households"), households_before);
+  EXPECT_EQ(Count(*admin_, "members"), members_before);
+  EXPECT_EQ(Count(*admin_, "villager_groups"), groups_before);
+}
+
 TEST_F(RegistryServiceTest, ListVillagesByScope) {
   v1::ListVillagesRequest request;
   v1::ListVillagesResponse response;
