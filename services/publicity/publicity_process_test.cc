@@ -20,6 +20,7 @@
 #include "jifen/publicity/v1/windows.grpc.pb.h"
 #include "jifen/scoring/v1/assessment.grpc.pb.h"
 #include "jifen/scoring/v1/ledger.grpc.pb.h"
+#include "jifen/scoring/v1/registry.grpc.pb.h"
 #include "tests/support/scoring_harness.h"
 #include "tests/support/service_database.h"
 #include "tests/support/service_process.h"
@@ -486,6 +487,140 @@ TEST_F(PublicityProcessTest, F_ObjectionsWindowAndSettlement) {
   ASSERT_TRUE(windows_->ListObjections(Context(resident).get(), list, &listed).ok());
   ASSERT_EQ(listed.objections_size(), 2);
   EXPECT_EQ(listed.objections(1).resolution_reason(), "有照片为证");
+}
+
+// A group of another village (or no group at all) on a board request used to answer an empty board
+// or empty lists, as if the group had no points yet, and a watch that never sent anything.
+TEST_F(PublicityProcessTest, G_AGroupOfAnotherVillageIsRefusedNotAnEmptyBoard) {
+  const SeededVillage other = harness_->SeedVillage(2, 2);
+  const std::string resident =
+      harness_->ResidentToken(village_->village_id, village_->household_ids[0]);
+  const auto read_group = [&](int64_t group_id, v1::Board* board) {
+    v1::GetBoardRequest request;
+    request.mutable_board()->set_scope(v1::BOARD_SCOPE_GROUP);
+    request.mutable_board()->set_village_id(village_->village_id);
+    request.mutable_board()->set_group_id(group_id);
+    request.mutable_board()->set_period("2025Q3");
+    return boards_->GetBoard(Context(resident).get(), request, board);
+  };
+  const auto lists_of = [&](int64_t group_id) {
+    v1::GetRedBlackListsRequest request;
+    request.set_village_id(village_->village_id);
+    request.set_period("2025Q3");
+    request.set_group_id(group_id);
+    v1::RedBlackLists lists;
+    return boards_->GetRedBlackLists(Context(resident).get(), request, &lists);
+  };
+  for (const int64_t group : {other.group_ids[0], int64_t{999999999}}) {
+    v1::Board board;
+    grpc::Status status = read_group(group, &board);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << group;
+    EXPECT_EQ(status.error_message().rfind("GROUP_NOT_IN_VILLAGE: board.group_id:", 0), 0u)
+        << status.error_message();
+    status = lists_of(group);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << group;
+    EXPECT_EQ(status.error_message().rfind("GROUP_NOT_IN_VILLAGE: group_id:", 0), 0u)
+        << status.error_message();
+
+    v1::WatchBoardRequest watch;
+    watch.set_village_id(village_->village_id);
+    watch.set_period("2025Q3");
+    watch.set_group_id(group);
+    auto context = grpc_util::NewClientContext(absl::Seconds(10), resident);
+    std::unique_ptr<grpc::ClientReader<v1::BoardChange>> stream =
+        boards_->WatchBoard(context.get(), watch);
+    v1::BoardChange change;
+    EXPECT_FALSE(stream->Read(&change));
+    EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT) << group;
+  }
+  // The village's own groups still answer: one with rows, and a new one without any (publicity
+  // learns of it from the registry; a group made within a second of its last look may take a
+  // second to be known, hence the polling).
+  v1::Board board;
+  ASSERT_TRUE(read_group(village_->group_ids[0], &board).ok());
+  EXPECT_TRUE(lists_of(village_->group_ids[0]).ok());
+  auto registry = sv1::RegistryService::NewStub(harness_->channel());
+  sv1::CreateGroupRequest create;
+  create.set_village_id(village_->village_id);
+  create.set_name("新建小组");
+  sv1::Group created;
+  ASSERT_TRUE(registry
+                  ->CreateGroup(Context(harness_->VillageAdminToken(village_->village_id)).get(),
+                                create, &created)
+                  .ok());
+  ASSERT_TRUE(Eventually([&] { return read_group(created.group_id(), &board).ok(); }));
+  EXPECT_EQ(board.households(), 0);
+  EXPECT_TRUE(lists_of(created.group_id()).ok());
+}
+
+// The standing of a household on a group board that is not its group's (or a board of another
+// village) used to answer on_board: false, as if the household had no points yet.
+TEST_F(PublicityProcessTest, H_AStandingOnAnotherGroupsBoardIsRefused) {
+  auto registry = sv1::RegistryService::NewStub(harness_->channel());
+  const auto group_of = [&](int64_t household) {
+    sv1::GetHouseholdRequest request;
+    request.set_household_id(household);
+    sv1::HouseholdDetail detail;
+    EXPECT_TRUE(
+        registry->GetHousehold(Context(harness_->DistrictToken()).get(), request, &detail).ok());
+    return detail.household().group_id();
+  };
+  const int64_t household = village_->household_ids[3];
+  const int64_t own_group = group_of(household);
+  int64_t other_group = 0;
+  for (int64_t group : village_->group_ids) {
+    if (group != own_group) other_group = group;
+  }
+  ASSERT_GT(own_group, 0);
+  ASSERT_GT(other_group, 0);
+  const SeededVillage neighbour = harness_->SeedVillage(1, 1);
+  const std::string admin = harness_->VillageAdminToken(village_->village_id);
+  const auto standing = [&](int64_t household_id, int64_t group_id, const std::string& period,
+                            v1::Standing* out) {
+    v1::GetStandingRequest request;
+    request.set_household_id(household_id);
+    request.set_village_id(village_->village_id);
+    request.mutable_board()->set_scope(group_id == 0 ? v1::BOARD_SCOPE_VILLAGE
+                                                     : v1::BOARD_SCOPE_GROUP);
+    request.mutable_board()->set_group_id(group_id);
+    request.mutable_board()->set_period(period);
+    return boards_->GetStanding(Context(admin).get(), request, out);
+  };
+  const auto expect_refused = [&](const grpc::Status& status, const std::string& prefix) {
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << prefix;
+    EXPECT_EQ(status.error_message().rfind(prefix, 0), 0u) << status.error_message();
+  };
+
+  // A quarter without entries: "not on the board" only where the household belongs.
+  v1::Standing out;
+  ASSERT_TRUE(standing(household, 0, "2024Q1", &out).ok());
+  EXPECT_FALSE(out.on_board());
+  ASSERT_TRUE(standing(household, own_group, "2024Q1", &out).ok());
+  EXPECT_FALSE(out.on_board());
+  expect_refused(standing(household, other_group, "2024Q1", &out),
+                 "HOUSEHOLD_NOT_IN_GROUP: board.group_id:");
+  expect_refused(standing(household, neighbour.group_ids[0], "2024Q1", &out),
+                 "GROUP_NOT_IN_VILLAGE: board.group_id:");
+  for (int64_t stranger : {neighbour.household_ids[0], int64_t{999999999}}) {
+    expect_refused(standing(stranger, 0, "2024Q1", &out),
+                   "HOUSEHOLD_NOT_IN_VILLAGE: household_id:");
+  }
+
+  // With points: on its group's board, and still refused on the other group's.
+  int64_t sequence = 0;
+  for (const char* item : {"HJ-01", "HJ-03", "HJ-06", "LJ-01"}) {
+    const std::vector<sv1::LedgerEntry> entries = Inspect(household, item);
+    if (!entries.empty()) {
+      sequence = entries.back().sequence();
+      break;
+    }
+  }
+  ASSERT_GT(sequence, 0);
+  ASSERT_TRUE(Eventually([&] { return AppliedUpTo(sequence); }));
+  ASSERT_TRUE(standing(household, own_group, "2025Q3", &out).ok());
+  EXPECT_TRUE(out.on_board());
+  expect_refused(standing(household, other_group, "2025Q3", &out),
+                 "HOUSEHOLD_NOT_IN_GROUP: board.group_id:");
 }
 
 }  // namespace

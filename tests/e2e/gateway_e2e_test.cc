@@ -172,6 +172,8 @@ class GatewayE2eTest : public ::testing::Test {
       WriteFile(work_dir + "/gateway.token", *signer->Sign(service, absl::Now(), absl::Hours(1)));
       gateway_database = CreateFreshDatabase("gw_e2e_gateway");
       const std::string& database = gateway_database;
+      // The suite signs in dozens of accounts from 127.0.0.1 within a minute, hence the sign-in
+      // limit per address far above production's; the limit itself is server_test's to check.
       gateway = std::make_unique<ServiceProcess>(
           "gateway", "services/gateway/jifen-gateway",
           std::vector<std::string>{
@@ -195,6 +197,7 @@ class GatewayE2eTest : public ::testing::Test {
               "--wechat_app_secret_file=" + work_dir + "/wechat.secret",
               "--photo_dir=" + work_dir + "/photos",
               "--password_cost=minimum",
+              "--login_rate_per_address_per_minute=600",
               "--bootstrap_admin_username=district.e2e",
               "--bootstrap_admin_password_file=" + work_dir + "/admin.password",
               "--drain_timeout=2s"});
@@ -617,6 +620,126 @@ TEST_F(GatewayE2eTest, ResidentReadsTheVillageBoardAfterInspections) {
                      resident);
   ASSERT_TRUE(foreign);
   EXPECT_EQ(foreign->status, 403) << foreign->body;
+}
+
+// "You may not do this" reaches the phone as one code, whether the gateway's scope check or a
+// service's object-level check refuses: scoring used to send FORBIDDEN beside the gateway's
+// PERMISSION_DENIED.
+TEST_F(GatewayE2eTest, APermissionRefusalHasOneCodeWhoeverRefuses) {
+  const Village village = NewVillage("admin.one_code");
+  const std::string groups = absl::StrCat("/v1/villages/", village.village_id, "/groups");
+  const std::string grids = absl::StrCat("/v1/villages/", village.village_id, "/grids");
+  const int64_t group_id =
+      IdOf(Ok(Post(groups, {{"name", "第1组"}}, village.admin_token)), "group_id");
+  const int64_t own_grid =
+      IdOf(Ok(Post(grids, {{"name", "东片"}}, village.admin_token)), "grid_id");
+  const int64_t other_grid =
+      IdOf(Ok(Post(grids, {{"name", "西片"}}, village.admin_token)), "grid_id");
+  const auto [household, member] = NewHousehold(village, group_id, own_grid, "1号");
+  const std::string worker = GridWorker(village, own_grid, "grid.one_code");
+  const std::string resident = ResidentLogin(village, household, member, "wxcode-one-code");
+  ASSERT_FALSE(resident.empty());
+
+  const auto expect_denied = [](const httplib::Result& res, const std::string& who) {
+    ASSERT_TRUE(res) << who;
+    EXPECT_EQ(res->status, 403) << who << ": " << res->body;
+    const json body = json::parse(res->body, nullptr, false);
+    EXPECT_EQ(body.value("code", ""), "PERMISSION_DENIED") << who << ": " << res->body;
+    EXPECT_FALSE(body.value("message", "").empty()) << who;
+  };
+  // Scoring refuses: the gateway lets a grid worker ask for a grid, scoring checks it is theirs.
+  expect_denied(
+      Get(absl::StrCat("/v1/villages/", village.village_id, "/households?grid_id=", other_grid),
+          worker),
+      "scoring");
+  // The gateway refuses: a resident's token names their household only.
+  expect_denied(Get(absl::StrCat("/v1/households/", household + 1000), resident), "gateway");
+}
+
+// A filter naming a group of another village used to answer an empty list or board; the phone
+// gets a 400 that names the field to correct.
+TEST_F(GatewayE2eTest, AGroupFilterOfAnotherVillageIsRefusedNamingTheField) {
+  const Village village = NewVillage("admin.group_filter");
+  const Village other = NewVillage("admin.group_filter_other");
+  const auto new_group = [&](const Village& v) {
+    return IdOf(Ok(Post(absl::StrCat("/v1/villages/", v.village_id, "/groups"),
+                        {{"name", "第1村民小组"}}, v.admin_token)),
+                "group_id");
+  };
+  const int64_t own_group = new_group(village);
+  const int64_t foreign_group = new_group(other);
+  const auto [household, member] = NewHousehold(village, own_group, 0, "1号");
+  (void)member;
+  const auto expect_refused = [](const httplib::Result& res, const std::string& field) {
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << res->body;
+    const json error = json::parse(res->body, nullptr, false);
+    EXPECT_EQ(error.value("code", ""), "GROUP_NOT_IN_VILLAGE") << res->body;
+    EXPECT_EQ(error.value("field", ""), field) << res->body;
+    EXPECT_NE(error.value("message", ""), "") << res->body;
+  };
+  const std::string households = absl::StrCat("/v1/villages/", village.village_id, "/households");
+  const json own = Ok(Get(absl::StrCat(households, "?group_id=", own_group), village.admin_token));
+  ASSERT_EQ(own["households"].size(), 1u) << own.dump();
+  EXPECT_EQ(IdOf(own["households"][0], "household_id"), household);
+  expect_refused(Get(absl::StrCat(households, "?group_id=", foreign_group), village.admin_token),
+                 "group_id");
+  expect_refused(Get(absl::StrCat(households, "?group_id=999999999"), village.admin_token),
+                 "group_id");
+
+  const std::string board =
+      absl::StrCat("/v1/boards?board.scope=BOARD_SCOPE_GROUP&board.village_id=", village.village_id,
+                   "&board.period=2025Q3&board.group_id=");
+  // Publicity learns of the new group from the registry, looking again at most once a second.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  httplib::Result own_board = Get(absl::StrCat(board, own_group), village.admin_token);
+  while (own_board && own_board->status != 200 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+    own_board = Get(absl::StrCat(board, own_group), village.admin_token);
+  }
+  Ok(own_board);
+  expect_refused(Get(absl::StrCat(board, foreign_group), village.admin_token), "board.group_id");
+  const std::string lists =
+      absl::StrCat("/v1/villages/", village.village_id, "/red-black/2025Q3?group_id=");
+  Ok(Get(absl::StrCat(lists, own_group), village.admin_token));
+  expect_refused(Get(absl::StrCat(lists, foreign_group), village.admin_token), "group_id");
+}
+
+// A resident asking for their standing on another group's board used to read on_board: false.
+TEST_F(GatewayE2eTest, AStandingOnAnotherGroupsBoardIsRefusedNamingTheField) {
+  const Village village = NewVillage("admin.standing_group");
+  const auto new_group = [&](const std::string& name) {
+    return IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/groups"),
+                        {{"name", name}}, village.admin_token)),
+                "group_id");
+  };
+  const int64_t own_group = new_group("第1组");
+  const int64_t other_group = new_group("第2组");
+  const auto [household, member] = NewHousehold(village, own_group, 0, "1号");
+  const std::string resident = ResidentLogin(village, household, member, "wxcode-standing");
+  ASSERT_FALSE(resident.empty());
+  const auto standing = [&](int64_t group_id) {
+    return Get(
+        absl::StrCat("/v1/households/", household, "/standing?village_id=", village.village_id,
+                     "&board.scope=BOARD_SCOPE_GROUP&board.group_id=", group_id,
+                     "&board.period=2025Q3"),
+        resident);
+  };
+  // Publicity learns of the new groups from the registry, looking again at most once a second.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  httplib::Result own = standing(own_group);
+  while (own && own->status != 200 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+    own = standing(own_group);
+  }
+  EXPECT_FALSE(Ok(own).value("on_board", true));
+
+  auto refused = standing(other_group);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400) << refused->body;
+  const json error = json::parse(refused->body, nullptr, false);
+  EXPECT_EQ(error.value("code", ""), "HOUSEHOLD_NOT_IN_GROUP") << refused->body;
+  EXPECT_EQ(error.value("field", ""), "board.group_id") << refused->body;
 }
 
 std::string B64(const std::string& text) { return absl::WebSafeBase64Escape(text); }

@@ -71,11 +71,15 @@ class NoHouseholds final : public HouseholdDirectory {
       int64_t, const std::vector<int64_t>&) override {
     return absl::flat_hash_map<int64_t, HouseholdCard>();
   }
+  absl::StatusOr<std::optional<HouseholdPlace>> Place(int64_t) override { return std::nullopt; }
 };
 
 class OneTown final : public VillageDirectory {
  public:
   absl::StatusOr<int64_t> TownOf(int64_t) override { return 1; }
+  absl::StatusOr<int64_t> VillageOfGroup(int64_t) override {
+    return absl::NotFoundError("the benchmark reads village boards only");
+  }
   absl::StatusOr<absl::flat_hash_map<int64_t, int64_t>> AllVillages() override {
     return absl::flat_hash_map<int64_t, int64_t>();
   }

@@ -16,7 +16,10 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"INVALID_ARGUMENT", "请求内容有误，请检查后重试"},
       {"OUT_OF_RANGE", "请求内容超出允许范围"},
       {"UNAUTHENTICATED", "登录已失效，请重新登录"},
-      {"PERMISSION_DENIED", "没有权限执行此操作"},
+      // The one code for "you may not do this": services add no domain code to a refusal of
+      // permission (errors_test holds them to it; ROLE_NOT_ALLOWED below says something else),
+      // so a client has a single code to branch on.
+      {"PERMISSION_DENIED", "没有权限查看或操作该信息"},
       {"NOT_FOUND", "未找到相关信息"},
       {"ALREADY_EXISTS", "该记录已存在且内容不同，请勿重复提交"},
       {"ABORTED", "操作冲突，请稍后重试"},
@@ -58,7 +61,6 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"PHOTO_REQUIRED", "该项目需要上传照片"},
       {"IDEMPOTENCY_CONFLICT", "该记录已提交过且内容不同"},
       {"INSPECTION_ID_REUSED", "该检查记录已提交过且内容不同"},
-      {"FORBIDDEN", "没有权限查看或操作该信息"},
       // Scoring's refusals a grid worker or a household meets on the phone.
       {"CAP_EXCEEDED", "该项目本期积分已达上限"},
       {"PERIOD_FINAL", "该季度积分已公示确定，不能再记分"},
@@ -92,6 +94,9 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"ACCOUNT_NOT_FOUND", "未找到该工作人员账号，请核对用户名"},
       {"PASSWORD_TOO_SHORT", "密码太短，请按提示设置更长的密码"},
       {"GRID_NOT_IN_VILLAGE", "该网格不存在或不属于本村，请重新选择网格"},
+      {"GROUP_NOT_IN_VILLAGE", "该村民小组不存在或不属于本村，请重新选择小组"},
+      {"HOUSEHOLD_NOT_IN_VILLAGE", "该农户不存在或不属于本村，请核对后重试"},
+      {"HOUSEHOLD_NOT_IN_GROUP", "该农户不属于这个村民小组，请选择农户所在的小组"},
       // Scoring's rulebooks, ledger, declarations and group evaluation.
       {"EFFECTIVE_DATE_TOO_EARLY", "新版细则的生效日期须晚于已发布版本的生效日期"},
       {"RULEBOOK_PUBLISHED", "该细则已发布，不能修改；请新建一个生效日期更晚的版本"},

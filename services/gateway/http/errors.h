@@ -1,7 +1,10 @@
 // What a client sees when a call fails: an HTTP status, a stable English code to branch on, and a
-// Chinese message for the person holding the phone. The service's own text reaches the client only
-// as `detail`, and only for input the caller can correct (400, 409, 412): which field, which date,
-// which limit. Denials, not-found, rate limits and server-side failures carry no service text.
+// Chinese message for the person holding the phone. One code per meaning: a refusal of permission
+// is PERMISSION_DENIED (services put a domain code on a 403 only when it means something else:
+// ROLE_NOT_ALLOWED, the rulebook item is other roles' to score). The service's own text
+// reaches the client only as `detail`, and only for input the caller can correct (400, 409, 412):
+// which field, which date, which limit. Denials, not-found, rate limits and server-side failures
+// carry no service text.
 #pragma once
 
 #include <string>

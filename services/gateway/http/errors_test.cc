@@ -66,6 +66,55 @@ TEST(ErrorsTest, EveryCodeTheServicesSendHasAChineseMessage) {
                                << absl::StrJoin(missing, ", ");
 }
 
+// Refusals of permission that start with a domain code ("FORBIDDEN: ..."), across line breaks
+// (absl::PermissionDeniedError(\n absl::StrCat("CODE: ", ...))). Same files as CodesInSources.
+std::vector<std::string> PermissionRefusalsWithACode(const std::filesystem::path& root) {
+  static const std::regex kCodedDenial(
+      R"re(PermissionDeniedError\(\s*(absl::StrCat\(\s*)?"([A-Z][A-Z0-9_]{2,}):)re");
+  std::vector<std::string> found;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
+    const std::string path = entry.path().string();
+    if (!entry.is_regular_file() || absl::EndsWith(path, "_test.cc") ||
+        absl::StrContains(path, "/tools/") ||
+        !(absl::EndsWith(path, ".cc") || absl::EndsWith(path, ".h"))) {
+      continue;
+    }
+    std::ifstream file(entry.path());
+    std::string text;
+    std::string line;
+    while (std::getline(file, line)) text += line.substr(0, line.find("//")) + "\n";
+    for (std::sregex_iterator it(text.begin(), text.end(), kCodedDenial), end; it != end; ++it) {
+      found.push_back(absl::StrCat(path, ": ", (*it)[2].str()));
+    }
+  }
+  return found;
+}
+
+// "You may not do this" has one code: the gRPC status's own name, PERMISSION_DENIED. A domain code
+// on a permission refusal (scoring used to send FORBIDDEN) would give clients a second one; only a
+// code that says something else may ride on a 403.
+TEST(ErrorsTest, APermissionRefusalHasOneCode) {
+  const char* source_dir = getenv("JIFEN_SOURCE_DIR");
+  ASSERT_NE(source_dir, nullptr) << "run under ctest";
+  // ROLE_NOT_ALLOWED: the rulebook gives the item to other roles (pick another item), whoever asks.
+  const std::set<std::string> distinct_meanings = {"ROLE_NOT_ALLOWED"};
+  for (const char* tree : {"services", "common"}) {
+    std::vector<std::string> coded;
+    for (const std::string& found :
+         PermissionRefusalsWithACode(std::filesystem::path(source_dir) / tree)) {
+      const std::string code = found.substr(found.rfind(' ') + 1);
+      if (!distinct_meanings.count(code)) coded.push_back(found);
+    }
+    EXPECT_TRUE(coded.empty()) << "PERMISSION_DENIED with a domain code: "
+                               << absl::StrJoin(coded, "; ");
+  }
+  const HttpError error =
+      MapStatus(absl::PermissionDeniedError("grid_worker may not list households of another grid"));
+  EXPECT_EQ(error.http_status, 403);
+  EXPECT_EQ(error.code, "PERMISSION_DENIED");
+  EXPECT_FALSE(HasChineseMessage("FORBIDDEN")) << "a second code for the same refusal";
+}
+
 TEST(ErrorsTest, ARefusalThatNamesAFieldSetsField) {
   EXPECT_EQ(MapStatus(absl::InvalidArgumentError("village_id: must be a positive id")).field,
             "village_id");

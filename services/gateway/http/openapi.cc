@@ -232,7 +232,12 @@ std::string GenerateOpenApi(const RouteTable& routes) {
   schemas["Error"] = {{"type", "object"},
                       {"required", {"code", "message", "request_id"}},
                       {"properties",
-                       {{"code", {{"type", "string"}, {"description", "stable identifier"}}},
+                       {{"code",
+                         {{"type", "string"},
+                          {"description",
+                           "stable identifier to branch on: a domain code (e.g. SOLD_OUT) or the "
+                           "gRPC code name, one code per meaning; a refusal of permission is "
+                           "PERMISSION_DENIED"}}},
                         {"message", {{"type", "string"}, {"description", "Chinese, for users"}}},
                         {"request_id", {{"type", "string"}}},
                         {"field",
@@ -285,7 +290,9 @@ std::string GenerateOpenApi(const RouteTable& routes) {
           {"content", ok_content}}},
         {"400", ErrorResponse("invalid request (field names the problem)")},
         {"401", ErrorResponse("missing or invalid token")},
-        {"403", ErrorResponse("role or scope not allowed")},
+        {"403",
+         ErrorResponse("role or scope not allowed (code PERMISSION_DENIED); ROLE_NOT_ALLOWED: "
+                       "the rulebook gives the item to other roles")},
         {"404", ErrorResponse("no such object, or not in the caller's scope")},
         {"409", ErrorResponse("conflict: same key with a different payload, or retry")},
         {"412", ErrorResponse("the object's state does not allow this (code says which)")},

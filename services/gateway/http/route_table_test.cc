@@ -211,7 +211,9 @@ TEST(ErrorsTest, MapsCodesAndLeadingIdentifiers) {
   EXPECT_EQ(e.http_status, 404);
   EXPECT_EQ(e.code, "NOT_FOUND");
   EXPECT_EQ(e.detail, "") << "not-found carries no service text";
-  EXPECT_EQ(MapStatus(absl::PermissionDeniedError("FORBIDDEN: grid 3 only")).detail, "");
+  e = MapStatus(absl::PermissionDeniedError("grid_worker may not list households of another grid"));
+  EXPECT_EQ(e.code, "PERMISSION_DENIED");
+  EXPECT_EQ(e.detail, "");
   EXPECT_EQ(MapStatus(absl::UnavailableError("connecting to 10.0.0.7:3306")).detail, "");
 
   e = MapStatus(absl::InternalError("SQL_ERROR: SELECT * FROM secrets at db-7.internal"));

@@ -13,6 +13,9 @@ class TwoTowns final : public VillageDirectory {
     if (village == 2) return 20;
     return absl::NotFoundError("no such village");
   }
+  absl::StatusOr<int64_t> VillageOfGroup(int64_t) override {
+    return absl::NotFoundError("no such group");
+  }
   absl::StatusOr<absl::flat_hash_map<int64_t, int64_t>> AllVillages() override {
     return absl::flat_hash_map<int64_t, int64_t>{{1, 10}, {2, 20}};
   }

@@ -12,6 +12,7 @@
 #include "common/status/status_macros.h"
 #include "services/publicity/domain/access.h"
 #include "services/publicity/domain/mask.h"
+#include "services/publicity/domain/registry_checks.h"
 
 namespace jifen::publicity {
 
@@ -79,6 +80,11 @@ absl::StatusOr<ShownPage> Boards::GetBoard(const auth::Caller& caller, const Boa
   }
   RETURN_IF_ERROR(CheckBoardRead(caller, key, villages_));
   ASSIGN_OR_RETURN(BoardPage page, store_.ReadPage(key, after, page_size));
+  // A group board with rows is a group of the village (entries carry their household's group), so
+  // only an empty one costs a look at the registry.
+  if (key.scope == BoardScope::kGroup && page.households == 0) {
+    RETURN_IF_ERROR(CheckGroupOfVillage(villages_, key.village_id, key.group_id, "board.group_id"));
+  }
   ShownPage shown;
   shown.key = key;
   ASSIGN_OR_RETURN(shown.rows, Show(page.rows));
@@ -108,7 +114,16 @@ absl::StatusOr<ShownStanding> Boards::GetStanding(const auth::Caller& caller, co
   shown.on_board = view.on_board;
   shown.households = view.households;
   shown.applied_sequence = view.applied_sequence;
-  if (!view.on_board) return shown;
+  if (!view.on_board) {
+    // "Not on the board" must mean "no points yet", not "asked about the wrong board": a
+    // household on the board is of its village and group, so only this answer asks the registry.
+    if (key.scope == BoardScope::kGroup) {
+      RETURN_IF_ERROR(
+          CheckGroupOfVillage(villages_, key.village_id, key.group_id, "board.group_id"));
+    }
+    RETURN_IF_ERROR(CheckStandingSubject(households_, key, household_id));
+    return shown;
+  }
   std::vector<RankedRow> all = view.above;
   all.push_back(view.row);
   all.insert(all.end(), view.below.begin(), view.below.end());
@@ -122,6 +137,7 @@ absl::StatusOr<ShownStanding> Boards::GetStanding(const auth::Caller& caller, co
 absl::StatusOr<ShownLists> Boards::GetRedBlackLists(const auth::Caller& caller, int64_t village_id,
                                                     const std::string& period, int64_t group_id) {
   if (village_id <= 0) return absl::InvalidArgumentError("village_id is required");
+  if (group_id < 0) return absl::InvalidArgumentError("group_id must be 0 (none) or a group's id");
   ASSIGN_OR_RETURN(const Period quarter, ParseQuarter(period));
   RETURN_IF_ERROR(CheckVillageRead(caller, village_id, villages_));
   ASSIGN_OR_RETURN(ListRules rules, rules_.GetListRules(village_id));
@@ -134,6 +150,9 @@ absl::StatusOr<ShownLists> Boards::GetRedBlackLists(const auth::Caller& caller, 
   std::vector<RankedRow> board;
   for (const auto& [household, points] : snapshot.boards[DescribeBoard(key)]) {
     board.push_back(RankedRow{household, points, 0, village_id});
+  }
+  if (key.scope == BoardScope::kGroup && board.empty()) {  // as in GetBoard
+    RETURN_IF_ERROR(CheckGroupOfVillage(villages_, village_id, group_id, "group_id"));
   }
   const Lists lists = ComputeLists(rules, std::move(board), snapshot.deductions[quarter.Name()]);
   ShownLists shown;
@@ -263,7 +282,12 @@ absl::Status Boards::CheckWatch(const auth::Caller& caller, const BoardKey& key)
   if (key.scope != BoardScope::kVillage && key.scope != BoardScope::kGroup) {
     return absl::InvalidArgumentError("only village and group boards can be watched");
   }
-  return CheckBoardRead(caller, key, villages_);
+  RETURN_IF_ERROR(CheckBoardRead(caller, key, villages_));
+  // Watching a group of another village would wait for changes that never come.
+  if (key.scope == BoardScope::kGroup) {
+    return CheckGroupOfVillage(villages_, key.village_id, key.group_id, "group_id");
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<BoardChangeView>> Boards::ChangesOf(

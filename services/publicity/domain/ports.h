@@ -64,6 +64,9 @@ class VillageDirectory {
   virtual ~VillageDirectory() = default;
   // NOT_FOUND for an unknown village.
   virtual absl::StatusOr<int64_t> TownOf(int64_t village_id) = 0;
+  // The village of a villager group (groups never move); NOT_FOUND for a group the registry does
+  // not know.
+  virtual absl::StatusOr<int64_t> VillageOfGroup(int64_t group_id) = 0;
   // village_id -> town_id for every village.
   virtual absl::StatusOr<absl::flat_hash_map<int64_t, int64_t>> AllVillages() = 0;
 };
@@ -74,9 +77,18 @@ struct HouseholdCard {
   std::string name;  // possibly already masked; callers mask again (MaskName is idempotent)
 };
 
+// Where the registry has a household now.
+struct HouseholdPlace {
+  int64_t village_id = 0;
+  int64_t group_id = 0;
+};
+
 class HouseholdDirectory {
  public:
   virtual ~HouseholdDirectory() = default;
+  // Where the registry has `household_id` now, asked of the registry itself (a refusal must not
+  // rest on a cached group the household has left); nullopt when it knows no such household.
+  virtual absl::StatusOr<std::optional<HouseholdPlace>> Place(int64_t household_id) = 0;
   // Cards of those `household_ids` of `village_id` that the registry knows; missing ones are left
   // out (a board still shows the row, without name).
   virtual absl::StatusOr<absl::flat_hash_map<int64_t, HouseholdCard>> Lookup(

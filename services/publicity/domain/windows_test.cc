@@ -171,6 +171,9 @@ class FakeVillages final : public VillageDirectory {
     if (village == 1) return 100;
     return absl::NotFoundError("no village");
   }
+  absl::StatusOr<int64_t> VillageOfGroup(int64_t) override {
+    return absl::NotFoundError("no group");
+  }
   absl::StatusOr<absl::flat_hash_map<int64_t, int64_t>> AllVillages() override {
     return absl::flat_hash_map<int64_t, int64_t>{{1, 100}};
   }

@@ -156,7 +156,8 @@ grpc::Status BoardServiceImpl::WatchBoard(grpc::ServerContext* context,
                                           grpc::ServerWriter<v1::BoardChange>* writer) {
   return calls_.Serve(context, "WatchBoard", [&](const auth::Caller& caller) -> absl::Status {
     v1::BoardRef ref;
-    ref.set_scope(request->group_id() > 0 ? v1::BOARD_SCOPE_GROUP : v1::BOARD_SCOPE_VILLAGE);
+    // A negative group_id is a group board's, so that it is refused rather than read as "none".
+    ref.set_scope(request->group_id() != 0 ? v1::BOARD_SCOPE_GROUP : v1::BOARD_SCOPE_VILLAGE);
     ref.set_village_id(request->village_id());
     ref.set_group_id(request->group_id());
     ref.set_period(request->period());

@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -220,8 +221,13 @@ absl::StatusOr<absl::flat_hash_map<int64_t, int64_t>> GrpcVillageDirectory::Load
   for (const sv1::Village& village : response.villages()) {
     town_of[village.village_id()] = village.town_id();
   }
+  absl::flat_hash_map<int64_t, int64_t> village_of_group;
+  for (const sv1::Group& group : response.groups()) {
+    village_of_group[group.group_id()] = group.village_id();
+  }
   absl::MutexLock lock(&mutex_);
   town_of_ = town_of;
+  village_of_group_ = std::move(village_of_group);
   loaded_at_ = absl::Now();
   return town_of;
 }
@@ -237,6 +243,30 @@ absl::StatusOr<int64_t> GrpcVillageDirectory::TownOf(int64_t village_id) {
     if (it == town_of.end()) return absl::NotFoundError(absl::StrCat("no village ", village_id));
   }
   return it->second;
+}
+
+absl::StatusOr<int64_t> GrpcVillageDirectory::VillageOfGroup(int64_t group_id) {
+  // Requests may name any group id: an unknown one reloads the registry only when the last load is
+  // older than this, so that they cannot turn every call into a registry read.
+  constexpr absl::Duration kMissReloadAfter = absl::Seconds(1);
+  const auto find = [&]() -> std::optional<int64_t> {
+    absl::MutexLock lock(&mutex_);
+    auto it = village_of_group_.find(group_id);
+    if (it == village_of_group_.end()) return std::nullopt;
+    return it->second;
+  };
+  // Groups never move to another village, so a group once seen needs no fresh load.
+  if (std::optional<int64_t> village = find(); village.has_value()) return *village;
+  bool reload = false;
+  {
+    absl::MutexLock lock(&mutex_);
+    reload = absl::Now() - loaded_at_ >= kMissReloadAfter;
+  }
+  if (reload) {
+    RETURN_IF_ERROR(Load(true).status());
+    if (std::optional<int64_t> village = find(); village.has_value()) return *village;
+  }
+  return absl::NotFoundError(absl::StrCat("no group ", group_id));
 }
 
 absl::StatusOr<absl::flat_hash_map<int64_t, int64_t>> GrpcVillageDirectory::AllVillages() {
@@ -310,6 +340,19 @@ absl::StatusOr<absl::flat_hash_map<int64_t, HouseholdCard>> GrpcHouseholdDirecto
     if (it != cards.cards.end()) found[id] = it->second;
   }
   return found;
+}
+
+absl::StatusOr<std::optional<HouseholdPlace>> GrpcHouseholdDirectory::Place(int64_t household_id) {
+  ASSIGN_OR_RETURN(std::unique_ptr<grpc::ClientContext> context,
+                   NewContext(options_, options_.call_timeout));
+  sv1::GetHouseholdRequest request;
+  request.set_household_id(household_id);
+  sv1::HouseholdDetail response;
+  const absl::Status status =
+      grpc_util::FromGrpcStatus(stub_->GetHousehold(context.get(), request, &response));
+  if (absl::IsNotFound(status)) return std::nullopt;
+  RETURN_IF_ERROR(status);
+  return HouseholdPlace{response.household().village_id(), response.household().group_id()};
 }
 
 }  // namespace jifen::publicity

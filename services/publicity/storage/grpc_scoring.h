@@ -63,6 +63,7 @@ class GrpcVillageDirectory final : public VillageDirectory {
  public:
   explicit GrpcVillageDirectory(ScoringClientOptions options);
   absl::StatusOr<int64_t> TownOf(int64_t village_id) override;
+  absl::StatusOr<int64_t> VillageOfGroup(int64_t group_id) override;
   absl::StatusOr<absl::flat_hash_map<int64_t, int64_t>> AllVillages() override;
 
  private:
@@ -72,6 +73,7 @@ class GrpcVillageDirectory final : public VillageDirectory {
   std::unique_ptr<scoring::v1::RegistryService::Stub> stub_;
   absl::Mutex mutex_;
   absl::flat_hash_map<int64_t, int64_t> town_of_ ABSL_GUARDED_BY(mutex_);
+  absl::flat_hash_map<int64_t, int64_t> village_of_group_ ABSL_GUARDED_BY(mutex_);
   absl::Time loaded_at_ ABSL_GUARDED_BY(mutex_) = absl::InfinitePast();
 };
 
@@ -80,6 +82,7 @@ class GrpcHouseholdDirectory final : public HouseholdDirectory {
   explicit GrpcHouseholdDirectory(ScoringClientOptions options);
   absl::StatusOr<absl::flat_hash_map<int64_t, HouseholdCard>> Lookup(
       int64_t village_id, const std::vector<int64_t>& household_ids) override;
+  absl::StatusOr<std::optional<HouseholdPlace>> Place(int64_t household_id) override;
 
  private:
   struct VillageCards {

@@ -14,8 +14,7 @@ bool Covers(const std::vector<int64_t>& groups, int64_t group_id) {
 }
 
 absl::Status Denied(const auth::Caller& caller, absl::string_view what) {
-  return absl::PermissionDeniedError(
-      absl::StrCat("FORBIDDEN: ", auth::RoleName(caller.role), " may not ", what));
+  return absl::PermissionDeniedError(absl::StrCat(auth::RoleName(caller.role), " may not ", what));
 }
 
 }  // namespace

@@ -47,13 +47,12 @@ std::string TruncateUtf8(absl::string_view text, size_t max_bytes) {
 
 absl::Status CheckCanDeclare(const auth::Caller& caller, const HouseholdRecord& household) {
   if (caller.role != auth::Role::kResident) {
-    return absl::PermissionDeniedError(absl::StrCat("FORBIDDEN: ", auth::RoleName(caller.role),
-                                                    " may not file a self-declaration"));
+    return absl::PermissionDeniedError(
+        absl::StrCat(auth::RoleName(caller.role), " may not file a self-declaration"));
   }
   if (caller.household_id == 0 || caller.household_id != household.household_id ||
       caller.village_id != household.village_id) {
-    return absl::PermissionDeniedError(
-        "FORBIDDEN: a resident may declare only for their own household");
+    return absl::PermissionDeniedError("a resident may declare only for their own household");
   }
   return absl::OkStatus();
 }

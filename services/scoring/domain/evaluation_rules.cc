@@ -89,8 +89,7 @@ absl::Status CheckCanRate(const auth::Caller& caller, int64_t village_id, int64_
   switch (caller.role) {
     case auth::Role::kVillageAdmin:
       if (caller.village_id == village_id) return absl::OkStatus();
-      return absl::PermissionDeniedError(
-          "FORBIDDEN: village_admin may not rate in another village's round");
+      return absl::PermissionDeniedError("village_admin may not rate in another village's round");
     case auth::Role::kResident:
       if (caller_household != nullptr && caller.village_id == village_id &&
           caller_household->household_id == caller.household_id &&
@@ -99,10 +98,10 @@ absl::Status CheckCanRate(const auth::Caller& caller, int64_t village_id, int64_
         return absl::OkStatus();
       }
       return absl::PermissionDeniedError(
-          "FORBIDDEN: a resident may rate only for their own household's group");
+          "a resident may rate only for their own household's group");
     default:
-      return absl::PermissionDeniedError(absl::StrCat("FORBIDDEN: ", auth::RoleName(caller.role),
-                                                      " may not submit mutual-evaluation ratings"));
+      return absl::PermissionDeniedError(
+          absl::StrCat(auth::RoleName(caller.role), " may not submit mutual-evaluation ratings"));
   }
 }
 

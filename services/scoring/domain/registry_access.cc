@@ -12,8 +12,7 @@ namespace {
 using auth::Role;
 
 absl::Status Denied(const auth::Caller& caller, absl::string_view what) {
-  return absl::PermissionDeniedError(
-      absl::StrCat("FORBIDDEN: ", auth::RoleName(caller.role), " may not ", what));
+  return absl::PermissionDeniedError(absl::StrCat(auth::RoleName(caller.role), " may not ", what));
 }
 
 // An assessor's team must be theirs and of their village; otherwise the token and the registry

@@ -170,6 +170,8 @@ class RegistryRepository {
   virtual absl::StatusOr<TeamRecord> FindTeam(int64_t team_id) = 0;
   // NOT_FOUND if no such grid.
   virtual absl::StatusOr<GridRecord> FindGrid(int64_t grid_id) = 0;
+  // NOT_FOUND if no such group.
+  virtual absl::StatusOr<GroupRecord> FindGroup(int64_t group_id) = 0;
   // Sets the grid's worker (empty: none) and returns the grid as it now is; its audit record has
   // the worker before and after. Setting the worker the grid already has writes nothing, so a
   // retried call is not a second change on the audit trail. `village_id` is the grid's (as

@@ -94,6 +94,10 @@ std::optional<bool> ParseYesNo(absl::string_view text) {
 // One validated data row.
 struct Row {
   int line = 0;
+  // False when the record itself is malformed (a stray quote, a wrong number of cells): its cells
+  // cannot be told apart, so nothing else is said about it.
+  bool readable = true;
+  std::array<bool, kColumnCount> invalid{};  // cells refused; their fields are left empty
   std::string group;
   std::string house_number;
   std::string head_name;
@@ -114,73 +118,57 @@ std::pair<Row, std::vector<std::string>> ValidateRecord(const CsvRecord& record,
   Row row;
   row.line = record.line;
   std::vector<std::string> errors;
+  row.readable = false;
   if (!record.error.empty()) return {row, {record.error}};
   size_t used = record.fields.size();
   while (used > header_size && TrimSpaces(record.fields[used - 1]).empty()) --used;
   if (used != header_size) {
     return {row, {absl::StrCat("列数为", used, "，与表头的", header_size, "列不符")}};
   }
+  row.readable = true;
   const auto cell = [&](Column column) -> absl::string_view {
     const int index = columns[column];
     if (index < 0 || static_cast<size_t>(index) >= record.fields.size()) return "";
     return record.fields[index];
   };
-  const auto take = [&](absl::StatusOr<std::string> value, std::string& out) {
+  const auto refuse = [&](Column column, std::string error) {
+    row.invalid[column] = true;
+    errors.push_back(std::move(error));
+  };
+  const auto take = [&](Column column, absl::StatusOr<std::string> value, std::string& out) {
     if (value.ok()) {
       out = *std::move(value);
     } else {
-      errors.emplace_back(value.status().message());
+      refuse(column, std::string(value.status().message()));
     }
   };
-  take(CleanName(cell(kGroup), "村民小组"), row.group);
-  take(CleanHouseNumber(cell(kHouseNumber)), row.house_number);
+  take(kGroup, CleanName(cell(kGroup), "村民小组"), row.group);
+  take(kHouseNumber, CleanHouseNumber(cell(kHouseNumber)), row.house_number);
   // The head may be left empty on a household's later rows; its first row must name it.
-  if (!TrimSpaces(cell(kHeadName)).empty()) take(CleanName(cell(kHeadName), "户主"), row.head_name);
-  take(CleanName(cell(kMemberName), "成员姓名"), row.member_name);
-  if (!TrimSpaces(cell(kPhone)).empty()) take(NormalizePhone(cell(kPhone)), row.phone);
+  if (!TrimSpaces(cell(kHeadName)).empty()) {
+    take(kHeadName, CleanName(cell(kHeadName), "户主"), row.head_name);
+  }
+  take(kMemberName, CleanName(cell(kMemberName), "成员姓名"), row.member_name);
+  if (!TrimSpaces(cell(kPhone)).empty()) take(kPhone, NormalizePhone(cell(kPhone)), row.phone);
   if (!TrimSpaces(cell(kKind)).empty()) {
     row.registered = ParseKind(cell(kKind));
     if (!row.registered.has_value()) {
-      errors.push_back(absl::StrCat("户籍类型“", cell(kKind), "”无效：应为本村或非本村"));
+      refuse(kKind, absl::StrCat("户籍类型“", cell(kKind), "”无效：应为本村或非本村"));
     }
   }
   if (!TrimSpaces(cell(kConsentDate)).empty()) {
-    take(NormalizeDate(cell(kConsentDate)), row.consent_date);
+    take(kConsentDate, NormalizeDate(cell(kConsentDate)), row.consent_date);
   }
   if (!TrimSpaces(cell(kRentsOut)).empty()) {
     row.rents_out = ParseYesNo(cell(kRentsOut));
     if (!row.rents_out.has_value()) {
-      errors.push_back(absl::StrCat("出租“", cell(kRentsOut), "”无效：应为是或否"));
+      refuse(kRentsOut, absl::StrCat("出租“", cell(kRentsOut), "”无效：应为是或否"));
     }
   }
-  if (!TrimSpaces(cell(kGrid)).empty()) take(CleanName(cell(kGrid), "网格"), row.grid);
-  take(CleanUserId(cell(kSteward), "户管家"), row.steward);
-  take(CleanUserId(cell(kStaffAccount), "工作账号"), row.staff_user_id);
+  if (!TrimSpaces(cell(kGrid)).empty()) take(kGrid, CleanName(cell(kGrid), "网格"), row.grid);
+  take(kSteward, CleanUserId(cell(kSteward), "户管家"), row.steward);
+  take(kStaffAccount, CleanUserId(cell(kStaffAccount), "工作账号"), row.staff_user_id);
   return {row, errors};
-}
-
-// Household-level fields of a later row must be empty or equal to the household's.
-void CheckSameHousehold(const Row& row, const RosterHousehold& household,
-                        std::vector<std::string>& errors) {
-  const std::string first = absl::StrCat("与第", household.first_line, "行同户的");
-  if (!row.head_name.empty() && row.head_name != household.head_name) {
-    errors.push_back(absl::StrCat(first, "户主不一致"));
-  }
-  if (row.registered.has_value() && *row.registered != household.registered) {
-    errors.push_back(absl::StrCat(first, "户籍类型不一致"));
-  }
-  if (!row.consent_date.empty() && row.consent_date != household.consent_date) {
-    errors.push_back(absl::StrCat(first, "同意日期不一致"));
-  }
-  if (row.rents_out.has_value() && *row.rents_out != household.rents_out_rooms) {
-    errors.push_back(absl::StrCat(first, "出租情况不一致"));
-  }
-  if (!row.grid.empty() && row.grid != household.grid_name) {
-    errors.push_back(absl::StrCat(first, "网格不一致"));
-  }
-  if (!row.steward.empty() && row.steward != household.steward_user_id) {
-    errors.push_back(absl::StrCat(first, "户管家不一致"));
-  }
 }
 
 void Refuse(RosterRowReport& report, const std::vector<std::string>& errors) {
@@ -189,6 +177,138 @@ void Refuse(RosterRowReport& report, const std::vector<std::string>& errors) {
   if (!report.error.empty()) report.error += "；";
   report.error += absl::StrJoin(errors, "；");
 }
+
+// What the file says of one household so far. A field is unknown (nullopt) until a row naming
+// the household gives a valid value for it, so that a refused cell does not make later rows look
+// inconsistent; an empty cell on the household's first row is a value (the default).
+struct HouseholdFacts {
+  int first_line = 0;
+  std::string group;
+  std::string house_number;
+  std::optional<std::string> head_name;  // never empty when known
+  std::optional<bool> registered;
+  std::optional<std::string> consent_date;
+  std::optional<bool> rents_out;
+  std::optional<std::string> grid;
+  std::optional<std::string> steward;
+  std::vector<RosterMember> members;        // of rows without any problem
+  std::map<std::string, int> member_lines;  // every valid member name -> its first line
+  std::vector<size_t> reports;              // indexes into ParsedRoster::rows
+};
+
+// A household field as the first row naming the household gives it: unknown when its cell was
+// refused.
+template <typename T>
+std::optional<T> FirstValue(bool invalid, T value) {
+  if (invalid) return std::nullopt;
+  return value;
+}
+
+// A later row's field: empty leaves the household's as it is; a value must equal the household's
+// when that is known, and makes it known otherwise.
+template <typename T>
+void SameOrFill(bool given, const T& value, std::optional<T>& known, const HouseholdFacts& facts,
+                const char* what, std::vector<std::string>& errors) {
+  if (!given) return;
+  if (!known.has_value()) {
+    known = value;
+  } else if (*known != value) {
+    errors.push_back(absl::StrCat("与第", facts.first_line, "行同户的", what, "不一致"));
+  }
+}
+
+// Groups rows into households by (group, house number) and finds every problem a row has with the
+// household it names, also when the row has problems of its own.
+class Households {
+ public:
+  // Adds `row` (whose own cells gave `errors`) to the household it names; appends the problems
+  // it has with that household to `errors`. The member is kept only when `errors` ends empty.
+  void Add(const Row& row, size_t report, std::vector<std::string>& errors) {
+    const auto key = std::make_pair(row.group, row.house_number);
+    auto [found, inserted] = index_.try_emplace(key, households_.size());
+    if (inserted) {
+      households_.push_back(FirstRow(row));
+    } else {
+      Later(row, households_[found->second], errors);
+    }
+    HouseholdFacts& household = households_[found->second];
+    household.reports.push_back(report);
+    // Only the first row must name the head; later rows may leave it to that one.
+    if (inserted && row.head_name.empty() && !row.invalid[kHeadName]) {
+      errors.push_back("户主不能为空");
+    }
+    if (!row.invalid[kMemberName]) {
+      auto [line, first] = household.member_lines.try_emplace(row.member_name, row.line);
+      if (!first) {
+        errors.push_back(absl::StrCat("成员“", row.member_name, "”与第", line->second, "行重复"));
+      } else if (household.member_lines.size() >
+                 static_cast<size_t>(kRosterMembersPerHouseholdMax)) {
+        errors.push_back(absl::StrCat("一户最多", kRosterMembersPerHouseholdMax, "名成员"));
+      }
+    }
+    if (errors.empty()) {
+      // The head is unknown only when the first row was refused: then nothing is written.
+      const bool is_head = household.head_name == row.member_name;
+      household.members.push_back(
+          {row.line, row.member_name, row.phone, is_head, row.staff_user_id});
+    }
+  }
+
+  // The household-level rules, reported on each household's first row, and the households as a
+  // plan (every household the file names, also those with refused rows: see ParsedRoster).
+  RosterPlan Finish(std::vector<RosterRowReport>& rows) && {
+    RosterPlan plan;
+    for (HouseholdFacts& household : households_) {
+      if (household.registered == false && household.consent_date == std::string()) {
+        Refuse(rows[household.reports.front()], {"非本村居民须填写同意日期"});
+      }
+      RosterHousehold out;
+      out.first_line = household.first_line;
+      out.group_name = household.group;
+      out.grid_name = household.grid.value_or("");
+      out.house_number = household.house_number;
+      out.head_name = household.head_name.value_or("");
+      out.registered = household.registered.value_or(true);
+      out.consent_date = household.consent_date.value_or("");
+      out.rents_out_rooms = household.rents_out.value_or(false);
+      out.steward_user_id = household.steward.value_or("");
+      out.members = std::move(household.members);
+      plan.households.push_back(std::move(out));
+    }
+    return plan;
+  }
+
+ private:
+  static HouseholdFacts FirstRow(const Row& row) {
+    HouseholdFacts household;
+    household.first_line = row.line;
+    household.group = row.group;
+    household.house_number = row.house_number;
+    if (!row.head_name.empty()) household.head_name = row.head_name;
+    household.registered = FirstValue(row.invalid[kKind], row.registered.value_or(true));
+    household.consent_date = FirstValue(row.invalid[kConsentDate], row.consent_date);
+    household.rents_out = FirstValue(row.invalid[kRentsOut], row.rents_out.value_or(false));
+    household.grid = FirstValue(row.invalid[kGrid], row.grid);
+    household.steward = FirstValue(row.invalid[kSteward], row.steward);
+    return household;
+  }
+
+  static void Later(const Row& row, HouseholdFacts& household, std::vector<std::string>& errors) {
+    SameOrFill(!row.head_name.empty(), row.head_name, household.head_name, household, "户主",
+               errors);
+    SameOrFill(row.registered.has_value(), row.registered.value_or(true), household.registered,
+               household, "户籍类型", errors);
+    SameOrFill(!row.consent_date.empty(), row.consent_date, household.consent_date, household,
+               "同意日期", errors);
+    SameOrFill(row.rents_out.has_value(), row.rents_out.value_or(false), household.rents_out,
+               household, "出租情况", errors);
+    SameOrFill(!row.grid.empty(), row.grid, household.grid, household, "网格", errors);
+    SameOrFill(!row.steward.empty(), row.steward, household.steward, household, "户管家", errors);
+  }
+
+  std::map<std::pair<std::string, std::string>, size_t> index_;
+  std::vector<HouseholdFacts> households_;  // in order of first appearance
+};
 
 // The line of the first byte that is not valid UTF-8, or 0 if the text is valid.
 int FirstInvalidUtf8Line(absl::string_view text) {
@@ -334,9 +454,9 @@ absl::StatusOr<ParsedRoster> ParseRoster(absl::string_view csv) {
     return file_error(header.line, "表头：" + absl::StrJoin(header_errors, "；"));
   }
 
-  // The rows, grouped into households by (group, house number).
-  std::map<std::pair<std::string, std::string>, size_t> household_index;
-  std::vector<std::vector<size_t>> household_rows;  // report indexes per household
+  // The rows, grouped into households by (group, house number). A row is refused for every
+  // problem it has: its own cells, and its household's (unless its cells say which household).
+  Households households;
   int data_rows = 0;
   for (size_t r = first + 1; r < records.size(); ++r) {
     const CsvRecord& record = records[r];
@@ -346,66 +466,15 @@ absl::StatusOr<ParsedRoster> ParseRoster(absl::string_view csv) {
           absl::StrCat("名册行数过多：最多", kRosterRowsMax, "行成员"));
     }
     parsed.rows.push_back({record.line, true, ""});
-    RosterRowReport& report = parsed.rows.back();
     auto [row, errors] = ValidateRecord(record, columns, header_size);
-    if (!errors.empty()) {
-      Refuse(report, errors);
-      continue;
+    if (row.readable && !row.invalid[kGroup] && !row.invalid[kHouseNumber]) {
+      households.Add(row, parsed.rows.size() - 1, errors);
     }
-    const auto key = std::make_pair(row.group, row.house_number);
-    if (row.head_name.empty() && household_index.count(key) == 0) {
-      Refuse(report, {"户主不能为空"});
-      continue;
-    }
-    auto [found, inserted] = household_index.try_emplace(key, parsed.plan.households.size());
-    if (inserted) {
-      RosterHousehold household;
-      household.first_line = row.line;
-      household.group_name = row.group;
-      household.grid_name = row.grid;
-      household.house_number = row.house_number;
-      household.head_name = row.head_name;
-      household.registered = row.registered.value_or(true);
-      household.consent_date = row.consent_date;
-      household.rents_out_rooms = row.rents_out.value_or(false);
-      household.steward_user_id = row.steward;
-      parsed.plan.households.push_back(std::move(household));
-      household_rows.emplace_back();
-    }
-    RosterHousehold& household = parsed.plan.households[found->second];
-    household_rows[found->second].push_back(parsed.rows.size() - 1);
-    if (!inserted) CheckSameHousehold(row, household, errors);
-    for (const RosterMember& member : household.members) {
-      if (member.name == row.member_name) {
-        errors.push_back(absl::StrCat("成员“", row.member_name, "”与第", member.line, "行重复"));
-      }
-    }
-    if (household.members.size() >= static_cast<size_t>(kRosterMembersPerHouseholdMax)) {
-      errors.push_back(absl::StrCat("一户最多", kRosterMembersPerHouseholdMax, "名成员"));
-    }
-    if (!errors.empty()) {
-      Refuse(report, errors);
-      continue;
-    }
-    household.members.push_back(
-        {row.line, row.member_name, row.phone, row.member_name == household.head_name,
-         row.staff_user_id});
+    Refuse(parsed.rows.back(), errors);
   }
   if (data_rows == 0) return file_error(header.line, "名册没有成员行");
 
-  // Household-level rules, reported on the household's first row; households with a refused row
-  // leave the plan (they are reported, and nothing is written anyway).
-  RosterPlan plan;
-  for (size_t h = 0; h < parsed.plan.households.size(); ++h) {
-    RosterHousehold& household = parsed.plan.households[h];
-    if (!household.registered && household.consent_date.empty()) {
-      Refuse(parsed.rows[household_rows[h].front()], {"非本村居民须填写同意日期"});
-    }
-    bool all_rows_ok = true;
-    for (size_t index : household_rows[h]) all_rows_ok = all_rows_ok && parsed.rows[index].ok;
-    if (all_rows_ok) plan.households.push_back(std::move(household));
-  }
-  parsed.plan = std::move(plan);
+  parsed.plan = std::move(households).Finish(parsed.rows);
   parsed.all_ok = true;
   for (const RosterRowReport& report : parsed.rows) parsed.all_ok = parsed.all_ok && report.ok;
   return parsed;

@@ -41,13 +41,18 @@ struct ParsedRoster {
   // Every data row in file order; a problem with the file or the header is reported at its line
   // (the header's is line 1) and no data rows follow it.
   std::vector<RosterRowReport> rows;
-  // The households whose rows are all valid. Written only when every row is ok (all_ok).
+  // Every household the file names (in order of first appearance), also those with refused rows,
+  // so that they are checked against the registry too and one report names every problem. Write
+  // it only when every row is ok (all_ok); with refused rows it is for a dry run only.
   RosterPlan plan;
   bool all_ok = false;
 };
 
 // Parses and validates a roster. INVALID_ARGUMENT only when the file exceeds kRosterBytesMax or
-// kRosterRowsMax; everything else wrong is reported per row.
+// kRosterRowsMax; everything else wrong is reported per row, every problem of the row at once: its
+// cells, and where it disagrees with its household's other rows (unless its group or house number
+// is unusable, so that its household is unknown). A record whose cells cannot be told apart (a
+// stray quote, a wrong number of cells) is reported for that alone.
 absl::StatusOr<ParsedRoster> ParseRoster(absl::string_view csv);
 
 // Adds the storage's conflicts to the row reports (a conflict on a line marks that row refused).

@@ -10,6 +10,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::SizeIs;
 
 constexpr char kHeader[] = "村民小组,门牌号,户主,成员,手机号,户籍类型,同意日期,出租\n";
@@ -130,8 +131,41 @@ TEST(ParseRosterTest, ReportsEveryBadRowByLineAndReason) {
   // The consent date on a later row does not cure the household's first row.
   EXPECT_THAT(ErrorAt(parsed, 11), HasSubstr("非本村居民须填写同意日期"));
   EXPECT_THAT(ErrorAt(parsed, 12), HasSubstr("同意日期不一致"));
-  // A household with any refused row leaves the plan (1号 too: its line 10 is refused).
-  EXPECT_THAT(parsed.plan.households, SizeIs(0));
+  // Every household the file names stays in the plan, to be checked against the registry; a row
+  // whose group or house number is unusable (line 8) or whose cells can't be told apart (line 9)
+  // names none. Nothing is written: all_ok is false.
+  EXPECT_THAT(parsed.plan.households, SizeIs(7));
+}
+
+// A village admin fixing a file wants every problem of a row at once, not the first one per
+// upload: the row's own cells and how it disagrees with its household.
+TEST(ParseRosterTest, ARowIsReportedWithEveryProblemItHas) {
+  const ParsedRoster parsed =
+      Parse(std::string(kHeader) +
+            "第1组,1号,张建华,张建华,13812345678,本村,,否\n"        // 2 ok
+            "第1组,1号,张华,张建华,12345,非本村,2024-02-30,也许\n"  // 3 six problems
+            "第2组,1号,,赵四,abc,,,\n"                              // 4 phone, no head
+            "第3组,1号,王芳,王芳,,外地,,否\n"                       // 5 kind
+            "第3组,1号,,李梅,,非本村,,\n");                         // 6 ok itself
+  EXPECT_FALSE(parsed.all_ok);
+  const std::string three = ErrorAt(parsed, 3);
+  for (const char* reason : {"手机号", "日期", "出租“也许”", "与第2行同户的户主不一致",
+                             "与第2行同户的户籍类型不一致", "成员“张建华”与第2行重复"}) {
+    EXPECT_THAT(three, HasSubstr(reason));
+  }
+  EXPECT_THAT(ErrorAt(parsed, 4), HasSubstr("手机号"));
+  EXPECT_THAT(ErrorAt(parsed, 4), HasSubstr("户主不能为空"));
+  // A refused cell is no value to disagree with: line 6 gives the kind line 5 could not, and the
+  // household's first row then lacks the consent date a non-registered household needs.
+  EXPECT_THAT(ErrorAt(parsed, 5), HasSubstr("户籍类型“外地”无效"));
+  EXPECT_THAT(ErrorAt(parsed, 5), Not(HasSubstr("不一致")));
+  EXPECT_EQ(ErrorAt(parsed, 6), "<ok>");
+  EXPECT_THAT(ErrorAt(parsed, 5), HasSubstr("非本村居民须填写同意日期"));
+  // Each household once, for the registry check; only rows without problems are members.
+  ASSERT_THAT(parsed.plan.households, SizeIs(3));
+  EXPECT_THAT(parsed.plan.households[0].members, SizeIs(1));
+  EXPECT_EQ(parsed.plan.households[2].first_line, 5);
+  EXPECT_FALSE(parsed.plan.households[2].registered);
 }
 
 TEST(ParseRosterTest, HeaderProblemsAreReportedOnLineOne) {

@@ -204,7 +204,7 @@ grpc::Status LedgerServiceImpl::StreamEntries(grpc::ServerContext* context,
                                                              -> absl::Status {
     if (request->village_id() == 0) {
       if (!caller.IsService() && !caller.IsDistrict()) {
-        return absl::PermissionDeniedError("FORBIDDEN: only services read every village's stream");
+        return absl::PermissionDeniedError("only services read every village's stream");
       }
     } else if (!caller.IsService() && !caller.IsDistrict()) {
       RETURN_IF_ERROR(CheckVillageAdmin(caller, request->village_id()));

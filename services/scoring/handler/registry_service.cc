@@ -12,6 +12,7 @@
 #include "common/log/log.h"
 #include "common/status/status_macros.h"
 #include "services/scoring/domain/registry_access.h"
+#include "services/scoring/domain/registry_filters.h"
 #include "services/scoring/domain/registry_household.h"
 #include "services/scoring/domain/registry_privacy.h"
 #include "services/scoring/domain/registry_roster.h"
@@ -313,7 +314,7 @@ grpc::Status RegistryServiceImpl::GetHousehold(grpc::ServerContext* context,
     RETURN_IF_ERROR(RequireId(request->household_id(), "household_id"));
     // A resident's scope is one household: refuse others before saying whether they exist.
     if (caller.role == auth::Role::kResident && caller.household_id != request->household_id()) {
-      return absl::PermissionDeniedError("FORBIDDEN: resident may not see another household");
+      return absl::PermissionDeniedError("resident may not see another household");
     }
     ASSIGN_OR_RETURN(const HouseholdWithMembers household,
                      repository_->GetHousehold(request->household_id()));
@@ -344,12 +345,12 @@ grpc::Status RegistryServiceImpl::ListHouseholds(grpc::ServerContext* context,
     }
     ASSIGN_OR_RETURN(const int64_t after, ParsePageToken(request->page_token()));
     if (caller.role == auth::Role::kResident) {
-      return absl::PermissionDeniedError("FORBIDDEN: resident may not list households");
+      return absl::PermissionDeniedError("resident may not list households");
     }
     // Staff bound to a village are refused elsewhere before learning whether the village exists.
     if (IsVillageBound(caller) && caller.village_id != request->village_id()) {
-      return absl::PermissionDeniedError(absl::StrCat("FORBIDDEN: ", auth::RoleName(caller.role),
-                                                      " may not list another village"));
+      return absl::PermissionDeniedError(
+          absl::StrCat(auth::RoleName(caller.role), " may not list another village"));
     }
     ASSIGN_OR_RETURN(const VillageRecord village, repository_->FindVillage(request->village_id()));
     std::unique_ptr<TeamRecord> team;
@@ -357,6 +358,8 @@ grpc::Status RegistryServiceImpl::ListHouseholds(grpc::ServerContext* context,
     ASSIGN_OR_RETURN(HouseholdListScope scope,
                      AuthorizeHouseholdList(caller, village, request->group_id(),
                                             request->grid_id(), team.get()));
+    RETURN_IF_ERROR(CheckHouseholdFilters(*repository_, village.village_id, request->group_id(),
+                                          request->grid_id()));
     scope.query.after_household_id = after;
     scope.query.page_size = page_size;
     ASSIGN_OR_RETURN(const HouseholdPage page, repository_->ListHouseholds(scope.query));
@@ -411,8 +414,9 @@ grpc::Status RegistryServiceImpl::ImportRoster(grpc::ServerContext* context,
     ASSIGN_OR_RETURN(ParsedRoster parsed, ParseRoster(request->csv()));
     RosterImportResult result;
     if (!parsed.plan.households.empty()) {
-      // With refused rows nothing is written, but the valid households are still checked against
-      // the registry (as a dry run) so that one report names every problem.
+      // With refused rows nothing is written (the plan then holds their households too), but
+      // every household is still checked against the registry, as a dry run, so that one report
+      // names every problem.
       ASSIGN_OR_RETURN(
           result, repository_->ImportRoster(ActorOf(caller), request->village_id(), parsed.plan,
                                             request->dry_run() || !parsed.all_ok));

@@ -72,7 +72,7 @@ absl::Status RulebookServiceImpl::CheckCanReadRulebooksOf(const auth::Caller& ca
     return CheckCanReadVillage(caller, village_id, town_id);
   }
   if (caller.village_id == village_id) return absl::OkStatus();
-  return absl::PermissionDeniedError("FORBIDDEN: this rulebook belongs to another village");
+  return absl::PermissionDeniedError("this rulebook belongs to another village");
 }
 
 absl::StatusOr<RulebookRecord> RulebookServiceImpl::Readable(const auth::Caller& caller,

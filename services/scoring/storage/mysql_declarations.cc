@@ -130,8 +130,7 @@ absl::StatusOr<v1::Declaration> MySqlDeclarations::Submit(
   }
   // Refused before the lookup, so that nobody learns which household ids exist.
   if (caller.role != auth::Role::kResident || caller.household_id != request.household_id()) {
-    return absl::PermissionDeniedError(
-        "FORBIDDEN: a resident may declare only for their own household");
+    return absl::PermissionDeniedError("a resident may declare only for their own household");
   }
   ASSIGN_OR_RETURN(const HouseholdRecord household,
                    households_.FindHousehold(request.household_id()));
@@ -199,8 +198,8 @@ absl::StatusOr<v1::Declaration> MySqlDeclarations::Review(
     return absl::InvalidArgumentError("declaration_id is required");
   }
   if (caller.role != auth::Role::kVillageAdmin) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "FORBIDDEN: ", auth::RoleName(caller.role), " may not review declarations"));
+    return absl::PermissionDeniedError(
+        absl::StrCat(auth::RoleName(caller.role), " may not review declarations"));
   }
   // Where it belongs and whose it is never change: read once outside the transaction.
   std::optional<DeclarationRow> found;
@@ -307,8 +306,7 @@ absl::StatusOr<v1::ListDeclarationsResponse> MySqlDeclarations::List(
   if (caller.role == auth::Role::kResident) {
     if (caller.village_id != request.village_id() || caller.household_id == 0 ||
         (household_filter != 0 && household_filter != caller.household_id)) {
-      return absl::PermissionDeniedError(
-          "FORBIDDEN: a resident sees only their own household's declarations");
+      return absl::PermissionDeniedError("a resident sees only their own household's declarations");
     }
     household_filter = caller.household_id;
   } else if (!caller.IsDistrict() && !caller.IsService()) {

@@ -257,8 +257,8 @@ absl::Status MySqlEvaluations::SubmitRatings(const auth::Caller& caller,
                                              const v1::SubmitRatingsRequest& request) {
   if (request.round_id().empty()) return absl::InvalidArgumentError("round_id is required");
   if (caller.role != auth::Role::kResident && caller.role != auth::Role::kVillageAdmin) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "FORBIDDEN: ", auth::RoleName(caller.role), " may not submit mutual-evaluation ratings"));
+    return absl::PermissionDeniedError(
+        absl::StrCat(auth::RoleName(caller.role), " may not submit mutual-evaluation ratings"));
   }
   // The definition never changes: read it once outside the transaction for the checks.
   std::optional<RoundRow> found;
@@ -338,8 +338,8 @@ absl::StatusOr<v1::EvaluationRound> MySqlEvaluations::Close(const auth::Caller& 
                                                             const v1::CloseRoundRequest& request) {
   if (request.round_id().empty()) return absl::InvalidArgumentError("round_id is required");
   if (caller.role != auth::Role::kVillageAdmin) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "FORBIDDEN: ", auth::RoleName(caller.role), " may not close evaluation rounds"));
+    return absl::PermissionDeniedError(
+        absl::StrCat(auth::RoleName(caller.role), " may not close evaluation rounds"));
   }
   std::optional<RoundRow> found;
   RETURN_IF_ERROR(mysql::RunWithConnection(pool_, [&](sql::Connection& connection) {

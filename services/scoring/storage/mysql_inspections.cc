@@ -50,8 +50,8 @@ void MySqlInspections::Submit(const auth::Caller& caller,
                                caller.role == auth::Role::kAssessor ||
                                caller.role == auth::Role::kVillageAdmin;
   if (!inspecting_role || caller.village_id <= 0) {
-    return done(absl::PermissionDeniedError(absl::StrCat(
-        "FORBIDDEN: ", auth::RoleName(caller.role), " may not submit inspections")));
+    return done(absl::PermissionDeniedError(
+        absl::StrCat(auth::RoleName(caller.role), " may not submit inspections")));
   }
   auto pending = std::make_unique<PendingInspection>();
   pending->caller = caller;

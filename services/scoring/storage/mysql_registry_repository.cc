@@ -311,6 +311,19 @@ absl::StatusOr<GridRecord> MySqlRegistryRepository::FindGrid(int64_t grid_id) {
   return grid;
 }
 
+absl::StatusOr<GroupRecord> MySqlRegistryRepository::FindGroup(int64_t group_id) {
+  GroupRecord group;
+  RETURN_IF_ERROR(mysql::RunWithConnection(pool_, [&](sql::Connection& c) -> absl::Status {
+    Statement find = Prepare(c, "SELECT village_id, name FROM villager_groups WHERE group_id = ?");
+    find->setInt64(1, group_id);
+    Rows rows(find->executeQuery());
+    if (!rows->next()) return absl::NotFoundError(absl::StrCat("group ", group_id, " not found"));
+    group = {group_id, rows->getInt64(1), rows->getString(2).asStdString()};
+    return absl::OkStatus();
+  }));
+  return group;
+}
+
 absl::StatusOr<GridRecord> MySqlRegistryRepository::AssignGridWorker(
     const RegistryActor& actor, int64_t village_id, int64_t grid_id,
     const std::string& worker_user_id) {

@@ -33,6 +33,7 @@ class MySqlRegistryRepository final : public RegistryRepository {
                                         const TeamRecord& team) override;
   absl::StatusOr<TeamRecord> FindTeam(int64_t team_id) override;
   absl::StatusOr<GridRecord> FindGrid(int64_t grid_id) override;
+  absl::StatusOr<GroupRecord> FindGroup(int64_t group_id) override;
   absl::StatusOr<GridRecord> AssignGridWorker(const RegistryActor& actor, int64_t village_id,
                                               int64_t grid_id,
                                               const std::string& worker_user_id) override;

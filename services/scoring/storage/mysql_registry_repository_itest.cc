@@ -694,6 +694,62 @@ TEST_F(RegistryServiceTest, ObjectScopesAreEnforced) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
+// A group or grid filter that is not the village's used to answer an empty list, as if the village
+// had no households there; it is refused naming the field, alike for an unknown id and another
+// village's.
+TEST_F(RegistryServiceTest, AFilterOfAnotherVillageIsRefusedNotAnEmptyList) {
+  absl::StatusOr<VillageRecord> neighbour =
+      repository_->CreateVillage(kActor, village_.town_id, "永联村");
+  ASSERT_TRUE(neighbour.ok()) << neighbour.status();
+  const int64_t foreign_group =
+      repository_->CreateGroup(kActor, neighbour->village_id, "第1组")->group_id;
+  const int64_t foreign_grid =
+      repository_->CreateGrid(kActor, {0, neighbour->village_id, "南片", ""})->grid_id;
+
+  const auto list = [&](const auth::Caller& caller, int64_t group_id, int64_t grid_id,
+                        v1::ListHouseholdsResponse* out) {
+    v1::ListHouseholdsRequest request;
+    request.set_village_id(village_.village_id);
+    request.set_group_id(group_id);
+    request.set_grid_id(grid_id);
+    return stub_->ListHouseholds(ContextFor(caller).get(), request, out);
+  };
+  for (auth::Role role : {auth::Role::kVillageAdmin, auth::Role::kTownOfficial,
+                          auth::Role::kDistrictOfficial, auth::Role::kDistrictInspector}) {
+    const std::string who(auth::RoleName(role));
+    v1::ListHouseholdsResponse listed;
+    // The village's own group and grid still filter.
+    grpc::Status status = list(As(role), village_.group2, 0, &listed);
+    ASSERT_TRUE(status.ok()) << who << ": " << status.error_message();
+    ASSERT_EQ(listed.households_size(), 1) << who;
+    EXPECT_EQ(listed.households(0).household_id(), outside_grid_);
+    status = list(As(role), 0, village_.grid, &listed);
+    ASSERT_TRUE(status.ok()) << who << ": " << status.error_message();
+
+    for (int64_t group : {foreign_group, int64_t{999999999}}) {
+      status = list(As(role), group, 0, &listed);
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << who << " " << group;
+      EXPECT_THAT(status.error_message(), ::testing::StartsWith("GROUP_NOT_IN_VILLAGE: group_id:"))
+          << who;
+    }
+    for (int64_t grid : {foreign_grid, int64_t{999999999}}) {
+      status = list(As(role), 0, grid, &listed);
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << who << " " << grid;
+      EXPECT_THAT(status.error_message(), ::testing::StartsWith("GRID_NOT_IN_VILLAGE: grid_id:"))
+          << who;
+    }
+  }
+  // A grid worker's own grid with another village's group: refused, not an empty list.
+  v1::ListHouseholdsResponse listed;
+  EXPECT_EQ(list(As(auth::Role::kGridWorker), foreign_group, 0, &listed).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  // Scope still comes first: another village's admin learns nothing about this village's groups.
+  auth::Caller other_admin = As(auth::Role::kVillageAdmin);
+  other_admin.village_id = neighbour->village_id;
+  EXPECT_EQ(list(other_admin, 999999999, 0, &listed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
 TEST_F(RegistryServiceTest, CreateHouseholdValidatesAndMasksForOthers) {
   v1::CreateHouseholdRequest request;
   v1::Household* household = request.mutable_household();
@@ -776,6 +832,37 @@ TEST_F(RegistryServiceTest, ImportReportsRowsAndWritesNothingOnFailure) {
   EXPECT_EQ(applied.households_created(), 2);
   EXPECT_EQ(Count(*admin_, "households"), households_before + 2);
   EXPECT_EQ(Count(*admin_, "members"), members_before + 3);
+}
+
+// A refused row names every problem it has, those the registry finds too (a house already
+// registered, an unknown grid), so that one corrected file can pass; and still nothing is written.
+TEST_F(RegistryServiceTest, ImportReportsEveryProblemOfARowAndWritesNothing) {
+  const int64_t households_before = Count(*admin_, "households");
+  const int64_t members_before = Count(*admin_, "members");
+  const int64_t groups_before = Count(*admin_, "villager_groups");
+  const std::string csv =
+      "村民小组,门牌号,户主,成员,手机号,户籍类型,同意日期,出租,网格\n"
+      "第1组,1号,张建华,张建华,1381111,本村,,否,\n"  // bad phone; house already registered
+      "第6组,1号,孙六,孙六,,本村,,否,东片\n"         // unknown grid
+      "第6组,2号,周七,周七,,外地,,否,东片\n"         // bad kind; unknown grid
+      "第6组,2号,吴八,周七,,,,,\n";                  // another head; the same member
+  v1::ImportRosterResponse response;
+  grpc::Status status = Import(As(auth::Role::kVillageAdmin), csv, false, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_FALSE(response.applied());
+  ASSERT_EQ(response.rows_size(), 4);
+  EXPECT_THAT(response.rows(0).error(), HasSubstr("手机号"));
+  EXPECT_THAT(response.rows(0).error(), HasSubstr("第1组1号已登记"));
+  EXPECT_THAT(response.rows(1).error(), HasSubstr("网格“东片”不存在"));
+  EXPECT_THAT(response.rows(2).error(), HasSubstr("户籍类型“外地”无效"));
+  EXPECT_THAT(response.rows(2).error(), HasSubstr("网格“东片”不存在"));
+  EXPECT_THAT(response.rows(3).error(), HasSubstr("与第4行同户的户主不一致"));
+  EXPECT_THAT(response.rows(3).error(), HasSubstr("成员“周七”与第4行重复"));
+  for (const v1::ImportRowReport& row : response.rows()) EXPECT_FALSE(row.ok()) << row.line();
+  EXPECT_EQ(response.households_created(), 0);
+  EXPECT_EQ(Count(*admin_, "households"), households_before);
+  EXPECT_EQ(Count(*admin_, "members"), members_before);
+  EXPECT_EQ(Count(*admin_, "villager_groups"), groups_before);
 }
 
 TEST_F(RegistryServiceTest, ListVillagesByScope) {
