@@ -101,6 +101,38 @@ class FakeAccountStore final : public AccountStore {
     }
     return out;
   }
+  absl::StatusOr<std::vector<std::string>> FollowGridWorker(int64_t village_id, int64_t grid_id,
+                                                            int64_t worker_account_id,
+                                                            int64_t now_ms, int64_t alive_since_ms,
+                                                            const AuditContext& context) override {
+    absl::MutexLock lock(&mu_);
+    std::vector<std::string> alive;
+    for (auto& [id, account] : staff_) {
+      if (account.village_id != village_id || account.role != auth::Role::kGridWorker) continue;
+      const bool named = id == worker_account_id;
+      if (!named && account.grid_id != grid_id) continue;
+      const int64_t claim = named ? grid_id : 0;
+      if (account.grid_id == claim) continue;
+      account.grid_id = claim;
+      changes_.emplace_back(named ? "bind_grid" : "release_grid", context);
+      for (const auto& [token, spent_at_ms] : spent_refresh_) {
+        if (token.kind == SubjectKind::kStaff && token.account_id == id &&
+            spent_at_ms > alive_since_ms) {
+          alive.push_back(token.access_token_id);
+        }
+      }
+      for (auto it = refresh_.begin(); it != refresh_.end();) {
+        if (it->second.kind != SubjectKind::kStaff || it->second.account_id != id) {
+          ++it;
+          continue;
+        }
+        alive.push_back(it->second.access_token_id);
+        spent_refresh_.push_back({it->second, now_ms});
+        it = refresh_.erase(it);
+      }
+    }
+    return alive;
+  }
   absl::StatusOr<ResidentBinding> FindResident(absl::string_view openid_hash) override {
     absl::MutexLock lock(&mu_);
     for (const auto& [id, b] : bindings_) {

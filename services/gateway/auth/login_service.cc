@@ -305,4 +305,16 @@ absl::Status LoginService::EnsureStaff(const NewStaff& request) {
   return id.status();
 }
 
+absl::StatusOr<std::vector<std::string>> LoginService::FollowGridWorker(
+    const auth::Caller& actor, int64_t village_id, int64_t grid_id,
+    absl::string_view worker_user_id, absl::string_view request_id) {
+  if (village_id <= 0 || grid_id <= 0) {
+    return absl::InvalidArgumentError("grid_id: a grid of a village is required");
+  }
+  const absl::Time now = clock_();
+  return store_->FollowGridWorker(village_id, grid_id, StaffAccountIdOf(worker_user_id), ToMs(now),
+                                  ToMs(now - options_.access_token_ttl),
+                                  CallerContext(actor, request_id));
+}
+
 }  // namespace jifen::gateway

@@ -95,6 +95,16 @@ class LoginService final {
   // start; audited with the system as its actor).
   absl::Status EnsureStaff(const NewStaff& request);
 
+  // After `actor` had scoring's registry name `worker_user_id` ("" for none) the worker of grid
+  // `grid_id` of village `village_id`: the accounts' grid claims follow the registry
+  // (AccountStore::FollowGridWorker, audited with `actor`), so the replaced worker's account no
+  // longer claims the grid and signs in again without it. Returns the ids of the access tokens
+  // of the changed accounts that may still be alive, for the caller to put on the revocation list.
+  absl::StatusOr<std::vector<std::string>> FollowGridWorker(const auth::Caller& actor,
+                                                            int64_t village_id, int64_t grid_id,
+                                                            absl::string_view worker_user_id,
+                                                            absl::string_view request_id);
+
  private:
   absl::StatusOr<std::string> CreateStaffAs(const auth::Caller& creator, const NewStaff& request,
                                             const AuditContext& context);

@@ -500,6 +500,9 @@ void GatewayServer::Proxy(Exchange& ex) {
     ex.Fail(response.status());
     return;
   }
+  if (absl::Status followed = AfterCall(ex, *route, *response); !followed.ok()) {
+    return ex.Fail(followed);
+  }
   if (route->response_body != nullptr) return ReplyDownload(ex, *route, *response);
   absl::StatusOr<std::string> body = ResponseToJson(*route->method->output_type(), *response);
   if (!body.ok()) {
@@ -718,7 +721,53 @@ void GatewayServer::NameGridWorker(const Exchange& ex, int64_t grid_id,
                   {"user_id", user_id},
                   {"grid_id", absl::StrCat(grid_id)},
                   {"error", bytes.status().ToString()}});
+    return;
   }
+  // The grid's previous worker, if any, was replaced: their account lets go of the grid.
+  scoring::v1::Grid grid;
+  absl::Status followed = grid.ParseFromString(*bytes)
+                              ? FollowGridWorker(ex, grid)
+                              : absl::InternalError("bad AssignGridWorker response");
+  if (!followed.ok()) {
+    log::Warning("grid worker named, but the grid's previous worker's account still claims it",
+                 {{"request_id", ex.request_id},
+                  {"grid_id", absl::StrCat(grid_id)},
+                  {"error", followed.ToString()}});
+  }
+}
+
+absl::Status GatewayServer::AfterCall(const Exchange& ex, const Route& route,
+                                      const std::string& response) {
+  if (route.grpc_method != "/jifen.scoring.v1.RegistryService/AssignGridWorker") {
+    return absl::OkStatus();
+  }
+  scoring::v1::Grid grid;
+  if (!grid.ParseFromString(response)) return absl::InternalError("bad AssignGridWorker response");
+  // The registry has changed; if the accounts can't follow now, the admin's retry (which changes
+  // nothing in scoring) makes them follow.
+  absl::Status followed = FollowGridWorker(ex, grid);
+  if (!followed.ok()) return absl::UnavailableError(followed.message());
+  return absl::OkStatus();
+}
+
+absl::Status GatewayServer::FollowGridWorker(const Exchange& ex, const scoring::v1::Grid& grid) {
+  absl::StatusOr<std::vector<std::string>> access_token_ids = deps_.login->FollowGridWorker(
+      *ex.caller, grid.village_id(), grid.grid_id(), grid.worker_user_id(), ex.request_id);
+  if (!access_token_ids.ok()) return access_token_ids.status();
+  if (deps_.throttle == nullptr) return absl::OkStatus();
+  for (const std::string& access_token_id : *access_token_ids) {
+    // Not an error for the caller: the sessions are ended, scoring already refuses the grid to
+    // these tokens (it asks the registry), and the gateway lets tokens through while Redis is
+    // down anyway (Admit); they run out within their lifetime.
+    absl::Status revoked = deps_.throttle->RevokeToken(access_token_id, config_.access_token_ttl);
+    if (!revoked.ok()) {
+      log::Warning("access token of a changed grid claim not revoked",
+                   {{"request_id", ex.request_id},
+                    {"grid_id", absl::StrCat(grid.grid_id())},
+                    {"error", revoked.ToString()}});
+    }
+  }
+  return absl::OkStatus();
 }
 
 void GatewayServer::CreateInvitation(Exchange& ex) {
@@ -778,9 +827,6 @@ void GatewayServer::CreateStaff(Exchange& ex) {
   absl::StatusOr<std::string> user_id =
       deps_.login->CreateStaff(*ex.caller, request, ex.request_id);
   if (!user_id.ok()) return ex.Fail(user_id.status());
-  // The registry's worker_user_id is informational (who to call about the grid); the grid worker's
-  // access comes from their token's grid claim. So a failure to name them there does not undo a
-  // valid account: it is logged, and the admin can name them later with PUT /v1/grids/{id}/worker.
   if (grid_village != 0) NameGridWorker(ex, request.grid_id, *user_id);
   ex.Reply(200, Dump({{"user_id", *user_id}}));
 }

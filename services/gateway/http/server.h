@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "common/auth/token.h"
 #include "google/protobuf/message.h"
+#include "jifen/scoring/v1/registry.pb.h"
 #include "services/gateway/auth/login_service.h"
 #include "services/gateway/http/backends.h"
 #include "services/gateway/http/route_table.h"
@@ -111,6 +112,12 @@ class GatewayServer final {
   absl::Status CheckHouseholdMember(const Exchange& ex, int64_t household_id, int64_t member_id);
   absl::Status CheckGridOfVillage(const Exchange& ex, int64_t grid_id, int64_t village_id);
   void NameGridWorker(const Exchange& ex, int64_t grid_id, const std::string& user_id);
+  // What the gateway itself does after a routed call succeeded, before answering: after scoring
+  // named a grid's worker, the accounts follow (FollowGridWorker). UNAVAILABLE when they could not.
+  absl::Status AfterCall(const Exchange& ex, const Route& route, const std::string& response);
+  // The gateway's accounts follow the registry's new worker of `grid` (LoginService), and the
+  // access tokens of the accounts that changed are revoked.
+  absl::Status FollowGridWorker(const Exchange& ex, const scoring::v1::Grid& grid);
 
   // Verified tokens by their exact text, so a busy phone's token is checked once (ES256
   // verification costs more than the rest of a read). An entry lives until the token's own exp, at
