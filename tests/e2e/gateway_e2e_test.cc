@@ -128,9 +128,12 @@ class GatewayE2eTest : public ::testing::Test {
     }
 
     void StartScoring() {
+      const ServiceDatabase database =
+          CreateServiceDatabase("gw_e2e_scoring", "services/scoring/migrations");
+      scoring_database = database.database;
       scoring = std::make_unique<ServiceProcess>(
           "scoring", "services/scoring/jifen-scoring",
-          Concat(ServiceDatabaseFlags("gw_e2e_scoring", "services/scoring/migrations"),
+          Concat(database.MySqlFlags(),
                  {"--token_public_key=" + work_dir + "/public.pem",
                   "--phone_key_file=" + work_dir + "/phone.key", "--drain_timeout=2s"}));
       ASSERT_TRUE(scoring->Start());
@@ -217,6 +220,7 @@ class GatewayE2eTest : public ::testing::Test {
     std::unique_ptr<ServiceProcess> audit;
     std::unique_ptr<ServiceProcess> gateway;
     std::string gateway_database;  // the gateway's schema, on the fixture's admin account
+    std::string scoring_database;  // scoring's schema, for tests that make scoring fail
   };
 
   void SetUp() override {
@@ -931,6 +935,85 @@ TEST_F(GatewayE2eTest, ReplacingAGridsWorkerTakesTheGridFromThePreviousWorker) {
         absl::StrContains(record.value("after", ""), absl::StrCat("\"grid_id\":", grid_after)))
         << record.dump();
   }
+}
+
+// A new grid worker's account and their naming as the grid's worker in scoring are made together:
+// the account is useless without the naming (scoring asks the registry). When scoring can't name
+// them (here a trigger refuses every write to the grid's row), nothing is created and the answer
+// says so; sent again once scoring can, the account is made and named.
+TEST_F(GatewayE2eTest, AGridWorkerAccountIsMadeOnlyWhenItsGridNamesIt) {
+  const Village village = NewVillage("admin.unnamed");
+  const int64_t group_id =
+      IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/groups"),
+                   {{"name", "第1村民小组"}}, village.admin_token)),
+           "group_id");
+  const int64_t grid_id = IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/grids"),
+                                       {{"name", "南片"}}, village.admin_token)),
+                               "grid_id");
+  const auto [household, member] = NewHousehold(village, group_id, grid_id, "5号");
+  (void)member;
+  PublishRulebook(village);
+  const std::string first_id = NewGridWorker(village, grid_id, "grid.first");
+  const std::string prefix = absl::StrCat("e2e-unnamed-", getpid(), "-");
+
+  mysql::ConnectionPool scoring_db(AdminConfigFor(suite_->scoring_database, 1));
+  const auto scoring_sql = [&](const std::string& text) {
+    ASSERT_TRUE(mysql::RunWithConnection(scoring_db, [&](sql::Connection& c) {
+                  mysql::Statement(c, text.c_str()).Update();
+                  return absl::OkStatus();
+                }).ok())
+        << text;
+  };
+  scoring_sql(absl::StrCat(
+      "CREATE TRIGGER e2e_grid_refused BEFORE UPDATE ON grids FOR EACH ROW "
+      "BEGIN IF OLD.grid_id = ", grid_id, " THEN "
+      "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'e2e: the grid refuses writes'; END IF; END"));
+  const json form = {{"username", "grid.unnamed"},
+                     {"password", kStaffPassword},
+                     {"role", "grid_worker"},
+                     {"grid_id", grid_id}};
+  auto refused = Post("/v1/auth/staff", form, village.admin_token);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503) << refused->body;
+  const json error = json::parse(refused->body, nullptr, false);
+  EXPECT_EQ(error.value("code", ""), "GRID_WORKER_NOT_ASSIGNED") << refused->body;
+  EXPECT_TRUE(absl::StrContains(error.value("message", ""), "账号未创建")) << refused->body;
+  // Nothing was made: no account to sign in with, no row, and the grid keeps its worker, who
+  // still scores it.
+  auto login =
+      Post("/v1/auth/staff/login", {{"username", "grid.unnamed"}, {"password", kStaffPassword}});
+  ASSERT_TRUE(login);
+  EXPECT_EQ(login->status, 401) << login->body;
+  mysql::ConnectionPool gateway_db(AdminConfigFor(suite_->gateway_database, 1));
+  int64_t rows = -1;
+  ASSERT_TRUE(mysql::RunWithConnection(gateway_db, [&](sql::Connection& c) {
+                auto found = mysql::Statement(c,
+                                              "SELECT COUNT(*) FROM staff_accounts "
+                                              "WHERE username = ?")
+                                 .Bind("grid.unnamed")
+                                 .Query();
+                if (found->next()) rows = found->getInt64(1);
+                return absl::OkStatus();
+              }).ok());
+  EXPECT_EQ(rows, 0);
+  EXPECT_EQ(Ok(Get(absl::StrCat("/v1/grids/", grid_id), village.admin_token))
+                .value("worker_user_id", "?"),
+            first_id);
+  Ok(Inspect(StaffLogin("grid.first", kStaffPassword), prefix + "1", household, "HJ-01"));
+
+  // Scoring can write again: the same form makes the account, which the grid now names.
+  scoring_sql("DROP TRIGGER e2e_grid_refused");
+  const std::string user_id = Ok(Post("/v1/auth/staff", form, village.admin_token))
+                                  .value("user_id", "");
+  ASSERT_TRUE(absl::StartsWith(user_id, "staff-")) << user_id;
+  EXPECT_EQ(Ok(Get(absl::StrCat("/v1/grids/", grid_id), village.admin_token))
+                .value("worker_user_id", "?"),
+            user_id);
+  Ok(Inspect(StaffLogin("grid.unnamed", kStaffPassword), prefix + "2", household, "LJ-01"));
+  auto replaced = Inspect(StaffLogin("grid.first", kStaffPassword), prefix + "3", household,
+                          "HJ-03");
+  ASSERT_TRUE(replaced);
+  EXPECT_EQ(replaced->status, 403) << replaced->body;
 }
 
 // Runs last (alphabetical order of the names does not matter: gtest keeps declaration order).

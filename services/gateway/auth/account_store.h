@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,11 @@ struct RefreshToken {
   std::string access_token_id;  // jti of the access token issued with it
 };
 
+// Runs inside the transaction that creates a staff account, with the new account's id, before it
+// commits: what must hold for the account to exist (a grid worker named on their grid). An error
+// rolls the account back (nothing stored, nothing audited) and is returned.
+using ConfirmNewStaff = std::function<absl::Status(int64_t account_id)>;
+
 class AccountStore {
  public:
   virtual ~AccountStore() = default;
@@ -97,8 +103,10 @@ class AccountStore {
   virtual absl::StatusOr<StaffAccount> FindStaffByUsername(absl::string_view username) = 0;
   virtual absl::StatusOr<StaffAccount> FindStaffById(int64_t account_id) = 0;
   // The new account's id; ALREADY_EXISTS when the user name is taken. Audited as "create".
+  // `confirm` (may be null) runs before the commit and can refuse the account.
   virtual absl::StatusOr<int64_t> CreateStaff(const StaffAccount& account,
-                                              const AuditContext& context) = 0;
+                                              const AuditContext& context,
+                                              const ConfirmNewStaff& confirm) = 0;
   // Counts a failed password; once `max_failures` are reached the account is locked until
   // now_ms + lockout_ms (and the count restarts). Only the failure that locks is audited ("lock"):
   // counting wrong passwords is routine. NOT_FOUND for an unknown id.

@@ -28,13 +28,17 @@ class FakeAccountStore final : public AccountStore {
     if (it == staff_.end()) return absl::NotFoundError("no such staff account");
     return it->second;
   }
-  absl::StatusOr<int64_t> CreateStaff(const StaffAccount& account,
-                                      const AuditContext& context) override {
+  absl::StatusOr<int64_t> CreateStaff(const StaffAccount& account, const AuditContext& context,
+                                      const ConfirmNewStaff& confirm) override {
     absl::MutexLock lock(&mu_);
     for (const auto& [id, existing] : staff_) {
       if (existing.username == account.username) return absl::AlreadyExistsError("taken");
     }
-    const int64_t id = static_cast<int64_t>(staff_.size()) + 1;
+    // Ids are never given twice, as with AUTO_INCREMENT, even when `confirm` refuses one.
+    const int64_t id = ++last_staff_id_;
+    if (confirm) {
+      if (absl::Status confirmed = confirm(id); !confirmed.ok()) return confirmed;
+    }
     staff_[id] = account;
     staff_[id].account_id = id;
     changes_.emplace_back("create", context);
@@ -240,6 +244,7 @@ class FakeAccountStore final : public AccountStore {
  private:
   absl::Mutex mu_;
   std::map<int64_t, StaffAccount> staff_ ABSL_GUARDED_BY(mu_);
+  int64_t last_staff_id_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<int64_t, ResidentBinding> bindings_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Invitation> invitations_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int64_t> spent_ ABSL_GUARDED_BY(mu_);

@@ -89,8 +89,12 @@ class LoginService final {
                                                  absl::string_view request_id);
   // Village admins create grid workers and assessors of their own village; district officials
   // create any staff role. PERMISSION_DENIED otherwise. Returns the new account's user id.
+  // `confirm` (may be null) is called with that user id before the account is committed; its
+  // error leaves no account and is returned.
+  using ConfirmNewUser = std::function<absl::Status(const std::string& user_id)>;
   absl::StatusOr<std::string> CreateStaff(const auth::Caller& creator, const NewStaff& request,
-                                          absl::string_view request_id);
+                                          absl::string_view request_id,
+                                          const ConfirmNewUser& confirm = nullptr);
   // Creates the account unless the user name exists (bootstrap of the first district official at
   // start; audited with the system as its actor).
   absl::Status EnsureStaff(const NewStaff& request);
@@ -107,7 +111,8 @@ class LoginService final {
 
  private:
   absl::StatusOr<std::string> CreateStaffAs(const auth::Caller& creator, const NewStaff& request,
-                                            const AuditContext& context);
+                                            const AuditContext& context,
+                                            const ConfirmNewUser& confirm);
   // A new access token and a refresh token continuing `session_id` ("" starts a new session).
   absl::StatusOr<TokenPair> Issue(auth::Caller caller, SubjectKind kind, int64_t account_id,
                                   std::string session_id = "");

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
 #include "common/auth/test_keys.h"
 #include "services/gateway/auth/fake_account_store.h"
 
@@ -191,6 +192,41 @@ TEST_F(LoginServiceTest, ChangesNameTheirActorAndRequestAndRoutineSignInsNone) {
     EXPECT_EQ(context.actor_role, expected[i].role) << action;
     EXPECT_EQ(context.request_id, expected[i].request_id) << action;
   }
+}
+
+// What must hold for an account to exist (a grid worker named on their grid) is confirmed before
+// it is stored: a refusal leaves no account and no audit record, and the user name free.
+TEST_F(LoginServiceTest, AnAccountIsStoredOnlyOnceConfirmed) {
+  auth::Caller admin;
+  admin.role = auth::Role::kVillageAdmin;
+  admin.village_id = 11;
+  admin.town_id = 2;
+  admin.user_id = "staff-1";
+  const NewStaff worker{"grid.confirmed", "long enough pw", "grid_worker", 0, 0, 4, 0};
+  const size_t before = store_.changes().size();
+  std::string refused_id;
+  absl::StatusOr<std::string> refused =
+      service_->CreateStaff(admin, worker, kRequestId, [&](const std::string& user_id) {
+        refused_id = user_id;
+        return absl::UnavailableError("GRID_WORKER_NOT_ASSIGNED: scoring is away");
+      });
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(absl::StartsWith(refused_id, "staff-")) << refused_id;
+  EXPECT_EQ(store_.changes().size(), before);
+  EXPECT_EQ(service_->StaffLogin("grid.confirmed", "long enough pw", kRequestId).status().code(),
+            absl::StatusCode::kUnauthenticated);
+
+  std::string confirmed_id;
+  absl::StatusOr<std::string> created =
+      service_->CreateStaff(admin, worker, kRequestId, [&](const std::string& user_id) {
+        confirmed_id = user_id;
+        return absl::OkStatus();
+      });
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(*created, confirmed_id);
+  EXPECT_NE(*created, refused_id);  // an id is never given twice
+  EXPECT_EQ(store_.changes().size(), before + 1);
+  EXPECT_TRUE(service_->StaffLogin("grid.confirmed", "long enough pw", kRequestId).ok());
 }
 
 // The registry named another worker for a grid: the accounts' grid claims follow it, and the

@@ -92,6 +92,7 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"ACCOUNT_NOT_FOUND", "未找到该工作人员账号，请核对用户名"},
       {"PASSWORD_TOO_SHORT", "密码太短，请按提示设置更长的密码"},
       {"GRID_NOT_IN_VILLAGE", "该网格不存在或不属于本村，请重新选择网格"},
+      {"GRID_WORKER_NOT_ASSIGNED", "未能登记为该网格的网格员，账号未创建，请稍后重试"},
       // Scoring's rulebooks, ledger, declarations and group evaluation.
       {"EFFECTIVE_DATE_TOO_EARLY", "新版细则的生效日期须晚于已发布版本的生效日期"},
       {"RULEBOOK_PUBLISHED", "该细则已发布，不能修改；请新建一个生效日期更晚的版本"},

@@ -111,7 +111,11 @@ class GatewayServer final {
                                              const google::protobuf::Message& request);
   absl::Status CheckHouseholdMember(const Exchange& ex, int64_t household_id, int64_t member_id);
   absl::Status CheckGridOfVillage(const Exchange& ex, int64_t grid_id, int64_t village_id);
-  void NameGridWorker(const Exchange& ex, int64_t grid_id, const std::string& user_id);
+  // Has scoring name `user_id` the worker of grid `grid_id` (of `village_id`) under the caller's
+  // token: the grid as changed; 400 GRID_NOT_IN_VILLAGE when refused for the grid, otherwise 503
+  // GRID_WORKER_NOT_ASSIGNED.
+  absl::StatusOr<scoring::v1::Grid> NameGridWorker(const Exchange& ex, int64_t grid_id,
+                                                   int64_t village_id, const std::string& user_id);
   // What the gateway itself does after a routed call succeeded, before answering: after scoring
   // named a grid's worker, the accounts follow (FollowGridWorker). UNAVAILABLE when they could not.
   absl::Status AfterCall(const Exchange& ex, const Route& route, const std::string& response);

@@ -157,9 +157,14 @@ absl::StatusOr<StaffAccount> MySqlAccountStore::FindStaffById(int64_t account_id
 }
 
 absl::StatusOr<int64_t> MySqlAccountStore::CreateStaff(const StaffAccount& account,
-                                                       const AuditContext& context) {
+                                                       const AuditContext& context,
+                                                       const ConfirmNewStaff& confirm) {
   int64_t id = 0;
-  absl::Status status = mysql::RunInTransaction(*pool_, [&](sql::Connection& c) {
+  // `confirm` acts outside this database (it names a grid worker in scoring): a retried body
+  // would act again for another id, so a transaction that confirms runs once.
+  mysql::TransactionOptions options;
+  if (confirm) options.max_attempts = 1;
+  absl::Status status = mysql::RunInTransaction(*pool_, [&](sql::Connection& c) -> absl::Status {
     auto stmt = Prepare(c,
                         "INSERT INTO staff_accounts (village_id, username, password_hash, role, "
                         "town_id, grid_id, team_id) VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -177,10 +182,11 @@ absl::StatusOr<int64_t> MySqlAccountStore::CreateStaff(const StaffAccount& accou
     created.failed_attempts = 0;
     created.locked_until_ms = 0;
     created.disabled = false;
-    return AppendAudit(
+    RETURN_IF_ERROR(AppendAudit(
         c, context,
-        {"create", "staff_account", id, account.village_id, "", Text(StaffState(created))});
-  });
+        {"create", "staff_account", id, account.village_id, "", Text(StaffState(created))}));
+    return confirm ? confirm(id) : absl::OkStatus();
+  }, options);
   if (!status.ok()) return status;
   return id;
 }

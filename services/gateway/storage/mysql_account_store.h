@@ -16,8 +16,8 @@ class MySqlAccountStore final : public AccountStore {
 
   absl::StatusOr<StaffAccount> FindStaffByUsername(absl::string_view username) override;
   absl::StatusOr<StaffAccount> FindStaffById(int64_t account_id) override;
-  absl::StatusOr<int64_t> CreateStaff(const StaffAccount& account,
-                                      const AuditContext& context) override;
+  absl::StatusOr<int64_t> CreateStaff(const StaffAccount& account, const AuditContext& context,
+                                      const ConfirmNewStaff& confirm) override;
   absl::Status RecordLoginFailure(int64_t account_id, int64_t now_ms, int max_failures,
                                   int64_t lockout_ms, const AuditContext& context) override;
   absl::Status RecordLoginSuccess(int64_t account_id) override;
