@@ -584,6 +584,54 @@ TEST_F(GatewayE2eTest, GridWorkerUploadsPhotoAndARetriedInspectionScoresOnce) {
   EXPECT_EQ(other_town->status, 404);
 }
 
+// Town officials see the photos of their town's villages however the uploader's token was made:
+// here by a village admin whose account was made without a town, so their token names none. Which
+// town the village is in is the registry's to say.
+TEST_F(GatewayE2eTest, TownOfficialsSeeTheirVillagesPhotosWhateverTheUploadersTokenNamed) {
+  const Village village = NewVillage("admin.photo_town");
+  const Village other = NewVillage("admin.photo_town_other");
+  const std::string district = StaffLogin("district.e2e", kAdminPassword);
+  Ok(Post("/v1/auth/staff",
+          {{"username", "admin.townless"},
+           {"password", kStaffPassword},
+           {"role", "village_admin"},
+           {"village_id", village.village_id}},
+          district));
+  const std::string townless = StaffLogin("admin.townless", kStaffPassword);
+  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + "townless-photo";
+  httplib::MultipartFormDataItems items = {{"file", png, "wx-tmp.png", "image/png"}};
+  const std::string ref =
+      Ok(client_->Post("/v1/photos", {{"Authorization", "Bearer " + townless}}, items))
+          .value("photo_ref", "");
+  ASSERT_EQ(ref.size(), 64u);
+
+  auto town_official = [&](int64_t town_id, const std::string& username) {
+    Ok(Post("/v1/auth/staff",
+            {{"username", username},
+             {"password", kStaffPassword},
+             {"role", "town_official"},
+             {"town_id", town_id}},
+            district));
+    return StaffLogin(username, kStaffPassword);
+  };
+  auto own_town = Get("/v1/photos/" + ref, town_official(village.town_id, "town.townless"));
+  ASSERT_TRUE(own_town);
+  EXPECT_EQ(own_town->status, 200) << own_town->body;
+  EXPECT_EQ(own_town->body, png);
+  auto other_town =
+      Get("/v1/photos/" + ref, town_official(other.town_id, "town.townless_other"));
+  ASSERT_TRUE(other_town);
+  EXPECT_EQ(other_town->status, 404) << other_town->body;
+  EXPECT_EQ(other_town->body.find("townless-photo"), std::string::npos);
+  // Within the village it is shown as before; another village's admin learns nothing.
+  auto same_village = Get("/v1/photos/" + ref, village.admin_token);
+  ASSERT_TRUE(same_village);
+  EXPECT_EQ(same_village->status, 200);
+  auto foreign = Get("/v1/photos/" + ref, other.admin_token);
+  ASSERT_TRUE(foreign);
+  EXPECT_EQ(foreign->status, 404);
+}
+
 // The village board through the gateway: scoring's ledger stream reaches jifen-publicity, and the
 // resident sees their household ranked by the period's points, under a masked name only.
 TEST_F(GatewayE2eTest, ResidentReadsTheVillageBoardAfterInspections) {

@@ -894,6 +894,31 @@ void GatewayServer::UploadPhoto(Exchange& ex) {
                       {"url", absl::StrCat("/v1/photos/", stored->photo_ref)}}));
 }
 
+absl::StatusOr<bool> GatewayServer::PhotoInCallersTown(const Exchange& ex,
+                                                       const std::string& photo_ref) {
+  absl::StatusOr<std::vector<int64_t>> photo_villages =
+      deps_.photo_villages->VillagesOf(photo_ref);
+  if (!photo_villages.ok()) return photo_villages.status();
+  if (photo_villages->empty() || ex.caller->town_id <= 0) return false;
+  // Which town a village belongs to is the registry's to say: the uploader's token may have named
+  // no town (an account made without one), and the official's own token lists only their town.
+  scoring::v1::ListVillagesRequest request;
+  request.set_town_id(ex.caller->town_id);
+  absl::StatusOr<std::string> bytes = CallRegistryAs(ex, "ListVillages", request);
+  if (absl::IsPermissionDenied(bytes.status()) || absl::IsNotFound(bytes.status())) return false;
+  if (!bytes.ok()) return bytes.status();
+  scoring::v1::ListVillagesResponse town;
+  if (!town.ParseFromString(*bytes)) return absl::InternalError("bad ListVillages response");
+  for (const scoring::v1::Village& village : town.villages()) {
+    if (village.town_id() == ex.caller->town_id &&
+        std::binary_search(photo_villages->begin(), photo_villages->end(),
+                           village.village_id())) {
+      return true;
+    }
+  }
+  return false;
+}
+
 void GatewayServer::GetPhoto(Exchange& ex) {
   if (!Admit(ex, Entry::kAuthenticated)) return;
   if (!Contains(config_.photo_read_roles, auth::RoleName(ex.caller->role))) {
@@ -905,7 +930,7 @@ void GatewayServer::GetPhoto(Exchange& ex) {
   if (deps_.photo_villages != nullptr && !ex.caller->IsDistrict()) {
     absl::StatusOr<bool> ours =
         ex.caller->role == auth::Role::kTownOfficial
-            ? deps_.photo_villages->UploadedInTown(photo_ref, ex.caller->town_id)
+            ? PhotoInCallersTown(ex, photo_ref)
             : deps_.photo_villages->UploadedIn(photo_ref, ex.caller->village_id);
     if (!ours.ok()) return ex.Fail(absl::UnavailableError(ours.status().message()));
     if (!*ours) return ex.Fail(absl::NotFoundError("no such photo"));

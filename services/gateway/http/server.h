@@ -105,6 +105,9 @@ class GatewayServer final {
   void CreateStaff(Exchange& ex);
   void UploadPhoto(Exchange& ex);
   void GetPhoto(Exchange& ex);
+  // Whether `photo_ref` was uploaded from a village of the calling town official's town, as the
+  // registry (scoring, asked under the official's token) has the town's villages.
+  absl::StatusOr<bool> PhotoInCallersTown(const Exchange& ex, const std::string& photo_ref);
   // A call to scoring's registry on the caller's behalf (their own token, so scoring's scope
   // check decides), for the account changes that depend on the roster.
   absl::StatusOr<std::string> CallRegistryAs(const Exchange& ex, absl::string_view method,
