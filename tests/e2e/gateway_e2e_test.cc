@@ -10,10 +10,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -28,6 +30,7 @@
 #include "common/migrate/migrator.h"
 #include "common/mysql/statement.h"
 #include "common/mysql/transaction.h"
+#include "jifen/scoring/v1/assessment.grpc.pb.h"
 #include "jifen/scoring/v1/registry.grpc.pb.h"
 #include "tests/support/service_database.h"
 #include "tests/support/service_process.h"
@@ -125,9 +128,12 @@ class GatewayE2eTest : public ::testing::Test {
     }
 
     void StartScoring() {
+      const ServiceDatabase database =
+          CreateServiceDatabase("gw_e2e_scoring", "services/scoring/migrations");
+      scoring_database = database.database;
       scoring = std::make_unique<ServiceProcess>(
           "scoring", "services/scoring/jifen-scoring",
-          Concat(ServiceDatabaseFlags("gw_e2e_scoring", "services/scoring/migrations"),
+          Concat(database.MySqlFlags(),
                  {"--token_public_key=" + work_dir + "/public.pem",
                   "--phone_key_file=" + work_dir + "/phone.key", "--drain_timeout=2s"}));
       ASSERT_TRUE(scoring->Start());
@@ -197,7 +203,9 @@ class GatewayE2eTest : public ::testing::Test {
               "--wechat_app_secret_file=" + work_dir + "/wechat.secret",
               "--photo_dir=" + work_dir + "/photos",
               "--password_cost=minimum",
-              "--login_rate_per_address_per_minute=600",
+              // Every test signs in from 127.0.0.1, more than 30 times a minute in all; the limit
+              // itself is tested in services/gateway/http/server_test.cc.
+              "--login_rate_per_address_per_minute=1000",
               "--bootstrap_admin_username=district.e2e",
               "--bootstrap_admin_password_file=" + work_dir + "/admin.password",
               "--drain_timeout=2s"});
@@ -214,6 +222,7 @@ class GatewayE2eTest : public ::testing::Test {
     std::unique_ptr<ServiceProcess> audit;
     std::unique_ptr<ServiceProcess> gateway;
     std::string gateway_database;  // the gateway's schema, on the fixture's admin account
+    std::string scoring_database;  // scoring's schema, for tests that make scoring fail
   };
 
   void SetUp() override {
@@ -359,6 +368,47 @@ class GatewayE2eTest : public ::testing::Test {
                    {{"code", wechat_code},
                     {"invitation_code", invitation.value("invitation_code", "")}}))
         .value("access_token", "");
+  }
+
+  // A grid worker account of the grid made by the village's admin: its user id.
+  std::string NewGridWorker(const Village& village, int64_t grid_id, const std::string& username) {
+    return Ok(Post("/v1/auth/staff",
+                   {{"username", username},
+                    {"password", kStaffPassword},
+                    {"role", "grid_worker"},
+                    {"grid_id", grid_id}},
+                   village.admin_token))
+        .value("user_id", "");
+  }
+
+  // An inspection of the household with one item and no photo, through the gateway.
+  httplib::Result Inspect(const std::string& token, const std::string& inspection_id,
+                          int64_t household_id, const std::string& item_code) {
+    return Post("/v1/inspections",
+                {{"inspection_id", inspection_id},
+                 {"household_id", household_id},
+                 {"occurred_at_ms", absl::ToUnixMillis(absl::Now()) - 60'000},
+                 {"outcomes", json::array({json{{"item_code", item_code}}})}},
+                token);
+  }
+
+  // The audit trail's records of the staff account, read by the district through the gateway once
+  // the gateway's relay has delivered one with `action` (bounded wait: the relay polls).
+  json StaffAccountRecords(const std::string& user_id, const std::string& action) {
+    const std::string district = StaffLogin("district.e2e", kAdminPassword);
+    const std::string path =
+        "/v1/audit/records?object_type=staff_account&object_id=" + user_id.substr(6);
+    json records;
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    do {
+      records = Ok(Get(path, district)).value("records", json::array());
+      for (const json& stored : records) {
+        if (stored["record"].value("action", "") == action) return records;
+      }
+      absl::SleepFor(absl::Milliseconds(100));
+    } while (absl::Now() < deadline);
+    ADD_FAILURE() << "no " << action << " record of " << user_id << ": " << records.dump();
+    return records;
   }
 
   static int64_t IdOf(const json& object, const char* field) {
@@ -534,6 +584,54 @@ TEST_F(GatewayE2eTest, GridWorkerUploadsPhotoAndARetriedInspectionScoresOnce) {
   auto other_town = Get("/v1/photos/" + ref, town_official(other.town_id, "town.photo_other"));
   ASSERT_TRUE(other_town);
   EXPECT_EQ(other_town->status, 404);
+}
+
+// Town officials see the photos of their town's villages however the uploader's token was made:
+// here by a village admin whose account was made without a town, so their token names none. Which
+// town the village is in is the registry's to say.
+TEST_F(GatewayE2eTest, TownOfficialsSeeTheirVillagesPhotosWhateverTheUploadersTokenNamed) {
+  const Village village = NewVillage("admin.photo_town");
+  const Village other = NewVillage("admin.photo_town_other");
+  const std::string district = StaffLogin("district.e2e", kAdminPassword);
+  Ok(Post("/v1/auth/staff",
+          {{"username", "admin.townless"},
+           {"password", kStaffPassword},
+           {"role", "village_admin"},
+           {"village_id", village.village_id}},
+          district));
+  const std::string townless = StaffLogin("admin.townless", kStaffPassword);
+  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + "townless-photo";
+  httplib::MultipartFormDataItems items = {{"file", png, "wx-tmp.png", "image/png"}};
+  const std::string ref =
+      Ok(client_->Post("/v1/photos", {{"Authorization", "Bearer " + townless}}, items))
+          .value("photo_ref", "");
+  ASSERT_EQ(ref.size(), 64u);
+
+  auto town_official = [&](int64_t town_id, const std::string& username) {
+    Ok(Post("/v1/auth/staff",
+            {{"username", username},
+             {"password", kStaffPassword},
+             {"role", "town_official"},
+             {"town_id", town_id}},
+            district));
+    return StaffLogin(username, kStaffPassword);
+  };
+  auto own_town = Get("/v1/photos/" + ref, town_official(village.town_id, "town.townless"));
+  ASSERT_TRUE(own_town);
+  EXPECT_EQ(own_town->status, 200) << own_town->body;
+  EXPECT_EQ(own_town->body, png);
+  auto other_town =
+      Get("/v1/photos/" + ref, town_official(other.town_id, "town.townless_other"));
+  ASSERT_TRUE(other_town);
+  EXPECT_EQ(other_town->status, 404) << other_town->body;
+  EXPECT_EQ(other_town->body.find("townless-photo"), std::string::npos);
+  // Within the village it is shown as before; another village's admin learns nothing.
+  auto same_village = Get("/v1/photos/" + ref, village.admin_token);
+  ASSERT_TRUE(same_village);
+  EXPECT_EQ(same_village->status, 200);
+  auto foreign = Get("/v1/photos/" + ref, other.admin_token);
+  ASSERT_TRUE(foreign);
+  EXPECT_EQ(foreign->status, 404);
 }
 
 // The village board through the gateway: scoring's ledger stream reaches jifen-publicity, and the
@@ -913,6 +1011,179 @@ TEST_F(GatewayE2eTest, AGridWorkerIsBoundOnlyToAGridOfTheirVillageWhichThenNames
   const json cleared = Ok(Put(absl::StrCat("/v1/grids/", own_grid, "/worker"),
                               {{"worker_user_id", ""}}, village.admin_token));
   EXPECT_EQ(cleared.value("worker_user_id", "?"), "") << cleared.dump();
+}
+
+// An admin replaces a grid's worker while the previous worker's phone still holds tokens that claim
+// the grid. Scoring asks the registry, so those tokens score nothing there any more, even sent
+// straight to its port; the gateway ends the previous worker's sessions and takes the grid from
+// their account, and the new worker's account, which claimed another grid, now claims this one.
+TEST_F(GatewayE2eTest, ReplacingAGridsWorkerTakesTheGridFromThePreviousWorker) {
+  const Village village = NewVillage("admin.replace");
+  const int64_t group_id =
+      IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/groups"),
+                   {{"name", "第1村民小组"}}, village.admin_token)),
+           "group_id");
+  const auto new_grid = [&](const std::string& name) {
+    return IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/grids"),
+                        {{"name", name}}, village.admin_token)),
+                "grid_id");
+  };
+  const int64_t grid_id = new_grid("东片");
+  const int64_t other_grid_id = new_grid("西片");
+  const auto [household, member] = NewHousehold(village, group_id, grid_id, "3号");
+  (void)member;
+  PublishRulebook(village);
+
+  const std::string previous_id = NewGridWorker(village, grid_id, "grid.replaced");
+  const std::string successor_id = NewGridWorker(village, other_grid_id, "grid.successor");
+  const json previous = Ok(
+      Post("/v1/auth/staff/login", {{"username", "grid.replaced"}, {"password", kStaffPassword}}));
+  const std::string previous_token = previous.value("access_token", "");
+  const std::string successor_token = StaffLogin("grid.successor", kStaffPassword);
+  const std::string prefix = absl::StrCat("e2e-replace-", getpid(), "-");
+  Ok(Inspect(previous_token, prefix + "1", household, "HJ-01"));
+  auto not_theirs = Inspect(successor_token, prefix + "2", household, "LJ-01");
+  ASSERT_TRUE(not_theirs);
+  EXPECT_EQ(not_theirs->status, 403) << not_theirs->body;
+
+  const json grid = Ok(Put(absl::StrCat("/v1/grids/", grid_id, "/worker"),
+                           {{"worker_user_id", successor_id}}, village.admin_token));
+  EXPECT_EQ(grid.value("worker_user_id", ""), successor_id);
+
+  // The previous worker's session is over: the access token is revoked, the refresh token spent.
+  auto revoked = Inspect(previous_token, prefix + "3", household, "LJ-01");
+  ASSERT_TRUE(revoked);
+  EXPECT_EQ(revoked->status, 401) << revoked->body;
+  auto refreshed =
+      Post("/v1/auth/refresh", {{"refresh_token", previous.value("refresh_token", "")}});
+  ASSERT_TRUE(refreshed);
+  EXPECT_EQ(refreshed->status, 401) << refreshed->body;
+  // Straight to scoring's port the old token still verifies, and scoring refuses it the grid.
+  auto assessment =
+      scoring::v1::AssessmentService::NewStub(grpc_util::NewChannel(suite_->scoring->address(),
+                                                                    4 << 20));
+  scoring::v1::SubmitInspectionRequest direct;
+  direct.set_inspection_id(prefix + "4");
+  direct.set_household_id(household);
+  direct.set_occurred_at_ms(absl::ToUnixMillis(absl::Now()) - 60'000);
+  direct.add_outcomes()->set_item_code("LJ-01");
+  scoring::v1::SubmitInspectionResponse scored;
+  EXPECT_EQ(assessment
+                ->SubmitInspection(
+                    grpc_util::NewClientContext(absl::Seconds(10), previous_token).get(), direct,
+                    &scored)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Signed in again, the previous worker's account claims no grid.
+  auto again = Inspect(StaffLogin("grid.replaced", kStaffPassword), prefix + "5", household,
+                       "LJ-01");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 403) << again->body;
+
+  // The successor's old token claimed the other grid: it is revoked, and a new sign-in claims
+  // this grid and scores it.
+  auto stale = Inspect(successor_token, prefix + "6", household, "LJ-01");
+  ASSERT_TRUE(stale);
+  EXPECT_EQ(stale->status, 401) << stale->body;
+  Ok(Inspect(StaffLogin("grid.successor", kStaffPassword), prefix + "7", household, "LJ-01"));
+  const json entries =
+      Ok(Get(absl::StrCat("/v1/households/", household, "/entries"), village.admin_token));
+  EXPECT_EQ(entries["entries"].size(), 2u) << entries.dump();  // the first and the successor's
+
+  // Both account changes are on the trail, made by the admin.
+  for (const auto& [user_id, action, grid_after] :
+       {std::make_tuple(previous_id, "release_grid", int64_t{0}),
+        std::make_tuple(successor_id, "bind_grid", grid_id)}) {
+    const json records = StaffAccountRecords(user_id, action);
+    const auto changed = std::find_if(records.begin(), records.end(), [&](const json& stored) {
+      return stored["record"].value("action", "") == action;
+    });
+    ASSERT_NE(changed, records.end()) << records.dump();
+    const json& record = (*changed)["record"];
+    EXPECT_EQ(record.value("actor_role", ""), "village_admin") << record.dump();
+    EXPECT_TRUE(
+        absl::StrContains(record.value("after", ""), absl::StrCat("\"grid_id\":", grid_after)))
+        << record.dump();
+  }
+}
+
+// A new grid worker's account and their naming as the grid's worker in scoring are made together:
+// the account is useless without the naming (scoring asks the registry). When scoring can't name
+// them (here a trigger refuses every write to the grid's row), nothing is created and the answer
+// says so; sent again once scoring can, the account is made and named.
+TEST_F(GatewayE2eTest, AGridWorkerAccountIsMadeOnlyWhenItsGridNamesIt) {
+  const Village village = NewVillage("admin.unnamed");
+  const int64_t group_id =
+      IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/groups"),
+                   {{"name", "第1村民小组"}}, village.admin_token)),
+           "group_id");
+  const int64_t grid_id = IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/grids"),
+                                       {{"name", "南片"}}, village.admin_token)),
+                               "grid_id");
+  const auto [household, member] = NewHousehold(village, group_id, grid_id, "5号");
+  (void)member;
+  PublishRulebook(village);
+  const std::string first_id = NewGridWorker(village, grid_id, "grid.first");
+  const std::string prefix = absl::StrCat("e2e-unnamed-", getpid(), "-");
+
+  mysql::ConnectionPool scoring_db(AdminConfigFor(suite_->scoring_database, 1));
+  const auto scoring_sql = [&](const std::string& text) {
+    ASSERT_TRUE(mysql::RunWithConnection(scoring_db, [&](sql::Connection& c) {
+                  mysql::Statement(c, text.c_str()).Update();
+                  return absl::OkStatus();
+                }).ok())
+        << text;
+  };
+  scoring_sql(absl::StrCat(
+      "CREATE TRIGGER e2e_grid_refused BEFORE UPDATE ON grids FOR EACH ROW "
+      "BEGIN IF OLD.grid_id = ", grid_id, " THEN "
+      "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'e2e: the grid refuses writes'; END IF; END"));
+  const json form = {{"username", "grid.unnamed"},
+                     {"password", kStaffPassword},
+                     {"role", "grid_worker"},
+                     {"grid_id", grid_id}};
+  auto refused = Post("/v1/auth/staff", form, village.admin_token);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503) << refused->body;
+  const json error = json::parse(refused->body, nullptr, false);
+  EXPECT_EQ(error.value("code", ""), "GRID_WORKER_NOT_ASSIGNED") << refused->body;
+  EXPECT_TRUE(absl::StrContains(error.value("message", ""), "账号未创建")) << refused->body;
+  // Nothing was made: no account to sign in with, no row, and the grid keeps its worker, who
+  // still scores it.
+  auto login =
+      Post("/v1/auth/staff/login", {{"username", "grid.unnamed"}, {"password", kStaffPassword}});
+  ASSERT_TRUE(login);
+  EXPECT_EQ(login->status, 401) << login->body;
+  mysql::ConnectionPool gateway_db(AdminConfigFor(suite_->gateway_database, 1));
+  int64_t rows = -1;
+  ASSERT_TRUE(mysql::RunWithConnection(gateway_db, [&](sql::Connection& c) {
+                auto found = mysql::Statement(c,
+                                              "SELECT COUNT(*) FROM staff_accounts "
+                                              "WHERE username = ?")
+                                 .Bind("grid.unnamed")
+                                 .Query();
+                if (found->next()) rows = found->getInt64(1);
+                return absl::OkStatus();
+              }).ok());
+  EXPECT_EQ(rows, 0);
+  EXPECT_EQ(Ok(Get(absl::StrCat("/v1/grids/", grid_id), village.admin_token))
+                .value("worker_user_id", "?"),
+            first_id);
+  Ok(Inspect(StaffLogin("grid.first", kStaffPassword), prefix + "1", household, "HJ-01"));
+
+  // Scoring can write again: the same form makes the account, which the grid now names.
+  scoring_sql("DROP TRIGGER e2e_grid_refused");
+  const std::string user_id = Ok(Post("/v1/auth/staff", form, village.admin_token))
+                                  .value("user_id", "");
+  ASSERT_TRUE(absl::StartsWith(user_id, "staff-")) << user_id;
+  EXPECT_EQ(Ok(Get(absl::StrCat("/v1/grids/", grid_id), village.admin_token))
+                .value("worker_user_id", "?"),
+            user_id);
+  Ok(Inspect(StaffLogin("grid.unnamed", kStaffPassword), prefix + "2", household, "LJ-01"));
+  auto replaced = Inspect(StaffLogin("grid.first", kStaffPassword), prefix + "3", household,
+                          "HJ-03");
+  ASSERT_TRUE(replaced);
+  EXPECT_EQ(replaced->status, 403) << replaced->body;
 }
 
 // Runs last (alphabetical order of the names does not matter: gtest keeps declaration order).

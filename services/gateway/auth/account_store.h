@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,8 @@ AuditContext OperatorContext(absl::string_view operator_name);
 // The user ids that staff and residents carry in their tokens (and as audit actors).
 std::string StaffUserId(int64_t account_id);
 std::string ResidentUserId(int64_t member_id);
+// The account of a staff user id ("staff-12" -> 12); 0 for any other text.
+int64_t StaffAccountIdOf(absl::string_view user_id);
 
 struct StaffAccount {
   int64_t account_id = 0;
@@ -87,6 +90,11 @@ struct RefreshToken {
   std::string access_token_id;  // jti of the access token issued with it
 };
 
+// Runs inside the transaction that creates a staff account, with the new account's id, before it
+// commits: what must hold for the account to exist (a grid worker named on their grid). An error
+// rolls the account back (nothing stored, nothing audited) and is returned.
+using ConfirmNewStaff = std::function<absl::Status(int64_t account_id)>;
+
 class AccountStore {
  public:
   virtual ~AccountStore() = default;
@@ -95,8 +103,10 @@ class AccountStore {
   virtual absl::StatusOr<StaffAccount> FindStaffByUsername(absl::string_view username) = 0;
   virtual absl::StatusOr<StaffAccount> FindStaffById(int64_t account_id) = 0;
   // The new account's id; ALREADY_EXISTS when the user name is taken. Audited as "create".
+  // `confirm` (may be null) runs before the commit and can refuse the account.
   virtual absl::StatusOr<int64_t> CreateStaff(const StaffAccount& account,
-                                              const AuditContext& context) = 0;
+                                              const AuditContext& context,
+                                              const ConfirmNewStaff& confirm) = 0;
   // Counts a failed password; once `max_failures` are reached the account is locked until
   // now_ms + lockout_ms (and the count restarts). Only the failure that locks is audited ("lock"):
   // counting wrong passwords is routine. NOT_FOUND for an unknown id.
@@ -117,6 +127,17 @@ class AccountStore {
   // Staff accounts in account_id order; town_id / village_id 0 match any.
   virtual absl::StatusOr<std::vector<StaffAccount>> ListStaff(int64_t town_id,
                                                               int64_t village_id) = 0;
+  // The registry (scoring) now names `worker_account_id` (0: no account of ours) the worker of
+  // grid `grid_id` of village `village_id`, and the grid claims of the village's grid worker
+  // accounts follow it, in one transaction: every other account claiming the grid loses the
+  // claim (grid_id 0, audited "release_grid"), and the named account, if it is a grid worker of
+  // the village claiming another grid or none, claims this one ("bind_grid"). Each account
+  // changed has its sessions ended (its unspent refresh tokens spent), since its tokens carry the
+  // old claim. Returns the ids of those accounts' access tokens that may still be alive (issued
+  // with refresh tokens unspent or spent after `alive_since_ms`); empty when nothing changed.
+  virtual absl::StatusOr<std::vector<std::string>> FollowGridWorker(
+      int64_t village_id, int64_t grid_id, int64_t worker_account_id, int64_t now_ms,
+      int64_t alive_since_ms, const AuditContext& context) = 0;
 
   // NOT_FOUND when the openid is not bound.
   virtual absl::StatusOr<ResidentBinding> FindResident(absl::string_view openid_hash) = 0;

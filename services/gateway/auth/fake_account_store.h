@@ -28,13 +28,17 @@ class FakeAccountStore final : public AccountStore {
     if (it == staff_.end()) return absl::NotFoundError("no such staff account");
     return it->second;
   }
-  absl::StatusOr<int64_t> CreateStaff(const StaffAccount& account,
-                                      const AuditContext& context) override {
+  absl::StatusOr<int64_t> CreateStaff(const StaffAccount& account, const AuditContext& context,
+                                      const ConfirmNewStaff& confirm) override {
     absl::MutexLock lock(&mu_);
     for (const auto& [id, existing] : staff_) {
       if (existing.username == account.username) return absl::AlreadyExistsError("taken");
     }
-    const int64_t id = static_cast<int64_t>(staff_.size()) + 1;
+    // Ids are never given twice, as with AUTO_INCREMENT, even when `confirm` refuses one.
+    const int64_t id = ++last_staff_id_;
+    if (confirm) {
+      if (absl::Status confirmed = confirm(id); !confirmed.ok()) return confirmed;
+    }
     staff_[id] = account;
     staff_[id].account_id = id;
     changes_.emplace_back("create", context);
@@ -100,6 +104,38 @@ class FakeAccountStore final : public AccountStore {
       }
     }
     return out;
+  }
+  absl::StatusOr<std::vector<std::string>> FollowGridWorker(int64_t village_id, int64_t grid_id,
+                                                            int64_t worker_account_id,
+                                                            int64_t now_ms, int64_t alive_since_ms,
+                                                            const AuditContext& context) override {
+    absl::MutexLock lock(&mu_);
+    std::vector<std::string> alive;
+    for (auto& [id, account] : staff_) {
+      if (account.village_id != village_id || account.role != auth::Role::kGridWorker) continue;
+      const bool named = id == worker_account_id;
+      if (!named && account.grid_id != grid_id) continue;
+      const int64_t claim = named ? grid_id : 0;
+      if (account.grid_id == claim) continue;
+      account.grid_id = claim;
+      changes_.emplace_back(named ? "bind_grid" : "release_grid", context);
+      for (const auto& [token, spent_at_ms] : spent_refresh_) {
+        if (token.kind == SubjectKind::kStaff && token.account_id == id &&
+            spent_at_ms > alive_since_ms) {
+          alive.push_back(token.access_token_id);
+        }
+      }
+      for (auto it = refresh_.begin(); it != refresh_.end();) {
+        if (it->second.kind != SubjectKind::kStaff || it->second.account_id != id) {
+          ++it;
+          continue;
+        }
+        alive.push_back(it->second.access_token_id);
+        spent_refresh_.push_back({it->second, now_ms});
+        it = refresh_.erase(it);
+      }
+    }
+    return alive;
   }
   absl::StatusOr<ResidentBinding> FindResident(absl::string_view openid_hash) override {
     absl::MutexLock lock(&mu_);
@@ -208,6 +244,7 @@ class FakeAccountStore final : public AccountStore {
  private:
   absl::Mutex mu_;
   std::map<int64_t, StaffAccount> staff_ ABSL_GUARDED_BY(mu_);
+  int64_t last_staff_id_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<int64_t, ResidentBinding> bindings_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Invitation> invitations_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int64_t> spent_ ABSL_GUARDED_BY(mu_);

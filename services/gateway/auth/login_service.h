@@ -89,15 +89,30 @@ class LoginService final {
                                                  absl::string_view request_id);
   // Village admins create grid workers and assessors of their own village; district officials
   // create any staff role. PERMISSION_DENIED otherwise. Returns the new account's user id.
+  // `confirm` (may be null) is called with that user id before the account is committed; its
+  // error leaves no account and is returned.
+  using ConfirmNewUser = std::function<absl::Status(const std::string& user_id)>;
   absl::StatusOr<std::string> CreateStaff(const auth::Caller& creator, const NewStaff& request,
-                                          absl::string_view request_id);
+                                          absl::string_view request_id,
+                                          const ConfirmNewUser& confirm = nullptr);
   // Creates the account unless the user name exists (bootstrap of the first district official at
   // start; audited with the system as its actor).
   absl::Status EnsureStaff(const NewStaff& request);
 
+  // After `actor` had scoring's registry name `worker_user_id` ("" for none) the worker of grid
+  // `grid_id` of village `village_id`: the accounts' grid claims follow the registry
+  // (AccountStore::FollowGridWorker, audited with `actor`), so the replaced worker's account no
+  // longer claims the grid and signs in again without it. Returns the ids of the access tokens
+  // of the changed accounts that may still be alive, for the caller to put on the revocation list.
+  absl::StatusOr<std::vector<std::string>> FollowGridWorker(const auth::Caller& actor,
+                                                            int64_t village_id, int64_t grid_id,
+                                                            absl::string_view worker_user_id,
+                                                            absl::string_view request_id);
+
  private:
   absl::StatusOr<std::string> CreateStaffAs(const auth::Caller& creator, const NewStaff& request,
-                                            const AuditContext& context);
+                                            const AuditContext& context,
+                                            const ConfirmNewUser& confirm);
   // A new access token and a refresh token continuing `session_id` ("" starts a new session).
   absl::StatusOr<TokenPair> Issue(auth::Caller caller, SubjectKind kind, int64_t account_id,
                                   std::string session_id = "");

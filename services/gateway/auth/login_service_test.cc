@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
 #include "common/auth/test_keys.h"
 #include "services/gateway/auth/fake_account_store.h"
 
@@ -191,6 +192,97 @@ TEST_F(LoginServiceTest, ChangesNameTheirActorAndRequestAndRoutineSignInsNone) {
     EXPECT_EQ(context.actor_role, expected[i].role) << action;
     EXPECT_EQ(context.request_id, expected[i].request_id) << action;
   }
+}
+
+// What must hold for an account to exist (a grid worker named on their grid) is confirmed before
+// it is stored: a refusal leaves no account and no audit record, and the user name free.
+TEST_F(LoginServiceTest, AnAccountIsStoredOnlyOnceConfirmed) {
+  auth::Caller admin;
+  admin.role = auth::Role::kVillageAdmin;
+  admin.village_id = 11;
+  admin.town_id = 2;
+  admin.user_id = "staff-1";
+  const NewStaff worker{"grid.confirmed", "long enough pw", "grid_worker", 0, 0, 4, 0};
+  const size_t before = store_.changes().size();
+  std::string refused_id;
+  absl::StatusOr<std::string> refused =
+      service_->CreateStaff(admin, worker, kRequestId, [&](const std::string& user_id) {
+        refused_id = user_id;
+        return absl::UnavailableError("GRID_WORKER_NOT_ASSIGNED: scoring is away");
+      });
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(absl::StartsWith(refused_id, "staff-")) << refused_id;
+  EXPECT_EQ(store_.changes().size(), before);
+  EXPECT_EQ(service_->StaffLogin("grid.confirmed", "long enough pw", kRequestId).status().code(),
+            absl::StatusCode::kUnauthenticated);
+
+  std::string confirmed_id;
+  absl::StatusOr<std::string> created =
+      service_->CreateStaff(admin, worker, kRequestId, [&](const std::string& user_id) {
+        confirmed_id = user_id;
+        return absl::OkStatus();
+      });
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(*created, confirmed_id);
+  EXPECT_NE(*created, refused_id);  // an id is never given twice
+  EXPECT_EQ(store_.changes().size(), before + 1);
+  EXPECT_TRUE(service_->StaffLogin("grid.confirmed", "long enough pw", kRequestId).ok());
+}
+
+// The registry named another worker for a grid: the accounts' grid claims follow it, and the
+// sessions of the accounts that changed end (their tokens carry the old claim).
+TEST_F(LoginServiceTest, GridClaimsFollowTheRegistrysWorker) {
+  auth::Caller admin = *verifier_->Verify(
+      service_->StaffLogin("admin.geixin", "correct horse battery", kRequestId)->access_token,
+      now_);
+  const std::string replaced =
+      *service_->CreateStaff(admin, {"grid.a", "long enough pw", "grid_worker", 0, 0, 4, 0}, "r");
+  const std::string successor =
+      *service_->CreateStaff(admin, {"grid.b", "long enough pw", "grid_worker", 0, 0, 5, 0}, "r");
+  auto replaced_pair = service_->StaffLogin("grid.a", "long enough pw", kRequestId);
+  auto successor_pair = service_->StaffLogin("grid.b", "long enough pw", kRequestId);
+  ASSERT_TRUE(replaced_pair.ok() && successor_pair.ok());
+  const auto token_id = [&](const TokenPair& pair) {
+    return verifier_->Verify(pair.access_token, now_)->token_id;
+  };
+  const auto grid_claim = [&](const std::string& username) {
+    auto pair = service_->StaffLogin(username, "long enough pw", kRequestId);
+    return pair.ok() ? verifier_->Verify(pair->access_token, now_)->grid_id : -1;
+  };
+
+  const size_t before = store_.changes().size();
+  absl::StatusOr<std::vector<std::string>> revoke =
+      service_->FollowGridWorker(admin, 11, 4, successor, "r-follow");
+  ASSERT_TRUE(revoke.ok()) << revoke.status();
+  EXPECT_EQ(*revoke,
+            (std::vector<std::string>{token_id(*replaced_pair), token_id(*successor_pair)}));
+  EXPECT_EQ(service_->Refresh(replaced_pair->refresh_token).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(service_->Refresh(successor_pair->refresh_token).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(grid_claim("grid.a"), 0);
+  EXPECT_EQ(grid_claim("grid.b"), 4);
+  const auto changes = store_.changes();
+  ASSERT_EQ(changes.size(), before + 2);
+  EXPECT_EQ(changes[before].first, "release_grid");
+  EXPECT_EQ(changes[before + 1].first, "bind_grid");
+  for (size_t i = before; i < changes.size(); ++i) {
+    EXPECT_EQ(changes[i].second.actor_user_id, admin.user_id);
+    EXPECT_EQ(changes[i].second.request_id, "r-follow");
+  }
+
+  // Again (an admin's retry): the accounts already agree, nothing changes.
+  revoke = service_->FollowGridWorker(admin, 11, 4, successor, "r-again");
+  ASSERT_TRUE(revoke.ok());
+  EXPECT_TRUE(revoke->empty());
+  EXPECT_EQ(store_.changes().size(), before + 2);
+  // A worker who is none of our accounts, or none at all: whoever claimed the grid lets go.
+  ASSERT_TRUE(service_->FollowGridWorker(admin, 11, 4, "demo-grid-worker-11", "r").ok());
+  EXPECT_EQ(grid_claim("grid.b"), 0);
+  EXPECT_EQ(store_.changes().size(), before + 3);
+  // Accounts of another village are not touched.
+  ASSERT_TRUE(service_->FollowGridWorker(admin, 12, 4, replaced, "r").ok());
+  EXPECT_EQ(grid_claim("grid.a"), 0);
 }
 
 }  // namespace

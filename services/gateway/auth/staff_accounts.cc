@@ -76,8 +76,8 @@ absl::Status CheckUsername(absl::string_view username) {
 
 }  // namespace
 
-absl::StatusOr<int64_t> StaffAccounts::Create(const NewStaff& request,
-                                              const AuditContext& context) {
+absl::StatusOr<int64_t> StaffAccounts::Create(const NewStaff& request, const AuditContext& context,
+                                              const ConfirmNewStaff& confirm) {
   absl::StatusOr<auth::Role> role = ParseStaffRole(request.role);
   if (!role.ok()) return role.status();
   if (absl::Status ids = CheckScopeIds(request); !ids.ok()) return ids;
@@ -105,7 +105,7 @@ absl::StatusOr<int64_t> StaffAccounts::Create(const NewStaff& request,
   absl::StatusOr<std::string> hash = HashNewPassword(request.password);
   if (!hash.ok()) return hash.status();
   account.password_hash = *std::move(hash);
-  absl::StatusOr<int64_t> id = store_->CreateStaff(account, context);
+  absl::StatusOr<int64_t> id = store_->CreateStaff(account, context, confirm);
   if (absl::IsAlreadyExists(id.status())) {
     return absl::AlreadyExistsError("USERNAME_TAKEN: user name exists");
   }

@@ -47,7 +47,10 @@ class StaffAccounts final {
   // town), the user name (3..64 bytes) and the password length, then stores the account with the
   // password's hash. Returns the new account id. Each change below is on the audit trail with
   // `context` as its actor (AccountStore); a refused one writes no record.
-  absl::StatusOr<int64_t> Create(const NewStaff& request, const AuditContext& context);
+  // `confirm` (may be null) runs before the account is committed and can refuse it
+  // (AccountStore::CreateStaff).
+  absl::StatusOr<int64_t> Create(const NewStaff& request, const AuditContext& context,
+                                 const ConfirmNewStaff& confirm = nullptr);
 
   // Replaces the password and clears a lock and the failure count (a reset is how an operator lets
   // a locked-out person back in with a new secret).

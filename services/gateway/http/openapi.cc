@@ -163,7 +163,9 @@ void AddGatewayPaths(json& paths) {
       {"summary",
        "Create a staff account (village admins: grid workers and assessors of their "
        "village; district officials: any staff role). A grid worker's grid_id must be a grid "
-       "of their village (else 400 GRID_NOT_IN_VILLAGE); the grid then names them its worker"},
+       "of their village (else 400 GRID_NOT_IN_VILLAGE), and the account is made only together "
+       "with the grid naming them its worker (else 503 GRID_WORKER_NOT_ASSIGNED, nothing made: "
+       "send it again)"},
       {"operationId", "gateway.CreateStaff"},
       {"x-roles", {"village_admin", "district_official"}},
       {"requestBody", JsonBody({{"type", "object"},

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
@@ -500,6 +501,9 @@ void GatewayServer::Proxy(Exchange& ex) {
     ex.Fail(response.status());
     return;
   }
+  if (absl::Status followed = AfterCall(ex, *route, *response); !followed.ok()) {
+    return ex.Fail(followed);
+  }
   if (route->response_body != nullptr) return ReplyDownload(ex, *route, *response);
   absl::StatusOr<std::string> body = ResponseToJson(*route->method->output_type(), *response);
   if (!body.ok()) {
@@ -679,46 +683,88 @@ int64_t GridWorkerVillage(const auth::Caller& creator, const NewStaff& request) 
   return 0;
 }
 
+absl::Status GridNotInVillage(int64_t grid_id, int64_t village_id) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "GRID_NOT_IN_VILLAGE: grid_id: grid ", grid_id, " is not a grid of village ", village_id));
+}
+
 }  // namespace
 
 absl::Status GatewayServer::CheckGridOfVillage(const Exchange& ex, int64_t grid_id,
                                                int64_t village_id) {
-  // The grid claim of a grid worker's token is what lets them inspect households, so it must name
-  // a grid of their own village. The registry belongs to scoring: ask it with the creator's own
+  // A grid worker's token claims their grid (scoring wants the claim and the registry to agree),
+  // so it must name a grid of their own village. The registry belongs to scoring: ask it with the creator's own
   // token, so that a grid outside the creator's scope is refused as well. Without a scoring
   // backend (handler tests) nothing is checked, as for CheckHouseholdMember.
   if (!deps_.backends->Has("scoring")) return absl::OkStatus();
   scoring::v1::GetGridRequest request;
   request.set_grid_id(grid_id);
   absl::StatusOr<std::string> bytes = CallRegistryAs(ex, "GetGrid", request);
-  const absl::Status not_in_village = absl::InvalidArgumentError(absl::StrCat(
-      "GRID_NOT_IN_VILLAGE: grid_id: grid ", grid_id, " is not a grid of village ", village_id));
   // Unknown, or outside the creator's scope (another village's): both are the same mistake in
   // the form. Anything else (scoring unreachable: 503) is passed on, and nothing is created.
   if (absl::IsNotFound(bytes.status()) || absl::IsPermissionDenied(bytes.status())) {
-    return not_in_village;
+    return GridNotInVillage(grid_id, village_id);
   }
   if (!bytes.ok()) return bytes.status();
   scoring::v1::Grid grid;
   if (!grid.ParseFromString(*bytes)) return absl::InternalError("bad GetGrid response");
-  if (grid.village_id() != village_id) return not_in_village;
+  if (grid.village_id() != village_id) return GridNotInVillage(grid_id, village_id);
   return absl::OkStatus();
 }
 
-void GatewayServer::NameGridWorker(const Exchange& ex, int64_t grid_id,
-                                   const std::string& user_id) {
-  if (!deps_.backends->Has("scoring")) return;
+absl::StatusOr<scoring::v1::Grid> GatewayServer::NameGridWorker(const Exchange& ex,
+                                                                 int64_t grid_id,
+                                                                 int64_t village_id,
+                                                                 const std::string& user_id) {
   scoring::v1::AssignGridWorkerRequest request;
   request.set_grid_id(grid_id);
   request.set_worker_user_id(user_id);
   absl::StatusOr<std::string> bytes = CallRegistryAs(ex, "AssignGridWorker", request);
-  if (!bytes.ok()) {
-    log::Warning("grid worker account created but not named on its grid",
-                 {{"request_id", ex.request_id},
-                  {"user_id", user_id},
-                  {"grid_id", absl::StrCat(grid_id)},
-                  {"error", bytes.status().ToString()}});
+  // GetGrid let the creator see the grid a moment ago; a refusal now is the same mistake.
+  if (absl::IsNotFound(bytes.status()) || absl::IsPermissionDenied(bytes.status())) {
+    return GridNotInVillage(grid_id, village_id);
   }
+  scoring::v1::Grid grid;
+  if (bytes.ok() && grid.ParseFromString(*bytes)) return grid;
+  // The admin's next step is to send the form again: nothing was made, the name is still free.
+  return absl::UnavailableError(absl::StrCat(
+      "GRID_WORKER_NOT_ASSIGNED: grid ", grid_id, " could not name ", user_id,
+      " its worker, so the account was not created: ",
+      bytes.ok() ? "bad AssignGridWorker response" : bytes.status().ToString()));
+}
+
+absl::Status GatewayServer::AfterCall(const Exchange& ex, const Route& route,
+                                      const std::string& response) {
+  if (route.grpc_method != "/jifen.scoring.v1.RegistryService/AssignGridWorker") {
+    return absl::OkStatus();
+  }
+  scoring::v1::Grid grid;
+  if (!grid.ParseFromString(response)) return absl::InternalError("bad AssignGridWorker response");
+  // The registry has changed; if the accounts can't follow now, the admin's retry (which changes
+  // nothing in scoring) makes them follow.
+  absl::Status followed = FollowGridWorker(ex, grid);
+  if (!followed.ok()) return absl::UnavailableError(followed.message());
+  return absl::OkStatus();
+}
+
+absl::Status GatewayServer::FollowGridWorker(const Exchange& ex, const scoring::v1::Grid& grid) {
+  absl::StatusOr<std::vector<std::string>> access_token_ids = deps_.login->FollowGridWorker(
+      *ex.caller, grid.village_id(), grid.grid_id(), grid.worker_user_id(), ex.request_id);
+  if (!access_token_ids.ok()) return access_token_ids.status();
+  if (deps_.throttle == nullptr) return absl::OkStatus();
+  for (const std::string& access_token_id : *access_token_ids) {
+    // Not an error for the caller: the sessions are ended, scoring already refuses the grid to
+    // these tokens (it asks the registry), and the gateway lets tokens through while Redis is
+    // down anyway (Admit); they run out within their lifetime.
+    absl::Status revoked = deps_.throttle->RevokeToken(access_token_id, config_.access_token_ttl);
+    if (!revoked.ok()) {
+      log::Warning("access token of a changed grid claim not revoked",
+                   {{"request_id", ex.request_id},
+                    {"grid_id", absl::StrCat(grid.grid_id())},
+                    {"error", revoked.ToString()}});
+    }
+  }
+  return absl::OkStatus();
 }
 
 void GatewayServer::CreateInvitation(Exchange& ex) {
@@ -775,13 +821,35 @@ void GatewayServer::CreateStaff(Exchange& ex) {
       return ex.Fail(s, absl::IsInvalidArgument(s) ? "grid_id" : "");
     }
   }
+  // A grid worker scores only the grid that names them (scoring asks the registry), so the
+  // account and its naming are made together: scoring names the account before it is committed,
+  // and a failure there leaves no account. Should scoring name it and the commit still fail, the
+  // grid names an id no account will ever have (ids are not reused): no one scores it until the
+  // admin's retry names the new account.
+  std::optional<scoring::v1::Grid> named;
+  LoginService::ConfirmNewUser confirm;
+  if (grid_village != 0 && deps_.backends->Has("scoring")) {
+    confirm = [&](const std::string& new_user_id) -> absl::Status {
+      absl::StatusOr<scoring::v1::Grid> grid =
+          NameGridWorker(ex, request.grid_id, grid_village, new_user_id);
+      if (!grid.ok()) return grid.status();
+      named = *std::move(grid);
+      return absl::OkStatus();
+    };
+  }
   absl::StatusOr<std::string> user_id =
-      deps_.login->CreateStaff(*ex.caller, request, ex.request_id);
+      deps_.login->CreateStaff(*ex.caller, request, ex.request_id, confirm);
   if (!user_id.ok()) return ex.Fail(user_id.status());
-  // The registry's worker_user_id is informational (who to call about the grid); the grid worker's
-  // access comes from their token's grid claim. So a failure to name them there does not undo a
-  // valid account: it is logged, and the admin can name them later with PUT /v1/grids/{id}/worker.
-  if (grid_village != 0) NameGridWorker(ex, request.grid_id, *user_id);
+  if (named.has_value()) {
+    // The grid's previous worker was replaced: their account lets go of the grid. Scoring
+    // already refuses it to them, so a failure here leaves only a stale claim, logged.
+    if (absl::Status followed = FollowGridWorker(ex, *named); !followed.ok()) {
+      log::Warning("grid worker named, but the grid's previous worker's account still claims it",
+                   {{"request_id", ex.request_id},
+                    {"grid_id", absl::StrCat(request.grid_id)},
+                    {"error", followed.ToString()}});
+    }
+  }
   ex.Reply(200, Dump({{"user_id", *user_id}}));
 }
 
@@ -826,6 +894,31 @@ void GatewayServer::UploadPhoto(Exchange& ex) {
                       {"url", absl::StrCat("/v1/photos/", stored->photo_ref)}}));
 }
 
+absl::StatusOr<bool> GatewayServer::PhotoInCallersTown(const Exchange& ex,
+                                                       const std::string& photo_ref) {
+  absl::StatusOr<std::vector<int64_t>> photo_villages =
+      deps_.photo_villages->VillagesOf(photo_ref);
+  if (!photo_villages.ok()) return photo_villages.status();
+  if (photo_villages->empty() || ex.caller->town_id <= 0) return false;
+  // Which town a village belongs to is the registry's to say: the uploader's token may have named
+  // no town (an account made without one), and the official's own token lists only their town.
+  scoring::v1::ListVillagesRequest request;
+  request.set_town_id(ex.caller->town_id);
+  absl::StatusOr<std::string> bytes = CallRegistryAs(ex, "ListVillages", request);
+  if (absl::IsPermissionDenied(bytes.status()) || absl::IsNotFound(bytes.status())) return false;
+  if (!bytes.ok()) return bytes.status();
+  scoring::v1::ListVillagesResponse town;
+  if (!town.ParseFromString(*bytes)) return absl::InternalError("bad ListVillages response");
+  for (const scoring::v1::Village& village : town.villages()) {
+    if (village.town_id() == ex.caller->town_id &&
+        std::binary_search(photo_villages->begin(), photo_villages->end(),
+                           village.village_id())) {
+      return true;
+    }
+  }
+  return false;
+}
+
 void GatewayServer::GetPhoto(Exchange& ex) {
   if (!Admit(ex, Entry::kAuthenticated)) return;
   if (!Contains(config_.photo_read_roles, auth::RoleName(ex.caller->role))) {
@@ -837,7 +930,7 @@ void GatewayServer::GetPhoto(Exchange& ex) {
   if (deps_.photo_villages != nullptr && !ex.caller->IsDistrict()) {
     absl::StatusOr<bool> ours =
         ex.caller->role == auth::Role::kTownOfficial
-            ? deps_.photo_villages->UploadedInTown(photo_ref, ex.caller->town_id)
+            ? PhotoInCallersTown(ex, photo_ref)
             : deps_.photo_villages->UploadedIn(photo_ref, ex.caller->village_id);
     if (!ours.ok()) return ex.Fail(absl::UnavailableError(ours.status().message()));
     if (!*ours) return ex.Fail(absl::NotFoundError("no such photo"));

@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "common/auth/token.h"
 #include "google/protobuf/message.h"
+#include "jifen/scoring/v1/registry.pb.h"
 #include "services/gateway/auth/login_service.h"
 #include "services/gateway/http/backends.h"
 #include "services/gateway/http/route_table.h"
@@ -104,13 +105,26 @@ class GatewayServer final {
   void CreateStaff(Exchange& ex);
   void UploadPhoto(Exchange& ex);
   void GetPhoto(Exchange& ex);
+  // Whether `photo_ref` was uploaded from a village of the calling town official's town, as the
+  // registry (scoring, asked under the official's token) has the town's villages.
+  absl::StatusOr<bool> PhotoInCallersTown(const Exchange& ex, const std::string& photo_ref);
   // A call to scoring's registry on the caller's behalf (their own token, so scoring's scope
   // check decides), for the account changes that depend on the roster.
   absl::StatusOr<std::string> CallRegistryAs(const Exchange& ex, absl::string_view method,
                                              const google::protobuf::Message& request);
   absl::Status CheckHouseholdMember(const Exchange& ex, int64_t household_id, int64_t member_id);
   absl::Status CheckGridOfVillage(const Exchange& ex, int64_t grid_id, int64_t village_id);
-  void NameGridWorker(const Exchange& ex, int64_t grid_id, const std::string& user_id);
+  // Has scoring name `user_id` the worker of grid `grid_id` (of `village_id`) under the caller's
+  // token: the grid as changed; 400 GRID_NOT_IN_VILLAGE when refused for the grid, otherwise 503
+  // GRID_WORKER_NOT_ASSIGNED.
+  absl::StatusOr<scoring::v1::Grid> NameGridWorker(const Exchange& ex, int64_t grid_id,
+                                                   int64_t village_id, const std::string& user_id);
+  // What the gateway itself does after a routed call succeeded, before answering: after scoring
+  // named a grid's worker, the accounts follow (FollowGridWorker). UNAVAILABLE when they could not.
+  absl::Status AfterCall(const Exchange& ex, const Route& route, const std::string& response);
+  // The gateway's accounts follow the registry's new worker of `grid` (LoginService), and the
+  // access tokens of the accounts that changed are revoked.
+  absl::Status FollowGridWorker(const Exchange& ex, const scoring::v1::Grid& grid);
 
   // Verified tokens by their exact text, so a busy phone's token is checked once (ES256
   // verification costs more than the rest of a read). An entry lives until the token's own exp, at

@@ -157,9 +157,14 @@ absl::StatusOr<StaffAccount> MySqlAccountStore::FindStaffById(int64_t account_id
 }
 
 absl::StatusOr<int64_t> MySqlAccountStore::CreateStaff(const StaffAccount& account,
-                                                       const AuditContext& context) {
+                                                       const AuditContext& context,
+                                                       const ConfirmNewStaff& confirm) {
   int64_t id = 0;
-  absl::Status status = mysql::RunInTransaction(*pool_, [&](sql::Connection& c) {
+  // `confirm` acts outside this database (it names a grid worker in scoring): a retried body
+  // would act again for another id, so a transaction that confirms runs once.
+  mysql::TransactionOptions options;
+  if (confirm) options.max_attempts = 1;
+  absl::Status status = mysql::RunInTransaction(*pool_, [&](sql::Connection& c) -> absl::Status {
     auto stmt = Prepare(c,
                         "INSERT INTO staff_accounts (village_id, username, password_hash, role, "
                         "town_id, grid_id, team_id) VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -177,10 +182,11 @@ absl::StatusOr<int64_t> MySqlAccountStore::CreateStaff(const StaffAccount& accou
     created.failed_attempts = 0;
     created.locked_until_ms = 0;
     created.disabled = false;
-    return AppendAudit(
+    RETURN_IF_ERROR(AppendAudit(
         c, context,
-        {"create", "staff_account", id, account.village_id, "", Text(StaffState(created))});
-  });
+        {"create", "staff_account", id, account.village_id, "", Text(StaffState(created))}));
+    return confirm ? confirm(id) : absl::OkStatus();
+  }, options);
   if (!status.ok()) return status;
   return id;
 }
@@ -287,6 +293,76 @@ absl::StatusOr<std::vector<StaffAccount>> MySqlAccountStore::ListStaff(int64_t t
   });
   if (!status.ok()) return status;
   return accounts;
+}
+
+namespace {
+
+// Spends the staff account's unspent refresh tokens, in the caller's transaction, and appends to
+// `alive` the access tokens issued with them or with tokens spent after `alive_since_ms` (older
+// ones have expired). Tokens from before sessions have no access token id and are left to expire.
+void EndStaffSessions(sql::Connection& c, int64_t account_id, int64_t now_ms,
+                      int64_t alive_since_ms, std::vector<std::string>* alive) {
+  auto tokens = Prepare(c,
+                        "SELECT access_token_id FROM refresh_tokens "
+                        "WHERE subject_kind = 'staff' AND account_id = ? AND access_token_id <> '' "
+                        "AND ((spent_at_ms IS NULL AND expires_at_ms > ?) OR spent_at_ms > ?) "
+                        "FOR UPDATE");
+  tokens->setInt64(1, account_id);
+  tokens->setInt64(2, now_ms);
+  tokens->setInt64(3, alive_since_ms);
+  std::unique_ptr<sql::ResultSet> rs(tokens->executeQuery());
+  while (rs->next()) alive->push_back(rs->getString(1));
+  auto spend = Prepare(c,
+                       "UPDATE refresh_tokens SET spent_at_ms = ? "
+                       "WHERE subject_kind = 'staff' AND account_id = ? AND spent_at_ms IS NULL");
+  spend->setInt64(1, now_ms);
+  spend->setInt64(2, account_id);
+  spend->executeUpdate();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> MySqlAccountStore::FollowGridWorker(
+    int64_t village_id, int64_t grid_id, int64_t worker_account_id, int64_t now_ms,
+    int64_t alive_since_ms, const AuditContext& context) {
+  std::vector<std::string> alive;
+  absl::Status status = mysql::RunInTransaction(*pool_, [&](sql::Connection& c) -> absl::Status {
+    alive.clear();  // a retried transaction starts over
+    // Locked in account order, so two changes of one grid's worker wait for each other instead of
+    // deadlocking.
+    auto select = Prepare(c, absl::StrCat(kStaffColumns,
+                                          "village_id = ? AND role = ? AND "
+                                          "(grid_id = ? OR account_id = ?) "
+                                          "ORDER BY account_id FOR UPDATE"));
+    select->setInt64(1, village_id);
+    select->setString(2, std::string(auth::RoleName(auth::Role::kGridWorker)));
+    select->setInt64(3, grid_id);
+    select->setInt64(4, worker_account_id);
+    std::unique_ptr<sql::ResultSet> rs(select->executeQuery());
+    std::vector<StaffAccount> accounts;
+    while (rs->next()) {
+      ASSIGN_OR_RETURN(StaffAccount account, ReadStaffWithRole(*rs));
+      accounts.push_back(std::move(account));
+    }
+    for (const StaffAccount& before : accounts) {
+      StaffAccount after = before;
+      const bool named = before.account_id == worker_account_id;
+      after.grid_id = named ? grid_id : 0;
+      if (after.grid_id == before.grid_id) continue;
+      auto update = Prepare(c, "UPDATE staff_accounts SET grid_id = ? WHERE account_id = ?");
+      update->setInt64(1, after.grid_id);
+      update->setInt64(2, before.account_id);
+      update->executeUpdate();
+      RETURN_IF_ERROR(AppendAudit(c, context,
+                                  {named ? "bind_grid" : "release_grid", "staff_account",
+                                   before.account_id, before.village_id, Text(StaffState(before)),
+                                   Text(StaffState(after))}));
+      EndStaffSessions(c, before.account_id, now_ms, alive_since_ms, &alive);
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return alive;
 }
 
 absl::StatusOr<ResidentBinding> MySqlAccountStore::FindBinding(const char* where_column,

@@ -16,8 +16,8 @@ class MySqlAccountStore final : public AccountStore {
 
   absl::StatusOr<StaffAccount> FindStaffByUsername(absl::string_view username) override;
   absl::StatusOr<StaffAccount> FindStaffById(int64_t account_id) override;
-  absl::StatusOr<int64_t> CreateStaff(const StaffAccount& account,
-                                      const AuditContext& context) override;
+  absl::StatusOr<int64_t> CreateStaff(const StaffAccount& account, const AuditContext& context,
+                                      const ConfirmNewStaff& confirm) override;
   absl::Status RecordLoginFailure(int64_t account_id, int64_t now_ms, int max_failures,
                                   int64_t lockout_ms, const AuditContext& context) override;
   absl::Status RecordLoginSuccess(int64_t account_id) override;
@@ -27,6 +27,10 @@ class MySqlAccountStore final : public AccountStore {
   absl::Status SetDisabled(int64_t account_id, bool disabled, const AuditContext& context) override;
   absl::StatusOr<std::vector<StaffAccount>> ListStaff(int64_t town_id,
                                                       int64_t village_id) override;
+  absl::StatusOr<std::vector<std::string>> FollowGridWorker(int64_t village_id, int64_t grid_id,
+                                                            int64_t worker_account_id,
+                                                            int64_t now_ms, int64_t alive_since_ms,
+                                                            const AuditContext& context) override;
   absl::StatusOr<ResidentBinding> FindResident(absl::string_view openid_hash) override;
   absl::StatusOr<ResidentBinding> FindResidentById(int64_t binding_id) override;
   absl::Status CreateInvitation(const Invitation& invitation, const AuditContext& context) override;

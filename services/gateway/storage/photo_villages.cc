@@ -47,11 +47,21 @@ absl::StatusOr<bool> MySqlPhotoVillages::UploadedIn(const std::string& photo_ref
                 photo_ref, village_id);
 }
 
-absl::StatusOr<bool> MySqlPhotoVillages::UploadedInTown(const std::string& photo_ref,
-                                                        int64_t town_id) {
-  if (town_id <= 0) return false;
-  return HasRow(*pool_, "SELECT 1 FROM photo_villages WHERE photo_ref = ? AND town_id = ? LIMIT 1",
-                photo_ref, town_id);
+absl::StatusOr<std::vector<int64_t>> MySqlPhotoVillages::VillagesOf(
+    const std::string& photo_ref) {
+  std::vector<int64_t> villages;
+  absl::Status status = mysql::RunWithConnection(*pool_, [&](sql::Connection& connection) {
+    villages.clear();  // a retried connection starts over
+    auto rows = mysql::Statement(connection,
+                                 "SELECT village_id FROM photo_villages WHERE photo_ref = ? "
+                                 "ORDER BY village_id")
+                    .Bind(photo_ref)
+                    .Query();
+    while (rows->next()) villages.push_back(rows->getInt64(1));
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return villages;
 }
 
 }  // namespace jifen::gateway

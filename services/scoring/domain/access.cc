@@ -17,6 +17,14 @@ absl::Status Denied(const auth::Caller& caller, absl::string_view what) {
   return absl::PermissionDeniedError(absl::StrCat(auth::RoleName(caller.role), " may not ", what));
 }
 
+// The token's grid claim lives as long as the token; the registry's naming changes the moment an
+// admin replaces the worker. Both must agree, so a replaced worker loses the grid at once.
+bool IsGridWorkerOf(const auth::Caller& caller, const HouseholdRecord& household) {
+  return caller.village_id == household.village_id && caller.grid_id != 0 &&
+         caller.grid_id == household.grid_id && !household.grid_worker_user_id.empty() &&
+         household.grid_worker_user_id == caller.user_id;
+}
+
 }  // namespace
 
 absl::Status CheckCanReadHousehold(const auth::Caller& caller, const HouseholdRecord& household,
@@ -27,10 +35,7 @@ absl::Status CheckCanReadHousehold(const auth::Caller& caller, const HouseholdRe
       if (caller.household_id == household.household_id) return absl::OkStatus();
       break;
     case Role::kGridWorker:
-      if (caller.village_id == household.village_id && caller.grid_id != 0 &&
-          caller.grid_id == household.grid_id) {
-        return absl::OkStatus();
-      }
+      if (IsGridWorkerOf(caller, household)) return absl::OkStatus();
       break;
     case Role::kAssessor:
       if (caller.village_id == household.village_id &&
@@ -54,11 +59,8 @@ absl::Status CheckCanInspect(const auth::Caller& caller, const HouseholdRecord& 
                              const std::vector<int64_t>& caller_team_groups) {
   switch (caller.role) {
     case Role::kGridWorker:
-      if (caller.village_id == household.village_id && caller.grid_id != 0 &&
-          caller.grid_id == household.grid_id) {
-        return absl::OkStatus();
-      }
-      return Denied(caller, "score a household outside their grid");
+      if (IsGridWorkerOf(caller, household)) return absl::OkStatus();
+      return Denied(caller, "score a household outside the grid the registry names them for");
     case Role::kAssessor:
       if (caller.village_id == household.village_id &&
           Covers(caller_team_groups, household.group_id)) {

@@ -10,6 +10,10 @@
 
 namespace jifen::scoring {
 
+// A grid worker's authority over a household needs both their token's grid claim and the
+// registry: the household's grid must name them (HouseholdRecord::grid_worker_user_id) as its
+// worker now.
+//
 // PERMISSION_DENIED unless the caller may see this household's points and history: the household
 // itself; staff whose village, grid or team covers it; town officials of its town; district roles
 // and services.

@@ -16,6 +16,9 @@ struct HouseholdRecord {
   int64_t village_id = 0;
   int64_t group_id = 0;
   int64_t grid_id = 0;  // 0 when not yet assigned to a grid
+  // The worker the registry names for grid_id now ("" when none, or no grid): the one grid worker
+  // who may score and read the household (access.h).
+  std::string grid_worker_user_id;
   std::string house_number;
   std::string head_name;        // full name; mask before showing to roles without need
   bool registered = true;       // false: non-registered resident who opted in

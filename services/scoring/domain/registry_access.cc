@@ -22,6 +22,14 @@ bool TeamBelongsToCaller(const auth::Caller& caller, const TeamRecord* team) {
          team->village_id == caller.village_id;
 }
 
+// A grid worker's grid must be the one their token claims, of their village, and name them its
+// worker now; a replaced worker's token still claims the grid until it expires.
+bool GridNamesCaller(const auth::Caller& caller, const GridRecord* grid) {
+  return grid != nullptr && caller.grid_id != 0 && grid->grid_id == caller.grid_id &&
+         grid->village_id == caller.village_id && !grid->worker_user_id.empty() &&
+         grid->worker_user_id == caller.user_id;
+}
+
 bool Covers(const std::vector<int64_t>& groups, int64_t group_id) {
   return std::find(groups.begin(), groups.end(), group_id) != groups.end();
 }
@@ -64,6 +72,8 @@ absl::Status AuthorizeGridRead(const auth::Caller& caller, const VillageRecord& 
 
 bool NeedsTeam(const auth::Caller& caller) { return caller.role == Role::kAssessor; }
 
+bool NeedsGrid(const auth::Caller& caller) { return caller.role == Role::kGridWorker; }
+
 absl::StatusOr<PersonalDataView> AuthorizeHouseholdRead(const auth::Caller& caller,
                                                         const HouseholdRecord& household,
                                                         const TeamRecord* team) {
@@ -85,7 +95,8 @@ absl::StatusOr<PersonalDataView> AuthorizeHouseholdRead(const auth::Caller& call
 absl::StatusOr<HouseholdListScope> AuthorizeHouseholdList(const auth::Caller& caller,
                                                           const VillageRecord& village,
                                                           int64_t group_id, int64_t grid_id,
-                                                          const TeamRecord* team) {
+                                                          const TeamRecord* team,
+                                                          const GridRecord* grid) {
   HouseholdListScope scope;
   scope.query.village_id = village.village_id;
   scope.query.group_id = group_id;
@@ -104,8 +115,8 @@ absl::StatusOr<HouseholdListScope> AuthorizeHouseholdList(const auth::Caller& ca
       scope.view = PersonalDataView::kFull;
       return scope;
     case Role::kGridWorker:
-      if (!same_village || caller.grid_id == 0) {
-        return Denied(caller, "list households outside their grid");
+      if (!same_village || !GridNamesCaller(caller, grid)) {
+        return Denied(caller, "list households of a grid that does not name them its worker");
       }
       if (grid_id != 0 && grid_id != caller.grid_id) {
         return Denied(caller, "list households of another grid");

@@ -44,6 +44,8 @@ absl::Status AuthorizeGridRead(const auth::Caller& caller, const VillageRecord& 
 
 // True when reading households needs the caller's assessment team (assessors).
 bool NeedsTeam(const auth::Caller& caller);
+// True when listing households needs the grid the caller's token claims (grid workers).
+bool NeedsGrid(const auth::Caller& caller);
 
 // GetHousehold. `team` is the caller's team (required for assessors, ignored otherwise).
 // PERMISSION_DENIED unless the caller's scope covers the household; otherwise the view allowed.
@@ -52,8 +54,10 @@ absl::StatusOr<PersonalDataView> AuthorizeHouseholdRead(const auth::Caller& call
                                                         const TeamRecord* team);
 
 // ListHouseholds of `village` with the request's filters: the query to run (restricted to what the
-// caller may see) and the view. PERMISSION_DENIED when the caller may not list this village or
-// asks for a group or grid outside their scope; residents may never list.
+// caller may see) and the view. `team` is the caller's team (required for assessors), `grid` the
+// grid their token claims (required for grid workers, who list it only while it names them its
+// worker); each is ignored otherwise. PERMISSION_DENIED when the caller may not list this village
+// or asks for a group or grid outside their scope; residents may never list.
 struct HouseholdListScope {
   HouseholdQuery query;
   PersonalDataView view = PersonalDataView::kMasked;
@@ -61,7 +65,8 @@ struct HouseholdListScope {
 absl::StatusOr<HouseholdListScope> AuthorizeHouseholdList(const auth::Caller& caller,
                                                           const VillageRecord& village,
                                                           int64_t group_id, int64_t grid_id,
-                                                          const TeamRecord* team);
+                                                          const TeamRecord* team,
+                                                          const GridRecord* grid);
 
 // ListVillages(town_id): the query to run. District roles and services: any town (0 = all); a
 // town official: their own town (0 means theirs); a village admin: their own village. Everyone

@@ -24,10 +24,15 @@ HouseholdRecord Household() {
   household.village_id = kVillage;
   household.group_id = kGroup;
   household.grid_id = kGrid;
+  household.grid_worker_user_id = "u1";  // As(kGridWorker)
   return household;
 }
 
 VillageRecord Village() { return {kVillage, kTown, "革新村"}; }
+
+GridRecord Grid(std::string worker_user_id = "u1") {
+  return {kGrid, kVillage, "东片", std::move(worker_user_id)};
+}
 
 TeamRecord Team(std::vector<int64_t> groups = {kGroup}) {
   return {kTeam, kVillage, "第一片区", std::move(groups)};
@@ -152,30 +157,58 @@ TEST(RegistryAccessTest, AssessorNeedsTheirOwnTeam) {
 }
 
 TEST(RegistryAccessTest, GridWorkerListIsPinnedToTheirGrid) {
+  const GridRecord grid = Grid();
   absl::StatusOr<HouseholdListScope> scope =
-      AuthorizeHouseholdList(As(Role::kGridWorker), Village(), 0, 0, nullptr);
+      AuthorizeHouseholdList(As(Role::kGridWorker), Village(), 0, 0, nullptr, &grid);
   ASSERT_TRUE(scope.ok()) << scope.status();
   EXPECT_EQ(scope->query.grid_id, kGrid);
   EXPECT_EQ(scope->view, PersonalDataView::kMasked);
   EXPECT_TRUE(Denied(
-      AuthorizeHouseholdList(As(Role::kGridWorker), Village(), 0, kGrid + 1, nullptr).status()));
+      AuthorizeHouseholdList(As(Role::kGridWorker), Village(), 0, kGrid + 1, nullptr, &grid)
+          .status()));
   Caller gridless = As(Role::kGridWorker);
   gridless.grid_id = 0;
-  EXPECT_TRUE(Denied(AuthorizeHouseholdList(gridless, Village(), 0, 0, nullptr).status()));
+  EXPECT_TRUE(Denied(AuthorizeHouseholdList(gridless, Village(), 0, 0, nullptr, &grid).status()));
+  // The grid must be there (a missing one is null) and be the one the token claims.
+  EXPECT_TRUE(Denied(
+      AuthorizeHouseholdList(As(Role::kGridWorker), Village(), 0, 0, nullptr, nullptr).status()));
+  GridRecord another = Grid();
+  another.grid_id += 1;
+  EXPECT_TRUE(Denied(
+      AuthorizeHouseholdList(As(Role::kGridWorker), Village(), 0, 0, nullptr, &another).status()));
+}
+
+// A grid worker's token keeps claiming the grid after an admin named someone else its worker:
+// the registry decides, so the replaced worker reads nothing more of it.
+TEST(RegistryAccessTest, AReplacedGridWorkerNoLongerReadsTheGrid) {
+  const GridRecord replaced = Grid("u2");
+  EXPECT_TRUE(Denied(
+      AuthorizeHouseholdList(As(Role::kGridWorker), Village(), 0, 0, nullptr, &replaced)
+          .status()));
+  const GridRecord without_worker = Grid("");
+  EXPECT_TRUE(Denied(
+      AuthorizeHouseholdList(As(Role::kGridWorker), Village(), 0, 0, nullptr, &without_worker)
+          .status()));
+  HouseholdRecord household = Household();
+  household.grid_worker_user_id = "u2";
+  EXPECT_TRUE(Denied(AuthorizeHouseholdRead(As(Role::kGridWorker), household, nullptr).status()));
+  household.grid_worker_user_id = "";
+  EXPECT_TRUE(Denied(AuthorizeHouseholdRead(As(Role::kGridWorker), household, nullptr).status()));
+  EXPECT_TRUE(AuthorizeHouseholdRead(As(Role::kGridWorker), Household(), nullptr).ok());
 }
 
 TEST(RegistryAccessTest, AssessorListIsPinnedToTheirGroups) {
   const TeamRecord team = Team({kGroup, kGroup + 2});
   absl::StatusOr<HouseholdListScope> scope =
-      AuthorizeHouseholdList(As(Role::kAssessor), Village(), 0, 0, &team);
+      AuthorizeHouseholdList(As(Role::kAssessor), Village(), 0, 0, &team, nullptr);
   ASSERT_TRUE(scope.ok()) << scope.status();
   ASSERT_TRUE(scope->query.only_groups.has_value());
   EXPECT_THAT(*scope->query.only_groups, ElementsAre(kGroup, kGroup + 2));
-  EXPECT_TRUE(AuthorizeHouseholdList(As(Role::kAssessor), Village(), kGroup + 2, 0, &team).ok());
+  EXPECT_TRUE(AuthorizeHouseholdList(As(Role::kAssessor), Village(), kGroup + 2, 0, &team, nullptr).ok());
   EXPECT_TRUE(Denied(
-      AuthorizeHouseholdList(As(Role::kAssessor), Village(), kGroup + 1, 0, &team).status()));
+      AuthorizeHouseholdList(As(Role::kAssessor), Village(), kGroup + 1, 0, &team, nullptr).status()));
   EXPECT_TRUE(
-      Denied(AuthorizeHouseholdList(As(Role::kAssessor), Village(), 0, 0, nullptr).status()));
+      Denied(AuthorizeHouseholdList(As(Role::kAssessor), Village(), 0, 0, nullptr, nullptr).status()));
 }
 
 TEST(RegistryAccessTest, ListScopesByRole) {
@@ -183,18 +216,18 @@ TEST(RegistryAccessTest, ListScopesByRole) {
   other_town.village_id += 1;
   other_town.town_id += 1;
   absl::StatusOr<HouseholdListScope> admin =
-      AuthorizeHouseholdList(As(Role::kVillageAdmin), Village(), kGroup, 0, nullptr);
+      AuthorizeHouseholdList(As(Role::kVillageAdmin), Village(), kGroup, 0, nullptr, nullptr);
   ASSERT_TRUE(admin.ok());
   EXPECT_EQ(admin->view, PersonalDataView::kFull);
   EXPECT_EQ(admin->query.group_id, kGroup);
   EXPECT_TRUE(
-      Denied(AuthorizeHouseholdList(As(Role::kVillageAdmin), other_town, 0, 0, nullptr).status()));
-  EXPECT_TRUE(AuthorizeHouseholdList(As(Role::kTownOfficial), Village(), 0, 0, nullptr).ok());
+      Denied(AuthorizeHouseholdList(As(Role::kVillageAdmin), other_town, 0, 0, nullptr, nullptr).status()));
+  EXPECT_TRUE(AuthorizeHouseholdList(As(Role::kTownOfficial), Village(), 0, 0, nullptr, nullptr).ok());
   EXPECT_TRUE(
-      Denied(AuthorizeHouseholdList(As(Role::kTownOfficial), other_town, 0, 0, nullptr).status()));
-  EXPECT_TRUE(AuthorizeHouseholdList(As(Role::kDistrictInspector), other_town, 0, 0, nullptr).ok());
+      Denied(AuthorizeHouseholdList(As(Role::kTownOfficial), other_town, 0, 0, nullptr, nullptr).status()));
+  EXPECT_TRUE(AuthorizeHouseholdList(As(Role::kDistrictInspector), other_town, 0, 0, nullptr, nullptr).ok());
   EXPECT_TRUE(
-      Denied(AuthorizeHouseholdList(As(Role::kResident), Village(), 0, 0, nullptr).status()));
+      Denied(AuthorizeHouseholdList(As(Role::kResident), Village(), 0, 0, nullptr, nullptr).status()));
 }
 
 TEST(RegistryAccessTest, VillageListScopes) {

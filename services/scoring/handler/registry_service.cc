@@ -156,6 +156,16 @@ absl::Status RegistryServiceImpl::LoadTeam(const auth::Caller& caller,
   return absl::OkStatus();
 }
 
+absl::Status RegistryServiceImpl::LoadGrid(const auth::Caller& caller,
+                                           std::unique_ptr<GridRecord>& grid) {
+  if (!NeedsGrid(caller) || caller.grid_id == 0) return absl::OkStatus();
+  absl::StatusOr<GridRecord> found = repository_->FindGrid(caller.grid_id);
+  if (absl::IsNotFound(found.status())) return absl::OkStatus();
+  RETURN_IF_ERROR(found.status());
+  grid = std::make_unique<GridRecord>(*std::move(found));
+  return absl::OkStatus();
+}
+
 grpc::Status RegistryServiceImpl::CreateTown(grpc::ServerContext* context,
                                              const v1::CreateTownRequest* request,
                                              v1::Town* response) {
@@ -355,9 +365,11 @@ grpc::Status RegistryServiceImpl::ListHouseholds(grpc::ServerContext* context,
     ASSIGN_OR_RETURN(const VillageRecord village, repository_->FindVillage(request->village_id()));
     std::unique_ptr<TeamRecord> team;
     RETURN_IF_ERROR(LoadTeam(caller, team));
+    std::unique_ptr<GridRecord> grid;
+    RETURN_IF_ERROR(LoadGrid(caller, grid));
     ASSIGN_OR_RETURN(HouseholdListScope scope,
                      AuthorizeHouseholdList(caller, village, request->group_id(),
-                                            request->grid_id(), team.get()));
+                                            request->grid_id(), team.get(), grid.get()));
     RETURN_IF_ERROR(CheckHouseholdFilters(*repository_, village.village_id, request->group_id(),
                                           request->grid_id()));
     scope.query.after_household_id = after;

@@ -59,6 +59,9 @@ class RegistryServiceImpl final : public jifen::scoring::v1::RegistryService::Se
   // The caller's assessment team when reading households needs it (assessors), else null. A team
   // that does not exist leaves `team` null, so the assessor sees nothing.
   absl::Status LoadTeam(const auth::Caller& caller, std::unique_ptr<TeamRecord>& team);
+  // The grid the caller's token claims when listing households needs it (grid workers), else
+  // null. A grid that does not exist leaves `grid` null, so the grid worker sees nothing.
+  absl::Status LoadGrid(const auth::Caller& caller, std::unique_ptr<GridRecord>& grid);
 
   const grpc_util::CallHandler* calls_;
   std::unique_ptr<RegistryRepository> repository_;

@@ -52,8 +52,16 @@ constexpr char kLockHeads[] =
     "FROM JSON_TABLE(?, '$[*]' COLUMNS (village_id BIGINT PATH '$')) AS wanted "
     "JOIN ledger_heads h ON h.village_id = wanted.village_id FOR UPDATE";
 
-// Columns 1-11 are the household (registry_sql::ReadHousehold), then 12 settled, 13 rulebook in
-// force, 14 scorer is a member, 15-16 an earlier submission, 17 the position in the batch.
+// The household's columns (registry_sql::ReadHousehold) come first, then these.
+enum ContextColumn : int {
+  kSettled = registry_sql::kHouseholdColumnCount + 1,
+  kRulebookInForce,
+  kScorerIsMember,
+  kEarlierDigest,  // with kEarlierResponse, NULL unless submitted before
+  kEarlierResponse,
+  kPosition,  // in the batch
+};
+
 // Left to itself, MariaDB answers "is the scorer a member" by reading every member of the village
 // (the primary key's prefix); members_staff holds all three columns it asks for.
 const std::string& ContextQuery() {
@@ -73,8 +81,8 @@ const std::string& ContextQuery() {
       "  deed_date DATE PATH '$.d', "
       "  user_id VARCHAR(64) CHARSET utf8mb4 PATH '$.u', "
       "  inspection_id VARCHAR(64) CHARSET utf8mb4 PATH '$.id')) AS asked "
-      "JOIN households h ON h.household_id = asked.household_id "
-      "JOIN villages v ON v.village_id = h.village_id "
+      "JOIN households h ON h.household_id = asked.household_id",
+      registry_sql::kHouseholdJoins,
       "LEFT JOIN inspections AS earlier ON earlier.inspection_id = asked.inspection_id");
   return query;
 }
@@ -248,17 +256,17 @@ std::vector<std::optional<Context>> ReadContexts(sql::Connection& connection,
   std::vector<std::optional<Context>> contexts(batch.size());
   auto rows = Statement(connection, ContextQuery().c_str()).Bind(asked.dump()).Query();
   while (rows->next()) {
-    const auto position = static_cast<size_t>(rows->getInt(17));
+    const auto position = static_cast<size_t>(rows->getInt(kPosition));
     if (position >= contexts.size()) continue;
     Context& context = contexts[position].emplace();
     context.household = registry_sql::ReadHousehold(*rows).record;
-    context.settled = rows->getBoolean(12);
-    context.rulebook_id = rows->isNull(13) ? 0 : rows->getInt64(13);
-    context.scorer_is_member = rows->getBoolean(14);
-    context.submitted_before = !rows->isNull(15);
+    context.settled = rows->getBoolean(kSettled);
+    context.rulebook_id = rows->isNull(kRulebookInForce) ? 0 : rows->getInt64(kRulebookInForce);
+    context.scorer_is_member = rows->getBoolean(kScorerIsMember);
+    context.submitted_before = !rows->isNull(kEarlierDigest);
     if (context.submitted_before) {
-      context.earlier_digest = rows->getString(15).asStdString();
-      context.earlier_response = rows->getString(16).asStdString();
+      context.earlier_digest = rows->getString(kEarlierDigest).asStdString();
+      context.earlier_response = rows->getString(kEarlierResponse).asStdString();
     }
   }
   return contexts;

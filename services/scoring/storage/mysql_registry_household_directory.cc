@@ -25,7 +25,7 @@ absl::StatusOr<HouseholdRecord> MySqlHouseholdDirectory::FindHousehold(int64_t h
   HouseholdRecord record;
   // Every inspection starts here: a statement prepared once per connection.
   static const std::string kFindHousehold = absl::StrCat(
-      "SELECT ", registry_sql::kHouseholdColumns, registry_sql::kHouseholdFrom,
+      "SELECT ", registry_sql::kHouseholdColumns, registry_sql::kHouseholdFrom, registry_sql::kHouseholdJoins,
       "WHERE h.household_id = ?");
   RETURN_IF_ERROR(mysql::RunWithConnection(pool_, [&](sql::Connection& c) -> absl::Status {
     auto rows = mysql::Statement(c, kFindHousehold.c_str()).Bind(household_id).Query();
@@ -91,7 +91,7 @@ absl::StatusOr<std::vector<HouseholdRecord>> MySqlHouseholdDirectory::VillageHou
   std::vector<HouseholdRecord> households;
   RETURN_IF_ERROR(mysql::RunWithConnection(pool_, [&](sql::Connection& c) -> absl::Status {
     Statement statement = Prepare(
-        c, absl::StrCat("SELECT ", registry_sql::kHouseholdColumns, registry_sql::kHouseholdFrom,
+        c, absl::StrCat("SELECT ", registry_sql::kHouseholdColumns, registry_sql::kHouseholdFrom, registry_sql::kHouseholdJoins,
                         "WHERE h.village_id = ? ORDER BY h.household_id"));
     statement->setInt64(1, village_id);
     Rows rows(statement->executeQuery());

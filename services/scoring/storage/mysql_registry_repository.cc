@@ -414,7 +414,7 @@ absl::StatusOr<HouseholdWithMembers> MySqlRegistryRepository::GetHousehold(int64
   RETURN_IF_ERROR(mysql::RunWithConnection(pool_, [&](sql::Connection& c) -> absl::Status {
     Statement household =
         Prepare(c, absl::StrCat("SELECT ", registry_sql::kHouseholdColumns,
-                                registry_sql::kHouseholdFrom, "WHERE h.household_id = ?"));
+                                registry_sql::kHouseholdFrom, registry_sql::kHouseholdJoins, "WHERE h.household_id = ?"));
     household->setInt64(1, household_id);
     Rows rows(household->executeQuery());
     if (!rows->next()) {
@@ -449,7 +449,7 @@ absl::StatusOr<HouseholdPage> MySqlRegistryRepository::ListHouseholds(const Hous
   HouseholdPage page;
   if (query.only_groups.has_value() && query.only_groups->empty()) return page;
   std::string text =
-      absl::StrCat("SELECT ", registry_sql::kHouseholdColumns, registry_sql::kHouseholdFrom,
+      absl::StrCat("SELECT ", registry_sql::kHouseholdColumns, registry_sql::kHouseholdFrom, registry_sql::kHouseholdJoins,
                    "WHERE h.village_id = ? AND h.household_id > ?");
   if (query.group_id != 0) absl::StrAppend(&text, " AND h.group_id = ?");
   if (query.grid_id != 0) absl::StrAppend(&text, " AND h.grid_id = ?");

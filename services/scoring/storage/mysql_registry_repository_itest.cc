@@ -363,6 +363,7 @@ TEST_F(RegistryDatabase, HouseholdDirectoryServesTheRestOfScoring) {
   EXPECT_EQ(found->town_id, village.town_id);
   EXPECT_EQ(found->village_id, village.village_id);
   EXPECT_EQ(found->grid_id, village.grid);
+  EXPECT_EQ(found->grid_worker_user_id, "gw-1");
   EXPECT_EQ(found->head_name, "张建华");
   EXPECT_TRUE(found->registered);
   EXPECT_EQ(directory.FindHousehold(999999).status().code(), absl::StatusCode::kNotFound);
@@ -375,6 +376,7 @@ TEST_F(RegistryDatabase, HouseholdDirectoryServesTheRestOfScoring) {
   ASSERT_TRUE(all.ok());
   ASSERT_THAT(*all, SizeIs(2));
   EXPECT_LT((*all)[0].household_id, (*all)[1].household_id);
+  EXPECT_EQ((*all)[1].grid_worker_user_id, "");  // no grid
 }
 
 RosterPlan Plan(const std::vector<std::pair<std::string, std::string>>& houses,
@@ -557,6 +559,7 @@ class RegistryServiceTest : public RegistryDatabase {
         caller.household_id = in_grid_;
         break;
       case auth::Role::kGridWorker:
+        caller.user_id = "gw-1";  // the worker MakeVillage's grid names
         caller.village_id = village_.village_id;
         caller.grid_id = village_.grid;
         break;
@@ -972,6 +975,32 @@ TEST_F(GridWorkerTest, TheVillageAdminAssignsReassignsAndClearsTheWorker) {
             grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(WorkerInDatabase(village_.grid), "staff-43");
   EXPECT_EQ(Assignments(village_.grid).size(), 4u);
+}
+
+// The replaced worker's token still claims the grid until it expires; the registry decides.
+TEST_F(GridWorkerTest, AReplacedWorkerNoLongerReadsTheGridsHouseholds) {
+  const auth::Caller replaced = As(auth::Role::kGridWorker);
+  v1::HouseholdDetail detail;
+  ASSERT_TRUE(Get(replaced, in_grid_, &detail).ok());
+  v1::ListHouseholdsRequest list;
+  list.set_village_id(village_.village_id);
+  v1::ListHouseholdsResponse listed;
+  ASSERT_TRUE(stub_->ListHouseholds(ContextFor(replaced).get(), list, &listed).ok());
+  ASSERT_EQ(listed.households_size(), 1);
+
+  v1::Grid grid;
+  ASSERT_TRUE(Assign(As(auth::Role::kVillageAdmin), village_.grid, "gw-2", &grid).ok());
+  EXPECT_EQ(Get(replaced, in_grid_, &detail).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(stub_->ListHouseholds(ContextFor(replaced).get(), list, &listed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  auth::Caller successor = replaced;
+  successor.user_id = "gw-2";
+  EXPECT_TRUE(Get(successor, in_grid_, &detail).ok());
+  EXPECT_TRUE(stub_->ListHouseholds(ContextFor(successor).get(), list, &listed).ok());
+
+  // A grid without a worker names no one.
+  ASSERT_TRUE(Assign(As(auth::Role::kVillageAdmin), village_.grid, "", &grid).ok());
+  EXPECT_EQ(Get(successor, in_grid_, &detail).error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_F(GridWorkerTest, GridsAreReadAndChangedOnlyInScope) {

@@ -22,6 +22,7 @@ RegistryHousehold ReadHousehold(const sql::ResultSet& row) {
   household.consent_date = row.getString(9).asStdString();
   record.rents_out_rooms = row.getBoolean(10);
   record.steward_user_id = row.getString(11).asStdString();
+  record.grid_worker_user_id = row.getString(12).asStdString();
   return household;
 }
 

@@ -15,13 +15,17 @@ class ResultSet;
 
 namespace jifen::scoring::registry_sql {
 
-// The columns that ReadHousehold expects, in order, from `households h JOIN villages v`.
+// The columns that ReadHousehold expects, in order, from `households h` with kHouseholdJoins
+// (its village v, and its grid g, which a household without a grid lacks).
 inline constexpr char kHouseholdColumns[] =
     "h.household_id, v.town_id, h.village_id, h.group_id, h.grid_id, h.house_number, "
     "h.head_name, h.kind, IFNULL(DATE_FORMAT(h.consent_date, '%Y-%m-%d'), ''), "
-    "h.rents_out_rooms, h.steward_user_id";
-inline constexpr char kHouseholdFrom[] =
-    " FROM households h JOIN villages v ON v.village_id = h.village_id ";
+    "h.rents_out_rooms, h.steward_user_id, IFNULL(g.worker_user_id, '')";
+inline constexpr int kHouseholdColumnCount = 12;
+inline constexpr char kHouseholdJoins[] =
+    " JOIN villages v ON v.village_id = h.village_id "
+    "LEFT JOIN grids g ON g.village_id = h.village_id AND g.grid_id = h.grid_id ";
+inline constexpr char kHouseholdFrom[] = " FROM households h ";
 
 // Household kinds as stored (households.kind).
 inline constexpr int kKindRegistered = 1;

@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "jifen/scoring/v1/assessment.grpc.pb.h"
 #include "jifen/scoring/v1/ledger.grpc.pb.h"
+#include "jifen/scoring/v1/registry.grpc.pb.h"
 #include "jifen/scoring/v1/rulebook.grpc.pb.h"
 #include "services/scoring/domain/period.h"
 #include "tests/support/scoring_harness.h"
@@ -163,6 +164,74 @@ TEST_F(LedgerAcceptanceTest, GridWorkerOutsideTheirGridIsRefusedAndNothingIsWrit
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM inspections WHERE inspection_id = "
                       "'insp-foreign-0001'"),
             0);
+}
+
+// An admin replaces the grid's worker while the previous worker's token (which claims the grid
+// until it expires) is still in their phone: from then on only the worker the registry names
+// scores the grid's households or reads their points.
+TEST_F(LedgerAcceptanceTest, AReplacedGridWorkerNoLongerScoresOrReadsTheGrid) {
+  const SeededVillage village = VillageWithBigItem(1);
+  const int64_t household = village.household_ids[0];
+  const std::string previous = harness_->GridWorkerToken(village);
+  v1::SubmitInspectionResponse response;
+  ASSERT_TRUE(Submit(previous, Inspection("insp-replaced-0001", household, "HJ-01", kLastYearMs),
+                     &response)
+                  .ok());
+
+  auto registry = v1::RegistryService::NewStub(harness_->channel());
+  auto assign = [&](const std::string& worker) {
+    v1::AssignGridWorkerRequest request;
+    request.set_grid_id(village.grid_id);
+    request.set_worker_user_id(worker);
+    v1::Grid grid;
+    const grpc::Status status = registry->AssignGridWorker(
+        ScoringHarness::Context(harness_->VillageAdminToken(village.village_id)).get(), request,
+        &grid);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  };
+  assign("grid-worker-successor");
+
+  const int64_t entries_before = CountRows("SELECT COUNT(*) FROM ledger_entries");
+  grpc::Status refused = Submit(
+      previous, Inspection("insp-replaced-0002", household, "HJ-01", kLastYearMs), &response);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED) << refused.error_message();
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM ledger_entries"), entries_before);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM inspections WHERE inspection_id = "
+                      "'insp-replaced-0002'"),
+            0);
+  v1::GetWalletRequest wallet_request;
+  wallet_request.set_household_id(household);
+  v1::Wallet wallet;
+  EXPECT_EQ(ledger_->GetWallet(ScoringHarness::Context(previous).get(), wallet_request, &wallet)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // A retry of what the previous worker had scored before is refused too: no answer leaks.
+  refused = Submit(previous, Inspection("insp-replaced-0001", household, "HJ-01", kLastYearMs),
+                   &response);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  auth::Caller successor;
+  successor.user_id = "grid-worker-successor";
+  successor.role = auth::Role::kGridWorker;
+  successor.village_id = village.village_id;
+  successor.grid_id = village.grid_id;
+  const std::string successor_token = harness_->Token(successor);
+  ASSERT_TRUE(Submit(successor_token,
+                     Inspection("insp-replaced-0003", household, "LJ-01", kLastYearMs), &response)
+                  .ok());
+  EXPECT_TRUE(
+      ledger_->GetWallet(ScoringHarness::Context(successor_token).get(), wallet_request, &wallet)
+          .ok());
+
+  // Named again, the previous worker scores again: the registry, not the token, decides.
+  assign(village.grid_worker_user_id);
+  EXPECT_TRUE(Submit(previous, Inspection("insp-replaced-0004", household, "HJ-03", kLastYearMs),
+                     &response)
+                  .ok());
+  EXPECT_EQ(Submit(successor_token,
+                   Inspection("insp-replaced-0005", household, "HJ-06", kLastYearMs), &response)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_F(LedgerAcceptanceTest, ValidationErrorsWriteNothing) {
