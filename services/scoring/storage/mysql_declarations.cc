@@ -316,6 +316,19 @@ absl::StatusOr<v1::ListDeclarationsResponse> MySqlDeclarations::List(
   v1::ListDeclarationsResponse response;
   RETURN_IF_ERROR(mysql::RunWithConnection(pool_, [&](sql::Connection& connection) {
     response.Clear();
+    // A household of another village (or none) would match nothing and read as "no declarations
+    // yet"; the filter is refused instead, alike for unknown and foreign ids.
+    if (household_filter != 0) {
+      auto household = Statement(connection,
+                                 "SELECT 1 FROM households WHERE household_id = ? AND village_id = ?")
+                           .Bind(household_filter).Bind(request.village_id())
+                           .Query();
+      if (!household->next()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("HOUSEHOLD_NOT_IN_VILLAGE: household_id: household ", household_filter,
+                         " is not a household of village ", request.village_id()));
+      }
+    }
     const std::string query = absl::StrCat(
         "SELECT ", kColumns,
         " FROM declarations WHERE village_id = ? AND (? = 0 OR household_id = ?) "

@@ -445,6 +445,15 @@ TEST_F(AssessmentTest, OnlyTheHouseholdDeclaresAndOnlyItsVillageAdminReviews) {
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(List(Admin(other), village.village_id, 0, &listed).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+  // A household filter of another village is refused, not answered with an empty list.
+  const grpc::Status foreign = List(Admin(village), village.village_id, other.household_ids[0],
+                                    &listed);
+  EXPECT_EQ(foreign.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(foreign.error_message(),
+              ::testing::HasSubstr("HOUSEHOLD_NOT_IN_VILLAGE: household_id:"));
+  EXPECT_EQ(List(Admin(village), village.village_id, 987654321, &listed).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(List(Admin(village), village.village_id, village.household_ids[1], &listed).ok());
 
   // Another village's admin cannot review; a resident cannot review their own.
   ASSERT_TRUE(Declare(Resident(village, 0),
