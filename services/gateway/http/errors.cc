@@ -38,6 +38,8 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"ORDER_CANCELLED", "该订单已取消，不能领取"},
       {"NO_OPEN_WINDOW", "当前不在公示期内，暂不能提出异议"},
       {"OBJECTION_EXISTS", "该条积分已有异议，请等待村管理员处理"},
+      // Publicity's objection and resolution reasons (windows.h kReasonCharactersMax).
+      {"REASON_TOO_LONG", "理由太长，最多 500 字，请精简后再提交"},
       {"RATE_LIMITED", "请求过于频繁，请稍后再试"},
       {"LOGIN_FAILED", "用户名或密码错误"},
       {"ACCOUNT_LOCKED", "登录失败次数过多，账号已暂时锁定，请稍后再试"},

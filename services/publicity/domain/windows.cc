@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/status/status_macros.h"
+#include "common/text/text.h"
 #include "services/publicity/domain/access.h"
 #include "services/publicity/domain/period.h"
 
@@ -26,12 +27,25 @@ absl::string_view StatusName(ObjectionStatus status) {
   return "?";
 }
 
-absl::Status ValidateReason(const std::string& reason, absl::string_view field) {
-  // A reason of spaces tells the household nothing, and a resolution can't be changed later.
-  if (absl::StripAsciiWhitespace(reason).empty() || reason.size() > kReasonLengthMax) {
-    return absl::InvalidArgumentError(absl::StrCat(field, " is required, at most 500 characters"));
+// Residents type reasons in Chinese on a phone: the limit they are told, and the column's, is in
+// characters, and a reason the column can't hold must be refused here, not by the database.
+absl::Status CheckReasonLength(absl::string_view reason) {
+  const int characters = text::Utf8Length(reason);
+  if (characters < 0) return absl::InvalidArgumentError("reason: not valid UTF-8 text");
+  if (characters > kReasonCharactersMax) {
+    return absl::InvalidArgumentError(absl::StrCat("REASON_TOO_LONG: reason: at most ",
+                                                   kReasonCharactersMax, " characters (字), got ",
+                                                   characters));
   }
   return absl::OkStatus();
+}
+
+absl::Status ValidateReason(const std::string& reason, absl::string_view why_required) {
+  // A reason of spaces tells the household nothing, and a resolution can't be changed later.
+  if (absl::StripAsciiWhitespace(reason).empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("reason: required, ", why_required));
+  }
+  return CheckReasonLength(reason);
 }
 
 AuditEvent Audit(const auth::Caller& caller, absl::string_view action, int64_t village_id,
@@ -132,7 +146,7 @@ absl::StatusOr<ObjectionRecord> PublicityWindows::FileObjection(const auth::Call
     return absl::PermissionDeniedError("only a resident may object, for their own household");
   }
   if (entry_sequence <= 0) return absl::InvalidArgumentError("entry_sequence is required");
-  RETURN_IF_ERROR(ValidateReason(reason, "reason"));
+  RETURN_IF_ERROR(ValidateReason(reason, "the village admin needs to know what is wrong"));
   ASSIGN_OR_RETURN(std::optional<BoardEntry> entry,
                    ledger_.FindEntry(caller.household_id, entry_sequence));
   if (!entry.has_value()) {
@@ -202,9 +216,10 @@ absl::StatusOr<ObjectionRecord> PublicityWindows::ResolveObjection(const auth::C
                                                                    bool uphold,
                                                                    const std::string& reason) {
   if (objection_id <= 0) return absl::InvalidArgumentError("objection_id is required");
-  if (!uphold) RETURN_IF_ERROR(ValidateReason(reason, "reason (required when rejecting)"));
-  if (reason.size() > kReasonLengthMax) {
-    return absl::InvalidArgumentError("reason: at most 500 characters");
+  if (uphold) {
+    RETURN_IF_ERROR(CheckReasonLength(reason));
+  } else {
+    RETURN_IF_ERROR(ValidateReason(reason, "when rejecting: the household is told why"));
   }
   ASSIGN_OR_RETURN(std::optional<ObjectionRecord> stored, repository_.GetObjection(objection_id));
   if (!stored.has_value()) {

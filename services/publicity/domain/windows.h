@@ -101,7 +101,9 @@ class WindowRepository {
   virtual absl::Status PutListRules(const ListRules& rules, const AuditEvent& audit) = 0;
 };
 
-inline constexpr size_t kReasonLengthMax = 500 * 4;  // 500 characters of UTF-8
+// Reasons (objection, resolution) are counted in characters (字), as the VARCHAR(500) columns
+// count them: a byte limit let 501..2000 bytes through to a database refusal.
+inline constexpr int kReasonCharactersMax = 500;
 inline constexpr absl::Duration kWindowLengthMin = absl::Hours(24);
 inline constexpr absl::Duration kWindowLengthMax = absl::Hours(24 * 90);
 
@@ -119,8 +121,16 @@ class PublicityWindows final {
                                           absl::Time ends_at);
   absl::StatusOr<WindowRecord> GetWindow(const auth::Caller& caller, int64_t village_id,
                                          const std::string& period);
+  // A resident's objection to a score entry (not a reversal) of their own household while the
+  // window of its quarter is open. INVALID_ARGUMENT for a blank reason or one over
+  // kReasonCharactersMax characters (REASON_TOO_LONG), PERMISSION_DENIED for another household's
+  // entry, FAILED_PRECONDITION outside the window, ALREADY_EXISTS for a second objection to the
+  // entry (a retry of the same one returns it).
   absl::StatusOr<ObjectionRecord> FileObjection(const auth::Caller& caller, int64_t entry_sequence,
                                                 const std::string& reason);
+  // The village admin upholds (scoring reverses the entry) or rejects an objection. The reason is
+  // required when rejecting and optional when upholding, at most kReasonCharactersMax characters
+  // either way (INVALID_ARGUMENT). FAILED_PRECONDITION if it was resolved the other way.
   absl::StatusOr<ObjectionRecord> ResolveObjection(const auth::Caller& caller, int64_t objection_id,
                                                    bool uphold, const std::string& reason);
   absl::StatusOr<std::vector<ObjectionRecord>> ListObjections(const auth::Caller& caller,

@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "services/publicity/domain/period.h"
@@ -331,6 +332,39 @@ TEST_F(WindowsTest, ABlankReasonIsNoReason) {
   EXPECT_EQ(windows_.ResolveObjection(Admin(), filed.objection_id, false, " \t").status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(repository_.objections[filed.objection_id].status, ObjectionStatus::kPending);
+}
+
+std::string Repeat(absl::string_view character, int times) {
+  std::string out;
+  for (int i = 0; i < times; ++i) absl::StrAppend(&out, character);
+  return out;
+}
+
+// The columns hold 500 characters; 501 Chinese characters are 1,503 bytes, which a limit in bytes
+// let through to a database refusal (HTTP 500).
+TEST_F(WindowsTest, AReasonHoldsAtMost500CharactersNotBytes) {
+  OpenQ3Window();
+  const absl::Status too_long = windows_.FileObjection(Resident(10), 5, Repeat("错", 501)).status();
+  EXPECT_EQ(too_long.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(too_long.message(), "REASON_TOO_LONG: reason: at most 500"))
+      << too_long.message();
+  EXPECT_TRUE(repository_.objections.empty());
+  absl::StatusOr<ObjectionRecord> filed =
+      windows_.FileObjection(Resident(10), 5, Repeat("错", 500));
+  ASSERT_TRUE(filed.ok()) << filed.status();
+
+  for (const bool uphold : {false, true}) {
+    const absl::Status refused =
+        windows_.ResolveObjection(Admin(), filed->objection_id, uphold, Repeat("准", 501)).status();
+    EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << uphold;
+    EXPECT_TRUE(absl::StartsWith(refused.message(), "REASON_TOO_LONG: reason:")) << uphold;
+    EXPECT_EQ(repository_.objections[filed->objection_id].status, ObjectionStatus::kPending);
+  }
+  EXPECT_TRUE(ledger_.reversals.empty());
+  absl::StatusOr<ObjectionRecord> rejected =
+      windows_.ResolveObjection(Admin(), filed->objection_id, false, Repeat("准", 500));
+  ASSERT_TRUE(rejected.ok()) << rejected.status();
+  EXPECT_EQ(rejected->status, ObjectionStatus::kRejected);
 }
 
 TEST_F(WindowsTest, APendingObjectionHoldsSettlementWhichThenHappensOnce) {

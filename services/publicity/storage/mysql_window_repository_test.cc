@@ -139,6 +139,46 @@ TEST_F(MySqlWindowRepositoryTest, WindowObjectionSettlementLifecycle) {
   EXPECT_EQ(OutboxRows() - outbox_before, 5);
 }
 
+// The domain's limit (kReasonCharactersMax) is the columns' own: the longest reason it lets
+// through, in three-byte Chinese characters, is stored whole, and one character more is not.
+TEST_F(MySqlWindowRepositoryTest, ReasonsOfTheLongestAllowedLengthFitTheColumns) {
+  MySqlWindowRepository repository(*service_);
+  const absl::Time q3_end = ParsePeriod("2025Q3")->End();
+  WindowRecord window;
+  window.village_id = 8;
+  window.period = "2025Q3";
+  window.starts_at = q3_end;
+  window.ends_at = q3_end + absl::Hours(24 * 7);
+  window.opened_by_user_id = "admin-8";
+  ASSERT_TRUE(repository.CreateWindow(window, Audit("window.open")).ok());
+  std::string longest;
+  for (int i = 0; i < kReasonCharactersMax; ++i) longest += "错";
+  ObjectionRecord objection;
+  objection.village_id = 8;
+  objection.period = "2025Q3";
+  objection.household_id = 80;
+  objection.entry_sequence = 8080;
+  objection.reason = longest;
+  objection.filed_by_user_id = "resident-80";
+  const absl::Time during = q3_end + absl::Hours(2);
+  absl::StatusOr<ObjectionRecord> filed = repository.FileObjection(objection, during, Audit("f"));
+  ASSERT_TRUE(filed.ok()) << filed.status();
+  ObjectionRecord rejected = *filed;
+  rejected.status = ObjectionStatus::kRejected;
+  rejected.resolution_reason = longest;
+  rejected.resolved_by_user_id = "admin-8";
+  rejected.resolved_at = during;
+  absl::StatusOr<ObjectionRecord> resolved =
+      repository.TransitionObjection(rejected, {ObjectionStatus::kPending}, Audit("r"));
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  EXPECT_EQ(resolved->reason, longest);
+  EXPECT_EQ(resolved->resolution_reason, longest);
+
+  objection.entry_sequence = 8081;
+  objection.reason = longest + "错";
+  EXPECT_FALSE(repository.FileObjection(objection, during, Audit("f")).ok());
+}
+
 TEST_F(MySqlWindowRepositoryTest, ListRulesDefaultThenStored) {
   MySqlWindowRepository repository(*service_);
   absl::StatusOr<ListRules> rules = repository.GetListRules(9);
