@@ -631,9 +631,10 @@ TEST_F(GatewayE2eTest, ResidentReadsTheVillageBoardAfterInspections) {
   EXPECT_EQ(foreign->status, 403) << foreign->body;
 }
 
-// What a resident types on a phone: a reason of 501 Chinese characters fits a limit in bytes
-// (1,503 of 2,000) but not the 500-character column, and reached the client as a 500.
-TEST_F(GatewayE2eTest, AnObjectionReasonTooLongForThePhoneIsA400InCharacters) {
+// What people type on a phone: a reason of 501 Chinese characters fits a limit in bytes (1,503 of
+// 2,000) but not the 500-character column, and reached the client as a 500; a reason of spaces
+// was taken as one.
+TEST_F(GatewayE2eTest, ReasonsTypedOnAPhoneAreCheckedInCharactersAndForBlanks) {
   const Village village = NewVillage("admin.reason", /*admin_account=*/false);
   const int64_t group_id =
       IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/groups"),
@@ -661,9 +662,26 @@ TEST_F(GatewayE2eTest, AnObjectionReasonTooLongForThePhoneIsA400InCharacters) {
   EXPECT_EQ(body.value("code", ""), "REASON_TOO_LONG") << refused->body;
   EXPECT_EQ(body.value("field", ""), "reason") << refused->body;
   EXPECT_TRUE(absl::StrContains(body.value("message", ""), "500 字")) << refused->body;
+
+  // Full-width spaces (U+3000) are what a Chinese input method types for a space: no reason.
+  auto blank = Post("/v1/objections", {{"entry_sequence", 1}, {"reason", "　　"}}, resident);
+  ASSERT_TRUE(blank);
+  EXPECT_EQ(blank->status, 400) << blank->body;
+  EXPECT_EQ(json::parse(blank->body, nullptr, false).value("field", ""), "reason") << blank->body;
   const json listed =
       Ok(Get(absl::StrCat("/v1/villages/", village.village_id, "/objections/2025Q3"), resident));
   EXPECT_TRUE(listed.value("objections", json::array()).empty()) << listed.dump();
+
+  // Nor is a reversal's reason of spaces, which the household would be shown.
+  for (const char* spaces : {"   ", "　"}) {
+    auto reversal =
+        Post("/v1/entries/1/reverse", {{"correction_id", "fix-blank-1"}, {"reason", spaces}},
+             village.admin_token);
+    ASSERT_TRUE(reversal);
+    EXPECT_EQ(reversal->status, 400) << reversal->body;
+    EXPECT_EQ(json::parse(reversal->body, nullptr, false).value("field", ""), "reason")
+        << reversal->body;
+  }
 }
 
 std::string B64(const std::string& text) { return absl::WebSafeBase64Escape(text); }

@@ -4,7 +4,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "common/status/status_macros.h"
 #include "common/text/text.h"
 #include "services/publicity/domain/access.h"
@@ -41,8 +40,9 @@ absl::Status CheckReasonLength(absl::string_view reason) {
 }
 
 absl::Status ValidateReason(const std::string& reason, absl::string_view why_required) {
-  // A reason of spaces tells the household nothing, and a resolution can't be changed later.
-  if (absl::StripAsciiWhitespace(reason).empty()) {
+  // A reason of spaces tells the household nothing, and a resolution can't be changed later;
+  // Chinese input methods type the full-width space (U+3000), which is as blank as ' '.
+  if (text::IsBlank(reason)) {
     return absl::InvalidArgumentError(absl::StrCat("reason: required, ", why_required));
   }
   return CheckReasonLength(reason);
@@ -189,7 +189,8 @@ absl::StatusOr<ObjectionRecord> PublicityWindows::FileObjection(const auth::Call
 
 absl::StatusOr<ObjectionRecord> PublicityWindows::FinishUphold(ObjectionRecord objection,
                                                                const AuditEvent& audit) {
-  const std::string reason = objection.resolution_reason.empty()
+  // Scoring refuses a blank reversal reason: a blank optional reason gets the default.
+  const std::string reason = text::IsBlank(objection.resolution_reason)
                                  ? absl::StrCat("异议成立 (objection ", objection.objection_id, ")")
                                  : objection.resolution_reason;
   absl::StatusOr<int64_t> correction = ledger_.ReverseEntry(
@@ -240,7 +241,8 @@ absl::StatusOr<ObjectionRecord> PublicityWindows::ResolveObjection(const auth::C
         absl::StrCat("objection ", objection_id, " is already ", StatusName(stored->status)));
   }
   ObjectionRecord update = *stored;
-  update.resolution_reason = reason;
+  // An optional reason of spaces is no reason: the record shows none rather than blanks.
+  update.resolution_reason = text::IsBlank(reason) ? "" : reason;
   update.resolved_by_user_id = caller.user_id;
   update.resolved_at = now;
   if (!uphold) {

@@ -138,7 +138,7 @@ class FakeLedger final : public LedgerCommands {
     return std::optional<BoardEntry>(it->second);
   }
   absl::StatusOr<int64_t> ReverseEntry(int64_t sequence, const std::string& correction_id,
-                                       const std::string&) override {
+                                       const std::string& reason) override {
     if (reverse_failures > 0) {
       --reverse_failures;
       return absl::UnavailableError("scoring down");
@@ -153,6 +153,7 @@ class FakeLedger final : public LedgerCommands {
       }
     }
     reversals[correction_id] = 1000 + sequence;
+    reversal_reasons[sequence] = reason;
     return 1000 + sequence;
   }
   absl::StatusOr<Settlement> SettlePeriod(int64_t village, const std::string& period) override {
@@ -162,6 +163,7 @@ class FakeLedger final : public LedgerCommands {
 
   std::map<int64_t, BoardEntry> entries;
   std::map<std::string, int64_t> reversals;
+  std::map<int64_t, std::string> reversal_reasons;  // by the sequence reversed
   std::vector<std::string> settle_calls;
   int reverse_failures = 0;
 };
@@ -324,14 +326,28 @@ TEST_F(WindowsTest, UpholdingAnEntryAlreadyReversedFinishesAndTheQuarterSettles)
   EXPECT_EQ(settled, 1);
 }
 
+// Chinese input methods type the full-width space (U+3000); phones paste no-break spaces.
 TEST_F(WindowsTest, ABlankReasonIsNoReason) {
   OpenQ3Window();
-  EXPECT_EQ(windows_.FileObjection(Resident(10), 5, "   ").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  for (const char* blank : {"   ", "\xE3\x80\x80\xE3\x80\x80", " \xC2\xA0\xE3\x80\x80\t"}) {
+    const absl::Status refused = windows_.FileObjection(Resident(10), 5, blank).status();
+    EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << blank;
+    EXPECT_TRUE(absl::StartsWith(refused.message(), "reason:")) << refused.message();
+  }
+  EXPECT_TRUE(repository_.objections.empty());
   const ObjectionRecord filed = *windows_.FileObjection(Resident(10), 5, "已经整改");
-  EXPECT_EQ(windows_.ResolveObjection(Admin(), filed.objection_id, false, " \t").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  for (const char* blank : {" \t", "\xE3\x80\x80\xE3\x80\x80"}) {
+    EXPECT_EQ(windows_.ResolveObjection(Admin(), filed.objection_id, false, blank).status().code(),
+              absl::StatusCode::kInvalidArgument);
+  }
   EXPECT_EQ(repository_.objections[filed.objection_id].status, ObjectionStatus::kPending);
+  // Upholding needs no reason: a blank one is none, and the correction carries the default.
+  absl::StatusOr<ObjectionRecord> upheld =
+      windows_.ResolveObjection(Admin(), filed.objection_id, true, "\xE3\x80\x80");
+  ASSERT_TRUE(upheld.ok()) << upheld.status();
+  EXPECT_EQ(upheld->status, ObjectionStatus::kUpheld);
+  EXPECT_EQ(upheld->resolution_reason, "");
+  EXPECT_TRUE(absl::StartsWith(ledger_.reversal_reasons.at(5), "异议成立"));
 }
 
 std::string Repeat(absl::string_view character, int times) {
