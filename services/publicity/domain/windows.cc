@@ -76,6 +76,30 @@ WindowState StateAt(const WindowRecord& window, absl::Time now) {
   return WindowState::kOpen;
 }
 
+std::optional<absl::Time> ExtendedEnd(const WindowRecord& window, absl::Time object_until) {
+  if (window.stored_state == StoredWindowState::kSettled || window.ends_at >= object_until) {
+    return std::nullopt;
+  }
+  return object_until;
+}
+
+AuditEvent ExtensionAudit(const WindowRecord& window, const WindowDeadline& deadline,
+                          absl::Time new_end, absl::Time now) {
+  auth::Caller system;
+  system.user_id = "publicity";
+  system.role = auth::Role::kService;
+  AuditEvent event = Audit(system, "window.extend", window.village_id,
+                           absl::StrCat("window/", window.period), now);
+  event.before = absl::StrCat(
+      window.stored_state == StoredWindowState::kSettling ? "settling" : "open", " until ",
+      absl::FormatTime(window.ends_at), " ends_at_ms=", absl::ToUnixMillis(window.ends_at));
+  event.after =
+      absl::StrCat("open until ", absl::FormatTime(new_end), ": entry ", deadline.entry_sequence,
+                   " recorded at ", absl::FormatTime(deadline.recorded_at),
+                   " ends_at_ms=", absl::ToUnixMillis(new_end));
+  return event;
+}
+
 PublicityWindows::PublicityWindows(WindowRepository& repository, LedgerCommands& ledger,
                                    VillageDirectory& villages, Clock clock,
                                    absl::Duration min_time_to_object)
@@ -155,7 +179,7 @@ absl::StatusOr<ObjectionRecord> PublicityWindows::FileObjection(const auth::Call
                      " is not an entry of your household; you may object only to "
                      "your own household's entries"));
   }
-  if (!entry->score_account || entry->reverses_sequence != 0) {
+  if (!IsObjectable(*entry)) {
     return absl::FailedPreconditionError(
         "only score entries that are not themselves reversals can be objected to");
   }
@@ -297,8 +321,14 @@ absl::Status PublicityWindows::RunDueWork(int* settled) {
   note(due.status());
   if (due.ok()) {
     for (const WindowRecord& window : *due) {
+      // An entry recorded after this had less than min_time_to_object of the window to be objected
+      // to: scoring refuses while there is one, and WindowFollower opens the window again for it
+      // (it may not have seen the entry yet: it follows the stream, which lags the ledger).
+      const absl::Time refuse_recorded_after = min_time_to_object_ > absl::ZeroDuration()
+                                                   ? window.ends_at - min_time_to_object_
+                                                   : absl::InfiniteFuture();
       absl::StatusOr<Settlement> settlement =
-          ledger_.SettlePeriod(window.village_id, window.period);
+          ledger_.SettlePeriod(window.village_id, window.period, refuse_recorded_after);
       if (!settlement.ok()) {
         note(settlement.status());
         continue;  // stays settling; retried next round (scoring settles once per period)

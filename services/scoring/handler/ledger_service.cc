@@ -184,8 +184,12 @@ grpc::Status LedgerServiceImpl::SettlePeriod(grpc::ServerContext* context,
       return absl::FailedPreconditionError(
           absl::StrCat("PERIOD_NOT_OVER: ", request->period(), " has not ended yet"));
     }
+    if (request->refuse_entries_recorded_after_ms() < 0) {
+      return absl::InvalidArgumentError("refuse_entries_recorded_after_ms must be >= 0");
+    }
     ASSIGN_OR_RETURN(const SettlementResult result,
-                     ledger_.Settle(request->village_id(), request->period(), caller.user_id));
+                     ledger_.Settle(request->village_id(), request->period(), caller.user_id,
+                                    request->refuse_entries_recorded_after_ms()));
     response->set_households_credited(result.households_credited);
     response->set_points_credited(result.points_credited);
     response->set_already_settled(result.already_settled);
