@@ -23,6 +23,7 @@
 #include "services/publicity/domain/boards.h"
 #include "services/publicity/domain/change_hub.h"
 #include "services/publicity/domain/feeder.h"
+#include "services/publicity/domain/window_follower.h"
 #include "services/publicity/domain/windows.h"
 #include "services/publicity/handler/board_service.h"
 #include "services/publicity/handler/window_service.h"
@@ -40,8 +41,9 @@ ABSL_FLAG(bool, board_cursor_tracking, true,
           "keep village cursors in memory with Redis client-side caching (CLIENT TRACKING), so a "
           "cached board page is served with no Redis round trip; false: one GET per page read");
 ABSL_FLAG(absl::Duration, window_min_time_to_object, jifen::publicity::kWindowLengthMin,
-          "how much of a publicity window must still lie ahead when it is opened (residents' "
-          "time to object); 0 turns the check off, for loading past quarters' windows");
+          "residents' time to object: how much of a publicity window must still lie ahead when it "
+          "is opened, and how long after an entry is recorded its window lasts at least (a later "
+          "entry moves the end out); 0 turns both off, for loading past quarters' windows");
 ABSL_FLAG(absl::Duration, due_work_interval, absl::Seconds(5),
           "how often windows due for settlement and interrupted upholds are processed");
 ABSL_FLAG(absl::Duration, aggregate_interval, absl::Seconds(30),
@@ -124,6 +126,23 @@ int Run(int argc, char** argv) {
   });
   feeder.SetListener(
       [&hub](const std::vector<publicity::BoardEntry>& batch) { hub.Publish(batch); });
+  // Late entries move their windows' ends out; with no time to object required there is nothing
+  // to keep, and the follower doesn't run.
+  const absl::Duration min_time_to_object = absl::GetFlag(FLAGS_window_min_time_to_object);
+  std::unique_ptr<publicity::WindowFollower> follower;
+  if (min_time_to_object > absl::ZeroDuration()) {
+    follower = std::make_unique<publicity::WindowFollower>(repository, ledger_source,
+                                                           min_time_to_object, clock);
+    follower->SetErrorReporter([](const absl::Status& status) {
+      log::Warning("window follower interrupted; resuming", {{"error", status.ToString()}});
+    });
+    follower->SetExtensionReporter([](const publicity::WindowRecord& window) {
+      log::Info("publicity window extended for a late entry",
+                {{"village_id", absl::StrCat(window.village_id)},
+                 {"period", window.period},
+                 {"ends_at_ms", absl::StrCat(absl::ToUnixMillis(window.ends_at))}});
+    });
+  }
 
   grpc_util::CallHandler calls("publicity", verifier->get());
   publicity::BoardServiceImpl board_service(calls, boards, hub);
@@ -164,6 +183,13 @@ int Run(int argc, char** argv) {
   }
 
   std::thread feeder_thread([&feeder] { feeder.Run(); });
+  std::thread follower_thread([&follower] {
+    if (follower) follower->Run();
+  });
+  const auto stop_follower = [&] {
+    if (follower) follower->Stop();
+    follower_thread.join();
+  };
   absl::Notification stop_background;
   std::thread due_work = Every(absl::GetFlag(FLAGS_due_work_interval), stop_background, [&] {
     int settled = 0;
@@ -191,6 +217,7 @@ int Run(int argc, char** argv) {
     feeder.Stop();
     stop_background.Notify();
     feeder_thread.join();
+    stop_follower();
     due_work.join();
     aggregates.join();
     return 1;
@@ -202,6 +229,7 @@ int Run(int argc, char** argv) {
   feeder.Stop();
   stop_background.Notify();
   feeder_thread.join();
+  stop_follower();
   due_work.join();
   aggregates.join();
   return 0;

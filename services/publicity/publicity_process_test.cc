@@ -1,6 +1,8 @@
 // The publicity service as a process, against a real jifen-scoring process (ScoringHarness), the
 // fixture's MariaDB and Redis. RUN_SERIAL: it empties and kills the shared redis-server.
 #include <cppconn/connection.h>
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
 #include <cppconn/statement.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -60,6 +62,7 @@ class PublicityProcessTest : public ::testing::Test {
     const jifen::testing::ServiceDatabase schema =
         jifen::testing::CreateServiceDatabase("publicity_svc", "services/publicity/migrations");
     ASSERT_FALSE(HasFailure());
+    publicity_schema_ = new mysql::ConnectionPool(schema.AdminConfig(2));
     publicity_ = new jifen::testing::ServiceProcess(
         "publicity", "services/publicity/jifen-publicity",
         {absl::StrCat("--mysql_host=", server.host), absl::StrCat("--mysql_port=", server.port),
@@ -69,8 +72,8 @@ class PublicityProcessTest : public ::testing::Test {
          absl::StrCat("--redis_key_prefix=pubtest", getpid(), ":"),
          "--token_public_key=" + harness_->public_key_path(),
          "--service_token_file=" + harness_->WriteServiceTokenFile("publicity"),
-         "--window_min_time_to_object=1s", "--scoring_address=" + harness_->address(), "--due_work_interval=200ms",
-         "--aggregate_interval=300ms", "--drain_timeout=2s"});
+         "--window_min_time_to_object=3s", "--scoring_address=" + harness_->address(),
+         "--due_work_interval=200ms", "--aggregate_interval=300ms", "--drain_timeout=2s"});
     ASSERT_TRUE(publicity_->Start());
     channel_ =
         new std::shared_ptr<grpc::Channel>(grpc_util::NewChannel(publicity_->address(), 16 << 20));
@@ -85,6 +88,7 @@ class PublicityProcessTest : public ::testing::Test {
     }
     delete channel_;
     delete publicity_;
+    delete publicity_schema_;
     delete village_;
     delete harness_;
   }
@@ -216,7 +220,25 @@ class PublicityProcessTest : public ::testing::Test {
     return response;
   }
 
+  // Audit records publicity wrote to its outbox with `action` for `village_id`.
+  int64_t AuditRecords(int64_t village_id, const std::string& action) {
+    int64_t count = -1;
+    EXPECT_TRUE(mysql::RunWithConnection(*publicity_schema_, [&](sql::Connection& connection) {
+                  std::unique_ptr<sql::PreparedStatement> select(connection.prepareStatement(
+                      "SELECT COUNT(*) FROM outbox WHERE topic = 'audit' AND village_id = ? "
+                      "AND INSTR(payload, ?) > 0"));
+                  select->setInt64(1, village_id);
+                  select->setString(2, action);
+                  std::unique_ptr<sql::ResultSet> rows(select->executeQuery());
+                  rows->next();
+                  count = rows->getInt64(1);
+                  return absl::OkStatus();
+                }).ok());
+    return count;
+  }
+
   static ScoringHarness* harness_;
+  static mysql::ConnectionPool* publicity_schema_;  // its admin account, to read the outbox
   static jifen::testing::ServiceProcess* publicity_;
   static std::shared_ptr<grpc::Channel>* channel_;
   static SeededVillage* village_;
@@ -227,6 +249,7 @@ class PublicityProcessTest : public ::testing::Test {
 };
 
 ScoringHarness* PublicityProcessTest::harness_ = nullptr;
+mysql::ConnectionPool* PublicityProcessTest::publicity_schema_ = nullptr;
 jifen::testing::ServiceProcess* PublicityProcessTest::publicity_ = nullptr;
 std::shared_ptr<grpc::Channel>* PublicityProcessTest::channel_ = nullptr;
 SeededVillage* PublicityProcessTest::village_ = nullptr;
@@ -400,8 +423,8 @@ TEST_F(PublicityProcessTest, F_ObjectionsWindowAndSettlement) {
   EXPECT_EQ(windows_->FileObjection(Context(resident).get(), file, &objection).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
 
-  // A window that started a day ago and ends in a few seconds.
-  const absl::Time ends_at = absl::Now() + absl::Seconds(4);
+  // A window that started a day ago and ends in a few seconds (--window_min_time_to_object=3s).
+  const absl::Time ends_at = absl::Now() + absl::Seconds(5);
   v1::OpenWindowRequest open;
   open.set_village_id(own.village_id);
   open.set_period("2025Q3");
@@ -621,6 +644,107 @@ TEST_F(PublicityProcessTest, H_AStandingOnAnotherGroupsBoardIsRefused) {
   EXPECT_TRUE(out.on_board());
   expect_refused(standing(household, other_group, "2025Q3", &out),
                  "HOUSEHOLD_NOT_IN_GROUP: board.group_id:");
+}
+
+// The QA case: a deduction recorded after the window had ended, while another household's
+// objection held the quarter open, was settled without its household ever being able to object.
+// Now the window opens again until the entry has had --window_min_time_to_object (3 s here), its
+// household objects, and the quarter settles only after both objections are resolved.
+TEST_F(PublicityProcessTest, I_ALateEntryReopensTheWindowForItsHousehold) {
+  const SeededVillage own = harness_->SeedVillage(3, 1);
+  harness_->PublishRulebook(own.village_id, 2025, "2025-01-01");
+  const SeededVillage* village = &own;
+  const int64_t first = own.household_ids[0];
+  const int64_t late_household = own.household_ids[1];
+  const std::vector<sv1::LedgerEntry> deducted = Inspect(first, "HJ-04", village);
+  ASSERT_FALSE(Inspect(late_household, "HJ-01", village).empty());
+  ASSERT_FALSE(deducted.empty());
+  const std::string admin = harness_->VillageAdminToken(own.village_id);
+  const std::string first_resident = harness_->ResidentToken(own.village_id, first);
+  const std::string late_resident = harness_->ResidentToken(own.village_id, late_household);
+
+  const absl::Time ends_at = absl::Now() + absl::Seconds(5);
+  v1::OpenWindowRequest open;
+  open.set_village_id(own.village_id);
+  open.set_period("2025Q3");
+  open.set_starts_at_ms(absl::ToUnixMillis(ends_at - absl::Hours(25)));
+  open.set_ends_at_ms(absl::ToUnixMillis(ends_at));
+  v1::PublicityWindow window;
+  ASSERT_TRUE(windows_->OpenWindow(Context(admin).get(), open, &window).ok());
+  v1::FileObjectionRequest file;
+  file.set_entry_sequence(deducted[0].sequence());
+  file.set_reason("已经整改完毕");
+  v1::Objection pending;
+  ASSERT_TRUE(windows_->FileObjection(Context(first_resident).get(), file, &pending).ok());
+  v1::GetWindowRequest get;
+  get.set_village_id(own.village_id);
+  get.set_period("2025Q3");
+  ASSERT_TRUE(Eventually([&] {
+    return windows_->GetWindow(Context(admin).get(), get, &window).ok() &&
+           window.state() == v1::WINDOW_STATE_CLOSED;
+  }));
+  const int64_t first_end_ms = window.ends_at_ms();
+
+  // After the end, a deduction of the quarter for another household.
+  const std::vector<sv1::LedgerEntry> late = Inspect(late_household, "HJ-04", village);
+  ASSERT_FALSE(late.empty());
+  ASSERT_GT(late[0].recorded_at_ms(), first_end_ms);
+  // Residents see the window open again, until the entry has had its 3 s.
+  v1::PublicityWindow reopened;
+  const auto reopens = [&] {
+    return windows_->GetWindow(Context(late_resident).get(), get, &reopened).ok() &&
+           reopened.ends_at_ms() > first_end_ms;
+  };
+  ASSERT_TRUE(Eventually(reopens, absl::Seconds(10)));
+  EXPECT_EQ(reopened.ends_at_ms(), late[0].recorded_at_ms() + 3000);
+  EXPECT_EQ(AuditRecords(own.village_id, "window.extend"), 1);
+  v1::FileObjectionRequest late_file;
+  late_file.set_entry_sequence(late[0].sequence());
+  late_file.set_reason("没有乱堆乱放");
+  v1::Objection late_objection;
+  const grpc::Status filed =
+      windows_->FileObjection(Context(late_resident).get(), late_file, &late_objection);
+  ASSERT_TRUE(filed.ok()) << filed.error_message();
+  EXPECT_EQ(late_objection.status(), v1::OBJECTION_STATUS_PENDING);
+
+  // The first objection resolved: the late one still holds the quarter.
+  v1::ResolveObjectionRequest reject;
+  reject.set_objection_id(pending.objection_id());
+  reject.set_uphold(false);
+  reject.set_reason("有照片为证");
+  v1::Objection resolved;
+  ASSERT_TRUE(windows_->ResolveObjection(Context(admin).get(), reject, &resolved).ok());
+  ASSERT_TRUE(Eventually([&] {
+    return windows_->GetWindow(Context(admin).get(), get, &window).ok() &&
+           window.state() == v1::WINDOW_STATE_CLOSED;
+  }));
+  absl::SleepFor(absl::Milliseconds(600));  // several due-work rounds pass
+  ASSERT_TRUE(windows_->GetWindow(Context(admin).get(), get, &window).ok());
+  EXPECT_EQ(window.state(), v1::WINDOW_STATE_CLOSED);
+  EXPECT_EQ(window.pending_objections(), 1);
+
+  // Upheld: the late deduction is reversed before the quarter becomes final.
+  v1::ResolveObjectionRequest uphold;
+  uphold.set_objection_id(late_objection.objection_id());
+  uphold.set_uphold(true);
+  ASSERT_TRUE(windows_->ResolveObjection(Context(admin).get(), uphold, &resolved).ok());
+  EXPECT_EQ(resolved.status(), v1::OBJECTION_STATUS_UPHELD);
+  ASSERT_TRUE(Eventually([&] {
+    return windows_->GetWindow(Context(admin).get(), get, &window).ok() &&
+           window.state() == v1::WINDOW_STATE_SETTLED;
+  }));
+  sv1::GetVillageTotalsRequest totals_request;
+  totals_request.set_village_id(own.village_id);
+  totals_request.set_period("2025Q3");
+  sv1::VillageTotals totals;
+  ASSERT_TRUE(ledger_->GetVillageTotals(Context(admin).get(), totals_request, &totals).ok());
+  EXPECT_TRUE(totals.final());
+  int64_t positive = 0;
+  for (const auto& [household, score] : LedgerScores(village)) {
+    positive += std::max<int64_t>(score, 0);
+  }
+  EXPECT_EQ(window.points_credited(), positive);
+  EXPECT_EQ(window.ends_at_ms(), reopened.ends_at_ms());
 }
 
 }  // namespace

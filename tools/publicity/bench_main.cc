@@ -113,6 +113,12 @@ class NoWindows final : public WindowRepository {
                            const AuditEvent&) override {
     return No();
   }
+  absl::StatusOr<std::vector<WindowRecord>> ExtendWindows(const std::vector<WindowDeadline>&,
+                                                          int64_t, absl::Time) override {
+    return No();
+  }
+  absl::StatusOr<int64_t> WindowFeedPosition() override { return No(); }
+  absl::Status SaveWindowFeedPosition(int64_t) override { return No(); }
   absl::StatusOr<ListRules> GetListRules(int64_t) override { return No(); }
   absl::Status PutListRules(const ListRules&, const AuditEvent&) override { return No(); }
 

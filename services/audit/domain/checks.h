@@ -7,8 +7,9 @@
 //     (services/scoring/storage/mysql_inspections.cc) and object_type "declaration" action
 //     "approve_declaration" (mysql_declarations.cc): a ScoreEvent by actor_user_id with
 //     household, points, steward and photo digests (FormatAward);
-//   - publicity, object_type "window" (actions "window.open", "window.close", "window.settle";
-//     services/publicity): `ends_at_ms=` gives the window's closing time for CloseBursts;
+//   - publicity, object_type "window" (actions "window.open", "window.extend", "window.close",
+//     "window.settle"; services/publicity): `ends_at_ms=` gives the window's closing time for
+//     CloseBursts;
 //   - redemption, object_type "order" action "confirm" (services/redemption/storage): one
 //     redemption. Reservations ("reserve") are not redemptions yet; later steps of the same order
 //     ("request_cancel", "cancel", "fulfil") are not counted again.

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status/status_macros.h"
+#include "common/text/text.h"
 #include "services/audit/domain/checks.h"
 #include "services/audit/domain/trail.h"
 
@@ -18,18 +19,14 @@ namespace {
 
 constexpr size_t kMaxCharsShort = 64;
 
-// Lengths are limited in characters (as the columns are); UTF-8 continuation bytes don't count.
-size_t CharCount(const std::string& text) {
-  return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  }));
-}
-
-absl::Status CheckText(absl::string_view field, const std::string& text, size_t min, size_t max) {
-  const size_t n = CharCount(text);
-  if (n < min || n > max) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, " must have ", min, "..", max, " characters"));
+// Lengths are limited in characters (as the columns are). Text that is required must say
+// something: spaces alone, the full-width ones of a Chinese input method included, do not.
+absl::Status CheckText(absl::string_view field, const std::string& value, size_t min, size_t max) {
+  const int n = text::Utf8Length(value);
+  if (n < 0 || static_cast<size_t>(n) < min || static_cast<size_t>(n) > max ||
+      (min > 0 && text::IsBlank(value))) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " must have ", min, "..", max,
+                                                   min > 0 ? " characters, not blank" : " characters"));
   }
   return absl::OkStatus();
 }

@@ -60,6 +60,8 @@ TEST(FindingRulesTest, OpenRectifiedClosedAndBack) {
   EXPECT_EQ(ReviewRectification(true, "", f).code(), absl::StatusCode::kFailedPrecondition)
       << "nothing to review yet";
   EXPECT_EQ(RecordRectification("", "2026-12-01", f).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RecordRectification(" \xE3\x80\x80 ", "2026-12-01", f).code(),
+            absl::StatusCode::kInvalidArgument);
   ASSERT_TRUE(RecordRectification("补齐照片", "2026-12-01", f).ok());
   EXPECT_EQ(f.status, FindingStatus::kRectified);
   EXPECT_EQ(f.rectified_on, "2026-12-01");
@@ -67,6 +69,9 @@ TEST(FindingRulesTest, OpenRectifiedClosedAndBack) {
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(ReviewRectification(false, "", f).code(), absl::StatusCode::kInvalidArgument)
       << "a rejection needs a reason";
+  // Full-width spaces (U+3000, what a Chinese input method types) are no reason either.
+  EXPECT_EQ(ReviewRectification(false, "\xE3\x80\x80\xE3\x80\x80", f).code(),
+            absl::StatusCode::kInvalidArgument);
   ASSERT_TRUE(ReviewRectification(false, "照片不清楚", f).ok());
   EXPECT_EQ(f.status, FindingStatus::kOpen);
   ASSERT_TRUE(RecordRectification("重新拍照", "2026-12-03", f).ok());

@@ -41,6 +41,8 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"ORDER_CANCELLED", "该订单已取消，不能领取"},
       {"NO_OPEN_WINDOW", "当前不在公示期内，暂不能提出异议"},
       {"OBJECTION_EXISTS", "该条积分已有异议，请等待村管理员处理"},
+      // Publicity's objection and resolution reasons (windows.h kReasonCharactersMax).
+      {"REASON_TOO_LONG", "理由太长，最多 500 字，请精简后再提交"},
       {"RATE_LIMITED", "请求过于频繁，请稍后再试"},
       {"LOGIN_FAILED", "用户名或密码错误"},
       {"ACCOUNT_LOCKED", "登录失败次数过多，账号已暂时锁定，请稍后再试"},
@@ -107,6 +109,7 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"NOT_REVERSIBLE", "只有评分记录可以更正，兑换积分请通过退单处理"},
       {"ORDER_NOT_DEBITED", "该订单没有扣减积分，无需退还"},
       {"PERIOD_NOT_OVER", "该季度尚未结束，请季度结束后再操作"},
+      {"LATE_ENTRIES", "该季度有新记入的积分，农户提出异议的时间未满，暂不能结算"},
       {"DECLARATION_REVIEWED", "该申报已审核记分，如有异议请通过公示异议更正"},
       {"PERIOD_NOT_STARTED", "该季度尚未开始，暂不能开展互评"},
       {"TOO_FEW_GROUPS", "本村至少需要两个村民小组才能开展互评"},

@@ -1,5 +1,6 @@
-// A ledger entry as the boards see it, and what it does to them. Plain data: the storage layer
-// converts jifen.scoring.v1.LedgerEntry into this, so the rules here need no protobuf.
+// A ledger entry as the boards (and the publicity windows) see it, and what it does to the boards.
+// Plain data: the storage layer converts jifen.scoring.v1.LedgerEntry into this, so the rules here
+// need no protobuf.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,7 @@ struct BoardEntry {
   std::string period;             // "YYYYQn" for score entries
   std::string category;           // rule-item category, may be empty
   int64_t reverses_sequence = 0;  // != 0: this entry reverses that one (its points negated)
+  int64_t recorded_at_ms = 0;     // when scoring wrote it (late entries extend windows); 0: unknown
 };
 
 // The changes one entry makes. Every entry moves its village's cursor; only well-formed score

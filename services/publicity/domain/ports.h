@@ -54,9 +54,11 @@ class LedgerCommands {
   // Reverses entry `sequence` once per `correction_id`; returns the reversing entry's sequence.
   virtual absl::StatusOr<int64_t> ReverseEntry(int64_t sequence, const std::string& correction_id,
                                                const std::string& reason) = 0;
-  // Settles the quarter into the wallets; a repeat is a no-op that succeeds.
-  virtual absl::StatusOr<Settlement> SettlePeriod(int64_t village_id,
-                                                  const std::string& period) = 0;
+  // Settles the quarter into the wallets; a repeat is a no-op that succeeds. FAILED_PRECONDITION
+  // ("LATE_ENTRIES: ...") while the quarter has an objectable entry recorded after
+  // `refuse_recorded_after` (absl::InfiniteFuture(): no such check).
+  virtual absl::StatusOr<Settlement> SettlePeriod(int64_t village_id, const std::string& period,
+                                                  absl::Time refuse_recorded_after) = 0;
 };
 
 class VillageDirectory {

@@ -4,8 +4,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "common/status/status_macros.h"
+#include "common/text/text.h"
 #include "services/publicity/domain/access.h"
 #include "services/publicity/domain/period.h"
 
@@ -26,12 +26,26 @@ absl::string_view StatusName(ObjectionStatus status) {
   return "?";
 }
 
-absl::Status ValidateReason(const std::string& reason, absl::string_view field) {
-  // A reason of spaces tells the household nothing, and a resolution can't be changed later.
-  if (absl::StripAsciiWhitespace(reason).empty() || reason.size() > kReasonLengthMax) {
-    return absl::InvalidArgumentError(absl::StrCat(field, " is required, at most 500 characters"));
+// Residents type reasons in Chinese on a phone: the limit they are told, and the column's, is in
+// characters, and a reason the column can't hold must be refused here, not by the database.
+absl::Status CheckReasonLength(absl::string_view reason) {
+  const int characters = text::Utf8Length(reason);
+  if (characters < 0) return absl::InvalidArgumentError("reason: not valid UTF-8 text");
+  if (characters > kReasonCharactersMax) {
+    return absl::InvalidArgumentError(absl::StrCat("REASON_TOO_LONG: reason: at most ",
+                                                   kReasonCharactersMax, " characters (字), got ",
+                                                   characters));
   }
   return absl::OkStatus();
+}
+
+absl::Status ValidateReason(const std::string& reason, absl::string_view why_required) {
+  // A reason of spaces tells the household nothing, and a resolution can't be changed later;
+  // Chinese input methods type the full-width space (U+3000), which is as blank as ' '.
+  if (text::IsBlank(reason)) {
+    return absl::InvalidArgumentError(absl::StrCat("reason: required, ", why_required));
+  }
+  return CheckReasonLength(reason);
 }
 
 AuditEvent Audit(const auth::Caller& caller, absl::string_view action, int64_t village_id,
@@ -60,6 +74,30 @@ WindowState StateAt(const WindowRecord& window, absl::Time now) {
       return now < window.ends_at ? WindowState::kOpen : WindowState::kClosed;
   }
   return WindowState::kOpen;
+}
+
+std::optional<absl::Time> ExtendedEnd(const WindowRecord& window, absl::Time object_until) {
+  if (window.stored_state == StoredWindowState::kSettled || window.ends_at >= object_until) {
+    return std::nullopt;
+  }
+  return object_until;
+}
+
+AuditEvent ExtensionAudit(const WindowRecord& window, const WindowDeadline& deadline,
+                          absl::Time new_end, absl::Time now) {
+  auth::Caller system;
+  system.user_id = "publicity";
+  system.role = auth::Role::kService;
+  AuditEvent event = Audit(system, "window.extend", window.village_id,
+                           absl::StrCat("window/", window.period), now);
+  event.before = absl::StrCat(
+      window.stored_state == StoredWindowState::kSettling ? "settling" : "open", " until ",
+      absl::FormatTime(window.ends_at), " ends_at_ms=", absl::ToUnixMillis(window.ends_at));
+  event.after =
+      absl::StrCat("open until ", absl::FormatTime(new_end), ": entry ", deadline.entry_sequence,
+                   " recorded at ", absl::FormatTime(deadline.recorded_at),
+                   " ends_at_ms=", absl::ToUnixMillis(new_end));
+  return event;
 }
 
 PublicityWindows::PublicityWindows(WindowRepository& repository, LedgerCommands& ledger,
@@ -132,7 +170,7 @@ absl::StatusOr<ObjectionRecord> PublicityWindows::FileObjection(const auth::Call
     return absl::PermissionDeniedError("only a resident may object, for their own household");
   }
   if (entry_sequence <= 0) return absl::InvalidArgumentError("entry_sequence is required");
-  RETURN_IF_ERROR(ValidateReason(reason, "reason"));
+  RETURN_IF_ERROR(ValidateReason(reason, "the village admin needs to know what is wrong"));
   ASSIGN_OR_RETURN(std::optional<BoardEntry> entry,
                    ledger_.FindEntry(caller.household_id, entry_sequence));
   if (!entry.has_value()) {
@@ -141,7 +179,7 @@ absl::StatusOr<ObjectionRecord> PublicityWindows::FileObjection(const auth::Call
                      " is not an entry of your household; you may object only to "
                      "your own household's entries"));
   }
-  if (!entry->score_account || entry->reverses_sequence != 0) {
+  if (!IsObjectable(*entry)) {
     return absl::FailedPreconditionError(
         "only score entries that are not themselves reversals can be objected to");
   }
@@ -175,7 +213,8 @@ absl::StatusOr<ObjectionRecord> PublicityWindows::FileObjection(const auth::Call
 
 absl::StatusOr<ObjectionRecord> PublicityWindows::FinishUphold(ObjectionRecord objection,
                                                                const AuditEvent& audit) {
-  const std::string reason = objection.resolution_reason.empty()
+  // Scoring refuses a blank reversal reason: a blank optional reason gets the default.
+  const std::string reason = text::IsBlank(objection.resolution_reason)
                                  ? absl::StrCat("异议成立 (objection ", objection.objection_id, ")")
                                  : objection.resolution_reason;
   absl::StatusOr<int64_t> correction = ledger_.ReverseEntry(
@@ -202,9 +241,10 @@ absl::StatusOr<ObjectionRecord> PublicityWindows::ResolveObjection(const auth::C
                                                                    bool uphold,
                                                                    const std::string& reason) {
   if (objection_id <= 0) return absl::InvalidArgumentError("objection_id is required");
-  if (!uphold) RETURN_IF_ERROR(ValidateReason(reason, "reason (required when rejecting)"));
-  if (reason.size() > kReasonLengthMax) {
-    return absl::InvalidArgumentError("reason: at most 500 characters");
+  if (uphold) {
+    RETURN_IF_ERROR(CheckReasonLength(reason));
+  } else {
+    RETURN_IF_ERROR(ValidateReason(reason, "when rejecting: the household is told why"));
   }
   ASSIGN_OR_RETURN(std::optional<ObjectionRecord> stored, repository_.GetObjection(objection_id));
   if (!stored.has_value()) {
@@ -225,7 +265,8 @@ absl::StatusOr<ObjectionRecord> PublicityWindows::ResolveObjection(const auth::C
         absl::StrCat("objection ", objection_id, " is already ", StatusName(stored->status)));
   }
   ObjectionRecord update = *stored;
-  update.resolution_reason = reason;
+  // An optional reason of spaces is no reason: the record shows none rather than blanks.
+  update.resolution_reason = text::IsBlank(reason) ? "" : reason;
   update.resolved_by_user_id = caller.user_id;
   update.resolved_at = now;
   if (!uphold) {
@@ -280,8 +321,14 @@ absl::Status PublicityWindows::RunDueWork(int* settled) {
   note(due.status());
   if (due.ok()) {
     for (const WindowRecord& window : *due) {
+      // An entry recorded after this had less than min_time_to_object of the window to be objected
+      // to: scoring refuses while there is one, and WindowFollower opens the window again for it
+      // (it may not have seen the entry yet: it follows the stream, which lags the ledger).
+      const absl::Time refuse_recorded_after = min_time_to_object_ > absl::ZeroDuration()
+                                                   ? window.ends_at - min_time_to_object_
+                                                   : absl::InfiniteFuture();
       absl::StatusOr<Settlement> settlement =
-          ledger_.SettlePeriod(window.village_id, window.period);
+          ledger_.SettlePeriod(window.village_id, window.period, refuse_recorded_after);
       if (!settlement.ok()) {
         note(settlement.status());
         continue;  // stays settling; retried next round (scoring settles once per period)

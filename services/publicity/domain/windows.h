@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/auth/caller.h"
+#include "services/publicity/domain/late_entries.h"
 #include "services/publicity/domain/ports.h"
 #include "services/publicity/domain/red_black.h"
 
@@ -35,6 +36,11 @@ struct WindowRecord {
 };
 
 WindowState StateAt(const WindowRecord& window, absl::Time now);
+
+// The end `window` must be moved to so that it lasts until `object_until` (late_entries.h), or
+// nullopt when it already does or can no longer move (settled). A settling window can: scoring
+// refuses to settle its quarter while an entry is that recent, so nothing has become final.
+std::optional<absl::Time> ExtendedEnd(const WindowRecord& window, absl::Time object_until);
 
 enum class ObjectionStatus { kPending, kUpholding, kUpheld, kRejected };
 
@@ -66,6 +72,12 @@ struct AuditEvent {
   absl::Time at;
 };
 
+// The audit record ("window.extend", by the service) of moving `window`'s end to `new_end` because
+// of `deadline`'s entry; `after` carries ends_at_ms= like every window record, for audit's
+// close_burst rule.
+AuditEvent ExtensionAudit(const WindowRecord& window, const WindowDeadline& deadline,
+                          absl::Time new_end, absl::Time now);
+
 class WindowRepository {
  public:
   virtual ~WindowRepository() = default;
@@ -96,20 +108,33 @@ class WindowRepository {
   virtual absl::Status MarkSettled(int64_t village_id, const std::string& period,
                                    const Settlement& settlement, absl::Time at,
                                    const AuditEvent& audit) = 0;
+  // Late entries push their quarters' windows out: in one transaction, every window of `deadlines`
+  // that ExtendedEnd says must move is moved under its row lock (a settling one is open again),
+  // each with its ExtensionAudit; if any moved, the window feed's position becomes
+  // `through_sequence`. Returns the windows as changed.
+  virtual absl::StatusOr<std::vector<WindowRecord>> ExtendWindows(
+      const std::vector<WindowDeadline>& deadlines, int64_t through_sequence, absl::Time now) = 0;
+  // The ledger sequence through which late entries have been applied to windows (0 at first);
+  // saving never moves it back.
+  virtual absl::StatusOr<int64_t> WindowFeedPosition() = 0;
+  virtual absl::Status SaveWindowFeedPosition(int64_t through_sequence) = 0;
   // The village's rules, or the defaults (ListRules{} with village_id) if it never set any.
   virtual absl::StatusOr<ListRules> GetListRules(int64_t village_id) = 0;
   virtual absl::Status PutListRules(const ListRules& rules, const AuditEvent& audit) = 0;
 };
 
-inline constexpr size_t kReasonLengthMax = 500 * 4;  // 500 characters of UTF-8
+// Reasons (objection, resolution) are counted in characters (字), as the VARCHAR(500) columns
+// count them: a byte limit let 501..2000 bytes through to a database refusal.
+inline constexpr int kReasonCharactersMax = 500;
 inline constexpr absl::Duration kWindowLengthMin = absl::Hours(24);
 inline constexpr absl::Duration kWindowLengthMax = absl::Hours(24 * 90);
 
 class PublicityWindows final {
  public:
   using Clock = std::function<absl::Time()>;
-  // `min_time_to_object`: how much of a window must still lie ahead when it is opened, so that
-  // residents get the chance to object before the quarter becomes final; zero turns the check off
+  // `min_time_to_object`: how much of a window must still lie ahead when it is opened, and how
+  // long after an entry is recorded its quarter can't be settled (late_entries.h), so that
+  // residents get the chance to object before the quarter becomes final; zero turns both off
   // (for loading past quarters' windows into a new installation).
   PublicityWindows(WindowRepository& repository, LedgerCommands& ledger, VillageDirectory& villages,
                    Clock clock, absl::Duration min_time_to_object = kWindowLengthMin);
@@ -119,8 +144,16 @@ class PublicityWindows final {
                                           absl::Time ends_at);
   absl::StatusOr<WindowRecord> GetWindow(const auth::Caller& caller, int64_t village_id,
                                          const std::string& period);
+  // A resident's objection to a score entry (not a reversal) of their own household while the
+  // window of its quarter is open. INVALID_ARGUMENT for a blank reason or one over
+  // kReasonCharactersMax characters (REASON_TOO_LONG), PERMISSION_DENIED for another household's
+  // entry, FAILED_PRECONDITION outside the window, ALREADY_EXISTS for a second objection to the
+  // entry (a retry of the same one returns it).
   absl::StatusOr<ObjectionRecord> FileObjection(const auth::Caller& caller, int64_t entry_sequence,
                                                 const std::string& reason);
+  // The village admin upholds (scoring reverses the entry) or rejects an objection. The reason is
+  // required when rejecting and optional when upholding, at most kReasonCharactersMax characters
+  // either way (INVALID_ARGUMENT). FAILED_PRECONDITION if it was resolved the other way.
   absl::StatusOr<ObjectionRecord> ResolveObjection(const auth::Caller& caller, int64_t objection_id,
                                                    bool uphold, const std::string& reason);
   absl::StatusOr<std::vector<ObjectionRecord>> ListObjections(const auth::Caller& caller,
@@ -129,8 +162,10 @@ class PublicityWindows final {
                                                               int64_t household_id);
 
   // Background work, run periodically by the service: finishes upheld objections whose reversal
-  // was interrupted, then settles every window that is due. Returns the first error (the rest is
-  // still attempted); settled windows are counted in *settled.
+  // was interrupted, then settles every window that is due, asking scoring to refuse while the
+  // quarter has an entry recorded less than min_time_to_object before the window's end (it stays
+  // settling until WindowFollower has moved the end out for it). Returns the first error (the rest
+  // is still attempted); settled windows are counted in *settled.
   absl::Status RunDueWork(int* settled);
 
  private:

@@ -1,5 +1,6 @@
 #include "services/publicity/storage/grpc_scoring.h"
 
+#include <algorithm>
 #include <deque>
 #include <fstream>
 #include <optional>
@@ -125,6 +126,7 @@ BoardEntry BoardEntryOf(const sv1::LedgerEntry& entry) {
   out.period = entry.period();
   out.category = entry.category();
   out.reverses_sequence = entry.reverses_sequence();
+  out.recorded_at_ms = entry.recorded_at_ms();
   return out;
 }
 
@@ -191,12 +193,18 @@ absl::StatusOr<int64_t> GrpcLedgerCommands::ReverseEntry(int64_t sequence,
 }
 
 absl::StatusOr<Settlement> GrpcLedgerCommands::SettlePeriod(int64_t village_id,
-                                                            const std::string& period) {
+                                                            const std::string& period,
+                                                            absl::Time refuse_recorded_after) {
   ASSIGN_OR_RETURN(std::unique_ptr<grpc::ClientContext> context,
                    NewContext(options_, options_.call_timeout));
   sv1::SettlePeriodRequest request;
   request.set_village_id(village_id);
   request.set_period(period);
+  if (refuse_recorded_after != absl::InfiniteFuture()) {
+    // 0 would mean "no check"; a cutoff at or before 1970 refuses every entry, as 1 ms does.
+    request.set_refuse_entries_recorded_after_ms(
+        std::max<int64_t>(1, absl::ToUnixMillis(refuse_recorded_after)));
+  }
   sv1::SettlePeriodResponse response;
   RETURN_IF_ERROR(
       grpc_util::FromGrpcStatus(stub_->SettlePeriod(context.get(), request, &response)));

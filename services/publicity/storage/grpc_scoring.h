@@ -52,7 +52,8 @@ class GrpcLedgerCommands final : public LedgerCommands {
                                                       int64_t sequence) override;
   absl::StatusOr<int64_t> ReverseEntry(int64_t sequence, const std::string& correction_id,
                                        const std::string& reason) override;
-  absl::StatusOr<Settlement> SettlePeriod(int64_t village_id, const std::string& period) override;
+  absl::StatusOr<Settlement> SettlePeriod(int64_t village_id, const std::string& period,
+                                          absl::Time refuse_recorded_after) override;
 
  private:
   ScoringClientOptions options_;

@@ -364,6 +364,82 @@ absl::Status MySqlWindowRepository::MarkSettled(int64_t village_id, const std::s
   });
 }
 
+absl::StatusOr<std::vector<WindowRecord>> MySqlWindowRepository::ExtendWindows(
+    const std::vector<WindowDeadline>& deadlines, int64_t through_sequence, absl::Time now) {
+  std::vector<WindowRecord> moved;
+  RETURN_IF_ERROR(mysql::RunInTransaction(pool_, [&](sql::Connection& connection) {
+    moved.clear();
+    const auto read = [&](const WindowDeadline& deadline,
+                          bool lock) -> std::optional<WindowRecord> {
+      const std::string text = absl::StrCat("SELECT ", kWindowColumns,
+                                            " FROM publicity_windows w WHERE w.village_id = ? "
+                                            "AND w.period = ?",
+                                            lock ? " FOR UPDATE" : "");
+      auto select = Prepare(connection, text.c_str());
+      select->setInt64(1, deadline.village_id);
+      select->setString(2, deadline.period);
+      std::unique_ptr<sql::ResultSet> rows(select->executeQuery());
+      if (!rows->next()) return std::nullopt;
+      return WindowFromRow(*rows);
+    };
+    for (const WindowDeadline& deadline : deadlines) {
+      // Most entries are of a quarter whose window is not open yet or lasts long enough: a plain
+      // read decides that, and only a window that must move is locked and read again.
+      std::optional<WindowRecord> window = read(deadline, false);
+      if (!window.has_value() || !ExtendedEnd(*window, deadline.object_until).has_value()) {
+        continue;
+      }
+      window = read(deadline, true);
+      if (!window.has_value()) continue;
+      const std::optional<absl::Time> new_end = ExtendedEnd(*window, deadline.object_until);
+      if (!new_end.has_value()) continue;
+      auto extend = Prepare(connection,
+                            "UPDATE publicity_windows SET ends_at_ms = ?, state = 'open' "
+                            "WHERE village_id = ? AND period = ?");
+      extend->setInt64(1, absl::ToUnixMillis(*new_end));
+      extend->setInt64(2, window->village_id);
+      extend->setString(3, window->period);
+      extend->executeUpdate();
+      RETURN_IF_ERROR(AppendAudit(connection, ExtensionAudit(*window, deadline, *new_end, now)));
+      window->ends_at = *new_end;
+      window->stored_state = StoredWindowState::kOpen;
+      moved.push_back(*std::move(window));
+    }
+    if (moved.empty()) return absl::OkStatus();
+    auto position = Prepare(connection,
+                            "UPDATE window_feed SET last_sequence = GREATEST(last_sequence, ?) "
+                            "WHERE feed_id = 1");
+    position->setInt64(1, through_sequence);
+    position->executeUpdate();
+    return absl::OkStatus();
+  }));
+  return moved;
+}
+
+absl::StatusOr<int64_t> MySqlWindowRepository::WindowFeedPosition() {
+  int64_t position = 0;
+  RETURN_IF_ERROR(mysql::RunWithConnection(pool_, [&](sql::Connection& connection) {
+    auto select = Prepare(connection, "SELECT last_sequence FROM window_feed WHERE feed_id = 1");
+    std::unique_ptr<sql::ResultSet> rows(select->executeQuery());
+    if (!rows->next()) return absl::InternalError("window_feed has no row (migration 0003)");
+    position = rows->getInt64(1);
+    return absl::OkStatus();
+  }));
+  return position;
+}
+
+absl::Status MySqlWindowRepository::SaveWindowFeedPosition(int64_t through_sequence) {
+  return mysql::RunWithConnection(pool_, [&](sql::Connection& connection) {
+    // Two instances follow the stream alike: the one behind must not move it back.
+    auto position = Prepare(connection,
+                            "UPDATE window_feed SET last_sequence = GREATEST(last_sequence, ?) "
+                            "WHERE feed_id = 1");
+    position->setInt64(1, through_sequence);
+    position->executeUpdate();
+    return absl::OkStatus();
+  });
+}
+
 absl::StatusOr<ListRules> MySqlWindowRepository::GetListRules(int64_t village_id) {
   ListRules rules;
   rules.village_id = village_id;

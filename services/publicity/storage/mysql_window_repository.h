@@ -29,6 +29,11 @@ class MySqlWindowRepository final : public WindowRepository {
   absl::Status MarkSettled(int64_t village_id, const std::string& period,
                            const Settlement& settlement, absl::Time at,
                            const AuditEvent& audit) override;
+  absl::StatusOr<std::vector<WindowRecord>> ExtendWindows(
+      const std::vector<WindowDeadline>& deadlines, int64_t through_sequence,
+      absl::Time now) override;
+  absl::StatusOr<int64_t> WindowFeedPosition() override;
+  absl::Status SaveWindowFeedPosition(int64_t through_sequence) override;
   absl::StatusOr<ListRules> GetListRules(int64_t village_id) override;
   absl::Status PutListRules(const ListRules& rules, const AuditEvent& audit) override;
 

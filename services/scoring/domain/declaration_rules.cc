@@ -1,6 +1,7 @@
 #include "services/scoring/domain/declaration_rules.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/text/text.h"
 #include "services/scoring/domain/inspection_rules.h"
 #include "services/scoring/domain/period.h"
 #include "services/scoring/domain/photo_refs.h"
@@ -80,7 +81,8 @@ absl::StatusOr<bool> PlanReview(DeclarationState current, bool approve, absl::st
     return absl::InvalidArgumentError(
         absl::StrCat("reason: at most ", kMaxDeclarationText, " characters"));
   }
-  if (!approve && reason.find_first_not_of(" \t\r\n") == absl::string_view::npos) {
+  // The full-width space of a Chinese input method is as blank as an ASCII one.
+  if (!approve && text::IsBlank(reason)) {
     return absl::InvalidArgumentError(
         "reason is required when rejecting: the household is told why");
   }
@@ -135,7 +137,7 @@ absl::StatusOr<NewEntry> PlanDeclarationEntry(const DeclarationInput& input,
   entry.category = CategoryName(item.category);
   // The ledger's reason column holds 500 characters; the note is cut to leave room for the name.
   const std::string note = TruncateUtf8(input.note, 300);
-  entry.reason = note.empty() ? absl::StrCat("自主申报: ", item.name)
+  entry.reason = text::IsBlank(note) ? absl::StrCat("自主申报: ", item.name)
                               : absl::StrCat("自主申报: ", item.name, ": ", note);
   entry.source = EntrySource::kDeclaration;
   entry.source_id = input.declaration_id;

@@ -147,6 +147,9 @@ TEST(PlanReviewTest, Transitions) {
   // A rejection needs a reason.
   EXPECT_EQ(PlanReview(DeclarationState::kPending, false, "  ").status().code(),
             absl::StatusCode::kInvalidArgument);
+  // ... and full-width spaces (U+3000, what a Chinese input method types) are none.
+  EXPECT_EQ(PlanReview(DeclarationState::kPending, false, "\xE3\x80\x80\xE3\x80\x80").status().code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(PlanReview(DeclarationState::kPending, true, std::string(501, 'x')).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
@@ -168,6 +171,14 @@ TEST(PlanDeclarationEntryTest, WritesTheItemsPointsAsADeclaration) {
   EXPECT_EQ(entry->actor_role, "village_admin");
   EXPECT_EQ(entry->occurred_at_ms, absl::ToUnixMillis(Input().occurred_at));
   EXPECT_NE(entry->reason.find("清扫河道"), std::string::npos);
+}
+
+TEST(PlanDeclarationEntryTest, ABlankNoteLeavesTheItemNameAsTheReason) {
+  DeclarationInput input = Input();
+  input.note = "\xE3\x80\x80\xE3\x80\x80";  // full-width spaces
+  const absl::StatusOr<NewEntry> entry = PlanDeclarationEntry(input, Items(), {}, Admin());
+  ASSERT_TRUE(entry.ok()) << entry.status();
+  EXPECT_EQ(entry->reason.find("\xE3\x80\x80"), std::string::npos) << entry->reason;
 }
 
 TEST(PlanDeclarationEntryTest, CapAppliesAtApproval) {

@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/text/text.h"
 #include "services/scoring/domain/period.h"
 #include "services/scoring/domain/photo_refs.h"
 #include "services/scoring/domain/registry_privacy.h"
@@ -96,7 +97,9 @@ absl::StatusOr<std::vector<NewEntry>> PlanInspectionEntries(
     entry.period = period;
     entry.item_code = item.code;
     entry.category = CategoryName(item.category);
-    entry.reason = outcome.note.empty() ? item.name : absl::StrCat(item.name, ": ", outcome.note);
+    // A note of spaces (the full-width ones too) adds nothing to the reason the household reads.
+    entry.reason = text::IsBlank(outcome.note) ? item.name
+                                               : absl::StrCat(item.name, ": ", outcome.note);
     if (Utf8Length(entry.reason) > kReasonMaxCharacters) {
       const int room = kReasonMaxCharacters - Utf8Length(item.name) - 2;
       return absl::InvalidArgumentError(absl::StrCat("NOTE_TOO_LONG: the note on item ", item.code,

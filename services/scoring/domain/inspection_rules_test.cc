@@ -48,6 +48,13 @@ TEST_F(InspectionRulesTest, OneEntryPerOutcomeInOrder) {
   EXPECT_EQ((*entries)[1].group_id, 7);
 }
 
+// A Chinese input method types the full-width space (U+3000): a note of those is no note.
+TEST_F(InspectionRulesTest, ABlankNoteLeavesTheItemNameAsTheReason) {
+  auto entries = Plan({{"HJ-02", {std::string(64, 'a')}, "\xE3\x80\x80 \xE3\x80\x80"}});
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  EXPECT_EQ((*entries)[0].reason, "乱堆乱放");
+}
+
 TEST_F(InspectionRulesTest, RefusesWhatTheRulebookDoesNotAllow) {
   EXPECT_EQ(Plan({{"XX-01", {}, ""}}).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Plan({{"HJ-02", {}, ""}}).status().code(), absl::StatusCode::kInvalidArgument);

@@ -55,6 +55,20 @@ TEST(RuleItemTest, ValidatesEachField) {
   EXPECT_FALSE(ValidateRuleItem(no_category).ok());
 }
 
+// The name column holds 100 characters, whatever their bytes.
+TEST(RuleItemTest, TheNameIsOneToAHundredCharactersNotBlank) {
+  RuleItemSpec item = Item("HJ-01", 5);
+  item.name.clear();
+  for (int i = 0; i < 100; ++i) item.name += "整";
+  EXPECT_TRUE(ValidateRuleItem(item).ok());
+  item.name += "整";
+  EXPECT_EQ(ValidateRuleItem(item).code(), absl::StatusCode::kInvalidArgument);
+  item.name = std::string(101, 'a');
+  EXPECT_EQ(ValidateRuleItem(item).code(), absl::StatusCode::kInvalidArgument);
+  item.name = "\xE3\x80\x80\xE3\x80\x80";
+  EXPECT_EQ(ValidateRuleItem(item).code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(RulebookDiffTest, ListsAddedRemovedAndChangedByCode) {
   const std::vector<RuleItemSpec> template_items = {Item("A-01", 5), Item("B-01", -5),
                                                     Item("C-01", 3)};

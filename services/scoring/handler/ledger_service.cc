@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
 #include "services/scoring/domain/access.h"
+#include "services/scoring/domain/correction.h"
 #include "services/scoring/domain/period.h"
 #include "services/scoring/storage/ledger_proto.h"
 
@@ -153,13 +154,8 @@ grpc::Status LedgerServiceImpl::ReverseEntry(grpc::ServerContext* context,
                                              v1::ReverseEntryResponse* response) {
   return context_.calls->Serve(context, "ReverseEntry", [&](const auth::Caller& caller)
                                                             -> absl::Status {
-    if (request->sequence() <= 0) return absl::InvalidArgumentError("sequence is required");
-    if (request->correction_id().empty() || request->correction_id().size() > 80) {
-      return absl::InvalidArgumentError("correction_id is required (at most 80 characters)");
-    }
-    if (request->reason().empty()) {
-      return absl::InvalidArgumentError("reason is required: the household sees it");
-    }
+    RETURN_IF_ERROR(ValidateCorrection(request->sequence(), request->correction_id(),
+                                       request->reason()));
     if (!caller.IsService()) {
       if (caller.role != auth::Role::kVillageAdmin) return CheckService(caller);
       ASSIGN_OR_RETURN(const std::vector<StoredEntry> target,
@@ -188,8 +184,12 @@ grpc::Status LedgerServiceImpl::SettlePeriod(grpc::ServerContext* context,
       return absl::FailedPreconditionError(
           absl::StrCat("PERIOD_NOT_OVER: ", request->period(), " has not ended yet"));
     }
+    if (request->refuse_entries_recorded_after_ms() < 0) {
+      return absl::InvalidArgumentError("refuse_entries_recorded_after_ms must be >= 0");
+    }
     ASSIGN_OR_RETURN(const SettlementResult result,
-                     ledger_.Settle(request->village_id(), request->period(), caller.user_id));
+                     ledger_.Settle(request->village_id(), request->period(), caller.user_id,
+                                    request->refuse_entries_recorded_after_ms()));
     response->set_households_credited(result.households_credited);
     response->set_points_credited(result.points_credited);
     response->set_already_settled(result.already_settled);

@@ -401,7 +401,8 @@ absl::StatusOr<StoredEntry> MySqlLedger::Reverse(int64_t sequence,
 }
 
 absl::StatusOr<SettlementResult> MySqlLedger::Settle(int64_t village_id, const std::string& period,
-                                                     const std::string& actor) {
+                                                     const std::string& actor,
+                                                     int64_t refuse_recorded_after_ms) {
   SettlementResult result;
   LedgerSequencer::Ticket ticket = sequencer_.Begin();
   RETURN_IF_ERROR(mysql::RunInTransaction(pool_, [&](sql::Connection& connection) -> absl::Status {
@@ -411,6 +412,23 @@ absl::StatusOr<SettlementResult> MySqlLedger::Settle(int64_t village_id, const s
     if (settled) {
       result.already_settled = true;
       return absl::OkStatus();
+    }
+    if (refuse_recorded_after_ms > 0) {
+      // Under the village lock every entry of the period has committed or waits to be refused
+      // as PERIOD_FINAL: none can slip in between this look and the settlement.
+      auto late = Statement(connection,
+                            "SELECT sequence, recorded_at_ms FROM ledger_entries "
+                            "WHERE village_id = ? AND period = ? AND account = 1 "
+                            "AND reverses_sequence IS NULL AND recorded_at_ms > ? "
+                            "ORDER BY recorded_at_ms DESC LIMIT 1")
+                      .Bind(village_id).Bind(period).Bind(refuse_recorded_after_ms)
+                      .Query();
+      if (late->next()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "LATE_ENTRIES: entry ", late->getInt64(1), " of ", period, " was recorded at ",
+            late->getInt64(2), " ms, after ", refuse_recorded_after_ms,
+            " ms: its household has not yet had its time to object"));
+      }
     }
     auto rows = Statement(connection,
                           "SELECT p.household_id, p.score, "

@@ -107,8 +107,11 @@ class MySqlLedger final {
                                       const std::string& reason, const std::string& actor,
                                       const std::string& actor_role);
   // Credits each household's positive score of the period to its wallet, once per period.
+  // `refuse_recorded_after_ms` > 0: FAILED_PRECONDITION (LATE_ENTRIES), nothing written, while the
+  // period has a score entry, not a reversal, recorded after that time (ledger.proto).
   absl::StatusOr<SettlementResult> Settle(int64_t village_id, const std::string& period,
-                                          const std::string& actor);
+                                          const std::string& actor,
+                                          int64_t refuse_recorded_after_ms = 0);
 
   // ---- Reads ----
   absl::StatusOr<int64_t> WalletBalance(int64_t household_id);

@@ -488,6 +488,57 @@ TEST_F(LedgerAcceptanceTest, SettlementCreditsPositiveScoresExactlyOnce) {
             grpc::StatusCode::FAILED_PRECONDITION);
 }
 
+// Publicity asks to settle only what every household had time to object to: an entry recorded
+// after the cutoff it sends holds the settlement, a correction (which no one objects to) does not.
+TEST_F(LedgerAcceptanceTest, SettlementIsRefusedWhileAnEntryIsTooRecentToHaveBeenObjectedTo) {
+  const SeededVillage village = VillageWithBigItem(2);
+  v1::SubmitInspectionResponse award;
+  ASSERT_TRUE(Submit(harness_->GridWorkerToken(village),
+                     Inspection("insp-late-001", village.household_ids[0], "TS-50", kLastYearMs),
+                     &award).ok());
+  v1::SubmitInspectionResponse deduction;
+  ASSERT_TRUE(Submit(harness_->GridWorkerToken(village),
+                     Inspection("insp-late-002", village.household_ids[1], "HJ-02", kLastYearMs),
+                     &deduction).ok());
+  const int64_t recorded_ms = deduction.entries(0).recorded_at_ms();
+  ASSERT_GT(recorded_ms, 0);
+
+  v1::SettlePeriodRequest settle;
+  settle.set_village_id(village.village_id);
+  settle.set_period("2025Q3");
+  settle.set_refuse_entries_recorded_after_ms(recorded_ms - 1);
+  v1::SettlePeriodResponse settled;
+  const std::string service = harness_->ServiceToken("publicity");
+  const grpc::Status refused =
+      ledger_->SettlePeriod(ScoringHarness::Context(service).get(), settle, &settled);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(refused.error_message(), HasSubstr("LATE_ENTRIES"));
+  EXPECT_EQ(Wallet(village.household_ids[0]), 0);
+  v1::GetVillageTotalsRequest totals_request;
+  totals_request.set_village_id(village.village_id);
+  totals_request.set_period("2025Q3");
+  v1::VillageTotals totals;
+  ASSERT_TRUE(ledger_->GetVillageTotals(ScoringHarness::Context(service).get(), totals_request,
+                                        &totals).ok());
+  EXPECT_FALSE(totals.final());
+
+  // A correction recorded after the cutoff is not objected to and holds nothing.
+  v1::ReverseEntryRequest reverse;
+  reverse.set_sequence(deduction.entries(0).sequence());
+  reverse.set_correction_id("late-fix-1");
+  reverse.set_reason("录入错误");
+  v1::ReverseEntryResponse reversed;
+  ASSERT_TRUE(ledger_->ReverseEntry(
+      ScoringHarness::Context(harness_->VillageAdminToken(village.village_id)).get(), reverse,
+      &reversed).ok());
+  ASSERT_GE(reversed.entry().recorded_at_ms(), recorded_ms);
+  settle.set_refuse_entries_recorded_after_ms(recorded_ms);
+  ASSERT_TRUE(ledger_->SettlePeriod(ScoringHarness::Context(service).get(), settle, &settled)
+                  .ok());
+  EXPECT_EQ(settled.points_credited(), 50);
+  EXPECT_EQ(Wallet(village.household_ids[0]), 50);
+}
+
 TEST_F(LedgerAcceptanceTest, AnEntryIsReversedOnceAndAReversalNever) {
   const SeededVillage village = VillageWithBigItem(1);
   v1::SubmitInspectionResponse response;
