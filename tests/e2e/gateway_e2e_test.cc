@@ -32,6 +32,7 @@
 #include "common/mysql/transaction.h"
 #include "jifen/scoring/v1/assessment.grpc.pb.h"
 #include "jifen/scoring/v1/registry.grpc.pb.h"
+#include "tests/support/http_listener.h"
 #include "tests/support/service_database.h"
 #include "tests/support/service_process.h"
 #include "tests/support/testenv.h"
@@ -124,7 +125,8 @@ class GatewayE2eTest : public ::testing::Test {
       });
       wechat_port = wechat.bind_to_any_port("127.0.0.1");
       ASSERT_GT(wechat_port, 0);
-      wechat_thread = std::thread([this] { wechat.listen_after_bind(); });
+      wechat_thread = jifen::testing::ListenInBackground(wechat);
+      ASSERT_TRUE(wechat.is_running());
     }
 
     void StartScoring() {

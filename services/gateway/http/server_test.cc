@@ -28,6 +28,7 @@
 #include "jifen/testing/v1/echo.grpc.pb.h"
 #include "services/gateway/storage/mysql_account_store.h"
 #include "tests/support/audit_outbox.h"
+#include "tests/support/http_listener.h"
 #include "tests/support/testenv.h"
 
 namespace jifen::gateway {
@@ -143,7 +144,8 @@ class GatewayServerTest : public ::testing::Test {
     });
     const int wechat_port = wechat_server_->bind_to_any_port("127.0.0.1");
     ASSERT_GT(wechat_port, 0);
-    wechat_thread_ = std::thread([this] { wechat_server_->listen_after_bind(); });
+    wechat_thread_ = jifen::testing::ListenInBackground(*wechat_server_);
+    ASSERT_TRUE(wechat_server_->is_running());
 
     redis_ = std::make_unique<redis::RedisPool>(jifen::testing::TestRedisConfig());
     redis_prefix_ = jifen::testing::FreshRedisPrefix();
