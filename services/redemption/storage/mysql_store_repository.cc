@@ -118,10 +118,14 @@ Donation ReadDonation(sql::ResultSet& rows) {
   return donation;
 }
 
+// Every field UpdateItem can change: a field left out would make an edit of it look like no
+// change at all in the audit trail (before == after).
 std::string ItemJson(const StoreItem& item) {
   return nlohmann::json{{"item_id", item.item_id},
                         {"village_id", item.village_id},
                         {"name", item.name},
+                        {"description", item.description},
+                        {"photo_ref", item.photo_ref},
                         {"price_points", item.price_points},
                         {"stock", item.stock},
                         {"value_fen", item.value_fen},

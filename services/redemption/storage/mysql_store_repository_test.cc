@@ -247,6 +247,23 @@ TEST_F(MySqlStoreRepositoryTest, RestockIsConditionalAndAudited) {
   EXPECT_NE(audits[1].after().find("到货"), std::string::npos);  // the reason
 }
 
+// QA found that an edit of the description or the photo left before == after in the trail.
+TEST_F(MySqlStoreRepositoryTest, AnEditOfDescriptionOrPhotoIsVisibleInTheAuditRecord) {
+  StoreItem item = Item(3);
+  item.description = "每户限领一瓶";
+  ASSERT_TRUE(repository_.UpdateItem(item, kActor).ok());
+  item.photo_ref = std::string(64, 'a');
+  ASSERT_TRUE(repository_.UpdateItem(item, kActor).ok());
+  const std::vector<audit::v1::AuditRecord> audits = AuditsOf(absl::StrCat(item.item_id));
+  ASSERT_EQ(audits.size(), 3u);
+  ASSERT_EQ(audits[1].action(), "update");
+  EXPECT_NE(audits[1].before(), audits[1].after());
+  EXPECT_NE(audits[1].after().find("每户限领一瓶"), std::string::npos) << audits[1].after();
+  ASSERT_EQ(audits[2].action(), "update");
+  EXPECT_NE(audits[2].before(), audits[2].after());
+  EXPECT_NE(audits[2].after().find(item.photo_ref), std::string::npos) << audits[2].after();
+}
+
 TEST_F(MySqlStoreRepositoryTest, ListOrdersPagesNewestFirstAndFindsUnfinished) {
   const StoreItem item = Item(10);
   for (int i = 0; i < 5; ++i) {
