@@ -330,8 +330,17 @@ TEST_F(RedemptionProcessTest, RetryCancelFulfilAndScope) {
   ASSERT_TRUE(
       store_->CancelOrder(ScoringHarness::Context(resident).get(), cancel, &cancelled).ok());
   EXPECT_EQ(cancelled.status(), rv1::ORDER_STATUS_CANCELLED);
+  // The debit was refunded: no "balance after the debit" to show (the contract: 0 unless paid).
+  EXPECT_EQ(first.wallet_balance_points(), 70);
+  EXPECT_EQ(cancelled.wallet_balance_points(), 0);
   ASSERT_TRUE(
       store_->CancelOrder(ScoringHarness::Context(resident).get(), cancel, &cancelled).ok());
+  EXPECT_EQ(cancelled.wallet_balance_points(), 0);
+  rv1::GetOrderRequest get;
+  get.set_order_id("flow-0001");
+  rv1::Order read;
+  ASSERT_TRUE(store_->GetOrder(ScoringHarness::Context(resident).get(), get, &read).ok());
+  EXPECT_EQ(read.wallet_balance_points(), 0);
   EXPECT_EQ(Wallet(household), 100);
   EXPECT_EQ(Stock(village.village_id, item.item_id()), 5);
 

@@ -158,6 +158,7 @@ absl::StatusOr<OrderUpdate> FakeStoreRepository::Release(const std::string& orde
   if (it->second.status != from) return OrderUpdate{it->second, false};
   items_[it->second.item_id].stock += it->second.quantity;
   it->second.status = to;
+  it->second.wallet_balance_points = 0;
   if (to == OrderStatus::kCancelled) {
     it->second.cancelled_at_ms = now_ms;
   } else {
@@ -189,6 +190,7 @@ absl::StatusOr<OrderUpdate> FakeStoreRepository::BeginCancel(const std::string& 
   if (it == orders_.end()) return absl::NotFoundError("no order");
   if (it->second.status != OrderStatus::kConfirmed) return OrderUpdate{it->second, false};
   it->second.status = OrderStatus::kCancelling;
+  it->second.wallet_balance_points = 0;
   it->second.status_reason = reason;
   it->second.updated_at_ms = now_ms;
   Note("order.cancel_started", order_id, actor);

@@ -179,6 +179,7 @@ TEST_F(RedemptionServiceTest, CancelRefundsAndReturnsStockOnceThenFulfilIsRefuse
   absl::StatusOr<Order> cancelled = service_.CancelOrder(Resident(), "order-00011", "changed mind");
   ASSERT_TRUE(cancelled.ok()) << cancelled.status();
   EXPECT_EQ(cancelled->status, OrderStatus::kCancelled);
+  EXPECT_EQ(cancelled->wallet_balance_points, 0);  // the debit it reported is refunded
   EXPECT_EQ(wallet_.Balance(kHousehold), 100);
   EXPECT_EQ(repository_.StockOf(item.item_id), 2);
   ASSERT_TRUE(service_.CancelOrder(Resident(), "order-00011", "").ok());

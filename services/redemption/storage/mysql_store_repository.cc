@@ -499,11 +499,13 @@ absl::StatusOr<OrderUpdate> MySqlStoreRepository::ReleaseOrder(const std::string
         .Bind(order->village_id)
         .Bind(order->item_id)
         .Update();
+    // The wallet balance an order shows is the one right after a debit that stands; a released
+    // order's debit was refused or is refunded, so it shows none.
     const int changed =
         to == OrderStatus::kCancelled
             ? stmt(
-                  "UPDATE orders SET status = ?, cancelled_at_ms = ?, updated_at_ms = ?"
-                  " WHERE order_id = ? AND status = ?")
+                  "UPDATE orders SET status = ?, cancelled_at_ms = ?, wallet_balance_points = 0,"
+                  " updated_at_ms = ? WHERE order_id = ? AND status = ?")
                   .Bind(static_cast<int>(to))
                   .Bind(now_ms)
                   .Bind(now_ms)
@@ -511,8 +513,8 @@ absl::StatusOr<OrderUpdate> MySqlStoreRepository::ReleaseOrder(const std::string
                   .Bind(static_cast<int>(from))
                   .Update()
             : stmt(
-                  "UPDATE orders SET status = ?, status_reason = ?, updated_at_ms = ?"
-                  " WHERE order_id = ? AND status = ?")
+                  "UPDATE orders SET status = ?, status_reason = ?, wallet_balance_points = 0,"
+                  " updated_at_ms = ? WHERE order_id = ? AND status = ?")
                   .Bind(static_cast<int>(to))
                   .Bind(reason)
                   .Bind(now_ms)
@@ -552,7 +554,8 @@ absl::StatusOr<OrderUpdate> MySqlStoreRepository::BeginCancel(const std::string&
   RETURN_IF_ERROR(mysql::RunInTransaction(*pool_, [&](sql::Connection& connection) {
     const SqlOn stmt{connection};
     result.changed = stmt(
-                         "UPDATE orders SET status = 4, status_reason = ?, updated_at_ms = ?"
+                         "UPDATE orders SET status = 4, status_reason = ?,"
+                         " wallet_balance_points = 0, updated_at_ms = ?"
                          " WHERE order_id = ? AND status = 2")
                          .Bind(reason)
                          .Bind(now_ms)

@@ -190,10 +190,19 @@ TEST_F(MySqlStoreRepositoryTest, OrderLifecycleIsConditionalAndAudited) {
   EXPECT_TRUE(
       absl::IsAlreadyExists(repository_.Confirm(*life2, "123456", 60, kNow, kActor).status()));
 
-  ASSERT_TRUE(repository_.BeginCancel("life-0001", "不要了", kNow, kActor).ok());
+  EXPECT_EQ(confirmed->order.wallet_balance_points, 80);
+  absl::StatusOr<OrderUpdate> cancelling =
+      repository_.BeginCancel("life-0001", "不要了", kNow, kActor);
+  ASSERT_TRUE(cancelling.ok());
+  // The balance after a debit that is being refunded is no balance to show.
+  EXPECT_EQ(cancelling->order.wallet_balance_points, 0);
   absl::StatusOr<OrderUpdate> cancelled = repository_.FinishCancel("life-0001", kNow, kActor);
   ASSERT_TRUE(cancelled.ok());
   EXPECT_TRUE(cancelled->changed);
+  EXPECT_EQ(cancelled->order.wallet_balance_points, 0);
+  absl::StatusOr<std::optional<Order>> read = repository_.FindOrder("life-0001");
+  ASSERT_TRUE(read.ok() && read->has_value());
+  EXPECT_EQ((*read)->wallet_balance_points, 0);
   EXPECT_EQ(Stock(item), 1);  // one back from life-0001, one held by life-0002
   absl::StatusOr<OrderUpdate> again = repository_.FinishCancel("life-0001", kNow, kActor);
   ASSERT_TRUE(again.ok());
