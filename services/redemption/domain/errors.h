@@ -31,5 +31,6 @@ absl::Status CodedError(absl::StatusCode status_code, absl::string_view code,
 
 // The machine code a message starts with ("" if none).
 absl::string_view MachineCodeOf(const absl::Status& status);
+absl::string_view MachineCodeOf(absl::string_view message);
 
 }  // namespace jifen::redemption

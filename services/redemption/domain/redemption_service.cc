@@ -558,6 +558,8 @@ absl::StatusOr<LedgerExport> RedemptionService::ExportLedger(const Caller& calle
   if (from_ms < 0 || until_ms < 0 || (until_ms != 0 && until_ms <= from_ms)) {
     return Invalid("until_ms", "after from_ms (or 0)");
   }
+  const int64_t now_ms = clock_->NowMs();
+  if (from_ms > now_ms) return Invalid("from_ms", "in the future: no orders yet");
   ASSIGN_OR_RETURN(
       const std::vector<Order> orders,
       repository_->ListOrdersCreatedBetween(village_id, from_ms, until_ms, kMaxExportRows + 1));
@@ -567,10 +569,12 @@ absl::StatusOr<LedgerExport> RedemptionService::ExportLedger(const Caller& calle
   LedgerExport out;
   out.csv = LedgerCsv(orders);
   out.rows = static_cast<int64_t>(orders.size());
-  const int64_t now_ms = clock_->NowMs();
+  // The name tells the dates the file covers. A range open at the end, or reaching past now
+  // (clients send INT64_MAX for "no end"), holds the orders up to now: it ends today.
+  const int64_t end_ms = until_ms == 0 || until_ms > now_ms ? now_ms : until_ms;
   out.file_name = absl::StrCat("redemption-ledger-", village_id, "-",
                                from_ms == 0 ? "start" : FormatCompactDate(from_ms), "-",
-                               FormatCompactDate(until_ms == 0 ? now_ms : until_ms), ".csv");
+                               FormatCompactDate(end_ms), ".csv");
   return out;
 }
 

@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "services/redemption/domain/calendar.h"
 #include "services/redemption/domain/errors.h"
 #include "services/redemption/domain/fake_store_repository.h"
 
@@ -339,6 +340,36 @@ TEST_F(RedemptionServiceTest, ExportLedger) {
   EXPECT_TRUE(absl::StartsWith(exported->csv, "\xEF\xBB\xBF"));
   EXPECT_TRUE(absl::StrContains(exported->csv, "order-00017"));
   EXPECT_TRUE(absl::IsPermissionDenied(service_.ExportLedger(Resident(), kVillage, 0, 0).status()));
+}
+
+TEST_F(RedemptionServiceTest, ExportFileNameSaysTheDatesItCovers) {
+  const int64_t year_2026 = YearStartMs(2026);
+  absl::StatusOr<LedgerExport> open = service_.ExportLedger(Admin(), kVillage, 0, 0);
+  ASSERT_TRUE(open.ok());
+  EXPECT_EQ(open->file_name, "redemption-ledger-11-start-20260210.csv");
+  // QA: INT64_MAX for "no end" named the file "...-start-2922789940817.csv".
+  absl::StatusOr<LedgerExport> no_end =
+      service_.ExportLedger(Admin(), kVillage, year_2026, INT64_MAX);
+  ASSERT_TRUE(no_end.ok()) << no_end.status();
+  EXPECT_EQ(no_end->file_name, "redemption-ledger-11-20260101-20260210.csv");
+  absl::StatusOr<LedgerExport> january =
+      service_.ExportLedger(Admin(), kVillage, year_2026, year_2026 + 31LL * 86400 * 1000);
+  ASSERT_TRUE(january.ok());
+  EXPECT_EQ(january->file_name, "redemption-ledger-11-20260101-20260201.csv");
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      service_.ExportLedger(Admin(), kVillage, INT64_MAX - 1, 0).status()));
+}
+
+TEST_F(RedemptionServiceTest, ExportNotesAreChineseForStaff) {
+  const StoreItem item = MakeItem(5, 60);
+  wallet_.Credit(kHousehold, 50);
+  ASSERT_EQ(MachineCodeOf(Place("order-short1", item.item_id).status()), kWalletInsufficient);
+  absl::StatusOr<LedgerExport> exported = service_.ExportLedger(Admin(), kVillage, 0, 0);
+  ASSERT_TRUE(exported.ok());
+  EXPECT_TRUE(absl::StrContains(exported->csv, "积分不足，兑换未成功（需 60 积分）"))
+      << exported->csv;
+  EXPECT_FALSE(absl::StrContains(exported->csv, "WALLET_INSUFFICIENT")) << exported->csv;
+  EXPECT_FALSE(absl::StrContains(exported->csv, "wallet holds")) << exported->csv;
 }
 
 // A wallet whose debit succeeds only after another caller has released the order (the race the
