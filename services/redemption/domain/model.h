@@ -133,6 +133,22 @@ struct BudgetCheck {
   int64_t remaining_fen = 0;
 };
 
+// A store or funding write (CreateItem, RestockItem, CreateFundingSource, RecordDonation) under the
+// id its client generated for it, so that a retry after a lost answer can be told from a new write.
+struct ClientRequest {
+  std::string client_request_id;  // unique within the village
+  std::string kind;               // which write: "create_item", "restock_item", ...
+  std::string payload;            // its fields, canonical (client_requests.h): equal means same
+};
+
+// A write made under a client_request_id: what it asked for and the object it created or changed
+// (item, funding source or donation id).
+struct RecordedRequest {
+  std::string kind;
+  std::string payload;
+  int64_t object_id = 0;
+};
+
 // Who makes a change, for the audit trail.
 struct Actor {
   std::string user_id;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "common/status/status_macros.h"
 #include "services/redemption/domain/calendar.h"
+#include "services/redemption/domain/client_requests.h"
 #include "services/redemption/domain/errors.h"
 #include "services/redemption/domain/ledger_csv.h"
 
@@ -79,6 +80,13 @@ bool IsDefiniteRefusal(const absl::Status& status) {
          absl::IsNotFound(status);
 }
 
+absl::Status ValidateClientRequestId(const std::string& client_request_id) {
+  if (IsValidClientRequestId(client_request_id)) return absl::OkStatus();
+  return Invalid("client_request_id",
+                 "required, 8..64 characters of [A-Za-z0-9_-], generated once per write and sent "
+                 "again on every retry of it");
+}
+
 absl::Status ValidateYear(int32_t year) {
   if (year < kMinYear || year > kMaxYear) return Invalid("year", "2000..2100");
   return absl::OkStatus();
@@ -97,13 +105,7 @@ bool ReadsVillage(const Caller& caller, int64_t village_id) {
          caller.village_id != 0 && caller.village_id == village_id;
 }
 
-bool IsValidOrderId(const std::string& order_id) {
-  if (order_id.size() < 8 || order_id.size() > 64) return false;
-  for (char c : order_id) {
-    if (!absl::ascii_isalnum(c) && c != '-' && c != '_') return false;
-  }
-  return true;
-}
+bool IsValidOrderId(const std::string& order_id) { return IsValidClientRequestId(order_id); }
 
 bool IsOnSale(const StoreItem& item, int64_t now_ms) {
   if (!item.active) return false;
@@ -126,14 +128,20 @@ RedemptionService::RedemptionService(StoreRepository* repository, WalletClient* 
 
 // --- items ---------------------------------------------------------------------------------------
 
-absl::StatusOr<StoreItem> RedemptionService::CreateItem(const Caller& caller, StoreItem item) {
+absl::StatusOr<StoreItem> RedemptionService::CreateItem(const Caller& caller, StoreItem item,
+                                                        const std::string& client_request_id) {
   if (!ManagesVillage(caller, item.village_id)) return Denied("manage this village's store");
+  RETURN_IF_ERROR(ValidateClientRequestId(client_request_id));
   RETURN_IF_ERROR(ValidateItem(item));
+  const ClientRequest request = RequestToCreateItem(client_request_id, item);
   const int64_t now_ms = clock_->NowMs();
   item.item_id = 0;
   item.created_at_ms = now_ms;
   item.updated_at_ms = now_ms;
-  return repository_->CreateItem(item, ActorOf(caller));
+  absl::StatusOr<StoreItem> created = repository_->CreateItem(item, request, ActorOf(caller));
+  if (created.ok()) return created;
+  ASSIGN_OR_RETURN(const int64_t item_id, EarlierWrite(item.village_id, request, created.status()));
+  return repository_->GetItem(item.village_id, item_id);
 }
 
 absl::StatusOr<StoreItem> RedemptionService::UpdateItem(const Caller& caller, StoreItem item) {
@@ -171,8 +179,10 @@ absl::StatusOr<std::vector<StoreItem>> RedemptionService::ListItems(const Caller
 
 absl::StatusOr<StoreItem> RedemptionService::RestockItem(const Caller& caller, int64_t village_id,
                                                          int64_t item_id, int64_t delta,
-                                                         const std::string& reason) {
+                                                         const std::string& reason,
+                                                         const std::string& client_request_id) {
   if (!ManagesVillage(caller, village_id)) return Denied("manage this village's store");
+  RETURN_IF_ERROR(ValidateClientRequestId(client_request_id));
   if (item_id <= 0) return Invalid("item_id", "required");
   if (delta == 0 || delta > kMaxRestockDelta || delta < -kMaxRestockDelta) {
     return Invalid("delta", "non-zero, at most 100000 either way");
@@ -181,8 +191,37 @@ absl::StatusOr<StoreItem> RedemptionService::RestockItem(const Caller& caller, i
   if (absl::StripAsciiWhitespace(reason).empty() || TooLong(reason, 500)) {
     return Invalid("reason", "1..500 characters, not only spaces");
   }
-  return repository_->AdjustStock(village_id, item_id, delta, reason, clock_->NowMs(),
-                                  ActorOf(caller));
+  const ClientRequest request =
+      RequestToRestock(client_request_id, village_id, item_id, delta, reason);
+  absl::StatusOr<StoreItem> restocked = repository_->AdjustStock(
+      village_id, item_id, delta, reason, clock_->NowMs(), request, ActorOf(caller));
+  if (restocked.ok()) return restocked;
+  // A retry of a removal can meet NEGATIVE_STOCK: its first attempt took the units. The earlier
+  // write decides, not today's stock.
+  ASSIGN_OR_RETURN(const int64_t restocked_id,
+                   EarlierWrite(village_id, request, restocked.status()));
+  return repository_->GetItem(village_id, restocked_id);
+}
+
+absl::StatusOr<int64_t> RedemptionService::EarlierWrite(int64_t village_id,
+                                                        const ClientRequest& request,
+                                                        const absl::Status& failure) {
+  // Only these can hide a retry: the id taken (the first write committed, perhaps concurrently)
+  // or a refusal the first write's effect caused.
+  if (!absl::IsAlreadyExists(failure) && !absl::IsFailedPrecondition(failure)) return failure;
+  ASSIGN_OR_RETURN(const std::optional<RecordedRequest> earlier,
+                   repository_->FindRequest(village_id, request.client_request_id));
+  if (!earlier.has_value()) {
+    // ALREADY_EXISTS is the id's own unique key; its text is the database's, not the caller's.
+    if (absl::IsAlreadyExists(failure)) return absl::AbortedError("write raced; retry");
+    return failure;
+  }
+  if (earlier->kind != request.kind || earlier->payload != request.payload) {
+    return CodedError(absl::StatusCode::kAlreadyExists, kIdempotencyConflict,
+                      "this client_request_id was used for another write of the village; "
+                      "generate a new id for a new write");
+  }
+  return earlier->object_id;
 }
 
 // --- orders --------------------------------------------------------------------------------------
@@ -458,17 +497,24 @@ absl::StatusOr<RecoveryStats> RedemptionService::RecoverUnfinished(int64_t min_a
 
 // --- funding and budget --------------------------------------------------------------------------
 
-absl::StatusOr<FundingSource> RedemptionService::CreateFundingSource(const Caller& caller,
-                                                                     FundingSource source) {
+absl::StatusOr<FundingSource> RedemptionService::CreateFundingSource(
+    const Caller& caller, FundingSource source, const std::string& client_request_id) {
   if (!ManagesVillage(caller, source.village_id)) return Denied("manage this village's funding");
+  RETURN_IF_ERROR(ValidateClientRequestId(client_request_id));
   RETURN_IF_ERROR(ValidateYear(source.year));
   if (source.name.empty() || TooLong(source.name, 100)) return Invalid("name", "1..100 characters");
   if (source.committed_fen < 0 || source.committed_fen > kMaxAmountFen) {
     return Invalid("committed_fen", "0..100000000000");
   }
+  const ClientRequest request = RequestToCreateFundingSource(client_request_id, source);
   source.funding_source_id = 0;
   source.created_at_ms = clock_->NowMs();
-  return repository_->CreateFundingSource(source, ActorOf(caller));
+  absl::StatusOr<FundingSource> created =
+      repository_->CreateFundingSource(source, request, ActorOf(caller));
+  if (created.ok()) return created;
+  ASSIGN_OR_RETURN(const int64_t source_id,
+                   EarlierWrite(source.village_id, request, created.status()));
+  return repository_->GetFundingSource(source.village_id, source_id);
 }
 
 absl::StatusOr<std::vector<FundingSource>> RedemptionService::ListFundingSources(
@@ -480,9 +526,10 @@ absl::StatusOr<std::vector<FundingSource>> RedemptionService::ListFundingSources
   return repository_->ListFundingSources(village_id, year);
 }
 
-absl::StatusOr<Donation> RedemptionService::RecordDonation(const Caller& caller,
-                                                           Donation donation) {
+absl::StatusOr<Donation> RedemptionService::RecordDonation(const Caller& caller, Donation donation,
+                                                           const std::string& client_request_id) {
   if (!ManagesVillage(caller, donation.village_id)) return Denied("manage this village's funding");
+  RETURN_IF_ERROR(ValidateClientRequestId(client_request_id));
   if (donation.funding_source_id <= 0) return Invalid("funding_source_id", "required");
   if (donation.donor.empty() || TooLong(donation.donor, 100)) {
     return Invalid("donor", "1..100 characters");
@@ -492,9 +539,16 @@ absl::StatusOr<Donation> RedemptionService::RecordDonation(const Caller& caller,
   }
   if (!IsValidDate(donation.donated_on)) return Invalid("donated_on", "a date YYYY-MM-DD");
   if (TooLong(donation.note, 500)) return Invalid("note", "at most 500 characters");
+  const ClientRequest request = RequestToRecordDonation(client_request_id, donation);
   donation.donation_id = 0;
   donation.created_at_ms = clock_->NowMs();
-  return repository_->RecordDonation(donation, ActorOf(caller));
+  absl::StatusOr<Donation> recorded =
+      repository_->RecordDonation(donation, request, ActorOf(caller));
+  if (recorded.ok()) return recorded;
+  // Donations are append-only with amounts > 0: a duplicate could never be offset.
+  ASSIGN_OR_RETURN(const int64_t donation_id,
+                   EarlierWrite(donation.village_id, request, recorded.status()));
+  return repository_->GetDonation(donation.village_id, donation_id);
 }
 
 absl::StatusOr<std::vector<Donation>> RedemptionService::ListDonations(const Caller& caller,

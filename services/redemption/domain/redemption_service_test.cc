@@ -46,6 +46,7 @@ class RedemptionServiceTest : public ::testing::Test {
       : clock_(kNow), service_(&repository_, &wallet_, &clock_, [this] { return NextCode(); }) {}
 
   std::string NextCode() { return absl::StrCat(100000 + next_code_++); }
+  std::string NextRequestId() { return absl::StrCat("request-", ++next_request_); }
 
   StoreItem MakeItem(int64_t stock, int64_t price, int32_t limit = 0) {
     StoreItem item;
@@ -55,7 +56,7 @@ class RedemptionServiceTest : public ::testing::Test {
     item.stock = stock;
     item.value_fen = 1500;
     item.limit_per_household = limit;
-    absl::StatusOr<StoreItem> created = service_.CreateItem(Admin(), item);
+    absl::StatusOr<StoreItem> created = service_.CreateItem(Admin(), item, NextRequestId());
     EXPECT_TRUE(created.ok()) << created.status();
     return *created;
   }
@@ -69,6 +70,7 @@ class RedemptionServiceTest : public ::testing::Test {
   FakeWallet wallet_;
   FakeClock clock_;
   int next_code_ = 0;
+  int next_request_ = 0;
   RedemptionService service_;
 };
 
@@ -235,9 +237,11 @@ TEST_F(RedemptionServiceTest, ObjectLevelAuthorization) {
   // A village admin manages only their own village.
   StoreItem foreign = item;
   foreign.village_id = kVillage + 1;
-  EXPECT_TRUE(absl::IsPermissionDenied(service_.CreateItem(Admin(), foreign).status()));
+  EXPECT_TRUE(
+      absl::IsPermissionDenied(service_.CreateItem(Admin(), foreign, "request-foreign").status()));
   EXPECT_TRUE(absl::IsPermissionDenied(
-      service_.RestockItem(Admin(kVillage + 1), kVillage, item.item_id, 5, "x").status()));
+      service_.RestockItem(Admin(kVillage + 1), kVillage, item.item_id, 5, "x", "request-x")
+          .status()));
   // Another household does not see the order.
   ASSERT_TRUE(Place("order-00015", item.item_id).ok());
   EXPECT_TRUE(
@@ -275,17 +279,100 @@ TEST_F(RedemptionServiceTest, ConcurrentOrdersForLastUnitGiveOneSuccess) {
 TEST_F(RedemptionServiceTest, RestockIsValidatedAndAudited) {
   const StoreItem item = MakeItem(1, 10);
   EXPECT_TRUE(absl::IsInvalidArgument(
-      service_.RestockItem(Admin(), kVillage, item.item_id, 5, "").status()));
+      service_.RestockItem(Admin(), kVillage, item.item_id, 5, "", NextRequestId()).status()));
   EXPECT_TRUE(absl::IsInvalidArgument(
-      service_.RestockItem(Admin(), kVillage, item.item_id, 5, "   ").status()));
+      service_.RestockItem(Admin(), kVillage, item.item_id, 5, "   ", NextRequestId()).status()));
   absl::StatusOr<StoreItem> restocked =
-      service_.RestockItem(Admin(), kVillage, item.item_id, 5, "delivery");
+      service_.RestockItem(Admin(), kVillage, item.item_id, 5, "delivery", NextRequestId());
   ASSERT_TRUE(restocked.ok());
   EXPECT_EQ(restocked->stock, 6);
   EXPECT_EQ(
-      MachineCodeOf(service_.RestockItem(Admin(), kVillage, item.item_id, -7, "breakage").status()),
+      MachineCodeOf(
+          service_.RestockItem(Admin(), kVillage, item.item_id, -7, "breakage", NextRequestId())
+              .status()),
       kNegativeStock);
   EXPECT_EQ(repository_.audits().back().action, "item.restocked");
+}
+
+// A village phone retries a write whose answer was lost: the retry must not add stock, a donation
+// or an item twice (QA: RestockItem and RecordDonation took no client id).
+TEST_F(RedemptionServiceTest, StoreAndFundingWritesAreRetrySafe) {
+  StoreItem soap;
+  soap.village_id = kVillage;
+  soap.name = "肥皂";
+  soap.price_points = 5;
+  soap.stock = 10;
+  absl::StatusOr<StoreItem> created = service_.CreateItem(Admin(), soap, "create-soap-1");
+  ASSERT_TRUE(created.ok()) << created.status();
+  absl::StatusOr<StoreItem> again = service_.CreateItem(Admin(), soap, "create-soap-1");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->item_id, created->item_id);
+  EXPECT_EQ(service_.ListItems(Admin(), kVillage, false)->size(), 1u);
+  // A client that sends no id can't be told from a new write.
+  EXPECT_TRUE(absl::IsInvalidArgument(service_.CreateItem(Admin(), soap, "").status()));
+  soap.price_points = 6;
+  absl::StatusOr<StoreItem> changed = service_.CreateItem(Admin(), soap, "create-soap-1");
+  EXPECT_TRUE(absl::IsAlreadyExists(changed.status()));
+  EXPECT_EQ(MachineCodeOf(changed.status()), kIdempotencyConflict);
+
+  const int64_t id = created->item_id;
+  ASSERT_EQ(service_.RestockItem(Admin(), kVillage, id, 5, "到货", "restock-0001")->stock, 15);
+  absl::StatusOr<StoreItem> restocked =
+      service_.RestockItem(Admin(), kVillage, id, 5, "到货", "restock-0001");
+  ASSERT_TRUE(restocked.ok()) << restocked.status();
+  EXPECT_EQ(restocked->stock, 15);
+  EXPECT_EQ(repository_.StockOf(id), 15);
+  EXPECT_EQ(MachineCodeOf(
+                service_.RestockItem(Admin(), kVillage, id, 6, "到货", "restock-0001").status()),
+            kIdempotencyConflict);
+  // An id is one write: the item's creation id can't restock.
+  EXPECT_EQ(MachineCodeOf(
+                service_.RestockItem(Admin(), kVillage, id, 5, "到货", "create-soap-1").status()),
+            kIdempotencyConflict);
+  // Removing all the units, then the retry: the first removal answers, not NEGATIVE_STOCK.
+  ASSERT_TRUE(service_.RestockItem(Admin(), kVillage, id, -15, "损耗", "remove-all-1").ok());
+  absl::StatusOr<StoreItem> removed =
+      service_.RestockItem(Admin(), kVillage, id, -15, "损耗", "remove-all-1");
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_EQ(removed->stock, 0);
+
+  FundingSource gifts;
+  gifts.village_id = kVillage;
+  gifts.year = 2026;
+  gifts.kind = FundingKind::kDonation;
+  gifts.name = "社会捐赠";
+  absl::StatusOr<FundingSource> source = service_.CreateFundingSource(Admin(), gifts, "source-01");
+  ASSERT_TRUE(source.ok()) << source.status();
+  absl::StatusOr<FundingSource> source_again =
+      service_.CreateFundingSource(Admin(), gifts, "source-01");
+  ASSERT_TRUE(source_again.ok()) << source_again.status();
+  EXPECT_EQ(source_again->funding_source_id, source->funding_source_id);
+  EXPECT_EQ(service_.ListFundingSources(Admin(), kVillage, 2026)->size(), 1u);
+
+  Donation gift;
+  gift.village_id = kVillage;
+  gift.funding_source_id = source->funding_source_id;
+  gift.donor = "某企业";
+  gift.amount_fen = 100000;
+  gift.donated_on = "2026-02-01";
+  absl::StatusOr<Donation> recorded = service_.RecordDonation(Admin(), gift, "donation-01");
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  absl::StatusOr<Donation> recorded_again = service_.RecordDonation(Admin(), gift, "donation-01");
+  ASSERT_TRUE(recorded_again.ok()) << recorded_again.status();
+  EXPECT_EQ(recorded_again->donation_id, recorded->donation_id);
+  EXPECT_EQ(service_.ListDonations(Admin(), kVillage, 2026)->size(), 1u);
+  EXPECT_EQ(service_.GetBudgetCheck(Admin(), kVillage, 2026)->donations_fen, 100000);
+  gift.amount_fen = 200000;
+  EXPECT_EQ(MachineCodeOf(service_.RecordDonation(Admin(), gift, "donation-01").status()),
+            kIdempotencyConflict);
+
+  // Ids are the village's own: another village's id of the same text is another write.
+  StoreItem other = soap;
+  other.village_id = kVillage + 1;
+  absl::StatusOr<StoreItem> theirs =
+      service_.CreateItem(Admin(kVillage + 1), other, "create-soap-1");
+  ASSERT_TRUE(theirs.ok()) << theirs.status();
+  EXPECT_NE(theirs->item_id, created->item_id);
 }
 
 TEST_F(RedemptionServiceTest, BudgetRuleNotLowerThanLastYear) {
@@ -304,7 +391,8 @@ TEST_F(RedemptionServiceTest, BudgetRuleNotLowerThanLastYear) {
   donations.year = 2026;
   donations.kind = FundingKind::kDonation;
   donations.name = "社会捐赠";
-  absl::StatusOr<FundingSource> source = service_.CreateFundingSource(Admin(), donations);
+  absl::StatusOr<FundingSource> source =
+      service_.CreateFundingSource(Admin(), donations, NextRequestId());
   ASSERT_TRUE(source.ok());
   Donation gift;
   gift.village_id = kVillage;
@@ -312,9 +400,10 @@ TEST_F(RedemptionServiceTest, BudgetRuleNotLowerThanLastYear) {
   gift.donor = "某企业";
   gift.amount_fen = 100000;
   gift.donated_on = "2026-02-01";
-  ASSERT_TRUE(service_.RecordDonation(Admin(), gift).ok());
+  ASSERT_TRUE(service_.RecordDonation(Admin(), gift, NextRequestId()).ok());
   gift.donated_on = "2026-02-31";
-  EXPECT_TRUE(absl::IsInvalidArgument(service_.RecordDonation(Admin(), gift).status()));
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(service_.RecordDonation(Admin(), gift, NextRequestId()).status()));
 
   const StoreItem item = MakeItem(5, 10);  // value 1500 fen
   wallet_.Credit(kHousehold, 100);
@@ -356,8 +445,8 @@ TEST_F(RedemptionServiceTest, ExportFileNameSaysTheDatesItCovers) {
       service_.ExportLedger(Admin(), kVillage, year_2026, year_2026 + 31LL * 86400 * 1000);
   ASSERT_TRUE(january.ok());
   EXPECT_EQ(january->file_name, "redemption-ledger-11-20260101-20260201.csv");
-  EXPECT_TRUE(absl::IsInvalidArgument(
-      service_.ExportLedger(Admin(), kVillage, INT64_MAX - 1, 0).status()));
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(service_.ExportLedger(Admin(), kVillage, INT64_MAX - 1, 0).status()));
 }
 
 TEST_F(RedemptionServiceTest, ExportNotesAreChineseForStaff) {
@@ -407,7 +496,7 @@ TEST(RedemptionRaceTest, DebitLandingOnReleasedOrderIsRefunded) {
   item.name = "米";
   item.price_points = 30;
   item.stock = 1;
-  absl::StatusOr<StoreItem> created = service.CreateItem(Admin(), item);
+  absl::StatusOr<StoreItem> created = service.CreateItem(Admin(), item, "request-race");
   ASSERT_TRUE(created.ok());
   wallet.Credit(kHousehold, 100);
   absl::StatusOr<Order> order =
