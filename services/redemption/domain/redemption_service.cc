@@ -12,6 +12,7 @@
 #include "services/redemption/domain/client_requests.h"
 #include "services/redemption/domain/errors.h"
 #include "services/redemption/domain/ledger_csv.h"
+#include "services/redemption/domain/validation.h"
 
 namespace jifen::redemption {
 namespace {
@@ -35,37 +36,6 @@ absl::Status Denied(absl::string_view what) {
 
 absl::Status Invalid(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
-}
-
-bool TooLong(const std::string& text, size_t max_chars) {
-  // Counts UTF-8 code points: columns are sized in characters.
-  size_t chars = 0;
-  for (unsigned char c : text) chars += (c & 0xC0) != 0x80;
-  return chars > max_chars;
-}
-
-absl::Status ValidateItem(const StoreItem& item) {
-  if (item.village_id <= 0) return Invalid("village_id", "required");
-  if (item.name.empty() || TooLong(item.name, 100)) return Invalid("name", "1..100 characters");
-  if (TooLong(item.description, 2000)) return Invalid("description", "at most 2000 characters");
-  if (item.photo_ref.size() > 255) return Invalid("photo_ref", "at most 255 characters");
-  if (item.price_points <= 0 || item.price_points > kMaxPricePoints) {
-    return Invalid("price_points", "1..1000000");
-  }
-  if (item.stock < 0 || item.stock > kMaxStock) return Invalid("stock", "0..1000000");
-  if (item.value_fen < 0 || item.value_fen > kMaxValueFen) {
-    return Invalid("value_fen", "0..100000000");
-  }
-  if (item.funding_source_id < 0) return Invalid("funding_source_id", "must be >= 0");
-  if (item.on_sale_from_ms < 0 || item.on_sale_until_ms < 0 ||
-      (item.on_sale_from_ms > 0 && item.on_sale_until_ms > 0 &&
-       item.on_sale_until_ms <= item.on_sale_from_ms)) {
-    return Invalid("on_sale_until_ms", "must be after on_sale_from_ms (or 0)");
-  }
-  if (item.limit_per_household < 0 || item.limit_per_household > kMaxLimitPerHousehold) {
-    return Invalid("limit_per_household", "0..1000");
-  }
-  return absl::OkStatus();
 }
 
 bool SamePayload(const Order& order, const PlaceOrderInput& input, int32_t quantity) {
@@ -133,6 +103,7 @@ absl::StatusOr<StoreItem> RedemptionService::CreateItem(const Caller& caller, St
   if (!ManagesVillage(caller, item.village_id)) return Denied("manage this village's store");
   RETURN_IF_ERROR(ValidateClientRequestId(client_request_id));
   RETURN_IF_ERROR(ValidateItem(item));
+  RETURN_IF_ERROR(CheckFundingSource(item));
   const ClientRequest request = RequestToCreateItem(client_request_id, item);
   const int64_t now_ms = clock_->NowMs();
   item.item_id = 0;
@@ -149,6 +120,7 @@ absl::StatusOr<StoreItem> RedemptionService::UpdateItem(const Caller& caller, St
   if (item.item_id <= 0) return Invalid("item_id", "required");
   item.stock = 0;  // not changed by an update; keeps validation simple
   RETURN_IF_ERROR(ValidateItem(item));
+  RETURN_IF_ERROR(CheckFundingSource(item));
   item.updated_at_ms = clock_->NowMs();
   return repository_->UpdateItem(item, ActorOf(caller));
 }
@@ -187,10 +159,8 @@ absl::StatusOr<StoreItem> RedemptionService::RestockItem(const Caller& caller, i
   if (delta == 0 || delta > kMaxRestockDelta || delta < -kMaxRestockDelta) {
     return Invalid("delta", "non-zero, at most 100000 either way");
   }
-  // Stock changes are audited by their reason; spaces would say nothing.
-  if (absl::StripAsciiWhitespace(reason).empty() || TooLong(reason, 500)) {
-    return Invalid("reason", "1..500 characters, not only spaces");
-  }
+  // Stock changes are audited by their reason; spaces (also U+3000) would say nothing.
+  RETURN_IF_ERROR(CheckText("reason", reason, 500, /*required=*/true));
   const ClientRequest request =
       RequestToRestock(client_request_id, village_id, item_id, delta, reason);
   absl::StatusOr<StoreItem> restocked = repository_->AdjustStock(
@@ -201,6 +171,11 @@ absl::StatusOr<StoreItem> RedemptionService::RestockItem(const Caller& caller, i
   ASSIGN_OR_RETURN(const int64_t restocked_id,
                    EarlierWrite(village_id, request, restocked.status()));
   return repository_->GetItem(village_id, restocked_id);
+}
+
+absl::Status RedemptionService::CheckFundingSource(const StoreItem& item) {
+  if (item.funding_source_id == 0) return absl::OkStatus();
+  return repository_->GetFundingSource(item.village_id, item.funding_source_id).status();
 }
 
 absl::StatusOr<int64_t> RedemptionService::EarlierWrite(int64_t village_id,
@@ -377,7 +352,7 @@ absl::StatusOr<Order> RedemptionService::GetOrder(const Caller& caller,
 absl::StatusOr<Order> RedemptionService::CancelOrder(const Caller& caller,
                                                      const std::string& order_id,
                                                      const std::string& reason) {
-  if (TooLong(reason, 500)) return Invalid("reason", "at most 500 characters");
+  RETURN_IF_ERROR(CheckText("reason", reason, 500, /*required=*/false));
   ASSIGN_OR_RETURN(const Order order, GetOrder(caller, order_id));
   if (caller.role != Role::kResident && !ManagesVillage(caller, order.village_id)) {
     return Denied("cancel orders of this village");
@@ -502,7 +477,7 @@ absl::StatusOr<FundingSource> RedemptionService::CreateFundingSource(
   if (!ManagesVillage(caller, source.village_id)) return Denied("manage this village's funding");
   RETURN_IF_ERROR(ValidateClientRequestId(client_request_id));
   RETURN_IF_ERROR(ValidateYear(source.year));
-  if (source.name.empty() || TooLong(source.name, 100)) return Invalid("name", "1..100 characters");
+  ASSIGN_OR_RETURN(source.name, CleanName("name", source.name, 100));
   if (source.committed_fen < 0 || source.committed_fen > kMaxAmountFen) {
     return Invalid("committed_fen", "0..100000000000");
   }
@@ -531,14 +506,16 @@ absl::StatusOr<Donation> RedemptionService::RecordDonation(const Caller& caller,
   if (!ManagesVillage(caller, donation.village_id)) return Denied("manage this village's funding");
   RETURN_IF_ERROR(ValidateClientRequestId(client_request_id));
   if (donation.funding_source_id <= 0) return Invalid("funding_source_id", "required");
-  if (donation.donor.empty() || TooLong(donation.donor, 100)) {
-    return Invalid("donor", "1..100 characters");
-  }
+  ASSIGN_OR_RETURN(donation.donor, CleanName("donor", donation.donor, 100));
   if (donation.amount_fen <= 0 || donation.amount_fen > kMaxAmountFen) {
     return Invalid("amount_fen", "1..100000000000");
   }
   if (!IsValidDate(donation.donated_on)) return Invalid("donated_on", "a date YYYY-MM-DD");
-  if (TooLong(donation.note, 500)) return Invalid("note", "at most 500 characters");
+  // A gift not yet received counts towards no year's funding.
+  if (donation.donated_on > LocalDate(clock_->NowMs())) {
+    return Invalid("donated_on", "in the future");
+  }
+  RETURN_IF_ERROR(CheckText("note", donation.note, 500, /*required=*/false));
   const ClientRequest request = RequestToRecordDonation(client_request_id, donation);
   donation.donation_id = 0;
   donation.created_at_ms = clock_->NowMs();

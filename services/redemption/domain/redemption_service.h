@@ -125,6 +125,9 @@ class RedemptionService final {
   // what Resume answers.
   absl::StatusOr<Order> ResumeOrRefuse(const absl::Status& refusal, const PlaceOrderInput& input,
                                        const Actor& actor);
+  // NOT_FOUND "FUNDING_SOURCE_NOT_FOUND: ..." unless the item's funding source (if any) is one of
+  // its village's.
+  absl::Status CheckFundingSource(const StoreItem& item);
   // After a write under `request` failed with `failure`: the object id of the village's earlier
   // write under the same client_request_id (this call was a retry), ALREADY_EXISTS
   // "IDEMPOTENCY_CONFLICT: ..." if that write asked for something else, `failure` if there was

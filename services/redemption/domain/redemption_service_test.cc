@@ -375,6 +375,147 @@ TEST_F(RedemptionServiceTest, StoreAndFundingWritesAreRetrySafe) {
   EXPECT_NE(theirs->item_id, created->item_id);
 }
 
+// QA: blank names, control characters, made-up funding sources and photo paths went on sale;
+// limits counted bytes though the messages say characters.
+TEST_F(RedemptionServiceTest, ItemFieldsAreCheckedAsPeopleTypeThem) {
+  const auto create = [&](const StoreItem& item) {
+    return service_.CreateItem(Admin(), item, NextRequestId());
+  };
+  const auto refused_field = [&](const StoreItem& item) -> std::string {
+    const absl::Status status = create(item).status();
+    if (!absl::IsInvalidArgument(status)) return absl::StrCat("not refused: ", status.ToString());
+    return std::string(status.message().substr(0, status.message().find(':')));
+  };
+  StoreItem item;
+  item.village_id = kVillage;
+  item.price_points = 5;
+  item.stock = 3;
+  for (const char* blank : {"", "   ", "\xE3\x80\x80\xE3\x80\x80", "\xC2\xA0\t"}) {
+    item.name = blank;
+    EXPECT_EQ(refused_field(item), "name") << blank;
+  }
+  item.name = std::string("\0\a皂", 5);
+  EXPECT_EQ(refused_field(item), "name");
+  item.name = "皂\xC2\x85";  // U+0085, a C1 control
+  EXPECT_EQ(refused_field(item), "name");
+  item.name = "\xFF皂";
+  EXPECT_EQ(refused_field(item), "name");
+  // 100 characters of three bytes each fit; 101 do not.
+  std::string hundred;
+  for (int i = 0; i < 100; ++i) hundred += "皂";
+  item.name = hundred;
+  EXPECT_TRUE(create(item).ok());
+  item.name = hundred + "皂";
+  EXPECT_EQ(refused_field(item), "name");
+  // Spaces around a name are no part of it.
+  item.name = "\xE3\x80\x80 洗衣液 ";
+  absl::StatusOr<StoreItem> trimmed = create(item);
+  ASSERT_TRUE(trimmed.ok()) << trimmed.status();
+  EXPECT_EQ(trimmed->name, "洗衣液");
+
+  std::string long_description;
+  for (int i = 0; i < 2000; ++i) long_description += "说";
+  item.description = long_description + "\n第二行";
+  EXPECT_EQ(refused_field(item), "description");
+  item.description = long_description;
+  EXPECT_TRUE(create(item).ok());
+  item.description = "每户一瓶\n限本村";
+  EXPECT_TRUE(create(item).ok());
+  item.description = "bell\a";
+  EXPECT_EQ(refused_field(item), "description");
+  item.description = "";
+
+  for (const std::string& ref : {std::string("../../etc/passwd"), std::string(64, 'A'),
+                                 std::string(63, 'a'), std::string(65, 'a')}) {
+    item.photo_ref = ref;
+    EXPECT_EQ(refused_field(item), "photo_ref") << ref;
+  }
+  item.photo_ref = std::string(32, 'a') + std::string(32, '9');
+  EXPECT_TRUE(create(item).ok());
+
+  item.funding_source_id = 999;
+  EXPECT_EQ(MachineCodeOf(create(item).status()), kFundingSourceNotFound);
+  FundingSource funds;
+  funds.village_id = kVillage + 1;
+  funds.year = 2026;
+  funds.kind = FundingKind::kVillageFunds;
+  funds.name = "村集体经费";
+  absl::StatusOr<FundingSource> theirs =
+      service_.CreateFundingSource(Admin(kVillage + 1), funds, NextRequestId());
+  ASSERT_TRUE(theirs.ok());
+  item.funding_source_id = theirs->funding_source_id;
+  EXPECT_EQ(MachineCodeOf(create(item).status()), kFundingSourceNotFound);
+  funds.village_id = kVillage;
+  absl::StatusOr<FundingSource> ours =
+      service_.CreateFundingSource(Admin(), funds, NextRequestId());
+  ASSERT_TRUE(ours.ok());
+  item.funding_source_id = ours->funding_source_id;
+  absl::StatusOr<StoreItem> funded = create(item);
+  ASSERT_TRUE(funded.ok()) << funded.status();
+
+  // An update is held to the same rules.
+  StoreItem edit = *funded;
+  edit.name = "　";
+  EXPECT_TRUE(absl::IsInvalidArgument(service_.UpdateItem(Admin(), edit).status()));
+  edit = *funded;
+  edit.photo_ref = "../../etc/passwd";
+  EXPECT_TRUE(absl::IsInvalidArgument(service_.UpdateItem(Admin(), edit).status()));
+  edit = *funded;
+  edit.funding_source_id = theirs->funding_source_id;
+  EXPECT_EQ(MachineCodeOf(service_.UpdateItem(Admin(), edit).status()), kFundingSourceNotFound);
+}
+
+TEST_F(RedemptionServiceTest, FundingNamesDonorsDatesAndReasonsAreChecked) {
+  FundingSource source;
+  source.village_id = kVillage;
+  source.year = 2026;
+  source.kind = FundingKind::kDonation;
+  source.name = "\xE3\x80\x80 ";
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      service_.CreateFundingSource(Admin(), source, "source-blank").status()));
+  source.name = " 社会捐赠 ";
+  absl::StatusOr<FundingSource> created =
+      service_.CreateFundingSource(Admin(), source, "source-gifts");
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->name, "社会捐赠");
+
+  Donation gift;
+  gift.village_id = kVillage;
+  gift.funding_source_id = created->funding_source_id;
+  gift.amount_fen = 5000;
+  gift.donated_on = "2026-02-10";  // today in Shanghai: received
+  gift.donor = "   ";
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(service_.RecordDonation(Admin(), gift, "gift-blank").status()));
+  gift.donor = std::string("某\0公司", 9);
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(service_.RecordDonation(Admin(), gift, "gift-ctrl1").status()));
+  gift.donor = "某公司";
+  gift.donated_on = "2099-01-01";
+  absl::Status future = service_.RecordDonation(Admin(), gift, "gift-future").status();
+  EXPECT_TRUE(absl::IsInvalidArgument(future));
+  EXPECT_TRUE(absl::StartsWith(future.message(), "donated_on: ")) << future;
+  gift.donated_on = "2026-02-11";  // tomorrow
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(service_.RecordDonation(Admin(), gift, "gift-tmrw").status()));
+  gift.donated_on = "2026-02-10";
+  EXPECT_TRUE(service_.RecordDonation(Admin(), gift, "gift-today").ok());
+
+  // A reason of full-width spaces says nothing.
+  const StoreItem item = MakeItem(1, 10);
+  EXPECT_TRUE(absl::IsInvalidArgument(service_
+                                          .RestockItem(Admin(), kVillage, item.item_id, 5,
+                                                       "\xE3\x80\x80\xE3\x80\x80", "restock-blank")
+                                          .status()));
+  std::string long_reason;
+  for (int i = 0; i < 500; ++i) long_reason += "货";
+  EXPECT_TRUE(
+      service_.RestockItem(Admin(), kVillage, item.item_id, 5, long_reason, "restock-long").ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      service_.RestockItem(Admin(), kVillage, item.item_id, 5, long_reason + "货", "restock-2long")
+          .status()));
+}
+
 TEST_F(RedemptionServiceTest, BudgetRuleNotLowerThanLastYear) {
   ASSERT_TRUE(service_.SetBudget(Admin(), {kVillage, 2025, 500000, 0}).ok());
   absl::StatusOr<BudgetCheck> check = service_.GetBudgetCheck(Admin(), kVillage, 2026);
