@@ -600,6 +600,31 @@ TEST_F(RedemptionProcessTest, BudgetCheckForDashboards) {
                   .ok());
   EXPECT_FALSE(check.not_lower_than_last_year());
   EXPECT_EQ(check.previous_budget_fen(), 500000);
+
+  // QA: lowering 2025's budget after 2026's check failed made it pass. 2025 has ended (the
+  // test runs in 2026 or later): the village can't change it any more; the district corrects.
+  rv1::SetBudgetRequest lower;
+  lower.set_village_id(village.village_id);
+  lower.set_year(2025);
+  lower.set_budget_fen(1);
+  rv1::Budget budget;
+  const grpc::Status closed =
+      store_->SetBudget(ScoringHarness::Context(admin).get(), lower, &budget);
+  EXPECT_EQ(closed.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(absl::StartsWith(closed.error_message(), "BUDGET_YEAR_CLOSED: "))
+      << closed.error_message();
+  ASSERT_TRUE(store_
+                  ->GetBudgetCheck(ScoringHarness::Context(scoring_->DistrictToken()).get(),
+                                   request, &check)
+                  .ok());
+  EXPECT_FALSE(check.not_lower_than_last_year());
+  EXPECT_EQ(check.previous_budget_fen(), 500000);
+  lower.set_budget_fen(450000);
+  lower.set_reason("区级巡查核实后更正");
+  ASSERT_TRUE(
+      store_->SetBudget(ScoringHarness::Context(scoring_->DistrictToken()).get(), lower, &budget)
+          .ok());
+  EXPECT_EQ(budget.budget_fen(), 450000);
   // Another village's admin may not read it.
   EXPECT_EQ(
       store_

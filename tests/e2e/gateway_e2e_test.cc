@@ -610,6 +610,33 @@ TEST_F(GatewayE2eTest, AStoreItemsPhotoIsAnUploadedOneAndRetriedStoreWritesCount
   EXPECT_EQ(json::parse(conflict->body).value("message", ""), "该记录已提交过且内容不同");
 }
 
+// Last year's budget is what this year's is measured against (积分制奖补投入不低于去年配比金额):
+// once the year has ended the village can't change it, and is told so in Chinese.
+TEST_F(GatewayE2eTest, AnEndedYearsBudgetIsFixedForTheVillage) {
+  const Village village = NewVillage("admin.budget");
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
+  const std::string last_year =
+      absl::StrCat("/v1/villages/", village.village_id, "/budgets/", today.year() - 1);
+  Ok(Put(last_year, {{"budget_fen", 500000}}, village.admin_token));
+  Ok(Put(last_year, {{"budget_fen", 500000}}, village.admin_token));  // a retried PUT
+  auto lowered = Put(last_year, {{"budget_fen", 1}}, village.admin_token);
+  ASSERT_TRUE(lowered);
+  EXPECT_EQ(lowered->status, 412) << lowered->body;
+  const json refusal = json::parse(lowered->body);
+  EXPECT_EQ(refusal.value("code", ""), "BUDGET_YEAR_CLOSED") << lowered->body;
+  EXPECT_EQ(refusal.value("message", ""),
+            "该年度已结束，已录入的奖补预算不能再修改；如确需更正，请联系区级部门");
+  const json check =
+      Ok(Get(absl::StrCat("/v1/villages/", village.village_id, "/budgets/", today.year(), "/check"),
+             village.admin_token));
+  EXPECT_EQ(check.value("previous_budget_fen", ""), "500000") << check.dump();
+  // This year's is the village's to set.
+  const std::string this_year =
+      absl::StrCat("/v1/villages/", village.village_id, "/budgets/", today.year());
+  Ok(Put(this_year, {{"budget_fen", 400000}}, village.admin_token));
+  Ok(Put(this_year, {{"budget_fen", 600000}}, village.admin_token));
+}
+
 TEST_F(GatewayE2eTest, ResidentReadsTheVillageBoardAfterInspections) {
   const Village village = NewVillage("admin.board");
   const int64_t group_id =

@@ -25,6 +25,7 @@ inline constexpr absl::string_view kNegativeStock = "NEGATIVE_STOCK";
 inline constexpr absl::string_view kNotADonationSource = "NOT_A_DONATION_SOURCE";
 inline constexpr absl::string_view kFundingSourceNotFound = "FUNDING_SOURCE_NOT_FOUND";
 inline constexpr absl::string_view kIdempotencyConflict = "IDEMPOTENCY_CONFLICT";
+inline constexpr absl::string_view kBudgetYearClosed = "BUDGET_YEAR_CLOSED";
 
 // A status whose message is "<code>: <text>".
 absl::Status CodedError(absl::StatusCode status_code, absl::string_view code,

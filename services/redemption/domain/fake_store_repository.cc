@@ -25,6 +25,11 @@ std::vector<AuditNote> FakeStoreRepository::audits() const {
   return audits_;
 }
 
+std::string FakeStoreRepository::last_budget_reason() const {
+  absl::MutexLock lock(&mutex_);
+  return last_budget_reason_;
+}
+
 int64_t FakeStoreRepository::StockOf(int64_t item_id) const {
   absl::MutexLock lock(&mutex_);
   auto it = items_.find(item_id);
@@ -371,9 +376,17 @@ absl::StatusOr<std::vector<Donation>> FakeStoreRepository::ListDonations(
   return out;
 }
 
-absl::StatusOr<Budget> FakeStoreRepository::SetBudget(const Budget& budget, const Actor& actor) {
+absl::StatusOr<Budget> FakeStoreRepository::SetBudget(const Budget& budget, BudgetWrite write,
+                                                      const std::string& reason,
+                                                      const Actor& actor) {
   absl::MutexLock lock(&mutex_);
+  auto it = budgets_.find({budget.village_id, budget.year});
+  if (write == BudgetWrite::kFirstOnly && it != budgets_.end()) {
+    if (it->second == budget.budget_fen) return budget;
+    return CodedError(absl::StatusCode::kFailedPrecondition, kBudgetYearClosed, "fixed");
+  }
   budgets_[{budget.village_id, budget.year}] = budget.budget_fen;
+  last_budget_reason_ = reason;
   Note("budget.set", absl::StrCat(budget.village_id, "/", budget.year), actor);
   return budget;
 }

@@ -63,13 +63,15 @@ class FakeStoreRepository final : public StoreRepository {
   absl::StatusOr<std::vector<Donation>> ListDonations(int64_t village_id,
                                                       const std::string& from_date,
                                                       const std::string& until_date) override;
-  absl::StatusOr<Budget> SetBudget(const Budget& budget, const Actor& actor) override;
+  absl::StatusOr<Budget> SetBudget(const Budget& budget, BudgetWrite write,
+                                   const std::string& reason, const Actor& actor) override;
   absl::StatusOr<BudgetFacts> GetBudgetFacts(int64_t village_id, int32_t year,
                                              int64_t year_start_ms,
                                              int64_t next_year_start_ms) override;
 
   std::vector<AuditNote> audits() const;
   int64_t StockOf(int64_t item_id) const;
+  std::string last_budget_reason() const;
 
  private:
   absl::StatusOr<OrderUpdate> Release(const std::string& order_id, OrderStatus from, OrderStatus to,
@@ -89,6 +91,7 @@ class FakeStoreRepository final : public StoreRepository {
   std::map<int64_t, FundingSource> sources_ ABSL_GUARDED_BY(mutex_);
   std::vector<Donation> donations_ ABSL_GUARDED_BY(mutex_);
   std::map<std::pair<int64_t, int32_t>, int64_t> budgets_ ABSL_GUARDED_BY(mutex_);
+  std::string last_budget_reason_ ABSL_GUARDED_BY(mutex_);
   std::vector<AuditNote> audits_ ABSL_GUARDED_BY(mutex_);
   std::map<std::pair<int64_t, std::string>, RecordedRequest> requests_ ABSL_GUARDED_BY(mutex_);
 };

@@ -110,6 +110,10 @@ struct Budget {
   int64_t updated_at_ms = 0;
 };
 
+// How a budget is written: replacing what is recorded (a year still running, or the district's
+// correction), or only as the year's first record (an ended year the village never recorded).
+enum class BudgetWrite { kReplace, kFirstOnly };
+
 // What storage knows about one village's year; the rule is evaluated in the domain.
 struct BudgetFacts {
   std::optional<int64_t> budget_fen;

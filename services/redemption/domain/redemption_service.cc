@@ -540,14 +540,26 @@ absl::StatusOr<std::vector<Donation>> RedemptionService::ListDonations(const Cal
                                     absl::StrFormat("%04d-01-01", year + 1));
 }
 
-absl::StatusOr<Budget> RedemptionService::SetBudget(const Caller& caller, Budget budget) {
-  if (!ManagesVillage(caller, budget.village_id)) return Denied("manage this village's budget");
+absl::StatusOr<Budget> RedemptionService::SetBudget(const Caller& caller, Budget budget,
+                                                    const std::string& reason) {
+  const bool district = caller.role == Role::kDistrictOfficial;
+  if (!district && !ManagesVillage(caller, budget.village_id)) {
+    return Denied("manage this village's budget");
+  }
+  if (budget.village_id <= 0) return Invalid("village_id", "required");
   RETURN_IF_ERROR(ValidateYear(budget.year));
   if (budget.budget_fen < 0 || budget.budget_fen > kMaxAmountFen) {
     return Invalid("budget_fen", "0..100000000000");
   }
+  // The district changes a village's record only as a correction, and says why.
+  RETURN_IF_ERROR(CheckText("reason", reason, 500, /*required=*/district));
   budget.updated_at_ms = clock_->NowMs();
-  return repository_->SetBudget(budget, ActorOf(caller));
+  const bool year_ended = budget.updated_at_ms >= YearStartMs(budget.year + 1);
+  // An ended year's budget is what this year's is measured against: the village may still record
+  // a missing one (it adds a check, never passes one), but not change it.
+  const BudgetWrite write =
+      district || !year_ended ? BudgetWrite::kReplace : BudgetWrite::kFirstOnly;
+  return repository_->SetBudget(budget, write, reason, ActorOf(caller));
 }
 
 absl::StatusOr<BudgetCheck> RedemptionService::GetBudgetCheck(const Caller& caller,

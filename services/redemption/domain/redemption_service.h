@@ -106,7 +106,13 @@ class RedemptionService final {
                                           const std::string& client_request_id);
   absl::StatusOr<std::vector<Donation>> ListDonations(const auth::Caller& caller,
                                                       int64_t village_id, int32_t year);
-  absl::StatusOr<Budget> SetBudget(const auth::Caller& caller, Budget budget);
+  // The village's admin sets a year's budget while the year runs (Asia/Shanghai) and later only
+  // if none was recorded; once the year has ended a recorded budget is fixed for the village
+  // (FAILED_PRECONDITION "BUDGET_YEAR_CLOSED: ..."), since lowering last year's would turn this
+  // year's "not lower than last year" check. A district official may correct any year's budget,
+  // with a `reason` (required then) that goes to the audit trail with before and after.
+  absl::StatusOr<Budget> SetBudget(const auth::Caller& caller, Budget budget,
+                                   const std::string& reason);
   absl::StatusOr<BudgetCheck> GetBudgetCheck(const auth::Caller& caller, int64_t village_id,
                                              int32_t year);
 

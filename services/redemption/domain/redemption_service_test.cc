@@ -517,15 +517,15 @@ TEST_F(RedemptionServiceTest, FundingNamesDonorsDatesAndReasonsAreChecked) {
 }
 
 TEST_F(RedemptionServiceTest, BudgetRuleNotLowerThanLastYear) {
-  ASSERT_TRUE(service_.SetBudget(Admin(), {kVillage, 2025, 500000, 0}).ok());
+  ASSERT_TRUE(service_.SetBudget(Admin(), {kVillage, 2025, 500000, 0}, "").ok());
   absl::StatusOr<BudgetCheck> check = service_.GetBudgetCheck(Admin(), kVillage, 2026);
   ASSERT_TRUE(check.ok());
   EXPECT_FALSE(check->budget_set);
   EXPECT_FALSE(check->not_lower_than_last_year);  // nothing set this year yet
 
-  ASSERT_TRUE(service_.SetBudget(Admin(), {kVillage, 2026, 400000, 0}).ok());
+  ASSERT_TRUE(service_.SetBudget(Admin(), {kVillage, 2026, 400000, 0}, "").ok());
   EXPECT_FALSE(service_.GetBudgetCheck(Admin(), kVillage, 2026)->not_lower_than_last_year);
-  ASSERT_TRUE(service_.SetBudget(Admin(), {kVillage, 2026, 500000, 0}).ok());
+  ASSERT_TRUE(service_.SetBudget(Admin(), {kVillage, 2026, 500000, 0}, "").ok());
 
   FundingSource donations;
   donations.village_id = kVillage;
@@ -558,6 +558,48 @@ TEST_F(RedemptionServiceTest, BudgetRuleNotLowerThanLastYear) {
   EXPECT_EQ(check->remaining_fen, 497000);
   EXPECT_TRUE(
       absl::IsPermissionDenied(service_.GetBudgetCheck(Resident(), kVillage, 2026).status()));
+}
+
+// QA: after 2026's check failed, PUT .../budgets/2025 with a tiny amount made it pass. Once a year
+// has ended (Shanghai time) its recorded budget is fixed for the village; the district corrects.
+TEST_F(RedemptionServiceTest, AnEndedYearsBudgetIsFixedForTheVillage) {
+  // kNow is 2026-02-10: 2025 has ended. A budget never recorded may still be recorded once.
+  ASSERT_TRUE(service_.SetBudget(Admin(), {kVillage, 2025, 500000, 0}, "").ok());
+  ASSERT_TRUE(service_.SetBudget(Admin(), {kVillage, 2026, 400000, 0}, "").ok());
+  ASSERT_FALSE(service_.GetBudgetCheck(Admin(), kVillage, 2026)->not_lower_than_last_year);
+
+  absl::StatusOr<Budget> lowered = service_.SetBudget(Admin(), {kVillage, 2025, 1, 0}, "");
+  EXPECT_TRUE(absl::IsFailedPrecondition(lowered.status())) << lowered.status();
+  EXPECT_EQ(MachineCodeOf(lowered.status()), kBudgetYearClosed);
+  EXPECT_FALSE(service_.GetBudgetCheck(Admin(), kVillage, 2026)->not_lower_than_last_year);
+  EXPECT_EQ(service_.GetBudgetCheck(Admin(), kVillage, 2026)->previous_budget_fen, 500000);
+  // The recorded figure again (a retried PUT) is no change.
+  EXPECT_TRUE(service_.SetBudget(Admin(), {kVillage, 2025, 500000, 0}, "").ok());
+
+  // The running year stays the village's to set, up to its last millisecond in Shanghai.
+  clock_.Advance(YearStartMs(2027) - 1 - kNow);
+  ASSERT_TRUE(service_.SetBudget(Admin(), {kVillage, 2026, 450000, 0}, "").ok());
+  clock_.Advance(1);  // 2027-01-01 00:00 Shanghai (2026-12-31 16:00 UTC)
+  EXPECT_EQ(MachineCodeOf(service_.SetBudget(Admin(), {kVillage, 2026, 300000, 0}, "").status()),
+            kBudgetYearClosed);
+
+  // The district corrects a wrong record, saying why; nobody else may.
+  Caller district;
+  district.user_id = "district-1";
+  district.role = Role::kDistrictOfficial;
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      service_.SetBudget(district, {kVillage, 2025, 480000, 0}, "\xE3\x80\x80").status()));
+  ASSERT_TRUE(
+      service_.SetBudget(district, {kVillage, 2025, 480000, 0}, "村委会决议更正为48万元").ok());
+  EXPECT_EQ(service_.GetBudgetCheck(district, kVillage, 2026)->previous_budget_fen, 480000);
+  EXPECT_EQ(repository_.last_budget_reason(), "村委会决议更正为48万元");
+  EXPECT_EQ(repository_.audits().back().actor_user_id, "district-1");
+  Caller inspector = district;
+  inspector.role = Role::kDistrictInspector;
+  EXPECT_TRUE(absl::IsPermissionDenied(
+      service_.SetBudget(inspector, {kVillage, 2025, 1, 0}, "巡查").status()));
+  EXPECT_TRUE(absl::IsPermissionDenied(
+      service_.SetBudget(Admin(kVillage + 1), {kVillage, 2026, 1, 0}, "").status()));
 }
 
 TEST_F(RedemptionServiceTest, ExportLedger) {

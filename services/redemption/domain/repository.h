@@ -107,7 +107,11 @@ class StoreRepository {
   virtual absl::StatusOr<std::vector<Donation>> ListDonations(int64_t village_id,
                                                               const std::string& from_date,
                                                               const std::string& until_date) = 0;
-  virtual absl::StatusOr<Budget> SetBudget(const Budget& budget, const Actor& actor) = 0;
+  // Records the year's budget, audited with before, after and `reason` ("" for none). kFirstOnly
+  // writes only when nothing is recorded: a recorded budget of the same amount is returned as it
+  // is (nothing written), another is FAILED_PRECONDITION "BUDGET_YEAR_CLOSED: ...".
+  virtual absl::StatusOr<Budget> SetBudget(const Budget& budget, BudgetWrite write,
+                                           const std::string& reason, const Actor& actor) = 0;
   // The figures of `year`: its budget and the previous year's, the committed funding of sources
   // of `year`, donations dated in [year_start_date, next_year_start_date), and the value of orders
   // confirmed in [year_start_ms, next_year_start_ms) that are CONFIRMED or FULFILLED now.

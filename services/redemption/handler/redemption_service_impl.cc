@@ -332,7 +332,7 @@ grpc::Status RedemptionServiceImpl::SetBudget(grpc::ServerContext* context,
     budget.village_id = request->village_id();
     budget.year = request->year();
     budget.budget_fen = request->budget_fen();
-    ASSIGN_OR_RETURN(const Budget saved, service_->SetBudget(caller, budget));
+    ASSIGN_OR_RETURN(const Budget saved, service_->SetBudget(caller, budget, request->reason()));
     response->set_village_id(saved.village_id);
     response->set_year(saved.year);
     response->set_budget_fen(saved.budget_fen);

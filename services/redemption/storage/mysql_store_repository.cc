@@ -885,18 +885,36 @@ absl::StatusOr<std::vector<Donation>> MySqlStoreRepository::ListDonations(
   return donations;
 }
 
-absl::StatusOr<Budget> MySqlStoreRepository::SetBudget(const Budget& budget, const Actor& actor) {
+absl::StatusOr<Budget> MySqlStoreRepository::SetBudget(const Budget& budget, BudgetWrite write,
+                                                       const std::string& reason,
+                                                       const Actor& actor) {
+  Budget saved;
   RETURN_IF_ERROR(mysql::RunInTransaction(*pool_, [&](sql::Connection& connection) {
     const SqlOn stmt{connection};
+    saved = budget;
     std::string before;
+    // Locks the row (or, when there is none, the gap where it goes: a concurrent first record
+    // deadlocks with this one and is retried, then finds this one's).
     auto rows = stmt(
-                    "SELECT budget_fen FROM budgets WHERE village_id = ? AND year = ?"
-                    " FOR UPDATE")
+                    "SELECT budget_fen, updated_at_ms FROM budgets WHERE village_id = ?"
+                    " AND year = ? FOR UPDATE")
                     .Bind(budget.village_id)
                     .Bind(budget.year)
                     .Query();
     if (rows->next()) {
-      before = nlohmann::json{{"budget_fen", rows->getInt64(1)}}.dump();
+      const int64_t recorded_fen = rows->getInt64(1);
+      if (write == BudgetWrite::kFirstOnly) {
+        if (recorded_fen != budget.budget_fen) {
+          return CodedError(
+              absl::StatusCode::kFailedPrecondition, kBudgetYearClosed,
+              absl::StrCat(budget.year, " has ended and its budget is recorded (", recorded_fen,
+                           " fen): the village can no longer change "
+                           "it; the district may correct it"));
+        }
+        saved.updated_at_ms = rows->getInt64(2);
+        return absl::OkStatus();  // the same figure again: nothing to write
+      }
+      before = nlohmann::json{{"budget_fen", recorded_fen}}.dump();
     }
     stmt(
         "INSERT INTO budgets (village_id, year, budget_fen, updated_by_user_id,"
@@ -912,10 +930,10 @@ absl::StatusOr<Budget> MySqlStoreRepository::SetBudget(const Budget& budget, con
     return Audit(
         connection, actor,
         {"set", "budget", absl::StrCat(budget.village_id, "/", budget.year), budget.village_id,
-         before, nlohmann::json{{"budget_fen", budget.budget_fen}}.dump(), "",
+         before, nlohmann::json{{"budget_fen", budget.budget_fen}}.dump(), reason,
          budget.updated_at_ms});
   }));
-  return budget;
+  return saved;
 }
 
 absl::StatusOr<BudgetFacts> MySqlStoreRepository::GetBudgetFacts(int64_t village_id, int32_t year,

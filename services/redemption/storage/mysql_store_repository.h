@@ -73,7 +73,8 @@ class MySqlStoreRepository final : public StoreRepository {
   absl::StatusOr<std::vector<Donation>> ListDonations(int64_t village_id,
                                                       const std::string& from_date,
                                                       const std::string& until_date) override;
-  absl::StatusOr<Budget> SetBudget(const Budget& budget, const Actor& actor) override;
+  absl::StatusOr<Budget> SetBudget(const Budget& budget, BudgetWrite write,
+                                   const std::string& reason, const Actor& actor) override;
   absl::StatusOr<BudgetFacts> GetBudgetFacts(int64_t village_id, int32_t year,
                                              int64_t year_start_ms,
                                              int64_t next_year_start_ms) override;

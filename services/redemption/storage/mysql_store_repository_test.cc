@@ -346,6 +346,39 @@ TEST_F(MySqlStoreRepositoryTest, AWriteUnderATakenRequestIdWritesNothing) {
       kFundingSourceNotFound);
 }
 
+// An ended year's budget is written only as its first record: another figure is refused and
+// leaves the record as it was, the same figure writes nothing; a correction replaces it with its
+// reason on the trail.
+TEST_F(MySqlStoreRepositoryTest, AFirstOnlyBudgetWriteNeverChangesARecordedOne) {
+  constexpr int64_t kClosing = 10;
+  const Actor district{"district-1", "district_official"};
+  absl::StatusOr<Budget> first =
+      repository_.SetBudget({kClosing, 2025, 500000, kNow}, BudgetWrite::kFirstOnly, "", kActor);
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<Budget> lowered =
+      repository_.SetBudget({kClosing, 2025, 1, kNow + 1}, BudgetWrite::kFirstOnly, "", kActor);
+  EXPECT_EQ(MachineCodeOf(lowered.status()), kBudgetYearClosed) << lowered.status();
+  absl::StatusOr<Budget> same = repository_.SetBudget({kClosing, 2025, 500000, kNow + 2},
+                                                      BudgetWrite::kFirstOnly, "", kActor);
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_EQ(same->updated_at_ms, kNow);  // the recorded one, untouched
+  absl::StatusOr<BudgetFacts> facts = repository_.GetBudgetFacts(kClosing, 2026, 0, 1);
+  ASSERT_TRUE(facts.ok());
+  EXPECT_EQ(facts->previous_budget_fen.value_or(-1), 500000);
+  EXPECT_EQ(AuditsOf(absl::StrCat(kClosing, "/2025")).size(), 1u);
+
+  ASSERT_TRUE(repository_
+                  .SetBudget({kClosing, 2025, 480000, kNow + 3}, BudgetWrite::kReplace,
+                             "村委会决议更正", district)
+                  .ok());
+  const std::vector<audit::v1::AuditRecord> audits = AuditsOf(absl::StrCat(kClosing, "/2025"));
+  ASSERT_EQ(audits.size(), 2u);
+  EXPECT_EQ(audits[1].actor_user_id(), "district-1");
+  EXPECT_NE(audits[1].before().find("500000"), std::string::npos) << audits[1].before();
+  EXPECT_NE(audits[1].after().find("480000"), std::string::npos) << audits[1].after();
+  EXPECT_NE(audits[1].after().find("村委会决议更正"), std::string::npos) << audits[1].after();
+}
+
 TEST_F(MySqlStoreRepositoryTest, ListOrdersPagesNewestFirstAndFindsUnfinished) {
   const StoreItem item = Item(10);
   for (int i = 0; i < 5; ++i) {
@@ -397,9 +430,10 @@ TEST_F(MySqlStoreRepositoryTest, FundingDonationsAndBudgetFacts) {
   donation.funding_source_id = gifts_saved->funding_source_id;
   ASSERT_TRUE(repository_.RecordDonation(donation, Request("d"), kActor).ok());
 
-  ASSERT_TRUE(repository_.SetBudget({kOther, 2025, 200000, kNow}, kActor).ok());
-  ASSERT_TRUE(repository_.SetBudget({kOther, 2026, 100000, kNow}, kActor).ok());
-  ASSERT_TRUE(repository_.SetBudget({kOther, 2026, 250000, kNow}, kActor).ok());
+  constexpr BudgetWrite kReplace = BudgetWrite::kReplace;
+  ASSERT_TRUE(repository_.SetBudget({kOther, 2025, 200000, kNow}, kReplace, "", kActor).ok());
+  ASSERT_TRUE(repository_.SetBudget({kOther, 2026, 100000, kNow}, kReplace, "", kActor).ok());
+  ASSERT_TRUE(repository_.SetBudget({kOther, 2026, 250000, kNow}, kReplace, "", kActor).ok());
 
   absl::StatusOr<BudgetFacts> facts =
       repository_.GetBudgetFacts(kOther, 2026, 1767196800000, 1798732800000);
