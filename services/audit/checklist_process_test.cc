@@ -276,6 +276,7 @@ class ChecklistProcessTest : public ::testing::Test {
     funding.mutable_source()->set_kind(rv1::FUNDING_KIND_VILLAGE_FUNDS);
     funding.mutable_source()->set_name("村集体经费 2025");
     funding.mutable_source()->set_committed_fen(200000);
+    funding.set_client_request_id(absl::StrCat("funding-", village.village_id));
     rv1::FundingSource source;
     const grpc::Status funded =
         store->CreateFundingSource(ScoringHarness::Context(admin).get(), funding, &source);

@@ -137,6 +137,7 @@ class RedemptionCrashTest : public ::testing::Test {
     item->set_stock(kInitialStock);
     item->set_value_fen(990);
     item->set_active(true);
+    request.set_client_request_id("crash-test-item");
     rv1::StoreItem created;
     const grpc::Status status = store_->CreateItem(
         ScoringHarness::Context(scoring_->VillageAdminToken(village_.village_id)).get(), request,

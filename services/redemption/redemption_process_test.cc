@@ -118,6 +118,7 @@ class RedemptionProcessTest : public ::testing::Test {
     item->set_value_fen(2590);
     item->set_limit_per_household(limit);
     item->set_active(true);
+    request.set_client_request_id(absl::StrCat("item-", ++next_request_));
     rv1::StoreItem created;
     const grpc::Status status = store_->CreateItem(
         ScoringHarness::Context(scoring_->VillageAdminToken(village_id)).get(), request, &created);
@@ -189,7 +190,10 @@ class RedemptionProcessTest : public ::testing::Test {
   static ServiceProcess* redemption_;
   std::unique_ptr<rv1::RedemptionService::Stub> store_;
   std::unique_ptr<sv1::LedgerService::Stub> ledger_;
+  static std::atomic<int> next_request_;
 };
+
+std::atomic<int> RedemptionProcessTest::next_request_{1000};
 
 ScoringHarness* RedemptionProcessTest::scoring_ = nullptr;
 testing::MigratedDatabase* RedemptionProcessTest::db_ = nullptr;
@@ -330,8 +334,17 @@ TEST_F(RedemptionProcessTest, RetryCancelFulfilAndScope) {
   ASSERT_TRUE(
       store_->CancelOrder(ScoringHarness::Context(resident).get(), cancel, &cancelled).ok());
   EXPECT_EQ(cancelled.status(), rv1::ORDER_STATUS_CANCELLED);
+  // The debit was refunded: no "balance after the debit" to show (the contract: 0 unless paid).
+  EXPECT_EQ(first.wallet_balance_points(), 70);
+  EXPECT_EQ(cancelled.wallet_balance_points(), 0);
   ASSERT_TRUE(
       store_->CancelOrder(ScoringHarness::Context(resident).get(), cancel, &cancelled).ok());
+  EXPECT_EQ(cancelled.wallet_balance_points(), 0);
+  rv1::GetOrderRequest get;
+  get.set_order_id("flow-0001");
+  rv1::Order read;
+  ASSERT_TRUE(store_->GetOrder(ScoringHarness::Context(resident).get(), get, &read).ok());
+  EXPECT_EQ(read.wallet_balance_points(), 0);
   EXPECT_EQ(Wallet(household), 100);
   EXPECT_EQ(Stock(village.village_id, item.item_id()), 5);
 
@@ -360,6 +373,108 @@ TEST_F(RedemptionProcessTest, RetryCancelFulfilAndScope) {
       store_->ExportLedger(ScoringHarness::Context(admin).get(), export_request, &exported).ok());
   EXPECT_EQ(exported.rows(), 2);
   EXPECT_TRUE(absl::StartsWith(exported.csv(), "\xEF\xBB\xBF"));
+}
+
+// A village phone retries store and funding writes whose answers were lost, also at once (a
+// double tap): each is written once, every attempt gets the first write's object, and the same
+// id with another payload is IDEMPOTENCY_CONFLICT.
+TEST_F(RedemptionProcessTest, StoreAndFundingWritesAreRetrySafe) {
+  const SeededVillage village = Village(1);
+  const std::string admin = scoring_->VillageAdminToken(village.village_id);
+  rv1::CreateItemRequest create;
+  create.set_client_request_id("retry-create-item-1");
+  create.mutable_item()->set_village_id(village.village_id);
+  create.mutable_item()->set_name("香皂");
+  create.mutable_item()->set_price_points(5);
+  create.mutable_item()->set_stock(10);
+  create.mutable_item()->set_active(true);
+  rv1::StoreItem first, again;
+  ASSERT_TRUE(store_->CreateItem(ScoringHarness::Context(admin).get(), create, &first).ok());
+  ASSERT_TRUE(store_->CreateItem(ScoringHarness::Context(admin).get(), create, &again).ok());
+  EXPECT_EQ(again.item_id(), first.item_id());
+  rv1::ListItemsRequest list;
+  list.set_village_id(village.village_id);
+  rv1::ListItemsResponse items;
+  ASSERT_TRUE(store_->ListItems(ScoringHarness::Context(admin).get(), list, &items).ok());
+  EXPECT_EQ(items.items_size(), 1);
+  create.set_client_request_id("");
+  const grpc::Status no_id =
+      store_->CreateItem(ScoringHarness::Context(admin).get(), create, &again);
+  EXPECT_EQ(no_id.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(no_id.error_message(), "client_request_id: "))
+      << no_id.error_message();
+
+  rv1::RestockItemRequest restock;
+  restock.set_client_request_id("retry-restock-0001");
+  restock.set_village_id(village.village_id);
+  restock.set_item_id(first.item_id());
+  restock.set_delta(5);
+  restock.set_reason("到货");
+  std::atomic<int> answered{0};
+  std::vector<std::thread> taps;
+  for (int i = 0; i < 8; ++i) {
+    taps.emplace_back([&] {
+      rv1::StoreItem after;
+      const grpc::Status status =
+          store_->RestockItem(ScoringHarness::Context(admin).get(), restock, &after);
+      EXPECT_TRUE(status.ok()) << status.error_message();
+      if (status.ok()) ++answered;
+    });
+  }
+  for (std::thread& t : taps) t.join();
+  EXPECT_EQ(answered.load(), 8);
+  EXPECT_EQ(Stock(village.village_id, first.item_id()), 15);
+  restock.set_delta(6);
+  rv1::StoreItem ignored;
+  const grpc::Status conflict =
+      store_->RestockItem(ScoringHarness::Context(admin).get(), restock, &ignored);
+  EXPECT_EQ(conflict.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_TRUE(absl::StartsWith(conflict.error_message(), "IDEMPOTENCY_CONFLICT: "))
+      << conflict.error_message();
+  EXPECT_EQ(Stock(village.village_id, first.item_id()), 15);
+
+  rv1::CreateFundingSourceRequest funding;
+  funding.set_client_request_id("retry-funding-0001");
+  funding.mutable_source()->set_village_id(village.village_id);
+  funding.mutable_source()->set_year(2026);
+  funding.mutable_source()->set_kind(rv1::FUNDING_KIND_DONATION);
+  funding.mutable_source()->set_name("社会捐赠 2026");
+  rv1::FundingSource source, source_again;
+  ASSERT_TRUE(
+      store_->CreateFundingSource(ScoringHarness::Context(admin).get(), funding, &source).ok());
+  ASSERT_TRUE(
+      store_->CreateFundingSource(ScoringHarness::Context(admin).get(), funding, &source_again)
+          .ok());
+  EXPECT_EQ(source_again.funding_source_id(), source.funding_source_id());
+
+  rv1::RecordDonationRequest donate;
+  donate.set_client_request_id("retry-donation-0001");
+  rv1::Donation* gift = donate.mutable_donation();
+  gift->set_village_id(village.village_id);
+  gift->set_funding_source_id(source.funding_source_id());
+  gift->set_donor("某物业公司");
+  gift->set_amount_fen(300000);
+  gift->set_donated_on("2026-03-01");
+  rv1::Donation recorded, recorded_again;
+  ASSERT_TRUE(store_->RecordDonation(ScoringHarness::Context(admin).get(), donate, &recorded).ok());
+  ASSERT_TRUE(
+      store_->RecordDonation(ScoringHarness::Context(admin).get(), donate, &recorded_again).ok());
+  EXPECT_EQ(recorded_again.donation_id(), recorded.donation_id());
+  EXPECT_EQ(recorded_again.amount_fen(), 300000);
+  rv1::ListDonationsRequest donations_request;
+  donations_request.set_village_id(village.village_id);
+  rv1::ListDonationsResponse donations;
+  ASSERT_TRUE(
+      store_->ListDonations(ScoringHarness::Context(admin).get(), donations_request, &donations)
+          .ok());
+  EXPECT_EQ(donations.donations_size(), 1);
+  rv1::ListFundingSourcesRequest sources_request;
+  sources_request.set_village_id(village.village_id);
+  rv1::ListFundingSourcesResponse sources;
+  ASSERT_TRUE(
+      store_->ListFundingSources(ScoringHarness::Context(admin).get(), sources_request, &sources)
+          .ok());
+  EXPECT_EQ(sources.sources_size(), 1);
 }
 
 // kill -9 of redemption while the wallet debit is in flight, then a restart against a working
@@ -485,6 +600,31 @@ TEST_F(RedemptionProcessTest, BudgetCheckForDashboards) {
                   .ok());
   EXPECT_FALSE(check.not_lower_than_last_year());
   EXPECT_EQ(check.previous_budget_fen(), 500000);
+
+  // QA: lowering 2025's budget after 2026's check failed made it pass. 2025 has ended (the
+  // test runs in 2026 or later): the village can't change it any more; the district corrects.
+  rv1::SetBudgetRequest lower;
+  lower.set_village_id(village.village_id);
+  lower.set_year(2025);
+  lower.set_budget_fen(1);
+  rv1::Budget budget;
+  const grpc::Status closed =
+      store_->SetBudget(ScoringHarness::Context(admin).get(), lower, &budget);
+  EXPECT_EQ(closed.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(absl::StartsWith(closed.error_message(), "BUDGET_YEAR_CLOSED: "))
+      << closed.error_message();
+  ASSERT_TRUE(store_
+                  ->GetBudgetCheck(ScoringHarness::Context(scoring_->DistrictToken()).get(),
+                                   request, &check)
+                  .ok());
+  EXPECT_FALSE(check.not_lower_than_last_year());
+  EXPECT_EQ(check.previous_budget_fen(), 500000);
+  lower.set_budget_fen(450000);
+  lower.set_reason("区级巡查核实后更正");
+  ASSERT_TRUE(
+      store_->SetBudget(ScoringHarness::Context(scoring_->DistrictToken()).get(), lower, &budget)
+          .ok());
+  EXPECT_EQ(budget.budget_fen(), 450000);
   // Another village's admin may not read it.
   EXPECT_EQ(
       store_

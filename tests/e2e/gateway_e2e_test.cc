@@ -1,9 +1,9 @@
 // Acceptance of issue 4 with every process running: jifen-scoring, jifen-publicity (fed by
-// scoring's ledger stream), jifen-audit (receiving the gateway's audit outbox) and jifen-gateway
-// as real child processes on the fixture's MariaDB and Redis, a real local HTTP fake of WeChat's
-// code2Session, and the HTTP client of a phone. Setup that has no HTTP route (towns, villages)
-// goes straight to scoring over gRPC with a district token, as the admin tools do; everything else
-// goes through the gateway.
+// scoring's ledger stream), jifen-audit (receiving the gateway's audit outbox), jifen-redemption
+// (the points store) and jifen-gateway as real child processes on the fixture's MariaDB and Redis,
+// a real local HTTP fake of WeChat's code2Session, and the HTTP client of a phone. Setup that has
+// no HTTP route (towns, villages) goes straight to scoring over gRPC with a district token, as the
+// admin tools do; everything else goes through the gateway.
 #include <cppconn/connection.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -98,10 +98,12 @@ class GatewayE2eTest : public ::testing::Test {
       StartScoring();
       StartPublicity();
       StartAudit();
+      StartRedemption();
       StartGateway();
     }
     ~Suite() {
       if (gateway) gateway->Terminate();
+      if (redemption) redemption->Terminate();
       if (audit) audit->Terminate();
       if (publicity) publicity->Terminate();
       if (scoring) scoring->Terminate();
@@ -173,6 +175,22 @@ class GatewayE2eTest : public ::testing::Test {
       ASSERT_TRUE(audit->Start());
     }
 
+    // As tools/stack.sh wires it: its own schema, a service token for scoring's wallet.
+    void StartRedemption() {
+      auth::Caller service;
+      service.user_id = "redemption";
+      service.role = auth::Role::kService;
+      WriteFile(work_dir + "/redemption.token",
+                *signer->Sign(service, absl::Now(), absl::Hours(1)));
+      redemption = std::make_unique<ServiceProcess>(
+          "redemption", "services/redemption/jifen-redemption",
+          Concat(ServiceDatabaseFlags("gw_e2e_redemption", "services/redemption/migrations"),
+                 {"--token_public_key=" + work_dir + "/public.pem",
+                  "--service_token_file=" + work_dir + "/redemption.token",
+                  "--scoring_address=" + scoring->address(), "--drain_timeout=2s"}));
+      ASSERT_TRUE(redemption->Start());
+    }
+
     void StartGateway() {
       auth::Caller service;
       service.user_id = "gateway";
@@ -199,14 +217,13 @@ class GatewayE2eTest : public ::testing::Test {
               "--scoring_address=" + scoring->address(),
               "--publicity_address=" + publicity->address(),
               "--audit_address=" + audit->address(),
+              "--redemption_address=" + redemption->address(),
               "--service_token_file=" + work_dir + "/gateway.token",
               absl::StrCat("--wechat_api_base=http://127.0.0.1:", wechat_port),
               "--wechat_app_id=wx-e2e",
               "--wechat_app_secret_file=" + work_dir + "/wechat.secret",
               "--photo_dir=" + work_dir + "/photos",
               "--password_cost=minimum",
-              // Every test signs in from 127.0.0.1, more than 30 times a minute in all; the limit
-              // itself is tested in services/gateway/http/server_test.cc.
               "--login_rate_per_address_per_minute=1000",
               "--bootstrap_admin_username=district.e2e",
               "--bootstrap_admin_password_file=" + work_dir + "/admin.password",
@@ -222,6 +239,7 @@ class GatewayE2eTest : public ::testing::Test {
     std::unique_ptr<ServiceProcess> scoring;
     std::unique_ptr<ServiceProcess> publicity;
     std::unique_ptr<ServiceProcess> audit;
+    std::unique_ptr<ServiceProcess> redemption;
     std::unique_ptr<ServiceProcess> gateway;
     std::string gateway_database;  // the gateway's schema, on the fixture's admin account
     std::string scoring_database;  // scoring's schema, for tests that make scoring fail
@@ -650,6 +668,85 @@ TEST_F(GatewayE2eTest, TownOfficialsSeeTheirVillagesPhotosWhateverTheUploadersTo
 
 // The village board through the gateway: scoring's ledger stream reaches jifen-publicity, and the
 // resident sees their household ranked by the period's points, under a masked name only.
+// The points store through the gateway: an item's photo must be one the village uploaded (QA
+// stored "../../etc/passwd"), and a phone that retries the item or a restock after a lost answer
+// (the same client_request_id) writes it once.
+TEST_F(GatewayE2eTest, AStoreItemsPhotoIsAnUploadedOneAndRetriedStoreWritesCountOnce) {
+  const Village village = NewVillage("admin.store");
+  const std::string jpeg = std::string("\xFF\xD8\xFF\xE0\x00\x10JFIF", 10) + "e2e-soap";
+  httplib::MultipartFormDataItems files = {{"file", jpeg, "soap.jpg", "image/jpeg"}};
+  const std::string ref =
+      Ok(client_->Post("/v1/photos", {{"Authorization", "Bearer " + village.admin_token}}, files))
+          .value("photo_ref", "");
+  ASSERT_EQ(ref.size(), 64u);
+
+  json create = {{"client_request_id", absl::StrCat("e2e-item-", getpid())},
+                 {"item",
+                  {{"village_id", village.village_id},
+                   {"name", "香皂"},
+                   {"price_points", 5},
+                   {"stock", 10},
+                   {"active", true},
+                   {"photo_ref", "../../etc/passwd"}}}};
+  for (const std::string& unusable : {std::string("../../etc/passwd"), std::string(64, 'c')}) {
+    create["item"]["photo_ref"] = unusable;
+    auto refused = Post("/v1/store/items", create, village.admin_token);
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 400) << refused->body;
+    EXPECT_EQ(json::parse(refused->body).value("code", ""), "PHOTO_NOT_FOUND") << refused->body;
+    EXPECT_EQ(json::parse(refused->body).value("field", ""), "item.photo_ref") << refused->body;
+  }
+  create["item"]["photo_ref"] = ref;
+  const json item = Ok(Post("/v1/store/items", create, village.admin_token));
+  const json again = Ok(Post("/v1/store/items", create, village.admin_token));
+  EXPECT_EQ(again.value("item_id", ""), item.value("item_id", "")) << again.dump();
+  EXPECT_EQ(item.value("photo_ref", ""), ref);
+  const std::string items_path = absl::StrCat("/v1/villages/", village.village_id, "/store/items");
+  EXPECT_EQ(Ok(Get(items_path, village.admin_token))["items"].size(), 1u);
+
+  const std::string restock_path =
+      absl::StrCat(items_path, "/", item.value("item_id", ""), "/restock");
+  json restock = {{"client_request_id", absl::StrCat("e2e-restock-", getpid())},
+                  {"delta", 5},
+                  {"reason", "到货"}};
+  EXPECT_EQ(Ok(Post(restock_path, restock, village.admin_token)).value("stock", ""), "15");
+  EXPECT_EQ(Ok(Post(restock_path, restock, village.admin_token)).value("stock", ""), "15");
+  restock["delta"] = 6;
+  auto conflict = Post(restock_path, restock, village.admin_token);
+  ASSERT_TRUE(conflict);
+  EXPECT_EQ(conflict->status, 409) << conflict->body;
+  EXPECT_EQ(json::parse(conflict->body).value("code", ""), "IDEMPOTENCY_CONFLICT")
+      << conflict->body;
+  EXPECT_EQ(json::parse(conflict->body).value("message", ""), "该记录已提交过且内容不同");
+}
+
+// Last year's budget is what this year's is measured against (积分制奖补投入不低于去年配比金额):
+// once the year has ended the village can't change it, and is told so in Chinese.
+TEST_F(GatewayE2eTest, AnEndedYearsBudgetIsFixedForTheVillage) {
+  const Village village = NewVillage("admin.budget");
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
+  const std::string last_year =
+      absl::StrCat("/v1/villages/", village.village_id, "/budgets/", today.year() - 1);
+  Ok(Put(last_year, {{"budget_fen", 500000}}, village.admin_token));
+  Ok(Put(last_year, {{"budget_fen", 500000}}, village.admin_token));  // a retried PUT
+  auto lowered = Put(last_year, {{"budget_fen", 1}}, village.admin_token);
+  ASSERT_TRUE(lowered);
+  EXPECT_EQ(lowered->status, 412) << lowered->body;
+  const json refusal = json::parse(lowered->body);
+  EXPECT_EQ(refusal.value("code", ""), "BUDGET_YEAR_CLOSED") << lowered->body;
+  EXPECT_EQ(refusal.value("message", ""),
+            "该年度已结束，已录入的奖补预算不能再修改；如确需更正，请联系区级部门");
+  const json check =
+      Ok(Get(absl::StrCat("/v1/villages/", village.village_id, "/budgets/", today.year(), "/check"),
+             village.admin_token));
+  EXPECT_EQ(check.value("previous_budget_fen", ""), "500000") << check.dump();
+  // This year's is the village's to set.
+  const std::string this_year =
+      absl::StrCat("/v1/villages/", village.village_id, "/budgets/", today.year());
+  Ok(Put(this_year, {{"budget_fen", 400000}}, village.admin_token));
+  Ok(Put(this_year, {{"budget_fen", 600000}}, village.admin_token));
+}
+
 TEST_F(GatewayE2eTest, ResidentReadsTheVillageBoardAfterInspections) {
   const Village village = NewVillage("admin.board");
   const int64_t group_id =

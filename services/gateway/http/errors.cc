@@ -92,6 +92,8 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"NEGATIVE_STOCK", "调整后库存不能小于零，请核对数量"},
       {"NOT_A_DONATION_SOURCE", "该资金来源不是本村的捐赠来源，请选择捐赠类来源"},
       {"FUNDING_SOURCE_NOT_FOUND", "未找到该资金来源，请刷新后重新选择"},
+      {"BUDGET_YEAR_CLOSED",
+       "该年度已结束，已录入的奖补预算不能再修改；如确需更正，请联系区级部门"},
       // The gateway's account administration.
       {"ACCOUNT_NOT_FOUND", "未找到该工作人员账号，请核对用户名"},
       {"PASSWORD_TOO_SHORT", "密码太短，请按提示设置更长的密码"},

@@ -11,6 +11,9 @@ namespace {
 namespace pb = google::protobuf;
 
 constexpr char kPhotoRefsField[] = "photo_refs";
+constexpr char kPhotoRefField[] = "photo_ref";
+constexpr char kUploadFirst[] =
+    "no such photo: upload it first (POST /v1/photos) and send the photo_ref it answers";
 
 absl::StatusOr<std::optional<FieldError>> Find(const pb::Message& message,
                                                const std::string& path,
@@ -26,12 +29,18 @@ absl::StatusOr<std::optional<FieldError>> Find(const pb::Message& message,
         absl::StatusOr<bool> ok = usable(reflection.GetRepeatedString(message, field, i));
         if (!ok.ok()) return ok.status();
         if (!*ok) {
-          return std::optional<FieldError>(FieldError{
-              absl::StrCat(here, "[", i, "]"),
-              "no such photo: upload it first (POST /v1/photos) and send the photo_ref it "
-              "answers"});
+          return std::optional<FieldError>(
+              FieldError{absl::StrCat(here, "[", i, "]"), kUploadFirst});
         }
       }
+      continue;
+    }
+    // ListFields lists a proto3 string only when it is not empty: an item without a photo passes.
+    if (field->name() == kPhotoRefField && !field->is_repeated() &&
+        field->cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING) {
+      absl::StatusOr<bool> ok = usable(reflection.GetString(message, field));
+      if (!ok.ok()) return ok.status();
+      if (!*ok) return std::optional<FieldError>(FieldError{here, kUploadFirst});
       continue;
     }
     if (field->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE || field->is_map()) continue;

@@ -48,6 +48,10 @@ std::string FormatLocalTime(int64_t unix_ms) {
   return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixMillis(unix_ms), Shanghai());
 }
 
+std::string LocalDate(int64_t unix_ms) {
+  return absl::FormatTime("%Y-%m-%d", absl::FromUnixMillis(unix_ms), Shanghai());
+}
+
 std::string FormatCompactDate(int64_t unix_ms) {
   return absl::FormatTime("%Y%m%d", absl::FromUnixMillis(unix_ms), Shanghai());
 }

@@ -22,6 +22,9 @@ bool IsValidDate(absl::string_view date);
 // "YYYY-MM-DD HH:MM:SS" in Asia/Shanghai; "" for 0.
 std::string FormatLocalTime(int64_t unix_ms);
 
+// "YYYY-MM-DD" in Asia/Shanghai.
+std::string LocalDate(int64_t unix_ms);
+
 // "YYYYMMDD" in Asia/Shanghai.
 std::string FormatCompactDate(int64_t unix_ms);
 

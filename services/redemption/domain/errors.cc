@@ -11,7 +11,10 @@ absl::Status CodedError(absl::StatusCode status_code, absl::string_view code,
 }
 
 absl::string_view MachineCodeOf(const absl::Status& status) {
-  const absl::string_view message = status.message();
+  return MachineCodeOf(status.message());
+}
+
+absl::string_view MachineCodeOf(absl::string_view message) {
   const size_t colon = message.find(": ");
   if (colon == absl::string_view::npos || colon == 0) return {};
   for (char c : message.substr(0, colon)) {

@@ -24,6 +24,8 @@ inline constexpr absl::string_view kOrderNotFound = "ORDER_NOT_FOUND";
 inline constexpr absl::string_view kNegativeStock = "NEGATIVE_STOCK";
 inline constexpr absl::string_view kNotADonationSource = "NOT_A_DONATION_SOURCE";
 inline constexpr absl::string_view kFundingSourceNotFound = "FUNDING_SOURCE_NOT_FOUND";
+inline constexpr absl::string_view kIdempotencyConflict = "IDEMPOTENCY_CONFLICT";
+inline constexpr absl::string_view kBudgetYearClosed = "BUDGET_YEAR_CLOSED";
 
 // A status whose message is "<code>: <text>".
 absl::Status CodedError(absl::StatusCode status_code, absl::string_view code,
@@ -31,5 +33,6 @@ absl::Status CodedError(absl::StatusCode status_code, absl::string_view code,
 
 // The machine code a message starts with ("" if none).
 absl::string_view MachineCodeOf(const absl::Status& status);
+absl::string_view MachineCodeOf(absl::string_view message);
 
 }  // namespace jifen::redemption

@@ -25,18 +25,43 @@ std::vector<AuditNote> FakeStoreRepository::audits() const {
   return audits_;
 }
 
+std::string FakeStoreRepository::last_budget_reason() const {
+  absl::MutexLock lock(&mutex_);
+  return last_budget_reason_;
+}
+
 int64_t FakeStoreRepository::StockOf(int64_t item_id) const {
   absl::MutexLock lock(&mutex_);
   auto it = items_.find(item_id);
   return it == items_.end() ? -1 : it->second.stock;
 }
 
+bool FakeStoreRepository::RequestTaken(int64_t village_id, const ClientRequest& request) const {
+  return requests_.count({village_id, request.client_request_id}) != 0;
+}
+
+void FakeStoreRepository::Record(int64_t village_id, const ClientRequest& request,
+                                 int64_t object_id) {
+  requests_[{village_id, request.client_request_id}] = {request.kind, request.payload, object_id};
+}
+
+absl::StatusOr<std::optional<RecordedRequest>> FakeStoreRepository::FindRequest(
+    int64_t village_id, const std::string& client_request_id) {
+  absl::MutexLock lock(&mutex_);
+  auto it = requests_.find({village_id, client_request_id});
+  if (it == requests_.end()) return std::optional<RecordedRequest>();
+  return std::optional<RecordedRequest>(it->second);
+}
+
 absl::StatusOr<StoreItem> FakeStoreRepository::CreateItem(const StoreItem& item,
+                                                          const ClientRequest& request,
                                                           const Actor& actor) {
   absl::MutexLock lock(&mutex_);
+  if (RequestTaken(item.village_id, request)) return absl::AlreadyExistsError("request id taken");
   StoreItem created = item;
   created.item_id = next_id_++;
   items_[created.item_id] = created;
+  Record(item.village_id, request, created.item_id);
   Note("item.created", absl::StrCat(created.item_id), actor);
   return created;
 }
@@ -76,8 +101,11 @@ absl::StatusOr<std::vector<StoreItem>> FakeStoreRepository::ListItems(int64_t vi
 
 absl::StatusOr<StoreItem> FakeStoreRepository::AdjustStock(int64_t village_id, int64_t item_id,
                                                            int64_t delta, const std::string& reason,
-                                                           int64_t now_ms, const Actor& actor) {
+                                                           int64_t now_ms,
+                                                           const ClientRequest& request,
+                                                           const Actor& actor) {
   absl::MutexLock lock(&mutex_);
+  if (RequestTaken(village_id, request)) return absl::AlreadyExistsError("request id taken");
   auto it = items_.find(item_id);
   if (it == items_.end() || it->second.village_id != village_id) {
     return CodedError(absl::StatusCode::kNotFound, kItemNotFound, "no such item");
@@ -87,6 +115,7 @@ absl::StatusOr<StoreItem> FakeStoreRepository::AdjustStock(int64_t village_id, i
   }
   it->second.stock += delta;
   it->second.updated_at_ms = now_ms;
+  Record(village_id, request, item_id);
   Note("item.restocked", absl::StrCat(item_id), actor);
   return it->second;
 }
@@ -158,6 +187,7 @@ absl::StatusOr<OrderUpdate> FakeStoreRepository::Release(const std::string& orde
   if (it->second.status != from) return OrderUpdate{it->second, false};
   items_[it->second.item_id].stock += it->second.quantity;
   it->second.status = to;
+  it->second.wallet_balance_points = 0;
   if (to == OrderStatus::kCancelled) {
     it->second.cancelled_at_ms = now_ms;
   } else {
@@ -189,6 +219,7 @@ absl::StatusOr<OrderUpdate> FakeStoreRepository::BeginCancel(const std::string& 
   if (it == orders_.end()) return absl::NotFoundError("no order");
   if (it->second.status != OrderStatus::kConfirmed) return OrderUpdate{it->second, false};
   it->second.status = OrderStatus::kCancelling;
+  it->second.wallet_balance_points = 0;
   it->second.status_reason = reason;
   it->second.updated_at_ms = now_ms;
   Note("order.cancel_started", order_id, actor);
@@ -268,11 +299,16 @@ absl::StatusOr<std::vector<Order>> FakeStoreRepository::ListOrdersCreatedBetween
 }
 
 absl::StatusOr<FundingSource> FakeStoreRepository::CreateFundingSource(const FundingSource& source,
+                                                                       const ClientRequest& request,
                                                                        const Actor& actor) {
   absl::MutexLock lock(&mutex_);
+  if (RequestTaken(source.village_id, request)) {
+    return absl::AlreadyExistsError("request id taken");
+  }
   FundingSource created = source;
   created.funding_source_id = next_id_++;
   sources_[created.funding_source_id] = created;
+  Record(source.village_id, request, created.funding_source_id);
   Note("funding_source.created", absl::StrCat(created.funding_source_id), actor);
   return created;
 }
@@ -287,9 +323,31 @@ absl::StatusOr<std::vector<FundingSource>> FakeStoreRepository::ListFundingSourc
   return out;
 }
 
+absl::StatusOr<FundingSource> FakeStoreRepository::GetFundingSource(int64_t village_id,
+                                                                    int64_t funding_source_id) {
+  absl::MutexLock lock(&mutex_);
+  auto it = sources_.find(funding_source_id);
+  if (it == sources_.end() || it->second.village_id != village_id) {
+    return CodedError(absl::StatusCode::kNotFound, kFundingSourceNotFound, "no source");
+  }
+  return it->second;
+}
+
+absl::StatusOr<Donation> FakeStoreRepository::GetDonation(int64_t village_id, int64_t donation_id) {
+  absl::MutexLock lock(&mutex_);
+  for (const Donation& d : donations_) {
+    if (d.village_id == village_id && d.donation_id == donation_id) return d;
+  }
+  return absl::NotFoundError("no such donation");
+}
+
 absl::StatusOr<Donation> FakeStoreRepository::RecordDonation(const Donation& donation,
+                                                             const ClientRequest& request,
                                                              const Actor& actor) {
   absl::MutexLock lock(&mutex_);
+  if (RequestTaken(donation.village_id, request)) {
+    return absl::AlreadyExistsError("request id taken");
+  }
   auto it = sources_.find(donation.funding_source_id);
   if (it == sources_.end() || it->second.village_id != donation.village_id) {
     return CodedError(absl::StatusCode::kNotFound, kFundingSourceNotFound, "no source");
@@ -300,6 +358,7 @@ absl::StatusOr<Donation> FakeStoreRepository::RecordDonation(const Donation& don
   Donation created = donation;
   created.donation_id = next_id_++;
   donations_.push_back(created);
+  Record(donation.village_id, request, created.donation_id);
   Note("donation.recorded", absl::StrCat(created.donation_id), actor);
   return created;
 }
@@ -317,9 +376,17 @@ absl::StatusOr<std::vector<Donation>> FakeStoreRepository::ListDonations(
   return out;
 }
 
-absl::StatusOr<Budget> FakeStoreRepository::SetBudget(const Budget& budget, const Actor& actor) {
+absl::StatusOr<Budget> FakeStoreRepository::SetBudget(const Budget& budget, BudgetWrite write,
+                                                      const std::string& reason,
+                                                      const Actor& actor) {
   absl::MutexLock lock(&mutex_);
+  auto it = budgets_.find({budget.village_id, budget.year});
+  if (write == BudgetWrite::kFirstOnly && it != budgets_.end()) {
+    if (it->second == budget.budget_fen) return budget;
+    return CodedError(absl::StatusCode::kFailedPrecondition, kBudgetYearClosed, "fixed");
+  }
   budgets_[{budget.village_id, budget.year}] = budget.budget_fen;
+  last_budget_reason_ = reason;
   Note("budget.set", absl::StrCat(budget.village_id, "/", budget.year), actor);
   return budget;
 }

@@ -20,13 +20,16 @@ struct AuditNote {
 
 class FakeStoreRepository final : public StoreRepository {
  public:
-  absl::StatusOr<StoreItem> CreateItem(const StoreItem& item, const Actor& actor) override;
+  absl::StatusOr<StoreItem> CreateItem(const StoreItem& item, const ClientRequest& request,
+                                       const Actor& actor) override;
   absl::StatusOr<StoreItem> UpdateItem(const StoreItem& item, const Actor& actor) override;
   absl::StatusOr<StoreItem> GetItem(int64_t village_id, int64_t item_id) override;
   absl::StatusOr<std::vector<StoreItem>> ListItems(int64_t village_id) override;
   absl::StatusOr<StoreItem> AdjustStock(int64_t village_id, int64_t item_id, int64_t delta,
                                         const std::string& reason, int64_t now_ms,
-                                        const Actor& actor) override;
+                                        const ClientRequest& request, const Actor& actor) override;
+  absl::StatusOr<std::optional<RecordedRequest>> FindRequest(
+      int64_t village_id, const std::string& client_request_id) override;
   absl::StatusOr<std::optional<Order>> FindOrder(const std::string& order_id) override;
   absl::StatusOr<Order> Reserve(const Order& order, int32_t limit_per_household,
                                 const Actor& actor) override;
@@ -48,26 +51,37 @@ class FakeStoreRepository final : public StoreRepository {
                                                               int64_t until_ms,
                                                               int32_t limit) override;
   absl::StatusOr<FundingSource> CreateFundingSource(const FundingSource& source,
+                                                    const ClientRequest& request,
                                                     const Actor& actor) override;
+  absl::StatusOr<FundingSource> GetFundingSource(int64_t village_id,
+                                                 int64_t funding_source_id) override;
   absl::StatusOr<std::vector<FundingSource>> ListFundingSources(int64_t village_id,
                                                                 int32_t year) override;
-  absl::StatusOr<Donation> RecordDonation(const Donation& donation, const Actor& actor) override;
+  absl::StatusOr<Donation> RecordDonation(const Donation& donation, const ClientRequest& request,
+                                          const Actor& actor) override;
+  absl::StatusOr<Donation> GetDonation(int64_t village_id, int64_t donation_id) override;
   absl::StatusOr<std::vector<Donation>> ListDonations(int64_t village_id,
                                                       const std::string& from_date,
                                                       const std::string& until_date) override;
-  absl::StatusOr<Budget> SetBudget(const Budget& budget, const Actor& actor) override;
+  absl::StatusOr<Budget> SetBudget(const Budget& budget, BudgetWrite write,
+                                   const std::string& reason, const Actor& actor) override;
   absl::StatusOr<BudgetFacts> GetBudgetFacts(int64_t village_id, int32_t year,
                                              int64_t year_start_ms,
                                              int64_t next_year_start_ms) override;
 
   std::vector<AuditNote> audits() const;
   int64_t StockOf(int64_t item_id) const;
+  std::string last_budget_reason() const;
 
  private:
   absl::StatusOr<OrderUpdate> Release(const std::string& order_id, OrderStatus from, OrderStatus to,
                                       const std::string& reason, int64_t now_ms, const Actor& actor,
                                       const char* action);
   void Note(const char* action, const std::string& id, const Actor& actor)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  bool RequestTaken(int64_t village_id, const ClientRequest& request) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void Record(int64_t village_id, const ClientRequest& request, int64_t object_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   mutable absl::Mutex mutex_;
@@ -77,7 +91,9 @@ class FakeStoreRepository final : public StoreRepository {
   std::map<int64_t, FundingSource> sources_ ABSL_GUARDED_BY(mutex_);
   std::vector<Donation> donations_ ABSL_GUARDED_BY(mutex_);
   std::map<std::pair<int64_t, int32_t>, int64_t> budgets_ ABSL_GUARDED_BY(mutex_);
+  std::string last_budget_reason_ ABSL_GUARDED_BY(mutex_);
   std::vector<AuditNote> audits_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::pair<int64_t, std::string>, RecordedRequest> requests_ ABSL_GUARDED_BY(mutex_);
 };
 
 // A wallet per household with an idempotent Debit by order id, like scoring's.

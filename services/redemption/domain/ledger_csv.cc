@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "services/redemption/domain/calendar.h"
+#include "services/redemption/domain/errors.h"
 
 namespace jifen::redemption {
 
@@ -26,6 +27,24 @@ absl::string_view StatusLabel(OrderStatus status) {
       return "失败";
   }
   return "未知";
+}
+
+std::string LedgerNote(const Order& order) {
+  switch (order.status) {
+    case OrderStatus::kFailed: {
+      const absl::string_view code = MachineCodeOf(order.status_reason);
+      if (code == kWalletInsufficient) {
+        return absl::StrCat("积分不足，兑换未成功（需 ", order.total_points, " 积分）");
+      }
+      if (code == kDebitRefused) return "积分扣减被拒绝，兑换未成功";
+      return "兑换未成功";
+    }
+    case OrderStatus::kCancelling:
+    case OrderStatus::kCancelled:
+      return order.status_reason;
+    default:
+      return "";
+  }
 }
 
 std::string FenToYuan(int64_t fen) {
@@ -63,7 +82,7 @@ std::string LedgerCsv(const std::vector<Order>& orders) {
         o.pickup_code.empty() ? std::string() : absl::StrCat("\"=\"\"", o.pickup_code, "\"\"\""),
         FormatLocalTime(o.created_at_ms), FormatLocalTime(o.confirmed_at_ms),
         FormatLocalTime(o.fulfilled_at_ms), CsvCell(o.fulfilled_by_user_id),
-        FormatLocalTime(o.cancelled_at_ms), CsvCell(o.status_reason)};
+        FormatLocalTime(o.cancelled_at_ms), CsvCell(LedgerNote(o))};
     absl::StrAppend(&out, absl::StrJoin(row, ","), "\r\n");
   }
   return out;

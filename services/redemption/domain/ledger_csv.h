@@ -25,4 +25,9 @@ std::string FenToYuan(int64_t fen);
 // The ledger's Chinese name of a status ("已确认", ...).
 absl::string_view StatusLabel(OrderStatus status);
 
+// The 备注 cell of an order, for village staff: why a failed order failed, in Chinese (its
+// status_reason is machine text for clients, "WALLET_INSUFFICIENT: ..."), or the reason given
+// for a cancellation as its author wrote it; "" otherwise.
+std::string LedgerNote(const Order& order);
+
 }  // namespace jifen::redemption

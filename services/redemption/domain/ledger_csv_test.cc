@@ -32,6 +32,24 @@ TEST(LedgerCsvTest, StartsWithBomAndHeaderAndUsesCrlf) {
   EXPECT_EQ(lines[2], "");
 }
 
+TEST(LedgerCsvTest, NotesSayWhyInChinese) {
+  Order order;
+  order.total_points = 120;
+  order.status = OrderStatus::kFailed;
+  order.status_reason = "WALLET_INSUFFICIENT: the wallet holds fewer than 120 points";
+  EXPECT_EQ(LedgerNote(order), "积分不足，兑换未成功（需 120 积分）");
+  order.status_reason = "DEBIT_REFUSED: household 9 is not in the registry";
+  EXPECT_EQ(LedgerNote(order), "积分扣减被拒绝，兑换未成功");
+  order.status_reason = "something else";
+  EXPECT_EQ(LedgerNote(order), "兑换未成功");
+  // A cancellation's reason is a person's words, kept as written.
+  order.status = OrderStatus::kCancelled;
+  order.status_reason = "买错了";
+  EXPECT_EQ(LedgerNote(order), "买错了");
+  order.status = OrderStatus::kConfirmed;
+  EXPECT_EQ(LedgerNote(order), "");
+}
+
 TEST(LedgerCsvTest, NeutralisesFormulas) {
   EXPECT_EQ(CsvCell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
   EXPECT_EQ(CsvCell("@SUM"), "'@SUM");

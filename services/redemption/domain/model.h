@@ -110,6 +110,10 @@ struct Budget {
   int64_t updated_at_ms = 0;
 };
 
+// How a budget is written: replacing what is recorded (a year still running, or the district's
+// correction), or only as the year's first record (an ended year the village never recorded).
+enum class BudgetWrite { kReplace, kFirstOnly };
+
 // What storage knows about one village's year; the rule is evaluated in the domain.
 struct BudgetFacts {
   std::optional<int64_t> budget_fen;
@@ -131,6 +135,22 @@ struct BudgetCheck {
   int64_t donations_fen = 0;
   int64_t redeemed_value_fen = 0;
   int64_t remaining_fen = 0;
+};
+
+// A store or funding write (CreateItem, RestockItem, CreateFundingSource, RecordDonation) under the
+// id its client generated for it, so that a retry after a lost answer can be told from a new write.
+struct ClientRequest {
+  std::string client_request_id;  // unique within the village
+  std::string kind;               // which write: "create_item", "restock_item", ...
+  std::string payload;            // its fields, canonical (client_requests.h): equal means same
+};
+
+// A write made under a client_request_id: what it asked for and the object it created or changed
+// (item, funding source or donation id).
+struct RecordedRequest {
+  std::string kind;
+  std::string payload;
+  int64_t object_id = 0;
 };
 
 // Who makes a change, for the audit trail.

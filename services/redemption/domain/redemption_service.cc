@@ -9,8 +9,10 @@
 #include "absl/strings/str_format.h"
 #include "common/status/status_macros.h"
 #include "services/redemption/domain/calendar.h"
+#include "services/redemption/domain/client_requests.h"
 #include "services/redemption/domain/errors.h"
 #include "services/redemption/domain/ledger_csv.h"
+#include "services/redemption/domain/validation.h"
 
 namespace jifen::redemption {
 namespace {
@@ -36,37 +38,6 @@ absl::Status Invalid(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
 }
 
-bool TooLong(const std::string& text, size_t max_chars) {
-  // Counts UTF-8 code points: columns are sized in characters.
-  size_t chars = 0;
-  for (unsigned char c : text) chars += (c & 0xC0) != 0x80;
-  return chars > max_chars;
-}
-
-absl::Status ValidateItem(const StoreItem& item) {
-  if (item.village_id <= 0) return Invalid("village_id", "required");
-  if (item.name.empty() || TooLong(item.name, 100)) return Invalid("name", "1..100 characters");
-  if (TooLong(item.description, 2000)) return Invalid("description", "at most 2000 characters");
-  if (item.photo_ref.size() > 255) return Invalid("photo_ref", "at most 255 characters");
-  if (item.price_points <= 0 || item.price_points > kMaxPricePoints) {
-    return Invalid("price_points", "1..1000000");
-  }
-  if (item.stock < 0 || item.stock > kMaxStock) return Invalid("stock", "0..1000000");
-  if (item.value_fen < 0 || item.value_fen > kMaxValueFen) {
-    return Invalid("value_fen", "0..100000000");
-  }
-  if (item.funding_source_id < 0) return Invalid("funding_source_id", "must be >= 0");
-  if (item.on_sale_from_ms < 0 || item.on_sale_until_ms < 0 ||
-      (item.on_sale_from_ms > 0 && item.on_sale_until_ms > 0 &&
-       item.on_sale_until_ms <= item.on_sale_from_ms)) {
-    return Invalid("on_sale_until_ms", "must be after on_sale_from_ms (or 0)");
-  }
-  if (item.limit_per_household < 0 || item.limit_per_household > kMaxLimitPerHousehold) {
-    return Invalid("limit_per_household", "0..1000");
-  }
-  return absl::OkStatus();
-}
-
 bool SamePayload(const Order& order, const PlaceOrderInput& input, int32_t quantity) {
   return order.village_id == input.village_id && order.household_id == input.household_id &&
          order.item_id == input.item_id && order.quantity == quantity;
@@ -77,6 +48,13 @@ bool IsDefiniteRefusal(const absl::Status& status) {
   // refused token or an unreachable scoring says nothing about an earlier attempt.
   return absl::IsFailedPrecondition(status) || absl::IsInvalidArgument(status) ||
          absl::IsNotFound(status);
+}
+
+absl::Status ValidateClientRequestId(const std::string& client_request_id) {
+  if (IsValidClientRequestId(client_request_id)) return absl::OkStatus();
+  return Invalid("client_request_id",
+                 "required, 8..64 characters of [A-Za-z0-9_-], generated once per write and sent "
+                 "again on every retry of it");
 }
 
 absl::Status ValidateYear(int32_t year) {
@@ -97,13 +75,7 @@ bool ReadsVillage(const Caller& caller, int64_t village_id) {
          caller.village_id != 0 && caller.village_id == village_id;
 }
 
-bool IsValidOrderId(const std::string& order_id) {
-  if (order_id.size() < 8 || order_id.size() > 64) return false;
-  for (char c : order_id) {
-    if (!absl::ascii_isalnum(c) && c != '-' && c != '_') return false;
-  }
-  return true;
-}
+bool IsValidOrderId(const std::string& order_id) { return IsValidClientRequestId(order_id); }
 
 bool IsOnSale(const StoreItem& item, int64_t now_ms) {
   if (!item.active) return false;
@@ -126,14 +98,21 @@ RedemptionService::RedemptionService(StoreRepository* repository, WalletClient* 
 
 // --- items ---------------------------------------------------------------------------------------
 
-absl::StatusOr<StoreItem> RedemptionService::CreateItem(const Caller& caller, StoreItem item) {
+absl::StatusOr<StoreItem> RedemptionService::CreateItem(const Caller& caller, StoreItem item,
+                                                        const std::string& client_request_id) {
   if (!ManagesVillage(caller, item.village_id)) return Denied("manage this village's store");
+  RETURN_IF_ERROR(ValidateClientRequestId(client_request_id));
   RETURN_IF_ERROR(ValidateItem(item));
+  RETURN_IF_ERROR(CheckFundingSource(item));
+  const ClientRequest request = RequestToCreateItem(client_request_id, item);
   const int64_t now_ms = clock_->NowMs();
   item.item_id = 0;
   item.created_at_ms = now_ms;
   item.updated_at_ms = now_ms;
-  return repository_->CreateItem(item, ActorOf(caller));
+  absl::StatusOr<StoreItem> created = repository_->CreateItem(item, request, ActorOf(caller));
+  if (created.ok()) return created;
+  ASSIGN_OR_RETURN(const int64_t item_id, EarlierWrite(item.village_id, request, created.status()));
+  return repository_->GetItem(item.village_id, item_id);
 }
 
 absl::StatusOr<StoreItem> RedemptionService::UpdateItem(const Caller& caller, StoreItem item) {
@@ -141,6 +120,7 @@ absl::StatusOr<StoreItem> RedemptionService::UpdateItem(const Caller& caller, St
   if (item.item_id <= 0) return Invalid("item_id", "required");
   item.stock = 0;  // not changed by an update; keeps validation simple
   RETURN_IF_ERROR(ValidateItem(item));
+  RETURN_IF_ERROR(CheckFundingSource(item));
   item.updated_at_ms = clock_->NowMs();
   return repository_->UpdateItem(item, ActorOf(caller));
 }
@@ -171,18 +151,52 @@ absl::StatusOr<std::vector<StoreItem>> RedemptionService::ListItems(const Caller
 
 absl::StatusOr<StoreItem> RedemptionService::RestockItem(const Caller& caller, int64_t village_id,
                                                          int64_t item_id, int64_t delta,
-                                                         const std::string& reason) {
+                                                         const std::string& reason,
+                                                         const std::string& client_request_id) {
   if (!ManagesVillage(caller, village_id)) return Denied("manage this village's store");
+  RETURN_IF_ERROR(ValidateClientRequestId(client_request_id));
   if (item_id <= 0) return Invalid("item_id", "required");
   if (delta == 0 || delta > kMaxRestockDelta || delta < -kMaxRestockDelta) {
     return Invalid("delta", "non-zero, at most 100000 either way");
   }
-  // Stock changes are audited by their reason; spaces would say nothing.
-  if (absl::StripAsciiWhitespace(reason).empty() || TooLong(reason, 500)) {
-    return Invalid("reason", "1..500 characters, not only spaces");
+  // Stock changes are audited by their reason; spaces (also U+3000) would say nothing.
+  RETURN_IF_ERROR(CheckText("reason", reason, 500, /*required=*/true));
+  const ClientRequest request =
+      RequestToRestock(client_request_id, village_id, item_id, delta, reason);
+  absl::StatusOr<StoreItem> restocked = repository_->AdjustStock(
+      village_id, item_id, delta, reason, clock_->NowMs(), request, ActorOf(caller));
+  if (restocked.ok()) return restocked;
+  // A retry of a removal can meet NEGATIVE_STOCK: its first attempt took the units. The earlier
+  // write decides, not today's stock.
+  ASSIGN_OR_RETURN(const int64_t restocked_id,
+                   EarlierWrite(village_id, request, restocked.status()));
+  return repository_->GetItem(village_id, restocked_id);
+}
+
+absl::Status RedemptionService::CheckFundingSource(const StoreItem& item) {
+  if (item.funding_source_id == 0) return absl::OkStatus();
+  return repository_->GetFundingSource(item.village_id, item.funding_source_id).status();
+}
+
+absl::StatusOr<int64_t> RedemptionService::EarlierWrite(int64_t village_id,
+                                                        const ClientRequest& request,
+                                                        const absl::Status& failure) {
+  // Only these can hide a retry: the id taken (the first write committed, perhaps concurrently)
+  // or a refusal the first write's effect caused.
+  if (!absl::IsAlreadyExists(failure) && !absl::IsFailedPrecondition(failure)) return failure;
+  ASSIGN_OR_RETURN(const std::optional<RecordedRequest> earlier,
+                   repository_->FindRequest(village_id, request.client_request_id));
+  if (!earlier.has_value()) {
+    // ALREADY_EXISTS is the id's own unique key; its text is the database's, not the caller's.
+    if (absl::IsAlreadyExists(failure)) return absl::AbortedError("write raced; retry");
+    return failure;
   }
-  return repository_->AdjustStock(village_id, item_id, delta, reason, clock_->NowMs(),
-                                  ActorOf(caller));
+  if (earlier->kind != request.kind || earlier->payload != request.payload) {
+    return CodedError(absl::StatusCode::kAlreadyExists, kIdempotencyConflict,
+                      "this client_request_id was used for another write of the village; "
+                      "generate a new id for a new write");
+  }
+  return earlier->object_id;
 }
 
 // --- orders --------------------------------------------------------------------------------------
@@ -338,7 +352,7 @@ absl::StatusOr<Order> RedemptionService::GetOrder(const Caller& caller,
 absl::StatusOr<Order> RedemptionService::CancelOrder(const Caller& caller,
                                                      const std::string& order_id,
                                                      const std::string& reason) {
-  if (TooLong(reason, 500)) return Invalid("reason", "at most 500 characters");
+  RETURN_IF_ERROR(CheckText("reason", reason, 500, /*required=*/false));
   ASSIGN_OR_RETURN(const Order order, GetOrder(caller, order_id));
   if (caller.role != Role::kResident && !ManagesVillage(caller, order.village_id)) {
     return Denied("cancel orders of this village");
@@ -458,17 +472,24 @@ absl::StatusOr<RecoveryStats> RedemptionService::RecoverUnfinished(int64_t min_a
 
 // --- funding and budget --------------------------------------------------------------------------
 
-absl::StatusOr<FundingSource> RedemptionService::CreateFundingSource(const Caller& caller,
-                                                                     FundingSource source) {
+absl::StatusOr<FundingSource> RedemptionService::CreateFundingSource(
+    const Caller& caller, FundingSource source, const std::string& client_request_id) {
   if (!ManagesVillage(caller, source.village_id)) return Denied("manage this village's funding");
+  RETURN_IF_ERROR(ValidateClientRequestId(client_request_id));
   RETURN_IF_ERROR(ValidateYear(source.year));
-  if (source.name.empty() || TooLong(source.name, 100)) return Invalid("name", "1..100 characters");
+  ASSIGN_OR_RETURN(source.name, CleanName("name", source.name, 100));
   if (source.committed_fen < 0 || source.committed_fen > kMaxAmountFen) {
     return Invalid("committed_fen", "0..100000000000");
   }
+  const ClientRequest request = RequestToCreateFundingSource(client_request_id, source);
   source.funding_source_id = 0;
   source.created_at_ms = clock_->NowMs();
-  return repository_->CreateFundingSource(source, ActorOf(caller));
+  absl::StatusOr<FundingSource> created =
+      repository_->CreateFundingSource(source, request, ActorOf(caller));
+  if (created.ok()) return created;
+  ASSIGN_OR_RETURN(const int64_t source_id,
+                   EarlierWrite(source.village_id, request, created.status()));
+  return repository_->GetFundingSource(source.village_id, source_id);
 }
 
 absl::StatusOr<std::vector<FundingSource>> RedemptionService::ListFundingSources(
@@ -480,21 +501,31 @@ absl::StatusOr<std::vector<FundingSource>> RedemptionService::ListFundingSources
   return repository_->ListFundingSources(village_id, year);
 }
 
-absl::StatusOr<Donation> RedemptionService::RecordDonation(const Caller& caller,
-                                                           Donation donation) {
+absl::StatusOr<Donation> RedemptionService::RecordDonation(const Caller& caller, Donation donation,
+                                                           const std::string& client_request_id) {
   if (!ManagesVillage(caller, donation.village_id)) return Denied("manage this village's funding");
+  RETURN_IF_ERROR(ValidateClientRequestId(client_request_id));
   if (donation.funding_source_id <= 0) return Invalid("funding_source_id", "required");
-  if (donation.donor.empty() || TooLong(donation.donor, 100)) {
-    return Invalid("donor", "1..100 characters");
-  }
+  ASSIGN_OR_RETURN(donation.donor, CleanName("donor", donation.donor, 100));
   if (donation.amount_fen <= 0 || donation.amount_fen > kMaxAmountFen) {
     return Invalid("amount_fen", "1..100000000000");
   }
   if (!IsValidDate(donation.donated_on)) return Invalid("donated_on", "a date YYYY-MM-DD");
-  if (TooLong(donation.note, 500)) return Invalid("note", "at most 500 characters");
+  // A gift not yet received counts towards no year's funding.
+  if (donation.donated_on > LocalDate(clock_->NowMs())) {
+    return Invalid("donated_on", "in the future");
+  }
+  RETURN_IF_ERROR(CheckText("note", donation.note, 500, /*required=*/false));
+  const ClientRequest request = RequestToRecordDonation(client_request_id, donation);
   donation.donation_id = 0;
   donation.created_at_ms = clock_->NowMs();
-  return repository_->RecordDonation(donation, ActorOf(caller));
+  absl::StatusOr<Donation> recorded =
+      repository_->RecordDonation(donation, request, ActorOf(caller));
+  if (recorded.ok()) return recorded;
+  // Donations are append-only with amounts > 0: a duplicate could never be offset.
+  ASSIGN_OR_RETURN(const int64_t donation_id,
+                   EarlierWrite(donation.village_id, request, recorded.status()));
+  return repository_->GetDonation(donation.village_id, donation_id);
 }
 
 absl::StatusOr<std::vector<Donation>> RedemptionService::ListDonations(const Caller& caller,
@@ -509,14 +540,26 @@ absl::StatusOr<std::vector<Donation>> RedemptionService::ListDonations(const Cal
                                     absl::StrFormat("%04d-01-01", year + 1));
 }
 
-absl::StatusOr<Budget> RedemptionService::SetBudget(const Caller& caller, Budget budget) {
-  if (!ManagesVillage(caller, budget.village_id)) return Denied("manage this village's budget");
+absl::StatusOr<Budget> RedemptionService::SetBudget(const Caller& caller, Budget budget,
+                                                    const std::string& reason) {
+  const bool district = caller.role == Role::kDistrictOfficial;
+  if (!district && !ManagesVillage(caller, budget.village_id)) {
+    return Denied("manage this village's budget");
+  }
+  if (budget.village_id <= 0) return Invalid("village_id", "required");
   RETURN_IF_ERROR(ValidateYear(budget.year));
   if (budget.budget_fen < 0 || budget.budget_fen > kMaxAmountFen) {
     return Invalid("budget_fen", "0..100000000000");
   }
+  // The district changes a village's record only as a correction, and says why.
+  RETURN_IF_ERROR(CheckText("reason", reason, 500, /*required=*/district));
   budget.updated_at_ms = clock_->NowMs();
-  return repository_->SetBudget(budget, ActorOf(caller));
+  const bool year_ended = budget.updated_at_ms >= YearStartMs(budget.year + 1);
+  // An ended year's budget is what this year's is measured against: the village may still record
+  // a missing one (it adds a check, never passes one), but not change it.
+  const BudgetWrite write =
+      district || !year_ended ? BudgetWrite::kReplace : BudgetWrite::kFirstOnly;
+  return repository_->SetBudget(budget, write, reason, ActorOf(caller));
 }
 
 absl::StatusOr<BudgetCheck> RedemptionService::GetBudgetCheck(const Caller& caller,
@@ -558,6 +601,8 @@ absl::StatusOr<LedgerExport> RedemptionService::ExportLedger(const Caller& calle
   if (from_ms < 0 || until_ms < 0 || (until_ms != 0 && until_ms <= from_ms)) {
     return Invalid("until_ms", "after from_ms (or 0)");
   }
+  const int64_t now_ms = clock_->NowMs();
+  if (from_ms > now_ms) return Invalid("from_ms", "in the future: no orders yet");
   ASSIGN_OR_RETURN(
       const std::vector<Order> orders,
       repository_->ListOrdersCreatedBetween(village_id, from_ms, until_ms, kMaxExportRows + 1));
@@ -567,10 +612,12 @@ absl::StatusOr<LedgerExport> RedemptionService::ExportLedger(const Caller& calle
   LedgerExport out;
   out.csv = LedgerCsv(orders);
   out.rows = static_cast<int64_t>(orders.size());
-  const int64_t now_ms = clock_->NowMs();
+  // The name tells the dates the file covers. A range open at the end, or reaching past now
+  // (clients send INT64_MAX for "no end"), holds the orders up to now: it ends today.
+  const int64_t end_ms = until_ms == 0 || until_ms > now_ms ? now_ms : until_ms;
   out.file_name = absl::StrCat("redemption-ledger-", village_id, "-",
                                from_ms == 0 ? "start" : FormatCompactDate(from_ms), "-",
-                               FormatCompactDate(until_ms == 0 ? now_ms : until_ms), ".csv");
+                               FormatCompactDate(end_ms), ".csv");
   return out;
 }
 

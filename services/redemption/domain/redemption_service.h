@@ -65,7 +65,11 @@ class RedemptionService final {
                     std::function<std::string()> pickup_codes);
 
   // --- items (village admins of the village; reads also its residents, district roles, services)
-  absl::StatusOr<StoreItem> CreateItem(const auth::Caller& caller, StoreItem item);
+  // The writes that create or change something take the client's request id (client_requests.h):
+  // INVALID_ARGUMENT without a valid one; a retry answers the first write's object as it is now;
+  // ALREADY_EXISTS "IDEMPOTENCY_CONFLICT: ..." if the village used the id for another request.
+  absl::StatusOr<StoreItem> CreateItem(const auth::Caller& caller, StoreItem item,
+                                       const std::string& client_request_id);
   absl::StatusOr<StoreItem> UpdateItem(const auth::Caller& caller, StoreItem item);
   absl::StatusOr<StoreItem> GetItem(const auth::Caller& caller, int64_t village_id,
                                     int64_t item_id);
@@ -73,7 +77,8 @@ class RedemptionService final {
   absl::StatusOr<std::vector<StoreItem>> ListItems(const auth::Caller& caller, int64_t village_id,
                                                    bool on_sale_only);
   absl::StatusOr<StoreItem> RestockItem(const auth::Caller& caller, int64_t village_id,
-                                        int64_t item_id, int64_t delta, const std::string& reason);
+                                        int64_t item_id, int64_t delta, const std::string& reason,
+                                        const std::string& client_request_id);
 
   // --- orders
   // A resident orders for their own household: the CONFIRMED order with its pickup code. A retry
@@ -93,13 +98,21 @@ class RedemptionService final {
 
   // --- funding and budget
   absl::StatusOr<FundingSource> CreateFundingSource(const auth::Caller& caller,
-                                                    FundingSource source);
+                                                    FundingSource source,
+                                                    const std::string& client_request_id);
   absl::StatusOr<std::vector<FundingSource>> ListFundingSources(const auth::Caller& caller,
                                                                 int64_t village_id, int32_t year);
-  absl::StatusOr<Donation> RecordDonation(const auth::Caller& caller, Donation donation);
+  absl::StatusOr<Donation> RecordDonation(const auth::Caller& caller, Donation donation,
+                                          const std::string& client_request_id);
   absl::StatusOr<std::vector<Donation>> ListDonations(const auth::Caller& caller,
                                                       int64_t village_id, int32_t year);
-  absl::StatusOr<Budget> SetBudget(const auth::Caller& caller, Budget budget);
+  // The village's admin sets a year's budget while the year runs (Asia/Shanghai) and later only
+  // if none was recorded; once the year has ended a recorded budget is fixed for the village
+  // (FAILED_PRECONDITION "BUDGET_YEAR_CLOSED: ..."), since lowering last year's would turn this
+  // year's "not lower than last year" check. A district official may correct any year's budget,
+  // with a `reason` (required then) that goes to the audit trail with before and after.
+  absl::StatusOr<Budget> SetBudget(const auth::Caller& caller, Budget budget,
+                                   const std::string& reason);
   absl::StatusOr<BudgetCheck> GetBudgetCheck(const auth::Caller& caller, int64_t village_id,
                                              int32_t year);
 
@@ -118,6 +131,15 @@ class RedemptionService final {
   // what Resume answers.
   absl::StatusOr<Order> ResumeOrRefuse(const absl::Status& refusal, const PlaceOrderInput& input,
                                        const Actor& actor);
+  // NOT_FOUND "FUNDING_SOURCE_NOT_FOUND: ..." unless the item's funding source (if any) is one of
+  // its village's.
+  absl::Status CheckFundingSource(const StoreItem& item);
+  // After a write under `request` failed with `failure`: the object id of the village's earlier
+  // write under the same client_request_id (this call was a retry), ALREADY_EXISTS
+  // "IDEMPOTENCY_CONFLICT: ..." if that write asked for something else, `failure` if there was
+  // none.
+  absl::StatusOr<int64_t> EarlierWrite(int64_t village_id, const ClientRequest& request,
+                                       const absl::Status& failure);
   // What a retry of a known order answers.
   absl::StatusOr<Order> Resume(const Order& order, const PlaceOrderInput& input,
                                const Actor& actor);

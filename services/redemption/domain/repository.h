@@ -2,6 +2,11 @@
 // fakes of the unit tests. Every method that changes state also writes its audit record (the
 // outbox) in the same transaction, with the actor given.
 //
+// The writes made under a client's request id (CreateItem, AdjustStock, CreateFundingSource,
+// RecordDonation) record the ClientRequest in their transaction, and answer ALREADY_EXISTS (having
+// written nothing) when the village already has a request with that id; the caller then looks it
+// up with FindRequest.
+//
 // Errors common to all methods: UNAVAILABLE when the database can't be reached (retry), ABORTED
 // when a transaction kept deadlocking, INTERNAL for anything else.
 #pragma once
@@ -22,7 +27,8 @@ class StoreRepository {
 
   // --- items
   // Inserts the item and returns it with its new id.
-  virtual absl::StatusOr<StoreItem> CreateItem(const StoreItem& item, const Actor& actor) = 0;
+  virtual absl::StatusOr<StoreItem> CreateItem(const StoreItem& item, const ClientRequest& request,
+                                               const Actor& actor) = 0;
   // Replaces the descriptive fields, price, value, funding, window, limit and active (not the
   // stock). NOT_FOUND "ITEM_NOT_FOUND: ..." if the village has no such item.
   virtual absl::StatusOr<StoreItem> UpdateItem(const StoreItem& item, const Actor& actor) = 0;
@@ -33,7 +39,11 @@ class StoreRepository {
   // "NEGATIVE_STOCK: ..." if the stock would go below zero; NOT_FOUND "ITEM_NOT_FOUND: ...".
   virtual absl::StatusOr<StoreItem> AdjustStock(int64_t village_id, int64_t item_id, int64_t delta,
                                                 const std::string& reason, int64_t now_ms,
+                                                const ClientRequest& request,
                                                 const Actor& actor) = 0;
+  // The write the village made under `client_request_id`, if any.
+  virtual absl::StatusOr<std::optional<RecordedRequest>> FindRequest(
+      int64_t village_id, const std::string& client_request_id) = 0;
 
   // --- orders
   virtual absl::StatusOr<std::optional<Order>> FindOrder(const std::string& order_id) = 0;
@@ -78,18 +88,30 @@ class StoreRepository {
 
   // --- funding and budget
   virtual absl::StatusOr<FundingSource> CreateFundingSource(const FundingSource& source,
+                                                            const ClientRequest& request,
                                                             const Actor& actor) = 0;
+  // NOT_FOUND "FUNDING_SOURCE_NOT_FOUND: ..." if the village has no such source.
+  virtual absl::StatusOr<FundingSource> GetFundingSource(int64_t village_id,
+                                                         int64_t funding_source_id) = 0;
   // year 0: every year.
   virtual absl::StatusOr<std::vector<FundingSource>> ListFundingSources(int64_t village_id,
                                                                         int32_t year) = 0;
   // FAILED_PRECONDITION "NOT_A_DONATION_SOURCE: ..." unless the funding source is a DONATION source
   // of the same village; NOT_FOUND "FUNDING_SOURCE_NOT_FOUND: ..." if it does not exist.
-  virtual absl::StatusOr<Donation> RecordDonation(const Donation& donation, const Actor& actor) = 0;
+  virtual absl::StatusOr<Donation> RecordDonation(const Donation& donation,
+                                                  const ClientRequest& request,
+                                                  const Actor& actor) = 0;
+  // NOT_FOUND if the village has no such donation.
+  virtual absl::StatusOr<Donation> GetDonation(int64_t village_id, int64_t donation_id) = 0;
   // Donations with donated_on in [from_date, until_date) ("YYYY-MM-DD"; empty: unbounded).
   virtual absl::StatusOr<std::vector<Donation>> ListDonations(int64_t village_id,
                                                               const std::string& from_date,
                                                               const std::string& until_date) = 0;
-  virtual absl::StatusOr<Budget> SetBudget(const Budget& budget, const Actor& actor) = 0;
+  // Records the year's budget, audited with before, after and `reason` ("" for none). kFirstOnly
+  // writes only when nothing is recorded: a recorded budget of the same amount is returned as it
+  // is (nothing written), another is FAILED_PRECONDITION "BUDGET_YEAR_CLOSED: ...".
+  virtual absl::StatusOr<Budget> SetBudget(const Budget& budget, BudgetWrite write,
+                                           const std::string& reason, const Actor& actor) = 0;
   // The figures of `year`: its budget and the previous year's, the committed funding of sources
   // of `year`, donations dated in [year_start_date, next_year_start_date), and the value of orders
   // confirmed in [year_start_ms, next_year_start_ms) that are CONFIRMED or FULFILLED now.

@@ -131,7 +131,8 @@ grpc::Status RedemptionServiceImpl::CreateItem(grpc::ServerContext* context,
                                                v1::StoreItem* response) {
   return calls_->Serve(context, "CreateItem", [&](const Caller& caller) -> absl::Status {
     ASSIGN_OR_RETURN(StoreItem item, ItemFromProto(request->item()));
-    ASSIGN_OR_RETURN(const StoreItem created, service_->CreateItem(caller, std::move(item)));
+    ASSIGN_OR_RETURN(const StoreItem created,
+                     service_->CreateItem(caller, std::move(item), request->client_request_id()));
     ItemToProto(created, response);
     return absl::OkStatus();
   });
@@ -174,9 +175,10 @@ grpc::Status RedemptionServiceImpl::RestockItem(grpc::ServerContext* context,
                                                 const v1::RestockItemRequest* request,
                                                 v1::StoreItem* response) {
   return calls_->Serve(context, "RestockItem", [&](const Caller& caller) -> absl::Status {
-    ASSIGN_OR_RETURN(const StoreItem item,
-                     service_->RestockItem(caller, request->village_id(), request->item_id(),
-                                           request->delta(), request->reason()));
+    ASSIGN_OR_RETURN(
+        const StoreItem item,
+        service_->RestockItem(caller, request->village_id(), request->item_id(), request->delta(),
+                              request->reason(), request->client_request_id()));
     ItemToProto(item, response);
     return absl::OkStatus();
   });
@@ -270,8 +272,9 @@ grpc::Status RedemptionServiceImpl::CreateFundingSource(
     source.kind = static_cast<FundingKind>(in.kind());
     source.name = in.name();
     source.committed_fen = in.committed_fen();
-    ASSIGN_OR_RETURN(const FundingSource created,
-                     service_->CreateFundingSource(caller, std::move(source)));
+    ASSIGN_OR_RETURN(
+        const FundingSource created,
+        service_->CreateFundingSource(caller, std::move(source), request->client_request_id()));
     FundingToProto(created, response);
     return absl::OkStatus();
   });
@@ -300,7 +303,9 @@ grpc::Status RedemptionServiceImpl::RecordDonation(grpc::ServerContext* context,
     donation.amount_fen = in.amount_fen();
     donation.donated_on = in.donated_on();
     donation.note = in.note();
-    ASSIGN_OR_RETURN(const Donation created, service_->RecordDonation(caller, std::move(donation)));
+    ASSIGN_OR_RETURN(
+        const Donation created,
+        service_->RecordDonation(caller, std::move(donation), request->client_request_id()));
     DonationToProto(created, response);
     return absl::OkStatus();
   });
@@ -327,7 +332,7 @@ grpc::Status RedemptionServiceImpl::SetBudget(grpc::ServerContext* context,
     budget.village_id = request->village_id();
     budget.year = request->year();
     budget.budget_fen = request->budget_fen();
-    ASSIGN_OR_RETURN(const Budget saved, service_->SetBudget(caller, budget));
+    ASSIGN_OR_RETURN(const Budget saved, service_->SetBudget(caller, budget, request->reason()));
     response->set_village_id(saved.village_id);
     response->set_year(saved.year);
     response->set_budget_fen(saved.budget_fen);

@@ -118,10 +118,14 @@ Donation ReadDonation(sql::ResultSet& rows) {
   return donation;
 }
 
+// Every field UpdateItem can change: a field left out would make an edit of it look like no
+// change at all in the audit trail (before == after).
 std::string ItemJson(const StoreItem& item) {
   return nlohmann::json{{"item_id", item.item_id},
                         {"village_id", item.village_id},
                         {"name", item.name},
+                        {"description", item.description},
+                        {"photo_ref", item.photo_ref},
                         {"price_points", item.price_points},
                         {"stock", item.stock},
                         {"value_fen", item.value_fen},
@@ -196,6 +200,31 @@ int64_t LastInsertId(const SqlOn& stmt) {
   return rows->next() ? rows->getInt64(1) : 0;
 }
 
+// Records the client's request with its write, in the write's transaction. A second write under
+// the same id meets the primary key (1062, ALREADY_EXISTS): it waits there for a concurrent first
+// one to commit, and then rolls back whatever it did.
+void RecordRequest(const SqlOn& stmt, int64_t village_id, const ClientRequest& request,
+                   int64_t object_id, const Actor& actor, int64_t now_ms) {
+  stmt(
+      "INSERT INTO client_requests (village_id, client_request_id, kind, payload, object_id,"
+      " actor_user_id, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .Bind(village_id)
+      .Bind(request.client_request_id)
+      .Bind(request.kind)
+      .Bind(request.payload)
+      .Bind(object_id)
+      .Bind(actor.user_id)
+      .Bind(now_ms)
+      .Update();
+}
+
+constexpr char kDonationColumns[] =
+    "village_id, donation_id, funding_source_id, donor, amount_fen,"
+    " DATE_FORMAT(donated_on, '%Y-%m-%d'), note, created_at_ms";
+
+constexpr char kFundingSourceColumns[] =
+    "village_id, funding_source_id, year, kind, name, committed_fen, created_at_ms";
+
 absl::Status ItemNotFound() {
   return CodedError(absl::StatusCode::kNotFound, kItemNotFound, "no such item in this village");
 }
@@ -209,6 +238,7 @@ absl::Status OrderNotFound() {
 // --- items ---------------------------------------------------------------------------------------
 
 absl::StatusOr<StoreItem> MySqlStoreRepository::CreateItem(const StoreItem& item,
+                                                           const ClientRequest& request,
                                                            const Actor& actor) {
   StoreItem created;
   RETURN_IF_ERROR(mysql::RunInTransaction(*pool_, [&](sql::Connection& connection) {
@@ -236,6 +266,7 @@ absl::StatusOr<StoreItem> MySqlStoreRepository::CreateItem(const StoreItem& item
         .Update();
     created = item;
     created.item_id = LastInsertId(stmt);
+    RecordRequest(stmt, item.village_id, request, created.item_id, actor, item.created_at_ms);
     return Audit(connection, actor,
                  {"create", "store_item", absl::StrCat(created.item_id), item.village_id, "",
                   ItemJson(created), "", item.created_at_ms});
@@ -306,13 +337,14 @@ absl::StatusOr<std::vector<StoreItem>> MySqlStoreRepository::ListItems(int64_t v
   return items;
 }
 
-absl::StatusOr<StoreItem> MySqlStoreRepository::AdjustStock(int64_t village_id, int64_t item_id,
-                                                            int64_t delta,
-                                                            const std::string& reason,
-                                                            int64_t now_ms, const Actor& actor) {
+absl::StatusOr<StoreItem> MySqlStoreRepository::AdjustStock(
+    int64_t village_id, int64_t item_id, int64_t delta, const std::string& reason, int64_t now_ms,
+    const ClientRequest& request, const Actor& actor) {
   StoreItem after;
   RETURN_IF_ERROR(mysql::RunInTransaction(*pool_, [&](sql::Connection& connection) {
     const SqlOn stmt{connection};
+    // The request first: a retry stops here, before it touches the item row.
+    RecordRequest(stmt, village_id, request, item_id, actor, now_ms);
     const int changed = stmt(
                             "UPDATE store_items SET stock = stock + ?, updated_at_ms = ?"
                             " WHERE village_id = ? AND item_id = ? AND stock + ? >= 0")
@@ -336,6 +368,24 @@ absl::StatusOr<StoreItem> MySqlStoreRepository::AdjustStock(int64_t village_id, 
                   ItemJson(after), reason, now_ms});
   }));
   return after;
+}
+
+absl::StatusOr<std::optional<RecordedRequest>> MySqlStoreRepository::FindRequest(
+    int64_t village_id, const std::string& client_request_id) {
+  std::optional<RecordedRequest> found;
+  RETURN_IF_ERROR(mysql::RunWithConnection(*pool_, [&](sql::Connection& connection) {
+    const SqlOn stmt{connection};
+    found.reset();
+    auto rows = stmt(
+                    "SELECT kind, payload, object_id FROM client_requests"
+                    " WHERE village_id = ? AND client_request_id = ?")
+                    .Bind(village_id)
+                    .Bind(client_request_id)
+                    .Query();
+    if (rows->next()) found = RecordedRequest{Str(*rows, 1), Str(*rows, 2), rows->getInt64(3)};
+    return absl::OkStatus();
+  }));
+  return found;
 }
 
 // --- orders --------------------------------------------------------------------------------------
@@ -495,11 +545,13 @@ absl::StatusOr<OrderUpdate> MySqlStoreRepository::ReleaseOrder(const std::string
         .Bind(order->village_id)
         .Bind(order->item_id)
         .Update();
+    // The wallet balance an order shows is the one right after a debit that stands; a released
+    // order's debit was refused or is refunded, so it shows none.
     const int changed =
         to == OrderStatus::kCancelled
             ? stmt(
-                  "UPDATE orders SET status = ?, cancelled_at_ms = ?, updated_at_ms = ?"
-                  " WHERE order_id = ? AND status = ?")
+                  "UPDATE orders SET status = ?, cancelled_at_ms = ?, wallet_balance_points = 0,"
+                  " updated_at_ms = ? WHERE order_id = ? AND status = ?")
                   .Bind(static_cast<int>(to))
                   .Bind(now_ms)
                   .Bind(now_ms)
@@ -507,8 +559,8 @@ absl::StatusOr<OrderUpdate> MySqlStoreRepository::ReleaseOrder(const std::string
                   .Bind(static_cast<int>(from))
                   .Update()
             : stmt(
-                  "UPDATE orders SET status = ?, status_reason = ?, updated_at_ms = ?"
-                  " WHERE order_id = ? AND status = ?")
+                  "UPDATE orders SET status = ?, status_reason = ?, wallet_balance_points = 0,"
+                  " updated_at_ms = ? WHERE order_id = ? AND status = ?")
                   .Bind(static_cast<int>(to))
                   .Bind(reason)
                   .Bind(now_ms)
@@ -548,7 +600,8 @@ absl::StatusOr<OrderUpdate> MySqlStoreRepository::BeginCancel(const std::string&
   RETURN_IF_ERROR(mysql::RunInTransaction(*pool_, [&](sql::Connection& connection) {
     const SqlOn stmt{connection};
     result.changed = stmt(
-                         "UPDATE orders SET status = 4, status_reason = ?, updated_at_ms = ?"
+                         "UPDATE orders SET status = 4, status_reason = ?,"
+                         " wallet_balance_points = 0, updated_at_ms = ?"
                          " WHERE order_id = ? AND status = 2")
                          .Bind(reason)
                          .Bind(now_ms)
@@ -675,8 +728,8 @@ absl::StatusOr<std::vector<Order>> MySqlStoreRepository::ListOrdersCreatedBetwee
 
 // --- funding and budget --------------------------------------------------------------------------
 
-absl::StatusOr<FundingSource> MySqlStoreRepository::CreateFundingSource(const FundingSource& source,
-                                                                        const Actor& actor) {
+absl::StatusOr<FundingSource> MySqlStoreRepository::CreateFundingSource(
+    const FundingSource& source, const ClientRequest& request, const Actor& actor) {
   FundingSource created;
   RETURN_IF_ERROR(mysql::RunInTransaction(*pool_, [&](sql::Connection& connection) {
     const SqlOn stmt{connection};
@@ -692,6 +745,8 @@ absl::StatusOr<FundingSource> MySqlStoreRepository::CreateFundingSource(const Fu
         .Update();
     created = source;
     created.funding_source_id = LastInsertId(stmt);
+    RecordRequest(stmt, source.village_id, request, created.funding_source_id, actor,
+                  source.created_at_ms);
     const std::string after = nlohmann::json{
         {"funding_source_id", created.funding_source_id},
         {"year", created.year},
@@ -712,21 +767,55 @@ absl::StatusOr<std::vector<FundingSource>> MySqlStoreRepository::ListFundingSour
   RETURN_IF_ERROR(mysql::RunWithConnection(*pool_, [&](sql::Connection& connection) {
     const SqlOn stmt{connection};
     sources.clear();
-    auto rows = stmt(
-                    "SELECT village_id, funding_source_id, year, kind, name, committed_fen,"
-                    " created_at_ms FROM funding_sources WHERE village_id = ?"
-                    " AND (? = 0 OR year = ?) ORDER BY year, funding_source_id LIMIT 1000")
-                    .Bind(village_id)
-                    .Bind(year)
-                    .Bind(year)
-                    .Query();
+    const std::string sql = absl::StrCat("SELECT ", kFundingSourceColumns,
+                                         " FROM funding_sources WHERE village_id = ?"
+                                         " AND (? = 0 OR year = ?)"
+                                         " ORDER BY year, funding_source_id LIMIT 1000");
+    auto rows = stmt(sql).Bind(village_id).Bind(year).Bind(year).Query();
     while (rows->next()) sources.push_back(ReadFundingSource(*rows));
     return absl::OkStatus();
   }));
   return sources;
 }
 
+absl::StatusOr<FundingSource> MySqlStoreRepository::GetFundingSource(int64_t village_id,
+                                                                     int64_t funding_source_id) {
+  std::optional<FundingSource> source;
+  const std::string sql = absl::StrCat("SELECT ", kFundingSourceColumns,
+                                       " FROM funding_sources WHERE village_id = ?"
+                                       " AND funding_source_id = ?");
+  RETURN_IF_ERROR(mysql::RunWithConnection(*pool_, [&](sql::Connection& connection) {
+    const SqlOn stmt{connection};
+    source.reset();
+    auto rows = stmt(sql).Bind(village_id).Bind(funding_source_id).Query();
+    if (rows->next()) source = ReadFundingSource(*rows);
+    return absl::OkStatus();
+  }));
+  if (!source.has_value()) {
+    return CodedError(absl::StatusCode::kNotFound, kFundingSourceNotFound,
+                      "no such funding source in this village");
+  }
+  return *source;
+}
+
+absl::StatusOr<Donation> MySqlStoreRepository::GetDonation(int64_t village_id,
+                                                           int64_t donation_id) {
+  std::optional<Donation> donation;
+  const std::string sql = absl::StrCat("SELECT ", kDonationColumns,
+                                       " FROM donations WHERE village_id = ? AND donation_id = ?");
+  RETURN_IF_ERROR(mysql::RunWithConnection(*pool_, [&](sql::Connection& connection) {
+    const SqlOn stmt{connection};
+    donation.reset();
+    auto rows = stmt(sql).Bind(village_id).Bind(donation_id).Query();
+    if (rows->next()) donation = ReadDonation(*rows);
+    return absl::OkStatus();
+  }));
+  if (!donation.has_value()) return absl::NotFoundError("no such donation in this village");
+  return *donation;
+}
+
 absl::StatusOr<Donation> MySqlStoreRepository::RecordDonation(const Donation& donation,
+                                                              const ClientRequest& request,
                                                               const Actor& actor) {
   Donation created;
   RETURN_IF_ERROR(mysql::RunInTransaction(*pool_, [&](sql::Connection& connection) {
@@ -759,6 +848,8 @@ absl::StatusOr<Donation> MySqlStoreRepository::RecordDonation(const Donation& do
         .Update();
     created = donation;
     created.donation_id = LastInsertId(stmt);
+    RecordRequest(stmt, donation.village_id, request, created.donation_id, actor,
+                  donation.created_at_ms);
     const std::string after = nlohmann::json{
         {"donation_id", created.donation_id},
         {"funding_source_id", created.funding_source_id},
@@ -779,12 +870,11 @@ absl::StatusOr<std::vector<Donation>> MySqlStoreRepository::ListDonations(
   RETURN_IF_ERROR(mysql::RunWithConnection(*pool_, [&](sql::Connection& connection) {
     const SqlOn stmt{connection};
     donations.clear();
-    auto rows = stmt(
-                    "SELECT village_id, donation_id, funding_source_id, donor, amount_fen,"
-                    " DATE_FORMAT(donated_on, '%Y-%m-%d'), note, created_at_ms"
-                    " FROM donations WHERE village_id = ?"
-                    " AND donated_on >= ? AND donated_on < ?"
-                    " ORDER BY donated_on, donation_id LIMIT 10000")
+    const std::string sql = absl::StrCat("SELECT ", kDonationColumns,
+                                         " FROM donations WHERE village_id = ?"
+                                         " AND donated_on >= ? AND donated_on < ?"
+                                         " ORDER BY donated_on, donation_id LIMIT 10000");
+    auto rows = stmt(sql)
                     .Bind(village_id)
                     .Bind(from_date.empty() ? std::string("1000-01-01") : from_date)
                     .Bind(until_date.empty() ? std::string("9999-12-31") : until_date)
@@ -795,18 +885,36 @@ absl::StatusOr<std::vector<Donation>> MySqlStoreRepository::ListDonations(
   return donations;
 }
 
-absl::StatusOr<Budget> MySqlStoreRepository::SetBudget(const Budget& budget, const Actor& actor) {
+absl::StatusOr<Budget> MySqlStoreRepository::SetBudget(const Budget& budget, BudgetWrite write,
+                                                       const std::string& reason,
+                                                       const Actor& actor) {
+  Budget saved;
   RETURN_IF_ERROR(mysql::RunInTransaction(*pool_, [&](sql::Connection& connection) {
     const SqlOn stmt{connection};
+    saved = budget;
     std::string before;
+    // Locks the row (or, when there is none, the gap where it goes: a concurrent first record
+    // deadlocks with this one and is retried, then finds this one's).
     auto rows = stmt(
-                    "SELECT budget_fen FROM budgets WHERE village_id = ? AND year = ?"
-                    " FOR UPDATE")
+                    "SELECT budget_fen, updated_at_ms FROM budgets WHERE village_id = ?"
+                    " AND year = ? FOR UPDATE")
                     .Bind(budget.village_id)
                     .Bind(budget.year)
                     .Query();
     if (rows->next()) {
-      before = nlohmann::json{{"budget_fen", rows->getInt64(1)}}.dump();
+      const int64_t recorded_fen = rows->getInt64(1);
+      if (write == BudgetWrite::kFirstOnly) {
+        if (recorded_fen != budget.budget_fen) {
+          return CodedError(
+              absl::StatusCode::kFailedPrecondition, kBudgetYearClosed,
+              absl::StrCat(budget.year, " has ended and its budget is recorded (", recorded_fen,
+                           " fen): the village can no longer change "
+                           "it; the district may correct it"));
+        }
+        saved.updated_at_ms = rows->getInt64(2);
+        return absl::OkStatus();  // the same figure again: nothing to write
+      }
+      before = nlohmann::json{{"budget_fen", recorded_fen}}.dump();
     }
     stmt(
         "INSERT INTO budgets (village_id, year, budget_fen, updated_by_user_id,"
@@ -822,10 +930,10 @@ absl::StatusOr<Budget> MySqlStoreRepository::SetBudget(const Budget& budget, con
     return Audit(
         connection, actor,
         {"set", "budget", absl::StrCat(budget.village_id, "/", budget.year), budget.village_id,
-         before, nlohmann::json{{"budget_fen", budget.budget_fen}}.dump(), "",
+         before, nlohmann::json{{"budget_fen", budget.budget_fen}}.dump(), reason,
          budget.updated_at_ms});
   }));
-  return budget;
+  return saved;
 }
 
 absl::StatusOr<BudgetFacts> MySqlStoreRepository::GetBudgetFacts(int64_t village_id, int32_t year,

@@ -28,13 +28,16 @@ class MySqlStoreRepository final : public StoreRepository {
   // The pool must outlive the repository.
   explicit MySqlStoreRepository(mysql::ConnectionPool* pool) : pool_(pool) {}
 
-  absl::StatusOr<StoreItem> CreateItem(const StoreItem& item, const Actor& actor) override;
+  absl::StatusOr<StoreItem> CreateItem(const StoreItem& item, const ClientRequest& request,
+                                       const Actor& actor) override;
   absl::StatusOr<StoreItem> UpdateItem(const StoreItem& item, const Actor& actor) override;
   absl::StatusOr<StoreItem> GetItem(int64_t village_id, int64_t item_id) override;
   absl::StatusOr<std::vector<StoreItem>> ListItems(int64_t village_id) override;
   absl::StatusOr<StoreItem> AdjustStock(int64_t village_id, int64_t item_id, int64_t delta,
                                         const std::string& reason, int64_t now_ms,
-                                        const Actor& actor) override;
+                                        const ClientRequest& request, const Actor& actor) override;
+  absl::StatusOr<std::optional<RecordedRequest>> FindRequest(
+      int64_t village_id, const std::string& client_request_id) override;
 
   absl::StatusOr<std::optional<Order>> FindOrder(const std::string& order_id) override;
   absl::StatusOr<Order> Reserve(const Order& order, int32_t limit_per_household,
@@ -58,14 +61,20 @@ class MySqlStoreRepository final : public StoreRepository {
                                                               int32_t limit) override;
 
   absl::StatusOr<FundingSource> CreateFundingSource(const FundingSource& source,
+                                                    const ClientRequest& request,
                                                     const Actor& actor) override;
+  absl::StatusOr<FundingSource> GetFundingSource(int64_t village_id,
+                                                 int64_t funding_source_id) override;
   absl::StatusOr<std::vector<FundingSource>> ListFundingSources(int64_t village_id,
                                                                 int32_t year) override;
-  absl::StatusOr<Donation> RecordDonation(const Donation& donation, const Actor& actor) override;
+  absl::StatusOr<Donation> RecordDonation(const Donation& donation, const ClientRequest& request,
+                                          const Actor& actor) override;
+  absl::StatusOr<Donation> GetDonation(int64_t village_id, int64_t donation_id) override;
   absl::StatusOr<std::vector<Donation>> ListDonations(int64_t village_id,
                                                       const std::string& from_date,
                                                       const std::string& until_date) override;
-  absl::StatusOr<Budget> SetBudget(const Budget& budget, const Actor& actor) override;
+  absl::StatusOr<Budget> SetBudget(const Budget& budget, BudgetWrite write,
+                                   const std::string& reason, const Actor& actor) override;
   absl::StatusOr<BudgetFacts> GetBudgetFacts(int64_t village_id, int32_t year,
                                              int64_t year_start_ms,
                                              int64_t next_year_start_ms) override;

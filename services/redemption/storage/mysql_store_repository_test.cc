@@ -47,7 +47,8 @@ class MySqlStoreRepositoryTest : public ::testing::Test {
     item.limit_per_household = limit;
     item.created_at_ms = kNow;
     item.updated_at_ms = kNow;
-    absl::StatusOr<StoreItem> created = repository_.CreateItem(item, kActor);
+    absl::StatusOr<StoreItem> created =
+        repository_.CreateItem(item, Request("create_item"), kActor);
     EXPECT_TRUE(created.ok()) << created.status();
     return *created;
   }
@@ -69,6 +70,12 @@ class MySqlStoreRepositoryTest : public ::testing::Test {
     order.created_at_ms = kNow;
     order.updated_at_ms = kNow;
     return order;
+  }
+
+  // A request under a fresh id.
+  static ClientRequest Request(const std::string& kind, const std::string& payload = "p") {
+    static std::atomic<int> next{0};
+    return {absl::StrCat("storage-request-", ++next), kind, payload};
   }
 
   int64_t Stock(const StoreItem& item) {
@@ -190,10 +197,19 @@ TEST_F(MySqlStoreRepositoryTest, OrderLifecycleIsConditionalAndAudited) {
   EXPECT_TRUE(
       absl::IsAlreadyExists(repository_.Confirm(*life2, "123456", 60, kNow, kActor).status()));
 
-  ASSERT_TRUE(repository_.BeginCancel("life-0001", "不要了", kNow, kActor).ok());
+  EXPECT_EQ(confirmed->order.wallet_balance_points, 80);
+  absl::StatusOr<OrderUpdate> cancelling =
+      repository_.BeginCancel("life-0001", "不要了", kNow, kActor);
+  ASSERT_TRUE(cancelling.ok());
+  // The balance after a debit that is being refunded is no balance to show.
+  EXPECT_EQ(cancelling->order.wallet_balance_points, 0);
   absl::StatusOr<OrderUpdate> cancelled = repository_.FinishCancel("life-0001", kNow, kActor);
   ASSERT_TRUE(cancelled.ok());
   EXPECT_TRUE(cancelled->changed);
+  EXPECT_EQ(cancelled->order.wallet_balance_points, 0);
+  absl::StatusOr<std::optional<Order>> read = repository_.FindOrder("life-0001");
+  ASSERT_TRUE(read.ok() && read->has_value());
+  EXPECT_EQ((*read)->wallet_balance_points, 0);
   EXPECT_EQ(Stock(item), 1);  // one back from life-0001, one held by life-0002
   absl::StatusOr<OrderUpdate> again = repository_.FinishCancel("life-0001", kNow, kActor);
   ASSERT_TRUE(again.ok());
@@ -231,20 +247,136 @@ TEST_F(MySqlStoreRepositoryTest, FulfilByPickupCode) {
 TEST_F(MySqlStoreRepositoryTest, RestockIsConditionalAndAudited) {
   const StoreItem item = Item(3);
   absl::StatusOr<StoreItem> up =
-      repository_.AdjustStock(kVillage, item.item_id, 10, "到货", kNow, kActor);
+      repository_.AdjustStock(kVillage, item.item_id, 10, "到货", kNow, Request("r"), kActor);
   ASSERT_TRUE(up.ok());
   EXPECT_EQ(up->stock, 13);
   EXPECT_EQ(
       MachineCodeOf(
-          repository_.AdjustStock(kVillage, item.item_id, -14, "损耗", kNow, kActor).status()),
+          repository_.AdjustStock(kVillage, item.item_id, -14, "损耗", kNow, Request("r"), kActor)
+              .status()),
       kNegativeStock);
-  EXPECT_EQ(MachineCodeOf(
-                repository_.AdjustStock(kVillage + 1, item.item_id, 1, "x", kNow, kActor).status()),
-            kItemNotFound);
+  EXPECT_EQ(
+      MachineCodeOf(
+          repository_.AdjustStock(kVillage + 1, item.item_id, 1, "x", kNow, Request("r"), kActor)
+              .status()),
+      kItemNotFound);
   const std::vector<audit::v1::AuditRecord> audits = AuditsOf(absl::StrCat(item.item_id));
   ASSERT_EQ(audits.size(), 2u);
   EXPECT_EQ(audits[1].action(), "restock");
   EXPECT_NE(audits[1].after().find("到货"), std::string::npos);  // the reason
+}
+
+// QA found that an edit of the description or the photo left before == after in the trail.
+TEST_F(MySqlStoreRepositoryTest, AnEditOfDescriptionOrPhotoIsVisibleInTheAuditRecord) {
+  StoreItem item = Item(3);
+  item.description = "每户限领一瓶";
+  ASSERT_TRUE(repository_.UpdateItem(item, kActor).ok());
+  item.photo_ref = std::string(64, 'a');
+  ASSERT_TRUE(repository_.UpdateItem(item, kActor).ok());
+  const std::vector<audit::v1::AuditRecord> audits = AuditsOf(absl::StrCat(item.item_id));
+  ASSERT_EQ(audits.size(), 3u);
+  ASSERT_EQ(audits[1].action(), "update");
+  EXPECT_NE(audits[1].before(), audits[1].after());
+  EXPECT_NE(audits[1].after().find("每户限领一瓶"), std::string::npos) << audits[1].after();
+  ASSERT_EQ(audits[2].action(), "update");
+  EXPECT_NE(audits[2].before(), audits[2].after());
+  EXPECT_NE(audits[2].after().find(item.photo_ref), std::string::npos) << audits[2].after();
+}
+
+// The client's request id is recorded with the write in its transaction: a second write under it,
+// sequential or concurrent, writes nothing (no second stock change, donation or audit record).
+TEST_F(MySqlStoreRepositoryTest, AWriteUnderATakenRequestIdWritesNothing) {
+  const StoreItem item = Item(5);
+  const ClientRequest restock{"restock-twice-1", "restock_item", "payload"};
+  std::atomic<int> written{0}, taken{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 12; ++i) {
+    threads.emplace_back([&] {
+      absl::StatusOr<StoreItem> after =
+          repository_.AdjustStock(kVillage, item.item_id, 3, "到货", kNow, restock, kActor);
+      if (after.ok()) {
+        ++written;
+      } else if (absl::IsAlreadyExists(after.status())) {
+        ++taken;
+      } else {
+        ADD_FAILURE() << after.status();
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(written.load(), 1);
+  EXPECT_EQ(taken.load(), 11);
+  EXPECT_EQ(Stock(item), 8);
+  EXPECT_EQ(AuditsOf(absl::StrCat(item.item_id)).size(), 2u);  // create, one restock
+  absl::StatusOr<std::optional<RecordedRequest>> found =
+      repository_.FindRequest(kVillage, "restock-twice-1");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->kind, "restock_item");
+  EXPECT_EQ((*found)->payload, "payload");
+  EXPECT_EQ((*found)->object_id, item.item_id);
+  // Another village's id space.
+  absl::StatusOr<std::optional<RecordedRequest>> elsewhere =
+      repository_.FindRequest(kVillage + 1, "restock-twice-1");
+  ASSERT_TRUE(elsewhere.ok());
+  EXPECT_FALSE(elsewhere->has_value());
+
+  constexpr int64_t kGiving = 9;
+  absl::StatusOr<FundingSource> gifts = repository_.CreateFundingSource(
+      {0, kGiving, 2026, FundingKind::kDonation, "社会捐赠", 0, kNow}, Request("f"), kActor);
+  ASSERT_TRUE(gifts.ok());
+  const Donation donation{0,  kGiving, gifts->funding_source_id, "某公司", 50000, "2026-03-01",
+                          "", kNow};
+  const ClientRequest record{"donation-twice-1", "record_donation", "payload"};
+  absl::StatusOr<Donation> first = repository_.RecordDonation(donation, record, kActor);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(absl::IsAlreadyExists(repository_.RecordDonation(donation, record, kActor).status()));
+  absl::StatusOr<std::vector<Donation>> listed = repository_.ListDonations(kGiving, "", "");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), 1u);
+  absl::StatusOr<Donation> read = repository_.GetDonation(kGiving, first->donation_id);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->donated_on, "2026-03-01");
+  EXPECT_EQ(read->amount_fen, 50000);
+  absl::StatusOr<FundingSource> source =
+      repository_.GetFundingSource(kGiving, gifts->funding_source_id);
+  ASSERT_TRUE(source.ok()) << source.status();
+  EXPECT_EQ(source->name, "社会捐赠");
+  EXPECT_EQ(
+      MachineCodeOf(repository_.GetFundingSource(kGiving + 1, gifts->funding_source_id).status()),
+      kFundingSourceNotFound);
+}
+
+// An ended year's budget is written only as its first record: another figure is refused and
+// leaves the record as it was, the same figure writes nothing; a correction replaces it with its
+// reason on the trail.
+TEST_F(MySqlStoreRepositoryTest, AFirstOnlyBudgetWriteNeverChangesARecordedOne) {
+  constexpr int64_t kClosing = 10;
+  const Actor district{"district-1", "district_official"};
+  absl::StatusOr<Budget> first =
+      repository_.SetBudget({kClosing, 2025, 500000, kNow}, BudgetWrite::kFirstOnly, "", kActor);
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<Budget> lowered =
+      repository_.SetBudget({kClosing, 2025, 1, kNow + 1}, BudgetWrite::kFirstOnly, "", kActor);
+  EXPECT_EQ(MachineCodeOf(lowered.status()), kBudgetYearClosed) << lowered.status();
+  absl::StatusOr<Budget> same = repository_.SetBudget({kClosing, 2025, 500000, kNow + 2},
+                                                      BudgetWrite::kFirstOnly, "", kActor);
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_EQ(same->updated_at_ms, kNow);  // the recorded one, untouched
+  absl::StatusOr<BudgetFacts> facts = repository_.GetBudgetFacts(kClosing, 2026, 0, 1);
+  ASSERT_TRUE(facts.ok());
+  EXPECT_EQ(facts->previous_budget_fen.value_or(-1), 500000);
+  EXPECT_EQ(AuditsOf(absl::StrCat(kClosing, "/2025")).size(), 1u);
+
+  ASSERT_TRUE(repository_
+                  .SetBudget({kClosing, 2025, 480000, kNow + 3}, BudgetWrite::kReplace,
+                             "村委会决议更正", district)
+                  .ok());
+  const std::vector<audit::v1::AuditRecord> audits = AuditsOf(absl::StrCat(kClosing, "/2025"));
+  ASSERT_EQ(audits.size(), 2u);
+  EXPECT_EQ(audits[1].actor_user_id(), "district-1");
+  EXPECT_NE(audits[1].before().find("500000"), std::string::npos) << audits[1].before();
+  EXPECT_NE(audits[1].after().find("480000"), std::string::npos) << audits[1].after();
+  EXPECT_NE(audits[1].after().find("村委会决议更正"), std::string::npos) << audits[1].after();
 }
 
 TEST_F(MySqlStoreRepositoryTest, ListOrdersPagesNewestFirstAndFindsUnfinished) {
@@ -283,22 +415,25 @@ TEST_F(MySqlStoreRepositoryTest, FundingDonationsAndBudgetFacts) {
   constexpr int64_t kOther = 8;
   FundingSource funds{0, kOther, 2026, FundingKind::kVillageFunds, "村集体经费", 300000, kNow};
   FundingSource gifts{0, kOther, 2026, FundingKind::kDonation, "社会捐赠", 0, kNow};
-  absl::StatusOr<FundingSource> funds_saved = repository_.CreateFundingSource(funds, kActor);
-  absl::StatusOr<FundingSource> gifts_saved = repository_.CreateFundingSource(gifts, kActor);
+  absl::StatusOr<FundingSource> funds_saved =
+      repository_.CreateFundingSource(funds, Request("f"), kActor);
+  absl::StatusOr<FundingSource> gifts_saved =
+      repository_.CreateFundingSource(gifts, Request("f"), kActor);
   ASSERT_TRUE(funds_saved.ok() && gifts_saved.ok());
   Donation donation{0,  kOther, gifts_saved->funding_source_id, "某公司", 50000, "2026-03-01",
                     "", kNow};
-  ASSERT_TRUE(repository_.RecordDonation(donation, kActor).ok());
+  ASSERT_TRUE(repository_.RecordDonation(donation, Request("d"), kActor).ok());
   donation.funding_source_id = funds_saved->funding_source_id;
-  EXPECT_EQ(MachineCodeOf(repository_.RecordDonation(donation, kActor).status()),
+  EXPECT_EQ(MachineCodeOf(repository_.RecordDonation(donation, Request("d"), kActor).status()),
             kNotADonationSource);
   donation.donated_on = "2025-12-31";
   donation.funding_source_id = gifts_saved->funding_source_id;
-  ASSERT_TRUE(repository_.RecordDonation(donation, kActor).ok());
+  ASSERT_TRUE(repository_.RecordDonation(donation, Request("d"), kActor).ok());
 
-  ASSERT_TRUE(repository_.SetBudget({kOther, 2025, 200000, kNow}, kActor).ok());
-  ASSERT_TRUE(repository_.SetBudget({kOther, 2026, 100000, kNow}, kActor).ok());
-  ASSERT_TRUE(repository_.SetBudget({kOther, 2026, 250000, kNow}, kActor).ok());
+  constexpr BudgetWrite kReplace = BudgetWrite::kReplace;
+  ASSERT_TRUE(repository_.SetBudget({kOther, 2025, 200000, kNow}, kReplace, "", kActor).ok());
+  ASSERT_TRUE(repository_.SetBudget({kOther, 2026, 100000, kNow}, kReplace, "", kActor).ok());
+  ASSERT_TRUE(repository_.SetBudget({kOther, 2026, 250000, kNow}, kReplace, "", kActor).ok());
 
   absl::StatusOr<BudgetFacts> facts =
       repository_.GetBudgetFacts(kOther, 2026, 1767196800000, 1798732800000);

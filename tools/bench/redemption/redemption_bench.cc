@@ -38,6 +38,7 @@
 #include "common/migrate/migrator.h"
 #include "common/mysql/connection_pool.h"
 #include "common/mysql/transaction.h"
+#include "services/redemption/domain/client_requests.h"
 #include "services/redemption/domain/redemption_service.h"
 #include "services/redemption/storage/mysql_store_repository.h"
 
@@ -104,7 +105,12 @@ std::vector<int64_t> CreateItems(StoreRepository& repository, int count) {
     item.stock = 1000000;
     item.value_fen = 500;
     item.created_at_ms = item.updated_at_ms = absl::ToUnixMillis(absl::Now());
-    absl::StatusOr<StoreItem> created = repository.CreateItem(item, {"bench", "village_admin"});
+    // A fresh request id per item and run: a bench against a reused database must create, not
+    // replay.
+    const ClientRequest request =
+        RequestToCreateItem(absl::StrCat("bench-", absl::ToUnixNanos(absl::Now()), "-", i), item);
+    absl::StatusOr<StoreItem> created =
+        repository.CreateItem(item, request, {"bench", "village_admin"});
     if (!created.ok()) {
       std::fprintf(stderr, "create item: %s\n", created.status().ToString().c_str());
       std::exit(1);
