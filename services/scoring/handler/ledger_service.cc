@@ -20,7 +20,7 @@ constexpr int kStreamBatch = 5000;
 constexpr size_t kEntriesPerMessage = 500;
 
 LedgerActor ActorOf(const auth::Caller& caller) {
-  return {caller.user_id, std::string(auth::RoleName(caller.role))};
+  return {caller.user_id, std::string(auth::RoleName(caller.role)), caller.request_id};
 }
 
 }  // namespace

@@ -61,7 +61,7 @@ bool IsVillageBound(const auth::Caller& caller) {
 }
 
 RegistryActor ActorOf(const auth::Caller& caller) {
-  return {caller.user_id, std::string(auth::RoleName(caller.role))};
+  return {caller.user_id, std::string(auth::RoleName(caller.role)), caller.request_id};
 }
 
 void Encode(const GridRecord& grid, v1::Grid* out) {

@@ -322,7 +322,8 @@ absl::StatusOr<MySqlLedger::WalletMove> MySqlLedger::Debit(
     ASSIGN_OR_RETURN(std::vector<StoredEntry> stored, Append(connection, head, {entry}, ticket));
     result.entry = stored.front();
     ASSIGN_OR_RETURN(result.balance_points, LockedWalletBalance(connection, household_id));
-    return RecordAudit(connection, WalletDebitAudit(actor, result.entry, result.balance_points));
+    return RecordAudit(connection, WalletDebitAudit(actor, result.entry, result.balance_points),
+                       AuditOrigin{actor.request_id});
   }));
   if (!refusal.ok()) return refusal;
   return result;
@@ -364,7 +365,8 @@ absl::StatusOr<MySqlLedger::WalletMove> MySqlLedger::Refund(const std::string& o
     ASSIGN_OR_RETURN(result.balance_points, LockedWalletBalance(connection, debit.household_id));
     if (!refunding) return absl::OkStatus();
     return RecordAudit(connection,
-                       WalletRefundAudit(actor, result.entry, debit, result.balance_points));
+                       WalletRefundAudit(actor, result.entry, debit, result.balance_points),
+                       AuditOrigin{actor.request_id});
   }));
   return result;
 }
@@ -430,7 +432,8 @@ absl::StatusOr<StoredEntry> MySqlLedger::Reverse(int64_t sequence,
     result = stored.front();
     ASSIGN_OR_RETURN(const int64_t score,
                      PeriodScore(connection, original.household_id, original.period));
-    return RecordAudit(connection, ReversalAudit(actor, original, result, score));
+    return RecordAudit(connection, ReversalAudit(actor, original, result, score),
+                       AuditOrigin{actor.request_id});
   }));
   return result;
 }
@@ -511,7 +514,8 @@ absl::StatusOr<SettlementResult> MySqlLedger::Settle(int64_t village_id, const s
     }
     std::vector<outbox::NewRecord> records;
     for (const audit::AuditFacts& facts : SettlementAudit(actor, village_id, period, written)) {
-      records.push_back({village_id, kAuditTopic, AuditRecordBytes(facts)});
+      records.push_back(
+          {village_id, kAuditTopic, AuditRecordBytes(facts, AuditOrigin{actor.request_id})});
     }
     return outbox::AppendAll(connection, records);
   }));

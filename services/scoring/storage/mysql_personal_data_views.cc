@@ -76,8 +76,9 @@ audit::AuditFacts PersonalDataViewAudit(const RegistryActor& viewer,
 absl::Status MySqlPersonalDataViewLog::Record(const RegistryActor& viewer,
                                               const FullPersonalDataView& view) {
   const audit::AuditFacts facts = PersonalDataViewAudit(viewer, view);
-  return mysql::RunInTransaction(
-      pool_, [&](sql::Connection& connection) { return RecordAudit(connection, facts); });
+  return mysql::RunInTransaction(pool_, [&](sql::Connection& connection) {
+    return RecordAudit(connection, facts, AuditOrigin{viewer.request_id});
+  });
 }
 
 }  // namespace jifen::scoring
