@@ -36,6 +36,10 @@ struct Caller {
   int64_t household_id = 0;
   int64_t team_id = 0;
   std::string token_id;  // jti, for revocation and logs
+  // Not from the token: the id of the request being served (the x-request-id the call carried, or
+  // the one made up for it), as grpc_util::CallHandler logs it and sets it before the handler's
+  // body runs. Audit records carry it so that the trail joins the logs. Empty outside a request.
+  std::string request_id;
 
   bool IsDistrict() const {
     return role == Role::kDistrictOfficial || role == Role::kDistrictInspector;

@@ -68,6 +68,7 @@ grpc::Status CallHandler::Serve(
     status = caller.status();
   } else {
     caller_name = absl::StrCat(auth::RoleName(caller->role), ":", caller->user_id);
+    caller->request_id = request_id;
     status = body(*caller);
   }
   return Complete(method, started, request_id, caller_name, status);
@@ -86,6 +87,7 @@ void CallHandler::ServeLater(
     return;
   }
   std::string caller_name = absl::StrCat(auth::RoleName(caller->role), ":", caller->user_id);
+  caller->request_id = request_id;
   start(*caller, [this, reactor, method = std::string(method), started,
                   request_id = std::move(request_id),
                   caller_name = std::move(caller_name)](absl::Status status) {

@@ -36,15 +36,16 @@ class CallHandler final {
   CallHandler(std::string service, const auth::TokenVerifier* verifier)
       : service_(std::move(service)), verifier_(verifier) {}
 
-  // UNAUTHENTICATED without a valid token; otherwise the body's status. Internal errors are logged
-  // in full and returned as "internal error (request <id>)".
+  // UNAUTHENTICATED without a valid token; otherwise the body's status. The body's caller carries
+  // the call's request id (Caller::request_id). Internal errors are logged in full and returned as
+  // "internal error (request <id>)".
   grpc::Status Serve(grpc::ServerContextBase* context, absl::string_view method,
                      const std::function<absl::Status(const auth::Caller&)>& body) const;
 
   // The same for a callback-API method whose outcome is known later, on any thread: `start` runs
-  // now with the verified caller and must arrange for `finish` to be called exactly once; then
-  // the line is logged, metrics recorded and the status handed to `reactor`. A handler waiting
-  // for a queue (group commit) so holds no thread while it waits.
+  // now with the verified caller (with its request id) and must arrange for `finish` to be called
+  // exactly once; then the line is logged, metrics recorded and the status handed to `reactor`. A
+  // handler waiting for a queue (group commit) so holds no thread while it waits.
   using Finish = std::function<void(absl::Status)>;
   void ServeLater(grpc::CallbackServerContext* context, grpc::ServerUnaryReactor* reactor,
                   absl::string_view method,

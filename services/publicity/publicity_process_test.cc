@@ -23,6 +23,7 @@
 #include "jifen/scoring/v1/assessment.grpc.pb.h"
 #include "jifen/scoring/v1/ledger.grpc.pb.h"
 #include "jifen/scoring/v1/registry.grpc.pb.h"
+#include "tests/support/audit_outbox.h"
 #include "tests/support/scoring_harness.h"
 #include "tests/support/service_database.h"
 #include "tests/support/service_process.h"
@@ -745,6 +746,76 @@ TEST_F(PublicityProcessTest, I_ALateEntryReopensTheWindowForItsHousehold) {
   }
   EXPECT_EQ(window.points_credited(), positive);
   EXPECT_EQ(window.ends_at_ms(), reopened.ends_at_ms());
+}
+
+// The request id a call carries is on publicity's audit records of it and, passed on with the
+// reversal an uphold asks for, on scoring's record of that reversal.
+TEST_F(PublicityProcessTest, J_RequestIdsAreOnTheAuditRecordsOfBothServices) {
+  const SeededVillage own = harness_->SeedVillage(2, 1);
+  harness_->PublishRulebook(own.village_id, 2025, "2025-01-01");
+  const int64_t household = own.household_ids[0];
+  const std::vector<sv1::LedgerEntry> deducted = Inspect(household, "HJ-04", &own);
+  ASSERT_FALSE(deducted.empty());
+  const int64_t publicity_start = jifen::testing::LastOutboxId(*publicity_schema_);
+  const int64_t scoring_start = jifen::testing::LastOutboxId(harness_->admin_pool());
+  const std::string admin = harness_->VillageAdminToken(own.village_id);
+  const std::string resident = harness_->ResidentToken(own.village_id, household);
+  const auto context = [](const std::string& token, const std::string& request_id) {
+    return grpc_util::NewClientContext(absl::Seconds(10), token, request_id);
+  };
+
+  v1::SetListRulesRequest rules;
+  rules.mutable_rules()->set_village_id(own.village_id);
+  rules.mutable_rules()->set_red_top_n(5);
+  rules.mutable_rules()->set_red_min_points(1);
+  rules.mutable_rules()->set_black_max_points(-10);
+  v1::ListRules rules_set;
+  grpc::Status status =
+      boards_->SetListRules(context(admin, "req-rules-1").get(), rules, &rules_set);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  v1::OpenWindowRequest open;
+  open.set_village_id(own.village_id);
+  open.set_period("2025Q3");
+  open.set_starts_at_ms(absl::ToUnixMillis(absl::Now() - absl::Hours(25)));  // a day at least
+  open.set_ends_at_ms(absl::ToUnixMillis(absl::Now() + absl::Hours(1)));
+  v1::PublicityWindow window;
+  status = windows_->OpenWindow(context(admin, "req-open-1").get(), open, &window);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  v1::FileObjectionRequest file;
+  file.set_entry_sequence(deducted[0].sequence());
+  file.set_reason("已经整改完毕");
+  v1::Objection objection;
+  status = windows_->FileObjection(context(resident, "req-file-1").get(), file, &objection);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  v1::ResolveObjectionRequest uphold;
+  uphold.set_objection_id(objection.objection_id());
+  uphold.set_uphold(true);
+  status = windows_->ResolveObjection(context(admin, "req-uphold-1").get(), uphold, &objection);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(objection.status(), v1::OBJECTION_STATUS_UPHELD);
+
+  std::vector<std::pair<std::string, std::string>> publicity_records;  // action, request id
+  for (const jifen::testing::OutboxAudit& row :
+       jifen::testing::AuditOutboxAfter(*publicity_schema_, publicity_start)) {
+    ASSERT_TRUE(row.parsed);
+    if (row.record.village_id() != own.village_id) continue;  // other tests' windows settling
+    publicity_records.emplace_back(row.record.action(), row.record.request_id());
+  }
+  EXPECT_EQ(publicity_records, (std::vector<std::pair<std::string, std::string>>{
+                                   {"list_rules.set", "req-rules-1"},
+                                   {"window.open", "req-open-1"},
+                                   {"objection.file", "req-file-1"},
+                                   {"objection.resolve", "req-uphold-1"},     // upholding
+                                   {"objection.resolve", "req-uphold-1"}}));  // upheld
+  std::vector<std::pair<std::string, std::string>> scoring_records;
+  for (const jifen::testing::OutboxAudit& row :
+       jifen::testing::AuditOutboxAfter(harness_->admin_pool(), scoring_start)) {
+    if (row.record.village_id() == own.village_id) {
+      scoring_records.emplace_back(row.record.action(), row.record.request_id());
+    }
+  }
+  EXPECT_EQ(scoring_records,
+            (std::vector<std::pair<std::string, std::string>>{{"reverse_entry", "req-uphold-1"}}));
 }
 
 }  // namespace

@@ -33,6 +33,7 @@
 #include "jifen/scoring/v1/ledger.grpc.pb.h"
 #include "jifen/scoring/v1/rulebook.grpc.pb.h"
 #include "services/redemption/storage/test_database.h"
+#include "tests/support/audit_outbox.h"
 #include "tests/support/black_hole.h"
 #include "tests/support/scoring_harness.h"
 #include "tests/support/service_process.h"
@@ -684,6 +685,67 @@ TEST_F(RedemptionProcessTest, AuditRecordsReachTheAuditService) {
   EXPECT_EQ(response.records(0).record().actor_role(), "resident");
   EXPECT_EQ(relaying->Terminate(), 0);
   EXPECT_EQ(audit.Terminate(), 0);
+}
+
+// The request id a call carries is on redemption's audit records of the order and, passed on
+// with the wallet calls, on scoring's records of the debit and the refund: the trail joins one
+// resident's request across both services.
+TEST_F(RedemptionProcessTest, AnOrdersRequestIdIsOnItsAuditRecordsInBothServices) {
+  const SeededVillage village = Village(1);
+  const int64_t household = village.household_ids[0];
+  Fund(village, {household}, 50);
+  const rv1::StoreItem item = CreateItem(village.village_id, 20, 3);
+  mysql::ConnectionPool store_db(db_->admin);
+  const int64_t store_start = jifen::testing::LastOutboxId(store_db);
+  const int64_t scoring_start = jifen::testing::LastOutboxId(scoring_->admin_pool());
+  const std::string resident = scoring_->ResidentToken(village.village_id, household);
+
+  rv1::PlaceOrderRequest place;
+  place.set_order_id("request-id-0001");
+  place.set_village_id(village.village_id);
+  place.set_household_id(household);
+  place.set_item_id(item.item_id());
+  place.set_quantity(1);
+  rv1::Order order;
+  grpc::Status status = store_->PlaceOrder(
+      grpc_util::NewClientContext(absl::Seconds(30), resident, "req-order-1").get(), place, &order);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  rv1::CancelOrderRequest cancel;
+  cancel.set_order_id("request-id-0001");
+  status = store_->CancelOrder(
+      grpc_util::NewClientContext(absl::Seconds(30), resident, "req-cancel-1").get(), cancel,
+      &order);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(order.status(), rv1::ORDER_STATUS_CANCELLED);
+
+  std::map<std::string, std::string> store_records;  // action -> request id
+  for (const jifen::testing::OutboxAudit& row :
+       jifen::testing::AuditOutboxAfter(store_db, store_start)) {
+    ASSERT_TRUE(row.parsed);
+    EXPECT_EQ(row.record.object_id(), "request-id-0001") << row.record.action();
+    store_records[row.record.action()] = row.record.request_id();
+  }
+  ASSERT_EQ(store_records.count("reserve"), 1u);
+  ASSERT_EQ(store_records.count("confirm"), 1u);
+  EXPECT_EQ(store_records["reserve"], "req-order-1");
+  EXPECT_EQ(store_records["confirm"], "req-order-1");
+  store_records.erase("reserve");
+  store_records.erase("confirm");
+  ASSERT_FALSE(store_records.empty()) << "the cancellation's records";
+  for (const auto& [action, request_id] : store_records) {
+    EXPECT_EQ(request_id, "req-cancel-1") << action;
+  }
+
+  std::map<std::string, std::string> wallet_records;
+  for (const jifen::testing::OutboxAudit& row :
+       jifen::testing::AuditOutboxAfter(scoring_->admin_pool(), scoring_start)) {
+    if (row.record.village_id() == village.village_id) {
+      wallet_records[row.record.action()] = row.record.request_id();
+    }
+  }
+  EXPECT_EQ(wallet_records,
+            (std::map<std::string, std::string>{{"debit_wallet", "req-order-1"},
+                                                {"refund_wallet", "req-cancel-1"}}));
 }
 
 }  // namespace

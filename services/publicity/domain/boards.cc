@@ -186,6 +186,7 @@ absl::StatusOr<ListRules> Boards::SetListRules(const auth::Caller& caller, const
   audit.action = "list_rules.set";
   audit.actor_user_id = caller.user_id;
   audit.actor_role = std::string(auth::RoleName(caller.role));
+  audit.request_id = caller.request_id;
   audit.village_id = rules.village_id;
   audit.subject = absl::StrCat("list_rules/", rules.village_id);
   audit.after =

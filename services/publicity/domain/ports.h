@@ -52,8 +52,10 @@ class LedgerCommands {
   virtual absl::StatusOr<std::optional<BoardEntry>> FindEntry(int64_t household_id,
                                                               int64_t sequence) = 0;
   // Reverses entry `sequence` once per `correction_id`; returns the reversing entry's sequence.
+  // `request_id` ("" none) is passed on, so that scoring's audit record carries it.
   virtual absl::StatusOr<int64_t> ReverseEntry(int64_t sequence, const std::string& correction_id,
-                                               const std::string& reason) = 0;
+                                               const std::string& reason,
+                                               const std::string& request_id) = 0;
   // Settles the quarter into the wallets; a repeat is a no-op that succeeds. FAILED_PRECONDITION
   // ("LATE_ENTRIES: ...") while the quarter has an objectable entry recorded after
   // `refuse_recorded_after` (absl::InfiniteFuture(): no such check).

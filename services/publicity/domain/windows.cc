@@ -57,6 +57,7 @@ AuditEvent Audit(const auth::Caller& caller, absl::string_view action, int64_t v
   event.village_id = village_id;
   event.subject = std::move(subject);
   event.at = at;
+  event.request_id = caller.request_id;
   return event;
 }
 
@@ -217,8 +218,10 @@ absl::StatusOr<ObjectionRecord> PublicityWindows::FinishUphold(ObjectionRecord o
   const std::string reason = text::IsBlank(objection.resolution_reason)
                                  ? absl::StrCat("异议成立 (objection ", objection.objection_id, ")")
                                  : objection.resolution_reason;
+  // Under the uphold's request id, so that scoring's record of the reversal joins this one.
   absl::StatusOr<int64_t> correction = ledger_.ReverseEntry(
-      objection.entry_sequence, absl::StrCat("objection-", objection.objection_id), reason);
+      objection.entry_sequence, absl::StrCat("objection-", objection.objection_id), reason,
+      audit.request_id);
   // The admin may have corrected the entry directly meanwhile: what the objection asked for is
   // done, and only finishing it here lets the quarter settle (it would stay "upholding" for ever,
   // every retry refused the same way).

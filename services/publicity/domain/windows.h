@@ -70,6 +70,7 @@ struct AuditEvent {
   std::string before;  // short text of the state before ("" when created)
   std::string after;
   absl::Time at;
+  std::string request_id;  // the request that made the change; "" for the service's own work
 };
 
 // The audit record ("window.extend", by the service) of moving `window`'s end to `new_end` because

@@ -165,7 +165,7 @@ class FakeLedger final : public LedgerCommands {
     return std::optional<BoardEntry>(it->second);
   }
   absl::StatusOr<int64_t> ReverseEntry(int64_t sequence, const std::string& correction_id,
-                                       const std::string& reason) override {
+                                       const std::string& reason, const std::string&) override {
     if (reverse_failures > 0) {
       --reverse_failures;
       return absl::UnavailableError("scoring down");
@@ -354,7 +354,7 @@ TEST_F(WindowsTest, UpheldObjectionReversesOnceEvenWhenRetried) {
 TEST_F(WindowsTest, UpholdingAnEntryAlreadyReversedFinishesAndTheQuarterSettles) {
   OpenQ3Window();
   const ObjectionRecord filed = *windows_.FileObjection(Resident(10), 5, "已经整改");
-  ASSERT_TRUE(ledger_.ReverseEntry(5, "admin-correction", "录入错误").ok());
+  ASSERT_TRUE(ledger_.ReverseEntry(5, "admin-correction", "录入错误", "").ok());
   absl::StatusOr<ObjectionRecord> upheld =
       windows_.ResolveObjection(Admin(), filed.objection_id, true, "");
   ASSERT_TRUE(upheld.ok()) << upheld.status();

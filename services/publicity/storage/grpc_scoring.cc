@@ -20,9 +20,10 @@ namespace {
 namespace sv1 = ::jifen::scoring::v1;
 
 absl::StatusOr<std::unique_ptr<grpc::ClientContext>> NewContext(const ScoringClientOptions& options,
-                                                                absl::Duration timeout) {
+                                                                absl::Duration timeout,
+                                                                absl::string_view request_id = "") {
   ASSIGN_OR_RETURN(const std::string token, ReadServiceToken(options.service_token_file));
-  return grpc_util::NewClientContext(timeout, token);
+  return grpc_util::NewClientContext(timeout, token, request_id);
 }
 
 // Reads a StreamEntries call on its own thread into a queue, so that NextBatch can hand the
@@ -179,9 +180,10 @@ absl::StatusOr<std::optional<BoardEntry>> GrpcLedgerCommands::FindEntry(int64_t 
 
 absl::StatusOr<int64_t> GrpcLedgerCommands::ReverseEntry(int64_t sequence,
                                                          const std::string& correction_id,
-                                                         const std::string& reason) {
+                                                         const std::string& reason,
+                                                         const std::string& request_id) {
   ASSIGN_OR_RETURN(std::unique_ptr<grpc::ClientContext> context,
-                   NewContext(options_, options_.call_timeout));
+                   NewContext(options_, options_.call_timeout, request_id));
   sv1::ReverseEntryRequest request;
   request.set_sequence(sequence);
   request.set_correction_id(correction_id);

@@ -51,7 +51,8 @@ class GrpcLedgerCommands final : public LedgerCommands {
   absl::StatusOr<std::optional<BoardEntry>> FindEntry(int64_t household_id,
                                                       int64_t sequence) override;
   absl::StatusOr<int64_t> ReverseEntry(int64_t sequence, const std::string& correction_id,
-                                       const std::string& reason) override;
+                                       const std::string& reason,
+                                       const std::string& request_id) override;
   absl::StatusOr<Settlement> SettlePeriod(int64_t village_id, const std::string& period,
                                           absl::Time refuse_recorded_after) override;
 

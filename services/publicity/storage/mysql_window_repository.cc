@@ -103,7 +103,7 @@ absl::Status AppendAudit(sql::Connection& connection, const AuditEvent& event) {
                              event.subject.substr(0, slash),
                              slash == std::string::npos ? "" : event.subject.substr(slash + 1),
                              audit::StateDigest(event.before), audit::StateDigest(event.after)},
-                            {/*request_id=*/"", absl::ToUnixMillis(event.at)});
+                            {event.request_id, absl::ToUnixMillis(event.at)});
 }
 
 absl::StatusOr<std::optional<ObjectionRecord>> SelectObjection(sql::Connection& connection,

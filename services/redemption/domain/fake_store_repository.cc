@@ -447,6 +447,11 @@ void FakeWallet::LoseNextDebitAnswer() {
   lose_next_answer_ = true;
 }
 
+std::vector<std::string> FakeWallet::request_ids() const {
+  absl::MutexLock lock(&mutex_);
+  return request_ids_;
+}
+
 int FakeWallet::debit_calls() const {
   absl::MutexLock lock(&mutex_);
   return debit_calls_;
@@ -454,9 +459,11 @@ int FakeWallet::debit_calls() const {
 
 absl::StatusOr<DebitResult> FakeWallet::Debit(int64_t household_id, int64_t points,
                                               const std::string& order_id,
-                                              const std::string& reason) {
+                                              const std::string& reason,
+                                              const std::string& request_id) {
   absl::MutexLock lock(&mutex_);
   ++debit_calls_;
+  request_ids_.push_back(request_id);
   if (fail_calls_ > 0) {
     --fail_calls_;
     return fail_status_;
@@ -478,8 +485,10 @@ absl::StatusOr<DebitResult> FakeWallet::Debit(int64_t household_id, int64_t poin
   return DebitResult{balance, 1};
 }
 
-absl::Status FakeWallet::Refund(const std::string& order_id, const std::string& reason) {
+absl::Status FakeWallet::Refund(const std::string& order_id, const std::string& reason,
+                                const std::string& request_id) {
   absl::MutexLock lock(&mutex_);
+  request_ids_.push_back(request_id);
   if (fail_calls_ > 0) {
     --fail_calls_;
     return fail_status_;

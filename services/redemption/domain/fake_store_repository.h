@@ -106,11 +106,14 @@ class FakeWallet final : public WalletClient {
   // The next Debit is applied, but its answer is lost (the caller sees UNAVAILABLE).
   void LoseNextDebitAnswer();
   int debit_calls() const;
+  // The request ids Debit and Refund were called with, in order.
+  std::vector<std::string> request_ids() const;
 
   absl::StatusOr<DebitResult> Debit(int64_t household_id, int64_t points,
-                                    const std::string& order_id,
-                                    const std::string& reason) override;
-  absl::Status Refund(const std::string& order_id, const std::string& reason) override;
+                                    const std::string& order_id, const std::string& reason,
+                                    const std::string& request_id) override;
+  absl::Status Refund(const std::string& order_id, const std::string& reason,
+                      const std::string& request_id) override;
 
  private:
   struct Debited {
@@ -126,6 +129,7 @@ class FakeWallet final : public WalletClient {
   absl::Status fail_status_ ABSL_GUARDED_BY(mutex_);
   bool lose_next_answer_ ABSL_GUARDED_BY(mutex_) = false;
   int debit_calls_ ABSL_GUARDED_BY(mutex_) = 0;
+  std::vector<std::string> request_ids_ ABSL_GUARDED_BY(mutex_);
 };
 
 class FakeClock final : public Clock {

@@ -156,7 +156,8 @@ struct RecordedRequest {
 // Who makes a change, for the audit trail.
 struct Actor {
   std::string user_id;
-  std::string role;  // auth::RoleName
+  std::string role;          // auth::RoleName
+  std::string request_id{};  // the request that makes the change; "" for the service's own work
 };
 
 struct OrderQuery {

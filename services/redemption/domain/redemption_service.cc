@@ -24,7 +24,7 @@ constexpr int32_t kMinYear = 2000;
 constexpr int32_t kMaxYear = 2100;
 
 Actor ActorOf(const Caller& caller) {
-  return Actor{caller.user_id, std::string(auth::RoleName(caller.role))};
+  return Actor{caller.user_id, std::string(auth::RoleName(caller.role)), caller.request_id};
 }
 
 // Recovery runs on nobody's behalf but the service's own.
@@ -284,8 +284,8 @@ absl::StatusOr<Order> RedemptionService::Resume(const Order& order, const PlaceO
 
 absl::StatusOr<Order> RedemptionService::SettleReserved(const Order& order, const Actor& actor) {
   const std::string reason = absl::StrCat("兑换: ", order.item_name, " x", order.quantity);
-  absl::StatusOr<DebitResult> debit =
-      wallet_->Debit(order.household_id, order.total_points, order.order_id, reason);
+  absl::StatusOr<DebitResult> debit = wallet_->Debit(order.household_id, order.total_points,
+                                                     order.order_id, reason, actor.request_id);
   if (debit.ok()) return ConfirmWithNewCode(order, debit->balance_points, actor);
 
   if (IsDefiniteRefusal(debit.status())) {
@@ -322,8 +322,8 @@ absl::StatusOr<Order> RedemptionService::ConfirmWithNewCode(const Order& order,
     if (now.status == OrderStatus::kFailed) {
       // The order was released (a refused debit seen by a concurrent call) yet the wallet has now
       // been debited: give the points back so that nothing is lost.
-      const absl::Status refund =
-          wallet_->Refund(order.order_id, "兑换失败退回 (order released before the debit)");
+      const absl::Status refund = wallet_->Refund(
+          order.order_id, "兑换失败退回 (order released before the debit)", actor.request_id);
       if (!refund.ok() && !absl::IsAlreadyExists(refund) && !absl::IsFailedPrecondition(refund)) {
         return CodedError(absl::StatusCode::kUnavailable, kOrderPending,
                           absl::StrCat("refund of a released order failed: ", refund.message()));
@@ -388,8 +388,8 @@ absl::StatusOr<Order> RedemptionService::CancelOrder(const Caller& caller,
 }
 
 absl::StatusOr<Order> RedemptionService::FinishCancelling(const Order& order, const Actor& actor) {
-  const absl::Status refund =
-      wallet_->Refund(order.order_id, absl::StrCat("取消兑换: ", order.item_name));
+  const absl::Status refund = wallet_->Refund(
+      order.order_id, absl::StrCat("取消兑换: ", order.item_name), actor.request_id);
   // NOT_FOUND: the ledger holds no debit for the order, so there is nothing to give back;
   // ALREADY_EXISTS / FAILED_PRECONDITION: it was refunded before (a retry after a crash).
   if (!refund.ok() && !absl::IsNotFound(refund) && !absl::IsAlreadyExists(refund) &&

@@ -86,6 +86,20 @@ TEST_F(RedemptionServiceTest, OrderDebitsWalletAndConfirmsWithPickupCode) {
   EXPECT_EQ(repository_.StockOf(item.item_id), 4);
 }
 
+// Scoring's audit records of the debit and the refund carry the request they were made for.
+TEST_F(RedemptionServiceTest, TheWalletIsAskedUnderTheOrdersRequestId) {
+  const StoreItem item = MakeItem(5, 60);
+  wallet_.Credit(kHousehold, 100);
+  Caller placing = Resident();
+  placing.request_id = "req-place-1";
+  ASSERT_TRUE(
+      service_.PlaceOrder(placing, {"order-req-01", kVillage, kHousehold, item.item_id, 1}).ok());
+  Caller cancelling = Resident();
+  cancelling.request_id = "req-cancel-1";
+  ASSERT_TRUE(service_.CancelOrder(cancelling, "order-req-01", "").ok());
+  EXPECT_EQ(wallet_.request_ids(), (std::vector<std::string>{"req-place-1", "req-cancel-1"}));
+}
+
 TEST_F(RedemptionServiceTest, RetryReturnsSameOrderAndConflictingPayloadIsRefused) {
   const StoreItem item = MakeItem(5, 10);
   wallet_.Credit(kHousehold, 100);
@@ -651,16 +665,17 @@ class ReleasingWallet final : public WalletClient {
   ReleasingWallet(FakeWallet* inner, StoreRepository* repository)
       : inner_(inner), repository_(repository) {}
   absl::StatusOr<DebitResult> Debit(int64_t household_id, int64_t points,
-                                    const std::string& order_id,
-                                    const std::string& reason) override {
+                                    const std::string& order_id, const std::string& reason,
+                                    const std::string& request_id) override {
     EXPECT_TRUE(repository_
                     ->Fail(order_id, "WALLET_INSUFFICIENT: seen by another call", kNow,
                            {"other", "resident"})
                     .ok());
-    return inner_->Debit(household_id, points, order_id, reason);
+    return inner_->Debit(household_id, points, order_id, reason, request_id);
   }
-  absl::Status Refund(const std::string& order_id, const std::string& reason) override {
-    return inner_->Refund(order_id, reason);
+  absl::Status Refund(const std::string& order_id, const std::string& reason,
+                      const std::string& request_id) override {
+    return inner_->Refund(order_id, reason, request_id);
   }
 
  private:

@@ -15,6 +15,8 @@ struct DebitResult {
   int64_t entry_sequence = 0;  // the ledger entry written
 };
 
+// `request_id` ("" none) is the request the call is made for; scoring's audit record of the
+// wallet movement carries it, so that the trail joins it with redemption's own records.
 class WalletClient {
  public:
   virtual ~WalletClient() = default;
@@ -23,10 +25,11 @@ class WalletClient {
   // if the order id was debited with another household or amount; UNAVAILABLE/DEADLINE_EXCEEDED
   // when the outcome is unknown.
   virtual absl::StatusOr<DebitResult> Debit(int64_t household_id, int64_t points,
-                                            const std::string& order_id,
-                                            const std::string& reason) = 0;
+                                            const std::string& order_id, const std::string& reason,
+                                            const std::string& request_id) = 0;
   // Gives an order's debit back, once. NOT_FOUND if the order was never debited.
-  virtual absl::Status Refund(const std::string& order_id, const std::string& reason) = 0;
+  virtual absl::Status Refund(const std::string& order_id, const std::string& reason,
+                              const std::string& request_id) = 0;
 };
 
 // Time, so that tests can set it.

@@ -53,7 +53,8 @@ absl::StatusOr<std::string> ScoringWalletClient::Token() {
 
 absl::StatusOr<DebitResult> ScoringWalletClient::Debit(int64_t household_id, int64_t points,
                                                        const std::string& order_id,
-                                                       const std::string& reason) {
+                                                       const std::string& reason,
+                                                       const std::string& request_id) {
   absl::StatusOr<std::string> token = Token();
   if (!token.ok()) return token.status();
   scoring::v1::DebitRequest request;
@@ -62,20 +63,21 @@ absl::StatusOr<DebitResult> ScoringWalletClient::Debit(int64_t household_id, int
   request.set_order_id(order_id);
   request.set_reason(reason);
   scoring::v1::DebitResponse response;
-  auto context = grpc_util::NewClientContext(timeout_, *token);
+  auto context = grpc_util::NewClientContext(timeout_, *token, request_id);
   const grpc::Status status = stub_->Debit(context.get(), request, &response);
   if (!status.ok()) return grpc_util::FromGrpcStatus(status);
   return DebitResult{response.balance_points(), response.entry().sequence()};
 }
 
-absl::Status ScoringWalletClient::Refund(const std::string& order_id, const std::string& reason) {
+absl::Status ScoringWalletClient::Refund(const std::string& order_id, const std::string& reason,
+                                         const std::string& request_id) {
   absl::StatusOr<std::string> token = Token();
   if (!token.ok()) return token.status();
   scoring::v1::RefundRequest request;
   request.set_order_id(order_id);
   request.set_reason(reason);
   scoring::v1::RefundResponse response;
-  auto context = grpc_util::NewClientContext(timeout_, *token);
+  auto context = grpc_util::NewClientContext(timeout_, *token, request_id);
   return grpc_util::FromGrpcStatus(stub_->Refund(context.get(), request, &response));
 }
 

@@ -21,9 +21,10 @@ class ScoringWalletClient final : public WalletClient {
                       std::string service_token_file, absl::Duration timeout);
 
   absl::StatusOr<DebitResult> Debit(int64_t household_id, int64_t points,
-                                    const std::string& order_id,
-                                    const std::string& reason) override;
-  absl::Status Refund(const std::string& order_id, const std::string& reason) override;
+                                    const std::string& order_id, const std::string& reason,
+                                    const std::string& request_id) override;
+  absl::Status Refund(const std::string& order_id, const std::string& reason,
+                      const std::string& request_id) override;
 
   // Reads the token file now: FAILED_PRECONDITION naming the file if it is missing or empty.
   absl::Status LoadToken();

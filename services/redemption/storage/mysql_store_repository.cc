@@ -174,7 +174,7 @@ absl::Status Audit(sql::Connection& connection, const Actor& actor, const AuditI
       connection,
       {in.village_id, actor.user_id, actor.role, in.action, in.object_type, in.object_id,
        audit::StateDigest(in.before_json), audit::StateDigest(after)},
-      {/*request_id=*/"", in.now_ms});
+      {actor.request_id, in.now_ms});
 }
 
 std::optional<StoreItem> SelectItem(const SqlOn& stmt, int64_t village_id, int64_t item_id,

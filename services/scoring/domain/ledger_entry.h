@@ -45,6 +45,13 @@ struct StoredEntry : NewEntry {
   std::string hash;
 };
 
+// Who asks for a ledger change; its entries and its audit record name them.
+struct LedgerActor {
+  std::string user_id;
+  std::string role;          // auth::RoleName
+  std::string request_id{};  // the request that asks, for the audit record
+};
+
 // Stable names of categories for ledger rows and red/black lists ("garbage_sorting", ...).
 const char* CategoryName(int category);
 

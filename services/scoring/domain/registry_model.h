@@ -137,7 +137,8 @@ struct RosterImportResult {
 // Who makes a change: written with it to the audit trail.
 struct RegistryActor {
   std::string user_id;
-  std::string role;  // auth::RoleName
+  std::string role;          // auth::RoleName
+  std::string request_id{};  // the request that makes the change (or shows the data)
 };
 
 // Storage of the registry. Every write also appends its audit record (who, what, ids and a summary

@@ -19,6 +19,10 @@ constexpr int kStreamBatch = 5000;
 // About 100 KiB per message at ~200 bytes an entry: well under the 4 MiB default message limit.
 constexpr size_t kEntriesPerMessage = 500;
 
+LedgerActor ActorOf(const auth::Caller& caller) {
+  return {caller.user_id, std::string(auth::RoleName(caller.role)), caller.request_id};
+}
+
 }  // namespace
 
 absl::StatusOr<HouseholdRecord> LedgerServiceImpl::ReadableHousehold(const auth::Caller& caller,
@@ -129,7 +133,7 @@ grpc::Status LedgerServiceImpl::Debit(grpc::ServerContext* context,
     ASSIGN_OR_RETURN(const MySqlLedger::WalletMove move,
                      ledger_.Debit(household.village_id, household.household_id,
                                    household.group_id, request->points(), request->order_id(),
-                                   request->reason(), caller.user_id));
+                                   request->reason(), ActorOf(caller)));
     ToProto(move.entry, response->mutable_entry());
     response->set_balance_points(move.balance_points);
     return absl::OkStatus();
@@ -142,7 +146,7 @@ grpc::Status LedgerServiceImpl::Refund(grpc::ServerContext* context,
   return context_.calls->Serve(context, "Refund", [&](const auth::Caller& caller) -> absl::Status {
     RETURN_IF_ERROR(CheckService(caller));
     ASSIGN_OR_RETURN(const MySqlLedger::WalletMove move,
-                     ledger_.Refund(request->order_id(), request->reason(), caller.user_id));
+                     ledger_.Refund(request->order_id(), request->reason(), ActorOf(caller)));
     ToProto(move.entry, response->mutable_entry());
     response->set_balance_points(move.balance_points);
     return absl::OkStatus();
@@ -165,8 +169,7 @@ grpc::Status LedgerServiceImpl::ReverseEntry(grpc::ServerContext* context,
     }
     ASSIGN_OR_RETURN(const StoredEntry entry,
                      ledger_.Reverse(request->sequence(), request->correction_id(),
-                                     request->reason(), caller.user_id,
-                                     std::string(auth::RoleName(caller.role))));
+                                     request->reason(), ActorOf(caller)));
     ToProto(entry, response->mutable_entry());
     return absl::OkStatus();
   });
@@ -188,7 +191,7 @@ grpc::Status LedgerServiceImpl::SettlePeriod(grpc::ServerContext* context,
       return absl::InvalidArgumentError("refuse_entries_recorded_after_ms must be >= 0");
     }
     ASSIGN_OR_RETURN(const SettlementResult result,
-                     ledger_.Settle(request->village_id(), request->period(), caller.user_id,
+                     ledger_.Settle(request->village_id(), request->period(), ActorOf(caller),
                                     request->refuse_entries_recorded_after_ms()));
     response->set_households_credited(result.households_credited);
     response->set_points_credited(result.points_credited);

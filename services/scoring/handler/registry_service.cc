@@ -16,6 +16,7 @@
 #include "services/scoring/domain/registry_household.h"
 #include "services/scoring/domain/registry_privacy.h"
 #include "services/scoring/domain/registry_roster.h"
+#include "services/scoring/storage/mysql_personal_data_views.h"
 #include "services/scoring/storage/mysql_registry_repository.h"
 
 namespace jifen::scoring {
@@ -60,7 +61,7 @@ bool IsVillageBound(const auth::Caller& caller) {
 }
 
 RegistryActor ActorOf(const auth::Caller& caller) {
-  return {caller.user_id, std::string(auth::RoleName(caller.role))};
+  return {caller.user_id, std::string(auth::RoleName(caller.role)), caller.request_id};
 }
 
 void Encode(const GridRecord& grid, v1::Grid* out) {
@@ -104,18 +105,28 @@ void Encode(const HouseholdWithMembers& household, PersonalDataView view,
   }
 }
 
-// Full personal data is rarely shown, and every showing is recorded. Until the audit outbox
-// carries these, they are structured log lines that the log pipeline can pick out ("audit").
-void AuditFullView(const auth::Caller& caller, absl::string_view rpc, int64_t village_id,
-                   absl::string_view subject, size_t people) {
-  log::Info("audit: full personal data shown", {{"audit", "personal_data_view"},
-                                                {"rpc", std::string(rpc)},
-                                                {"user_id", caller.user_id},
-                                                {"role", std::string(auth::RoleName(caller.role))},
-                                                {"token_id", caller.token_id},
-                                                {"village_id", absl::StrCat(village_id)},
-                                                {"subject", std::string(subject)},
-                                                {"people", absl::StrCat(people)}});
+FullPersonalDataView FullViewOf(const auth::Caller& caller, const HouseholdWithMembers& household) {
+  FullPersonalDataView view;
+  view.village_id = household.household.record.village_id;
+  view.rpc = "GetHousehold";
+  view.token_id = caller.token_id;
+  view.household_id = household.household.record.household_id;
+  for (const MemberRecord& member : household.members) view.member_ids.push_back(member.member_id);
+  return view;
+}
+
+FullPersonalDataView FullViewOf(const auth::Caller& caller, const HouseholdQuery& query,
+                                const HouseholdPage& page) {
+  FullPersonalDataView view;
+  view.village_id = query.village_id;
+  view.rpc = "ListHouseholds";
+  view.token_id = caller.token_id;
+  view.group_id = query.group_id;
+  view.grid_id = query.grid_id;
+  for (const RegistryHousehold& household : page.households) {
+    view.household_ids.push_back(household.record.household_id);
+  }
+  return view;
 }
 
 }  // namespace
@@ -124,6 +135,7 @@ RegistryServiceImpl::RegistryServiceImpl(const ScoringContext& context) : calls_
   absl::StatusOr<std::unique_ptr<RegistryRepository>> repository = MakeRepository(context);
   if (repository.ok()) {
     repository_ = *std::move(repository);
+    views_ = std::make_unique<MySqlPersonalDataViewLog>(*context.pool);
   } else {
     init_status_ = absl::FailedPreconditionError(
         absl::StrCat("registry cannot start: ", repository.status().message()));
@@ -131,9 +143,12 @@ RegistryServiceImpl::RegistryServiceImpl(const ScoringContext& context) : calls_
 }
 
 RegistryServiceImpl::RegistryServiceImpl(const grpc_util::CallHandler* calls,
-                                         std::unique_ptr<RegistryRepository> repository)
-    : calls_(calls), repository_(std::move(repository)) {
-  if (repository_ == nullptr) init_status_ = absl::FailedPreconditionError("no repository");
+                                         std::unique_ptr<RegistryRepository> repository,
+                                         std::unique_ptr<PersonalDataViewLog> views)
+    : calls_(calls), repository_(std::move(repository)), views_(std::move(views)) {
+  if (repository_ == nullptr || views_ == nullptr) {
+    init_status_ = absl::FailedPreconditionError("no repository or no personal data view log");
+  }
 }
 
 grpc::Status RegistryServiceImpl::Serve(
@@ -332,11 +347,11 @@ grpc::Status RegistryServiceImpl::GetHousehold(grpc::ServerContext* context,
     RETURN_IF_ERROR(LoadTeam(caller, team));
     ASSIGN_OR_RETURN(const PersonalDataView view,
                      AuthorizeHouseholdRead(caller, household.household.record, team.get()));
-    Encode(household, view, response);
+    // Recorded before it is shown: no record, no full view.
     if (view == PersonalDataView::kFull) {
-      AuditFullView(caller, "GetHousehold", household.household.record.village_id,
-                    absl::StrCat("household:", request->household_id()), household.members.size());
+      RETURN_IF_ERROR(views_->Record(ActorOf(caller), FullViewOf(caller, household)));
     }
+    Encode(household, view, response);
     return absl::OkStatus();
   });
 }
@@ -375,15 +390,14 @@ grpc::Status RegistryServiceImpl::ListHouseholds(grpc::ServerContext* context,
     scope.query.after_household_id = after;
     scope.query.page_size = page_size;
     ASSIGN_OR_RETURN(const HouseholdPage page, repository_->ListHouseholds(scope.query));
+    if (scope.view == PersonalDataView::kFull && !page.households.empty()) {
+      RETURN_IF_ERROR(views_->Record(ActorOf(caller), FullViewOf(caller, scope.query, page)));
+    }
     for (const RegistryHousehold& household : page.households) {
       Encode(household, scope.view, response->add_households());
     }
     if (page.last_household_id != 0) {
       response->set_next_page_token(PageToken(page.last_household_id));
-    }
-    if (scope.view == PersonalDataView::kFull && !page.households.empty()) {
-      AuditFullView(caller, "ListHouseholds", village.village_id,
-                    absl::StrCat("village:", village.village_id), page.households.size());
     }
     return absl::OkStatus();
   });

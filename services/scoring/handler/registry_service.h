@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "common/grpc/call.h"
 #include "jifen/scoring/v1/registry.grpc.pb.h"
+#include "services/scoring/domain/personal_data_views.h"
 #include "services/scoring/domain/registry_model.h"
 #include "services/scoring/handler/scoring_context.h"
 
@@ -18,9 +19,11 @@ class RegistryServiceImpl final : public jifen::scoring::v1::RegistryService::Se
   // Uses context.calls, context.pool and context.phone_key; the context's objects must outlive
   // the service. A phone key that is not 32 bytes makes every call fail: check init_status().
   explicit RegistryServiceImpl(const ScoringContext& context);
-  // For tests: a repository of the test's choosing (e.g. a fake).
+  // For tests: a repository and a log of full personal data views of the test's choosing (e.g.
+  // fakes).
   RegistryServiceImpl(const grpc_util::CallHandler* calls,
-                      std::unique_ptr<RegistryRepository> repository);
+                      std::unique_ptr<RegistryRepository> repository,
+                      std::unique_ptr<PersonalDataViewLog> views);
 
   // OK when the service can serve; main.cc should refuse to start otherwise.
   const absl::Status& init_status() const { return init_status_; }
@@ -65,6 +68,7 @@ class RegistryServiceImpl final : public jifen::scoring::v1::RegistryService::Se
 
   const grpc_util::CallHandler* calls_;
   std::unique_ptr<RegistryRepository> repository_;
+  std::unique_ptr<PersonalDataViewLog> views_;
   absl::Status init_status_;
 };
 

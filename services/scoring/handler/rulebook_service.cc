@@ -56,7 +56,7 @@ void ToProto(const RulebookRecord& record, bool with_items, v1::Rulebook* rulebo
 }
 
 Actor ActorOf(const auth::Caller& caller) {
-  return {caller.user_id, std::string(auth::RoleName(caller.role))};
+  return {caller.user_id, std::string(auth::RoleName(caller.role)), caller.request_id};
 }
 
 }  // namespace

@@ -11,6 +11,7 @@ namespace jifen::scoring {
 
 // Records are built by common/audit (the same for every service).
 using audit::AuditFacts;
+using audit::AuditOrigin;
 using audit::AuditRecordBytes;
 using audit::kAuditTopic;
 using audit::RecordAudit;

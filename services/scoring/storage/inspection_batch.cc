@@ -493,7 +493,8 @@ absl::Status RecordInspections(sql::Connection& connection,
                     {"rs", absl::Base64Escape(response.SerializeAsString())},
                     {"o", request.occurred_at_ms()}, {"t", recorded_at_ms}});
     audit_records.push_back({household.village_id, kAuditTopic,
-                             AuditRecordBytes(AuditOf(queued, inspection, response))});
+                             AuditRecordBytes(AuditOf(queued, inspection, response),
+                                              AuditOrigin{queued.caller->request_id})});
     (*outcomes)[inspection.position] = std::move(response);
   }
   Statement(connection, kInsertInspections).Bind(rows.dump()).Update();

@@ -187,7 +187,8 @@ absl::StatusOr<v1::Declaration> MySqlDeclarations::Submit(
                         AuditState(absl::StrCat("household=", household.household_id,
                                                 " item=", request.item_code(),
                                                 " occurred_at_ms=", request.occurred_at_ms(),
-                                                " state=pending"))});
+                                                " state=pending"))},
+                       AuditOrigin{caller.request_id});
   }));
   return result;
 }
@@ -291,7 +292,8 @@ absl::StatusOr<v1::Declaration> MySqlDeclarations::Review(
                        {village_id, caller.user_id, std::string(auth::RoleName(caller.role)),
                         request.approve() ? "approve_declaration" : "reject_declaration",
                         "declaration", request.declaration_id(),
-                        absl::StrCat("state=", StateName(before)), AuditState(audit_after)});
+                        absl::StrCat("state=", StateName(before)), AuditState(audit_after)},
+                       AuditOrigin{caller.request_id});
   }));
   return result;
 }

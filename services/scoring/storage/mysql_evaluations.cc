@@ -248,7 +248,8 @@ absl::StatusOr<v1::EvaluationRound> MySqlEvaluations::Open(const auth::Caller& c
          AuditState(absl::StrCat("period=", round.period(), " item=", round.item_code(),
                                  " criteria=", absl::StrJoin(round.criteria(), "/"),
                                  " awarded_groups=", round.awarded_groups(),
-                                 " groups=", absl::StrJoin(group_ids, ",")))});
+                                 " groups=", absl::StrJoin(group_ids, ",")))},
+        AuditOrigin{caller.request_id});
   }));
   return result;
 }
@@ -330,7 +331,8 @@ absl::Status MySqlEvaluations::SubmitRatings(const auth::Caller& caller,
                         "evaluation_round", spec.round_id, "",
                         AuditState(absl::StrCat("rater_group=", request.rater_group_id(),
                                                 " ratings=", ratings.size(),
-                                                " sha256=", digest))});
+                                                " sha256=", digest))},
+                       AuditOrigin{caller.request_id});
   });
 }
 
@@ -458,7 +460,8 @@ absl::StatusOr<v1::EvaluationRound> MySqlEvaluations::Close(const auth::Caller& 
                         AuditState(absl::StrCat("closed=true results=",
                                                 absl::StrJoin(ranking, ","),
                                                 " households_credited=", stored.size(),
-                                                " points=", points_credited))});
+                                                " points=", points_credited))},
+                       AuditOrigin{caller.request_id});
   }));
   return result;
 }

@@ -7,7 +7,10 @@
 #include "absl/time/clock.h"
 #include "common/mysql/statement.h"
 #include "common/mysql/transaction.h"
+#include "common/outbox/outbox.h"
 #include "common/status/status_macros.h"
+#include "services/scoring/storage/audit_outbox.h"
+#include "services/scoring/storage/ledger_audit.h"
 #include "services/scoring/storage/ledger_hash.h"
 
 namespace jifen::scoring {
@@ -60,6 +63,33 @@ absl::StatusOr<int64_t> LockedWalletBalance(sql::Connection& connection, int64_t
                   .Bind(household_id)
                   .Query();
   return rows->next() ? rows->getInt64(1) : 0;
+}
+
+// The household's score of the period as the caches hold it now (0 without a row).
+absl::StatusOr<int64_t> PeriodScore(sql::Connection& connection, int64_t household_id,
+                                    const std::string& period) {
+  auto rows = Statement(connection,
+                        "SELECT score FROM period_scores WHERE household_id = ? AND period = ?")
+                  .Bind(household_id).Bind(period)
+                  .Query();
+  return rows->next() ? rows->getInt64(1) : 0;
+}
+
+// household id -> wallet balance.
+using WalletBalances = std::map<int64_t, int64_t>;
+
+// Every wallet of the village. A plain read: it runs under the village's head lock, which every
+// wallet change of the village holds, and after the transaction's first plain read, so it sees
+// every earlier commit.
+absl::StatusOr<WalletBalances> VillageWalletBalances(sql::Connection& connection,
+                                                     int64_t village_id) {
+  auto rows = Statement(connection,
+                        "SELECT household_id, balance_points FROM wallets WHERE village_id = ?")
+                  .Bind(village_id)
+                  .Query();
+  WalletBalances balances;
+  while (rows->next()) balances[rows->getInt64(1)] = rows->getInt64(2);
+  return balances;
 }
 
 // Applies one entry to the caches kept beside the ledger.
@@ -218,7 +248,7 @@ absl::StatusOr<std::optional<StoredEntry>> MySqlLedger::FindBySequence(
 
 absl::StatusOr<MySqlLedger::WalletMove> MySqlLedger::Debit(
     int64_t village_id, int64_t household_id, int64_t group_id, int64_t points,
-    const std::string& order_id, const std::string& reason, const std::string& actor) {
+    const std::string& order_id, const std::string& reason, const LedgerActor& actor) {
   if (points <= 0) return absl::InvalidArgumentError("points must be > 0");
   if (order_id.empty() || order_id.size() > 80) {
     return absl::InvalidArgumentError("order_id is required (at most 80 characters)");
@@ -286,13 +316,14 @@ absl::StatusOr<MySqlLedger::WalletMove> MySqlLedger::Debit(
     entry.reason = reason.empty() ? "积分兑换" : reason;
     entry.source = EntrySource::kRedemption;
     entry.source_id = order_id;
-    entry.actor_user_id = actor;
-    entry.actor_role = "service";
+    entry.actor_user_id = actor.user_id;
+    entry.actor_role = actor.role;
     entry.occurred_at_ms = absl::ToUnixMillis(absl::Now());
     ASSIGN_OR_RETURN(std::vector<StoredEntry> stored, Append(connection, head, {entry}, ticket));
     result.entry = stored.front();
     ASSIGN_OR_RETURN(result.balance_points, LockedWalletBalance(connection, household_id));
-    return absl::OkStatus();
+    return RecordAudit(connection, WalletDebitAudit(actor, result.entry, result.balance_points),
+                       AuditOrigin{actor.request_id});
   }));
   if (!refusal.ok()) return refusal;
   return result;
@@ -300,7 +331,7 @@ absl::StatusOr<MySqlLedger::WalletMove> MySqlLedger::Debit(
 
 absl::StatusOr<MySqlLedger::WalletMove> MySqlLedger::Refund(const std::string& order_id,
                                                            const std::string& reason,
-                                                           const std::string& actor) {
+                                                           const LedgerActor& actor) {
   if (order_id.empty()) return absl::InvalidArgumentError("order_id is required");
   // Find the debit first to learn its village, then lock the village and look again.
   absl::StatusOr<std::vector<StoredEntry>> debits;
@@ -319,18 +350,23 @@ absl::StatusOr<MySqlLedger::WalletMove> MySqlLedger::Refund(const std::string& o
     ASSIGN_OR_RETURN(VillageHead head, LockVillage(connection, debit.village_id));
     ASSIGN_OR_RETURN(std::vector<StoredEntry> refunds,
                      FindBySource(connection, EntrySource::kRefund, order_id));
-    if (refunds.empty()) {
+    const bool refunding = refunds.empty();
+    if (refunding) {
       NewEntry entry = debit;
       entry.points = -debit.points;
       entry.reason = reason.empty() ? "兑换取消退回" : reason;
       entry.source = EntrySource::kRefund;
-      entry.actor_user_id = actor;
+      entry.actor_user_id = actor.user_id;
+      entry.actor_role = actor.role;
       entry.occurred_at_ms = absl::ToUnixMillis(absl::Now());
       ASSIGN_OR_RETURN(refunds, Append(connection, head, {entry}, ticket));
     }
     result.entry = refunds.front();
     ASSIGN_OR_RETURN(result.balance_points, LockedWalletBalance(connection, debit.household_id));
-    return absl::OkStatus();
+    if (!refunding) return absl::OkStatus();
+    return RecordAudit(connection,
+                       WalletRefundAudit(actor, result.entry, debit, result.balance_points),
+                       AuditOrigin{actor.request_id});
   }));
   return result;
 }
@@ -338,8 +374,7 @@ absl::StatusOr<MySqlLedger::WalletMove> MySqlLedger::Refund(const std::string& o
 absl::StatusOr<StoredEntry> MySqlLedger::Reverse(int64_t sequence,
                                                  const std::string& correction_id,
                                                  const std::string& reason,
-                                                 const std::string& actor,
-                                                 const std::string& actor_role) {
+                                                 const LedgerActor& actor) {
   absl::StatusOr<std::optional<StoredEntry>> target;
   RETURN_IF_ERROR(mysql::RunWithConnection(pool_, [&](sql::Connection& connection) {
     target = FindBySequence(connection, sequence, false);
@@ -391,17 +426,20 @@ absl::StatusOr<StoredEntry> MySqlLedger::Reverse(int64_t sequence,
     entry.source = EntrySource::kCorrection;
     entry.source_id = correction_id;
     entry.reverses_sequence = sequence;
-    entry.actor_user_id = actor;
-    entry.actor_role = actor_role;
+    entry.actor_user_id = actor.user_id;
+    entry.actor_role = actor.role;
     ASSIGN_OR_RETURN(std::vector<StoredEntry> stored, Append(connection, head, {entry}, ticket));
     result = stored.front();
-    return absl::OkStatus();
+    ASSIGN_OR_RETURN(const int64_t score,
+                     PeriodScore(connection, original.household_id, original.period));
+    return RecordAudit(connection, ReversalAudit(actor, original, result, score),
+                       AuditOrigin{actor.request_id});
   }));
   return result;
 }
 
 absl::StatusOr<SettlementResult> MySqlLedger::Settle(int64_t village_id, const std::string& period,
-                                                     const std::string& actor,
+                                                     const LedgerActor& actor,
                                                      int64_t refuse_recorded_after_ms) {
   SettlementResult result;
   LedgerSequencer::Ticket ticket = sequencer_.Begin();
@@ -451,21 +489,35 @@ absl::StatusOr<SettlementResult> MySqlLedger::Settle(int64_t village_id, const s
       entry.reason = absl::StrCat(period, " 积分结算入账");
       entry.source = EntrySource::kSettlement;
       entry.source_id = absl::StrCat(village_id, "/", period);
-      entry.actor_user_id = actor;
-      entry.actor_role = "service";
+      entry.actor_user_id = actor.user_id;
+      entry.actor_role = actor.role;
       entry.occurred_at_ms = now_ms;
       result.points_credited += entry.points;
       credits.push_back(std::move(entry));
     }
     result.households_credited = static_cast<int64_t>(credits.size());
-    RETURN_IF_ERROR(Append(connection, head, credits, ticket).status());
+    ASSIGN_OR_RETURN(const WalletBalances balances,
+                     VillageWalletBalances(connection, village_id));
+    ASSIGN_OR_RETURN(const std::vector<StoredEntry> stored,
+                     Append(connection, head, credits, ticket));
     Statement(connection,
               "INSERT INTO settlements (village_id, period, households_credited, points_credited, "
               "settled_at_ms, actor_user_id) VALUES (?, ?, ?, ?, ?, ?)")
         .Bind(village_id).Bind(period).Bind(result.households_credited)
-        .Bind(result.points_credited).Bind(now_ms).Bind(actor)
+        .Bind(result.points_credited).Bind(now_ms).Bind(actor.user_id)
         .Update();
-    return absl::OkStatus();
+    std::vector<SettlementCredit> written;
+    written.reserve(stored.size());
+    for (const StoredEntry& entry : stored) {
+      const auto balance = balances.find(entry.household_id);
+      written.push_back({entry, balance == balances.end() ? 0 : balance->second});
+    }
+    std::vector<outbox::NewRecord> records;
+    for (const audit::AuditFacts& facts : SettlementAudit(actor, village_id, period, written)) {
+      records.push_back(
+          {village_id, kAuditTopic, AuditRecordBytes(facts, AuditOrigin{actor.request_id})});
+    }
+    return outbox::AppendAll(connection, records);
   }));
   return result;
 }

@@ -92,25 +92,27 @@ class MySqlLedger final {
     StoredEntry entry;
     int64_t balance_points = 0;
   };
+  // The four whole operations below write their audit record (ledger_audit.h) in the transaction
+  // of their entries, and none when a retry finds its entries already written.
+  //
   // Idempotent on order_id, refusals included: an order id refused for want of points is refused
   // again however the wallet has changed since (table debit_refusals). ALREADY_EXISTS if the order
   // id was used with another household or amount; FAILED_PRECONDITION "WALLET_INSUFFICIENT" when
   // short.
   absl::StatusOr<WalletMove> Debit(int64_t village_id, int64_t household_id, int64_t group_id,
                                    int64_t points, const std::string& order_id,
-                                   const std::string& reason, const std::string& actor);
+                                   const std::string& reason, const LedgerActor& actor);
   // Gives a debit back once. NOT_FOUND if the order was never debited.
   absl::StatusOr<WalletMove> Refund(const std::string& order_id, const std::string& reason,
-                                    const std::string& actor);
+                                    const LedgerActor& actor);
   // Reverses a score entry once, idempotent on correction_id.
   absl::StatusOr<StoredEntry> Reverse(int64_t sequence, const std::string& correction_id,
-                                      const std::string& reason, const std::string& actor,
-                                      const std::string& actor_role);
+                                      const std::string& reason, const LedgerActor& actor);
   // Credits each household's positive score of the period to its wallet, once per period.
   // `refuse_recorded_after_ms` > 0: FAILED_PRECONDITION (LATE_ENTRIES), nothing written, while the
   // period has a score entry, not a reversal, recorded after that time (ledger.proto).
   absl::StatusOr<SettlementResult> Settle(int64_t village_id, const std::string& period,
-                                          const std::string& actor,
+                                          const LedgerActor& actor,
                                           int64_t refuse_recorded_after_ms = 0);
 
   // ---- Reads ----

@@ -104,7 +104,7 @@ absl::Status Audit(sql::Connection& c, const RegistryActor& actor, int64_t villa
   facts.object_id = absl::StrCat(object_id);
   if (!before.empty()) facts.before = AuditState(before);
   facts.after = AuditState(after);
-  return RecordAudit(c, facts);
+  return RecordAudit(c, facts, AuditOrigin{actor.request_id});
 }
 
 std::string HouseholdSummary(const HouseholdRecord& record, size_t members) {

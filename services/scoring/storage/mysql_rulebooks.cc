@@ -110,8 +110,10 @@ void InsertItem(sql::Connection& connection, int64_t village_id, int64_t ruleboo
 absl::Status AuditChange(sql::Connection& connection, const Actor& actor, int64_t village_id,
                          int64_t rulebook_id, const std::string& action,
                          const std::string& after) {
-  return RecordAudit(connection, {village_id, actor.user_id, actor.role, action, "rulebook",
-                                  absl::StrCat(rulebook_id), "", AuditState(after)});
+  return RecordAudit(connection,
+                     {village_id, actor.user_id, actor.role, action, "rulebook",
+                      absl::StrCat(rulebook_id), "", AuditState(after)},
+                     AuditOrigin{actor.request_id});
 }
 
 // The effective date ("YYYY-MM-DD") of the village's latest published rulebook, if any.

@@ -28,6 +28,7 @@ inline constexpr int kRulebookPublished = 2;
 struct Actor {
   std::string user_id;
   std::string role;
+  std::string request_id{};  // the request that makes the change, for its audit record
 };
 
 struct RulebookRecord {

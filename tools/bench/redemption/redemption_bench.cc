@@ -59,11 +59,13 @@ constexpr int64_t kVillage = 1;
 
 class InstantWallet final : public WalletClient {
  public:
-  absl::StatusOr<DebitResult> Debit(int64_t, int64_t, const std::string&,
+  absl::StatusOr<DebitResult> Debit(int64_t, int64_t, const std::string&, const std::string&,
                                     const std::string&) override {
     return DebitResult{1000000, 1};
   }
-  absl::Status Refund(const std::string&, const std::string&) override { return absl::OkStatus(); }
+  absl::Status Refund(const std::string&, const std::string&, const std::string&) override {
+    return absl::OkStatus();
+  }
 };
 
 class WallClock final : public Clock {
