@@ -11,7 +11,7 @@ grpc::Status SupervisionServiceImpl::PrepareVisit(grpc::ServerContext* context,
                                                   v1::VisitChecklist* response) {
   return calls_.Serve(context, "PrepareVisit", [&](const auth::Caller& caller) -> absl::Status {
     ASSIGN_OR_RETURN(SupervisionFigures::Prepared prepared,
-                     figures_.PrepareVisit(caller, ActorOf(*context, caller), request->village_id(),
+                     figures_.PrepareVisit(caller, ActorOf(caller), request->village_id(),
                                            request->year()));
     ChecklistToProto(prepared.checklist, response);
     response->set_flags_raised(prepared.flags_raised);

@@ -85,12 +85,11 @@ void ToProto(const Flag& flag, v1::Flag* out) {
 
 }  // namespace
 
-Actor SupervisionServiceImpl::ActorOf(const grpc::ServerContext& context,
-                                      const auth::Caller& caller) const {
+Actor SupervisionServiceImpl::ActorOf(const auth::Caller& caller) const {
   Actor actor;
   actor.user_id = caller.user_id;
   actor.role = std::string(auth::RoleName(caller.role));
-  actor.request_id = grpc_util::RequestIdOf(context);
+  actor.request_id = caller.request_id;  // the id the call's log line has, made up if none came
   actor.now_ms = absl::ToUnixMillis(clock_());
   return actor;
 }
@@ -102,7 +101,7 @@ grpc::Status SupervisionServiceImpl::RegisterVillage(grpc::ServerContext* contex
     VillageInfo village{request->village().village_id(), request->village().town_id(),
                         request->village().name()};
     ASSIGN_OR_RETURN(VillageInfo stored,
-                     supervision_.RegisterVillage(caller, ActorOf(*context, caller), village));
+                     supervision_.RegisterVillage(caller, ActorOf(caller), village));
     response->set_village_id(stored.village_id);
     response->set_town_id(stored.town_id);
     response->set_name(stored.name);
@@ -124,7 +123,7 @@ grpc::Status SupervisionServiceImpl::CreateVisit(grpc::ServerContext* context,
           {static_cast<CheckArea>(c.area()), static_cast<CheckResult>(c.result()), c.note()});
     }
     ASSIGN_OR_RETURN(Visit stored,
-                     supervision_.CreateVisit(caller, ActorOf(*context, caller), visit));
+                     supervision_.CreateVisit(caller, ActorOf(caller), visit));
     ToProto(stored, response);
     return absl::OkStatus();
   });
@@ -171,7 +170,7 @@ grpc::Status SupervisionServiceImpl::AddFinding(grpc::ServerContext* context,
     finding.description = request->description();
     finding.deadline_date = request->deadline_date();
     ASSIGN_OR_RETURN(Finding stored,
-                     supervision_.AddFinding(caller, ActorOf(*context, caller), finding));
+                     supervision_.AddFinding(caller, ActorOf(caller), finding));
     ToProto(stored, response);
     return absl::OkStatus();
   });
@@ -183,7 +182,7 @@ grpc::Status SupervisionServiceImpl::RecordRectification(
   return calls_.Serve(
       context, "RecordRectification", [&](const auth::Caller& caller) -> absl::Status {
         ASSIGN_OR_RETURN(Finding stored, supervision_.RecordRectification(
-                                             caller, ActorOf(*context, caller),
+                                             caller, ActorOf(caller),
                                              request->finding_id(), request->rectification()));
         ToProto(stored, response);
         return absl::OkStatus();
@@ -196,7 +195,7 @@ grpc::Status SupervisionServiceImpl::ReviewRectification(
   return calls_.Serve(
       context, "ReviewRectification", [&](const auth::Caller& caller) -> absl::Status {
         ASSIGN_OR_RETURN(Finding stored,
-                         supervision_.ReviewRectification(caller, ActorOf(*context, caller),
+                         supervision_.ReviewRectification(caller, ActorOf(caller),
                                                           request->finding_id(), request->accept(),
                                                           request->note()));
         ToProto(stored, response);
@@ -208,7 +207,7 @@ grpc::Status SupervisionServiceImpl::CloseVisit(grpc::ServerContext* context,
                                                 const v1::CloseVisitRequest* request,
                                                 v1::Visit* response) {
   return calls_.Serve(context, "CloseVisit", [&](const auth::Caller& caller) -> absl::Status {
-    ASSIGN_OR_RETURN(Visit visit, supervision_.CloseVisit(caller, ActorOf(*context, caller),
+    ASSIGN_OR_RETURN(Visit visit, supervision_.CloseVisit(caller, ActorOf(caller),
                                                           request->visit_id()));
     ToProto(visit, response);
     return absl::OkStatus();
@@ -240,7 +239,7 @@ grpc::Status SupervisionServiceImpl::IssueNotice(grpc::ServerContext* context,
     notice.body = request->body();
     notice.finding_ids.assign(request->finding_ids().begin(), request->finding_ids().end());
     ASSIGN_OR_RETURN(Notice stored,
-                     supervision_.IssueNotice(caller, ActorOf(*context, caller), notice));
+                     supervision_.IssueNotice(caller, ActorOf(caller), notice));
     ToProto(stored, response);
     return absl::OkStatus();
   });
@@ -268,7 +267,7 @@ grpc::Status SupervisionServiceImpl::SetGovernanceModel(
         model.name = request->model().name();
         model.since_date = request->model().since_date();
         ASSIGN_OR_RETURN(GovernanceModel stored,
-                         supervision_.SetGovernanceModel(caller, ActorOf(*context, caller), model));
+                         supervision_.SetGovernanceModel(caller, ActorOf(caller), model));
         ToProto(stored, response);
         return absl::OkStatus();
       });
@@ -321,7 +320,7 @@ grpc::Status SupervisionServiceImpl::RecordTownDocument(
         document.issued_date = in.issued_date();
         ASSIGN_OR_RETURN(
             const TownDocument stored,
-            supervision_.RecordTownDocument(caller, ActorOf(*context, caller), document));
+            supervision_.RecordTownDocument(caller, ActorOf(caller), document));
         ToProto(stored, response);
         return absl::OkStatus();
       });
@@ -358,7 +357,7 @@ grpc::Status SupervisionServiceImpl::ReviewFlag(grpc::ServerContext* context,
                                                 const v1::ReviewFlagRequest* request,
                                                 v1::Flag* response) {
   return calls_.Serve(context, "ReviewFlag", [&](const auth::Caller& caller) -> absl::Status {
-    ASSIGN_OR_RETURN(Flag flag, supervision_.ReviewFlag(caller, ActorOf(*context, caller),
+    ASSIGN_OR_RETURN(Flag flag, supervision_.ReviewFlag(caller, ActorOf(caller),
                                                         request->flag_id(), request->note()));
     ToProto(flag, response);
     return absl::OkStatus();
@@ -371,7 +370,7 @@ grpc::Status SupervisionServiceImpl::RunChecks(grpc::ServerContext* context,
   return calls_.Serve(context, "RunChecks", [&](const auth::Caller& caller) -> absl::Status {
     ASSIGN_OR_RETURN(
         Supervision::ChecksOutcome outcome,
-        supervision_.RunChecks(caller, ActorOf(*context, caller), request->after_sequence()));
+        supervision_.RunChecks(caller, ActorOf(caller), request->after_sequence()));
     response->set_records_examined(outcome.records_examined);
     response->set_flags_raised(outcome.flags_raised);
     return absl::OkStatus();

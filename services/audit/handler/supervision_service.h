@@ -75,7 +75,7 @@ class SupervisionServiceImpl final : public jifen::audit::v1::SupervisionService
                             v1::Dashboard* response) override;
 
  private:
-  Actor ActorOf(const grpc::ServerContext& context, const auth::Caller& caller) const;
+  Actor ActorOf(const auth::Caller& caller) const;
 
   grpc_util::CallHandler calls_;
   Supervision& supervision_;
