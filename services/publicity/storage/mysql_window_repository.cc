@@ -119,6 +119,15 @@ absl::StatusOr<std::optional<ObjectionRecord>> SelectObjection(sql::Connection& 
   return std::optional<ObjectionRecord>(ObjectionFromRow(*rows));
 }
 
+// Two instances follow the stream alike: the one behind must not move the position back.
+void AdvanceWindowFeed(sql::Connection& connection, int64_t through_sequence) {
+  auto position = Prepare(connection,
+                          "UPDATE window_feed SET last_sequence = GREATEST(last_sequence, ?) "
+                          "WHERE feed_id = 1");
+  position->setInt64(1, through_sequence);
+  position->executeUpdate();
+}
+
 }  // namespace
 
 absl::Status MySqlWindowRepository::CreateWindow(const WindowRecord& window,
@@ -406,11 +415,7 @@ absl::StatusOr<std::vector<WindowRecord>> MySqlWindowRepository::ExtendWindows(
       moved.push_back(*std::move(window));
     }
     if (moved.empty()) return absl::OkStatus();
-    auto position = Prepare(connection,
-                            "UPDATE window_feed SET last_sequence = GREATEST(last_sequence, ?) "
-                            "WHERE feed_id = 1");
-    position->setInt64(1, through_sequence);
-    position->executeUpdate();
+    AdvanceWindowFeed(connection, through_sequence);
     return absl::OkStatus();
   }));
   return moved;
@@ -430,12 +435,7 @@ absl::StatusOr<int64_t> MySqlWindowRepository::WindowFeedPosition() {
 
 absl::Status MySqlWindowRepository::SaveWindowFeedPosition(int64_t through_sequence) {
   return mysql::RunWithConnection(pool_, [&](sql::Connection& connection) {
-    // Two instances follow the stream alike: the one behind must not move it back.
-    auto position = Prepare(connection,
-                            "UPDATE window_feed SET last_sequence = GREATEST(last_sequence, ?) "
-                            "WHERE feed_id = 1");
-    position->setInt64(1, through_sequence);
-    position->executeUpdate();
+    AdvanceWindowFeed(connection, through_sequence);
     return absl::OkStatus();
   });
 }
