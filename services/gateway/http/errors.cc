@@ -141,6 +141,9 @@ bool IsCorrectableInput(absl::StatusCode code) {
 
 constexpr size_t kMaxDetailBytes = 300;
 
+// The wording of common/mysql's StatusFromSqlException, also when a service wrapped it.
+bool IsDatabaseText(absl::string_view text) { return absl::StrContains(text, "mysql error "); }
+
 bool IsFieldNameChar(char c) {
   return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_' || c == '.';
 }
@@ -222,7 +225,9 @@ HttpError MapStatus(const absl::Status& status) {
     }
   }
   error.message = MessageFor(error.code, status.code());
-  if (IsCorrectableInput(status.code())) {
+  // A database error a service let through unchanged (a duplicate key, a failed CHECK) names
+  // tables, keys and values: the person gets the code and the Chinese message, not the detail.
+  if (IsCorrectableInput(status.code()) && !IsDatabaseText(status.message())) {
     absl::string_view text = status.message();
     if (error.code != absl::StatusCodeToString(status.code())) {
       text.remove_prefix(error.code.size() + 1);  // the "CODE:" identifier is already `code`

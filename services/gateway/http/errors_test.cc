@@ -115,6 +115,23 @@ TEST(ErrorsTest, APermissionRefusalHasOneCode) {
   EXPECT_FALSE(HasChineseMessage("FORBIDDEN")) << "a second code for the same refusal";
 }
 
+// A database error that a service passed on as it was must not show its SQL, tables or keys.
+TEST(ErrorsTest, ADatabaseErrorsTextIsNotShown) {
+  const HttpError duplicate = MapStatus(absl::AlreadyExistsError(
+      "mysql error 1062 (23000): Duplicate entry '7-x' for key 'client_requests.PRIMARY'"));
+  EXPECT_EQ(duplicate.http_status, 409);
+  EXPECT_EQ(duplicate.code, "ALREADY_EXISTS");
+  EXPECT_EQ(duplicate.detail, "");
+  EXPECT_EQ(duplicate.field, "");
+  const HttpError check = MapStatus(absl::FailedPreconditionError(
+      "while cancelling: mysql error 4025 (23000): CONSTRAINT `orders.balance` failed"));
+  EXPECT_EQ(check.http_status, 412);
+  EXPECT_EQ(check.detail, "");
+  // A service's own refusal keeps its detail.
+  EXPECT_EQ(MapStatus(absl::AlreadyExistsError("ORDER_CONFLICT: order_id: another payload")).detail,
+            "order_id: another payload");
+}
+
 TEST(ErrorsTest, ARefusalThatNamesAFieldSetsField) {
   EXPECT_EQ(MapStatus(absl::InvalidArgumentError("village_id: must be a positive id")).field,
             "village_id");
