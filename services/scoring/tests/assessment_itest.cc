@@ -19,6 +19,7 @@
 #include "jifen/scoring/v1/ledger.grpc.pb.h"
 #include "services/scoring/domain/period.h"
 #include "tests/support/scoring_harness.h"
+#include "tests/support/shared_scoring_test.h"
 
 namespace jifen::scoring {
 namespace {
@@ -26,25 +27,20 @@ namespace {
 using ::testing::IsSupersetOf;
 using testing::ScoringHarness;
 using testing::SeededVillage;
+using testing::SharedScoringTest;
 
 const int64_t kDeedMs = ScoringHarness::SettleableDeedMs();
 
-class AssessmentTest : public ::testing::Test {
+class AssessmentTest : public SharedScoringTest<AssessmentTest> {
+ public:
+  static constexpr char kSuite[] = "assessment";
+
  protected:
-  static void SetUpTestSuite() {
-    harness_ = new ScoringHarness("assessment");
-    ASSERT_TRUE(harness_->Start());
-  }
-  static void TearDownTestSuite() {
-    delete harness_;
-    harness_ = nullptr;
-  }
   void SetUp() override {
     ASSERT_NE(harness_, nullptr);
     assessment_ = v1::AssessmentService::NewStub(harness_->channel());
     ledger_ = v1::LedgerService::NewStub(harness_->channel());
   }
-  void TearDown() override { harness_->ExpectLedgerInvariants(); }
 
   // A village with the template rulebook in force for 2025.
   SeededVillage Village(int households, int groups) {
@@ -227,12 +223,10 @@ class AssessmentTest : public ::testing::Test {
     return nullptr;
   }
 
-  static ScoringHarness* harness_;
   std::unique_ptr<v1::AssessmentService::Stub> assessment_;
   std::unique_ptr<v1::LedgerService::Stub> ledger_;
 };
 
-ScoringHarness* AssessmentTest::harness_ = nullptr;
 
 constexpr int kDeclarationSource = 2;  // ENTRY_SOURCE_DECLARATION
 constexpr int kEvaluationSource = 3;   // ENTRY_SOURCE_EVALUATION

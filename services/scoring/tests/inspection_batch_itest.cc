@@ -17,12 +17,14 @@
 #include "services/scoring/storage/inspection_batch.h"
 #include "services/scoring/storage/mysql_ledger.h"
 #include "tests/support/scoring_harness.h"
+#include "tests/support/shared_scoring_test.h"
 
 namespace jifen::scoring {
 namespace {
 
 using testing::ScoringHarness;
 using testing::SeededVillage;
+using testing::SharedScoringTest;
 
 const int64_t kDeedMs = ScoringHarness::SettleableDeedMs();
 
@@ -33,17 +35,11 @@ struct Submission {
   QueuedInspection queued;
 };
 
-class InspectionBatchTest : public ::testing::Test {
+class InspectionBatchTest : public SharedScoringTest<InspectionBatchTest> {
+ public:
+  static constexpr char kSuite[] = "inspection_batch";
+
  protected:
-  static void SetUpTestSuite() {
-    harness_ = new ScoringHarness("inspection_batch");
-    ASSERT_TRUE(harness_->Start());
-  }
-  static void TearDownTestSuite() {
-    delete harness_;
-    harness_ = nullptr;
-  }
-  void TearDown() override { harness_->ExpectLedgerInvariants(); }
 
   std::unique_ptr<Submission> Inspect(const SeededVillage& village, const std::string& id,
                                       int64_t household_id, const std::string& item_code) {
@@ -85,11 +81,8 @@ class InspectionBatchTest : public ::testing::Test {
     return harness_->PeriodScore(household_id, "2025Q3");
   }
 
-  static ScoringHarness* harness_;
   PublishedRulebookCache rulebooks_;
 };
-
-ScoringHarness* InspectionBatchTest::harness_ = nullptr;
 
 TEST_F(InspectionBatchTest, ACapCountsWhatEarlierInspectionsOfTheSameBatchScored) {
   const SeededVillage village = harness_->FundableVillage(1);

@@ -17,6 +17,7 @@
 #include "jifen/scoring/v1/rulebook.grpc.pb.h"
 #include "services/scoring/domain/period.h"
 #include "tests/support/scoring_harness.h"
+#include "tests/support/shared_scoring_test.h"
 #include "tests/support/testenv.h"
 
 namespace jifen::scoring {
@@ -25,26 +26,21 @@ namespace {
 using ::testing::HasSubstr;
 using testing::ScoringHarness;
 using testing::SeededVillage;
+using testing::SharedScoringTest;
 
 const int64_t kLastYearMs = ScoringHarness::SettleableDeedMs();
 
-class LedgerAcceptanceTest : public ::testing::Test {
+class LedgerAcceptanceTest : public SharedScoringTest<LedgerAcceptanceTest> {
+ public:
+  static constexpr char kSuite[] = "ledger_acceptance";
+
  protected:
-  static void SetUpTestSuite() {
-    harness_ = new ScoringHarness("ledger_acceptance");
-    ASSERT_TRUE(harness_->Start());
-  }
-  static void TearDownTestSuite() {
-    delete harness_;
-    harness_ = nullptr;
-  }
   void SetUp() override {
     ASSERT_NE(harness_, nullptr);
     ledger_ = v1::LedgerService::NewStub(harness_->channel());
     assessment_ = v1::AssessmentService::NewStub(harness_->channel());
     rulebooks_ = v1::RulebookService::NewStub(harness_->channel());
   }
-  void TearDown() override { harness_->ExpectLedgerInvariants(); }
 
   SeededVillage VillageWithBigItem(int households) {
     return harness_->FundableVillage(households);
@@ -97,13 +93,10 @@ class LedgerAcceptanceTest : public ::testing::Test {
     return draft;
   }
 
-  static ScoringHarness* harness_;
   std::unique_ptr<v1::LedgerService::Stub> ledger_;
   std::unique_ptr<v1::AssessmentService::Stub> assessment_;
   std::unique_ptr<v1::RulebookService::Stub> rulebooks_;
 };
-
-ScoringHarness* LedgerAcceptanceTest::harness_ = nullptr;
 
 TEST_F(LedgerAcceptanceTest, FiftyConcurrentRetriesOfOneInspectionWriteOnce) {
   const SeededVillage village = VillageWithBigItem(3);

@@ -14,6 +14,7 @@
 #include "jifen/scoring/v1/ledger.grpc.pb.h"
 #include "tests/support/audit_outbox.h"
 #include "tests/support/scoring_harness.h"
+#include "tests/support/shared_scoring_test.h"
 
 namespace jifen::scoring {
 namespace {
@@ -24,24 +25,19 @@ using testing::LastOutboxId;
 using testing::OutboxAudit;
 using testing::ScoringHarness;
 using testing::SeededVillage;
+using testing::SharedScoringTest;
 using ::testing::StartsWith;
 
-class LedgerAuditTest : public ::testing::Test {
+class LedgerAuditTest : public SharedScoringTest<LedgerAuditTest> {
+ public:
+  static constexpr char kSuite[] = "ledger_audit";
+
  protected:
-  static void SetUpTestSuite() {
-    harness_ = new ScoringHarness("ledger_audit");
-    ASSERT_TRUE(harness_->Start());
-  }
-  static void TearDownTestSuite() {
-    delete harness_;
-    harness_ = nullptr;
-  }
   void SetUp() override {
     ASSERT_NE(harness_, nullptr);
     ledger_ = v1::LedgerService::NewStub(harness_->channel());
     assessment_ = v1::AssessmentService::NewStub(harness_->channel());
   }
-  void TearDown() override { harness_->ExpectLedgerInvariants(); }
 
   // The audit records of the outbox written after `after_id` with this action.
   static std::vector<audit::v1::AuditRecord> Records(int64_t after_id, const std::string& action) {
@@ -81,12 +77,9 @@ class LedgerAuditTest : public ::testing::Test {
                                  request, response);
   }
 
-  static ScoringHarness* harness_;
   std::unique_ptr<v1::LedgerService::Stub> ledger_;
   std::unique_ptr<v1::AssessmentService::Stub> assessment_;
 };
-
-ScoringHarness* LedgerAuditTest::harness_ = nullptr;
 
 TEST_F(LedgerAuditTest, ADebitAndItsRefundAreEachAuditedOnceWithTheWalletBeforeAndAfter) {
   const SeededVillage village = harness_->FundableVillage(1);

@@ -14,6 +14,7 @@
 #include "jifen/scoring/v1/registry.grpc.pb.h"
 #include "tests/support/audit_outbox.h"
 #include "tests/support/scoring_harness.h"
+#include "tests/support/shared_scoring_test.h"
 
 namespace jifen::scoring {
 namespace {
@@ -25,19 +26,21 @@ using ::testing::MatchesRegex;
 using testing::OutboxAudit;
 using testing::ScoringHarness;
 using testing::SeededVillage;
+using testing::SharedScoringTest;
 
-class PersonalDataAuditTest : public ::testing::Test {
+class PersonalDataAuditTest : public SharedScoringTest<PersonalDataAuditTest> {
+ public:
+  static constexpr char kSuite[] = "personal_data_audit";
+
  protected:
   static void SetUpTestSuite() {
-    harness_ = new ScoringHarness("personal_data_audit");
-    ASSERT_TRUE(harness_->Start());
+    SharedScoringTest::SetUpTestSuite();
     village_ = new SeededVillage(harness_->SeedVillage(3));
   }
   static void TearDownTestSuite() {
     delete village_;
     village_ = nullptr;
-    delete harness_;
-    harness_ = nullptr;
+    SharedScoringTest::TearDownTestSuite();
   }
   void SetUp() override {
     ASSERT_NE(harness_, nullptr);
@@ -100,12 +103,10 @@ class PersonalDataAuditTest : public ::testing::Test {
     ASSERT_TRUE(status.ok()) << status;
   }
 
-  static ScoringHarness* harness_;
   static SeededVillage* village_;
   std::unique_ptr<v1::RegistryService::Stub> registry_;
 };
 
-ScoringHarness* PersonalDataAuditTest::harness_ = nullptr;
 SeededVillage* PersonalDataAuditTest::village_ = nullptr;
 
 TEST_F(PersonalDataAuditTest, TheVillageAdminsFullViewOfAHouseholdIsRecorded) {

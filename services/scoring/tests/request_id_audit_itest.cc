@@ -19,6 +19,7 @@
 #include "jifen/scoring/v1/rulebook.grpc.pb.h"
 #include "tests/support/audit_outbox.h"
 #include "tests/support/scoring_harness.h"
+#include "tests/support/shared_scoring_test.h"
 
 namespace jifen::scoring {
 namespace {
@@ -28,22 +29,18 @@ using testing::LastOutboxId;
 using testing::OutboxAudit;
 using testing::ScoringHarness;
 using testing::SeededVillage;
+using testing::SharedScoringTest;
 
 std::unique_ptr<grpc::ClientContext> Context(const std::string& token,
                                              const std::string& request_id) {
   return grpc_util::NewClientContext(absl::Seconds(10), token, request_id);
 }
 
-class RequestIdAuditTest : public ::testing::Test {
+class RequestIdAuditTest : public SharedScoringTest<RequestIdAuditTest> {
+ public:
+  static constexpr char kSuite[] = "request_id_audit";
+
  protected:
-  static void SetUpTestSuite() {
-    harness_ = new ScoringHarness("request_id_audit");
-    ASSERT_TRUE(harness_->Start());
-  }
-  static void TearDownTestSuite() {
-    delete harness_;
-    harness_ = nullptr;
-  }
   void SetUp() override {
     ASSERT_NE(harness_, nullptr);
     registry_ = v1::RegistryService::NewStub(harness_->channel());
@@ -51,7 +48,6 @@ class RequestIdAuditTest : public ::testing::Test {
     assessment_ = v1::AssessmentService::NewStub(harness_->channel());
     ledger_ = v1::LedgerService::NewStub(harness_->channel());
   }
-  void TearDown() override { harness_->ExpectLedgerInvariants(); }
 
   // action -> the request ids of its records written after `after_id`.
   static std::map<std::string, std::vector<std::string>> RequestIdsByAction(int64_t after_id) {
@@ -63,14 +59,11 @@ class RequestIdAuditTest : public ::testing::Test {
     return found;
   }
 
-  static ScoringHarness* harness_;
   std::unique_ptr<v1::RegistryService::Stub> registry_;
   std::unique_ptr<v1::RulebookService::Stub> rulebooks_;
   std::unique_ptr<v1::AssessmentService::Stub> assessment_;
   std::unique_ptr<v1::LedgerService::Stub> ledger_;
 };
-
-ScoringHarness* RequestIdAuditTest::harness_ = nullptr;
 
 TEST_F(RequestIdAuditTest, EveryRecordCarriesTheRequestIdOfItsCall) {
   const SeededVillage village = harness_->FundableVillage(2);

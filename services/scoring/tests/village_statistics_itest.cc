@@ -8,6 +8,7 @@
 #include "gtest/gtest.h"
 #include "jifen/scoring/v1/statistics.grpc.pb.h"
 #include "tests/support/scoring_harness.h"
+#include "tests/support/shared_scoring_test.h"
 
 namespace jifen::scoring {
 namespace {
@@ -15,22 +16,17 @@ namespace {
 using ::testing::ElementsAre;
 using testing::ScoringHarness;
 using testing::SeededVillage;
+using testing::SharedScoringTest;
 
-class VillageStatisticsTest : public ::testing::Test {
+class VillageStatisticsTest : public SharedScoringTest<VillageStatisticsTest> {
+ public:
+  static constexpr char kSuite[] = "village_statistics";
+
  protected:
-  static void SetUpTestSuite() {
-    harness_ = new ScoringHarness("village_statistics");
-    ASSERT_TRUE(harness_->Start());
-  }
-  static void TearDownTestSuite() {
-    delete harness_;
-    harness_ = nullptr;
-  }
   void SetUp() override {
     ASSERT_NE(harness_, nullptr);
     statistics_ = v1::VillageStatisticsService::NewStub(harness_->channel());
   }
-  void TearDown() override { harness_->ExpectLedgerInvariants(); }
 
   grpc::Status Get(const std::string& token, int64_t village_id, int year,
                    v1::VillageStatistics* out) {
@@ -48,11 +44,8 @@ class VillageStatisticsTest : public ::testing::Test {
     return harness_->Token(caller);
   }
 
-  static ScoringHarness* harness_;
   std::unique_ptr<v1::VillageStatisticsService::Stub> statistics_;
 };
-
-ScoringHarness* VillageStatisticsTest::harness_ = nullptr;
 
 TEST_F(VillageStatisticsTest, FiguresOfAYear) {
   const SeededVillage village = harness_->FundableVillage(4);
