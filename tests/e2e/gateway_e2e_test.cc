@@ -333,6 +333,18 @@ class GatewayE2eTest : public ::testing::Test {
     return village;
   }
 
+  // A villager group and a grid of the village, made by its admin through the gateway.
+  int64_t NewGroup(const Village& village, const std::string& name) {
+    return IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/groups"),
+                        {{"name", name}}, village.admin_token)),
+                "group_id");
+  }
+  int64_t NewGrid(const Village& village, const std::string& name) {
+    return IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/grids"),
+                        {{"name", name}}, village.admin_token)),
+                "grid_id");
+  }
+
   // A household with one member, through the gateway; returns {household_id, member_id}.
   std::pair<int64_t, int64_t> NewHousehold(const Village& village, int64_t group_id,
                                            int64_t grid_id, const std::string& number) {
@@ -461,13 +473,8 @@ GatewayE2eTest::Suite* GatewayE2eTest::suite_ = nullptr;
 
 TEST_F(GatewayE2eTest, ResidentSignsInReadsWalletAndIsRefusedAnotherHousehold) {
   const Village village = NewVillage("admin.resident");
-  const int64_t group_id =
-      IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/groups"),
-                   {{"name", "第1村民小组"}}, village.admin_token)),
-           "group_id");
-  const int64_t grid_id = IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/grids"),
-                                       {{"name", "一号网格"}}, village.admin_token)),
-                               "grid_id");
+  const int64_t group_id = NewGroup(village, "第1村民小组");
+  const int64_t grid_id = NewGrid(village, "一号网格");
   const auto [mine, member] = NewHousehold(village, group_id, grid_id, "1号");
   const auto [other, other_member] = NewHousehold(village, group_id, grid_id, "2号");
   ASSERT_GT(mine, 0);
@@ -533,13 +540,8 @@ TEST_F(GatewayE2eTest, TheDistrictSetsUpAVillageAndReadsItsDeclarations) {
 
 TEST_F(GatewayE2eTest, GridWorkerUploadsPhotoAndARetriedInspectionScoresOnce) {
   const Village village = NewVillage("admin.grid");
-  const int64_t group_id =
-      IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/groups"),
-                   {{"name", "第1村民小组"}}, village.admin_token)),
-           "group_id");
-  const int64_t grid_id = IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/grids"),
-                                       {{"name", "一号网格"}}, village.admin_token)),
-                               "grid_id");
+  const int64_t group_id = NewGroup(village, "第1村民小组");
+  const int64_t grid_id = NewGrid(village, "一号网格");
   const auto [household, member] = NewHousehold(village, group_id, grid_id, "8号");
   (void)member;
 
@@ -749,13 +751,8 @@ TEST_F(GatewayE2eTest, AnEndedYearsBudgetIsFixedForTheVillage) {
 
 TEST_F(GatewayE2eTest, ResidentReadsTheVillageBoardAfterInspections) {
   const Village village = NewVillage("admin.board");
-  const int64_t group_id =
-      IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/groups"),
-                   {{"name", "第2村民小组"}}, village.admin_token)),
-           "group_id");
-  const int64_t grid_id = IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/grids"),
-                                       {{"name", "二号网格"}}, village.admin_token)),
-                               "grid_id");
+  const int64_t group_id = NewGroup(village, "第2村民小组");
+  const int64_t grid_id = NewGrid(village, "二号网格");
   const auto [mine, member] = NewHousehold(village, group_id, grid_id, "1号");
   const auto [other, other_member] = NewHousehold(village, group_id, grid_id, "2号");
   (void)other_member;
@@ -870,13 +867,8 @@ TEST_F(GatewayE2eTest, APermissionRefusalHasOneCodeWhoeverRefuses) {
 TEST_F(GatewayE2eTest, AGroupFilterOfAnotherVillageIsRefusedNamingTheField) {
   const Village village = NewVillage("admin.group_filter");
   const Village other = NewVillage("admin.group_filter_other");
-  const auto new_group = [&](const Village& v) {
-    return IdOf(Ok(Post(absl::StrCat("/v1/villages/", v.village_id, "/groups"),
-                        {{"name", "第1村民小组"}}, v.admin_token)),
-                "group_id");
-  };
-  const int64_t own_group = new_group(village);
-  const int64_t foreign_group = new_group(other);
+  const int64_t own_group = NewGroup(village, "第1村民小组");
+  const int64_t foreign_group = NewGroup(other, "第1村民小组");
   const auto [household, member] = NewHousehold(village, own_group, 0, "1号");
   (void)member;
   const auto expect_refused = [](const httplib::Result& res, const std::string& field) {
@@ -917,13 +909,8 @@ TEST_F(GatewayE2eTest, AGroupFilterOfAnotherVillageIsRefusedNamingTheField) {
 // A resident asking for their standing on another group's board used to read on_board: false.
 TEST_F(GatewayE2eTest, AStandingOnAnotherGroupsBoardIsRefusedNamingTheField) {
   const Village village = NewVillage("admin.standing_group");
-  const auto new_group = [&](const std::string& name) {
-    return IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/groups"),
-                        {{"name", name}}, village.admin_token)),
-                "group_id");
-  };
-  const int64_t own_group = new_group("第1组");
-  const int64_t other_group = new_group("第2组");
+  const int64_t own_group = NewGroup(village, "第1组");
+  const int64_t other_group = NewGroup(village, "第2组");
   const auto [household, member] = NewHousehold(village, own_group, 0, "1号");
   const std::string resident = ResidentLogin(village, household, member, "wxcode-standing");
   ASSERT_FALSE(resident.empty());
@@ -956,13 +943,8 @@ TEST_F(GatewayE2eTest, AStandingOnAnotherGroupsBoardIsRefusedNamingTheField) {
 // was taken as one.
 TEST_F(GatewayE2eTest, ReasonsTypedOnAPhoneAreCheckedInCharactersAndForBlanks) {
   const Village village = NewVillage("admin.reason", /*admin_account=*/false);
-  const int64_t group_id =
-      IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/groups"),
-                   {{"name", "第1村民小组"}}, village.admin_token)),
-           "group_id");
-  const int64_t grid_id = IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/grids"),
-                                       {{"name", "一号网格"}}, village.admin_token)),
-                               "grid_id");
+  const int64_t group_id = NewGroup(village, "第1村民小组");
+  const int64_t grid_id = NewGrid(village, "一号网格");
   const int64_t household = NewHousehold(village, group_id, grid_id, "1号").first;
   ASSERT_GT(household, 0);
   auth::Caller caller;  // as the WeChat sign-in would make it (not repeated here: rate-limited)
@@ -1117,13 +1099,8 @@ TEST_F(GatewayE2eTest, AStaffAccountCreatedOverHttpIsOnTheAuditTrailExactlyOnce)
 TEST_F(GatewayE2eTest, AGridWorkerIsBoundOnlyToAGridOfTheirVillageWhichThenNamesThem) {
   const Village village = NewVillage("admin.bind");
   const Village other = NewVillage("admin.bind_other");
-  const auto new_grid = [&](const Village& v, const std::string& name) {
-    return IdOf(Ok(Post(absl::StrCat("/v1/villages/", v.village_id, "/grids"), {{"name", name}},
-                        v.admin_token)),
-                "grid_id");
-  };
-  const int64_t own_grid = new_grid(village, "东片");
-  const int64_t other_grid = new_grid(other, "西片");
+  const int64_t own_grid = NewGrid(village, "东片");
+  const int64_t other_grid = NewGrid(other, "西片");
   ASSERT_GT(own_grid, 0);
   ASSERT_GT(other_grid, 0);
   const auto create = [&](const std::string& username, int64_t grid_id, const std::string& token,
@@ -1183,17 +1160,9 @@ TEST_F(GatewayE2eTest, AGridWorkerIsBoundOnlyToAGridOfTheirVillageWhichThenNames
 // their account, and the new worker's account, which claimed another grid, now claims this one.
 TEST_F(GatewayE2eTest, ReplacingAGridsWorkerTakesTheGridFromThePreviousWorker) {
   const Village village = NewVillage("admin.replace");
-  const int64_t group_id =
-      IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/groups"),
-                   {{"name", "第1村民小组"}}, village.admin_token)),
-           "group_id");
-  const auto new_grid = [&](const std::string& name) {
-    return IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/grids"),
-                        {{"name", name}}, village.admin_token)),
-                "grid_id");
-  };
-  const int64_t grid_id = new_grid("东片");
-  const int64_t other_grid_id = new_grid("西片");
+  const int64_t group_id = NewGroup(village, "第1村民小组");
+  const int64_t grid_id = NewGrid(village, "东片");
+  const int64_t other_grid_id = NewGrid(village, "西片");
   const auto [household, member] = NewHousehold(village, group_id, grid_id, "3号");
   (void)member;
   PublishRulebook(village);
@@ -1277,13 +1246,8 @@ TEST_F(GatewayE2eTest, ReplacingAGridsWorkerTakesTheGridFromThePreviousWorker) {
 // says so; sent again once scoring can, the account is made and named.
 TEST_F(GatewayE2eTest, AGridWorkerAccountIsMadeOnlyWhenItsGridNamesIt) {
   const Village village = NewVillage("admin.unnamed");
-  const int64_t group_id =
-      IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/groups"),
-                   {{"name", "第1村民小组"}}, village.admin_token)),
-           "group_id");
-  const int64_t grid_id = IdOf(Ok(Post(absl::StrCat("/v1/villages/", village.village_id, "/grids"),
-                                       {{"name", "南片"}}, village.admin_token)),
-                               "grid_id");
+  const int64_t group_id = NewGroup(village, "第1村民小组");
+  const int64_t grid_id = NewGrid(village, "南片");
   const auto [household, member] = NewHousehold(village, group_id, grid_id, "5号");
   (void)member;
   PublishRulebook(village);

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <regex>
 #include <set>
+#include <vector>
 #include <sstream>
 
 #include "absl/strings/match.h"
@@ -19,22 +20,30 @@
 namespace jifen::gateway {
 namespace {
 
+// The C++ sources of the services, without tests and the command-line tools (whose output is no
+// status).
+std::vector<std::filesystem::path> ServiceSources(const std::filesystem::path& root) {
+  std::vector<std::filesystem::path> sources;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
+    const std::string path = entry.path().string();
+    if (entry.is_regular_file() && !absl::EndsWith(path, "_test.cc") &&
+        !absl::StrContains(path, "/tools/") &&
+        (absl::EndsWith(path, ".cc") || absl::EndsWith(path, ".h"))) {
+      sources.push_back(entry.path());
+    }
+  }
+  return sources;
+}
+
 // The codes the sources emit: a string literal starting "CODE:" (absl::...Error("SOLD_OUT: ..."),
-// StrCat("PERIOD_NOT_OVER: ", ...)), or a code constant (redemption's errors.h). Comments and tests
-// are skipped; so is the audit verifier, a command-line tool whose output is no status.
+// StrCat("PERIOD_NOT_OVER: ", ...)), or a code constant (redemption's errors.h); comments skipped.
 std::set<std::string> CodesInSources(const std::filesystem::path& root) {
   static const std::regex kLiteral(R"re("([A-Z][A-Z0-9_]{2,}):)re");
   static const std::regex kConstant(
       R"re(constexpr absl::string_view k[A-Za-z]+ = "([A-Z][A-Z0-9_]{2,})")re");
   std::set<std::string> codes;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
-    const std::string path = entry.path().string();
-    if (!entry.is_regular_file() || absl::EndsWith(path, "_test.cc") ||
-        absl::StrContains(path, "/tools/") ||
-        !(absl::EndsWith(path, ".cc") || absl::EndsWith(path, ".h"))) {
-      continue;
-    }
-    std::ifstream file(entry.path());
+  for (const std::filesystem::path& source : ServiceSources(root)) {
+    std::ifstream file(source);
     std::string line;
     while (std::getline(file, line)) {
       line = line.substr(0, line.find("//"));  // comments quote codes too
@@ -67,24 +76,18 @@ TEST(ErrorsTest, EveryCodeTheServicesSendHasAChineseMessage) {
 }
 
 // Refusals of permission that start with a domain code ("FORBIDDEN: ..."), across line breaks
-// (absl::PermissionDeniedError(\n absl::StrCat("CODE: ", ...))). Same files as CodesInSources.
+// (absl::PermissionDeniedError(\n absl::StrCat("CODE: ", ...))).
 std::vector<std::string> PermissionRefusalsWithACode(const std::filesystem::path& root) {
   static const std::regex kCodedDenial(
       R"re(PermissionDeniedError\(\s*(absl::StrCat\(\s*)?"([A-Z][A-Z0-9_]{2,}):)re");
   std::vector<std::string> found;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
-    const std::string path = entry.path().string();
-    if (!entry.is_regular_file() || absl::EndsWith(path, "_test.cc") ||
-        absl::StrContains(path, "/tools/") ||
-        !(absl::EndsWith(path, ".cc") || absl::EndsWith(path, ".h"))) {
-      continue;
-    }
-    std::ifstream file(entry.path());
+  for (const std::filesystem::path& source : ServiceSources(root)) {
+    std::ifstream file(source);
     std::string text;
     std::string line;
     while (std::getline(file, line)) text += line.substr(0, line.find("//")) + "\n";
     for (std::sregex_iterator it(text.begin(), text.end(), kCodedDenial), end; it != end; ++it) {
-      found.push_back(absl::StrCat(path, ": ", (*it)[2].str()));
+      found.push_back(absl::StrCat(source.string(), ": ", (*it)[2].str()));
     }
   }
   return found;
