@@ -5,14 +5,20 @@
 #include <cppconn/connection.h>
 #include <cppconn/statement.h>
 
+#include <unistd.h>
+
+#include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/test_keys.h"
 #include "common/mysql/connection_pool.h"
 #include "common/mysql/transaction.h"
 #include "gtest/gtest.h"
 #include "tests/support/service_database.h"
+#include "tests/support/service_process.h"
 #include "tests/support/testenv.h"
 
 namespace jifen::audit::testing {
@@ -44,6 +50,24 @@ inline void SetUpAuditDb(const std::string& suite, AuditDb* db) {
   db->password = created.password;
   db->admin = std::make_unique<mysql::ConnectionPool>(created.AdminConfig());
   db->service = std::make_unique<mysql::ConnectionPool>(created.ServiceConfig(4));
+}
+
+// A jifen-audit process on `db`, trusting tokens signed for `token_public_key_path`, with a
+// fresh signing key of its own (written under TempDir as `<pid>-<name>.key.pem`). Its checks and
+// dashboards do not run in the background: only the test runs them. Not started yet.
+inline std::unique_ptr<jifen::testing::ServiceProcess> NewAuditProcess(
+    const AuditDb& db, const std::string& token_public_key_path, const std::string& name) {
+  const jifen::testing::MySqlServer& server = jifen::testing::TestMySql();
+  const std::string key_path =
+      absl::StrCat(::testing::TempDir(), "/", getpid(), "-", name, ".key.pem");
+  std::ofstream(key_path) << auth::GenerateTestKeyPair().private_key_pem;
+  return std::make_unique<jifen::testing::ServiceProcess>(
+      "audit", "services/audit/jifen-audit",
+      std::vector<std::string>{
+          absl::StrCat("--mysql_host=", server.host), absl::StrCat("--mysql_port=", server.port),
+          "--mysql_user=" + db.user, "--mysql_password=" + db.password,
+          "--mysql_database=" + db.database, "--token_public_key=" + token_public_key_path,
+          "--audit_signing_key=" + key_path, "--checks_interval=0s", "--dashboard_interval=0s"});
 }
 
 }  // namespace jifen::audit::testing

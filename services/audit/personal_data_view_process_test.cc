@@ -33,29 +33,13 @@ using ::jifen::testing::SeededVillage;
 using ::jifen::testing::ServiceProcess;
 using ::testing::HasSubstr;
 
-std::string WriteTemp(const std::string& name, const std::string& contents) {
-  const std::string path = absl::StrCat(::testing::TempDir(), "/", getpid(), "-", name);
-  std::ofstream(path) << contents;
-  return path;
-}
-
 class PersonalDataViewProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
     scoring_ = std::make_unique<ScoringHarness>("audit_personal_view");
     ASSERT_TRUE(scoring_->Prepare());
     testing::SetUpAuditDb("personal_view_process", &audit_db_);
-    const jifen::testing::MySqlServer& server = jifen::testing::TestMySql();
-    const auth::TestKeyPair signing_keys = auth::GenerateTestKeyPair();
-    audit_ = std::make_unique<ServiceProcess>(
-        "audit", "services/audit/jifen-audit",
-        std::vector<std::string>{
-            absl::StrCat("--mysql_host=", server.host), absl::StrCat("--mysql_port=", server.port),
-            "--mysql_user=" + audit_db_.user, "--mysql_password=" + audit_db_.password,
-            "--mysql_database=" + audit_db_.database,
-            "--token_public_key=" + scoring_->public_key_path(),
-            "--audit_signing_key=" + WriteTemp("pv-audit.key.pem", signing_keys.private_key_pem),
-            "--checks_interval=0s", "--dashboard_interval=0s"});
+    audit_ = testing::NewAuditProcess(audit_db_, scoring_->public_key_path(), "pv-audit");
     ASSERT_TRUE(audit_->Start());
     ASSERT_TRUE(
         scoring_->Launch({"--audit_address=" + audit_->address(),
