@@ -105,4 +105,12 @@ absl::string_view TrimSpaces(absl::string_view text) {
 
 bool IsBlank(absl::string_view text) { return TrimSpaces(text).empty(); }
 
+bool IsLowercaseSha256Hex(absl::string_view text) {
+  if (text.size() != 64) return false;
+  for (const char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
 }  // namespace jifen::text

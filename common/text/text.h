@@ -24,4 +24,8 @@ absl::string_view TrimSpaces(absl::string_view text);
 // True if `text` is empty or white space only, as TrimSpaces sees it.
 bool IsBlank(absl::string_view text);
 
+// True for 64 lowercase hex digits: how a SHA-256 is written, and so a photo reference (the
+// gateway stores each photo under the SHA-256 of its bytes and answers that as photo_ref).
+bool IsLowercaseSha256Hex(absl::string_view text);
+
 }  // namespace jifen::text

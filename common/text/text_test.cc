@@ -41,5 +41,13 @@ TEST(IsBlankTest, ATextOfSpacesOfAnyKindIsBlank) {
   EXPECT_FALSE(IsBlank("x"));
 }
 
+TEST(IsLowercaseSha256HexTest, TakesSixtyFourLowercaseHexDigitsOnly) {
+  EXPECT_TRUE(IsLowercaseSha256Hex(std::string(64, 'a')));
+  EXPECT_TRUE(IsLowercaseSha256Hex(std::string(32, '0') + std::string(32, 'f')));
+  EXPECT_FALSE(IsLowercaseSha256Hex(std::string(63, 'a')));
+  EXPECT_FALSE(IsLowercaseSha256Hex(std::string(64, 'A')));
+  EXPECT_FALSE(IsLowercaseSha256Hex(std::string(60, 'a') + "../x"));
+}
+
 }  // namespace
 }  // namespace jifen::text

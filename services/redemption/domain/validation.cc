@@ -56,19 +56,11 @@ absl::Status CheckText(absl::string_view field, absl::string_view text, int max_
   return CheckCharacters(field, text, max_chars, /*allow_line_breaks=*/true);
 }
 
-bool IsPhotoRef(absl::string_view ref) {
-  if (ref.size() != 64) return false;
-  for (char c : ref) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 absl::Status ValidateItem(StoreItem& item) {
   if (item.village_id <= 0) return Invalid("village_id", "required");
   ASSIGN_OR_RETURN(item.name, CleanName("name", item.name, 100));
   RETURN_IF_ERROR(CheckText("description", item.description, 2000, /*required=*/false));
-  if (!item.photo_ref.empty() && !IsPhotoRef(item.photo_ref)) {
+  if (!item.photo_ref.empty() && !text::IsLowercaseSha256Hex(item.photo_ref)) {
     return Invalid("photo_ref",
                    "not a photo reference: upload the photo first (POST /v1/photos) and send the "
                    "photo_ref it answers");

@@ -25,10 +25,6 @@ absl::StatusOr<std::string> CleanName(absl::string_view field, absl::string_view
 absl::Status CheckText(absl::string_view field, absl::string_view text, int max_chars,
                        bool required);
 
-// A reference the gateway's POST /v1/photos answers: 64 lowercase hex characters (the SHA-256 of
-// the stored photo).
-bool IsPhotoRef(absl::string_view ref);
-
 // The fields of an item to create or update, except that its funding source exists (the
 // repository knows). Trims the name in place.
 absl::Status ValidateItem(StoreItem& item);

@@ -1,20 +1,9 @@
 #include "services/scoring/domain/photo_refs.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/text/text.h"
 
 namespace jifen::scoring {
-namespace {
-
-bool IsPhotoRef(absl::string_view ref) {
-  if (ref.size() != 64) return false;
-  for (const char c : ref) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 absl::Status ValidatePhotoRefs(const std::vector<std::string>& photo_refs,
                                absl::string_view field) {
   if (photo_refs.size() > kMaxPhotosPerDeed) {
@@ -22,7 +11,7 @@ absl::Status ValidatePhotoRefs(const std::vector<std::string>& photo_refs,
                                                    " photos per item, not ", photo_refs.size()));
   }
   for (size_t i = 0; i < photo_refs.size(); ++i) {
-    if (!IsPhotoRef(photo_refs[i])) {
+    if (!text::IsLowercaseSha256Hex(photo_refs[i])) {
       return absl::InvalidArgumentError(
           absl::StrCat(field, "[", i, "]: not a photo reference; upload the photo first "
                        "(POST /v1/photos) and send the photo_ref it answers"));
