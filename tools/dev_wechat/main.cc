@@ -24,7 +24,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 
-ABSL_FLAG(int, port, 0, "loopback port to listen on (0: any free one)");
+ABSL_FLAG(std::string, host, "127.0.0.1",
+          "address to listen on (a container's demo listens on 0.0.0.0 for the gateway's)");
+ABSL_FLAG(int, port, 0, "port to listen on (0: any free one)");
 ABSL_FLAG(std::string, port_file, "", "file receiving the port listened on");
 ABSL_FLAG(std::string, app_id, "wx-dev", "the AppID the gateway must send");
 ABSL_FLAG(std::string, app_secret_file, "", "file holding the AppSecret the gateway must send");
@@ -70,17 +72,18 @@ int main(int argc, char** argv) {
     }
     res.set_content(body.dump(), "application/json");
   });
+  const std::string host = absl::GetFlag(FLAGS_host);
   const int wanted = absl::GetFlag(FLAGS_port);
-  const int port = wanted == 0 ? server.bind_to_any_port("127.0.0.1")
-                               : (server.bind_to_port("127.0.0.1", wanted) ? wanted : -1);
+  const int port = wanted == 0 ? server.bind_to_any_port(host)
+                               : (server.bind_to_port(host, wanted) ? wanted : -1);
   if (port <= 0) {
-    std::cerr << "jifen-dev-wechat: cannot listen on 127.0.0.1:" << wanted << "\n";
+    std::cerr << "jifen-dev-wechat: cannot listen on " << host << ":" << wanted << "\n";
     return 1;
   }
   if (!absl::GetFlag(FLAGS_port_file).empty()) {
     std::ofstream(absl::GetFlag(FLAGS_port_file)) << port << "\n";
   }
-  std::cout << "jifen-dev-wechat listening on 127.0.0.1:" << port << std::endl;
+  std::cout << "jifen-dev-wechat listening on " << host << ":" << port << std::endl;
   server.listen_after_bind();
   return 0;
 }

@@ -4,10 +4,11 @@
 //
 //   jifen-migrate --mysql_host=127.0.0.1 --mysql_port=3306 --mysql_user=root --mysql_password=...
 //       --database=jifen_scoring --folder=services/scoring/migrations
-//       --service_user=scoring --service_password=...
+//       --service_user=scoring --service_password=... [--service_hosts=10.0.0.%]
 //
 // Prints one line per applied file; on error prints the reason (naming the file) and exits 1.
-// The migrations grant the service user its table privileges; this tool grants nothing itself.
+// The migrations grant the service user its table privileges @'127.0.0.1' and @'localhost'; with
+// --service_hosts the account on those hosts gets the same privileges (service_account.h).
 #include <cppconn/connection.h>
 #include <cppconn/prepared_statement.h>
 #include <cppconn/statement.h>
@@ -26,6 +27,7 @@
 #include "common/migrate/migrator.h"
 #include "common/mysql/connection_pool.h"
 #include "common/mysql/transaction.h"
+#include "tools/migrate/service_account.h"
 
 ABSL_FLAG(std::string, mysql_host, "127.0.0.1", "MySQL/MariaDB server host");
 ABSL_FLAG(int, mysql_port, 3306, "MySQL/MariaDB server port");
@@ -37,6 +39,9 @@ ABSL_FLAG(std::string, service_user, "",
           "the service's own account, created @'127.0.0.1' and @'localhost' if missing; "
           "substituted for ${SERVICE_USER} in the migrations");
 ABSL_FLAG(std::string, service_password, "", "password for a newly created --service_user");
+ABSL_FLAG(std::vector<std::string>, service_hosts, {},
+          "further hosts (MariaDB host patterns, comma-separated, e.g. 10.0.0.% or %) the service "
+          "connects from; its account there gets the privileges of its @'127.0.0.1' account");
 
 namespace {
 
@@ -70,26 +75,6 @@ absl::Status CreateDatabase(sql::Connection& connection, const std::string& data
   return absl::OkStatus();
 }
 
-// CREATE USER takes no statement parameters, so the values travel as parameters into session
-// variables and the server quotes them itself (QUOTE) inside EXECUTE IMMEDIATE.
-absl::Status CreateServiceUser(sql::Connection& connection, const std::string& user,
-                               const std::string& password) {
-  std::unique_ptr<sql::PreparedStatement> set(
-      connection.prepareStatement("SET @jifen_user = ?, @jifen_password = ?"));
-  set->setString(1, user);
-  set->setString(2, password);
-  set->execute();
-  std::unique_ptr<sql::Statement> statement(connection.createStatement());
-  for (const char* host : {"127.0.0.1", "localhost"}) {
-    statement->execute(absl::StrCat(
-        "EXECUTE IMMEDIATE CONCAT('CREATE USER IF NOT EXISTS ', QUOTE(@jifen_user), '@', "
-        "QUOTE('",
-        host, "'), ' IDENTIFIED BY ', QUOTE(@jifen_password))"));
-  }
-  statement->execute("SET @jifen_password = NULL");
-  return absl::OkStatus();
-}
-
 absl::Status Run() {
   const std::string database = absl::GetFlag(FLAGS_database);
   const std::string folder = absl::GetFlag(FLAGS_folder);
@@ -97,19 +82,30 @@ absl::Status Run() {
   const std::string service_password = absl::GetFlag(FLAGS_service_password);
   if (absl::Status s = CheckPlainName("database", database, 64); !s.ok()) return s;
   if (folder.empty()) return absl::InvalidArgumentError("--folder is required");
+  const std::vector<std::string> service_hosts = absl::GetFlag(FLAGS_service_hosts);
   if (!service_user.empty()) {
     if (absl::Status s = CheckPlainName("service_user", service_user, 80); !s.ok()) return s;
     if (service_password.empty()) {
       return absl::InvalidArgumentError("--service_password is required with --service_user");
     }
+  } else if (!service_hosts.empty()) {
+    return absl::InvalidArgumentError("--service_hosts needs --service_user");
+  }
+  std::vector<std::string> hosts = {jifen::migrate_tool::kGrantedHost, "localhost"};
+  for (const std::string& host : service_hosts) {
+    if (absl::Status s = jifen::migrate_tool::CheckHostPattern(host); !s.ok()) return s;
+    hosts.push_back(host);
   }
 
   {
     jifen::mysql::ConnectionPool admin(AdminConfig(""));
     absl::Status status = jifen::mysql::RunWithConnection(admin, [&](sql::Connection& c) {
       absl::Status created = CreateDatabase(c, database);
-      if (!created.ok() || service_user.empty()) return created;
-      return CreateServiceUser(c, service_user, service_password);
+      for (size_t i = 0; created.ok() && !service_user.empty() && i < hosts.size(); ++i) {
+        created = jifen::migrate_tool::CreateServiceUser(c, service_user, hosts[i],
+                                                         service_password);
+      }
+      return created;
     });
     if (!status.ok()) {
       return absl::Status(status.code(),
@@ -123,6 +119,17 @@ absl::Status Run() {
   absl::StatusOr<jifen::migrate::MigrationResult> result =
       jifen::migrate::ApplyMigrations(pool, folder, variables);
   if (!result.ok()) return result.status();
+  absl::Status mirrored = jifen::mysql::RunWithConnection(pool, [&](sql::Connection& c) {
+    absl::Status status;
+    for (size_t i = 0; status.ok() && i < service_hosts.size(); ++i) {
+      status = jifen::migrate_tool::MirrorGrants(c, service_user, service_hosts[i]);
+    }
+    return status;
+  });
+  if (!mirrored.ok()) {
+    return absl::Status(mirrored.code(), absl::StrCat("granting ", service_user, " on its other "
+                                                      "hosts: ", mirrored.message()));
+  }
   for (const std::string& name : result->applied) std::printf("applied %s\n", name.c_str());
   std::printf("%s: %zu migrations applied now, %zu already\n", database.c_str(),
               result->applied.size(), result->already.size());
