@@ -14,6 +14,8 @@ ABSL_FLAG(std::string, mysql_user, "", "MariaDB account of this service");
 ABSL_FLAG(std::string, mysql_password, "", "password of that account");
 ABSL_FLAG(std::string, mysql_database, "", "this service's own schema");
 ABSL_FLAG(int, mysql_pool_size, 32, "MariaDB connections at most");
+ABSL_FLAG(absl::Duration, mysql_io_timeout, absl::Seconds(30),
+          "how long a statement may wait on MariaDB before its connection counts as broken");
 ABSL_FLAG(std::string, redis_host, "127.0.0.1", "Redis host");
 ABSL_FLAG(int, redis_port, 6379, "Redis port");
 ABSL_FLAG(std::string, token_public_key, "", "PEM file with the public key that verifies tokens");
@@ -44,6 +46,7 @@ ServiceFlags ReadServiceFlags() {
   flags.mysql_password = absl::GetFlag(FLAGS_mysql_password);
   flags.mysql_database = absl::GetFlag(FLAGS_mysql_database);
   flags.mysql_pool_size = absl::GetFlag(FLAGS_mysql_pool_size);
+  flags.mysql_io_timeout = absl::GetFlag(FLAGS_mysql_io_timeout);
   flags.redis_host = absl::GetFlag(FLAGS_redis_host);
   flags.redis_port = absl::GetFlag(FLAGS_redis_port);
   flags.token_public_key = absl::GetFlag(FLAGS_token_public_key);
@@ -65,6 +68,9 @@ void ValidateServiceFlags(const ServiceFlags& flags, bool needs_redis, Validator
   validator.RequireNonEmpty("mysql_user", flags.mysql_user);
   validator.RequireNonEmpty("mysql_database", flags.mysql_database);
   validator.RequireRange("mysql_pool_size", flags.mysql_pool_size, 1, 512);
+  // In whole seconds, as the driver takes it.
+  validator.RequireRange("mysql_io_timeout",
+                         absl::ToInt64Seconds(flags.mysql_io_timeout), 1, 24 * 3600);
   if (needs_redis) {
     validator.RequireNonEmpty("redis_host", flags.redis_host);
     validator.RequirePort("redis_port", flags.redis_port);

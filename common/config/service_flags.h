@@ -19,6 +19,7 @@ struct ServiceFlags {
   std::string mysql_password;
   std::string mysql_database;
   int mysql_pool_size = 0;
+  absl::Duration mysql_io_timeout;
   std::string redis_host;
   int redis_port = 0;
   std::string token_public_key;    // PEM file of the gateway's token signing key

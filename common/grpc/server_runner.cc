@@ -82,8 +82,12 @@ absl::Status ServerRunner::Start() {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options_.listen_address, " (in use or not local?)"));
   }
-  ApplyHealth(readiness_check_ == nullptr || readiness_check_().ok());
-  if (readiness_check_ != nullptr) health_thread_ = std::thread([this] { PollHealth(); });
+  if (readiness_check_ != nullptr) {
+    readiness_ =
+        std::make_unique<health::BoundedCheck>(readiness_check_, options_.readiness_timeout);
+  }
+  ApplyHealth(readiness_ == nullptr || readiness_->Check().ok());
+  if (readiness_ != nullptr) health_thread_ = std::thread([this] { PollHealth(); });
   if (options_.callback_poller_heartbeat > absl::ZeroDuration()) {
     heartbeat_ =
         std::make_unique<CallbackPollerHeartbeat>(*server_, options_.callback_poller_heartbeat);
@@ -104,7 +108,7 @@ void ServerRunner::ApplyHealth(bool serving) {
 void ServerRunner::PollHealth() {
   bool last = true;
   while (!stopping_.WaitForNotificationWithTimeout(options_.health_poll_interval)) {
-    const absl::Status ready = readiness_check_();
+    const absl::Status ready = readiness_->Check();
     if (ready.ok() != last) {
       log::Warning(ready.ok() ? "ready again" : "not ready",
                    {{"service", options_.service_name}, {"reason", std::string(ready.message())}});

@@ -17,6 +17,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/grpc/callback_poller_heartbeat.h"
+#include "common/health/bounded_check.h"
 
 namespace jifen::grpc_util {
 
@@ -32,6 +33,8 @@ struct ServerOptions {
   int idle_handler_threads = 64;
   absl::Duration drain_timeout = absl::Seconds(10);
   absl::Duration health_poll_interval = absl::Seconds(1);
+  // A readiness check that gives no answer within this is NOT_SERVING (health::BoundedCheck).
+  absl::Duration readiness_timeout = absl::Seconds(3);
   // How often CallbackPollerHeartbeat (callback_poller_heartbeat.h) makes a call to this server;
   // zero: never. Without it, every call waits up to 100 ms once a second.
   absl::Duration callback_poller_heartbeat = absl::Milliseconds(100);
@@ -77,6 +80,7 @@ class ServerRunner final {
   ServerOptions options_;
   std::vector<std::pair<grpc::Service*, std::string>> services_;
   std::function<absl::Status()> readiness_check_;
+  std::unique_ptr<health::BoundedCheck> readiness_;  // readiness_check_, bounded; set by Start()
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   absl::Notification stopping_;

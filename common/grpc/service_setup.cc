@@ -10,6 +10,7 @@ mysql::MySqlConfig MySqlConfigFrom(const config::ServiceFlags& flags) {
   config.password = flags.mysql_password;
   config.database = flags.mysql_database;
   config.pool_size = flags.mysql_pool_size;
+  config.io_timeout = flags.mysql_io_timeout;
   return config;
 }
 

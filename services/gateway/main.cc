@@ -16,6 +16,7 @@
 #include "common/auth/token.h"
 #include "common/config/config.h"
 #include "common/config/service_flags.h"
+#include "common/health/bounded_check.h"
 #include "common/grpc/server_runner.h"
 #include "common/grpc/service_setup.h"
 #include "common/log/log.h"
@@ -261,7 +262,9 @@ int Run(int argc, char** argv) {
   deps.throttle = &throttle;
   deps.photos = &photos;
   deps.photo_villages = &photo_villages;
-  deps.readiness = [&pool] { return pool.Ping(); };
+  // /healthz answers within 3 s even while MariaDB hangs (health::BoundedCheck).
+  health::BoundedCheck readiness([&pool] { return pool.Ping(); }, absl::Seconds(3));
+  deps.readiness = [&readiness] { return readiness.Check(); };
   gateway::GatewayServer server(config, deps);
   if (absl::Status started = server.Start(); !started.ok()) {
     log::Error("cannot start", {{"error", started.ToString()}});

@@ -7,10 +7,15 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <httplib.h>
+
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/auth/test_keys.h"
@@ -143,6 +148,68 @@ TEST(ChassisTest, HealthFollowsTheDatabaseWithoutARestart) {
   // And real calls work again through the same pool.
   const SeededVillage village = scoring.SeedVillage(1);
   EXPECT_NE(village.household_ids.at(0), 0);
+}
+
+// The status /healthz answers with, or 0 when no answer came within `wait`.
+int HealthzStatus(const ServiceProcess& gateway, absl::Duration wait) {
+  httplib::Client client("127.0.0.1", gateway.port());
+  const auto seconds = absl::ToInt64Seconds(wait);
+  client.set_read_timeout(seconds, 0);
+  client.set_write_timeout(seconds, 0);
+  const httplib::Result result = client.Get("/healthz");
+  return result ? result->status : 0;
+}
+
+// A database that accepts connections but answers nothing (frozen) must not keep a service
+// SERVING, nor make /healthz hang, until the driver gives up on its read: both processes here wait
+// five minutes for a statement (--mysql_io_timeout), and still say within a minute that they are
+// not ready.
+TEST(ChassisTest, HealthSaysNotServingWhileTheDatabaseHangs) {
+  if (!std::filesystem::exists(BinaryPath("services/gateway/jifen-gateway"))) {
+    GTEST_SKIP() << "jifen-gateway is not built (JIFEN_SERVICES)";
+  }
+  ScoringHarness scoring("chassis_db_hangs");
+  ASSERT_TRUE(scoring.Prepare());
+  ASSERT_TRUE(scoring.Launch({"--mysql_io_timeout=300s"}));
+  const std::string work_dir = absl::StrCat(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp",
+                                            "/jifen-chassis-gw-", getpid());
+  std::filesystem::create_directories(work_dir + "/photos");
+  const auth::TestKeyPair keys = auth::GenerateTestKeyPair();
+  std::ofstream(work_dir + "/private.pem") << keys.private_key_pem;
+  std::ofstream(work_dir + "/public.pem") << keys.public_key_pem;
+  ServiceProcess gateway(
+      "gateway", "services/gateway/jifen-gateway",
+      {absl::StrCat("--mysql_host=", TestMySql().host),
+       absl::StrCat("--mysql_port=", TestMySql().port), "--mysql_user=" + TestMySql().user,
+       "--mysql_password=" + TestMySql().password,
+       "--mysql_database=" + CreateFreshDatabase("chassis_gw_hangs"),
+       "--migrations_dir=" + SourcePath("services/gateway/migrations"),
+       "--mysql_io_timeout=300s", absl::StrCat("--redis_host=", TestRedis().host),
+       absl::StrCat("--redis_port=", TestRedis().port),
+       absl::StrCat("--redis_prefix=chassis", getpid(), ":"),
+       "--token_public_key=" + work_dir + "/public.pem",
+       "--token_private_key=" + work_dir + "/private.pem",
+       "--scoring_address=" + scoring.address(), "--photo_dir=" + work_dir + "/photos",
+       "--drain_timeout=1s"});
+  ASSERT_TRUE(gateway.Start());
+  ASSERT_TRUE(WaitForHealth(scoring.channel(), HealthCheckResponse::SERVING, absl::Seconds(10)));
+  ASSERT_EQ(HealthzStatus(gateway, absl::Seconds(10)), 200);
+
+  FreezeMySql();
+  absl::Cleanup thaw = [] { ThawMySql(); };
+  EXPECT_TRUE(WaitForHealth(scoring.channel(), HealthCheckResponse::NOT_SERVING,
+                            absl::Seconds(60)));
+  EXPECT_EQ(HealthzStatus(gateway, absl::Seconds(60)), 503);
+
+  std::move(thaw).Invoke();
+  EXPECT_TRUE(WaitForHealth(scoring.channel(), HealthCheckResponse::SERVING, absl::Seconds(60)));
+  int healthz = 0;
+  for (int attempt = 0; attempt < 60 && (healthz = HealthzStatus(gateway, absl::Seconds(10))) != 200;
+       ++attempt) {
+    absl::SleepFor(absl::Seconds(1));
+  }
+  EXPECT_EQ(healthz, 200);
+  std::filesystem::remove_all(work_dir);
 }
 
 class EchoProcessTest : public ::testing::Test {

@@ -297,6 +297,16 @@ void KillMySql() {
   KillAndWait(ReadPidFile(server.pid_file), "mariadbd");
 }
 
+void FreezeMySql() {
+  const pid_t pid = ReadPidFile(TestMySql().pid_file);
+  if (pid <= 0 || kill(pid, SIGSTOP) != 0) ADD_FAILURE() << "cannot stop mariadbd " << pid;
+}
+
+void ThawMySql() {
+  const pid_t pid = ReadPidFile(TestMySql().pid_file);
+  if (pid <= 0 || kill(pid, SIGCONT) != 0) ADD_FAILURE() << "cannot continue mariadbd " << pid;
+}
+
 void KillAndRestartMySql() {
   KillMySql();
   StartMySql();

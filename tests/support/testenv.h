@@ -48,6 +48,11 @@ void KillAndRestartMySql();
 void KillMySql();
 void StartMySql();  // waits until it accepts connections
 
+// SIGSTOP / SIGCONT of the fixture's mariadbd: while frozen it keeps its connections and the
+// kernel still accepts new ones, but nothing is answered, as when a server or its disk hangs.
+void FreezeMySql();
+void ThawMySql();
+
 // Same for redis-server (data is kept only if the server persisted it).
 void KillAndRestartRedis();
 
