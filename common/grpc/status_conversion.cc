@@ -6,6 +6,23 @@
 
 namespace jifen::grpc_util {
 
+namespace {
+
+// gRPC carries the message in a trailer, and a client refuses trailers over its metadata limit
+// (8 KiB by default) with RESOURCE_EXHAUSTED in place of the real status: a service that echoes a
+// 100 KB value back ("date \"...\" is not a date") would turn a 400 into "too many requests".
+constexpr size_t kMaxMessageBytes = 1024;
+
+std::string CappedMessage(absl::string_view message) {
+  if (message.size() <= kMaxMessageBytes) return std::string(message);
+  size_t end = kMaxMessageBytes;
+  // Never cut a UTF-8 character in two: back off to the start of the one at the cut.
+  while (end > 0 && (static_cast<unsigned char>(message[end]) & 0xC0) == 0x80) --end;
+  return absl::StrCat(message.substr(0, end), "...");
+}
+
+}  // namespace
+
 bool IsInternalCode(absl::StatusCode code) {
   return code == absl::StatusCode::kInternal || code == absl::StatusCode::kUnknown ||
          code == absl::StatusCode::kDataLoss;
@@ -20,7 +37,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status, absl::string_view request_
                                   ? std::string("internal error")
                                   : absl::StrCat("internal error (request ", request_id, ")"));
   }
-  return grpc::Status(code, std::string(status.message()));
+  return grpc::Status(code, CappedMessage(status.message()));
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {

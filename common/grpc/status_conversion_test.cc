@@ -29,6 +29,26 @@ TEST(StatusConversionTest, InternalDetailsNeverLeak) {
   }
 }
 
+// A service that quotes a 100 KB request value in its refusal must still arrive as that refusal:
+// over gRPC's 8 KiB metadata limit the client would see RESOURCE_EXHAUSTED (the gateway's 429).
+TEST(StatusConversionTest, LongMessagesAreCutAtACharacterBoundary) {
+  std::string value;
+  for (int i = 0; i < 30000; ++i) value += "长";
+  const grpc::Status converted =
+      ToGrpcStatus(absl::InvalidArgumentError("date: \"" + value + "\" is not a date"));
+  EXPECT_EQ(converted.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_LE(converted.error_message().size(), 1024u + 3);
+  EXPECT_TRUE(converted.error_message().rfind("date: \"长长", 0) == 0) << converted.error_message();
+  // Whole characters only, then the ellipsis.
+  const std::string& text = converted.error_message();
+  ASSERT_GE(text.size(), 3u);
+  EXPECT_EQ(text.substr(text.size() - 3), "...");
+  EXPECT_EQ((text.size() - 3 - std::string("date: \"").size()) % 3, 0u);
+  // Short messages are untouched.
+  EXPECT_EQ(ToGrpcStatus(absl::InvalidArgumentError(std::string(1024, 'x'))).error_message(),
+            std::string(1024, 'x'));
+}
+
 TEST(StatusConversionTest, OkIsOk) {
   EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
   EXPECT_TRUE(FromGrpcStatus(grpc::Status::OK).ok());

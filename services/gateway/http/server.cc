@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -536,6 +537,13 @@ bool StringField(const json& body, const char* name, std::string* out) {
 bool IntField(const json& body, const char* name, int64_t* out) {
   const auto it = body.find(name);
   if (it == body.end() || it->is_null()) return true;
+  if (it->is_number_unsigned()) {  // 18446744073709551615 must not wrap to -1
+    if (it->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return false;
+    }
+    *out = static_cast<int64_t>(it->get<uint64_t>());
+    return true;
+  }
   if (it->is_number_integer()) {
     *out = it->get<int64_t>();
     return true;
@@ -769,6 +777,11 @@ absl::Status GatewayServer::FollowGridWorker(const Exchange& ex, const scoring::
 
 void GatewayServer::CreateInvitation(Exchange& ex) {
   if (!Admit(ex, Entry::kAuthenticated)) return;
+  // The role first, as on every routed call: a caller who may not do this learns nothing from
+  // how their form is wrong.
+  if (ex.caller->role != auth::Role::kVillageAdmin) {
+    return ex.Fail(absl::PermissionDeniedError("village admins only"));
+  }
   std::optional<json> body = ex.JsonBody(4096);
   if (!body) return;
   JIFEN_BODY_FIELDS(ex, *body, "household_id", "member_id", "valid_hours");
@@ -781,9 +794,6 @@ void GatewayServer::CreateInvitation(Exchange& ex) {
   }
   if (!IntField(*body, "valid_hours", &valid_hours)) {
     return ex.Fail(absl::InvalidArgumentError("valid_hours"), "valid_hours");
-  }
-  if (ex.caller->role != auth::Role::kVillageAdmin) {
-    return ex.Fail(absl::PermissionDeniedError("village admins only"));
   }
   if (absl::Status s = CheckHouseholdMember(ex, household_id, member_id); !s.ok()) {
     return ex.Fail(s);
@@ -799,6 +809,12 @@ void GatewayServer::CreateInvitation(Exchange& ex) {
 
 void GatewayServer::CreateStaff(Exchange& ex) {
   if (!Admit(ex, Entry::kAuthenticated)) return;
+  // Only these make accounts at all (LoginService then holds each to its own scope); anyone else
+  // is refused before the form is read, as on every routed call.
+  if (ex.caller->role != auth::Role::kVillageAdmin &&
+      ex.caller->role != auth::Role::kDistrictOfficial) {
+    return ex.Fail(absl::PermissionDeniedError("role may not create staff accounts"));
+  }
   std::optional<json> body = ex.JsonBody(4096);
   if (!body) return;
   JIFEN_BODY_FIELDS(ex, *body, "username", "password", "role", "town_id", "village_id", "grid_id",

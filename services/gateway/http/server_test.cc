@@ -51,6 +51,10 @@ class EchoImpl final : public jifen::testing::v1::EchoService::Service {
       if (request->text() == "short") {
         return absl::FailedPreconditionError("WALLET_INSUFFICIENT: has 3, needs 5");
       }
+      if (absl::StartsWith(request->text(), "reject:")) {  // a refusal quoting the value
+        return absl::InvalidArgumentError(
+            absl::StrCat("text: \"", request->text(), "\" is not accepted"));
+      }
       if (request->text() == "boom") {
         return absl::InternalError("SELECT secret FROM ledger at db-host-7.internal");
       }
@@ -372,6 +376,74 @@ TEST_F(GatewayServerTest, RequestErrorsNameTheField) {
   ExpectError(malformed, 400, "INVALID_ARGUMENT");
   std::string big(300 << 10, 'x');
   ExpectError(PostJson("/v1/testing/echo", {{"text", big}}, token), 413, "PAYLOAD_TOO_LARGE");
+}
+
+// Found by the API robustness pass: each of these used to give a 500, a 429, a 400 naming no field,
+// or a detail naming protobuf's internal types. Each is a 400 naming the field now.
+TEST_F(GatewayServerTest, MistypedBodiesNameTheFieldAndNoInternalTypes) {
+  const std::string token = AdminToken();
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"text":{"a":1}})", "text"},           // was: no field, ": : invalid value Starting an object"
+      {R"({"text":[1]})", "text"},               // was: no field, "Proto field is not repeating"
+      {R"({"text":12})", "text"},                // was: "invalid value 12 for type TYPE_STRING"
+      {R"({"delay_ms":1.5})", "delay_ms"},       // was: "... for type TYPE_INT64"
+      {R"({"delay_ms":true})", "delay_ms"},
+      {R"({"delay_ms":"99999999999999999999"})", "delay_ms"},
+      {R"({"delay_ms":" 5"})", "delay_ms"},
+      {R"({"text":"a","text":"b"})", "text"},    // was: taken, one of the two values
+  };
+  for (const auto& [body, field] : cases) {
+    auto res = client_->Post("/v1/testing/echo", {{"Authorization", "Bearer " + token}}, body,
+                             "application/json");
+    ExpectFieldError(res, field);
+    ASSERT_TRUE(res);
+    for (const char* internal : {"TYPE_", "type.googleapis.com", "Proto field", "Starting an"}) {
+      EXPECT_FALSE(absl::StrContains(res->body, internal)) << body << " -> " << res->body;
+    }
+  }
+}
+
+TEST_F(GatewayServerTest, BadPathAndQueryValuesAre400NotForwarded) {
+  const std::string token = AdminToken();
+  const httplib::Headers headers = {{"Authorization", "Bearer " + token}};
+  // A string that is not UTF-8 would not parse in the service: that was a 500 INTERNAL.
+  ExpectFieldError(client_->Get("/v1/testing/download?content=%FF", headers), "content");
+  ExpectFieldError(client_->Get("/v1/testing/download?file_name=a%C3", headers), "file_name");
+  // " 1" and "+1" were the household 1 (here: forwarded, 503 for the unconfigured scoring).
+  for (const char* path : {"/v1/households/%201/wallet", "/v1/households/+1/wallet",
+                           "/v1/households/1%20/wallet", "/v1/households/%FF/wallet"}) {
+    ExpectFieldError(client_->Get(path, headers), "household_id");
+  }
+  ExpectError(client_->Get("/v1/households/1/wallet", headers), 503, "SERVICE_NOT_CONFIGURED");
+}
+
+// A service's refusal that quotes a huge request value went over gRPC's metadata limit and
+// arrived as RESOURCE_EXHAUSTED: a 429 "too many requests" for a mistake in the form.
+TEST_F(GatewayServerTest, ARefusalQuotingAHugeValueIsStillA400) {
+  std::string value = "reject:";
+  for (int i = 0; i < 30000; ++i) value += "长";
+  auto res = PostJson("/v1/testing/echo", {{"text", value}}, AdminToken());
+  ExpectFieldError(res, "text");
+  ASSERT_TRUE(res);
+  EXPECT_LE(json::parse(res->body).value("detail", "").size(), 300u);
+}
+
+// The own endpoints check the caller's role before reading the form, as the routed ones do.
+TEST_F(GatewayServerTest, AccountEndpointsRefuseOtherRolesBeforeReadingTheForm) {
+  const std::string grid =
+      StaffToken("grid.roles", {{"role", "grid_worker"}, {"village_id", 11}, {"grid_id", 4}});
+  ExpectError(PostJson("/v1/auth/staff", {{"role", "mayor"}}, grid), 403, "PERMISSION_DENIED");
+  ExpectError(PostJson("/v1/auth/invitations", {{"household_id", "x"}}, grid), 403,
+              "PERMISSION_DENIED");
+  ExpectError(PostJson("/v1/auth/invitations", {{"household_id", "x"}}, AdminToken()), 403,
+              "PERMISSION_DENIED");
+  // A number past int64 is refused, not wrapped to -1.
+  const std::string admin =
+      StaffToken("roles.admin", {{"role", "village_admin"}, {"village_id", 11}, {"town_id", 2}});
+  ExpectFieldError(client_->Post("/v1/auth/invitations", {{"Authorization", "Bearer " + admin}},
+                                 R"({"household_id":1,"member_id":18446744073709551615})",
+                                 "application/json"),
+                   "member_id");
 }
 
 TEST_F(GatewayServerTest, ServiceErrorsAreMappedWithoutLeaks) {

@@ -2,10 +2,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <limits>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/text/text.h"
 #include "google/protobuf/dynamic_message.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -25,6 +30,14 @@ const pb::FieldDescriptor* FindField(const pb::Descriptor& type, absl::string_vi
 }
 
 bool IsWellKnown(const pb::Descriptor& type) { return type.file()->package() == "google.protobuf"; }
+
+// Decimal digits with an optional leading '-', nothing else: absl::SimpleAtoi also takes " 12",
+// "+12" and "12\n", which made /v1/households/%2012 the household 12.
+bool IsPlainInteger(absl::string_view text) {
+  absl::ConsumePrefix(&text, "-");
+  return !text.empty() && std::all_of(text.begin(), text.end(),
+                                      [](char c) { return absl::ascii_isdigit(c); });
+}
 
 // A query parameter names a scalar field, possibly inside singular message fields ("board.scope"),
 // as HTTP transcoding does elsewhere: requests like GetBoard carry their key in a nested message
@@ -55,10 +68,65 @@ std::pair<pb::Message*, const pb::FieldDescriptor*> ResolveQueryField(pb::Messag
   return {nullptr, nullptr};
 }
 
+// The kind of JSON value a (non-repeated) field takes, checked before protobuf's parser sees the
+// body: its messages name internal types ("invalid value 12 for type TYPE_STRING",
+// "type.googleapis.com/jifen.scoring.v1.Rating") and, for an object or a list in place of a scalar,
+// no field at all. Empty when `value` fits.
+std::string KindProblem(const json& value, const pb::FieldDescriptor& field) {
+  if (value.is_null()) return "";  // null is the field's default in protobuf's JSON mapping
+  switch (field.cpp_type()) {
+    case pb::FieldDescriptor::CPPTYPE_STRING:
+      return value.is_string() ? "" : "must be a string";
+    case pb::FieldDescriptor::CPPTYPE_BOOL:
+      return value.is_boolean() ? "" : "must be true or false";
+    case pb::FieldDescriptor::CPPTYPE_INT32:
+    case pb::FieldDescriptor::CPPTYPE_INT64:
+    case pb::FieldDescriptor::CPPTYPE_UINT32:
+    case pb::FieldDescriptor::CPPTYPE_UINT64: {
+      const bool is_signed = field.cpp_type() == pb::FieldDescriptor::CPPTYPE_INT32 ||
+                             field.cpp_type() == pb::FieldDescriptor::CPPTYPE_INT64;
+      const bool is_64 = field.cpp_type() == pb::FieldDescriptor::CPPTYPE_INT64 ||
+                         field.cpp_type() == pb::FieldDescriptor::CPPTYPE_UINT64;
+      std::string text;
+      if (value.is_number_integer()) {
+        text = value.dump();
+      } else if (value.is_string()) {
+        text = value.get<std::string>();
+      } else {
+        return "must be an integer";
+      }
+      if (!IsPlainInteger(text)) return "must be an integer";
+      bool fits;
+      if (is_signed) {
+        int64_t v;
+        fits = absl::SimpleAtoi(text, &v) &&
+               (is_64 || (v >= std::numeric_limits<int32_t>::min() &&
+                          v <= std::numeric_limits<int32_t>::max()));
+      } else {
+        uint64_t v;
+        fits = absl::SimpleAtoi(text, &v) && (is_64 || v <= std::numeric_limits<uint32_t>::max());
+      }
+      return fits ? "" : "is out of range";
+    }
+    case pb::FieldDescriptor::CPPTYPE_FLOAT:
+    case pb::FieldDescriptor::CPPTYPE_DOUBLE:
+      return value.is_number() || value.is_string() ? "" : "must be a number";
+    case pb::FieldDescriptor::CPPTYPE_ENUM:
+      if (value.is_number_integer()) return "";
+      if (!value.is_string()) return "must be one of the listed values";
+      return field.enum_type()->FindValueByName(value.get<std::string>()) != nullptr
+                 ? ""
+                 : "must be one of the listed values";
+    case pb::FieldDescriptor::CPPTYPE_MESSAGE:
+      return value.is_object() || IsWellKnown(*field.message_type()) ? "" : "must be an object";
+  }
+  return "";
+}
+
 // Protobuf's parser names only the first problem and not always the path; walking the JSON against
-// the descriptor first gives every unknown field its full path.
-void FindUnknownField(const json& value, const pb::Descriptor& type, const std::string& path,
-                      FieldError* error) {
+// the descriptor first gives every unknown field, and every value of the wrong kind, its full path.
+void FindFieldError(const json& value, const pb::Descriptor& type, const std::string& path,
+                    FieldError* error) {
   if (!value.is_object() || IsWellKnown(type)) return;
   for (auto it = value.begin(); it != value.end() && error->field.empty(); ++it) {
     const std::string here = path.empty() ? it.key() : absl::StrCat(path, ".", it.key());
@@ -67,39 +135,101 @@ void FindUnknownField(const json& value, const pb::Descriptor& type, const std::
       *error = {here, "unknown field"};
       return;
     }
-    if (field->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (it->is_null()) continue;
     if (field->is_map()) {
+      if (!it->is_object()) {
+        *error = {here, "must be an object"};
+        return;
+      }
       const pb::FieldDescriptor* map_value = field->message_type()->map_value();
-      if (map_value->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE || !it->is_object()) {
-        continue;
+      for (auto entry = it->begin(); entry != it->end() && error->field.empty(); ++entry) {
+        const std::string entry_path = absl::StrCat(here, "[\"", entry.key(), "\"]");
+        if (const std::string problem = KindProblem(*entry, *map_value); !problem.empty()) {
+          *error = {entry_path, problem};
+        } else if (map_value->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+          FindFieldError(*entry, *map_value->message_type(), entry_path, error);
+        }
       }
-      for (auto entry = it->begin(); entry != it->end(); ++entry) {
-        FindUnknownField(*entry, *map_value->message_type(),
-                         absl::StrCat(here, "[\"", entry.key(), "\"]"), error);
+    } else if (field->is_repeated()) {
+      if (!it->is_array()) {
+        *error = {here, "must be a list"};
+        return;
       }
-    } else if (field->is_repeated() && it->is_array()) {
       for (size_t i = 0; i < it->size() && error->field.empty(); ++i) {
-        FindUnknownField((*it)[i], *field->message_type(), absl::StrCat(here, "[", i, "]"), error);
+        const std::string element = absl::StrCat(here, "[", i, "]");
+        const json& item = (*it)[i];
+        if (item.is_null()) {
+          *error = {element, "must not be null"};
+        } else if (const std::string problem = KindProblem(item, *field); !problem.empty()) {
+          *error = {element, problem};
+        } else if (field->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+          FindFieldError(item, *field->message_type(), element, error);
+        }
       }
-    } else {
-      FindUnknownField(*it, *field->message_type(), here, error);
+    } else if (const std::string problem = KindProblem(*it, *field); !problem.empty()) {
+      *error = {here, problem};
+    } else if (field->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+      FindFieldError(*it, *field->message_type(), here, error);
     }
   }
 }
 
+// Parses a JSON body, refusing a key given twice in one object (protobuf's parser and ours could
+// otherwise read different values of it). On a duplicate, `duplicate` names the key.
+json ParseBody(absl::string_view text, std::string* duplicate) {
+  std::vector<std::vector<std::string>> keys;  // the keys seen so far, per open object
+  const json::parser_callback_t check = [&](int, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+        keys.emplace_back();
+        break;
+      case json::parse_event_t::object_end:
+        if (!keys.empty()) keys.pop_back();
+        break;
+      case json::parse_event_t::key:
+        if (!keys.empty() && parsed.is_string()) {
+          std::vector<std::string>& seen = keys.back();
+          const std::string& key = parsed.get_ref<const std::string&>();
+          if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+            if (duplicate->empty()) *duplicate = key;
+          } else {
+            seen.push_back(key);
+          }
+        }
+        break;
+      default:
+        break;
+    }
+    return true;
+  };
+  return json::parse(text.begin(), text.end(), check, /*allow_exceptions=*/false);
+}
+
 // Protobuf 3.21 reports e.g. "(household_id): invalid value "x" for type TYPE_INT64"; the field in
 // parentheses is what the client needs.
+// What is left for it after FindFieldError (e.g. bytes that are not base64) is told as "invalid
+// value": its wording names protobuf's internal types.
 FieldError FromProtobufError(absl::string_view message) {
   FieldError error;
   const size_t open = message.find('(');
   const size_t close = message.find("):", open == absl::string_view::npos ? 0 : open);
-  if (open != absl::string_view::npos && close != absl::string_view::npos) {
+  if (open != absl::string_view::npos && close != absl::string_view::npos && close > open + 1) {
     error.field = std::string(message.substr(open + 1, close - open - 1));
-    error.reason = std::string(absl::StripAsciiWhitespace(message.substr(close + 2)));
-  } else {
-    error.reason = std::string(message);
   }
+  error.reason = "invalid value";
   return error;
+}
+
+bool IsIntegerType(const pb::FieldDescriptor& field) {
+  switch (field.cpp_type()) {
+    case pb::FieldDescriptor::CPPTYPE_INT32:
+    case pb::FieldDescriptor::CPPTYPE_INT64:
+    case pb::FieldDescriptor::CPPTYPE_UINT32:
+    case pb::FieldDescriptor::CPPTYPE_UINT64:
+      return true;
+    default:
+      return false;
+  }
 }
 
 absl::Status SetScalar(pb::Message& message, const pb::FieldDescriptor& field,
@@ -110,6 +240,10 @@ absl::Status SetScalar(pb::Message& message, const pb::FieldDescriptor& field,
     *error = {field.name(), std::string(why)};
     return absl::InvalidArgumentError(absl::StrCat(field.name(), ": ", why));
   };
+  // A proto3 string must be UTF-8: the service would refuse to parse the request and the caller
+  // would get a 500 for a bad %FF in the URL.
+  if (jifen::text::Utf8Length(text) < 0) return fail("not valid UTF-8 text");
+  if (IsIntegerType(field) && !IsPlainInteger(text)) return fail("not an integer");
   switch (field.cpp_type()) {
     case pb::FieldDescriptor::CPPTYPE_INT32: {
       int32_t v;
@@ -182,7 +316,8 @@ absl::StatusOr<std::unique_ptr<pb::Message>> BuildRequest(const Route& route,
 
   const absl::string_view trimmed = absl::StripAsciiWhitespace(body);
   if (route.body_is_request && !trimmed.empty()) {
-    json parsed = json::parse(trimmed.begin(), trimmed.end(), nullptr, /*allow_exceptions=*/false);
+    std::string duplicate;
+    json parsed = ParseBody(trimmed, &duplicate);
     if (parsed.is_discarded()) {
       *error = {"", "malformed JSON"};
       return absl::InvalidArgumentError("malformed JSON");
@@ -191,7 +326,11 @@ absl::StatusOr<std::unique_ptr<pb::Message>> BuildRequest(const Route& route,
       *error = {"", "the body must be a JSON object"};
       return absl::InvalidArgumentError(error->reason);
     }
-    FindUnknownField(parsed, type, "", error);
+    if (!duplicate.empty()) {
+      *error = {duplicate, "given twice"};
+      return absl::InvalidArgumentError(absl::StrCat(duplicate, ": given twice"));
+    }
+    FindFieldError(parsed, type, "", error);
     if (!error->field.empty()) {
       return absl::InvalidArgumentError(absl::StrCat(error->field, ": ", error->reason));
     }
@@ -201,7 +340,8 @@ absl::StatusOr<std::unique_ptr<pb::Message>> BuildRequest(const Route& route,
         pb::StringPiece(trimmed.data(), trimmed.size()), message.get(), options);
     if (!status.ok()) {
       *error = FromProtobufError(status.message().as_string());
-      return absl::InvalidArgumentError(absl::StrCat(error->field, ": ", error->reason));
+      return absl::InvalidArgumentError(
+          error->field.empty() ? error->reason : absl::StrCat(error->field, ": ", error->reason));
     }
   } else if (!route.body_is_request && !trimmed.empty()) {
     *error = {"", "this route takes no body"};
