@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/text/text.h"
 
 namespace jifen::grpc_util {
 
@@ -15,10 +16,7 @@ constexpr size_t kMaxMessageBytes = 1024;
 
 std::string CappedMessage(absl::string_view message) {
   if (message.size() <= kMaxMessageBytes) return std::string(message);
-  size_t end = kMaxMessageBytes;
-  // Never cut a UTF-8 character in two: back off to the start of the one at the cut.
-  while (end > 0 && (static_cast<unsigned char>(message[end]) & 0xC0) == 0x80) --end;
-  return absl::StrCat(message.substr(0, end), "...");
+  return absl::StrCat(text::Utf8Prefix(message, kMaxMessageBytes), "...");
 }
 
 }  // namespace

@@ -105,6 +105,14 @@ absl::string_view TrimSpaces(absl::string_view text) {
 
 bool IsBlank(absl::string_view text) { return TrimSpaces(text).empty(); }
 
+absl::string_view Utf8Prefix(absl::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  size_t end = max_bytes;
+  // Back off to the start of the character that the cut falls in (continuation bytes: 10xxxxxx).
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
 bool IsLowercaseSha256Hex(absl::string_view text) {
   if (text.size() != 64) return false;
   for (const char c : text) {

@@ -24,6 +24,10 @@ absl::string_view TrimSpaces(absl::string_view text);
 // True if `text` is empty or white space only, as TrimSpaces sees it.
 bool IsBlank(absl::string_view text);
 
+// The longest start of `text` of at most `max_bytes` bytes that does not end inside a UTF-8
+// character: a message cut for a size limit must not end in half a character (shown as U+FFFD).
+absl::string_view Utf8Prefix(absl::string_view text, size_t max_bytes);
+
 // True for 64 lowercase hex digits: how a SHA-256 is written, and so a photo reference (the
 // gateway stores each photo under the SHA-256 of its bytes and answers that as photo_ref).
 bool IsLowercaseSha256Hex(absl::string_view text);

@@ -49,5 +49,15 @@ TEST(IsLowercaseSha256HexTest, TakesSixtyFourLowercaseHexDigitsOnly) {
   EXPECT_FALSE(IsLowercaseSha256Hex(std::string(60, 'a') + "../x"));
 }
 
+TEST(Utf8PrefixTest, CutsBeforeACharacterTheLimitFallsIn) {
+  EXPECT_EQ(Utf8Prefix("abc", 10), "abc");
+  EXPECT_EQ(Utf8Prefix("abc", 2), "ab");
+  // 长 is three bytes: a limit of 4 or 5 keeps one, 6 keeps both.
+  EXPECT_EQ(Utf8Prefix("长长长", 4), "长");
+  EXPECT_EQ(Utf8Prefix("长长长", 5), "长");
+  EXPECT_EQ(Utf8Prefix("长长长", 6), "长长");
+  EXPECT_EQ(Utf8Prefix("长", 2), "");
+}
+
 }  // namespace
 }  // namespace jifen::text

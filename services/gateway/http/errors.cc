@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/text/text.h"
 
 namespace jifen::gateway {
 namespace {
@@ -233,12 +234,7 @@ HttpError MapStatus(const absl::Status& status) {
       text.remove_prefix(error.code.size() + 1);  // the "CODE:" identifier is already `code`
     }
     text = absl::StripAsciiWhitespace(text);
-    if (text.size() > kMaxDetailBytes) {
-      // Whole UTF-8 characters only: a cut one would go out as U+FFFD, past the limit.
-      size_t end = kMaxDetailBytes;
-      while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-      text = text.substr(0, end);
-    }
+    text = text::Utf8Prefix(text, kMaxDetailBytes);
     error.detail = std::string(text);
     if (status.code() == absl::StatusCode::kInvalidArgument ||
         status.code() == absl::StatusCode::kOutOfRange) {
