@@ -38,6 +38,7 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"METHOD_NOT_ALLOWED", "接口不支持此请求方式"},
       {"PAYLOAD_TOO_LARGE", "上传内容过大"},
       {"UNSUPPORTED_MEDIA_TYPE", "仅支持 JPEG、PNG 或 WebP 格式的照片"},
+      {"JSON_REQUIRED", "请以 JSON 格式提交（Content-Type: application/json）"},
       {"PHOTO_NOT_FOUND", "照片尚未上传成功，请重新上传后再提交"},
       {"ORDER_CANCELLED", "该订单已取消，不能领取"},
       {"NO_OPEN_WINDOW", "当前不在公示期内，暂不能提出异议"},

@@ -94,12 +94,26 @@ struct GatewayServer::Exchange {
     }
     Fail(MapStatus(status), field);
   }
+  // A body is read as JSON only when it says it is (wx.request says so by itself): a form post
+  // (curl -d, an HTML form) that happens to parse would otherwise be taken for what it is not.
+  // False with a 415 sent.
+  bool SaysJson() {
+    if (req.body.empty()) return true;
+    const std::string type = absl::AsciiStrToLower(req.get_header_value("Content-Type"));
+    if (absl::StripAsciiWhitespace(absl::string_view(type).substr(0, type.find(';'))) ==
+        "application/json") {
+      return true;
+    }
+    Fail(MakeError(415, "JSON_REQUIRED"));
+    return false;
+  }
   // The body as a JSON object, or a 400 sent and nullopt.
   std::optional<json> JsonBody(size_t max_bytes) {
     if (req.body.size() > max_bytes) {
       Fail(MakeError(413, "PAYLOAD_TOO_LARGE"));
       return std::nullopt;
     }
+    if (!SaysJson()) return std::nullopt;
     json body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
     if (!body.is_object()) {
       Fail(absl::InvalidArgumentError("malformed JSON"));
@@ -455,6 +469,7 @@ void GatewayServer::Proxy(Exchange& ex) {
     ex.Fail(MakeError(413, "PAYLOAD_TOO_LARGE"));
     return;
   }
+  if (!ex.SaysJson()) return;
   QueryParams query;
   if (!route->body_is_request) {
     for (const auto& [name, value] : ex.req.params) query.emplace_back(name, value);

@@ -380,6 +380,23 @@ TEST_F(GatewayServerTest, RequestErrorsNameTheField) {
 
 // Found by the API robustness pass: each of these used to give a 500, a 429, a 400 naming no field,
 // or a detail naming protobuf's internal types. Each is a 400 naming the field now.
+// JSON is what the routes read; a form post or text that happens to parse is refused as such,
+// whatever it holds, on routed calls and on the gateway's own endpoints alike.
+TEST_F(GatewayServerTest, BodiesMustSayTheyAreJson) {
+  const std::string token = AdminToken();
+  const httplib::Headers headers = {{"Authorization", "Bearer " + token}};
+  for (const char* type : {"text/plain", "application/x-www-form-urlencoded", "application/jsonx"}) {
+    ExpectError(client_->Post("/v1/testing/echo", headers, R"({"text":"x"})", type), 415,
+                "JSON_REQUIRED");
+    ExpectError(client_->Post("/v1/auth/staff/login", R"({"username":"a","password":"b"})", type),
+                415, "JSON_REQUIRED");
+  }
+  auto charset = client_->Post("/v1/testing/echo", headers, R"({"text":"你好"})",
+                               "Application/JSON; charset=utf-8");
+  ASSERT_TRUE(charset);
+  EXPECT_EQ(charset->status, 200) << charset->body;
+}
+
 TEST_F(GatewayServerTest, MistypedBodiesNameTheFieldAndNoInternalTypes) {
   const std::string token = AdminToken();
   const std::vector<std::pair<std::string, std::string>> cases = {
