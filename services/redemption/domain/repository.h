@@ -1,6 +1,6 @@
-// What the rules need from storage. Implementations: storage/MySqlStoreRepository (MariaDB) and the
-// fakes of the unit tests. Every method that changes state also writes its audit record (the
-// outbox) in the same transaction, with the actor given.
+// What the rules need from storage, implemented by storage/MySqlStoreRepository (MariaDB). Every
+// method that changes state also writes its audit record (the outbox) in the same transaction,
+// with the actor given.
 //
 // The writes made under a client's request id (CreateItem, AdjustStock, CreateFundingSource,
 // RecordDonation) record the ClientRequest in their transaction, and answer ALREADY_EXISTS (having

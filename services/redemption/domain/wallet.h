@@ -1,5 +1,5 @@
-// The household wallet as redemption uses it: scoring's LedgerService Debit and Refund. The gRPC
-// implementation is handler/ScoringWalletClient; unit tests use a fake.
+// The household wallet as redemption uses it: scoring's LedgerService Debit and Refund, over gRPC
+// (handler/ScoringWalletClient).
 #pragma once
 
 #include <cstdint>
@@ -27,7 +27,8 @@ class WalletClient {
   virtual absl::StatusOr<DebitResult> Debit(int64_t household_id, int64_t points,
                                             const std::string& order_id, const std::string& reason,
                                             const std::string& request_id) = 0;
-  // Gives an order's debit back, once. NOT_FOUND if the order was never debited.
+  // Gives an order's debit back, once: a repeat gives nothing and is answered OK. NOT_FOUND if the
+  // order was never debited.
   virtual absl::Status Refund(const std::string& order_id, const std::string& reason,
                               const std::string& request_id) = 0;
 };

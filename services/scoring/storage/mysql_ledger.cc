@@ -65,6 +65,18 @@ absl::StatusOr<int64_t> LockedWalletBalance(sql::Connection& connection, int64_t
   return rows->next() ? rows->getInt64(1) : 0;
 }
 
+// The household's wallet right after its entry `sequence`: the sum of its wallet entries up to it.
+// A household's wallet entries are appended under its village's lock, so in sequence order.
+absl::StatusOr<int64_t> WalletBalanceAfter(sql::Connection& connection, int64_t household_id,
+                                           int64_t sequence) {
+  auto rows = Statement(connection,
+                        "SELECT CAST(COALESCE(SUM(points), 0) AS SIGNED) FROM ledger_entries "
+                        "WHERE household_id = ? AND account = 2 AND sequence <= ?")
+                  .Bind(household_id).Bind(sequence)
+                  .Query();
+  return rows->next() ? rows->getInt64(1) : 0;
+}
+
 // The household's score of the period as the caches hold it now (0 without a row).
 absl::StatusOr<int64_t> PeriodScore(sql::Connection& connection, int64_t household_id,
                                     const std::string& period) {
@@ -270,7 +282,10 @@ absl::StatusOr<MySqlLedger::WalletMove> MySqlLedger::Debit(
             "ORDER_ID_REUSED: order ", order_id, " was debited with another household or amount"));
       }
       result.entry = first;
-      ASSIGN_OR_RETURN(result.balance_points, LockedWalletBalance(connection, household_id));
+      // The first answer again (a retry after it was lost): the wallet as that debit left it, not
+      // as later debits, refunds or settlements have made it since.
+      ASSIGN_OR_RETURN(result.balance_points,
+                       WalletBalanceAfter(connection, household_id, first.sequence));
       return absl::OkStatus();
     }
     // Every wallet change of the village holds the village lock taken above, so the balance read

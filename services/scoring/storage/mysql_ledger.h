@@ -95,10 +95,10 @@ class MySqlLedger final {
   // The four whole operations below write their audit record (ledger_audit.h) in the transaction
   // of their entries, and none when a retry finds its entries already written.
   //
-  // Idempotent on order_id, refusals included: an order id refused for want of points is refused
-  // again however the wallet has changed since (table debit_refusals). ALREADY_EXISTS if the order
-  // id was used with another household or amount; FAILED_PRECONDITION "WALLET_INSUFFICIENT" when
-  // short.
+  // Idempotent on order_id, refusals included: a repeat gets the first debit's entry and the wallet
+  // right after it; an order id refused for want of points is refused again however the wallet has
+  // changed since (table debit_refusals). ALREADY_EXISTS if the order id was used with another
+  // household or amount; FAILED_PRECONDITION "WALLET_INSUFFICIENT" when short.
   absl::StatusOr<WalletMove> Debit(int64_t village_id, int64_t household_id, int64_t group_id,
                                    int64_t points, const std::string& order_id,
                                    const std::string& reason, const LedgerActor& actor);

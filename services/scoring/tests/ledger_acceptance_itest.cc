@@ -394,6 +394,13 @@ TEST_F(LedgerAcceptanceTest, DebitIsIdempotentAndRefundHappensOnce) {
   ASSERT_TRUE(ledger_->Refund(ScoringHarness::Context(token).get(), refund, &refunded).ok());
   ASSERT_TRUE(ledger_->Refund(ScoringHarness::Context(token).get(), refund, &refunded).ok());
   EXPECT_EQ(Wallet(household), 50);
+  // A retry whose first answer was lost, arriving after the wallet moved on: it takes nothing and
+  // is told what the first call was (redemption shows that balance on the order).
+  debit.set_points(30);
+  ASSERT_TRUE(ledger_->Debit(ScoringHarness::Context(token).get(), debit, &again).ok());
+  EXPECT_EQ(again.entry().sequence(), first.entry().sequence());
+  EXPECT_EQ(again.balance_points(), first.balance_points());
+  EXPECT_EQ(Wallet(household), 50);
   refund.set_order_id("order-never-made");
   EXPECT_EQ(ledger_->Refund(ScoringHarness::Context(token).get(), refund, &refunded).error_code(),
             grpc::StatusCode::NOT_FOUND);
