@@ -5,6 +5,7 @@
 // no HTTP route (towns, villages) goes straight to scoring over gRPC with a district token, as the
 // admin tools do; everything else goes through the gateway.
 #include <cppconn/connection.h>
+#include <cppconn/exception.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -200,6 +202,9 @@ class GatewayE2eTest : public ::testing::Test {
       const std::string& database = gateway_database;
       // The suite signs in dozens of accounts from 127.0.0.1 within a minute, hence the sign-in
       // limit per address far above production's; the limit itself is server_test's to check.
+      // A test holds a lock in scoring's database while a call of the gateway waits on it, until
+      // the test has arranged a failure around it: the gateway's backend deadline is long enough
+      // that it never ends such a call first, however busy the machine.
       gateway = std::make_unique<ServiceProcess>(
           "gateway", "services/gateway/jifen-gateway",
           std::vector<std::string>{
@@ -225,6 +230,7 @@ class GatewayE2eTest : public ::testing::Test {
               "--photo_dir=" + work_dir + "/photos",
               "--password_cost=minimum",
               "--login_rate_per_address_per_minute=1000",
+              "--backend_timeout=120s",
               "--bootstrap_admin_username=district.e2e",
               "--bootstrap_admin_password_file=" + work_dir + "/admin.password",
               "--drain_timeout=2s"});
@@ -1310,6 +1316,154 @@ TEST_F(GatewayE2eTest, AGridWorkerAccountIsMadeOnlyWhenItsGridNamesIt) {
   Ok(Inspect(StaffLogin("grid.unnamed", kStaffPassword), prefix + "2", household, "LJ-01"));
   auto replaced = Inspect(StaffLogin("grid.first", kStaffPassword), prefix + "3", household,
                           "HJ-03");
+  ASSERT_TRUE(replaced);
+  EXPECT_EQ(replaced->status, 403) << replaced->body;
+}
+
+// Statements on a connection the test holds across steps (a transaction left open meanwhile); a
+// database error fails the test. Query answers the first column of the first row, -1 when there
+// is none.
+class HeldConnection {
+ public:
+  explicit HeldConnection(mysql::ConnectionPool& pool) : connection_(pool.Acquire()) {
+    EXPECT_TRUE(connection_.ok()) << connection_.status();
+  }
+  bool ok() const { return connection_.ok(); }
+  int64_t Query(const std::string& text, const std::string& value = "") {
+    try {
+      mysql::Statement statement(Get(), text.c_str());
+      if (!value.empty()) statement.Bind(value);
+      auto rows = statement.Query();
+      return rows->next() ? rows->getInt64(1) : -1;
+    } catch (const sql::SQLException& e) {
+      ADD_FAILURE() << text << ": " << e.what();
+      return -1;
+    }
+  }
+  void Execute(const std::string& text) {
+    try {
+      mysql::Statement(Get(), text.c_str()).Update();
+    } catch (const sql::SQLException& e) {
+      ADD_FAILURE() << text << ": " << e.what();
+    }
+  }
+
+ private:
+  sql::Connection& Get() { return connection_->get(); }
+  absl::StatusOr<mysql::PooledConnection> connection_;
+};
+
+// Polls until `reached` holds: a state the processes get to, bounded so that a test that never
+// gets there fails instead of hanging. InnoDB refills its information_schema tables of
+// transactions and lock waits only when they were last read more than 0.1 s before, so polling
+// them faster than that would read the same old rows for ever.
+bool Eventually(const std::function<bool()>& reached) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (!reached()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(250));
+  }
+  return true;
+}
+
+// The other half of all-or-nothing: scoring has named the new account, and then the account's
+// commit fails (a real MariaDB failure: the test kills the gateway's database connection while
+// scoring is naming the account, so the COMMIT that follows finds it gone). The grid goes back to
+// its previous worker, who goes on scoring it; nothing is made; the same form sent again makes the
+// account, and the grid names it.
+//
+// To reach that moment without guessing at times, the test holds the village's row in scoring
+// (AssignGridWorker locks it first), so the naming waits there while the gateway's transaction,
+// with the account's row inserted, is open; a locking read of that row from the test then waits
+// on the gateway's transaction, and MariaDB's lock waits name its connection.
+TEST_F(GatewayE2eTest, AGridWorkerWhoseAccountIsNotStoredLeavesTheGridToItsWorker) {
+  const Village village = NewVillage("admin.uncommitted");
+  const int64_t group_id = NewGroup(village, "第1村民小组");
+  const int64_t grid_id = NewGrid(village, "东片");
+  const auto [household, member] = NewHousehold(village, group_id, grid_id, "8号");
+  (void)member;
+  PublishRulebook(village);
+  const std::string keeper_id = NewGridWorker(village, grid_id, "grid.keeper");
+  ASSERT_TRUE(absl::StartsWith(keeper_id, "staff-")) << keeper_id;
+  const std::string prefix = absl::StrCat("e2e-uncommitted-", getpid(), "-");
+  const json form = {{"username", "grid.uncommitted"},
+                     {"password", kStaffPassword},
+                     {"role", "grid_worker"},
+                     {"grid_id", grid_id}};
+  const std::string blocked_by =
+      "SELECT b.trx_mysql_thread_id FROM information_schema.INNODB_LOCK_WAITS w "
+      "JOIN information_schema.INNODB_TRX r ON r.trx_id = w.requesting_trx_id "
+      "JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id "
+      "WHERE r.trx_mysql_thread_id = ?";
+  const std::string waiting_on =
+      "SELECT r.trx_mysql_thread_id FROM information_schema.INNODB_LOCK_WAITS w "
+      "JOIN information_schema.INNODB_TRX r ON r.trx_id = w.requesting_trx_id "
+      "JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id "
+      "WHERE b.trx_mysql_thread_id = ?";
+
+  mysql::ConnectionPool scoring_db(AdminConfigFor(suite_->scoring_database, 1));
+  mysql::ConnectionPool gateway_db(AdminConfigFor(suite_->gateway_database, 2));
+  HeldConnection village_lock(scoring_db);
+  HeldConnection probe(gateway_db);
+  HeldConnection observer(gateway_db);
+  ASSERT_TRUE(village_lock.ok() && probe.ok() && observer.ok());
+  const std::string lock_thread = absl::StrCat(village_lock.Query("SELECT CONNECTION_ID()"));
+  const std::string probe_thread = absl::StrCat(probe.Query("SELECT CONNECTION_ID()"));
+  village_lock.Execute("START TRANSACTION");
+  village_lock.Query("SELECT village_id FROM villages WHERE village_id = ? FOR UPDATE",
+                     absl::StrCat(village.village_id));
+
+  int answer_status = 0;
+  std::string answer_body;
+  std::thread creation([&] {
+    httplib::Client client("127.0.0.1", suite_->gateway->port());
+    client.set_read_timeout(120, 0);
+    auto res = client.Post("/v1/auth/staff", {{"Authorization", "Bearer " + village.admin_token}},
+                           form.dump(), "application/json");
+    if (res) {
+      answer_status = res->status;
+      answer_body = res->body;
+    }
+  });
+  // Scoring's naming waits on the village's row: the gateway's transaction is open.
+  EXPECT_TRUE(Eventually([&] { return observer.Query(waiting_on, lock_thread) > 0; }));
+  std::thread probing([&] {
+    probe.Execute("START TRANSACTION");
+    EXPECT_EQ(probe.Query("SELECT account_id FROM staff_accounts WHERE username = ? FOR UPDATE",
+                          "grid.uncommitted"),
+              -1);  // the gateway's row, rolled back once its connection is gone
+    probe.Execute("ROLLBACK");
+  });
+  int64_t gateway_thread = -1;
+  EXPECT_TRUE(Eventually([&] {
+    gateway_thread = observer.Query(blocked_by, probe_thread);
+    return gateway_thread > 0;
+  }));
+  if (gateway_thread > 0) observer.Execute(absl::StrCat("KILL CONNECTION ", gateway_thread));
+  probing.join();
+  village_lock.Execute("ROLLBACK");  // scoring names the account; the gateway's COMMIT fails
+  creation.join();
+
+  EXPECT_EQ(answer_status, 503) << answer_body;
+  // Nothing was made, and the grid is its previous worker's again, who still scores it.
+  EXPECT_EQ(
+      observer.Query("SELECT COUNT(*) FROM staff_accounts WHERE username = ?", "grid.uncommitted"),
+      0);
+  EXPECT_EQ(Ok(Get(absl::StrCat("/v1/grids/", grid_id), village.admin_token))
+                .value("worker_user_id", "?"),
+            keeper_id);
+  Ok(Inspect(StaffLogin("grid.keeper", kStaffPassword), prefix + "1", household, "HJ-01"));
+
+  // The admin sends the same form again: the account is made and the grid names it.
+  const std::string user_id =
+      Ok(Post("/v1/auth/staff", form, village.admin_token)).value("user_id", "");
+  ASSERT_TRUE(absl::StartsWith(user_id, "staff-")) << user_id;
+  EXPECT_EQ(Ok(Get(absl::StrCat("/v1/grids/", grid_id), village.admin_token))
+                .value("worker_user_id", "?"),
+            user_id);
+  Ok(Inspect(StaffLogin("grid.uncommitted", kStaffPassword), prefix + "2", household, "LJ-01"));
+  auto replaced =
+      Inspect(StaffLogin("grid.keeper", kStaffPassword), prefix + "3", household, "HJ-03");
   ASSERT_TRUE(replaced);
   EXPECT_EQ(replaced->status, 403) << replaced->body;
 }

@@ -1,6 +1,7 @@
 // jifen-admin as operators run it: the real binary against a fresh gateway schema on the fixture's
 // MariaDB, under the gateway's own restricted account; each change is then checked by signing in
 // with the gateway's own LoginService on the same database, so the CLI and the gateway can't drift.
+// Grid workers are named in a real jifen-scoring (tests/support/scoring_harness.h).
 #include <gtest/gtest.h>
 #include <pwd.h>
 #include <sys/wait.h>
@@ -17,9 +18,11 @@
 #include "common/migrate/migrator.h"
 #include "common/mysql/statement.h"
 #include "common/mysql/transaction.h"
+#include "jifen/scoring/v1/registry.grpc.pb.h"
 #include "services/gateway/auth/login_service.h"
 #include "services/gateway/storage/mysql_account_store.h"
 #include "tests/support/audit_outbox.h"
+#include "tests/support/scoring_harness.h"
 #include "tests/support/testenv.h"
 
 namespace jifen::testing {
@@ -72,8 +75,11 @@ class AdminCliTest : public ::testing::Test {
     auto migrated = migrate::ApplyMigrations(admin, SourcePath("services/gateway/migrations"),
                                              {{"SERVICE_USER", *user_}});
     ASSERT_TRUE(migrated.ok()) << migrated.status();
+    scoring_ = new ScoringHarness("admin_cli_scoring");
+    ASSERT_TRUE(scoring_->Start());
   }
   static void TearDownTestSuite() {
+    delete scoring_;
     delete database_;
     delete user_;
   }
@@ -140,6 +146,46 @@ class AdminCliTest : public ::testing::Test {
     return login_->StaffLogin(username, password, /*request_id=*/"").status().code();
   }
 
+  // The flags that let jifen-admin name a grid worker: scoring's address and a service token for
+  // `service` (the gateway's, as operators are told to give).
+  std::vector<std::string> ScoringFlags(const std::string& service = "gateway") {
+    return {"--scoring_address=" + scoring_->address(),
+            "--service_token_file=" + scoring_->WriteServiceTokenFile(service)};
+  }
+  // The worker the registry names for the grid now.
+  std::string WorkerOf(int64_t grid_id) {
+    scoring::v1::GetGridRequest request;
+    request.set_grid_id(grid_id);
+    scoring::v1::Grid grid;
+    const grpc::Status status =
+        scoring::v1::RegistryService::NewStub(scoring_->channel())
+            ->GetGrid(ScoringHarness::Context(scoring_->DistrictToken()).get(), request, &grid);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return grid.worker_user_id();
+  }
+  // `jifen-admin --operator=ops.li create` of a grid worker of `village`'s grid (`grid_id` 0) or
+  // another grid, with `extra` flags.
+  CliResult CreateGridWorker(const std::string& username, const SeededVillage& village,
+                             const std::vector<std::string>& extra, int64_t grid_id = 0) {
+    const std::string password_file = work_dir_ + "/grid_worker.password";
+    std::ofstream(password_file) << "grid worker pw 4242\n";
+    std::vector<std::string> args = {
+        "--operator=ops.li",
+        "create",
+        "--username=" + username,
+        "--role=grid_worker",
+        absl::StrCat("--town_id=", village.town_id),
+        absl::StrCat("--village_id=", village.village_id),
+        absl::StrCat("--grid_id=", grid_id != 0 ? grid_id : village.grid_id),
+        "--password_file=" + password_file};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Cli(args);
+  }
+  bool AccountExists(const std::string& username) {
+    return store_->FindStaffByUsername(username).ok();
+  }
+
+  static ScoringHarness* scoring_;
   static std::string* database_;
   static std::string* user_;
   std::string work_dir_;
@@ -150,6 +196,7 @@ class AdminCliTest : public ::testing::Test {
   std::unique_ptr<gateway::LoginService> login_;
 };
 
+ScoringHarness* AdminCliTest::scoring_ = nullptr;
 std::string* AdminCliTest::database_ = nullptr;
 std::string* AdminCliTest::user_ = nullptr;
 
@@ -185,20 +232,101 @@ TEST_F(AdminCliTest, CreatedAccountSignsInThroughTheGatewaysCodeWithItsRoleAndSc
 }
 
 TEST_F(AdminCliTest, LockedOutAccountSignsInAgainAfterUnlock) {
-  const std::string password_file = work_dir_ + "/grid.password";
-  std::ofstream(password_file) << "grid worker pw 22\n";
-  ASSERT_EQ(Cli({"create", "--username=grid.locked", "--role=grid_worker", "--village_id=31",
-                 "--grid_id=4", "--password_file=" + password_file})
+  const std::string password_file = work_dir_ + "/assessor.password";
+  std::ofstream(password_file) << "assessor pw 22\n";
+  ASSERT_EQ(Cli({"create", "--username=team.locked", "--role=assessor", "--village_id=31",
+                 "--team_id=4", "--password_file=" + password_file})
                 .exit_code,
             0);
-  for (int i = 0; i < 3; ++i) Login("grid.locked", "wrong password");
-  EXPECT_EQ(Login("grid.locked", "grid worker pw 22"), absl::StatusCode::kResourceExhausted);
-  EXPECT_TRUE(
-      absl::StrContains(Cli({"list"}).out, "grid.locked\tgrid_worker\t0\t31\t4\t0\tlocked("));
+  for (int i = 0; i < 3; ++i) Login("team.locked", "wrong password");
+  EXPECT_EQ(Login("team.locked", "assessor pw 22"), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(absl::StrContains(Cli({"list"}).out, "team.locked\tassessor\t0\t31\t0\t4\tlocked("));
 
-  const CliResult unlocked = Cli({"unlock", "--username=grid.locked"});
+  const CliResult unlocked = Cli({"unlock", "--username=team.locked"});
   ASSERT_EQ(unlocked.exit_code, 0) << unlocked.err;
-  EXPECT_EQ(Login("grid.locked", "grid worker pw 22"), absl::StatusCode::kOk);
+  EXPECT_EQ(Login("team.locked", "assessor pw 22"), absl::StatusCode::kOk);
+}
+
+// A grid worker scores only the grid that names them, so jifen-admin makes their account only
+// together with that naming in scoring, under the gateway's service token; without scoring it
+// makes nothing, rather than an account that scores nothing.
+TEST_F(AdminCliTest, AGridWorkerIsMadeTogetherWithItsNamingInScoring) {
+  const SeededVillage village = scoring_->SeedVillage(1);
+  const int64_t mark = LastOutboxId(*pool_);
+  const CliResult unnamed = CreateGridWorker("grid.unnamed", village, {});
+  EXPECT_EQ(unnamed.exit_code, 2) << unnamed.err;
+  EXPECT_TRUE(absl::StrContains(unnamed.err, "--scoring_address")) << unnamed.err;
+  EXPECT_FALSE(AccountExists("grid.unnamed"));
+  EXPECT_TRUE(AuditSince(mark, "grid worker pw 4242").empty());
+  EXPECT_EQ(WorkerOf(village.grid_id), village.grid_worker_user_id);
+
+  const CliResult named = CreateGridWorker("grid.named", village, ScoringFlags());
+  ASSERT_EQ(named.exit_code, 0) << named.err;
+  absl::StatusOr<gateway::StaffAccount> first = store_->FindStaffByUsername("grid.named");
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->grid_id, village.grid_id);
+  EXPECT_EQ(WorkerOf(village.grid_id), gateway::StaffUserId(first->account_id));
+  EXPECT_EQ(Login("grid.named", "grid worker pw 4242"), absl::StatusCode::kOk);
+  std::vector<OutboxAudit> records = AuditSince(mark, "grid worker pw 4242");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].record.action(), "create");
+  EXPECT_EQ(records[0].record.actor_user_id(), "ops.li");
+
+  // Another one for the grid replaces the first, whose account lets go of the grid, on the trail.
+  const int64_t replaced_mark = LastOutboxId(*pool_);
+  const CliResult successor = CreateGridWorker("grid.successor", village, ScoringFlags());
+  ASSERT_EQ(successor.exit_code, 0) << successor.err;
+  absl::StatusOr<gateway::StaffAccount> second = store_->FindStaffByUsername("grid.successor");
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(WorkerOf(village.grid_id), gateway::StaffUserId(second->account_id));
+  EXPECT_EQ(store_->FindStaffByUsername("grid.named")->grid_id, 0);
+  records = AuditSince(replaced_mark, "grid worker pw 4242");
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].record.action(), "create");
+  EXPECT_EQ(records[1].record.action(), "release_grid");
+  EXPECT_EQ(records[1].record.object_id(), absl::StrCat(first->account_id));
+  EXPECT_EQ(records[1].record.actor_user_id(), "ops.li");
+}
+
+// When the grid can't name the account, nothing is made, the grid keeps its worker, and the
+// message says why; sent again with what was wrong put right, the account is made.
+TEST_F(AdminCliTest, AGridWorkerIsNotMadeWhenItsGridCantNameIt) {
+  const SeededVillage village = scoring_->SeedVillage(1);
+  const SeededVillage other = scoring_->SeedVillage(1);
+  const int64_t mark = LastOutboxId(*pool_);
+  struct Refusal {
+    const char* why;
+    std::vector<std::string> flags;
+    int64_t grid_id;
+    int exit_code;
+    const char* says;
+  };
+  const std::vector<Refusal> refusals = {
+      {"another village's grid", ScoringFlags(), other.grid_id, 2, "GRID_NOT_IN_VILLAGE"},
+      {"an unknown grid", ScoringFlags(), 999999999, 2, "GRID_NOT_IN_VILLAGE"},
+      {"another service's token", ScoringFlags("redemption"), 0, 2, "--service_token_file"},
+      {"scoring unreachable",
+       {"--scoring_address=127.0.0.1:1",
+        "--service_token_file=" + scoring_->WriteServiceTokenFile("gateway")},
+       0,
+       1,
+       "jifen-scoring at 127.0.0.1:1: UNAVAILABLE"},
+  };
+  for (const Refusal& refusal : refusals) {
+    const CliResult refused =
+        CreateGridWorker("grid.refused", village, refusal.flags, refusal.grid_id);
+    EXPECT_EQ(refused.exit_code, refusal.exit_code) << refusal.why << ": " << refused.err;
+    EXPECT_TRUE(absl::StrContains(refused.err, refusal.says)) << refusal.why << ": " << refused.err;
+    EXPECT_FALSE(AccountExists("grid.refused")) << refusal.why;
+  }
+  EXPECT_EQ(WorkerOf(village.grid_id), village.grid_worker_user_id);
+  EXPECT_EQ(WorkerOf(other.grid_id), other.grid_worker_user_id);
+  EXPECT_TRUE(AuditSince(mark, "grid worker pw 4242").empty());
+
+  const CliResult made = CreateGridWorker("grid.refused", village, ScoringFlags());
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  EXPECT_EQ(WorkerOf(village.grid_id),
+            gateway::StaffUserId(store_->FindStaffByUsername("grid.refused")->account_id));
 }
 
 TEST_F(AdminCliTest, DisabledAccountIsRefusedUntilEnabled) {

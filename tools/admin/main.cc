@@ -4,6 +4,7 @@
 //
 //   jifen-admin [--mysql_* flags] [--operator=NAME] create --username=U --role=R [--town_id=T]
 //                  [--village_id=V] [--grid_id=G] [--team_id=M] [--password_file=F]
+//                  [--scoring_address=H:P --service_token_file=F]   (grid workers: required)
 //   jifen-admin ... reset-password --username=U [--password_file=F]   (also lifts a lockout)
 //   jifen-admin ... unlock --username=U
 //   jifen-admin ... disable --username=U      (enable --username=U undoes it)
@@ -19,8 +20,15 @@
 // the operator as its actor, role "operator": --operator names them, by default the Unix user
 // running the command.
 //
-// Exit codes: 0 done; 1 the database failed (retry); 2 bad usage or an invalid value; 3 no such
-// account, or the user name is taken.
+// A grid worker scores only the grid that names them in scoring's registry, so `create
+// --role=grid_worker` makes the account only together with that naming, all or nothing, as POST
+// /v1/auth/staff does (services/gateway/auth/grid_workers.h): it asks jifen-scoring at
+// --scoring_address under the gateway's own service token (--service_token_file, as the gateway
+// is given it), and without them it creates nothing.
+//
+// Exit codes: 0 done; 1 the database or scoring failed (retry); 2 bad usage or an invalid value
+// (also a grid not of the village, or a token scoring refuses); 3 no such account, or the user name
+// is taken.
 #include <pwd.h>
 #include <termios.h>
 #include <unistd.h>
@@ -28,6 +36,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <string>
 
@@ -44,6 +53,7 @@
 #include "common/mysql/connection_pool.h"
 #include "services/gateway/auth/staff_accounts.h"
 #include "services/gateway/storage/mysql_account_store.h"
+#include "tools/admin/grpc_grid_registry.h"
 #include "tools/admin/staff_commands.h"
 
 ABSL_FLAG(std::string, username, "", "the staff account's user name (3..64 bytes)");
@@ -59,6 +69,9 @@ ABSL_FLAG(std::string, password_file, "",
 ABSL_FLAG(std::string, operator, "",
           "who makes the change, for the audit trail (letters, digits and . _ @ -, at most 64); "
           "default: the Unix user name running the command");
+ABSL_FLAG(std::string, scoring_address, "",
+          "create --role=grid_worker: jifen-scoring's host:port, where the new account is named "
+          "its grid's worker under the gateway's service token (--service_token_file)");
 ABSL_FLAG(std::string, password_cost, "interactive",
           "Argon2id cost of new hashes: interactive (as the gateway) or minimum (tests only)");
 
@@ -71,10 +84,12 @@ constexpr char kUsage[] =
     "[--operator=NAME] COMMAND\n"
     "  create --username=U --role=R [--town_id --village_id --grid_id --team_id] "
     "[--password_file=F]\n"
+    "    (a grid worker also --scoring_address=H:P --service_token_file=F, the gateway's token)\n"
     "  reset-password --username=U [--password_file=F]\n"
     "  unlock --username=U | disable --username=U | enable --username=U\n"
     "  list [--town_id=T] [--village_id=V]\n"
-    "Exit: 0 done, 1 database failed, 2 bad usage, 3 no such account or user name taken.";
+    "Exit: 0 done, 1 database or scoring failed, 2 bad usage, 3 no such account or user name "
+    "taken.";
 
 int Usage(const std::string& problem) {
   std::fprintf(stderr, "jifen-admin: %s\nusage: %s\n", problem.c_str(), kUsage);
@@ -163,6 +178,20 @@ absl::StatusOr<std::string> ReadPassword() {
   return password;
 }
 
+// The token in `path` (surrounding whitespace dropped, as jifen-token writes it without a newline
+// and editors add one).
+absl::StatusOr<std::string> ReadToken(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string token(absl::StripAsciiWhitespace(text.str()));
+  if (!in || token.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--service_token_file ", path, " holds no token"));
+  }
+  return token;
+}
+
 int Run(int argc, char** argv) {
   if (absl::Status flags_ok = CheckFlags(argc, argv); !flags_ok.ok()) {
     return Usage(std::string(flags_ok.message()));
@@ -185,6 +214,22 @@ int Run(int argc, char** argv) {
   if (command == "create" && absl::GetFlag(FLAGS_role).empty()) {
     validator.Add(absl::InvalidArgumentError("create needs --role"));
   }
+  const std::string scoring_address = absl::GetFlag(FLAGS_scoring_address);
+  // Refused before the password is asked for: the account could not be made anyway.
+  if (command == "create" && absl::GetFlag(FLAGS_role) == "grid_worker" &&
+      scoring_address.empty()) {
+    validator.Add(absl::InvalidArgumentError(
+        "a grid worker's account is made together with its naming as the grid's worker in "
+        "scoring (until then it scores nothing): give --scoring_address and --service_token_file "
+        "(the gateway's service token)"));
+  }
+  if (!scoring_address.empty()) {
+    validator.RequireHostPort("scoring_address", scoring_address);
+    validator.RequireNonEmpty("service_token_file", flags.service_token_file);
+    if (!flags.service_token_file.empty()) {
+      validator.RequireReadableFile("service_token_file", flags.service_token_file);
+    }
+  }
   // Only changes are audited; `list` needs no operator.
   absl::StatusOr<std::string> operator_name =
       command == "list" ? absl::StatusOr<std::string>("") : OperatorName();
@@ -206,6 +251,13 @@ int Run(int argc, char** argv) {
     args.password = *std::move(password);
   }
 
+  std::unique_ptr<admin::GrpcGridRegistry> registry;
+  if (!scoring_address.empty()) {
+    absl::StatusOr<std::string> token = ReadToken(flags.service_token_file);
+    if (!token.ok()) return Usage(std::string(token.status().message()));
+    registry = std::make_unique<admin::GrpcGridRegistry>(scoring_address, *std::move(token));
+  }
+
   mysql::MySqlConfig mysql_config = grpc_util::MySqlConfigFrom(flags);
   mysql_config.pool_size = 1;
   mysql::ConnectionPool pool(mysql_config);
@@ -213,7 +265,7 @@ int Run(int argc, char** argv) {
   const gateway::PasswordCost password_cost =
       cost == "minimum" ? gateway::PasswordCost::Minimum() : gateway::PasswordCost();
   gateway::StaffAccounts accounts(&store, password_cost, gateway::kMinPasswordLength);
-  return admin::RunCommand(command, args, accounts, stdout, stderr);
+  return admin::RunCommand(command, args, accounts, registry.get(), stdout, stderr);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "tools/admin/staff_commands.h"
 
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "common/auth/caller.h"
 
@@ -10,6 +12,7 @@ int Report(const absl::Status& status, std::FILE* err) {
   std::fprintf(err, "jifen-admin: %s\n", std::string(status.message()).c_str());
   switch (status.code()) {
     case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kUnauthenticated:  // the token file given is not the gateway's
       return kExitUsage;
     case absl::StatusCode::kNotFound:
     case absl::StatusCode::kAlreadyExists:
@@ -46,6 +49,52 @@ int List(const CommandArgs& args, gateway::StaffAccounts& accounts, std::FILE* o
   return kExitOk;
 }
 
+// A grid worker scores only the grid that names them, so their account is made only together with
+// that naming in scoring, as the gateway makes it: without scoring there is nothing to create.
+int CreateGridWorker(const gateway::NewStaff& request, const CommandArgs& args,
+                     gateway::StaffAccounts& accounts, gateway::GridRegistry* registry,
+                     std::FILE* out, std::FILE* err) {
+  if (registry == nullptr) {
+    std::fprintf(err,
+                 "jifen-admin: a grid worker's account is made together with its naming as the "
+                 "grid's worker in scoring (until then it scores nothing): give --scoring_address "
+                 "and --service_token_file (the gateway's service token)\n");
+    return kExitUsage;
+  }
+  const gateway::AuditContext actor = gateway::OperatorContext(args.operator_name);
+  // Without a village or grid the account is refused for its scope below; scoring is not asked.
+  std::optional<gateway::GridWorkerNaming> naming;
+  if (request.village_id > 0 && request.grid_id > 0) {
+    absl::StatusOr<gateway::RegisteredGrid> grid =
+        gateway::GridForNewWorker(*registry, request.grid_id, request.village_id);
+    if (!grid.ok()) return Report(grid.status(), err);
+    naming.emplace(registry, *std::move(grid));
+  }
+  absl::StatusOr<int64_t> id =
+      accounts.Create(request, actor, naming ? naming->Confirmation() : gateway::ConfirmNewStaff{});
+  if (!id.ok()) return Report(id.status(), err);
+  if (!naming || !naming->named()) {  // Create refuses a grid worker without village and grid
+    return Report(absl::InternalError("grid worker created without its grid"), err);
+  }
+  const gateway::RegisteredGrid& named = *naming->named();
+  std::fprintf(out, "created %s: account %lld, role grid_worker, named the worker of grid %lld\n",
+               args.username.c_str(), static_cast<long long>(*id),
+               static_cast<long long>(named.grid_id));
+  // The grid's previous worker's account lets go of the grid (and its sessions end), as after
+  // PUT /v1/grids/{grid_id}/worker. Scoring already refuses them the grid, so a failure here
+  // leaves a stale claim only: the account is made and named either way.
+  absl::StatusOr<std::vector<std::string>> followed = accounts.FollowGridWorker(
+      named.village_id, named.grid_id, *id, args.now_ms, args.now_ms, actor);
+  if (!followed.ok()) {
+    std::fprintf(err,
+                 "jifen-admin: warning: the grid's previous worker's account still claims grid "
+                 "%lld (%s); scoring refuses it to them already\n",
+                 static_cast<long long>(named.grid_id),
+                 std::string(followed.status().message()).c_str());
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 bool NeedsPassword(const std::string& command) {
@@ -58,7 +107,8 @@ bool IsCommand(const std::string& command) {
 }
 
 int RunCommand(const std::string& command, const CommandArgs& args,
-               gateway::StaffAccounts& accounts, std::FILE* out, std::FILE* err) {
+               gateway::StaffAccounts& accounts, gateway::GridRegistry* registry, std::FILE* out,
+               std::FILE* err) {
   if (command == "list") return List(args, accounts, out, err);
   if (args.username.empty()) {
     std::fprintf(err, "jifen-admin: %s needs --username\n", command.c_str());
@@ -69,6 +119,9 @@ int RunCommand(const std::string& command, const CommandArgs& args,
   if (command == "create") {
     gateway::NewStaff request{args.username,   args.password, args.role,   args.town_id,
                               args.village_id, args.grid_id,  args.team_id};
+    if (args.role == auth::RoleName(auth::Role::kGridWorker)) {
+      return CreateGridWorker(request, args, accounts, registry, out, err);
+    }
     absl::StatusOr<int64_t> id = accounts.Create(request, actor);
     if (!id.ok()) return Report(id.status(), err);
     std::fprintf(out, "created %s: account %lld, role %s\n", args.username.c_str(),

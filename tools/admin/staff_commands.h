@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <string>
 
+#include "services/gateway/auth/grid_workers.h"
 #include "services/gateway/auth/staff_accounts.h"
 
 namespace jifen::admin {
@@ -34,7 +35,11 @@ bool NeedsPassword(const std::string& command);
 // True for a known command name.
 bool IsCommand(const std::string& command);
 
+// `registry` is scoring's (null when jifen-admin was given no --scoring_address): `create` makes a
+// grid worker's account only together with its naming as the grid's worker there, all or nothing
+// as POST /v1/auth/staff does (services/gateway/auth/grid_workers.h), and refuses without it.
 int RunCommand(const std::string& command, const CommandArgs& args,
-               gateway::StaffAccounts& accounts, std::FILE* out, std::FILE* err);
+               gateway::StaffAccounts& accounts, gateway::GridRegistry* registry, std::FILE* out,
+               std::FILE* err);
 
 }  // namespace jifen::admin

@@ -90,10 +90,20 @@ struct RefreshToken {
   std::string access_token_id;  // jti of the access token issued with it
 };
 
-// Runs inside the transaction that creates a staff account, with the new account's id, before it
-// commits: what must hold for the account to exist (a grid worker named on their grid). An error
-// rolls the account back (nothing stored, nothing audited) and is returned.
-using ConfirmNewStaff = std::function<absl::Status(int64_t account_id)>;
+// What must hold outside the gateway's database for a new staff account to exist (a grid worker
+// named on their grid), and how to take it back when the account is not stored after all.
+struct ConfirmNewStaff {
+  // Runs inside the transaction that creates the account, with its id, before the commit. An error
+  // rolls the account back (nothing stored, nothing audited) and is returned.
+  std::function<absl::Status(int64_t account_id)> confirm;
+  // Runs after `confirm` succeeded when the commit then failed and the account is known not to be
+  // stored, to undo what `confirm` did. The creation answers with its error, or with the commit's
+  // when it succeeded. (When the store can't tell whether the account was stored, it runs nothing
+  // and answers UNAVAILABLE saying so: the account may exist.) May be null.
+  std::function<absl::Status(int64_t account_id)> withdraw;
+
+  explicit operator bool() const { return static_cast<bool>(confirm); }
+};
 
 class AccountStore {
  public:
@@ -103,7 +113,7 @@ class AccountStore {
   virtual absl::StatusOr<StaffAccount> FindStaffByUsername(absl::string_view username) = 0;
   virtual absl::StatusOr<StaffAccount> FindStaffById(int64_t account_id) = 0;
   // The new account's id; ALREADY_EXISTS when the user name is taken. Audited as "create".
-  // `confirm` (may be null) runs before the commit and can refuse the account.
+  // `confirm` (may be empty) runs before the commit and can refuse the account (ConfirmNewStaff).
   virtual absl::StatusOr<int64_t> CreateStaff(const StaffAccount& account,
                                               const AuditContext& context,
                                               const ConfirmNewStaff& confirm) = 0;

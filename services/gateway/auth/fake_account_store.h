@@ -37,7 +37,15 @@ class FakeAccountStore final : public AccountStore {
     // Ids are never given twice, as with AUTO_INCREMENT, even when `confirm` refuses one.
     const int64_t id = ++last_staff_id_;
     if (confirm) {
-      if (absl::Status confirmed = confirm(id); !confirmed.ok()) return confirmed;
+      if (absl::Status confirmed = confirm.confirm(id); !confirmed.ok()) return confirmed;
+    }
+    if (fail_next_commit_) {
+      // As MySqlAccountStore after a failed commit whose account is known not to be stored.
+      fail_next_commit_ = false;
+      if (confirm && confirm.withdraw) {
+        if (absl::Status withdrawn = confirm.withdraw(id); !withdrawn.ok()) return withdrawn;
+      }
+      return absl::UnavailableError("commit failed");
     }
     staff_[id] = account;
     staff_[id].account_id = id;
@@ -235,6 +243,11 @@ class FakeAccountStore final : public AccountStore {
     absl::MutexLock lock(&mu_);
     return refresh_.size();
   }
+  // The next CreateStaff fails at its commit, after `confirm` succeeded.
+  void FailNextCommit() {
+    absl::MutexLock lock(&mu_);
+    fail_next_commit_ = true;
+  }
   // The audited changes so far: action and who made it, in order.
   std::vector<std::pair<std::string, AuditContext>> changes() {
     absl::MutexLock lock(&mu_);
@@ -245,6 +258,7 @@ class FakeAccountStore final : public AccountStore {
   absl::Mutex mu_;
   std::map<int64_t, StaffAccount> staff_ ABSL_GUARDED_BY(mu_);
   int64_t last_staff_id_ ABSL_GUARDED_BY(mu_) = 0;
+  bool fail_next_commit_ ABSL_GUARDED_BY(mu_) = false;
   std::map<int64_t, ResidentBinding> bindings_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Invitation> invitations_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int64_t> spent_ ABSL_GUARDED_BY(mu_);

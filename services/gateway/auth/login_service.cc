@@ -267,14 +267,14 @@ absl::StatusOr<NewInvitation> LoginService::CreateInvitation(
 absl::StatusOr<std::string> LoginService::CreateStaff(const auth::Caller& creator,
                                                       const NewStaff& request,
                                                       absl::string_view request_id,
-                                                      const ConfirmNewUser& confirm) {
+                                                      const ConfirmNewStaff& confirm) {
   return CreateStaffAs(creator, request, CallerContext(creator, request_id), confirm);
 }
 
 absl::StatusOr<std::string> LoginService::CreateStaffAs(const auth::Caller& creator,
                                                         const NewStaff& request,
                                                         const AuditContext& context,
-                                                        const ConfirmNewUser& confirm) {
+                                                        const ConfirmNewStaff& confirm) {
   absl::StatusOr<auth::Role> role = ParseStaffRole(request.role);
   if (!role.ok()) return role.status();
   NewStaff account = request;
@@ -290,11 +290,7 @@ absl::StatusOr<std::string> LoginService::CreateStaffAs(const auth::Caller& crea
   } else if (creator.role != auth::Role::kDistrictOfficial) {
     return absl::PermissionDeniedError("may not create staff accounts");
   }
-  ConfirmNewStaff confirm_account;
-  if (confirm) {
-    confirm_account = [&confirm](int64_t account_id) { return confirm(StaffUserId(account_id)); };
-  }
-  absl::StatusOr<int64_t> id = staff_.Create(account, context, confirm_account);
+  absl::StatusOr<int64_t> id = staff_.Create(account, context, confirm);
   if (!id.ok()) return id.status();
   log::Info("staff account created",
             {{"user_id", StaffUserId(*id)}, {"role", request.role}, {"by", creator.user_id}});
@@ -306,7 +302,7 @@ absl::Status LoginService::EnsureStaff(const NewStaff& request) {
   auth::Caller district;
   district.role = auth::Role::kDistrictOfficial;
   district.user_id = "bootstrap";
-  absl::StatusOr<std::string> id = CreateStaffAs(district, request, SystemContext(""), nullptr);
+  absl::StatusOr<std::string> id = CreateStaffAs(district, request, SystemContext(""), {});
   if (absl::IsAlreadyExists(id.status())) return absl::OkStatus();
   return id.status();
 }
@@ -314,13 +310,10 @@ absl::Status LoginService::EnsureStaff(const NewStaff& request) {
 absl::StatusOr<std::vector<std::string>> LoginService::FollowGridWorker(
     const auth::Caller& actor, int64_t village_id, int64_t grid_id,
     absl::string_view worker_user_id, absl::string_view request_id) {
-  if (village_id <= 0 || grid_id <= 0) {
-    return absl::InvalidArgumentError("grid_id: a grid of a village is required");
-  }
   const absl::Time now = clock_();
-  return store_->FollowGridWorker(village_id, grid_id, StaffAccountIdOf(worker_user_id), ToMs(now),
-                                  ToMs(now - options_.access_token_ttl),
-                                  CallerContext(actor, request_id));
+  return staff_.FollowGridWorker(village_id, grid_id, StaffAccountIdOf(worker_user_id), ToMs(now),
+                                 ToMs(now - options_.access_token_ttl),
+                                 CallerContext(actor, request_id));
 }
 
 }  // namespace jifen::gateway

@@ -89,12 +89,11 @@ class LoginService final {
                                                  absl::string_view request_id);
   // Village admins create grid workers and assessors of their own village; district officials
   // create any staff role. PERMISSION_DENIED otherwise. Returns the new account's user id.
-  // `confirm` (may be null) is called with that user id before the account is committed; its
-  // error leaves no account and is returned.
-  using ConfirmNewUser = std::function<absl::Status(const std::string& user_id)>;
+  // `confirm` (may be empty) runs with the new account's id before the account is committed; its
+  // error leaves no account and is returned (AccountStore::CreateStaff).
   absl::StatusOr<std::string> CreateStaff(const auth::Caller& creator, const NewStaff& request,
                                           absl::string_view request_id,
-                                          const ConfirmNewUser& confirm = nullptr);
+                                          const ConfirmNewStaff& confirm = {});
   // Creates the account unless the user name exists (bootstrap of the first district official at
   // start; audited with the system as its actor).
   absl::Status EnsureStaff(const NewStaff& request);
@@ -112,7 +111,7 @@ class LoginService final {
  private:
   absl::StatusOr<std::string> CreateStaffAs(const auth::Caller& creator, const NewStaff& request,
                                             const AuditContext& context,
-                                            const ConfirmNewUser& confirm);
+                                            const ConfirmNewStaff& confirm);
   // A new access token and a refresh token continuing `session_id` ("" starts a new session).
   absl::StatusOr<TokenPair> Issue(auth::Caller caller, SubjectKind kind, int64_t account_id,
                                   std::string session_id = "");

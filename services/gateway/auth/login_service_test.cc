@@ -205,11 +205,12 @@ TEST_F(LoginServiceTest, AnAccountIsStoredOnlyOnceConfirmed) {
   const NewStaff worker{"grid.confirmed", "long enough pw", "grid_worker", 0, 0, 4, 0};
   const size_t before = store_.changes().size();
   std::string refused_id;
-  absl::StatusOr<std::string> refused =
-      service_->CreateStaff(admin, worker, kRequestId, [&](const std::string& user_id) {
-        refused_id = user_id;
-        return absl::UnavailableError("GRID_WORKER_NOT_ASSIGNED: scoring is away");
-      });
+  ConfirmNewStaff refuse;
+  refuse.confirm = [&](int64_t account_id) {
+    refused_id = StaffUserId(account_id);
+    return absl::UnavailableError("GRID_WORKER_NOT_ASSIGNED: scoring is away");
+  };
+  absl::StatusOr<std::string> refused = service_->CreateStaff(admin, worker, kRequestId, refuse);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_TRUE(absl::StartsWith(refused_id, "staff-")) << refused_id;
   EXPECT_EQ(store_.changes().size(), before);
@@ -217,11 +218,12 @@ TEST_F(LoginServiceTest, AnAccountIsStoredOnlyOnceConfirmed) {
             absl::StatusCode::kUnauthenticated);
 
   std::string confirmed_id;
-  absl::StatusOr<std::string> created =
-      service_->CreateStaff(admin, worker, kRequestId, [&](const std::string& user_id) {
-        confirmed_id = user_id;
-        return absl::OkStatus();
-      });
+  ConfirmNewStaff confirm;
+  confirm.confirm = [&](int64_t account_id) {
+    confirmed_id = StaffUserId(account_id);
+    return absl::OkStatus();
+  };
+  absl::StatusOr<std::string> created = service_->CreateStaff(admin, worker, kRequestId, confirm);
   ASSERT_TRUE(created.ok()) << created.status();
   EXPECT_EQ(*created, confirmed_id);
   EXPECT_NE(*created, refused_id);  // an id is never given twice

@@ -135,6 +135,16 @@ absl::Status StaffAccounts::SetDisabled(absl::string_view username, bool disable
   return store_->SetDisabled(account->account_id, disabled, context);
 }
 
+absl::StatusOr<std::vector<std::string>> StaffAccounts::FollowGridWorker(
+    int64_t village_id, int64_t grid_id, int64_t worker_account_id, int64_t now_ms,
+    int64_t alive_since_ms, const AuditContext& context) {
+  if (village_id <= 0 || grid_id <= 0) {
+    return absl::InvalidArgumentError("grid_id: a grid of a village is required");
+  }
+  return store_->FollowGridWorker(village_id, grid_id, worker_account_id, now_ms, alive_since_ms,
+                                  context);
+}
+
 absl::StatusOr<std::vector<StaffAccount>> StaffAccounts::List(int64_t town_id, int64_t village_id) {
   absl::StatusOr<std::vector<StaffAccount>> accounts = store_->ListStaff(town_id, village_id);
   if (!accounts.ok()) return accounts.status();

@@ -47,10 +47,10 @@ class StaffAccounts final {
   // town), the user name (3..64 bytes) and the password length, then stores the account with the
   // password's hash. Returns the new account id. Each change below is on the audit trail with
   // `context` as its actor (AccountStore); a refused one writes no record.
-  // `confirm` (may be null) runs before the account is committed and can refuse it
+  // `confirm` (may be empty) runs before the account is committed and can refuse it
   // (AccountStore::CreateStaff).
   absl::StatusOr<int64_t> Create(const NewStaff& request, const AuditContext& context,
-                                 const ConfirmNewStaff& confirm = nullptr);
+                                 const ConfirmNewStaff& confirm = {});
 
   // Replaces the password and clears a lock and the failure count (a reset is how an operator lets
   // a locked-out person back in with a new secret).
@@ -61,6 +61,14 @@ class StaffAccounts final {
   // A disabled account signs in no more and its refresh tokens stop working; access tokens
   // already issued run out within their short lifetime. Enabling undoes it.
   absl::Status SetDisabled(absl::string_view username, bool disabled, const AuditContext& context);
+
+  // After the registry (scoring) named account `worker_account_id` the worker of grid `grid_id`
+  // of village `village_id`, the accounts' grid claims follow it (AccountStore::FollowGridWorker,
+  // audited with `context`): the ids of the changed accounts' access tokens that may be alive.
+  absl::StatusOr<std::vector<std::string>> FollowGridWorker(int64_t village_id, int64_t grid_id,
+                                                            int64_t worker_account_id,
+                                                            int64_t now_ms, int64_t alive_since_ms,
+                                                            const AuditContext& context);
 
   // Accounts in id order, filtered by town and/or village (0: any), with password_hash cleared.
   absl::StatusOr<std::vector<StaffAccount>> List(int64_t town_id, int64_t village_id);

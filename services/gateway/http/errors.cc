@@ -104,6 +104,7 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"HOUSEHOLD_NOT_IN_VILLAGE", "该农户不存在或不属于本村，请核对后重试"},
       {"HOUSEHOLD_NOT_IN_GROUP", "该农户不属于这个村民小组，请选择农户所在的小组"},
       {"GRID_WORKER_NOT_ASSIGNED", "未能登记为该网格的网格员，账号未创建，请稍后重试"},
+      {"GRID_WORKER_CHANGED", "该网格的网格员刚被更改，账号未创建，请查看网格后重新提交"},
       // Scoring's rulebooks, ledger, declarations and group evaluation.
       {"EFFECTIVE_DATE_TOO_EARLY", "新版细则的生效日期须晚于已发布版本的生效日期"},
       {"RULEBOOK_PUBLISHED", "该细则已发布，不能修改；请新建一个生效日期更晚的版本"},

@@ -164,8 +164,9 @@ void AddGatewayPaths(json& paths) {
        "Create a staff account (village admins: grid workers and assessors of their "
        "village; district officials: any staff role). A grid worker's grid_id must be a grid "
        "of their village (else 400 GRID_NOT_IN_VILLAGE), and the account is made only together "
-       "with the grid naming them its worker (else 503 GRID_WORKER_NOT_ASSIGNED, nothing made: "
-       "send it again)"},
+       "with the grid naming them its worker, all or nothing (else 503 GRID_WORKER_NOT_ASSIGNED "
+       "or another 503, or 412 GRID_WORKER_CHANGED when the grid's worker changed meanwhile: "
+       "nothing made, the grid keeps its worker; send it again)"},
       {"operationId", "gateway.CreateStaff"},
       {"x-roles", {"village_admin", "district_official"}},
       {"requestBody", JsonBody({{"type", "object"},

@@ -706,55 +706,44 @@ int64_t GridWorkerVillage(const auth::Caller& creator, const NewStaff& request) 
   return 0;
 }
 
-absl::Status GridNotInVillage(int64_t grid_id, int64_t village_id) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      "GRID_NOT_IN_VILLAGE: grid_id: grid ", grid_id, " is not a grid of village ", village_id));
-}
+// Scoring's registry on a request's behalf: under the caller's own token (CallRegistryAs), so that
+// scoring's scope check decides what the caller may read and change.
+class RegistryAsCaller final : public GridRegistry {
+ public:
+  using Call = std::function<absl::StatusOr<std::string>(absl::string_view method,
+                                                         const google::protobuf::Message& request)>;
+  explicit RegistryAsCaller(Call call) : call_(std::move(call)) {}
+
+  absl::StatusOr<RegisteredGrid> GetGrid(int64_t grid_id) override {
+    scoring::v1::GetGridRequest request;
+    request.set_grid_id(grid_id);
+    return Parse(call_("GetGrid", request), "GetGrid");
+  }
+  absl::StatusOr<RegisteredGrid> AssignWorker(int64_t grid_id, const std::string& worker_user_id,
+                                              const std::string& current_worker_user_id) override {
+    scoring::v1::AssignGridWorkerRequest request;
+    request.set_grid_id(grid_id);
+    request.set_worker_user_id(worker_user_id);
+    request.set_check_current_worker(true);
+    request.set_current_worker_user_id(current_worker_user_id);
+    return Parse(call_("AssignGridWorker", request), "AssignGridWorker");
+  }
+
+ private:
+  static absl::StatusOr<RegisteredGrid> Parse(const absl::StatusOr<std::string>& bytes,
+                                              absl::string_view method) {
+    if (!bytes.ok()) return bytes.status();
+    scoring::v1::Grid grid;
+    if (!grid.ParseFromString(*bytes)) {
+      return absl::InternalError(absl::StrCat("bad ", method, " response"));
+    }
+    return RegisteredGrid{grid.grid_id(), grid.village_id(), grid.worker_user_id()};
+  }
+
+  Call call_;
+};
 
 }  // namespace
-
-absl::Status GatewayServer::CheckGridOfVillage(const Exchange& ex, int64_t grid_id,
-                                               int64_t village_id) {
-  // A grid worker's token claims their grid (scoring wants the claim and the registry to agree),
-  // so it must name a grid of their own village. The registry belongs to scoring: ask it with the creator's own
-  // token, so that a grid outside the creator's scope is refused as well. Without a scoring
-  // backend (handler tests) nothing is checked, as for CheckHouseholdMember.
-  if (!deps_.backends->Has("scoring")) return absl::OkStatus();
-  scoring::v1::GetGridRequest request;
-  request.set_grid_id(grid_id);
-  absl::StatusOr<std::string> bytes = CallRegistryAs(ex, "GetGrid", request);
-  // Unknown, or outside the creator's scope (another village's): both are the same mistake in
-  // the form. Anything else (scoring unreachable: 503) is passed on, and nothing is created.
-  if (absl::IsNotFound(bytes.status()) || absl::IsPermissionDenied(bytes.status())) {
-    return GridNotInVillage(grid_id, village_id);
-  }
-  if (!bytes.ok()) return bytes.status();
-  scoring::v1::Grid grid;
-  if (!grid.ParseFromString(*bytes)) return absl::InternalError("bad GetGrid response");
-  if (grid.village_id() != village_id) return GridNotInVillage(grid_id, village_id);
-  return absl::OkStatus();
-}
-
-absl::StatusOr<scoring::v1::Grid> GatewayServer::NameGridWorker(const Exchange& ex,
-                                                                 int64_t grid_id,
-                                                                 int64_t village_id,
-                                                                 const std::string& user_id) {
-  scoring::v1::AssignGridWorkerRequest request;
-  request.set_grid_id(grid_id);
-  request.set_worker_user_id(user_id);
-  absl::StatusOr<std::string> bytes = CallRegistryAs(ex, "AssignGridWorker", request);
-  // GetGrid let the creator see the grid a moment ago; a refusal now is the same mistake.
-  if (absl::IsNotFound(bytes.status()) || absl::IsPermissionDenied(bytes.status())) {
-    return GridNotInVillage(grid_id, village_id);
-  }
-  scoring::v1::Grid grid;
-  if (bytes.ok() && grid.ParseFromString(*bytes)) return grid;
-  // The admin's next step is to send the form again: nothing was made, the name is still free.
-  return absl::UnavailableError(absl::StrCat(
-      "GRID_WORKER_NOT_ASSIGNED: grid ", grid_id, " could not name ", user_id,
-      " its worker, so the account was not created: ",
-      bytes.ok() ? "bad AssignGridWorker response" : bytes.status().ToString()));
-}
 
 absl::Status GatewayServer::AfterCall(const Exchange& ex, const Route& route,
                                       const std::string& response) {
@@ -765,14 +754,15 @@ absl::Status GatewayServer::AfterCall(const Exchange& ex, const Route& route,
   if (!grid.ParseFromString(response)) return absl::InternalError("bad AssignGridWorker response");
   // The registry has changed; if the accounts can't follow now, the admin's retry (which changes
   // nothing in scoring) makes them follow.
-  absl::Status followed = FollowGridWorker(ex, grid);
+  absl::Status followed =
+      FollowGridWorker(ex, {grid.grid_id(), grid.village_id(), grid.worker_user_id()});
   if (!followed.ok()) return absl::UnavailableError(followed.message());
   return absl::OkStatus();
 }
 
-absl::Status GatewayServer::FollowGridWorker(const Exchange& ex, const scoring::v1::Grid& grid) {
+absl::Status GatewayServer::FollowGridWorker(const Exchange& ex, const RegisteredGrid& grid) {
   absl::StatusOr<std::vector<std::string>> access_token_ids = deps_.login->FollowGridWorker(
-      *ex.caller, grid.village_id(), grid.grid_id(), grid.worker_user_id(), ex.request_id);
+      *ex.caller, grid.village_id, grid.grid_id, grid.worker_user_id, ex.request_id);
   if (!access_token_ids.ok()) return access_token_ids.status();
   if (deps_.throttle == nullptr) return absl::OkStatus();
   for (const std::string& access_token_id : *access_token_ids) {
@@ -783,7 +773,7 @@ absl::Status GatewayServer::FollowGridWorker(const Exchange& ex, const scoring::
     if (!revoked.ok()) {
       log::Warning("access token of a changed grid claim not revoked",
                    {{"request_id", ex.request_id},
-                    {"grid_id", absl::StrCat(grid.grid_id())},
+                    {"grid_id", absl::StrCat(grid.grid_id)},
                     {"error", revoked.ToString()}});
     }
   }
@@ -847,34 +837,36 @@ void GatewayServer::CreateStaff(Exchange& ex) {
     if (!IntField(*body, name, out)) return ex.Fail(absl::InvalidArgumentError(name), name);
   }
   const int64_t grid_village = GridWorkerVillage(*ex.caller, request);
-  if (grid_village != 0) {
-    if (absl::Status s = CheckGridOfVillage(ex, request.grid_id, grid_village); !s.ok()) {
-      return ex.Fail(s, absl::IsInvalidArgument(s) ? "grid_id" : "");
-    }
-  }
-  // A grid worker scores only the grid that names them (scoring asks the registry), so the
-  // account and its naming are made together: scoring names the account before it is committed,
-  // and a failure there leaves no account. Should scoring name it and the commit still fail, the
-  // grid names an id no account will ever have (ids are not reused): no one scores it until the
-  // admin's retry names the new account.
-  std::optional<scoring::v1::Grid> named;
-  LoginService::ConfirmNewUser confirm;
+  // A grid worker scores only the grid that names them (scoring asks the registry), so their
+  // account and its naming are made all or nothing (auth/grid_workers.h). The grid must be of
+  // the account's village: a grid worker's token claims it, and scoring wants the claim and the
+  // registry to agree. Without a scoring backend (handler tests) nothing is checked or named.
+  RegistryAsCaller registry(
+      [&](absl::string_view method, const google::protobuf::Message& message) {
+        return CallRegistryAs(ex, method, message);
+      });
+  std::optional<GridWorkerNaming> naming;
   if (grid_village != 0 && deps_.backends->Has("scoring")) {
-    confirm = [&](const std::string& new_user_id) -> absl::Status {
-      absl::StatusOr<scoring::v1::Grid> grid =
-          NameGridWorker(ex, request.grid_id, grid_village, new_user_id);
-      if (!grid.ok()) return grid.status();
-      named = *std::move(grid);
-      return absl::OkStatus();
-    };
+    absl::StatusOr<RegisteredGrid> grid = GridForNewWorker(registry, request.grid_id, grid_village);
+    if (!grid.ok()) {
+      return ex.Fail(grid.status(), absl::IsInvalidArgument(grid.status()) ? "grid_id" : "");
+    }
+    naming.emplace(&registry, *std::move(grid));
   }
-  absl::StatusOr<std::string> user_id =
-      deps_.login->CreateStaff(*ex.caller, request, ex.request_id, confirm);
-  if (!user_id.ok()) return ex.Fail(user_id.status());
-  if (named.has_value()) {
+  absl::StatusOr<std::string> user_id = deps_.login->CreateStaff(
+      *ex.caller, request, ex.request_id, naming ? naming->Confirmation() : ConfirmNewStaff{});
+  if (!user_id.ok()) {
+    if (naming && absl::IsUnavailable(user_id.status())) {
+      log::Warning("grid worker account not created", {{"request_id", ex.request_id},
+                                                       {"grid_id", absl::StrCat(request.grid_id)},
+                                                       {"error", user_id.status().ToString()}});
+    }
+    return ex.Fail(user_id.status());
+  }
+  if (naming && naming->named()) {
     // The grid's previous worker was replaced: their account lets go of the grid. Scoring
     // already refuses it to them, so a failure here leaves only a stale claim, logged.
-    if (absl::Status followed = FollowGridWorker(ex, *named); !followed.ok()) {
+    if (absl::Status followed = FollowGridWorker(ex, *naming->named()); !followed.ok()) {
       log::Warning("grid worker named, but the grid's previous worker's account still claims it",
                    {{"request_id", ex.request_id},
                     {"grid_id", absl::StrCat(request.grid_id)},

@@ -18,6 +18,7 @@
 #include "common/auth/token.h"
 #include "google/protobuf/message.h"
 #include "jifen/scoring/v1/registry.pb.h"
+#include "services/gateway/auth/grid_workers.h"
 #include "services/gateway/auth/login_service.h"
 #include "services/gateway/http/backends.h"
 #include "services/gateway/http/route_table.h"
@@ -113,18 +114,12 @@ class GatewayServer final {
   absl::StatusOr<std::string> CallRegistryAs(const Exchange& ex, absl::string_view method,
                                              const google::protobuf::Message& request);
   absl::Status CheckHouseholdMember(const Exchange& ex, int64_t household_id, int64_t member_id);
-  absl::Status CheckGridOfVillage(const Exchange& ex, int64_t grid_id, int64_t village_id);
-  // Has scoring name `user_id` the worker of grid `grid_id` (of `village_id`) under the caller's
-  // token: the grid as changed; 400 GRID_NOT_IN_VILLAGE when refused for the grid, otherwise 503
-  // GRID_WORKER_NOT_ASSIGNED.
-  absl::StatusOr<scoring::v1::Grid> NameGridWorker(const Exchange& ex, int64_t grid_id,
-                                                   int64_t village_id, const std::string& user_id);
   // What the gateway itself does after a routed call succeeded, before answering: after scoring
   // named a grid's worker, the accounts follow (FollowGridWorker). UNAVAILABLE when they could not.
   absl::Status AfterCall(const Exchange& ex, const Route& route, const std::string& response);
   // The gateway's accounts follow the registry's new worker of `grid` (LoginService), and the
   // access tokens of the accounts that changed are revoked.
-  absl::Status FollowGridWorker(const Exchange& ex, const scoring::v1::Grid& grid);
+  absl::Status FollowGridWorker(const Exchange& ex, const RegisteredGrid& grid);
 
   // Verified tokens by their exact text, so a busy phone's token is checked once (ES256
   // verification costs more than the rest of a read). An entry lives until the token's own exp, at

@@ -156,10 +156,26 @@ absl::StatusOr<StaffAccount> MySqlAccountStore::FindStaffById(int64_t account_id
   return FindStaff("account_id", absl::StrCat(account_id));
 }
 
+absl::StatusOr<bool> MySqlAccountStore::StaffRowStored(int64_t account_id) {
+  bool stored = false;
+  absl::Status status = mysql::RunWithConnection(*pool_, [&](sql::Connection& c) {
+    // A locking read waits for a transaction that still holds the row (one rolling back after its
+    // connection was lost), where a plain read would answer from before it ended.
+    auto stmt = Prepare(c, "SELECT 1 FROM staff_accounts WHERE account_id = ? LOCK IN SHARE MODE");
+    stmt->setInt64(1, account_id);
+    std::unique_ptr<sql::ResultSet> rs(stmt->executeQuery());
+    stored = rs->next();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return stored;
+}
+
 absl::StatusOr<int64_t> MySqlAccountStore::CreateStaff(const StaffAccount& account,
                                                        const AuditContext& context,
                                                        const ConfirmNewStaff& confirm) {
   int64_t id = 0;
+  bool confirmed = false;
   // `confirm` acts outside this database (it names a grid worker in scoring): a retried body
   // would act again for another id, so a transaction that confirms runs once.
   mysql::TransactionOptions options;
@@ -185,10 +201,28 @@ absl::StatusOr<int64_t> MySqlAccountStore::CreateStaff(const StaffAccount& accou
     RETURN_IF_ERROR(AppendAudit(
         c, context,
         {"create", "staff_account", id, account.village_id, "", Text(StaffState(created))}));
-    return confirm ? confirm(id) : absl::OkStatus();
+    if (!confirm) return absl::OkStatus();
+    RETURN_IF_ERROR(confirm.confirm(id));
+    confirmed = true;  // the last step: only the commit can fail after it
+    return absl::OkStatus();
   }, options);
-  if (!status.ok()) return status;
-  return id;
+  if (status.ok()) return id;
+  if (!confirmed) return status;
+  // The confirmation was made outside this database and then the commit failed. A commit whose
+  // connection was lost may still have gone through, so the row decides: stored, the account
+  // exists as confirmed; not stored, the confirmation is withdrawn so that nothing outside names
+  // an account that will never exist (ids are not reused); unknown, nothing is undone, since
+  // undoing it for an account that does exist would be the worse mistake.
+  absl::StatusOr<bool> stored = StaffRowStored(id);
+  if (!stored.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "staff account ", id, " was confirmed, and whether it was stored is unknown (commit: ",
+        status.message(), "; read back: ", stored.status().message(),
+        "); made again, its user name is taken if it was"));
+  }
+  if (*stored) return id;
+  if (confirm.withdraw) RETURN_IF_ERROR(confirm.withdraw(id));
+  return status;
 }
 
 absl::Status MySqlAccountStore::ChangeStaff(

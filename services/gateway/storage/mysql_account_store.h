@@ -47,6 +47,8 @@ class MySqlAccountStore final : public AccountStore {
  private:
   absl::StatusOr<StaffAccount> FindStaff(const char* where_column, const std::string& value);
   absl::StatusOr<ResidentBinding> FindBinding(const char* where_column, const std::string& value);
+  // Whether the account's row exists, once any transaction still writing it has ended.
+  absl::StatusOr<bool> StaffRowStored(int64_t account_id);
   // In one transaction: locks the account's row (NOT_FOUND if none), lets `change` edit the
   // account, writes it back, and, unless `change` returned nullptr (a routine change), appends the
   // audit record of that action with the states before and after.

@@ -50,6 +50,12 @@ absl::Status AuthorizeVillageWrite(const auth::Caller& caller, int64_t village_i
   return Denied(caller, "change the registry of this village");
 }
 
+absl::Status AuthorizeGridWorkerAssignment(const auth::Caller& caller, int64_t village_id) {
+  if (caller.IsService() && caller.user_id == kAccountsServiceName) return absl::OkStatus();
+  if (caller.IsService()) return Denied(caller, "name grid workers");
+  return AuthorizeVillageWrite(caller, village_id);
+}
+
 absl::Status AuthorizeGridRead(const auth::Caller& caller, const VillageRecord& village) {
   switch (caller.role) {
     case Role::kDistrictOfficial:

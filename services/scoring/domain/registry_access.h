@@ -37,6 +37,16 @@ absl::Status AuthorizeOrganisationWrite(const auth::Caller& caller);
 // village's admin or a district official.
 absl::Status AuthorizeVillageWrite(const auth::Caller& caller, int64_t village_id);
 
+// The service identity of the gateway, which owns the staff accounts.
+inline constexpr char kAccountsServiceName[] = "gateway";
+
+// AssignGridWorker of a grid of `village_id`: AuthorizeVillageWrite's callers, and the gateway's
+// service identity. The gateway names a grid worker under the creating admin's token, but its
+// operator tool (jifen-admin) has no person's token, only the gateway's own; the gateway holds the
+// token signing key anyway, so this grants it nothing it could not already sign for. Other
+// services still write nothing.
+absl::Status AuthorizeGridWorkerAssignment(const auth::Caller& caller, int64_t village_id);
+
 // GetGrid of a grid of `village`. District officials and inspectors and services read every grid,
 // a town official the grids of their town, a village admin those of their village; everyone else
 // (grid workers and assessors included: their token already names their scope) PERMISSION_DENIED.

@@ -90,6 +90,29 @@ TEST(RegistryAccessTest, VillageWritesBelongToItsAdmin) {
   EXPECT_TRUE(Denied(AuthorizeVillageWrite(unscoped, 0)));
 }
 
+// The gateway's own identity names grid workers (jifen-admin creating one has no person's
+// token); no other service writes the registry.
+TEST(RegistryAccessTest, GridWorkersAreNamedByVillageWritersAndTheGatewayOnly) {
+  EXPECT_TRUE(AuthorizeGridWorkerAssignment(As(Role::kVillageAdmin), kVillage).ok());
+  EXPECT_TRUE(Denied(AuthorizeGridWorkerAssignment(As(Role::kVillageAdmin), kVillage + 1)));
+  EXPECT_TRUE(AuthorizeGridWorkerAssignment(As(Role::kDistrictOfficial), kVillage + 1).ok());
+  Caller gateway = As(Role::kService);
+  gateway.user_id = "gateway";
+  EXPECT_TRUE(AuthorizeGridWorkerAssignment(gateway, kVillage).ok());
+  for (const char* other : {"redemption", "publicity", "audit", "scoring", "Gateway", ""}) {
+    Caller service = As(Role::kService);
+    service.user_id = other;
+    EXPECT_TRUE(Denied(AuthorizeGridWorkerAssignment(service, kVillage))) << other;
+  }
+  // Only a service token makes the gateway: a person named "gateway" is judged by their role.
+  for (Role role : {Role::kDistrictInspector, Role::kTownOfficial, Role::kGridWorker,
+                    Role::kAssessor, Role::kResident}) {
+    Caller person = As(role);
+    person.user_id = "gateway";
+    EXPECT_TRUE(Denied(AuthorizeGridWorkerAssignment(person, kVillage))) << auth::RoleName(role);
+  }
+}
+
 TEST(RegistryAccessTest, GridReadsByScope) {
   for (Role role : {Role::kDistrictOfficial, Role::kDistrictInspector, Role::kService,
                     Role::kTownOfficial, Role::kVillageAdmin}) {

@@ -176,10 +176,14 @@ class RegistryRepository {
   // Sets the grid's worker (empty: none) and returns the grid as it now is; its audit record has
   // the worker before and after. Setting the worker the grid already has writes nothing, so a
   // retried call is not a second change on the audit trail. `village_id` is the grid's (as
-  // FindGrid gave it: grids never move); NOT_FOUND if the village has no such grid.
-  virtual absl::StatusOr<GridRecord> AssignGridWorker(const RegistryActor& actor,
-                                                      int64_t village_id, int64_t grid_id,
-                                                      const std::string& worker_user_id) = 0;
+  // FindGrid gave it: grids never move); NOT_FOUND if the village has no such grid. With
+  // `current_worker_user_id` the grid changes only while it names that worker, else
+  // FAILED_PRECONDITION GRID_WORKER_CHANGED (a grid that already names `worker_user_id` is
+  // returned unchanged either way).
+  virtual absl::StatusOr<GridRecord> AssignGridWorker(
+      const RegistryActor& actor, int64_t village_id, int64_t grid_id,
+      const std::string& worker_user_id,
+      const std::optional<std::string>& current_worker_user_id) = 0;
   // Ids of the household and its members are ignored and assigned. NOT_FOUND if the village does
   // not exist; INVALID_ARGUMENT if the group or grid is not the village's; ALREADY_EXISTS if the
   // group already has that house number.

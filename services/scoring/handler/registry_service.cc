@@ -261,13 +261,17 @@ grpc::Status RegistryServiceImpl::AssignGridWorker(grpc::ServerContext* context,
   return Serve(context, "AssignGridWorker", [&](const auth::Caller& caller) -> absl::Status {
     RETURN_IF_ERROR(RequireId(request->grid_id(), "grid_id"));
     ASSIGN_OR_RETURN(const std::string worker, CleanUserId(request->worker_user_id(), "网格员"));
+    std::optional<std::string> current;
+    if (request->check_current_worker()) {
+      ASSIGN_OR_RETURN(current, CleanUserId(request->current_worker_user_id(), "现任网格员"));
+    }
     // The grid's village decides who may change it; grids never move, so it is still the grid's
     // village when the repository writes.
     ASSIGN_OR_RETURN(const GridRecord grid, repository_->FindGrid(request->grid_id()));
-    RETURN_IF_ERROR(AuthorizeVillageWrite(caller, grid.village_id));
+    RETURN_IF_ERROR(AuthorizeGridWorkerAssignment(caller, grid.village_id));
     ASSIGN_OR_RETURN(const GridRecord assigned,
-                     repository_->AssignGridWorker(ActorOf(caller), grid.village_id,
-                                                   grid.grid_id, worker));
+                     repository_->AssignGridWorker(ActorOf(caller), grid.village_id, grid.grid_id,
+                                                   worker, current));
     Encode(assigned, response);
     return absl::OkStatus();
   });

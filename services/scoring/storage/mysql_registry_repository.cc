@@ -326,7 +326,7 @@ absl::StatusOr<GroupRecord> MySqlRegistryRepository::FindGroup(int64_t group_id)
 
 absl::StatusOr<GridRecord> MySqlRegistryRepository::AssignGridWorker(
     const RegistryActor& actor, int64_t village_id, int64_t grid_id,
-    const std::string& worker_user_id) {
+    const std::string& worker_user_id, const std::optional<std::string>& current_worker_user_id) {
   GridRecord grid;
   RETURN_IF_ERROR(mysql::RunInTransaction(pool_, [&](sql::Connection& c) -> absl::Status {
     // Locking the village row, as every registry write does, keeps the change in line with the
@@ -342,6 +342,12 @@ absl::StatusOr<GridRecord> MySqlRegistryRepository::AssignGridWorker(
     grid = {grid_id, rows->getInt64(1), rows->getString(2).asStdString(),
             rows->getString(3).asStdString()};
     if (grid.worker_user_id == worker_user_id) return absl::OkStatus();
+    // Checked under the row lock, so no other assignment can come between the check and the write.
+    if (current_worker_user_id.has_value() && grid.worker_user_id != *current_worker_user_id) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("GRID_WORKER_CHANGED: grid ", grid_id, " names \"", grid.worker_user_id,
+                       "\" as its worker, not \"", *current_worker_user_id, "\""));
+    }
     const std::string before = absl::StrCat("worker_user_id=", grid.worker_user_id);
     Statement update = Prepare(c, "UPDATE grids SET worker_user_id = ? WHERE grid_id = ?");
     update->setString(1, worker_user_id);

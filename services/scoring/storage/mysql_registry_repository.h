@@ -34,9 +34,10 @@ class MySqlRegistryRepository final : public RegistryRepository {
   absl::StatusOr<TeamRecord> FindTeam(int64_t team_id) override;
   absl::StatusOr<GridRecord> FindGrid(int64_t grid_id) override;
   absl::StatusOr<GroupRecord> FindGroup(int64_t group_id) override;
-  absl::StatusOr<GridRecord> AssignGridWorker(const RegistryActor& actor, int64_t village_id,
-                                              int64_t grid_id,
-                                              const std::string& worker_user_id) override;
+  absl::StatusOr<GridRecord> AssignGridWorker(
+      const RegistryActor& actor, int64_t village_id, int64_t grid_id,
+      const std::string& worker_user_id,
+      const std::optional<std::string>& current_worker_user_id) override;
   absl::StatusOr<HouseholdWithMembers> CreateHousehold(
       const RegistryActor& actor, const HouseholdWithMembers& household) override;
   absl::StatusOr<HouseholdWithMembers> GetHousehold(int64_t household_id) override;

@@ -904,6 +904,16 @@ class GridWorkerTest : public RegistryServiceTest {
     request.set_worker_user_id(worker);
     return stub_->AssignGridWorker(ContextFor(caller).get(), request, out);
   }
+  // Assign, only while the grid names `current`.
+  grpc::Status AssignIf(const auth::Caller& caller, int64_t grid_id, const std::string& worker,
+                        const std::string& current, v1::Grid* out) {
+    v1::AssignGridWorkerRequest request;
+    request.set_grid_id(grid_id);
+    request.set_worker_user_id(worker);
+    request.set_check_current_worker(true);
+    request.set_current_worker_user_id(current);
+    return stub_->AssignGridWorker(ContextFor(caller).get(), request, out);
+  }
   // The grid's "assign_grid_worker" audit records, oldest first.
   std::vector<audit::v1::AuditRecord> Assignments(int64_t grid_id) {
     std::vector<audit::v1::AuditRecord> records;
@@ -975,6 +985,60 @@ TEST_F(GridWorkerTest, TheVillageAdminAssignsReassignsAndClearsTheWorker) {
             grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(WorkerInDatabase(village_.grid), "staff-43");
   EXPECT_EQ(Assignments(village_.grid).size(), 4u);
+}
+
+// The gateway names a new account only in place of the worker it read, and gives the grid back
+// only while it still names that account, so neither step undoes someone else's change.
+TEST_F(GridWorkerTest, ACheckedAssignmentNeedsTheExpectedWorker) {
+  const auth::Caller admin = As(auth::Role::kVillageAdmin);
+  v1::Grid grid;
+  ASSERT_TRUE(AssignIf(admin, village_.grid, "staff-51", "gw-1", &grid).ok());
+  EXPECT_EQ(grid.worker_user_id(), "staff-51");
+
+  // Someone else changed it meanwhile: refused, nothing written or audited.
+  const grpc::Status changed = AssignIf(admin, village_.grid, "gw-1", "staff-50", &grid);
+  EXPECT_EQ(changed.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(changed.error_message(), HasSubstr("GRID_WORKER_CHANGED"));
+  EXPECT_EQ(WorkerInDatabase(village_.grid), "staff-51");
+  EXPECT_EQ(Assignments(village_.grid).size(), 1u);
+
+  // A retry of a call that went through finds its own worker there: answered, not refused.
+  ASSERT_TRUE(AssignIf(admin, village_.grid, "staff-51", "gw-1", &grid).ok());
+  EXPECT_EQ(grid.worker_user_id(), "staff-51");
+  // "" expects a grid without a worker; the expected worker is trimmed like the worker.
+  EXPECT_EQ(AssignIf(admin, village_.grid, "staff-52", "", &grid).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  ASSERT_TRUE(AssignIf(admin, village_.grid, "", " staff-51 ", &grid).ok());
+  ASSERT_TRUE(AssignIf(admin, village_.grid, "staff-52", "", &grid).ok());
+  EXPECT_EQ(WorkerInDatabase(village_.grid), "staff-52");
+  EXPECT_EQ(Assignments(village_.grid).size(), 3u);
+  EXPECT_EQ(AssignIf(admin, village_.grid, "staff-53", "staff 52", &grid).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// jifen-admin names the grid worker it creates with the gateway's service token; other services'
+// tokens may not, and the gateway's is held to nothing beyond the grid's worker.
+TEST_F(GridWorkerTest, TheGatewayServiceNamesGridWorkers) {
+  auth::Caller gateway = As(auth::Role::kService);
+  gateway.user_id = "gateway";
+  v1::Grid grid;
+  ASSERT_TRUE(Assign(gateway, village_.grid, "staff-61", &grid).ok());
+  EXPECT_EQ(WorkerInDatabase(village_.grid), "staff-61");
+  const std::vector<audit::v1::AuditRecord> records = Assignments(village_.grid);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].actor_user_id(), "gateway");
+  EXPECT_EQ(records[0].actor_role(), "service");
+
+  auth::Caller redemption = As(auth::Role::kService);
+  redemption.user_id = "redemption";
+  EXPECT_EQ(Assign(redemption, village_.grid, "staff-62", &grid).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::CreateGridRequest create;
+  create.set_village_id(village_.village_id);
+  create.set_name("南片");
+  EXPECT_EQ(stub_->CreateGrid(ContextFor(gateway).get(), create, &grid).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(WorkerInDatabase(village_.grid), "staff-61");
 }
 
 // The replaced worker's token still claims the grid until it expires; the registry decides.

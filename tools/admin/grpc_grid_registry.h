@@ -1,0 +1,37 @@
+// Scoring's registry for jifen-admin: RegistryService over gRPC under the gateway's own service
+// token (role service, subject gateway), the identity scoring lets name grid workers besides the
+// village's admin and district officials (services/scoring/domain/registry_access.h). The CLI
+// runs on the gateway's host with the gateway's database account, and acts as the gateway here too.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "jifen/scoring/v1/registry.grpc.pb.h"
+#include "services/gateway/auth/grid_workers.h"
+
+namespace jifen::admin {
+
+class GrpcGridRegistry final : public gateway::GridRegistry {
+ public:
+  // `address` is jifen-scoring's host:port; `service_token` the gateway's token itself.
+  GrpcGridRegistry(const std::string& address, std::string service_token,
+                   absl::Duration timeout = absl::Seconds(10));
+
+  absl::StatusOr<gateway::RegisteredGrid> GetGrid(int64_t grid_id) override;
+  absl::StatusOr<gateway::RegisteredGrid> AssignWorker(
+      int64_t grid_id, const std::string& worker_user_id,
+      const std::string& current_worker_user_id) override;
+
+ private:
+  // Scoring's status as the shared steps (gateway/auth/grid_workers.h) and the operator need it.
+  absl::Status FromScoring(const grpc::Status& status) const;
+
+  std::string address_;
+  std::unique_ptr<scoring::v1::RegistryService::Stub> stub_;
+  std::string service_token_;
+  absl::Duration timeout_;
+};
+
+}  // namespace jifen::admin
