@@ -10,11 +10,15 @@
 
 namespace jifen::audit {
 
-// States up to this size travel as text; the audit service's anomaly rules read facts from them.
-inline constexpr size_t kMaxInlineStateBytes = 512;
+// States up to this size travel as text (the most an audit record takes, audit.proto): the audit
+// service's anomaly rules read facts from them, and people read what changed and why. A reason of
+// 500 Chinese characters with an item's description is well over 1 KiB; at 512 bytes such states
+// went onto the trail as a hash, and a correction's reason survived nowhere else.
+inline constexpr size_t kMaxInlineStateBytes = 4096;
 
-// The state itself when it is at most kMaxInlineStateBytes without NUL bytes, otherwise
-// "sha256:<64 lowercase hex>" of its bytes. Never longer than kMaxInlineStateBytes.
+// The state itself when it is at most kMaxInlineStateBytes of text (no control bytes but line
+// feeds), otherwise "sha256:<64 lowercase hex>" of its bytes. Never longer than
+// kMaxInlineStateBytes.
 std::string StateDigest(absl::string_view state);
 
 }  // namespace jifen::audit

@@ -22,6 +22,18 @@ TEST(StateDigestTest, LongStatesAreHashed) {
   EXPECT_NE(digest, StateDigest(std::string(kMaxInlineStateBytes + 2, 'x')));
 }
 
+TEST(StateDigestTest, AFiveHundredCharacterReasonStaysReadable) {
+  std::string reason;
+  for (int i = 0; i < 500; ++i) reason += "补";
+  const std::string state = "stock=12 reason=" + reason;
+  EXPECT_EQ(StateDigest(state), state);
+}
+
+TEST(StateDigestTest, StatesWithControlBytesAreHashed) {
+  EXPECT_EQ(StateDigest("a\tb").rfind("sha256:", 0), 0u);
+  EXPECT_EQ(StateDigest("line one\nline two"), "line one\nline two");
+}
+
 TEST(StateDigestTest, StatesWithNulBytesAreHashedWithSha256) {
   // printf 'abc\0' | sha256sum
   EXPECT_EQ(StateDigest(std::string("abc\0", 4)),

@@ -44,8 +44,9 @@ TEST(LedgerAuditTest, AReasonThatFitsIsKeptWholeAndALongerOneIsCutOnACharacter) 
   const std::string fits(audit::kMaxInlineStateBytes - head.size(), 'x');
   EXPECT_EQ(WalletDebitAudit(kRedemption, Debit(fits), 20).after, head + fits);
 
+  // Longer than any reason the ledger takes (500 characters), as a stored one might be.
   std::string long_reason;
-  for (int i = 0; i < 300; ++i) long_reason += "错";
+  for (int i = 0; i < 1400; ++i) long_reason += "错";
   const std::string after = WalletDebitAudit(kRedemption, Debit(long_reason), 20).after;
   EXPECT_LE(after.size(), audit::kMaxInlineStateBytes);
   EXPECT_TRUE(absl::StartsWith(after, head + "错错错"));

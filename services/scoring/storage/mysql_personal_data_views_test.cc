@@ -51,12 +51,12 @@ TEST(PersonalDataViewAuditTest, IdsThatDoNotFitAreCutAndTheStateStaysText) {
   FullPersonalDataView view;
   view.village_id = 7;
   view.rpc = "ListHouseholds";
-  for (int64_t id = 100000; id < 100000 + 2 * 500; id += 2) view.household_ids.push_back(id);
+  for (int64_t id = 100000; id < 100000 + 2 * 1000; id += 2) view.household_ids.push_back(id);
   const std::string after = PersonalDataViewAudit(kAdmin, view).after;
   EXPECT_LE(after.size(), audit::kMaxInlineStateBytes);
   EXPECT_FALSE(absl::StartsWith(after, "sha256:"));
   EXPECT_TRUE(
-      absl::StrContains(after, "households=500 first=100000 last=100998 ids=100000,100002,"));
+      absl::StrContains(after, "households=1000 first=100000 last=101998 ids=100000,100002,"));
   EXPECT_TRUE(absl::EndsWith(after, "…"));
 }
 
