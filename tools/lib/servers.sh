@@ -95,6 +95,15 @@ jifen_quote_command() {
   printf '%s\n' "$out"
 }
 
+# A command prefix that runs the rest of the command line without the files it inherits beyond
+# stdin, stdout and stderr. Servers outlive the command that starts them: a test run's servers
+# that kept its `flock /tmp/jifen-build.lock` descriptor held the lock (and every build and test
+# waiting on it) for as long as they lived.
+jifen_without_inherited_files() {
+  # shellcheck disable=SC2016  # expanded by that bash
+  jifen_quote_command bash -c 'for fd in /proc/self/fd/*; do fd=${fd##*/}; ((fd > 2)) && { exec {fd}>&-; } 2>/dev/null; done; exec "$@"' jifen-server
+}
+
 # Prints the last LINES lines of FILE written after byte OFFSET to stderr, for failure reports.
 jifen_show_log() {
   local file=$1 lines=${2:-40} offset=${3:-0}
@@ -170,7 +179,7 @@ jifen_mysql_start_command() {
   mariadbd=$(command -v mariadbd || echo /usr/sbin/mariadbd)
   local -a args
   mapfile -t args < <(jifen_mysql_args "$dir" "$port")
-  printf '%s </dev/null >>%s 2>&1 &\n' \
+  printf '%s %s </dev/null >>%s 2>&1 &\n' "$(jifen_without_inherited_files)" \
     "$(jifen_quote_command setsid "$mariadbd" "${args[@]}")" \
     "$(printf '%q' "$dir/mysqld.out")"
 }
@@ -323,7 +332,7 @@ EOF
 jifen_redis_start_command() {
   local dir=$1 server
   server=$(command -v redis-server || echo /usr/bin/redis-server)
-  printf '%s </dev/null >>%s 2>&1\n' \
+  printf '%s %s </dev/null >>%s 2>&1\n' "$(jifen_without_inherited_files)" \
     "$(jifen_quote_command "$server" "$(jifen_redis_conf "$dir")")" \
     "$(printf '%q' "$dir/redis.out")"
 }
