@@ -1,5 +1,5 @@
 // What the publicity rules need from the scoring service. Implemented over gRPC by
-// storage/GrpcScoring*; unit tests use fakes.
+// storage/GrpcScoring*; tests use those against a real scoring process.
 #pragma once
 
 #include <cstdint>
