@@ -380,6 +380,32 @@ TEST_F(WindowsTest, APendingObjectionHoldsSettlementWhichThenHappensOnce) {
   EXPECT_EQ(window.points_credited, 5);
 }
 
+// Scoring had already settled the quarter when publicity asked (an instance settled it and died
+// before recording it, or two instances claimed the window): the window records what scoring
+// credited then. It recorded 0 households and 0 points, as scoring's answer to a repeat carried
+// no numbers; the fake ledger answered every settlement alike and hid that.
+TEST_F(WindowsTest, AQuarterScoringSettledBeforeIsRecordedWithWhatItCredited) {
+  OpenQ3Window();
+  now_ = base_ + absl::Hours(24 * 8);
+  // What the instance that died got from scoring.
+  const absl::StatusOr<Settlement> first =
+      ledger_->SettlePeriod(village_.village_id, "2025Q3", base_ + absl::Hours(24 * 6));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->households_credited, 1);  // `third_` (HJ-03, +5)
+  EXPECT_EQ(first->points_credited, 5);
+  int settled = 0;
+  ASSERT_TRUE(windows_->RunDueWork(&settled).ok());
+  const WindowRecord window = Stored(village_.village_id);
+  EXPECT_EQ(StateAt(window, now_), WindowState::kSettled);
+  EXPECT_EQ(window.households_credited, 1);
+  EXPECT_EQ(window.points_credited, 5);
+  const std::vector<jifen::testing::OutboxAudit> audits =
+      Audits(village_.village_id, "window.settle");
+  ASSERT_EQ(audits.size(), 1u);
+  EXPECT_TRUE(absl::StrContains(audits[0].record.after(), "settled: 1 households, 5 points"))
+      << audits[0].record.after();
+}
+
 // Settlement asks scoring to refuse entries recorded after the window's end less the time every
 // household must have to object: a window ending a millisecond too soon for the village's latest
 // entry is refused, one ending exactly a day after it is not. With that time set to zero nothing
