@@ -42,7 +42,7 @@
 #include "services/publicity/domain/boards.h"
 #include "services/publicity/domain/change_hub.h"
 #include "services/publicity/domain/feeder.h"
-#include "services/publicity/domain/memory_ledger.h"
+#include "tools/publicity/memory_ledger.h"
 #include "services/publicity/handler/board_service.h"
 #include "services/publicity/storage/redis_board_store.h"
 

@@ -1,25 +1,15 @@
+// Who may read which boards, with villages and towns as the real registry (a jifen-scoring
+// process) tells them through publicity's GrpcVillageDirectory.
 #include "services/publicity/domain/access.h"
 
 #include "gtest/gtest.h"
-#include "services/publicity/domain/boards.h"
+#include "services/publicity/domain/scoring_test_support.h"
+#include "services/publicity/storage/grpc_scoring.h"
 
 namespace jifen::publicity {
 namespace {
 
-class TwoTowns final : public VillageDirectory {
- public:
-  absl::StatusOr<int64_t> TownOf(int64_t village) override {
-    if (village == 1) return 10;
-    if (village == 2) return 20;
-    return absl::NotFoundError("no such village");
-  }
-  absl::StatusOr<int64_t> VillageOfGroup(int64_t) override {
-    return absl::NotFoundError("no such group");
-  }
-  absl::StatusOr<absl::flat_hash_map<int64_t, int64_t>> AllVillages() override {
-    return absl::flat_hash_map<int64_t, int64_t>{{1, 10}, {2, 20}};
-  }
-};
+using jifen::testing::SeededVillage;
 
 auth::Caller Of(auth::Role role, int64_t village = 0, int64_t town = 0) {
   auth::Caller caller;
@@ -30,68 +20,62 @@ auth::Caller Of(auth::Role role, int64_t village = 0, int64_t town = 0) {
   return caller;
 }
 
-TEST(AccessTest, VillageReadFollowsScope) {
-  TwoTowns villages;
-  EXPECT_TRUE(CheckVillageRead(Of(auth::Role::kResident, 1), 1, villages).ok());
-  EXPECT_EQ(CheckVillageRead(Of(auth::Role::kResident, 1), 2, villages).code(),
+// Two villages, each in a town of its own.
+class AccessTest : public ScoringTest {
+ protected:
+  void SetUp() override {
+    ScoringTest::SetUp();
+    if (HasFatalFailure()) return;
+    first_ = scoring().SeedVillage(1, 1);
+    second_ = scoring().SeedVillage(1, 1);
+    ASSERT_FALSE(HasFailure());
+    ASSERT_NE(first_.town_id, second_.town_id);
+  }
+
+  GrpcVillageDirectory villages_{ClientOptions()};
+  SeededVillage first_;
+  SeededVillage second_;
+};
+
+TEST_F(AccessTest, VillageReadFollowsScope) {
+  const int64_t one = first_.village_id;
+  const int64_t two = second_.village_id;
+  const int64_t town = first_.town_id;
+  EXPECT_TRUE(CheckVillageRead(Of(auth::Role::kResident, one), one, villages_).ok());
+  EXPECT_EQ(CheckVillageRead(Of(auth::Role::kResident, one), two, villages_).code(),
             absl::StatusCode::kPermissionDenied);
-  EXPECT_TRUE(CheckVillageRead(Of(auth::Role::kTownOfficial, 0, 10), 1, villages).ok());
-  EXPECT_EQ(CheckVillageRead(Of(auth::Role::kTownOfficial, 0, 10), 2, villages).code(),
+  EXPECT_TRUE(CheckVillageRead(Of(auth::Role::kTownOfficial, 0, town), one, villages_).ok());
+  EXPECT_EQ(CheckVillageRead(Of(auth::Role::kTownOfficial, 0, town), two, villages_).code(),
             absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(CheckVillageRead(Of(auth::Role::kTownOfficial, 0, 10), 3, villages).code(),
+  // A village the registry does not know is refused like another town's.
+  EXPECT_EQ(CheckVillageRead(Of(auth::Role::kTownOfficial, 0, town), 999999999, villages_).code(),
             absl::StatusCode::kPermissionDenied);
-  EXPECT_TRUE(CheckVillageRead(Of(auth::Role::kDistrictInspector), 2, villages).ok());
-  EXPECT_TRUE(CheckVillageRead(Of(auth::Role::kService), 2, villages).ok());
+  EXPECT_TRUE(CheckVillageRead(Of(auth::Role::kDistrictInspector), two, villages_).ok());
+  EXPECT_TRUE(CheckVillageRead(Of(auth::Role::kService), two, villages_).ok());
   // A token without a village (scope 0) never matches village 0 or any other.
-  EXPECT_EQ(CheckVillageRead(Of(auth::Role::kVillageAdmin, 0), 0, villages).code(),
+  EXPECT_EQ(CheckVillageRead(Of(auth::Role::kVillageAdmin, 0), 0, villages_).code(),
             absl::StatusCode::kPermissionDenied);
 }
 
-TEST(AccessTest, TownAndDistrictBoards) {
-  TwoTowns villages;
+TEST_F(AccessTest, TownAndDistrictBoards) {
   BoardKey town;
   town.scope = BoardScope::kTown;
-  town.town_id = 10;
+  town.town_id = first_.town_id;
   town.period = Period{2025, 0};
-  EXPECT_TRUE(CheckBoardRead(Of(auth::Role::kTownOfficial, 0, 10), town, villages).ok());
-  EXPECT_FALSE(CheckBoardRead(Of(auth::Role::kTownOfficial, 0, 20), town, villages).ok());
-  EXPECT_FALSE(CheckBoardRead(Of(auth::Role::kResident, 1), town, villages).ok());
+  EXPECT_TRUE(
+      CheckBoardRead(Of(auth::Role::kTownOfficial, 0, first_.town_id), town, villages_).ok());
+  EXPECT_FALSE(
+      CheckBoardRead(Of(auth::Role::kTownOfficial, 0, second_.town_id), town, villages_).ok());
+  EXPECT_FALSE(CheckBoardRead(Of(auth::Role::kResident, first_.village_id), town, villages_).ok());
   BoardKey district = town;
   district.scope = BoardScope::kDistrict;
-  EXPECT_TRUE(CheckBoardRead(Of(auth::Role::kDistrictOfficial), district, villages).ok());
-  EXPECT_FALSE(CheckBoardRead(Of(auth::Role::kVillageAdmin, 1), district, villages).ok());
-  EXPECT_TRUE(CheckReconcile(Of(auth::Role::kVillageAdmin, 1), 1).ok());
-  EXPECT_FALSE(CheckReconcile(Of(auth::Role::kResident, 1), 1).ok());
-}
-
-TEST(PageTokenTest, RoundTripsAndIsBoundToItsBoard) {
-  BoardKey key;
-  key.village_id = 3;
-  key.period = Period{2025, 3};
-  const std::string token = EncodePageToken(key, PageCursor{-7, 42});
-  absl::StatusOr<PageCursor> cursor = DecodePageToken(key, token);
-  ASSERT_TRUE(cursor.ok());
-  EXPECT_EQ(cursor->points, -7);
-  EXPECT_EQ(cursor->household_id, 42);
-  BoardKey other = key;
-  other.period = Period{2025, 2};
-  EXPECT_EQ(DecodePageToken(other, token).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(DecodePageToken(key, "not a token").status().code(),
-            absl::StatusCode::kInvalidArgument);
-}
-
-TEST(BoardKeyTest, TownAndDistrictAreYearly) {
-  BoardKey key;
-  key.scope = BoardScope::kDistrict;
-  key.period = Period{2025, 1};
-  EXPECT_EQ(ValidateBoardKey(key).code(), absl::StatusCode::kInvalidArgument);
-  key.period = Period{2025, 0};
-  EXPECT_TRUE(ValidateBoardKey(key).ok());
-  key.scope = BoardScope::kGroup;
-  key.village_id = 1;
-  EXPECT_EQ(ValidateBoardKey(key).code(), absl::StatusCode::kInvalidArgument);  // no group
-  EXPECT_EQ(DescribeBoard(BoardKey{BoardScope::kGroup, 1, 2, 0, Period{2025, 3}}),
-            "village 1 group 2 2025Q3");
+  EXPECT_TRUE(CheckBoardRead(Of(auth::Role::kDistrictOfficial), district, villages_).ok());
+  EXPECT_FALSE(
+      CheckBoardRead(Of(auth::Role::kVillageAdmin, first_.village_id), district, villages_).ok());
+  EXPECT_TRUE(
+      CheckReconcile(Of(auth::Role::kVillageAdmin, first_.village_id), first_.village_id).ok());
+  EXPECT_FALSE(
+      CheckReconcile(Of(auth::Role::kResident, first_.village_id), first_.village_id).ok());
 }
 
 }  // namespace

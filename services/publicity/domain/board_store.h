@@ -1,5 +1,5 @@
 // The boards' storage, as the rules need it. Implemented over Redis by storage/RedisBoardStore;
-// tests use the real one against the test Redis, or a fake.
+// tests use the real one against the test Redis.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,5 @@
 // What the publicity rules need from the scoring service. Implemented over gRPC by
-// storage/GrpcScoring*; unit tests use fakes.
+// storage/GrpcScoring*; tests use those against a real scoring process.
 #pragma once
 
 #include <cstdint>
@@ -56,9 +56,10 @@ class LedgerCommands {
   virtual absl::StatusOr<int64_t> ReverseEntry(int64_t sequence, const std::string& correction_id,
                                                const std::string& reason,
                                                const std::string& request_id) = 0;
-  // Settles the quarter into the wallets; a repeat is a no-op that succeeds. FAILED_PRECONDITION
-  // ("LATE_ENTRIES: ...") while the quarter has an objectable entry recorded after
-  // `refuse_recorded_after` (absl::InfiniteFuture(): no such check).
+  // Settles the quarter into the wallets; a repeat is a no-op that succeeds and answers what the
+  // settlement made before credited (a caller that lost that answer records it).
+  // FAILED_PRECONDITION ("LATE_ENTRIES: ...") while the quarter has an objectable entry recorded
+  // after `refuse_recorded_after` (absl::InfiniteFuture(): no such check).
   virtual absl::StatusOr<Settlement> SettlePeriod(int64_t village_id, const std::string& period,
                                                   absl::Time refuse_recorded_after) = 0;
 };

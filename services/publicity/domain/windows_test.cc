@@ -1,394 +1,326 @@
+// The publicity windows' rules on the real storage and the real scoring: MySqlWindowRepository on a
+// fresh publicity database, used through the service's restricted account, and a jifen-scoring
+// process reached through publicity's production clients (GrpcLedgerCommands, GrpcVillageDirectory,
+// GrpcLedgerSource). Only the clock is the test's: scoring records entries at real time, so every
+// window is placed relative to when the test's entries were recorded.
+//
+// One database serves the suite and one scoring the binary; each test has a village of its own.
+// RunDueWork and the window follower work on every window of the database, as the service's do,
+// so assertions look at the test's own village.
 #include "services/publicity/domain/windows.h"
 
-#include <map>
+#include <cppconn/connection.h>
+#include <cppconn/resultset.h>
+
+#include <algorithm>
+#include <memory>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/mysql/statement.h"
+#include "common/mysql/transaction.h"
 #include "gtest/gtest.h"
-#include "services/publicity/domain/memory_ledger.h"
 #include "services/publicity/domain/period.h"
+#include "services/publicity/domain/scoring_test_support.h"
 #include "services/publicity/domain/window_follower.h"
+#include "services/publicity/storage/grpc_scoring.h"
+#include "services/publicity/storage/mysql_window_repository.h"
+#include "tests/support/audit_outbox.h"
+#include "tests/support/service_database.h"
 
 namespace jifen::publicity {
 namespace {
 
-class FakeWindowRepository final : public WindowRepository {
- public:
-  absl::Status CreateWindow(const WindowRecord& window, const AuditEvent& audit) override {
-    const auto key = std::make_pair(window.village_id, window.period);
-    if (windows.count(key)) return absl::AlreadyExistsError("window exists");
-    windows[key] = window;
-    audits.push_back(audit.action);
-    return absl::OkStatus();
-  }
-  absl::StatusOr<std::optional<WindowRecord>> GetWindow(int64_t village,
-                                                        const std::string& period) override {
-    auto it = windows.find({village, period});
-    if (it == windows.end()) return std::optional<WindowRecord>();
-    WindowRecord window = it->second;
-    window.pending_objections = Pending(village, period);
-    return std::optional<WindowRecord>(window);
-  }
-  absl::StatusOr<ObjectionRecord> FileObjection(const ObjectionRecord& objection, absl::Time now,
-                                                AuditEvent audit) override {
-    auto it = windows.find({objection.village_id, objection.period});
-    if (it == windows.end() || now < it->second.starts_at ||
-        StateAt(it->second, now) != WindowState::kOpen) {
-      return absl::FailedPreconditionError("no open window");
-    }
-    for (const auto& [id, existing] : objections) {
-      if (existing.entry_sequence == objection.entry_sequence) {
-        return absl::AlreadyExistsError("entry has an objection");
-      }
-    }
-    ObjectionRecord stored = objection;
-    stored.objection_id = ++last_id;
-    objections[stored.objection_id] = stored;
-    audits.push_back(audit.action);
-    return stored;
-  }
-  absl::StatusOr<std::optional<ObjectionRecord>> GetObjection(int64_t id) override {
-    auto it = objections.find(id);
-    if (it == objections.end()) return std::optional<ObjectionRecord>();
-    return std::optional<ObjectionRecord>(it->second);
-  }
-  absl::StatusOr<ObjectionRecord> TransitionObjection(const ObjectionRecord& update,
-                                                      const std::vector<ObjectionStatus>& from,
-                                                      const AuditEvent& audit) override {
-    ObjectionRecord& stored = objections.at(update.objection_id);
-    if (std::find(from.begin(), from.end(), stored.status) == from.end()) {
-      return absl::FailedPreconditionError("status changed");
-    }
-    stored = update;
-    audits.push_back(audit.action);
-    return stored;
-  }
-  absl::StatusOr<std::vector<ObjectionRecord>> ListObjections(int64_t village,
-                                                              const std::string& period,
-                                                              int64_t household,
-                                                              int limit) override {
-    std::vector<ObjectionRecord> out;
-    for (const auto& [id, objection] : objections) {
-      if (objection.village_id == village && objection.period == period &&
-          (household == 0 || objection.household_id == household)) {
-        out.push_back(objection);
-      }
-    }
-    return out;
-  }
-  absl::StatusOr<std::vector<ObjectionRecord>> ListUpholding(int limit) override {
-    std::vector<ObjectionRecord> out;
-    for (const auto& [id, objection] : objections) {
-      if (objection.status == ObjectionStatus::kUpholding) out.push_back(objection);
-    }
-    return out;
-  }
-  absl::StatusOr<std::vector<WindowRecord>> ClaimSettleable(absl::Time now, int limit) override {
-    std::vector<WindowRecord> out;
-    for (auto& [key, window] : windows) {
-      if (window.stored_state == StoredWindowState::kOpen && now >= window.ends_at &&
-          Pending(key.first, key.second) == 0) {
-        window.stored_state = StoredWindowState::kSettling;
-      }
-      if (window.stored_state == StoredWindowState::kSettling) out.push_back(window);
-    }
-    return out;
-  }
-  absl::Status MarkSettled(int64_t village, const std::string& period, const Settlement& s,
-                           absl::Time at, const AuditEvent& audit) override {
-    WindowRecord& window = windows.at({village, period});
-    window.stored_state = StoredWindowState::kSettled;
-    window.households_credited = s.households_credited;
-    audits.push_back(audit.action);
-    return absl::OkStatus();
-  }
-  absl::StatusOr<std::vector<WindowRecord>> ExtendWindows(
-      const std::vector<WindowDeadline>& deadlines, int64_t through_sequence,
-      absl::Time now) override {
-    std::vector<WindowRecord> moved;
-    for (const WindowDeadline& deadline : deadlines) {
-      auto it = windows.find({deadline.village_id, deadline.period});
-      if (it == windows.end()) continue;
-      const std::optional<absl::Time> new_end = ExtendedEnd(it->second, deadline.object_until);
-      if (!new_end.has_value()) continue;
-      extension_audits.push_back(ExtensionAudit(it->second, deadline, *new_end, now));
-      audits.push_back(extension_audits.back().action);
-      it->second.ends_at = *new_end;
-      it->second.stored_state = StoredWindowState::kOpen;
-      moved.push_back(it->second);
-    }
-    if (!moved.empty()) feed_position = std::max(feed_position, through_sequence);
-    return moved;
-  }
-  absl::StatusOr<int64_t> WindowFeedPosition() override { return feed_position; }
-  absl::Status SaveWindowFeedPosition(int64_t through_sequence) override {
-    feed_position = std::max(feed_position, through_sequence);
-    return absl::OkStatus();
-  }
-  absl::StatusOr<ListRules> GetListRules(int64_t village) override {
-    ListRules rules;
-    rules.village_id = village;
-    return rules;
-  }
-  absl::Status PutListRules(const ListRules&, const AuditEvent&) override {
-    return absl::OkStatus();
-  }
+using jifen::testing::SeededVillage;
+using mysql::Statement;
 
-  int64_t Pending(int64_t village, const std::string& period) const {
-    int64_t pending = 0;
-    for (const auto& [id, objection] : objections) {
-      if (objection.village_id == village && objection.period == period &&
-          (objection.status == ObjectionStatus::kPending ||
-           objection.status == ObjectionStatus::kUpholding)) {
-        ++pending;
-      }
-    }
-    return pending;
-  }
-
-  std::map<std::pair<int64_t, std::string>, WindowRecord> windows;
-  std::map<int64_t, ObjectionRecord> objections;
-  std::vector<std::string> audits;
-  std::vector<AuditEvent> extension_audits;
-  int64_t last_id = 0;
-  int64_t feed_position = 0;
-};
-
-class FakeLedger final : public LedgerCommands {
- public:
-  absl::StatusOr<std::optional<BoardEntry>> FindEntry(int64_t household,
-                                                      int64_t sequence) override {
-    auto it = entries.find(sequence);
-    if (it == entries.end() || it->second.household_id != household) {
-      return std::optional<BoardEntry>();
-    }
-    return std::optional<BoardEntry>(it->second);
-  }
-  absl::StatusOr<int64_t> ReverseEntry(int64_t sequence, const std::string& correction_id,
-                                       const std::string& reason, const std::string&) override {
-    if (reverse_failures > 0) {
-      --reverse_failures;
-      return absl::UnavailableError("scoring down");
-    }
-    auto it = reversals.find(correction_id);
-    if (it != reversals.end()) return it->second;
-    // As scoring: an entry is reversed at most once, whichever correction did it.
-    for (const auto& [id, reversal] : reversals) {
-      if (reversal == 1000 + sequence) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "ALREADY_REVERSED: entry ", sequence, " was reversed by entry ", reversal));
-      }
-    }
-    reversals[correction_id] = 1000 + sequence;
-    reversal_reasons[sequence] = reason;
-    return 1000 + sequence;
-  }
-  // As scoring: refused while an objectable entry of the quarter is more recent than the cutoff.
-  absl::StatusOr<Settlement> SettlePeriod(int64_t village, const std::string& period,
-                                          absl::Time refuse_recorded_after) override {
-    settle_cutoffs.push_back(refuse_recorded_after);
-    for (const auto& [sequence, entry] : entries) {
-      if (entry.village_id == village && entry.period == period && IsObjectable(entry) &&
-          absl::FromUnixMillis(entry.recorded_at_ms) > refuse_recorded_after) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("LATE_ENTRIES: entry ", sequence, " was recorded too recently"));
-      }
-    }
-    settle_calls.push_back(absl::StrCat(village, "/", period));
-    return Settlement{3, 42};
-  }
-
-  std::map<int64_t, BoardEntry> entries;
-  std::map<std::string, int64_t> reversals;
-  std::map<int64_t, std::string> reversal_reasons;  // by the sequence reversed
-  std::vector<std::string> settle_calls;   // the settlements made
-  std::vector<absl::Time> settle_cutoffs;  // of every settlement asked for
-  int reverse_failures = 0;
-};
-
-class FakeVillages final : public VillageDirectory {
- public:
-  absl::StatusOr<int64_t> TownOf(int64_t village) override {
-    if (village == 1) return 100;
-    return absl::NotFoundError("no village");
-  }
-  absl::StatusOr<int64_t> VillageOfGroup(int64_t) override {
-    return absl::NotFoundError("no group");
-  }
-  absl::StatusOr<absl::flat_hash_map<int64_t, int64_t>> AllVillages() override {
-    return absl::flat_hash_map<int64_t, int64_t>{{1, 100}};
-  }
-};
-
-auth::Caller Admin(int64_t village = 1) {
-  auth::Caller caller;
-  caller.user_id = "admin-1";
-  caller.role = auth::Role::kVillageAdmin;
-  caller.village_id = village;
-  return caller;
-}
-
-auth::Caller Resident(int64_t household) {
-  auth::Caller caller;
-  caller.user_id = absl::StrCat("resident-", household);
-  caller.role = auth::Role::kResident;
-  caller.village_id = 1;
-  caller.household_id = household;
-  return caller;
-}
-
-class WindowsTest : public ::testing::Test {
+class WindowsTest : public ScoringTest {
  protected:
-  WindowsTest() : windows_(repository_, ledger_, villages_, [this] { return now_; }) {
-    BoardEntry deduction;
-    deduction.sequence = 5;
-    deduction.village_id = 1;
-    deduction.household_id = 10;
-    deduction.score_account = true;
-    deduction.points = -3;
-    deduction.period = "2025Q3";
-    ledger_.entries[5] = deduction;
-    BoardEntry other = deduction;
-    other.sequence = 6;
-    other.household_id = 11;
-    ledger_.entries[6] = other;
-    BoardEntry reversal = deduction;
-    reversal.sequence = 7;
-    reversal.reverses_sequence = 3;
-    ledger_.entries[7] = reversal;
+  static void SetUpTestSuite() {
+    ScoringTest::SetUpTestSuite();
+    if (HasFatalFailure()) return;
+    const jifen::testing::ServiceDatabase schema =
+        jifen::testing::CreateServiceDatabase("publicity_windows", "services/publicity/migrations");
+    ASSERT_FALSE(HasFailure());
+    service_pool_ = new mysql::ConnectionPool(schema.ServiceConfig(4));
+    admin_pool_ = new mysql::ConnectionPool(schema.AdminConfig(2));
+  }
+
+  static void TearDownTestSuite() {
+    delete service_pool_;
+    delete admin_pool_;
+    service_pool_ = nullptr;
+    admin_pool_ = nullptr;
+  }
+
+  // The village's households: `mine_` with two deductions and an award its admin reversed,
+  // `other_` with a deduction, `third_` with an award (the one household a settlement credits).
+  void SetUp() override {
+    ScoringTest::SetUp();
+    if (HasFatalFailure()) return;
+    ASSERT_NE(service_pool_, nullptr);
+    repository_ = std::make_unique<MySqlWindowRepository>(*service_pool_);
+    ledger_ = std::make_unique<GrpcLedgerCommands>(ClientOptions());
+    villages_ = std::make_unique<GrpcVillageDirectory>(ClientOptions());
+    stream_ = std::make_unique<GrpcLedgerSource>(ClientOptions());
+    windows_ = std::make_unique<PublicityWindows>(*repository_, *ledger_, *villages_, clock_);
+
+    village_ = NewVillage(3);
+    ASSERT_EQ(village_.household_ids.size(), 3u);
+    mine_ = village_.household_ids[0];
+    other_ = village_.household_ids[1];
+    third_ = village_.household_ids[2];
+    deduction_ = Recorded(Inspect(village_, mine_, "HJ-04"));
+    second_ = Recorded(Inspect(village_, mine_, "LJ-02"));
+    others_ = Recorded(Inspect(village_, other_, "HJ-04"));
+    const int64_t award = Recorded(Inspect(village_, mine_, "HJ-01"));
+    reversal_ = Reverse(village_, award, absl::StrCat("setup-", award)).sequence();
+    Recorded(Inspect(village_, third_, "HJ-03"));
+    ASSERT_FALSE(HasFailure());
+    // Every entry above lies at least a window's length before the end of the default window.
+    base_ = absl::Now();
+    now_ = base_ + absl::Hours(1);
+  }
+
+  // Notes when scoring recorded an objectable entry; returns its sequence.
+  int64_t Recorded(const scoring::v1::LedgerEntry& entry) {
+    last_recorded_ = std::max(last_recorded_, absl::FromUnixMillis(entry.recorded_at_ms()));
+    return entry.sequence();
+  }
+
+  auth::Caller Admin() const { return AdminOf(village_.village_id); }
+
+  static auth::Caller AdminOf(int64_t village) {
+    auth::Caller caller;
+    caller.user_id = absl::StrCat("admin-", village);
+    caller.role = auth::Role::kVillageAdmin;
+    caller.village_id = village;
+    return caller;
+  }
+
+  auth::Caller Resident(int64_t household) const {
+    auth::Caller caller;
+    caller.user_id = absl::StrCat("resident-", household);
+    caller.role = auth::Role::kResident;
+    caller.village_id = village_.village_id;
+    caller.household_id = household;
+    return caller;
   }
 
   void OpenQ3Window() {
-    ASSERT_TRUE(
-        windows_.OpenWindow(Admin(), 1, "2025Q3", q3_end_, q3_end_ + absl::Hours(24 * 7)).ok());
+    const absl::StatusOr<WindowRecord> opened = windows_->OpenWindow(
+        Admin(), village_.village_id, "2025Q3", base_, base_ + absl::Hours(24 * 7));
+    ASSERT_TRUE(opened.ok()) << opened.status();
   }
 
+  // The village's window as stored.
+  WindowRecord Stored(int64_t village) {
+    const absl::StatusOr<std::optional<WindowRecord>> window =
+        repository_->GetWindow(village, "2025Q3");
+    EXPECT_TRUE(window.ok() && window->has_value()) << window.status();
+    return window.ok() && window->has_value() ? **window : WindowRecord();
+  }
+  WindowState StateNow(int64_t village) { return StateAt(Stored(village), now_); }
+
+  ObjectionStatus StoredStatus(int64_t objection_id) {
+    const absl::StatusOr<std::optional<ObjectionRecord>> stored =
+        repository_->GetObjection(objection_id);
+    EXPECT_TRUE(stored.ok() && stored->has_value()) << stored.status();
+    return stored.ok() && stored->has_value() ? (*stored)->status : ObjectionStatus::kPending;
+  }
+
+  std::vector<ObjectionRecord> StoredObjections() {
+    const absl::StatusOr<std::vector<ObjectionRecord>> stored =
+        repository_->ListObjections(village_.village_id, "2025Q3", 0, 100);
+    EXPECT_TRUE(stored.ok()) << stored.status();
+    return stored.ok() ? *stored : std::vector<ObjectionRecord>();
+  }
+
+  // The audit records publicity wrote with `action` for the village (its outbox).
+  std::vector<jifen::testing::OutboxAudit> Audits(int64_t village, const std::string& action) {
+    std::vector<jifen::testing::OutboxAudit> found;
+    for (jifen::testing::OutboxAudit& row : jifen::testing::AuditOutboxAfter(*admin_pool_, 0)) {
+      EXPECT_TRUE(row.parsed);
+      if (row.village_id == village && row.record.action() == action) found.push_back(row);
+    }
+    return found;
+  }
+
+  // A restored backup, or an instance whose position is older: the follower reads the whole
+  // ledger again.
+  void RewindWindowFeed() {
+    ASSERT_TRUE(mysql::RunWithConnection(*admin_pool_, [](sql::Connection& c) {
+                  Statement(c, "UPDATE window_feed SET last_sequence = 0 WHERE feed_id = ?")
+                      .Bind(1)
+                      .Update();
+                  return absl::OkStatus();
+                }).ok());
+  }
+
+  // Waits until the clock scoring records entries by has passed `at` (same machine, same clock),
+  // so that the next entry is recorded after it.
+  static void LetTheClockPass(absl::Time at) {
+    while (absl::Now() <= at + absl::Milliseconds(1)) absl::SleepFor(absl::Milliseconds(1));
+  }
+
+  inline static mysql::ConnectionPool* service_pool_ = nullptr;
+  inline static mysql::ConnectionPool* admin_pool_ = nullptr;
+
   const absl::Time q3_end_ = ParsePeriod("2025Q3")->End();
-  absl::Time now_ = q3_end_ + absl::Hours(1);
-  FakeWindowRepository repository_;
-  FakeLedger ledger_;
-  FakeVillages villages_;
-  PublicityWindows windows_;
+  absl::Time base_;
+  absl::Time now_;
+  const PublicityWindows::Clock clock_ = [this] { return now_; };
+  absl::Time last_recorded_ = absl::InfinitePast();
+  SeededVillage village_;
+  int64_t mine_ = 0, other_ = 0, third_ = 0;
+  int64_t deduction_ = 0, second_ = 0, others_ = 0, reversal_ = 0;
+  std::unique_ptr<MySqlWindowRepository> repository_;
+  std::unique_ptr<GrpcLedgerCommands> ledger_;
+  std::unique_ptr<GrpcVillageDirectory> villages_;
+  std::unique_ptr<GrpcLedgerSource> stream_;
+  std::unique_ptr<PublicityWindows> windows_;
 };
 
 TEST_F(WindowsTest, OnlyTheVillageAdminOpensAWindowThatOutlastsTheQuarter) {
-  EXPECT_EQ(windows_.OpenWindow(Admin(2), 1, "2025Q3", q3_end_, q3_end_ + absl::Hours(48))
-                .status()
-                .code(),
-            absl::StatusCode::kPermissionDenied);
+  const int64_t village = village_.village_id;
   EXPECT_EQ(
-      windows_.OpenWindow(Admin(), 1, "2025Q3", q3_end_ - absl::Hours(72), q3_end_ - absl::Hours(1))
+      windows_->OpenWindow(AdminOf(village + 1), village, "2025Q3", base_, base_ + absl::Hours(48))
           .status()
           .code(),
-      absl::StatusCode::kInvalidArgument);
+      absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(windows_
+                ->OpenWindow(Admin(), village, "2025Q3", q3_end_ - absl::Hours(72),
+                             q3_end_ - absl::Hours(1))
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
   OpenQ3Window();
-  EXPECT_EQ(
-      windows_.OpenWindow(Admin(), 1, "2025Q3", q3_end_, q3_end_ + absl::Hours(48)).status().code(),
-      absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(windows_->OpenWindow(Admin(), village, "2025Q3", base_, base_ + absl::Hours(48))
+                .status()
+                .code(),
+            absl::StatusCode::kAlreadyExists);
 }
 
 // Opened when it is nearly over (or already over), a window would make the quarter final before
 // anyone could object.
 TEST_F(WindowsTest, AWindowLeavesResidentsADayToObject) {
-  now_ = q3_end_ + absl::Hours(24 * 10);
+  const int64_t village = village_.village_id;
+  now_ = base_ + absl::Hours(24 * 10);
   const absl::Status past =
-      windows_.OpenWindow(Admin(), 1, "2025Q3", q3_end_, q3_end_ + absl::Hours(24 * 7)).status();
+      windows_->OpenWindow(Admin(), village, "2025Q3", base_, base_ + absl::Hours(24 * 7)).status();
   EXPECT_EQ(past.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(past.message().find("ends_at_ms"), absl::string_view::npos) << past.message();
-  EXPECT_EQ(windows_.OpenWindow(Admin(), 1, "2025Q3", q3_end_, now_ + absl::Hours(23))
+  EXPECT_EQ(windows_->OpenWindow(Admin(), village, "2025Q3", base_, now_ + absl::Hours(23))
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(windows_.OpenWindow(Admin(), 1, "2025Q3", q3_end_, now_ + absl::Hours(24)).ok());
+  EXPECT_TRUE(windows_->OpenWindow(Admin(), village, "2025Q3", base_, now_ + absl::Hours(24)).ok());
 }
 
 TEST_F(WindowsTest, ObjectionsOnlyForOwnEntriesWhileTheWindowIsOpen) {
   OpenQ3Window();
-  EXPECT_EQ(windows_.FileObjection(Resident(10), 6, "不是我家").status().code(),
+  EXPECT_EQ(windows_->FileObjection(Resident(mine_), others_, "不是我家").status().code(),
             absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(windows_.FileObjection(Resident(10), 7, "x").status().code(),
-            absl::StatusCode::kFailedPrecondition);  // a reversal
-  EXPECT_EQ(windows_.FileObjection(Resident(10), 5, "").status().code(),
+  EXPECT_EQ(windows_->FileObjection(Resident(mine_), reversal_, "x").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(windows_->FileObjection(Resident(mine_), deduction_, "").status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(windows_.FileObjection(Admin(), 5, "x").status().code(),
+  EXPECT_EQ(windows_->FileObjection(Admin(), deduction_, "x").status().code(),
             absl::StatusCode::kPermissionDenied);
-  absl::StatusOr<ObjectionRecord> filed = windows_.FileObjection(Resident(10), 5, "已经整改");
+  absl::StatusOr<ObjectionRecord> filed =
+      windows_->FileObjection(Resident(mine_), deduction_, "已经整改");
   ASSERT_TRUE(filed.ok()) << filed.status();
   EXPECT_EQ(filed->status, ObjectionStatus::kPending);
-  EXPECT_EQ(windows_.FileObjection(Resident(10), 5, "again").status().code(),
+  EXPECT_EQ(windows_->FileObjection(Resident(mine_), deduction_, "again").status().code(),
             absl::StatusCode::kAlreadyExists);
   // The phone retried what it sent: the same objection, not a refusal.
-  absl::StatusOr<ObjectionRecord> retried = windows_.FileObjection(Resident(10), 5, "已经整改");
+  absl::StatusOr<ObjectionRecord> retried =
+      windows_->FileObjection(Resident(mine_), deduction_, "已经整改");
   ASSERT_TRUE(retried.ok()) << retried.status();
   EXPECT_EQ(retried->objection_id, filed->objection_id);
-  now_ = q3_end_ + absl::Hours(24 * 8);
-  ledger_.entries[6].household_id = 10;
-  EXPECT_EQ(windows_.FileObjection(Resident(10), 6, "too late").status().code(),
+  now_ = base_ + absl::Hours(24 * 8);
+  EXPECT_EQ(windows_->FileObjection(Resident(mine_), second_, "too late").status().code(),
             absl::StatusCode::kFailedPrecondition);
 }
 
+// Scoring is down when the admin upholds: the objection stays "upholding" and the retry, with
+// scoring back, reverses the entry once under the objection's correction id.
 TEST_F(WindowsTest, UpheldObjectionReversesOnceEvenWhenRetried) {
   OpenQ3Window();
-  const ObjectionRecord filed = *windows_.FileObjection(Resident(10), 5, "已经整改");
-  ledger_.reverse_failures = 1;
-  EXPECT_EQ(windows_.ResolveObjection(Admin(), filed.objection_id, true, "").status().code(),
+  const ObjectionRecord filed = *windows_->FileObjection(Resident(mine_), deduction_, "已经整改");
+  StopScoring();
+  EXPECT_EQ(windows_->ResolveObjection(Admin(), filed.objection_id, true, "").status().code(),
             absl::StatusCode::kUnavailable);
-  EXPECT_EQ(repository_.objections[filed.objection_id].status, ObjectionStatus::kUpholding);
+  EXPECT_EQ(StoredStatus(filed.objection_id), ObjectionStatus::kUpholding);
+  RestartScoring();
+  ASSERT_FALSE(HasFatalFailure());
   absl::StatusOr<ObjectionRecord> upheld =
-      windows_.ResolveObjection(Admin(), filed.objection_id, true, "");
+      windows_->ResolveObjection(Admin(), filed.objection_id, true, "");
   ASSERT_TRUE(upheld.ok()) << upheld.status();
   EXPECT_EQ(upheld->status, ObjectionStatus::kUpheld);
-  EXPECT_EQ(upheld->correction_sequence, 1005);
-  EXPECT_EQ(ledger_.reversals.size(), 1u);
-  EXPECT_EQ(ledger_.reversals.begin()->first, absl::StrCat("objection-", filed.objection_id));
+  const std::optional<StoredReversal> reversal = ReversalOf(deduction_);
+  ASSERT_TRUE(reversal.has_value());
+  EXPECT_EQ(upheld->correction_sequence, reversal->sequence);
+  EXPECT_EQ(reversal->correction_id, absl::StrCat("objection-", filed.objection_id));
   // Upholding again is a no-op; rejecting now is refused.
-  EXPECT_TRUE(windows_.ResolveObjection(Admin(), filed.objection_id, true, "").ok());
-  EXPECT_EQ(windows_.ResolveObjection(Admin(), filed.objection_id, false, "no").status().code(),
+  EXPECT_TRUE(windows_->ResolveObjection(Admin(), filed.objection_id, true, "").ok());
+  EXPECT_EQ(windows_->ResolveObjection(Admin(), filed.objection_id, false, "no").status().code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(windows_.ResolveObjection(Admin(2), filed.objection_id, true, "").status().code(),
-            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(
+      windows_->ResolveObjection(AdminOf(village_.village_id + 1), filed.objection_id, true, "")
+          .status()
+          .code(),
+      absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(ReversalsOf(deduction_), 1);
 }
 
 // The admin reversed the entry directly while its objection was pending: upholding finds the work
 // done and finishes (it stayed "upholding" for ever, and the quarter could never settle).
 TEST_F(WindowsTest, UpholdingAnEntryAlreadyReversedFinishesAndTheQuarterSettles) {
   OpenQ3Window();
-  const ObjectionRecord filed = *windows_.FileObjection(Resident(10), 5, "已经整改");
-  ASSERT_TRUE(ledger_.ReverseEntry(5, "admin-correction", "录入错误", "").ok());
+  const ObjectionRecord filed = *windows_->FileObjection(Resident(mine_), deduction_, "已经整改");
+  Reverse(village_, deduction_, "admin-correction");
   absl::StatusOr<ObjectionRecord> upheld =
-      windows_.ResolveObjection(Admin(), filed.objection_id, true, "");
+      windows_->ResolveObjection(Admin(), filed.objection_id, true, "");
   ASSERT_TRUE(upheld.ok()) << upheld.status();
   EXPECT_EQ(upheld->status, ObjectionStatus::kUpheld);
   EXPECT_EQ(upheld->correction_sequence, 0);  // the correction was not the objection's
-  now_ = q3_end_ + absl::Hours(24 * 8);
+  EXPECT_EQ(ReversalsOf(deduction_), 1);
+  now_ = base_ + absl::Hours(24 * 8);
   int settled = 0;
-  ASSERT_TRUE(windows_.RunDueWork(&settled).ok());
-  ASSERT_TRUE(windows_.RunDueWork(&settled).ok());
-  EXPECT_EQ(settled, 1);
+  ASSERT_TRUE(windows_->RunDueWork(&settled).ok());
+  ASSERT_TRUE(windows_->RunDueWork(&settled).ok());
+  EXPECT_EQ(StateNow(village_.village_id), WindowState::kSettled);
+  EXPECT_TRUE(Settled(village_.village_id));
+  EXPECT_EQ(Audits(village_.village_id, "window.settle").size(), 1u);
 }
 
 // Chinese input methods type the full-width space (U+3000); phones paste no-break spaces.
 TEST_F(WindowsTest, ABlankReasonIsNoReason) {
   OpenQ3Window();
   for (const char* blank : {"   ", "\xE3\x80\x80\xE3\x80\x80", " \xC2\xA0\xE3\x80\x80\t"}) {
-    const absl::Status refused = windows_.FileObjection(Resident(10), 5, blank).status();
+    const absl::Status refused =
+        windows_->FileObjection(Resident(mine_), deduction_, blank).status();
     EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << blank;
     EXPECT_TRUE(absl::StartsWith(refused.message(), "reason:")) << refused.message();
   }
-  EXPECT_TRUE(repository_.objections.empty());
-  const ObjectionRecord filed = *windows_.FileObjection(Resident(10), 5, "已经整改");
+  EXPECT_TRUE(StoredObjections().empty());
+  const ObjectionRecord filed = *windows_->FileObjection(Resident(mine_), deduction_, "已经整改");
   for (const char* blank : {" \t", "\xE3\x80\x80\xE3\x80\x80"}) {
-    EXPECT_EQ(windows_.ResolveObjection(Admin(), filed.objection_id, false, blank).status().code(),
+    EXPECT_EQ(windows_->ResolveObjection(Admin(), filed.objection_id, false, blank).status().code(),
               absl::StatusCode::kInvalidArgument);
   }
-  EXPECT_EQ(repository_.objections[filed.objection_id].status, ObjectionStatus::kPending);
+  EXPECT_EQ(StoredStatus(filed.objection_id), ObjectionStatus::kPending);
   // Upholding needs no reason: a blank one is none, and the correction carries the default.
   absl::StatusOr<ObjectionRecord> upheld =
-      windows_.ResolveObjection(Admin(), filed.objection_id, true, "\xE3\x80\x80");
+      windows_->ResolveObjection(Admin(), filed.objection_id, true, "\xE3\x80\x80");
   ASSERT_TRUE(upheld.ok()) << upheld.status();
   EXPECT_EQ(upheld->status, ObjectionStatus::kUpheld);
   EXPECT_EQ(upheld->resolution_reason, "");
-  EXPECT_TRUE(absl::StartsWith(ledger_.reversal_reasons.at(5), "异议成立"));
+  const std::optional<StoredReversal> reversal = ReversalOf(deduction_);
+  ASSERT_TRUE(reversal.has_value());
+  EXPECT_TRUE(absl::StartsWith(reversal->reason, "异议成立")) << reversal->reason;
 }
 
 std::string Repeat(absl::string_view character, int times) {
@@ -401,166 +333,214 @@ std::string Repeat(absl::string_view character, int times) {
 // let through to a database refusal (HTTP 500).
 TEST_F(WindowsTest, AReasonHoldsAtMost500CharactersNotBytes) {
   OpenQ3Window();
-  const absl::Status too_long = windows_.FileObjection(Resident(10), 5, Repeat("错", 501)).status();
+  const absl::Status too_long =
+      windows_->FileObjection(Resident(mine_), deduction_, Repeat("错", 501)).status();
   EXPECT_EQ(too_long.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StartsWith(too_long.message(), "REASON_TOO_LONG: reason: at most 500"))
       << too_long.message();
-  EXPECT_TRUE(repository_.objections.empty());
+  EXPECT_TRUE(StoredObjections().empty());
   absl::StatusOr<ObjectionRecord> filed =
-      windows_.FileObjection(Resident(10), 5, Repeat("错", 500));
+      windows_->FileObjection(Resident(mine_), deduction_, Repeat("错", 500));
   ASSERT_TRUE(filed.ok()) << filed.status();
 
   for (const bool uphold : {false, true}) {
     const absl::Status refused =
-        windows_.ResolveObjection(Admin(), filed->objection_id, uphold, Repeat("准", 501)).status();
+        windows_->ResolveObjection(Admin(), filed->objection_id, uphold, Repeat("准", 501))
+            .status();
     EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << uphold;
     EXPECT_TRUE(absl::StartsWith(refused.message(), "REASON_TOO_LONG: reason:")) << uphold;
-    EXPECT_EQ(repository_.objections[filed->objection_id].status, ObjectionStatus::kPending);
+    EXPECT_EQ(StoredStatus(filed->objection_id), ObjectionStatus::kPending);
   }
-  EXPECT_TRUE(ledger_.reversals.empty());
+  EXPECT_EQ(ReversalsOf(deduction_), 0);
   absl::StatusOr<ObjectionRecord> rejected =
-      windows_.ResolveObjection(Admin(), filed->objection_id, false, Repeat("准", 500));
+      windows_->ResolveObjection(Admin(), filed->objection_id, false, Repeat("准", 500));
   ASSERT_TRUE(rejected.ok()) << rejected.status();
   EXPECT_EQ(rejected->status, ObjectionStatus::kRejected);
+  EXPECT_EQ(rejected->resolution_reason, Repeat("准", 500));
 }
 
 TEST_F(WindowsTest, APendingObjectionHoldsSettlementWhichThenHappensOnce) {
   OpenQ3Window();
-  const ObjectionRecord filed = *windows_.FileObjection(Resident(10), 5, "已经整改");
-  now_ = q3_end_ + absl::Hours(24 * 8);
+  const ObjectionRecord filed = *windows_->FileObjection(Resident(mine_), deduction_, "已经整改");
+  now_ = base_ + absl::Hours(24 * 8);
   int settled = 0;
-  ASSERT_TRUE(windows_.RunDueWork(&settled).ok());
-  EXPECT_EQ(settled, 0);
-  EXPECT_TRUE(ledger_.settle_calls.empty());
-  EXPECT_EQ(StateAt(*windows_.GetWindow(Admin(), 1, "2025Q3"), now_), WindowState::kClosed);
+  ASSERT_TRUE(windows_->RunDueWork(&settled).ok());
+  EXPECT_EQ(StateNow(village_.village_id), WindowState::kClosed);
+  EXPECT_FALSE(Settled(village_.village_id));
 
-  ASSERT_TRUE(windows_.ResolveObjection(Admin(), filed.objection_id, false, "证据充分").ok());
-  ASSERT_TRUE(windows_.RunDueWork(&settled).ok());
-  ASSERT_TRUE(windows_.RunDueWork(&settled).ok());
-  EXPECT_EQ(settled, 1);
-  EXPECT_EQ(ledger_.settle_calls, std::vector<std::string>{"1/2025Q3"});
-  const WindowRecord window = *windows_.GetWindow(Resident(10), 1, "2025Q3");
+  ASSERT_TRUE(windows_->ResolveObjection(Admin(), filed.objection_id, false, "证据充分").ok());
+  ASSERT_TRUE(windows_->RunDueWork(&settled).ok());
+  ASSERT_TRUE(windows_->RunDueWork(&settled).ok());
+  EXPECT_TRUE(Settled(village_.village_id));
+  EXPECT_EQ(Audits(village_.village_id, "window.settle").size(), 1u);
+  const WindowRecord window = *windows_->GetWindow(Resident(mine_), village_.village_id, "2025Q3");
   EXPECT_EQ(StateAt(window, now_), WindowState::kSettled);
-  EXPECT_EQ(window.households_credited, 3);
+  // Only `third_` ends the quarter above zero (HJ-03, +5).
+  EXPECT_EQ(window.households_credited, 1);
+  EXPECT_EQ(window.points_credited, 5);
+}
+
+// Scoring had already settled the quarter when publicity asked (an instance settled it and died
+// before recording it, or two instances claimed the window): the window records what scoring
+// credited then. It recorded 0 households and 0 points, as scoring's answer to a repeat carried
+// no numbers; the fake ledger answered every settlement alike and hid that.
+TEST_F(WindowsTest, AQuarterScoringSettledBeforeIsRecordedWithWhatItCredited) {
+  OpenQ3Window();
+  now_ = base_ + absl::Hours(24 * 8);
+  // What the instance that died got from scoring.
+  const absl::StatusOr<Settlement> first =
+      ledger_->SettlePeriod(village_.village_id, "2025Q3", base_ + absl::Hours(24 * 6));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->households_credited, 1);  // `third_` (HJ-03, +5)
+  EXPECT_EQ(first->points_credited, 5);
+  int settled = 0;
+  ASSERT_TRUE(windows_->RunDueWork(&settled).ok());
+  const WindowRecord window = Stored(village_.village_id);
+  EXPECT_EQ(StateAt(window, now_), WindowState::kSettled);
+  EXPECT_EQ(window.households_credited, 1);
+  EXPECT_EQ(window.points_credited, 5);
+  const std::vector<jifen::testing::OutboxAudit> audits =
+      Audits(village_.village_id, "window.settle");
+  ASSERT_EQ(audits.size(), 1u);
+  EXPECT_TRUE(absl::StrContains(audits[0].record.after(), "settled: 1 households, 5 points"))
+      << audits[0].record.after();
 }
 
 // Settlement asks scoring to refuse entries recorded after the window's end less the time every
-// household must have to object; with that time set to zero nothing is asked.
+// household must have to object: a window ending a millisecond too soon for the village's latest
+// entry is refused, one ending exactly a day after it is not. With that time set to zero nothing
+// is asked.
 TEST_F(WindowsTest, SettlementRefusesEntriesTooRecentForTheirHouseholdToHaveObjected) {
-  OpenQ3Window();
-  now_ = q3_end_ + absl::Hours(24 * 8);
+  const absl::Time latest = last_recorded_;
+  now_ = latest - absl::Hours(1);
+  const absl::Time end = latest + kWindowLengthMin - absl::Milliseconds(1);
+  ASSERT_TRUE(
+      windows_->OpenWindow(Admin(), village_.village_id, "2025Q3", latest - absl::Hours(48), end)
+          .ok());
+  now_ = end;
   int settled = 0;
-  ASSERT_TRUE(windows_.RunDueWork(&settled).ok());
-  ASSERT_EQ(ledger_.settle_cutoffs.size(), 1u);
-  EXPECT_EQ(ledger_.settle_cutoffs[0], q3_end_ + absl::Hours(24 * 7) - kWindowLengthMin);
+  const absl::Status refused = windows_->RunDueWork(&settled);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  EXPECT_TRUE(absl::StrContains(refused.message(), "LATE_ENTRIES")) << refused;
+  EXPECT_EQ(StateNow(village_.village_id), WindowState::kSettling);
+  EXPECT_FALSE(Settled(village_.village_id));
 
-  FakeWindowRepository repository;
-  FakeLedger ledger;
-  const PublicityWindows::Clock clock = [this] { return now_; };
-  PublicityWindows unchecked(repository, ledger, villages_, clock, absl::ZeroDuration());
-  ASSERT_TRUE(unchecked.OpenWindow(Admin(), 1, "2025Q3", q3_end_, q3_end_ + absl::Hours(48)).ok());
+  PublicityWindows unchecked(*repository_, *ledger_, *villages_, clock_, absl::ZeroDuration());
   ASSERT_TRUE(unchecked.RunDueWork(&settled).ok());
-  ASSERT_EQ(ledger.settle_cutoffs.size(), 1u);
-  EXPECT_EQ(ledger.settle_cutoffs[0], absl::InfiniteFuture());
+  EXPECT_EQ(StateNow(village_.village_id), WindowState::kSettled);
+  EXPECT_TRUE(Settled(village_.village_id));
+
+  const SeededVillage exact = NewVillage(1);
+  const absl::Time recorded =
+      absl::FromUnixMillis(Inspect(exact, exact.household_ids[0], "HJ-04").recorded_at_ms());
+  now_ = recorded - absl::Hours(1);
+  ASSERT_TRUE(windows_
+                  ->OpenWindow(AdminOf(exact.village_id), exact.village_id, "2025Q3",
+                               recorded - absl::Hours(48), recorded + kWindowLengthMin)
+                  .ok());
+  now_ = recorded + kWindowLengthMin;
+  const absl::Status done = windows_->RunDueWork(&settled);
+  ASSERT_TRUE(done.ok()) << done;
+  EXPECT_EQ(StateNow(exact.village_id), WindowState::kSettled);
+  EXPECT_TRUE(Settled(exact.village_id));
 }
 
-// The QA case: a deduction recorded after the window had ended, while another household's
-// objection was still pending. It was settled without its household ever being able to object;
-// now the quarter waits, and the window opens again for a day from the entry.
+// The QA case: a deduction recorded when its window had less than a day left, while another
+// household's objection was still pending. It was settled without its household ever being able
+// to object; now the quarter waits, and the window opens again for a day from the entry. (Scoring
+// records at real time, so the window is placed to end a day after the village's entries, and
+// the late entry is recorded after that.)
 TEST_F(WindowsTest, ALateEntryReopensTheWindowSoItsHouseholdCanObjectBeforeSettlement) {
-  OpenQ3Window();
-  const absl::Time first_end = q3_end_ + absl::Hours(24 * 7);
-  const ObjectionRecord first = *windows_.FileObjection(Resident(10), 5, "已经整改");
-  now_ = first_end + absl::Hours(1);
+  const int64_t village = village_.village_id;
+  const absl::Time early = last_recorded_;
+  const absl::Time first_end = early + kWindowLengthMin;
+  now_ = early;
+  ASSERT_TRUE(
+      windows_->OpenWindow(Admin(), village, "2025Q3", early - absl::Hours(48), first_end).ok());
+  const ObjectionRecord first = *windows_->FileObjection(Resident(mine_), deduction_, "已经整改");
+  now_ = first_end;
   int settled = 0;
-  ASSERT_TRUE(windows_.RunDueWork(&settled).ok());  // held by the pending objection
+  ASSERT_TRUE(windows_->RunDueWork(&settled).ok());  // held by the pending objection
+  EXPECT_EQ(StateNow(village), WindowState::kClosed);
 
-  BoardEntry late = ledger_.entries[6];
-  late.sequence = 8;
-  late.village_id = 1;
-  late.household_id = 11;
-  late.recorded_at_ms = absl::ToUnixMillis(now_);
-  ledger_.entries[8] = late;
-  MemoryLedger stream;
-  for (const auto& [sequence, entry] : ledger_.entries) stream.entries.push_back(entry);
-  EXPECT_EQ(windows_.FileObjection(Resident(11), 8, "没有乱堆").status().code(),
+  LetTheClockPass(early);
+  const scoring::v1::LedgerEntry late = Inspect(village_, other_, "LJ-02");
+  const absl::Time late_recorded = absl::FromUnixMillis(late.recorded_at_ms());
+  ASSERT_GT(late_recorded, early);
+  EXPECT_EQ(windows_->FileObjection(Resident(other_), late.sequence(), "没有乱堆").status().code(),
             absl::StatusCode::kFailedPrecondition);  // the window is closed
 
   // The objection is resolved before the follower has seen the entry: scoring refuses to settle.
-  ASSERT_TRUE(windows_.ResolveObjection(Admin(), first.objection_id, false, "有照片").ok());
-  EXPECT_EQ(windows_.RunDueWork(&settled).code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(settled, 0);
-  EXPECT_TRUE(ledger_.settle_calls.empty());
-  EXPECT_EQ(StateAt(*windows_.GetWindow(Admin(), 1, "2025Q3"), now_), WindowState::kSettling);
+  ASSERT_TRUE(windows_->ResolveObjection(Admin(), first.objection_id, false, "有照片").ok());
+  const absl::Status refused = windows_->RunDueWork(&settled);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  EXPECT_TRUE(absl::StrContains(refused.message(), "LATE_ENTRIES")) << refused;
+  EXPECT_FALSE(Settled(village));
+  EXPECT_EQ(StateNow(village), WindowState::kSettling);
 
-  WindowFollower follower(repository_, stream, kWindowLengthMin, [this] { return now_; });
+  WindowFollower follower(*repository_, *stream_, kWindowLengthMin, clock_);
   ASSERT_TRUE(follower.CatchUp().ok());
-  const WindowRecord reopened = *windows_.GetWindow(Resident(11), 1, "2025Q3");
+  const WindowRecord reopened = *windows_->GetWindow(Resident(other_), village, "2025Q3");
   EXPECT_EQ(StateAt(reopened, now_), WindowState::kOpen);
-  EXPECT_EQ(reopened.ends_at, now_ + kWindowLengthMin);
-  ASSERT_EQ(repository_.extension_audits.size(), 1u);
-  const AuditEvent& audit = repository_.extension_audits[0];
-  EXPECT_EQ(audit.action, "window.extend");
-  EXPECT_EQ(audit.subject, "window/2025Q3");
-  EXPECT_NE(audit.after.find(absl::StrCat("ends_at_ms=", absl::ToUnixMillis(reopened.ends_at))),
-            std::string::npos)
-      << audit.after;
-  EXPECT_EQ(repository_.feed_position, 8);
+  EXPECT_EQ(reopened.ends_at, late_recorded + kWindowLengthMin);
+  const std::vector<jifen::testing::OutboxAudit> extended = Audits(village, "window.extend");
+  ASSERT_EQ(extended.size(), 1u);
+  EXPECT_EQ(extended[0].record.actor_role(), "service");
+  EXPECT_EQ(extended[0].record.object_type(), "window");
+  EXPECT_EQ(extended[0].record.object_id(), "2025Q3");
+  // ends_at_ms= is for audit's close_burst rule, as on every window record.
+  EXPECT_TRUE(absl::StrContains(extended[0].record.after(),
+                                absl::StrCat("ends_at_ms=", absl::ToUnixMillis(reopened.ends_at))))
+      << extended[0].record.after();
+  EXPECT_GE(*repository_->WindowFeedPosition(), late.sequence());
   // Read again (a restart, another instance), the stream changes nothing more.
   ASSERT_TRUE(follower.CatchUp().ok());
-  WindowFollower replay(repository_, stream, kWindowLengthMin, [this] { return now_; });
-  repository_.feed_position = 0;
+  RewindWindowFeed();
+  WindowFollower replay(*repository_, *stream_, kWindowLengthMin, clock_);
   ASSERT_TRUE(replay.CatchUp().ok());
-  EXPECT_EQ(repository_.extension_audits.size(), 1u);
+  EXPECT_EQ(Audits(village, "window.extend").size(), 1u);
+  EXPECT_EQ(Stored(village).ends_at, reopened.ends_at);
 
-  absl::StatusOr<ObjectionRecord> objected = windows_.FileObjection(Resident(11), 8, "没有乱堆");
+  absl::StatusOr<ObjectionRecord> objected =
+      windows_->FileObjection(Resident(other_), late.sequence(), "没有乱堆");
   ASSERT_TRUE(objected.ok()) << objected.status();
   now_ = reopened.ends_at + absl::Hours(1);
-  ASSERT_TRUE(windows_.RunDueWork(&settled).ok());
-  EXPECT_EQ(settled, 0);  // now held by the late entry's own objection
-  ASSERT_TRUE(windows_.ResolveObjection(Admin(), objected->objection_id, true, "").ok());
-  ASSERT_TRUE(windows_.RunDueWork(&settled).ok());
-  EXPECT_EQ(settled, 1);
-  EXPECT_EQ(ledger_.settle_calls, std::vector<std::string>{"1/2025Q3"});
-  EXPECT_EQ(ledger_.settle_cutoffs.back(), reopened.ends_at - kWindowLengthMin);
+  ASSERT_TRUE(windows_->RunDueWork(&settled).ok());
+  EXPECT_FALSE(Settled(village));  // now held by the late entry's own objection
+  ASSERT_TRUE(windows_->ResolveObjection(Admin(), objected->objection_id, true, "").ok());
+  // Settled with the cutoff at the new end less a day: the late entry's own recording time.
+  const absl::Status done = windows_->RunDueWork(&settled);
+  ASSERT_TRUE(done.ok()) << done;
+  EXPECT_TRUE(Settled(village));
+  EXPECT_EQ(StateNow(village), WindowState::kSettled);
+  EXPECT_EQ(Audits(village, "window.settle").size(), 1u);
 }
 
-// An entry recorded with at least a day of its window left, a correction, and an entry of a
-// settled quarter move nothing.
+// An entry recorded with a day of its window left (the village's latest) and a correction recorded
+// after it move nothing; the follower still notes that it has read them.
 TEST_F(WindowsTest, OnlyObjectableEntriesWithTooLittleOfTheWindowLeftMoveIt) {
-  OpenQ3Window();
-  const absl::Time end = q3_end_ + absl::Hours(24 * 7);
-  BoardEntry early = ledger_.entries[5];
-  early.sequence = 20;
-  early.recorded_at_ms = absl::ToUnixMillis(end - kWindowLengthMin);
-  BoardEntry correction = early;
-  correction.sequence = 21;
-  correction.reverses_sequence = 20;
-  correction.recorded_at_ms = absl::ToUnixMillis(end + absl::Hours(2));
-  MemoryLedger stream;
-  stream.entries = {early, correction};
-  WindowFollower follower(repository_, stream, kWindowLengthMin, [this] { return now_; });
+  const int64_t village = village_.village_id;
+  const absl::Time end = last_recorded_ + kWindowLengthMin;
+  now_ = last_recorded_;
+  ASSERT_TRUE(
+      windows_->OpenWindow(Admin(), village, "2025Q3", last_recorded_ - absl::Hours(48), end).ok());
+  LetTheClockPass(last_recorded_);
+  const scoring::v1::LedgerEntry correction = Reverse(village_, second_, "admin-late-correction");
+  ASSERT_GT(absl::FromUnixMillis(correction.recorded_at_ms()), last_recorded_);
+  WindowFollower follower(*repository_, *stream_, kWindowLengthMin, clock_);
   ASSERT_TRUE(follower.CatchUp().ok());
-  EXPECT_EQ(windows_.GetWindow(Admin(), 1, "2025Q3")->ends_at, end);
-  EXPECT_TRUE(repository_.extension_audits.empty());
-  EXPECT_EQ(repository_.feed_position, 21);  // read, and not to be read again
-
-  WindowRecord settled = *windows_.GetWindow(Admin(), 1, "2025Q3");
-  settled.stored_state = StoredWindowState::kSettled;
-  EXPECT_FALSE(ExtendedEnd(settled, end + absl::Hours(48)).has_value());
-  WindowRecord settling = settled;
-  settling.stored_state = StoredWindowState::kSettling;
-  EXPECT_EQ(ExtendedEnd(settling, end + absl::Hours(48)), end + absl::Hours(48));
-  EXPECT_FALSE(ExtendedEnd(settling, end).has_value());
+  EXPECT_EQ(Stored(village).ends_at, end);
+  EXPECT_TRUE(Audits(village, "window.extend").empty());
+  EXPECT_GE(*repository_->WindowFeedPosition(), correction.sequence());  // not to be read again
 }
 
 TEST_F(WindowsTest, ResidentsSeeOnlyTheirOwnObjections) {
   OpenQ3Window();
-  ledger_.entries[6].village_id = 1;
-  ASSERT_TRUE(windows_.FileObjection(Resident(10), 5, "a").ok());
-  ASSERT_TRUE(windows_.FileObjection(Resident(11), 6, "b").ok());
-  EXPECT_EQ(windows_.ListObjections(Resident(10), 1, "2025Q3", 0)->size(), 1u);
-  EXPECT_EQ(windows_.ListObjections(Admin(), 1, "2025Q3", 0)->size(), 2u);
+  ASSERT_TRUE(windows_->FileObjection(Resident(mine_), deduction_, "a").ok());
+  ASSERT_TRUE(windows_->FileObjection(Resident(other_), others_, "b").ok());
+  EXPECT_EQ(windows_->ListObjections(Resident(mine_), village_.village_id, "2025Q3", 0)->size(),
+            1u);
+  EXPECT_EQ(windows_->ListObjections(Admin(), village_.village_id, "2025Q3", 0)->size(), 2u);
 }
 
 }  // namespace

@@ -474,6 +474,9 @@ TEST_F(LedgerAcceptanceTest, SettlementCreditsPositiveScoresExactlyOnce) {
   EXPECT_EQ(first.households_credited(), 1);  // the negative score is not a debt
   EXPECT_EQ(first.points_credited(), 50);
   EXPECT_TRUE(second.already_settled());
+  // A repeat reports the settlement that was made, for a caller that lost the first answer.
+  EXPECT_EQ(second.households_credited(), 1);
+  EXPECT_EQ(second.points_credited(), 50);
   EXPECT_EQ(Wallet(village.household_ids[0]), 50);
   EXPECT_EQ(Wallet(village.household_ids[1]), 0);
   // The quarter is final: no more scores for it.

@@ -1,5 +1,6 @@
-// A ledger held in memory and served like scoring's StreamEntries(follow=false), for tests and the
-// benchmark (the real source is storage/grpc_scoring.h). `entries` must be in sequence order.
+// A ledger held in memory and served like scoring's StreamEntries(follow=false), for the benchmark
+// only, which replays millions of entries at Redis (the real source is storage/grpc_scoring.h).
+// Tests read a real scoring's stream instead. `entries` must be in sequence order.
 #pragma once
 
 #include <algorithm>
