@@ -147,7 +147,8 @@ TEST_F(TrailAppendTest, DuplicatesAreAcknowledgedAndDroppedPerService) {
   EXPECT_EQ(again->head_sequence, first->head_sequence + 1);
   EXPECT_EQ(Stored(absl::StrCat("rb-", second_id)).size(), 1u);
   // The same outbox id from another service is another record.
-  absl::StatusOr<AppendOutcome> other = trail_.Append(Service("publicity"), {Publication(first_id)});
+  absl::StatusOr<AppendOutcome> other =
+      trail_.Append(Service("publicity"), {Publication(first_id)});
   ASSERT_TRUE(other.ok()) << other.status();
   EXPECT_EQ(other->appended, 1);
   EXPECT_EQ(Stored(absl::StrCat("rb-", first_id)).size(), 2u);
