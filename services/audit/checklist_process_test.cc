@@ -2,7 +2,8 @@
 // (ScoringHarness), jifen-publicity, jifen-redemption and jifen-audit, each on its own fresh
 // database of the fixture's MariaDB (publicity also on the fixture's Redis, under its own prefix),
 // talking gRPC with tokens as in production. Villages reach audit's directory the production way:
-// scoring's outbox, relayed by audit::AuditRelay.
+// scoring's outbox, relayed by audit::AuditRelay. The dashboard refresh is here too: every village
+// of the directory, the part of a stopped owner kept, a refresh stopped between villages.
 //
 // The year under check is 2025, the harness's rulebook year, so every quarter has ended whatever
 // day the test runs. Redemption stamps orders with the real clock, so the 2025 order behind
@@ -14,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -41,6 +43,13 @@
 #include "jifen/scoring/v1/rulebook.grpc.pb.h"
 #include "services/audit/audit_test_support.h"
 #include "services/audit/client/audit_relay.h"
+#include "services/audit/client/grpc_village_facts.h"
+#include "services/audit/crypto/openssl_crypto.h"
+#include "services/audit/domain/figures.h"
+#include "services/audit/storage/mysql_figures_repository.h"
+#include "services/audit/storage/mysql_supervision_repository.h"
+#include "services/audit/storage/mysql_trail_repository.h"
+#include "services/audit/storage/mysql_village_directory.h"
 #include "services/redemption/storage/test_database.h"
 #include "tests/support/black_hole.h"
 #include "tests/support/scoring_harness.h"
@@ -257,19 +266,10 @@ class ChecklistProcessTest : public ::testing::Test {
           windows->OpenWindow(ScoringHarness::Context(admin).get(), request, &window);
       EXPECT_TRUE(status.ok()) << status.error_message();
     }
+    SetBudget(village, kYear - 1, plan.budget_2024_fen);
+    SetBudget(village, kYear, plan.budget_2025_fen);
     auto store =
         rv1::RedemptionService::NewStub(grpc_util::NewChannel(redemption_->address(), 4 << 20));
-    for (const auto& [year, fen] : {std::pair<int, int64_t>{kYear - 1, plan.budget_2024_fen},
-                                    {kYear, plan.budget_2025_fen}}) {
-      rv1::SetBudgetRequest request;
-      request.set_village_id(village.village_id);
-      request.set_year(year);
-      request.set_budget_fen(fen);
-      rv1::Budget budget;
-      const grpc::Status status =
-          store->SetBudget(ScoringHarness::Context(admin).get(), request, &budget);
-      EXPECT_TRUE(status.ok()) << status.error_message();
-    }
     rv1::CreateFundingSourceRequest funding;
     funding.mutable_source()->set_village_id(village.village_id);
     funding.mutable_source()->set_year(kYear);
@@ -284,6 +284,66 @@ class ChecklistProcessTest : public ::testing::Test {
     WriteFulfilledOrder(village, 3500);
     WaitUntilRegistered(village);
     return village;
+  }
+
+  // A village in scoring's registry and audit's directory, with nothing else seeded.
+  SeededVillage SeedBare() {
+    const SeededVillage village = scoring_->SeedVillage(1, 1);
+    WaitUntilRegistered(village);
+    return village;
+  }
+
+  // As the village admin unless another token is given.
+  void SetBudget(const SeededVillage& village, int year, int64_t fen,
+                 const std::string& token = "") {
+    auto store =
+        rv1::RedemptionService::NewStub(grpc_util::NewChannel(redemption_->address(), 4 << 20));
+    rv1::SetBudgetRequest request;
+    request.set_village_id(village.village_id);
+    request.set_year(year);
+    request.set_budget_fen(fen);
+    if (!token.empty()) request.set_reason("预算更正");  // a district correction says why
+    rv1::Budget budget;
+    const grpc::Status status = store->SetBudget(
+        ScoringHarness::Context(token.empty() ? scoring_->VillageAdminToken(village.village_id)
+                                              : token)
+            .get(),
+        request, &budget);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+  }
+
+  av1::RefreshDashboardResponse Refresh(const ServiceProcess& audit, int64_t village_id, int year) {
+    av1::RefreshDashboardRequest request;
+    request.set_village_id(village_id);
+    request.set_year(year);
+    av1::RefreshDashboardResponse refreshed;
+    const grpc::Status status = Supervision(audit)->RefreshDashboard(
+        ScoringHarness::Context(Inspector()).get(), request, &refreshed);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return refreshed;
+  }
+
+  av1::Dashboard VillageDashboard(const SeededVillage& village) {
+    av1::GetDashboardRequest request;
+    request.set_village_id(village.village_id);
+    request.set_year(kYear);
+    av1::Dashboard dashboard;
+    const grpc::Status status = Supervision(*audit_)->GetDashboard(
+        ScoringHarness::Context(Inspector()).get(), request, &dashboard);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return dashboard;
+  }
+
+  static int64_t CountOnAudit(const std::string& query, int year = 0) {
+    int64_t count = -1;
+    EXPECT_TRUE(mysql::RunWithConnection(*audit_db_->admin, [&](sql::Connection& c) {
+                  mysql::Statement statement(c, query.c_str());
+                  if (year != 0) statement.Bind(year);
+                  auto rows = statement.Query();
+                  if (rows->next()) count = rows->getInt64(1);
+                  return absl::OkStatus();
+                }).ok());
+    return count;
   }
 
   void AddOptedInHousehold(SeededVillage& village) {
@@ -561,7 +621,9 @@ TEST_F(ChecklistProcessTest, HangingBackendRunsIntoItsDeadlineNotTheWholeCall) {
 }
 
 TEST_F(ChecklistProcessTest, ChecklistScopes) {
-  const SeededVillage village = Seed(VillagePlan{});
+  VillagePlan failing;
+  failing.budget_2025_fen = 80000;  // one check fails, so a flag could be raised
+  const SeededVillage village = Seed(failing);
   av1::PrepareVisitRequest request;
   request.set_village_id(village.village_id);
   request.set_year(kYear);
@@ -581,11 +643,33 @@ TEST_F(ChecklistProcessTest, ChecklistScopes) {
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   // The village's own town may prepare it; only inspectors raise flags.
-  EXPECT_EQ(Prepare(village, Token(auth::Role::kTownOfficial, village.town_id)).items_size(), 6);
-  request.set_year(1999);
-  EXPECT_EQ(supervision->PrepareVisit(ScoringHarness::Context(Inspector()).get(), request, &list)
-                .error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  const av1::VisitChecklist town_list =
+      Prepare(village, Token(auth::Role::kTownOfficial, village.town_id));
+  EXPECT_EQ(town_list.items_size(), 6);
+  EXPECT_EQ(Item(town_list, "budget_not_lower_than_last_year").outcome(),
+            av1::CHECKLIST_OUTCOME_FAIL);
+  EXPECT_EQ(town_list.flags_raised(), 0);
+  av1::ListFlagsRequest flags_request;
+  flags_request.set_village_id(village.village_id);
+  av1::ListFlagsResponse flags;
+  ASSERT_TRUE(
+      supervision->ListFlags(ScoringHarness::Context(Inspector()).get(), flags_request, &flags)
+          .ok());
+  EXPECT_EQ(flags.flags_size(), 0) << flags.DebugString();
+
+  // Bad input is refused before any service is asked; a village audit has never heard of is
+  // named as such.
+  const auto prepare_code = [&](int64_t village_id, int year) {
+    av1::PrepareVisitRequest bad;
+    bad.set_village_id(village_id);
+    bad.set_year(year);
+    return supervision->PrepareVisit(ScoringHarness::Context(Inspector()).get(), bad, &list)
+        .error_code();
+  };
+  EXPECT_EQ(prepare_code(0, kYear), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(prepare_code(village.village_id, 0), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(prepare_code(village.village_id, 1999), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(prepare_code(village.village_id + 1'000'000, kYear), grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(ChecklistProcessTest, DashboardFiguresEqualWhatWasSeeded) {
@@ -700,6 +784,121 @@ TEST_F(ChecklistProcessTest, DashboardFiguresEqualWhatWasSeeded) {
                                request, &dashboard)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+  request.set_year(3000);
+  EXPECT_EQ(
+      supervision
+          ->GetDashboard(
+              ScoringHarness::Context(Token(auth::Role::kTownOfficial, village.town_id)).get(),
+              request, &dashboard)
+          .error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// A refresh while redemption is stopped stores what scoring and publicity answer and leaves
+// redemption's part as the last refresh stored it.
+TEST_F(ChecklistProcessTest, RefreshKeepsThePartOfAStoppedBackend) {
+  SeededVillage village = SeedBare();
+  SetBudget(village, kYear, 50000);
+  av1::RefreshDashboardResponse refreshed = Refresh(*audit_, village.village_id, kYear);
+  EXPECT_EQ(refreshed.villages(), 1);
+  EXPECT_EQ(refreshed.parts_unavailable(), 0);
+  av1::Dashboard before = VillageDashboard(village);
+  EXPECT_EQ(before.households_opted_in(), 0);
+  EXPECT_EQ(before.budget_fen(), 50000);
+
+  // Both owners change their facts (a past year's budget is the district's to correct); then
+  // redemption stops.
+  AddOptedInHousehold(village);
+  SetBudget(village, kYear, 60000, scoring_->DistrictToken());
+  std::unique_ptr<ServiceProcess> doomed = StartRedemption();
+  ASSERT_NE(doomed, nullptr);
+  std::unique_ptr<ServiceProcess> audit = StartAudit(doomed->address());
+  ASSERT_NE(audit, nullptr);
+  EXPECT_EQ(doomed->Terminate(), 0);
+
+  refreshed = Refresh(*audit, village.village_id, kYear);
+  EXPECT_EQ(refreshed.villages(), 1);
+  EXPECT_EQ(refreshed.parts_unavailable(), 1);
+  const av1::Dashboard after = VillageDashboard(village);
+  EXPECT_EQ(after.households_opted_in(), 1) << "scoring's part is new";
+  EXPECT_EQ(after.budget_fen(), 50000) << "redemption's part is the one stored before";
+  EXPECT_EQ(audit->Terminate(), 0);
+
+  // Asked again, the running redemption gives its new figure.
+  EXPECT_EQ(Refresh(*audit_, village.village_id, kYear).parts_unavailable(), 0);
+  EXPECT_EQ(VillageDashboard(village).budget_fen(), 60000);
+}
+
+TEST_F(ChecklistProcessTest, RefreshOfEveryVillageDefaultsToThisYear) {
+  SeedBare();  // at least one village, whichever tests ran before
+  const auto this_year = [] {
+    return static_cast<int>(absl::ToCivilYear(absl::Now(), absl::FixedTimeZone(8 * 3600)).year());
+  };
+  const int year_before = this_year();
+  const int64_t villages = CountOnAudit("SELECT COUNT(*) FROM village_directory");
+  ASSERT_GT(villages, 0);
+  av1::RefreshDashboardResponse refreshed;
+  {
+    av1::RefreshDashboardRequest every_village;  // village 0, year 0
+    const grpc::Status status = Supervision(*audit_)->RefreshDashboard(
+        ScoringHarness::Context(Token(auth::Role::kService)).get(), every_village, &refreshed);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  EXPECT_EQ(refreshed.villages(), villages);
+  EXPECT_EQ(refreshed.parts_unavailable(), 0);
+  // Only this refresh writes figures of the current year; a new year may begin during the call.
+  const int year_after = this_year();
+  int64_t with_every_part = 0;
+  for (int year : {year_before, year_after}) {
+    with_every_part = std::max(
+        with_every_part,
+        CountOnAudit("SELECT COUNT(*) FROM village_year_figures y WHERE y.year = ? "
+                     "AND y.scoring_at_ms > 0 AND y.redemption_at_ms > 0 AND EXISTS ("
+                     "SELECT 1 FROM village_quarter_figures q WHERE q.village_id = y.village_id "
+                     "AND q.year = y.year AND q.publicity_at_ms > 0)",
+                     year));
+    if (year_after == year_before) break;
+  }
+  EXPECT_EQ(with_every_part, villages);
+
+  av1::RefreshDashboardRequest request;
+  EXPECT_EQ(
+      Supervision(*audit_)
+          ->RefreshDashboard(ScoringHarness::Context(Token(auth::Role::kTownOfficial, 1)).get(),
+                             request, &refreshed)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// Refresh's `stop` is what main's shutdown asks between villages; no RPC reaches it, so
+// SupervisionFigures is wired here as main.cc wires it, over the suite's database and services.
+TEST_F(ChecklistProcessTest, RefreshStopsBetweenVillagesWhenAsked) {
+  SeedBare();
+  SeedBare();
+  mysql::ConnectionPool& pool = *audit_db_->service;
+  OpenSslHasher hasher;
+  MySqlTrailRepository trail(pool);
+  MySqlVillageDirectory directory(pool);
+  MySqlSupervisionRepository repository(pool, hasher);
+  MySqlFiguresRepository figures(pool);
+  audit::Supervision supervision(repository, directory, trail, hasher, [] { return absl::Now(); });
+  VillageFactsOptions options;
+  options.scoring_address = scoring_->address();
+  options.publicity_address = publicity_->address();
+  options.redemption_address = redemption_->address();
+  options.service_token = scoring_->ServiceToken("audit");
+  GrpcVillageFacts facts(options);
+  SupervisionFigures subject(supervision, repository, directory, facts, figures,
+                             [] { return absl::Now(); });
+  auth::Caller self;
+  self.user_id = "audit";
+  self.role = auth::Role::kService;
+  int asked = 0;
+  absl::StatusOr<RefreshOutcome> outcome =
+      subject.Refresh(self, 0, kYear, [&asked] { return ++asked > 1; });
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_EQ(outcome->villages, 1);
+  EXPECT_EQ(asked, 2);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/migrate/migrator.h"
 #include "common/mysql/transaction.h"
@@ -69,8 +70,10 @@ ServiceDatabase CreateServiceDatabase(const std::string& suite,
     ADD_FAILURE() << "creating the account of " << created.database << ": " << accounts;
     return created;
   }
-  const absl::StatusOr<migrate::MigrationResult> migrated = migrate::ApplyMigrations(
-      admin, SourcePath(migrations_folder), {{"SERVICE_USER", created.user}});
+  const std::string folder =
+      absl::StartsWith(migrations_folder, "/") ? migrations_folder : SourcePath(migrations_folder);
+  const absl::StatusOr<migrate::MigrationResult> migrated =
+      migrate::ApplyMigrations(admin, folder, {{"SERVICE_USER", created.user}});
   if (!migrated.ok()) {
     ADD_FAILURE() << "migrating " << created.database << " from " << migrations_folder << ": "
                   << migrated.status();

@@ -26,7 +26,8 @@ struct ServiceDatabase {
 mysql::MySqlConfig AdminConfigFor(const std::string& database, int pool_size = 4);
 
 // Creates the database for `suite` (CreateFreshDatabase), the account and applies the migrations
-// in `migrations_folder` (relative to the source tree, e.g. "services/publicity/migrations").
+// in `migrations_folder` (relative to the source tree, e.g. "services/publicity/migrations", or an
+// absolute path, e.g. a test's own schema written under TempDir).
 // Fails the current test (ADD_FAILURE) and returns what it has on error; check
 // ::testing::Test::HasFatalFailure() or the test's later assertions.
 ServiceDatabase CreateServiceDatabase(const std::string& suite,

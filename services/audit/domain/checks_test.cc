@@ -1,7 +1,7 @@
-// ExtractFacts and RunChecks on trail records exactly as the services write them today. Scoring's
-// `after` is built with FormatAward, the function scoring itself calls; publicity's and
-// redemption's texts are copied from their code (named at each record) because audit's tests do
-// not link other services.
+// ExtractFacts on trail records exactly as the services write them today. Scoring's `after` is
+// built with FormatAward, the function scoring itself calls; publicity's and redemption's texts are
+// copied from their code (named at each record) because audit's tests do not link other services.
+// RunChecks over the trail in MariaDB: services/audit/storage/run_checks_test.cc.
 #include "services/audit/domain/checks.h"
 
 #include <string>
@@ -10,14 +10,11 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "services/audit/crypto/openssl_crypto.h"
-#include "services/audit/domain/fake_trail_repository.h"
 #include "services/audit/domain/record_facts.h"
 
 namespace jifen::audit {
 namespace {
 
-using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -185,96 +182,6 @@ TEST(ExtractFactsTest, AConfirmedOrderIsOneRedemption) {
   EXPECT_EQ(facts.redemptions[0].evidence, "audit:2");
   EXPECT_EQ(facts.redemptions[1].evidence, "audit:7");
   EXPECT_THAT(facts.scores, IsEmpty());
-}
-
-class RunChecksTest : public ::testing::Test {
- protected:
-  void Add(TrailRecord record) {
-    record.sequence = 0;  // assigned by the trail
-    ASSERT_TRUE(trail_.Append({record}, record.occurred_at_ms, hasher_).ok());
-  }
-  std::vector<FlagDraft> Run() {
-    absl::StatusOr<CheckRun> run = RunChecks(trail_, hasher_, 0);
-    EXPECT_TRUE(run.ok()) << run.status();
-    return run.ok() ? run->flags : std::vector<FlagDraft>();
-  }
-  FakeTrailRepository trail_;
-  OpenSslHasher hasher_;
-  int64_t outbox_ = 0;
-};
-
-TEST_F(RunChecksTest, StewardScoringTheirOwnHouseholdIsFlaggedWithItsRecords) {
-  Add(Inspection(++outbox_, "grid-1", 101, "cadre-9", {Digest('1')}));  // steward is someone else
-  Add(Inspection(++outbox_, "admin-7", 102, "", {Digest('2')}));        // no steward
-  EXPECT_THAT(Run(), IsEmpty()) << "clean: quiet";
-
-  Add(Inspection(++outbox_, "cadre-9", 101, "cadre-9", {Digest('3')}));  // audit:3
-  std::vector<FlagDraft> flags = Run();
-  ASSERT_THAT(flags, SizeIs(1));
-  EXPECT_EQ(flags[0].rule, "self_award");
-  EXPECT_EQ(flags[0].village_id, kVillage);
-  EXPECT_EQ(flags[0].subject, "scorer cadre-9 household 101");
-  EXPECT_THAT(flags[0].evidence, ElementsAre("audit:3"));
-}
-
-TEST_F(RunChecksTest, SharedPhotoAcrossHouseholdsNamesTheRecordsAndThePhoto) {
-  Add(Inspection(++outbox_, "grid-1", 101, "", {Digest('a')}));
-  Add(Inspection(++outbox_, "grid-1", 102, "", {Digest('b')}));
-  EXPECT_THAT(Run(), IsEmpty());
-  Add(Inspection(++outbox_, "grid-1", 103, "", {Digest('b'), Digest('c')}));
-  std::vector<FlagDraft> flags = Run();
-  ASSERT_THAT(flags, SizeIs(1));
-  EXPECT_EQ(flags[0].rule, "shared_photo");
-  EXPECT_THAT(flags[0].evidence, ElementsAre("audit:2", "audit:3", "photo:" + Digest('b')));
-}
-
-TEST_F(RunChecksTest, BurstBeforeAWindowClosesIsFlaggedWithTheWindowRecord) {
-  // Three inspections a day for the week before; the window record (publicity) says when it ends.
-  for (int day = 1; day <= 7; ++day) {
-    for (int i = 0; i < 3; ++i) {
-      Add(Inspection(++outbox_, "grid-1", 100 + i, "", {},
-                     kCloseMs - day * 86'400'000 - 3'600'000));
-    }
-  }
-  Add(Record(++outbox_, "publicity", "admin-7", "window.open", "window",
-             absl::StrCat("open 2026-10-08T00:00:00+08:00 .. 2026-10-15T00:00:00+08:00 "
-                          "ends_at_ms=",
-                          kCloseMs),
-             kCloseMs - 7 * 86'400'000));
-  const std::string window_evidence = absl::StrCat("audit:", outbox_);
-  EXPECT_THAT(Run(), IsEmpty()) << "steady scoring: quiet";
-
-  for (int i = 0; i < 20; ++i) {
-    Add(Inspection(++outbox_, "grid-1", 200 + i, "", {}, kCloseMs - 3'600'000));
-  }
-  // The close is stated again by the close record: still one flag for this window.
-  Add(Record(++outbox_, "publicity", "publicity", "window.close", "window",
-             absl::StrCat("settling: ended with no objection pending ends_at_ms=", kCloseMs),
-             kCloseMs + 60'000));
-  std::vector<FlagDraft> flags = Run();
-  ASSERT_THAT(flags, SizeIs(1));
-  EXPECT_EQ(flags[0].rule, "close_burst");
-  EXPECT_EQ(flags[0].subject, "window closing 2026-10-15");
-  EXPECT_THAT(flags[0].evidence, SizeIs(21));
-  EXPECT_EQ(flags[0].evidence.back(), window_evidence);
-  EXPECT_THAT(flags[0].evidence, Contains("audit:23"));  // the first inspection of the burst
-}
-
-TEST_F(RunChecksTest, ConfirmedOrdersSpikeIsFlagged) {
-  const std::string order = "{\"order_id\":\"o\",\"status\":2,\"village_id\":7}";
-  for (int day = 1; day <= 7; ++day) {
-    Add(Record(++outbox_, "redemption", "r", "confirm", "order", order,
-               kCloseMs - day * 86'400'000 + 3'600'000));
-  }
-  EXPECT_THAT(Run(), IsEmpty());
-  for (int i = 0; i < 12; ++i) {
-    Add(Record(++outbox_, "redemption", "r", "reserve", "order", order, kCloseMs + 3'600'000));
-    Add(Record(++outbox_, "redemption", "r", "confirm", "order", order, kCloseMs + 3'600'000));
-  }
-  std::vector<FlagDraft> flags = Run();
-  ASSERT_THAT(flags, SizeIs(1));
-  EXPECT_EQ(flags[0].rule, "redemption_spike");
-  EXPECT_THAT(flags[0].evidence, SizeIs(12)) << "confirmations only";
 }
 
 }  // namespace

@@ -1,26 +1,15 @@
+// The supervision rules that are functions of values: the finding life cycle, visits, governance
+// models, town documents. Who may read which villages (over the directory in MariaDB) is tested in
+// services/audit/storage/mysql_village_directory_test.cc.
 #include "services/audit/domain/supervision.h"
 
-#include <map>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "services/audit/domain/fake_village_directory.h"
 
 namespace jifen::audit {
 namespace {
-
-using FakeDirectory = FakeVillageDirectory;
-
-auth::Caller CallerOf(auth::Role role, int64_t town = 0, int64_t village = 0) {
-  auth::Caller caller;
-  caller.user_id = "u";
-  caller.role = role;
-  caller.town_id = town;
-  caller.village_id = village;
-  return caller;
-}
 
 Finding OpenFinding() {
   Finding f;
@@ -31,28 +20,6 @@ Finding OpenFinding() {
   f.deadline_date = "2026-12-31";
   f.status = FindingStatus::kOpen;
   return f;
-}
-
-TEST(ScopeTest, EachRoleReadsOnlyItsArea) {
-  FakeDirectory directory;
-  auto district = ReadableVillages(CallerOf(auth::Role::kDistrictInspector), 0, directory);
-  ASSERT_TRUE(district.ok());
-  EXPECT_TRUE(district->empty()) << "everything";
-  auto town = ReadableVillages(CallerOf(auth::Role::kTownOfficial, 1), 0, directory);
-  ASSERT_TRUE(town.ok());
-  EXPECT_EQ(*town, (std::vector<int64_t>{11, 12}));
-  EXPECT_EQ(ReadableVillages(CallerOf(auth::Role::kTownOfficial, 1), 21, directory).status().code(),
-            absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(ReadableVillages(CallerOf(auth::Role::kTownOfficial, 3), 0, directory).value(),
-            (std::vector<int64_t>{-1}))
-      << "a town without villages sees nothing, never everything";
-  EXPECT_EQ(ReadableVillages(CallerOf(auth::Role::kVillageAdmin, 0, 12), 0, directory).value(),
-            (std::vector<int64_t>{12}));
-  EXPECT_EQ(
-      ReadableVillages(CallerOf(auth::Role::kVillageAdmin, 0, 12), 11, directory).status().code(),
-      absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(ReadableVillages(CallerOf(auth::Role::kResident, 0, 12), 12, directory).status().code(),
-            absl::StatusCode::kPermissionDenied);
 }
 
 TEST(FindingRulesTest, OpenRectifiedClosedAndBack) {

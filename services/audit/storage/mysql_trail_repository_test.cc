@@ -1,6 +1,7 @@
-// The trail in MariaDB: append-only grants, dedupe under concurrency, and tampering (one byte, a
-// deleted row, swapped rows, a cut-off tail) found with its position, by VerifyTrail and by the
-// jifen-audit-verify command.
+// The trail in MariaDB: who may append, dedupe per service, whole batches refused, append-only
+// grants, dedupe under concurrency, signed daily checkpoints, and tampering (one byte, a deleted
+// row, swapped rows, a cut-off tail, a rewritten checkpoint) found with its position, by
+// VerifyTrail and by the jifen-audit-verify command.
 #include "services/audit/storage/mysql_trail_repository.h"
 
 #include <sys/wait.h>
@@ -17,6 +18,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/test_keys.h"
+#include "common/mysql/statement.h"
+#include "common/mysql/transaction.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/audit/audit_test_support.h"
@@ -65,6 +68,106 @@ std::pair<int, std::string> RunVerifyCli(const testing::AuditDb& db, const std::
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
 }
 
+// The append rules need no chain of their own: the suite shares one database, and each test takes
+// outbox ids no other test uses and reads back only what it appended.
+class TrailAppendTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    db_ = new testing::AuditDb();
+    testing::SetUpAuditDb("trail_append", db_);
+    repository_ = new MySqlTrailRepository(*db_->service);
+  }
+  static void TearDownTestSuite() {
+    delete repository_;
+    repository_ = nullptr;
+    delete db_;
+    db_ = nullptr;
+  }
+
+  // A record of a rulebook publication with an outbox id of its own; the source it names is
+  // ignored, as the trail takes it from the caller.
+  static TrailRecord Publication(int64_t outbox_id) {
+    TrailRecord r;
+    r.source_service = "ignored: taken from the caller";
+    r.outbox_id = outbox_id;
+    r.village_id = 3;
+    r.actor_user_id = "admin-1";
+    r.actor_role = "village_admin";
+    r.action = "publish";
+    r.object_type = "rulebook";
+    r.object_id = absl::StrCat("rb-", outbox_id);
+    r.occurred_at_ms = 1'700'000'000'000;
+    return r;
+  }
+  static int64_t NewOutboxId() { return ++last_outbox_id_; }
+
+  std::vector<TrailRecord> Stored(const std::string& object_id) {
+    RecordFilter filter;
+    filter.object_type = "rulebook";
+    filter.object_id = object_id;
+    absl::StatusOr<std::vector<TrailRecord>> records = repository_->List(filter);
+    EXPECT_TRUE(records.ok()) << records.status();
+    return records.ok() ? *records : std::vector<TrailRecord>();
+  }
+
+  inline static testing::AuditDb* db_ = nullptr;
+  inline static MySqlTrailRepository* repository_ = nullptr;
+  inline static int64_t last_outbox_id_ = 0;
+  OpenSslHasher hasher_;
+  AuditTrail trail_{*repository_, hasher_, nullptr,
+                    [] { return absl::FromUnixSeconds(1'800'000'000); }};
+};
+
+TEST_F(TrailAppendTest, OnlyServicesAppendAndTheSourceIsTheCaller) {
+  const int64_t id = NewOutboxId();
+  auth::Caller official;
+  official.user_id = "dist-1";
+  official.role = auth::Role::kDistrictOfficial;
+  EXPECT_EQ(trail_.Append(official, {Publication(id)}).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(Stored(absl::StrCat("rb-", id)).empty());
+  ASSERT_TRUE(trail_.Append(Service("redemption"), {Publication(id)}).ok());
+  const std::vector<TrailRecord> stored = Stored(absl::StrCat("rb-", id));
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].source_service, "redemption");
+}
+
+TEST_F(TrailAppendTest, DuplicatesAreAcknowledgedAndDroppedPerService) {
+  const int64_t first_id = NewOutboxId(), second_id = NewOutboxId(), third_id = NewOutboxId();
+  absl::StatusOr<AppendOutcome> first = trail_.Append(
+      Service("scoring"), {Publication(first_id), Publication(second_id), Publication(second_id)});
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->appended, 2);
+  EXPECT_EQ(first->duplicates, 1);
+  absl::StatusOr<AppendOutcome> again =
+      trail_.Append(Service("scoring"), {Publication(second_id), Publication(third_id)});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->appended, 1);
+  EXPECT_EQ(again->duplicates, 1);
+  EXPECT_EQ(again->head_sequence, first->head_sequence + 1);
+  EXPECT_EQ(Stored(absl::StrCat("rb-", second_id)).size(), 1u);
+  // The same outbox id from another service is another record.
+  absl::StatusOr<AppendOutcome> other =
+      trail_.Append(Service("publicity"), {Publication(first_id)});
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(other->appended, 1);
+  EXPECT_EQ(Stored(absl::StrCat("rb-", first_id)).size(), 2u);
+}
+
+TEST_F(TrailAppendTest, AnInvalidRecordRejectsTheWholeBatch) {
+  const int64_t good_id = NewOutboxId(), bad_id = NewOutboxId();
+  TrailRecord bad = Publication(bad_id);
+  bad.object_id = "";
+  absl::StatusOr<AppendOutcome> outcome =
+      trail_.Append(Service("scoring"), {Publication(good_id), bad});
+  EXPECT_EQ(outcome.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(outcome.status().message().find("item 1"), absl::string_view::npos);
+  EXPECT_TRUE(Stored(absl::StrCat("rb-", good_id)).empty()) << "nothing of the batch is stored";
+  EXPECT_FALSE(trail_.Append(Service("scoring"), {}).ok());
+}
+
+// The chain is one per database, and these tests count, checkpoint or tamper with the whole of it:
+// each has a database of its own.
 class MySqlTrailTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -81,6 +184,23 @@ class MySqlTrailTest : public ::testing::Test {
     ASSERT_TRUE(outcome.ok()) << outcome.status();
   }
 
+  // Checkpoints are signed from here on.
+  void UseSigningKey() {
+    keys_ = auth::GenerateTestKeyPair();
+    signer_ = *EcdsaSigner::FromPrivateKeyPem(keys_.private_key_pem);
+    verifier_ = *EcdsaVerifier::FromPublicKeyPem(keys_.public_key_pem);
+    trail_ =
+        std::make_unique<AuditTrail>(*repository_, hasher_, signer_.get(), [this] { return now_; });
+  }
+
+  // Appends records [from, to) at `date_time` ("YYYY-MM-DD HH:MM", Shanghai).
+  void AppendAt(const std::string& date_time, int from, int to) {
+    std::string error;
+    ASSERT_TRUE(absl::ParseTime("%Y-%m-%d %H:%M", date_time, ShanghaiZone(), &now_, &error))
+        << error;
+    AppendRange(from, to);
+  }
+
   VerifyResult VerifyNow() {
     absl::StatusOr<VerifyResult> result = VerifyTrail(*repository_, hasher_, nullptr);
     EXPECT_TRUE(result.ok()) << result.status();
@@ -92,6 +212,9 @@ class MySqlTrailTest : public ::testing::Test {
   absl::Time now_ = absl::FromUnixSeconds(1'800'000'000);
   std::unique_ptr<MySqlTrailRepository> repository_;
   std::unique_ptr<AuditTrail> trail_;
+  auth::TestKeyPair keys_;
+  std::unique_ptr<EcdsaSigner> signer_;
+  std::unique_ptr<EcdsaVerifier> verifier_;
 };
 
 TEST_F(MySqlTrailTest, TheServiceUserCanAppendButNeverRewrite) {
@@ -228,6 +351,58 @@ TEST_F(MySqlTrailTest, SignedCheckpointsCatchACutOffTailAndAreCheckedOffline) {
   EXPECT_EQ(code, 1);
   EXPECT_THAT(output, HasSubstr("does NOT match"));
   EXPECT_THAT(output, HasSubstr("checkpoint_mismatch"));
+}
+
+// The day's checkpoint counts what was received by its midnight, whatever came after.
+TEST_F(MySqlTrailTest, DailyCheckpointCoversTheDayAndVerifies) {
+  UseSigningKey();
+  AppendAt("2026-11-27 10:00", 1, 4);
+  AppendAt("2026-11-27 23:59", 4, 5);
+  AppendAt("2026-11-28 00:01", 5, 7);
+  EXPECT_EQ(trail_->CreateCheckpoint("2026-11-28").status().code(),
+            absl::StatusCode::kFailedPrecondition)
+      << "the day has not ended";
+  EXPECT_EQ(trail_->CreateCheckpoint("2026-13-01").status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  absl::StatusOr<Checkpoint> checkpoint = trail_->EnsureYesterdaysCheckpoint();
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+  EXPECT_EQ(checkpoint->date, "2026-11-27");
+  EXPECT_EQ(checkpoint->record_count, 4);
+  absl::StatusOr<std::optional<TrailRecord>> fourth = repository_->Get(4);
+  ASSERT_TRUE(fourth.ok() && fourth->has_value());
+  EXPECT_EQ(checkpoint->head_hash, (*fourth)->hash);
+  EXPECT_TRUE(verifier_->Verify(CheckpointText(*checkpoint), checkpoint->signature));
+  // Idempotent: the stored one comes back.
+  absl::StatusOr<Checkpoint> again = trail_->CreateCheckpoint("2026-11-27");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->signature, checkpoint->signature);
+
+  absl::StatusOr<VerifyResult> result = VerifyTrail(*repository_, hasher_, verifier_.get());
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_TRUE(result->intact) << result->detail;
+  EXPECT_EQ(result->records_checked, 6);
+}
+
+TEST_F(MySqlTrailTest, AForgedCheckpointIsCaught) {
+  UseSigningKey();
+  AppendAt("2026-11-27 10:00", 1, 3);
+  AppendAt("2026-11-28 09:00", 3, 4);
+  ASSERT_TRUE(trail_->CreateCheckpoint("2026-11-27").ok());
+  // Rewritten by someone with database access but without the signing key.
+  ASSERT_TRUE(mysql::RunWithConnection(*db_.admin, [](sql::Connection& c) {
+                mysql::Statement(c,
+                                 "UPDATE audit_checkpoint SET record_count = ? "
+                                 "WHERE checkpoint_date = ?")
+                    .Bind(int64_t{1})
+                    .Bind("2026-11-27")
+                    .Update();
+                return absl::OkStatus();
+              }).ok());
+  absl::StatusOr<VerifyResult> result = VerifyTrail(*repository_, hasher_, verifier_.get());
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_FALSE(result->intact);
+  EXPECT_EQ(result->breakage, Breakage::kBadSignature);
 }
 
 }  // namespace
