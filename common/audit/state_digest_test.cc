@@ -29,8 +29,9 @@ TEST(StateDigestTest, AFiveHundredCharacterReasonStaysReadable) {
   EXPECT_EQ(StateDigest(state), state);
 }
 
-TEST(StateDigestTest, StatesWithControlBytesAreHashed) {
+TEST(StateDigestTest, StatesWithControlBytesOrInvalidUtf8AreHashed) {
   EXPECT_EQ(StateDigest("a\tb").rfind("sha256:", 0), 0u);
+  EXPECT_EQ(StateDigest("reason=\xE9\x95").rfind("sha256:", 0), 0u);  // 长 cut in two
   EXPECT_EQ(StateDigest("line one\nline two"), "line one\nline two");
 }
 
