@@ -53,7 +53,7 @@
 #include "common/mysql/connection_pool.h"
 #include "services/gateway/auth/staff_accounts.h"
 #include "services/gateway/storage/mysql_account_store.h"
-#include "tools/admin/grpc_grid_registry.h"
+#include "services/gateway/auth/grpc_grid_registry.h"
 #include "tools/admin/staff_commands.h"
 
 ABSL_FLAG(std::string, username, "", "the staff account's user name (3..64 bytes)");

@@ -32,7 +32,7 @@
 #include "tests/support/audit_outbox.h"
 #include "tests/support/scoring_harness.h"
 #include "tests/support/service_database.h"
-#include "tools/admin/grpc_grid_registry.h"
+#include "services/gateway/auth/grpc_grid_registry.h"
 
 namespace jifen::gateway {
 namespace {

@@ -1,4 +1,4 @@
-#include "tools/admin/grpc_grid_registry.h"
+#include "services/gateway/auth/grpc_grid_registry.h"
 
 #include <utility>
 
