@@ -30,6 +30,7 @@
 #include "services/gateway/auth/staff_accounts.h"
 #include "services/gateway/storage/mysql_account_store.h"
 #include "tests/support/audit_outbox.h"
+#include "tests/support/closed_port.h"
 #include "tests/support/scoring_harness.h"
 #include "tests/support/service_database.h"
 #include "services/gateway/auth/grpc_grid_registry.h"
@@ -37,34 +38,10 @@
 namespace jifen::gateway {
 namespace {
 
+using ::jifen::testing::ClosedPort;
 using ::jifen::testing::ScoringHarness;
 using ::jifen::testing::SeededVillage;
 using ::jifen::testing::ServiceDatabase;
-
-// A loopback port bound but not listening, for the suite's life: connecting to it is refused at
-// once, as when scoring's process is gone.
-class ClosedPort final {
- public:
-  ClosedPort() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof(address);
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&address), length), 0);
-    EXPECT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length), 0);
-    port_ = ntohs(address.sin_port);
-  }
-  ~ClosedPort() { close(fd_); }
-  ClosedPort(const ClosedPort&) = delete;
-  ClosedPort& operator=(const ClosedPort&) = delete;
-
-  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
 
 // The real registry as the naming steps use it, with the test's faults around the real calls:
 // `down` sends the calls to a scoring that is not there; `lose_answer` drops the answer of the

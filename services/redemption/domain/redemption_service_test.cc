@@ -36,6 +36,7 @@
 #include "services/redemption/storage/test_database.h"
 #include "tests/support/audit_outbox.h"
 #include "tests/support/black_hole.h"
+#include "tests/support/closed_port.h"
 #include "tests/support/shared_scoring_test.h"
 
 namespace jifen::redemption {
@@ -43,6 +44,7 @@ namespace {
 
 using auth::Caller;
 using auth::Role;
+using jifen::testing::ClosedPort;
 using jifen::testing::SeededVillage;
 
 constexpr int64_t kNow = 1767196800000 + 40LL * 86400 * 1000;  // 2026-02-10 Shanghai
@@ -79,31 +81,6 @@ class FakeClock final : public Clock {
  private:
   absl::Mutex mutex_;
   int64_t now_ms_ ABSL_GUARDED_BY(mutex_);
-};
-
-// A loopback port that is bound but not listening: every connection is refused at once, as when
-// scoring is down. Held for the test's life so that nothing else can take the port meanwhile.
-class ClosedPort final {
- public:
-  ClosedPort() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof(address);
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&address), length), 0);
-    EXPECT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length), 0);
-    port_ = ntohs(address.sin_port);
-  }
-  ~ClosedPort() { close(fd_); }
-  ClosedPort(const ClosedPort&) = delete;
-  ClosedPort& operator=(const ClosedPort&) = delete;
-
-  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
 };
 
 // Scoring takes the points, but its answer never arrives (the connection dropped after the
