@@ -260,6 +260,10 @@ grpc::Status RegistryServiceImpl::AssignGridWorker(grpc::ServerContext* context,
                                                    v1::Grid* response) {
   return Serve(context, "AssignGridWorker", [&](const auth::Caller& caller) -> absl::Status {
     RETURN_IF_ERROR(RequireId(request->grid_id(), "grid_id"));
+    if (!request->has_worker_user_id()) {
+      return absl::InvalidArgumentError(
+          "worker_user_id: required (\"\" removes the grid's worker)");
+    }
     ASSIGN_OR_RETURN(const std::string worker, CleanUserId(request->worker_user_id(), "网格员"));
     std::optional<std::string> current;
     if (request->check_current_worker()) {

@@ -984,6 +984,13 @@ TEST_F(GridWorkerTest, TheVillageAdminAssignsReassignsAndClearsTheWorker) {
   EXPECT_EQ(Assign(admin, village_.grid, "staff 44", &changed).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(WorkerInDatabase(village_.grid), "staff-43");
+  // A request that does not say who (a form that forgot the field) removes no one.
+  v1::AssignGridWorkerRequest unsaid;
+  unsaid.set_grid_id(village_.grid);
+  const grpc::Status forgot = stub_->AssignGridWorker(ContextFor(admin).get(), unsaid, &changed);
+  EXPECT_EQ(forgot.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(forgot.error_message().rfind("worker_user_id", 0), 0u) << forgot.error_message();
+  EXPECT_EQ(WorkerInDatabase(village_.grid), "staff-43");
   EXPECT_EQ(Assignments(village_.grid).size(), 4u);
 }
 
