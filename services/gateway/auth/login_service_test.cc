@@ -1,112 +1,219 @@
+// LoginService on the gateway's real store: MySqlAccountStore on a fresh gateway schema of the
+// fixture's MariaDB under the gateway's own restricted account, and the production WeChat client
+// against a local HTTP server that answers code2Session as WeChat does. The audit trail is read
+// back from the schema's outbox.
+//
+// The suite shares one schema: each test works in a village of its own (Village()) with user
+// names and WeChat codes of its own (Name(), Code()), and reads only the outbox rows written after
+// its start.
 #include "services/gateway/auth/login_service.h"
 
 #include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "common/auth/test_keys.h"
-#include "services/gateway/auth/fake_account_store.h"
+#include "services/gateway/storage/mysql_account_store.h"
+#include "tests/support/audit_outbox.h"
+#include "tests/support/http_listener.h"
+#include "tests/support/service_database.h"
 
 namespace jifen::gateway {
 namespace {
 
 constexpr char kRequestId[] = "req-login-test";
-
-class FakeWeChat final : public WeChatClient {
- public:
-  absl::StatusOr<std::string> Code2Session(absl::string_view code) override {
-    if (code == "bad") return absl::UnauthenticatedError("WECHAT_CODE_INVALID: no");
-    return absl::StrCat("openid-of-", code);
-  }
-};
+constexpr char kAppId[] = "wx-login-test";
+constexpr char kAppSecret[] = "APP-SECRET-login-test";
 
 class LoginServiceTest : public ::testing::Test {
  protected:
-  LoginServiceTest() {
+  static void SetUpTestSuite() {
+    const jifen::testing::ServiceDatabase schema =
+        jifen::testing::CreateServiceDatabase("gw_login", "services/gateway/migrations");
+    ASSERT_FALSE(HasFailure());
+    service_pool_ = new mysql::ConnectionPool(schema.ServiceConfig(2));
+    admin_pool_ = new mysql::ConnectionPool(schema.AdminConfig(1));
+
+    // WeChat's code2Session: "bad" is a code WeChat refuses; any "code-..." is the user whose
+    // openid is "openid-of-code-...".
+    wechat_server_ = new httplib::Server();
+    wechat_server_->Get("/sns/jscode2session", [](const httplib::Request& req,
+                                                  httplib::Response& res) {
+      nlohmann::json body;
+      const std::string code = req.get_param_value("js_code");
+      if (req.get_param_value("appid") != kAppId || req.get_param_value("secret") != kAppSecret ||
+          req.get_param_value("grant_type") != "authorization_code") {
+        body = {{"errcode", 40125}, {"errmsg", "invalid appsecret"}};
+      } else if (!absl::StartsWith(code, "code-")) {
+        body = {{"errcode", 40029}, {"errmsg", "invalid code"}};
+      } else {
+        body = {{"openid", "openid-of-" + code}, {"session_key", "SESSION-KEY"}};
+      }
+      res.set_content(body.dump(), "application/json");
+    });
+    wechat_port_ = wechat_server_->bind_to_any_port("127.0.0.1");
+    ASSERT_GT(wechat_port_, 0);
+    wechat_thread_ = new std::thread(jifen::testing::ListenInBackground(*wechat_server_));
+    ASSERT_TRUE(wechat_server_->is_running());
+  }
+
+  static void TearDownTestSuite() {
+    if (wechat_server_ != nullptr) wechat_server_->stop();
+    if (wechat_thread_ != nullptr && wechat_thread_->joinable()) wechat_thread_->join();
+    delete wechat_thread_;
+    delete wechat_server_;
+    delete service_pool_;
+    delete admin_pool_;
+    wechat_thread_ = nullptr;
+    wechat_server_ = nullptr;
+    service_pool_ = nullptr;
+    admin_pool_ = nullptr;
+  }
+
+  LoginServiceTest() : test_(++tests_started_) {}
+
+  void SetUp() override {
+    ASSERT_NE(service_pool_, nullptr) << "no schema";
+    store_ = std::make_unique<MySqlAccountStore>(service_pool_);
+    WeChatConfig wechat;
+    wechat.api_base = absl::StrCat("http://127.0.0.1:", wechat_port_);
+    wechat.app_id = kAppId;
+    wechat.app_secret = kAppSecret;
+    wechat_ = std::make_unique<HttpWeChatClient>(wechat);
     const auth::TestKeyPair keys = auth::GenerateTestKeyPair();
     signer_ = *auth::TokenSigner::FromPrivateKeyPem(keys.private_key_pem, {});
     verifier_ = *auth::TokenVerifier::FromPublicKeyPem(keys.public_key_pem, {});
     LoginOptions options;
     options.password_cost = PasswordCost::Minimum();
     options.max_failed_logins = 3;
-    service_ = std::make_unique<LoginService>(&store_, signer_.get(), &wechat_, options,
+    service_ = std::make_unique<LoginService>(store_.get(), signer_.get(), wechat_.get(), options,
                                               [this] { return now_; });
     auth::Caller district;
     district.role = auth::Role::kDistrictOfficial;
     district.user_id = "staff-0";
-    NewStaff admin{"admin.geixin", "correct horse battery", "village_admin", 2, 11, 0, 0};
-    EXPECT_TRUE(service_->CreateStaff(district, admin, kRequestId).ok());
+    NewStaff admin{
+        Name("admin.geixin"), "correct horse battery", "village_admin", kTown, Village(), 0, 0};
+    ASSERT_TRUE(service_->CreateStaff(district, admin, kRequestId).ok());
   }
 
+  // This test's village; Village() + 1 is no test's.
+  int64_t Village() const { return 1000 * test_ + 11; }
+  // A user name, and a WeChat code, that no other test of the suite uses.
+  std::string Name(absl::string_view name) const { return absl::StrCat(name, "@", test_); }
+  std::string Code(absl::string_view name) const { return absl::StrCat("code-", test_, "-", name); }
+
+  // A village admin of this test's village who is not signed in.
+  auth::Caller VillageAdmin() const {
+    auth::Caller admin;
+    admin.role = auth::Role::kVillageAdmin;
+    admin.village_id = Village();
+    admin.town_id = kTown;
+    admin.user_id = "staff-1";
+    return admin;
+  }
+  // The fixture's village admin, signed in.
+  auth::Caller SignedInAdmin() {
+    absl::StatusOr<TokenPair> pair =
+        service_->StaffLogin(Name("admin.geixin"), "correct horse battery", kRequestId);
+    EXPECT_TRUE(pair.ok()) << pair.status();
+    if (!pair.ok()) return {};
+    return verifier_->Verify(pair->access_token, now_).value_or(auth::Caller{});
+  }
+
+  // The outbox so far: read the audit records of what follows with AuditSince().
+  int64_t OutboxMark() { return jifen::testing::LastOutboxId(*admin_pool_); }
+  std::vector<audit::v1::AuditRecord> AuditSince(int64_t mark) {
+    std::vector<audit::v1::AuditRecord> records;
+    for (const jifen::testing::OutboxAudit& row :
+         jifen::testing::AuditOutboxAfter(*admin_pool_, mark)) {
+      EXPECT_TRUE(row.parsed) << "outbox row " << row.outbox_id;
+      records.push_back(row.record);
+    }
+    return records;
+  }
+
+  static constexpr int64_t kTown = 2;
+  static inline int tests_started_ = 0;
+  static inline mysql::ConnectionPool* service_pool_ = nullptr;
+  static inline mysql::ConnectionPool* admin_pool_ = nullptr;
+  static inline httplib::Server* wechat_server_ = nullptr;
+  static inline std::thread* wechat_thread_ = nullptr;
+  static inline int wechat_port_ = 0;
+
+  const int test_;
   absl::Time now_ = absl::FromUnixSeconds(1'760'000'000);
-  FakeAccountStore store_;
-  FakeWeChat wechat_;
+  std::unique_ptr<MySqlAccountStore> store_;
+  std::unique_ptr<HttpWeChatClient> wechat_;
   std::unique_ptr<auth::TokenSigner> signer_;
   std::unique_ptr<auth::TokenVerifier> verifier_;
   std::unique_ptr<LoginService> service_;
 };
 
 TEST_F(LoginServiceTest, StaffLoginIssuesTokenWithRoleAndScope) {
-  auto pair = service_->StaffLogin("admin.geixin", "correct horse battery", kRequestId);
+  auto pair = service_->StaffLogin(Name("admin.geixin"), "correct horse battery", kRequestId);
   ASSERT_TRUE(pair.ok()) << pair.status();
   auto caller = verifier_->Verify(pair->access_token, now_);
   ASSERT_TRUE(caller.ok()) << caller.status();
   EXPECT_EQ(caller->role, auth::Role::kVillageAdmin);
-  EXPECT_EQ(caller->village_id, 11);
-  EXPECT_EQ(caller->town_id, 2);
+  EXPECT_EQ(caller->village_id, Village());
+  EXPECT_EQ(caller->town_id, kTown);
   EXPECT_FALSE(pair->refresh_token.empty());
 }
 
 TEST_F(LoginServiceTest, WrongPasswordsLockTheAccount) {
-  EXPECT_EQ(service_->StaffLogin("nobody", "x", kRequestId).status().code(),
+  const std::string admin = Name("admin.geixin");
+  EXPECT_EQ(service_->StaffLogin(Name("nobody"), "x", kRequestId).status().code(),
             absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(service_->StaffLogin("admin.geixin", "wrong", kRequestId).status().code(),
+  EXPECT_EQ(service_->StaffLogin(admin, "wrong", kRequestId).status().code(),
             absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(service_->StaffLogin("admin.geixin", "wrong", kRequestId).status().code(),
+  EXPECT_EQ(service_->StaffLogin(admin, "wrong", kRequestId).status().code(),
             absl::StatusCode::kUnauthenticated);
-  auto third = service_->StaffLogin("admin.geixin", "wrong", kRequestId);
+  auto third = service_->StaffLogin(admin, "wrong", kRequestId);
   EXPECT_EQ(third.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_TRUE(third.status().GetPayload(kRetryAfterPayload).has_value());
   // Locked: even the right password is refused until the lockout ends.
-  EXPECT_EQ(
-      service_->StaffLogin("admin.geixin", "correct horse battery", kRequestId).status().code(),
-      absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(service_->StaffLogin(admin, "correct horse battery", kRequestId).status().code(),
+            absl::StatusCode::kResourceExhausted);
   now_ += absl::Minutes(16);
-  EXPECT_TRUE(service_->StaffLogin("admin.geixin", "correct horse battery", kRequestId).ok());
+  EXPECT_TRUE(service_->StaffLogin(admin, "correct horse battery", kRequestId).ok());
 }
 
 TEST_F(LoginServiceTest, ResidentBindsOnceWithInvitationThenSignsInWithCodeAlone) {
-  auto admin = service_->StaffLogin("admin.geixin", "correct horse battery", kRequestId);
-  ASSERT_TRUE(admin.ok());
-  auth::Caller admin_caller = *verifier_->Verify(admin->access_token, now_);
+  auth::Caller admin_caller = SignedInAdmin();
   auto invitation = service_->CreateInvitation(admin_caller, 501, 9001, std::nullopt, kRequestId);
   ASSERT_TRUE(invitation.ok()) << invitation.status();
 
-  auto unbound = service_->WeChatLogin("code-a", "", kRequestId);
+  auto unbound = service_->WeChatLogin(Code("a"), "", kRequestId);
   EXPECT_EQ(unbound.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(service_->WeChatLogin("code-a", "WRONG-CODE", kRequestId).status().code(),
+  EXPECT_EQ(service_->WeChatLogin(Code("a"), "WRONG-CODE", kRequestId).status().code(),
             absl::StatusCode::kNotFound);
 
   std::string typed = invitation->code;
   for (char& c : typed) c = static_cast<char>(std::tolower(c));  // users type lowercase
-  auto bound = service_->WeChatLogin("code-a", typed, kRequestId);
+  auto bound = service_->WeChatLogin(Code("a"), typed, kRequestId);
   ASSERT_TRUE(bound.ok()) << bound.status();
   auto caller = verifier_->Verify(bound->access_token, now_);
   EXPECT_EQ(caller->role, auth::Role::kResident);
   EXPECT_EQ(caller->household_id, 501);
-  EXPECT_EQ(caller->village_id, 11);
+  EXPECT_EQ(caller->village_id, Village());
   EXPECT_EQ(caller->user_id, "member-9001");
 
   // The invitation is spent: another WeChat user can't use it.
-  EXPECT_EQ(service_->WeChatLogin("code-b", invitation->code, kRequestId).status().code(),
+  EXPECT_EQ(service_->WeChatLogin(Code("b"), invitation->code, kRequestId).status().code(),
             absl::StatusCode::kNotFound);
   // The bound user signs in with the code alone from now on.
-  EXPECT_TRUE(service_->WeChatLogin("code-a", "", kRequestId).ok());
+  EXPECT_TRUE(service_->WeChatLogin(Code("a"), "", kRequestId).ok());
   EXPECT_EQ(service_->WeChatLogin("bad", "", kRequestId).status().code(),
             absl::StatusCode::kUnauthenticated);
 }
 
 TEST_F(LoginServiceTest, RefreshRotatesAndRevokedTokensAreRefused) {
-  auto pair = service_->StaffLogin("admin.geixin", "correct horse battery", kRequestId);
+  auto pair = service_->StaffLogin(Name("admin.geixin"), "correct horse battery", kRequestId);
   ASSERT_TRUE(pair.ok());
   auto next = service_->Refresh(pair->refresh_token);
   ASSERT_TRUE(next.ok()) << next.status();
@@ -119,61 +226,64 @@ TEST_F(LoginServiceTest, RefreshRotatesAndRevokedTokensAreRefused) {
 }
 
 TEST_F(LoginServiceTest, StaffCreationFollowsTheCreatorsScope) {
-  auth::Caller admin;
-  admin.role = auth::Role::kVillageAdmin;
-  admin.village_id = 11;
-  admin.town_id = 2;
-  admin.user_id = "staff-1";
-  EXPECT_TRUE(
-      service_
-          ->CreateStaff(admin, {"grid.1", "long enough pw", "grid_worker", 0, 0, 4, 0}, kRequestId)
-          .ok());
+  const auth::Caller admin = VillageAdmin();
+  EXPECT_TRUE(service_
+                  ->CreateStaff(admin,
+                                {Name("grid.1"), "long enough pw", "grid_worker", 0, 0, 4, 0},
+                                kRequestId)
+                  .ok());
   EXPECT_EQ(
       service_
-          ->CreateStaff(admin, {"grid.2", "long enough pw", "grid_worker", 0, 12, 4, 0}, kRequestId)
-          .status()
-          .code(),
-      absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(
-      service_->CreateStaff(admin, {"boss", "long enough pw", "district_official"}, kRequestId)
+          ->CreateStaff(admin,
+                        {Name("grid.2"), "long enough pw", "grid_worker", 0, Village() + 1, 4, 0},
+                        kRequestId)
           .status()
           .code(),
       absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(
       service_
-          ->CreateStaff(admin, {"grid.1", "long enough pw", "grid_worker", 0, 0, 4, 0}, kRequestId)
+          ->CreateStaff(admin, {Name("boss"), "long enough pw", "district_official"}, kRequestId)
           .status()
           .code(),
-      absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(service_->CreateStaff(admin, {"grid.3", "short", "grid_worker", 0, 0, 4, 0}, kRequestId)
+      absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_
+                ->CreateStaff(admin, {Name("grid.1"), "long enough pw", "grid_worker", 0, 0, 4, 0},
+                              kRequestId)
                 .status()
                 .code(),
-            absl::StatusCode::kInvalidArgument);
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(
+      service_->CreateStaff(admin, {Name("grid.3"), "short", "grid_worker", 0, 0, 4, 0}, kRequestId)
+          .status()
+          .code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(LoginServiceTest, ChangesNameTheirActorAndRequestAndRoutineSignInsNone) {
-  auth::Caller admin = *verifier_->Verify(
-      service_->StaffLogin("admin.geixin", "correct horse battery", kRequestId)->access_token,
-      now_);
-  const size_t before = store_.changes().size();  // the fixture's account
+  const auth::Caller admin = SignedInAdmin();
+  const int64_t mark = OutboxMark();  // after the fixture's account
   ASSERT_TRUE(
-      service_->CreateStaff(admin, {"grid.9", "long enough pw", "grid_worker", 0, 0, 4, 0}, "r-1")
+      service_
+          ->CreateStaff(admin, {Name("grid.9"), "long enough pw", "grid_worker", 0, 0, 4, 0}, "r-1")
           .ok());
   auto invitation = service_->CreateInvitation(admin, 501, 9001, std::nullopt, "r-2");
   ASSERT_TRUE(invitation.ok());
-  auto resident = service_->WeChatLogin("code-z", invitation->code, "r-3");
+  auto resident = service_->WeChatLogin(Code("z"), invitation->code, "r-3");
   ASSERT_TRUE(resident.ok());
-  for (int i = 0; i < 3; ++i) (void)service_->StaffLogin("grid.9", "wrong", absl::StrCat("r-4", i));
+  for (int i = 0; i < 3; ++i) {
+    (void)service_->StaffLogin(Name("grid.9"), "wrong", absl::StrCat("r-4", i));
+  }
   // Routine: sign-ins, a refresh, a logout, a refused invitation.
-  ASSERT_TRUE(service_->WeChatLogin("code-z", "", "r-5").ok());
+  ASSERT_TRUE(service_->WeChatLogin(Code("z"), "", "r-5").ok());
   ASSERT_TRUE(service_->Refresh(resident->refresh_token).ok());
   ASSERT_TRUE(service_->RevokeRefreshToken(resident->refresh_token).ok());
-  EXPECT_FALSE(service_->WeChatLogin("code-y", invitation->code, "r-6").ok());
-  ASSERT_TRUE(service_->EnsureStaff({"district.boot", "long enough pw", "district_official"}).ok());
-  ASSERT_TRUE(service_->EnsureStaff({"district.boot", "long enough pw", "district_official"}).ok());
+  EXPECT_FALSE(service_->WeChatLogin(Code("y"), invitation->code, "r-6").ok());
+  const NewStaff boot{Name("district.boot"), "long enough pw", "district_official"};
+  ASSERT_TRUE(service_->EnsureStaff(boot).ok());
+  ASSERT_TRUE(service_->EnsureStaff(boot).ok());
 
-  const auto changes = store_.changes();
-  ASSERT_EQ(changes.size(), before + 5);
+  const std::vector<audit::v1::AuditRecord> records = AuditSince(mark);
+  ASSERT_EQ(records.size(), 5u);
   struct Expected {
     const char* action;
     const char* user_id;
@@ -185,25 +295,21 @@ TEST_F(LoginServiceTest, ChangesNameTheirActorAndRequestAndRoutineSignInsNone) {
                                {"bind", "member-9001", "resident", "r-3"},
                                {"lock", "", "system", "r-42"},
                                {"create", "", "system", ""}};
-  for (size_t i = 0; i < 5; ++i) {
-    const auto& [action, context] = changes[before + i];
-    EXPECT_EQ(action, expected[i].action) << i;
-    EXPECT_EQ(context.actor_user_id, expected[i].user_id) << action;
-    EXPECT_EQ(context.actor_role, expected[i].role) << action;
-    EXPECT_EQ(context.request_id, expected[i].request_id) << action;
+  for (size_t i = 0; i < records.size(); ++i) {
+    const audit::v1::AuditRecord& record = records[i];
+    EXPECT_EQ(record.action(), expected[i].action) << i;
+    EXPECT_EQ(record.actor_user_id(), expected[i].user_id) << record.action();
+    EXPECT_EQ(record.actor_role(), expected[i].role) << record.action();
+    EXPECT_EQ(record.request_id(), expected[i].request_id) << record.action();
   }
 }
 
 // What must hold for an account to exist (a grid worker named on their grid) is confirmed before
 // it is stored: a refusal leaves no account and no audit record, and the user name free.
 TEST_F(LoginServiceTest, AnAccountIsStoredOnlyOnceConfirmed) {
-  auth::Caller admin;
-  admin.role = auth::Role::kVillageAdmin;
-  admin.village_id = 11;
-  admin.town_id = 2;
-  admin.user_id = "staff-1";
-  const NewStaff worker{"grid.confirmed", "long enough pw", "grid_worker", 0, 0, 4, 0};
-  const size_t before = store_.changes().size();
+  const auth::Caller admin = VillageAdmin();
+  const NewStaff worker{Name("grid.confirmed"), "long enough pw", "grid_worker", 0, 0, 4, 0};
+  const int64_t mark = OutboxMark();
   std::string refused_id;
   ConfirmNewStaff refuse;
   refuse.confirm = [&](int64_t account_id) {
@@ -213,8 +319,8 @@ TEST_F(LoginServiceTest, AnAccountIsStoredOnlyOnceConfirmed) {
   absl::StatusOr<std::string> refused = service_->CreateStaff(admin, worker, kRequestId, refuse);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_TRUE(absl::StartsWith(refused_id, "staff-")) << refused_id;
-  EXPECT_EQ(store_.changes().size(), before);
-  EXPECT_EQ(service_->StaffLogin("grid.confirmed", "long enough pw", kRequestId).status().code(),
+  EXPECT_TRUE(AuditSince(mark).empty());
+  EXPECT_EQ(service_->StaffLogin(worker.username, "long enough pw", kRequestId).status().code(),
             absl::StatusCode::kUnauthenticated);
 
   std::string confirmed_id;
@@ -227,22 +333,20 @@ TEST_F(LoginServiceTest, AnAccountIsStoredOnlyOnceConfirmed) {
   ASSERT_TRUE(created.ok()) << created.status();
   EXPECT_EQ(*created, confirmed_id);
   EXPECT_NE(*created, refused_id);  // an id is never given twice
-  EXPECT_EQ(store_.changes().size(), before + 1);
-  EXPECT_TRUE(service_->StaffLogin("grid.confirmed", "long enough pw", kRequestId).ok());
+  EXPECT_EQ(AuditSince(mark).size(), 1u);
+  EXPECT_TRUE(service_->StaffLogin(worker.username, "long enough pw", kRequestId).ok());
 }
 
 // The registry named another worker for a grid: the accounts' grid claims follow it, and the
 // sessions of the accounts that changed end (their tokens carry the old claim).
 TEST_F(LoginServiceTest, GridClaimsFollowTheRegistrysWorker) {
-  auth::Caller admin = *verifier_->Verify(
-      service_->StaffLogin("admin.geixin", "correct horse battery", kRequestId)->access_token,
-      now_);
-  const std::string replaced =
-      *service_->CreateStaff(admin, {"grid.a", "long enough pw", "grid_worker", 0, 0, 4, 0}, "r");
-  const std::string successor =
-      *service_->CreateStaff(admin, {"grid.b", "long enough pw", "grid_worker", 0, 0, 5, 0}, "r");
-  auto replaced_pair = service_->StaffLogin("grid.a", "long enough pw", kRequestId);
-  auto successor_pair = service_->StaffLogin("grid.b", "long enough pw", kRequestId);
+  const auth::Caller admin = SignedInAdmin();
+  const std::string replaced = *service_->CreateStaff(
+      admin, {Name("grid.a"), "long enough pw", "grid_worker", 0, 0, 4, 0}, "r");
+  const std::string successor = *service_->CreateStaff(
+      admin, {Name("grid.b"), "long enough pw", "grid_worker", 0, 0, 5, 0}, "r");
+  auto replaced_pair = service_->StaffLogin(Name("grid.a"), "long enough pw", kRequestId);
+  auto successor_pair = service_->StaffLogin(Name("grid.b"), "long enough pw", kRequestId);
   ASSERT_TRUE(replaced_pair.ok() && successor_pair.ok());
   const auto token_id = [&](const TokenPair& pair) {
     return verifier_->Verify(pair.access_token, now_)->token_id;
@@ -252,9 +356,9 @@ TEST_F(LoginServiceTest, GridClaimsFollowTheRegistrysWorker) {
     return pair.ok() ? verifier_->Verify(pair->access_token, now_)->grid_id : -1;
   };
 
-  const size_t before = store_.changes().size();
+  const int64_t mark = OutboxMark();
   absl::StatusOr<std::vector<std::string>> revoke =
-      service_->FollowGridWorker(admin, 11, 4, successor, "r-follow");
+      service_->FollowGridWorker(admin, Village(), 4, successor, "r-follow");
   ASSERT_TRUE(revoke.ok()) << revoke.status();
   EXPECT_EQ(*revoke,
             (std::vector<std::string>{token_id(*replaced_pair), token_id(*successor_pair)}));
@@ -262,29 +366,29 @@ TEST_F(LoginServiceTest, GridClaimsFollowTheRegistrysWorker) {
             absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(service_->Refresh(successor_pair->refresh_token).status().code(),
             absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(grid_claim("grid.a"), 0);
-  EXPECT_EQ(grid_claim("grid.b"), 4);
-  const auto changes = store_.changes();
-  ASSERT_EQ(changes.size(), before + 2);
-  EXPECT_EQ(changes[before].first, "release_grid");
-  EXPECT_EQ(changes[before + 1].first, "bind_grid");
-  for (size_t i = before; i < changes.size(); ++i) {
-    EXPECT_EQ(changes[i].second.actor_user_id, admin.user_id);
-    EXPECT_EQ(changes[i].second.request_id, "r-follow");
+  EXPECT_EQ(grid_claim(Name("grid.a")), 0);
+  EXPECT_EQ(grid_claim(Name("grid.b")), 4);
+  const std::vector<audit::v1::AuditRecord> records = AuditSince(mark);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].action(), "release_grid");
+  EXPECT_EQ(records[1].action(), "bind_grid");
+  for (const audit::v1::AuditRecord& record : records) {
+    EXPECT_EQ(record.actor_user_id(), admin.user_id);
+    EXPECT_EQ(record.request_id(), "r-follow");
   }
 
   // Again (an admin's retry): the accounts already agree, nothing changes.
-  revoke = service_->FollowGridWorker(admin, 11, 4, successor, "r-again");
+  revoke = service_->FollowGridWorker(admin, Village(), 4, successor, "r-again");
   ASSERT_TRUE(revoke.ok());
   EXPECT_TRUE(revoke->empty());
-  EXPECT_EQ(store_.changes().size(), before + 2);
+  EXPECT_EQ(AuditSince(mark).size(), 2u);
   // A worker who is none of our accounts, or none at all: whoever claimed the grid lets go.
-  ASSERT_TRUE(service_->FollowGridWorker(admin, 11, 4, "demo-grid-worker-11", "r").ok());
-  EXPECT_EQ(grid_claim("grid.b"), 0);
-  EXPECT_EQ(store_.changes().size(), before + 3);
+  ASSERT_TRUE(service_->FollowGridWorker(admin, Village(), 4, "demo-grid-worker-11", "r").ok());
+  EXPECT_EQ(grid_claim(Name("grid.b")), 0);
+  EXPECT_EQ(AuditSince(mark).size(), 3u);
   // Accounts of another village are not touched.
-  ASSERT_TRUE(service_->FollowGridWorker(admin, 12, 4, replaced, "r").ok());
-  EXPECT_EQ(grid_claim("grid.a"), 0);
+  ASSERT_TRUE(service_->FollowGridWorker(admin, Village() + 1, 4, replaced, "r").ok());
+  EXPECT_EQ(grid_claim(Name("grid.a")), 0);
 }
 
 }  // namespace

@@ -1,18 +1,60 @@
+// StaffAccounts on the gateway's real store (MySqlAccountStore on a fresh gateway schema under the
+// gateway's own restricted account), the audit trail read back from the schema's outbox. The suite
+// shares the schema: each test makes accounts under user names no other test uses and reads only
+// the outbox rows written after its start.
 #include "services/gateway/auth/staff_accounts.h"
 
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include "absl/strings/match.h"
-#include "services/gateway/auth/fake_account_store.h"
+#include "services/gateway/storage/mysql_account_store.h"
+#include "tests/support/audit_outbox.h"
+#include "tests/support/service_database.h"
 
 namespace jifen::gateway {
 namespace {
 
 class StaffAccountsTest : public ::testing::Test {
  protected:
-  FakeAccountStore store_;
+  static void SetUpTestSuite() {
+    const jifen::testing::ServiceDatabase schema =
+        jifen::testing::CreateServiceDatabase("gw_staff", "services/gateway/migrations");
+    ASSERT_FALSE(HasFailure());
+    service_pool_ = new mysql::ConnectionPool(schema.ServiceConfig(2));
+    admin_pool_ = new mysql::ConnectionPool(schema.AdminConfig(1));
+  }
+  static void TearDownTestSuite() {
+    delete service_pool_;
+    delete admin_pool_;
+    service_pool_ = nullptr;
+    admin_pool_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(service_pool_, nullptr) << "no schema";
+    mark_ = jifen::testing::LastOutboxId(*admin_pool_);
+  }
+
+  // The audit records written since the test began.
+  std::vector<audit::v1::AuditRecord> Audited() {
+    std::vector<audit::v1::AuditRecord> records;
+    for (const jifen::testing::OutboxAudit& row :
+         jifen::testing::AuditOutboxAfter(*admin_pool_, mark_)) {
+      EXPECT_TRUE(row.parsed) << "outbox row " << row.outbox_id;
+      records.push_back(row.record);
+    }
+    return records;
+  }
+
+  static inline mysql::ConnectionPool* service_pool_ = nullptr;
+  static inline mysql::ConnectionPool* admin_pool_ = nullptr;
+
+  MySqlAccountStore store_{service_pool_};
   StaffAccounts accounts_{&store_, PasswordCost::Minimum(), kMinPasswordLength};
   const AuditContext operator_ = OperatorContext("alice");
+  int64_t mark_ = 0;
 };
 
 TEST_F(StaffAccountsTest, CreateChecksTheScopeEachRoleNeeds) {
@@ -35,11 +77,11 @@ TEST_F(StaffAccountsTest, CreateChecksTheScopeEachRoleNeeds) {
                 .code(),
             absl::StatusCode::kAlreadyExists);
   // Only the account made is on the trail, with the operator as its actor.
-  const auto changes = store_.changes();
-  ASSERT_EQ(changes.size(), 1u);
-  EXPECT_EQ(changes[0].first, "create");
-  EXPECT_EQ(changes[0].second.actor_user_id, "alice");
-  EXPECT_EQ(changes[0].second.actor_role, "operator");
+  const std::vector<audit::v1::AuditRecord> records = Audited();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].action(), "create");
+  EXPECT_EQ(records[0].actor_user_id(), "alice");
+  EXPECT_EQ(records[0].actor_role(), "operator");
 }
 
 TEST_F(StaffAccountsTest, IdsArePositiveAndUserNamesHaveNoSpacesAround) {
@@ -60,31 +102,38 @@ TEST_F(StaffAccountsTest, IdsArePositiveAndUserNamesHaveNoSpacesAround) {
         absl::StartsWith(refusal({name, "long enough pw", "district_inspector"}), "username:"))
         << name;
   }
-  EXPECT_TRUE(store_.changes().empty());
+  EXPECT_TRUE(Audited().empty());
   EXPECT_TRUE(
       accounts_.Create({"dist rict", "long enough pw", "district_inspector"}, operator_).ok());
 }
 
 TEST_F(StaffAccountsTest, ResetUnlockDisableAndListNeverShowAHash) {
-  ASSERT_TRUE(accounts_.Create({"insp.1", "first password", "district_inspector"}, operator_).ok());
-  ASSERT_TRUE(store_.RecordLoginFailure(1, 1000, 1, 60'000, SystemContext("")).ok());  // locked
+  absl::StatusOr<int64_t> id =
+      accounts_.Create({"insp.1", "first password", "district_inspector"}, operator_);
+  ASSERT_TRUE(id.ok()) << id.status();
+  ASSERT_TRUE(store_.RecordLoginFailure(*id, 1000, 1, 60'000, SystemContext("")).ok());  // locked
   ASSERT_TRUE(accounts_.ResetPassword("insp.1", "second password", operator_).ok());
   StaffAccount account = *store_.FindStaffByUsername("insp.1");
   EXPECT_TRUE(VerifyPassword("second password", account.password_hash));
   EXPECT_FALSE(VerifyPassword("first password", account.password_hash));
   EXPECT_EQ(account.locked_until_ms, 0);
 
-  ASSERT_TRUE(store_.RecordLoginFailure(1, 1000, 1, 60'000, SystemContext("")).ok());
+  ASSERT_TRUE(store_.RecordLoginFailure(*id, 1000, 1, 60'000, SystemContext("")).ok());
   ASSERT_TRUE(accounts_.Unlock("insp.1", operator_).ok());
   EXPECT_EQ(store_.FindStaffByUsername("insp.1")->locked_until_ms, 0);
 
   ASSERT_TRUE(accounts_.SetDisabled("insp.1", true, operator_).ok());
   EXPECT_TRUE(store_.FindStaffByUsername("insp.1")->disabled);
 
+  // Other tests' accounts are listed too: none may show a hash.
   absl::StatusOr<std::vector<StaffAccount>> listed = accounts_.List(0, 0);
   ASSERT_TRUE(listed.ok());
-  ASSERT_EQ(listed->size(), 1u);
-  EXPECT_TRUE((*listed)[0].password_hash.empty());
+  int found = 0;
+  for (const StaffAccount& listed_account : *listed) {
+    found += listed_account.username == "insp.1" ? 1 : 0;
+    EXPECT_TRUE(listed_account.password_hash.empty()) << listed_account.username;
+  }
+  EXPECT_EQ(found, 1);
 
   EXPECT_EQ(accounts_.Unlock("nobody", operator_).code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(accounts_.ResetPassword("insp.1", "short", operator_).code(),
@@ -92,9 +141,10 @@ TEST_F(StaffAccountsTest, ResetUnlockDisableAndListNeverShowAHash) {
 
   // Each change once, refusals not at all; the lockouts are the system's, the rest the operator's.
   std::vector<std::string> actions;
-  for (const auto& [action, context] : store_.changes()) {
-    actions.push_back(action);
-    EXPECT_EQ(context.actor_role, action == "lock" ? "system" : "operator") << action;
+  for (const audit::v1::AuditRecord& record : Audited()) {
+    actions.push_back(record.action());
+    EXPECT_EQ(record.actor_role(), record.action() == "lock" ? "system" : "operator")
+        << record.action();
   }
   EXPECT_EQ(actions, (std::vector<std::string>{"create", "lock", "reset_password", "lock", "unlock",
                                                "disable"}));
