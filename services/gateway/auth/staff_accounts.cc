@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/text/text.h"
 
 namespace jifen::gateway {
 
@@ -64,9 +65,13 @@ bool StartsOrEndsWithSpace(absl::string_view text) {
 
 // The database compares user names ignoring trailing spaces ("district " is "district"), and a
 // name with spaces around it can't be told apart on screen: such names are refused, not trimmed.
+// The column is utf8mb4: the database itself refuses other bytes, as an error of its own.
 absl::Status CheckUsername(absl::string_view username) {
   if (username.size() < 3 || username.size() > 64) {
     return absl::InvalidArgumentError("username: 3..64 characters");
+  }
+  if (text::Utf8Length(username) < 0) {
+    return absl::InvalidArgumentError("username: not valid UTF-8");
   }
   if (StartsOrEndsWithSpace(username)) {
     return absl::InvalidArgumentError("username: no spaces at the start or end");

@@ -107,6 +107,31 @@ TEST_F(StaffAccountsTest, IdsArePositiveAndUserNamesHaveNoSpacesAround) {
       accounts_.Create({"dist rict", "long enough pw", "district_inspector"}, operator_).ok());
 }
 
+// The user name column and the audit record hold UTF-8 only: the database refuses other bytes in
+// a user name with an error of its own (INTERNAL, a "database failure" to jifen-admin), and an
+// actor of other bytes makes a record that does not parse, which the relay's sink would set aside
+// as a "malformed_payload" in place of the change. Both are bad input, refused with nothing stored.
+TEST_F(StaffAccountsTest, UserNamesAndActorsThatAreNotUtf8AreRefused) {
+  const absl::StatusOr<int64_t> name =
+      accounts_.Create({"insp.\xFF\xFE", "long enough pw", "district_inspector"}, operator_);
+  EXPECT_EQ(name.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(name.status().message(), "username:")) << name.status();
+
+  const absl::StatusOr<int64_t> actor = accounts_.Create(
+      {"insp.utf8", "long enough pw", "district_inspector"}, OperatorContext("op\xC3"));
+  EXPECT_EQ(actor.status().code(), absl::StatusCode::kInvalidArgument) << actor.status();
+  EXPECT_EQ(store_.FindStaffByUsername("insp.utf8").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(Audited().empty());
+
+  ASSERT_TRUE(accounts_
+                  .Create({"insp.\xE6\x9D\x8E", "long enough pw", "district_inspector"},
+                          OperatorContext("\xE7\x8E\x8B"))
+                  .ok());
+  const std::vector<audit::v1::AuditRecord> records = Audited();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].actor_user_id(), "\xE7\x8E\x8B");
+}
+
 TEST_F(StaffAccountsTest, ResetUnlockDisableAndListNeverShowAHash) {
   absl::StatusOr<int64_t> id =
       accounts_.Create({"insp.1", "first password", "district_inspector"}, operator_);

@@ -13,6 +13,7 @@
 #include "common/audit/state_digest.h"
 #include "common/mysql/transaction.h"
 #include "common/status/status_macros.h"
+#include "common/text/text.h"
 
 namespace jifen::gateway {
 namespace {
@@ -61,7 +62,9 @@ absl::StatusOr<StaffAccount> ReadStaffWithRole(sql::ResultSet& rs) {
 // the relay: such a change is refused here instead. These are ValidateReported's rules
 // (services/audit/domain/chain.h) for what a caller can set: the actor, the request id and the
 // village (>= 0). Actions and object types are this file's constants and states StateDigest's,
-// both within the limits.
+// both within the limits. The actor and request id must also be UTF-8, as every string of a
+// protobuf record: a record with other bytes does not parse, and the relay's sink sets it aside
+// as a "malformed_payload" in place of the change.
 constexpr size_t kMaxAuditNameBytes = 64;  // actor role
 constexpr size_t kMaxAuditIdBytes = 128;   // actor user id, request id
 
@@ -100,6 +103,13 @@ absl::Status AppendAudit(sql::Connection& c, const AuditContext& context,
       context.request_id.size() > kMaxAuditIdBytes) {
     return absl::InvalidArgumentError(
         "the change's actor can't be audited: role 1..64 bytes, user and request ids up to 128");
+  }
+  for (const std::string* field :
+       {&context.actor_role, &context.actor_user_id, &context.request_id}) {
+    if (text::Utf8Length(*field) < 0) {
+      return absl::InvalidArgumentError(
+          "the change's actor can't be audited: role, user and request ids must be UTF-8");
+    }
   }
   if (change.village_id < 0) {
     return absl::InvalidArgumentError("village_id: must be a positive id");
