@@ -22,13 +22,13 @@
 #include "common/grpc/call.h"
 #include "common/grpc/server_runner.h"
 #include "common/log/log.h"
-#include "common/migrate/migrator.h"
 #include "common/mysql/connection_pool.h"
 #include "common/redis/redis_client.h"
 #include "jifen/testing/v1/echo.grpc.pb.h"
 #include "services/gateway/storage/mysql_account_store.h"
 #include "tests/support/audit_outbox.h"
 #include "tests/support/http_listener.h"
+#include "tests/support/service_database.h"
 #include "tests/support/testenv.h"
 
 namespace jifen::gateway {
@@ -102,18 +102,12 @@ class LogCapture {
 class GatewayServerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    database_ = new std::string(jifen::testing::CreateFreshDatabase("gateway_server"));
-    mysql::MySqlConfig config;
-    config.host = jifen::testing::TestMySql().host;
-    config.port = jifen::testing::TestMySql().port;
-    config.user = jifen::testing::TestMySql().user;
-    config.password = jifen::testing::TestMySql().password;
-    config.database = *database_;
-    pool_ = new mysql::ConnectionPool(config);
-    auto applied =
-        migrate::ApplyMigrations(*pool_, jifen::testing::SourcePath("services/gateway/migrations"),
-                                 {{"SERVICE_USER", jifen::testing::TestMySql().user}});
-    ASSERT_TRUE(applied.ok()) << applied.status();
+    // The gateway's own account, as in production: a change the migrations grant no privilege
+    // for fails here too. The outbox is read with it as well (the relay's grant).
+    const jifen::testing::ServiceDatabase schema =
+        jifen::testing::CreateServiceDatabase("gateway_server", "services/gateway/migrations");
+    ASSERT_FALSE(HasFailure());
+    pool_ = new mysql::ConnectionPool(schema.ServiceConfig());
   }
 
   void SetUp() override { Start(GatewayConfig{}); }
@@ -277,7 +271,6 @@ class GatewayServerTest : public ::testing::Test {
     EXPECT_FALSE(body.value("request_id", "").empty());
   }
 
-  static std::string* database_;
   static mysql::ConnectionPool* pool_;
 
   LogCapture logs_;
@@ -303,7 +296,6 @@ class GatewayServerTest : public ::testing::Test {
   std::unique_ptr<httplib::Client> client_;
 };
 
-std::string* GatewayServerTest::database_ = nullptr;
 mysql::ConnectionPool* GatewayServerTest::pool_ = nullptr;
 
 TEST_F(GatewayServerTest, OperationsEndpoints) {
