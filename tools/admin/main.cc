@@ -251,11 +251,11 @@ int Run(int argc, char** argv) {
     args.password = *std::move(password);
   }
 
-  std::unique_ptr<admin::GrpcGridRegistry> registry;
+  std::unique_ptr<gateway::GrpcGridRegistry> registry;
   if (!scoring_address.empty()) {
     absl::StatusOr<std::string> token = ReadToken(flags.service_token_file);
     if (!token.ok()) return Usage(std::string(token.status().message()));
-    registry = std::make_unique<admin::GrpcGridRegistry>(scoring_address, *std::move(token));
+    registry = std::make_unique<gateway::GrpcGridRegistry>(scoring_address, *std::move(token));
   }
 
   mysql::MySqlConfig mysql_config = grpc_util::MySqlConfigFrom(flags);

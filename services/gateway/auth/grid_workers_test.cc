@@ -192,8 +192,8 @@ class GridWorkerNamingTest : public ::testing::Test {
   MySqlAccountStore store_{&pool_};
   StaffAccounts accounts_{&store_, PasswordCost::Minimum(), kMinPasswordLength};
   // Scoring's registry as the gateway itself is known to it (role service, subject gateway).
-  admin::GrpcGridRegistry scoring_registry_{scoring_->address(), scoring_->ServiceToken("gateway")};
-  admin::GrpcGridRegistry unreachable_registry_{closed_port_->address(),
+  GrpcGridRegistry scoring_registry_{scoring_->address(), scoring_->ServiceToken("gateway")};
+  GrpcGridRegistry unreachable_registry_{closed_port_->address(),
                                                 scoring_->ServiceToken("gateway")};
   FaultyRegistry registry_{&scoring_registry_, &unreachable_registry_};
 };

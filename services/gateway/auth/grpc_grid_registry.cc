@@ -6,14 +6,22 @@
 #include "common/grpc/client.h"
 #include "common/grpc/status_conversion.h"
 
-namespace jifen::admin {
-namespace {
+namespace jifen::gateway {
 
-gateway::RegisteredGrid FromProto(const scoring::v1::Grid& grid) {
+RegisteredGrid RegisteredGridOf(const scoring::v1::Grid& grid) {
   return {grid.grid_id(), grid.village_id(), grid.worker_user_id()};
 }
 
-}  // namespace
+scoring::v1::AssignGridWorkerRequest CheckedAssignment(int64_t grid_id,
+                                                       const std::string& worker_user_id,
+                                                       const std::string& current_worker_user_id) {
+  scoring::v1::AssignGridWorkerRequest request;
+  request.set_grid_id(grid_id);
+  request.set_worker_user_id(worker_user_id);
+  request.set_check_current_worker(true);
+  request.set_current_worker_user_id(current_worker_user_id);
+  return request;
+}
 
 absl::Status GrpcGridRegistry::FromScoring(const grpc::Status& status) const {
   // A refusal of the token is the operator's to fix (another service's token, an expired one),
@@ -44,28 +52,25 @@ GrpcGridRegistry::GrpcGridRegistry(const std::string& address, std::string servi
       service_token_(std::move(service_token)),
       timeout_(timeout) {}
 
-absl::StatusOr<gateway::RegisteredGrid> GrpcGridRegistry::GetGrid(int64_t grid_id) {
+absl::StatusOr<RegisteredGrid> GrpcGridRegistry::GetGrid(int64_t grid_id) {
   scoring::v1::GetGridRequest request;
   request.set_grid_id(grid_id);
   scoring::v1::Grid grid;
   const grpc::Status status =
       stub_->GetGrid(grpc_util::NewClientContext(timeout_, service_token_).get(), request, &grid);
   if (!status.ok()) return FromScoring(status);
-  return FromProto(grid);
+  return RegisteredGridOf(grid);
 }
 
-absl::StatusOr<gateway::RegisteredGrid> GrpcGridRegistry::AssignWorker(
+absl::StatusOr<RegisteredGrid> GrpcGridRegistry::AssignWorker(
     int64_t grid_id, const std::string& worker_user_id, const std::string& current_worker_user_id) {
-  scoring::v1::AssignGridWorkerRequest request;
-  request.set_grid_id(grid_id);
-  request.set_worker_user_id(worker_user_id);
-  request.set_check_current_worker(true);
-  request.set_current_worker_user_id(current_worker_user_id);
+  const scoring::v1::AssignGridWorkerRequest request =
+      CheckedAssignment(grid_id, worker_user_id, current_worker_user_id);
   scoring::v1::Grid grid;
   const grpc::Status status = stub_->AssignGridWorker(
       grpc_util::NewClientContext(timeout_, service_token_).get(), request, &grid);
   if (!status.ok()) return FromScoring(status);
-  return FromProto(grid);
+  return RegisteredGridOf(grid);
 }
 
-}  // namespace jifen::admin
+}  // namespace jifen::gateway

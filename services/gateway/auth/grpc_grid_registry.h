@@ -11,16 +11,26 @@
 #include "jifen/scoring/v1/registry.grpc.pb.h"
 #include "services/gateway/auth/grid_workers.h"
 
-namespace jifen::admin {
+namespace jifen::gateway {
 
-class GrpcGridRegistry final : public gateway::GridRegistry {
+// The grid as the shared steps (grid_workers.h) read it.
+RegisteredGrid RegisteredGridOf(const scoring::v1::Grid& grid);
+
+// AssignGridWorker naming `worker_user_id` only while the grid names `current_worker_user_id`, as
+// GridRegistry::AssignWorker promises; the gateway's own registry client sends the same request.
+scoring::v1::AssignGridWorkerRequest CheckedAssignment(int64_t grid_id,
+                                                       const std::string& worker_user_id,
+                                                       const std::string& current_worker_user_id);
+
+
+class GrpcGridRegistry final : public GridRegistry {
  public:
   // `address` is jifen-scoring's host:port; `service_token` the gateway's token itself.
   GrpcGridRegistry(const std::string& address, std::string service_token,
                    absl::Duration timeout = absl::Seconds(10));
 
-  absl::StatusOr<gateway::RegisteredGrid> GetGrid(int64_t grid_id) override;
-  absl::StatusOr<gateway::RegisteredGrid> AssignWorker(
+  absl::StatusOr<RegisteredGrid> GetGrid(int64_t grid_id) override;
+  absl::StatusOr<RegisteredGrid> AssignWorker(
       int64_t grid_id, const std::string& worker_user_id,
       const std::string& current_worker_user_id) override;
 
@@ -34,4 +44,4 @@ class GrpcGridRegistry final : public gateway::GridRegistry {
   absl::Duration timeout_;
 };
 
-}  // namespace jifen::admin
+}  // namespace jifen::gateway

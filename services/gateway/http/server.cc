@@ -21,6 +21,7 @@
 #include "common/log/log.h"
 #include "common/metrics/metrics.h"
 #include "jifen/scoring/v1/registry.pb.h"
+#include "services/gateway/auth/grpc_grid_registry.h"
 #include "services/gateway/http/errors.h"
 #include "services/gateway/http/openapi.h"
 #include "services/gateway/http/scope.h"
@@ -721,12 +722,9 @@ class RegistryAsCaller final : public GridRegistry {
   }
   absl::StatusOr<RegisteredGrid> AssignWorker(int64_t grid_id, const std::string& worker_user_id,
                                               const std::string& current_worker_user_id) override {
-    scoring::v1::AssignGridWorkerRequest request;
-    request.set_grid_id(grid_id);
-    request.set_worker_user_id(worker_user_id);
-    request.set_check_current_worker(true);
-    request.set_current_worker_user_id(current_worker_user_id);
-    return Parse(call_("AssignGridWorker", request), "AssignGridWorker");
+    return Parse(call_("AssignGridWorker",
+                       CheckedAssignment(grid_id, worker_user_id, current_worker_user_id)),
+                 "AssignGridWorker");
   }
 
  private:
@@ -737,7 +735,7 @@ class RegistryAsCaller final : public GridRegistry {
     if (!grid.ParseFromString(*bytes)) {
       return absl::InternalError(absl::StrCat("bad ", method, " response"));
     }
-    return RegisteredGrid{grid.grid_id(), grid.village_id(), grid.worker_user_id()};
+    return RegisteredGridOf(grid);
   }
 
   Call call_;
@@ -755,7 +753,7 @@ absl::Status GatewayServer::AfterCall(const Exchange& ex, const Route& route,
   // The registry has changed; if the accounts can't follow now, the admin's retry (which changes
   // nothing in scoring) makes them follow.
   absl::Status followed =
-      FollowGridWorker(ex, {grid.grid_id(), grid.village_id(), grid.worker_user_id()});
+      FollowGridWorker(ex, RegisteredGridOf(grid));
   if (!followed.ok()) return absl::UnavailableError(followed.message());
   return absl::OkStatus();
 }
