@@ -56,7 +56,8 @@ absl::Status AuthorizeGridWorkerAssignment(const auth::Caller& caller, int64_t v
   return AuthorizeVillageWrite(caller, village_id);
 }
 
-absl::Status AuthorizeGridRead(const auth::Caller& caller, const VillageRecord& village) {
+absl::Status AuthorizeVillagePartRead(const auth::Caller& caller, const VillageRecord& village,
+                                      absl::string_view part) {
   switch (caller.role) {
     case Role::kDistrictOfficial:
     case Role::kDistrictInspector:
@@ -64,16 +65,29 @@ absl::Status AuthorizeGridRead(const auth::Caller& caller, const VillageRecord& 
       return absl::OkStatus();
     case Role::kTownOfficial:
       if (caller.town_id != 0 && caller.town_id == village.town_id) return absl::OkStatus();
-      return Denied(caller, "read a grid of another town");
+      return Denied(caller, absl::StrCat("read ", part, " of another town"));
     case Role::kVillageAdmin:
       if (caller.village_id != 0 && caller.village_id == village.village_id) {
         return absl::OkStatus();
       }
-      return Denied(caller, "read a grid of another village");
+      return Denied(caller, absl::StrCat("read ", part, " of another village"));
     default:
       break;
   }
-  return Denied(caller, "read grids");
+  return Denied(caller, absl::StrCat("read ", part));
+}
+
+absl::Status AuthorizeGridRead(const auth::Caller& caller, const VillageRecord& village) {
+  return AuthorizeVillagePartRead(caller, village, "a grid");
+}
+
+absl::Status AuthorizeTeamRead(const auth::Caller& caller, const VillageRecord& village,
+                               const TeamRecord& team) {
+  if (caller.role == Role::kAssessor) {
+    if (TeamBelongsToCaller(caller, &team)) return absl::OkStatus();
+    return Denied(caller, "read another team");
+  }
+  return AuthorizeVillagePartRead(caller, village, "a team");
 }
 
 bool NeedsTeam(const auth::Caller& caller) { return caller.role == Role::kAssessor; }

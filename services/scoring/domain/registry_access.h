@@ -19,6 +19,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/auth/caller.h"
 #include "services/scoring/domain/household.h"
 #include "services/scoring/domain/registry_model.h"
@@ -51,6 +52,17 @@ absl::Status AuthorizeGridWorkerAssignment(const auth::Caller& caller, int64_t v
 // a town official the grids of their town, a village admin those of their village; everyone else
 // (grid workers and assessors included: their token already names their scope) PERMISSION_DENIED.
 absl::Status AuthorizeGridRead(const auth::Caller& caller, const VillageRecord& village);
+
+// GetTeam of `team`, a team of `village`: GetGrid's readers, and an assessor of the team (their
+// token names it); everyone else PERMISSION_DENIED.
+absl::Status AuthorizeTeamRead(const auth::Caller& caller, const VillageRecord& village,
+                               const TeamRecord& team);
+
+// Reading `part` ("a grid", "the village", ...) of `village`: district officials and inspectors and
+// services every village's, a town official their town's, a village admin their own village's;
+// everyone else PERMISSION_DENIED naming `part`. GetGrid and ListVillages of one village.
+absl::Status AuthorizeVillagePartRead(const auth::Caller& caller, const VillageRecord& village,
+                                      absl::string_view part);
 
 // True when reading households needs the caller's assessment team (assessors).
 bool NeedsTeam(const auth::Caller& caller);

@@ -130,6 +130,23 @@ TEST(RegistryAccessTest, GridReadsByScope) {
   }
 }
 
+TEST(RegistryAccessTest, TeamReadsByScopeAndByTheTeamsOwnAssessors) {
+  const TeamRecord team = Team();
+  for (Role role : {Role::kDistrictOfficial, Role::kDistrictInspector, Role::kService,
+                    Role::kTownOfficial, Role::kVillageAdmin, Role::kAssessor}) {
+    EXPECT_TRUE(AuthorizeTeamRead(As(role), Village(), team).ok()) << auth::RoleName(role);
+  }
+  TeamRecord another_team = team;
+  another_team.team_id = team.team_id + 1;
+  EXPECT_TRUE(Denied(AuthorizeTeamRead(As(Role::kAssessor), Village(), another_team)));
+  const VillageRecord elsewhere{kVillage + 1, kTown + 1, "永丰村"};
+  EXPECT_TRUE(Denied(AuthorizeTeamRead(As(Role::kVillageAdmin), elsewhere, team)));
+  EXPECT_TRUE(Denied(AuthorizeTeamRead(As(Role::kTownOfficial), elsewhere, team)));
+  for (Role role : {Role::kGridWorker, Role::kResident}) {
+    EXPECT_TRUE(Denied(AuthorizeTeamRead(As(role), Village(), team))) << auth::RoleName(role);
+  }
+}
+
 TEST(RegistryAccessTest, HouseholdReadViews) {
   const TeamRecord team = Team();
   const auto view = [&](const Caller& caller) {

@@ -92,6 +92,8 @@ struct VillageListing {
   std::vector<TownRecord> towns;        // towns of the listed villages (all towns for "any")
   std::vector<VillageRecord> villages;  // by village_id
   std::vector<GroupRecord> groups;      // groups of the listed villages, by group_id
+  std::vector<GridRecord> grids;        // grids of the listed villages, by grid_id
+  std::vector<TeamRecord> teams;        // teams of the listed villages with their groups, by team_id
 };
 
 // A roster ready to write, built by ParseRoster (registry_roster.h) from a CSV file.

@@ -75,6 +75,13 @@ v1::HouseholdKind KindOf(const HouseholdRecord& record) {
   return record.registered ? v1::HOUSEHOLD_KIND_REGISTERED : v1::HOUSEHOLD_KIND_NON_REGISTERED;
 }
 
+void Encode(const TeamRecord& team, v1::AssessmentTeam* out) {
+  out->set_team_id(team.team_id);
+  out->set_village_id(team.village_id);
+  out->set_name(team.name);
+  for (int64_t group_id : team.group_ids) out->add_group_ids(group_id);
+}
+
 void Encode(const RegistryHousehold& household, PersonalDataView view, v1::Household* out) {
   const HouseholdRecord& record = household.record;
   out->set_household_id(record.household_id);
@@ -299,10 +306,20 @@ grpc::Status RegistryServiceImpl::CreateTeam(grpc::ServerContext* context,
       team.group_ids.push_back(group_id);
     }
     ASSIGN_OR_RETURN(const TeamRecord created, repository_->CreateTeam(ActorOf(caller), team));
-    response->set_team_id(created.team_id);
-    response->set_village_id(created.village_id);
-    response->set_name(created.name);
-    for (int64_t group_id : created.group_ids) response->add_group_ids(group_id);
+    Encode(created, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status RegistryServiceImpl::GetTeam(grpc::ServerContext* context,
+                                          const v1::GetTeamRequest* request,
+                                          v1::AssessmentTeam* response) {
+  return Serve(context, "GetTeam", [&](const auth::Caller& caller) -> absl::Status {
+    RETURN_IF_ERROR(RequireId(request->team_id(), "team_id"));
+    ASSIGN_OR_RETURN(const TeamRecord team, repository_->FindTeam(request->team_id()));
+    ASSIGN_OR_RETURN(const VillageRecord village, repository_->FindVillage(team.village_id));
+    RETURN_IF_ERROR(AuthorizeTeamRead(caller, village, team));
+    Encode(team, response);
     return absl::OkStatus();
   });
 }
@@ -416,7 +433,23 @@ grpc::Status RegistryServiceImpl::ListVillages(grpc::ServerContext* context,
                                                v1::ListVillagesResponse* response) {
   return Serve(context, "ListVillages", [&](const auth::Caller& caller) -> absl::Status {
     if (request->town_id() < 0) return absl::InvalidArgumentError("town_id must be 0 or positive");
-    ASSIGN_OR_RETURN(const VillageQuery query, AuthorizeVillageList(caller, request->town_id()));
+    if (request->village_id() < 0) {
+      return absl::InvalidArgumentError("village_id must be 0 or positive");
+    }
+    VillageQuery query;
+    if (request->village_id() != 0) {
+      ASSIGN_OR_RETURN(const VillageRecord village,
+                       repository_->FindVillage(request->village_id()));
+      RETURN_IF_ERROR(AuthorizeVillagePartRead(caller, village, "the village"));
+      if (request->town_id() != 0 && request->town_id() != village.town_id) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "VILLAGE_NOT_IN_TOWN: village_id: village ", village.village_id, " is not of town ",
+            request->town_id()));
+      }
+      query.village_id = village.village_id;
+    } else {
+      ASSIGN_OR_RETURN(query, AuthorizeVillageList(caller, request->town_id()));
+    }
     ASSIGN_OR_RETURN(const VillageListing listing, repository_->ListVillages(query));
     for (const TownRecord& town : listing.towns) {
       v1::Town* out = response->add_towns();
@@ -435,6 +468,8 @@ grpc::Status RegistryServiceImpl::ListVillages(grpc::ServerContext* context,
       out->set_village_id(group.village_id);
       out->set_name(group.name);
     }
+    for (const GridRecord& grid : listing.grids) Encode(grid, response->add_grids());
+    for (const TeamRecord& team : listing.teams) Encode(team, response->add_teams());
     return absl::OkStatus();
   });
 }

@@ -43,6 +43,8 @@ class RegistryServiceImpl final : public jifen::scoring::v1::RegistryService::Se
                                 v1::Grid* response) override;
   grpc::Status CreateTeam(grpc::ServerContext* context, const v1::CreateTeamRequest* request,
                           v1::AssessmentTeam* response) override;
+  grpc::Status GetTeam(grpc::ServerContext* context, const v1::GetTeamRequest* request,
+                       v1::AssessmentTeam* response) override;
   grpc::Status CreateHousehold(grpc::ServerContext* context,
                                const v1::CreateHouseholdRequest* request,
                                v1::HouseholdDetail* response) override;

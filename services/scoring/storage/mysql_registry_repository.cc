@@ -6,6 +6,7 @@
 #include <cppconn/resultset.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 #include <utility>
@@ -524,19 +525,56 @@ absl::StatusOr<VillageListing> MySqlRegistryRepository::ListVillages(const Villa
       return absl::NotFoundError(absl::StrCat("town ", town_id, " not found"));
     }
 
-    std::string groups_sql = "SELECT g.group_id, g.village_id, g.name FROM villager_groups g";
-    if (query.village_id != 0) {
-      groups_sql += " WHERE g.village_id = ?";
-    } else if (query.town_id != 0) {
-      groups_sql += " JOIN villages v ON v.village_id = g.village_id WHERE v.town_id = ?";
-    }
-    Statement groups = Prepare(c, groups_sql + " ORDER BY g.group_id");
-    if (parameter != 0) groups->setInt64(1, parameter);
-    Rows group_rows(groups->executeQuery());
-    while (group_rows->next()) {
-      listing.groups.push_back({group_rows->getInt64(1), group_rows->getInt64(2),
-                                group_rows->getString(3).asStdString()});
-    }
+    // Groups, grids and teams of the listed villages: each table has village_id, filtered alike.
+    const auto of_listed_villages = [&](const std::string& select, const char* alias) {
+      std::string text = select;
+      if (query.village_id != 0) {
+        absl::StrAppend(&text, " WHERE ", alias, ".village_id = ?");
+      } else if (query.town_id != 0) {
+        absl::StrAppend(&text, " JOIN villages v ON v.village_id = ", alias,
+                        ".village_id WHERE v.town_id = ?");
+      }
+      return text;
+    };
+    // Calls `read_row` for each row (the statement must outlive its rows).
+    const auto for_each_row = [&](const std::string& text,
+                                  const std::function<void(sql::ResultSet&)>& read_row) {
+      Statement statement = Prepare(c, text);
+      if (parameter != 0) statement->setInt64(1, parameter);
+      Rows rows(statement->executeQuery());
+      while (rows->next()) read_row(*rows);
+    };
+    for_each_row(of_listed_villages("SELECT g.group_id, g.village_id, g.name FROM villager_groups g",
+                                    "g") + " ORDER BY g.group_id",
+                 [&](sql::ResultSet& row) {
+                   listing.groups.push_back(
+                       {row.getInt64(1), row.getInt64(2), row.getString(3).asStdString()});
+                 });
+    for_each_row(of_listed_villages(
+                     "SELECT r.grid_id, r.village_id, r.name, r.worker_user_id FROM grids r", "r") +
+                     " ORDER BY r.grid_id",
+                 [&](sql::ResultSet& row) {
+                   listing.grids.push_back({row.getInt64(1), row.getInt64(2),
+                                            row.getString(3).asStdString(),
+                                            row.getString(4).asStdString()});
+                 });
+    std::map<int64_t, size_t> team_index;  // team_id -> its place in listing.teams
+    for_each_row(of_listed_villages(
+                     "SELECT t.team_id, t.village_id, t.name FROM assessment_teams t", "t") +
+                     " ORDER BY t.team_id",
+                 [&](sql::ResultSet& row) {
+                   team_index[row.getInt64(1)] = listing.teams.size();
+                   listing.teams.push_back(
+                       {row.getInt64(1), row.getInt64(2), row.getString(3).asStdString(), {}});
+                 });
+    for_each_row(of_listed_villages("SELECT m.team_id, m.group_id FROM team_groups m", "m") +
+                     " ORDER BY m.team_id, m.group_id",
+                 [&](sql::ResultSet& row) {
+                   auto team = team_index.find(row.getInt64(1));
+                   if (team != team_index.end()) {
+                     listing.teams[team->second].group_ids.push_back(row.getInt64(2));
+                   }
+                 });
     return absl::OkStatus();
   }));
   return listing;

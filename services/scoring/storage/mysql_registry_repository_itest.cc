@@ -888,6 +888,121 @@ TEST_F(RegistryServiceTest, ListVillagesByScope) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
+TEST_F(RegistryServiceTest, ListVillagesGivesEachVillagesGridsAndTeams) {
+  // Another village of the same town, with a grid and a team of its own, listed beside it.
+  Village neighbour;
+  neighbour.town_id = village_.town_id;
+  neighbour.village_id = repository_->CreateVillage(kActor, village_.town_id, "永丰村")->village_id;
+  neighbour.group1 = repository_->CreateGroup(kActor, neighbour.village_id, "第1组")->group_id;
+  neighbour.group2 = repository_->CreateGroup(kActor, neighbour.village_id, "第2组")->group_id;
+  neighbour.grid =
+      repository_->CreateGrid(kActor, {0, neighbour.village_id, "南片", "gw-2"})->grid_id;
+  absl::StatusOr<TeamRecord> neighbour_team =
+      repository_->CreateTeam(kActor, {0, neighbour.village_id, "二片",
+                                       {neighbour.group2, neighbour.group1}});
+  ASSERT_TRUE(neighbour_team.ok()) << neighbour_team.status();
+
+  v1::ListVillagesRequest request;
+  v1::ListVillagesResponse response;
+  ASSERT_TRUE(
+      stub_->ListVillages(ContextFor(As(auth::Role::kVillageAdmin)).get(), request, &response)
+          .ok());
+  ASSERT_EQ(response.grids_size(), 1);
+  EXPECT_EQ(response.grids(0).grid_id(), village_.grid);
+  EXPECT_EQ(response.grids(0).name(), "北片");
+  EXPECT_EQ(response.grids(0).worker_user_id(), "gw-1");
+  ASSERT_EQ(response.teams_size(), 1);
+  EXPECT_EQ(response.teams(0).team_id(), team_);
+  EXPECT_EQ(response.teams(0).name(), "一片");
+  EXPECT_THAT(response.teams(0).group_ids(), ::testing::ElementsAre(village_.group2));
+
+  // One village by id, for a district official: only its parts.
+  const auth::Caller district = As(auth::Role::kDistrictOfficial);
+  request.set_village_id(neighbour.village_id);
+  ASSERT_TRUE(stub_->ListVillages(ContextFor(district).get(), request, &response).ok());
+  ASSERT_EQ(response.villages_size(), 1);
+  EXPECT_EQ(response.villages(0).village_id(), neighbour.village_id);
+  ASSERT_EQ(response.grids_size(), 1);
+  EXPECT_EQ(response.grids(0).grid_id(), neighbour.grid);
+  ASSERT_EQ(response.teams_size(), 1);
+  EXPECT_EQ(response.teams(0).team_id(), neighbour_team->team_id);
+  EXPECT_THAT(response.teams(0).group_ids(),
+              ::testing::ElementsAre(std::min(neighbour.group1, neighbour.group2),
+                                     std::max(neighbour.group1, neighbour.group2)));
+
+  // A town's villages, for its official: both, each part under its own village.
+  request.Clear();
+  ASSERT_TRUE(
+      stub_->ListVillages(ContextFor(As(auth::Role::kTownOfficial)).get(), request, &response)
+          .ok());
+  ASSERT_EQ(response.villages_size(), 2);
+  ASSERT_EQ(response.grids_size(), 2);
+  EXPECT_EQ(response.grids(0).village_id(), village_.village_id);
+  EXPECT_EQ(response.grids(1).village_id(), neighbour.village_id);
+  EXPECT_EQ(response.grids(1).worker_user_id(), "gw-2");
+  ASSERT_EQ(response.teams_size(), 2);
+  EXPECT_EQ(response.teams(0).village_id(), village_.village_id);
+  EXPECT_EQ(response.teams(1).village_id(), neighbour.village_id);
+  EXPECT_EQ(response.teams(1).group_ids_size(), 2);
+
+  // The village filter's refusals.
+  request.Clear();
+  request.set_village_id(999999999);
+  EXPECT_EQ(stub_->ListVillages(ContextFor(district).get(), request, &response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  request.set_village_id(neighbour.village_id);
+  EXPECT_EQ(stub_->ListVillages(ContextFor(As(auth::Role::kVillageAdmin)).get(), request,
+                                &response)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  request.set_town_id(neighbour.town_id + 1000);
+  const grpc::Status not_of_town =
+      stub_->ListVillages(ContextFor(district).get(), request, &response);
+  EXPECT_EQ(not_of_town.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(not_of_town.error_message(),
+              ::testing::StartsWith("VILLAGE_NOT_IN_TOWN: village_id:"));
+  request.set_town_id(0);
+  request.set_village_id(-1);
+  EXPECT_EQ(stub_->ListVillages(ContextFor(district).get(), request, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(RegistryServiceTest, GetTeamByScope) {
+  v1::GetTeamRequest request;
+  request.set_team_id(team_);
+  v1::AssessmentTeam team;
+  for (auth::Role role : {auth::Role::kAssessor, auth::Role::kVillageAdmin,
+                          auth::Role::kTownOfficial, auth::Role::kDistrictOfficial,
+                          auth::Role::kDistrictInspector, auth::Role::kService}) {
+    ASSERT_TRUE(stub_->GetTeam(ContextFor(As(role)).get(), request, &team).ok())
+        << auth::RoleName(role);
+    EXPECT_EQ(team.village_id(), village_.village_id);
+    EXPECT_EQ(team.name(), "一片");
+    EXPECT_THAT(team.group_ids(), ::testing::ElementsAre(village_.group2));
+  }
+  auth::Caller other_team = As(auth::Role::kAssessor);
+  other_team.team_id = team_ + 1000;
+  auth::Caller other_town = As(auth::Role::kTownOfficial);
+  other_town.town_id += 1000;
+  auth::Caller neighbour_admin = As(auth::Role::kVillageAdmin);
+  neighbour_admin.village_id += 1000;
+  for (const auth::Caller& caller :
+       {neighbour_admin, other_team, other_town, As(auth::Role::kGridWorker),
+        As(auth::Role::kResident)}) {
+    EXPECT_EQ(stub_->GetTeam(ContextFor(caller).get(), request, &team).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED)
+        << auth::RoleName(caller.role);
+  }
+  request.set_team_id(999999999);
+  EXPECT_EQ(stub_->GetTeam(ContextFor(As(auth::Role::kDistrictOfficial)).get(), request, &team)
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  request.set_team_id(0);
+  EXPECT_EQ(stub_->GetTeam(ContextFor(As(auth::Role::kDistrictOfficial)).get(), request, &team)
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 // ---- Grids and their workers -------------------------------------------------------------------
 
 class GridWorkerTest : public RegistryServiceTest {
