@@ -627,19 +627,17 @@ TEST_F(GatewayE2eTest, GridWorkerUploadsPhotoAndARetriedInspectionScoresOnce) {
 }
 
 // Town officials see the photos of their town's villages however the uploader's token was made:
-// here by a village admin whose account was made without a town, so their token names none. Which
-// town the village is in is the registry's to say.
+// here by a village admin whose token names no town (an account made before the gateway filled in
+// a village's town from the registry). Which town the village is in is the registry's to say.
 TEST_F(GatewayE2eTest, TownOfficialsSeeTheirVillagesPhotosWhateverTheUploadersTokenNamed) {
   const Village village = NewVillage("admin.photo_town");
   const Village other = NewVillage("admin.photo_town_other");
   const std::string district = StaffLogin("district.e2e", kAdminPassword);
-  Ok(Post("/v1/auth/staff",
-          {{"username", "admin.townless"},
-           {"password", kStaffPassword},
-           {"role", "village_admin"},
-           {"village_id", village.village_id}},
-          district));
-  const std::string townless = StaffLogin("admin.townless", kStaffPassword);
+  auth::Caller townless_admin;
+  townless_admin.user_id = "staff-townless";
+  townless_admin.role = auth::Role::kVillageAdmin;
+  townless_admin.village_id = village.village_id;
+  const std::string townless = *suite_->signer->Sign(townless_admin, absl::Now(), absl::Minutes(10));
   const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + "townless-photo";
   httplib::MultipartFormDataItems items = {{"file", png, "wx-tmp.png", "image/png"}};
   const std::string ref =
@@ -1098,6 +1096,108 @@ TEST_F(GatewayE2eTest, AStaffAccountCreatedOverHttpIsOnTheAuditTrailExactlyOnce)
   records = trail();
   ASSERT_EQ(records.size(), 1u) << records.dump();
   EXPECT_EQ(records[0].value("outbox_id", ""), stored.value("outbox_id", "-"));
+}
+
+// An account naming a village, town or team the registry does not have (or that disagree) would
+// sign in and then do nothing: the gateway asks scoring under the creator's token first and makes
+// none. What it makes claims its village's town, from the registry.
+TEST_F(GatewayE2eTest, AStaffAccountNamesOnlyPlacesTheRegistryHas) {
+  const Village village = NewVillage("admin.scope", /*admin_account=*/false);
+  const Village other = NewVillage("admin.scope_other", /*admin_account=*/false);
+  const auto new_team = [&](const Village& of, const std::string& name) {
+    const int64_t group =
+        IdOf(Ok(Post(absl::StrCat("/v1/villages/", of.village_id, "/groups"),
+                     {{"name", name + "组"}}, of.admin_token)),
+             "group_id");
+    return IdOf(Ok(Post(absl::StrCat("/v1/villages/", of.village_id, "/teams"),
+                        {{"name", name}, {"group_ids", {group}}}, of.admin_token)),
+                "team_id");
+  };
+  const int64_t own_team = new_team(village, "一片考核组");
+  const int64_t other_team = new_team(other, "二片考核组");
+  const std::string district = StaffLogin("district.e2e", kAdminPassword);
+
+  const auto expect_refused = [&](const json& form, const std::string& token, int status,
+                                  const std::string& code, const std::string& field) {
+    auto res = Post("/v1/auth/staff", form, token);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, status) << form.dump() << " " << res->body;
+    const json error = json::parse(res->body, nullptr, false);
+    EXPECT_EQ(error.value("code", ""), code) << res->body;
+    if (!field.empty()) {
+      EXPECT_EQ(error.value("field", ""), field) << res->body;
+    }
+    EXPECT_FALSE(error.value("message", "").empty()) << res->body;
+    auto login = Post("/v1/auth/staff/login", {{"username", form.value("username", "")},
+                                               {"password", kStaffPassword}});
+    ASSERT_TRUE(login);
+    EXPECT_EQ(login->status, 401) << "an account was made: " << form.dump();
+  };
+  const json assessor = {{"username", "scope.assessor"},
+                         {"password", kStaffPassword},
+                         {"role", "assessor"}};
+  json form = assessor;
+  form["team_id"] = other_team;
+  expect_refused(form, village.admin_token, 400, "TEAM_NOT_IN_VILLAGE", "team_id");
+  form["team_id"] = 999999999;
+  expect_refused(form, village.admin_token, 400, "TEAM_NOT_IN_VILLAGE", "team_id");
+  form["team_id"] = own_team;
+  form["village_id"] = other.village_id;  // the creator's scope is decided first, as before
+  expect_refused(form, village.admin_token, 403, "PERMISSION_DENIED", "");
+  expect_refused({{"username", "scope.admin"},
+                  {"password", kStaffPassword},
+                  {"role", "village_admin"},
+                  {"village_id", 999999999}},
+                 district, 400, "VILLAGE_NOT_FOUND", "village_id");
+  expect_refused({{"username", "scope.admin"},
+                  {"password", kStaffPassword},
+                  {"role", "village_admin"},
+                  {"village_id", village.village_id},
+                  {"town_id", other.town_id}},
+                 district, 400, "VILLAGE_NOT_IN_TOWN", "village_id");
+  expect_refused({{"username", "scope.town"},
+                  {"password", kStaffPassword},
+                  {"role", "town_official"},
+                  {"town_id", 999999999}},
+                 district, 400, "TOWN_NOT_FOUND", "town_id");
+
+  // The village's own team: made, and the assessor reads their team.
+  form = assessor;
+  form["team_id"] = own_team;
+  Ok(Post("/v1/auth/staff", form, village.admin_token));
+  const std::string assessor_token = StaffLogin("scope.assessor", kStaffPassword);
+  const json team = Ok(Get(absl::StrCat("/v1/teams/", own_team), assessor_token));
+  EXPECT_EQ(team.value("village_id", ""), absl::StrCat(village.village_id)) << team.dump();
+  auto foreign_team = Get(absl::StrCat("/v1/teams/", other_team), assessor_token);
+  ASSERT_TRUE(foreign_team);
+  EXPECT_EQ(foreign_team->status, 403) << foreign_team->body;
+  EXPECT_EQ(foreign_team->body.find("二片"), std::string::npos);
+
+  // A village admin made without a town claims the village's town.
+  Ok(Post("/v1/auth/staff",
+          {{"username", "scope.admin"},
+           {"password", kStaffPassword},
+           {"role", "village_admin"},
+           {"village_id", village.village_id}},
+          district));
+  mysql::ConnectionPool gateway_db(AdminConfigFor(suite_->gateway_database, 1));
+  int64_t town_id = -1;
+  ASSERT_TRUE(mysql::RunWithConnection(gateway_db, [&](sql::Connection& c) {
+                auto found = mysql::Statement(c,
+                                              "SELECT town_id FROM staff_accounts "
+                                              "WHERE username = ?")
+                                 .Bind("scope.admin")
+                                 .Query();
+                if (found->next()) town_id = found->getInt64(1);
+                return absl::OkStatus();
+              }).ok());
+  EXPECT_EQ(town_id, village.town_id);
+
+  // The village's grids and teams, as its admin's dashboard lists them.
+  const json listing =
+      Ok(Get(absl::StrCat("/v1/villages?village_id=", village.village_id), district));
+  ASSERT_EQ(listing.value("teams", json::array()).size(), 1u) << listing.dump();
+  EXPECT_EQ(listing["teams"][0].value("team_id", ""), absl::StrCat(own_team));
 }
 
 // A grid worker's token claims a grid, and that claim is what lets them inspect: the gateway makes

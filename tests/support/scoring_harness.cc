@@ -202,6 +202,15 @@ SeededVillage ScoringHarness::SeedVillage(int households, int groups) {
   EXPECT_TRUE(status.ok()) << "CreateGrid: " << status.error_message();
   seeded.grid_id = grid.grid_id();
 
+  v1::CreateTeamRequest team_request;
+  team_request.set_village_id(seeded.village_id);
+  team_request.set_name("考核一组");
+  team_request.add_group_ids(seeded.group_ids.front());
+  v1::AssessmentTeam team;
+  status = registry->CreateTeam(Context(admin).get(), team_request, &team);
+  EXPECT_TRUE(status.ok()) << "CreateTeam: " << status.error_message();
+  seeded.team_id = team.team_id();
+
   static const char* kSurnames[] = {"张", "王", "李", "赵", "陈", "刘", "杨", "黄"};
   for (int h = 0; h < households; ++h) {
     v1::CreateHouseholdRequest request;

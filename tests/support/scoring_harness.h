@@ -25,6 +25,7 @@ struct SeededVillage {
   std::vector<int64_t> group_ids;
   int64_t grid_id = 0;                  // every seeded household is in this grid
   std::string grid_worker_user_id;
+  int64_t team_id = 0;                  // an assessment team covering the first group
   std::vector<int64_t> household_ids;
 };
 
@@ -62,8 +63,9 @@ class ScoringHarness final {
   // A client context with a 10 s deadline and the token.
   static std::unique_ptr<grpc::ClientContext> Context(const std::string& token);
 
-  // A town, a village, `groups` villager groups, one grid with a grid worker, and `households`
-  // households spread over the groups, all through RegistryService.
+  // A town, a village, `groups` villager groups, one grid with a grid worker, an assessment team
+  // covering the first group, and `households` households spread over the groups, all through
+  // RegistryService.
   SeededVillage SeedVillage(int households, int groups = 2);
   // Derives the village rulebook from the template, records a valid vote and publishes it,
   // effective from `effective_from` (YYYY-MM-DD). Returns the rulebook id.

@@ -152,6 +152,12 @@ class AdminCliTest : public ::testing::Test {
     return {"--scoring_address=" + scoring_->address(),
             "--service_token_file=" + scoring_->WriteServiceTokenFile(service)};
   }
+  // `args` followed by ScoringFlags().
+  std::vector<std::string> WithScoringFlags(std::vector<std::string> args) {
+    const std::vector<std::string> flags = ScoringFlags();
+    args.insert(args.end(), flags.begin(), flags.end());
+    return args;
+  }
   // The worker the registry names for the grid now.
   std::string WorkerOf(int64_t grid_id) {
     scoring::v1::GetGridRequest request;
@@ -203,9 +209,11 @@ std::string* AdminCliTest::user_ = nullptr;
 constexpr char kPassword[] = "village admin pw 1";
 
 TEST_F(AdminCliTest, CreatedAccountSignsInThroughTheGatewaysCodeWithItsRoleAndScope) {
-  const CliResult created = Cli({"create", "--username=gexin.admin", "--role=village_admin",
-                                 "--town_id=3", "--village_id=31"},
-                                absl::StrCat(kPassword, "\n"));
+  const SeededVillage village = scoring_->SeedVillage(0);
+  std::vector<std::string> args = {"create", "--username=gexin.admin", "--role=village_admin",
+                                   absl::StrCat("--village_id=", village.village_id)};
+  args = WithScoringFlags(std::move(args));
+  const CliResult created = Cli(args, absl::StrCat(kPassword, "\n"));
   ASSERT_EQ(created.exit_code, 0) << created.err;
   EXPECT_FALSE(absl::StrContains(created.out, kPassword));
 
@@ -214,33 +222,91 @@ TEST_F(AdminCliTest, CreatedAccountSignsInThroughTheGatewaysCodeWithItsRoleAndSc
   EXPECT_EQ(pair->role, "village_admin");
   absl::StatusOr<gateway::StaffAccount> stored = store_->FindStaffByUsername("gexin.admin");
   ASSERT_TRUE(stored.ok());
-  EXPECT_EQ(stored->village_id, 31);
-  EXPECT_EQ(stored->town_id, 3);
+  EXPECT_EQ(stored->village_id, village.village_id);
+  EXPECT_EQ(stored->town_id, village.town_id);  // the village's town, from the registry
   EXPECT_TRUE(absl::StartsWith(stored->password_hash, "$argon2id$"));
 
-  const CliResult listed = Cli({"list", "--village_id=31"});
+  const CliResult listed = Cli({"list", absl::StrCat("--village_id=", village.village_id)});
   ASSERT_EQ(listed.exit_code, 0) << listed.err;
-  EXPECT_TRUE(absl::StrContains(listed.out, "gexin.admin\tvillage_admin\t3\t31\t0\t0\tactive"))
+  EXPECT_TRUE(absl::StrContains(
+      listed.out, absl::StrCat("gexin.admin\tvillage_admin\t", village.town_id, "\t",
+                               village.village_id, "\t0\t0\tactive")))
       << listed.out;
 
   // The same name again is refused, and the first account is untouched.
-  const CliResult again =
-      Cli({"create", "--username=gexin.admin", "--role=village_admin", "--village_id=31"},
-          "another password 1\n");
+  const CliResult again = Cli(args, "another password 1\n");
   EXPECT_EQ(again.exit_code, 3) << again.err;
   EXPECT_EQ(Login("gexin.admin", kPassword), absl::StatusCode::kOk);
 }
 
+// An account naming a town, village or team that scoring's registry lacks (or that disagree)
+// would sign in and do nothing: it is not made, and without the registry nothing is.
+TEST_F(AdminCliTest, AnAccountIsMadeOnlyForPlacesTheRegistryHas) {
+  const SeededVillage village = scoring_->SeedVillage(0);
+  const SeededVillage other = scoring_->SeedVillage(0);
+  struct Refused {
+    std::vector<std::string> args;
+    const char* code;
+  };
+  const std::vector<Refused> refused = {
+      {{"--role=village_admin", "--village_id=999999999"}, "VILLAGE_NOT_FOUND"},
+      {{"--role=village_admin", absl::StrCat("--village_id=", village.village_id),
+        absl::StrCat("--town_id=", other.town_id)},
+       "VILLAGE_NOT_IN_TOWN"},
+      {{"--role=town_official", "--town_id=999999999"}, "TOWN_NOT_FOUND"},
+      {{"--role=assessor", absl::StrCat("--village_id=", village.village_id),
+        absl::StrCat("--team_id=", other.team_id)},
+       "TEAM_NOT_IN_VILLAGE"},
+      {{"--role=assessor", absl::StrCat("--village_id=", village.village_id),
+        "--team_id=999999999"},
+       "TEAM_NOT_IN_VILLAGE"},
+  };
+  const int64_t mark = LastOutboxId(*pool_);
+  for (const Refused& attempt : refused) {
+    std::vector<std::string> args = {"create", "--username=nowhere.person"};
+    args.insert(args.end(), attempt.args.begin(), attempt.args.end());
+    args = WithScoringFlags(std::move(args));
+    const CliResult result = Cli(args, "long enough password\n");
+    EXPECT_EQ(result.exit_code, 2) << absl::StrJoin(args, " ") << ": " << result.err;
+    EXPECT_TRUE(absl::StrContains(result.err, attempt.code)) << result.err;
+  }
+  const CliResult without_registry =
+      Cli({"create", "--username=nowhere.person", "--role=town_official",
+           absl::StrCat("--town_id=", village.town_id)},
+          "long enough password\n");
+  EXPECT_EQ(without_registry.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(without_registry.err, "--scoring_address")) << without_registry.err;
+  EXPECT_FALSE(AccountExists("nowhere.person"));
+  EXPECT_TRUE(AuditSince(mark, "long enough password").empty());
+
+  // With places that exist: an assessor of the village's own team, its village named by the team.
+  std::vector<std::string> args = {"create", "--username=team.member", "--role=assessor",
+                                   absl::StrCat("--team_id=", village.team_id)};
+  args = WithScoringFlags(std::move(args));
+  const CliResult made = Cli(args, "long enough password\n");
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  absl::StatusOr<gateway::StaffAccount> stored = store_->FindStaffByUsername("team.member");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->team_id, village.team_id);
+  EXPECT_EQ(stored->village_id, village.village_id);
+  EXPECT_EQ(stored->town_id, village.town_id);
+}
+
 TEST_F(AdminCliTest, LockedOutAccountSignsInAgainAfterUnlock) {
+  const SeededVillage village = scoring_->SeedVillage(0);
   const std::string password_file = work_dir_ + "/assessor.password";
   std::ofstream(password_file) << "assessor pw 22\n";
-  ASSERT_EQ(Cli({"create", "--username=team.locked", "--role=assessor", "--village_id=31",
-                 "--team_id=4", "--password_file=" + password_file})
-                .exit_code,
-            0);
+  std::vector<std::string> args = {"create", "--username=team.locked", "--role=assessor",
+                                   absl::StrCat("--village_id=", village.village_id),
+                                   absl::StrCat("--team_id=", village.team_id),
+                                   "--password_file=" + password_file};
+  args = WithScoringFlags(std::move(args));
+  ASSERT_EQ(Cli(args).exit_code, 0);
   for (int i = 0; i < 3; ++i) Login("team.locked", "wrong password");
   EXPECT_EQ(Login("team.locked", "assessor pw 22"), absl::StatusCode::kResourceExhausted);
-  EXPECT_TRUE(absl::StrContains(Cli({"list"}).out, "team.locked\tassessor\t0\t31\t0\t4\tlocked("));
+  EXPECT_TRUE(absl::StrContains(
+      Cli({"list"}).out, absl::StrCat("team.locked\tassessor\t", village.town_id, "\t",
+                                      village.village_id, "\t0\t", village.team_id, "\tlocked(")));
 
   const CliResult unlocked = Cli({"unlock", "--username=team.locked"});
   ASSERT_EQ(unlocked.exit_code, 0) << unlocked.err;
@@ -350,10 +416,11 @@ TEST_F(AdminCliTest, DisabledAccountIsRefusedUntilEnabled) {
 }
 
 TEST_F(AdminCliTest, ResetPasswordReplacesItAndLiftsALockout) {
-  ASSERT_EQ(Cli({"create", "--username=forgetful", "--role=town_official", "--town_id=3"},
-                "old password 4444\n")
-                .exit_code,
-            0);
+  const SeededVillage village = scoring_->SeedVillage(0);
+  std::vector<std::string> args = {"create", "--username=forgetful", "--role=town_official",
+                                   absl::StrCat("--town_id=", village.town_id)};
+  args = WithScoringFlags(std::move(args));
+  ASSERT_EQ(Cli(args, "old password 4444\n").exit_code, 0);
   for (int i = 0; i < 3; ++i) Login("forgetful", "guess");
   ASSERT_EQ(Login("forgetful", "old password 4444"), absl::StatusCode::kResourceExhausted);
 
@@ -371,10 +438,13 @@ TEST_F(AdminCliTest, EveryChangeIsAuditedOnceWithTheOperatorAndNoPassword) {
     std::string stdin_text;
     const char* action;
   };
+  const SeededVillage village = scoring_->SeedVillage(0);
+  std::vector<std::string> create = {"create", "--username=audited", "--role=village_admin",
+                                     absl::StrCat("--town_id=", village.town_id),
+                                     absl::StrCat("--village_id=", village.village_id)};
+  create = WithScoringFlags(std::move(create));
   const std::vector<Step> steps = {
-      {{"create", "--username=audited", "--role=village_admin", "--town_id=3", "--village_id=32"},
-       absl::StrCat(kFirst, "\n"),
-       "create"},
+      {create, absl::StrCat(kFirst, "\n"), "create"},
       {{"reset-password", "--username=audited"}, absl::StrCat(kSecond, "\n"), "reset_password"},
       {{"unlock", "--username=audited"}, "", "unlock"},
       {{"disable", "--username=audited"}, "", "disable"},
@@ -397,7 +467,7 @@ TEST_F(AdminCliTest, EveryChangeIsAuditedOnceWithTheOperatorAndNoPassword) {
     EXPECT_EQ(record.actor_user_id(), "ops.li");
     EXPECT_EQ(record.actor_role(), "operator");
     EXPECT_EQ(record.object_type(), "staff_account");
-    EXPECT_EQ(record.village_id(), 32);
+    EXPECT_EQ(record.village_id(), village.village_id);
     EXPECT_EQ(record.request_id(), "");
     if (account_id.empty()) account_id = record.object_id();
     EXPECT_EQ(record.object_id(), account_id);
@@ -413,11 +483,9 @@ TEST_F(AdminCliTest, EveryChangeIsAuditedOnceWithTheOperatorAndNoPassword) {
 
   // Refused changes leave no record: a taken name, an unknown account, a bad operator name.
   const int64_t mark = LastOutboxId(*pool_);
-  EXPECT_EQ(Cli({"--operator=ops.li", "create", "--username=audited", "--role=village_admin",
-                 "--village_id=32"},
-                "another password 9\n")
-                .exit_code,
-            3);
+  std::vector<std::string> taken = {"--operator=ops.li"};
+  taken.insert(taken.end(), create.begin(), create.end());
+  EXPECT_EQ(Cli(taken, "another password 9\n").exit_code, 3);
   EXPECT_EQ(Cli({"--operator=ops.li", "unlock", "--username=nobody.here"}).exit_code, 3);
   const CliResult bad_operator = Cli({"--operator=ops/li", "unlock", "--username=audited"});
   EXPECT_EQ(bad_operator.exit_code, 2);

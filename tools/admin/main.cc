@@ -4,7 +4,8 @@
 //
 //   jifen-admin [--mysql_* flags] [--operator=NAME] create --username=U --role=R [--town_id=T]
 //                  [--village_id=V] [--grid_id=G] [--team_id=M] [--password_file=F]
-//                  [--scoring_address=H:P --service_token_file=F]   (grid workers: required)
+//                  [--scoring_address=H:P --service_token_file=F]
+//                  (required when the account names a town, village, grid or team)
 //   jifen-admin ... reset-password --username=U [--password_file=F]   (also lifts a lockout)
 //   jifen-admin ... unlock --username=U
 //   jifen-admin ... disable --username=U      (enable --username=U undoes it)
@@ -24,10 +25,12 @@
 // --role=grid_worker` makes the account only together with that naming, all or nothing, as POST
 // /v1/auth/staff does (services/gateway/auth/grid_workers.h): it asks jifen-scoring at
 // --scoring_address under the gateway's own service token (--service_token_file, as the gateway
-// is given it), and without them it creates nothing.
+// is given it), and without them it creates nothing. Likewise an account naming a town, village
+// or team is made only when scoring's registry has them and they agree (a team of the village, a
+// village of the town; services/gateway/auth/staff_scope.h).
 //
 // Exit codes: 0 done; 1 the database or scoring failed (retry); 2 bad usage or an invalid value
-// (also a grid not of the village, or a token scoring refuses); 3 no such account, or the user name
+// (also a grid or team not of the village, an unknown town or village, or a token scoring refuses); 3 no such account, or the user name
 // is taken.
 #include <pwd.h>
 #include <termios.h>
@@ -53,7 +56,7 @@
 #include "common/mysql/connection_pool.h"
 #include "services/gateway/auth/staff_accounts.h"
 #include "services/gateway/storage/mysql_account_store.h"
-#include "services/gateway/auth/grpc_grid_registry.h"
+#include "services/gateway/auth/grpc_registry.h"
 #include "tools/admin/staff_commands.h"
 
 ABSL_FLAG(std::string, username, "", "the staff account's user name (3..64 bytes)");
@@ -223,6 +226,12 @@ int Run(int argc, char** argv) {
         "scoring (until then it scores nothing): give --scoring_address and --service_token_file "
         "(the gateway's service token)"));
   }
+  if (command == "create" && scoring_address.empty() &&
+      (absl::GetFlag(FLAGS_town_id) > 0 || absl::GetFlag(FLAGS_village_id) > 0 ||
+       absl::GetFlag(FLAGS_team_id) > 0) &&
+      absl::GetFlag(FLAGS_role) != "grid_worker") {
+    validator.Add(absl::InvalidArgumentError(admin::kScopeNeedsRegistry));
+  }
   if (!scoring_address.empty()) {
     validator.RequireHostPort("scoring_address", scoring_address);
     validator.RequireNonEmpty("service_token_file", flags.service_token_file);
@@ -251,11 +260,11 @@ int Run(int argc, char** argv) {
     args.password = *std::move(password);
   }
 
-  std::unique_ptr<gateway::GrpcGridRegistry> registry;
+  std::unique_ptr<gateway::GrpcRegistry> registry;
   if (!scoring_address.empty()) {
     absl::StatusOr<std::string> token = ReadToken(flags.service_token_file);
     if (!token.ok()) return Usage(std::string(token.status().message()));
-    registry = std::make_unique<gateway::GrpcGridRegistry>(scoring_address, *std::move(token));
+    registry = std::make_unique<gateway::GrpcRegistry>(scoring_address, *std::move(token));
   }
 
   mysql::MySqlConfig mysql_config = grpc_util::MySqlConfigFrom(flags);
@@ -265,7 +274,7 @@ int Run(int argc, char** argv) {
   const gateway::PasswordCost password_cost =
       cost == "minimum" ? gateway::PasswordCost::Minimum() : gateway::PasswordCost();
   gateway::StaffAccounts accounts(&store, password_cost, gateway::kMinPasswordLength);
-  return admin::RunCommand(command, args, accounts, registry.get(), stdout, stderr);
+  return admin::RunCommand(command, args, accounts, registry.get(), registry.get(), stdout, stderr);
 }
 
 }  // namespace

@@ -107,8 +107,8 @@ bool IsCommand(const std::string& command) {
 }
 
 int RunCommand(const std::string& command, const CommandArgs& args,
-               gateway::StaffAccounts& accounts, gateway::GridRegistry* registry, std::FILE* out,
-               std::FILE* err) {
+               gateway::StaffAccounts& accounts, gateway::GridRegistry* grids,
+               gateway::ScopeRegistry* scopes, std::FILE* out, std::FILE* err) {
   if (command == "list") return List(args, accounts, out, err);
   if (args.username.empty()) {
     std::fprintf(err, "jifen-admin: %s needs --username\n", command.c_str());
@@ -119,8 +119,17 @@ int RunCommand(const std::string& command, const CommandArgs& args,
   if (command == "create") {
     gateway::NewStaff request{args.username,   args.password, args.role,   args.town_id,
                               args.village_id, args.grid_id,  args.team_id};
+    if (gateway::NamesRegistryScope(request)) {
+      if (scopes == nullptr) {
+        std::fprintf(err, "jifen-admin: %s\n", kScopeNeedsRegistry);
+        return kExitUsage;
+      }
+      if (absl::Status scope = gateway::CheckStaffScope(*scopes, request); !scope.ok()) {
+        return Report(scope, err);
+      }
+    }
     if (args.role == auth::RoleName(auth::Role::kGridWorker)) {
-      return CreateGridWorker(request, args, accounts, registry, out, err);
+      return CreateGridWorker(request, args, accounts, grids, out, err);
     }
     absl::StatusOr<int64_t> id = accounts.Create(request, actor);
     if (!id.ok()) return Report(id.status(), err);

@@ -9,6 +9,7 @@
 
 #include "services/gateway/auth/grid_workers.h"
 #include "services/gateway/auth/staff_accounts.h"
+#include "services/gateway/auth/staff_scope.h"
 
 namespace jifen::admin {
 
@@ -30,16 +31,24 @@ struct CommandArgs {
   std::string operator_name;  // the audit trail's actor of every change (role "operator")
 };
 
+// Why `create` of an account naming a town, village or team needs --scoring_address.
+inline constexpr char kScopeNeedsRegistry[] =
+    "an account that names a town, village or team is made only when scoring's registry has them "
+    "(else it signs in and can do nothing): give --scoring_address and --service_token_file (the "
+    "gateway's service token)";
+
 // True for the commands that need a password.
 bool NeedsPassword(const std::string& command);
 // True for a known command name.
 bool IsCommand(const std::string& command);
 
-// `registry` is scoring's (null when jifen-admin was given no --scoring_address): `create` makes a
-// grid worker's account only together with its naming as the grid's worker there, all or nothing
-// as POST /v1/auth/staff does (services/gateway/auth/grid_workers.h), and refuses without it.
+// `grids` and `scopes` are scoring's registry (both null when jifen-admin was given no
+// --scoring_address). As POST /v1/auth/staff does, `create` makes an account that names a town,
+// village or team only when they exist and agree (services/gateway/auth/staff_scope.h), and a
+// grid worker's only together with its naming as the grid's worker, all or nothing
+// (services/gateway/auth/grid_workers.h); without the registry it makes neither.
 int RunCommand(const std::string& command, const CommandArgs& args,
-               gateway::StaffAccounts& accounts, gateway::GridRegistry* registry, std::FILE* out,
-               std::FILE* err);
+               gateway::StaffAccounts& accounts, gateway::GridRegistry* grids,
+               gateway::ScopeRegistry* scopes, std::FILE* out, std::FILE* err);
 
 }  // namespace jifen::admin

@@ -1,6 +1,6 @@
 // GridWorkerNaming with StaffAccounts on the gateway's real account store (MySqlAccountStore on a
 // fresh database with the gateway's migrations, under the gateway's restricted account) and
-// scoring's real registry: jifen-admin's GrpcGridRegistry under the gateway's service token,
+// scoring's real registry: jifen-admin's GrpcRegistry under the gateway's service token,
 // against a real jifen-scoring (tests/support/scoring_harness.h). One scoring and one database for
 // the suite; each test has its own seeded village (so its own grid) and its own user names.
 //
@@ -33,7 +33,7 @@
 #include "tests/support/closed_port.h"
 #include "tests/support/scoring_harness.h"
 #include "tests/support/service_database.h"
-#include "services/gateway/auth/grpc_grid_registry.h"
+#include "services/gateway/auth/grpc_registry.h"
 
 namespace jifen::gateway {
 namespace {
@@ -192,8 +192,8 @@ class GridWorkerNamingTest : public ::testing::Test {
   MySqlAccountStore store_{&pool_};
   StaffAccounts accounts_{&store_, PasswordCost::Minimum(), kMinPasswordLength};
   // Scoring's registry as the gateway itself is known to it (role service, subject gateway).
-  GrpcGridRegistry scoring_registry_{scoring_->address(), scoring_->ServiceToken("gateway")};
-  GrpcGridRegistry unreachable_registry_{closed_port_->address(),
+  GrpcRegistry scoring_registry_{scoring_->address(), scoring_->ServiceToken("gateway")};
+  GrpcRegistry unreachable_registry_{closed_port_->address(),
                                                 scoring_->ServiceToken("gateway")};
   FaultyRegistry registry_{&scoring_registry_, &unreachable_registry_};
 };

@@ -271,10 +271,8 @@ absl::StatusOr<std::string> LoginService::CreateStaff(const auth::Caller& creato
   return CreateStaffAs(creator, request, CallerContext(creator, request_id), confirm);
 }
 
-absl::StatusOr<std::string> LoginService::CreateStaffAs(const auth::Caller& creator,
-                                                        const NewStaff& request,
-                                                        const AuditContext& context,
-                                                        const ConfirmNewStaff& confirm) {
+absl::StatusOr<NewStaff> LoginService::AccountToCreate(const auth::Caller& creator,
+                                                       const NewStaff& request) {
   absl::StatusOr<auth::Role> role = ParseStaffRole(request.role);
   if (!role.ok()) return role.status();
   NewStaff account = request;
@@ -290,7 +288,16 @@ absl::StatusOr<std::string> LoginService::CreateStaffAs(const auth::Caller& crea
   } else if (creator.role != auth::Role::kDistrictOfficial) {
     return absl::PermissionDeniedError("may not create staff accounts");
   }
-  absl::StatusOr<int64_t> id = staff_.Create(account, context, confirm);
+  return account;
+}
+
+absl::StatusOr<std::string> LoginService::CreateStaffAs(const auth::Caller& creator,
+                                                        const NewStaff& request,
+                                                        const AuditContext& context,
+                                                        const ConfirmNewStaff& confirm) {
+  absl::StatusOr<NewStaff> account = AccountToCreate(creator, request);
+  if (!account.ok()) return account.status();
+  absl::StatusOr<int64_t> id = staff_.Create(*account, context, confirm);
   if (!id.ok()) return id.status();
   log::Info("staff account created",
             {{"user_id", StaffUserId(*id)}, {"role", request.role}, {"by", creator.user_id}});

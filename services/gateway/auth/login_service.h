@@ -94,6 +94,11 @@ class LoginService final {
   absl::StatusOr<std::string> CreateStaff(const auth::Caller& creator, const NewStaff& request,
                                           absl::string_view request_id,
                                           const ConfirmNewStaff& confirm = {});
+  // The account `creator` would make of `request` (a village admin's is of their own village and
+  // town), or CreateStaff's PERMISSION_DENIED / INVALID_ARGUMENT role refusal: what the HTTP layer
+  // checks the registry with before calling CreateStaff.
+  static absl::StatusOr<NewStaff> AccountToCreate(const auth::Caller& creator,
+                                                  const NewStaff& request);
   // Creates the account unless the user name exists (bootstrap of the first district official at
   // start; audited with the system as its actor).
   absl::Status EnsureStaff(const NewStaff& request);

@@ -21,7 +21,7 @@
 #include "common/log/log.h"
 #include "common/metrics/metrics.h"
 #include "jifen/scoring/v1/registry.pb.h"
-#include "services/gateway/auth/grpc_grid_registry.h"
+#include "services/gateway/auth/grpc_registry.h"
 #include "services/gateway/http/errors.h"
 #include "services/gateway/http/openapi.h"
 #include "services/gateway/http/scope.h"
@@ -691,25 +691,17 @@ absl::Status GatewayServer::CheckHouseholdMember(const Exchange& ex, int64_t hou
 
 namespace {
 
-// The village a new grid worker's account will belong to, or 0 when the account will be refused
-// anyway for its creator's scope (LoginService::CreateStaffAs decides that, with its own answer)
-// or is no grid worker's.
-int64_t GridWorkerVillage(const auth::Caller& creator, const NewStaff& request) {
-  absl::StatusOr<auth::Role> role = ParseStaffRole(request.role);
-  if (!role.ok() || *role != auth::Role::kGridWorker || request.grid_id <= 0) return 0;
-  if (creator.role == auth::Role::kVillageAdmin) {
-    if (request.village_id != 0 && request.village_id != creator.village_id) return 0;
-    return creator.village_id;
-  }
-  if (creator.role == auth::Role::kDistrictOfficial) {
-    return std::max<int64_t>(request.village_id, 0);
-  }
-  return 0;
+// The village of `account`, a new account as LoginService::AccountToCreate made it, when it is a
+// grid worker's naming a grid; 0 otherwise (such an account is refused for its scope anyway).
+int64_t GridWorkerVillage(const NewStaff& account) {
+  absl::StatusOr<auth::Role> role = ParseStaffRole(account.role);
+  if (!role.ok() || *role != auth::Role::kGridWorker || account.grid_id <= 0) return 0;
+  return std::max<int64_t>(account.village_id, 0);
 }
 
 // Scoring's registry on a request's behalf: under the caller's own token (CallRegistryAs), so that
 // scoring's scope check decides what the caller may read and change.
-class RegistryAsCaller final : public GridRegistry {
+class RegistryAsCaller final : public GridRegistry, public ScopeRegistry {
  public:
   using Call = std::function<absl::StatusOr<std::string>(absl::string_view method,
                                                          const google::protobuf::Message& request)>;
@@ -726,8 +718,34 @@ class RegistryAsCaller final : public GridRegistry {
                        CheckedAssignment(grid_id, worker_user_id, current_worker_user_id)),
                  "AssignGridWorker");
   }
+  absl::StatusOr<RegisteredVillage> GetVillage(int64_t village_id) override {
+    absl::StatusOr<scoring::v1::ListVillagesResponse> listing =
+        ListVillages(VillageLookup(village_id, 0));
+    if (!listing.ok()) return listing.status();
+    return ListedVillage(*listing, village_id);
+  }
+  absl::Status CheckTown(int64_t town_id) override {
+    return ListVillages(VillageLookup(0, town_id)).status();
+  }
+  absl::StatusOr<RegisteredTeam> GetTeam(int64_t team_id) override {
+    scoring::v1::GetTeamRequest request;
+    request.set_team_id(team_id);
+    absl::StatusOr<std::string> bytes = call_("GetTeam", request);
+    if (!bytes.ok()) return bytes.status();
+    scoring::v1::AssessmentTeam team;
+    if (!team.ParseFromString(*bytes)) return absl::InternalError("bad GetTeam response");
+    return RegisteredTeam{team.team_id(), team.village_id()};
+  }
 
  private:
+  absl::StatusOr<scoring::v1::ListVillagesResponse> ListVillages(
+      const scoring::v1::ListVillagesRequest& request) {
+    absl::StatusOr<std::string> bytes = call_("ListVillages", request);
+    if (!bytes.ok()) return bytes.status();
+    scoring::v1::ListVillagesResponse listing;
+    if (!listing.ParseFromString(*bytes)) return absl::InternalError("bad ListVillages response");
+    return listing;
+  }
   static absl::StatusOr<RegisteredGrid> Parse(const absl::StatusOr<std::string>& bytes,
                                               absl::string_view method) {
     if (!bytes.ok()) return bytes.status();
@@ -834,25 +852,36 @@ void GatewayServer::CreateStaff(Exchange& ex) {
                            {"team_id", &request.team_id}}) {
     if (!IntField(*body, name, out)) return ex.Fail(absl::InvalidArgumentError(name), name);
   }
-  const int64_t grid_village = GridWorkerVillage(*ex.caller, request);
-  // A grid worker scores only the grid that names them (scoring asks the registry), so their
-  // account and its naming are made all or nothing (auth/grid_workers.h). The grid must be of
-  // the account's village: a grid worker's token claims it, and scoring wants the claim and the
-  // registry to agree. Without a scoring backend (handler tests) nothing is checked or named.
+  // Who may make which account first (a village admin's are of their own village), then whether
+  // the places it names exist.
+  absl::StatusOr<NewStaff> account = LoginService::AccountToCreate(*ex.caller, request);
+  if (!account.ok()) return ex.Fail(account.status());
+  // Scoring's registry under the caller's own token, so that its scope check decides what the
+  // caller may name. Without a scoring backend (handler tests) nothing is checked or named.
   RegistryAsCaller registry(
       [&](absl::string_view method, const google::protobuf::Message& message) {
         return CallRegistryAs(ex, method, message);
       });
+  // The town, village and team the account names exist and agree (auth/staff_scope.h).
+  if (deps_.backends->Has("scoring")) {
+    if (absl::Status scope = CheckStaffScope(registry, *account); !scope.ok()) {
+      return ex.Fail(scope);
+    }
+  }
+  // A grid worker scores only the grid that names them, so their account and its naming are made
+  // all or nothing (auth/grid_workers.h). The grid must be of the account's village: a grid
+  // worker's token claims it, and scoring wants the claim and the registry to agree.
   std::optional<GridWorkerNaming> naming;
+  const int64_t grid_village = GridWorkerVillage(*account);
   if (grid_village != 0 && deps_.backends->Has("scoring")) {
-    absl::StatusOr<RegisteredGrid> grid = GridForNewWorker(registry, request.grid_id, grid_village);
+    absl::StatusOr<RegisteredGrid> grid = GridForNewWorker(registry, account->grid_id, grid_village);
     if (!grid.ok()) {
       return ex.Fail(grid.status(), absl::IsInvalidArgument(grid.status()) ? "grid_id" : "");
     }
     naming.emplace(&registry, *std::move(grid));
   }
   absl::StatusOr<std::string> user_id = deps_.login->CreateStaff(
-      *ex.caller, request, ex.request_id, naming ? naming->Confirmation() : ConfirmNewStaff{});
+      *ex.caller, *account, ex.request_id, naming ? naming->Confirmation() : ConfirmNewStaff{});
   if (!user_id.ok()) {
     if (naming && absl::IsUnavailable(user_id.status())) {
       log::Warning("grid worker account not created", {{"request_id", ex.request_id},

@@ -1,4 +1,4 @@
-#include "services/gateway/auth/grpc_grid_registry.h"
+#include "services/gateway/auth/grpc_registry.h"
 
 #include <utility>
 
@@ -23,7 +23,22 @@ scoring::v1::AssignGridWorkerRequest CheckedAssignment(int64_t grid_id,
   return request;
 }
 
-absl::Status GrpcGridRegistry::FromScoring(const grpc::Status& status) const {
+scoring::v1::ListVillagesRequest VillageLookup(int64_t village_id, int64_t town_id) {
+  scoring::v1::ListVillagesRequest request;
+  request.set_village_id(village_id);
+  request.set_town_id(town_id);
+  return request;
+}
+
+absl::StatusOr<RegisteredVillage> ListedVillage(const scoring::v1::ListVillagesResponse& listing,
+                                                int64_t village_id) {
+  for (const scoring::v1::Village& village : listing.villages()) {
+    if (village.village_id() == village_id) return RegisteredVillage{village_id, village.town_id()};
+  }
+  return absl::NotFoundError(absl::StrCat("village ", village_id, " not listed"));
+}
+
+absl::Status GrpcRegistry::FromScoring(const grpc::Status& status) const {
   // A refusal of the token is the operator's to fix (another service's token, an expired one),
   // not a grid out of scope, which is what the shared steps would take PERMISSION_DENIED for.
   if (status.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
@@ -38,21 +53,21 @@ absl::Status GrpcGridRegistry::FromScoring(const grpc::Status& status) const {
   if (peer.code() == absl::StatusCode::kNotFound ||
       peer.code() == absl::StatusCode::kFailedPrecondition ||
       peer.code() == absl::StatusCode::kInvalidArgument) {
-    return peer;  // about the grid: the shared steps word it
+    return peer;  // about the grid, village, town or team: the shared steps word it
   }
   return absl::Status(peer.code(),
                       absl::StrCat("jifen-scoring at ", address_, ": ",
                                    absl::StatusCodeToString(peer.code()), ": ", peer.message()));
 }
 
-GrpcGridRegistry::GrpcGridRegistry(const std::string& address, std::string service_token,
+GrpcRegistry::GrpcRegistry(const std::string& address, std::string service_token,
                                    absl::Duration timeout)
     : address_(address),
       stub_(scoring::v1::RegistryService::NewStub(grpc_util::NewChannel(address, 4 << 20))),
       service_token_(std::move(service_token)),
       timeout_(timeout) {}
 
-absl::StatusOr<RegisteredGrid> GrpcGridRegistry::GetGrid(int64_t grid_id) {
+absl::StatusOr<RegisteredGrid> GrpcRegistry::GetGrid(int64_t grid_id) {
   scoring::v1::GetGridRequest request;
   request.set_grid_id(grid_id);
   scoring::v1::Grid grid;
@@ -62,7 +77,7 @@ absl::StatusOr<RegisteredGrid> GrpcGridRegistry::GetGrid(int64_t grid_id) {
   return RegisteredGridOf(grid);
 }
 
-absl::StatusOr<RegisteredGrid> GrpcGridRegistry::AssignWorker(
+absl::StatusOr<RegisteredGrid> GrpcRegistry::AssignWorker(
     int64_t grid_id, const std::string& worker_user_id, const std::string& current_worker_user_id) {
   const scoring::v1::AssignGridWorkerRequest request =
       CheckedAssignment(grid_id, worker_user_id, current_worker_user_id);
@@ -71,6 +86,33 @@ absl::StatusOr<RegisteredGrid> GrpcGridRegistry::AssignWorker(
       grpc_util::NewClientContext(timeout_, service_token_).get(), request, &grid);
   if (!status.ok()) return FromScoring(status);
   return RegisteredGridOf(grid);
+}
+
+absl::StatusOr<RegisteredVillage> GrpcRegistry::GetVillage(int64_t village_id) {
+  scoring::v1::ListVillagesResponse listing;
+  const grpc::Status status =
+      stub_->ListVillages(grpc_util::NewClientContext(timeout_, service_token_).get(),
+                          VillageLookup(village_id, 0), &listing);
+  if (!status.ok()) return FromScoring(status);
+  return ListedVillage(listing, village_id);
+}
+
+absl::Status GrpcRegistry::CheckTown(int64_t town_id) {
+  scoring::v1::ListVillagesResponse listing;
+  const grpc::Status status =
+      stub_->ListVillages(grpc_util::NewClientContext(timeout_, service_token_).get(),
+                          VillageLookup(0, town_id), &listing);
+  return status.ok() ? absl::OkStatus() : FromScoring(status);
+}
+
+absl::StatusOr<RegisteredTeam> GrpcRegistry::GetTeam(int64_t team_id) {
+  scoring::v1::GetTeamRequest request;
+  request.set_team_id(team_id);
+  scoring::v1::AssessmentTeam team;
+  const grpc::Status status =
+      stub_->GetTeam(grpc_util::NewClientContext(timeout_, service_token_).get(), request, &team);
+  if (!status.ok()) return FromScoring(status);
+  return RegisteredTeam{team.team_id(), team.village_id()};
 }
 
 }  // namespace jifen::gateway
