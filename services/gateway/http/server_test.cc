@@ -419,10 +419,13 @@ TEST_F(GatewayServerTest, BadPathAndQueryValuesAre400NotForwarded) {
   ExpectFieldError(client_->Get("/v1/testing/download?content=%FF", headers), "content");
   ExpectFieldError(client_->Get("/v1/testing/download?file_name=a%C3", headers), "file_name");
   // " 1" and "+1" were the household 1 (here: forwarded, 503 for the unconfigured scoring).
+  // A path id names one thing: 0 was forwarded and answered as "nothing there" (an empty list).
   for (const char* path : {"/v1/households/%201/wallet", "/v1/households/+1/wallet",
-                           "/v1/households/1%20/wallet", "/v1/households/%FF/wallet"}) {
+                           "/v1/households/1%20/wallet", "/v1/households/%FF/wallet",
+                           "/v1/households/0/wallet", "/v1/households/-3/wallet"}) {
     ExpectFieldError(client_->Get(path, headers), "household_id");
   }
+  ExpectFieldError(client_->Get("/v1/villages/0/households", headers), "village_id");
   ExpectError(client_->Get("/v1/households/1/wallet", headers), 503, "SERVICE_NOT_CONFIGURED");
 }
 

@@ -7,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -302,6 +303,26 @@ absl::Status SetScalar(pb::Message& message, const pb::FieldDescriptor& field,
   }
 }
 
+// A path's "{village_id}" names one thing: ids are positive, and 0 (protobuf's "not given") would
+// reach a service as a list of nothing or a lookup of nothing. False for an integer field named
+// *_id holding 0 or less; true for every other field.
+bool IsPositiveIdOrNoId(const pb::Message& message, const pb::FieldDescriptor& field) {
+  if (!absl::EndsWith(field.name(), "_id") || field.is_repeated()) return true;
+  const pb::Reflection& reflection = *message.GetReflection();
+  switch (field.cpp_type()) {
+    case pb::FieldDescriptor::CPPTYPE_INT64:
+      return reflection.GetInt64(message, &field) > 0;
+    case pb::FieldDescriptor::CPPTYPE_INT32:
+      return reflection.GetInt32(message, &field) > 0;
+    case pb::FieldDescriptor::CPPTYPE_UINT64:
+      return reflection.GetUInt64(message, &field) > 0;
+    case pb::FieldDescriptor::CPPTYPE_UINT32:
+      return reflection.GetUInt32(message, &field) > 0;
+    default:
+      return true;
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<pb::Message>> BuildRequest(const Route& route,
@@ -374,6 +395,10 @@ absl::StatusOr<std::unique_ptr<pb::Message>> BuildRequest(const Route& route,
     if (absl::Status s = SetScalar(*target, *path->leaf(), value, error); !s.ok()) {
       error->field = path->name;
       return s;
+    }
+    if (!IsPositiveIdOrNoId(*target, *path->leaf())) {
+      *error = {path->name, "must be a positive id"};
+      return absl::InvalidArgumentError(absl::StrCat(path->name, ": must be a positive id"));
     }
   }
   return message;
