@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -92,34 +93,49 @@ std::vector<FlagDraft> PeerOutliers(const std::vector<ScoreEvent>& events,
 }
 
 std::vector<FlagDraft> SharedPhotos(const std::vector<ScoreEvent>& events) {
-  struct Use {
+  struct Household {
     int64_t village_id = 0;
-    std::map<int64_t, std::vector<std::string>> households;  // household -> evidence
+    std::vector<std::string> evidence;
   };
-  std::map<std::string, Use> uses;
+  std::map<std::string, std::map<int64_t, Household>> uses;  // digest -> household -> its uses
   for (const ScoreEvent& event : events) {
     for (const std::string& digest : event.photo_digests) {
-      Use& use = uses[digest];
+      Household& use = uses[digest][event.household_id];
       use.village_id = event.village_id;
-      use.households[event.household_id].push_back(event.evidence);
+      use.evidence.push_back(event.evidence);
     }
   }
+  // One flag per village the photo was used in, so that each village's supervisors see it; each
+  // names its own village's households and entries, and counts the others'.
   std::vector<FlagDraft> out;
-  for (const auto& [digest, use] : uses) {
-    if (use.households.size() < 2) continue;
-    FlagDraft flag;
-    flag.village_id = use.village_id;
-    flag.rule = "shared_photo";
-    flag.subject = absl::StrCat("photo ", digest.substr(0, 16));
-    std::string households;
-    for (const auto& [household, references] : use.households) {
-      absl::StrAppend(&households, households.empty() ? "" : ", ", household);
-      for (const std::string& reference : references) AddEvidence(flag, reference);
+  for (const auto& [digest, households] : uses) {
+    if (households.size() < 2) continue;
+    std::set<int64_t> villages;
+    for (const auto& [household, use] : households) villages.insert(use.village_id);
+    for (int64_t village : villages) {
+      FlagDraft flag;
+      flag.village_id = village;
+      flag.rule = "shared_photo";
+      flag.subject = absl::StrCat("photo ", digest.substr(0, 16));
+      std::string own;
+      size_t elsewhere = 0;
+      for (const auto& [household, use] : households) {
+        if (use.village_id != village) {
+          ++elsewhere;
+          continue;
+        }
+        absl::StrAppend(&own, own.empty() ? "" : ", ", household);
+        for (const std::string& reference : use.evidence) AddEvidence(flag, reference);
+      }
+      AddEvidence(flag, absl::StrCat("photo:", digest));
+      flag.summary = absl::StrCat("one photo is attached to entries of ", households.size(),
+                                  " households: ", own);
+      if (elsewhere > 0) {
+        absl::StrAppend(&flag.summary, ", and ", elsewhere, " of ", villages.size() - 1,
+                        " other village", villages.size() > 2 ? "s" : "");
+      }
+      out.push_back(std::move(flag));
     }
-    AddEvidence(flag, absl::StrCat("photo:", digest));
-    flag.summary = absl::StrCat("one photo is attached to entries of ", use.households.size(),
-                                " households: ", households);
-    out.push_back(std::move(flag));
   }
   return out;
 }

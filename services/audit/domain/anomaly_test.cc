@@ -1,6 +1,7 @@
 // Each rule fires on a crafted case and stays quiet on a clean one; every flag names its evidence.
 #include "services/audit/domain/anomaly.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,8 @@ namespace jifen::audit {
 namespace {
 
 using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
@@ -89,6 +92,30 @@ TEST(SharedPhotoTest, FiresWhenOnePhotoServesTwoHouseholds) {
   EXPECT_THAT(flags[0].evidence, Contains("ledger:1"));
   EXPECT_THAT(flags[0].evidence, Contains("ledger:4"));
   EXPECT_THAT(flags[0].evidence, Contains("photo:bbbb2222"));
+}
+
+// A photo used in two villages is each village's concern: both are flagged, each with its own
+// entries only.
+TEST(SharedPhotoTest, APhotoUsedInTwoVillagesIsFlaggedInBoth) {
+  ScoreEvent here = Award(1, "g", 101, 5, /*village=*/7);
+  here.photo_digests = {"dddd4444"};
+  ScoreEvent there = Award(2, "h", 801, 5, /*village=*/8);
+  there.photo_digests = {"dddd4444"};
+  std::vector<FlagDraft> flags = SharedPhotos({here, there});
+  ASSERT_THAT(flags, SizeIs(2));
+  std::map<int64_t, FlagDraft> by_village;
+  for (const FlagDraft& flag : flags) by_village[flag.village_id] = flag;
+  ASSERT_EQ(by_village.size(), 2u);
+  EXPECT_THAT(by_village[7].evidence, Contains("ledger:1"));
+  EXPECT_THAT(by_village[7].evidence, Not(Contains("ledger:2")));
+  EXPECT_THAT(by_village[8].evidence, Contains("ledger:2"));
+  EXPECT_THAT(by_village[8].evidence, Not(Contains("ledger:1")));
+  for (int64_t village : {7, 8}) {
+    EXPECT_EQ(by_village[village].rule, "shared_photo");
+    EXPECT_EQ(by_village[village].subject, "photo dddd4444");
+    EXPECT_THAT(by_village[village].evidence, Contains("photo:dddd4444"));
+    EXPECT_THAT(by_village[village].summary, HasSubstr("1 of 1 other village"));
+  }
 }
 
 TEST(CloseBurstTest, FiresOnARushJustBeforeTheWindowCloses) {
