@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc/client.h"
 #include "common/grpc/status_conversion.h"
+#include "common/status/status_macros.h"
 
 namespace jifen::gateway {
 
@@ -21,6 +22,10 @@ scoring::v1::AssignGridWorkerRequest CheckedAssignment(int64_t grid_id,
   request.set_check_current_worker(true);
   request.set_current_worker_user_id(current_worker_user_id);
   return request;
+}
+
+RegisteredTeam RegisteredTeamOf(const scoring::v1::AssessmentTeam& team) {
+  return {team.team_id(), team.village_id()};
 }
 
 scoring::v1::ListVillagesRequest VillageLookup(int64_t village_id, int64_t town_id) {
@@ -71,48 +76,35 @@ absl::StatusOr<RegisteredGrid> GrpcRegistry::GetGrid(int64_t grid_id) {
   scoring::v1::GetGridRequest request;
   request.set_grid_id(grid_id);
   scoring::v1::Grid grid;
-  const grpc::Status status =
-      stub_->GetGrid(grpc_util::NewClientContext(timeout_, service_token_).get(), request, &grid);
-  if (!status.ok()) return FromScoring(status);
+  RETURN_IF_ERROR(Call(&Stub::GetGrid, request, &grid));
   return RegisteredGridOf(grid);
 }
 
 absl::StatusOr<RegisteredGrid> GrpcRegistry::AssignWorker(
     int64_t grid_id, const std::string& worker_user_id, const std::string& current_worker_user_id) {
-  const scoring::v1::AssignGridWorkerRequest request =
-      CheckedAssignment(grid_id, worker_user_id, current_worker_user_id);
   scoring::v1::Grid grid;
-  const grpc::Status status = stub_->AssignGridWorker(
-      grpc_util::NewClientContext(timeout_, service_token_).get(), request, &grid);
-  if (!status.ok()) return FromScoring(status);
+  RETURN_IF_ERROR(Call(&Stub::AssignGridWorker,
+                       CheckedAssignment(grid_id, worker_user_id, current_worker_user_id), &grid));
   return RegisteredGridOf(grid);
 }
 
 absl::StatusOr<RegisteredVillage> GrpcRegistry::GetVillage(int64_t village_id) {
   scoring::v1::ListVillagesResponse listing;
-  const grpc::Status status =
-      stub_->ListVillages(grpc_util::NewClientContext(timeout_, service_token_).get(),
-                          VillageLookup(village_id, 0), &listing);
-  if (!status.ok()) return FromScoring(status);
+  RETURN_IF_ERROR(Call(&Stub::ListVillages, VillageLookup(village_id, 0), &listing));
   return ListedVillage(listing, village_id);
 }
 
 absl::Status GrpcRegistry::CheckTown(int64_t town_id) {
   scoring::v1::ListVillagesResponse listing;
-  const grpc::Status status =
-      stub_->ListVillages(grpc_util::NewClientContext(timeout_, service_token_).get(),
-                          VillageLookup(0, town_id), &listing);
-  return status.ok() ? absl::OkStatus() : FromScoring(status);
+  return Call(&Stub::ListVillages, VillageLookup(0, town_id), &listing);
 }
 
 absl::StatusOr<RegisteredTeam> GrpcRegistry::GetTeam(int64_t team_id) {
   scoring::v1::GetTeamRequest request;
   request.set_team_id(team_id);
   scoring::v1::AssessmentTeam team;
-  const grpc::Status status =
-      stub_->GetTeam(grpc_util::NewClientContext(timeout_, service_token_).get(), request, &team);
-  if (!status.ok()) return FromScoring(status);
-  return RegisteredTeam{team.team_id(), team.village_id()};
+  RETURN_IF_ERROR(Call(&Stub::GetTeam, request, &team));
+  return RegisteredTeamOf(team);
 }
 
 }  // namespace jifen::gateway

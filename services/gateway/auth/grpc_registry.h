@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "common/grpc/client.h"
 #include "jifen/scoring/v1/registry.grpc.pb.h"
 #include "services/gateway/auth/grid_workers.h"
 #include "services/gateway/auth/staff_scope.h"
@@ -16,6 +17,9 @@ namespace jifen::gateway {
 
 // The grid as the shared steps (grid_workers.h) read it.
 RegisteredGrid RegisteredGridOf(const scoring::v1::Grid& grid);
+
+// The team as the staff scope check (staff_scope.h) reads it.
+RegisteredTeam RegisteredTeamOf(const scoring::v1::AssessmentTeam& team);
 
 // ListVillages of one village (village_id) or one town (town_id), the lookups behind
 // ScopeRegistry::GetVillage and CheckTown; and the village it found, NOT_FOUND when none.
@@ -45,6 +49,15 @@ class GrpcRegistry final : public GridRegistry, public ScopeRegistry {
   absl::StatusOr<RegisteredTeam> GetTeam(int64_t team_id) override;
 
  private:
+  using Stub = scoring::v1::RegistryService::Stub;
+  // `method` of the registry under the service token, with FromScoring's status.
+  template <typename Request, typename Response>
+  absl::Status Call(grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+                    const Request& request, Response* response) {
+    const grpc::Status status = (stub_.get()->*method)(
+        grpc_util::NewClientContext(timeout_, service_token_).get(), request, response);
+    return status.ok() ? absl::OkStatus() : FromScoring(status);
+  }
   // Scoring's status as the shared steps (gateway/auth/grid_workers.h) and the operator need it.
   absl::Status FromScoring(const grpc::Status& status) const;
 

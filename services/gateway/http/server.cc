@@ -734,7 +734,7 @@ class RegistryAsCaller final : public GridRegistry, public ScopeRegistry {
     if (!bytes.ok()) return bytes.status();
     scoring::v1::AssessmentTeam team;
     if (!team.ParseFromString(*bytes)) return absl::InternalError("bad GetTeam response");
-    return RegisteredTeam{team.team_id(), team.village_id()};
+    return RegisteredTeamOf(team);
   }
 
  private:
