@@ -477,6 +477,36 @@ ensure_demo_resident() {
   touch "$marker"
 }
 
+# Once per run folder (also one whose demo predates it): an assessment team (考核小组) of 革新村 over
+# its first two villager groups, made by the village admin, and an assessor account of it, added
+# to the demo logins.
+ensure_demo_assessor() {
+  local marker=$run_dir/demo-assessor.done gateway summary=$run_dir/demo-summary.json
+  local token village groups team
+  gateway=http://127.0.0.1:$(service_port gateway)
+  [[ -f $marker || ! -s $summary || ! -f $run_dir/demo-logins.txt ]] && return 0
+  [[ -n $(service_running_pid gateway) ]] || return 0
+  village=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["villages"][0]["village_id"])' "$summary")
+  token=$(curl -sf -X POST "$gateway/v1/auth/staff/login" -H 'Content-Type: application/json' \
+    -d "{\"username\":\"gexin_village\",\"password\":\"$(secret staff_gexin_village)\"}" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])') ||
+    jifen_die "cannot sign in as the demo village admin"
+  groups=$(curl -sf "$gateway/v1/villages" -H "Authorization: Bearer $token" |
+    python3 -c 'import json,sys; print(json.dumps([int(g["group_id"]) for g in json.load(sys.stdin)["groups"]][:2]))') ||
+    jifen_die "cannot list the demo village's groups"
+  team=$(curl -sf -X POST "$gateway/v1/villages/$village/teams" -H "Authorization: Bearer $token" \
+    -H 'Content-Type: application/json' -d "{\"name\":\"第一考核小组\",\"group_ids\":$groups}" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["team_id"])') ||
+    jifen_die "cannot create the demo assessment team"
+  curl -sf -X POST "$gateway/v1/auth/staff" -H "Authorization: Bearer $token" \
+    -H 'Content-Type: application/json' \
+    -d "{\"username\":\"gexin_assessor\",\"password\":\"$(secret staff_gexin_assessor)\",\"role\":\"assessor\",\"team_id\":$team}" \
+    >/dev/null || jifen_die "cannot create demo account gexin_assessor"
+  echo "assessor 革新村      user gexin_assessor password $(secret staff_gexin_assessor) (team $team: groups $groups)" \
+    >>"$run_dir/demo-logins.txt"
+  touch "$marker"
+}
+
 # An invitation from 革新村's admin for the first member of its first household, so that a resident
 # can sign in through jifen-dev-wechat; prints its code (nothing when dev-wechat is not running).
 demo_resident_invitation() {
@@ -591,6 +621,7 @@ cmd_up() {
   for i in "${!svc_names[@]}"; do start_service "$i"; done
   load_demo
   ensure_demo_resident
+  ensure_demo_assessor
   write_stack_json
   print_summary
 }
