@@ -111,6 +111,7 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"GRID_WORKER_CHANGED", "该网格的网格员刚被更改，账号未创建，请查看网格后重新提交"},
       // Scoring's rulebooks, ledger, declarations and group evaluation.
       {"EFFECTIVE_DATE_TOO_EARLY", "新版细则的生效日期须晚于已发布版本的生效日期"},
+      {"EFFECTIVE_DATE_IN_PAST", "新版细则不能追溯生效：生效日期须不早于今天，且晚于已评分事项的日期"},
       {"RULEBOOK_PUBLISHED", "该细则已发布，不能修改；请新建一个生效日期更晚的版本"},
       {"RULEBOOK_EMPTY", "细则中至少要有一个积分项目，请添加后再发布"},
       {"VOTE_MISSING", "请先录入村民代表会议表决结果，再发布细则"},

@@ -124,4 +124,21 @@ RulebookDiff DiffRulebooks(const std::vector<RuleItemSpec>& template_items,
   return diff;
 }
 
+absl::Status CheckNewVersionStart(const std::string& effective_from, bool replaces_published,
+                                  const std::string& today, const std::string& last_scored_day) {
+  if (!replaces_published) return absl::OkStatus();
+  if (effective_from < today) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "EFFECTIVE_DATE_IN_PAST: effective_from: a rulebook is in force already; a new version "
+        "takes effect from today (",
+        today, ") or later, not ", effective_from));
+  }
+  if (!last_scored_day.empty() && effective_from <= last_scored_day) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "EFFECTIVE_DATE_IN_PAST: effective_from: deeds of ", last_scored_day,
+        " are scored under the rulebook in force; a new version takes effect after that day"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace jifen::scoring

@@ -48,6 +48,16 @@ absl::Status ValidateRuleItem(const RuleItemSpec& item);
 // more than half of attending) — Organic Law of Villagers' Committees, art. 26.
 absl::Status ValidateAdoptingVote(const VoteRecord& vote);
 
+// Where a village already has a published rulebook (`replaces_published`), a new version takes
+// effect no earlier than `today` (the day it is drafted or published, Shanghai) and after
+// `last_scored_day` (the day of the village's latest deed already scored; "" when none): the
+// rulebook in force on a date never changes for a deed scored under it, and no version reaches
+// back to deeds done before the villagers adopted it. FAILED_PRECONDITION
+// "EFFECTIVE_DATE_IN_PAST" otherwise. A village's first rulebook may start earlier: nothing was
+// scored before it. Dates are "YYYY-MM-DD".
+absl::Status CheckNewVersionStart(const std::string& effective_from, bool replaces_published,
+                                  const std::string& today, const std::string& last_scored_day);
+
 struct ItemChange {
   RuleItemSpec template_item;
   RuleItemSpec village_item;

@@ -1,5 +1,10 @@
 #include "services/scoring/domain/rulebook.h"
 
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 
 namespace jifen::scoring {
@@ -84,4 +89,20 @@ TEST(RulebookDiffTest, ListsAddedRemovedAndChangedByCode) {
 }
 
 }  // namespace
+TEST(NewVersionStartTest, AReplacementStartsFromTodayAndAfterEveryScoredDeed) {
+  // A first rulebook may reach back: nothing was scored before it.
+  EXPECT_TRUE(CheckNewVersionStart("2026-01-01", false, "2026-11-30", "").ok());
+  EXPECT_TRUE(CheckNewVersionStart("2026-11-30", true, "2026-11-30", "").ok());
+  EXPECT_TRUE(CheckNewVersionStart("2026-12-01", true, "2026-11-30", "2026-11-30").ok());
+  for (const auto& [start, last_scored] :
+       std::vector<std::pair<std::string, std::string>>{{"2026-06-01", ""},
+                                                        {"2026-11-29", ""},
+                                                        {"2026-11-30", "2026-11-30"}}) {
+    const absl::Status refused = CheckNewVersionStart(start, true, "2026-11-30", last_scored);
+    EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << start;
+    EXPECT_TRUE(absl::StartsWith(refused.message(), "EFFECTIVE_DATE_IN_PAST: effective_from:"))
+        << refused;
+  }
+}
+
 }  // namespace jifen::scoring

@@ -111,7 +111,8 @@ grpc::Status RulebookServiceImpl::CreateDraft(grpc::ServerContext* context,
     }
     ASSIGN_OR_RETURN(const RulebookRecord record,
                      rulebooks_.CreateDraft(request->village_id(), request->year(),
-                                            request->effective_from(), ActorOf(caller)));
+                                            request->effective_from(),
+                                            absl::ToUnixMillis(absl::Now()), ActorOf(caller)));
     ToProto(record, true, response);
     return absl::OkStatus();
   });

@@ -12,6 +12,7 @@
 #include "common/mysql/statement.h"
 #include "common/mysql/transaction.h"
 #include "common/status/status_macros.h"
+#include "services/scoring/domain/ledger_entry.h"
 #include "services/scoring/domain/period.h"
 
 namespace jifen::scoring {
@@ -127,6 +128,20 @@ std::optional<std::string> LatestPublishedStart(sql::Connection& connection, int
   return GetString(*latest, "eff");
 }
 
+// The day ("YYYY-MM-DD", Shanghai) of the village's latest deed already scored, "" when none.
+std::string LastScoredDay(sql::Connection& connection, int64_t village_id) {
+  auto latest = Statement(connection,
+                          "SELECT MAX(occurred_at_ms) AS at_ms FROM ledger_entries "
+                          "WHERE village_id = ? AND source IN (?, ?, ?)")
+                    .Bind(village_id)
+                    .Bind(static_cast<int>(EntrySource::kInspection))
+                    .Bind(static_cast<int>(EntrySource::kDeclaration))
+                    .Bind(static_cast<int>(EntrySource::kEvaluation))
+                    .Query();
+  if (!latest->next() || latest->isNull("at_ms")) return "";
+  return FormatDate(absl::FromUnixMillis(latest->getInt64("at_ms")));
+}
+
 }  // namespace
 
 absl::StatusOr<RulebookRecord> MySqlRulebooks::Get(int64_t rulebook_id) {
@@ -222,7 +237,7 @@ absl::StatusOr<std::vector<RulebookRecord>> MySqlRulebooks::List(int64_t village
 
 absl::StatusOr<RulebookRecord> MySqlRulebooks::CreateDraft(int64_t village_id, int year,
                                                            const std::string& effective_from,
-                                                           const Actor& actor) {
+                                                           int64_t now_ms, const Actor& actor) {
   ASSIGN_OR_RETURN(const absl::Time effective, ParseDate(effective_from));
   if (YearOf(effective) != year) {
     return absl::InvalidArgumentError(
@@ -237,6 +252,9 @@ absl::StatusOr<RulebookRecord> MySqlRulebooks::CreateDraft(int64_t village_id, i
           absl::StrCat("EFFECTIVE_DATE_TOO_EARLY: a published rulebook already takes effect on ",
                        *latest, "; a new version must start later"));
     }
+    // Deeds scored until it is published are checked then; today's date can be checked now.
+    RETURN_IF_ERROR(CheckNewVersionStart(effective_from, latest.has_value(),
+                                         FormatDate(absl::FromUnixMillis(now_ms)), ""));
     auto version = Statement(connection,
                              "SELECT COALESCE(MAX(version), 0) + 1 FROM rulebooks "
                              "WHERE village_id = ? AND year = ? FOR UPDATE")
@@ -343,6 +361,9 @@ absl::StatusOr<RulebookRecord> MySqlRulebooks::Publish(int64_t rulebook_id, int6
           "; this draft starts on ", draft.effective_from,
           " and can't be published; start a new draft with a later date"));
     }
+    RETURN_IF_ERROR(CheckNewVersionStart(draft.effective_from, latest.has_value(),
+                                         FormatDate(absl::FromUnixMillis(now_ms)),
+                                         LastScoredDay(connection, draft.village_id)));
     Statement(connection,
               "UPDATE rulebooks SET state = 2, published_at_ms = ? WHERE rulebook_id = ?")
         .Bind(now_ms).Bind(rulebook_id)

@@ -62,9 +62,10 @@ class MySqlRulebooks final {
   absl::StatusOr<std::vector<RulebookRecord>> List(int64_t village_id, int year);  // no items
 
   // A new draft for the village and year with the template's items. FAILED_PRECONDITION when
-  // effective_from is not after the latest published version's.
+  // effective_from is not after the latest published version's, or (a version being published
+  // already) before today (CheckNewVersionStart).
   absl::StatusOr<RulebookRecord> CreateDraft(int64_t village_id, int year,
-                                             const std::string& effective_from,
+                                             const std::string& effective_from, int64_t now_ms,
                                              const Actor& actor);
   // Draft only: FAILED_PRECONDITION "RULEBOOK_PUBLISHED" otherwise.
   absl::StatusOr<RulebookRecord> PutItem(int64_t rulebook_id, const RuleItemSpec& item,
@@ -73,7 +74,8 @@ class MySqlRulebooks final {
                                             const Actor& actor);
   absl::StatusOr<RulebookRecord> RecordVote(int64_t rulebook_id, const VoteRecord& vote,
                                             const Actor& actor);
-  // Requires a valid adopting vote and at least one item.
+  // Requires a valid adopting vote and at least one item, and a start after the latest published
+  // version's and, replacing one, from today and after every deed scored (CheckNewVersionStart).
   absl::StatusOr<RulebookRecord> Publish(int64_t rulebook_id, int64_t now_ms, const Actor& actor);
 
  private:

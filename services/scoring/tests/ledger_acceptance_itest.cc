@@ -679,6 +679,59 @@ TEST_F(LedgerAcceptanceTest, ADraftCanOnlyBePublishedAfterTheLatestPublishedDate
             grpc::StatusCode::FAILED_PRECONDITION);  // none in force: the March draft stayed one
 }
 
+// A version replacing the one in force never reaches back: not to a past date (the rulebook in
+// force then would change behind the village's back), nor to a day whose deeds are scored already.
+TEST_F(LedgerAcceptanceTest, ANewVersionNeverTakesEffectBeforeItIsAdopted) {
+  const SeededVillage village = VillageWithBigItem(1);  // v1 from 2025-01-01
+  const std::string admin = harness_->VillageAdminToken(village.village_id);
+  const absl::Time now = absl::Now();
+  const std::string today = FormatDate(now);
+  const int year = static_cast<int>(absl::ToCivilDay(now, ShanghaiTime()).year());
+  v1::CreateDraftRequest past;
+  past.set_village_id(village.village_id);
+  past.set_year(year);
+  past.set_effective_from(FormatDate(now - absl::Hours(24 * 3)));
+  v1::Rulebook refused_draft;
+  const grpc::Status in_past = rulebooks_->CreateDraft(ScoringHarness::Context(admin).get(), past,
+                                                       &refused_draft);
+  if (FormatDate(now - absl::Hours(24 * 3)).substr(0, 4) == today.substr(0, 4)) {
+    EXPECT_EQ(in_past.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_THAT(in_past.error_message(), HasSubstr("EFFECTIVE_DATE_IN_PAST"));
+  }
+
+  // Drafted for today, but a deed of today is scored under v1 before it is published.
+  const v1::Rulebook draft = CreateDraft(admin, village.village_id, year, today);
+  ASSERT_FALSE(HasFailure());
+  v1::RecordVoteRequest vote;
+  vote.set_rulebook_id(draft.rulebook_id());
+  vote.mutable_vote()->set_meeting_date(today);
+  vote.mutable_vote()->set_members(9);
+  vote.mutable_vote()->set_attending(7);
+  vote.mutable_vote()->set_in_favour(5);
+  v1::Rulebook result;
+  ASSERT_TRUE(rulebooks_->RecordVote(ScoringHarness::Context(admin).get(), vote, &result).ok());
+  v1::SubmitInspectionResponse response;
+  ASSERT_TRUE(Submit(harness_->GridWorkerToken(village),
+                     Inspection("insp-before-v2-01", village.household_ids[0], "TS-50",
+                                absl::ToUnixMillis(now)),
+                     &response)
+                  .ok());
+  v1::PublishRequest publish;
+  publish.set_rulebook_id(draft.rulebook_id());
+  const grpc::Status refused =
+      rulebooks_->Publish(ScoringHarness::Context(admin).get(), publish, &result);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(refused.error_message(), HasSubstr("EFFECTIVE_DATE_IN_PAST"));
+  v1::GetRulebookInForceRequest in_force;
+  in_force.set_village_id(village.village_id);
+  in_force.set_date(today);
+  v1::Rulebook rulebook;
+  ASSERT_TRUE(
+      rulebooks_->GetRulebookInForce(ScoringHarness::Context(admin).get(), in_force, &rulebook)
+          .ok());
+  EXPECT_NE(rulebook.rulebook_id(), draft.rulebook_id());
+}
+
 TEST_F(LedgerAcceptanceTest, AVoteCantBeDatedAfterToday) {
   const SeededVillage village = harness_->SeedVillage(1);
   const std::string admin = harness_->VillageAdminToken(village.village_id);
@@ -737,13 +790,16 @@ TEST_F(LedgerAcceptanceTest, TownOfficialsReadTheRulebooksOfTheirOwnTownOnly) {
 TEST_F(LedgerAcceptanceTest, TheRulebookInForceOnTheDeedsDateScoresIt) {
   const SeededVillage village = VillageWithBigItem(1);  // v1 from 2025-01-01 has TS-50
   const std::string admin = harness_->VillageAdminToken(village.village_id);
-  // v2 from 2025-10-01 without TS-50.
-  const v1::Rulebook draft = CreateDraft(admin, village.village_id, 2025, "2025-10-01");
+  // v2 from today without TS-50: a version replacing another starts no earlier than today.
+  const absl::Time now = absl::Now();
+  const std::string today = FormatDate(now);
+  const int year = static_cast<int>(absl::ToCivilDay(now, ShanghaiTime()).year());
+  const v1::Rulebook draft = CreateDraft(admin, village.village_id, year, today);
   ASSERT_FALSE(HasFailure());
-  EXPECT_EQ(draft.version(), 2);
+  EXPECT_EQ(draft.version(), year == 2025 ? 2 : 1);
   v1::RecordVoteRequest vote;
   vote.set_rulebook_id(draft.rulebook_id());
-  vote.mutable_vote()->set_meeting_date("2025-09-20");
+  vote.mutable_vote()->set_meeting_date(today);
   vote.mutable_vote()->set_members(9);
   vote.mutable_vote()->set_attending(7);
   vote.mutable_vote()->set_in_favour(5);
@@ -757,10 +813,8 @@ TEST_F(LedgerAcceptanceTest, TheRulebookInForceOnTheDeedsDateScoresIt) {
   v1::SubmitInspectionResponse response;
   EXPECT_TRUE(Submit(token, Inspection("insp-v1-date-01", village.household_ids[0], "TS-50",
                                        kLastYearMs), &response).ok());
-  const int64_t november = absl::ToUnixMillis(absl::FromCivil(absl::CivilDay(2025, 11, 5),
-                                                              ShanghaiTime()));
   EXPECT_EQ(Submit(token, Inspection("insp-v2-date-01", village.household_ids[0], "TS-50",
-                                     november), &response).error_code(),
+                                     absl::ToUnixMillis(now)), &response).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
 
   v1::DiffAgainstTemplateRequest diff_request;

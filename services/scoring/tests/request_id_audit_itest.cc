@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/grpc/client.h"
 #include "gmock/gmock.h"
@@ -17,6 +18,7 @@
 #include "jifen/scoring/v1/ledger.grpc.pb.h"
 #include "jifen/scoring/v1/registry.grpc.pb.h"
 #include "jifen/scoring/v1/rulebook.grpc.pb.h"
+#include "services/scoring/domain/period.h"
 #include "tests/support/audit_outbox.h"
 #include "tests/support/scoring_harness.h"
 #include "tests/support/shared_scoring_test.h"
@@ -81,10 +83,11 @@ TEST_F(RequestIdAuditTest, EveryRecordCarriesTheRequestIdOfItsCall) {
   status = registry_->CreateGroup(Context(admin, "req-group-1").get(), group, &created_group);
   ASSERT_TRUE(status.ok()) << status.error_message();
 
+  // A new version of the village's rulebook, from today (it has one in force already).
   v1::CreateDraftRequest draft;
   draft.set_village_id(village.village_id);
-  draft.set_year(2026);
-  draft.set_effective_from("2026-01-01");
+  draft.set_year(static_cast<int>(absl::ToCivilDay(absl::Now(), ShanghaiTime()).year()));
+  draft.set_effective_from(FormatDate(absl::Now()));
   v1::Rulebook rulebook;
   status = rulebooks_->CreateDraft(Context(admin, "req-draft-1").get(), draft, &rulebook);
   ASSERT_TRUE(status.ok()) << status.error_message();
