@@ -132,6 +132,9 @@ TEST_F(SupervisionProcessTest, AVisitFromFindingsToNoticeToClosing) {
   add.set_deadline_date("2026-02-01");
   ASSERT_TRUE(supervision_->AddFinding(Inspector().get(), add, &second).ok());
   EXPECT_EQ(first.status(), v1::FINDING_STATUS_OPEN);
+  // Overdue is computed the same in every answer, this one included.
+  EXPECT_FALSE(first.overdue());
+  EXPECT_TRUE(second.overdue());
 
   // Only the village's own admin rectifies.
   v1::RecordRectificationRequest rectify;
@@ -196,7 +199,10 @@ TEST_F(SupervisionProcessTest, AVisitFromFindingsToNoticeToClosing) {
   notice_request.add_finding_ids(second.finding_id());
   v1::Notice notice;
   ASSERT_TRUE(supervision_->IssueNotice(Inspector().get(), notice_request, &notice).ok());
-  EXPECT_EQ(notice.findings_size(), 2);
+  ASSERT_EQ(notice.findings_size(), 2);
+  for (const v1::Finding& listed : notice.findings()) {
+    EXPECT_EQ(listed.overdue(), listed.finding_id() == second.finding_id()) << listed.finding_id();
+  }
   notice_request.set_town_id(2);
   EXPECT_EQ(supervision_->IssueNotice(Inspector().get(), notice_request, &notice).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);

@@ -1142,6 +1142,9 @@ TEST_F(GatewayE2eTest, AStaffAccountNamesOnlyPlacesTheRegistryHas) {
   form["team_id"] = 999999999;
   expect_refused(form, village.admin_token, 400, "TEAM_NOT_IN_VILLAGE", "team_id");
   form["team_id"] = own_team;
+  form["town_id"] = other.town_id;  // the admin's village is not of that town: said, not dropped
+  expect_refused(form, village.admin_token, 400, "VILLAGE_NOT_IN_TOWN", "town_id");
+  form.erase("town_id");
   form["village_id"] = other.village_id;  // the creator's scope is decided first, as before
   expect_refused(form, village.admin_token, 403, "PERMISSION_DENIED", "");
   expect_refused({{"username", "scope.admin"},

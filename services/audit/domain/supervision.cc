@@ -280,9 +280,13 @@ absl::StatusOr<Finding> Supervision::AddFinding(const auth::Caller& caller, cons
                                                 Finding finding) {
   RETURN_IF_ERROR(RequireRole(caller, auth::Role::kDistrictInspector));
   finding.status = FindingStatus::kOpen;
-  return repository_.InsertFinding(finding, actor, [&finding](const Visit& visit) {
-    return ValidateNewFinding(visit, finding);
-  });
+  ASSIGN_OR_RETURN(Finding added,
+                   repository_.InsertFinding(finding, actor, [&finding](const Visit& visit) {
+                     return ValidateNewFinding(visit, finding);
+                   }));
+  // Answered as every read answers it: a deadline already past is overdue from the start.
+  MarkOverdue(Today(), added);
+  return added;
 }
 
 absl::StatusOr<Finding> Supervision::RecordRectification(const auth::Caller& caller,
@@ -363,7 +367,9 @@ absl::StatusOr<Notice> Supervision::IssueNotice(const auth::Caller& caller, cons
   }
   notice.issued_by_user_id = caller.user_id;
   notice.issued_on = Today();
-  return repository_.InsertNotice(notice, actor);
+  ASSIGN_OR_RETURN(Notice issued, repository_.InsertNotice(notice, actor));
+  for (Finding& finding : issued.findings) MarkOverdue(notice.issued_on, finding);
+  return issued;
 }
 
 absl::StatusOr<std::vector<Notice>> Supervision::ListNotices(const auth::Caller& caller,

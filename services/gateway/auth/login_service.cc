@@ -283,8 +283,16 @@ absl::StatusOr<NewStaff> LoginService::AccountToCreate(const auth::Caller& creat
     if (request.village_id != 0 && request.village_id != creator.village_id) {
       return absl::PermissionDeniedError("another village");
     }
+    // A town the form names is the admin's village's, or the form is wrong: refused, not dropped.
+    if (request.town_id != 0 && creator.town_id != 0 && request.town_id != creator.town_id) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("VILLAGE_NOT_IN_TOWN: town_id: village ", creator.village_id,
+                       " is not of town ", request.town_id));
+    }
     account.village_id = creator.village_id;
-    account.town_id = creator.town_id;
+    // A token without a town keeps the form's, which the registry check then holds to the
+    // village's town (staff_scope.h).
+    if (creator.town_id != 0) account.town_id = creator.town_id;
   } else if (creator.role != auth::Role::kDistrictOfficial) {
     return absl::PermissionDeniedError("may not create staff accounts");
   }
