@@ -187,8 +187,8 @@ TEST_F(AnomalyProcessTest, SharedPhotoAndStewardSelfAwardAreFlaggedFromScoringsO
   EXPECT_EQ(a_records["anomaly-a-3"].source_service(), "scoring");
   EXPECT_EQ(a_records["anomaly-a-3"].record().action(), "submit_inspection");
   EXPECT_EQ(a_records["anomaly-a-3"].record().after(),
-            absl::StrCat("household=", a_stewarded, " points=50 entries=1 steward=", a_admin,
-                         " photos=1 photo=", Digest('b')));
+            absl::StrCat("household=", a_stewarded, " points=50 entries=1 period=2025Q3 steward=",
+                         a_admin, " photos=1 photo=", Digest('b')));
   EXPECT_THAT(a_records["anomaly-a-1"].record().after(), HasSubstr("photo=" + Digest('a')));
 
   av1::RunChecksResponse run;

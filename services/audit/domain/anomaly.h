@@ -25,6 +25,7 @@ struct ScoreEvent {
   // per event because stewards change: what counts is who stewarded the household at that time.
   std::string steward_user_id;
   bool scorer_is_member = false;  // the scorer lives in the household (registry member link)
+  std::string period;  // the deed's quarter ("2026Q2"); "" in records written before it was stated
 };
 
 struct RedemptionEvent {

@@ -3,11 +3,13 @@
 #include <cctype>
 #include <map>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/status/status_macros.h"
 
 namespace jifen::audit {
@@ -72,32 +74,50 @@ void ExtractFacts(const TrailRecord& record, Facts& facts) {
     std::vector<std::string> steward = FindValues(record.after, "steward");
     if (!steward.empty()) event.steward_user_id = std::move(steward.front());
     event.scorer_is_member = IntValue(record.after, "scorer_member", 0) == 1;
+    std::vector<std::string> period = FindValues(record.after, "period");
+    if (!period.empty()) event.period = std::move(period.front());
     facts.scores.push_back(std::move(event));
   } else if (record.object_type == "order" &&
              (record.action == "confirm" || record.action == "create")) {
     facts.redemptions.push_back({evidence, record.village_id, record.occurred_at_ms});
   } else if (record.object_type == "window") {
     const int64_t ends_at_ms = IntValue(record.after, "ends_at_ms", 0);
-    if (ends_at_ms > 0) facts.window_closes.push_back({evidence, record.village_id, ends_at_ms});
+    // Publicity names a window "window/<quarter>".
+    absl::string_view period = record.object_id;
+    if (!absl::ConsumePrefix(&period, "window/")) period = "";
+    if (ends_at_ms > 0) {
+      facts.window_closes.push_back({evidence, record.village_id, std::string(period), ends_at_ms});
+    }
   }
 }
 
 namespace {
 
-// CloseBursts once per distinct (village, closing time): the rule takes one close per village,
-// while a village has a window every quarter. Each flag also names the window's first record.
+// CloseBursts once per distinct (village, quarter, closing time): the rule takes one close per
+// village, while a village has a window every quarter. Only the deeds of the window's own quarter
+// count (padding a quarter before it becomes final): the current quarter's daily work is no burst
+// before an old quarter's window closes. Deeds whose records name no quarter (written before they
+// did) count for every window, as they always did. Each flag also names the window's first record.
 std::vector<FlagDraft> BurstsBeforeCloses(const Facts& facts) {
-  std::map<int64_t, std::vector<ScoreEvent>> by_village;
-  for (const ScoreEvent& event : facts.scores) by_village[event.village_id].push_back(event);
-  std::map<std::pair<int64_t, int64_t>, std::string> closes;  // first record naming each close
+  std::map<int64_t, std::vector<const ScoreEvent*>> by_village;
+  for (const ScoreEvent& event : facts.scores) by_village[event.village_id].push_back(&event);
+  using CloseKey = std::tuple<int64_t, std::string, int64_t>;  // village, quarter, ends_at_ms
+  std::map<CloseKey, std::string> closes;  // the first record naming each close
   for (const WindowClose& close : facts.window_closes) {
-    closes.emplace(std::make_pair(close.village_id, close.ends_at_ms), close.evidence);
+    closes.emplace(CloseKey{close.village_id, close.period, close.ends_at_ms}, close.evidence);
   }
   std::vector<FlagDraft> out;
   for (const auto& [key, window_evidence] : closes) {
-    auto events = by_village.find(key.first);
+    const auto& [village_id, period, ends_at_ms] = key;
+    auto events = by_village.find(village_id);
     if (events == by_village.end()) continue;
-    for (FlagDraft& flag : CloseBursts(events->second, {{key.first, key.second}})) {
+    std::vector<ScoreEvent> of_quarter;
+    for (const ScoreEvent* event : events->second) {
+      if (event->period.empty() || period.empty() || event->period == period) {
+        of_quarter.push_back(*event);
+      }
+    }
+    for (FlagDraft& flag : CloseBursts(of_quarter, {{village_id, ends_at_ms}})) {
       flag.evidence.push_back(window_evidence);
       out.push_back(std::move(flag));
     }

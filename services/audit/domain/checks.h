@@ -37,6 +37,7 @@ namespace jifen::audit {
 struct WindowClose {
   std::string evidence;  // "audit:<seq>" of the record that stated it
   int64_t village_id = 0;
+  std::string period;    // the window's quarter, from its object id "window/<period>"
   int64_t ends_at_ms = 0;
 };
 

@@ -74,7 +74,7 @@ class RunChecksTest : public ::testing::Test {
   int64_t Add(TrailRecord record) {
     record.village_id = village_;
     record.outbox_id = ++last_outbox_id_;
-    record.object_id = absl::StrCat("obj-", record.outbox_id);
+    if (record.object_id.empty()) record.object_id = absl::StrCat("obj-", record.outbox_id);
     absl::StatusOr<AppendOutcome> appended =
         trail_->Append({record}, record.occurred_at_ms, hasher_);
     EXPECT_TRUE(appended.ok() && appended->appended == 1) << appended.status();
@@ -156,6 +156,40 @@ TEST_F(RunChecksTest, BurstBeforeAWindowClosesIsFlaggedWithTheWindowRecord) {
   EXPECT_THAT(flags[0].evidence, SizeIs(21));
   EXPECT_EQ(flags[0].evidence.back(), Evidence(window));
   EXPECT_THAT(flags[0].evidence, Contains(Evidence(burst_start)));
+}
+
+// The rule is about padding a quarter before it becomes final: when 2026Q3's window closes, the
+// grid workers' ordinary 2026Q4 work of that day is no burst; the same rush of 2026Q3 deeds is.
+TEST_F(RunChecksTest, OnlyTheClosingQuartersDeedsCountTowardsABurst) {
+  const auto inspection = [&](int64_t household, const std::string& period, int64_t at_ms) {
+    return Record("scoring", "grid-1", "submit_inspection", "inspection",
+                  FormatAward({household, 50, "", {}},
+                              absl::StrCat("entries=1 period=", period)),
+                  at_ms);
+  };
+  for (int day = 1; day <= 7; ++day) {
+    Add(inspection(100 + day, "2026Q3", kCloseMs - day * 86'400'000 - 3'600'000));
+  }
+  TrailRecord window = Record("publicity", "admin-7", "window.open", "window",
+                              absl::StrCat("open 2026-10-08T00:00:00+08:00 .. "
+                                           "2026-10-15T00:00:00+08:00 ends_at_ms=",
+                                           kCloseMs),
+                              kCloseMs - 7 * 86'400'000);
+  window.object_id = "window/2026Q3";
+  Add(window);
+  for (int i = 0; i < 20; ++i) Add(inspection(300 + i, "2026Q4", kCloseMs - 3'600'000));
+  EXPECT_THAT(Run(), IsEmpty()) << "the current quarter's work before an old window closes";
+
+  int64_t padding = 0;
+  for (int i = 0; i < 20; ++i) {
+    const int64_t sequence = Add(inspection(200 + i, "2026Q3", kCloseMs - 3'600'000));
+    if (i == 0) padding = sequence;
+  }
+  std::vector<FlagDraft> flags = Run();
+  ASSERT_THAT(flags, SizeIs(1));
+  EXPECT_EQ(flags[0].rule, "close_burst");
+  EXPECT_THAT(flags[0].evidence, Contains(Evidence(padding)));
+  EXPECT_THAT(flags[0].evidence, SizeIs(21));  // the 20 deeds of 2026Q3 and the window record
 }
 
 TEST_F(RunChecksTest, ConfirmedOrdersSpikeIsFlagged) {

@@ -470,7 +470,10 @@ AuditFacts AuditOf(const QueuedInspection& inspection, const Scored& scored,
           "inspection",
           RequestOf(inspection).inspection_id(),
           "",
-          AuditState(audit::FormatAward(facts, absl::StrCat("entries=", scored.stored.size())))};
+          // period= lets audit's close_burst rule count only the deeds of the quarter whose
+          // publicity window is closing.
+          AuditState(audit::FormatAward(facts, absl::StrCat("entries=", scored.stored.size(),
+                                                            " period=", PeriodOfRequest(inspection))))};
 }
 
 // The inspection rows (the idempotency record with its answer) and their audit records.

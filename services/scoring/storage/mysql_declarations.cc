@@ -284,7 +284,8 @@ absl::StatusOr<v1::Declaration> MySqlDeclarations::Review(
            {row->request.photo_refs().begin(), row->request.photo_refs().end()},
            registry_sql::StaffIsMemberOf(connection, village_id, household.household_id,
                                          caller.user_id)},
-          absl::StrCat("state=approved sequence=", stored.front().sequence));
+          absl::StrCat("state=approved sequence=", stored.front().sequence,
+                       " period=", stored.front().period));
     }
     result.set_review_reason(request.reason());
     result.set_reviewed_at_ms(now_ms);
