@@ -818,5 +818,48 @@ TEST_F(PublicityProcessTest, J_RequestIdsAreOnTheAuditRecordsOfBothServices) {
             (std::vector<std::pair<std::string, std::string>>{{"reverse_entry", "req-uphold-1"}}));
 }
 
+// A household registered after its village's board was read, and scored at once (as a new one
+// often is), shows on the board with its house number and name straight away, not as an anonymous
+// row until the directory's next load of the village.
+TEST_F(PublicityProcessTest, K_AHouseholdRegisteredAfterTheBoardWasReadShowsWithItsName) {
+  const SeededVillage own = harness_->SeedVillage(1);
+  harness_->PublishRulebook(own.village_id, 2025, "2025-01-01");
+  const std::vector<sv1::LedgerEntry> first = Inspect(own.household_ids[0], "HJ-01", &own);
+  ASSERT_FALSE(first.empty());
+  ASSERT_TRUE(Eventually([&] { return AppliedUpTo(first.back().sequence(), &own); }));
+  ASSERT_EQ(ReadBoard("2025Q3", 0, &own).rows_size(), 1);  // the village's households are loaded
+
+  sv1::CreateHouseholdRequest request;
+  sv1::Household* household = request.mutable_household();
+  household->set_village_id(own.village_id);
+  household->set_group_id(own.group_ids[0]);
+  household->set_grid_id(own.grid_id);
+  household->set_house_number("88号");
+  household->set_head_name("王建国");
+  household->set_kind(sv1::HOUSEHOLD_KIND_REGISTERED);
+  sv1::HouseholdDetail created;
+  const grpc::Status status =
+      sv1::RegistryService::NewStub(harness_->channel())
+          ->CreateHousehold(Context(harness_->VillageAdminToken(own.village_id)).get(), request,
+                            &created);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  const int64_t newcomer = created.household().household_id();
+  const std::vector<sv1::LedgerEntry> scored = Inspect(newcomer, "HJ-01", &own);
+  ASSERT_FALSE(scored.empty());
+  ASSERT_TRUE(Eventually([&] { return AppliedUpTo(scored.back().sequence(), &own); }));
+
+  const v1::Board board = ReadBoard("2025Q3", 0, &own);
+  bool found = false;
+  for (const v1::BoardRow& row : board.rows()) {
+    if (row.household_id() != newcomer) continue;
+    found = true;
+    EXPECT_EQ(row.house_number(), "88号");
+    EXPECT_EQ(row.group_id(), own.group_ids[0]);
+    EXPECT_FALSE(row.masked_name().empty());
+    EXPECT_EQ(row.masked_name().find("建"), std::string::npos);  // masked, as every row
+  }
+  EXPECT_TRUE(found) << board.DebugString();
+}
+
 }  // namespace
 }  // namespace jifen::publicity

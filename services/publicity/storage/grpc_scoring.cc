@@ -318,6 +318,7 @@ absl::Status GrpcHouseholdDirectory::LoadVillage(int64_t village_id) {
 absl::StatusOr<absl::flat_hash_map<int64_t, HouseholdCard>> GrpcHouseholdDirectory::Lookup(
     int64_t village_id, const std::vector<int64_t>& household_ids) {
   bool reload = false;
+  std::vector<int64_t> to_fetch;  // missing from a load too recent to repeat
   {
     absl::MutexLock lock(&mutex_);
     const absl::Time now = absl::Now();
@@ -329,6 +330,17 @@ absl::StatusOr<absl::flat_hash_map<int64_t, HouseholdCard>> GrpcHouseholdDirecto
       // A household missing from the last load may be new.
       for (int64_t id : household_ids) {
         if (!it->second.cards.contains(id)) reload = true;
+      }
+    } else if (it->second.loaded_at != absl::InfinitePast()) {
+      // A household registered since the load (scored right away, as a new one often is) is
+      // asked for alone rather than shown without its name and house until the next load.
+      for (int64_t id : household_ids) {
+        if (to_fetch.size() >= kSingleLookupsMax) break;
+        auto absent = it->second.absent_until.find(id);
+        if (!it->second.cards.contains(id) &&
+            (absent == it->second.absent_until.end() || now >= absent->second)) {
+          to_fetch.push_back(id);
+        }
       }
     }
   }
@@ -342,6 +354,17 @@ absl::StatusOr<absl::flat_hash_map<int64_t, HouseholdCard>> GrpcHouseholdDirecto
       return loaded;
     }
   }
+  for (int64_t id : to_fetch) {
+    absl::StatusOr<std::optional<HouseholdCard>> card = FetchCard(village_id, id);
+    if (!card.ok()) break;  // the names come with the next load
+    absl::MutexLock lock(&mutex_);
+    VillageCards& cards = villages_[village_id];
+    if (card->has_value()) {
+      cards.cards[id] = **card;
+    } else {
+      cards.absent_until[id] = absl::Now() + absl::Minutes(1);
+    }
+  }
   absl::flat_hash_map<int64_t, HouseholdCard> found;
   absl::MutexLock lock(&mutex_);
   const VillageCards& cards = villages_[village_id];
@@ -350,6 +373,23 @@ absl::StatusOr<absl::flat_hash_map<int64_t, HouseholdCard>> GrpcHouseholdDirecto
     if (it != cards.cards.end()) found[id] = it->second;
   }
   return found;
+}
+
+absl::StatusOr<std::optional<HouseholdCard>> GrpcHouseholdDirectory::FetchCard(
+    int64_t village_id, int64_t household_id) {
+  ASSIGN_OR_RETURN(std::unique_ptr<grpc::ClientContext> context,
+                   NewContext(options_, options_.call_timeout));
+  sv1::GetHouseholdRequest request;
+  request.set_household_id(household_id);
+  sv1::HouseholdDetail response;
+  const absl::Status status =
+      grpc_util::FromGrpcStatus(stub_->GetHousehold(context.get(), request, &response));
+  if (absl::IsNotFound(status)) return std::nullopt;
+  RETURN_IF_ERROR(status);
+  const sv1::Household& household = response.household();
+  if (household.village_id() != village_id) return std::nullopt;
+  // Only what a public board shows, as LoadVillage keeps: never members or phone numbers.
+  return HouseholdCard{household.group_id(), household.house_number(), household.head_name()};
 }
 
 absl::StatusOr<std::optional<HouseholdPlace>> GrpcHouseholdDirectory::Place(int64_t household_id) {

@@ -87,12 +87,18 @@ class GrpcHouseholdDirectory final : public HouseholdDirectory {
   absl::StatusOr<std::optional<HouseholdPlace>> Place(int64_t household_id) override;
 
  private:
+  // Households asked for alone in one Lookup, at most (a board page names up to a few hundred).
+  static constexpr size_t kSingleLookupsMax = 16;
   struct VillageCards {
     absl::flat_hash_map<int64_t, HouseholdCard> cards;
     absl::Time loaded_at = absl::InfinitePast();
     absl::Time retry_after = absl::InfinitePast();  // no registry call before this
+    // Households asked for alone and not found in the village: not asked again before then.
+    absl::flat_hash_map<int64_t, absl::Time> absent_until;
   };
   absl::Status LoadVillage(int64_t village_id);
+  // The household's card when it is one of the village's; nullopt when it is not (or unknown).
+  absl::StatusOr<std::optional<HouseholdCard>> FetchCard(int64_t village_id, int64_t household_id);
 
   ScoringClientOptions options_;
   std::unique_ptr<scoring::v1::RegistryService::Stub> stub_;
