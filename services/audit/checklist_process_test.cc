@@ -282,8 +282,23 @@ class ChecklistProcessTest : public ::testing::Test {
         store->CreateFundingSource(ScoringHarness::Context(admin).get(), funding, &source);
     EXPECT_TRUE(funded.ok()) << funded.error_message();
     WriteFulfilledOrder(village, 3500);
+    RegisterHouseholdsBeforeTheYear(village);
     WaitUntilRegistered(village);
     return village;
+  }
+
+  // The village's households as if its roster came in before kYear (the harness registers them
+  // today): every quarter of kYear could score them all.
+  void RegisterHouseholdsBeforeTheYear(const SeededVillage& village) {
+    EXPECT_TRUE(mysql::RunWithConnection(scoring_->admin_pool(), [&](sql::Connection& c) {
+                  mysql::Statement(c,
+                                   "UPDATE households SET created_at = FROM_UNIXTIME(?) "
+                                   "WHERE village_id = ?")
+                      .Bind(ShanghaiMs(kYear - 1, 12, 1) / 1000)
+                      .Bind(village.village_id)
+                      .Update();
+                  return absl::OkStatus();
+                }).ok());
   }
 
   // A village in scoring's registry and audit's directory, with nothing else seeded.

@@ -98,6 +98,7 @@ absl::StatusOr<ScoringFacts> GrpcVillageFacts::Scoring(int64_t village_id, int y
     quarter.period = q.period();
     quarter.households_scored = q.households_scored();
     quarter.households_never_scored = q.households_never_scored();
+    quarter.households_in_registry = q.households_in_registry();
     quarter.never_scored_ids.assign(q.never_scored_household_ids().begin(),
                                     q.never_scored_household_ids().end());
     for (int b = 0; b < kPointsBuckets && b < q.distribution_size(); ++b) {

@@ -6,8 +6,10 @@
 namespace jifen::audit {
 
 void ComputeParticipation(DashboardFigures& figures) {
-  const int64_t households = figures.households_registered + figures.households_opted_in;
+  const int64_t today = figures.households_registered + figures.households_opted_in;
   for (QuarterFigures& q : figures.quarters) {
+    // The quarter's own households where the figures know them (not those registered later).
+    const int64_t households = q.households_in_registry >= 0 ? q.households_in_registry : today;
     q.participation_permille = households == 0 ? 0 : q.households_scored * 1000 / households;
   }
 }

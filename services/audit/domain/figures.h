@@ -21,6 +21,7 @@ namespace jifen::audit {
 struct QuarterFigures {
   std::string period;
   int64_t households_scored = 0;
+  int64_t households_in_registry = -1;  // the households the quarter could score; -1: not known
   int64_t participation_permille = 0;
   std::vector<int64_t> distribution = std::vector<int64_t>(kPointsBuckets, 0);
   int64_t red_count = 0;

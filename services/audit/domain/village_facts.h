@@ -17,6 +17,7 @@ struct QuarterScoring {
   std::string period;  // "YYYYQn"
   int64_t households_scored = 0;
   int64_t households_never_scored = 0;
+  int64_t households_in_registry = 0;  // the households the quarter could score
   std::vector<int64_t> never_scored_ids;  // the first few, ascending
   std::vector<int64_t> distribution = std::vector<int64_t>(kPointsBuckets, 0);
 };

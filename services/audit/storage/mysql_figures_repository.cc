@@ -55,14 +55,17 @@ absl::Status MySqlFiguresRepository::StoreScoring(int64_t village_id, int year,
       Statement quarter(
           c,
           "INSERT INTO village_quarter_figures (village_id, period, year, households_scored, "
-          "bucket_negative, bucket_zero, bucket_1_49, bucket_50_99, bucket_100_199, "
-          "bucket_200_up, scoring_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+          "households_in_registry, bucket_negative, bucket_zero, bucket_1_49, bucket_50_99, "
+          "bucket_100_199, bucket_200_up, scoring_at_ms) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
           "ON DUPLICATE KEY UPDATE households_scored = VALUES(households_scored), "
+          "households_in_registry = VALUES(households_in_registry), "
           "bucket_negative = VALUES(bucket_negative), bucket_zero = VALUES(bucket_zero), "
           "bucket_1_49 = VALUES(bucket_1_49), bucket_50_99 = VALUES(bucket_50_99), "
           "bucket_100_199 = VALUES(bucket_100_199), bucket_200_up = VALUES(bucket_200_up), "
           "scoring_at_ms = VALUES(scoring_at_ms)");
-      quarter.Bind(village_id).Bind(q.period).Bind(year).Bind(q.households_scored);
+      quarter.Bind(village_id).Bind(q.period).Bind(year).Bind(q.households_scored).Bind(
+          q.households_in_registry);
       for (int b = 0; b < kPointsBuckets; ++b) {
         quarter.Bind(b < static_cast<int>(q.distribution.size()) ? q.distribution[b] : 0);
       }
@@ -168,7 +171,11 @@ absl::StatusOr<DashboardFigures> MySqlFiguresRepository::Sum(
           "COALESCE(SUM(bucket_50_99), 0), COALESCE(SUM(bucket_100_199), 0), "
           "COALESCE(SUM(bucket_200_up), 0), COALESCE(SUM(red_count), 0), "
           "COALESCE(SUM(black_count), 0), COALESCE(SUM(window_opened), 0), "
-          "COALESCE(MIN(NULLIF(publicity_at_ms, 0)), 0) "
+          "COALESCE(MIN(NULLIF(publicity_at_ms, 0)), 0), "
+          // Rows refreshed before the column was stored (-1) leave the quarter's households
+          // unknown: the year's count speaks for them.
+          "COALESCE(SUM(GREATEST(households_in_registry, 0)), 0), "
+          "COALESCE(SUM(households_in_registry < 0), 0) "
           "FROM village_quarter_figures WHERE period = ?",
           VillageFilter(village_ids));
       Statement select(c, quarter_sql.c_str());
@@ -182,6 +189,8 @@ absl::StatusOr<DashboardFigures> MySqlFiguresRepository::Sum(
         q.black_count = rows->getInt64(9);
         q.villages_with_window = rows->getInt64(10);
         Older(rows->getInt64(11), figures.figures_oldest_ms);
+        // Known only when every village's row has it.
+        if (rows->getInt64(13) == 0) q.households_in_registry = rows->getInt64(12);
       }
       figures.quarters.push_back(std::move(q));
     }

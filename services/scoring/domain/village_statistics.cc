@@ -46,6 +46,15 @@ int PointsBucketOf(int64_t score) {
   return 5;
 }
 
+std::vector<int64_t> RegisteredBefore(const std::vector<RegisteredHousehold>& households,
+                                      int64_t end_ms) {
+  std::vector<int64_t> ids;
+  for (const RegisteredHousehold& household : households) {
+    if (household.registered_at_ms < end_ms) ids.push_back(household.household_id);
+  }
+  return ids;
+}
+
 NeverScored NeverScoredHouseholds(const std::vector<int64_t>& all_households,
                                   const std::vector<int64_t>& scored, int ids_max) {
   NeverScored result;

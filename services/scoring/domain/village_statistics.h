@@ -39,6 +39,17 @@ inline constexpr int kPointsBuckets = 6;
 const char* PointsBucketLabel(int bucket);
 int PointsBucketOf(int64_t score);
 
+// A household of the village with the time it was registered.
+struct RegisteredHousehold {
+  int64_t household_id = 0;
+  int64_t registered_at_ms = 0;
+};
+// The ids (ascending, as `households` is ordered) of those registered before `end_ms`: the
+// households a quarter ending then could score. A village that brings its roster in mid-year is
+// not told that the newcomers went unscored in the quarters before they were registered.
+std::vector<int64_t> RegisteredBefore(const std::vector<RegisteredHousehold>& households,
+                                      int64_t end_ms);
+
 // Households of `all_households` that have no score in `scored` (both ascending); the count and the
 // first `ids_max` ids.
 struct NeverScored {

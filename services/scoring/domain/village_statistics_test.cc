@@ -60,5 +60,12 @@ TEST(NeverScoredHouseholds, CountsAllAndListsTheFirstFew) {
   EXPECT_EQ(never.first_ids, (std::vector<int64_t>{1, 3, 4}));
 }
 
+TEST(RegisteredBefore, AQuarterCountsOnlyTheHouseholdsRegisteredBeforeItEnded) {
+  const std::vector<RegisteredHousehold> households = {{1, 100}, {2, 500}, {3, 999}, {4, 1000}};
+  EXPECT_EQ(RegisteredBefore(households, 1000), (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ(RegisteredBefore(households, 100), (std::vector<int64_t>{}));
+  EXPECT_EQ(RegisteredBefore(households, 2000), (std::vector<int64_t>{1, 2, 3, 4}));
+}
+
 }  // namespace
 }  // namespace jifen::scoring

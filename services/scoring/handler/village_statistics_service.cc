@@ -1,6 +1,7 @@
 #include "services/scoring/handler/village_statistics_service.h"
 
 #include <algorithm>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -8,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "common/status/status_macros.h"
 #include "services/scoring/domain/access.h"
+#include "services/scoring/domain/period.h"
 #include "services/scoring/domain/village_statistics.h"
 
 namespace jifen::scoring {
@@ -77,7 +79,16 @@ absl::Status VillageStatisticsServiceImpl::Fill(const v1::GetVillageStatisticsRe
       ++buckets[PointsBucketOf(score)];
     }
     std::sort(scored.begin(), scored.end());
-    const NeverScored never = NeverScoredHouseholds(households.household_ids, scored, ids_max);
+    ASSIGN_OR_RETURN(const PeriodBounds bounds, BoundsOf(period));
+    const std::vector<int64_t> registered =
+        RegisteredBefore(households.households, absl::ToUnixMillis(bounds.end));
+    // A household scored in the quarter was part of it even if registered later (a deed entered
+    // afterwards); one registered later and not scored was not.
+    std::vector<int64_t> roster;
+    std::set_union(registered.begin(), registered.end(), scored.begin(), scored.end(),
+                   std::back_inserter(roster));
+    q->set_households_in_registry(static_cast<int64_t>(roster.size()));
+    const NeverScored never = NeverScoredHouseholds(registered, scored, ids_max);
     q->set_households_never_scored(never.count);
     for (int64_t id : never.first_ids) q->add_never_scored_household_ids(id);
     for (int b = 0; b < kPointsBuckets; ++b) {

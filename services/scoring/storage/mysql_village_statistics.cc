@@ -20,12 +20,12 @@ absl::StatusOr<VillageHouseholdFacts> MySqlVillageStatistics::Households(int64_t
     found = true;
     facts.town_id = village->getInt64(1);
     auto rows = Statement(connection,
-                          "SELECT household_id, kind FROM households WHERE village_id = ? "
-                          "ORDER BY household_id")
+                          "SELECT household_id, kind, FLOOR(UNIX_TIMESTAMP(created_at) * 1000) "
+                          "FROM households WHERE village_id = ? ORDER BY household_id")
                     .Bind(village_id)
                     .Query();
     while (rows->next()) {
-      facts.household_ids.push_back(rows->getInt64(1));
+      facts.households.push_back({rows->getInt64(1), rows->getInt64(3)});
       if (rows->getInt(2) == 1) {
         ++facts.registered;
       } else {

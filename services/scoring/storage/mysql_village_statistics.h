@@ -9,12 +9,13 @@
 
 #include "absl/status/statusor.h"
 #include "common/mysql/connection_pool.h"
+#include "services/scoring/domain/village_statistics.h"
 
 namespace jifen::scoring {
 
 struct VillageHouseholdFacts {
   int64_t town_id = 0;
-  std::vector<int64_t> household_ids;  // ascending, every kind
+  std::vector<RegisteredHousehold> households;  // by id, every kind, with when it was registered
   int64_t registered = 0;              // kind 1 (本村居民)
   int64_t opted_in = 0;                // kind 2 (非本村居民, consent recorded)
 };

@@ -4,9 +4,14 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "common/mysql/statement.h"
+#include "common/mysql/transaction.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "jifen/scoring/v1/statistics.grpc.pb.h"
+#include "services/scoring/domain/period.h"
 #include "tests/support/scoring_harness.h"
 #include "tests/support/shared_scoring_test.h"
 
@@ -44,11 +49,55 @@ class VillageStatisticsTest : public SharedScoringTest<VillageStatisticsTest> {
     return harness_->Token(caller);
   }
 
+  // Sets when the village's households were registered, as if their roster came in on that day
+  // (midnight in Shanghai).
+  void RegisterHouseholdsOn(const SeededVillage& village, absl::CivilDay day) {
+    const int64_t at_s = absl::ToUnixSeconds(absl::FromCivil(day, ShanghaiTime()));
+    ASSERT_TRUE(mysql::RunWithConnection(harness_->admin_pool(), [&](sql::Connection& c) {
+                  mysql::Statement(c,
+                                   "UPDATE households SET created_at = FROM_UNIXTIME(?) "
+                                   "WHERE village_id = ?")
+                      .Bind(at_s)
+                      .Bind(village.village_id)
+                      .Update();
+                  return absl::OkStatus();
+                }).ok());
+  }
+
   std::unique_ptr<v1::VillageStatisticsService::Stub> statistics_;
 };
 
+// A village that brings its roster in mid-year is not told that the newcomers went unscored in
+// the quarters before they were registered; a household scored in a quarter counts in it whenever
+// it was registered (a deed entered later).
+TEST_F(VillageStatisticsTest, AQuarterCountsOnlyTheHouseholdsItCouldScore) {
+  const SeededVillage village = harness_->FundableVillage(4);
+  RegisterHouseholdsOn(village, absl::CivilDay(2025, 8, 1));  // during 2025Q3
+  harness_->FundWallets(village, {village.household_ids[0]}, 50);  // a 2025Q3 deed
+  v1::VillageStatistics stats;
+  ASSERT_TRUE(Get(harness_->ServiceToken("audit"), village.village_id, 2025, &stats).ok());
+  ASSERT_EQ(stats.quarters_size(), 4);
+  const v1::QuarterStatistics& q2 = stats.quarters(1);
+  EXPECT_EQ(q2.households_never_scored(), 0);
+  EXPECT_EQ(q2.households_in_registry(), 0);
+  EXPECT_THAT(q2.never_scored_household_ids(), ::testing::IsEmpty());
+  const v1::QuarterStatistics& q3 = stats.quarters(2);
+  EXPECT_EQ(q3.households_scored(), 1);
+  EXPECT_EQ(q3.households_never_scored(), 3);
+  EXPECT_EQ(q3.households_in_registry(), 4);
+
+  // Registered after the year: only what was scored counts.
+  RegisterHouseholdsOn(village, absl::CivilDay(2026, 2, 1));
+  ASSERT_TRUE(Get(harness_->ServiceToken("audit"), village.village_id, 2025, &stats).ok());
+  EXPECT_EQ(stats.quarters(2).households_scored(), 1);
+  EXPECT_EQ(stats.quarters(2).households_never_scored(), 0);
+  EXPECT_EQ(stats.quarters(2).households_in_registry(), 1);
+  EXPECT_EQ(stats.households_registered(), 4);  // today's roster, as before
+}
+
 TEST_F(VillageStatisticsTest, FiguresOfAYear) {
   const SeededVillage village = harness_->FundableVillage(4);
+  RegisterHouseholdsOn(village, absl::CivilDay(2024, 12, 1));  // before the year began
   // Two households earn 100 points each in 2025Q3 (which is then settled); the other two are
   // never scored.
   harness_->FundWallets(village, {village.household_ids[0], village.household_ids[1]}, 100);
@@ -69,6 +118,7 @@ TEST_F(VillageStatisticsTest, FiguresOfAYear) {
   EXPECT_EQ(q3.period(), "2025Q3");
   EXPECT_EQ(q3.households_scored(), 2);
   EXPECT_EQ(q3.households_never_scored(), 2);
+  EXPECT_EQ(q3.households_in_registry(), 4);
   EXPECT_THAT(q3.never_scored_household_ids(),
               ElementsAre(village.household_ids[2], village.household_ids[3]));
   std::vector<int64_t> buckets;
