@@ -606,10 +606,17 @@ absl::StatusOr<RosterImportResult> MySqlRegistryRepository::ImportRoster(const R
     std::set<std::string> new_groups;
     Statement address = Prepare(
         c, "SELECT 1 FROM households WHERE village_id = ? AND group_id = ? AND house_number = ?");
+    // A household refused is refused on every row of it (each member's), so that no row of it
+    // reads as imported.
+    const auto refuse = [&](const RosterHousehold& household, const std::string& reason) {
+      if (household.members.empty()) result.conflicts.push_back({household.first_line, reason});
+      for (const RosterMember& member : household.members) {
+        result.conflicts.push_back({member.line, reason});
+      }
+    };
     for (const RosterHousehold& household : plan.households) {
       if (!household.grid_name.empty() && grids.count(household.grid_name) == 0) {
-        result.conflicts.push_back({household.first_line, absl::StrCat("网格“", household.grid_name,
-                                                                       "”不存在，请先创建网格")});
+        refuse(household, absl::StrCat("网格“", household.grid_name, "”不存在，请先创建网格"));
       }
       const auto group = groups.find(household.group_name);
       if (group == groups.end()) {
@@ -620,9 +627,8 @@ absl::StatusOr<RosterImportResult> MySqlRegistryRepository::ImportRoster(const R
       address->setInt64(2, group->second);
       address->setString(3, household.house_number);
       if (Rows(address->executeQuery())->next()) {
-        result.conflicts.push_back(
-            {household.first_line,
-             absl::StrCat(household.group_name, household.house_number, "已登记，不能重复导入")});
+        refuse(household,
+               absl::StrCat(household.group_name, household.house_number, "已登记，不能重复导入"));
       }
     }
     if (!result.conflicts.empty()) return absl::OkStatus();  // nothing written: commit is a no-op

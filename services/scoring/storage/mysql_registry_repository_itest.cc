@@ -426,16 +426,20 @@ TEST_F(RegistryDatabase, RosterImportIsAllOrNothing) {
       repository_->ImportRoster(kActor, village.village_id, again, false);
   ASSERT_TRUE(refused.ok()) << refused.status();
   EXPECT_FALSE(refused->applied);
-  ASSERT_THAT(refused->conflicts, SizeIs(2));
+  // Each of the two houses is refused on both of its member rows.
+  ASSERT_THAT(refused->conflicts, SizeIs(4));
   EXPECT_EQ(refused->conflicts[0].line, 4);
-  EXPECT_THAT(refused->conflicts[0].error, HasSubstr("已登记"));
+  EXPECT_EQ(refused->conflicts[1].line, 5);
+  for (const RosterConflict& conflict : refused->conflicts) {
+    EXPECT_THAT(conflict.error, HasSubstr("已登记"));
+  }
   EXPECT_EQ(Count(*admin_, "households"), households_before + 3);
   EXPECT_EQ(Count(*admin_, "villager_groups"), groups_before + 1);
 
   absl::StatusOr<RosterImportResult> no_grid = repository_->ImportRoster(
       kActor, village.village_id, Plan({{"第1组", "30号"}}, "南片"), false);
   ASSERT_TRUE(no_grid.ok());
-  ASSERT_THAT(no_grid->conflicts, SizeIs(1));
+  ASSERT_THAT(no_grid->conflicts, SizeIs(2));  // both member rows
   EXPECT_THAT(no_grid->conflicts[0].error, HasSubstr("网格“南片”不存在"));
   EXPECT_EQ(repository_->ImportRoster(kActor, 999999, plan, false).status().code(),
             absl::StatusCode::kNotFound);
@@ -834,6 +838,18 @@ TEST_F(RegistryServiceTest, ImportReportsRowsAndWritesNothingOnFailure) {
   EXPECT_TRUE(applied.applied());
   EXPECT_EQ(applied.households_created(), 2);
   EXPECT_EQ(Count(*admin_, "households"), households_before + 2);
+  EXPECT_EQ(Count(*admin_, "members"), members_before + 3);
+
+  // The same file again: every row of each household already registered is refused, the second
+  // member's row too (it read as imported, though nothing was).
+  v1::ImportRosterResponse again;
+  ASSERT_TRUE(Import(As(auth::Role::kVillageAdmin), good, false, &again).ok());
+  EXPECT_FALSE(again.applied());
+  ASSERT_EQ(again.rows_size(), 3);
+  for (const v1::ImportRowReport& row : again.rows()) {
+    EXPECT_FALSE(row.ok()) << row.line();
+    EXPECT_THAT(row.error(), HasSubstr("已登记")) << row.line();
+  }
   EXPECT_EQ(Count(*admin_, "members"), members_before + 3);
 }
 
