@@ -17,6 +17,7 @@
 #include "common/grpc/client.h"
 #include "common/mysql/transaction.h"
 #include "common/redis/redis_client.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "jifen/publicity/v1/boards.grpc.pb.h"
 #include "jifen/publicity/v1/windows.grpc.pb.h"
@@ -859,6 +860,38 @@ TEST_F(PublicityProcessTest, K_AHouseholdRegisteredAfterTheBoardWasReadShowsWith
     EXPECT_EQ(row.masked_name().find("建"), std::string::npos);  // masked, as every row
   }
   EXPECT_TRUE(found) << board.DebugString();
+}
+
+// The black list says why in words a villager reads, beside the codes a program branches on.
+TEST_F(PublicityProcessTest, L_BlackListReasonsComeWithChineseLabels) {
+  const SeededVillage own = harness_->SeedVillage(1);
+  harness_->PublishRulebook(own.village_id, 2025, "2025-01-01");
+  v1::SetListRulesRequest set;
+  set.mutable_rules()->set_village_id(own.village_id);
+  set.mutable_rules()->set_red_top_n(10);
+  set.mutable_rules()->set_red_min_points(1);
+  set.mutable_rules()->set_black_max_points(-10);
+  set.mutable_rules()->add_black_categories("garbage_sorting");
+  v1::ListRules rules;
+  ASSERT_TRUE(boards_->SetListRules(Context(harness_->VillageAdminToken(own.village_id)).get(),
+                                    set, &rules)
+                  .ok());
+  const std::vector<sv1::LedgerEntry> deducted = Inspect(own.household_ids[0], "LJ-02", &own);
+  ASSERT_FALSE(deducted.empty());
+  ASSERT_TRUE(Eventually([&] { return AppliedUpTo(deducted.back().sequence(), &own); }));
+
+  v1::GetRedBlackListsRequest request;
+  request.set_village_id(own.village_id);
+  request.set_period("2025Q3");
+  v1::RedBlackLists lists;
+  ASSERT_TRUE(boards_
+                  ->GetRedBlackLists(
+                      Context(harness_->ResidentToken(own.village_id, own.household_ids[0])).get(),
+                      request, &lists)
+                  .ok());
+  ASSERT_EQ(lists.black_size(), 1) << lists.DebugString();
+  EXPECT_THAT(lists.black(0).reasons(), ::testing::ElementsAre("garbage_sorting"));
+  EXPECT_THAT(lists.black(0).reason_labels(), ::testing::ElementsAre("垃圾分类扣分"));
 }
 
 }  // namespace

@@ -57,4 +57,19 @@ Lists ComputeLists(
   return lists;
 }
 
+std::string ReasonLabel(const std::string& reason, const ListRules& rules) {
+  if (reason == "points") {
+    return absl::StrCat("季度积分不高于", rules.black_max_points, "分");
+  }
+  // The rulebook's categories (jifen.scoring.v1.Category), by the names scoring's entries carry.
+  static const auto* const kCategoryNames = new absl::flat_hash_map<std::string, std::string>{
+      {"living_environment", "人居环境"}, {"changing_customs", "移风易俗"},
+      {"garbage_sorting", "垃圾分类"},    {"rental_housing", "房屋出租"},
+      {"safety", "生产生活安全"},         {"volunteer_service", "志愿服务"},
+      {"village_specific", "特色积分项目"}};
+  const auto name = kCategoryNames->find(reason);
+  if (name == kCategoryNames->end()) return reason;
+  return absl::StrCat(name->second, "扣分");
+}
+
 }  // namespace jifen::publicity

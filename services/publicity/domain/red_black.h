@@ -32,6 +32,11 @@ struct BlackListed {
   std::vector<std::string> reasons;  // "points" and/or category names, in rule order
 };
 
+// A black-list reason as the board shows it to villagers, in Chinese: "points" with the village's
+// line ("季度积分不高于-10分"), a rulebook category by its name ("垃圾分类扣分"); an unknown
+// category as it is.
+std::string ReasonLabel(const std::string& reason, const ListRules& rules);
+
 struct Lists {
   std::vector<RankedRow> red;      // ranking order
   std::vector<BlackListed> black;  // lowest points first, then household_id

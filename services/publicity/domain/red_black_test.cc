@@ -30,6 +30,15 @@ TEST(RedBlackTest, RedIsTopNAboveTheMinimumBlackByPointsOrCategory) {
   EXPECT_EQ(lists.black[2].reasons, std::vector<std::string>{"garbage_sorting"});
 }
 
+TEST(RedBlackTest, ReasonsReadInChineseOnTheBoard) {
+  ListRules rules;
+  rules.black_max_points = -20;
+  EXPECT_EQ(ReasonLabel("points", rules), "季度积分不高于-20分");
+  EXPECT_EQ(ReasonLabel("garbage_sorting", rules), "垃圾分类扣分");
+  EXPECT_EQ(ReasonLabel("rental_housing", rules), "房屋出租扣分");
+  EXPECT_EQ(ReasonLabel("a_village_word", rules), "a_village_word");
+}
+
 TEST(RedBlackTest, RulesAreValidated) {
   ListRules rules;
   EXPECT_FALSE(ValidateListRules(rules).ok());  // no village

@@ -117,7 +117,10 @@ grpc::Status BoardServiceImpl::GetRedBlackLists(grpc::ServerContext* context,
     for (const auto& [row, reasons] : lists.black) {
       v1::BlackListRow* out = response->add_black();
       ToProto(row, out->mutable_row());
-      for (const std::string& reason : reasons) out->add_reasons(reason);
+      for (const std::string& reason : reasons) {
+        out->add_reasons(reason);
+        out->add_reason_labels(ReasonLabel(reason, lists.rules));
+      }
     }
     response->set_applied_sequence(lists.applied_sequence);
     return absl::OkStatus();
