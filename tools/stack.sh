@@ -477,6 +477,14 @@ ensure_demo_resident() {
   touch "$marker"
 }
 
+# An access token of 革新村's demo village admin (gexin_village), signed in through the gateway.
+demo_village_admin_token() {
+  curl -sf -X POST "$1/v1/auth/staff/login" -H 'Content-Type: application/json' \
+    -d "{\"username\":\"gexin_village\",\"password\":\"$(secret staff_gexin_village)\"}" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])' ||
+    jifen_die "cannot sign in as the demo village admin"
+}
+
 # Once per run folder (also one whose demo predates it): an assessment team (考核小组) of 革新村 over
 # its first two villager groups, made by the village admin, and an assessor account of it, added
 # to the demo logins.
@@ -487,10 +495,7 @@ ensure_demo_assessor() {
   [[ -f $marker || ! -s $summary || ! -f $run_dir/demo-logins.txt ]] && return 0
   [[ -n $(service_running_pid gateway) ]] || return 0
   village=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["villages"][0]["village_id"])' "$summary")
-  token=$(curl -sf -X POST "$gateway/v1/auth/staff/login" -H 'Content-Type: application/json' \
-    -d "{\"username\":\"gexin_village\",\"password\":\"$(secret staff_gexin_village)\"}" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])') ||
-    jifen_die "cannot sign in as the demo village admin"
+  token=$(demo_village_admin_token "$gateway") || exit 1
   groups=$(curl -sf "$gateway/v1/villages" -H "Authorization: Bearer $token" |
     python3 -c 'import json,sys; print(json.dumps([int(g["group_id"]) for g in json.load(sys.stdin)["groups"]][:2]))') ||
     jifen_die "cannot list the demo village's groups"
@@ -513,10 +518,7 @@ demo_resident_invitation() {
   local gateway=$1 summary=$2 household token member
   [[ -n $(dev_wechat_pid) ]] || return 0
   household=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["villages"][0]["first_household_id"])' "$summary")
-  token=$(curl -sf -X POST "$gateway/v1/auth/staff/login" -H 'Content-Type: application/json' \
-    -d "{\"username\":\"gexin_village\",\"password\":\"$(secret staff_gexin_village)\"}" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])') ||
-    jifen_die "cannot sign in as the demo village admin"
+  token=$(demo_village_admin_token "$gateway") || exit 1
   member=$(curl -sf "$gateway/v1/households/$household" -H "Authorization: Bearer $token" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["members"][0]["member_id"])') ||
     jifen_die "cannot read demo household $household"

@@ -375,8 +375,8 @@ absl::StatusOr<absl::flat_hash_map<int64_t, HouseholdCard>> GrpcHouseholdDirecto
   return found;
 }
 
-absl::StatusOr<std::optional<HouseholdCard>> GrpcHouseholdDirectory::FetchCard(
-    int64_t village_id, int64_t household_id) {
+absl::StatusOr<std::optional<sv1::Household>> GrpcHouseholdDirectory::GetHousehold(
+    int64_t household_id) {
   ASSIGN_OR_RETURN(std::unique_ptr<grpc::ClientContext> context,
                    NewContext(options_, options_.call_timeout));
   sv1::GetHouseholdRequest request;
@@ -386,23 +386,21 @@ absl::StatusOr<std::optional<HouseholdCard>> GrpcHouseholdDirectory::FetchCard(
       grpc_util::FromGrpcStatus(stub_->GetHousehold(context.get(), request, &response));
   if (absl::IsNotFound(status)) return std::nullopt;
   RETURN_IF_ERROR(status);
-  const sv1::Household& household = response.household();
-  if (household.village_id() != village_id) return std::nullopt;
+  return response.household();
+}
+
+absl::StatusOr<std::optional<HouseholdCard>> GrpcHouseholdDirectory::FetchCard(
+    int64_t village_id, int64_t household_id) {
+  ASSIGN_OR_RETURN(const std::optional<sv1::Household> household, GetHousehold(household_id));
+  if (!household.has_value() || household->village_id() != village_id) return std::nullopt;
   // Only what a public board shows, as LoadVillage keeps: never members or phone numbers.
-  return HouseholdCard{household.group_id(), household.house_number(), household.head_name()};
+  return HouseholdCard{household->group_id(), household->house_number(), household->head_name()};
 }
 
 absl::StatusOr<std::optional<HouseholdPlace>> GrpcHouseholdDirectory::Place(int64_t household_id) {
-  ASSIGN_OR_RETURN(std::unique_ptr<grpc::ClientContext> context,
-                   NewContext(options_, options_.call_timeout));
-  sv1::GetHouseholdRequest request;
-  request.set_household_id(household_id);
-  sv1::HouseholdDetail response;
-  const absl::Status status =
-      grpc_util::FromGrpcStatus(stub_->GetHousehold(context.get(), request, &response));
-  if (absl::IsNotFound(status)) return std::nullopt;
-  RETURN_IF_ERROR(status);
-  return HouseholdPlace{response.household().village_id(), response.household().group_id()};
+  ASSIGN_OR_RETURN(const std::optional<sv1::Household> household, GetHousehold(household_id));
+  if (!household.has_value()) return std::nullopt;
+  return HouseholdPlace{household->village_id(), household->group_id()};
 }
 
 }  // namespace jifen::publicity

@@ -99,6 +99,8 @@ class GrpcHouseholdDirectory final : public HouseholdDirectory {
   absl::Status LoadVillage(int64_t village_id);
   // The household's card when it is one of the village's; nullopt when it is not (or unknown).
   absl::StatusOr<std::optional<HouseholdCard>> FetchCard(int64_t village_id, int64_t household_id);
+  // The registry's household (masked for a service); nullopt for an unknown one.
+  absl::StatusOr<std::optional<scoring::v1::Household>> GetHousehold(int64_t household_id);
 
   ScoringClientOptions options_;
   std::unique_ptr<scoring::v1::RegistryService::Stub> stub_;

@@ -65,6 +65,21 @@ class LedgerAcceptanceTest : public SharedScoringTest<LedgerAcceptanceTest> {
 
   int64_t Wallet(int64_t household_id) { return harness_->WalletBalance(household_id); }
 
+  // An adopting vote (7 of 9 attending, 5 in favour) on `meeting_date` for the draft.
+  void RecordValidVote(const std::string& admin, int64_t rulebook_id,
+                       const std::string& meeting_date) {
+    v1::RecordVoteRequest vote;
+    vote.set_rulebook_id(rulebook_id);
+    vote.mutable_vote()->set_meeting_date(meeting_date);
+    vote.mutable_vote()->set_members(9);
+    vote.mutable_vote()->set_attending(7);
+    vote.mutable_vote()->set_in_favour(5);
+    v1::Rulebook voted;
+    const grpc::Status status =
+        rulebooks_->RecordVote(ScoringHarness::Context(admin).get(), vote, &voted);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+  }
+
   int64_t CountRows(const std::string& sql_text) {
     int64_t count = -1;
     EXPECT_TRUE(mysql::RunWithConnection(harness_->admin_pool(), [&](sql::Connection& c) {
@@ -702,14 +717,8 @@ TEST_F(LedgerAcceptanceTest, ANewVersionNeverTakesEffectBeforeItIsAdopted) {
   // Drafted for today, but a deed of today is scored under v1 before it is published.
   const v1::Rulebook draft = CreateDraft(admin, village.village_id, year, today);
   ASSERT_FALSE(HasFailure());
-  v1::RecordVoteRequest vote;
-  vote.set_rulebook_id(draft.rulebook_id());
-  vote.mutable_vote()->set_meeting_date(today);
-  vote.mutable_vote()->set_members(9);
-  vote.mutable_vote()->set_attending(7);
-  vote.mutable_vote()->set_in_favour(5);
+  RecordValidVote(admin, draft.rulebook_id(), today);
   v1::Rulebook result;
-  ASSERT_TRUE(rulebooks_->RecordVote(ScoringHarness::Context(admin).get(), vote, &result).ok());
   v1::SubmitInspectionResponse response;
   ASSERT_TRUE(Submit(harness_->GridWorkerToken(village),
                      Inspection("insp-before-v2-01", village.household_ids[0], "TS-50",
@@ -797,14 +806,8 @@ TEST_F(LedgerAcceptanceTest, TheRulebookInForceOnTheDeedsDateScoresIt) {
   const v1::Rulebook draft = CreateDraft(admin, village.village_id, year, today);
   ASSERT_FALSE(HasFailure());
   EXPECT_EQ(draft.version(), year == 2025 ? 2 : 1);
-  v1::RecordVoteRequest vote;
-  vote.set_rulebook_id(draft.rulebook_id());
-  vote.mutable_vote()->set_meeting_date(today);
-  vote.mutable_vote()->set_members(9);
-  vote.mutable_vote()->set_attending(7);
-  vote.mutable_vote()->set_in_favour(5);
+  RecordValidVote(admin, draft.rulebook_id(), today);
   v1::Rulebook result;
-  ASSERT_TRUE(rulebooks_->RecordVote(ScoringHarness::Context(admin).get(), vote, &result).ok());
   v1::PublishRequest publish;
   publish.set_rulebook_id(draft.rulebook_id());
   ASSERT_TRUE(rulebooks_->Publish(ScoringHarness::Context(admin).get(), publish, &result).ok());
