@@ -120,6 +120,7 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"ORDER_NOT_DEBITED", "该订单没有扣减积分，无需退还"},
       {"PERIOD_NOT_OVER", "该季度尚未结束，请季度结束后再操作"},
       {"LATE_ENTRIES", "该季度有新记入的积分，农户提出异议的时间未满，暂不能结算"},
+      {"WORK_PENDING", "该季度还有待审核的自主申报或未结束的组组互评，请先处理后再结算"},
       {"DECLARATION_REVIEWED", "该申报已审核记分，如有异议请通过公示异议更正"},
       {"PERIOD_NOT_STARTED", "该季度尚未开始，暂不能开展互评"},
       {"TOO_FEW_GROUPS", "本村至少需要两个村民小组才能开展互评"},

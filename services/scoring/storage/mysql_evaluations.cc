@@ -310,6 +310,9 @@ absl::Status MySqlEvaluations::SubmitRatings(const auth::Caller& caller,
           "RATINGS_SUBMITTED: group ", request.rater_group_id(),
           " has already submitted different ratings in round ", spec.round_id));
     }
+    // Settlement waits for open rounds; a round of a quarter settled all the same (before that
+    // rule) can never close, so ratings into it would be taken for nothing.
+    RETURN_IF_ERROR(CheckNotSettled(connection, spec.village_id, spec.period));
     const int64_t now_ms = absl::ToUnixMillis(absl::Now());
     Statement(connection,
               "INSERT INTO evaluation_submissions (village_id, round_id, rater_group_id, "

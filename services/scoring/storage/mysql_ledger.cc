@@ -9,6 +9,8 @@
 #include "common/mysql/transaction.h"
 #include "common/outbox/outbox.h"
 #include "common/status/status_macros.h"
+#include "services/scoring/domain/declaration_rules.h"
+#include "services/scoring/domain/period.h"
 #include "services/scoring/storage/audit_outbox.h"
 #include "services/scoring/storage/ledger_audit.h"
 #include "services/scoring/storage/ledger_hash.h"
@@ -213,6 +215,38 @@ absl::StatusOr<std::vector<StoredEntry>> MySqlLedger::Append(sql::Connection& co
   }
   return stored;
 }
+
+namespace {
+
+// A quarter becomes final only with nothing pending (domain.md): a self-declaration filed for it
+// and not yet reviewed, or a mutual-evaluation round of it still open, could never be scored
+// after settlement. Run under the village lock, which declarations and rounds also take, so none
+// can be filed between this look and the settlement.
+absl::Status CheckNoWorkPending(sql::Connection& connection, int64_t village_id,
+                                const std::string& period) {
+  ASSIGN_OR_RETURN(const PeriodBounds bounds, BoundsOf(period));
+  auto declarations = Statement(connection,
+                                "SELECT COUNT(*) FROM declarations WHERE village_id = ? "
+                                "AND state = ? AND occurred_at_ms >= ? AND occurred_at_ms < ?")
+                          .Bind(village_id)
+                          .Bind(static_cast<int>(DeclarationState::kPending))
+                          .Bind(absl::ToUnixMillis(bounds.start))
+                          .Bind(absl::ToUnixMillis(bounds.end))
+                          .Query();
+  const int64_t pending = declarations->next() ? declarations->getInt64(1) : 0;
+  auto rounds = Statement(connection,
+                          "SELECT COUNT(*) FROM evaluation_rounds "
+                          "WHERE village_id = ? AND period = ? AND NOT closed")
+                    .Bind(village_id).Bind(period)
+                    .Query();
+  const int64_t open = rounds->next() ? rounds->getInt64(1) : 0;
+  if (pending == 0 && open == 0) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "WORK_PENDING: ", period, " has ", pending, " self-declaration(s) awaiting review and ",
+      open, " open evaluation round(s); review and close them before it can be settled"));
+}
+
+}  // namespace
 
 absl::StatusOr<bool> MySqlLedger::IsSettled(sql::Connection& connection, int64_t village_id,
                                             const std::string& period) {
@@ -491,6 +525,7 @@ absl::StatusOr<SettlementResult> MySqlLedger::Settle(int64_t village_id, const s
             " ms: its household has not yet had its time to object"));
       }
     }
+    RETURN_IF_ERROR(CheckNoWorkPending(connection, village_id, period));
     auto rows = Statement(connection,
                           "SELECT p.household_id, p.score, "
                           "(SELECT e.group_id FROM ledger_entries e WHERE e.household_id = "

@@ -289,21 +289,28 @@ TEST_F(AssessmentTest, ApprovedDeclarationScoresOnceAndReachesTheWalletAtSettlem
   ASSERT_EQ(listed.declarations_size(), 1);
   EXPECT_EQ(listed.declarations(0).entry().sequence(), approved.entry().sequence());
 
-  // A second declaration waits while the quarter is settled; then it can no longer be scored,
-  // and new ones for that quarter are refused.
+  // A second declaration awaiting review holds the quarter's settlement (it could never be
+  // scored after it): settling is refused until the admin has reviewed it.
   ASSERT_TRUE(
       Declare(Resident(village, 0), Declaration("decl-approve-0002", household), &again).ok());
   v1::SettlePeriodRequest settle;
   settle.set_village_id(village.village_id);
   settle.set_period("2025Q3");
   v1::SettlePeriodResponse settled;
-  status = ledger_->SettlePeriod(ScoringHarness::Context(harness_->ServiceToken("publicity")).get(),
-                                 settle, &settled);
+  const auto settle_now = [&] {
+    return ledger_->SettlePeriod(
+        ScoringHarness::Context(harness_->ServiceToken("publicity")).get(), settle, &settled);
+  };
+  status = settle_now();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(status.error_message().find("WORK_PENDING"), std::string::npos)
+      << status.error_message();
+  EXPECT_EQ(Wallet(household), 0);
+  ASSERT_TRUE(Review(Admin(village), "decl-approve-0002", false, "照片看不清", &again).ok());
+  status = settle_now();
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(Wallet(household), 2);
-  status = Review(Admin(village), "decl-approve-0002", true, "", &again);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_NE(status.error_message().find("PERIOD_FINAL"), std::string::npos);
+  // Settled: new declarations for that quarter are refused.
   status = Declare(Resident(village, 0), Declaration("decl-approve-0003", household), &again);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_TRUE(EntriesBySource(kDeclarationSource, "decl-approve-0002").empty());
@@ -620,6 +627,38 @@ TEST_F(AssessmentTest, RoundAmongThreeGroupsCreditsTheWinnersHouseholdsOnce) {
   EXPECT_EQ(assessment_->GetRound(ScoringHarness::Context(Resident(other, 0)).get(), get, &read)
                 .error_code(),
             grpc::StatusCode::NOT_FOUND);
+}
+
+// A round still open when its quarter is to be settled could never close after it: settlement
+// waits (WORK_PENDING) until the round is closed, and then credits its result with the rest.
+TEST_F(AssessmentTest, AnOpenRoundHoldsItsQuartersSettlement) {
+  const SeededVillage village = Village(2, 2);
+  const int64_t g0 = village.group_ids[0];
+  const int64_t g1 = village.group_ids[1];
+  const std::vector<std::string> criteria = {"环境整洁"};
+  const std::string round_id = "round-2025Q3-holds";
+  v1::EvaluationRound round;
+  ASSERT_TRUE(Open(Admin(village), RoundDefinition(round_id, village, criteria, 1), &round).ok());
+  v1::SettlePeriodRequest settle;
+  settle.set_village_id(village.village_id);
+  settle.set_period("2025Q3");
+  v1::SettlePeriodResponse settled;
+  const auto settle_now = [&] {
+    return ledger_->SettlePeriod(
+        ScoringHarness::Context(harness_->ServiceToken("publicity")).get(), settle, &settled);
+  };
+  grpc::Status status = settle_now();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(status.error_message().find("WORK_PENDING"), std::string::npos)
+      << status.error_message();
+
+  ASSERT_TRUE(Rate(Admin(village), Ratings(round_id, g0, criteria, {{g1, {60}}})).ok());
+  ASSERT_TRUE(Rate(Admin(village), Ratings(round_id, g1, criteria, {{g0, {90}}})).ok());
+  ASSERT_TRUE(Close(Admin(village), round_id, &round).ok());
+  status = settle_now();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(Wallet(village.household_ids[0]), 10);  // g0 won HJ-05's +10, now in its wallet
+  EXPECT_EQ(Wallet(village.household_ids[1]), 0);
 }
 
 TEST_F(AssessmentTest, TiedGroupsShareARankAndAreBothCredited) {

@@ -124,7 +124,8 @@ TEST_F(RequestIdAuditTest, EveryRecordCarriesTheRequestIdOfItsCall) {
   v1::OpenRoundRequest round;
   round.mutable_round()->set_round_id("round-request-id-1");
   round.mutable_round()->set_village_id(village.village_id);
-  round.mutable_round()->set_period("2025Q3");
+  // Not the quarter settled below: an open round holds its quarter's settlement.
+  round.mutable_round()->set_period("2025Q4");
   round.mutable_round()->set_item_code("HJ-05");
   round.mutable_round()->add_criteria("环境卫生");
   round.mutable_round()->set_awarded_groups(1);
