@@ -93,8 +93,8 @@ TEST(ValidateDeclarationTest, RefusesWhatResidentsCannotDeclare) {
   EXPECT_EQ(ValidateDeclaration(Input("XX-99"), Items(), kNow).code(),
             absl::StatusCode::kInvalidArgument);
   const absl::Status role = ValidateDeclaration(Input("HJ-01"), Items(), kNow);
-  EXPECT_EQ(role.code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_NE(role.message().find("ROLE_NOT_ALLOWED"), absl::string_view::npos);
+  EXPECT_EQ(role.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(role.message().find("ITEM_NOT_DECLARABLE: item_code: "), absl::string_view::npos);
   EXPECT_EQ(ValidateDeclaration(Input("TS-01"), Items(), kNow).code(),
             absl::StatusCode::kInvalidArgument);
   DeclarationInput with_photo = Input("TS-01");
