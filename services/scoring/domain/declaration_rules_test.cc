@@ -130,7 +130,7 @@ TEST(ValidateDeclarationTest, TheNoteLimitCountsCharacters) {
   input.note += "净";
   const absl::Status refused = ValidateDeclaration(input, Items(), kNow);
   EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(absl::StartsWith(refused.message(), "note:")) << refused.message();
+  EXPECT_TRUE(absl::StartsWith(refused.message(), "NOTE_TOO_LONG: note:")) << refused.message();
 }
 
 TEST(PlanReviewTest, Transitions) {

@@ -546,6 +546,8 @@ TEST_F(AssessmentTest, RoundAmongThreeGroupsCreditsTheWinnersHouseholdsOnce) {
   const std::vector<std::string> criteria = {"环境整洁", "垃圾分类"};
   const std::string round_id = "round-2025Q3-three";
   const v1::EvaluationRound definition = RoundDefinition(round_id, village, criteria, 1);
+  // Other tests of the suite open rounds of their own villages.
+  const int64_t rounds_before = CountRows("SELECT COUNT(*) FROM evaluation_rounds");
 
   v1::EvaluationRound opened;
   grpc::Status status = Open(Admin(village), definition, &opened);
@@ -570,7 +572,7 @@ TEST_F(AssessmentTest, RoundAmongThreeGroupsCreditsTheWinnersHouseholdsOnce) {
                  &opened)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM evaluation_rounds"), 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM evaluation_rounds"), rounds_before + 1);
 
   // g0 (household 0's resident): rating itself is refused, so is leaving a pair out, so is
   // rating for another group.
