@@ -129,13 +129,13 @@ class RedemptionProcessTest : public ::testing::Test {
 
   grpc::Status Order(int64_t village_id, int64_t household_id, int64_t item_id,
                      const std::string& order_id, rv1::Order* order,
-                     absl::Duration deadline = absl::Seconds(30)) {
+                     absl::Duration deadline = absl::Seconds(30), int32_t quantity = 1) {
     rv1::PlaceOrderRequest request;
     request.set_order_id(order_id);
     request.set_village_id(village_id);
     request.set_household_id(household_id);
     request.set_item_id(item_id);
-    request.set_quantity(1);
+    request.set_quantity(quantity);
     auto context =
         grpc_util::NewClientContext(deadline, scoring_->ResidentToken(village_id, household_id));
     return store_->PlaceOrder(context.get(), request, order);
@@ -268,6 +268,92 @@ TEST_F(RedemptionProcessTest, FiftyConcurrentOrdersOfSixtyFromOneHundredPointsGi
   // Every failed order gave its unit back.
   EXPECT_EQ(Stock(village.village_id, item.item_id()), 99);
   EXPECT_EQ(UnitsOut(item.item_id()), 1);
+}
+
+// SOLD_OUT ("商品已兑完") only when nothing is left: with a few units left the resident is told
+// OUT_OF_STOCK and how many remain, so that they can order fewer.
+TEST_F(RedemptionProcessTest, OrderingMoreThanIsLeftIsOutOfStockAndNothingLeftIsSoldOut) {
+  const SeededVillage village = Village(1);
+  const int64_t household = village.household_ids[0];
+  Fund(village, {household}, 100);
+  const rv1::StoreItem item = CreateItem(village.village_id, 10, 3);
+  rv1::Order order;
+  const grpc::Status four = Order(village.village_id, household, item.item_id(), "stock-four-1",
+                                  &order, absl::Seconds(30), /*quantity=*/4);
+  EXPECT_EQ(four.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(four.error_message(), "OUT_OF_STOCK: only 3 of \"洗衣液 2kg\" left");
+  EXPECT_EQ(Stock(village.village_id, item.item_id()), 3);
+  EXPECT_EQ(Wallet(household), 100);
+
+  ASSERT_TRUE(Order(village.village_id, household, item.item_id(), "stock-three-1", &order,
+                    absl::Seconds(30), /*quantity=*/3)
+                  .ok());
+  const grpc::Status none =
+      Order(village.village_id, household, item.item_id(), "stock-none-1", &order);
+  EXPECT_EQ(none.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(absl::StartsWith(none.error_message(), "SOLD_OUT: ")) << none.error_message();
+  EXPECT_EQ(Stock(village.village_id, item.item_id()), 0);
+  EXPECT_EQ(Wallet(household), 70);
+}
+
+// The resident reads why an order failed in Chinese, the same words as the staff's ledger export;
+// programs get the code in failure_code. A cancellation's reason stays as its author wrote it.
+TEST_F(RedemptionProcessTest, AFailedOrdersReasonIsChineseAndItsCodeSeparate) {
+  const SeededVillage village = Village(1);
+  const int64_t household = village.household_ids[0];
+  Fund(village, {household}, 50);
+  const rv1::StoreItem dear = CreateItem(village.village_id, 60, 5);
+  const rv1::StoreItem cheap = CreateItem(village.village_id, 20, 5);
+  rv1::Order order;
+  const grpc::Status refused =
+      Order(village.village_id, household, dear.item_id(), "reason-short-1", &order);
+  EXPECT_TRUE(absl::StartsWith(refused.error_message(), "WALLET_INSUFFICIENT: "))
+      << refused.error_message();
+  ASSERT_TRUE(Order(village.village_id, household, cheap.item_id(), "reason-cancel-1", &order).ok());
+  const std::string token = scoring_->ResidentToken(village.village_id, household);
+  rv1::CancelOrderRequest cancel;
+  cancel.set_order_id("reason-cancel-1");
+  cancel.set_reason("买错了");
+  ASSERT_TRUE(store_->CancelOrder(ScoringHarness::Context(token).get(), cancel, &order).ok());
+
+  rv1::GetOrderRequest get;
+  get.set_order_id("reason-short-1");
+  rv1::Order failed;
+  ASSERT_TRUE(store_->GetOrder(ScoringHarness::Context(token).get(), get, &failed).ok());
+  EXPECT_EQ(failed.status(), rv1::ORDER_STATUS_FAILED);
+  EXPECT_EQ(failed.status_reason(), "积分不足，兑换未成功（需 60 积分）");
+  EXPECT_EQ(failed.failure_code(), "WALLET_INSUFFICIENT");
+
+  rv1::ListOrdersRequest list;
+  list.set_village_id(village.village_id);
+  list.set_household_id(household);
+  rv1::ListOrdersResponse listed;
+  ASSERT_TRUE(store_->ListOrders(ScoringHarness::Context(token).get(), list, &listed).ok());
+  ASSERT_EQ(listed.orders_size(), 2);
+  for (const rv1::Order& o : listed.orders()) {
+    if (o.order_id() == "reason-short-1") {
+      EXPECT_EQ(o.status_reason(), "积分不足，兑换未成功（需 60 积分）");
+      EXPECT_EQ(o.failure_code(), "WALLET_INSUFFICIENT");
+    } else {
+      EXPECT_TRUE(o.status() == rv1::ORDER_STATUS_CANCELLED ||
+                  o.status() == rv1::ORDER_STATUS_CANCELLING)
+          << o.status();
+      EXPECT_EQ(o.status_reason(), "买错了");
+      EXPECT_EQ(o.failure_code(), "");
+    }
+  }
+  // Staff's ledger export says the same.
+  rv1::ExportLedgerRequest export_request;
+  export_request.set_village_id(village.village_id);
+  rv1::ExportLedgerResponse exported;
+  ASSERT_TRUE(store_
+                  ->ExportLedger(ScoringHarness::Context(
+                                     scoring_->VillageAdminToken(village.village_id))
+                                     .get(),
+                                 export_request, &exported)
+                  .ok());
+  EXPECT_TRUE(absl::StrContains(exported.csv(), "积分不足，兑换未成功（需 60 积分）"))
+      << exported.csv();
 }
 
 TEST_F(RedemptionProcessTest, HouseholdLimitHoldsUnderConcurrency) {

@@ -57,7 +57,8 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"SERVICE_NOT_CONFIGURED", "服务暂时不可用，请稍后重试"},
       // Domain codes the services send (CODE: ...).
       {"WALLET_INSUFFICIENT", "可用积分不足"},
-      {"OUT_OF_STOCK", "商品库存不足"},
+      // Some units left, fewer than ordered (detail: how many); SOLD_OUT when none is left.
+      {"OUT_OF_STOCK", "库存不足，请减少兑换数量"},
       {"WINDOW_CLOSED", "公示期已结束"},
       {"PERIOD_NOT_FINAL", "本期积分尚未公示完毕"},
       {"RULEBOOK_NOT_PUBLISHED", "本村积分细则尚未发布"},
@@ -73,6 +74,10 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"ROLE_NOT_ALLOWED", "您的角色不能评定该项目"},
       {"NOT_APPLICABLE", "该项目只适用于出租房屋的农户"},
       {"NOTE_TOO_LONG", "备注太长，请精简后再提交"},
+      {"ITEM_NOT_DECLARABLE", "该项目不能由农户自行申报，请选择其他项目"},
+      {"OCCURRED_IN_FUTURE", "发生时间不能晚于现在，请核对日期和时间后再提交"},
+      {"TOO_MANY_PHOTOS", "照片太多，每个项目最多 9 张，请删去几张后再提交"},
+      {"RATING_OUT_OF_RANGE", "评分须在 0 到 100 分之间，请修改后再提交"},
       {"DECLARATION_ID_REUSED", "该申报已提交过且内容不同"},
       {"SELF_RATING", "不能给本组评分"},
       {"ROUND_CLOSED", "本轮互评已结束"},
@@ -154,12 +159,14 @@ constexpr size_t kMaxDetailBytes = 300;
 bool IsDatabaseText(absl::string_view text) { return absl::StrContains(text, "mysql error "); }
 
 bool IsFieldNameChar(char c) {
-  return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_' || c == '.';
+  return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_' || c == '.' || c == '[' ||
+         c == ']';
 }
 
 // The field a refusal names, so a form can mark it: the services and the gateway write
 // "household_id: ..." or "village_id must be >= 0". Lowercase snake_case (dots for nested
-// fields), then a colon or " must "/" is "/" are ". "" when the text names none.
+// fields, "[i]" for an element: "ratings[2].score"), then a colon or " must "/" is "/" are ".
+// "" when the text names none.
 std::string FieldNamedBy(absl::string_view text) {
   if (text.empty() || !absl::ascii_islower(text[0])) return "";
   size_t end = 0;
@@ -169,7 +176,7 @@ std::string FieldNamedBy(absl::string_view text) {
   // A bare word like "malformed" is not a field: a field name has an underscore or dot, or is
   // followed by a colon.
   if (absl::StartsWith(rest, ":")) return std::string(name);
-  const bool looks_like_field = name.find_first_of("_.") != absl::string_view::npos;
+  const bool looks_like_field = name.find_first_of("_.[") != absl::string_view::npos;
   if (looks_like_field && (absl::StartsWith(rest, " must ") || absl::StartsWith(rest, " is ") ||
                            absl::StartsWith(rest, " are "))) {
     return std::string(name);

@@ -163,5 +163,62 @@ TEST(ErrorsTest, ARefusalThatNamesAFieldSetsField) {
   EXPECT_TRUE(absl::StrContains(ErrorBody(error, "rid", "other"), R"("field":"other")"));
 }
 
+// What the QA pass of the resident's journeys met, as the services now word it: each refusal a
+// resident can correct has its own code and a Chinese message saying what to do (not the generic
+// INVALID_ARGUMENT one), and names its field.
+TEST(ErrorsTest, AResidentsCorrectableRefusalsSayWhatToDo) {
+  const std::string generic = MapStatus(absl::InvalidArgumentError("x")).message;
+  struct Case {
+    absl::Status status;
+    std::string code;
+    std::string message;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {absl::InvalidArgumentError("OCCURRED_IN_FUTURE: occurred_at_ms: lies in the future"),
+       "OCCURRED_IN_FUTURE", "发生时间不能晚于现在，请核对日期和时间后再提交", "occurred_at_ms"},
+      {absl::InvalidArgumentError("NOTE_TOO_LONG: note: at most 500 characters"), "NOTE_TOO_LONG",
+       "备注太长，请精简后再提交", "note"},
+      {absl::InvalidArgumentError("TOO_MANY_PHOTOS: photo_refs: at most 9 photos per item, not 10"),
+       "TOO_MANY_PHOTOS", "照片太多，每个项目最多 9 张，请删去几张后再提交", "photo_refs"},
+      {absl::InvalidArgumentError(
+           "RATING_OUT_OF_RANGE: ratings[2].score: 101 for group 7 on \"环境\" is outside 0..100"),
+       "RATING_OUT_OF_RANGE", "评分须在 0 到 100 分之间，请修改后再提交", "ratings[2].score"},
+      {absl::InvalidArgumentError("ITEM_NOT_DECLARABLE: item_code: item HJ-01 (x) cannot be "
+                                  "self-declared; it is scored by inspection"),
+       "ITEM_NOT_DECLARABLE", "该项目不能由农户自行申报，请选择其他项目", "item_code"},
+      {absl::InvalidArgumentError("REASON_TOO_LONG: reason: at most 500 characters"),
+       "REASON_TOO_LONG", "理由太长，最多 500 字，请精简后再提交", "reason"},
+  };
+  for (const Case& c : cases) {
+    const HttpError error = MapStatus(c.status);
+    EXPECT_EQ(error.http_status, 400) << c.code;
+    EXPECT_EQ(error.code, c.code);
+    EXPECT_EQ(error.message, c.message);
+    EXPECT_NE(error.message, generic);
+    EXPECT_EQ(error.field, c.field) << c.code;
+  }
+  // An inspection's photos name their outcome.
+  EXPECT_EQ(MapStatus(absl::InvalidArgumentError(
+                          "TOO_MANY_PHOTOS: outcomes[1].photo_refs: at most 9 photos per item"))
+                .field,
+            "outcomes[1].photo_refs");
+}
+
+// Ordering more than is left: "sold out" only when nothing is left; otherwise order fewer, and the
+// detail says how many remain.
+TEST(ErrorsTest, FewerLeftThanOrderedIsNotSoldOut) {
+  const HttpError fewer =
+      MapStatus(absl::FailedPreconditionError("OUT_OF_STOCK: only 3 of \"洗衣液 2kg\" left"));
+  EXPECT_EQ(fewer.http_status, 412);
+  EXPECT_EQ(fewer.code, "OUT_OF_STOCK");
+  EXPECT_EQ(fewer.message, "库存不足，请减少兑换数量");
+  EXPECT_EQ(fewer.detail, "only 3 of \"洗衣液 2kg\" left");
+  const HttpError none =
+      MapStatus(absl::FailedPreconditionError("SOLD_OUT: \"洗衣液 2kg\" is sold out"));
+  EXPECT_EQ(none.code, "SOLD_OUT");
+  EXPECT_EQ(none.message, "商品已兑完");
+}
+
 }  // namespace
 }  // namespace jifen::gateway

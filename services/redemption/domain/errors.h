@@ -7,7 +7,8 @@
 
 namespace jifen::redemption {
 
-inline constexpr absl::string_view kSoldOut = "SOLD_OUT";
+inline constexpr absl::string_view kSoldOut = "SOLD_OUT";        // none left
+inline constexpr absl::string_view kOutOfStock = "OUT_OF_STOCK";  // fewer left than ordered
 inline constexpr absl::string_view kNotOnSale = "NOT_ON_SALE";
 inline constexpr absl::string_view kLimitReached = "LIMIT_REACHED";
 inline constexpr absl::string_view kWalletInsufficient = "WALLET_INSUFFICIENT";

@@ -7,7 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "services/redemption/domain/calendar.h"
-#include "services/redemption/domain/errors.h"
+#include "services/redemption/domain/order_reason.h"
 
 namespace jifen::redemption {
 
@@ -29,23 +29,7 @@ absl::string_view StatusLabel(OrderStatus status) {
   return "未知";
 }
 
-std::string LedgerNote(const Order& order) {
-  switch (order.status) {
-    case OrderStatus::kFailed: {
-      const absl::string_view code = MachineCodeOf(order.status_reason);
-      if (code == kWalletInsufficient) {
-        return absl::StrCat("积分不足，兑换未成功（需 ", order.total_points, " 积分）");
-      }
-      if (code == kDebitRefused) return "积分扣减被拒绝，兑换未成功";
-      return "兑换未成功";
-    }
-    case OrderStatus::kCancelling:
-    case OrderStatus::kCancelled:
-      return order.status_reason;
-    default:
-      return "";
-  }
-}
+std::string LedgerNote(const Order& order) { return OrderReasonText(order); }
 
 std::string FenToYuan(int64_t fen) {
   const char* sign = fen < 0 ? "-" : "";

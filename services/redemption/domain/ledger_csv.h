@@ -25,9 +25,8 @@ std::string FenToYuan(int64_t fen);
 // The ledger's Chinese name of a status ("已确认", ...).
 absl::string_view StatusLabel(OrderStatus status);
 
-// The 备注 cell of an order, for village staff: why a failed order failed, in Chinese (its
-// status_reason is machine text for clients, "WALLET_INSUFFICIENT: ..."), or the reason given
-// for a cancellation as its author wrote it; "" otherwise.
+// The 备注 cell of an order, for village staff: OrderReasonText (order_reason.h), the same words
+// the resident reads as the order's status_reason.
 std::string LedgerNote(const Order& order);
 
 }  // namespace jifen::redemption

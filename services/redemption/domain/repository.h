@@ -49,7 +49,8 @@ class StoreRepository {
   virtual absl::StatusOr<std::optional<Order>> FindOrder(const std::string& order_id) = 0;
   // One transaction: inserts the order as RESERVED (ALREADY_EXISTS if the order id is taken: the
   // caller reloads and compares); takes order.quantity units of the item's stock if that many
-  // remain (FAILED_PRECONDITION "SOLD_OUT: ..." otherwise); when limit_per_household > 0, counts
+  // remain (FAILED_PRECONDITION otherwise: "SOLD_OUT: ..." when none remains, "OUT_OF_STOCK: only
+  // <n> of "<name>" left" when fewer than ordered remain); when limit_per_household > 0, counts
   // the household's active units of the item in order.limit_period_key with a locking read and
   // refuses with FAILED_PRECONDITION "LIMIT_REACHED: ..." if the order would exceed the limit.
   // A refusal leaves nothing behind (the insert is rolled back).

@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
+#include "services/redemption/domain/order_reason.h"
 
 namespace jifen::redemption {
 namespace {
@@ -99,7 +100,9 @@ void OrderToProto(const Order& order, v1::Order* proto) {
   proto->set_funding_source_id(order.funding_source_id);
   proto->set_status(static_cast<v1::OrderStatus>(order.status));
   proto->set_pickup_code(order.pickup_code);
-  proto->set_status_reason(order.status_reason);
+  // People read the Chinese reason; programs branch on the code (stored as "<CODE>: text").
+  proto->set_status_reason(OrderReasonText(order));
+  proto->set_failure_code(std::string(OrderFailureCode(order)));
   proto->set_wallet_balance_points(order.wallet_balance_points);
   proto->set_ordered_by_user_id(order.ordered_by_user_id);
   proto->set_created_at_ms(order.created_at_ms);

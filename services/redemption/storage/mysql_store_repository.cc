@@ -444,10 +444,14 @@ absl::StatusOr<Order> MySqlStoreRepository::Reserve(const Order& order, int32_t 
     }
     std::optional<StoreItem> item = SelectItem(stmt, order.village_id, order.item_id, false);
     if (!item.has_value()) return ItemNotFound();
-    return CodedError(absl::StatusCode::kFailedPrecondition, kSoldOut,
-                      item->stock == 0
-                          ? absl::StrCat("\"", item->name, "\" is sold out")
-                          : absl::StrCat("only ", item->stock, " of \"", item->name, "\" left"));
+    // "Sold out" only when nothing is left: with some units left the resident can still order
+    // fewer, and the count tells them how many.
+    if (item->stock == 0) {
+      return CodedError(absl::StatusCode::kFailedPrecondition, kSoldOut,
+                        absl::StrCat("\"", item->name, "\" is sold out"));
+    }
+    return CodedError(absl::StatusCode::kFailedPrecondition, kOutOfStock,
+                      absl::StrCat("only ", item->stock, " of \"", item->name, "\" left"));
   };
 
   RETURN_IF_ERROR(mysql::RunInTransaction(*pool_, [&](sql::Connection& connection) {

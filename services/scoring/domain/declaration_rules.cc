@@ -22,8 +22,10 @@ absl::StatusOr<RuleItemSpec> DeclarableItem(const DeclarationInput& input,
   }
   const RuleItemSpec& item = item_it->second;
   if (!item.AllowsRole(kDeclarantRole)) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("ROLE_NOT_ALLOWED: item ", item.code, " (", item.name,
+    // Not a refusal of the resident (no resident may declare it): the request names the wrong
+    // item, so the form can point at item_code.
+    return absl::InvalidArgumentError(
+        absl::StrCat("ITEM_NOT_DECLARABLE: item_code: item ", item.code, " (", item.name,
                      ") cannot be self-declared; it is scored by inspection"));
   }
   if (item.photo_required && input.photo_refs.empty()) {
@@ -64,11 +66,11 @@ absl::Status ValidateDeclaration(const DeclarationInput& input,
     return id;
   }
   if (input.occurred_at > now + absl::Minutes(5)) {
-    return absl::InvalidArgumentError("occurred_at_ms: lies in the future");
+    return absl::InvalidArgumentError("OCCURRED_IN_FUTURE: occurred_at_ms: lies in the future");
   }
   if (Utf8Length(input.note) < 0 || Utf8Length(input.note) > kMaxDeclarationText) {
     return absl::InvalidArgumentError(
-        absl::StrCat("note: at most ", kMaxDeclarationText, " characters"));
+        absl::StrCat("NOTE_TOO_LONG: note: at most ", kMaxDeclarationText, " characters"));
   }
   if (absl::Status photos = ValidatePhotoRefs(input.photo_refs, "photo_refs"); !photos.ok()) {
     return photos;
@@ -79,7 +81,7 @@ absl::Status ValidateDeclaration(const DeclarationInput& input,
 absl::StatusOr<bool> PlanReview(DeclarationState current, bool approve, absl::string_view reason) {
   if (Utf8Length(reason) < 0 || Utf8Length(reason) > kMaxDeclarationText) {
     return absl::InvalidArgumentError(
-        absl::StrCat("reason: at most ", kMaxDeclarationText, " characters"));
+        absl::StrCat("REASON_TOO_LONG: reason: at most ", kMaxDeclarationText, " characters"));
   }
   // The full-width space of a Chinese input method is as blank as an ASCII one.
   if (!approve && text::IsBlank(reason)) {

@@ -40,15 +40,19 @@ std::string TruncateUtf8(absl::string_view text, size_t max_bytes);
 absl::Status CheckCanDeclare(const auth::Caller& caller, const HouseholdRecord& household);
 
 // What a declaration must be when submitted. `items` is the rulebook in force on the deed's date,
-// by code. INVALID_ARGUMENT for a malformed id, an unknown item, a missing photo, a deed in the
-// future, an over-long note; PERMISSION_DENIED "ROLE_NOT_ALLOWED" for an item residents may not
-// declare; FAILED_PRECONDITION "NOT_APPLICABLE" for a rental item of a household renting nothing.
+// by code. INVALID_ARGUMENT for a malformed id, an unknown item ("UNKNOWN_ITEM"), an item residents
+// may not declare ("ITEM_NOT_DECLARABLE: item_code: ..."), a missing photo ("PHOTO_REQUIRED"),
+// more than kMaxPhotosPerDeed photos ("TOO_MANY_PHOTOS: photo_refs: ..."), a deed in the future
+// ("OCCURRED_IN_FUTURE: occurred_at_ms: ..."), a note over kMaxDeclarationText characters
+// ("NOTE_TOO_LONG: note: ..."); FAILED_PRECONDITION "NOT_APPLICABLE" for a rental item of a
+// household renting nothing.
 absl::Status ValidateDeclaration(const DeclarationInput& input,
                                  const std::map<std::string, RuleItemSpec>& items, absl::Time now);
 
 // Whether a review changes anything. OK(true): apply it; OK(false): it is already so (approving
 // an approved declaration, rejecting a rejected one), return the declaration unchanged.
-// INVALID_ARGUMENT when rejecting without a reason (or a reason over kMaxDeclarationText);
+// INVALID_ARGUMENT when rejecting without a reason, "REASON_TOO_LONG: reason: ..." for a reason
+// over kMaxDeclarationText;
 // FAILED_PRECONDITION "DECLARATION_REVIEWED" for approving a rejected or rejecting an approved one.
 absl::StatusOr<bool> PlanReview(DeclarationState current, bool approve, absl::string_view reason);
 

@@ -113,7 +113,8 @@ absl::Status ValidateRatings(const RoundSpec& spec, int64_t rater_group_id,
   }
   const std::set<std::string> criteria(spec.criteria.begin(), spec.criteria.end());
   std::set<std::pair<int64_t, std::string>> seen;
-  for (const RatingInput& rating : ratings) {
+  for (size_t i = 0; i < ratings.size(); ++i) {
+    const RatingInput& rating = ratings[i];
     if (rating.rated_group_id == rater_group_id) {
       return absl::InvalidArgumentError(
           absl::StrCat("SELF_RATING: group ", rater_group_id, " may not rate itself"));
@@ -127,9 +128,10 @@ absl::Status ValidateRatings(const RoundSpec& spec, int64_t rater_group_id,
           absl::StrCat("criterion \"", rating.criterion, "\" is not one of the round's criteria"));
     }
     if (rating.score < kMinScore || rating.score > kMaxScore) {
-      return absl::InvalidArgumentError(absl::StrCat("score ", rating.score, " for group ",
-                                                     rating.rated_group_id, " is outside ",
-                                                     kMinScore, "..", kMaxScore));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "RATING_OUT_OF_RANGE: ratings[", i, "].score: ", rating.score, " for group ",
+          rating.rated_group_id, " on \"", rating.criterion, "\" is outside ", kMinScore, "..",
+          kMaxScore));
     }
     if (!seen.insert({rating.rated_group_id, rating.criterion}).second) {
       return absl::InvalidArgumentError(absl::StrCat(

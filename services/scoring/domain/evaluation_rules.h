@@ -68,7 +68,8 @@ absl::Status CheckCanRate(const auth::Caller& caller, int64_t village_id, int64_
 
 // One rater group's submission: the rater takes part, never rates itself ("SELF_RATING"), rates
 // each other participating group on each criterion exactly once ("RATINGS_INCOMPLETE" names a
-// missing pair), scores within 0..100. INVALID_ARGUMENT otherwise.
+// missing pair), scores within 0..100 ("RATING_OUT_OF_RANGE: ratings[i].score: ..."). INVALID_ARGUMENT
+// otherwise.
 absl::Status ValidateRatings(const RoundSpec& spec, int64_t rater_group_id,
                              const std::vector<RatingInput>& ratings);
 

@@ -44,7 +44,7 @@ absl::StatusOr<std::vector<NewEntry>> PlanInspectionEntries(
     return absl::InvalidArgumentError("outcomes must name at least one rule item");
   }
   if (input.occurred_at > now + absl::Minutes(5)) {
-    return absl::InvalidArgumentError("occurred_at_ms: lies in the future");
+    return absl::InvalidArgumentError("OCCURRED_IN_FUTURE: occurred_at_ms: lies in the future");
   }
   const std::string period = PeriodOf(input.occurred_at);
   std::set<std::string> seen;

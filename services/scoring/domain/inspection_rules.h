@@ -39,8 +39,9 @@ absl::Status ValidateClientId(absl::string_view field, absl::string_view id);
 // The entries an inspection writes, one per outcome in request order. `items` is the rulebook in
 // force on the deed's date, by code; `scored_so_far` the absolute points each item has already
 // moved for this household in the deed's period. Errors (nothing is written):
-// INVALID_ARGUMENT for an unknown or repeated item, a missing photo, a deed in the future, a
-// note too long for the ledger's reason ("NOTE_TOO_LONG");
+// INVALID_ARGUMENT for an unknown or repeated item, a missing photo, a deed in the future
+// ("OCCURRED_IN_FUTURE: occurred_at_ms: ..."), a note too long for the ledger's reason
+// ("NOTE_TOO_LONG");
 // PERMISSION_DENIED "ROLE_NOT_ALLOWED" for an item the caller's role may not score;
 // FAILED_PRECONDITION "CAP_EXCEEDED" when an item's cap per period would be passed, and
 // "NOT_APPLICABLE" for a rental item on a household that does not rent out rooms.

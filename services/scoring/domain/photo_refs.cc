@@ -7,8 +7,9 @@ namespace jifen::scoring {
 absl::Status ValidatePhotoRefs(const std::vector<std::string>& photo_refs,
                                absl::string_view field) {
   if (photo_refs.size() > kMaxPhotosPerDeed) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": at most ", kMaxPhotosPerDeed,
-                                                   " photos per item, not ", photo_refs.size()));
+    return absl::InvalidArgumentError(absl::StrCat("TOO_MANY_PHOTOS: ", field, ": at most ",
+                                                   kMaxPhotosPerDeed, " photos per item, not ",
+                                                   photo_refs.size()));
   }
   for (size_t i = 0; i < photo_refs.size(); ++i) {
     if (!text::IsLowercaseSha256Hex(photo_refs[i])) {

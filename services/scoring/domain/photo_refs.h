@@ -15,7 +15,7 @@ namespace jifen::scoring {
 inline constexpr int kMaxPhotosPerDeed = 9;
 
 // INVALID_ARGUMENT naming `field` (e.g. "outcomes[0].photo_refs[1]") for a reference that is not a
-// photo_ref, or for more than kMaxPhotosPerDeed of them.
+// photo_ref, or "TOO_MANY_PHOTOS: <field>: ..." for more than kMaxPhotosPerDeed of them.
 absl::Status ValidatePhotoRefs(const std::vector<std::string>& photo_refs, absl::string_view field);
 
 }  // namespace jifen::scoring

@@ -419,12 +419,13 @@ TEST_F(AssessmentTest, OnlyTheHouseholdDeclaresAndOnlyItsVillageAdminReviews) {
                     &declaration)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  // An item only inspections score.
+  // An item only inspections score: the request names the wrong item (no resident may declare
+  // it), not a refusal of this resident.
   EXPECT_EQ(
       Declare(Resident(village, 0),
               Declaration("decl-foreign-0004", village.household_ids[0], "HJ-01"), &declaration)
           .error_code(),
-      grpc::StatusCode::PERMISSION_DENIED);
+      grpc::StatusCode::INVALID_ARGUMENT);
   // Unknown item; a deed before any rulebook.
   EXPECT_EQ(
       Declare(Resident(village, 0),
@@ -467,6 +468,57 @@ TEST_F(AssessmentTest, OnlyTheHouseholdDeclaresAndOnlyItsVillageAdminReviews) {
   EXPECT_TRUE(EntriesBySource(kDeclarationSource, "decl-review-0001").empty());
 }
 
+// What a resident can get wrong on a declaration or a group rating is refused with its own code
+// (each with a Chinese message in the gateway's errors.cc) naming the field, not as a bare
+// INVALID_ARGUMENT that the gateway can only call "请求内容有误".
+TEST_F(AssessmentTest, AResidentsCorrectableMistakesHaveTheirOwnCodesAndFields) {
+  const SeededVillage village = Village(2, 2);
+  const int64_t household = village.household_ids[0];
+  const int64_t before = CountRows("SELECT COUNT(*) FROM declarations");
+  v1::Declaration declaration;
+  const auto refused = [&](const v1::SubmitDeclarationRequest& request) {
+    const grpc::Status status = Declare(Resident(village, 0), request, &declaration);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+    return status.error_message();
+  };
+  EXPECT_THAT(refused(Declaration("decl-mistake-0001", household, "HJ-01")),
+              ::testing::StartsWith("ITEM_NOT_DECLARABLE: item_code: "));
+  const int64_t tomorrow_ms = absl::ToUnixMillis(absl::Now() + absl::Hours(24));
+  EXPECT_THAT(refused(Declaration("decl-mistake-0002", household, "ZY-01", tomorrow_ms)),
+              ::testing::StartsWith("OCCURRED_IN_FUTURE: occurred_at_ms: "));
+  v1::SubmitDeclarationRequest long_note = Declaration("decl-mistake-0003", household);
+  std::string note;
+  for (int i = 0; i < 501; ++i) note += "字";
+  long_note.set_note(note);
+  EXPECT_THAT(refused(long_note), ::testing::StartsWith("NOTE_TOO_LONG: note: at most 500"));
+  long_note.set_note(note.substr(3));  // 500 characters are fine
+  long_note.set_declaration_id("decl-mistake-0004");
+  EXPECT_TRUE(Declare(Resident(village, 0), long_note, &declaration).ok());
+  v1::SubmitDeclarationRequest photos = Declaration("decl-mistake-0005", household);
+  for (int i = 0; i < 9; ++i) photos.add_photo_refs(std::string(64, 'a' + i));  // 10 in all
+  EXPECT_THAT(refused(photos), ::testing::StartsWith("TOO_MANY_PHOTOS: photo_refs: at most 9"));
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM declarations"), before + 1);
+
+  // A review reason over 500 characters is REASON_TOO_LONG, as an objection's is.
+  const grpc::Status long_reason =
+      Review(Admin(village), "decl-mistake-0004", false, note, &declaration);
+  EXPECT_EQ(long_reason.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(long_reason.error_message(), ::testing::StartsWith("REASON_TOO_LONG: reason: "));
+
+  const std::vector<std::string> criteria = {"环境整洁"};
+  const std::string round_id = "round-2025Q3-mistakes";
+  v1::EvaluationRound opened;
+  const grpc::Status open = Open(Admin(village), RoundDefinition(round_id, village, criteria, 1),
+                                 &opened);
+  ASSERT_TRUE(open.ok()) << open.error_message();
+  const int64_t own_group = village.group_ids[0];
+  const int64_t other_group = village.group_ids[1];
+  const grpc::Status rating = Rate(Resident(village, 0),
+                                   Ratings(round_id, own_group, criteria, {{other_group, {101}}}));
+  EXPECT_EQ(rating.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(rating.error_message(), ::testing::StartsWith("RATING_OUT_OF_RANGE: ratings[0].score: 101"));
+}
+
 TEST_F(AssessmentTest, DeclarationCapAppliesAtApproval) {
   const SeededVillage village = Village(1, 2);
   const int64_t household = village.household_ids[0];
@@ -501,6 +553,8 @@ TEST_F(AssessmentTest, RoundAmongThreeGroupsCreditsTheWinnersHouseholdsOnce) {
   const std::vector<std::string> criteria = {"环境整洁", "垃圾分类"};
   const std::string round_id = "round-2025Q3-three";
   const v1::EvaluationRound definition = RoundDefinition(round_id, village, criteria, 1);
+  // Other tests of the suite open rounds of their own villages.
+  const int64_t rounds_before = CountRows("SELECT COUNT(*) FROM evaluation_rounds");
 
   v1::EvaluationRound opened;
   grpc::Status status = Open(Admin(village), definition, &opened);
@@ -525,7 +579,7 @@ TEST_F(AssessmentTest, RoundAmongThreeGroupsCreditsTheWinnersHouseholdsOnce) {
                  &opened)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM evaluation_rounds"), 1);
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM evaluation_rounds"), rounds_before + 1);
 
   // g0 (household 0's resident): rating itself is refused, so is leaving a pair out, so is
   // rating for another group.
