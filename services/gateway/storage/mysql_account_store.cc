@@ -471,8 +471,7 @@ State BindingState(const ResidentBinding& binding, int64_t invitation_id) {
                {"member_id", binding.member_id},   {"invitation_id", invitation_id}};
 }
 
-// The invitation a binding was made with (0 for none: rows bound before invitations had numbers
-// can't be, every binding spends one).
+// The invitation a binding was made with, for the audit record of its release (0 if none).
 int64_t InvitationOfBinding(sql::Connection& c, int64_t binding_id) {
   auto stmt = Prepare(c,
                       "SELECT invitation_id FROM invitations WHERE used_by_binding = ? "
