@@ -525,6 +525,56 @@ TEST_F(GatewayE2eTest, ResidentSignsInReadsWalletAndIsRefusedAnotherHousehold) {
   EXPECT_EQ(district_route->status, 403);
 }
 
+// QA's two binding defects, through the running gateway and scoring: a bound villager's
+// invitation for another household's member is refused (409) and left unspent, and a member's
+// new invitation redeemed from a new phone moves the member there, the old phone's token refused
+// at once and its sign-in bound to no one.
+TEST_F(GatewayE2eTest, AWeChatUserHasOneMemberAndAMemberOneWeChatUser) {
+  const Village village = NewVillage("admin.binding");
+  const int64_t group_id = NewGroup(village, "第1村民小组");
+  const int64_t grid_id = NewGrid(village, "一号网格");
+  const auto [zhang_household, zhang_member] = NewHousehold(village, group_id, grid_id, "193号");
+  const auto [other_household, other_member] = NewHousehold(village, group_id, grid_id, "2号");
+  const auto invite = [&](int64_t household_id, int64_t member_id) {
+    return Ok(Post("/v1/auth/invitations",
+                   {{"household_id", household_id}, {"member_id", member_id}}, village.admin_token))
+        .value("invitation_code", "");
+  };
+  const std::string zhang = ResidentLogin(village, zhang_household, zhang_member, "wxcode-b-zhang");
+  ASSERT_FALSE(zhang.empty());
+
+  const std::string other_code = invite(other_household, other_member);
+  auto refused =
+      Post("/v1/auth/wechat/login", {{"code", "wxcode-b-zhang"}, {"invitation_code", other_code}});
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 409) << refused->body;
+  EXPECT_EQ(json::parse(refused->body).value("code", ""), "ACCOUNT_ALREADY_BOUND");
+  // Still the old household's; the invitation binds its own member.
+  const json again = Ok(Post("/v1/auth/wechat/login", {{"code", "wxcode-b-zhang"}}));
+  EXPECT_EQ(again.value("user_id", ""), absl::StrCat("member-", zhang_member));
+  const json other =
+      Ok(Post("/v1/auth/wechat/login", {{"code", "wxcode-b-li"}, {"invitation_code", other_code}}));
+  EXPECT_EQ(other.value("user_id", ""), absl::StrCat("member-", other_member));
+
+  // The other member changes phones.
+  const std::string new_phone_code = invite(other_household, other_member);
+  const json moved = Ok(Post("/v1/auth/wechat/login", {{"code", "wxcode-b-li-newphone"},
+                                                       {"invitation_code", new_phone_code}}));
+  EXPECT_EQ(moved.value("user_id", ""), absl::StrCat("member-", other_member));
+  const std::string wallet = absl::StrCat("/v1/households/", other_household, "/wallet");
+  auto old_read = Get(wallet, other.value("access_token", ""));
+  ASSERT_TRUE(old_read);
+  EXPECT_EQ(old_read->status, 401) << old_read->body;
+  auto old_refresh =
+      Post("/v1/auth/refresh", {{"refresh_token", other.value("refresh_token", "")}});
+  ASSERT_TRUE(old_refresh);
+  EXPECT_EQ(old_refresh->status, 401) << old_refresh->body;
+  auto old_sign_in = Post("/v1/auth/wechat/login", {{"code", "wxcode-b-li"}});
+  ASSERT_TRUE(old_sign_in);
+  EXPECT_EQ(old_sign_in->status, 412) << old_sign_in->body;
+  Ok(Get(wallet, moved.value("access_token", "")));
+}
+
 // The proto says the district may set up a village's registry itself (before it has an admin)
 // and read its declarations; the gateway's route roles must let it.
 TEST_F(GatewayE2eTest, TheDistrictSetsUpAVillageAndReadsItsDeclarations) {

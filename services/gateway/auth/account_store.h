@@ -78,6 +78,22 @@ struct Invitation {
   int64_t expires_at_ms = 0;
 };
 
+// What redeeming an invitation came to (AccountStore::RedeemInvitation).
+struct Redemption {
+  enum class Outcome {
+    kBound,             // the openid is now bound to the invitation's member
+    kAlreadyBoundHere,  // the openid was bound to that member already; nothing else changed
+    kBoundElsewhere,    // the openid is bound to another member; nothing changed
+  };
+  Outcome outcome = Outcome::kBound;
+  // The openid's active binding (for kBoundElsewhere: the one it keeps).
+  ResidentBinding binding;
+  // kBound: the member's previous binding, now released (binding_id 0 when there was none).
+  ResidentBinding released;
+  // kBound: the released binding's access tokens that may still be alive, to revoke.
+  std::vector<std::string> ended_access_token_ids;
+};
+
 enum class SubjectKind { kStaff, kResident };
 
 struct RefreshToken {
@@ -149,23 +165,34 @@ class AccountStore {
       int64_t village_id, int64_t grid_id, int64_t worker_account_id, int64_t now_ms,
       int64_t alive_since_ms, const AuditContext& context) = 0;
 
-  // NOT_FOUND when the openid is not bound.
+  // The openid's active binding; NOT_FOUND when it has none (never bound, or released).
   virtual absl::StatusOr<ResidentBinding> FindResident(absl::string_view openid_hash) = 0;
+  // NOT_FOUND also for a released binding: its sessions must not go on.
   virtual absl::StatusOr<ResidentBinding> FindResidentById(int64_t binding_id) = 0;
 
   // ALREADY_EXISTS on a code collision (the caller makes a new code). Audited as "issue" on the
   // invitation's number, never its code.
   virtual absl::Status CreateInvitation(const Invitation& invitation,
                                         const AuditContext& context) = 0;
-  // In one transaction: spends the invitation (unused and unexpired at now_ms) and binds the
-  // openid to its member. NOT_FOUND if the code is unknown, spent or expired; ALREADY_EXISTS if the
-  // openid is already bound (the invitation is then not spent). Audited as "bind" on the new
-  // binding; the actor is the member the invitation was for (ResidentUserId, role "resident"),
-  // whom the person redeeming it signs in as.
-  virtual absl::StatusOr<ResidentBinding> RedeemInvitation(absl::string_view code_hash,
-                                                           absl::string_view openid_hash,
-                                                           int64_t now_ms,
-                                                           absl::string_view request_id) = 0;
+  // In one transaction, what the WeChat user `openid_hash` redeeming the invitation `code_hash`
+  // comes to (Redemption::Outcome):
+  //  - the openid has no active binding: the invitation is spent and the openid bound to its
+  //    member ("bind"). A binding the member already had (another WeChat user: the member's new
+  //    phone) is released first ("release"): its refresh tokens are spent and the access tokens
+  //    that may still be alive are returned in Redemption::ended_access_token_ids.
+  //  - the openid is bound to the invitation's member (same village, household and member): the
+  //    invitation, if unspent, is spent on that binding ("redeem" on the invitation), so no one
+  //    else can take the member with it later; one spent on that binding before is no error (a
+  //    client sending its code again).
+  //  - the openid is bound to another member: nothing changes, the invitation stays unspent.
+  // NOT_FOUND if the code is unknown, expired, or spent on another binding; ALREADY_EXISTS when
+  // a concurrent redemption bound the openid or member first (try again). The actor of every
+  // record is the member the invitation was for (ResidentUserId, role "resident"), whom the
+  // person redeeming it signs in as.
+  virtual absl::StatusOr<Redemption> RedeemInvitation(absl::string_view code_hash,
+                                                      absl::string_view openid_hash, int64_t now_ms,
+                                                      int64_t alive_since_ms,
+                                                      absl::string_view request_id) = 0;
 
   virtual absl::Status StoreRefreshToken(const RefreshToken& token) = 0;
   // Spends a refresh token once: NOT_FOUND if unknown, revoked, spent or expired at now_ms.

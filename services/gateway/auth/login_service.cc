@@ -160,26 +160,54 @@ absl::StatusOr<TokenPair> LoginService::WeChatLogin(absl::string_view code,
   absl::StatusOr<std::string> openid = wechat_->Code2Session(code);
   if (!openid.ok()) return openid.status();
   const std::string openid_hash = Sha256Hex(*openid);
-  absl::StatusOr<ResidentBinding> binding = store_->FindResident(openid_hash);
-  if (absl::IsNotFound(binding.status())) {
-    if (invitation_code.empty()) {
+  if (invitation_code.empty()) {
+    absl::StatusOr<ResidentBinding> binding = store_->FindResident(openid_hash);
+    if (absl::IsNotFound(binding.status())) {
       return absl::FailedPreconditionError("ACCOUNT_NOT_BOUND: needs an invitation code");
     }
-    binding = store_->RedeemInvitation(Sha256Hex(NormalizeInvitationCode(invitation_code)),
-                                       openid_hash, ToMs(clock_()), request_id);
-    if (absl::IsNotFound(binding.status())) {
-      return absl::NotFoundError("INVITATION_INVALID: unknown, spent or expired");
-    }
-    if (absl::IsAlreadyExists(binding.status())) {  // bound by a concurrent sign-in
-      binding = store_->FindResident(openid_hash);
-    }
-    if (binding.ok()) {
-      log::Info("resident bound", {{"user_id", ResidentUserId(binding->member_id)},
-                                   {"household_id", absl::StrCat(binding->household_id)}});
-    }
+    if (!binding.ok()) return binding.status();
+    return Issue(ResidentCaller(*binding), SubjectKind::kResident, binding->binding_id);
   }
-  if (!binding.ok()) return binding.status();
-  return Issue(ResidentCaller(*binding), SubjectKind::kResident, binding->binding_id);
+  // An invitation is never ignored: it binds, confirms the binding the user has, or is refused.
+  const absl::Time now = clock_();
+  const std::string code_hash = Sha256Hex(NormalizeInvitationCode(invitation_code));
+  absl::StatusOr<Redemption> redemption = store_->RedeemInvitation(
+      code_hash, openid_hash, ToMs(now), ToMs(now - options_.access_token_ttl), request_id);
+  if (absl::IsAlreadyExists(redemption.status())) {
+    // A concurrent redemption bound the openid or the member first; read the outcome again.
+    redemption = store_->RedeemInvitation(code_hash, openid_hash, ToMs(now),
+                                          ToMs(now - options_.access_token_ttl), request_id);
+  }
+  if (absl::IsNotFound(redemption.status())) {
+    return absl::NotFoundError("INVITATION_INVALID: unknown, spent or expired");
+  }
+  if (!redemption.ok()) return redemption.status();
+  const ResidentBinding& binding = redemption->binding;
+  switch (redemption->outcome) {
+    case Redemption::Outcome::kBoundElsewhere:
+      // Moving a bound WeChat user to another member silently would hand them another household's
+      // points; the village admin decides (a new invitation redeemed from another WeChat user).
+      return absl::AlreadyExistsError(
+          "ACCOUNT_ALREADY_BOUND: this WeChat user is bound to another household member; the "
+          "invitation was not used");
+    case Redemption::Outcome::kAlreadyBoundHere:
+      break;
+    case Redemption::Outcome::kBound:
+      log::Info("resident bound", {{"user_id", ResidentUserId(binding.member_id)},
+                                   {"household_id", absl::StrCat(binding.household_id)}});
+      if (redemption->released.binding_id != 0) {
+        log::Info("resident binding replaced",
+                  {{"user_id", ResidentUserId(binding.member_id)},
+                   {"released_binding_id", absl::StrCat(redemption->released.binding_id)},
+                   {"binding_id", absl::StrCat(binding.binding_id)}});
+      }
+      break;
+  }
+  absl::StatusOr<TokenPair> pair =
+      Issue(ResidentCaller(binding), SubjectKind::kResident, binding.binding_id);
+  if (!pair.ok()) return pair.status();
+  pair->ended_access_token_ids = std::move(redemption->ended_access_token_ids);
+  return pair;
 }
 
 absl::StatusOr<TokenPair> LoginService::Refresh(absl::string_view refresh_token) {

@@ -3,13 +3,13 @@
 // tokens, rotating refresh tokens, logout.
 //
 // The changes it makes are on the audit trail (AccountStore): a staff account created, a lockout,
-// an invitation issued, a WeChat user bound. `request_id` is the HTTP request's X-Request-Id, kept
-// in those records.
+// an invitation issued or redeemed, a WeChat user bound, a member's old binding released.
+// `request_id` is the HTTP request's X-Request-Id, kept in those records.
 //
 // Errors carry a leading code the HTTP layer shows to clients: LOGIN_FAILED (401), ACCOUNT_LOCKED
-// (429, with a retry-after payload), ACCOUNT_NOT_BOUND (412), INVITATION_INVALID (404),
-// WECHAT_CODE_INVALID (401), WECHAT_UNAVAILABLE (503), REFRESH_TOKEN_INVALID (401),
-// USERNAME_TAKEN (409).
+// (429, with a retry-after payload), ACCOUNT_NOT_BOUND (412), ACCOUNT_ALREADY_BOUND (409),
+// INVITATION_INVALID (404), WECHAT_CODE_INVALID (401), WECHAT_UNAVAILABLE (503),
+// REFRESH_TOKEN_INVALID (401), USERNAME_TAKEN (409).
 #pragma once
 
 #include <cstdint>
@@ -46,6 +46,9 @@ struct TokenPair {
   int64_t expires_in_seconds = 0;
   std::string user_id;
   std::string role;
+  // Not for the client: the access tokens of sessions this sign-in ended (a WeChat binding it
+  // replaced), for the caller to put on the revocation list. Empty for most sign-ins.
+  std::vector<std::string> ended_access_token_ids;
 };
 
 struct NewInvitation {
@@ -66,8 +69,16 @@ class LoginService final {
   // The wrong password that locks an account is audited as "lock" by the system.
   absl::StatusOr<TokenPair> StaffLogin(absl::string_view username, absl::string_view password,
                                        absl::string_view request_id);
-  // Without an invitation code an unbound openid is ACCOUNT_NOT_BOUND; with one, the openid is
-  // bound (once, audited as "bind") and signed in.
+  // Without an invitation code an unbound openid is ACCOUNT_NOT_BOUND and a bound one signs in.
+  // An invitation code is never ignored (AccountStore::RedeemInvitation):
+  //  - an unbound openid is bound to the invitation's member ("bind") and signed in; a binding the
+  //    member had with another WeChat user is released ("release"), its sessions ended, and their
+  //    access tokens returned in TokenPair::ended_access_token_ids for the revocation list;
+  //  - an openid bound to that member signs in (an unspent invitation is spent on its binding,
+  //    "redeem");
+  //  - an openid bound to another member is ACCOUNT_ALREADY_BOUND (ALREADY_EXISTS, HTTP 409),
+  //    nothing changed and the invitation unspent.
+  // INVITATION_INVALID (NOT_FOUND) for a code unknown, expired or spent on another binding.
   absl::StatusOr<TokenPair> WeChatLogin(absl::string_view code, absl::string_view invitation_code,
                                         absl::string_view request_id);
   // Spends the refresh token and issues a new pair from the account as it is now.

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -106,6 +107,10 @@ class LoginServiceTest : public ::testing::Test {
   // A user name, and a WeChat code, that no other test of the suite uses.
   std::string Name(absl::string_view name) const { return absl::StrCat(name, "@", test_); }
   std::string Code(absl::string_view name) const { return absl::StrCat("code-", test_, "-", name); }
+  // A household member id (n < 100000) no other test uses: a member has one WeChat binding
+  // across the suite's schema, as member ids are the registry's, unique across villages.
+  int64_t Member(int64_t n) const { return 100000 * test_ + n; }
+  std::string MemberUser(int64_t n) const { return ResidentUserId(Member(n)); }
 
   // A village admin of this test's village who is not signed in.
   auth::Caller VillageAdmin() const {
@@ -185,7 +190,8 @@ TEST_F(LoginServiceTest, WrongPasswordsLockTheAccount) {
 
 TEST_F(LoginServiceTest, ResidentBindsOnceWithInvitationThenSignsInWithCodeAlone) {
   auth::Caller admin_caller = SignedInAdmin();
-  auto invitation = service_->CreateInvitation(admin_caller, 501, 9001, std::nullopt, kRequestId);
+  auto invitation =
+      service_->CreateInvitation(admin_caller, 501, Member(9001), std::nullopt, kRequestId);
   ASSERT_TRUE(invitation.ok()) << invitation.status();
 
   auto unbound = service_->WeChatLogin(Code("a"), "", kRequestId);
@@ -201,7 +207,7 @@ TEST_F(LoginServiceTest, ResidentBindsOnceWithInvitationThenSignsInWithCodeAlone
   EXPECT_EQ(caller->role, auth::Role::kResident);
   EXPECT_EQ(caller->household_id, 501);
   EXPECT_EQ(caller->village_id, Village());
-  EXPECT_EQ(caller->user_id, "member-9001");
+  EXPECT_EQ(caller->user_id, MemberUser(9001));
 
   // The invitation is spent: another WeChat user can't use it.
   EXPECT_EQ(service_->WeChatLogin(Code("b"), invitation->code, kRequestId).status().code(),
@@ -210,6 +216,136 @@ TEST_F(LoginServiceTest, ResidentBindsOnceWithInvitationThenSignsInWithCodeAlone
   EXPECT_TRUE(service_->WeChatLogin(Code("a"), "", kRequestId).ok());
   EXPECT_EQ(service_->WeChatLogin("bad", "", kRequestId).status().code(),
             absl::StatusCode::kUnauthenticated);
+}
+
+// A bound WeChat user's invitation for another member is refused, not ignored: nothing changes,
+// the user stays who they were, and the invitation is still there for the member it was for.
+TEST_F(LoginServiceTest, ABoundUserIsRefusedAnotherMembersInvitationWhichStaysUnspent) {
+  const auth::Caller admin = SignedInAdmin();
+  auto mine = service_->CreateInvitation(admin, 193, Member(194), std::nullopt, kRequestId);
+  auto theirs = service_->CreateInvitation(admin, 2, Member(2), std::nullopt, kRequestId);
+  ASSERT_TRUE(mine.ok() && theirs.ok());
+  ASSERT_TRUE(service_->WeChatLogin(Code("zhang"), mine->code, kRequestId).ok());
+
+  const int64_t mark = OutboxMark();
+  auto refused = service_->WeChatLogin(Code("zhang"), theirs->code, kRequestId);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE(absl::StartsWith(refused.status().message(), "ACCOUNT_ALREADY_BOUND:"))
+      << refused.status();
+  EXPECT_TRUE(AuditSince(mark).empty());
+
+  auto still = service_->WeChatLogin(Code("zhang"), "", kRequestId);
+  ASSERT_TRUE(still.ok()) << still.status();
+  EXPECT_EQ(still->user_id, MemberUser(194));
+  EXPECT_EQ(verifier_->Verify(still->access_token, now_)->household_id, 193);
+  // The invitation was not spent: it binds the member it was for.
+  auto invited = service_->WeChatLogin(Code("li"), theirs->code, kRequestId);
+  ASSERT_TRUE(invited.ok()) << invited.status();
+  EXPECT_EQ(invited->user_id, MemberUser(2));
+  EXPECT_EQ(verifier_->Verify(invited->access_token, now_)->household_id, 2);
+}
+
+// An invitation for the member the user is already bound to signs them in and is spent on their
+// binding (audited), so it can't move the member to anyone else later; sending it again is fine.
+TEST_F(LoginServiceTest, AnInvitationForTheBoundMemberSignsInAndIsSpentOnTheBinding) {
+  const auth::Caller admin = SignedInAdmin();
+  auto first = service_->CreateInvitation(admin, 193, Member(194), std::nullopt, kRequestId);
+  auto second = service_->CreateInvitation(admin, 193, Member(194), std::nullopt, "r-issue");
+  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_TRUE(service_->WeChatLogin(Code("zhang"), first->code, kRequestId).ok());
+
+  const int64_t mark = OutboxMark();
+  auto signed_in = service_->WeChatLogin(Code("zhang"), second->code, "r-redeem");
+  ASSERT_TRUE(signed_in.ok()) << signed_in.status();
+  EXPECT_EQ(signed_in->user_id, MemberUser(194));
+  EXPECT_TRUE(signed_in->ended_access_token_ids.empty());
+  const std::vector<audit::v1::AuditRecord> records = AuditSince(mark);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].action(), "redeem");
+  EXPECT_EQ(records[0].object_type(), "invitation");
+  EXPECT_EQ(records[0].actor_user_id(), MemberUser(194));
+  EXPECT_EQ(records[0].request_id(), "r-redeem");
+  EXPECT_FALSE(absl::StrContains(records[0].after(), second->code));
+
+  EXPECT_EQ(service_->WeChatLogin(Code("wang"), second->code, kRequestId).status().code(),
+            absl::StatusCode::kNotFound);
+  // The client sending either code again signs in, changing nothing.
+  EXPECT_TRUE(service_->WeChatLogin(Code("zhang"), second->code, kRequestId).ok());
+  EXPECT_TRUE(service_->WeChatLogin(Code("zhang"), first->code, kRequestId).ok());
+  EXPECT_EQ(AuditSince(mark).size(), 1u);
+}
+
+// One WeChat binding per member: the member's new invitation redeemed from another WeChat user (a
+// new phone) moves the member there. The old binding stops at once: it can't sign in or refresh,
+// its access tokens are handed back for the revocation list, and the move is audited.
+TEST_F(LoginServiceTest, ANewWeChatUserForABoundMemberReplacesTheOldBinding) {
+  const auth::Caller admin = SignedInAdmin();
+  auto old_phone = service_->CreateInvitation(admin, 193, Member(193), std::nullopt, kRequestId);
+  ASSERT_TRUE(old_phone.ok());
+  auto old_pair = service_->WeChatLogin(Code("wang"), old_phone->code, kRequestId);
+  ASSERT_TRUE(old_pair.ok()) << old_pair.status();
+  auto old_refreshed = service_->Refresh(old_pair->refresh_token);
+  ASSERT_TRUE(old_refreshed.ok());
+  auto old_again = service_->WeChatLogin(Code("wang"), "", kRequestId);  // a second session
+  ASSERT_TRUE(old_again.ok());
+  const auto token_id = [&](const TokenPair& pair) {
+    return verifier_->Verify(pair.access_token, now_)->token_id;
+  };
+
+  auto new_phone = service_->CreateInvitation(admin, 193, Member(193), std::nullopt, kRequestId);
+  ASSERT_TRUE(new_phone.ok());
+  const int64_t mark = OutboxMark();
+  auto moved = service_->WeChatLogin(Code("wang-newphone"), new_phone->code, "r-move");
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(moved->user_id, MemberUser(193));
+  std::vector<std::string> ended = moved->ended_access_token_ids;
+  std::sort(ended.begin(), ended.end());
+  std::vector<std::string> expected = {token_id(*old_pair), token_id(*old_refreshed),
+                                       token_id(*old_again)};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(ended, expected);
+
+  // The old WeChat user is no one's now; only the new one signs in as the member.
+  EXPECT_EQ(service_->WeChatLogin(Code("wang"), "", kRequestId).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  for (const TokenPair* pair : {&*old_refreshed, &*old_again}) {
+    EXPECT_EQ(service_->Refresh(pair->refresh_token).status().code(),
+              absl::StatusCode::kUnauthenticated);
+  }
+  auto new_again = service_->WeChatLogin(Code("wang-newphone"), "", kRequestId);
+  ASSERT_TRUE(new_again.ok());
+  EXPECT_EQ(new_again->user_id, MemberUser(193));
+  EXPECT_TRUE(service_->Refresh(moved->refresh_token).ok());
+
+  const std::vector<audit::v1::AuditRecord> records = AuditSince(mark);
+  ASSERT_EQ(records.size(), 2u);
+  const audit::v1::AuditRecord& release = records[0];
+  const audit::v1::AuditRecord& bind = records[1];
+  EXPECT_EQ(release.action(), "release");
+  EXPECT_EQ(release.object_type(), "resident_binding");
+  EXPECT_EQ(release.actor_user_id(), MemberUser(193));
+  EXPECT_EQ(release.actor_role(), "resident");
+  EXPECT_EQ(release.request_id(), "r-move");
+  EXPECT_EQ(release.village_id(), Village());
+  EXPECT_EQ(bind.action(), "bind");
+  const nlohmann::json before = nlohmann::json::parse(release.before());
+  const nlohmann::json after = nlohmann::json::parse(release.after());
+  const nlohmann::json bound = nlohmann::json::parse(bind.after());
+  EXPECT_EQ(absl::StrCat(before["binding_id"].get<int64_t>()), release.object_id());
+  EXPECT_EQ(before["member_id"], Member(193));
+  EXPECT_GT(before["invitation_id"].get<int64_t>(), 0);
+  EXPECT_EQ(after["released_at_ms"], absl::ToUnixMillis(now_));
+  EXPECT_EQ(absl::StrCat(after["replaced_by_binding"].get<int64_t>()), bind.object_id());
+  EXPECT_EQ(bound["replaces_binding"], before["binding_id"]);
+  EXPECT_EQ(bound["member_id"], Member(193));
+
+  // The released WeChat user may be invited again, to any member.
+  auto later = service_->CreateInvitation(admin, 195, Member(196), std::nullopt, kRequestId);
+  ASSERT_TRUE(later.ok());
+  auto rebound = service_->WeChatLogin(Code("wang"), later->code, kRequestId);
+  ASSERT_TRUE(rebound.ok()) << rebound.status();
+  EXPECT_EQ(rebound->user_id, MemberUser(196));
+  EXPECT_TRUE(rebound->ended_access_token_ids.empty());
 }
 
 TEST_F(LoginServiceTest, RefreshRotatesAndRevokedTokensAreRefused) {
@@ -266,7 +402,7 @@ TEST_F(LoginServiceTest, ChangesNameTheirActorAndRequestAndRoutineSignInsNone) {
       service_
           ->CreateStaff(admin, {Name("grid.9"), "long enough pw", "grid_worker", 0, 0, 4, 0}, "r-1")
           .ok());
-  auto invitation = service_->CreateInvitation(admin, 501, 9001, std::nullopt, "r-2");
+  auto invitation = service_->CreateInvitation(admin, 501, Member(9001), std::nullopt, "r-2");
   ASSERT_TRUE(invitation.ok());
   auto resident = service_->WeChatLogin(Code("z"), invitation->code, "r-3");
   ASSERT_TRUE(resident.ok());
@@ -284,6 +420,7 @@ TEST_F(LoginServiceTest, ChangesNameTheirActorAndRequestAndRoutineSignInsNone) {
 
   const std::vector<audit::v1::AuditRecord> records = AuditSince(mark);
   ASSERT_EQ(records.size(), 5u);
+  const std::string bound_member = MemberUser(9001);
   struct Expected {
     const char* action;
     const char* user_id;
@@ -292,7 +429,7 @@ TEST_F(LoginServiceTest, ChangesNameTheirActorAndRequestAndRoutineSignInsNone) {
   };
   const Expected expected[] = {{"create", admin.user_id.c_str(), "village_admin", "r-1"},
                                {"issue", admin.user_id.c_str(), "village_admin", "r-2"},
-                               {"bind", "member-9001", "resident", "r-3"},
+                               {"bind", bound_member.c_str(), "resident", "r-3"},
                                {"lock", "", "system", "r-42"},
                                {"create", "", "system", ""}};
   for (size_t i = 0; i < records.size(); ++i) {

@@ -51,6 +51,7 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"WECHAT_CODE_INVALID", "微信登录凭证无效，请重新进入小程序"},
       {"WECHAT_UNAVAILABLE", "微信服务暂时不可用，请稍后重试"},
       {"ACCOUNT_NOT_BOUND", "尚未绑定住户，请输入村管理员提供的邀请码"},
+      {"ACCOUNT_ALREADY_BOUND", "该微信已绑定其他农户成员；如需更换，请联系村管理员"},
       {"INVITATION_INVALID", "邀请码无效、已使用或已过期"},
       {"REFRESH_TOKEN_INVALID", "登录已失效，请重新登录"},
       {"USERNAME_TAKEN", "用户名已被使用"},
@@ -116,7 +117,8 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"GRID_WORKER_CHANGED", "该网格的网格员刚被更改，账号未创建，请查看网格后重新提交"},
       // Scoring's rulebooks, ledger, declarations and group evaluation.
       {"EFFECTIVE_DATE_TOO_EARLY", "新版细则的生效日期须晚于已发布版本的生效日期"},
-      {"EFFECTIVE_DATE_IN_PAST", "新版细则不能追溯生效：生效日期须不早于今天，且晚于已评分事项的日期"},
+      {"EFFECTIVE_DATE_IN_PAST",
+       "新版细则不能追溯生效：生效日期须不早于今天，且晚于已评分事项的日期"},
       {"RULEBOOK_PUBLISHED", "该细则已发布，不能修改；请新建一个生效日期更晚的版本"},
       {"RULEBOOK_EMPTY", "细则中至少要有一个积分项目，请添加后再发布"},
       {"VOTE_MISSING", "请先录入村民代表会议表决结果，再发布细则"},

@@ -131,6 +131,13 @@ void AddGatewayPaths(json& paths) {
       {"responses", {{"200", ok_tokens}, {"default", ErrorResponse("error")}}}};
   paths["/v1/auth/wechat/login"]["post"] = {
       {"summary", "Resident sign-in with the wx.login code; invitation_code binds on first use"},
+      {"description",
+       "Without invitation_code an unbound WeChat user gets 412 ACCOUNT_NOT_BOUND. With it: an "
+       "unbound user is bound to the invitation's member (a member has one WeChat binding: one "
+       "they had with another WeChat user is released and its sessions end); a user bound to "
+       "that member signs in (the invitation is spent on the binding); a user bound to another "
+       "member gets 409 ACCOUNT_ALREADY_BOUND, nothing changed and the invitation unspent. "
+       "404 INVITATION_INVALID: unknown, expired or spent by another binding."},
       {"operationId", "gateway.WeChatLogin"},
       {"security", json::array()},
       {"requestBody", JsonBody(string_props({"code", "invitation_code"}))},

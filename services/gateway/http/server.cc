@@ -619,6 +619,21 @@ void GatewayServer::WeChatLogin(Exchange& ex) {
   }
   absl::StatusOr<TokenPair> pair = deps_.login->WeChatLogin(code, invitation, ex.request_id);
   if (!pair.ok()) return ex.Fail(pair.status());
+  // The member moved to this WeChat user: the old binding's sessions are ended (its refresh
+  // tokens spent) and its access tokens go on the revocation list, as at logout. A Redis failure
+  // does not undo the committed move or withhold the new user's tokens: those access tokens then
+  // run out within their lifetime.
+  if (deps_.throttle != nullptr) {
+    for (const std::string& access_token_id : pair->ended_access_token_ids) {
+      absl::Status revoked = deps_.throttle->RevokeToken(access_token_id, config_.access_token_ttl);
+      if (!revoked.ok()) {
+        log::Warning("access token of a replaced WeChat binding not revoked",
+                     {{"request_id", ex.request_id},
+                      {"user_id", pair->user_id},
+                      {"error", revoked.ToString()}});
+      }
+    }
+  }
   ex.Reply(200, TokenPairJson(*pair));
 }
 

@@ -798,6 +798,87 @@ TEST_F(GatewayServerTest, InvitationsAndWeChatBindingsAreAuditedWithoutCodesOrOp
   EXPECT_TRUE(AuditSince(mark, secrets).empty());
 }
 
+// A WeChat user is bound to one member and a member to one WeChat user. Another member's
+// invitation is refused to a bound user (409, nothing changed); a member's new invitation
+// redeemed from a new phone moves the member there and ends the old phone's sessions at once:
+// its access token is revoked (Redis), its refresh token spent, and it signs in as no one.
+TEST_F(GatewayServerTest, AWeChatUserHasOneMemberAndAMemberOneWeChatUser) {
+  const std::string admin =
+      StaffToken("admin.binding", {{"role", "village_admin"}, {"village_id", 31}, {"town_id", 2}});
+  const auto invite = [&](int64_t household_id, int64_t member_id) {
+    auto res = PostJson("/v1/auth/invitations",
+                        {{"household_id", household_id}, {"member_id", member_id}}, admin);
+    EXPECT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << res->body;
+    return json::parse(res->body).value("invitation_code", "");
+  };
+  const auto sign_in = [&](const std::string& wechat_code, const std::string& invitation) {
+    json body = {{"code", wechat_code}};
+    if (!invitation.empty()) body["invitation_code"] = invitation;
+    return PostJson("/v1/auth/wechat/login", body, "", "req-" + wechat_code);
+  };
+
+  // Bound to member 9194 of household 193, zhang is refused household 2's member 9602.
+  const std::string zhang_code = invite(193, 9194);
+  const std::string other_code = invite(2, 9602);
+  auto zhang = sign_in("code-bind-zhang", zhang_code);
+  ASSERT_TRUE(zhang);
+  ASSERT_EQ(zhang->status, 200) << zhang->body;
+  int64_t mark = OutboxMark();
+  auto refused = sign_in("code-bind-zhang", other_code);
+  ExpectError(refused, 409, "ACCOUNT_ALREADY_BOUND");
+  EXPECT_EQ(json::parse(refused->body).value("message", ""),
+            "该微信已绑定其他农户成员；如需更换，请联系村管理员");
+  EXPECT_TRUE(AuditSince(mark).empty());
+  auto still = sign_in("code-bind-zhang", "");
+  ASSERT_TRUE(still);
+  ASSERT_EQ(still->status, 200) << still->body;
+  EXPECT_EQ(json::parse(still->body)["user_id"], "member-9194");
+  auto li = sign_in("code-bind-li", other_code);  // the invitation was left for its member
+  ASSERT_TRUE(li);
+  ASSERT_EQ(li->status, 200) << li->body;
+  EXPECT_EQ(json::parse(li->body)["user_id"], "member-9602");
+
+  // Member 9193 changes phones.
+  auto old_phone = sign_in("code-bind-wang", invite(193, 9193));
+  ASSERT_TRUE(old_phone);
+  ASSERT_EQ(old_phone->status, 200) << old_phone->body;
+  const json old_pair = json::parse(old_phone->body);
+  const std::string old_access = old_pair["access_token"];
+  // Signed in: a resident's token passes the gateway's check, and the route's roles refuse it.
+  ExpectError(PostJson("/v1/testing/echo", {{"text", "x"}}, old_access), 403, "PERMISSION_DENIED");
+
+  const std::string new_code = invite(193, 9193);
+  mark = OutboxMark();
+  auto new_phone = sign_in("code-bind-wang-newphone", new_code);
+  ASSERT_TRUE(new_phone);
+  ASSERT_EQ(new_phone->status, 200) << new_phone->body;
+  const json new_pair = json::parse(new_phone->body);
+  EXPECT_EQ(new_pair["user_id"], "member-9193");
+  EXPECT_FALSE(new_pair.contains("ended_access_token_ids"));
+
+  ExpectError(PostJson("/v1/testing/echo", {{"text", "x"}}, old_access), 401, "UNAUTHENTICATED");
+  ExpectError(PostJson("/v1/auth/refresh", {{"refresh_token", old_pair["refresh_token"]}}), 401,
+              "REFRESH_TOKEN_INVALID");
+  ExpectError(sign_in("code-bind-wang", ""), 412, "ACCOUNT_NOT_BOUND");
+  ExpectError(PostJson("/v1/testing/echo", {{"text", "x"}}, new_pair["access_token"]), 403,
+              "PERMISSION_DENIED");
+  auto new_again = sign_in("code-bind-wang-newphone", "");
+  ASSERT_TRUE(new_again);
+  EXPECT_EQ(new_again->status, 200) << new_again->body;
+
+  const std::vector<jifen::testing::OutboxAudit> records =
+      AuditSince(mark, {"oid-bind-wang", Sha256Hex("oid-bind-wang"), new_code, old_access});
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].record.action(), "release");
+  EXPECT_EQ(records[0].record.object_type(), "resident_binding");
+  EXPECT_EQ(records[0].record.request_id(), "req-code-bind-wang-newphone");
+  EXPECT_EQ(records[0].record.village_id(), 31);
+  EXPECT_EQ(records[1].record.action(), "bind");
+  EXPECT_EQ(json::parse(records[0].record.after())["replaced_by_binding"],
+            json::parse(records[1].record.after())["binding_id"]);
+}
+
 TEST_F(GatewayServerTest, PhotoUploadIsContentAddressedAndTypeChecked) {
   const std::string grid =
       StaffToken("grid.photo", {{"role", "grid_worker"}, {"village_id", 11}, {"grid_id", 4}});

@@ -341,26 +341,29 @@ absl::StatusOr<std::vector<StaffAccount>> MySqlAccountStore::ListStaff(int64_t t
 
 namespace {
 
-// Spends the staff account's unspent refresh tokens, in the caller's transaction, and appends to
-// `alive` the access tokens issued with them or with tokens spent after `alive_since_ms` (older
-// ones have expired). Tokens from before sessions have no access token id and are left to expire.
-void EndStaffSessions(sql::Connection& c, int64_t account_id, int64_t now_ms,
-                      int64_t alive_since_ms, std::vector<std::string>* alive) {
+// Spends the unspent refresh tokens of a staff account or a resident binding (`subject_kind`
+// "staff" or "resident"), in the caller's transaction, and appends to `alive` the access tokens
+// issued with them or with tokens spent after `alive_since_ms` (older ones have expired). Tokens
+// from before sessions have no access token id and are left to expire.
+void EndSubjectSessions(sql::Connection& c, const char* subject_kind, int64_t account_id,
+                        int64_t now_ms, int64_t alive_since_ms, std::vector<std::string>* alive) {
   auto tokens = Prepare(c,
                         "SELECT access_token_id FROM refresh_tokens "
-                        "WHERE subject_kind = 'staff' AND account_id = ? AND access_token_id <> '' "
+                        "WHERE subject_kind = ? AND account_id = ? AND access_token_id <> '' "
                         "AND ((spent_at_ms IS NULL AND expires_at_ms > ?) OR spent_at_ms > ?) "
                         "FOR UPDATE");
-  tokens->setInt64(1, account_id);
-  tokens->setInt64(2, now_ms);
-  tokens->setInt64(3, alive_since_ms);
+  tokens->setString(1, subject_kind);
+  tokens->setInt64(2, account_id);
+  tokens->setInt64(3, now_ms);
+  tokens->setInt64(4, alive_since_ms);
   std::unique_ptr<sql::ResultSet> rs(tokens->executeQuery());
   while (rs->next()) alive->push_back(rs->getString(1));
   auto spend = Prepare(c,
                        "UPDATE refresh_tokens SET spent_at_ms = ? "
-                       "WHERE subject_kind = 'staff' AND account_id = ? AND spent_at_ms IS NULL");
+                       "WHERE subject_kind = ? AND account_id = ? AND spent_at_ms IS NULL");
   spend->setInt64(1, now_ms);
-  spend->setInt64(2, account_id);
+  spend->setString(2, subject_kind);
+  spend->setInt64(3, account_id);
   spend->executeUpdate();
 }
 
@@ -401,7 +404,7 @@ absl::StatusOr<std::vector<std::string>> MySqlAccountStore::FollowGridWorker(
                                   {named ? "bind_grid" : "release_grid", "staff_account",
                                    before.account_id, before.village_id, Text(StaffState(before)),
                                    Text(StaffState(after))}));
-      EndStaffSessions(c, before.account_id, now_ms, alive_since_ms, &alive);
+      EndSubjectSessions(c, "staff", before.account_id, now_ms, alive_since_ms, &alive);
     }
     return absl::OkStatus();
   });
@@ -413,7 +416,9 @@ absl::StatusOr<ResidentBinding> MySqlAccountStore::FindBinding(const char* where
                                                                const std::string& value) {
   std::optional<ResidentBinding> binding;
   absl::Status status = mysql::RunWithConnection(*pool_, [&](sql::Connection& c) {
-    auto stmt = Prepare(c, absl::StrCat(kBindingColumns, where_column, " = ?"));
+    // A released binding (the member moved to another WeChat user) signs in no one.
+    auto stmt =
+        Prepare(c, absl::StrCat(kBindingColumns, where_column, " = ? AND released_at_ms IS NULL"));
     stmt->setString(1, value);
     std::unique_ptr<sql::ResultSet> rs(stmt->executeQuery());
     if (rs->next()) binding = ReadBinding(*rs);
@@ -458,59 +463,161 @@ absl::Status MySqlAccountStore::CreateInvitation(const Invitation& invitation,
   });
 }
 
-absl::StatusOr<ResidentBinding> MySqlAccountStore::RedeemInvitation(absl::string_view code_hash,
-                                                                    absl::string_view openid_hash,
-                                                                    int64_t now_ms,
-                                                                    absl::string_view request_id) {
-  ResidentBinding binding;
-  absl::Status status = mysql::RunInTransaction(*pool_, [&](sql::Connection& c) {
+namespace {
+
+State BindingState(const ResidentBinding& binding, int64_t invitation_id) {
+  return State{{"binding_id", binding.binding_id}, {"town_id", binding.town_id},
+               {"village_id", binding.village_id}, {"household_id", binding.household_id},
+               {"member_id", binding.member_id},   {"invitation_id", invitation_id}};
+}
+
+// The invitation a binding was made with, for the audit record of its release (0 if none).
+int64_t InvitationOfBinding(sql::Connection& c, int64_t binding_id) {
+  auto stmt = Prepare(c,
+                      "SELECT invitation_id FROM invitations WHERE used_by_binding = ? "
+                      "ORDER BY used_at_ms LIMIT 1");
+  stmt->setInt64(1, binding_id);
+  std::unique_ptr<sql::ResultSet> rs(stmt->executeQuery());
+  return rs->next() ? rs->getInt64(1) : 0;
+}
+
+// The active binding found by `column` (openid_hash or member_id), locked; nullopt for none.
+std::optional<ResidentBinding> LockActiveBinding(sql::Connection& c, const char* column,
+                                                 const std::string& value) {
+  auto stmt = Prepare(
+      c, absl::StrCat(kBindingColumns, column, " = ? AND released_at_ms IS NULL FOR UPDATE"));
+  stmt->setString(1, value);
+  std::unique_ptr<sql::ResultSet> rs(stmt->executeQuery());
+  if (!rs->next()) return std::nullopt;
+  return ReadBinding(*rs);
+}
+
+}  // namespace
+
+absl::StatusOr<Redemption> MySqlAccountStore::RedeemInvitation(absl::string_view code_hash,
+                                                               absl::string_view openid_hash,
+                                                               int64_t now_ms,
+                                                               int64_t alive_since_ms,
+                                                               absl::string_view request_id) {
+  Redemption result;
+  absl::Status status = mysql::RunInTransaction(*pool_, [&](sql::Connection& c) -> absl::Status {
+    result = Redemption{};  // a retried transaction starts over
+    // Any state: a bound user's client sending the code it was bound with again is no error.
     auto select = Prepare(c,
-                          "SELECT town_id, village_id, household_id, member_id, invitation_id "
-                          "FROM invitations "
-                          "WHERE code_hash = ? AND used_at_ms IS NULL AND expires_at_ms > ? "
-                          "FOR UPDATE");
+                          "SELECT town_id, village_id, household_id, member_id, invitation_id, "
+                          "expires_at_ms, used_at_ms, used_by_binding "
+                          "FROM invitations WHERE code_hash = ? FOR UPDATE");
     select->setString(1, std::string(code_hash));
-    select->setInt64(2, now_ms);
     std::unique_ptr<sql::ResultSet> rs(select->executeQuery());
-    if (!rs->next()) return absl::NotFoundError("invitation unknown, spent or expired");
-    binding.openid_hash = std::string(openid_hash);
-    binding.town_id = rs->getInt64(1);
-    binding.village_id = rs->getInt64(2);
-    binding.household_id = rs->getInt64(3);
-    binding.member_id = rs->getInt64(4);
+    if (!rs->next()) return absl::NotFoundError("invitation unknown");
+    ResidentBinding invited;
+    invited.openid_hash = std::string(openid_hash);
+    invited.town_id = rs->getInt64(1);
+    invited.village_id = rs->getInt64(2);
+    invited.household_id = rs->getInt64(3);
+    invited.member_id = rs->getInt64(4);
     const int64_t invitation_id = rs->getInt64(5);
+    const int64_t expires_at_ms = rs->getInt64(6);
+    const bool spent = !rs->isNull(7);
+    const int64_t used_by_binding = rs->isNull(8) ? 0 : rs->getInt64(8);
+    const AuditContext context{ResidentUserId(invited.member_id), "resident",
+                               std::string(request_id)};
+
+    // The openid's own binding decides first: a bound WeChat user never moves by an invitation
+    // (a village admin moves them by inviting the member they should be, from a new account).
+    std::optional<ResidentBinding> own = LockActiveBinding(c, "openid_hash", invited.openid_hash);
+    if (own && spent && used_by_binding == own->binding_id) {
+      result.outcome = Redemption::Outcome::kAlreadyBoundHere;
+      result.binding = *own;
+      return absl::OkStatus();
+    }
+    if (spent || expires_at_ms <= now_ms) {
+      return absl::NotFoundError("invitation spent or expired");
+    }
+    if (own) {
+      result.binding = *own;
+      if (own->village_id != invited.village_id || own->household_id != invited.household_id ||
+          own->member_id != invited.member_id) {
+        result.outcome = Redemption::Outcome::kBoundElsewhere;
+        return absl::OkStatus();  // nothing written: the invitation stays for its member
+      }
+      // Spent on the binding it names, so that it can't later move the member to someone else.
+      result.outcome = Redemption::Outcome::kAlreadyBoundHere;
+      auto spend = Prepare(c,
+                           "UPDATE invitations SET used_at_ms = ?, used_by_binding = ? "
+                           "WHERE code_hash = ?");
+      spend->setInt64(1, now_ms);
+      spend->setInt64(2, own->binding_id);
+      spend->setString(3, std::string(code_hash));
+      spend->executeUpdate();
+      State before{{"invitation_id", invitation_id},   {"town_id", invited.town_id},
+                   {"village_id", invited.village_id}, {"household_id", invited.household_id},
+                   {"member_id", invited.member_id},   {"expires_at_ms", expires_at_ms}};
+      State after = before;
+      after["used_at_ms"] = now_ms;
+      after["binding_id"] = own->binding_id;
+      return AppendAudit(
+          c, context,
+          {"redeem", "invitation", invitation_id, invited.village_id, Text(before), Text(after)});
+    }
+
+    // One binding per member: the member's binding of another WeChat user (an old phone) stops
+    // working now, its sessions with it.
+    std::optional<ResidentBinding> previous =
+        LockActiveBinding(c, "member_id", absl::StrCat(invited.member_id));
+    if (previous) {
+      auto release = Prepare(c,
+                             "UPDATE resident_bindings SET released_at_ms = ? "
+                             "WHERE binding_id = ?");
+      release->setInt64(1, now_ms);
+      release->setInt64(2, previous->binding_id);
+      release->executeUpdate();
+      EndSubjectSessions(c, "resident", previous->binding_id, now_ms, alive_since_ms,
+                         &result.ended_access_token_ids);
+    }
     auto insert = Prepare(c,
                           "INSERT INTO resident_bindings (village_id, openid_hash, town_id, "
                           "household_id, member_id) VALUES (?, ?, ?, ?, ?)");
-    insert->setInt64(1, binding.village_id);
-    insert->setString(2, binding.openid_hash);
-    insert->setInt64(3, binding.town_id);
-    insert->setInt64(4, binding.household_id);
-    insert->setInt64(5, binding.member_id);
-    insert->executeUpdate();  // 1062 on a bound openid -> ALREADY_EXISTS, rolled back
-    binding.binding_id = LastInsertId(c);
+    insert->setInt64(1, invited.village_id);
+    insert->setString(2, invited.openid_hash);
+    insert->setInt64(3, invited.town_id);
+    insert->setInt64(4, invited.household_id);
+    insert->setInt64(5, invited.member_id);
+    insert->executeUpdate();  // 1062: a concurrent redemption came first -> ALREADY_EXISTS
+    invited.binding_id = LastInsertId(c);
     auto spend = Prepare(c,
                          "UPDATE invitations SET used_at_ms = ?, used_by_binding = ? "
                          "WHERE code_hash = ?");
     spend->setInt64(1, now_ms);
-    spend->setInt64(2, binding.binding_id);
+    spend->setInt64(2, invited.binding_id);
     spend->setString(3, std::string(code_hash));
     spend->executeUpdate();
-    // The person redeeming the code signs in as the member it was for: that member is the actor.
-    const AuditContext context{ResidentUserId(binding.member_id), "resident",
-                               std::string(request_id)};
-    const std::string after = Text(State{{"binding_id", binding.binding_id},
-                                         {"town_id", binding.town_id},
-                                         {"village_id", binding.village_id},
-                                         {"household_id", binding.household_id},
-                                         {"member_id", binding.member_id},
-                                         {"invitation_id", invitation_id}});
+    if (previous) {
+      auto replaced = Prepare(c,
+                              "UPDATE resident_bindings SET replaced_by_binding = ? "
+                              "WHERE binding_id = ?");
+      replaced->setInt64(1, invited.binding_id);
+      replaced->setInt64(2, previous->binding_id);
+      replaced->executeUpdate();
+      const State before = BindingState(*previous, InvitationOfBinding(c, previous->binding_id));
+      State after = before;
+      after["released_at_ms"] = now_ms;
+      after["replaced_by_binding"] = invited.binding_id;
+      RETURN_IF_ERROR(AppendAudit(c, context,
+                                  {"release", "resident_binding", previous->binding_id,
+                                   previous->village_id, Text(before), Text(after)}));
+      result.released = *previous;
+    }
+    result.outcome = Redemption::Outcome::kBound;
+    result.binding = invited;
+    State after = BindingState(invited, invitation_id);
+    if (previous) after["replaces_binding"] = previous->binding_id;
     return AppendAudit(
         c, context,
-        {"bind", "resident_binding", binding.binding_id, binding.village_id, "", after});
+        {"bind", "resident_binding", invited.binding_id, invited.village_id, "", Text(after)});
   });
   if (!status.ok()) return status;
-  return binding;
+  return result;
 }
 
 absl::Status MySqlAccountStore::StoreRefreshToken(const RefreshToken& token) {

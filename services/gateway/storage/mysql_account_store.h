@@ -34,9 +34,10 @@ class MySqlAccountStore final : public AccountStore {
   absl::StatusOr<ResidentBinding> FindResident(absl::string_view openid_hash) override;
   absl::StatusOr<ResidentBinding> FindResidentById(int64_t binding_id) override;
   absl::Status CreateInvitation(const Invitation& invitation, const AuditContext& context) override;
-  absl::StatusOr<ResidentBinding> RedeemInvitation(absl::string_view code_hash,
-                                                   absl::string_view openid_hash, int64_t now_ms,
-                                                   absl::string_view request_id) override;
+  absl::StatusOr<Redemption> RedeemInvitation(absl::string_view code_hash,
+                                              absl::string_view openid_hash, int64_t now_ms,
+                                              int64_t alive_since_ms,
+                                              absl::string_view request_id) override;
   absl::Status StoreRefreshToken(const RefreshToken& token) override;
   absl::StatusOr<RefreshToken> ConsumeRefreshToken(absl::string_view token_hash,
                                                    int64_t now_ms) override;
