@@ -127,6 +127,8 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"ORDER_NOT_DEBITED", "该订单没有扣减积分，无需退还"},
       {"PERIOD_NOT_OVER", "该季度尚未结束，请季度结束后再操作"},
       {"LATE_ENTRIES", "该季度有新记入的积分，农户提出异议的时间未满，暂不能结算"},
+      {"NOT_GROUP_REPRESENTATIVE", "只有村里为本组指定的村民代表才能提交本组的互评"},
+      {"REPRESENTATIVE_NOT_IN_GROUP", "指定的村民代表不是该村民小组的成员，请重新选择"},
       {"WORK_PENDING", "该季度还有待审核的自主申报或未结束的组组互评，请先处理后再结算"},
       {"DECLARATION_REVIEWED", "该申报已审核记分，如有异议请通过公示异议更正"},
       {"PERIOD_NOT_STARTED", "该季度尚未开始，暂不能开展互评"},

@@ -5,6 +5,10 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/text/text.h"
@@ -84,25 +88,59 @@ absl::Status ValidateRoundItem(const RuleItemSpec& item) {
   return absl::OkStatus();
 }
 
-absl::Status CheckCanRate(const auth::Caller& caller, int64_t village_id, int64_t rater_group_id,
-                          const HouseholdRecord* caller_household) {
+absl::Status CheckCanRate(const auth::Caller& caller, const RoundSpec& spec,
+                          int64_t rater_group_id, const HouseholdRecord* caller_household) {
   switch (caller.role) {
     case auth::Role::kVillageAdmin:
-      if (caller.village_id == village_id) return absl::OkStatus();
+      if (caller.village_id == spec.village_id) return absl::OkStatus();
       return absl::PermissionDeniedError("village_admin may not rate in another village's round");
-    case auth::Role::kResident:
-      if (caller_household != nullptr && caller.village_id == village_id &&
-          caller_household->household_id == caller.household_id &&
-          caller_household->village_id == village_id &&
-          caller_household->group_id == rater_group_id) {
-        return absl::OkStatus();
+    case auth::Role::kResident: {
+      if (caller_household == nullptr || caller.village_id != spec.village_id ||
+          caller_household->household_id != caller.household_id ||
+          caller_household->village_id != spec.village_id ||
+          caller_household->group_id != rater_group_id) {
+        return absl::PermissionDeniedError(
+            "a resident may rate only for their own household's group");
       }
-      return absl::PermissionDeniedError(
-          "a resident may rate only for their own household's group");
+      const auto representative = spec.representatives.find(rater_group_id);
+      if (representative == spec.representatives.end() ||
+          representative->second != caller.user_id) {
+        return absl::PermissionDeniedError(absl::StrCat(
+            "NOT_GROUP_REPRESENTATIVE: only the representative the village admin named for group ",
+            rater_group_id, " submits its ratings"));
+      }
+      return absl::OkStatus();
+    }
     default:
       return absl::PermissionDeniedError(
           absl::StrCat(auth::RoleName(caller.role), " may not submit mutual-evaluation ratings"));
   }
+}
+
+int64_t MemberIdOfUser(const std::string& user_id) {
+  absl::string_view digits = user_id;
+  int64_t member_id = 0;
+  if (!absl::ConsumePrefix(&digits, "member-") || digits.empty() || digits.front() == '0' ||
+      !std::all_of(digits.begin(), digits.end(), absl::ascii_isdigit) ||
+      !absl::SimpleAtoi(digits, &member_id)) {
+    return 0;
+  }
+  return member_id;
+}
+
+absl::Status ValidateRepresentatives(const RoundSpec& spec) {
+  for (const auto& [group_id, user_id] : spec.representatives) {
+    if (!Contains(spec.group_ids, group_id)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "representatives: group ", group_id, " is not one of the round's groups"));
+    }
+    if (MemberIdOfUser(user_id) == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "representatives: \"", text::Utf8Prefix(user_id, 64),
+          "\" is not a resident's account id (member-<id>)"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ValidateRatings(const RoundSpec& spec, int64_t rater_group_id,

@@ -30,6 +30,8 @@ struct RoundSpec {
   std::vector<std::string> criteria;
   int awarded_groups = 0;
   std::vector<int64_t> group_ids;  // the participating groups (the village's groups at open)
+  // group id -> the resident who rates for it ("member-<id>"); groups without one: admin only.
+  std::map<int64_t, std::string> representatives;
 };
 
 struct RatingInput {
@@ -60,11 +62,21 @@ absl::Status ValidateRoundSpec(const RoundSpec& spec, absl::Time now);
 // INVALID_ARGUMENT otherwise.
 absl::Status ValidateRoundItem(const RuleItemSpec& item);
 
-// PERMISSION_DENIED unless the caller may submit ratings for `rater_group_id` in the village: a
-// resident whose household (`caller_household`, looked up by the caller's household id) is in that
-// group of the village, or the village's admin for any group.
-absl::Status CheckCanRate(const auth::Caller& caller, int64_t village_id, int64_t rater_group_id,
-                          const HouseholdRecord* caller_household);
+// PERMISSION_DENIED unless the caller may submit ratings for `rater_group_id` in the round's
+// village: the resident named the group's representative in `spec`, whose household
+// (`caller_household`, looked up by the caller's household id) is in that group of the village;
+// or the village's admin for any group (a paper ballot). Any other resident of the group is
+// refused "NOT_GROUP_REPRESENTATIVE": one villager must not cast the group's only vote.
+absl::Status CheckCanRate(const auth::Caller& caller, const RoundSpec& spec,
+                          int64_t rater_group_id, const HouseholdRecord* caller_household);
+
+// The representatives named in `spec`: each of a participating group, user ids of residents'
+// accounts ("member-<id>"). INVALID_ARGUMENT naming `representatives` otherwise. (That each is a
+// member of their group is the registry's to say: the storage checks it.)
+absl::Status ValidateRepresentatives(const RoundSpec& spec);
+
+// The member id of a resident's account id "member-<id>"; 0 when `user_id` is not one.
+int64_t MemberIdOfUser(const std::string& user_id);
 
 // One rater group's submission: the rater takes part, never rates itself ("SELF_RATING"), rates
 // each other participating group on each criterion exactly once ("RATINGS_INCOMPLETE" names a

@@ -1,6 +1,7 @@
 #include "services/scoring/domain/evaluation_rules.h"
 
 #include "gmock/gmock.h"
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "services/scoring/domain/period.h"
 
@@ -107,35 +108,67 @@ TEST(ValidateRoundItemTest, AwardsOnlyAndNotRentalOnly) {
   EXPECT_EQ(ValidateRoundItem(item).code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST(CheckCanRateTest, ResidentsForTheirGroupAdminsForAny) {
+TEST(CheckCanRateTest, TheGroupsRepresentativeAndTheAdminForAny) {
   HouseholdRecord household;
   household.household_id = 5000;
   household.village_id = kVillage;
   household.group_id = 2;
+  RoundSpec spec;
+  spec.village_id = kVillage;
+  spec.group_ids = {2, 3};
+  spec.representatives = {{2, "member-77"}};
   Caller resident;
+  resident.user_id = "member-77";
   resident.role = Role::kResident;
   resident.village_id = kVillage;
   resident.household_id = 5000;
-  EXPECT_TRUE(CheckCanRate(resident, kVillage, 2, &household).ok());
-  EXPECT_EQ(CheckCanRate(resident, kVillage, 3, &household).code(),
+  EXPECT_TRUE(CheckCanRate(resident, spec, 2, &household).ok());
+  EXPECT_EQ(CheckCanRate(resident, spec, 3, &household).code(),
             absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(CheckCanRate(resident, kVillage, 2, nullptr).code(),
+  EXPECT_EQ(CheckCanRate(resident, spec, 2, nullptr).code(), absl::StatusCode::kPermissionDenied);
+  RoundSpec elsewhere = spec;
+  elsewhere.village_id = kVillage + 1;
+  EXPECT_EQ(CheckCanRate(resident, elsewhere, 2, &household).code(),
             absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(CheckCanRate(resident, kVillage + 1, 2, &household).code(),
+  // Another villager of the same group (the same household, even) does not cast its vote.
+  Caller neighbour = resident;
+  neighbour.user_id = "member-78";
+  const absl::Status refused = CheckCanRate(neighbour, spec, 2, &household);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(absl::StartsWith(refused.message(), "NOT_GROUP_REPRESENTATIVE")) << refused;
+  // A group without a representative is rated for by the admin only.
+  spec.representatives.clear();
+  EXPECT_EQ(CheckCanRate(resident, spec, 2, &household).code(),
             absl::StatusCode::kPermissionDenied);
 
   Caller admin;
   admin.role = Role::kVillageAdmin;
   admin.village_id = kVillage;
-  EXPECT_TRUE(CheckCanRate(admin, kVillage, 3, nullptr).ok());
-  EXPECT_EQ(CheckCanRate(admin, kVillage + 1, 3, nullptr).code(),
+  EXPECT_TRUE(CheckCanRate(admin, spec, 3, nullptr).ok());
+  EXPECT_EQ(CheckCanRate(admin, elsewhere, 3, nullptr).code(),
             absl::StatusCode::kPermissionDenied);
 
   Caller grid_worker;
   grid_worker.role = Role::kGridWorker;
   grid_worker.village_id = kVillage;
-  EXPECT_EQ(CheckCanRate(grid_worker, kVillage, 3, nullptr).code(),
+  EXPECT_EQ(CheckCanRate(grid_worker, spec, 3, nullptr).code(),
             absl::StatusCode::kPermissionDenied);
+}
+
+TEST(RepresentativesTest, EachOfARoundGroupAndAResidentsAccount) {
+  RoundSpec spec;
+  spec.group_ids = {2, 3};
+  spec.representatives = {{2, "member-77"}, {3, "member-9"}};
+  EXPECT_TRUE(ValidateRepresentatives(spec).ok());
+  spec.representatives = {{4, "member-77"}};
+  EXPECT_EQ(ValidateRepresentatives(spec).code(), absl::StatusCode::kInvalidArgument);
+  for (const char* not_a_resident : {"staff-3", "member-", "member-07", "member-1x", ""}) {
+    spec.representatives = {{2, not_a_resident}};
+    EXPECT_EQ(ValidateRepresentatives(spec).code(), absl::StatusCode::kInvalidArgument)
+        << not_a_resident;
+  }
+  EXPECT_EQ(MemberIdOfUser("member-194"), 194);
+  EXPECT_EQ(MemberIdOfUser("resident-1"), 0);
 }
 
 TEST(ValidateRatingsTest, AcceptsACompleteSubmission) {

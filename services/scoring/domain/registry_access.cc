@@ -173,8 +173,11 @@ absl::StatusOr<VillageQuery> AuthorizeVillageList(const auth::Caller& caller, in
       query.town_id = caller.town_id;
       return query;
     case Role::kVillageAdmin:
+    case Role::kResident:
+      // A resident reads their own village's groups (the names the boards and the group
+      // mutual evaluation speak of): nothing there is personal.
       if (caller.village_id == 0) return Denied(caller, "list villages without a village");
-      // town_id is not checked against the admin's village: the answer is their village anyway.
+      // town_id is not checked against the caller's village: the answer is their village anyway.
       query.village_id = caller.village_id;
       return query;
     default:

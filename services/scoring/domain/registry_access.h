@@ -91,7 +91,8 @@ absl::StatusOr<HouseholdListScope> AuthorizeHouseholdList(const auth::Caller& ca
                                                           const GridRecord* grid);
 
 // ListVillages(town_id): the query to run. District roles and services: any town (0 = all); a
-// town official: their own town (0 means theirs); a village admin: their own village. Everyone
+// town official: their own town (0 means theirs); a village admin or a resident: their own
+// village. Everyone
 // else, or another town, PERMISSION_DENIED.
 absl::StatusOr<VillageQuery> AuthorizeVillageList(const auth::Caller& caller, int64_t town_id);
 

@@ -74,6 +74,15 @@ grpc::Status AssessmentServiceImpl::CloseRound(grpc::ServerContext* context,
   });
 }
 
+grpc::Status AssessmentServiceImpl::ListRounds(grpc::ServerContext* context,
+                                               const v1::ListRoundsRequest* request,
+                                               v1::ListRoundsResponse* response) {
+  return context_.calls->Serve(context, "ListRounds", [&](const auth::Caller& caller) {
+    ASSIGN_OR_RETURN(*response, evaluations_.List(caller, *request));
+    return absl::OkStatus();
+  });
+}
+
 grpc::Status AssessmentServiceImpl::GetRound(grpc::ServerContext* context,
                                              const v1::GetRoundRequest* request,
                                              v1::EvaluationRound* response) {

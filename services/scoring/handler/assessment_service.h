@@ -41,6 +41,8 @@ class AssessmentServiceImpl final
                              v1::SubmitRatingsResponse* response) override;
   grpc::Status CloseRound(grpc::ServerContext* context, const v1::CloseRoundRequest* request,
                           v1::EvaluationRound* response) override;
+  grpc::Status ListRounds(grpc::ServerContext* context, const v1::ListRoundsRequest* request,
+                          v1::ListRoundsResponse* response) override;
   grpc::Status GetRound(grpc::ServerContext* context, const v1::GetRoundRequest* request,
                         v1::EvaluationRound* response) override;
 

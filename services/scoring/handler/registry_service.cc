@@ -436,8 +436,14 @@ grpc::Status RegistryServiceImpl::ListVillages(grpc::ServerContext* context,
     if (request->village_id() < 0) {
       return absl::InvalidArgumentError("village_id must be 0 or positive");
     }
+    // Who may list at all is decided before any village is looked up.
+    RETURN_IF_ERROR(AuthorizeVillageList(caller, 0).status());
     VillageQuery query;
-    if (request->village_id() != 0) {
+    if (caller.role == auth::Role::kResident && request->village_id() != 0 &&
+        request->village_id() != caller.village_id) {
+      return absl::PermissionDeniedError("resident may not list another village");
+    }
+    if (request->village_id() != 0 && caller.role != auth::Role::kResident) {
       ASSIGN_OR_RETURN(const VillageRecord village,
                        repository_->FindVillage(request->village_id()));
       RETURN_IF_ERROR(AuthorizeVillagePartRead(caller, village, "the village"));

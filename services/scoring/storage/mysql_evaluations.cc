@@ -6,6 +6,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <utility>
@@ -42,6 +43,17 @@ v1::EvaluationRound Definition(const v1::EvaluationRound& round) {
   definition.set_item_code(round.item_code());
   *definition.mutable_criteria() = round.criteria();
   definition.set_awarded_groups(round.awarded_groups());
+  // By group, so that the same representatives in another order are the same round.
+  std::vector<v1::GroupRepresentative> representatives(round.representatives().begin(),
+                                                       round.representatives().end());
+  std::sort(representatives.begin(), representatives.end(),
+            [](const v1::GroupRepresentative& a, const v1::GroupRepresentative& b) {
+              return std::make_pair(a.group_id(), a.user_id()) <
+                     std::make_pair(b.group_id(), b.user_id());
+            });
+  for (v1::GroupRepresentative& representative : representatives) {
+    *definition.add_representatives() = std::move(representative);
+  }
   return definition;
 }
 
@@ -54,7 +66,30 @@ RoundSpec ToSpec(const v1::EvaluationRound& definition, std::vector<int64_t> gro
   spec.criteria.assign(definition.criteria().begin(), definition.criteria().end());
   spec.awarded_groups = definition.awarded_groups();
   spec.group_ids = std::move(group_ids);
+  for (const v1::GroupRepresentative& representative : definition.representatives()) {
+    spec.representatives[representative.group_id()] = representative.user_id();
+  }
   return spec;
+}
+
+// Each representative must be a member of a household of the group they rate for.
+absl::Status CheckRepresentativesAreMembers(sql::Connection& connection,
+                                            const v1::EvaluationRound& definition) {
+  for (const v1::GroupRepresentative& representative : definition.representatives()) {
+    auto rows = Statement(connection,
+                          "SELECT h.group_id FROM members m JOIN households h "
+                          "ON h.village_id = m.village_id AND h.household_id = m.household_id "
+                          "WHERE m.village_id = ? AND m.member_id = ?")
+                    .Bind(definition.village_id())
+                    .Bind(MemberIdOfUser(representative.user_id()))
+                    .Query();
+    if (!rows->next() || rows->getInt64(1) != representative.group_id()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "REPRESENTATIVE_NOT_IN_GROUP: representatives: ", representative.user_id(),
+          " is not a member of a household of group ", representative.group_id()));
+    }
+  }
+  return absl::OkStatus();
 }
 
 // The digest of one rater group's ratings, independent of their order.
@@ -228,6 +263,11 @@ absl::StatusOr<v1::EvaluationRound> MySqlEvaluations::Open(const auth::Caller& c
     row.spec = ToSpec(definition, group_ids);
     row.payload_sha256 = digest;
     RETURN_IF_ERROR(ValidateRoundSpec(row.spec, absl::Now()));
+    if (static_cast<size_t>(definition.representatives_size()) != row.spec.representatives.size()) {
+      return absl::InvalidArgumentError("representatives: at most one per group");
+    }
+    RETURN_IF_ERROR(ValidateRepresentatives(row.spec));
+    RETURN_IF_ERROR(CheckRepresentativesAreMembers(connection, definition));
     RETURN_IF_ERROR(CheckNotSettled(connection, round.village_id(), round.period()));
     ASSIGN_OR_RETURN(const absl::Time deed_day, RoundDeedDay(round.period()));
     RETURN_IF_ERROR(RoundItem(connection, row.spec, deed_day, /*at_close=*/false).status());
@@ -248,7 +288,10 @@ absl::StatusOr<v1::EvaluationRound> MySqlEvaluations::Open(const auth::Caller& c
          AuditState(absl::StrCat("period=", round.period(), " item=", round.item_code(),
                                  " criteria=", absl::StrJoin(round.criteria(), "/"),
                                  " awarded_groups=", round.awarded_groups(),
-                                 " groups=", absl::StrJoin(group_ids, ",")))},
+                                 " groups=", absl::StrJoin(group_ids, ","),
+                                 " representatives=",
+                                 absl::StrJoin(row.spec.representatives, ",",
+                                               absl::PairFormatter(":"))))},
         AuditOrigin{caller.request_id});
   }));
   return result;
@@ -276,7 +319,7 @@ absl::Status MySqlEvaluations::SubmitRatings(const auth::Caller& caller,
   if (caller.role == auth::Role::kResident && caller.household_id != 0) {
     ASSIGN_OR_RETURN(household, households_.FindHousehold(caller.household_id));
   }
-  RETURN_IF_ERROR(CheckCanRate(caller, spec.village_id, request.rater_group_id(),
+  RETURN_IF_ERROR(CheckCanRate(caller, spec, request.rater_group_id(),
                                household.has_value() ? &*household : nullptr));
   std::vector<RatingInput> ratings;
   for (const v1::Rating& rating : request.ratings()) {
@@ -494,6 +537,43 @@ absl::StatusOr<v1::EvaluationRound> MySqlEvaluations::Get(const auth::Caller& ca
           absl::StrCat("evaluation round ", request.round_id(), " not found"));
     }
     ASSIGN_OR_RETURN(result, RoundProto(connection, *row));
+    return absl::OkStatus();
+  }));
+  return result;
+}
+
+absl::StatusOr<v1::ListRoundsResponse> MySqlEvaluations::List(
+    const auth::Caller& caller, const v1::ListRoundsRequest& request) {
+  if (request.village_id() <= 0) {
+    return absl::InvalidArgumentError("village_id: must be a positive id");
+  }
+  v1::ListRoundsResponse result;
+  RETURN_IF_ERROR(mysql::RunWithConnection(pool_, [&](sql::Connection& connection)
+                                                      -> absl::Status {
+    int64_t town_id = 0;
+    {
+      auto rows = Statement(connection, "SELECT town_id FROM villages WHERE village_id = ?")
+                      .Bind(request.village_id())
+                      .Query();
+      if (rows->next()) town_id = rows->getInt64(1);
+    }
+    RETURN_IF_ERROR(CheckCanReadVillage(caller, request.village_id(), town_id));
+    std::vector<std::string> round_ids;
+    {
+      auto rows = Statement(connection,
+                            "SELECT round_id FROM evaluation_rounds WHERE village_id = ? "
+                            "AND (closed = FALSE OR ? = FALSE) "
+                            "ORDER BY opened_at_ms DESC, round_id LIMIT 100")
+                      .Bind(request.village_id())
+                      .Bind(request.open_only())
+                      .Query();
+      while (rows->next()) round_ids.push_back(GetString(*rows, "round_id"));
+    }
+    for (const std::string& round_id : round_ids) {
+      ASSIGN_OR_RETURN(std::optional<RoundRow> row, FindRound(connection, round_id, ""));
+      if (!row.has_value()) continue;
+      ASSIGN_OR_RETURN(*result.add_rounds(), RoundProto(connection, *row));
+    }
     return absl::OkStatus();
   }));
   return result;

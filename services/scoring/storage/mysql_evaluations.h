@@ -34,6 +34,10 @@ class MySqlEvaluations final {
   // services).
   absl::StatusOr<v1::EvaluationRound> Get(const auth::Caller& caller,
                                           const v1::GetRoundRequest& request);
+  // The village's rounds, most recently opened first (at most 100); PERMISSION_DENIED outside
+  // the caller's village (GetRound's readers).
+  absl::StatusOr<v1::ListRoundsResponse> List(const auth::Caller& caller,
+                                              const v1::ListRoundsRequest& request);
 
  private:
   mysql::ConnectionPool& pool_;

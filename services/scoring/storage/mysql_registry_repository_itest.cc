@@ -899,7 +899,18 @@ TEST_F(RegistryServiceTest, ListVillagesByScope) {
   EXPECT_EQ(stub_->ListVillages(ContextFor(As(auth::Role::kTownOfficial)).get(), request, &response)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+  // A resident reads their own village's groups (names the boards speak of), none other.
+  request.Clear();
+  ASSERT_TRUE(
+      stub_->ListVillages(ContextFor(As(auth::Role::kResident)).get(), request, &response).ok());
+  ASSERT_EQ(response.villages_size(), 1);
+  EXPECT_EQ(response.villages(0).village_id(), village_.village_id);
+  EXPECT_EQ(response.groups_size(), 2);
+  request.set_village_id(village_.village_id + 1000);
   EXPECT_EQ(stub_->ListVillages(ContextFor(As(auth::Role::kResident)).get(), request, &response)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(stub_->ListVillages(ContextFor(As(auth::Role::kGridWorker)).get(), request, &response)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 }

@@ -17,6 +17,7 @@
 #include "jifen/audit/v1/audit.pb.h"
 #include "jifen/scoring/v1/assessment.grpc.pb.h"
 #include "jifen/scoring/v1/ledger.grpc.pb.h"
+#include "jifen/scoring/v1/registry.grpc.pb.h"
 #include "services/scoring/domain/period.h"
 #include "tests/support/scoring_harness.h"
 #include "tests/support/shared_scoring_test.h"
@@ -165,6 +166,50 @@ class AssessmentTest : public SharedScoringTest<AssessmentTest> {
   }
 
   // ---- Evaluation helpers ----
+
+  // A member of the village's household `index` as a resident signs in through the gateway
+  // (account id "member-<id>"): the user id to name as a group's representative, and a token.
+  struct Member {
+    std::string user_id;
+    std::string token;
+  };
+  Member MemberOf(const SeededVillage& village, int index) {
+    v1::GetHouseholdRequest request;
+    request.set_household_id(village.household_ids[index]);
+    v1::HouseholdDetail detail;
+    const grpc::Status status =
+        v1::RegistryService::NewStub(harness_->channel())
+            ->GetHousehold(ScoringHarness::Context(harness_->DistrictToken()).get(), request,
+                           &detail);
+    EXPECT_TRUE(status.ok() && detail.members_size() > 0) << status.error_message();
+    auth::Caller caller;
+    caller.user_id = absl::StrCat("member-", detail.members_size() > 0
+                                                 ? detail.members(0).member_id()
+                                                 : int64_t{0});
+    caller.role = auth::Role::kResident;
+    caller.village_id = village.village_id;
+    caller.household_id = village.household_ids[index];
+    return {caller.user_id, harness_->Token(caller)};
+  }
+  // The ids of the village's open rounds, as `token`'s holder lists them.
+  std::vector<std::string> OpenRoundIds(const std::string& token, int64_t village_id) {
+    v1::ListRoundsRequest request;
+    request.set_village_id(village_id);
+    request.set_open_only(true);
+    v1::ListRoundsResponse response;
+    const grpc::Status status =
+        assessment_->ListRounds(ScoringHarness::Context(token).get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    std::vector<std::string> ids;
+    for (const v1::EvaluationRound& round : response.rounds()) ids.push_back(round.round_id());
+    return ids;
+  }
+  static void AddRepresentative(v1::EvaluationRound& round, int64_t group_id,
+                                const std::string& user_id) {
+    v1::GroupRepresentative* representative = round.add_representatives();
+    representative->set_group_id(group_id);
+    representative->set_user_id(user_id);
+  }
 
   grpc::Status Open(const std::string& token, const v1::EvaluationRound& round,
                     v1::EvaluationRound* response) {
@@ -507,13 +552,15 @@ TEST_F(AssessmentTest, AResidentsCorrectableMistakesHaveTheirOwnCodesAndFields) 
 
   const std::vector<std::string> criteria = {"环境整洁"};
   const std::string round_id = "round-2025Q3-mistakes";
-  v1::EvaluationRound opened;
-  const grpc::Status open = Open(Admin(village), RoundDefinition(round_id, village, criteria, 1),
-                                 &opened);
-  ASSERT_TRUE(open.ok()) << open.error_message();
   const int64_t own_group = village.group_ids[0];
   const int64_t other_group = village.group_ids[1];
-  const grpc::Status rating = Rate(Resident(village, 0),
+  const Member representative = MemberOf(village, 0);
+  v1::EvaluationRound definition = RoundDefinition(round_id, village, criteria, 1);
+  AddRepresentative(definition, own_group, representative.user_id);
+  v1::EvaluationRound opened;
+  const grpc::Status open = Open(Admin(village), definition, &opened);
+  ASSERT_TRUE(open.ok()) << open.error_message();
+  const grpc::Status rating = Rate(representative.token,
                                    Ratings(round_id, own_group, criteria, {{other_group, {101}}}));
   EXPECT_EQ(rating.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(rating.error_message(), ::testing::StartsWith("RATING_OUT_OF_RANGE: ratings[0].score: 101"));
@@ -552,7 +599,12 @@ TEST_F(AssessmentTest, RoundAmongThreeGroupsCreditsTheWinnersHouseholdsOnce) {
   const int64_t g2 = village.group_ids[2];
   const std::vector<std::string> criteria = {"环境整洁", "垃圾分类"};
   const std::string round_id = "round-2025Q3-three";
-  const v1::EvaluationRound definition = RoundDefinition(round_id, village, criteria, 1);
+  // g0 and g1 rate through the representatives the admin names; g2 has none (a paper ballot).
+  const Member rep0 = MemberOf(village, 0);
+  const Member rep1 = MemberOf(village, 1);
+  v1::EvaluationRound definition = RoundDefinition(round_id, village, criteria, 1);
+  AddRepresentative(definition, g1, rep1.user_id);
+  AddRepresentative(definition, g0, rep0.user_id);
   // Other tests of the suite open rounds of their own villages.
   const int64_t rounds_before = CountRows("SELECT COUNT(*) FROM evaluation_rounds");
 
@@ -561,8 +613,20 @@ TEST_F(AssessmentTest, RoundAmongThreeGroupsCreditsTheWinnersHouseholdsOnce) {
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_FALSE(opened.closed());
   EXPECT_EQ(opened.group_ids_size(), 3);
+  ASSERT_EQ(opened.representatives_size(), 2);  // by group, as named
+  EXPECT_EQ(opened.representatives(0).group_id(), std::min(g0, g1));
+  // A representative must live in the group they rate for.
+  v1::EvaluationRound stranger = RoundDefinition("round-2025Q3-stranger", village, criteria, 1);
+  AddRepresentative(stranger, g2, rep0.user_id);
+  const grpc::Status not_member = Open(Admin(village), stranger, &opened);
+  EXPECT_EQ(not_member.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(not_member.error_message().find("REPRESENTATIVE_NOT_IN_GROUP"), std::string::npos)
+      << not_member.error_message();
+  ASSERT_TRUE(Open(Admin(village), definition, &opened).ok());
   // Opening again is a no-op; another definition under the id is refused.
   ASSERT_TRUE(Open(Admin(village), definition, &opened).ok());
+  // A representative finds the open round of their village.
+  EXPECT_THAT(OpenRoundIds(rep0.token, village.village_id), ::testing::ElementsAre(round_id));
   v1::EvaluationRound different = definition;
   different.set_awarded_groups(2);
   EXPECT_EQ(Open(Admin(village), different, &opened).error_code(),
@@ -585,29 +649,40 @@ TEST_F(AssessmentTest, RoundAmongThreeGroupsCreditsTheWinnersHouseholdsOnce) {
   // rating for another group.
   v1::SubmitRatingsRequest self =
       Ratings(round_id, g0, criteria, {{g0, {100, 100}}, {g1, {90, 90}}, {g2, {70, 80}}});
-  status = Rate(Resident(village, 0), self);
+  status = Rate(rep0.token, self);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(status.error_message().find("SELF_RATING"), std::string::npos);
   status =
-      Rate(Resident(village, 0), Ratings(round_id, g0, criteria, {{g1, {90, 90}}, {g2, {70}}}));
+      Rate(rep0.token, Ratings(round_id, g0, criteria, {{g1, {90, 90}}, {g2, {70}}}));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(status.error_message().find("RATINGS_INCOMPLETE"), std::string::npos);
   EXPECT_EQ(
-      Rate(Resident(village, 0), Ratings(round_id, g1, criteria, {{g0, {80, 80}}, {g2, {75, 75}}}))
+      Rate(rep0.token, Ratings(round_id, g1, criteria, {{g0, {80, 80}}, {g2, {75, 75}}}))
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  // Another villager of g0 does not cast the group's vote, nor does anyone for g2.
+  const grpc::Status not_representative = Rate(
+      Resident(village, 3), Ratings(round_id, g0, criteria, {{g1, {10, 10}}, {g2, {10, 10}}}));
+  EXPECT_EQ(not_representative.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(not_representative.error_message().find("NOT_GROUP_REPRESENTATIVE"),
+            std::string::npos)
+      << not_representative.error_message();
+  EXPECT_EQ(
+      Rate(Resident(village, 2), Ratings(round_id, g2, criteria, {{g0, {10, 10}}, {g1, {10, 10}}}))
           .error_code(),
       grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM evaluation_ratings"), 0);
 
   const v1::SubmitRatingsRequest by_g0 =
       Ratings(round_id, g0, criteria, {{g1, {90, 90}}, {g2, {70, 80}}});
-  status = Rate(Resident(village, 0), by_g0);
+  status = Rate(rep0.token, by_g0);
   ASSERT_TRUE(status.ok()) << status.error_message();
   // The same ratings in another order again: a no-op; other ratings: refused.
   v1::SubmitRatingsRequest reordered = by_g0;
   std::reverse(reordered.mutable_ratings()->begin(), reordered.mutable_ratings()->end());
-  EXPECT_TRUE(Rate(Resident(village, 3), reordered).ok());  // household 3 is also in g0
+  EXPECT_TRUE(Rate(rep0.token, reordered).ok());
   EXPECT_EQ(
-      Rate(Resident(village, 0), Ratings(round_id, g0, criteria, {{g1, {10, 10}}, {g2, {70, 80}}}))
+      Rate(rep0.token, Ratings(round_id, g0, criteria, {{g1, {10, 10}}, {g2, {70, 80}}}))
           .error_code(),
       grpc::StatusCode::ALREADY_EXISTS);
 
@@ -618,7 +693,7 @@ TEST_F(AssessmentTest, RoundAmongThreeGroupsCreditsTheWinnersHouseholdsOnce) {
   EXPECT_NE(status.error_message().find("RATINGS_INCOMPLETE"), std::string::npos);
 
   ASSERT_TRUE(
-      Rate(Resident(village, 1), Ratings(round_id, g1, criteria, {{g0, {80, 80}}, {g2, {75, 75}}}))
+      Rate(rep1.token, Ratings(round_id, g1, criteria, {{g0, {80, 80}}, {g2, {75, 75}}}))
           .ok());
   // The village admin enters g2's paper ratings.
   ASSERT_TRUE(
@@ -662,11 +737,29 @@ TEST_F(AssessmentTest, RoundAmongThreeGroupsCreditsTheWinnersHouseholdsOnce) {
 
   // After closing: the recorded ratings still get their answer on a retry; other ratings are told
   // the round is closed (not that they differ from the recorded ones).
-  EXPECT_TRUE(Rate(Resident(village, 0), by_g0).ok());
+  EXPECT_TRUE(Rate(rep0.token, by_g0).ok());
   const grpc::Status late =
-      Rate(Resident(village, 0), Ratings(round_id, g0, criteria, {{g1, {10, 10}}, {g2, {70, 80}}}));
+      Rate(rep0.token, Ratings(round_id, g0, criteria, {{g1, {10, 10}}, {g2, {70, 80}}}));
   EXPECT_EQ(late.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_NE(late.error_message().find("ROUND_CLOSED"), std::string::npos) << late.error_message();
+
+  // Closed, it is no longer among the open rounds; other villages see none of this one's.
+  EXPECT_THAT(OpenRoundIds(rep0.token, village.village_id), ::testing::IsEmpty());
+  {
+    v1::ListRoundsRequest list;
+    list.set_village_id(village.village_id);
+    v1::ListRoundsResponse rounds;
+    const SeededVillage elsewhere = harness_->SeedVillage(1, 1);
+    EXPECT_EQ(assessment_
+                  ->ListRounds(ScoringHarness::Context(Resident(elsewhere, 0)).get(), list,
+                               &rounds)
+                  .error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    ASSERT_TRUE(
+        assessment_->ListRounds(ScoringHarness::Context(rep0.token).get(), list, &rounds).ok());
+    ASSERT_EQ(rounds.rounds_size(), 1);
+    EXPECT_TRUE(rounds.rounds(0).closed());
+  }
 
   // Residents of the village read the result.
   v1::GetRoundRequest get;
