@@ -193,8 +193,10 @@ int Run(int argc, char** argv) {
   absl::Notification stop_background;
   std::thread due_work = Every(absl::GetFlag(FLAGS_due_work_interval), stop_background, [&] {
     int settled = 0;
-    const absl::Status status = windows.RunDueWork(&settled);
+    std::vector<std::string> waits;
+    const absl::Status status = windows.RunDueWork(&settled, &waits);
     if (!status.ok()) log::Warning("publicity due work failed", {{"error", status.ToString()}});
+    for (const std::string& wait : waits) log::Info("window waits to settle", {{"why", wait}});
     if (settled > 0) log::Info("windows settled", {{"count", absl::StrCat(settled)}});
   });
   std::thread aggregates = Every(absl::GetFlag(FLAGS_aggregate_interval), stop_background, [&] {

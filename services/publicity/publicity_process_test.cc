@@ -894,5 +894,58 @@ TEST_F(PublicityProcessTest, L_BlackListReasonsComeWithChineseLabels) {
   EXPECT_THAT(lists.black(0).reason_labels(), ::testing::ElementsAre("垃圾分类扣分"));
 }
 
+// A self-declaration of the quarter awaiting review holds its settlement (it could never be scored
+// after): the closed window stays settling and says why, and settles by itself once the admin has
+// reviewed it.
+TEST_F(PublicityProcessTest, M_APendingDeclarationHoldsTheWindowWhichSaysSo) {
+  const SeededVillage own = harness_->SeedVillage(1);
+  harness_->PublishRulebook(own.village_id, 2025, "2025-01-01");
+  const std::vector<sv1::LedgerEntry> scored = Inspect(own.household_ids[0], "HJ-01", &own);
+  ASSERT_FALSE(scored.empty());
+  const std::string admin = harness_->VillageAdminToken(own.village_id);
+  sv1::SubmitDeclarationRequest declare;
+  declare.set_declaration_id(absl::StrCat("pub-decl-", getpid()));
+  declare.set_household_id(own.household_ids[0]);
+  declare.set_item_code("ZY-01");
+  declare.set_occurred_at_ms(kDeedMs);
+  declare.set_note("参加村里的志愿服务");
+  sv1::Declaration declaration;
+  ASSERT_TRUE(assessment_
+                  ->SubmitDeclaration(
+                      Context(harness_->ResidentToken(own.village_id, own.household_ids[0])).get(),
+                      declare, &declaration)
+                  .ok());
+
+  const absl::Time ends_at = absl::Now() + absl::Seconds(4);
+  v1::OpenWindowRequest open;
+  open.set_village_id(own.village_id);
+  open.set_period("2025Q3");
+  open.set_starts_at_ms(absl::ToUnixMillis(ends_at - absl::Hours(25)));
+  open.set_ends_at_ms(absl::ToUnixMillis(ends_at));
+  v1::PublicityWindow window;
+  ASSERT_TRUE(windows_->OpenWindow(Context(admin).get(), open, &window).ok());
+  v1::GetWindowRequest get;
+  get.set_village_id(own.village_id);
+  get.set_period("2025Q3");
+  ASSERT_TRUE(Eventually([&] {
+    return windows_->GetWindow(Context(admin).get(), get, &window).ok() &&
+           !window.settlement_waiting_for().empty();
+  })) << window.DebugString();
+  EXPECT_EQ(window.settlement_waiting_for().rfind("WORK_PENDING", 0), 0u)
+      << window.settlement_waiting_for();
+  EXPECT_NE(window.state(), v1::WINDOW_STATE_SETTLED);
+
+  sv1::ReviewDeclarationRequest review;
+  review.set_declaration_id(declare.declaration_id());
+  review.set_approve(true);
+  ASSERT_TRUE(assessment_->ReviewDeclaration(Context(admin).get(), review, &declaration).ok());
+  ASSERT_TRUE(Eventually([&] {
+    return windows_->GetWindow(Context(admin).get(), get, &window).ok() &&
+           window.state() == v1::WINDOW_STATE_SETTLED;
+  })) << window.DebugString();
+  EXPECT_TRUE(window.settlement_waiting_for().empty());
+  EXPECT_EQ(harness_->WalletBalance(own.household_ids[0]), scored[0].points() + 2);  // ZY-01: +2
+}
+
 }  // namespace
 }  // namespace jifen::publicity

@@ -113,6 +113,10 @@ class NoWindows final : public WindowRepository {
                            const AuditEvent&) override {
     return No();
   }
+  absl::StatusOr<bool> NoteSettlementWaiting(int64_t, const std::string&,
+                                             const std::string&) override {
+    return No();
+  }
   absl::StatusOr<std::vector<WindowRecord>> ExtendWindows(const std::vector<WindowDeadline>&,
                                                           int64_t, absl::Time) override {
     return No();

@@ -300,7 +300,7 @@ absl::StatusOr<std::vector<ObjectionRecord>> PublicityWindows::ListObjections(
   return repository_.ListObjections(village_id, quarter.Name(), household_id, 1000);
 }
 
-absl::Status PublicityWindows::RunDueWork(int* settled) {
+absl::Status PublicityWindows::RunDueWork(int* settled, std::vector<std::string>* new_waits) {
   absl::Status first_error;
   const auto note = [&](const absl::Status& status) {
     if (!status.ok() && first_error.ok()) first_error = status;
@@ -333,6 +333,19 @@ absl::Status PublicityWindows::RunDueWork(int* settled) {
       absl::StatusOr<Settlement> settlement =
           ledger_.SettlePeriod(window.village_id, window.period, refuse_recorded_after);
       if (!settlement.ok()) {
+        // Pending declarations or an open evaluation round hold the quarter until the admin has
+        // dealt with them: a wait to show on the window (logged when it changes), not a failure.
+        if (absl::IsFailedPrecondition(settlement.status()) &&
+            absl::StartsWith(settlement.status().message(), "WORK_PENDING")) {
+          absl::StatusOr<bool> changed = repository_.NoteSettlementWaiting(
+              window.village_id, window.period, std::string(settlement.status().message()));
+          note(changed.status());
+          if (changed.ok() && *changed && new_waits != nullptr) {
+            new_waits->push_back(absl::StrCat("village ", window.village_id, " ", window.period,
+                                              ": ", settlement.status().message()));
+          }
+          continue;
+        }
         note(settlement.status());
         continue;  // stays settling; retried next round (scoring settles once per period)
       }

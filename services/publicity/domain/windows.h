@@ -33,6 +33,8 @@ struct WindowRecord {
   absl::Time settled_at = absl::InfinitePast();
   int64_t households_credited = 0;
   int64_t points_credited = 0;
+  // Why scoring last refused to settle the closed window ("WORK_PENDING: ..."); "" otherwise.
+  std::string settlement_waiting_for;
 };
 
 WindowState StateAt(const WindowRecord& window, absl::Time now);
@@ -109,6 +111,10 @@ class WindowRepository {
   virtual absl::Status MarkSettled(int64_t village_id, const std::string& period,
                                    const Settlement& settlement, absl::Time at,
                                    const AuditEvent& audit) = 0;
+  // Records why the settling window waits (`reason`, as scoring said it). Returns whether it
+  // changed, so that a wait is logged once, not on every round.
+  virtual absl::StatusOr<bool> NoteSettlementWaiting(int64_t village_id, const std::string& period,
+                                                     const std::string& reason) = 0;
   // Late entries push their quarters' windows out: in one transaction, every window of `deadlines`
   // that ExtendedEnd says must move is moved under its row lock (a settling one is open again),
   // each with its ExtensionAudit; if any moved, the window feed's position becomes
@@ -166,8 +172,10 @@ class PublicityWindows final {
   // was interrupted, then settles every window that is due, asking scoring to refuse while the
   // quarter has an entry recorded less than min_time_to_object before the window's end (it stays
   // settling until WindowFollower has moved the end out for it). Returns the first error (the rest
-  // is still attempted); settled windows are counted in *settled.
-  absl::Status RunDueWork(int* settled);
+  // is still attempted); settled windows are counted in *settled. A window scoring refuses for
+  // pending work (WORK_PENDING) is no failure: the reason is noted on the window
+  // (settlement_waiting_for) and, when it changed, described in *new_waits (may be null).
+  absl::Status RunDueWork(int* settled, std::vector<std::string>* new_waits = nullptr);
 
  private:
   absl::StatusOr<ObjectionRecord> FinishUphold(ObjectionRecord objection, const AuditEvent& audit);

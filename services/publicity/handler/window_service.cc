@@ -32,6 +32,7 @@ void ToProto(const WindowRecord& window, absl::Time now, v1::PublicityWindow* ou
   out->set_pending_objections(window.pending_objections);
   out->set_settled_at_ms(MillisOrZero(window.settled_at));
   out->set_households_credited(window.households_credited);
+  out->set_settlement_waiting_for(window.settlement_waiting_for);
   out->set_points_credited(window.points_credited);
 }
 

@@ -14,6 +14,7 @@
 #include "common/audit/state_digest.h"
 #include "common/mysql/statement.h"
 #include "common/mysql/transaction.h"
+#include "common/text/text.h"
 #include "common/status/status_macros.h"
 #include "jifen/publicity/v1/windows.pb.h"
 
@@ -23,6 +24,7 @@ namespace {
 constexpr char kWindowColumns[] =
     "w.village_id, w.period, w.starts_at_ms, w.ends_at_ms, w.opened_by_user_id, w.state, "
     "COALESCE(w.settled_at_ms, 0) AS settled_at_ms, w.households_credited, w.points_credited, "
+    "w.settlement_waiting_for, "
     "(SELECT COUNT(*) FROM objections o WHERE o.village_id = w.village_id AND o.period = w.period "
     " AND o.status IN ('pending', 'upholding')) AS pending";
 
@@ -71,6 +73,7 @@ WindowRecord WindowFromRow(sql::ResultSet& row) {
   const int64_t settled_at_ms = row.getInt64("settled_at_ms");
   if (settled_at_ms > 0) window.settled_at = absl::FromUnixMillis(settled_at_ms);
   window.households_credited = row.getInt64("households_credited");
+  window.settlement_waiting_for = row.getString("settlement_waiting_for").asStdString();
   window.points_credited = row.getInt64("points_credited");
   window.pending_objections = row.getInt64("pending");
   return window;
@@ -360,7 +363,8 @@ absl::Status MySqlWindowRepository::MarkSettled(int64_t village_id, const std::s
   return mysql::RunInTransaction(pool_, [&](sql::Connection& connection) {
     auto mark = Prepare(connection,
                         "UPDATE publicity_windows SET state = 'settled', settled_at_ms = ?, "
-                        "households_credited = ?, points_credited = ? "
+                        "households_credited = ?, points_credited = ?, "
+                        "settlement_waiting_for = '' "
                         "WHERE village_id = ? AND period = ? AND state = 'settling'");
     mark->setInt64(1, absl::ToUnixMillis(at));
     mark->setInt64(2, settlement.households_credited);
@@ -484,6 +488,26 @@ absl::Status MySqlWindowRepository::PutListRules(const ListRules& rules, const A
     upsert->executeUpdate();
     return AppendAudit(connection, audit);
   });
+}
+
+absl::StatusOr<bool> MySqlWindowRepository::NoteSettlementWaiting(int64_t village_id,
+                                                                 const std::string& period,
+                                                                 const std::string& reason) {
+  bool changed = false;
+  RETURN_IF_ERROR(mysql::RunWithConnection(pool_, [&](sql::Connection& connection) {
+    auto note = Prepare(connection,
+                        "UPDATE publicity_windows SET settlement_waiting_for = ? "
+                        "WHERE village_id = ? AND period = ? AND state = 'settling' "
+                        "AND settlement_waiting_for <> ?");
+    const std::string text(text::Utf8Prefix(reason, 500));
+    note->setString(1, text);
+    note->setInt64(2, village_id);
+    note->setString(3, period);
+    note->setString(4, text);
+    changed = note->executeUpdate() > 0;
+    return absl::OkStatus();
+  }));
+  return changed;
 }
 
 }  // namespace jifen::publicity

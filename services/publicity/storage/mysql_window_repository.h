@@ -29,6 +29,8 @@ class MySqlWindowRepository final : public WindowRepository {
   absl::Status MarkSettled(int64_t village_id, const std::string& period,
                            const Settlement& settlement, absl::Time at,
                            const AuditEvent& audit) override;
+  absl::StatusOr<bool> NoteSettlementWaiting(int64_t village_id, const std::string& period,
+                                             const std::string& reason) override;
   absl::StatusOr<std::vector<WindowRecord>> ExtendWindows(
       const std::vector<WindowDeadline>& deadlines, int64_t through_sequence,
       absl::Time now) override;
