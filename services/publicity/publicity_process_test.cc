@@ -184,6 +184,19 @@ class PublicityProcessTest : public ::testing::Test {
     return board;
   }
 
+  // The admin opens the village's 2025Q3 window, begun a day ago and ending `from_now` from now.
+  grpc::Status OpenWindowEndingIn(int64_t village_id, absl::Duration from_now,
+                                  v1::PublicityWindow* window) {
+    const absl::Time ends_at = absl::Now() + from_now;
+    v1::OpenWindowRequest open;
+    open.set_village_id(village_id);
+    open.set_period("2025Q3");
+    open.set_starts_at_ms(absl::ToUnixMillis(ends_at - absl::Hours(25)));
+    open.set_ends_at_ms(absl::ToUnixMillis(ends_at));
+    return windows_->OpenWindow(Context(harness_->VillageAdminToken(village_id)).get(), open,
+                                window);
+  }
+
   bool AppliedUpTo(int64_t sequence, const SeededVillage* village = nullptr) {
     return ReadBoard("2025Q3", 0, village).applied_sequence() >= sequence;
   }
@@ -426,14 +439,8 @@ TEST_F(PublicityProcessTest, F_ObjectionsWindowAndSettlement) {
             grpc::StatusCode::FAILED_PRECONDITION);
 
   // A window that started a day ago and ends in a few seconds (--window_min_time_to_object=3s).
-  const absl::Time ends_at = absl::Now() + absl::Seconds(5);
-  v1::OpenWindowRequest open;
-  open.set_village_id(own.village_id);
-  open.set_period("2025Q3");
-  open.set_starts_at_ms(absl::ToUnixMillis(ends_at - absl::Hours(25)));
-  open.set_ends_at_ms(absl::ToUnixMillis(ends_at));
   v1::PublicityWindow window;
-  ASSERT_TRUE(windows_->OpenWindow(Context(admin).get(), open, &window).ok());
+  ASSERT_TRUE(OpenWindowEndingIn(own.village_id, absl::Seconds(5), &window).ok());
   EXPECT_EQ(window.state(), v1::WINDOW_STATE_OPEN);
 
   // Another household's entry: refused. Own entries: accepted.
@@ -665,14 +672,8 @@ TEST_F(PublicityProcessTest, I_ALateEntryReopensTheWindowForItsHousehold) {
   const std::string first_resident = harness_->ResidentToken(own.village_id, first);
   const std::string late_resident = harness_->ResidentToken(own.village_id, late_household);
 
-  const absl::Time ends_at = absl::Now() + absl::Seconds(5);
-  v1::OpenWindowRequest open;
-  open.set_village_id(own.village_id);
-  open.set_period("2025Q3");
-  open.set_starts_at_ms(absl::ToUnixMillis(ends_at - absl::Hours(25)));
-  open.set_ends_at_ms(absl::ToUnixMillis(ends_at));
   v1::PublicityWindow window;
-  ASSERT_TRUE(windows_->OpenWindow(Context(admin).get(), open, &window).ok());
+  ASSERT_TRUE(OpenWindowEndingIn(own.village_id, absl::Seconds(5), &window).ok());
   v1::FileObjectionRequest file;
   file.set_entry_sequence(deducted[0].sequence());
   file.set_reason("已经整改完毕");
@@ -916,14 +917,8 @@ TEST_F(PublicityProcessTest, M_APendingDeclarationHoldsTheWindowWhichSaysSo) {
                       declare, &declaration)
                   .ok());
 
-  const absl::Time ends_at = absl::Now() + absl::Seconds(4);
-  v1::OpenWindowRequest open;
-  open.set_village_id(own.village_id);
-  open.set_period("2025Q3");
-  open.set_starts_at_ms(absl::ToUnixMillis(ends_at - absl::Hours(25)));
-  open.set_ends_at_ms(absl::ToUnixMillis(ends_at));
   v1::PublicityWindow window;
-  ASSERT_TRUE(windows_->OpenWindow(Context(admin).get(), open, &window).ok());
+  ASSERT_TRUE(OpenWindowEndingIn(own.village_id, absl::Seconds(4), &window).ok());
   v1::GetWindowRequest get;
   get.set_village_id(own.village_id);
   get.set_period("2025Q3");

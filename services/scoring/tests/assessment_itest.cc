@@ -165,6 +165,16 @@ class AssessmentTest : public SharedScoringTest<AssessmentTest> {
     return wallet.balance_points();
   }
 
+  // SettlePeriod as publicity asks it when the quarter's window has closed.
+  grpc::Status SettleAsPublicity(const SeededVillage& village, const std::string& period) {
+    v1::SettlePeriodRequest settle;
+    settle.set_village_id(village.village_id);
+    settle.set_period(period);
+    v1::SettlePeriodResponse settled;
+    return ledger_->SettlePeriod(
+        ScoringHarness::Context(harness_->ServiceToken("publicity")).get(), settle, &settled);
+  }
+
   // ---- Evaluation helpers ----
 
   // A member of the village's household `index` as a resident signs in through the gateway
@@ -338,14 +348,7 @@ TEST_F(AssessmentTest, ApprovedDeclarationScoresOnceAndReachesTheWalletAtSettlem
   // scored after it): settling is refused until the admin has reviewed it.
   ASSERT_TRUE(
       Declare(Resident(village, 0), Declaration("decl-approve-0002", household), &again).ok());
-  v1::SettlePeriodRequest settle;
-  settle.set_village_id(village.village_id);
-  settle.set_period("2025Q3");
-  v1::SettlePeriodResponse settled;
-  const auto settle_now = [&] {
-    return ledger_->SettlePeriod(
-        ScoringHarness::Context(harness_->ServiceToken("publicity")).get(), settle, &settled);
-  };
+  const auto settle_now = [&] { return SettleAsPublicity(village, "2025Q3"); };
   status = settle_now();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_NE(status.error_message().find("WORK_PENDING"), std::string::npos)
@@ -786,14 +789,7 @@ TEST_F(AssessmentTest, AnOpenRoundHoldsItsQuartersSettlement) {
   const std::string round_id = "round-2025Q3-holds";
   v1::EvaluationRound round;
   ASSERT_TRUE(Open(Admin(village), RoundDefinition(round_id, village, criteria, 1), &round).ok());
-  v1::SettlePeriodRequest settle;
-  settle.set_village_id(village.village_id);
-  settle.set_period("2025Q3");
-  v1::SettlePeriodResponse settled;
-  const auto settle_now = [&] {
-    return ledger_->SettlePeriod(
-        ScoringHarness::Context(harness_->ServiceToken("publicity")).get(), settle, &settled);
-  };
+  const auto settle_now = [&] { return SettleAsPublicity(village, "2025Q3"); };
   grpc::Status status = settle_now();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_NE(status.error_message().find("WORK_PENDING"), std::string::npos)
