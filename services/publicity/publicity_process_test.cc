@@ -346,6 +346,22 @@ TEST_F(PublicityProcessTest, B_StandingAndAccess) {
   EXPECT_EQ(standing.row().points(), LedgerScores()[household]);
   EXPECT_LE(standing.above_size(), 2);
 
+  // The village given inside the board reference, as for GetBoard, answers the same; two
+  // villages that disagree are refused, naming the field.
+  const std::string resident = harness_->ResidentToken(village_->village_id, household);
+  v1::GetStandingRequest by_board = request;
+  by_board.clear_village_id();
+  by_board.mutable_board()->set_village_id(village_->village_id);
+  v1::Standing same;
+  ASSERT_TRUE(boards_->GetStanding(Context(resident).get(), by_board, &same).ok());
+  EXPECT_EQ(same.row().points(), standing.row().points());
+  v1::GetStandingRequest disagreeing = request;
+  disagreeing.mutable_board()->set_village_id(village_->village_id + 1);
+  const grpc::Status refused =
+      boards_->GetStanding(Context(resident).get(), disagreeing, &same);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(refused.error_message().rfind("board.village_id:", 0), 0u) << refused.error_message();
+
   // No token, and a resident of another village: refused.
   v1::Standing ignored;
   auto no_token = grpc_util::NewClientContext(absl::Seconds(5), "");

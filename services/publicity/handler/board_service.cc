@@ -85,8 +85,15 @@ grpc::Status BoardServiceImpl::GetStanding(grpc::ServerContext* context,
                                            const v1::GetStandingRequest* request,
                                            v1::Standing* response) {
   return calls_.Serve(context, "GetStanding", [&](const auth::Caller& caller) -> absl::Status {
+    // The village may be given in either place (a client that fills the board reference as for
+    // GetBoard); given in both, they must agree.
     v1::BoardRef ref = request->board();
-    ref.set_village_id(request->village_id());
+    if (request->village_id() != 0 && ref.village_id() != 0 &&
+        request->village_id() != ref.village_id()) {
+      return absl::InvalidArgumentError(
+          "board.village_id: differs from village_id; give the household's village once");
+    }
+    if (request->village_id() != 0) ref.set_village_id(request->village_id());
     ASSIGN_OR_RETURN(const BoardKey key, BoardKeyFromProto(ref));
     ASSIGN_OR_RETURN(
         ShownStanding standing,
