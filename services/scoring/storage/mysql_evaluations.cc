@@ -120,25 +120,40 @@ absl::StatusOr<std::vector<int64_t>> ParseGroupIds(const std::string& text) {
   return ids;
 }
 
+constexpr char kRoundColumns[] = "definition, group_ids, payload_sha256, closed, closed_at_ms";
+
+// The round on the current row of a query selecting kRoundColumns.
+absl::StatusOr<RoundRow> ReadRound(sql::ResultSet& rows) {
+  RoundRow row;
+  if (!row.definition.ParseFromString(GetString(rows, "definition"))) {
+    return absl::DataLossError("stored round definition does not parse");
+  }
+  ASSIGN_OR_RETURN(std::vector<int64_t> group_ids, ParseGroupIds(GetString(rows, "group_ids")));
+  row.spec = ToSpec(row.definition, std::move(group_ids));
+  row.payload_sha256 = GetString(rows, "payload_sha256");
+  row.closed = rows.getBoolean("closed");
+  row.closed_at_ms = rows.getInt64("closed_at_ms");
+  return row;
+}
+
 // The round by id, in any village. `lock`: "", " LOCK IN SHARE MODE" or " FOR UPDATE".
 absl::StatusOr<std::optional<RoundRow>> FindRound(sql::Connection& connection,
                                                   const std::string& round_id, const char* lock) {
-  const std::string query = absl::StrCat(
-      "SELECT definition, group_ids, payload_sha256, closed, closed_at_ms FROM evaluation_rounds "
-      "WHERE round_id = ?",
-      lock);
+  const std::string query = absl::StrCat("SELECT ", kRoundColumns,
+                                         " FROM evaluation_rounds WHERE round_id = ?", lock);
   auto rows = Statement(connection, query.c_str()).Bind(round_id).Query();
   if (!rows->next()) return std::optional<RoundRow>();
-  RoundRow row;
-  if (!row.definition.ParseFromString(GetString(*rows, "definition"))) {
-    return absl::DataLossError("stored round definition does not parse");
-  }
-  ASSIGN_OR_RETURN(std::vector<int64_t> group_ids, ParseGroupIds(GetString(*rows, "group_ids")));
-  row.spec = ToSpec(row.definition, std::move(group_ids));
-  row.payload_sha256 = GetString(*rows, "payload_sha256");
-  row.closed = rows->getBoolean("closed");
-  row.closed_at_ms = rows->getInt64("closed_at_ms");
+  ASSIGN_OR_RETURN(RoundRow row, ReadRound(*rows));
   return std::optional<RoundRow>(std::move(row));
+}
+
+// The town of `village_id`; 0 for an unknown village (the scope check then refuses or says
+// not found, as the caller's role decides).
+int64_t TownOfVillage(sql::Connection& connection, int64_t village_id) {
+  auto rows = Statement(connection, "SELECT town_id FROM villages WHERE village_id = ?")
+                  .Bind(village_id)
+                  .Query();
+  return rows->next() ? rows->getInt64(1) : 0;
 }
 
 absl::StatusOr<RoundRow> RequireRound(sql::Connection& connection, const std::string& round_id,
@@ -523,14 +538,8 @@ absl::StatusOr<v1::EvaluationRound> MySqlEvaluations::Get(const auth::Caller& ca
       return absl::NotFoundError(
           absl::StrCat("evaluation round ", request.round_id(), " not found"));
     }
-    int64_t town_id = 0;
-    {
-      auto rows = Statement(connection, "SELECT town_id FROM villages WHERE village_id = ?")
-                      .Bind(row->spec.village_id)
-                      .Query();
-      if (rows->next()) town_id = rows->getInt64(1);
-    }
-    if (absl::Status allowed = CheckCanReadVillage(caller, row->spec.village_id, town_id);
+    if (absl::Status allowed = CheckCanReadVillage(caller, row->spec.village_id,
+                                                   TownOfVillage(connection, row->spec.village_id));
         !allowed.ok()) {
       // Rounds of other villages are reported as absent.
       return absl::NotFoundError(
@@ -550,29 +559,24 @@ absl::StatusOr<v1::ListRoundsResponse> MySqlEvaluations::List(
   v1::ListRoundsResponse result;
   RETURN_IF_ERROR(mysql::RunWithConnection(pool_, [&](sql::Connection& connection)
                                                       -> absl::Status {
-    int64_t town_id = 0;
-    {
-      auto rows = Statement(connection, "SELECT town_id FROM villages WHERE village_id = ?")
-                      .Bind(request.village_id())
-                      .Query();
-      if (rows->next()) town_id = rows->getInt64(1);
+    RETURN_IF_ERROR(CheckCanReadVillage(caller, request.village_id(),
+                                        TownOfVillage(connection, request.village_id())));
+    const std::string query =
+        absl::StrCat("SELECT ", kRoundColumns,
+                     " FROM evaluation_rounds WHERE village_id = ? AND (closed = FALSE OR ? = FALSE) "
+                     "ORDER BY opened_at_ms DESC, round_id LIMIT 100");
+    auto rows = Statement(connection, query.c_str())
+                    .Bind(request.village_id())
+                    .Bind(request.open_only())
+                    .Query();
+    // Read to the end before the rounds' own queries run on the connection.
+    std::vector<RoundRow> rounds;
+    while (rows->next()) {
+      ASSIGN_OR_RETURN(RoundRow row, ReadRound(*rows));
+      rounds.push_back(std::move(row));
     }
-    RETURN_IF_ERROR(CheckCanReadVillage(caller, request.village_id(), town_id));
-    std::vector<std::string> round_ids;
-    {
-      auto rows = Statement(connection,
-                            "SELECT round_id FROM evaluation_rounds WHERE village_id = ? "
-                            "AND (closed = FALSE OR ? = FALSE) "
-                            "ORDER BY opened_at_ms DESC, round_id LIMIT 100")
-                      .Bind(request.village_id())
-                      .Bind(request.open_only())
-                      .Query();
-      while (rows->next()) round_ids.push_back(GetString(*rows, "round_id"));
-    }
-    for (const std::string& round_id : round_ids) {
-      ASSIGN_OR_RETURN(std::optional<RoundRow> row, FindRound(connection, round_id, ""));
-      if (!row.has_value()) continue;
-      ASSIGN_OR_RETURN(*result.add_rounds(), RoundProto(connection, *row));
+    for (const RoundRow& row : rounds) {
+      ASSIGN_OR_RETURN(*result.add_rounds(), RoundProto(connection, row));
     }
     return absl::OkStatus();
   }));
