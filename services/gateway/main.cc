@@ -59,6 +59,9 @@ ABSL_FLAG(int, photo_max_bytes, 8 << 20, "largest photo upload");
 ABSL_FLAG(int, rate_per_user_per_minute, 600, "requests per signed-in caller per minute");
 ABSL_FLAG(int, rate_per_address_per_minute, 1200, "requests per client address per minute");
 ABSL_FLAG(int, login_rate_per_address_per_minute, 30, "sign-in attempts per address per minute");
+ABSL_FLAG(std::string, trusted_proxies, "",
+          "comma-separated addresses or CIDR ranges of the proxies in front (the TLS terminator) "
+          "whose X-Forwarded-For names the client; empty: the peer is the client");
 ABSL_FLAG(std::string, redis_prefix, "gw:", "prefix of the gateway's Redis keys");
 ABSL_FLAG(absl::Duration, access_token_ttl, absl::Minutes(15), "lifetime of access tokens");
 ABSL_FLAG(absl::Duration, refresh_token_ttl, absl::Hours(24 * 30), "lifetime of refresh tokens");
@@ -106,6 +109,12 @@ int Run(int argc, char** argv) {
   if (!absl::GetFlag(FLAGS_wechat_app_secret_file).empty()) {
     validator.RequireReadableFile("wechat_app_secret_file",
                                   absl::GetFlag(FLAGS_wechat_app_secret_file));
+  }
+  absl::StatusOr<gateway::TrustedProxies> trusted_proxies =
+      gateway::TrustedProxies::Parse(absl::GetFlag(FLAGS_trusted_proxies));
+  if (!trusted_proxies.ok()) {
+    validator.Add(absl::InvalidArgumentError(
+        absl::StrCat("--trusted_proxies: ", trusted_proxies.status().message())));
   }
   const std::string cost_name = absl::GetFlag(FLAGS_password_cost);
   if (cost_name != "interactive" && cost_name != "minimum") {
@@ -253,6 +262,7 @@ int Run(int argc, char** argv) {
   config.rate_per_user_per_minute = absl::GetFlag(FLAGS_rate_per_user_per_minute);
   config.rate_per_address_per_minute = absl::GetFlag(FLAGS_rate_per_address_per_minute);
   config.login_rate_per_address_per_minute = absl::GetFlag(FLAGS_login_rate_per_address_per_minute);
+  config.trusted_proxies = *trusted_proxies;
   config.access_token_ttl = login_options.access_token_ttl;
   gateway::GatewayDeps deps;
   deps.routes = &*routes;

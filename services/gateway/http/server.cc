@@ -79,6 +79,7 @@ struct GatewayServer::Exchange {
   std::string label;         // route template for logs and metrics
   std::string error_code;    // for the access log
   std::string error_detail;  // the service's own text, logged only
+  std::string client_address;  // the peer, or the client a trusted proxy reports (client_address.h)
 
   void Reply(int status, const std::string& body, const char* type = kJson) {
     res.status = status;
@@ -173,10 +174,19 @@ void GatewayServer::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+std::string GatewayServer::ClientAddressOf(const httplib::Request& req) const {
+  std::vector<std::string> forwarded_for;
+  const size_t headers = req.get_header_value_count("X-Forwarded-For");
+  for (size_t i = 0; i < headers; ++i) {
+    forwarded_for.push_back(req.get_header_value("X-Forwarded-For", i));
+  }
+  return ClientAddress(config_.trusted_proxies, req.remote_addr, forwarded_for);
+}
+
 void GatewayServer::Serve(const httplib::Request& req, httplib::Response& res, const char* label,
                           const std::function<void(Exchange&)>& body) {
   const absl::Time started = absl::Now();
-  Exchange ex{req, res, "", "", std::nullopt, label, "", ""};
+  Exchange ex{req, res, "", "", std::nullopt, label, "", "", ClientAddressOf(req)};
   const std::string given = req.get_header_value("X-Request-Id");
   ex.request_id = IsSaneRequestId(given) ? given : NewRequestId();
   res.set_header("X-Request-Id", ex.request_id);
@@ -204,10 +214,11 @@ void GatewayServer::Serve(const httplib::Request& req, httplib::Response& res, c
       {"latency_ms", absl::StrCat(seconds * 1000.0)},
       {"caller",
        ex.caller ? absl::StrCat(auth::RoleName(ex.caller->role), ":", ex.caller->user_id) : "-"},
-      {"remote", req.remote_addr},
+      {"remote", ex.client_address},
       {"bytes_in", absl::StrCat(req.body.size())},
       {"bytes_out", absl::StrCat(res.body.size())}};
   if (!ex.error_detail.empty()) fields.emplace_back("detail", ex.error_detail);
+  if (ex.client_address != req.remote_addr) fields.emplace_back("proxy", req.remote_addr);
   log::Info("access", fields);
 }
 
@@ -269,10 +280,10 @@ bool GatewayServer::Admit(Exchange& ex, Entry entry) {
   // counts against the general address limit, not the sign-in one.
   std::vector<RateLimit> limits;
   if (entry == Entry::kSignIn) {
-    limits.push_back({absl::StrCat("login:", ex.req.remote_addr),
+    limits.push_back({absl::StrCat("login:", ex.client_address),
                       config_.login_rate_per_address_per_minute, absl::Minutes(1)});
   } else {
-    limits.push_back({absl::StrCat("ip:", ex.req.remote_addr), config_.rate_per_address_per_minute,
+    limits.push_back({absl::StrCat("ip:", ex.client_address), config_.rate_per_address_per_minute,
                       absl::Minutes(1)});
   }
   if (ex.caller) {
@@ -322,7 +333,8 @@ void GatewayServer::Register() {
   });
   s.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
     Serve(req, res, "/metrics", [](Exchange& ex) {
-      if (!IsLoopback(ex.req.remote_addr)) {
+      // A forwarded request came from outside through a proxy on this host: not an operator's scrape.
+      if (!IsLoopback(ex.req.remote_addr) || ex.req.has_header("X-Forwarded-For")) {
         ex.Fail(MakeError(404, "ROUTE_NOT_FOUND"));
         return;
       }

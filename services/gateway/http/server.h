@@ -21,6 +21,7 @@
 #include "services/gateway/auth/grid_workers.h"
 #include "services/gateway/auth/login_service.h"
 #include "services/gateway/http/backends.h"
+#include "services/gateway/http/client_address.h"
 #include "services/gateway/http/route_table.h"
 #include "services/gateway/storage/photo_store.h"
 #include "services/gateway/storage/photo_villages.h"
@@ -48,6 +49,8 @@ struct GatewayConfig {
   int64_t rate_per_user_per_minute = 600;
   int64_t rate_per_address_per_minute = 1200;
   int64_t login_rate_per_address_per_minute = 30;
+  // Proxies whose X-Forwarded-For names the client (the TLS terminator in front); none by default.
+  TrustedProxies trusted_proxies;
   std::vector<std::string> photo_upload_roles = {"resident", "grid_worker", "assessor",
                                                  "village_admin"};
   std::vector<std::string> photo_read_roles = {
@@ -92,6 +95,7 @@ class GatewayServer final {
   // Verifies the token and counts the request; false when a response (401, 429) has been sent.
   bool Admit(Exchange& ex, Entry entry);
   void Proxy(Exchange& ex);
+  std::string ClientAddressOf(const httplib::Request& req) const;
   // A download route's answer: the response's bytes field as the body (http.proto).
   void ReplyDownload(Exchange& ex, const Route& route, const std::string& response);
   // The methods `path` answers to, in the order of an Allow header; empty for an unknown path.

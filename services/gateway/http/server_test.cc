@@ -1168,5 +1168,56 @@ TEST_F(GatewayServerTest, LogoutEndsTheSessionWithOrWithoutTheRefreshToken) {
   EXPECT_EQ(still->status, 200) << still->body;
 }
 
+// Behind the TLS terminator every request comes from the proxy's address: each client must still
+// count alone, or one busy village would lock the whole district out of signing in.
+TEST_F(GatewayServerTest, BehindATrustedProxyEachClientIsLimitedAndLoggedByItsOwnAddress) {
+  GatewayConfig config;
+  config.login_rate_per_address_per_minute = 2;
+  config.trusted_proxies = *TrustedProxies::Parse("127.0.0.1, ::1");
+  Start(config);
+  auto attempt = [this](const std::string& client) {
+    return client_->Post("/v1/auth/staff/login",
+                         {{"X-Forwarded-For", "6.6.6.6, " + client}, {"X-Request-Id", "req-" + client}},
+                         json({{"username", "x"}, {"password", "y"}}).dump(), "application/json");
+  };
+  for (int i = 0; i < 2; ++i) ExpectError(attempt("198.51.100.7"), 401, "LOGIN_FAILED");
+  ExpectError(attempt("198.51.100.7"), 429, "RATE_LIMITED");
+  ExpectError(attempt("198.51.100.8"), 401, "LOGIN_FAILED");
+
+  bool logged = false;
+  for (absl::string_view line : absl::StrSplit(logs_.text(), '\n')) {
+    logged |= absl::StrContains(line, "req-198.51.100.8") &&
+              absl::StrContains(line, "\"remote\":\"198.51.100.8\"") &&
+              absl::StrContains(line, "\"proxy\":\"127.0.0.1\"");
+  }
+  EXPECT_TRUE(logged) << logs_.text();
+}
+
+// Without a trusted proxy anyone can write X-Forwarded-For: it must not buy a fresh address.
+TEST_F(GatewayServerTest, ForwardedForFromAnUntrustedPeerChangesNothing) {
+  GatewayConfig config;
+  config.login_rate_per_address_per_minute = 2;
+  Start(config);
+  for (const char* claimed : {"198.51.100.1", "198.51.100.2"}) {
+    ExpectError(client_->Post("/v1/auth/staff/login", {{"X-Forwarded-For", claimed}},
+                              json({{"username", "x"}, {"password", "y"}}).dump(),
+                              "application/json"),
+                401, "LOGIN_FAILED");
+  }
+  ExpectError(client_->Post("/v1/auth/staff/login", {{"X-Forwarded-For", "198.51.100.3"}},
+                            json({{"username", "x"}, {"password", "y"}}).dump(),
+                            "application/json"),
+              429, "RATE_LIMITED");
+}
+
+// A proxy on the gateway's own host connects from loopback: what it forwards is still outside.
+TEST_F(GatewayServerTest, MetricsAreNotServedToForwardedRequests) {
+  ExpectError(client_->Get("/metrics", {{"X-Forwarded-For", "198.51.100.7"}}), 404,
+              "ROUTE_NOT_FOUND");
+  auto local = client_->Get("/metrics");
+  ASSERT_TRUE(local);
+  EXPECT_EQ(local->status, 200);
+}
+
 }  // namespace
 }  // namespace jifen::gateway
