@@ -45,13 +45,17 @@ std::string RequestIdOf(const grpc::ServerContextBase& context) {
   return IsSaneRequestId(given) ? std::string(given) : NewRequestId();
 }
 
+std::string BearerTokenOf(const grpc::ServerContextBase& context) {
+  absl::string_view header = MetadataValue(context, kAuthorizationHeader);
+  if (!absl::ConsumePrefix(&header, "Bearer ")) return {};
+  return std::string(header);
+}
+
 absl::StatusOr<auth::Caller> CallHandler::Authenticate(
     const grpc::ServerContextBase& context) const {
-  absl::string_view header = MetadataValue(context, kAuthorizationHeader);
-  if (!absl::ConsumePrefix(&header, "Bearer ")) {
-    return absl::UnauthenticatedError("missing bearer token");
-  }
-  return verifier_->Verify(header, absl::Now());
+  const std::string token = BearerTokenOf(context);
+  if (token.empty()) return absl::UnauthenticatedError("missing bearer token");
+  return verifier_->Verify(token, absl::Now());
 }
 
 grpc::Status CallHandler::Serve(

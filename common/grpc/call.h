@@ -30,6 +30,11 @@ inline constexpr char kRequestIdHeader[] = "x-request-id";
 // The request id of a call: the client's x-request-id if it sent a sane one, else a new one.
 std::string RequestIdOf(const grpc::ServerContextBase& context);
 
+// The bearer token the call carried, without "Bearer " (empty without one), for a service that
+// asks another on its caller's behalf: the other then applies the caller's own rights (and audits
+// the caller) rather than the asking service's. Verified only where Serve or Authenticate ran.
+std::string BearerTokenOf(const grpc::ServerContextBase& context);
+
 class CallHandler final {
  public:
   // `service` names the service in logs and metrics ("scoring"); the verifier must outlive this.

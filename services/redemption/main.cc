@@ -25,14 +25,19 @@
 #include "common/mysql/connection_pool.h"
 #include "common/outbox/outbox.h"
 #include "services/audit/client/audit_sink.h"
+#include "services/redemption/domain/ledger_export.h"
 #include "services/redemption/domain/redemption_service.h"
 #include "services/redemption/handler/redemption_service_impl.h"
+#include "services/redemption/handler/scoring_household_directory.h"
 #include "services/redemption/handler/scoring_wallet_client.h"
 #include "services/redemption/storage/mysql_store_repository.h"
 
-ABSL_FLAG(std::string, scoring_address, "", "host:port of the scoring service (wallet debits)");
+ABSL_FLAG(std::string, scoring_address, "",
+          "host:port of the scoring service (wallet debits; the registry's households for the "
+          "ledger export)");
 ABSL_FLAG(absl::Duration, scoring_timeout, absl::Seconds(5),
-          "deadline of one wallet call; past it the order stays reserved until recovery decides");
+          "deadline of one call to scoring; past it an order stays reserved until recovery "
+          "decides, and a ledger export fails (REGISTRY_UNAVAILABLE)");
 ABSL_FLAG(std::string, audit_address, "",
           "host:port of the audit service; the outbox relay delivers audit records there. Empty: "
           "records wait in the outbox (nothing is lost)");
@@ -99,9 +104,11 @@ int Run(int argc, char** argv) {
 
   mysql::ConnectionPool pool(grpc_util::MySqlConfigFrom(flags));
 
-  ScoringWalletClient wallet(scoring::v1::LedgerService::NewStub(
-                                 grpc_util::NewChannel(scoring_address, flags.max_message_bytes)),
-                             flags.service_token_file, absl::GetFlag(FLAGS_scoring_timeout));
+  const std::shared_ptr<grpc::Channel> scoring_channel =
+      grpc_util::NewChannel(scoring_address, flags.max_message_bytes);
+  const absl::Duration scoring_timeout = absl::GetFlag(FLAGS_scoring_timeout);
+  ScoringWalletClient wallet(scoring::v1::LedgerService::NewStub(scoring_channel),
+                             flags.service_token_file, scoring_timeout);
   if (absl::Status s = wallet.LoadToken(); !s.ok()) {
     log::Error("service token unusable", {{"error", s.ToString()}});
     return 2;
@@ -109,7 +116,10 @@ int Run(int argc, char** argv) {
   MySqlStoreRepository repository(&pool);
   SystemClock clock;
   RedemptionService service(&repository, &wallet, &clock, RandomPickupCode);
-  RedemptionServiceImpl handler(&service, &calls);
+  ScoringHouseholdDirectory households(scoring::v1::RegistryService::NewStub(scoring_channel),
+                                       scoring_timeout);
+  LedgerExporter exporter(&repository, &households, &clock);
+  RedemptionServiceImpl handler(&service, &exporter, &calls);
 
   // Orders a crash left half-way are settled before serving: a reserved order is completed if the
   // wallet was debited (asking again with the same order id is idempotent) and undone otherwise.

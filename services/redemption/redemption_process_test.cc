@@ -460,6 +460,14 @@ TEST_F(RedemptionProcessTest, RetryCancelFulfilAndScope) {
       store_->ExportLedger(ScoringHarness::Context(admin).get(), export_request, &exported).ok());
   EXPECT_EQ(exported.rows(), 2);
   EXPECT_TRUE(absl::StartsWith(exported.csv(), "\xEF\xBB\xBF"));
+  // The service passed the admin's own token to the registry: the head's name in full, beside
+  // the household's id; the goods were handed over by the admin's account.
+  const std::string picked_row = absl::StrCat("flow-0002,", household, ",第1村民小组,1号,张建华,",
+                                              item.item_id(), ",");
+  EXPECT_TRUE(absl::StrContains(exported.csv(), absl::StrCat("\r\n", picked_row)))
+      << exported.csv();
+  EXPECT_TRUE(absl::StrContains(exported.csv(), absl::StrCat(",admin-", village.village_id, ",")))
+      << exported.csv();
 }
 
 // A village phone retries store and funding writes whose answers were lost, also at once (a

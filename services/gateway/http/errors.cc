@@ -102,6 +102,7 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"FUNDING_SOURCE_NOT_FOUND", "未找到该资金来源，请刷新后重新选择"},
       {"BUDGET_YEAR_CLOSED",
        "该年度已结束，已录入的奖补预算不能再修改；如确需更正，请联系区级部门"},
+      {"REGISTRY_UNAVAILABLE", "暂时无法读取村民名册（门牌号、户主），台账未导出，请稍后重试"},
       // The gateway's account administration.
       {"ACCOUNT_NOT_FOUND", "未找到该工作人员账号，请核对用户名"},
       {"PASSWORD_TOO_SHORT", "密码太短，请按提示设置更长的密码"},

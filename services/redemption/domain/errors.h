@@ -27,6 +27,8 @@ inline constexpr absl::string_view kNotADonationSource = "NOT_A_DONATION_SOURCE"
 inline constexpr absl::string_view kFundingSourceNotFound = "FUNDING_SOURCE_NOT_FOUND";
 inline constexpr absl::string_view kIdempotencyConflict = "IDEMPOTENCY_CONFLICT";
 inline constexpr absl::string_view kBudgetYearClosed = "BUDGET_YEAR_CLOSED";
+// The ledger export could not read the households' names from scoring's registry (retry).
+inline constexpr absl::string_view kRegistryUnavailable = "REGISTRY_UNAVAILABLE";
 
 // A status whose message is "<code>: <text>".
 absl::Status CodedError(absl::StatusCode status_code, absl::string_view code,

@@ -1,7 +1,5 @@
 #include "services/redemption/domain/ledger_csv.h"
 
-#include <cstdlib>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -10,6 +8,34 @@
 #include "services/redemption/domain/order_reason.h"
 
 namespace jifen::redemption {
+namespace {
+
+// 村民小组, 门牌号, 户主.
+void AppendHouseholdCells(const LedgerNames& names, int64_t household_id,
+                          std::vector<std::string>& row) {
+  const auto it = names.households.find(household_id);
+  if (it == names.households.end()) {
+    row.insert(row.end(), {"", CsvCell(kNameNotFound), ""});
+    return;
+  }
+  const HouseholdLabel& label = it->second;
+  row.insert(row.end(),
+             {CsvCell(label.group_name), CsvCell(label.house_number), CsvCell(label.head_name)});
+}
+
+// 资金来源编号, 资金来源: both empty for an item bought without a funding source.
+void AppendFundingCells(const LedgerNames& names, int64_t funding_source_id,
+                        std::vector<std::string>& row) {
+  if (funding_source_id == 0) {
+    row.insert(row.end(), {"", ""});
+    return;
+  }
+  const auto it = names.funding_sources.find(funding_source_id);
+  row.insert(row.end(), {absl::StrCat(funding_source_id),
+                         CsvCell(it == names.funding_sources.end() ? kNameNotFound : it->second)});
+}
+
+}  // namespace
 
 absl::string_view StatusLabel(OrderStatus status) {
   switch (status) {
@@ -39,7 +65,8 @@ std::string FenToYuan(int64_t fen) {
 
 std::string CsvCell(absl::string_view text) {
   std::string cell(text);
-  if (!cell.empty() && (cell[0] == '=' || cell[0] == '+' || cell[0] == '-' || cell[0] == '@')) {
+  // A tab or CR first also lets a spreadsheet take what follows for a formula (OWASP's list).
+  if (!cell.empty() && absl::string_view("=+-@\t\r").find(cell[0]) != absl::string_view::npos) {
     cell.insert(0, "'");
   }
   if (cell.find_first_of(",\"\r\n") != std::string::npos) {
@@ -48,25 +75,28 @@ std::string CsvCell(absl::string_view text) {
   return cell;
 }
 
-std::string LedgerCsv(const std::vector<Order>& orders) {
+std::string LedgerCsv(const std::vector<Order>& orders, const LedgerNames& names) {
   std::string out(kUtf8Bom);
   const std::vector<absl::string_view> header = {
-      "订单号",   "户号",     "商品编号",   "商品名称", "数量",   "单价(积分)",
-      "积分合计", "价值(元)", "资金来源",   "状态",     "取货码", "下单时间",
-      "确认时间", "领取时间", "领取经办人", "取消时间", "备注"};
+      "订单号", "户编号",     "村民小组", "门牌号",   "户主",           "商品编号", "商品名称",
+      "数量",   "单价(积分)", "积分合计", "价值(元)", "资金来源编号",   "资金来源", "状态",
+      "取货码", "下单时间",   "确认时间", "领取时间", "领取经办人账号", "取消时间", "备注"};
   absl::StrAppend(&out, absl::StrJoin(header, ","), "\r\n");
+  std::vector<std::string> row;
   for (const Order& o : orders) {
-    const std::vector<std::string> row = {
-        CsvCell(o.order_id), absl::StrCat(o.household_id), absl::StrCat(o.item_id),
-        CsvCell(o.item_name), absl::StrCat(o.quantity), absl::StrCat(o.price_points),
-        absl::StrCat(o.total_points), FenToYuan(o.value_fen),
-        o.funding_source_id == 0 ? "" : absl::StrCat(o.funding_source_id),
-        std::string(StatusLabel(o.status)),
-        // As a text formula, so that Excel keeps the leading zeros of "012345".
-        o.pickup_code.empty() ? std::string() : absl::StrCat("\"=\"\"", o.pickup_code, "\"\"\""),
-        FormatLocalTime(o.created_at_ms), FormatLocalTime(o.confirmed_at_ms),
-        FormatLocalTime(o.fulfilled_at_ms), CsvCell(o.fulfilled_by_user_id),
-        FormatLocalTime(o.cancelled_at_ms), CsvCell(LedgerNote(o))};
+    row = {CsvCell(o.order_id), absl::StrCat(o.household_id)};
+    AppendHouseholdCells(names, o.household_id, row);
+    row.insert(row.end(), {absl::StrCat(o.item_id), CsvCell(o.item_name), absl::StrCat(o.quantity),
+                           absl::StrCat(o.price_points), absl::StrCat(o.total_points),
+                           FenToYuan(o.value_fen)});
+    AppendFundingCells(names, o.funding_source_id, row);
+    row.insert(row.end(), {std::string(StatusLabel(o.status)),
+                           // As a text formula, so that Excel keeps the leading zeros of "012345".
+                           o.pickup_code.empty() ? std::string()
+                                                 : absl::StrCat("\"=\"\"", o.pickup_code, "\"\"\""),
+                           FormatLocalTime(o.created_at_ms), FormatLocalTime(o.confirmed_at_ms),
+                           FormatLocalTime(o.fulfilled_at_ms), CsvCell(o.fulfilled_by_user_id),
+                           FormatLocalTime(o.cancelled_at_ms), CsvCell(LedgerNote(o))});
     absl::StrAppend(&out, absl::StrJoin(row, ","), "\r\n");
   }
   return out;

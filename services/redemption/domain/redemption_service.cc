@@ -11,7 +11,6 @@
 #include "services/redemption/domain/calendar.h"
 #include "services/redemption/domain/client_requests.h"
 #include "services/redemption/domain/errors.h"
-#include "services/redemption/domain/ledger_csv.h"
 #include "services/redemption/domain/validation.h"
 
 namespace jifen::redemption {
@@ -588,37 +587,6 @@ absl::StatusOr<BudgetCheck> RedemptionService::GetBudgetCheck(const Caller& call
   check.redeemed_value_fen = facts.redeemed_value_fen;
   check.remaining_fen = check.budget_fen - check.redeemed_value_fen;
   return check;
-}
-
-// --- staff tools ---------------------------------------------------------------------------------
-
-absl::StatusOr<LedgerExport> RedemptionService::ExportLedger(const Caller& caller,
-                                                             int64_t village_id, int64_t from_ms,
-                                                             int64_t until_ms) {
-  if (caller.role == Role::kResident || !ReadsVillage(caller, village_id)) {
-    return Denied("export this village's ledger");
-  }
-  if (from_ms < 0 || until_ms < 0 || (until_ms != 0 && until_ms <= from_ms)) {
-    return Invalid("until_ms", "after from_ms (or 0)");
-  }
-  const int64_t now_ms = clock_->NowMs();
-  if (from_ms > now_ms) return Invalid("from_ms", "in the future: no orders yet");
-  ASSIGN_OR_RETURN(
-      const std::vector<Order> orders,
-      repository_->ListOrdersCreatedBetween(village_id, from_ms, until_ms, kMaxExportRows + 1));
-  if (orders.size() > static_cast<size_t>(kMaxExportRows)) {
-    return absl::OutOfRangeError("more than 100000 orders: export a shorter range");
-  }
-  LedgerExport out;
-  out.csv = LedgerCsv(orders);
-  out.rows = static_cast<int64_t>(orders.size());
-  // The name tells the dates the file covers. A range open at the end, or reaching past now
-  // (clients send INT64_MAX for "no end"), holds the orders up to now: it ends today.
-  const int64_t end_ms = until_ms == 0 || until_ms > now_ms ? now_ms : until_ms;
-  out.file_name = absl::StrCat("redemption-ledger-", village_id, "-",
-                               from_ms == 0 ? "start" : FormatCompactDate(from_ms), "-",
-                               FormatCompactDate(end_ms), ".csv");
-  return out;
 }
 
 }  // namespace jifen::redemption

@@ -34,12 +34,6 @@ struct PlaceOrderInput {
   int32_t quantity = 0;  // 0 means 1
 };
 
-struct LedgerExport {
-  std::string csv;  // UTF-8 with BOM
-  std::string file_name;
-  int64_t rows = 0;
-};
-
 struct RecoveryStats {
   int confirmed = 0;  // RESERVED orders the wallet had debited (or debited now)
   int failed = 0;     // RESERVED orders whose debit was refused: stock returned
@@ -55,7 +49,6 @@ inline constexpr int64_t kMaxPricePoints = 1'000'000;
 inline constexpr int64_t kMaxValueFen = 100'000'000;       // one unit: 1,000,000 yuan
 inline constexpr int64_t kMaxAmountFen = 100'000'000'000;  // a donation or budget
 inline constexpr int32_t kMaxLimitPerHousehold = 1000;
-inline constexpr int32_t kMaxExportRows = 100'000;
 inline constexpr int kMaxPickupCodeAttempts = 20;
 
 class RedemptionService final {
@@ -116,9 +109,7 @@ class RedemptionService final {
   absl::StatusOr<BudgetCheck> GetBudgetCheck(const auth::Caller& caller, int64_t village_id,
                                              int32_t year);
 
-  // --- staff tools
-  absl::StatusOr<LedgerExport> ExportLedger(const auth::Caller& caller, int64_t village_id,
-                                            int64_t from_ms, int64_t until_ms);
+  // The ledger export is LedgerExporter's (ledger_export.h): it also reads scoring's registry.
 
  private:
   // Drives a RESERVED order to CONFIRMED or FAILED by asking the wallet (again).

@@ -3,6 +3,9 @@
 // wallet client (ScoringWalletClient) talking gRPC to a real jifen-scoring. One scoring process
 // and one database serve the suite; each test has its own villages, households and items.
 //
+// The ledger export (LedgerExporter) reads the households' names from the same scoring's registry
+// with the production client (ScoringHouseholdDirectory) and a token minted for the test's caller.
+//
 // Faults are real ones: scoring unreachable is a client pointed at a closed port, a slow scoring
 // a port that never answers, a refused token one that scoring refuses. Only time is faked (a
 // clock the test sets), since the rules depend on dates.
@@ -23,14 +26,18 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/grpc/client.h"
 #include "common/mysql/statement.h"
 #include "common/mysql/transaction.h"
 #include "jifen/scoring/v1/ledger.grpc.pb.h"
+#include "jifen/scoring/v1/registry.grpc.pb.h"
 #include "services/redemption/domain/calendar.h"
 #include "services/redemption/domain/errors.h"
+#include "services/redemption/domain/ledger_export.h"
+#include "services/redemption/handler/scoring_household_directory.h"
 #include "services/redemption/handler/scoring_wallet_client.h"
 #include "services/redemption/storage/mysql_store_repository.h"
 #include "services/redemption/storage/test_database.h"
@@ -64,6 +71,14 @@ Caller Resident(int64_t village, int64_t household) {
   c.village_id = village;
   c.household_id = household;
   return c;
+}
+
+// The ledger row of `order_id` ("" if the CSV has none).
+std::string RowOf(const std::string& csv, const std::string& order_id) {
+  for (absl::string_view line : absl::StrSplit(csv, "\r\n")) {
+    if (absl::StartsWith(line, absl::StrCat(order_id, ","))) return std::string(line);
+  }
+  return "";
 }
 
 class FakeClock final : public Clock {
@@ -145,8 +160,11 @@ class RedemptionServiceTest : public jifen::testing::SharedScoringTest<Redemptio
     repository_ = new MySqlStoreRepository(pool_);
     token_file_ = new std::string(harness_->WriteServiceTokenFile("redemption"));
     wallet_ = WalletAt(harness_->address(), *token_file_).release();
+    households_ = DirectoryAt(harness_->address()).release();
   }
   static void TearDownTestSuite() {
+    delete households_;
+    households_ = nullptr;
     delete wallet_;
     delete token_file_;
     delete repository_;
@@ -173,7 +191,17 @@ class RedemptionServiceTest : public jifen::testing::SharedScoringTest<Redemptio
     return wallet;
   }
 
-  RedemptionServiceTest() : clock_(kNow), service_(ServiceWith(wallet_)) {}
+  // The production registry client, as jifen-redemption builds it.
+  static std::unique_ptr<ScoringHouseholdDirectory> DirectoryAt(
+      const std::string& address, absl::Duration timeout = absl::Seconds(5)) {
+    return std::make_unique<ScoringHouseholdDirectory>(
+        scoring::v1::RegistryService::NewStub(grpc_util::NewChannel(address, 4 << 20)), timeout);
+  }
+
+  RedemptionServiceTest()
+      : clock_(kNow),
+        service_(ServiceWith(wallet_)),
+        exporter_(repository_, households_, &clock_) {}
 
   void SetUp() override {
     ASSERT_NE(repository_, nullptr);
@@ -198,6 +226,41 @@ class RedemptionServiceTest : public jifen::testing::SharedScoringTest<Redemptio
   // The rules with the suite's store and `wallet`, on this test's clock and pickup codes.
   RedemptionService ServiceWith(WalletClient* wallet) {
     return RedemptionService(repository_, wallet, &clock_, [this] { return NextCode(); });
+  }
+
+  // The ledger export as `caller`'s client asks for it: with a token of their own, which the
+  // exporter hands on to the registry.
+  absl::StatusOr<LedgerExport> Export(LedgerExporter& exporter, const Caller& caller,
+                                      int64_t village, int64_t from_ms = 0, int64_t until_ms = 0) {
+    return exporter.Export(caller, harness_->Token(caller), village, from_ms, until_ms);
+  }
+  absl::StatusOr<LedgerExport> Export(const Caller& caller, int64_t village, int64_t from_ms = 0,
+                                      int64_t until_ms = 0) {
+    return Export(exporter_, caller, village, from_ms, until_ms);
+  }
+
+  // A household registered by the village's admin in the village's grid (so that its wallet can
+  // be funded), with the head as its only member.
+  int64_t AddHousehold(const SeededVillage& village, int64_t group_id,
+                       const std::string& house_number, const std::string& head_name) {
+    scoring::v1::CreateHouseholdRequest request;
+    scoring::v1::Household* household = request.mutable_household();
+    household->set_village_id(village.village_id);
+    household->set_group_id(group_id);
+    household->set_grid_id(village.grid_id);
+    household->set_house_number(house_number);
+    household->set_head_name(head_name);
+    household->set_kind(scoring::v1::HOUSEHOLD_KIND_REGISTERED);
+    request.add_members()->set_name(head_name);
+    scoring::v1::HouseholdDetail created;
+    const grpc::Status status =
+        scoring::v1::RegistryService::NewStub(harness_->channel())
+            ->CreateHousehold(jifen::testing::ScoringHarness::Context(
+                                  harness_->VillageAdminToken(village.village_id))
+                                  .get(),
+                              request, &created);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return created.household().household_id();
   }
 
   std::string NextCode() { return absl::StrCat(100000 + next_code_++); }
@@ -267,11 +330,13 @@ class RedemptionServiceTest : public jifen::testing::SharedScoringTest<Redemptio
   inline static MySqlStoreRepository* repository_ = nullptr;
   inline static std::string* token_file_ = nullptr;
   inline static ScoringWalletClient* wallet_ = nullptr;
+  inline static ScoringHouseholdDirectory* households_ = nullptr;
 
   FakeClock clock_;
   int next_code_ = 0;
   int next_request_ = 0;
   RedemptionService service_;
+  LedgerExporter exporter_;
 };
 
 TEST_F(RedemptionServiceTest, OrderDebitsWalletAndConfirmsWithPickupCode) {
@@ -861,31 +926,30 @@ TEST_F(RedemptionServiceTest, ExportLedger) {
   const int64_t v = village.village_id;
   const StoreItem item = MakeItem(v, 5, 10);
   ASSERT_TRUE(Place(village, "order-00017", item.item_id).ok());
-  absl::StatusOr<LedgerExport> exported = service_.ExportLedger(Admin(v), v, 0, 0);
+  absl::StatusOr<LedgerExport> exported = Export(Admin(v), v, 0, 0);
   ASSERT_TRUE(exported.ok()) << exported.status();
   EXPECT_EQ(exported->rows, 1);
   EXPECT_TRUE(absl::StartsWith(exported->csv, "\xEF\xBB\xBF"));
   EXPECT_TRUE(absl::StrContains(exported->csv, "order-00017"));
-  EXPECT_TRUE(absl::IsPermissionDenied(
-      service_.ExportLedger(Resident(v, village.household_ids[0]), v, 0, 0).status()));
+  EXPECT_TRUE(
+      absl::IsPermissionDenied(Export(Resident(v, village.household_ids[0]), v, 0, 0).status()));
 }
 
 TEST_F(RedemptionServiceTest, ExportFileNameSaysTheDatesItCovers) {
   const int64_t v = NewVillage();
   const int64_t year_2026 = YearStartMs(2026);
-  absl::StatusOr<LedgerExport> open = service_.ExportLedger(Admin(v), v, 0, 0);
+  absl::StatusOr<LedgerExport> open = Export(Admin(v), v, 0, 0);
   ASSERT_TRUE(open.ok()) << open.status();
   EXPECT_EQ(open->file_name, absl::StrCat("redemption-ledger-", v, "-start-20260210.csv"));
   // QA: INT64_MAX for "no end" named the file "...-start-2922789940817.csv".
-  absl::StatusOr<LedgerExport> no_end = service_.ExportLedger(Admin(v), v, year_2026, INT64_MAX);
+  absl::StatusOr<LedgerExport> no_end = Export(Admin(v), v, year_2026, INT64_MAX);
   ASSERT_TRUE(no_end.ok()) << no_end.status();
   EXPECT_EQ(no_end->file_name, absl::StrCat("redemption-ledger-", v, "-20260101-20260210.csv"));
   absl::StatusOr<LedgerExport> january =
-      service_.ExportLedger(Admin(v), v, year_2026, year_2026 + 31LL * 86400 * 1000);
+      Export(Admin(v), v, year_2026, year_2026 + 31LL * 86400 * 1000);
   ASSERT_TRUE(january.ok()) << january.status();
   EXPECT_EQ(january->file_name, absl::StrCat("redemption-ledger-", v, "-20260101-20260201.csv"));
-  EXPECT_TRUE(
-      absl::IsInvalidArgument(service_.ExportLedger(Admin(v), v, INT64_MAX - 1, 0).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(Export(Admin(v), v, INT64_MAX - 1, 0).status()));
 }
 
 TEST_F(RedemptionServiceTest, ExportNotesAreChineseForStaff) {
@@ -894,12 +958,147 @@ TEST_F(RedemptionServiceTest, ExportNotesAreChineseForStaff) {
   const StoreItem item = MakeItem(v, 5, 60);
   ASSERT_EQ(MachineCodeOf(Place(village, "order-short1", item.item_id).status()),
             kWalletInsufficient);
-  absl::StatusOr<LedgerExport> exported = service_.ExportLedger(Admin(v), v, 0, 0);
+  absl::StatusOr<LedgerExport> exported = Export(Admin(v), v, 0, 0);
   ASSERT_TRUE(exported.ok()) << exported.status();
   EXPECT_TRUE(absl::StrContains(exported->csv, "积分不足，兑换未成功（需 60 积分）"))
       << exported->csv;
   EXPECT_FALSE(absl::StrContains(exported->csv, "WALLET_INSUFFICIENT")) << exported->csv;
   EXPECT_FALSE(absl::StrContains(exported->csv, "wallet holds")) << exported->csv;
+}
+
+// What staff print for auditors names each household as the village knows it (group, house
+// number, head) and each funding source by its name, with the ids beside them for tracing; the
+// staff member who handed the goods over is the account id (no service holds their name). Names
+// people typed stay single cells and never run as formulas.
+TEST_F(RedemptionServiceTest, ExportNamesHouseholdsAndFundingBesideTheirIds) {
+  const SeededVillage village = harness_->FundableVillage(1);
+  const int64_t v = village.village_id;
+  const int64_t seeded = village.household_ids[0];  // 第1村民小组, 1号, 张建华
+  const int64_t crafted = AddHousehold(village, village.group_ids[1], "=8号", "=王,\"小\"明");
+  harness_->FundWallets(village, {seeded, crafted}, 100);
+  FundingSource gifts;
+  gifts.village_id = v;
+  gifts.year = 2026;
+  gifts.kind = FundingKind::kDonation;
+  gifts.name = "@爱心企业,\"捐赠\"";
+  absl::StatusOr<FundingSource> source = service_.CreateFundingSource(Admin(v), gifts, "gifts-01");
+  ASSERT_TRUE(source.ok()) << source.status();
+  const int64_t f = source->funding_source_id;
+  StoreItem item;
+  item.village_id = v;
+  item.name = "大米";
+  item.price_points = 20;
+  item.stock = 5;
+  item.funding_source_id = f;
+  absl::StatusOr<StoreItem> created = service_.CreateItem(Admin(v), item, NextRequestId());
+  ASSERT_TRUE(created.ok()) << created.status();
+  const int64_t i = created->item_id;
+  absl::StatusOr<Order> first = Place(village, "names-0001", i);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(service_.PlaceOrder(Resident(v, crafted), {"names-0002", v, crafted, i, 1}).ok());
+  ASSERT_TRUE(service_.FulfilOrder(Admin(v), v, first->pickup_code).ok());
+
+  const int64_t scoring_before = jifen::testing::LastOutboxId(harness_->admin_pool());
+  absl::StatusOr<LedgerExport> exported = Export(Admin(v), v);
+  ASSERT_TRUE(exported.ok()) << exported.status();
+  EXPECT_TRUE(
+      absl::StartsWith(exported->csv, "\xEF\xBB\xBF订单号,户编号,村民小组,门牌号,户主,商品编号,"))
+      << exported->csv;
+  const std::string seeded_row = RowOf(exported->csv, "names-0001");
+  EXPECT_TRUE(absl::StartsWith(
+      seeded_row, absl::StrCat("names-0001,", seeded, ",第1村民小组,1号,张建华,", i, ",大米,")))
+      << seeded_row;
+  EXPECT_TRUE(
+      absl::StrContains(seeded_row, absl::StrCat(",", f, ",\"'@爱心企业,\"\"捐赠\"\"\",已领取,")))
+      << seeded_row;
+  EXPECT_TRUE(absl::StrContains(seeded_row, absl::StrCat(",admin-", v, ","))) << seeded_row;
+  const std::string crafted_row = RowOf(exported->csv, "names-0002");
+  EXPECT_TRUE(absl::StartsWith(
+      crafted_row,
+      absl::StrCat("names-0002,", crafted, ",第2村民小组,'=8号,\"'=王,\"\"小\"\"明\",", i, ",")))
+      << crafted_row;
+  // The registry answered the admin (their token), and put the view of the heads' names on the
+  // trail under the admin's name.
+  std::vector<std::string> viewers;
+  for (const audit::v1::AuditRecord& record : AuditsOf(harness_->admin_pool(), v, scoring_before)) {
+    if (record.action() == "view_personal_data") viewers.push_back(record.actor_user_id());
+  }
+  EXPECT_EQ(viewers, (std::vector<std::string>{absl::StrCat("admin-", v)}));
+
+  // A district official gets the heads masked, as the registry shows them outside the village,
+  // and the same ids.
+  Caller district;
+  district.user_id = "district-1";
+  district.role = Role::kDistrictOfficial;
+  absl::StatusOr<LedgerExport> district_view = Export(district, v);
+  ASSERT_TRUE(district_view.ok()) << district_view.status();
+  EXPECT_TRUE(
+      absl::StartsWith(RowOf(district_view->csv, "names-0001"),
+                       absl::StrCat("names-0001,", seeded, ",第1村民小组,1号,张*华,", i, ",")))
+      << district_view->csv;
+  EXPECT_FALSE(absl::StrContains(district_view->csv, "张建华")) << district_view->csv;
+}
+
+// The registry answers 500 households a page: a household past the first page is named too.
+TEST_F(RedemptionServiceTest, ExportNamesHouseholdsPastTheRegistrysFirstPage) {
+  const SeededVillage village = harness_->FundableVillage(1);
+  const int64_t v = village.village_id;
+  std::string roster = "村民小组,门牌号,户主,成员\n";
+  for (int n = 0; n < 500; ++n) {
+    absl::StrAppend(&roster, "第1村民小组,", 100 + n, "号,赵", n, ",赵", n, "\n");
+  }
+  scoring::v1::ImportRosterRequest import;
+  import.set_village_id(v);
+  import.set_csv(roster);
+  scoring::v1::ImportRosterResponse imported;
+  const grpc::Status status =
+      scoring::v1::RegistryService::NewStub(harness_->channel())
+          ->ImportRoster(
+              jifen::testing::ScoringHarness::Context(harness_->VillageAdminToken(v)).get(), import,
+              &imported);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(imported.households_created(), 500);
+  // Registered after the 500: the highest id, on the listing's second page.
+  const int64_t last = AddHousehold(village, village.group_ids[0], "900号", "钱小红");
+  harness_->FundWallets(village, {last}, 50);
+  const StoreItem item = MakeItem(v, 5, 10);
+  ASSERT_TRUE(
+      service_.PlaceOrder(Resident(v, last), {"paged-0001", v, last, item.item_id, 1}).ok());
+  absl::StatusOr<LedgerExport> exported = Export(Admin(v), v);
+  ASSERT_TRUE(exported.ok()) << exported.status();
+  EXPECT_TRUE(absl::StartsWith(RowOf(exported->csv, "paged-0001"),
+                               absl::StrCat("paged-0001,", last, ",第1村民小组,900号,钱小红,")))
+      << exported->csv;
+}
+
+// Without the registry the export fails and says why (REGISTRY_UNAVAILABLE, retry), rather than
+// hand staff a ledger to print without house numbers and heads (ledger_export.cc says why).
+TEST_F(RedemptionServiceTest, ExportWithoutTheRegistryFailsAndSaysWhy) {
+  const SeededVillage village = FundedVillage(1, 100);
+  const int64_t v = village.village_id;
+  const StoreItem item = MakeItem(v, 5, 10);
+  ASSERT_TRUE(Place(village, "unnamed-0001", item.item_id).ok());
+
+  ClosedPort down;
+  std::unique_ptr<ScoringHouseholdDirectory> unreachable = DirectoryAt(down.address());
+  LedgerExporter cut_off(repository_, unreachable.get(), &clock_);
+  const absl::Status refused = Export(cut_off, Admin(v), v).status();
+  EXPECT_TRUE(absl::IsUnavailable(refused)) << refused;
+  EXPECT_EQ(MachineCodeOf(refused), kRegistryUnavailable) << refused;
+
+  jifen::testing::BlackHole stuck;
+  std::unique_ptr<ScoringHouseholdDirectory> slow =
+      DirectoryAt(stuck.address(), absl::Milliseconds(300));
+  LedgerExporter timing_out(repository_, slow.get(), &clock_);
+  const absl::Status late = Export(timing_out, Admin(v), v).status();
+  EXPECT_TRUE(absl::IsUnavailable(late)) << late;
+  EXPECT_EQ(MachineCodeOf(late), kRegistryUnavailable) << late;
+
+  // With no orders there is nothing to name, and the registry is not asked.
+  const int64_t quiet = NewVillage();
+  absl::StatusOr<LedgerExport> empty = Export(cut_off, Admin(quiet), quiet);
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_EQ(empty->rows, 0);
 }
 
 // The debit succeeds only after another caller has released the order: the points must come back.

@@ -369,9 +369,11 @@ grpc::Status RedemptionServiceImpl::ExportLedger(grpc::ServerContext* context,
                                                  const v1::ExportLedgerRequest* request,
                                                  v1::ExportLedgerResponse* response) {
   return calls_->Serve(context, "ExportLedger", [&](const Caller& caller) -> absl::Status {
+    // The caller's own token goes on to the registry: the names are theirs to see, not ours.
     ASSIGN_OR_RETURN(LedgerExport exported,
-                     service_->ExportLedger(caller, request->village_id(), request->from_ms(),
-                                            request->until_ms()));
+                     exporter_->Export(caller, grpc_util::BearerTokenOf(*context),
+                                       request->village_id(), request->from_ms(),
+                                       request->until_ms()));
     response->set_csv(std::move(exported.csv));
     response->set_file_name(exported.file_name);
     response->set_content_type("text/csv; charset=utf-8");

@@ -4,15 +4,17 @@
 
 #include "common/grpc/call.h"
 #include "jifen/redemption/v1/redemption.grpc.pb.h"
+#include "services/redemption/domain/ledger_export.h"
 #include "services/redemption/domain/redemption_service.h"
 
 namespace jifen::redemption {
 
 class RedemptionServiceImpl final : public v1::RedemptionService::Service {
  public:
-  // Both must outlive this object.
-  RedemptionServiceImpl(RedemptionService* service, const grpc_util::CallHandler* calls)
-      : service_(service), calls_(calls) {}
+  // All must outlive this object.
+  RedemptionServiceImpl(RedemptionService* service, LedgerExporter* exporter,
+                        const grpc_util::CallHandler* calls)
+      : service_(service), exporter_(exporter), calls_(calls) {}
 
   grpc::Status CreateItem(grpc::ServerContext* context, const v1::CreateItemRequest* request,
                           v1::StoreItem* response) override;
@@ -55,6 +57,7 @@ class RedemptionServiceImpl final : public v1::RedemptionService::Service {
 
  private:
   RedemptionService* service_;
+  LedgerExporter* exporter_;
   const grpc_util::CallHandler* calls_;
 };
 
