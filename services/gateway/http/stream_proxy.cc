@@ -236,13 +236,13 @@ class EventStream final {
     call_->Finish(/*cancel=*/true);
     proxy_->Release(call_.get());
     if (!accepted_) return;
-    log::Info("stream ended", {{"request_id", request_id_},
-                               {"route", route_.path_template},
-                               {"reason", reason_},
-                               {"code", code_},
-                               {"events", absl::StrCat(events_)},
-                               {"seconds", absl::StrCat(absl::ToDoubleSeconds(
-                                               absl::Now() - opened_at_))}});
+    log::Info("stream ended",
+              {{"request_id", request_id_},
+               {"route", route_.path_template},
+               {"reason", reason_},
+               {"code", code_},
+               {"events", absl::StrCat(events_)},
+               {"seconds", absl::StrCat(absl::ToDoubleSeconds(absl::Now() - opened_at_))}});
   }
   EventStream(const EventStream&) = delete;
   EventStream& operator=(const EventStream&) = delete;
@@ -350,9 +350,8 @@ absl::StatusOr<std::shared_ptr<EventStream>> StreamProxy::Open(const Route& rout
     if (open_ >= options_.max_streams) {
       absl::Status refused = absl::UnavailableError(
           absl::StrCat("TOO_MANY_STREAMS: ", open_, " of ", options_.max_streams, " streams open"));
-      refused.SetPayload(kRetryAfterPayload,
-                         absl::Cord(absl::StrCat(std::max<int64_t>(
-                             1, absl::ToInt64Seconds(options_.retry_after)))));
+      refused.SetPayload(kRetryAfterPayload, absl::Cord(absl::StrCat(std::max<int64_t>(
+                                                 1, absl::ToInt64Seconds(options_.retry_after)))));
       return refused;
     }
     ++open_;
