@@ -26,6 +26,19 @@ namespace jifen::grpc_util {
 
 inline constexpr char kAuthorizationHeader[] = "authorization";  // "Bearer <token>"
 inline constexpr char kRequestIdHeader[] = "x-request-id";
+// Initial metadata of a server-streaming call that has accepted its request (AcceptStream).
+inline constexpr char kStreamAcceptedHeader[] = "x-stream-accepted";
+
+// For a server-streaming method: the request is accepted (caller, access and arguments checked),
+// said at once with the initial metadata, before any message. The gateway holds its HTTP answer
+// until then and answers a refusal (the call's status instead) as an ordinary JSON error; the
+// initial metadata alone can't tell, since every call carries x-request-id in it. Call it once,
+// before the first Write, from the handler's body.
+template <class Writer>
+void AcceptStream(grpc::ServerContextBase* context, Writer* writer) {
+  context->AddInitialMetadata(kStreamAcceptedHeader, "1");
+  writer->SendInitialMetadata();
+}
 
 // The request id of a call: the client's x-request-id if it sent a sane one, else a new one.
 std::string RequestIdOf(const grpc::ServerContextBase& context);

@@ -48,6 +48,13 @@ ABSL_FLAG(std::string, extra_backends, "",
 ABSL_FLAG(absl::Duration, backend_timeout, absl::Seconds(5), "deadline of every backend call");
 ABSL_FLAG(int, http_threads, 64, "HTTP worker threads (= concurrent keep-alive connections)");
 ABSL_FLAG(int, max_json_body_bytes, 256 << 10, "largest JSON request body");
+ABSL_FLAG(int, max_streams, 0,
+          "event streams (server-streaming routes) open at once, each holding an HTTP worker "
+          "thread; one more gets 503 TOO_MANY_STREAMS. 0: a quarter of --http_threads");
+ABSL_FLAG(absl::Duration, stream_heartbeat, absl::Seconds(15),
+          "a comment line on an event stream after this long without a write (proxies, NAT)");
+ABSL_FLAG(absl::Duration, stream_max_duration, absl::Minutes(10),
+          "an event stream ends cleanly after this long; the client reconnects");
 ABSL_FLAG(std::string, cors_origins, "", "comma-separated origins allowed by CORS (dashboards)");
 ABSL_FLAG(std::string, wechat_api_base, "https://api.weixin.qq.com",
           "scheme://host[:port] of WeChat's API (code2Session)");
@@ -106,6 +113,15 @@ int Run(int argc, char** argv) {
   validator.RequireRange("photo_max_bytes", absl::GetFlag(FLAGS_photo_max_bytes), 1024, 64 << 20);
   validator.RequireRange("max_json_body_bytes", absl::GetFlag(FLAGS_max_json_body_bytes), 1024,
                          16 << 20);
+  // Streams must leave workers for ordinary requests.
+  validator.RequireRange("max_streams", absl::GetFlag(FLAGS_max_streams), 0,
+                         absl::GetFlag(FLAGS_http_threads) - 1);
+  validator.RequireRange("stream_heartbeat (ms)",
+                         absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_stream_heartbeat)), 100,
+                         300'000);
+  validator.RequireRange("stream_max_duration (s)",
+                         absl::ToInt64Seconds(absl::GetFlag(FLAGS_stream_max_duration)), 1,
+                         24 * 3600);
   if (!absl::GetFlag(FLAGS_wechat_app_secret_file).empty()) {
     validator.RequireReadableFile("wechat_app_secret_file",
                                   absl::GetFlag(FLAGS_wechat_app_secret_file));
@@ -264,6 +280,9 @@ int Run(int argc, char** argv) {
   config.login_rate_per_address_per_minute = absl::GetFlag(FLAGS_login_rate_per_address_per_minute);
   config.trusted_proxies = *trusted_proxies;
   config.access_token_ttl = login_options.access_token_ttl;
+  config.streams.max_streams = absl::GetFlag(FLAGS_max_streams);
+  config.streams.heartbeat = absl::GetFlag(FLAGS_stream_heartbeat);
+  config.streams.max_duration = absl::GetFlag(FLAGS_stream_max_duration);
   gateway::GatewayDeps deps;
   deps.routes = &*routes;
   deps.backends = &backend_channels;

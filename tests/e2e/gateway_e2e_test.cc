@@ -34,6 +34,7 @@
 #include "common/mysql/transaction.h"
 #include "jifen/scoring/v1/assessment.grpc.pb.h"
 #include "jifen/scoring/v1/registry.grpc.pb.h"
+#include "tests/support/event_reader.h"
 #include "tests/support/http_listener.h"
 #include "tests/support/service_database.h"
 #include "tests/support/service_process.h"
@@ -231,6 +232,8 @@ class GatewayE2eTest : public ::testing::Test {
               "--password_cost=minimum",
               "--login_rate_per_address_per_minute=1000",
               "--backend_timeout=120s",
+              // Few event streams, so that the cap is reached with a handful (WatchBoard test).
+              "--max_streams=3",
               "--bootstrap_admin_username=district.e2e",
               "--bootstrap_admin_password_file=" + work_dir + "/admin.password",
               "--drain_timeout=2s"});
@@ -880,6 +883,119 @@ TEST_F(GatewayE2eTest, ResidentReadsTheVillageBoardAfterInspections) {
                      resident);
   ASSERT_TRUE(foreign);
   EXPECT_EQ(foreign->status, 403) << foreign->body;
+}
+
+// A village hall's screen watches its board live: a resident (the mini-program's chunked request)
+// and the village admin (a dashboard's fetch()) open the watch route, a grid worker's inspection is
+// scored, and publicity's change reaches both as an event with the household's row. A foreign
+// village, a bad period or another village's group are ordinary JSON errors before any event; the
+// stream cap answers 503, and a client that leaves gives its slot back.
+TEST_F(GatewayE2eTest, AWatchedBoardPushesAnInspectionAsAnEvent) {
+  const Village village = NewVillage("admin.watch");
+  const int64_t group_id = NewGroup(village, "第3村民小组");
+  const int64_t grid_id = NewGrid(village, "三号网格");
+  const auto [household, member] = NewHousehold(village, group_id, grid_id, "12号");
+  PublishRulebook(village);
+  const std::string worker = GridWorker(village, grid_id, "grid.watch");
+  const std::string resident = ResidentLogin(village, household, member, "wxcode-watch");
+  ASSERT_FALSE(resident.empty());
+  const absl::Time occurred_at = absl::Now() - absl::Minutes(1);
+  const absl::CivilDay day = absl::ToCivilDay(occurred_at, absl::FixedTimeZone(8 * 3600));
+  const std::string period = absl::StrCat(day.year(), "Q", (day.month() - 1) / 3 + 1);
+  const std::string watch =
+      absl::StrCat("/v1/villages/", village.village_id, "/boards/watch?period=", period);
+  const int port = suite_->gateway->port();
+
+  jifen::testing::EventReader resident_screen(port, watch, resident);
+  ASSERT_EQ(resident_screen.WaitForStatus(), 200) << resident_screen.body();
+  // The group board: publicity learns of a new group from the registry at most once a second, so
+  // the first tries may be refused (400 GROUP_NOT_IN_VILLAGE); bounded.
+  std::unique_ptr<jifen::testing::EventReader> admin_screen;
+  const std::string group_watch = absl::StrCat(watch, "&group_id=", group_id);
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  int status = 0;
+  while (absl::Now() < deadline) {
+    admin_screen =
+        std::make_unique<jifen::testing::EventReader>(port, group_watch, village.admin_token);
+    status = admin_screen->WaitForStatus();
+    if (status != 400) break;
+    admin_screen.reset();
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_EQ(status, 200) << admin_screen->body();
+
+  Ok(Post("/v1/inspections",
+          {{"inspection_id", absl::StrCat("e2e-watch-", getpid())},
+           {"household_id", household},
+           {"occurred_at_ms", absl::ToUnixMillis(occurred_at)},
+           {"outcomes", json::array({json{{"item_code", "HJ-01"}}})}},
+          worker));
+  const std::string row_of_household = absl::StrCat("\"household_id\":\"", household, "\"");
+  for (jifen::testing::EventReader* screen : {&resident_screen, admin_screen.get()}) {
+    ASSERT_TRUE(screen->WaitForText(row_of_household)) << screen->body();
+    const auto events = jifen::testing::EventsOf(screen->body());
+    ASSERT_EQ(events.size(), 1u) << screen->body();
+    const json change = json::parse(events[0].at("data"), nullptr, false);
+    ASSERT_TRUE(change.is_object()) << screen->body();
+    EXPECT_EQ(events[0].at("id"), change.value("sequence", "")) << screen->body();
+    EXPECT_EQ(IdOf(change, "delta_points"), 5) << screen->body();
+    const json& row = change["row"];
+    EXPECT_EQ(IdOf(row, "household_id"), household);
+    EXPECT_EQ(IdOf(row, "points"), 5);
+    EXPECT_EQ(row.value("rank", 0), 1);
+    EXPECT_EQ(IdOf(row, "village_id"), village.village_id);
+    EXPECT_EQ(IdOf(row, "group_id"), group_id);
+    EXPECT_EQ(row.value("house_number", ""), "12号");
+    EXPECT_EQ(row.value("masked_name", ""), "张*华");
+    EXPECT_FALSE(absl::StrContains(screen->body(), "张建华")) << screen->body();
+    EXPECT_FALSE(absl::StrContains(screen->body(), "13812345678")) << screen->body();
+  }
+
+  // Refused before any event, as JSON with the status the same read would get.
+  const auto expect_error = [](const httplib::Result& res, int status, const std::string& code,
+                               const std::string& field) {
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, status) << res->body;
+    EXPECT_TRUE(absl::StartsWith(res->get_header_value("Content-Type"), "application/json"));
+    const json error = json::parse(res->body, nullptr, false);
+    EXPECT_EQ(error.value("code", ""), code) << res->body;
+    EXPECT_EQ(error.value("field", ""), field) << res->body;
+    EXPECT_FALSE(error.value("request_id", "").empty()) << res->body;
+  };
+  const Village other = NewVillage("admin.watch_other", /*admin_account=*/false);
+  const int64_t other_group = NewGroup(other, "第1村民小组");
+  expect_error(Get(absl::StrCat("/v1/villages/", other.village_id, "/boards/watch?period=", period),
+                   resident),
+               403, "PERMISSION_DENIED", "");
+  expect_error(Get(watch, other.admin_token), 403, "PERMISSION_DENIED", "");
+  expect_error(Get(absl::StrCat("/v1/villages/", village.village_id, "/boards/watch?period=2026Q5"),
+                   resident),
+               400, "INVALID_ARGUMENT", "period");
+  expect_error(Get(absl::StrCat(watch, "&group_id=", other_group), village.admin_token), 400,
+               "GROUP_NOT_IN_VILLAGE", "group_id");
+
+  // The gateway runs with --max_streams=3: two screens are open, a third fits, a fourth waits.
+  jifen::testing::EventReader third(port, watch, village.admin_token);
+  ASSERT_EQ(third.WaitForStatus(), 200);
+  auto refused = Get(watch, resident);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503) << refused->body;
+  EXPECT_EQ(json::parse(refused->body, nullptr, false).value("code", ""), "TOO_MANY_STREAMS");
+  EXPECT_FALSE(refused->get_header_value("Retry-After").empty());
+  // A screen switched off: its backend call is cancelled and its slot given back (bounded
+  // retries while the gateway notices).
+  resident_screen.Close();
+  std::unique_ptr<jifen::testing::EventReader> again;
+  const absl::Time reopen_deadline = absl::Now() + absl::Seconds(30);
+  status = 0;
+  while (absl::Now() < reopen_deadline) {
+    again = std::make_unique<jifen::testing::EventReader>(port, watch, resident);
+    status = again->WaitForStatus();
+    if (status == 200) break;
+    again.reset();
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(status, 200) << "no slot came free after a screen was switched off";
 }
 
 // "You may not do this" reaches the phone as one code, whether the gateway's scope check or a

@@ -23,6 +23,11 @@ bool Backends::Has(absl::string_view backend) const {
   return backends_.find(backend) != backends_.end();
 }
 
+std::shared_ptr<grpc::Channel> Backends::Channel(absl::string_view backend) const {
+  const auto it = backends_.find(backend);
+  return it == backends_.end() ? nullptr : it->second.channel;
+}
+
 absl::StatusOr<std::string> Backends::Call(absl::string_view backend,
                                            const OutgoingCall& call) const {
   const auto it = backends_.find(backend);

@@ -1,5 +1,6 @@
 // The gateway's gRPC side: one channel per backend service, reused by every request, and blocking
-// unary calls with opaque (already serialized) messages.
+// unary calls with opaque (already serialized) messages. Server-streaming calls go over the same
+// channels (stream_proxy.h).
 #pragma once
 
 #include <grpcpp/channel.h>
@@ -32,6 +33,9 @@ class Backends final {
   // The response bytes, or the service's status (code and message as sent). UNAVAILABLE with
   // "SERVICE_NOT_CONFIGURED:" when no address was configured for the backend.
   absl::StatusOr<std::string> Call(absl::string_view backend, const OutgoingCall& call) const;
+
+  // The backend's channel, shared by every call to it; nullptr when no address was configured.
+  std::shared_ptr<grpc::Channel> Channel(absl::string_view backend) const;
 
  private:
   struct Backend {

@@ -56,6 +56,8 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"REFRESH_TOKEN_INVALID", "登录已失效，请重新登录"},
       {"USERNAME_TAKEN", "用户名已被使用"},
       {"SERVICE_NOT_CONFIGURED", "服务暂时不可用，请稍后重试"},
+      // Event streams (WatchBoard's live board): all stream slots are taken; Retry-After says when.
+      {"TOO_MANY_STREAMS", "实时推送连接已满，请稍后再试"},
       // Domain codes the services send (CODE: ...).
       {"WALLET_INSUFFICIENT", "可用积分不足"},
       // Some units left, fewer than ordered (detail: how many); SOLD_OUT when none is left.

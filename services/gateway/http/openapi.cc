@@ -287,17 +287,32 @@ std::string GenerateOpenApi(const RouteTable& routes) {
       AddQueryParameters(input, "", in_path, /*depth=*/0, parameters);
     }
     if (!parameters.empty()) operation["parameters"] = parameters;
-    const json ok_content =
+    json ok_content =
         route.response_body != nullptr
             ? json{{"application/octet-stream",
                     {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}
             : json{{"application/json", {{"schema", {{"$ref", Ref(output)}}}}}};
+    std::string ok_description =
+        route.response_body != nullptr
+            ? "the file itself (Content-Type and Content-Disposition say which)"
+            : "OK";
+    if (route.server_streaming) {
+      // OpenAPI 3.0 has no way to type the events; x-event-data names the message each carries.
+      ok_content = {{"text/event-stream",
+                     {{"schema", {{"type", "string"}}}, {"x-event-data", {{"$ref", Ref(output)}}}}}};
+      ok_description = absl::StrCat(
+          "Server-Sent Events until the client disconnects or the stream ends (at most the "
+          "gateway's --stream_max_duration; reconnect then). Each message: ",
+          route.event_id != nullptr ? absl::StrCat("\"id: <", route.event_id->name(), ">\" and ")
+                                    : "",
+          "\"data: <JSON of ", output.full_name(),
+          ">\". A comment line \": keep-alive\" when quiet. A failure after the stream began: "
+          "\"event: error\" with data {code, message, request_id}, then the end. Errors before "
+          "the stream begins are ordinary JSON errors.");
+      operation["x-server-streaming"] = true;
+    }
     operation["responses"] = {
-        {"200",
-         {{"description", route.response_body != nullptr
-                              ? "the file itself (Content-Type and Content-Disposition say which)"
-                              : "OK"},
-          {"content", ok_content}}},
+        {"200", {{"description", ok_description}, {"content", ok_content}}},
         {"400", ErrorResponse("invalid request (field names the problem)")},
         {"401", ErrorResponse("missing or invalid token")},
         {"403",
@@ -309,6 +324,11 @@ std::string GenerateOpenApi(const RouteTable& routes) {
         {"413", ErrorResponse("request body too large")},
         {"429", ErrorResponse("rate limited; see Retry-After")},
         {"default", ErrorResponse("error")}};
+    if (route.server_streaming) {
+      operation["responses"]["503"] = ErrorResponse(
+          "TOO_MANY_STREAMS: every event-stream slot is taken, see Retry-After; or the service is "
+          "unavailable");
+    }
     std::string method = route.http_method;
     for (char& c : method) c = static_cast<char>(std::tolower(c));
     paths[route.path_template][method] = operation;

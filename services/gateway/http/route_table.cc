@@ -45,12 +45,34 @@ absl::StatusOr<Route> MakeRoute(const pb::MethodDescriptor& method, const api::v
   if (route.backend.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(where, "package is not jifen.<service>.v<N>"));
   }
-  if (method.client_streaming() || method.server_streaming()) {
-    return absl::InvalidArgumentError(absl::StrCat(where, "streaming RPCs can't have a route"));
+  if (method.client_streaming()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, "client-streaming and bidirectional RPCs can't have a route"));
   }
   static const std::set<std::string> kMethods = {"GET", "POST", "PUT", "DELETE"};
   if (kMethods.count(route.http_method) == 0) {
     return absl::InvalidArgumentError(absl::StrCat(where, "bad HTTP method ", route.http_method));
+  }
+  // A stream is read, not changed, and an EventSource can only GET.
+  route.server_streaming = method.server_streaming();
+  if (route.server_streaming && route.http_method != "GET") {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, "a server-streaming RPC's route must be GET"));
+  }
+  if (!rule.event_id().empty()) {
+    if (!route.server_streaming) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, "event_id is for server-streaming RPCs only"));
+    }
+    route.event_id = method.output_type()->FindFieldByName(rule.event_id());
+    if (route.event_id == nullptr || route.event_id->is_repeated() ||
+        (route.event_id->cpp_type() != pb::FieldDescriptor::CPPTYPE_INT64 &&
+         route.event_id->cpp_type() != pb::FieldDescriptor::CPPTYPE_INT32 &&
+         route.event_id->cpp_type() != pb::FieldDescriptor::CPPTYPE_UINT64 &&
+         route.event_id->cpp_type() != pb::FieldDescriptor::CPPTYPE_UINT32)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, "event_id ", rule.event_id(), " is not an integer field of the message"));
+    }
   }
   if (rule.body() == "*") {
     if (route.http_method == "GET" || route.http_method == "DELETE") {
@@ -64,6 +86,10 @@ absl::StatusOr<Route> MakeRoute(const pb::MethodDescriptor& method, const api::v
     return absl::InvalidArgumentError(absl::StrCat(where, "an http option needs roles"));
   }
   if (!rule.response_body().empty()) {
+    if (route.server_streaming) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, "response_body can't be used on a server-streaming RPC"));
+    }
     route.response_body = method.output_type()->FindFieldByName(rule.response_body());
     if (route.response_body == nullptr || route.response_body->is_repeated() ||
         route.response_body->type() != pb::FieldDescriptor::TYPE_BYTES) {

@@ -39,6 +39,10 @@ struct Route {
   std::string backend;      // "scoring": the <service> of package jifen.<service>.v1
   // For downloads: the bytes field of the response sent as the body (http.proto, response_body).
   const google::protobuf::FieldDescriptor* response_body = nullptr;
+  // A server-streaming RPC (GET only): answered as Server-Sent Events (stream_proxy.h).
+  bool server_streaming = false;
+  // For streams: the integer field of each message sent as the event's id (http.proto, event_id).
+  const google::protobuf::FieldDescriptor* event_id = nullptr;
 };
 
 // Values taken from a matched path, keyed by field.
@@ -47,9 +51,10 @@ using PathValues = std::vector<std::pair<const FieldPath*, std::string>>;
 class RouteTable final {
  public:
   // Reads every file under "jifen/" in the generated pool. An option that can't be served (bad
-  // method, a {field} that is not a scalar, a streaming RPC, a second route with the same method
-  // and path shape) is left out and described in problems(), naming the RPC, so that one service's
-  // mistake does not take every other route down.
+  // method, a {field} that is not a scalar, a client-streaming or bidirectional RPC, a
+  // server-streaming one on another method than GET, a second route with the same method and path
+  // shape) is left out and described in problems(), naming the RPC, so that one service's mistake
+  // does not take every other route down.
   static absl::StatusOr<RouteTable> FromGeneratedPool();
   // The same over the given files (tests).
   static absl::StatusOr<RouteTable> FromFiles(

@@ -2,8 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/match.h"
+#include "google/protobuf/descriptor.pb.h"
+#include "jifen/api/v1/http.pb.h"
 #include "jifen/publicity/v1/boards.pb.h"
 #include "jifen/scoring/v1/ledger.pb.h"
 #include "jifen/testing/v1/echo.pb.h"
@@ -13,6 +18,8 @@
 
 namespace jifen::gateway {
 namespace {
+
+namespace pb = google::protobuf;
 
 const RouteTable& Table() {
   static const RouteTable* table = [] {
@@ -82,6 +89,107 @@ const Route& RouteOf(const std::string& grpc_method) {
   }
   ADD_FAILURE() << grpc_method;
   return Table().routes().front();
+}
+
+// WatchBoard streams: its route answers Server-Sent Events, each event's id the change's sequence.
+TEST(RouteTableTest, AServerStreamingRpcGetsAGetRoute) {
+  PathValues values;
+  bool allowed = true;
+  const Route* route = Table().Match("GET", "/v1/villages/12/boards/watch", &values, &allowed);
+  ASSERT_NE(route, nullptr);
+  EXPECT_EQ(route->grpc_method, "/jifen.publicity.v1.BoardService/WatchBoard");
+  EXPECT_TRUE(route->server_streaming);
+  ASSERT_NE(route->event_id, nullptr);
+  EXPECT_EQ(route->event_id->name(), "sequence");
+  EXPECT_EQ(route->roles, RouteOf("/jifen.publicity.v1.BoardService/GetBoard").roles);
+  ASSERT_EQ(values.size(), 1u);
+  EXPECT_EQ(values[0].second, "12");
+  EXPECT_FALSE(RouteOf("/jifen.publicity.v1.BoardService/GetBoard").server_streaming);
+  EXPECT_EQ(RouteOf("/jifen.publicity.v1.BoardService/GetBoard").event_id, nullptr);
+}
+
+// Rules for streaming RPCs, on descriptors made here: a server stream is a GET, client streams
+// and bidirectional ones have no route, event_id names an integer field of a streamed message.
+TEST(RouteTableTest, StreamingRulesLeaveBadOptionsOut) {
+  pb::FileDescriptorProto file;
+  file.set_name("jifen/routetest/v1/streams.proto");
+  file.set_package("jifen.routetest.v1");
+  file.set_syntax("proto3");
+  file.add_dependency("jifen/api/v1/http.proto");
+  pb::DescriptorProto* message = file.add_message_type();
+  message->set_name("Tick");
+  pb::FieldDescriptorProto* field = message->add_field();
+  field->set_name("sequence");
+  field->set_number(1);
+  field->set_type(pb::FieldDescriptorProto::TYPE_INT64);
+  field->set_label(pb::FieldDescriptorProto::LABEL_OPTIONAL);
+  field = message->add_field();
+  field->set_name("text");
+  field->set_number(2);
+  field->set_type(pb::FieldDescriptorProto::TYPE_STRING);
+  field->set_label(pb::FieldDescriptorProto::LABEL_OPTIONAL);
+  pb::ServiceDescriptorProto* service = file.add_service();
+  service->set_name("Streams");
+  const auto add = [&](const std::string& name, bool client_streaming, bool server_streaming,
+                       const std::string& http_method, const std::string& event_id,
+                       const std::string& response_body = "") {
+    pb::MethodDescriptorProto* method = service->add_method();
+    method->set_name(name);
+    method->set_input_type(".jifen.routetest.v1.Tick");
+    method->set_output_type(".jifen.routetest.v1.Tick");
+    method->set_client_streaming(client_streaming);
+    method->set_server_streaming(server_streaming);
+    api::v1::HttpRule rule;
+    rule.set_method(http_method);
+    rule.set_path("/v1/routetest/" + name);
+    rule.add_roles("district_official");
+    rule.set_event_id(event_id);
+    rule.set_response_body(response_body);
+    *method->mutable_options()->MutableExtension(api::v1::http) = rule;
+  };
+  add("Watch", false, true, "GET", "sequence");
+  add("WatchNoId", false, true, "GET", "");
+  add("Upload", true, false, "POST", "");
+  add("Chat", true, true, "GET", "");
+  add("PostWatch", false, true, "POST", "");
+  add("UnaryWithId", false, false, "GET", "sequence");
+  add("TextId", false, true, "GET", "text");
+  add("NoSuchId", false, true, "GET", "nothing");
+  add("StreamedFile", false, true, "GET", "", "text");
+  pb::DescriptorPool pool(pb::DescriptorPool::generated_pool());
+  const pb::FileDescriptor* built = pool.BuildFile(file);
+  ASSERT_NE(built, nullptr);
+  absl::StatusOr<RouteTable> table = RouteTable::FromFiles({built});
+  ASSERT_TRUE(table.ok()) << table.status();
+  std::vector<std::string> routed;
+  for (const Route& route : table->routes()) {
+    routed.push_back(route.method->name());
+    EXPECT_TRUE(route.server_streaming) << route.method->name();
+  }
+  std::sort(routed.begin(), routed.end());
+  EXPECT_EQ(routed, (std::vector<std::string>{"Watch", "WatchNoId"}));
+  for (const Route& route : table->routes()) {
+    if (route.method->name() == "Watch") {
+      ASSERT_NE(route.event_id, nullptr);
+      EXPECT_EQ(route.event_id->name(), "sequence");
+    } else {
+      EXPECT_EQ(route.event_id, nullptr);
+    }
+  }
+  ASSERT_EQ(table->problems().size(), 7u);
+  const auto problem_of = [&](const std::string& rpc) {
+    for (const std::string& problem : table->problems()) {
+      if (absl::StrContains(problem, "Streams." + rpc + ":")) return problem;
+    }
+    return std::string("none");
+  };
+  EXPECT_TRUE(absl::StrContains(problem_of("Upload"), "client-streaming"));
+  EXPECT_TRUE(absl::StrContains(problem_of("Chat"), "client-streaming"));
+  EXPECT_TRUE(absl::StrContains(problem_of("PostWatch"), "must be GET"));
+  EXPECT_TRUE(absl::StrContains(problem_of("UnaryWithId"), "server-streaming RPCs only"));
+  EXPECT_TRUE(absl::StrContains(problem_of("TextId"), "not an integer field"));
+  EXPECT_TRUE(absl::StrContains(problem_of("NoSuchId"), "not an integer field"));
+  EXPECT_TRUE(absl::StrContains(problem_of("StreamedFile"), "response_body"));
 }
 
 TEST(TranscoderTest, PathAndQueryFillTheRequest) {
@@ -264,6 +372,20 @@ TEST(OpenApiTest, DescribesEveryRouteAndItsSchemas) {
   EXPECT_EQ(ledger_csv["content"]["application/octet-stream"]["schema"]["format"], "binary");
   EXPECT_EQ(RouteOf("/jifen.redemption.v1.RedemptionService/ExportLedger").response_body->name(),
             "csv");
+
+  // A board watch is an event stream, described as one, with the message each event carries.
+  const auto& watch = doc["paths"]["/v1/villages/{village_id}/boards/watch"]["get"];
+  EXPECT_EQ(watch["x-server-streaming"], true);
+  const auto& events = watch["responses"]["200"]["content"]["text/event-stream"];
+  EXPECT_EQ(events["x-event-data"]["$ref"], "#/components/schemas/jifen.publicity.v1.BoardChange");
+  EXPECT_TRUE(doc["components"]["schemas"].contains("jifen.publicity.v1.BoardChange"));
+  EXPECT_TRUE(watch["responses"].contains("503"));
+  EXPECT_FALSE(watch["responses"]["200"]["content"].contains("application/json"));
+  bool period = false;
+  for (const auto& parameter : watch["parameters"]) {
+    period = period || (parameter["name"] == "period" && parameter["in"] == "query");
+  }
+  EXPECT_TRUE(period);
 }
 
 }  // namespace

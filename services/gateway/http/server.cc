@@ -128,6 +128,10 @@ struct GatewayServer::Exchange {
 GatewayServer::GatewayServer(GatewayConfig config, GatewayDeps deps)
     : config_(std::move(config)), deps_(std::move(deps)) {
   openapi_json_ = GenerateOpenApi(*deps_.routes);
+  StreamOptions streams = config_.streams;
+  if (streams.max_streams <= 0) streams.max_streams = std::max(1, config_.http_threads / 4);
+  streams.accept_timeout = config_.backend_timeout;
+  streams_ = std::make_unique<StreamProxy>(deps_.backends, streams);
 }
 
 GatewayServer::~GatewayServer() { Stop(); }
@@ -169,6 +173,8 @@ absl::Status GatewayServer::Start() {
 void GatewayServer::Stop() {
   if (stopped_ || server_ == nullptr) return;
   stopped_ = true;
+  // Open event streams hold workers until they end: end them first.
+  streams_->Shutdown();
   // httplib's stop closes the listener; its thread pool then finishes the requests it holds.
   server_->stop();
   if (thread_.joinable()) thread_.join();
@@ -525,6 +531,11 @@ void GatewayServer::Proxy(Exchange& ex) {
   call.bearer_token = ex.bearer;
   call.request_id = ex.request_id;
   call.timeout = config_.backend_timeout;
+  if (route->server_streaming) {  // Server-Sent Events, once the backend accepted the stream
+    absl::StatusOr<std::shared_ptr<EventStream>> stream = streams_->Open(*route, call);
+    if (!stream.ok()) return ex.Fail(stream.status());
+    return StreamProxy::Reply(*std::move(stream), ex.res);
+  }
   absl::StatusOr<std::string> response = deps_.backends->Call(route->backend, call);
   if (!response.ok()) {
     ex.Fail(response.status());

@@ -23,6 +23,7 @@
 #include "services/gateway/http/backends.h"
 #include "services/gateway/http/client_address.h"
 #include "services/gateway/http/route_table.h"
+#include "services/gateway/http/stream_proxy.h"
 #include "services/gateway/storage/photo_store.h"
 #include "services/gateway/storage/photo_villages.h"
 #include "services/gateway/storage/throttle.h"
@@ -57,6 +58,9 @@ struct GatewayConfig {
       "resident",      "grid_worker",       "assessor",          "village_admin",
       "town_official", "district_official", "district_inspector"};
   absl::Duration access_token_ttl = absl::Minutes(15);  // how long a logout revocation is kept
+  // Server-streaming routes (Server-Sent Events, stream_proxy.h). Each open stream holds one of the
+  // http_threads; max_streams 0 takes a quarter of them. accept_timeout is backend_timeout.
+  StreamOptions streams;
 };
 
 struct GatewayDeps {
@@ -140,6 +144,7 @@ class GatewayServer final {
   GatewayDeps deps_;
   std::string openapi_json_;
   std::vector<std::string> own_post_paths_;  // registered by Register(), for 405's Allow
+  std::unique_ptr<StreamProxy> streams_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;

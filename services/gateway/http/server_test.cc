@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -27,6 +28,7 @@
 #include "jifen/testing/v1/echo.grpc.pb.h"
 #include "services/gateway/storage/mysql_account_store.h"
 #include "tests/support/audit_outbox.h"
+#include "tests/support/event_reader.h"
 #include "tests/support/http_listener.h"
 #include "tests/support/service_database.h"
 #include "tests/support/testenv.h"
@@ -34,6 +36,8 @@
 namespace jifen::gateway {
 namespace {
 
+using jifen::testing::EventReader;
+using jifen::testing::EventsOf;
 using nlohmann::json;
 
 constexpr char kAppSecret[] = "APP-SECRET-7f3c9d";
@@ -64,6 +68,36 @@ class EchoImpl final : public jifen::testing::v1::EchoService::Service {
       return absl::OkStatus();
     });
   }
+  // Event streams through the gateway (jifen.testing.v1.WatchRequest says what each text does).
+  grpc::Status Watch(grpc::ServerContext* context, const jifen::testing::v1::WatchRequest* request,
+                     grpc::ServerWriter<jifen::testing::v1::WatchEvent>* writer) override {
+    return calls_.Serve(context, "Watch", [&](const auth::Caller&) -> absl::Status {
+      if (request->text() == "refuse") {
+        return absl::InvalidArgumentError("text: \"refuse\" is not accepted");
+      }
+      if (request->text() == "deny") return absl::PermissionDeniedError("not this caller's");
+      grpc_util::AcceptStream(context, writer);
+      for (int i = 1; i <= request->count(); ++i) {
+        jifen::testing::v1::WatchEvent event;
+        event.set_sequence(i);
+        event.set_text(request->text());
+        if (!writer->Write(event)) break;
+      }
+      if (request->then() == "ok") return absl::OkStatus();
+      if (request->then() == "fail") return absl::UnavailableError("the source went away");
+      // A sync handler has no wait for a cancellation: look every few milliseconds.
+      while (!context->IsCancelled()) absl::SleepFor(absl::Milliseconds(5));
+      absl::MutexLock lock(&mu_);
+      ++watches_cancelled_;
+      return absl::CancelledError("watch ended");
+    });
+  }
+  // Whether `count` waiting watches have seen their call cancelled, waiting up to `timeout`.
+  bool WaitForCancelledWatches(int count, absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    const auto enough = [&]() { return watches_cancelled_ >= count; };
+    return mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
+  }
   grpc::Status Download(grpc::ServerContext* context,
                         const jifen::testing::v1::DownloadRequest* request,
                         jifen::testing::v1::DownloadResponse* response) override {
@@ -77,7 +111,10 @@ class EchoImpl final : public jifen::testing::v1::EchoService::Service {
 
  private:
   grpc_util::CallHandler calls_;
+  absl::Mutex mu_;
+  int watches_cancelled_ ABSL_GUARDED_BY(mu_) = 0;
 };
+
 
 // Collects every log line of the process for the secrecy checks.
 class LogCapture {
@@ -1217,6 +1254,167 @@ TEST_F(GatewayServerTest, MetricsAreNotServedToForwardedRequests) {
   auto local = client_->Get("/metrics");
   ASSERT_TRUE(local);
   EXPECT_EQ(local->status, 200);
+}
+
+// A server-streaming route answers Server-Sent Events: each message's JSON as a data line with
+// its sequence as the id, never compressed (a compressor would hold events back), and the stream
+// ends cleanly when the service ends it.
+TEST_F(GatewayServerTest, AStreamRouteAnswersServerSentEvents) {
+  const httplib::Headers headers = {{"Authorization", "Bearer " + AdminToken()},
+                                    {"Accept-Encoding", "gzip, deflate, br"},
+                                    {"X-Request-Id", "req-stream-1"}};
+  auto res = client_->Get("/v1/testing/watch?text=%E4%BD%A0%E5%A5%BD&count=2&then=ok", headers);
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(res->get_header_value("Content-Type"), "text/event-stream");
+  EXPECT_FALSE(res->has_header("Content-Encoding"));
+  EXPECT_EQ(res->get_header_value("Transfer-Encoding"), "chunked");
+  EXPECT_EQ(res->get_header_value("X-Request-Id"), "req-stream-1");
+  EXPECT_EQ(res->get_header_value("Cache-Control"), "no-store");
+  EXPECT_EQ(res->body,
+            "id: 1\ndata: {\"sequence\":\"1\",\"text\":\"你好\"}\n\n"
+            "id: 2\ndata: {\"sequence\":\"2\",\"text\":\"你好\"}\n\n");
+
+  // Nothing to send: an empty stream, ended at once.
+  res = client_->Get("/v1/testing/watch?then=ok", headers);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, "");
+}
+
+// Before the first event the answer is an ordinary JSON error with its status; after it, a final
+// error event with the same body, and the end.
+TEST_F(GatewayServerTest, AStreamsErrorsAreJsonBeforeItAndAnErrorEventAfter) {
+  const std::string token = AdminToken();
+  const httplib::Headers headers = {{"Authorization", "Bearer " + token}};
+  ExpectFieldError(client_->Get("/v1/testing/watch?text=refuse", headers), "text");
+  ExpectError(client_->Get("/v1/testing/watch?text=deny", headers), 403, "PERMISSION_DENIED");
+  ExpectFieldError(client_->Get("/v1/testing/watch?count=many", headers), "count");
+  ExpectError(client_->Get("/v1/testing/watch"), 401, "UNAUTHENTICATED");
+  const std::string admin = StaffToken("stream.village",
+                                       {{"role", "village_admin"}, {"village_id", 5}, {"town_id", 2}});
+  ExpectError(client_->Get("/v1/testing/watch", {{"Authorization", "Bearer " + admin}}), 403,
+              "PERMISSION_DENIED");
+  ExpectError(client_->Post("/v1/testing/watch", headers, "{}", "application/json"), 405,
+              "METHOD_NOT_ALLOWED");
+
+  auto res = client_->Get("/v1/testing/watch?text=x&count=1&then=fail", headers);
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  const auto events = EventsOf(res->body);
+  ASSERT_EQ(events.size(), 2u) << res->body;
+  EXPECT_EQ(events[0].at("id"), "1");
+  EXPECT_EQ(events[1].at("event"), "error");
+  const json error = json::parse(events[1].at("data"), nullptr, false);
+  EXPECT_EQ(error.value("code", ""), "UNAVAILABLE") << res->body;
+  EXPECT_FALSE(error.value("message", "").empty());
+  EXPECT_EQ(error.value("request_id", ""), res->get_header_value("X-Request-Id"));
+  EXPECT_FALSE(absl::StrContains(res->body, "the source went away")) << "service text leaked";
+
+  // The service gone: 503 before any event.
+  runner_->Shutdown();
+  ExpectError(client_->Get("/v1/testing/watch?text=x", headers), 503, "UNAVAILABLE");
+}
+
+// A stream counts once against the rate limits, when it opens, not per event.
+TEST_F(GatewayServerTest, AStreamCountsOnceAgainstTheRateLimit) {
+  GatewayConfig config;
+  config.rate_per_user_per_minute = 2;
+  Start(config);
+  const std::string token = AdminToken();
+  const httplib::Headers headers = {{"Authorization", "Bearer " + token}};
+  for (int i = 0; i < 2; ++i) {
+    auto res = client_->Get("/v1/testing/watch?text=x&count=5&then=ok", headers);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << res->body;
+    EXPECT_EQ(EventsOf(res->body).size(), 5u) << res->body;
+  }
+  auto limited = client_->Get("/v1/testing/watch?text=x&count=5&then=ok", headers);
+  ExpectError(limited, 429, "RATE_LIMITED");
+  EXPECT_TRUE(limited->has_header("Retry-After"));
+}
+
+// A quiet stream gets a comment line every heartbeat, which EventSource and fetch() ignore.
+TEST_F(GatewayServerTest, AQuietStreamGetsKeepAliveComments) {
+  GatewayConfig config;
+  config.streams.heartbeat = absl::Milliseconds(50);
+  Start(config);
+  EventReader reader(server_->port(), "/v1/testing/watch?text=quiet&count=1", AdminToken());
+  EXPECT_EQ(reader.WaitForStatus(), 200);
+  ASSERT_TRUE(reader.WaitForText(": keep-alive\n\n")) << reader.body();
+  EXPECT_TRUE(absl::StartsWith(reader.body(), "id: 1\ndata: ")) << reader.body();
+  EXPECT_EQ(EventsOf(reader.body()).size(), 1u);
+  reader.Close();
+  EXPECT_TRUE(echo_->WaitForCancelledWatches(1, absl::Seconds(30)));
+}
+
+// Streams hold HTTP workers: beyond the cap a new one is refused with 503 and Retry-After, while
+// ordinary requests are still served. A client that goes away has its backend call cancelled and
+// gives its slot back.
+TEST_F(GatewayServerTest, TheStreamCapAnswers503AndAClosedClientGivesItsSlotBack) {
+  GatewayConfig config;
+  config.http_threads = 8;
+  config.streams.max_streams = 2;
+  Start(config);
+  const std::string token = AdminToken();
+  const std::string path = "/v1/testing/watch?text=held";
+  auto first = std::make_unique<EventReader>(server_->port(), path, token);
+  auto second = std::make_unique<EventReader>(server_->port(), path, token);
+  ASSERT_EQ(first->WaitForStatus(), 200);
+  ASSERT_EQ(second->WaitForStatus(), 200);
+
+  const httplib::Headers headers = {{"Authorization", "Bearer " + token}};
+  auto refused = client_->Get(path.c_str(), headers);
+  ExpectError(refused, 503, "TOO_MANY_STREAMS");
+  EXPECT_EQ(refused->get_header_value("Retry-After"), "30");
+  auto echo = PostJson("/v1/testing/echo", {{"text", "still served"}}, token);
+  ASSERT_TRUE(echo);
+  EXPECT_EQ(echo->status, 200) << echo->body;
+
+  first->Close();
+  ASSERT_TRUE(echo_->WaitForCancelledWatches(1, absl::Seconds(30)))
+      << "the backend call of a closed client was not cancelled";
+  // The gateway gives the slot back once the cancelled call has ended: bounded retries.
+  std::unique_ptr<EventReader> third;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  int status = 0;
+  while (absl::Now() < deadline) {
+    third = std::make_unique<EventReader>(server_->port(), path, token);
+    status = third->WaitForStatus();
+    if (status == 200) break;
+    third.reset();
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(status, 200) << "no slot came free after a client left";
+  ExpectError(client_->Get(path.c_str(), headers), 503, "TOO_MANY_STREAMS");
+  second->Close();
+  third->Close();
+  EXPECT_TRUE(echo_->WaitForCancelledWatches(3, absl::Seconds(30)));
+}
+
+// A stream ends cleanly (its last chunk sent) after the longest duration, and at the gateway's
+// stop; the client reconnects. Either way the backend call is cancelled.
+TEST_F(GatewayServerTest, AStreamEndsCleanlyAfterItsLongestDurationAndAtStop) {
+  GatewayConfig config;
+  config.streams.max_duration = absl::Milliseconds(300);
+  Start(config);
+  const std::string token = AdminToken();
+  auto res = client_->Get("/v1/testing/watch?text=long&count=1",
+                          {{"Authorization", "Bearer " + token}});
+  ASSERT_TRUE(res) << "the stream did not end cleanly";
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(EventsOf(res->body).size(), 1u) << res->body;
+  EXPECT_TRUE(echo_->WaitForCancelledWatches(1, absl::Seconds(30)));
+
+  Start(GatewayConfig{});
+  const std::string held_token = AdminToken();
+  EventReader reader(server_->port(), "/v1/testing/watch?text=held", held_token);
+  ASSERT_EQ(reader.WaitForStatus(), 200);
+  server_->Stop();
+  bool complete = false;
+  ASSERT_TRUE(reader.WaitForEnd(&complete));
+  EXPECT_TRUE(complete) << "the stream was cut, not ended";
+  EXPECT_TRUE(echo_->WaitForCancelledWatches(1, absl::Seconds(30)));
 }
 
 }  // namespace

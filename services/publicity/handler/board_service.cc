@@ -174,8 +174,9 @@ grpc::Status BoardServiceImpl::WatchBoard(grpc::ServerContext* context,
     ASSIGN_OR_RETURN(const BoardKey key, BoardKeyFromProto(ref));
     RETURN_IF_ERROR(boards_.CheckWatch(caller, key));
     std::shared_ptr<ChangeHub::Subscription> subscription = hub_.Subscribe(key.village_id);
-    // Headers go out at once, so that a client knows the watch is established.
-    writer->SendInitialMetadata();
+    // Headers go out at once, marked as accepted, so that a client (the gateway's event stream)
+    // knows the watch is established.
+    grpc_util::AcceptStream(context, writer);
     absl::Status status;
     while (!context->IsCancelled()) {
       std::vector<BoardEntry> entries = hub_.Wait(*subscription, kWatchPoll, nullptr);
