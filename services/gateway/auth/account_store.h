@@ -103,6 +103,9 @@ struct BoundMember {
   int64_t member_id = 0;
   int64_t bound_at_ms = 0;     // when the invitation was redeemed
   int64_t released_at_ms = 0;  // 0 while the binding is active
+  // The binding's last sign-in or token refresh (the phone in use); 0 when none is recorded
+  // (tokens from before migration 0009). Filled in by ListActiveBindings only.
+  int64_t last_active_at_ms = 0;
 };
 
 // What releasing a binding came to (AccountStore::ReleaseBinding).
@@ -127,6 +130,7 @@ struct RefreshToken {
   int64_t expires_at_ms = 0;
   std::string session_id;       // the sign-in this token continues; "" for tokens from before
   std::string access_token_id;  // jti of the access token issued with it
+  int64_t issued_at_ms = 0;     // when it was issued (a sign-in or a refresh)
 };
 
 // What must hold outside the gateway's database for a new staff account to exist (a grid worker

@@ -98,6 +98,7 @@ absl::StatusOr<TokenPair> LoginService::Issue(auth::Caller caller, SubjectKind k
   stored.expires_at_ms = ToMs(now + options_.refresh_token_ttl);
   stored.session_id = std::move(session_id);
   stored.access_token_id = caller.token_id;
+  stored.issued_at_ms = ToMs(now);
   if (absl::Status s = store_->StoreRefreshToken(stored); !s.ok()) return s;
   return pair;
 }

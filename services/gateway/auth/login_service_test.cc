@@ -700,6 +700,12 @@ TEST_F(LoginServiceTest, AVillagesBindingsAreListedToItsStaffOnly) {
   bind(admin, 320, 321, "c");
   bind(admin, 330, 331, "d");
   bind(other_admin, 340, 341, "e");  // another village's
+  // Each binding was last used when it signed in (the fixture's clock); a refresh is a use too.
+  now_ += absl::Minutes(20);
+  absl::StatusOr<TokenPair> refreshed = service_->WeChatLogin(Code("b"), "", kRequestId);
+  ASSERT_TRUE(refreshed.ok()) << refreshed.status();
+  now_ += absl::Minutes(20);
+  ASSERT_TRUE(service_->Refresh(refreshed->refresh_token).ok());
   const auto listed_members = [&](const auth::Caller& reader, BindingQuery query) {
     std::vector<int64_t> members;
     absl::StatusOr<BindingPage> page =
@@ -719,6 +725,8 @@ TEST_F(LoginServiceTest, AVillagesBindingsAreListedToItsStaffOnly) {
   ASSERT_TRUE(all.ok()) << all.status();
   ASSERT_EQ(all->bindings.size(), 4u);
   EXPECT_TRUE(all->next_page_token.empty());
+  EXPECT_EQ(all->bindings[0].last_active_at_ms, absl::ToUnixMillis(now_ - absl::Minutes(40)));
+  EXPECT_EQ(all->bindings[1].last_active_at_ms, absl::ToUnixMillis(now_));
   ASSERT_TRUE(
       service_->ReleaseBinding(admin, all->bindings[2].binding_id, "wrong member", kRequestId)
           .ok());

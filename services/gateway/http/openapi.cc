@@ -196,6 +196,10 @@ void AddGatewayPaths(json& paths) {
                           {"bound_at", date_time}}}};
   json released = binding;
   released["properties"]["released_at"] = date_time;
+  json listed = binding;
+  listed["properties"]["last_active_at"] = {
+      {"type", "string"},
+      {"description", "date-time of the last sign-in or token refresh; \"\" when none recorded"}};
   auto query = [](const char* name, bool required, const json& schema, const char* what) {
     return json{{"name", name},
                 {"in", "query"},
@@ -228,7 +232,7 @@ void AddGatewayPaths(json& paths) {
              {{"schema",
                {{"type", "object"},
                 {"properties",
-                 {{"bindings", {{"type", "array"}, {"items", binding}}},
+                 {{"bindings", {{"type", "array"}, {"items", listed}}},
                   {"next_page_token", {{"type", "string"}}}}}}}}}}}}},
         {"400", ErrorResponse("a query parameter is wrong (field names it)")},
         {"403", ErrorResponse("PERMISSION_DENIED: another village, or a role that may not read")},

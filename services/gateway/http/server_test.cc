@@ -933,6 +933,11 @@ TEST_F(GatewayServerTest, AVillageAdminListsAndReleasesTheirVillagesWeChatBindin
       << unparsed;
   EXPECT_TRUE(absl::EndsWith(zhang_binding.value("bound_at", ""), "+08:00")) << listed->body;
   EXPECT_LT(absl::AbsDuration(bound_at - absl::Now()), absl::Minutes(5)) << listed->body;
+  absl::Time last_active;
+  ASSERT_TRUE(absl::ParseTime("%Y-%m-%dT%H:%M:%E3S%Ez", zhang_binding.value("last_active_at", ""),
+                              &last_active, &unparsed))
+      << unparsed;
+  EXPECT_LT(absl::AbsDuration(last_active - absl::Now()), absl::Minutes(5)) << listed->body;
   const std::string binding_id = zhang_binding["binding_id"];
   const std::string release = absl::StrCat("/v1/auth/wechat-bindings/", binding_id, "/release");
 

@@ -29,6 +29,9 @@ json BindingJson(const BoundMember& binding) {
           {"bound_at", ShanghaiTime(binding.bound_at_ms)}};
 }
 
+// "" when none is recorded, as every field is printed.
+std::string OptionalTime(int64_t unix_ms) { return unix_ms == 0 ? "" : ShanghaiTime(unix_ms); }
+
 std::string Dump(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -79,7 +82,11 @@ absl::StatusOr<BindingQuery> BindingQueryOf(const QueryParams& params, FieldErro
 
 std::string BindingPageJson(const BindingPage& page) {
   json bindings = json::array();
-  for (const BoundMember& binding : page.bindings) bindings.push_back(BindingJson(binding));
+  for (const BoundMember& binding : page.bindings) {
+    json listed = BindingJson(binding);
+    listed["last_active_at"] = OptionalTime(binding.last_active_at_ms);
+    bindings.push_back(std::move(listed));
+  }
   return Dump({{"bindings", bindings}, {"next_page_token", page.next_page_token}});
 }
 

@@ -30,7 +30,8 @@ bool ParsePathId(absl::string_view text, int64_t* id);
 // an id or a page size (1..kBindingPageSizeMax). ResidentBindings checks the query again.
 absl::StatusOr<BindingQuery> BindingQueryOf(const QueryParams& params, FieldError* error);
 
-// {"bindings": [{binding_id, household_id, member_id, bound_at}...], "next_page_token"}.
+// {"bindings": [{binding_id, household_id, member_id, bound_at, last_active_at}...],
+// "next_page_token"}; last_active_at is "" when no sign-in is recorded.
 std::string BindingPageJson(const BindingPage& page);
 // {binding_id, household_id, member_id, bound_at, released_at} of a released binding.
 std::string ReleasedBindingJson(const BoundMember& binding);

@@ -660,6 +660,17 @@ constexpr char kBoundMemberColumns[] =
     "SELECT binding_id, village_id, household_id, member_id, "
     "CAST(UNIX_TIMESTAMP(created_at) * 1000 AS SIGNED), released_at_ms "
     "FROM resident_bindings WHERE ";
+// The same with the binding's last sign-in or refresh: the issue time of its newest refresh token.
+// Ordered and limited rather than MAX(), so that each binding costs one read at the end of its
+// range of the subject's key (migration 0009), however many tokens a phone has used; NULLs (tokens
+// from before) sort last.
+constexpr char kBoundMemberActivityColumns[] =
+    "SELECT binding_id, village_id, household_id, member_id, "
+    "CAST(UNIX_TIMESTAMP(created_at) * 1000 AS SIGNED), released_at_ms, "
+    "(SELECT t.issued_at_ms FROM refresh_tokens AS t "
+    " WHERE t.subject_kind = 'resident' AND t.account_id = b.binding_id "
+    " ORDER BY t.issued_at_ms DESC LIMIT 1) "
+    "FROM resident_bindings AS b WHERE ";
 
 BoundMember ReadBoundMember(sql::ResultSet& rs) {
   BoundMember member;
@@ -680,7 +691,7 @@ absl::StatusOr<std::vector<BoundMember>> MySqlAccountStore::ListActiveBindings(
   absl::Status status = mysql::RunWithConnection(*pool_, [&](sql::Connection& c) {
     members.clear();  // a retried connection starts over
     // 0 matches any household: one statement for both.
-    auto stmt = Prepare(c, absl::StrCat(kBoundMemberColumns,
+    auto stmt = Prepare(c, absl::StrCat(kBoundMemberActivityColumns,
                                         "village_id = ? AND released_at_ms IS NULL "
                                         "AND (? = 0 OR household_id = ?) AND binding_id > ? "
                                         "ORDER BY binding_id LIMIT ?"));
@@ -690,7 +701,10 @@ absl::StatusOr<std::vector<BoundMember>> MySqlAccountStore::ListActiveBindings(
     stmt->setInt64(4, after_binding_id);
     stmt->setInt(5, limit);
     std::unique_ptr<sql::ResultSet> rs(stmt->executeQuery());
-    while (rs->next()) members.push_back(ReadBoundMember(*rs));
+    while (rs->next()) {
+      members.push_back(ReadBoundMember(*rs));
+      members.back().last_active_at_ms = rs->isNull(7) ? 0 : rs->getInt64(7);
+    }
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
@@ -737,8 +751,8 @@ absl::Status MySqlAccountStore::StoreRefreshToken(const RefreshToken& token) {
   return mysql::RunWithConnection(*pool_, [&](sql::Connection& c) {
     auto stmt = Prepare(c,
                         "INSERT INTO refresh_tokens (village_id, token_hash, subject_kind, "
-                        "account_id, session_id, access_token_id, expires_at_ms) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?)");
+                        "account_id, session_id, access_token_id, expires_at_ms, issued_at_ms) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     stmt->setInt64(1, token.village_id);
     stmt->setString(2, token.token_hash);
     stmt->setString(3, token.kind == SubjectKind::kStaff ? "staff" : "resident");
@@ -746,6 +760,7 @@ absl::Status MySqlAccountStore::StoreRefreshToken(const RefreshToken& token) {
     stmt->setString(5, token.session_id);
     stmt->setString(6, token.access_token_id);
     stmt->setInt64(7, token.expires_at_ms);
+    stmt->setInt64(8, token.issued_at_ms);
     stmt->executeUpdate();
     return absl::OkStatus();
   });
