@@ -21,8 +21,9 @@ namespace jifen::gateway {
 inline constexpr char kBindingsPath[] = "/v1/auth/wechat-bindings";
 bool IsBindingReleasePath(absl::string_view path);
 
-// An id as a path names one object: decimal digits only, positive, within int64 (" 1", "+1", "0"
-// and "01" are not ids), as the routed paths take them (transcoder.h).
+// An id as a path names one object: decimal digits only, positive, within int64. " 1", "+1", "0"
+// and "-3" are refused as the routed paths refuse them (transcoder.h); "01" too, so that one
+// binding has one spelling.
 bool ParsePathId(absl::string_view text, int64_t* id);
 
 // The list's query: village_id (required), household_id, page_size, page_token. INVALID_ARGUMENT
