@@ -448,9 +448,14 @@ class GatewayE2eTest : public ::testing::Test {
   // The audit trail's records of the staff account, read by the district through the gateway once
   // the gateway's relay has delivered one with `action` (bounded wait: the relay polls).
   json StaffAccountRecords(const std::string& user_id, const std::string& action) {
+    return AuditRecordsOf("staff_account", user_id.substr(6), action);
+  }
+  // The same for any object the gateway audits (e.g. "resident_binding").
+  json AuditRecordsOf(const std::string& object_type, const std::string& object_id,
+                      const std::string& action) {
     const std::string district = StaffLogin("district.e2e", kAdminPassword);
     const std::string path =
-        "/v1/audit/records?object_type=staff_account&object_id=" + user_id.substr(6);
+        absl::StrCat("/v1/audit/records?object_type=", object_type, "&object_id=", object_id);
     json records;
     const absl::Time deadline = absl::Now() + absl::Seconds(30);
     do {
@@ -460,7 +465,8 @@ class GatewayE2eTest : public ::testing::Test {
       }
       absl::SleepFor(absl::Milliseconds(100));
     } while (absl::Now() < deadline);
-    ADD_FAILURE() << "no " << action << " record of " << user_id << ": " << records.dump();
+    ADD_FAILURE() << "no " << action << " record of " << object_type << " " << object_id << ": "
+                  << records.dump();
     return records;
   }
 
@@ -576,6 +582,95 @@ TEST_F(GatewayE2eTest, AWeChatUserHasOneMemberAndAMemberOneWeChatUser) {
   ASSERT_TRUE(old_sign_in);
   EXPECT_EQ(old_sign_in->status, 412) << old_sign_in->body;
   Ok(Get(wallet, moved.value("access_token", "")));
+}
+
+// A resident lost their phone: the village admin finds the member's binding in the village's list
+// (no openid in it), releases it with a reason, and the phone is signed out at once; jifen-audit's
+// trail has the release by the admin. The town's official reads the list, another town's may not;
+// another village's admin is told the binding is not found. A new invitation binds the new phone.
+TEST_F(GatewayE2eTest, AVillageAdminReleasesALostPhonesBinding) {
+  const Village village = NewVillage("admin.lostphone");
+  const Village other = NewVillage("admin.lostphone_other", /*admin_account=*/false);
+  const int64_t group_id = NewGroup(village, "第1村民小组");
+  const int64_t grid_id = NewGrid(village, "一号网格");
+  const auto [household, member] = NewHousehold(village, group_id, grid_id, "7号");
+  const json invitation =
+      Ok(Post("/v1/auth/invitations", {{"household_id", household}, {"member_id", member}},
+              village.admin_token));
+  const json lost = Ok(Post(
+      "/v1/auth/wechat/login",
+      {{"code", "wxcode-lost"}, {"invitation_code", invitation.value("invitation_code", "")}}));
+  const std::string lost_access = lost.value("access_token", "");
+  const std::string wallet = absl::StrCat("/v1/households/", household, "/wallet");
+  Ok(Get(wallet, lost_access));
+
+  const std::string list = absl::StrCat("/v1/auth/wechat-bindings?village_id=", village.village_id);
+  const json listed = Ok(Get(list, village.admin_token));
+  ASSERT_EQ(listed["bindings"].size(), 1u) << listed.dump();
+  EXPECT_EQ(IdOf(listed["bindings"][0], "member_id"), member);
+  EXPECT_EQ(IdOf(listed["bindings"][0], "household_id"), household);
+  EXPECT_FALSE(absl::StrContains(listed.dump(), "openid")) << listed.dump();
+  EXPECT_FALSE(absl::StrContains(listed.dump(), kSessionKey));
+  const std::string binding_id = listed["bindings"][0].value("binding_id", "");
+  ASSERT_FALSE(binding_id.empty());
+
+  // The village's town official reads it (scoring's registry says whose town it is); another
+  // town's official does not.
+  const std::string district = StaffLogin("district.e2e", kAdminPassword);
+  const auto town_official = [&](int64_t town_id, const std::string& username) {
+    Ok(Post("/v1/auth/staff",
+            {{"username", username},
+             {"password", kStaffPassword},
+             {"role", "town_official"},
+             {"town_id", town_id}},
+            district));
+    return StaffLogin(username, kStaffPassword);
+  };
+  EXPECT_EQ(Ok(Get(list, town_official(village.town_id, "town.bindings")))["bindings"].size(), 1u);
+  auto other_town = Get(list, town_official(other.town_id, "town.bindings_other"));
+  ASSERT_TRUE(other_town);
+  EXPECT_EQ(other_town->status, 403) << other_town->body;
+  EXPECT_EQ(json::parse(other_town->body).value("code", ""), "PERMISSION_DENIED");
+
+  const std::string release = absl::StrCat("/v1/auth/wechat-bindings/", binding_id, "/release");
+  auto foreign = Post(release, json::object(), other.admin_token);
+  ASSERT_TRUE(foreign);
+  EXPECT_EQ(foreign->status, 404) << foreign->body;
+  EXPECT_EQ(json::parse(foreign->body).value("code", ""), "BINDING_NOT_FOUND");
+  auto by_resident = Post(release, json::object(), lost_access);
+  ASSERT_TRUE(by_resident);
+  EXPECT_EQ(by_resident->status, 403) << by_resident->body;
+
+  const json released = Ok(Post(release, {{"reason", "手机丢失"}}, village.admin_token));
+  EXPECT_EQ(released.value("binding_id", ""), binding_id);
+  for (const auto& [answer, status] :
+       {std::pair{Get(wallet, lost_access), 401},
+        std::pair{Post("/v1/auth/refresh", {{"refresh_token", lost.value("refresh_token", "")}}),
+                  401},
+        std::pair{Post("/v1/auth/wechat/login", {{"code", "wxcode-lost"}}), 412}}) {
+    ASSERT_TRUE(answer);
+    EXPECT_EQ(answer->status, status) << answer->body;
+  }
+  auto again = Post(release, json::object(), village.admin_token);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 409) << again->body;
+  EXPECT_EQ(json::parse(again->body).value("code", ""), "BINDING_ALREADY_RELEASED");
+
+  const json records = AuditRecordsOf("resident_binding", binding_id, "release");
+  EXPECT_FALSE(absl::StrContains(records.dump(), "openid-lost"));
+  for (const json& stored : records) {
+    const json& record = stored["record"];
+    if (record.value("action", "") != "release") continue;
+    EXPECT_EQ(record.value("actor_role", ""), "village_admin");
+    EXPECT_TRUE(absl::StartsWith(record.value("actor_user_id", ""), "staff-")) << record.dump();
+    EXPECT_TRUE(absl::StrContains(record.value("after", ""), "手机丢失")) << record.dump();
+  }
+
+  // The member's new phone, by a new invitation.
+  const std::string new_phone = ResidentLogin(village, household, member, "wxcode-lost-newphone");
+  ASSERT_FALSE(new_phone.empty());
+  Ok(Get(wallet, new_phone));
+  EXPECT_EQ(Ok(Get(list, village.admin_token))["bindings"].size(), 1u);
 }
 
 // The proto says the district may set up a village's registry itself (before it has an admin)

@@ -94,6 +94,32 @@ struct Redemption {
   std::vector<std::string> ended_access_token_ids;
 };
 
+// A binding as staff see it: whose it is and since when, never the WeChat user's openid or its
+// hash (the openid is WeChat's identifier of a person across the app).
+struct BoundMember {
+  int64_t binding_id = 0;
+  int64_t village_id = 0;
+  int64_t household_id = 0;
+  int64_t member_id = 0;
+  int64_t bound_at_ms = 0;     // when the invitation was redeemed
+  int64_t released_at_ms = 0;  // 0 while the binding is active
+  // The binding's last sign-in or token refresh (the phone in use); 0 when none is recorded
+  // (tokens from before migration 0009). Filled in by ListActiveBindings only.
+  int64_t last_active_at_ms = 0;
+};
+
+// What releasing a binding came to (AccountStore::ReleaseBinding).
+struct BindingRelease {
+  enum class Outcome {
+    kReleased,         // the binding was active and is released now
+    kAlreadyReleased,  // it had been released before; nothing changed
+  };
+  Outcome outcome = Outcome::kReleased;
+  BoundMember binding;  // released_at_ms: now, or when it was released before
+  // kReleased: the binding's access tokens that may still be alive, to revoke.
+  std::vector<std::string> ended_access_token_ids;
+};
+
 enum class SubjectKind { kStaff, kResident };
 
 struct RefreshToken {
@@ -104,6 +130,7 @@ struct RefreshToken {
   int64_t expires_at_ms = 0;
   std::string session_id;       // the sign-in this token continues; "" for tokens from before
   std::string access_token_id;  // jti of the access token issued with it
+  int64_t issued_at_ms = 0;     // when it was issued (a sign-in or a refresh)
 };
 
 // What must hold outside the gateway's database for a new staff account to exist (a grid worker
@@ -193,6 +220,25 @@ class AccountStore {
                                                       absl::string_view openid_hash, int64_t now_ms,
                                                       int64_t alive_since_ms,
                                                       absl::string_view request_id) = 0;
+
+  // The active bindings of village `village_id` (of household `household_id` only, unless 0) with
+  // binding ids above `after_binding_id`, in binding id order, at most `limit` of them.
+  virtual absl::StatusOr<std::vector<BoundMember>> ListActiveBindings(int64_t village_id,
+                                                                      int64_t household_id,
+                                                                      int64_t after_binding_id,
+                                                                      int limit) = 0;
+  // Releases binding `binding_id` of village `village_id` as a new phone's binding releases the
+  // member's old one (RedeemInvitation), in one transaction: from now on it signs in no one, its
+  // refresh tokens are spent, and its access tokens that may still be alive (issued with refresh
+  // tokens unspent or spent after `alive_since_ms`) are returned in
+  // BindingRelease::ended_access_token_ids. Audited as "release" with `context` as its actor and
+  // `reason` (may be empty) in the record. A binding released before is kAlreadyReleased and
+  // changes nothing. NOT_FOUND when the village has no binding of that id (another village's is
+  // not found either).
+  virtual absl::StatusOr<BindingRelease> ReleaseBinding(int64_t village_id, int64_t binding_id,
+                                                        int64_t now_ms, int64_t alive_since_ms,
+                                                        absl::string_view reason,
+                                                        const AuditContext& context) = 0;
 
   virtual absl::Status StoreRefreshToken(const RefreshToken& token) = 0;
   // Spends a refresh token once: NOT_FOUND if unknown, revoked, spent or expired at now_ms.

@@ -69,6 +69,7 @@ LoginService::LoginService(AccountStore* store, const auth::TokenSigner* signer,
       signer_(signer),
       wechat_(wechat),
       staff_(store, options.password_cost, options.min_password_length),
+      bindings_(store),
       options_(std::move(options)),
       clock_(std::move(clock)) {
   dummy_hash_ = HashPassword(RandomToken(16), options_.password_cost).value_or("");
@@ -97,6 +98,7 @@ absl::StatusOr<TokenPair> LoginService::Issue(auth::Caller caller, SubjectKind k
   stored.expires_at_ms = ToMs(now + options_.refresh_token_ttl);
   stored.session_id = std::move(session_id);
   stored.access_token_id = caller.token_id;
+  stored.issued_at_ms = ToMs(now);
   if (absl::Status s = store_->StoreRefreshToken(stored); !s.ok()) return s;
   return pair;
 }
@@ -357,6 +359,23 @@ absl::StatusOr<std::vector<std::string>> LoginService::FollowGridWorker(
   return staff_.FollowGridWorker(village_id, grid_id, StaffAccountIdOf(worker_user_id), ToMs(now),
                                  ToMs(now - options_.access_token_ttl),
                                  CallerContext(actor, request_id));
+}
+
+absl::StatusOr<BindingPage> LoginService::ListBindings(const auth::Caller& reader,
+                                                       const BindingQuery& query,
+                                                       ScopeRegistry& registry) {
+  return bindings_.List(reader, query, registry);
+}
+
+absl::StatusOr<BindingRelease> LoginService::ReleaseBinding(const auth::Caller& admin,
+                                                            int64_t binding_id,
+                                                            absl::string_view reason,
+                                                            absl::string_view request_id) {
+  // As a new phone's binding releases the old one: the access tokens issued within their
+  // lifetime may still be alive.
+  const absl::Time now = clock_();
+  return bindings_.Release(admin, binding_id, reason, ToMs(now),
+                           ToMs(now - options_.access_token_ttl), request_id);
 }
 
 }  // namespace jifen::gateway

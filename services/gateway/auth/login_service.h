@@ -3,13 +3,15 @@
 // tokens, rotating refresh tokens, logout.
 //
 // The changes it makes are on the audit trail (AccountStore): a staff account created, a lockout,
-// an invitation issued or redeemed, a WeChat user bound, a member's old binding released.
+// an invitation issued or redeemed, a WeChat user bound, a member's old binding released (by a
+// new phone's invitation, or by the village admin).
 // `request_id` is the HTTP request's X-Request-Id, kept in those records.
 //
 // Errors carry a leading code the HTTP layer shows to clients: LOGIN_FAILED (401), ACCOUNT_LOCKED
 // (429, with a retry-after payload), ACCOUNT_NOT_BOUND (412), ACCOUNT_ALREADY_BOUND (409),
 // INVITATION_INVALID (404), WECHAT_CODE_INVALID (401), WECHAT_UNAVAILABLE (503),
-// REFRESH_TOKEN_INVALID (401), USERNAME_TAKEN (409).
+// REFRESH_TOKEN_INVALID (401), USERNAME_TAKEN (409), and ResidentBindings' for the bindings staff
+// list and release.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +27,7 @@
 #include "common/auth/token.h"
 #include "services/gateway/auth/account_store.h"
 #include "services/gateway/auth/password.h"
+#include "services/gateway/auth/resident_bindings.h"
 #include "services/gateway/auth/staff_accounts.h"
 #include "services/gateway/auth/wechat_client.h"
 
@@ -124,6 +127,17 @@ class LoginService final {
                                                             absl::string_view worker_user_id,
                                                             absl::string_view request_id);
 
+  // A village's active WeChat bindings, for its staff (ResidentBindings::List; `registry` is
+  // scoring's under the reader's own token).
+  absl::StatusOr<BindingPage> ListBindings(const auth::Caller& reader, const BindingQuery& query,
+                                           ScopeRegistry& registry);
+  // The village admin releases a binding of their village now (ResidentBindings::Release): the
+  // ended access tokens of its phone are in BindingRelease::ended_access_token_ids, for the
+  // caller to put on the revocation list.
+  absl::StatusOr<BindingRelease> ReleaseBinding(const auth::Caller& admin, int64_t binding_id,
+                                                absl::string_view reason,
+                                                absl::string_view request_id);
+
  private:
   absl::StatusOr<std::string> CreateStaffAs(const auth::Caller& creator, const NewStaff& request,
                                             const AuditContext& context,
@@ -136,6 +150,7 @@ class LoginService final {
   const auth::TokenSigner* signer_;
   WeChatClient* wechat_;
   StaffAccounts staff_;
+  ResidentBindings bindings_;
   LoginOptions options_;
   Clock clock_;
   std::string dummy_hash_;  // verified against for unknown users, so timing tells nothing

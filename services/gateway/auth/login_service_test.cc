@@ -19,8 +19,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/test_keys.h"
+#include "services/gateway/auth/grpc_registry.h"
 #include "services/gateway/storage/mysql_account_store.h"
 #include "tests/support/audit_outbox.h"
+#include "tests/support/closed_port.h"
 #include "tests/support/http_listener.h"
 #include "tests/support/service_database.h"
 
@@ -157,6 +159,11 @@ class LoginServiceTest : public ::testing::Test {
   std::unique_ptr<auth::TokenSigner> signer_;
   std::unique_ptr<auth::TokenVerifier> verifier_;
   std::unique_ptr<LoginService> service_;
+  // Scoring's registry where scoring is not running: the bindings of a town's villages can't be
+  // told to its official, and no one else's reading needs the registry.
+  jifen::testing::ClosedPort closed_port_;
+  std::unique_ptr<GrpcRegistry> unreachable_registry_ =
+      std::make_unique<GrpcRegistry>(closed_port_.address(), "no-token", absl::Seconds(2));
 };
 
 TEST_F(LoginServiceTest, StaffLoginIssuesTokenWithRoleAndScope) {
@@ -526,6 +533,251 @@ TEST_F(LoginServiceTest, GridClaimsFollowTheRegistrysWorker) {
   // Accounts of another village are not touched.
   ASSERT_TRUE(service_->FollowGridWorker(admin, Village() + 1, 4, replaced, "r").ok());
   EXPECT_EQ(grid_claim(Name("grid.a")), 0);
+}
+
+// ---- WeChat bindings as the village's staff see and release them ------------------------------
+
+// A village admin releases a lost phone's binding as a member's new phone would release it: the
+// phone signs in as no one, every session of it ends (the access tokens are handed back for the
+// revocation list), the trail has the admin and the reason, and a new invitation binds the member
+// again. The WeChat user released may then be bound to the member they should have been.
+TEST_F(LoginServiceTest, AVillageAdminReleasesABindingAsANewPhoneWould) {
+  const auth::Caller admin = SignedInAdmin();
+  auto invitation = service_->CreateInvitation(admin, 301, Member(301), std::nullopt, kRequestId);
+  ASSERT_TRUE(invitation.ok());
+  auto lost = service_->WeChatLogin(Code("lost"), invitation->code, kRequestId);
+  ASSERT_TRUE(lost.ok()) << lost.status();
+  auto refreshed = service_->Refresh(lost->refresh_token);
+  auto second = service_->WeChatLogin(Code("lost"), "", kRequestId);  // another session
+  ASSERT_TRUE(refreshed.ok() && second.ok());
+  const auto token_id = [&](const TokenPair& pair) {
+    return verifier_->Verify(pair.access_token, now_)->token_id;
+  };
+  absl::StatusOr<BindingPage> listed =
+      service_->ListBindings(admin, {Village(), 301, 0, ""}, *unreachable_registry_);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->bindings.size(), 1u);
+  const BoundMember bound = listed->bindings[0];
+
+  const int64_t mark = OutboxMark();
+  absl::StatusOr<BindingRelease> released =
+      service_->ReleaseBinding(admin, bound.binding_id, "  手机丢失 ", "r-release");
+  ASSERT_TRUE(released.ok()) << released.status();
+  EXPECT_EQ(released->outcome, BindingRelease::Outcome::kReleased);
+  EXPECT_EQ(released->binding.member_id, Member(301));
+  EXPECT_EQ(released->binding.household_id, 301);
+  EXPECT_EQ(released->binding.released_at_ms, absl::ToUnixMillis(now_));
+  std::vector<std::string> ended = released->ended_access_token_ids;
+  std::sort(ended.begin(), ended.end());
+  std::vector<std::string> expected = {token_id(*lost), token_id(*refreshed), token_id(*second)};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(ended, expected);
+
+  // The phone is no one's: no sign-in, no refresh, and the binding is no longer listed.
+  EXPECT_EQ(service_->WeChatLogin(Code("lost"), "", kRequestId).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  for (const TokenPair* pair : {&*refreshed, &*second}) {
+    EXPECT_EQ(service_->Refresh(pair->refresh_token).status().code(),
+              absl::StatusCode::kUnauthenticated);
+  }
+  listed = service_->ListBindings(admin, {Village(), 301, 0, ""}, *unreachable_registry_);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->bindings.empty());
+
+  // On the trail once, by the admin, with the reason as typed less the spaces around it.
+  const std::vector<audit::v1::AuditRecord> records = AuditSince(mark);
+  ASSERT_EQ(records.size(), 1u);
+  const audit::v1::AuditRecord& release = records[0];
+  EXPECT_EQ(release.action(), "release");
+  EXPECT_EQ(release.object_type(), "resident_binding");
+  EXPECT_EQ(release.object_id(), absl::StrCat(bound.binding_id));
+  EXPECT_EQ(release.actor_user_id(), admin.user_id);
+  EXPECT_EQ(release.actor_role(), "village_admin");
+  EXPECT_EQ(release.request_id(), "r-release");
+  EXPECT_EQ(release.village_id(), Village());
+  const nlohmann::json before = nlohmann::json::parse(release.before());
+  const nlohmann::json after = nlohmann::json::parse(release.after());
+  EXPECT_EQ(before["member_id"], Member(301));
+  EXPECT_GT(before["invitation_id"].get<int64_t>(), 0);
+  EXPECT_EQ(after["released_at_ms"], absl::ToUnixMillis(now_));
+  EXPECT_EQ(after["reason"], "手机丢失");
+  EXPECT_FALSE(after.contains("replaced_by_binding"));
+  EXPECT_FALSE(absl::StrContains(release.before() + release.after(), "openid"));
+
+  // A second release changes nothing and says why.
+  absl::StatusOr<BindingRelease> again =
+      service_->ReleaseBinding(admin, bound.binding_id, "", kRequestId);
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE(absl::StartsWith(again.status().message(), "BINDING_ALREADY_RELEASED:"))
+      << again.status();
+  EXPECT_EQ(AuditSince(mark).size(), 1u);
+
+  // A new invitation binds the member again, from the new phone; the released WeChat user can be
+  // invited as whoever they should be.
+  auto rebind = service_->CreateInvitation(admin, 301, Member(301), std::nullopt, kRequestId);
+  ASSERT_TRUE(rebind.ok());
+  auto new_phone = service_->WeChatLogin(Code("new-phone"), rebind->code, kRequestId);
+  ASSERT_TRUE(new_phone.ok()) << new_phone.status();
+  EXPECT_EQ(new_phone->user_id, MemberUser(301));
+  EXPECT_TRUE(new_phone->ended_access_token_ids.empty());  // nothing left to replace
+  auto right_member = service_->CreateInvitation(admin, 302, Member(302), std::nullopt, kRequestId);
+  ASSERT_TRUE(right_member.ok());
+  auto rebound = service_->WeChatLogin(Code("lost"), right_member->code, kRequestId);
+  ASSERT_TRUE(rebound.ok()) << rebound.status();
+  EXPECT_EQ(rebound->user_id, MemberUser(302));
+}
+
+// Only the binding's own village admin releases it. Another village's admin is told the binding
+// is not found, as if it did not exist; other roles are refused; nothing changes either way.
+TEST_F(LoginServiceTest, OnlyTheVillagesAdminReleasesItsBindings) {
+  const auth::Caller admin = SignedInAdmin();
+  auto invitation = service_->CreateInvitation(admin, 303, Member(303), std::nullopt, kRequestId);
+  ASSERT_TRUE(invitation.ok());
+  auto bound = service_->WeChatLogin(Code("kept"), invitation->code, kRequestId);
+  ASSERT_TRUE(bound.ok()) << bound.status();
+  const auth::Caller resident = *verifier_->Verify(bound->access_token, now_);
+  const int64_t binding_id =
+      service_->ListBindings(admin, {Village(), 303, 0, ""}, *unreachable_registry_)
+          ->bindings.at(0)
+          .binding_id;
+
+  auth::Caller other_admin = VillageAdmin();
+  other_admin.village_id = Village() + 1;
+  auth::Caller town = VillageAdmin();
+  town.role = auth::Role::kTownOfficial;
+  town.village_id = 0;
+  auth::Caller district;
+  district.role = auth::Role::kDistrictOfficial;
+  district.user_id = "staff-0";
+  const int64_t mark = OutboxMark();
+  absl::StatusOr<BindingRelease> foreign =
+      service_->ReleaseBinding(other_admin, binding_id, "", kRequestId);
+  EXPECT_EQ(foreign.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(absl::StartsWith(foreign.status().message(), "BINDING_NOT_FOUND:"))
+      << foreign.status();
+  EXPECT_EQ(service_->ReleaseBinding(admin, binding_id + 1000000, "", kRequestId).status().code(),
+            absl::StatusCode::kNotFound);
+  for (const auth::Caller& refused : {resident, town, district}) {
+    EXPECT_EQ(service_->ReleaseBinding(refused, binding_id, "", kRequestId).status().code(),
+              absl::StatusCode::kPermissionDenied)
+        << auth::RoleName(refused.role);
+  }
+  const std::string too_long(kReleaseReasonCharactersMax + 1, 'x');
+  absl::StatusOr<BindingRelease> long_reason =
+      service_->ReleaseBinding(admin, binding_id, too_long, kRequestId);
+  EXPECT_EQ(long_reason.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(long_reason.status().message(), "REASON_TOO_LONG: reason:"))
+      << long_reason.status();
+  EXPECT_TRUE(AuditSince(mark).empty());
+  EXPECT_TRUE(service_->WeChatLogin(Code("kept"), "", kRequestId).ok());
+  EXPECT_TRUE(service_->Refresh(bound->refresh_token).ok());
+  // A reason of exactly the limit, in characters (字) not bytes, is taken.
+  std::string longest;
+  for (int i = 0; i < kReleaseReasonCharactersMax; ++i) longest += "丢";
+  EXPECT_TRUE(service_->ReleaseBinding(admin, binding_id, longest, kRequestId).ok());
+}
+
+// The list holds the village's active bindings only, in binding id order, a page at a time, and
+// is read by the village's admin and the district; other villages' admins and residents are
+// refused. A town official's villages are scoring's to say: without the registry, no answer.
+TEST_F(LoginServiceTest, AVillagesBindingsAreListedToItsStaffOnly) {
+  const auth::Caller admin = SignedInAdmin();
+  auth::Caller other_admin = VillageAdmin();
+  other_admin.village_id = Village() + 1;
+  std::vector<std::string> access_tokens;
+  const auto bind = [&](const auth::Caller& inviter, int64_t household, int64_t member,
+                        const std::string& who) {
+    auto invitation =
+        service_->CreateInvitation(inviter, household, Member(member), std::nullopt, kRequestId);
+    EXPECT_TRUE(invitation.ok()) << invitation.status();
+    if (!invitation.ok()) return;
+    auto pair = service_->WeChatLogin(Code(who), invitation->code, kRequestId);
+    EXPECT_TRUE(pair.ok()) << pair.status();
+    if (pair.ok()) access_tokens.push_back(pair->access_token);
+  };
+  bind(admin, 310, 311, "a");
+  bind(admin, 310, 312, "b");
+  bind(admin, 320, 321, "c");
+  bind(admin, 330, 331, "d");
+  bind(other_admin, 340, 341, "e");  // another village's
+  // Each binding was last used when it signed in (the fixture's clock); a refresh is a use too.
+  now_ += absl::Minutes(20);
+  absl::StatusOr<TokenPair> refreshed = service_->WeChatLogin(Code("b"), "", kRequestId);
+  ASSERT_TRUE(refreshed.ok()) << refreshed.status();
+  now_ += absl::Minutes(20);
+  ASSERT_TRUE(service_->Refresh(refreshed->refresh_token).ok());
+  const auto listed_members = [&](const auth::Caller& reader, BindingQuery query) {
+    std::vector<int64_t> members;
+    absl::StatusOr<BindingPage> page =
+        service_->ListBindings(reader, query, *unreachable_registry_);
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (!page.ok()) return members;
+    for (const BoundMember& bound : page->bindings) {
+      EXPECT_EQ(bound.village_id, query.village_id);
+      EXPECT_EQ(bound.released_at_ms, 0);
+      EXPECT_GT(bound.bound_at_ms, 0);
+      members.push_back(bound.member_id);
+    }
+    return members;
+  };
+  absl::StatusOr<BindingPage> all =
+      service_->ListBindings(admin, {Village(), 0, 0, ""}, *unreachable_registry_);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->bindings.size(), 4u);
+  EXPECT_TRUE(all->next_page_token.empty());
+  EXPECT_EQ(all->bindings[0].last_active_at_ms, absl::ToUnixMillis(now_ - absl::Minutes(40)));
+  EXPECT_EQ(all->bindings[1].last_active_at_ms, absl::ToUnixMillis(now_));
+  ASSERT_TRUE(
+      service_->ReleaseBinding(admin, all->bindings[2].binding_id, "wrong member", kRequestId)
+          .ok());
+
+  EXPECT_EQ(listed_members(admin, {Village(), 0, 0, ""}),
+            (std::vector<int64_t>{Member(311), Member(312), Member(331)}));
+  EXPECT_EQ(listed_members(admin, {Village(), 310, 0, ""}),
+            (std::vector<int64_t>{Member(311), Member(312)}));
+  auth::Caller district;
+  district.role = auth::Role::kDistrictInspector;
+  district.user_id = "staff-0";
+  EXPECT_EQ(listed_members(district, {Village() + 1, 0, 0, ""}),
+            (std::vector<int64_t>{Member(341)}));
+
+  // Two at a time: the token continues after the page's last binding.
+  absl::StatusOr<BindingPage> first =
+      service_->ListBindings(admin, {Village(), 0, 2, ""}, *unreachable_registry_);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->bindings.size(), 2u);
+  EXPECT_EQ(first->next_page_token, absl::StrCat(first->bindings[1].binding_id));
+  absl::StatusOr<BindingPage> last = service_->ListBindings(
+      admin, {Village(), 0, 2, first->next_page_token}, *unreachable_registry_);
+  ASSERT_TRUE(last.ok()) << last.status();
+  ASSERT_EQ(last->bindings.size(), 1u);
+  EXPECT_EQ(last->bindings[0].member_id, Member(331));
+  EXPECT_TRUE(last->next_page_token.empty());
+
+  ASSERT_FALSE(access_tokens.empty());
+  const auth::Caller resident = verifier_->Verify(access_tokens[0], now_).value_or(auth::Caller{});
+  auth::Caller grid = VillageAdmin();
+  grid.role = auth::Role::kGridWorker;
+  for (const auth::Caller& refused : {other_admin, resident, grid}) {
+    EXPECT_EQ(service_->ListBindings(refused, {Village(), 0, 0, ""}, *unreachable_registry_)
+                  .status()
+                  .code(),
+              absl::StatusCode::kPermissionDenied)
+        << auth::RoleName(refused.role);
+  }
+  for (const BindingQuery& bad :
+       {BindingQuery{0, 0, 0, ""}, BindingQuery{Village(), 0, 501, ""},
+        BindingQuery{Village(), 0, 0, "x"}, BindingQuery{Village(), 0, 0, "-4"}}) {
+    EXPECT_EQ(service_->ListBindings(admin, bad, *unreachable_registry_).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << bad.village_id << " " << bad.page_size << " " << bad.page_token;
+  }
+  auth::Caller town = VillageAdmin();
+  town.role = auth::Role::kTownOfficial;
+  town.village_id = 0;
+  EXPECT_EQ(
+      service_->ListBindings(town, {Village(), 0, 0, ""}, *unreachable_registry_).status().code(),
+      absl::StatusCode::kUnavailable);
 }
 
 }  // namespace

@@ -118,6 +118,9 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"HOUSEHOLD_NOT_IN_GROUP", "该农户不属于这个村民小组，请选择农户所在的小组"},
       {"GRID_WORKER_NOT_ASSIGNED", "未能登记为该网格的网格员，账号未创建，请稍后重试"},
       {"GRID_WORKER_CHANGED", "该网格的网格员刚被更改，账号未创建，请查看网格后重新提交"},
+      {"BINDING_NOT_FOUND", "未找到该微信绑定，请刷新绑定列表后重试"},
+      {"BINDING_ALREADY_RELEASED",
+       "该微信绑定已解除，无需重复操作；如需重新绑定，请为该成员生成新的邀请码"},
       // Scoring's rulebooks, ledger, declarations and group evaluation.
       {"EFFECTIVE_DATE_TOO_EARLY", "新版细则的生效日期须晚于已发布版本的生效日期"},
       {"EFFECTIVE_DATE_IN_PAST",

@@ -186,6 +186,87 @@ void AddGatewayPaths(json& paths) {
                                   {"grid_id", {{"type", "integer"}}},
                                   {"team_id", {{"type", "integer"}}}}}})},
       {"responses", {{"200", {{"description", "user_id"}}}, {"default", ErrorResponse("error")}}}};
+  const json int64_id = {{"type", "string"}, {"format", "int64"}};
+  const json date_time = {{"type", "string"}, {"format", "date-time"}};
+  const json binding = {{"type", "object"},
+                        {"properties",
+                         {{"binding_id", int64_id},
+                          {"household_id", int64_id},
+                          {"member_id", int64_id},
+                          {"bound_at", date_time}}}};
+  json released = binding;
+  released["properties"]["released_at"] = date_time;
+  json listed = binding;
+  listed["properties"]["last_active_at"] = {
+      {"type", "string"},
+      {"description", "date-time of the last sign-in or token refresh; \"\" when none recorded"}};
+  auto query = [](const char* name, bool required, const json& schema, const char* what) {
+    return json{{"name", name},
+                {"in", "query"},
+                {"required", required},
+                {"schema", schema},
+                {"description", what}};
+  };
+  paths["/v1/auth/wechat-bindings"]["get"] = {
+      {"summary",
+       "A village's active WeChat bindings: which members sign in with WeChat, since when "
+       "(never an openid)"},
+      {"description",
+       "Village admins read their own village, town officials the villages of their town (as "
+       "scoring's registry has them), district roles any; another village is 403 "
+       "PERMISSION_DENIED. In binding id order, page_size at a time."},
+      {"operationId", "gateway.ListWeChatBindings"},
+      {"x-roles", {"village_admin", "town_official", "district_official", "district_inspector"}},
+      {"parameters",
+       {query("village_id", true, int64_id, "the village"),
+        query("household_id", false, int64_id, "only this household's members"),
+        query("page_size", false, {{"type", "integer"}, {"minimum", 1}, {"maximum", 500}},
+              "1..500; default 100"),
+        query("page_token", false, {{"type", "string"}},
+              "the previous page's next_page_token; empty for the first page")}},
+      {"responses",
+       {{"200",
+         {{"description", "the page; next_page_token is empty on the last"},
+          {"content",
+           {{"application/json",
+             {{"schema",
+               {{"type", "object"},
+                {"properties",
+                 {{"bindings", {{"type", "array"}, {"items", listed}}},
+                  {"next_page_token", {{"type", "string"}}}}}}}}}}}}},
+        {"400", ErrorResponse("a query parameter is wrong (field names it)")},
+        {"403", ErrorResponse("PERMISSION_DENIED: another village, or a role that may not read")},
+        {"default", ErrorResponse("error")}}}};
+  paths["/v1/auth/wechat-bindings/{binding_id}/release"]["post"] = {
+      {"summary",
+       "Village admin: release a binding of their village (a lost phone, a phone bound to the "
+       "wrong member)"},
+      {"description",
+       "As a member's new phone releases their old binding: the phone signs in as no one from "
+       "then on (412 ACCOUNT_NOT_BOUND), its refresh tokens are spent and its access tokens "
+       "revoked at once; audited with the admin and the reason. A new invitation binds the "
+       "member again. 404 BINDING_NOT_FOUND: no such binding in the admin's village; 409 "
+       "BINDING_ALREADY_RELEASED: released before; 400 REASON_TOO_LONG: over 500 characters."},
+      {"operationId", "gateway.ReleaseWeChatBinding"},
+      {"x-roles", {"village_admin"}},
+      {"parameters",
+       {{{"name", "binding_id"}, {"in", "path"}, {"required", true}, {"schema", int64_id}}}},
+      {"requestBody",
+       {{"required", false},
+        {"content",
+         {{"application/json",
+           {{"schema",
+             {{"type", "object"},
+              {"properties", {{"reason", {{"type", "string"}, {"maxLength", 500}}}}}}}}}}}}},
+      {"responses",
+       {{"200",
+         {{"description", "the released binding"},
+          {"content", {{"application/json", {{"schema", released}}}}}}},
+        {"400", ErrorResponse("binding_id or reason is wrong (field names it)")},
+        {"403", ErrorResponse("PERMISSION_DENIED: not a village admin")},
+        {"404", ErrorResponse("BINDING_NOT_FOUND")},
+        {"409", ErrorResponse("BINDING_ALREADY_RELEASED")},
+        {"default", ErrorResponse("error")}}}};
   paths["/v1/photos"]["post"] = {
       {"summary", "Upload one photo (multipart field 'file'); JPEG, PNG or WebP"},
       {"operationId", "gateway.UploadPhoto"},

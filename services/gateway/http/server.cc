@@ -27,6 +27,7 @@
 #include "services/gateway/http/scope.h"
 #include "services/gateway/http/photo_refs.h"
 #include "services/gateway/http/transcoder.h"
+#include "services/gateway/http/wechat_bindings.h"
 
 namespace jifen::gateway {
 namespace {
@@ -362,6 +363,14 @@ void GatewayServer::Register() {
   post("/v1/auth/logout", &GatewayServer::Logout);
   post("/v1/auth/invitations", &GatewayServer::CreateInvitation);
   post("/v1/auth/staff", &GatewayServer::CreateStaff);
+  s.Get(kBindingsPath, [this](const httplib::Request& req, httplib::Response& res) {
+    Serve(req, res, kBindingsPath, [this](Exchange& ex) { ListBindings(ex); });
+  });
+  s.Post(R"(/v1/auth/wechat-bindings/([^/]+)/release)",
+         [this](const httplib::Request& req, httplib::Response& res) {
+           Serve(req, res, "/v1/auth/wechat-bindings/{binding_id}/release",
+                 [this](Exchange& ex) { ReleaseBinding(ex); });
+         });
   if (deps_.photos != nullptr) {
     post("/v1/photos", &GatewayServer::UploadPhoto);
     s.Get(R"(/v1/photos/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
@@ -413,7 +422,8 @@ void GatewayServer::Register() {
 std::vector<std::string> GatewayServer::AllowedMethods(absl::string_view path) const {
   std::vector<std::string> allowed;
   if (path == "/healthz" || path == "/metrics" || path == "/openapi.json") allowed.push_back("GET");
-  if (Contains(own_post_paths_, path)) allowed.push_back("POST");
+  if (path == kBindingsPath) allowed.push_back("GET");
+  if (Contains(own_post_paths_, path) || IsBindingReleasePath(path)) allowed.push_back("POST");
   if (deps_.photos != nullptr) {
     absl::string_view photo_ref = path;
     if (absl::ConsumePrefix(&photo_ref, "/v1/photos/") && !photo_ref.empty() &&
@@ -644,19 +654,9 @@ void GatewayServer::WeChatLogin(Exchange& ex) {
   if (!pair.ok()) return ex.Fail(pair.status());
   // The member moved to this WeChat user: the old binding's sessions are ended (its refresh
   // tokens spent) and its access tokens go on the revocation list, as at logout. A Redis failure
-  // does not undo the committed move or withhold the new user's tokens: those access tokens then
-  // run out within their lifetime.
-  if (deps_.throttle != nullptr) {
-    for (const std::string& access_token_id : pair->ended_access_token_ids) {
-      absl::Status revoked = deps_.throttle->RevokeToken(access_token_id, config_.access_token_ttl);
-      if (!revoked.ok()) {
-        log::Warning("access token of a replaced WeChat binding not revoked",
-                     {{"request_id", ex.request_id},
-                      {"user_id", pair->user_id},
-                      {"error", revoked.ToString()}});
-      }
-    }
-  }
+  // does not undo the committed move or withhold the new user's tokens.
+  RevokeEndedTokens(ex, pair->ended_access_token_ids,
+                    absl::StrCat("replaced WeChat binding of ", pair->user_id));
   ex.Reply(200, TokenPairJson(*pair));
 }
 
@@ -1029,6 +1029,67 @@ void GatewayServer::GetPhoto(Exchange& ex) {
   ex.res.headers.erase("Cache-Control");
   ex.res.set_header("Cache-Control", "private, max-age=86400, immutable");
   ex.Reply(200, *bytes, type.empty() ? "application/octet-stream" : type.c_str());
+}
+
+void GatewayServer::RevokeEndedTokens(const Exchange& ex,
+                                      const std::vector<std::string>& access_token_ids,
+                                      absl::string_view what) {
+  if (deps_.throttle == nullptr) return;
+  for (const std::string& access_token_id : access_token_ids) {
+    absl::Status revoked = deps_.throttle->RevokeToken(access_token_id, config_.access_token_ttl);
+    if (!revoked.ok()) {
+      log::Warning("access token of an ended session not revoked",
+                   {{"request_id", ex.request_id},
+                    {"session_of", std::string(what)},
+                    {"error", revoked.ToString()}});
+    }
+  }
+}
+
+void GatewayServer::ListBindings(Exchange& ex) {
+  if (!Admit(ex, Entry::kAuthenticated)) return;
+  // The role first, as on every routed call: a caller who may not read bindings learns nothing
+  // from how their query is wrong.
+  if (absl::Status s = ResidentBindings::CheckReader(*ex.caller); !s.ok()) return ex.Fail(s);
+  const QueryParams params(ex.req.params.begin(), ex.req.params.end());
+  FieldError field_error;
+  absl::StatusOr<BindingQuery> query = BindingQueryOf(params, &field_error);
+  if (!query.ok()) {
+    ex.error_detail = field_error.reason;
+    return ex.Fail(query.status(), field_error.field);
+  }
+  // A town official's villages are the registry's to say, under the official's own token.
+  RegistryAsCaller registry(
+      [&](absl::string_view method, const google::protobuf::Message& message) {
+        return CallRegistryAs(ex, method, message);
+      });
+  absl::StatusOr<BindingPage> page = deps_.login->ListBindings(*ex.caller, *query, registry);
+  if (!page.ok()) return ex.Fail(page.status());
+  ex.Reply(200, BindingPageJson(*page));
+}
+
+void GatewayServer::ReleaseBinding(Exchange& ex) {
+  if (!Admit(ex, Entry::kAuthenticated)) return;
+  if (absl::Status s = ResidentBindings::CheckReleaser(*ex.caller); !s.ok()) return ex.Fail(s);
+  int64_t binding_id = 0;
+  if (!ParsePathId(ex.req.matches[1].str(), &binding_id)) {
+    return ex.Fail(absl::InvalidArgumentError("binding_id: must be a positive id"), "binding_id");
+  }
+  // 500 characters escaped as \uXXXX pairs at worst.
+  std::optional<json> body = ex.JsonBody(8192);
+  if (!body) return;
+  JIFEN_BODY_FIELDS(ex, *body, "reason");
+  std::string reason;
+  if (!StringField(*body, "reason", &reason)) {
+    return ex.Fail(absl::InvalidArgumentError("reason: must be a string"), "reason");
+  }
+  absl::StatusOr<BindingRelease> released =
+      deps_.login->ReleaseBinding(*ex.caller, binding_id, reason, ex.request_id);
+  if (!released.ok()) return ex.Fail(released.status());
+  // The lost phone is signed out at once, as a replaced binding's phone is.
+  RevokeEndedTokens(ex, released->ended_access_token_ids,
+                    absl::StrCat("released WeChat binding ", binding_id));
+  ex.Reply(200, ReleasedBindingJson(released->binding));
 }
 
 }  // namespace jifen::gateway

@@ -19,6 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/auth/test_keys.h"
 #include "common/grpc/call.h"
 #include "common/grpc/server_runner.h"
@@ -914,6 +915,193 @@ TEST_F(GatewayServerTest, AWeChatUserHasOneMemberAndAMemberOneWeChatUser) {
   EXPECT_EQ(records[1].record.action(), "bind");
   EXPECT_EQ(json::parse(records[0].record.after())["replaced_by_binding"],
             json::parse(records[1].record.after())["binding_id"]);
+}
+
+// ---- WeChat bindings as village staff see and release them ------------------------------------
+
+// A village admin lists their village's bindings (never an openid, its hash or a session key) and
+// releases a lost phone's: the phone is signed out at once (its access token 401 through the
+// revocation list, its refresh token spent, its sign-in bound to no one), the trail has the admin
+// and the reason, a second release is 409 BINDING_ALREADY_RELEASED, and a new invitation binds
+// the member again. Another village's admin gets 404 for the binding, 403 for the village.
+TEST_F(GatewayServerTest, AVillageAdminListsAndReleasesTheirVillagesWeChatBindings) {
+  const std::string admin =
+      StaffToken("admin.bindings", {{"role", "village_admin"}, {"village_id", 41}, {"town_id", 2}});
+  const std::string other_admin = StaffToken(
+      "admin.bindings.other", {{"role", "village_admin"}, {"village_id", 42}, {"town_id", 2}});
+  const auto bind = [&](const std::string& token, int64_t household_id, int64_t member_id,
+                        const std::string& wechat_code) {
+    auto invited = PostJson("/v1/auth/invitations",
+                            {{"household_id", household_id}, {"member_id", member_id}}, token);
+    EXPECT_TRUE(invited && invited->status == 200);
+    auto bound = PostJson("/v1/auth/wechat/login",
+                          {{"code", wechat_code},
+                           {"invitation_code", json::parse(invited->body)["invitation_code"]}});
+    EXPECT_TRUE(bound);
+    EXPECT_EQ(bound->status, 200) << bound->body;
+    return json::parse(bound->body);
+  };
+  const json zhang = bind(admin, 4101, 94101, "code-rel-zhang");
+  const json li = bind(admin, 4102, 94102, "code-rel-li");
+  const json zhao = bind(other_admin, 4201, 94201, "code-rel-zhao");
+  const auto get = [&](const std::string& path, const std::string& token) {
+    return client_->Get(path.c_str(), {{"Authorization", "Bearer " + token}});
+  };
+
+  auto listed = get("/v1/auth/wechat-bindings?village_id=41", admin);
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->status, 200) << listed->body;
+  for (const std::string& secret :
+       {std::string("oid-rel-zhang"), Sha256Hex("oid-rel-zhang"), std::string("oid-rel-li"),
+        Sha256Hex("oid-rel-li"), std::string(kSessionKey), std::string("openid")}) {
+    EXPECT_FALSE(absl::StrContains(listed->body, secret)) << secret << " in " << listed->body;
+  }
+  json page = json::parse(listed->body);
+  ASSERT_EQ(page["bindings"].size(), 2u) << listed->body;
+  EXPECT_EQ(page["next_page_token"], "");
+  const json& zhang_binding = page["bindings"][0];
+  EXPECT_EQ(zhang_binding["member_id"], "94101");
+  EXPECT_EQ(zhang_binding["household_id"], "4101");
+  EXPECT_EQ(page["bindings"][1]["member_id"], "94102");
+  absl::Time bound_at;
+  std::string unparsed;
+  ASSERT_TRUE(absl::ParseTime("%Y-%m-%dT%H:%M:%E3S%Ez", zhang_binding.value("bound_at", ""),
+                              &bound_at, &unparsed))
+      << unparsed;
+  EXPECT_TRUE(absl::EndsWith(zhang_binding.value("bound_at", ""), "+08:00")) << listed->body;
+  EXPECT_LT(absl::AbsDuration(bound_at - absl::Now()), absl::Minutes(5)) << listed->body;
+  absl::Time last_active;
+  ASSERT_TRUE(absl::ParseTime("%Y-%m-%dT%H:%M:%E3S%Ez", zhang_binding.value("last_active_at", ""),
+                              &last_active, &unparsed))
+      << unparsed;
+  EXPECT_LT(absl::AbsDuration(last_active - absl::Now()), absl::Minutes(5)) << listed->body;
+  const std::string binding_id = zhang_binding["binding_id"];
+  const std::string release = absl::StrCat("/v1/auth/wechat-bindings/", binding_id, "/release");
+
+  // Another village's admin: the village is refused, the binding is not found; a resident may
+  // neither read nor release; nothing changes.
+  const int64_t mark = OutboxMark();
+  ExpectError(get("/v1/auth/wechat-bindings?village_id=41", other_admin), 403, "PERMISSION_DENIED");
+  ExpectError(PostJson(release, json::object(), other_admin), 404, "BINDING_NOT_FOUND");
+  ExpectError(get("/v1/auth/wechat-bindings?village_id=41", li["access_token"]), 403,
+              "PERMISSION_DENIED");
+  ExpectError(PostJson(release, json::object(), li["access_token"]), 403, "PERMISSION_DENIED");
+  ExpectError(PostJson("/v1/auth/wechat-bindings/999999/release", json::object(), admin), 404,
+              "BINDING_NOT_FOUND");
+  EXPECT_TRUE(AuditSince(mark).empty());
+  auto district = get("/v1/auth/wechat-bindings?village_id=42", AdminToken());
+  ASSERT_TRUE(district);
+  ASSERT_EQ(district->status, 200) << district->body;
+  ASSERT_EQ(json::parse(district->body)["bindings"].size(), 1u);
+  EXPECT_EQ(json::parse(district->body)["bindings"][0]["member_id"], "94201");
+
+  auto released =
+      PostJson(release, {{"reason", "手机丢失，村民本人来村委会申请"}}, admin, "req-release-zhang");
+  ASSERT_TRUE(released);
+  ASSERT_EQ(released->status, 200) << released->body;
+  EXPECT_EQ(json::parse(released->body)["binding_id"], binding_id);
+  EXPECT_EQ(json::parse(released->body)["member_id"], "94101");
+  EXPECT_TRUE(absl::EndsWith(json::parse(released->body).value("released_at", ""), "+08:00"));
+
+  // The lost phone is signed out at once and signs in as no one; the other resident is not.
+  ExpectError(PostJson("/v1/auth/logout", json::object(), zhang["access_token"]), 401,
+              "UNAUTHENTICATED");
+  ExpectError(PostJson("/v1/auth/refresh", {{"refresh_token", zhang["refresh_token"]}}), 401,
+              "REFRESH_TOKEN_INVALID");
+  ExpectError(PostJson("/v1/auth/wechat/login", {{"code", "code-rel-zhang"}}), 412,
+              "ACCOUNT_NOT_BOUND");
+  ExpectError(PostJson("/v1/testing/echo", {{"text", "x"}}, li["access_token"]), 403,
+              "PERMISSION_DENIED");  // li still signed in: the route's roles refuse a resident
+
+  const std::vector<jifen::testing::OutboxAudit> records = AuditSince(
+      mark,
+      {"oid-rel-zhang", Sha256Hex("oid-rel-zhang"), zhang["access_token"], zhang["refresh_token"]});
+  ASSERT_EQ(records.size(), 1u);
+  const audit::v1::AuditRecord& record = records[0].record;
+  EXPECT_EQ(record.action(), "release");
+  EXPECT_EQ(record.object_type(), "resident_binding");
+  EXPECT_EQ(record.object_id(), binding_id);
+  EXPECT_EQ(record.actor_user_id(), verifier_->Verify(admin, absl::Now())->user_id);
+  EXPECT_EQ(record.actor_role(), "village_admin");
+  EXPECT_EQ(record.request_id(), "req-release-zhang");
+  EXPECT_EQ(record.village_id(), 41);
+  EXPECT_EQ(json::parse(record.after())["reason"], "手机丢失，村民本人来村委会申请");
+
+  auto again = PostJson(release, json::object(), admin);
+  ExpectError(again, 409, "BINDING_ALREADY_RELEASED");
+  EXPECT_EQ(json::parse(again->body).value("message", ""),
+            "该微信绑定已解除，无需重复操作；如需重新绑定，请为该成员生成新的邀请码");
+  EXPECT_EQ(AuditSince(mark).size(), 1u);
+  page = json::parse(get("/v1/auth/wechat-bindings?village_id=41", admin)->body);
+  ASSERT_EQ(page["bindings"].size(), 1u);
+  EXPECT_EQ(page["bindings"][0]["member_id"], "94102");
+
+  // The member's new phone is bound by a new invitation and listed in place of the old one.
+  const json new_phone = bind(admin, 4101, 94101, "code-rel-zhang-newphone");
+  EXPECT_EQ(new_phone["user_id"], "member-94101");
+  page = json::parse(get("/v1/auth/wechat-bindings?village_id=41&household_id=4101", admin)->body);
+  ASSERT_EQ(page["bindings"].size(), 1u);
+  EXPECT_NE(page["bindings"][0]["binding_id"], binding_id);
+  EXPECT_EQ(page["bindings"][0]["member_id"], "94101");
+  EXPECT_FALSE(zhao.empty());
+}
+
+// The two routes' requests are checked as the routed ones are: a bad id or query value is a 400
+// naming the field, never forwarded to the store; the role is checked first; a wrong method is 405.
+TEST_F(GatewayServerTest, WeChatBindingRequestsNameTheFieldTheyGetWrong) {
+  const std::string admin = StaffToken(
+      "admin.bindings.form", {{"role", "village_admin"}, {"village_id", 43}, {"town_id", 2}});
+  const httplib::Headers headers = {{"Authorization", "Bearer " + admin}};
+  for (const char* id : {"0", "-3", "+1", "%201", "01", "abc", "%FF", "99999999999999999999"}) {
+    ExpectFieldError(
+        PostJson(absl::StrCat("/v1/auth/wechat-bindings/", id, "/release"), json::object(), admin),
+        "binding_id");
+  }
+  ExpectFieldError(PostJson("/v1/auth/wechat-bindings/1/release", {{"reason", 7}}, admin),
+                   "reason");
+  ExpectFieldError(PostJson("/v1/auth/wechat-bindings/1/release", {{"why", "x"}}, admin), "why");
+  std::string too_long;
+  for (int i = 0; i < 501; ++i) too_long += "丢";
+  ExpectFieldError(PostJson("/v1/auth/wechat-bindings/1/release", {{"reason", too_long}}, admin),
+                   "reason", "REASON_TOO_LONG");
+  for (const auto& [query, field] : std::vector<std::pair<std::string, std::string>>{
+           {"", "village_id"},
+           {"?village_id=0", "village_id"},
+           {"?village_id=%2043", "village_id"},
+           {"?village_id=43&village_id=44", "village_id"},
+           {"?village_id=43&household_id=x", "household_id"},
+           {"?village_id=43&page_size=0", "page_size"},
+           {"?village_id=43&page_size=501", "page_size"},
+           {"?village_id=43&page_token=abc", "page_token"},
+           {"?village_id=43&openid=1", "openid"}}) {
+    SCOPED_TRACE(query);
+    ExpectFieldError(client_->Get(absl::StrCat("/v1/auth/wechat-bindings", query), headers), field);
+  }
+  // A grid worker may not read bindings, whatever their query says.
+  const std::string grid =
+      StaffToken("grid.bindings", {{"role", "grid_worker"}, {"village_id", 43}, {"grid_id", 4}});
+  ExpectError(client_->Get("/v1/auth/wechat-bindings", {{"Authorization", "Bearer " + grid}}), 403,
+              "PERMISSION_DENIED");
+  ExpectError(PostJson("/v1/auth/wechat-bindings/0/release", json::object(), grid), 403,
+              "PERMISSION_DENIED");
+  ExpectError(client_->Get("/v1/auth/wechat-bindings?village_id=43"), 401, "UNAUTHENTICATED");
+
+  auto listed = client_->Get("/v1/auth/wechat-bindings?village_id=43&page_size=500", headers);
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->status, 200) << listed->body;
+  EXPECT_EQ(json::parse(listed->body),
+            json({{"bindings", json::array()}, {"next_page_token", ""}}));
+
+  auto wrong = client_->Get("/v1/auth/wechat-bindings/5/release", headers);
+  ExpectError(wrong, 405, "METHOD_NOT_ALLOWED");
+  EXPECT_EQ(wrong->get_header_value("Allow"), "POST");
+  wrong = client_->Delete("/v1/auth/wechat-bindings", headers);
+  ExpectError(wrong, 405, "METHOD_NOT_ALLOWED");
+  EXPECT_EQ(wrong->get_header_value("Allow"), "GET");
+
+  const json doc = json::parse(client_->Get("/openapi.json")->body);
+  EXPECT_TRUE(doc["paths"]["/v1/auth/wechat-bindings"].contains("get"));
+  EXPECT_TRUE(doc["paths"]["/v1/auth/wechat-bindings/{binding_id}/release"].contains("post"));
 }
 
 TEST_F(GatewayServerTest, PhotoUploadIsContentAddressedAndTypeChecked) {

@@ -492,6 +492,57 @@ std::optional<ResidentBinding> LockActiveBinding(sql::Connection& c, const char*
   return ReadBinding(*rs);
 }
 
+// ---- Releasing a binding ----------------------------------------------------------------------
+// One path for every release, whoever causes it (a member's new phone in RedeemInvitation, the
+// village admin in ReleaseBinding), so that a released binding is the same either way: it signs
+// in no one, its sessions are over, and the trail says when and why.
+
+// Stops the active binding, locked by the caller: from now on it signs in and refreshes nothing
+// (only active bindings do), its unspent refresh tokens are spent, and the access tokens that may
+// still be alive are appended to `alive` for the revocation list. A member's new binding can be
+// inserted only after this (one active binding per member); RecordRelease then writes down why.
+void StopBinding(sql::Connection& c, const ResidentBinding& binding, int64_t now_ms,
+                 int64_t alive_since_ms, std::vector<std::string>* alive) {
+  auto release = Prepare(c, "UPDATE resident_bindings SET released_at_ms = ? WHERE binding_id = ?");
+  release->setInt64(1, now_ms);
+  release->setInt64(2, binding.binding_id);
+  release->executeUpdate();
+  EndSubjectSessions(c, "resident", binding.binding_id, now_ms, alive_since_ms, alive);
+}
+
+// Why a binding was released.
+struct ReleaseCause {
+  int64_t replaced_by_binding = 0;  // the member's binding of a new phone; 0 for none
+  std::string reason;               // the village admin's words when they released it; may be ""
+};
+
+// Records the release of `binding` (stopped at `released_at_ms` by StopBinding): the binding that
+// replaced it, if any, in its row, and the "release" audit record, whose `after` names the
+// replacement or, for a release without one (the village admin's), the reason given.
+absl::Status RecordRelease(sql::Connection& c, const AuditContext& context,
+                           const ResidentBinding& binding, int64_t released_at_ms,
+                           const ReleaseCause& cause) {
+  if (cause.replaced_by_binding != 0) {
+    auto replaced = Prepare(c,
+                            "UPDATE resident_bindings SET replaced_by_binding = ? "
+                            "WHERE binding_id = ?");
+    replaced->setInt64(1, cause.replaced_by_binding);
+    replaced->setInt64(2, binding.binding_id);
+    replaced->executeUpdate();
+  }
+  const State before = BindingState(binding, InvitationOfBinding(c, binding.binding_id));
+  State after = before;
+  after["released_at_ms"] = released_at_ms;
+  if (cause.replaced_by_binding != 0) {
+    after["replaced_by_binding"] = cause.replaced_by_binding;
+  } else {
+    after["reason"] = cause.reason;
+  }
+  return AppendAudit(c, context,
+                     {"release", "resident_binding", binding.binding_id, binding.village_id,
+                      Text(before), Text(after)});
+}
+
 }  // namespace
 
 absl::StatusOr<Redemption> MySqlAccountStore::RedeemInvitation(absl::string_view code_hash,
@@ -566,14 +617,7 @@ absl::StatusOr<Redemption> MySqlAccountStore::RedeemInvitation(absl::string_view
     std::optional<ResidentBinding> previous =
         LockActiveBinding(c, "member_id", absl::StrCat(invited.member_id));
     if (previous) {
-      auto release = Prepare(c,
-                             "UPDATE resident_bindings SET released_at_ms = ? "
-                             "WHERE binding_id = ?");
-      release->setInt64(1, now_ms);
-      release->setInt64(2, previous->binding_id);
-      release->executeUpdate();
-      EndSubjectSessions(c, "resident", previous->binding_id, now_ms, alive_since_ms,
-                         &result.ended_access_token_ids);
+      StopBinding(c, *previous, now_ms, alive_since_ms, &result.ended_access_token_ids);
     }
     auto insert = Prepare(c,
                           "INSERT INTO resident_bindings (village_id, openid_hash, town_id, "
@@ -593,19 +637,8 @@ absl::StatusOr<Redemption> MySqlAccountStore::RedeemInvitation(absl::string_view
     spend->setString(3, std::string(code_hash));
     spend->executeUpdate();
     if (previous) {
-      auto replaced = Prepare(c,
-                              "UPDATE resident_bindings SET replaced_by_binding = ? "
-                              "WHERE binding_id = ?");
-      replaced->setInt64(1, invited.binding_id);
-      replaced->setInt64(2, previous->binding_id);
-      replaced->executeUpdate();
-      const State before = BindingState(*previous, InvitationOfBinding(c, previous->binding_id));
-      State after = before;
-      after["released_at_ms"] = now_ms;
-      after["replaced_by_binding"] = invited.binding_id;
-      RETURN_IF_ERROR(AppendAudit(c, context,
-                                  {"release", "resident_binding", previous->binding_id,
-                                   previous->village_id, Text(before), Text(after)}));
+      RETURN_IF_ERROR(
+          RecordRelease(c, context, *previous, now_ms, ReleaseCause{invited.binding_id, ""}));
       result.released = *previous;
     }
     result.outcome = Redemption::Outcome::kBound;
@@ -620,12 +653,106 @@ absl::StatusOr<Redemption> MySqlAccountStore::RedeemInvitation(absl::string_view
   return result;
 }
 
+namespace {
+
+// A binding's row as staff see it (BoundMember): ids, and when it was bound and released.
+constexpr char kBoundMemberColumns[] =
+    "SELECT binding_id, village_id, household_id, member_id, "
+    "CAST(UNIX_TIMESTAMP(created_at) * 1000 AS SIGNED), released_at_ms "
+    "FROM resident_bindings WHERE ";
+// The same with the binding's last sign-in or refresh: the issue time of its newest refresh token.
+// Ordered and limited rather than MAX(), so that each binding costs one read at the end of its
+// range of the subject's key (migration 0009), however many tokens a phone has used; NULLs (tokens
+// from before) sort last.
+constexpr char kBoundMemberActivityColumns[] =
+    "SELECT binding_id, village_id, household_id, member_id, "
+    "CAST(UNIX_TIMESTAMP(created_at) * 1000 AS SIGNED), released_at_ms, "
+    "(SELECT t.issued_at_ms FROM refresh_tokens AS t "
+    " WHERE t.subject_kind = 'resident' AND t.account_id = b.binding_id "
+    " ORDER BY t.issued_at_ms DESC LIMIT 1) "
+    "FROM resident_bindings AS b WHERE ";
+
+BoundMember ReadBoundMember(sql::ResultSet& rs) {
+  BoundMember member;
+  member.binding_id = rs.getInt64(1);
+  member.village_id = rs.getInt64(2);
+  member.household_id = rs.getInt64(3);
+  member.member_id = rs.getInt64(4);
+  member.bound_at_ms = rs.getInt64(5);
+  member.released_at_ms = rs.isNull(6) ? 0 : rs.getInt64(6);
+  return member;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<BoundMember>> MySqlAccountStore::ListActiveBindings(
+    int64_t village_id, int64_t household_id, int64_t after_binding_id, int limit) {
+  std::vector<BoundMember> members;
+  absl::Status status = mysql::RunWithConnection(*pool_, [&](sql::Connection& c) {
+    members.clear();  // a retried connection starts over
+    // 0 matches any household: one statement for both.
+    auto stmt = Prepare(c, absl::StrCat(kBoundMemberActivityColumns,
+                                        "village_id = ? AND released_at_ms IS NULL "
+                                        "AND (? = 0 OR household_id = ?) AND binding_id > ? "
+                                        "ORDER BY binding_id LIMIT ?"));
+    stmt->setInt64(1, village_id);
+    stmt->setInt64(2, household_id);
+    stmt->setInt64(3, household_id);
+    stmt->setInt64(4, after_binding_id);
+    stmt->setInt(5, limit);
+    std::unique_ptr<sql::ResultSet> rs(stmt->executeQuery());
+    while (rs->next()) {
+      members.push_back(ReadBoundMember(*rs));
+      members.back().last_active_at_ms = rs->isNull(7) ? 0 : rs->getInt64(7);
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return members;
+}
+
+absl::StatusOr<BindingRelease> MySqlAccountStore::ReleaseBinding(int64_t village_id,
+                                                                 int64_t binding_id,
+                                                                 int64_t now_ms,
+                                                                 int64_t alive_since_ms,
+                                                                 absl::string_view reason,
+                                                                 const AuditContext& context) {
+  BindingRelease result;
+  absl::Status status = mysql::RunInTransaction(*pool_, [&](sql::Connection& c) -> absl::Status {
+    result = BindingRelease{};  // a retried transaction starts over
+    // Any state, locked: a second release (or one racing a new phone's) is told apart from a
+    // binding that isn't there, and waits for the first to end.
+    auto select = Prepare(
+        c, absl::StrCat(kBoundMemberColumns, "binding_id = ? AND village_id = ? FOR UPDATE"));
+    select->setInt64(1, binding_id);
+    select->setInt64(2, village_id);
+    std::unique_ptr<sql::ResultSet> rs(select->executeQuery());
+    if (!rs->next()) return absl::NotFoundError("no such binding in the village");
+    result.binding = ReadBoundMember(*rs);
+    if (result.binding.released_at_ms != 0) {
+      result.outcome = BindingRelease::Outcome::kAlreadyReleased;
+      return absl::OkStatus();
+    }
+    std::optional<ResidentBinding> active =
+        LockActiveBinding(c, "binding_id", absl::StrCat(binding_id));
+    if (!active) return absl::InternalError("binding neither active nor released");
+    StopBinding(c, *active, now_ms, alive_since_ms, &result.ended_access_token_ids);
+    RETURN_IF_ERROR(
+        RecordRelease(c, context, *active, now_ms, ReleaseCause{0, std::string(reason)}));
+    result.outcome = BindingRelease::Outcome::kReleased;
+    result.binding.released_at_ms = now_ms;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
 absl::Status MySqlAccountStore::StoreRefreshToken(const RefreshToken& token) {
   return mysql::RunWithConnection(*pool_, [&](sql::Connection& c) {
     auto stmt = Prepare(c,
                         "INSERT INTO refresh_tokens (village_id, token_hash, subject_kind, "
-                        "account_id, session_id, access_token_id, expires_at_ms) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?)");
+                        "account_id, session_id, access_token_id, expires_at_ms, issued_at_ms) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     stmt->setInt64(1, token.village_id);
     stmt->setString(2, token.token_hash);
     stmt->setString(3, token.kind == SubjectKind::kStaff ? "staff" : "resident");
@@ -633,6 +760,7 @@ absl::Status MySqlAccountStore::StoreRefreshToken(const RefreshToken& token) {
     stmt->setString(5, token.session_id);
     stmt->setString(6, token.access_token_id);
     stmt->setInt64(7, token.expires_at_ms);
+    stmt->setInt64(8, token.issued_at_ms);
     stmt->executeUpdate();
     return absl::OkStatus();
   });

@@ -38,6 +38,14 @@ class MySqlAccountStore final : public AccountStore {
                                               absl::string_view openid_hash, int64_t now_ms,
                                               int64_t alive_since_ms,
                                               absl::string_view request_id) override;
+  absl::StatusOr<std::vector<BoundMember>> ListActiveBindings(int64_t village_id,
+                                                              int64_t household_id,
+                                                              int64_t after_binding_id,
+                                                              int limit) override;
+  absl::StatusOr<BindingRelease> ReleaseBinding(int64_t village_id, int64_t binding_id,
+                                                int64_t now_ms, int64_t alive_since_ms,
+                                                absl::string_view reason,
+                                                const AuditContext& context) override;
   absl::Status StoreRefreshToken(const RefreshToken& token) override;
   absl::StatusOr<RefreshToken> ConsumeRefreshToken(absl::string_view token_hash,
                                                    int64_t now_ms) override;
