@@ -51,6 +51,8 @@ ABSL_FLAG(int, max_json_body_bytes, 256 << 10, "largest JSON request body");
 ABSL_FLAG(int, max_streams, 0,
           "event streams (server-streaming routes) open at once, each holding an HTTP worker "
           "thread; one more gets 503 TOO_MANY_STREAMS. 0: a quarter of --http_threads");
+ABSL_FLAG(int, max_streams_per_caller, 3,
+          "event streams (board watches) one signed-in account may hold open at once");
 ABSL_FLAG(absl::Duration, stream_heartbeat, absl::Seconds(15),
           "a comment line on an event stream after this long without a write (proxies, NAT)");
 ABSL_FLAG(absl::Duration, stream_max_duration, absl::Minutes(10),
@@ -116,6 +118,8 @@ int Run(int argc, char** argv) {
   // Streams must leave workers for ordinary requests.
   validator.RequireRange("max_streams", absl::GetFlag(FLAGS_max_streams), 0,
                          absl::GetFlag(FLAGS_http_threads) - 1);
+  validator.RequireRange("max_streams_per_caller", absl::GetFlag(FLAGS_max_streams_per_caller), 1,
+                         4096);
   validator.RequireRange("stream_heartbeat (ms)",
                          absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_stream_heartbeat)), 100,
                          300'000);
@@ -281,6 +285,7 @@ int Run(int argc, char** argv) {
   config.trusted_proxies = *trusted_proxies;
   config.access_token_ttl = login_options.access_token_ttl;
   config.streams.max_streams = absl::GetFlag(FLAGS_max_streams);
+  config.streams.max_streams_per_caller = absl::GetFlag(FLAGS_max_streams_per_caller);
   config.streams.heartbeat = absl::GetFlag(FLAGS_stream_heartbeat);
   config.streams.max_duration = absl::GetFlag(FLAGS_stream_max_duration);
   gateway::GatewayDeps deps;

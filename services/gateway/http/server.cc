@@ -132,7 +132,7 @@ GatewayServer::GatewayServer(GatewayConfig config, GatewayDeps deps)
   StreamOptions streams = config_.streams;
   if (streams.max_streams <= 0) streams.max_streams = std::max(1, config_.http_threads / 4);
   streams.accept_timeout = config_.backend_timeout;
-  streams_ = std::make_unique<StreamProxy>(deps_.backends, streams);
+  streams_ = std::make_unique<StreamProxy>(deps_.backends, deps_.throttle, streams);
 }
 
 GatewayServer::~GatewayServer() { Stop(); }
@@ -229,6 +229,24 @@ void GatewayServer::Serve(const httplib::Request& req, httplib::Response& res, c
   log::Info("access", fields);
 }
 
+namespace {
+
+// The exp claim of a token whose signature has been verified; InfiniteFuture when it has none.
+absl::Time TokenExpiry(absl::string_view token) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
+  std::string payload;
+  if (parts.size() != 3 || !absl::WebSafeBase64Unescape(parts[1], &payload)) {
+    return absl::InfiniteFuture();
+  }
+  const json claims = json::parse(payload, nullptr, false);
+  if (!claims.is_object() || !claims.contains("exp") || !claims["exp"].is_number_integer()) {
+    return absl::InfiniteFuture();
+  }
+  return absl::FromUnixSeconds(claims["exp"].get<int64_t>());
+}
+
+}  // namespace
+
 absl::StatusOr<auth::Caller> GatewayServer::VerifyToken(absl::string_view token) {
   const absl::Time now = absl::Now();
   {
@@ -241,18 +259,10 @@ absl::StatusOr<auth::Caller> GatewayServer::VerifyToken(absl::string_view token)
   }
   absl::StatusOr<auth::Caller> caller = deps_.verifier->Verify(token, now);
   if (!caller.ok()) return caller;
-  // The signature is good, so the payload is ours: read its exp for the cache lifetime.
-  const std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
-  std::string payload;
-  int64_t exp = 0;
-  if (parts.size() == 3 && absl::WebSafeBase64Unescape(parts[1], &payload)) {
-    const json claims = json::parse(payload, nullptr, false);
-    if (claims.is_object() && claims.contains("exp") && claims["exp"].is_number_integer()) {
-      exp = claims["exp"].get<int64_t>();
-    }
-  }
-  if (exp > 0) {
-    const absl::Time expires = std::min(absl::FromUnixSeconds(exp), now + absl::Minutes(5));
+  // The signature is good, so the payload is ours: its exp bounds the cache lifetime.
+  const absl::Time token_expires = TokenExpiry(token);
+  if (token_expires != absl::InfiniteFuture()) {
+    const absl::Time expires = std::min(token_expires, now + absl::Minutes(5));
     absl::MutexLock lock(&token_cache_mu_);
     if (token_cache_.size() >= 20000) token_cache_.clear();  // bounded; refilled on demand
     token_cache_[std::string(token)] = {*caller, expires};
@@ -542,7 +552,8 @@ void GatewayServer::Proxy(Exchange& ex) {
   call.request_id = ex.request_id;
   call.timeout = config_.backend_timeout;
   if (route->server_streaming) {  // Server-Sent Events, once the backend accepted the stream
-    absl::StatusOr<std::shared_ptr<EventStream>> stream = streams_->Open(*route, call);
+    const StreamCaller caller{ex.caller->user_id, ex.caller->token_id, TokenExpiry(ex.bearer)};
+    absl::StatusOr<std::shared_ptr<EventStream>> stream = streams_->Open(*route, call, caller);
     if (!stream.ok()) return ex.Fail(stream.status());
     return StreamProxy::Reply(*std::move(stream), ex.res);
   }

@@ -1605,5 +1605,68 @@ TEST_F(GatewayServerTest, AStreamEndsCleanlyAfterItsLongestDurationAndAtStop) {
   EXPECT_TRUE(echo_->WaitForCancelledWatches(1, absl::Seconds(30)));
 }
 
+// One account can't hold every stream slot: beyond its own limit it gets 429, while another
+// account still opens a stream.
+TEST_F(GatewayServerTest, OneAccountCantTakeEveryStreamSlot) {
+  GatewayConfig config;
+  config.streams.max_streams = 4;
+  config.streams.max_streams_per_caller = 2;
+  Start(config);
+  const std::string admin = AdminToken();
+  const std::string other = StaffToken("stream.other", {{"role", "district_official"}});
+  const std::string path = "/v1/testing/watch?text=held";
+  EventReader first(server_->port(), path, admin);
+  EventReader second(server_->port(), path, admin);
+  ASSERT_EQ(first.WaitForStatus(), 200);
+  ASSERT_EQ(second.WaitForStatus(), 200);
+  ExpectError(client_->Get(path.c_str(), {{"Authorization", "Bearer " + admin}}), 429,
+              "TOO_MANY_STREAMS");
+  EventReader others(server_->port(), path, other);
+  EXPECT_EQ(others.WaitForStatus(), 200);
+  first.Close();
+  second.Close();
+  others.Close();
+  EXPECT_TRUE(echo_->WaitForCancelledWatches(3, absl::Seconds(30)));
+}
+
+// A stream lives no longer than its token: a logout ends it at the next heartbeat, and so does
+// the token's expiry, each with an UNAUTHENTICATED error event that tells the client to sign in
+// or refresh; the backend call is cancelled.
+TEST_F(GatewayServerTest, AStreamEndsWhenItsTokenIsRevokedOrExpires) {
+  GatewayConfig config;
+  config.streams.heartbeat = absl::Milliseconds(50);
+  Start(config);
+  const std::string path = "/v1/testing/watch?text=held&count=1";
+  auto expect_ended_unauthenticated = [](EventReader& reader) {
+    bool complete = false;
+    ASSERT_TRUE(reader.WaitForEnd(&complete)) << reader.body();
+    EXPECT_TRUE(complete);
+    const auto events = EventsOf(reader.body());
+    ASSERT_EQ(events.size(), 2u) << reader.body();
+    EXPECT_EQ(events[1].at("event"), "error");
+    EXPECT_EQ(json::parse(events[1].at("data")).value("code", ""), "UNAUTHENTICATED");
+  };
+
+  const std::string token = AdminToken();
+  EventReader watched(server_->port(), path, token);
+  ASSERT_EQ(watched.WaitForStatus(), 200);
+  ASSERT_TRUE(watched.WaitForText("id: 1"));
+  auto logout = PostJson("/v1/auth/logout", json::object(), token);
+  ASSERT_TRUE(logout);
+  ASSERT_EQ(logout->status, 204) << logout->body;
+  expect_ended_unauthenticated(watched);
+  EXPECT_TRUE(echo_->WaitForCancelledWatches(1, absl::Seconds(30)));
+
+  auth::Caller caller;
+  caller.user_id = "staff-short";
+  caller.role = auth::Role::kDistrictOfficial;
+  caller.token_id = "short-lived";
+  const std::string short_lived = *signer_->Sign(caller, absl::Now(), absl::Seconds(2));
+  EventReader expiring(server_->port(), path, short_lived);
+  ASSERT_EQ(expiring.WaitForStatus(), 200);
+  expect_ended_unauthenticated(expiring);
+  EXPECT_TRUE(echo_->WaitForCancelledWatches(2, absl::Seconds(30)));
+}
+
 }  // namespace
 }  // namespace jifen::gateway

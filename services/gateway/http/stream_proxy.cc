@@ -224,17 +224,18 @@ bool Send(httplib::DataSink& sink, const std::string& text) {
 class EventStream final {
  public:
   EventStream(StreamProxy* proxy, const Route& route, std::shared_ptr<BackendStream> call,
-              std::string request_id)
+              std::string request_id, StreamCaller caller)
       : proxy_(proxy),
         route_(route),
         call_(std::move(call)),
         request_id_(std::move(request_id)),
+        caller_(std::move(caller)),
         opened_at_(absl::Now()) {}
 
   ~EventStream() {
     // Not pumped to its end (a HEAD request, a client gone before the headers, a refusal).
     call_->Finish(/*cancel=*/true);
-    proxy_->Release(call_.get());
+    proxy_->Release(call_.get(), caller_.user_id);
     if (!accepted_) return;
     log::Info("stream ended",
               {{"request_id", request_id_},
@@ -255,27 +256,40 @@ class EventStream final {
   bool Pump(httplib::DataSink& sink) {
     if (!reason_.empty()) return End(sink, reason_);  // already ended
     const StreamOptions& options = proxy_->options();
-    const absl::Time end_at = opened_at_ + options.max_duration;
+    const absl::Time end_at = std::min(opened_at_ + options.max_duration, caller_.token_expires);
     absl::Time last_write = absl::Now();
+    // A logout is looked for once a heartbeat interval, whether or not events flow meanwhile.
+    absl::Time next_revocation_check = last_write + options.heartbeat;
     while (true) {
       const absl::Time now = absl::Now();
+      if (now >= caller_.token_expires) {
+        call_->Finish(/*cancel=*/true);
+        return EndWithError(sink, absl::UnauthenticatedError("token expired"), "token_expired");
+      }
       if (now >= end_at) {
         call_->Finish(/*cancel=*/true);
         return End(sink, "max_duration");
+      }
+      if (now >= next_revocation_check) {
+        if (proxy_->TokenRevoked(caller_.token_id)) {
+          call_->Finish(/*cancel=*/true);
+          return EndWithError(sink, absl::UnauthenticatedError("token revoked"), "token_revoked");
+        }
+        next_revocation_check = now + options.heartbeat;
       }
       if (now - last_write >= options.heartbeat) {
         if (!Send(sink, ": keep-alive\n\n")) return Gone();
         last_write = now;
       }
-      const absl::Time until =
-          std::min({end_at, last_write + options.heartbeat, now + options.client_check});
+      const absl::Time until = std::min({end_at, last_write + options.heartbeat,
+                                         next_revocation_check, now + options.client_check});
       std::string message;
       switch (call_->Next(until, &message)) {
         case BackendStream::Event::kMessage: {
           absl::StatusOr<std::string> event = FormatEvent(route_, message);
           if (!event.ok()) {
             call_->Finish(/*cancel=*/true);
-            return EndWithError(sink, event.status());
+            return EndWithError(sink, event.status(), "backend_error");
           }
           if (!Send(sink, *event)) return Gone();
           ++events_;
@@ -285,7 +299,7 @@ class EventStream final {
         case BackendStream::Event::kEnded: {
           const grpc::Status status = call_->Finish(/*cancel=*/false);
           if (status.ok()) return End(sink, "backend_ended");
-          return EndWithError(sink, grpc_util::FromGrpcStatus(status));
+          return EndWithError(sink, grpc_util::FromGrpcStatus(status), "backend_error");
         }
         case BackendStream::Event::kInterrupted:
           call_->Finish(/*cancel=*/true);
@@ -307,13 +321,14 @@ class EventStream final {
     sink.done();
     return true;
   }
-  // The backend failed after the stream was accepted: the client gets the error as an event, as
-  // it would have got it as a JSON body before.
-  bool EndWithError(httplib::DataSink& sink, const absl::Status& status) {
+  // The stream can't go on after it was accepted (the backend failed, the token ran out): the
+  // client gets the error as an event, as it would have got it as a JSON body before.
+  bool EndWithError(httplib::DataSink& sink, const absl::Status& status,
+                    const std::string& reason) {
     const HttpError error = MapStatus(status);
     code_ = error.code;
     Send(sink, absl::StrCat("event: error\ndata: ", ErrorBody(error, request_id_), "\n\n"));
-    return End(sink, "backend_error");
+    return End(sink, reason);
   }
   bool Gone() {
     call_->Finish(/*cancel=*/true);
@@ -325,6 +340,7 @@ class EventStream final {
   const Route& route_;
   const std::shared_ptr<BackendStream> call_;
   const std::string request_id_;
+  const StreamCaller caller_;
   const absl::Time opened_at_;
   bool accepted_ = false;
   std::string reason_;
@@ -332,13 +348,14 @@ class EventStream final {
   int64_t events_ = 0;
 };
 
-StreamProxy::StreamProxy(const Backends* backends, StreamOptions options)
-    : backends_(backends), options_(std::move(options)) {}
+StreamProxy::StreamProxy(const Backends* backends, Throttle* throttle, StreamOptions options)
+    : backends_(backends), throttle_(throttle), options_(std::move(options)) {}
 
 StreamProxy::~StreamProxy() { Shutdown(); }
 
 absl::StatusOr<std::shared_ptr<EventStream>> StreamProxy::Open(const Route& route,
-                                                               const OutgoingCall& call) {
+                                                               const OutgoingCall& call,
+                                                               const StreamCaller& caller) {
   std::shared_ptr<grpc::Channel> channel = backends_->Channel(route.backend);
   if (channel == nullptr) {
     return absl::UnavailableError(
@@ -354,6 +371,14 @@ absl::StatusOr<std::shared_ptr<EventStream>> StreamProxy::Open(const Route& rout
                                                  1, absl::ToInt64Seconds(options_.retry_after)))));
       return refused;
     }
+    int& callers_streams = open_by_caller_[caller.user_id];
+    if (callers_streams >= options_.max_streams_per_caller) {
+      if (callers_streams == 0) open_by_caller_.erase(caller.user_id);
+      return absl::ResourceExhaustedError(
+          absl::StrCat("TOO_MANY_STREAMS: this account has ", callers_streams, " of ",
+                       options_.max_streams_per_caller, " streams open"));
+    }
+    ++callers_streams;
     ++open_;
     OpenStreamsGauge().Increment();
   }
@@ -368,7 +393,7 @@ absl::StatusOr<std::shared_ptr<EventStream>> StreamProxy::Open(const Route& rout
   }
   // From here the stream owns the slot: any return below that drops it gives the slot back and
   // cancels the call.
-  auto stream = std::make_shared<EventStream>(this, route, backend, call.request_id);
+  auto stream = std::make_shared<EventStream>(this, route, backend, call.request_id, caller);
   switch (backend->WaitAccepted(absl::Now() + options_.accept_timeout)) {
     case BackendStream::Event::kAccepted:
       stream->set_accepted();
@@ -409,9 +434,19 @@ int StreamProxy::open_streams() const {
   return open_;
 }
 
-void StreamProxy::Release(BackendStream* call) {
+bool StreamProxy::TokenRevoked(const std::string& token_id) {
+  if (throttle_ == nullptr || token_id.empty()) return false;
+  absl::StatusOr<ThrottleDecision> decision = throttle_->Check({}, token_id);
+  // As for requests: while Redis is down the stream goes on, and the token's expiry still ends it.
+  return decision.ok() && decision->token_revoked;
+}
+
+void StreamProxy::Release(BackendStream* call, const std::string& user_id) {
   absl::MutexLock lock(&mu_);
   calls_.erase(call);
+  if (auto held = open_by_caller_.find(user_id); held != open_by_caller_.end() && --held->second <= 0) {
+    open_by_caller_.erase(held);
+  }
   --open_;
   OpenStreamsGauge().Decrement();
 }
