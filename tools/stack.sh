@@ -21,6 +21,16 @@
 set -euo pipefail
 set +m  # background jobs stay in our process group; setsid below detaches them
 
+# The script a detached process runs as `bash -c "$detached_exec" PIDFILE COMMAND...`: it records
+# its own pid (exact whether or not setsid had to fork), closes every file it inherited beyond
+# stdin, stdout and stderr, and becomes COMMAND. A service that kept the descriptor of
+# `flock /tmp/jifen-build.lock tools/stack.sh up` would hold every build and test on this machine
+# for as long as it runs.
+# shellcheck disable=SC2016  # expanded by the inner shell
+detached_exec='echo $$ >"$0.tmp" && mv "$0.tmp" "$0" &&
+  for fd in /proc/self/fd/*; do fd=${fd##*/}; ((fd > 2)) && { exec {fd}>&-; } 2>/dev/null; done;
+  exec "$@"'
+
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 # shellcheck source=tools/lib/servers.sh
@@ -124,8 +134,7 @@ start_dev_wechat() {
   jifen_port_in_use "$dev_wechat_port" &&
     jifen_die "dev-wechat: port $dev_wechat_port is taken; set JIFEN_DEV_WECHAT_PORT"
   secret wechat_app >/dev/null
-  # shellcheck disable=SC2016  # expanded by the inner shell
-  setsid bash -c 'echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' \
+  setsid bash -c "$detached_exec" \
     "$(dev_wechat_pidfile)" "$tool" "--port=$dev_wechat_port" --app_id=wx-dev \
     "--app_secret_file=$secrets_dir/wechat_app.password" </dev/null >>"$log" 2>&1 &
   deadline=$((SECONDS + service_start_timeout_s))
@@ -381,10 +390,7 @@ start_service() {
   mapfile -t flags < <(service_flags "$name" "$port" "$metrics_port")
   rm -f "$pidfile"
   printf '\n=== %s starting %s\n' "$(date '+%F %T')" "$name" >>"$log"
-  # The inner shell records its own pid, then becomes the service: the pid file is exact whether
-  # or not setsid had to fork.
-  # shellcheck disable=SC2016  # expanded by the inner shell
-  setsid bash -c 'echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' \
+  setsid bash -c "$detached_exec" \
     "$pidfile" "$binary" "${flags[@]}" </dev/null >>"$log" 2>&1 &
   deadline=$((SECONDS + service_start_timeout_s))
   while :; do
