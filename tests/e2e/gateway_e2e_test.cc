@@ -287,6 +287,17 @@ class GatewayE2eTest : public ::testing::Test {
         .value("access_token", "");
   }
 
+  // A town official of `town_id`, made by the district admin and signed in.
+  std::string TownOfficialToken(int64_t town_id, const std::string& username) {
+    Ok(Post("/v1/auth/staff",
+            {{"username", username},
+             {"password", kStaffPassword},
+             {"role", "town_official"},
+             {"town_id", town_id}},
+            StaffLogin("district.e2e", kAdminPassword)));
+    return StaffLogin(username, kStaffPassword);
+  }
+
   // Town and village straight to scoring (no HTTP route: district tooling), then a village admin
   // account through the gateway.
   struct Village {
@@ -616,18 +627,8 @@ TEST_F(GatewayE2eTest, AVillageAdminReleasesALostPhonesBinding) {
 
   // The village's town official reads it (scoring's registry says whose town it is); another
   // town's official does not.
-  const std::string district = StaffLogin("district.e2e", kAdminPassword);
-  const auto town_official = [&](int64_t town_id, const std::string& username) {
-    Ok(Post("/v1/auth/staff",
-            {{"username", username},
-             {"password", kStaffPassword},
-             {"role", "town_official"},
-             {"town_id", town_id}},
-            district));
-    return StaffLogin(username, kStaffPassword);
-  };
-  EXPECT_EQ(Ok(Get(list, town_official(village.town_id, "town.bindings")))["bindings"].size(), 1u);
-  auto other_town = Get(list, town_official(other.town_id, "town.bindings_other"));
+  EXPECT_EQ(Ok(Get(list, TownOfficialToken(village.town_id, "town.bindings")))["bindings"].size(), 1u);
+  auto other_town = Get(list, TownOfficialToken(other.town_id, "town.bindings_other"));
   ASSERT_TRUE(other_town);
   EXPECT_EQ(other_town->status, 403) << other_town->body;
   EXPECT_EQ(json::parse(other_town->body).value("code", ""), "PERMISSION_DENIED");
@@ -757,19 +758,10 @@ TEST_F(GatewayE2eTest, GridWorkerUploadsPhotoAndARetriedInspectionScoresOnce) {
   ASSERT_TRUE(supervised);
   EXPECT_EQ(supervised->status, 200);
   // Town officials: their own town's villages only.
-  auto town_official = [&](int64_t town_id, const std::string& username) {
-    Ok(Post("/v1/auth/staff",
-            {{"username", username},
-             {"password", kStaffPassword},
-             {"role", "town_official"},
-             {"town_id", town_id}},
-            district));
-    return StaffLogin(username, kStaffPassword);
-  };
-  auto own_town = Get("/v1/photos/" + ref, town_official(village.town_id, "town.photo"));
+  auto own_town = Get("/v1/photos/" + ref, TownOfficialToken(village.town_id, "town.photo"));
   ASSERT_TRUE(own_town);
   EXPECT_EQ(own_town->status, 200);
-  auto other_town = Get("/v1/photos/" + ref, town_official(other.town_id, "town.photo_other"));
+  auto other_town = Get("/v1/photos/" + ref, TownOfficialToken(other.town_id, "town.photo_other"));
   ASSERT_TRUE(other_town);
   EXPECT_EQ(other_town->status, 404);
 }
@@ -780,7 +772,6 @@ TEST_F(GatewayE2eTest, GridWorkerUploadsPhotoAndARetriedInspectionScoresOnce) {
 TEST_F(GatewayE2eTest, TownOfficialsSeeTheirVillagesPhotosWhateverTheUploadersTokenNamed) {
   const Village village = NewVillage("admin.photo_town");
   const Village other = NewVillage("admin.photo_town_other");
-  const std::string district = StaffLogin("district.e2e", kAdminPassword);
   auth::Caller townless_admin;
   townless_admin.user_id = "staff-townless";
   townless_admin.role = auth::Role::kVillageAdmin;
@@ -793,21 +784,12 @@ TEST_F(GatewayE2eTest, TownOfficialsSeeTheirVillagesPhotosWhateverTheUploadersTo
           .value("photo_ref", "");
   ASSERT_EQ(ref.size(), 64u);
 
-  auto town_official = [&](int64_t town_id, const std::string& username) {
-    Ok(Post("/v1/auth/staff",
-            {{"username", username},
-             {"password", kStaffPassword},
-             {"role", "town_official"},
-             {"town_id", town_id}},
-            district));
-    return StaffLogin(username, kStaffPassword);
-  };
-  auto own_town = Get("/v1/photos/" + ref, town_official(village.town_id, "town.townless"));
+  auto own_town = Get("/v1/photos/" + ref, TownOfficialToken(village.town_id, "town.townless"));
   ASSERT_TRUE(own_town);
   EXPECT_EQ(own_town->status, 200) << own_town->body;
   EXPECT_EQ(own_town->body, png);
   auto other_town =
-      Get("/v1/photos/" + ref, town_official(other.town_id, "town.townless_other"));
+      Get("/v1/photos/" + ref, TownOfficialToken(other.town_id, "town.townless_other"));
   ASSERT_TRUE(other_town);
   EXPECT_EQ(other_town->status, 404) << other_town->body;
   EXPECT_EQ(other_town->body.find("townless-photo"), std::string::npos);
