@@ -174,8 +174,8 @@ absl::Status GatewayServer::Start() {
 void GatewayServer::Stop() {
   if (stopped_ || server_ == nullptr) return;
   stopped_ = true;
-  // Open event streams hold workers until they end: end them first.
-  streams_->Shutdown();
+  // Open event streams hold workers until they end: end them first, each with its last chunk.
+  streams_->Shutdown(/*drain=*/absl::Seconds(5));
   // httplib's stop closes the listener; its thread pool then finishes the requests it holds.
   server_->stop();
   if (thread_.joinable()) thread_.join();

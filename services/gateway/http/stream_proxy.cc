@@ -423,10 +423,14 @@ void StreamProxy::Reply(std::shared_ptr<EventStream> stream, httplib::Response& 
       [stream = std::move(stream)](size_t, httplib::DataSink& sink) { return stream->Pump(sink); });
 }
 
-void StreamProxy::Shutdown() {
+void StreamProxy::Shutdown(absl::Duration drain) {
   absl::MutexLock lock(&mu_);
   shutting_down_ = true;
   for (BackendStream* call : calls_) call->Interrupt();
+  // cpp-httplib stops calling a content provider once its server is stopping, and a stream whose
+  // provider was not called yet would be cut without its last chunk: let each one end first.
+  const auto ended = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return open_ == 0; };
+  mu_.AwaitWithTimeout(absl::Condition(&ended), drain);
 }
 
 int StreamProxy::open_streams() const {

@@ -96,9 +96,10 @@ class StreamProxy final {
   //   an UNAUTHENTICATED error event: the client refreshes its token and opens a new one.
   static void Reply(std::shared_ptr<EventStream> stream, httplib::Response& res);
 
-  // Ends every open stream cleanly and refuses new ones (UNAVAILABLE). Called before the HTTP
-  // server stops, whose workers the streams hold. Idempotent.
-  void Shutdown();
+  // Ends every open stream cleanly and refuses new ones (UNAVAILABLE), waiting up to `drain` for
+  // their responses to finish. Called before the HTTP server stops, whose workers the streams
+  // hold. Idempotent.
+  void Shutdown(absl::Duration drain = absl::ZeroDuration());
 
   // Streams holding a slot now (opening or open).
   int open_streams() const;
