@@ -829,19 +829,9 @@ absl::Status GatewayServer::FollowGridWorker(const Exchange& ex, const Registere
   absl::StatusOr<std::vector<std::string>> access_token_ids = deps_.login->FollowGridWorker(
       *ex.caller, grid.village_id, grid.grid_id, grid.worker_user_id, ex.request_id);
   if (!access_token_ids.ok()) return access_token_ids.status();
-  if (deps_.throttle == nullptr) return absl::OkStatus();
-  for (const std::string& access_token_id : *access_token_ids) {
-    // Not an error for the caller: the sessions are ended, scoring already refuses the grid to
-    // these tokens (it asks the registry), and the gateway lets tokens through while Redis is
-    // down anyway (Admit); they run out within their lifetime.
-    absl::Status revoked = deps_.throttle->RevokeToken(access_token_id, config_.access_token_ttl);
-    if (!revoked.ok()) {
-      log::Warning("access token of a changed grid claim not revoked",
-                   {{"request_id", ex.request_id},
-                    {"grid_id", absl::StrCat(grid.grid_id)},
-                    {"error", revoked.ToString()}});
-    }
-  }
+  // Not an error for the caller if Redis fails: scoring already refuses the grid to these tokens
+  // (it asks the registry), and the gateway lets tokens through while Redis is down anyway.
+  RevokeEndedTokens(ex, *access_token_ids, absl::StrCat("changed claim on grid ", grid.grid_id));
   return absl::OkStatus();
 }
 

@@ -114,9 +114,10 @@ class GatewayServer final {
   void CreateStaff(Exchange& ex);
   void ListBindings(Exchange& ex);
   void ReleaseBinding(Exchange& ex);
-  // Puts the access tokens of sessions a change ended (a released WeChat binding) on the
-  // revocation list. A failure is logged, not answered: the change is committed and the sessions'
-  // refresh tokens are spent, so the tokens run out within their lifetime (`what` says whose).
+  // Puts the access tokens of sessions a change ended (a released or replaced WeChat binding, a
+  // changed grid claim) on the revocation list. A failure is logged, not answered: the change is
+  // committed and the sessions' refresh tokens are spent, so the tokens run out within their
+  // lifetime (`what` says whose).
   void RevokeEndedTokens(const Exchange& ex, const std::vector<std::string>& access_token_ids,
                          absl::string_view what);
   void UploadPhoto(Exchange& ex);

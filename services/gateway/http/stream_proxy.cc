@@ -19,7 +19,6 @@
 #include "common/grpc/status_conversion.h"
 #include "common/log/log.h"
 #include "common/metrics/metrics.h"
-#include "google/protobuf/dynamic_message.h"
 #include "google/protobuf/message.h"
 #include "prometheus/gauge.h"
 #include "services/gateway/auth/login_service.h"
@@ -196,15 +195,14 @@ std::string EventIdOf(const pb::Message& message, const pb::FieldDescriptor& fie
 // One message as an event: "id: <id>\n" when the route names an id field, then its JSON as
 // "data:" lines (protobuf's JSON has no line breaks, but a "data:" line must not hold one).
 absl::StatusOr<std::string> FormatEvent(const Route& route, const std::string& bytes) {
-  const pb::Descriptor& type = *route.method->output_type();
-  absl::StatusOr<std::string> json = ResponseToJson(type, bytes);
+  absl::StatusOr<std::unique_ptr<pb::Message>> message =
+      ParseResponse(*route.method->output_type(), bytes);
+  if (!message.ok()) return message.status();
+  absl::StatusOr<std::string> json = ResponseToJson(**message);
   if (!json.ok()) return json.status();
   std::string event;
   if (route.event_id != nullptr) {
-    std::unique_ptr<pb::Message> message(
-        pb::MessageFactory::generated_factory()->GetPrototype(&type)->New());
-    if (!message->ParseFromString(bytes)) return absl::InternalError("unreadable stream message");
-    absl::StrAppend(&event, "id: ", EventIdOf(*message, *route.event_id), "\n");
+    absl::StrAppend(&event, "id: ", EventIdOf(**message, *route.event_id), "\n");
   }
   for (absl::string_view line : absl::StrSplit(*json, '\n')) {
     absl::StrAppend(&event, "data: ", line, "\n");

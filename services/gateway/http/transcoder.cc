@@ -404,8 +404,6 @@ absl::StatusOr<std::unique_ptr<pb::Message>> BuildRequest(const Route& route,
   return message;
 }
 
-namespace {
-
 absl::StatusOr<std::unique_ptr<pb::Message>> ParseResponse(const pb::Descriptor& type,
                                                             const std::string& wire_bytes) {
   const pb::Message* prototype = pb::MessageFactory::generated_factory()->GetPrototype(&type);
@@ -416,6 +414,8 @@ absl::StatusOr<std::unique_ptr<pb::Message>> ParseResponse(const pb::Descriptor&
   }
   return message;
 }
+
+namespace {
 
 // The value of the string field `name` of `message`, or "" when it has none.
 std::string StringFieldOf(const pb::Message& message, const char* name) {
@@ -441,17 +441,21 @@ absl::StatusOr<Download> ResponseToDownload(const Route& route, const std::strin
   return download;
 }
 
-absl::StatusOr<std::string> ResponseToJson(const pb::Descriptor& type,
-                                           const std::string& wire_bytes) {
-  absl::StatusOr<std::unique_ptr<pb::Message>> message = ParseResponse(type, wire_bytes);
-  if (!message.ok()) return message.status();
+absl::StatusOr<std::string> ResponseToJson(const pb::Message& message) {
   pb::util::JsonPrintOptions options;
   options.always_print_primitive_fields = true;
   options.preserve_proto_field_names = true;
   std::string out;
-  const auto status = pb::util::MessageToJsonString(**message, &out, options);
+  const auto status = pb::util::MessageToJsonString(message, &out, options);
   if (!status.ok()) return absl::InternalError(status.message().as_string());
   return out;
+}
+
+absl::StatusOr<std::string> ResponseToJson(const pb::Descriptor& type,
+                                           const std::string& wire_bytes) {
+  absl::StatusOr<std::unique_ptr<pb::Message>> message = ParseResponse(type, wire_bytes);
+  if (!message.ok()) return message.status();
+  return ResponseToJson(**message);
 }
 
 }  // namespace jifen::gateway

@@ -33,8 +33,14 @@ absl::StatusOr<std::unique_ptr<google::protobuf::Message>> BuildRequest(
     const Route& route, const PathValues& path_values, const QueryParams& query,
     absl::string_view body, FieldError* error);
 
-// The JSON of a response message given in wire format: proto field names, every field printed
-// (zeros included) so a client never meets a missing key. INTERNAL if the bytes don't parse.
+// A response message of `type` given in wire format; INTERNAL if the bytes don't parse.
+absl::StatusOr<std::unique_ptr<google::protobuf::Message>> ParseResponse(
+    const google::protobuf::Descriptor& type, const std::string& wire_bytes);
+
+// The JSON of a response message: proto field names, every field printed (zeros included) so a
+// client never meets a missing key.
+absl::StatusOr<std::string> ResponseToJson(const google::protobuf::Message& message);
+// The same of one given in wire format. INTERNAL if the bytes don't parse.
 absl::StatusOr<std::string> ResponseToJson(const google::protobuf::Descriptor& type,
                                            const std::string& wire_bytes);
 

@@ -656,21 +656,21 @@ absl::StatusOr<Redemption> MySqlAccountStore::RedeemInvitation(absl::string_view
 namespace {
 
 // A binding's row as staff see it (BoundMember): ids, and when it was bound and released.
-constexpr char kBoundMemberColumns[] =
-    "SELECT binding_id, village_id, household_id, member_id, "
-    "CAST(UNIX_TIMESTAMP(created_at) * 1000 AS SIGNED), released_at_ms "
-    "FROM resident_bindings WHERE ";
+constexpr char kBoundMemberFields[] =
+    "binding_id, village_id, household_id, member_id, "
+    "CAST(UNIX_TIMESTAMP(created_at) * 1000 AS SIGNED), released_at_ms";
+const std::string kBoundMemberColumns =
+    absl::StrCat("SELECT ", kBoundMemberFields, " FROM resident_bindings WHERE ");
 // The same with the binding's last sign-in or refresh: the issue time of its newest refresh token.
 // Ordered and limited rather than MAX(), so that each binding costs one read at the end of its
 // range of the subject's key (migration 0009), however many tokens a phone has used; NULLs (tokens
 // from before) sort last.
-constexpr char kBoundMemberActivityColumns[] =
-    "SELECT binding_id, village_id, household_id, member_id, "
-    "CAST(UNIX_TIMESTAMP(created_at) * 1000 AS SIGNED), released_at_ms, "
-    "(SELECT t.issued_at_ms FROM refresh_tokens AS t "
+const std::string kBoundMemberActivityColumns = absl::StrCat(
+    "SELECT ", kBoundMemberFields,
+    ", (SELECT t.issued_at_ms FROM refresh_tokens AS t "
     " WHERE t.subject_kind = 'resident' AND t.account_id = b.binding_id "
     " ORDER BY t.issued_at_ms DESC LIMIT 1) "
-    "FROM resident_bindings AS b WHERE ";
+    "FROM resident_bindings AS b WHERE ");
 
 BoundMember ReadBoundMember(sql::ResultSet& rs) {
   BoundMember member;
