@@ -14,6 +14,7 @@
 #include "services/scoring/storage/audit_outbox.h"
 #include "services/scoring/storage/ledger_audit.h"
 #include "services/scoring/storage/ledger_hash.h"
+#include "services/scoring/storage/score_sums_sql.h"
 
 namespace jifen::scoring {
 namespace {
@@ -635,13 +636,11 @@ absl::StatusOr<VillageTotalsRow> MySqlLedger::VillageTotals(int64_t village_id,
                                                            const std::string& period) {
   VillageTotalsRow totals;
   RETURN_IF_ERROR(mysql::RunWithConnection(pool_, [&](sql::Connection& connection) {
-    auto rows = Statement(connection,
-                          "SELECT COUNT(DISTINCT household_id) AS households, "
-                          "COALESCE(SUM(GREATEST(points, 0)), 0) AS awards, "
-                          "COALESCE(SUM(LEAST(points, 0)), 0) AS deductions "
-                          "FROM ledger_entries WHERE village_id = ? AND period = ? AND account = 1")
-                    .Bind(village_id).Bind(period)
-                    .Query();
+    static const std::string query = absl::StrCat(
+        "SELECT COUNT(DISTINCT household_id) AS households, ", kAwardsSumSql, " AS awards, ",
+        kDeductionsSumSql,
+        " AS deductions FROM ledger_entries WHERE village_id = ? AND period = ? AND account = 1");
+    auto rows = Statement(connection, query.c_str()).Bind(village_id).Bind(period).Query();
     if (rows->next()) {
       totals.households_scored = rows->getInt64("households");
       totals.awards_points = rows->getInt64("awards");

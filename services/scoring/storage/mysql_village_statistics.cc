@@ -4,6 +4,7 @@
 #include "common/mysql/statement.h"
 #include "common/mysql/transaction.h"
 #include "common/status/status_macros.h"
+#include "services/scoring/storage/score_sums_sql.h"
 
 namespace jifen::scoring {
 
@@ -43,14 +44,11 @@ absl::StatusOr<QuarterScores> MySqlVillageStatistics::Quarter(int64_t village_id
   QuarterScores scores;
   RETURN_IF_ERROR(mysql::RunWithConnection(pool_, [&](sql::Connection& connection) {
     // account 1 = the period score; the (village_id, period, account) index serves this.
-    auto rows = Statement(connection,
-                          "SELECT household_id, SUM(points), SUM(GREATEST(points, 0)), "
-                          "SUM(LEAST(points, 0)) FROM ledger_entries "
-                          "WHERE village_id = ? AND period = ? AND account = 1 "
-                          "GROUP BY household_id ORDER BY household_id")
-                    .Bind(village_id)
-                    .Bind(period)
-                    .Query();
+    static const std::string query = absl::StrCat(
+        "SELECT household_id, SUM(points), ", kAwardsSumSql, ", ", kDeductionsSumSql,
+        " FROM ledger_entries WHERE village_id = ? AND period = ? AND account = 1 "
+        "GROUP BY household_id ORDER BY household_id");
+    auto rows = Statement(connection, query.c_str()).Bind(village_id).Bind(period).Query();
     while (rows->next()) {
       scores.household_scores.emplace_back(rows->getInt64(1), rows->getInt64(2));
       scores.awards_points += rows->getInt64(3);

@@ -15,6 +15,7 @@
 #include "jifen/scoring/v1/ledger.grpc.pb.h"
 #include "jifen/scoring/v1/registry.grpc.pb.h"
 #include "jifen/scoring/v1/rulebook.grpc.pb.h"
+#include "jifen/scoring/v1/statistics.grpc.pb.h"
 #include "services/scoring/domain/period.h"
 #include "tests/support/scoring_harness.h"
 #include "tests/support/shared_scoring_test.h"
@@ -555,6 +556,57 @@ TEST_F(LedgerAcceptanceTest, SettlementIsRefusedWhileAnEntryIsTooRecentToHaveBee
                   .ok());
   EXPECT_EQ(settled.points_credited(), 50);
   EXPECT_EQ(Wallet(village.household_ids[0]), 50);
+}
+
+// A corrected mistake leaves the village's totals as if it had never been entered: taking back an
+// award lowers the awards (it is not a deduction), taking back a deduction lowers the deductions.
+TEST_F(LedgerAcceptanceTest, VillageTotalsCountAReversalWithWhatItReverses) {
+  const SeededVillage village = VillageWithBigItem(2);
+  const std::string grid = harness_->GridWorkerToken(village);
+  v1::SubmitInspectionResponse kept, mistaken_award, mistaken_deduction;
+  ASSERT_TRUE(Submit(grid, Inspection("insp-totals-001", village.household_ids[0], "TS-50",
+                                      kLastYearMs), &kept).ok());
+  ASSERT_TRUE(Submit(grid, Inspection("insp-totals-002", village.household_ids[1], "TS-50",
+                                      kLastYearMs), &mistaken_award).ok());
+  ASSERT_TRUE(Submit(grid, Inspection("insp-totals-003", village.household_ids[1], "HJ-02",
+                                      kLastYearMs), &mistaken_deduction).ok());
+  const std::string admin = harness_->VillageAdminToken(village.village_id);
+  int corrections = 0;
+  for (const v1::SubmitInspectionResponse* wrong : {&mistaken_award, &mistaken_deduction}) {
+    v1::ReverseEntryRequest reverse;
+    reverse.set_sequence(wrong->entries(0).sequence());
+    reverse.set_correction_id(absl::StrCat("totals-fix-", ++corrections));
+    reverse.set_reason("录入错误");
+    v1::ReverseEntryResponse reversed;
+    const grpc::Status status =
+        ledger_->ReverseEntry(ScoringHarness::Context(admin).get(), reverse, &reversed);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+
+  v1::GetVillageTotalsRequest request;
+  request.set_village_id(village.village_id);
+  request.set_period("2025Q3");
+  v1::VillageTotals totals;
+  const grpc::Status status =
+      ledger_->GetVillageTotals(ScoringHarness::Context(admin).get(), request, &totals);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(totals.awards_points(), 50);
+  EXPECT_EQ(totals.deductions_points(), 0);
+  EXPECT_EQ(totals.net_points(), 50);
+  EXPECT_EQ(totals.households_scored(), 2);  // the second was inspected, even if nothing stands
+
+  // The district's statistics of the year sum the quarter the same way.
+  v1::GetVillageStatisticsRequest statistics_request;
+  statistics_request.set_village_id(village.village_id);
+  statistics_request.set_year(2025);
+  v1::VillageStatistics statistics;
+  ASSERT_TRUE(v1::VillageStatisticsService::NewStub(harness_->channel())
+                  ->GetVillageStatistics(ScoringHarness::Context(harness_->DistrictToken()).get(),
+                                         statistics_request, &statistics)
+                  .ok());
+  ASSERT_EQ(statistics.quarters_size(), 4);
+  EXPECT_EQ(statistics.quarters(2).awards_points(), 50);
+  EXPECT_EQ(statistics.quarters(2).deductions_points(), 0);
 }
 
 TEST_F(LedgerAcceptanceTest, AnEntryIsReversedOnceAndAReversalNever) {
