@@ -117,6 +117,31 @@ absl::Status AuditChange(sql::Connection& connection, const Actor& actor, int64_
                      AuditOrigin{actor.request_id});
 }
 
+// Takes, before any plain read, the locks that order a publish: the draft, its village's row
+// (two drafts of one village are published one after the other, so they can't both pass the
+// date check for the same date) and its village's chain head (which inspection writers lock
+// before they read the rulebook in force, so a deed is scored either before the publish, and
+// counted by its last-scored-day check, or after it, under the new version). InnoDB takes a
+// transaction's snapshot at its first plain read: taken after these locks, it holds whatever
+// the transactions this one waited for committed.
+absl::Status LockForPublishing(sql::Connection& connection, int64_t rulebook_id) {
+  auto rulebook =
+      Statement(connection, "SELECT village_id FROM rulebooks WHERE rulebook_id = ? FOR UPDATE")
+          .Bind(rulebook_id)
+          .Query();
+  if (!rulebook->next()) {
+    return absl::NotFoundError(absl::StrCat("rulebook ", rulebook_id, " does not exist"));
+  }
+  const int64_t village_id = rulebook->getInt64(1);
+  Statement(connection, "SELECT village_id FROM villages WHERE village_id = ? FOR UPDATE")
+      .Bind(village_id)
+      .Query();
+  Statement(connection, "SELECT village_id FROM ledger_heads WHERE village_id = ? FOR UPDATE")
+      .Bind(village_id)
+      .Query();
+  return absl::OkStatus();
+}
+
 // The effective date ("YYYY-MM-DD") of the village's latest published rulebook, if any.
 std::optional<std::string> LatestPublishedStart(sql::Connection& connection, int64_t village_id) {
   auto latest = Statement(connection,
@@ -339,6 +364,7 @@ absl::StatusOr<RulebookRecord> MySqlRulebooks::RecordVote(int64_t rulebook_id,
 absl::StatusOr<RulebookRecord> MySqlRulebooks::Publish(int64_t rulebook_id, int64_t now_ms,
                                                        const Actor& actor) {
   RETURN_IF_ERROR(mysql::RunInTransaction(pool_, [&](sql::Connection& connection) -> absl::Status {
+    RETURN_IF_ERROR(LockForPublishing(connection, rulebook_id));
     ASSIGN_OR_RETURN(const RulebookRecord draft, LoadDraftForUpdate(connection, rulebook_id));
     if (!draft.vote.has_value()) {
       return absl::FailedPreconditionError(
@@ -349,11 +375,7 @@ absl::StatusOr<RulebookRecord> MySqlRulebooks::Publish(int64_t rulebook_id, int6
       return absl::FailedPreconditionError("RULEBOOK_EMPTY: a rulebook needs at least one item");
     }
     // CreateDraft compared the date with the versions published then; another draft may have
-    // been published since. The village row serialises publishes of one village, so two drafts
-    // can't both pass this check for the same date.
-    Statement(connection, "SELECT village_id FROM villages WHERE village_id = ? FOR UPDATE")
-        .Bind(draft.village_id)
-        .Query();
+    // been published since, and LockForPublishing makes sure this transaction sees it.
     const std::optional<std::string> latest = LatestPublishedStart(connection, draft.village_id);
     if (latest.has_value() && *latest >= draft.effective_from) {
       return absl::FailedPreconditionError(absl::StrCat(

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -744,6 +745,47 @@ TEST_F(LedgerAcceptanceTest, ADraftCanOnlyBePublishedAfterTheLatestPublishedDate
   in_force.set_date("2026-04-01");
   EXPECT_EQ(rulebooks_->GetRulebookInForce(context().get(), in_force, &rulebook).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);  // none in force: the March draft stayed one
+}
+
+// Drafts of one date published at the same moment (two admins, or a double tap) can't all pass
+// the date check: exactly one is published, so the rulebook in force on a day stays one rulebook.
+TEST_F(LedgerAcceptanceTest, DraftsOfOneDatePublishedAtOnceGiveOneVersion) {
+  const SeededVillage village = harness_->SeedVillage(1);
+  const std::string admin = harness_->VillageAdminToken(village.village_id);
+  constexpr int kDrafts = 4;
+  std::vector<int64_t> drafts;
+  for (int i = 0; i < kDrafts; ++i) {
+    drafts.push_back(CreateDraft(admin, village.village_id, 2026, "2026-06-01").rulebook_id());
+    RecordValidVote(admin, drafts.back(), "2025-12-20");
+  }
+  std::vector<grpc::Status> outcomes(kDrafts);
+  std::atomic<int> ready{0};
+  std::vector<std::thread> publishers;
+  for (int i = 0; i < kDrafts; ++i) {
+    publishers.emplace_back([&, i] {
+      v1::PublishRequest request;
+      request.set_rulebook_id(drafts[i]);
+      v1::Rulebook result;
+      auto context = ScoringHarness::Context(admin);
+      ++ready;
+      while (ready.load() < kDrafts) std::this_thread::yield();
+      outcomes[i] = rulebooks_->Publish(context.get(), request, &result);
+    });
+  }
+  for (std::thread& publisher : publishers) publisher.join();
+  int published = 0;
+  for (const grpc::Status& outcome : outcomes) {
+    if (outcome.ok()) {
+      ++published;
+    } else {
+      EXPECT_EQ(outcome.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+      EXPECT_THAT(outcome.error_message(), HasSubstr("EFFECTIVE_DATE_TOO_EARLY"));
+    }
+  }
+  EXPECT_EQ(published, 1);
+  EXPECT_EQ(CountRows(absl::StrCat("SELECT COUNT(*) FROM rulebooks WHERE village_id = ",
+                                   village.village_id, " AND state = 2 AND year = 2026")),
+            1);
 }
 
 // A version replacing the one in force never reaches back: not to a past date (the rulebook in
