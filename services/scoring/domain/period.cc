@@ -23,18 +23,18 @@ absl::StatusOr<PeriodBounds> BoundsOf(absl::string_view period) {
       !absl::SimpleAtoi(period.substr(5, 1), &quarter) || year < 2000 || year > 2100 ||
       quarter < 1 || quarter > 4) {
     return absl::InvalidArgumentError(
-        absl::StrCat("period \"", period, "\" is not of the form YYYYQn, e.g. 2025Q3"));
+        absl::StrCat("period: \"", period, "\" is not of the form YYYYQn, e.g. 2025Q3"));
   }
   const absl::CivilMonth first(year, (quarter - 1) * 3 + 1);
   return PeriodBounds{absl::FromCivil(first, ShanghaiTime()),
                       absl::FromCivil(first + 3, ShanghaiTime())};
 }
 
-absl::StatusOr<absl::Time> ParseDate(absl::string_view date) {
+absl::StatusOr<absl::Time> ParseDate(absl::string_view date, absl::string_view field) {
   absl::CivilDay day;
   if (date.size() != 10 || !absl::ParseCivilTime(date, &day)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("date \"", date, "\" is not of the form YYYY-MM-DD"));
+        absl::StrCat(field, ": \"", date, "\" is not a date of the form YYYY-MM-DD"));
   }
   return absl::FromCivil(day, ShanghaiTime());
 }

@@ -18,11 +18,13 @@ struct PeriodBounds {
   absl::Time start;  // inclusive
   absl::Time end;    // exclusive: the first instant of the next quarter
 };
-// INVALID_ARGUMENT unless `period` is "YYYYQn" with 2000 <= YYYY <= 2100 and n in 1..4.
+// INVALID_ARGUMENT "period: ..." unless `period` is "YYYYQn" with 2000 <= YYYY <= 2100 and n in
+// 1..4.
 absl::StatusOr<PeriodBounds> BoundsOf(absl::string_view period);
 
-// "YYYY-MM-DD" to the first instant of that day in Shanghai. INVALID_ARGUMENT on bad input.
-absl::StatusOr<absl::Time> ParseDate(absl::string_view date);
+// "YYYY-MM-DD" to the first instant of that day in Shanghai. INVALID_ARGUMENT on bad input, its
+// message led by `field` (the request field the date came in: "field: ...").
+absl::StatusOr<absl::Time> ParseDate(absl::string_view date, absl::string_view field = "date");
 std::string FormatDate(absl::Time when);  // "YYYY-MM-DD" in Shanghai
 int YearOf(absl::Time when);
 

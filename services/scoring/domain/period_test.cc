@@ -1,5 +1,6 @@
 #include "services/scoring/domain/period.h"
 
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 
 namespace jifen::scoring {
@@ -30,6 +31,14 @@ TEST(PeriodTest, RejectsMalformedPeriodsAndDates) {
   EXPECT_FALSE(ParseDate("2025-02-30").ok());
   EXPECT_FALSE(ParseDate("2025/02/28").ok());
   EXPECT_EQ(FormatDate(*ParseDate("2025-02-28")), "2025-02-28");
+}
+
+// The gateway names the field of an INVALID_ARGUMENT by the message's "field: " lead.
+TEST(PeriodTest, RefusalsNameTheField) {
+  EXPECT_TRUE(absl::StartsWith(BoundsOf("2025Q5").status().message(), "period: "));
+  EXPECT_TRUE(absl::StartsWith(ParseDate("2026-02-30").status().message(), "date: "));
+  EXPECT_TRUE(absl::StartsWith(ParseDate("2026-02-30", "vote.meeting_date").status().message(),
+                               "vote.meeting_date: "));
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -30,13 +32,16 @@ bool RuleItemSpec::operator==(const RuleItemSpec& other) const {
   return code == other.code && name == other.name && category == other.category &&
          scope == other.scope && points == other.points &&
          cap_points_per_period == other.cap_points_per_period &&
-         photo_required == other.photo_required && allowed_roles == other.allowed_roles;
+         photo_required == other.photo_required &&
+         // A set: the same roles in another order are the same item.
+         std::set<std::string>(allowed_roles.begin(), allowed_roles.end()) ==
+             std::set<std::string>(other.allowed_roles.begin(), other.allowed_roles.end());
 }
 
 absl::Status ValidateRuleItem(const RuleItemSpec& item) {
   if (!IsValidCode(item.code)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "item.code \"", item.code, "\" must be 2-32 characters of A-Z, 0-9 and '-'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("item.code: \"", item.code, "\" must be 2-32 characters of A-Z, 0-9 and '-'"));
   }
   // The column holds 100 characters: 101 ASCII ones passed a 300-byte check to a database
   // refusal, and a name of spaces (full-width ones included) names nothing.
@@ -65,6 +70,7 @@ absl::Status ValidateRuleItem(const RuleItemSpec& item) {
   if (item.allowed_roles.empty()) {
     return absl::InvalidArgumentError("item.allowed_roles must name at least one role");
   }
+  std::set<absl::string_view> seen;
   for (const std::string& role : item.allowed_roles) {
     if (std::find(std::begin(kScoringRoles), std::end(kScoringRoles), role) ==
         std::end(kScoringRoles)) {
@@ -72,32 +78,51 @@ absl::Status ValidateRuleItem(const RuleItemSpec& item) {
           "item.allowed_roles: \"", role, "\" is not one of grid_worker, assessor, "
           "village_admin, resident"));
     }
+    if (!seen.insert(role).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("item.allowed_roles: \"", role, "\" is listed twice"));
+    }
   }
   return absl::OkStatus();
 }
 
 absl::Status ValidateAdoptingVote(const VoteRecord& vote) {
-  if (vote.meeting_date.empty()) return absl::InvalidArgumentError("vote.meeting_date is required");
-  if (vote.members <= 0 || vote.attending < 0 || vote.in_favour < 0 || vote.against < 0 ||
-      vote.abstain < 0) {
-    return absl::InvalidArgumentError("vote counts must not be negative and members must be > 0");
+  if (vote.meeting_date.empty()) return absl::InvalidArgumentError("vote.meeting_date: required");
+  if (vote.members <= 0 || vote.members > kVoteMembersMax) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "vote.members: ", vote.members, " representatives; must be 1..", kVoteMembersMax));
   }
-  if (vote.attending > vote.members) {
-    return absl::InvalidArgumentError("vote.attending exceeds vote.members");
+  // Each count is checked on its own before any sum, and the sums are taken in int64_t: counts
+  // near INT_MAX wrapped around in int and passed (members 1073741824, one attending).
+  const std::pair<const char*, int> counts[] = {{"vote.attending", vote.attending},
+                                                {"vote.in_favour", vote.in_favour},
+                                                {"vote.against", vote.against},
+                                                {"vote.abstain", vote.abstain}};
+  for (const auto& [field, count] : counts) {
+    if (count < 0) return absl::InvalidArgumentError(absl::StrCat(field, ": must not be negative"));
   }
-  if (vote.in_favour + vote.against + vote.abstain > vote.attending) {
-    return absl::InvalidArgumentError("votes cast exceed vote.attending");
+  const int64_t members = vote.members;
+  const int64_t attending = vote.attending;
+  if (attending > members) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("vote.attending: ", attending, " exceeds vote.members (", members, ")"));
+  }
+  const int64_t cast = int64_t{vote.in_favour} + vote.against + vote.abstain;
+  if (cast > attending) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("vote.in_favour: votes cast (in favour + against + abstain = ", cast,
+                     ") exceed vote.attending (", attending, ")"));
   }
   // Strict inequalities, in integers: "more than two thirds" and "more than half".
-  if (vote.attending * 3 <= vote.members * 2) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "VOTE_INVALID: meeting not quorate: ", vote.attending, " of ", vote.members,
-        " representatives attended; more than two thirds must attend"));
+  if (attending * 3 <= members * 2) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("VOTE_INVALID: meeting not quorate: ", attending, " of ", members,
+                     " representatives attended; more than two thirds must attend"));
   }
-  if (vote.in_favour * 2 <= vote.attending) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "VOTE_INVALID: not adopted: ", vote.in_favour, " of ", vote.attending,
-        " attending voted in favour; more than half is required"));
+  if (int64_t{vote.in_favour} * 2 <= attending) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("VOTE_INVALID: not adopted: ", vote.in_favour, " of ", attending,
+                     " attending voted in favour; more than half is required"));
   }
   return absl::OkStatus();
 }

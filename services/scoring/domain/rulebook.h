@@ -24,11 +24,16 @@ struct RuleItemSpec {
   int64_t points = 0;
   int64_t cap_points_per_period = 0;  // 0: no cap
   bool photo_required = false;
-  std::vector<std::string> allowed_roles;
+  std::vector<std::string> allowed_roles;  // each once; the order carries no meaning
 
   bool AllowsRole(absl::string_view role) const;
+  // Every field equal; allowed_roles compared as a set.
   bool operator==(const RuleItemSpec& other) const;
 };
+
+// A villagers' representatives' meeting (村民代表会议) has a few dozen members, a large village's
+// a few hundred; anything beyond this is a typing error.
+inline constexpr int kVoteMembersMax = 100000;
 
 struct VoteRecord {
   std::string meeting_date;  // YYYY-MM-DD
@@ -39,11 +44,13 @@ struct VoteRecord {
   int abstain = 0;
 };
 
-// INVALID_ARGUMENT naming the field when the item is malformed.
+// INVALID_ARGUMENT naming the field when the item is malformed (a role unknown or listed twice
+// included).
 absl::Status ValidateRuleItem(const RuleItemSpec& item);
 
-// INVALID_ARGUMENT when the numbers are inconsistent (negative, more attending than members, more
-// votes than attendants). FAILED_PRECONDITION "VOTE_INVALID: ..." when the meeting was not quorate
+// INVALID_ARGUMENT naming the field ("vote.members: ...") when the numbers are inconsistent
+// (members not 1..kVoteMembersMax, a negative count, more attending than members, more votes than
+// attendants). FAILED_PRECONDITION "VOTE_INVALID: ..." when the meeting was not quorate
 // (attending must be more than 2/3 of members) or the rulebook was not adopted (in favour must be
 // more than half of attending) — Organic Law of Villagers' Committees, art. 26.
 absl::Status ValidateAdoptingVote(const VoteRecord& vote);

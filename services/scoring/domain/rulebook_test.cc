@@ -34,6 +34,35 @@ TEST(AdoptingVoteTest, InconsistentNumbersAreInvalidArguments) {
   EXPECT_EQ(ValidateAdoptingVote(undated).code(), absl::StatusCode::kInvalidArgument);
 }
 
+// Counts near INT_MAX wrapped around in int arithmetic: 1073741824 members with one attending
+// passed as quorate. The sums are taken in 64 bits and members is bounded.
+TEST(AdoptingVoteTest, HugeCountsAreRefusedNotWrappedAround) {
+  const absl::Status huge = ValidateAdoptingVote(Vote(1073741824, 1, 1));
+  EXPECT_EQ(huge.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(huge.message(), "vote.members: ")) << huge;
+  EXPECT_EQ(ValidateAdoptingVote(Vote(kVoteMembersMax + 1, kVoteMembersMax + 1, 60000)).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(ValidateAdoptingVote(Vote(kVoteMembersMax, kVoteMembersMax, 60000)).ok());
+  // Votes cast summing past INT_MAX are more than attended, not a small negative number.
+  const absl::Status cast = ValidateAdoptingVote(Vote(100, 90, 2147483647, 2147483647, 2));
+  EXPECT_EQ(cast.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(cast.message(), "vote.in_favour: ")) << cast;
+}
+
+// Every refusal of the numbers names its field, so that the gateway can mark it.
+TEST(AdoptingVoteTest, RefusalsNameTheirField) {
+  const std::vector<std::pair<VoteRecord, std::string>> cases = {
+      {Vote(0, 0, 0), "vote.members: "},       {Vote(10, 11, 9), "vote.attending: "},
+      {Vote(10, -1, 0), "vote.attending: "},   {Vote(10, 9, -1), "vote.in_favour: "},
+      {Vote(10, 9, 8, -1), "vote.against: "},  {Vote(10, 9, 8, 0, -1), "vote.abstain: "},
+      {Vote(10, 9, 8, 2), "vote.in_favour: "}, {{"", 10, 9, 8, 0, 0}, "vote.meeting_date: "}};
+  for (const auto& [vote, field] : cases) {
+    const absl::Status refused = ValidateAdoptingVote(vote);
+    EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << field;
+    EXPECT_TRUE(absl::StartsWith(refused.message(), field)) << refused;
+  }
+}
+
 RuleItemSpec Item(const std::string& code, int64_t points) {
   RuleItemSpec item;
   item.code = code;
@@ -58,6 +87,14 @@ TEST(RuleItemTest, ValidatesEachField) {
   RuleItemSpec no_category = Item("HJ-01", 5);
   no_category.category = 0;
   EXPECT_FALSE(ValidateRuleItem(no_category).ok());
+}
+
+TEST(RuleItemTest, ARoleIsListedOnce) {
+  RuleItemSpec twice = Item("HJ-01", 5);
+  twice.allowed_roles = {"village_admin", "grid_worker", "village_admin"};
+  const absl::Status refused = ValidateRuleItem(twice);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(refused.message(), "item.allowed_roles: ")) << refused;
 }
 
 // The name column holds 100 characters, whatever their bytes.
@@ -86,6 +123,18 @@ TEST(RulebookDiffTest, ListsAddedRemovedAndChangedByCode) {
   ASSERT_EQ(diff.changed.size(), 1u);
   EXPECT_EQ(diff.changed[0].template_item.points, 3);
   EXPECT_EQ(diff.changed[0].village_item.points, 4);
+}
+
+// The roles are a set: listing them in another order changes nothing in the item.
+TEST(RulebookDiffTest, RolesInAnotherOrderAreNoChange) {
+  RuleItemSpec template_item = Item("A-01", 5);
+  template_item.allowed_roles = {"grid_worker", "assessor"};
+  RuleItemSpec reordered = template_item;
+  reordered.allowed_roles = {"assessor", "grid_worker"};
+  EXPECT_TRUE(DiffRulebooks({template_item}, {reordered}).changed.empty());
+  RuleItemSpec narrowed = template_item;
+  narrowed.allowed_roles = {"assessor"};
+  EXPECT_EQ(DiffRulebooks({template_item}, {narrowed}).changed.size(), 1u);
 }
 
 }  // namespace

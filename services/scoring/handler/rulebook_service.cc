@@ -107,7 +107,7 @@ grpc::Status RulebookServiceImpl::CreateDraft(grpc::ServerContext* context,
   return context_.calls->Serve(context, "CreateDraft", [&](const auth::Caller& caller) {
     RETURN_IF_ERROR(CheckVillageAdmin(caller, request->village_id()));
     if (request->year() < 2000 || request->year() > 2100) {
-      return absl::InvalidArgumentError("year must be 2000..2100");
+      return absl::InvalidArgumentError("year: must be 2000..2100");
     }
     ASSIGN_OR_RETURN(const RulebookRecord record,
                      rulebooks_.CreateDraft(request->village_id(), request->year(),
@@ -138,7 +138,7 @@ grpc::Status RulebookServiceImpl::GetRulebookInForce(grpc::ServerContext* contex
     if (date.empty()) {
       date = FormatDate(absl::Now());
     } else {
-      RETURN_IF_ERROR(ParseDate(date).status());
+      RETURN_IF_ERROR(ParseDate(date, "date").status());
     }
     ASSIGN_OR_RETURN(const RulebookRecord record, rulebooks_.InForce(request->village_id(), date));
     ToProto(record, true, response);
@@ -192,7 +192,7 @@ grpc::Status RulebookServiceImpl::RecordVote(grpc::ServerContext* context,
   return context_.calls->Serve(context, "RecordVote", [&](const auth::Caller& caller) {
     RETURN_IF_ERROR(Administrable(caller, request->rulebook_id()).status());
     const v1::Vote& vote = request->vote();
-    RETURN_IF_ERROR(ParseDate(vote.meeting_date()).status());
+    RETURN_IF_ERROR(ParseDate(vote.meeting_date(), "vote.meeting_date").status());
     // The vote is recorded after the meeting; a date still to come is a typing error.
     if (vote.meeting_date() > FormatDate(absl::Now())) {
       return absl::InvalidArgumentError(absl::StrCat(

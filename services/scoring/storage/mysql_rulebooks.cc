@@ -263,10 +263,10 @@ absl::StatusOr<std::vector<RulebookRecord>> MySqlRulebooks::List(int64_t village
 absl::StatusOr<RulebookRecord> MySqlRulebooks::CreateDraft(int64_t village_id, int year,
                                                            const std::string& effective_from,
                                                            int64_t now_ms, const Actor& actor) {
-  ASSIGN_OR_RETURN(const absl::Time effective, ParseDate(effective_from));
+  ASSIGN_OR_RETURN(const absl::Time effective, ParseDate(effective_from, "effective_from"));
   if (YearOf(effective) != year) {
     return absl::InvalidArgumentError(
-        absl::StrCat("effective_from ", effective_from, " is not in year ", year));
+        absl::StrCat("effective_from: ", effective_from, " is not in year ", year));
   }
   ASSIGN_OR_RETURN(const RulebookRecord template_rulebook, Template());
   int64_t rulebook_id = 0;
@@ -338,7 +338,7 @@ absl::StatusOr<RulebookRecord> MySqlRulebooks::RemoveItem(int64_t rulebook_id,
 absl::StatusOr<RulebookRecord> MySqlRulebooks::RecordVote(int64_t rulebook_id,
                                                           const VoteRecord& vote,
                                                           const Actor& actor) {
-  RETURN_IF_ERROR(ParseDate(vote.meeting_date).status());
+  RETURN_IF_ERROR(ParseDate(vote.meeting_date, "vote.meeting_date").status());
   // Numbers must be consistent to be recorded; whether they adopt the rulebook is decided at
   // Publish, so an unsuccessful vote is on record too.
   if (absl::Status valid = ValidateAdoptingVote(vote);
