@@ -115,6 +115,8 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"TOWN_NOT_FOUND", "该镇不存在，请重新选择镇"},
       {"GROUP_NOT_IN_VILLAGE", "该村民小组不存在或不属于本村，请重新选择小组"},
       {"HOUSEHOLD_NOT_IN_VILLAGE", "该农户不存在或不属于本村，请核对后重试"},
+      {"ROSTER_CONFLICT",
+       "名册中有记录与系统中已登记的记录冲突，未导入任何内容；请先试导入查看逐行结果"},
       {"HOUSEHOLD_NOT_IN_GROUP", "该农户不属于这个村民小组，请选择农户所在的小组"},
       {"GRID_WORKER_NOT_ASSIGNED", "未能登记为该网格的网格员，账号未创建，请稍后重试"},
       {"GRID_WORKER_CHANGED", "该网格的网格员刚被更改，账号未创建，请查看网格后重新提交"},

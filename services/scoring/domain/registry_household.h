@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "services/scoring/domain/registry_model.h"
 
 namespace jifen::scoring {
@@ -34,11 +35,14 @@ struct HouseholdDraft {
 };
 
 // The household to store: trimmed names, normalised phones and date, the head marked. When no
-// member is marked as head, the member named like the head is. INVALID_ARGUMENT (Chinese, naming
-// the field) when: an id is missing or negative, a name or house number is invalid, kind is
-// missing, a non-registered household has no consent date, a date or phone is invalid, two
-// members share a name, more than one member is marked head, or there are more than
+// member is marked as head, the member named like the head is. `today` is the date in Shanghai
+// ("YYYY-MM-DD"). INVALID_ARGUMENT (Chinese, led by the request field: "household.kind: ...",
+// "members[1].name: ...") when: an id is missing or negative, a name or house number is invalid,
+// kind is missing, a non-registered household has no consent date, a date or phone is invalid,
+// the consent date is after today, two members share a name (letter case aside, as the database
+// compares them), more than one member is marked head, or there are more than
 // kMembersPerHouseholdMax members.
-absl::StatusOr<HouseholdWithMembers> CleanHouseholdDraft(const HouseholdDraft& draft);
+absl::StatusOr<HouseholdWithMembers> CleanHouseholdDraft(const HouseholdDraft& draft,
+                                                         absl::string_view today);
 
 }  // namespace jifen::scoring

@@ -196,9 +196,11 @@ class RegistryRepository {
   virtual absl::StatusOr<HouseholdPage> ListHouseholds(const HouseholdQuery& query) = 0;
   virtual absl::StatusOr<VillageListing> ListVillages(const VillageQuery& query) = 0;
   // Writes the whole plan in one transaction, creating missing groups, or nothing at all: when a
-  // row conflicts with the registry (house already registered, unknown grid) the result lists the
-  // conflicts and applied is false. A dry run checks and counts the same way and writes nothing.
-  // NOT_FOUND if the village does not exist.
+  // row conflicts with the registry (house already registered, unknown grid) or the database's
+  // unique keys refuse it (names it takes for one: "Ａ1" and "ａ1"), the result lists the
+  // conflicts by line and applied is false. Groups and grids are matched by name as the database
+  // compares names ("QA-A-G" is the group "qa-a-g"). A dry run checks and counts the same way, by
+  // the same writes, and undoes them. NOT_FOUND if the village does not exist.
   virtual absl::StatusOr<RosterImportResult> ImportRoster(const RegistryActor& actor,
                                                           int64_t village_id,
                                                           const RosterPlan& plan, bool dry_run) = 0;

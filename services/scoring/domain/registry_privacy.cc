@@ -129,4 +129,21 @@ absl::StatusOr<std::string> NormalizeDate(absl::string_view date) {
   return absl::StrCat(values[0], "-", two_digits(values[1]), "-", two_digits(values[2]));
 }
 
+absl::StatusOr<std::string> NormalizeConsentDate(absl::string_view date, absl::string_view today) {
+  absl::StatusOr<std::string> normalized = NormalizeDate(date);
+  if (!normalized.ok()) return normalized;
+  // Both are "YYYY-MM-DD": their text orders as their days.
+  if (*normalized > today) {
+    return absl::InvalidArgumentError(absl::StrCat("同意日期“", *normalized, "”晚于今天（", today,
+                                                   "）：请填写居民同意参加积分制的实际日期"));
+  }
+  return normalized;
+}
+
+std::string NameKey(absl::string_view name) {
+  std::string key = absl::AsciiStrToLower(name);
+  while (!key.empty() && key.back() == ' ') key.pop_back();
+  return key;
+}
+
 }  // namespace jifen::scoring

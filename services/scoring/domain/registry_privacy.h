@@ -49,6 +49,28 @@ absl::StatusOr<std::string> CleanUserId(absl::string_view user_id, absl::string_
 // 1900-01-01 and 2999-12-31.
 absl::StatusOr<std::string> NormalizeDate(absl::string_view date);
 
+// A non-registered resident's consent date (the day they opted in): NormalizeDate's rules, and
+// not after `today` ("YYYY-MM-DD", Shanghai), since consent is recorded after it was given.
+// INVALID_ARGUMENT (Chinese, naming the value) otherwise.
+absl::StatusOr<std::string> NormalizeConsentDate(absl::string_view date, absl::string_view today);
+
+// The key under which the database tells names apart, as far as this code can say it: the
+// registry's unique keys (a village's group and grid names, a group's house numbers, a household's
+// member names) compare in utf8mb4_general_ci, which ignores ASCII letter case and trailing
+// spaces, so "A1", "a1" and "a1 " are one house number. ASCII letters folded to lower case,
+// trailing spaces dropped. The database knows more equal pairs (full-width letters, accents);
+// writes still meet those as duplicate keys.
+std::string NameKey(absl::string_view name);
+
+// `value`, or its refusal led by "field: " (the request field it is about), so that the gateway
+// can name the field.
+template <typename T>
+absl::StatusOr<T> WithField(absl::string_view field, absl::StatusOr<T> value) {
+  if (value.ok()) return value;
+  return absl::Status(value.status().code(),
+                      std::string(field) + ": " + std::string(value.status().message()));
+}
+
 // The registry's checks of typed text count characters and trim Unicode spaces the same way as
 // every other service's.
 using text::TrimSpaces;

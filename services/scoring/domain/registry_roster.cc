@@ -114,7 +114,8 @@ struct Row {
 // Validates one record against the header; returns the row or the reasons it is refused.
 std::pair<Row, std::vector<std::string>> ValidateRecord(const CsvRecord& record,
                                                         const ColumnMap& columns,
-                                                        size_t header_size) {
+                                                        size_t header_size,
+                                                        absl::string_view today) {
   Row row;
   row.line = record.line;
   std::vector<std::string> errors;
@@ -157,7 +158,7 @@ std::pair<Row, std::vector<std::string>> ValidateRecord(const CsvRecord& record,
     }
   }
   if (!TrimSpaces(cell(kConsentDate)).empty()) {
-    take(kConsentDate, NormalizeDate(cell(kConsentDate)), row.consent_date);
+    take(kConsentDate, NormalizeConsentDate(cell(kConsentDate), today), row.consent_date);
   }
   if (!TrimSpaces(cell(kRentsOut)).empty()) {
     row.rents_out = ParseYesNo(cell(kRentsOut));
@@ -178,6 +179,12 @@ void Refuse(RosterRowReport& report, const std::vector<std::string>& errors) {
   report.error += absl::StrJoin(errors, "；");
 }
 
+// A name as a row of the file spells it, and that row's line.
+struct Spelling {
+  std::string text;
+  int line = 0;
+};
+
 // What the file says of one household so far. A field is unknown (nullopt) until a row naming
 // the household gives a valid value for it, so that a refused cell does not make later rows look
 // inconsistent; an empty cell on the household's first row is a value (the default).
@@ -192,7 +199,7 @@ struct HouseholdFacts {
   std::optional<std::string> grid;
   std::optional<std::string> steward;
   std::vector<RosterMember> members;        // of rows without any problem
-  std::map<std::string, int> member_lines;  // every valid member name -> its first line
+  std::map<std::string, Spelling> member_lines;  // NameKey of every valid member name -> its first
   std::vector<size_t> reports;              // indexes into ParsedRoster::rows
 };
 
@@ -218,18 +225,34 @@ void SameOrFill(bool given, const T& value, std::optional<T>& known, const House
 }
 
 // Groups rows into households by (group, house number) and finds every problem a row has with the
-// household it names, also when the row has problems of its own.
+// household it names, also when the row has problems of its own. Group names, house numbers and
+// member names are told apart as the database's unique keys tell them (NameKey): "A1" and "a1"
+// are one house number there, so here too, and a row spelling a name differently from an earlier
+// row is refused, rather than the import failing as a whole when the database refuses it.
 class Households {
  public:
   // Adds `row` (whose own cells gave `errors`) to the household it names; appends the problems
   // it has with that household to `errors`. The member is kept only when `errors` ends empty.
   void Add(const Row& row, size_t report, std::vector<std::string>& errors) {
-    const auto key = std::make_pair(row.group, row.house_number);
+    auto [group, new_group] =
+        group_spellings_.try_emplace(NameKey(row.group), Spelling{row.group, row.line});
+    if (!new_group && group->second.text != row.group) {
+      errors.push_back(absl::StrCat("村民小组“", row.group, "”与第", group->second.line, "行的“",
+                                    group->second.text,
+                                    "”仅大小写或空格不同，系统视为同一小组，请统一写法"));
+    }
+    const auto key = std::make_pair(group->first, NameKey(row.house_number));
     auto [found, inserted] = index_.try_emplace(key, households_.size());
     if (inserted) {
-      households_.push_back(FirstRow(row));
+      households_.push_back(FirstRow(row, group->second.text));
     } else {
-      Later(row, households_[found->second], errors);
+      HouseholdFacts& household = households_[found->second];
+      if (household.house_number != row.house_number) {
+        errors.push_back(absl::StrCat("门牌号“", row.house_number, "”与第", household.first_line,
+                                      "行的“", household.house_number,
+                                      "”仅大小写或空格不同，系统视为同一户，请统一写法"));
+      }
+      Later(row, household, errors);
     }
     HouseholdFacts& household = households_[found->second];
     household.reports.push_back(report);
@@ -238,9 +261,15 @@ class Households {
       errors.push_back("户主不能为空");
     }
     if (!row.invalid[kMemberName]) {
-      auto [line, first] = household.member_lines.try_emplace(row.member_name, row.line);
-      if (!first) {
-        errors.push_back(absl::StrCat("成员“", row.member_name, "”与第", line->second, "行重复"));
+      auto [earlier, first] = household.member_lines.try_emplace(
+          NameKey(row.member_name), Spelling{row.member_name, row.line});
+      if (!first && earlier->second.text == row.member_name) {
+        errors.push_back(
+            absl::StrCat("成员“", row.member_name, "”与第", earlier->second.line, "行重复"));
+      } else if (!first) {
+        errors.push_back(absl::StrCat("成员“", row.member_name, "”与第", earlier->second.line,
+                                      "行的“", earlier->second.text,
+                                      "”仅大小写或空格不同，系统视为同一人"));
       } else if (household.member_lines.size() >
                  static_cast<size_t>(kRosterMembersPerHouseholdMax)) {
         errors.push_back(absl::StrCat("一户最多", kRosterMembersPerHouseholdMax, "名成员"));
@@ -279,10 +308,11 @@ class Households {
   }
 
  private:
-  static HouseholdFacts FirstRow(const Row& row) {
+  // `group` is the group's name as the file first spells it.
+  static HouseholdFacts FirstRow(const Row& row, const std::string& group) {
     HouseholdFacts household;
     household.first_line = row.line;
-    household.group = row.group;
+    household.group = group;
     household.house_number = row.house_number;
     if (!row.head_name.empty()) household.head_name = row.head_name;
     household.registered = FirstValue(row.invalid[kKind], row.registered.value_or(true));
@@ -306,6 +336,8 @@ class Households {
     SameOrFill(!row.steward.empty(), row.steward, household.steward, household, "户管家", errors);
   }
 
+  std::map<std::string, Spelling> group_spellings_;  // NameKey -> the file's first spelling
+  // (NameKey of the group, NameKey of the house number) -> index into households_
   std::map<std::pair<std::string, std::string>, size_t> index_;
   std::vector<HouseholdFacts> households_;  // in order of first appearance
 };
@@ -404,10 +436,10 @@ std::vector<CsvRecord> SplitCsv(absl::string_view text) {
   return records;
 }
 
-absl::StatusOr<ParsedRoster> ParseRoster(absl::string_view csv) {
+absl::StatusOr<ParsedRoster> ParseRoster(absl::string_view csv, absl::string_view today) {
   if (csv.size() > kRosterBytesMax) {
     return absl::InvalidArgumentError(
-        absl::StrCat("名册文件过大：", csv.size(), "字节，最多", kRosterBytesMax, "字节"));
+        absl::StrCat("csv: 名册文件过大：", csv.size(), "字节，最多", kRosterBytesMax, "字节"));
   }
   absl::ConsumePrefix(&csv, kBom);
   ParsedRoster parsed;
@@ -463,10 +495,10 @@ absl::StatusOr<ParsedRoster> ParseRoster(absl::string_view csv) {
     if (IsBlank(record)) continue;
     if (++data_rows > kRosterRowsMax) {
       return absl::InvalidArgumentError(
-          absl::StrCat("名册行数过多：最多", kRosterRowsMax, "行成员"));
+          absl::StrCat("csv: 名册行数过多：最多", kRosterRowsMax, "行成员"));
     }
     parsed.rows.push_back({record.line, true, ""});
-    auto [row, errors] = ValidateRecord(record, columns, header_size);
+    auto [row, errors] = ValidateRecord(record, columns, header_size, today);
     if (row.readable && !row.invalid[kGroup] && !row.invalid[kHouseNumber]) {
       households.Add(row, parsed.rows.size() - 1, errors);
     }

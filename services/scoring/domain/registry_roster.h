@@ -8,13 +8,16 @@
 //             成员|成员姓名|姓名|member_name
 //   optional  手机号|手机|电话|phone · 户籍类型|类型|kind (本村/本村居民/registered or
 //             非本村/非本村居民/non_registered; empty = 本村) · 同意日期|consent_date (YYYY-MM-DD
-//             or YYYY/M/D; required for 非本村) · 出租|是否出租|rents_out (是/否, yes/no, 1/0;
-//             empty = 否) · 网格|grid (name of an existing grid of the village) · 户管家|steward
-//             (account id)
+//             or YYYY/M/D, not after today; required for 非本村) · 出租|是否出租|rents_out (是/否,
+//             yes/no, 1/0; empty = 否) · 网格|grid (name of an existing grid of the village) ·
+//             户管家|steward (account id)
 //
 // One row per member. Rows with the same group and house number (anywhere in the file) form one
 // household; its fields come from its first row, and a later row must leave them empty or repeat
-// them. A member whose name equals the head's is the head. Blank lines are skipped.
+// them. Names are compared as the database compares them (ASCII letter case and trailing spaces
+// aside: "A1" and "a1" are one house number), and a row spelling a group, house number or member
+// name otherwise than an earlier row is refused. A member whose name equals the head's is the
+// head. Blank lines are skipped.
 #pragma once
 
 #include <cstddef>
@@ -48,12 +51,13 @@ struct ParsedRoster {
   bool all_ok = false;
 };
 
-// Parses and validates a roster. INVALID_ARGUMENT only when the file exceeds kRosterBytesMax or
-// kRosterRowsMax; everything else wrong is reported per row, every problem of the row at once: its
-// cells, and where it disagrees with its household's other rows (unless its group or house number
-// is unusable, so that its household is unknown). A record whose cells cannot be told apart (a
+// Parses and validates a roster; `today` ("YYYY-MM-DD", Shanghai) bounds consent dates.
+// INVALID_ARGUMENT ("csv: ...") only when the file exceeds kRosterBytesMax or kRosterRowsMax;
+// everything else wrong is reported per row, every problem of the row at once: its cells, and
+// where it disagrees with its household's other rows (unless its group or house number is
+// unusable, so that its household is unknown). A record whose cells cannot be told apart (a
 // stray quote, a wrong number of cells) is reported for that alone.
-absl::StatusOr<ParsedRoster> ParseRoster(absl::string_view csv);
+absl::StatusOr<ParsedRoster> ParseRoster(absl::string_view csv, absl::string_view today);
 
 // Adds the storage's conflicts to the row reports (a conflict on a line marks that row refused).
 void AddRosterConflicts(const std::vector<RosterConflict>& conflicts,

@@ -13,10 +13,11 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::SizeIs;
 
+constexpr char kToday[] = "2026-03-15";  // Shanghai; bounds consent dates
 constexpr char kHeader[] = "村民小组,门牌号,户主,成员,手机号,户籍类型,同意日期,出租\n";
 
 ParsedRoster Parse(const std::string& csv) {
-  absl::StatusOr<ParsedRoster> parsed = ParseRoster(csv);
+  absl::StatusOr<ParsedRoster> parsed = ParseRoster(csv, kToday);
   EXPECT_TRUE(parsed.ok()) << parsed.status();
   return parsed.ok() ? *std::move(parsed) : ParsedRoster{};
 }
@@ -203,13 +204,15 @@ TEST(ParseRosterTest, TrailingEmptyCellsAreIgnored) {
 }
 
 TEST(ParseRosterTest, LimitsAreErrors) {
-  EXPECT_EQ(ParseRoster(std::string(kRosterBytesMax + 1, 'a')).status().code(),
+  EXPECT_EQ(ParseRoster(std::string(kRosterBytesMax + 1, 'a'), kToday).status().code(),
             absl::StatusCode::kInvalidArgument);
   std::string many = "村民小组,门牌号,户主,成员\n";
   for (int i = 0; i <= kRosterRowsMax; ++i) {
     many += "第1组," + std::to_string(i) + "号,张三,张三\n";
   }
-  EXPECT_EQ(ParseRoster(many).status().code(), absl::StatusCode::kInvalidArgument);
+  const absl::Status too_many = ParseRoster(many, kToday).status();
+  EXPECT_EQ(too_many.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(too_many.message()), ::testing::StartsWith("csv: "));
 }
 
 TEST(ParseRosterTest, ConflictsMarkTheirRows) {
@@ -217,6 +220,41 @@ TEST(ParseRosterTest, ConflictsMarkTheirRows) {
   ASSERT_TRUE(parsed.all_ok);
   AddRosterConflicts({{2, "第1组1号已登记"}}, parsed.rows);
   EXPECT_EQ(ErrorAt(parsed, 2), "第1组1号已登记");
+}
+
+// The database's unique keys ignore ASCII letter case and trailing spaces: rows that differ from an
+// earlier row only so passed here and failed the whole import at commit. Each is refused on its
+// line, naming the earlier spelling.
+TEST(ParseRosterTest, NamesDifferingOnlyInLetterCaseAreTheSameName) {
+  const ParsedRoster parsed = Parse(std::string(kHeader) +
+                                    "QA-A-组x,A1,Tom,Tom,,,,\n"
+                                    "QA-A-组x,a1,,Ann,,,,\n"  // the same house, spelled otherwise
+                                    "QA-A-组x,A1,,tom,,,,\n"  // the same member as line 2
+                                    "qa-a-组X,B2,Kim,Kim,,,,\n"  // the group of line 2
+                                    "QA-A-组x,A1,,Lee,,,,\n");
+  EXPECT_FALSE(parsed.all_ok);
+  EXPECT_EQ(ErrorAt(parsed, 2), "<ok>");
+  EXPECT_THAT(ErrorAt(parsed, 3), HasSubstr("门牌号“a1”与第2行的“A1”仅大小写或空格不同"));
+  EXPECT_THAT(ErrorAt(parsed, 4), HasSubstr("成员“tom”与第2行的“Tom”仅大小写或空格不同"));
+  EXPECT_THAT(ErrorAt(parsed, 5), HasSubstr("村民小组“qa-a-组X”与第2行的“QA-A-组x”"));
+  EXPECT_EQ(ErrorAt(parsed, 6), "<ok>");
+  // One group, one household A1 (and B2, in the group as first spelled).
+  ASSERT_THAT(parsed.plan.households, SizeIs(2));
+  EXPECT_EQ(parsed.plan.households[0].house_number, "A1");
+  ASSERT_THAT(parsed.plan.households[0].members, SizeIs(2));
+  EXPECT_EQ(parsed.plan.households[0].members[1].name, "Lee");
+  EXPECT_EQ(parsed.plan.households[1].group_name, "QA-A-组x");
+}
+
+// Consent is recorded after it was given: a date after today (Shanghai) is a typing error.
+TEST(ParseRosterTest, AConsentDateAfterTodayIsRefused) {
+  const ParsedRoster parsed = Parse(std::string(kHeader) +
+                                    "第1组,1号,王芳,王芳,,非本村,2099-01-01,否\n"
+                                    "第1组,2号,李四,李四,,非本村,2026-03-16,否\n"
+                                    "第1组,3号,赵六,赵六,,非本村,2026/3/15,否\n");
+  EXPECT_THAT(ErrorAt(parsed, 2), HasSubstr("同意日期“2099-01-01”晚于今天（2026-03-15）"));
+  EXPECT_THAT(ErrorAt(parsed, 3), HasSubstr("晚于今天"));
+  EXPECT_EQ(ErrorAt(parsed, 4), "<ok>");
 }
 
 }  // namespace

@@ -9,8 +9,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "common/log/log.h"
 #include "common/status/status_macros.h"
+#include "services/scoring/domain/period.h"
 #include "services/scoring/domain/registry_access.h"
 #include "services/scoring/domain/registry_filters.h"
 #include "services/scoring/domain/registry_household.h"
@@ -193,7 +195,8 @@ grpc::Status RegistryServiceImpl::CreateTown(grpc::ServerContext* context,
                                              v1::Town* response) {
   return Serve(context, "CreateTown", [&](const auth::Caller& caller) -> absl::Status {
     RETURN_IF_ERROR(AuthorizeOrganisationWrite(caller));
-    ASSIGN_OR_RETURN(const std::string name, CleanName(request->name(), "镇（街道）名称"));
+    ASSIGN_OR_RETURN(const std::string name,
+                     WithField("name", CleanName(request->name(), "镇（街道）名称")));
     ASSIGN_OR_RETURN(const TownRecord town, repository_->CreateTown(ActorOf(caller), name));
     response->set_town_id(town.town_id);
     response->set_name(town.name);
@@ -207,7 +210,7 @@ grpc::Status RegistryServiceImpl::CreateVillage(grpc::ServerContext* context,
   return Serve(context, "CreateVillage", [&](const auth::Caller& caller) -> absl::Status {
     RETURN_IF_ERROR(AuthorizeOrganisationWrite(caller));
     RETURN_IF_ERROR(RequireId(request->town_id(), "town_id"));
-    ASSIGN_OR_RETURN(const std::string name, CleanName(request->name(), "村名"));
+    ASSIGN_OR_RETURN(const std::string name, WithField("name", CleanName(request->name(), "村名")));
     ASSIGN_OR_RETURN(const VillageRecord village,
                      repository_->CreateVillage(ActorOf(caller), request->town_id(), name));
     response->set_village_id(village.village_id);
@@ -223,7 +226,8 @@ grpc::Status RegistryServiceImpl::CreateGroup(grpc::ServerContext* context,
   return Serve(context, "CreateGroup", [&](const auth::Caller& caller) -> absl::Status {
     RETURN_IF_ERROR(RequireId(request->village_id(), "village_id"));
     RETURN_IF_ERROR(AuthorizeVillageWrite(caller, request->village_id()));
-    ASSIGN_OR_RETURN(const std::string name, CleanName(request->name(), "村民小组名称"));
+    ASSIGN_OR_RETURN(const std::string name,
+                     WithField("name", CleanName(request->name(), "村民小组名称")));
     ASSIGN_OR_RETURN(const GroupRecord group,
                      repository_->CreateGroup(ActorOf(caller), request->village_id(), name));
     response->set_group_id(group.group_id);
@@ -241,8 +245,9 @@ grpc::Status RegistryServiceImpl::CreateGrid(grpc::ServerContext* context,
     RETURN_IF_ERROR(AuthorizeVillageWrite(caller, request->village_id()));
     GridRecord grid;
     grid.village_id = request->village_id();
-    ASSIGN_OR_RETURN(grid.name, CleanName(request->name(), "网格名称"));
-    ASSIGN_OR_RETURN(grid.worker_user_id, CleanUserId(request->worker_user_id(), "网格员"));
+    ASSIGN_OR_RETURN(grid.name, WithField("name", CleanName(request->name(), "网格名称")));
+    ASSIGN_OR_RETURN(grid.worker_user_id,
+                     WithField("worker_user_id", CleanUserId(request->worker_user_id(), "网格员")));
     ASSIGN_OR_RETURN(const GridRecord created, repository_->CreateGrid(ActorOf(caller), grid));
     Encode(created, response);
     return absl::OkStatus();
@@ -271,10 +276,13 @@ grpc::Status RegistryServiceImpl::AssignGridWorker(grpc::ServerContext* context,
       return absl::InvalidArgumentError(
           "worker_user_id: required (\"\" removes the grid's worker)");
     }
-    ASSIGN_OR_RETURN(const std::string worker, CleanUserId(request->worker_user_id(), "网格员"));
+    ASSIGN_OR_RETURN(const std::string worker,
+                     WithField("worker_user_id", CleanUserId(request->worker_user_id(), "网格员")));
     std::optional<std::string> current;
     if (request->check_current_worker()) {
-      ASSIGN_OR_RETURN(current, CleanUserId(request->current_worker_user_id(), "现任网格员"));
+      ASSIGN_OR_RETURN(current,
+                       WithField("current_worker_user_id",
+                                 CleanUserId(request->current_worker_user_id(), "现任网格员")));
     }
     // The grid's village decides who may change it; grids never move, so it is still the grid's
     // village when the repository writes.
@@ -296,10 +304,10 @@ grpc::Status RegistryServiceImpl::CreateTeam(grpc::ServerContext* context,
     RETURN_IF_ERROR(AuthorizeVillageWrite(caller, request->village_id()));
     TeamRecord team;
     team.village_id = request->village_id();
-    ASSIGN_OR_RETURN(team.name, CleanName(request->name(), "考核小组名称"));
+    ASSIGN_OR_RETURN(team.name, WithField("name", CleanName(request->name(), "考核小组名称")));
     if (request->group_ids_size() == 0 || request->group_ids_size() > kTeamGroupsMax) {
       return absl::InvalidArgumentError(
-          absl::StrCat("考核小组负责1至", kTeamGroupsMax, "个村民小组（group_ids）"));
+          absl::StrCat("group_ids: 考核小组负责1至", kTeamGroupsMax, "个村民小组"));
     }
     for (int64_t group_id : request->group_ids()) {
       RETURN_IF_ERROR(RequireId(group_id, "group_ids"));
@@ -346,7 +354,8 @@ grpc::Status RegistryServiceImpl::CreateHousehold(grpc::ServerContext* context,
       draft.members.push_back(
           {member.name(), member.phone(), member.is_head(), member.staff_user_id()});
     }
-    ASSIGN_OR_RETURN(const HouseholdWithMembers clean, CleanHouseholdDraft(draft));
+    ASSIGN_OR_RETURN(const HouseholdWithMembers clean,
+                     CleanHouseholdDraft(draft, FormatDate(absl::Now())));
     ASSIGN_OR_RETURN(const HouseholdWithMembers created,
                      repository_->CreateHousehold(ActorOf(caller), clean));
     // The creator typed these details; only the village's admin gets them back unmasked.
@@ -386,9 +395,8 @@ grpc::Status RegistryServiceImpl::ListHouseholds(grpc::ServerContext* context,
                                                  v1::ListHouseholdsResponse* response) {
   return Serve(context, "ListHouseholds", [&](const auth::Caller& caller) -> absl::Status {
     RETURN_IF_ERROR(RequireId(request->village_id(), "village_id"));
-    if (request->group_id() < 0 || request->grid_id() < 0) {
-      return absl::InvalidArgumentError("group_id and grid_id must be 0 or positive");
-    }
+    if (request->group_id() < 0) return absl::InvalidArgumentError("group_id: must be 0 or more");
+    if (request->grid_id() < 0) return absl::InvalidArgumentError("grid_id: must be 0 or more");
     const int page_size = request->page_size() == 0 ? kPageSizeDefault : request->page_size();
     if (page_size < 1 || page_size > kPageSizeMax) {
       return absl::InvalidArgumentError(absl::StrCat("page_size must be 1..", kPageSizeMax));
@@ -486,7 +494,7 @@ grpc::Status RegistryServiceImpl::ImportRoster(grpc::ServerContext* context,
   return Serve(context, "ImportRoster", [&](const auth::Caller& caller) -> absl::Status {
     RETURN_IF_ERROR(RequireId(request->village_id(), "village_id"));
     RETURN_IF_ERROR(AuthorizeVillageWrite(caller, request->village_id()));
-    ASSIGN_OR_RETURN(ParsedRoster parsed, ParseRoster(request->csv()));
+    ASSIGN_OR_RETURN(ParsedRoster parsed, ParseRoster(request->csv(), FormatDate(absl::Now())));
     RosterImportResult result;
     if (!parsed.plan.households.empty()) {
       // With refused rows nothing is written (the plan then holds their households too), but

@@ -2,12 +2,14 @@
 
 #include <cppconn/connection.h>
 #include <cppconn/datatype.h>
+#include <cppconn/exception.h>
 #include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
 
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -67,8 +69,22 @@ std::string Placeholders(size_t n) {
   return text;
 }
 
-int64_t InsertHousehold(sql::Connection& c, int64_t village_id, const HouseholdRecord& record,
-                        const std::string& consent_date) {
+constexpr int kDuplicateKey = 1062;  // ER_DUP_ENTRY
+
+// Runs a prepared INSERT; false when it would break a unique key. InnoDB undoes just that
+// statement, so the transaction goes on. Any other error is thrown on.
+bool InsertUnlessDuplicate(sql::PreparedStatement& insert) {
+  try {
+    insert.executeUpdate();
+    return true;
+  } catch (const sql::SQLException& e) {
+    if (e.getErrorCode() != kDuplicateKey) throw;
+    return false;
+  }
+}
+
+Statement PrepareHouseholdInsert(sql::Connection& c, int64_t village_id,
+                                 const HouseholdRecord& record, const std::string& consent_date) {
   Statement statement = Prepare(
       c,
       "INSERT INTO households (village_id, group_id, grid_id, house_number, head_name, kind, "
@@ -87,7 +103,21 @@ int64_t InsertHousehold(sql::Connection& c, int64_t village_id, const HouseholdR
   }
   statement->setBoolean(8, record.rents_out_rooms);
   statement->setString(9, record.steward_user_id);
-  statement->executeUpdate();
+  return statement;
+}
+
+int64_t InsertHousehold(sql::Connection& c, int64_t village_id, const HouseholdRecord& record,
+                        const std::string& consent_date) {
+  PrepareHouseholdInsert(c, village_id, record, consent_date)->executeUpdate();
+  return registry_sql::LastInsertId(c);
+}
+
+// The new household's id; nullopt when the group has the house number already.
+std::optional<int64_t> InsertHouseholdUnlessDuplicate(sql::Connection& c, int64_t village_id,
+                                                      const HouseholdRecord& record,
+                                                      const std::string& consent_date) {
+  Statement insert = PrepareHouseholdInsert(c, village_id, record, consent_date);
+  if (!InsertUnlessDuplicate(*insert)) return std::nullopt;
   return registry_sql::LastInsertId(c);
 }
 
@@ -252,8 +282,9 @@ absl::StatusOr<TeamRecord> MySqlRegistryRepository::CreateTeam(const RegistryAct
     }
     for (int64_t group_id : created.group_ids) {
       if (!VillageHas(c, "villager_groups", "group_id", team.village_id, group_id)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("group ", group_id, " is not a group of village ", team.village_id));
+        return absl::InvalidArgumentError(absl::StrCat("GROUP_NOT_IN_VILLAGE: group_ids: group ",
+                                                       group_id, " is not a group of village ",
+                                                       team.village_id));
       }
     }
     Statement insert = Prepare(c, "INSERT INTO assessment_teams (village_id, name) VALUES (?, ?)");
@@ -371,13 +402,15 @@ absl::StatusOr<HouseholdWithMembers> MySqlRegistryRepository::CreateHousehold(
     ASSIGN_OR_RETURN(const VillageRecord village, LockVillage(c, record.village_id));
     record.town_id = village.town_id;
     if (!VillageHas(c, "villager_groups", "group_id", record.village_id, record.group_id)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "group ", record.group_id, " is not a group of village ", record.village_id));
+      return absl::InvalidArgumentError(
+          absl::StrCat("GROUP_NOT_IN_VILLAGE: household.group_id: group ", record.group_id,
+                       " is not a group of village ", record.village_id));
     }
     if (record.grid_id != 0 &&
         !VillageHas(c, "grids", "grid_id", record.village_id, record.grid_id)) {
       return absl::InvalidArgumentError(
-          absl::StrCat("grid ", record.grid_id, " is not a grid of village ", record.village_id));
+          absl::StrCat("GRID_NOT_IN_VILLAGE: household.grid_id: grid ", record.grid_id,
+                       " is not a grid of village ", record.village_id));
     }
     Statement address = Prepare(
         c, "SELECT 1 FROM households WHERE village_id = ? AND group_id = ? AND house_number = ?");
@@ -390,7 +423,8 @@ absl::StatusOr<HouseholdWithMembers> MySqlRegistryRepository::CreateHousehold(
     Statement insert = Prepare(c,
                                "INSERT INTO members (village_id, household_id, name, "
                                "phone_cipher, is_head, staff_user_id) VALUES (?, ?, ?, ?, ?, ?)");
-    for (MemberRecord& member : created.members) {
+    for (size_t i = 0; i < created.members.size(); ++i) {
+      MemberRecord& member = created.members[i];
       insert->setInt64(1, record.village_id);
       insert->setInt64(2, record.household_id);
       insert->setString(3, member.name);
@@ -405,7 +439,12 @@ absl::StatusOr<HouseholdWithMembers> MySqlRegistryRepository::CreateHousehold(
       } else {
         insert->setString(6, member.staff_user_id);
       }
-      insert->executeUpdate();
+      // CleanHouseholdDraft compares names as the database does for ASCII; it knows more pairs.
+      if (!InsertUnlessDuplicate(*insert)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("members[", i, "].name: 成员“", member.name,
+                         "”与同户另一成员被系统视为同名（如全角与半角、大小写不同）"));
+      }
       member.member_id = registry_sql::LastInsertId(c);
       member.household_id = record.household_id;
     }
@@ -585,86 +624,125 @@ absl::StatusOr<RosterImportResult> MySqlRegistryRepository::ImportRoster(const R
                                                                          const RosterPlan& plan,
                                                                          bool dry_run) {
   RosterImportResult result;
+  // Set when the body undoes its own writes on purpose (a dry run, or conflicts found).
+  bool rehearsed = false;
   absl::Status status = mysql::RunInTransaction(pool_, [&](sql::Connection& c) -> absl::Status {
     result = RosterImportResult{};  // a retried attempt starts over
+    rehearsed = false;
     RETURN_IF_ERROR(LockVillage(c, village_id));
 
-    std::map<std::string, int64_t> groups;  // name -> id, of the village
-    Statement group_rows_sql =
-        Prepare(c, "SELECT name, group_id FROM villager_groups WHERE village_id = ?");
-    group_rows_sql->setInt64(1, village_id);
-    Rows group_rows(group_rows_sql->executeQuery());
-    while (group_rows->next())
-      groups[group_rows->getString(1).asStdString()] = group_rows->getInt64(2);
-    std::map<std::string, int64_t> grids;
-    Statement grid_rows_sql = Prepare(c, "SELECT name, grid_id FROM grids WHERE village_id = ?");
-    grid_rows_sql->setInt64(1, village_id);
-    Rows grid_rows(grid_rows_sql->executeQuery());
-    while (grid_rows->next()) grids[grid_rows->getString(1).asStdString()] = grid_rows->getInt64(2);
-
-    // Check everything before writing anything.
-    std::set<std::string> new_groups;
-    Statement address = Prepare(
-        c, "SELECT 1 FROM households WHERE village_id = ? AND group_id = ? AND house_number = ?");
     // A household refused is refused on every row of it (each member's), so that no row of it
     // reads as imported.
+    std::set<const RosterHousehold*> refused;
     const auto refuse = [&](const RosterHousehold& household, const std::string& reason) {
+      refused.insert(&household);
       if (household.members.empty()) result.conflicts.push_back({household.first_line, reason});
       for (const RosterMember& member : household.members) {
         result.conflicts.push_back({member.line, reason});
       }
     };
+
+    // Groups and grids are looked up by the database's own comparison of names (case and
+    // trailing spaces aside), the one its unique keys use and CreateGroup / CreateGrid check:
+    // "QA-A-G" in a file is the village's group "qa-a-g". Keyed by the file's spelling; 0: none.
+    std::map<std::string, int64_t> group_ids;
+    std::vector<std::string> new_groups;  // in order of first appearance
+    std::map<std::string, int64_t> grid_ids;
+    Statement find_group =
+        Prepare(c, "SELECT group_id FROM villager_groups WHERE village_id = ? AND name = ?");
+    Statement find_grid = Prepare(c, "SELECT grid_id FROM grids WHERE village_id = ? AND name = ?");
+    const auto find = [&](Statement& statement, const std::string& name) -> int64_t {
+      statement->setInt64(1, village_id);
+      statement->setString(2, name);
+      Rows rows(statement->executeQuery());
+      return rows->next() ? rows->getInt64(1) : 0;
+    };
     for (const RosterHousehold& household : plan.households) {
-      if (!household.grid_name.empty() && grids.count(household.grid_name) == 0) {
+      if (group_ids.count(household.group_name) == 0) {
+        const int64_t id = find(find_group, household.group_name);
+        group_ids[household.group_name] = id;
+        if (id == 0) new_groups.push_back(household.group_name);
+      }
+      if (!household.grid_name.empty() && grid_ids.count(household.grid_name) == 0) {
+        grid_ids[household.grid_name] = find(find_grid, household.grid_name);
+      }
+    }
+
+    // What is registered already, before writing anything.
+    Statement address = Prepare(
+        c, "SELECT 1 FROM households WHERE village_id = ? AND group_id = ? AND house_number = ?");
+    for (const RosterHousehold& household : plan.households) {
+      if (!household.grid_name.empty() && grid_ids.at(household.grid_name) == 0) {
         refuse(household, absl::StrCat("网格“", household.grid_name, "”不存在，请先创建网格"));
       }
-      const auto group = groups.find(household.group_name);
-      if (group == groups.end()) {
-        new_groups.insert(household.group_name);
-        continue;
-      }
+      const int64_t group_id = group_ids.at(household.group_name);
+      if (group_id == 0) continue;
       address->setInt64(1, village_id);
-      address->setInt64(2, group->second);
+      address->setInt64(2, group_id);
       address->setString(3, household.house_number);
       if (Rows(address->executeQuery())->next()) {
         refuse(household,
                absl::StrCat(household.group_name, household.house_number, "已登记，不能重复导入"));
       }
     }
-    if (!result.conflicts.empty()) return absl::OkStatus();  // nothing written: commit is a no-op
     result.groups_created = static_cast<int>(new_groups.size());
     result.households_created = static_cast<int>(plan.households.size());
     for (const RosterHousehold& household : plan.households) {
       result.members_created += static_cast<int>(household.members.size());
     }
-    if (dry_run) return absl::OkStatus();
 
+    // The writes, also for a dry run and with households refused, and then undone: the database's
+    // unique keys compare names in more ways than ParseRoster knows (full-width letters, accents),
+    // and each row they refuse is reported here, the same in a dry run as in the import, rather
+    // than failing the whole import at its end.
+    const bool rehearsal = dry_run || !result.conflicts.empty();
     Statement insert_group =
         Prepare(c, "INSERT INTO villager_groups (village_id, name) VALUES (?, ?)");
     for (const std::string& name : new_groups) {
       insert_group->setInt64(1, village_id);
       insert_group->setString(2, name);
-      insert_group->executeUpdate();
-      groups[name] = registry_sql::LastInsertId(c);
+      if (InsertUnlessDuplicate(*insert_group)) {
+        group_ids[name] = registry_sql::LastInsertId(c);
+        continue;
+      }
+      for (const RosterHousehold& household : plan.households) {
+        if (household.group_name != name) continue;
+        refuse(household, absl::StrCat("村民小组“", name,
+                                       "”与本文件中另一小组名被系统视为同一名称（如全角与半角、"
+                                       "大小写不同），请统一写法"));
+      }
     }
     Statement insert_member = Prepare(c,
                                       "INSERT INTO members (village_id, household_id, name, "
                                       "phone_cipher, is_head, staff_user_id) "
                                       "VALUES (?, ?, ?, ?, ?, ?)");
     for (const RosterHousehold& household : plan.households) {
+      // ParseRoster has refused these rows already (a non-registered household without its
+      // consent date); the table's CHECK would fail the whole import.
+      if (refused.count(&household) > 0 || group_ids.at(household.group_name) == 0 ||
+          (!household.registered && household.consent_date.empty())) {
+        continue;
+      }
       HouseholdRecord record;
-      record.group_id = groups.at(household.group_name);
-      record.grid_id = household.grid_name.empty() ? 0 : grids.at(household.grid_name);
+      record.group_id = group_ids.at(household.group_name);
+      record.grid_id = household.grid_name.empty() ? 0 : grid_ids.at(household.grid_name);
       record.house_number = household.house_number;
       record.head_name = household.head_name;
       record.registered = household.registered;
       record.rents_out_rooms = household.rents_out_rooms;
       record.steward_user_id = household.steward_user_id;
-      record.household_id = InsertHousehold(c, village_id, record, household.consent_date);
-      const int64_t household_id = record.household_id;
+      const std::optional<int64_t> household_id =
+          InsertHouseholdUnlessDuplicate(c, village_id, record, household.consent_date);
+      if (!household_id.has_value()) {
+        refuse(household,
+               absl::StrCat("门牌号“", household.house_number, "”与本文件中", household.group_name,
+                            "的另一门牌号被系统视为同一门牌号（如全角与半角、大小写"
+                            "不同），请统一写法"));
+        continue;
+      }
       for (const RosterMember& member : household.members) {
         insert_member->setInt64(1, village_id);
-        insert_member->setInt64(2, household_id);
+        insert_member->setInt64(2, *household_id);
         insert_member->setString(3, member.name);
         if (member.phone.empty()) {
           insert_member->setNull(4, sql::DataType::VARBINARY);
@@ -677,16 +755,37 @@ absl::StatusOr<RosterImportResult> MySqlRegistryRepository::ImportRoster(const R
         } else {
           insert_member->setString(6, member.staff_user_id);
         }
-        insert_member->executeUpdate();
+        if (!InsertUnlessDuplicate(*insert_member)) {
+          result.conflicts.push_back(
+              {member.line, absl::StrCat("成员“", member.name,
+                                         "”与同户另一成员被系统视为同名（如全角与半角、大小写"
+                                         "不同），请核对")});
+        }
       }
-      RETURN_IF_ERROR(Audit(c, actor, village_id, "create_household", "household", household_id,
-                            HouseholdSummary(record, household.members.size())));
+      if (!rehearsal) {
+        record.household_id = *household_id;
+        RETURN_IF_ERROR(Audit(c, actor, village_id, "create_household", "household", *household_id,
+                              HouseholdSummary(record, household.members.size())));
+      }
+    }
+    if (rehearsal || !result.conflicts.empty()) {
+      rehearsed = true;
+      return absl::CancelledError("roster import rehearsed; its writes are undone");
     }
     result.applied = true;
     return Audit(c, actor, village_id, "import_roster", "village", village_id,
                  absl::StrCat("households=", result.households_created, " members=",
                               result.members_created, " groups_created=", result.groups_created));
   });
+  if (rehearsed && absl::IsCancelled(status)) status = absl::OkStatus();
+  // Each insert above reports its own duplicate keys by line. Should another one still surprise
+  // the import, it must not read as ALREADY_EXISTS ("the same request again, other content"):
+  // nothing was written, and a dry run shows the rows.
+  if (absl::IsAlreadyExists(status)) {
+    return absl::FailedPreconditionError(
+        "ROSTER_CONFLICT: a record of the roster collides with one already registered; nothing "
+        "was imported");
+  }
   RETURN_IF_ERROR(status);
   return result;
 }
