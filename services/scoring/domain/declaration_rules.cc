@@ -98,8 +98,10 @@ absl::StatusOr<bool> PlanReview(DeclarationState current, bool approve, absl::st
           "through an objection instead");
     case DeclarationState::kRejected:
       if (!approve) return false;
+      // Nothing was scored: a code of its own, so that nobody is told it was.
       return absl::FailedPreconditionError(
-          "DECLARATION_REVIEWED: the declaration was rejected; the household may declare again");
+          "DECLARATION_REJECTED: the declaration was rejected and nothing was scored; the "
+          "household may declare again");
   }
   return absl::InternalError("unknown declaration state");
 }

@@ -53,7 +53,8 @@ absl::Status ValidateDeclaration(const DeclarationInput& input,
 // an approved declaration, rejecting a rejected one), return the declaration unchanged.
 // INVALID_ARGUMENT when rejecting without a reason, "REASON_TOO_LONG: reason: ..." for a reason
 // over kMaxDeclarationText;
-// FAILED_PRECONDITION "DECLARATION_REVIEWED" for approving a rejected or rejecting an approved one.
+// FAILED_PRECONDITION "DECLARATION_REVIEWED" for rejecting an approved (and scored) one,
+// "DECLARATION_REJECTED" for approving a rejected one.
 absl::StatusOr<bool> PlanReview(DeclarationState current, bool approve, absl::string_view reason);
 
 // The entry an approval writes: the item's points for the household in the deed's period, source

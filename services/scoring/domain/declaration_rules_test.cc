@@ -154,6 +154,16 @@ TEST(PlanReviewTest, Transitions) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// Approving a rejected declaration said DECLARATION_REVIEWED, whose message tells of points
+// scored, though nothing was: each conflict has its own code.
+TEST(PlanReviewTest, EachConflictHasItsOwnCode) {
+  EXPECT_TRUE(absl::StartsWith(PlanReview(DeclarationState::kRejected, true, "").status().message(),
+                               "DECLARATION_REJECTED: "));
+  EXPECT_TRUE(absl::StartsWith(
+      PlanReview(DeclarationState::kApproved, false, "改为驳回").status().message(),
+      "DECLARATION_REVIEWED: "));
+}
+
 TEST(PlanDeclarationEntryTest, WritesTheItemsPointsAsADeclaration) {
   const absl::StatusOr<NewEntry> entry = PlanDeclarationEntry(Input(), Items(), {}, Admin());
   ASSERT_TRUE(entry.ok()) << entry.status();

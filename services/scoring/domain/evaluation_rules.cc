@@ -204,7 +204,7 @@ absl::Status CheckRoundComplete(const RoundSpec& spec, const std::vector<int64_t
   }
   if (missing.empty()) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrCat(
-      "RATINGS_INCOMPLETE: groups ", absl::StrJoin(missing, ", "),
+      "GROUPS_NOT_SUBMITTED: groups ", absl::StrJoin(missing, ", "),
       " have not submitted their ratings; a village admin may enter them for a group"));
 }
 

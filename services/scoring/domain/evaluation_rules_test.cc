@@ -229,6 +229,10 @@ TEST(CheckRoundCompleteTest, NamesTheMissingGroups) {
   const absl::Status missing = CheckRoundComplete(Spec(), {2});
   EXPECT_EQ(missing.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(missing.message().find("1, 3"), absl::string_view::npos);
+  // Not RATINGS_INCOMPLETE: that code tells a rater to rate every pair, which an admin closing
+  // the round cannot do; this one says groups have not submitted.
+  EXPECT_TRUE(absl::StartsWith(missing.message(), "GROUPS_NOT_SUBMITTED: groups 1, 3 "))
+      << missing.message();
 }
 
 TEST(MeanRoundedHalfUpTest, RoundsHalvesUp) {

@@ -693,7 +693,8 @@ TEST_F(AssessmentTest, RoundAmongThreeGroupsCreditsTheWinnersHouseholdsOnce) {
   v1::EvaluationRound closed;
   status = Close(Admin(village), round_id, &closed);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_NE(status.error_message().find("RATINGS_INCOMPLETE"), std::string::npos);
+  EXPECT_NE(status.error_message().find("GROUPS_NOT_SUBMITTED: groups "), std::string::npos)
+      << status.error_message();
 
   ASSERT_TRUE(
       Rate(rep1.token, Ratings(round_id, g1, criteria, {{g0, {80, 80}}, {g2, {75, 75}}}))

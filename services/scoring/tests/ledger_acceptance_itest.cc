@@ -631,14 +631,107 @@ TEST_F(LedgerAcceptanceTest, AnEntryIsReversedOnceAndAReversalNever) {
   const int64_t reversal = reversed.entry().sequence();
 
   reverse.set_correction_id("objection-2");
-  EXPECT_EQ(ledger_->ReverseEntry(ScoringHarness::Context(admin).get(), reverse, &reversed)
-                .error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION);
+  const grpc::Status again =
+      ledger_->ReverseEntry(ScoringHarness::Context(admin).get(), reverse, &reversed);
+  EXPECT_EQ(again.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(again.error_message(), ::testing::StartsWith("ALREADY_REVERSED: "));
+  // Reversing the reversal has its own code: NOT_REVERSIBLE's message is about wallet movements.
   reverse.set_sequence(reversal);
   reverse.set_correction_id("objection-3");
-  EXPECT_EQ(ledger_->ReverseEntry(ScoringHarness::Context(admin).get(), reverse, &reversed)
-                .error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION);
+  const grpc::Status of_reversal =
+      ledger_->ReverseEntry(ScoringHarness::Context(admin).get(), reverse, &reversed);
+  EXPECT_EQ(of_reversal.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(of_reversal.error_message(),
+              ::testing::StartsWith(absl::StrCat("REVERSAL_NOT_REVERSIBLE: entry ", reversal,
+                                                 " is itself the reversal of entry ", deduction)));
+}
+
+// A correction id was any 1..80 characters and looked up across villages: an admin's "x" was
+// refused with 409 because another village had used "x", which also told them of that
+// correction. The id now follows the client-id rule and is a key of the entry's village.
+TEST_F(LedgerAcceptanceTest, ACorrectionIdIsAKeyOfTheEntrysVillage) {
+  const SeededVillage first = VillageWithBigItem(1);
+  const SeededVillage second = VillageWithBigItem(1);
+  const auto reverse = [&](const SeededVillage& village, int64_t sequence,
+                           const std::string& correction_id, v1::ReverseEntryResponse* reversed) {
+    v1::ReverseEntryRequest request;
+    request.set_sequence(sequence);
+    request.set_correction_id(correction_id);
+    request.set_reason("录入错误");
+    return ledger_->ReverseEntry(
+        ScoringHarness::Context(harness_->VillageAdminToken(village.village_id)).get(), request,
+        reversed);
+  };
+  const auto deduction_in = [&](const SeededVillage& village, const std::string& id) {
+    v1::SubmitInspectionResponse response;
+    EXPECT_TRUE(Submit(harness_->GridWorkerToken(village),
+                       Inspection(id, village.household_ids[0], "HJ-02", kLastYearMs), &response)
+                    .ok());
+    return response.entries(0).sequence();
+  };
+  const int64_t in_first = deduction_in(first, "insp-corr-key-01");
+  const int64_t in_second = deduction_in(second, "insp-corr-key-02");
+  v1::ReverseEntryResponse reversed;
+
+  const grpc::Status typed = reverse(first, in_first, "x", &reversed);
+  EXPECT_EQ(typed.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(typed.error_message(), ::testing::StartsWith("correction_id must be 8-64"));
+
+  ASSERT_TRUE(reverse(first, in_first, "fix-shared-0001", &reversed).ok());
+  const int64_t first_reversal = reversed.entry().sequence();
+  // The same id in another village is another correction: written, and nothing of the first one
+  // is told.
+  const grpc::Status elsewhere = reverse(second, in_second, "fix-shared-0001", &reversed);
+  ASSERT_TRUE(elsewhere.ok()) << elsewhere.error_message();
+  EXPECT_NE(reversed.entry().sequence(), first_reversal);
+  EXPECT_EQ(reversed.entry().reverses_sequence(), in_second);
+  EXPECT_EQ(reversed.entry().village_id(), second.village_id);
+  // Within a village the id still names one correction: a retry answers it.
+  ASSERT_TRUE(reverse(first, in_first, "fix-shared-0001", &reversed).ok());
+  EXPECT_EQ(reversed.entry().sequence(), first_reversal);
+  EXPECT_EQ(CountRows(absl::StrCat("SELECT COUNT(*) FROM ledger_entries WHERE source = 4 AND "
+                                   "source_id = 'fix-shared-0001'")),
+            2);
+}
+
+// The same correction id for the same entry with another reason answered the first reversal, so
+// the caller believed their reason recorded while the household read the old one. Same key,
+// different payload is ALREADY_EXISTS, as for inspections and declarations.
+TEST_F(LedgerAcceptanceTest, ACorrectionIdReusedWithAnotherReasonIsRefused) {
+  const SeededVillage village = VillageWithBigItem(2);
+  const std::string grid = harness_->GridWorkerToken(village);
+  v1::SubmitInspectionResponse first_deed, second_deed;
+  ASSERT_TRUE(
+      Submit(grid, Inspection("insp-corr-reuse-1", village.household_ids[0], "HJ-02", kLastYearMs),
+             &first_deed)
+          .ok());
+  ASSERT_TRUE(
+      Submit(grid, Inspection("insp-corr-reuse-2", village.household_ids[1], "HJ-02", kLastYearMs),
+             &second_deed)
+          .ok());
+  const std::string admin = harness_->VillageAdminToken(village.village_id);
+  v1::ReverseEntryRequest request;
+  request.set_sequence(first_deed.entries(0).sequence());
+  request.set_correction_id("fix-reused-0001");
+  request.set_reason("照片拍摄的是邻户");
+  v1::ReverseEntryResponse reversed;
+  ASSERT_TRUE(ledger_->ReverseEntry(ScoringHarness::Context(admin).get(), request, &reversed).ok());
+  const int64_t before = CountRows("SELECT COUNT(*) FROM ledger_entries");
+
+  request.set_reason("录入错误");
+  const grpc::Status other_reason =
+      ledger_->ReverseEntry(ScoringHarness::Context(admin).get(), request, &reversed);
+  EXPECT_EQ(other_reason.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_THAT(other_reason.error_message(),
+              ::testing::StartsWith("CORRECTION_ID_REUSED: correction fix-reused-0001 "));
+
+  request.set_sequence(second_deed.entries(0).sequence());
+  request.set_reason("照片拍摄的是邻户");
+  const grpc::Status other_entry =
+      ledger_->ReverseEntry(ScoringHarness::Context(admin).get(), request, &reversed);
+  EXPECT_EQ(other_entry.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_THAT(other_entry.error_message(), ::testing::StartsWith("CORRECTION_ID_REUSED: "));
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM ledger_entries"), before);
 }
 
 TEST_F(LedgerAcceptanceTest, RulebookNeedsAValidVoteAndIsImmutableOncePublished) {
