@@ -3,6 +3,7 @@
 #include <cppconn/exception.h>
 
 #include <atomic>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -277,6 +278,53 @@ TEST_F(LedgerAcceptanceTest, ValidationErrorsWriteNothing) {
                 .error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM ledger_entries"), before);
+}
+
+// A deed time in microseconds (the year 58882) or INT64_MAX reached the rulebook lookup and came
+// back 412 NO_RULEBOOK "... in force on 58882-12-20"; seconds (1970) likewise. Each is refused as
+// what it is by a check that needs no database, writing nothing.
+TEST_F(LedgerAcceptanceTest, AnAbsurdDeedTimeIsRefusedAsSuchNotAsNoRulebook) {
+  const SeededVillage village = VillageWithBigItem(1);
+  const std::string token = harness_->GridWorkerToken(village);
+  const int64_t before = CountRows("SELECT COUNT(*) FROM ledger_entries");
+  int n = 0;
+  for (const int64_t future_ms : {int64_t{1795999852945000}, std::numeric_limits<int64_t>::max()}) {
+    v1::SubmitInspectionResponse response;
+    const grpc::Status refused = Submit(token,
+                                        Inspection(absl::StrCat("insp-absurd-time-", ++n),
+                                                   village.household_ids[0], "HJ-01", future_ms),
+                                        &response);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << future_ms;
+    EXPECT_THAT(refused.error_message(),
+                ::testing::StartsWith("OCCURRED_IN_FUTURE: occurred_at_ms: "));
+  }
+  v1::SubmitInspectionResponse response;
+  const grpc::Status seconds =
+      Submit(token, Inspection("insp-absurd-time-s", village.household_ids[0], "HJ-01", 1795999852),
+             &response);
+  EXPECT_EQ(seconds.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(seconds.error_message(), ::testing::StartsWith("occurred_at_ms: "));
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM ledger_entries"), before);
+}
+
+// Period errors say what is wrong ("1999Q1" is of the form YYYYQn; its year is out of range) and
+// start with the field's name, for the gateway to name it.
+TEST_F(LedgerAcceptanceTest, APeriodErrorSaysWhatIsWrongNamingTheField) {
+  const SeededVillage village = VillageWithBigItem(1);
+  const std::string admin = harness_->VillageAdminToken(village.village_id);
+  const auto totals_of = [&](const std::string& period) {
+    v1::GetVillageTotalsRequest request;
+    request.set_village_id(village.village_id);
+    request.set_period(period);
+    v1::VillageTotals totals;
+    const grpc::Status status =
+        ledger_->GetVillageTotals(ScoringHarness::Context(admin).get(), request, &totals);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << period;
+    return status.error_message();
+  };
+  EXPECT_EQ(totals_of("1999Q1"), "period: year 1999 of \"1999Q1\" is outside 2000..2100");
+  EXPECT_EQ(totals_of("2026q4"), "period: \"2026q4\" must have a capital Q, as in 2026Q4");
+  EXPECT_THAT(totals_of("2026-4"), ::testing::StartsWith("period: \"2026-4\" is not of the form"));
 }
 
 TEST_F(LedgerAcceptanceTest, CapPerPeriodHolds) {
