@@ -159,7 +159,7 @@ class PublicityProcessTest : public ::testing::Test {
       }
       if (!reversible.empty() && random() % 5 == 0) {
         const size_t pick = random() % reversible.size();
-        last = std::max(last, Reverse(reversible[pick], absl::StrCat("mix-", seed, "-", i)));
+        last = std::max(last, Reverse(reversible[pick], absl::StrCat("mix-fix-", seed, "-", i)));
         reversible.erase(reversible.begin() + pick);
       }
     }

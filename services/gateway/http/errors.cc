@@ -82,6 +82,8 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"TOO_MANY_PHOTOS", "照片太多，每个项目最多 9 张，请删去几张后再提交"},
       {"RATING_OUT_OF_RANGE", "评分须在 0 到 100 分之间，请修改后再提交"},
       {"DECLARATION_ID_REUSED", "该申报已提交过且内容不同"},
+      // ReverseEntry: the village's correction id was used for another entry or another reason.
+      {"CORRECTION_ID_REUSED", "该更正已提交过且内容不同（更正的记录或理由不一致），请刷新后核对"},
       {"SELF_RATING", "不能给本组评分"},
       {"ROUND_CLOSED", "本轮互评已结束"},
       {"VOTE_INVALID", "表决结果无效：到会须超过三分之二，赞成须超过到会人数一半"},
@@ -131,17 +133,29 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"RULEBOOK_EMPTY", "细则中至少要有一个积分项目，请添加后再发布"},
       {"VOTE_MISSING", "请先录入村民代表会议表决结果，再发布细则"},
       {"ALREADY_REVERSED", "该积分记录已被更正过，不能重复更正"},
-      {"NOT_REVERSIBLE", "只有评分记录可以更正，兑换积分请通过退单处理"},
+      // A wallet movement: settlement credits, redemption debits and their refunds.
+      {"NOT_REVERSIBLE",
+       "只有评分记录可以更正；积分结算、兑换和退回记录不能更正，兑换可通过取消订单退回积分"},
+      {"REVERSAL_NOT_REVERSIBLE", "这是一条更正记录，不能再更正；如更正有误，请重新录入评分"},
       {"ORDER_NOT_DEBITED", "该订单没有扣减积分，无需退还"},
       {"PERIOD_NOT_OVER", "该季度尚未结束，请季度结束后再操作"},
       {"LATE_ENTRIES", "该季度有新记入的积分，农户提出异议的时间未满，暂不能结算"},
       {"NOT_GROUP_REPRESENTATIVE", "只有村里为本组指定的村民代表才能提交本组的互评"},
       {"REPRESENTATIVE_NOT_IN_GROUP", "指定的村民代表不是该村民小组的成员，请重新选择"},
       {"WORK_PENDING", "该季度还有待审核的自主申报或未结束的组组互评，请先处理后再结算"},
-      {"DECLARATION_REVIEWED", "该申报已审核记分，如有异议请通过公示异议更正"},
+      // Rejecting a declaration already approved (and scored).
+      {"DECLARATION_REVIEWED",
+       "该申报已审核通过并记分，不能再驳回；如需更正，请更正对应的积分记录"},
+      // Approving a declaration already rejected: nothing was scored.
+      {"DECLARATION_REJECTED", "该申报已被驳回，不能再审核通过；如需记分，请农户重新提交申报"},
       {"PERIOD_NOT_STARTED", "该季度尚未开始，暂不能开展互评"},
       {"TOO_FEW_GROUPS", "本村至少需要两个村民小组才能开展互评"},
+      // SubmitRatings: a (group, criterion) pair is missing from the submission.
       {"RATINGS_INCOMPLETE", "请为其他每个小组的每一项都打分后再提交"},
+      // CloseRound: a participating group has not submitted; the detail names the groups.
+      {"GROUPS_NOT_SUBMITTED",
+       "还有小组未提交互评评分，不能结束本轮；请等这些小组提交，或由村管理员代为录入其纸质评分后再"
+       "结束"},
       {"RATINGS_SUBMITTED", "本组已提交过不同的评分，不能再次修改"},
       {"ROUND_ID_REUSED", "该互评轮次已按其他设置开启，请刷新后查看"},
       {"ITEM_GONE", "该评分项目已从细则中移除，请刷新后重试"},

@@ -7,12 +7,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
-#include <vector>
 #include <sstream>
+#include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -205,6 +207,110 @@ TEST(ErrorsTest, AResidentsCorrectableRefusalsSayWhatToDo) {
                           "TOO_MANY_PHOTOS: outcomes[1].photo_refs: at most 9 photos per item"))
                 .field,
             "outcomes[1].photo_refs");
+}
+
+// The status kinds each code is sent with ("InvalidArgument", "FailedPrecondition", ...), across
+// line breaks as PermissionRefusalsWithACode reads them.
+std::map<std::string, std::set<std::string>> StatusKindsOfCodes(const std::filesystem::path& root) {
+  static const std::regex kCoded(
+      R"re((\w+)Error\(\s*(absl::StrCat\(\s*)?"([A-Z][A-Z0-9_]{2,}):)re");
+  std::map<std::string, std::set<std::string>> kinds;
+  for (const std::filesystem::path& source : ServiceSources(root)) {
+    std::ifstream file(source);
+    std::string text;
+    std::string line;
+    while (std::getline(file, line)) text += line.substr(0, line.find("//")) + "\n";
+    for (std::sregex_iterator it(text.begin(), text.end(), kCoded), end; it != end; ++it) {
+      kinds[(*it)[3].str()].insert((*it)[1].str());
+    }
+  }
+  return kinds;
+}
+
+// One code, one meaning: RATINGS_INCOMPLETE was a 400 for a rater's submission lacking a pair and
+// a 412 for closing a round some group had not rated in, one Chinese message for both. A code sent
+// with two statuses is two meanings under one message.
+TEST(ErrorsTest, ACodeIsSentWithOneStatus) {
+  const char* source_dir = getenv("JIFEN_SOURCE_DIR");
+  ASSERT_NE(source_dir, nullptr) << "run under ctest";
+  const auto kinds = StatusKindsOfCodes(std::filesystem::path(source_dir) / "services");
+  EXPECT_TRUE(kinds.count("RATINGS_INCOMPLETE")) << "the scan finds codes";
+  // All event-stream slots taken (503) or the caller's own share of them (429): either way "try
+  // again later", which the one message says.
+  const std::set<std::string> one_meaning_two_statuses = {"TOO_MANY_STREAMS"};
+  std::vector<std::string> doubled;
+  for (const auto& [code, statuses] : kinds) {
+    if (statuses.size() > 1 && !one_meaning_two_statuses.count(code)) {
+      doubled.push_back(absl::StrCat(code, " (", absl::StrJoin(statuses, ", "), ")"));
+    }
+  }
+  EXPECT_TRUE(doubled.empty()) << "codes sent with more than one status: "
+                               << absl::StrJoin(doubled, "; ");
+}
+
+// QA found one Chinese message told for several meanings: approving a rejected declaration said it
+// had been scored; reversing a reversal was told to refund an order; an admin closing a round was
+// told to rate every group. Each meaning now has its own code, its message says what to do, and
+// the detail keeps the English particulars (the groups, the entries).
+TEST(ErrorsTest, EachMeaningHasItsOwnCodeAndMessage) {
+  struct Case {
+    absl::Status status;
+    int http_status;
+    std::string code;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {absl::FailedPreconditionError("DECLARATION_REJECTED: the declaration was rejected and "
+                                     "nothing was scored; the household may declare again"),
+       412, "DECLARATION_REJECTED", "该申报已被驳回，不能再审核通过；如需记分，请农户重新提交申报"},
+      {absl::FailedPreconditionError("DECLARATION_REVIEWED: the declaration was approved and "
+                                     "scored; correct its entry through an objection instead"),
+       412, "DECLARATION_REVIEWED",
+       "该申报已审核通过并记分，不能再驳回；如需更正，请更正对应的积分记录"},
+      {absl::FailedPreconditionError("REVERSAL_NOT_REVERSIBLE: entry 9 is itself the reversal of "
+                                     "entry 7; a reversal is never reversed, score the deed again"),
+       412, "REVERSAL_NOT_REVERSIBLE", "这是一条更正记录，不能再更正；如更正有误，请重新录入评分"},
+      {absl::FailedPreconditionError("NOT_REVERSIBLE: entry 9 is a wallet movement (settlement, "
+                                     "redemption or refund)"),
+       412, "NOT_REVERSIBLE",
+       "只有评分记录可以更正；积分结算、兑换和退回记录不能更正，兑换可通过取消订单退回积分"},
+      {absl::FailedPreconditionError("GROUPS_NOT_SUBMITTED: groups 3, 5 have not submitted their "
+                                     "ratings; a village admin may enter them for a group"),
+       412, "GROUPS_NOT_SUBMITTED",
+       "还有小组未提交互评评分，不能结束本轮；请等这些小组提交，或由村管理员代为录入其纸质评分后再"
+       "结束"},
+      {absl::InvalidArgumentError("RATINGS_INCOMPLETE: group 3 is not rated on \"环境\"; every "
+                                  "other group must be rated on every criterion"),
+       400, "RATINGS_INCOMPLETE", "请为其他每个小组的每一项都打分后再提交"},
+      {absl::AlreadyExistsError("CORRECTION_ID_REUSED: correction fix-0001 reversed entry 7 with "
+                                "another reason"),
+       409, "CORRECTION_ID_REUSED",
+       "该更正已提交过且内容不同（更正的记录或理由不一致），请刷新后核对"},
+  };
+  for (const Case& c : cases) {
+    const HttpError error = MapStatus(c.status);
+    EXPECT_EQ(error.http_status, c.http_status) << c.code;
+    EXPECT_EQ(error.code, c.code);
+    EXPECT_EQ(error.message, c.message) << c.code;
+  }
+  EXPECT_EQ(MapStatus(cases[4].status).detail,
+            "groups 3, 5 have not submitted their ratings; a village admin may enter them for a "
+            "group");
+}
+
+// Period and round errors as scoring words them now name their field.
+TEST(ErrorsTest, PeriodAndCriteriaErrorsNameTheirField) {
+  for (const char* text : {"period: year 1999 of \"1999Q1\" is outside 2000..2100",
+                           "period: \"2026q4\" must have a capital Q, as in 2026Q4",
+                           "period: quarter 5 of \"2026Q5\" is outside 1..4"}) {
+    EXPECT_EQ(MapStatus(absl::InvalidArgumentError(text)).field, "period") << text;
+  }
+  EXPECT_EQ(MapStatus(absl::InvalidArgumentError("criteria: \"环境\" appears twice")).field,
+            "criteria");
+  EXPECT_EQ(MapStatus(absl::InvalidArgumentError("correction_id must be 8-64 characters of "
+                                                 "letters, digits, '-' or '_' (a UUID)"))
+                .field,
+            "correction_id");
 }
 
 // Ordering more than is left: "sold out" only when nothing is left; otherwise order fewer, and the

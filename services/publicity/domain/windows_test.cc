@@ -75,7 +75,7 @@ class WindowsTest : public ScoringTest {
     second_ = Recorded(Inspect(village_, mine_, "LJ-02"));
     others_ = Recorded(Inspect(village_, other_, "HJ-04"));
     const int64_t award = Recorded(Inspect(village_, mine_, "HJ-01"));
-    reversal_ = Reverse(village_, award, absl::StrCat("setup-", award)).sequence();
+    reversal_ = Reverse(village_, award, absl::StrCat("setup-fix-", award)).sequence();
     Recorded(Inspect(village_, third_, "HJ-03"));
     ASSERT_FALSE(HasFailure());
     // Every entry above lies at least a window's length before the end of the default window.

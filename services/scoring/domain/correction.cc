@@ -9,9 +9,9 @@ namespace jifen::scoring {
 absl::Status ValidateCorrection(int64_t sequence, absl::string_view correction_id,
                                 absl::string_view reason) {
   if (sequence <= 0) return absl::InvalidArgumentError("sequence is required");
-  if (correction_id.empty() || correction_id.size() > 80) {
-    return absl::InvalidArgumentError("correction_id is required (at most 80 characters)");
-  }
+  // The rule of every other client-chosen id: "x" or "1" is no key a client generates, and a
+  // short one typed by hand would meet another correction of the village by chance.
+  if (absl::Status id = ValidateClientId("correction_id", correction_id); !id.ok()) return id;
   if (text::IsBlank(reason)) {
     return absl::InvalidArgumentError("reason: required, not blank: the household sees it");
   }

@@ -1,6 +1,9 @@
 #include "services/scoring/domain/declaration_rules.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "common/status/status_macros.h"
 #include "common/text/text.h"
 #include "services/scoring/domain/inspection_rules.h"
 #include "services/scoring/domain/period.h"
@@ -41,11 +44,9 @@ absl::StatusOr<RuleItemSpec> DeclarableItem(const DeclarationInput& input,
 
 }  // namespace
 
-std::string TruncateUtf8(absl::string_view text, size_t max_bytes) {
-  if (text.size() <= max_bytes) return std::string(text);
-  size_t start = max_bytes;  // the first byte cut off; back up to a character boundary
-  while (start > 0 && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) --start;
-  return std::string(text.substr(0, start));
+std::string DeclarationReason(absl::string_view item_name, absl::string_view note) {
+  return text::IsBlank(note) ? absl::StrCat("自主申报: ", item_name)
+                             : absl::StrCat("自主申报: ", item_name, ": ", note);
 }
 
 absl::Status CheckCanDeclare(const auth::Caller& caller, const HouseholdRecord& household) {
@@ -65,8 +66,9 @@ absl::Status ValidateDeclaration(const DeclarationInput& input,
   if (absl::Status id = ValidateClientId("declaration_id", input.declaration_id); !id.ok()) {
     return id;
   }
-  if (input.occurred_at > now + absl::Minutes(5)) {
-    return absl::InvalidArgumentError("OCCURRED_IN_FUTURE: occurred_at_ms: lies in the future");
+  if (absl::Status when = ValidateOccurredAt(absl::ToUnixMillis(input.occurred_at), now);
+      !when.ok()) {
+    return when;
   }
   if (Utf8Length(input.note) < 0 || Utf8Length(input.note) > kMaxDeclarationText) {
     return absl::InvalidArgumentError(
@@ -75,7 +77,17 @@ absl::Status ValidateDeclaration(const DeclarationInput& input,
   if (absl::Status photos = ValidatePhotoRefs(input.photo_refs, "photo_refs"); !photos.ok()) {
     return photos;
   }
-  return DeclarableItem(input, items).status();
+  ASSIGN_OR_RETURN(const RuleItemSpec item, DeclarableItem(input, items));
+  // The whole note reaches the household's ledger or the declaration is refused now, while the
+  // resident can still shorten it: the approval must not cut it.
+  const int room = kReasonMaxCharacters - Utf8Length(DeclarationReason(item.name, "")) - 2;
+  if (!text::IsBlank(input.note) && Utf8Length(input.note) > room) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("NOTE_TOO_LONG: note: at most ", std::max(room, 0), " characters for item ",
+                     item.code, " (the ledger entry's reason holds ", kReasonMaxCharacters,
+                     " characters and begins with the item's name), got ", Utf8Length(input.note)));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<bool> PlanReview(DeclarationState current, bool approve, absl::string_view reason) {
@@ -98,8 +110,10 @@ absl::StatusOr<bool> PlanReview(DeclarationState current, bool approve, absl::st
           "through an objection instead");
     case DeclarationState::kRejected:
       if (!approve) return false;
+      // Nothing was scored: a code of its own, so that nobody is told it was.
       return absl::FailedPreconditionError(
-          "DECLARATION_REVIEWED: the declaration was rejected; the household may declare again");
+          "DECLARATION_REJECTED: the declaration was rejected and nothing was scored; the "
+          "household may declare again");
   }
   return absl::InternalError("unknown declaration state");
 }
@@ -137,10 +151,20 @@ absl::StatusOr<NewEntry> PlanDeclarationEntry(const DeclarationInput& input,
   entry.period = period;
   entry.item_code = item.code;
   entry.category = CategoryName(item.category);
-  // The ledger's reason column holds 500 characters; the note is cut to leave room for the name.
-  const std::string note = TruncateUtf8(input.note, 300);
-  entry.reason = text::IsBlank(note) ? absl::StrCat("自主申报: ", item.name)
-                              : absl::StrCat("自主申报: ", item.name, ": ", note);
+  // Submission held the note to what fits with the item's name then. Only a version of the
+  // rulebook published since, in force from the deed's day with a longer name, can leave less
+  // room: the note is then shortened where the household sees it ("…"); the declaration keeps it
+  // whole.
+  entry.reason = DeclarationReason(item.name, input.note);
+  if (Utf8Length(entry.reason) > kReasonMaxCharacters) {
+    std::string shortened;
+    int characters = Utf8Length(DeclarationReason(item.name, "")) + 2 + 1;  // ": " and "…"
+    for (absl::string_view character : text::Utf8Characters(input.note)) {
+      if (++characters > kReasonMaxCharacters) break;
+      absl::StrAppend(&shortened, character);
+    }
+    entry.reason = DeclarationReason(item.name, absl::StrCat(shortened, "…"));
+  }
   entry.source = EntrySource::kDeclaration;
   entry.source_id = input.declaration_id;
   entry.actor_user_id = reviewer.user_id;

@@ -33,8 +33,10 @@ struct DeclarationInput {
   std::string note;
 };
 
-// At most `max_bytes` of `text`, cut at a UTF-8 character boundary.
-std::string TruncateUtf8(absl::string_view text, size_t max_bytes);
+// The reason of the entry an approval writes, as the household reads it in the ledger:
+// "自主申报: <item name>", then ": <note>" unless the note is blank. It must fit the ledger's
+// reason column (kReasonMaxCharacters), which ValidateDeclaration holds the note to.
+std::string DeclarationReason(absl::string_view item_name, absl::string_view note);
 
 // PERMISSION_DENIED unless the caller is a resident of this very household.
 absl::Status CheckCanDeclare(const auth::Caller& caller, const HouseholdRecord& household);
@@ -43,9 +45,9 @@ absl::Status CheckCanDeclare(const auth::Caller& caller, const HouseholdRecord& 
 // by code. INVALID_ARGUMENT for a malformed id, an unknown item ("UNKNOWN_ITEM"), an item residents
 // may not declare ("ITEM_NOT_DECLARABLE: item_code: ..."), a missing photo ("PHOTO_REQUIRED"),
 // more than kMaxPhotosPerDeed photos ("TOO_MANY_PHOTOS: photo_refs: ..."), a deed in the future
-// ("OCCURRED_IN_FUTURE: occurred_at_ms: ..."), a note over kMaxDeclarationText characters
-// ("NOTE_TOO_LONG: note: ..."); FAILED_PRECONDITION "NOT_APPLICABLE" for a rental item of a
-// household renting nothing.
+// ("OCCURRED_IN_FUTURE: occurred_at_ms: ..."), a note over kMaxDeclarationText characters or too
+// long to fit, with the item's name, the entry's reason ("NOTE_TOO_LONG: note: at most N ...");
+// FAILED_PRECONDITION "NOT_APPLICABLE" for a rental item of a household renting nothing.
 absl::Status ValidateDeclaration(const DeclarationInput& input,
                                  const std::map<std::string, RuleItemSpec>& items, absl::Time now);
 
@@ -53,7 +55,8 @@ absl::Status ValidateDeclaration(const DeclarationInput& input,
 // an approved declaration, rejecting a rejected one), return the declaration unchanged.
 // INVALID_ARGUMENT when rejecting without a reason, "REASON_TOO_LONG: reason: ..." for a reason
 // over kMaxDeclarationText;
-// FAILED_PRECONDITION "DECLARATION_REVIEWED" for approving a rejected or rejecting an approved one.
+// FAILED_PRECONDITION "DECLARATION_REVIEWED" for rejecting an approved (and scored) one,
+// "DECLARATION_REJECTED" for approving a rejected one.
 absl::StatusOr<bool> PlanReview(DeclarationState current, bool approve, absl::string_view reason);
 
 // The entry an approval writes: the item's points for the household in the deed's period, source

@@ -1,6 +1,7 @@
 #include "services/scoring/domain/declaration_rules.h"
 
 #include "absl/strings/match.h"
+#include "common/text/text.h"
 #include "gtest/gtest.h"
 #include "services/scoring/domain/period.h"
 
@@ -120,12 +121,13 @@ TEST(ValidateDeclarationTest, RefusesBadIdsFutureDeedsAndLongNotes) {
   EXPECT_EQ(ValidateDeclaration(input, Items(), kNow).code(), absl::StatusCode::kInvalidArgument);
 }
 
-// The limit is the contract's 500 characters: a resident writing Chinese gets all of them (each is
-// three bytes of UTF-8), and a refusal names the field.
+// The limit counts characters, not bytes: a resident writing Chinese gets every character the
+// entry's reason has room for (each is three bytes of UTF-8; "自主申报: 志愿服务: " takes 12 of
+// the 500), and a refusal names the field.
 TEST(ValidateDeclarationTest, TheNoteLimitCountsCharacters) {
   DeclarationInput input = Input();
   input.note.clear();
-  for (int i = 0; i < kMaxDeclarationText; ++i) input.note += "净";
+  for (int i = 0; i < kMaxDeclarationText - 12; ++i) input.note += "净";
   EXPECT_TRUE(ValidateDeclaration(input, Items(), kNow).ok());
   input.note += "净";
   const absl::Status refused = ValidateDeclaration(input, Items(), kNow);
@@ -152,6 +154,16 @@ TEST(PlanReviewTest, Transitions) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(PlanReview(DeclarationState::kPending, true, std::string(501, 'x')).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// Approving a rejected declaration said DECLARATION_REVIEWED, whose message tells of points
+// scored, though nothing was: each conflict has its own code.
+TEST(PlanReviewTest, EachConflictHasItsOwnCode) {
+  EXPECT_TRUE(absl::StartsWith(PlanReview(DeclarationState::kRejected, true, "").status().message(),
+                               "DECLARATION_REJECTED: "));
+  EXPECT_TRUE(absl::StartsWith(
+      PlanReview(DeclarationState::kApproved, false, "改为驳回").status().message(),
+      "DECLARATION_REVIEWED: "));
 }
 
 TEST(PlanDeclarationEntryTest, WritesTheItemsPointsAsADeclaration) {
@@ -197,22 +209,50 @@ TEST(PlanDeclarationEntryTest, ItemGoneFromTheRulebookIsAPrecondition) {
   EXPECT_NE(gone.status().message().find("ITEM_GONE"), absl::string_view::npos);
 }
 
-TEST(TruncateUtf8Test, CutsAtCharacterBoundaries) {
-  EXPECT_EQ(TruncateUtf8("abc", 5), "abc");
-  EXPECT_EQ(TruncateUtf8("abcdef", 3), "abc");
-  // "清扫" is two 3-byte characters: 4 bytes keep only the first.
-  EXPECT_EQ(TruncateUtf8("清扫", 4), "清");
-  EXPECT_EQ(TruncateUtf8("清扫", 3), "清");
-  EXPECT_EQ(TruncateUtf8("清扫", 2), "");
+std::string Characters(const std::string& character, int count) {
+  std::string text;
+  for (int i = 0; i < count; ++i) text += character;
+  return text;
 }
 
-TEST(PlanDeclarationEntryTest, LongNotesKeepTheReasonWithinTheLedgerColumn) {
+// A note of 500 characters was accepted, then cut to 300 bytes (about 100 characters) in the
+// ledger entry's reason without a word. Now what fits is the room the item's name leaves in the
+// reason's 500 characters: "自主申报: 志愿服务: " takes 12, so 488 are accepted, 489 refused.
+TEST(ValidateDeclarationTest, ANoteIsRefusedWhenItCannotFitTheEntrysReason) {
   DeclarationInput input = Input();
-  input.note.clear();
-  for (int i = 0; i < 166; ++i) input.note += "扫";  // 498 bytes
+  input.note = Characters("扫", 488);
+  EXPECT_TRUE(ValidateDeclaration(input, Items(), kNow).ok());
+  input.note += "扫";
+  const absl::Status refused = ValidateDeclaration(input, Items(), kNow);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(refused.message(), "NOTE_TOO_LONG: note: at most 488 characters"))
+      << refused.message();
+  // Blank, a note adds nothing to the reason, however long.
+  input.note = Characters(" ", 500);
+  EXPECT_TRUE(ValidateDeclaration(input, Items(), kNow).ok());
+}
+
+TEST(PlanDeclarationEntryTest, TheWholeNoteReachesTheReason) {
+  DeclarationInput input = Input();
+  input.note = Characters("扫", 488);
   const absl::StatusOr<NewEntry> entry = PlanDeclarationEntry(input, Items(), {}, Admin());
-  ASSERT_TRUE(entry.ok());
-  EXPECT_LE(entry->reason.size(), 500u);
+  ASSERT_TRUE(entry.ok()) << entry.status();
+  EXPECT_EQ(entry->reason, "自主申报: 志愿服务: " + input.note);
+  EXPECT_EQ(text::Utf8Length(entry->reason), 500);
+}
+
+// Only a rulebook version published after the submission, renaming the item longer, leaves less
+// room than the note had: the reason still fits its column, and shows that it was shortened.
+TEST(PlanDeclarationEntryTest, ANoteShortenedByALongerItemNameSaysSo) {
+  DeclarationInput input = Input();
+  input.note = Characters("扫", 488);
+  std::map<std::string, RuleItemSpec> renamed = Items();
+  renamed["ZY-01"].name = "参加志愿服务(每次)";
+  const absl::StatusOr<NewEntry> entry = PlanDeclarationEntry(input, renamed, {}, Admin());
+  ASSERT_TRUE(entry.ok()) << entry.status();
+  EXPECT_EQ(text::Utf8Length(entry->reason), 500);
+  EXPECT_TRUE(absl::StartsWith(entry->reason, "自主申报: 参加志愿服务(每次): 扫扫"));
+  EXPECT_TRUE(absl::EndsWith(entry->reason, "扫…")) << entry->reason;
 }
 
 }  // namespace

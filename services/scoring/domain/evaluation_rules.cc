@@ -42,18 +42,19 @@ absl::Status ValidateRoundSpec(const RoundSpec& spec, absl::Time now) {
   }
   if (spec.criteria.size() > static_cast<size_t>(kMaxCriteria)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("at most ", kMaxCriteria, " criteria per round"));
+        absl::StrCat("criteria: at most ", kMaxCriteria, " per round"));
   }
   std::set<std::string> seen;
   for (const std::string& criterion : spec.criteria) {
     const int length = text::Utf8Length(criterion);
     if (text::IsBlank(criterion) || length < 0 ||
         length > static_cast<int>(kMaxCriterionLength)) {
-      return absl::InvalidArgumentError("each criterion must be 1..64 characters, not blank");
+      return absl::InvalidArgumentError(
+          "criteria: each criterion must be 1..64 characters, not blank");
     }
     if (!seen.insert(criterion).second) {
       return absl::InvalidArgumentError(
-          absl::StrCat("criterion \"", criterion, "\" appears twice"));
+          absl::StrCat("criteria: \"", criterion, "\" appears twice"));
     }
   }
   if (bounds->start > now) {
@@ -204,7 +205,7 @@ absl::Status CheckRoundComplete(const RoundSpec& spec, const std::vector<int64_t
   }
   if (missing.empty()) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrCat(
-      "RATINGS_INCOMPLETE: groups ", absl::StrJoin(missing, ", "),
+      "GROUPS_NOT_SUBMITTED: groups ", absl::StrJoin(missing, ", "),
       " have not submitted their ratings; a village admin may enter them for a group"));
 }
 

@@ -89,7 +89,8 @@ absl::Status ValidateRatings(const RoundSpec& spec, int64_t rater_group_id,
 // a second submission is the same.
 std::vector<RatingInput> CanonicalRatings(std::vector<RatingInput> ratings);
 
-// FAILED_PRECONDITION "RATINGS_INCOMPLETE" naming the groups that have not submitted.
+// FAILED_PRECONDITION "GROUPS_NOT_SUBMITTED" naming the groups that have not submitted (not
+// RATINGS_INCOMPLETE: that one tells a rater their submission lacks a pair).
 absl::Status CheckRoundComplete(const RoundSpec& spec, const std::vector<int64_t>& submitted);
 
 // round(sum / count) with halves rounded up, for non-negative sums; 0 when count is 0.

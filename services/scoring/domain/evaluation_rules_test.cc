@@ -1,7 +1,8 @@
 #include "services/scoring/domain/evaluation_rules.h"
 
-#include "gmock/gmock.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/scoring/domain/period.h"
 
@@ -82,6 +83,22 @@ TEST(ValidateRoundSpecTest, RefusesMalformedRounds) {
   EXPECT_EQ(ValidateRoundSpec(spec, kNow).code(), absl::StatusCode::kInvalidArgument);
   spec.awarded_groups = 2;
   EXPECT_TRUE(ValidateRoundSpec(spec, kNow).ok());
+}
+
+// A round's period and criteria errors start with the field's name, for the gateway to name it.
+TEST(ValidateRoundSpecTest, PeriodAndCriteriaErrorsNameTheirField) {
+  RoundSpec spec = Spec();
+  spec.period = "2026Q5";
+  EXPECT_EQ(ValidateRoundSpec(spec, kNow).message(),
+            "period: quarter 5 of \"2026Q5\" is outside 1..4");
+  spec = Spec();
+  spec.criteria = {"环境整洁", "环境整洁"};
+  EXPECT_EQ(ValidateRoundSpec(spec, kNow).message(), "criteria: \"环境整洁\" appears twice");
+  spec.criteria = {" "};
+  EXPECT_TRUE(absl::StartsWith(ValidateRoundSpec(spec, kNow).message(), "criteria: "));
+  spec.criteria.assign(kMaxCriteria + 1, "");
+  for (int i = 0; i <= kMaxCriteria; ++i) spec.criteria[i] = absl::StrCat("项目", i);
+  EXPECT_TRUE(absl::StartsWith(ValidateRoundSpec(spec, kNow).message(), "criteria: "));
 }
 
 TEST(ValidateRoundSpecTest, NeedsTwoGroupsAndABegunPeriod) {
@@ -229,6 +246,10 @@ TEST(CheckRoundCompleteTest, NamesTheMissingGroups) {
   const absl::Status missing = CheckRoundComplete(Spec(), {2});
   EXPECT_EQ(missing.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(missing.message().find("1, 3"), absl::string_view::npos);
+  // Not RATINGS_INCOMPLETE: that code tells a rater to rate every pair, which an admin closing
+  // the round cannot do; this one says groups have not submitted.
+  EXPECT_TRUE(absl::StartsWith(missing.message(), "GROUPS_NOT_SUBMITTED: groups 1, 3 "))
+      << missing.message();
 }
 
 TEST(MeanRoundedHalfUpTest, RoundsHalvesUp) {

@@ -36,6 +36,26 @@ absl::Status ValidateClientId(absl::string_view field, absl::string_view id) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateOccurredAt(int64_t occurred_at_ms, absl::Time now) {
+  if (occurred_at_ms <= 0) {
+    return absl::InvalidArgumentError("occurred_at_ms is required (Unix milliseconds)");
+  }
+  const absl::Time occurred_at = absl::FromUnixMillis(occurred_at_ms);
+  const int year = YearOf(occurred_at);
+  if (occurred_at > now + kOccurredAtSkewMax) {
+    // The year says what went wrong: 58882 is microseconds, 2031 a date typed wrong.
+    return absl::InvalidArgumentError(
+        absl::StrCat("OCCURRED_IN_FUTURE: occurred_at_ms: ", occurred_at_ms,
+                     " lies in the future (in the year ", year, "); Unix milliseconds expected"));
+  }
+  if (year < kFirstPeriodYear) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "occurred_at_ms: ", occurred_at_ms, " is in the year ", year, ", before any score period (",
+        kFirstPeriodYear, "Q1); Unix milliseconds expected"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<NewEntry>> PlanInspectionEntries(
     const InspectionInput& input, const std::map<std::string, RuleItemSpec>& items,
     const std::map<std::string, int64_t>& scored_so_far, absl::Time now) {
@@ -43,8 +63,9 @@ absl::StatusOr<std::vector<NewEntry>> PlanInspectionEntries(
   if (input.outcomes.empty()) {
     return absl::InvalidArgumentError("outcomes must name at least one rule item");
   }
-  if (input.occurred_at > now + absl::Minutes(5)) {
-    return absl::InvalidArgumentError("OCCURRED_IN_FUTURE: occurred_at_ms: lies in the future");
+  if (absl::Status when = ValidateOccurredAt(absl::ToUnixMillis(input.occurred_at), now);
+      !when.ok()) {
+    return when;
   }
   const std::string period = PeriodOf(input.occurred_at);
   std::set<std::string> seen;

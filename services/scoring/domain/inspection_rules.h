@@ -36,6 +36,17 @@ inline constexpr int kReasonMaxCharacters = 500;
 // INVALID_ARGUMENT unless the id is 8..64 characters of [A-Za-z0-9_-].
 absl::Status ValidateClientId(absl::string_view field, absl::string_view id);
 
+// The clock skew a deed's time may be ahead of ours: a phone's clock runs a little fast.
+inline constexpr absl::Duration kOccurredAtSkewMax = absl::Minutes(5);
+
+// When a deed (inspection, declaration) happened, checked before anything is read, so that a time
+// no rulebook could be in force on is refused for what it is and not as "no rulebook on
+// 58882-12-20". INVALID_ARGUMENT naming occurred_at_ms: "occurred_at_ms is required" for <= 0;
+// one before 2000 (seconds where milliseconds belong; no period before 2000Q1 exists);
+// "OCCURRED_IN_FUTURE: occurred_at_ms: ..." for one after `now` + kOccurredAtSkewMax
+// (microseconds where milliseconds belong, INT64_MAX, a date typed wrong).
+absl::Status ValidateOccurredAt(int64_t occurred_at_ms, absl::Time now);
+
 // The entries an inspection writes, one per outcome in request order. `items` is the rulebook in
 // force on the deed's date, by code; `scored_so_far` the absolute points each item has already
 // moved for this household in the deed's period. Errors (nothing is written):

@@ -1,5 +1,8 @@
 #include "services/scoring/domain/inspection_rules.h"
 
+#include <limits>
+
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "services/scoring/domain/period.h"
 
@@ -106,6 +109,38 @@ TEST_F(InspectionRulesTest, RefusesTheFutureAndBadIds) {
   EXPECT_EQ(Plan({{"HJ-01", {}, ""}}).status().code(), absl::StatusCode::kInvalidArgument);
   input_.inspection_id = "has spaces in it";
   EXPECT_EQ(Plan({{"HJ-01", {}, ""}}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Microseconds where milliseconds belong (year 58882), or INT64_MAX, reached the rulebook lookup
+// and came back as NO_RULEBOOK for a date in the year 58882; seconds (1970) the same. They are
+// refused by a check that needs no database, as a date a year ahead already was.
+TEST(ValidateOccurredAtTest, ATimeNoRulebookCouldCoverIsRefusedForWhatItIs) {
+  const absl::Time now = absl::FromCivil(absl::CivilSecond(2026, 11, 30, 9, 0, 0), ShanghaiTime());
+  const int64_t now_ms = absl::ToUnixMillis(now);
+  EXPECT_TRUE(ValidateOccurredAt(now_ms, now).ok());
+  EXPECT_TRUE(ValidateOccurredAt(now_ms + 5 * 60 * 1000, now).ok());  // a phone's clock skew
+  EXPECT_TRUE(
+      ValidateOccurredAt(
+          absl::ToUnixMillis(absl::FromCivil(absl::CivilDay(2000, 1, 1), ShanghaiTime())), now)
+          .ok());
+  for (const int64_t future_ms : {now_ms + 5 * 60 * 1000 + 1, int64_t{1795999852945000},
+                                  std::numeric_limits<int64_t>::max()}) {
+    const absl::Status refused = ValidateOccurredAt(future_ms, now);
+    EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << future_ms;
+    EXPECT_TRUE(absl::StartsWith(refused.message(), "OCCURRED_IN_FUTURE: occurred_at_ms: "))
+        << refused.message();
+  }
+  EXPECT_TRUE(
+      absl::StrContains(ValidateOccurredAt(1795999852945000, now).message(), "in the year 58882"));
+  for (const int64_t old_ms : {int64_t{1795999852}, int64_t{1}}) {  // seconds, not milliseconds
+    const absl::Status refused = ValidateOccurredAt(old_ms, now);
+    EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << old_ms;
+    EXPECT_TRUE(absl::StartsWith(refused.message(), "occurred_at_ms: ")) << refused.message();
+  }
+  for (const int64_t missing_ms : {int64_t{0}, int64_t{-1}, std::numeric_limits<int64_t>::min()}) {
+    EXPECT_TRUE(absl::StartsWith(ValidateOccurredAt(missing_ms, now).message(),
+                                 "occurred_at_ms is required"));
+  }
 }
 
 TEST_F(InspectionRulesTest, RentalItemsApplyToHouseholdsRentingOut) {

@@ -18,8 +18,12 @@ struct PeriodBounds {
   absl::Time start;  // inclusive
   absl::Time end;    // exclusive: the first instant of the next quarter
 };
-// INVALID_ARGUMENT "period: ..." unless `period` is "YYYYQn" with 2000 <= YYYY <= 2100 and n in
-// 1..4.
+// The years a period may name.
+inline constexpr int kFirstPeriodYear = 2000;
+inline constexpr int kLastPeriodYear = 2100;
+
+// INVALID_ARGUMENT unless `period` is "YYYYQn" with kFirstPeriodYear <= YYYY <= kLastPeriodYear
+// and n in 1..4. The message starts "period: " and says which of those is wrong.
 absl::StatusOr<PeriodBounds> BoundsOf(absl::string_view period);
 
 // "YYYY-MM-DD" to the first instant of that day in Shanghai. INVALID_ARGUMENT on bad input, its

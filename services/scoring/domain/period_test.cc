@@ -1,5 +1,7 @@
 #include "services/scoring/domain/period.h"
 
+#include <string>
+
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 
@@ -39,6 +41,24 @@ TEST(PeriodTest, RefusalsNameTheField) {
   EXPECT_TRUE(absl::StartsWith(ParseDate("2026-02-30").status().message(), "date: "));
   EXPECT_TRUE(absl::StartsWith(ParseDate("2026-02-30", "vote.meeting_date").status().message(),
                                "vote.meeting_date: "));
+}
+
+// "1999Q1" was refused as "not of the form YYYYQn", which it is, and no message named the field:
+// each says what is wrong and starts with "period: " for the gateway's field.
+TEST(PeriodTest, AMalformedPeriodIsRefusedSayingWhatIsWrongNamingTheField) {
+  const auto message = [](absl::string_view period) {
+    return std::string(BoundsOf(period).status().message());
+  };
+  EXPECT_EQ(message("1999Q1"), "period: year 1999 of \"1999Q1\" is outside 2000..2100");
+  EXPECT_EQ(message("2101Q4"), "period: year 2101 of \"2101Q4\" is outside 2000..2100");
+  EXPECT_EQ(message("2026Q5"), "period: quarter 5 of \"2026Q5\" is outside 1..4");
+  EXPECT_EQ(message("2026q4"), "period: \"2026q4\" must have a capital Q, as in 2026Q4");
+  for (const char* bad : {"", "2025", "25Q1", "2025-Q1", "+202Q1", "2025Q+", "2025年Q1"}) {
+    EXPECT_TRUE(absl::StartsWith(message(bad), "period: \"")) << message(bad);
+    EXPECT_TRUE(absl::StrContains(message(bad), "is not of the form YYYYQn")) << message(bad);
+  }
+  // The caller's text is quoted at most 16 bytes long.
+  EXPECT_LT(message(std::string(10000, '9')).size(), 120u);
 }
 
 }  // namespace

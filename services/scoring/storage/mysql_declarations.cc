@@ -125,9 +125,8 @@ absl::StatusOr<v1::Declaration> MySqlDeclarations::Submit(
     const auth::Caller& caller, const v1::SubmitDeclarationRequest& request) {
   RETURN_IF_ERROR(ValidateClientId("declaration_id", request.declaration_id()));
   if (request.household_id() <= 0) return absl::InvalidArgumentError("household_id is required");
-  if (request.occurred_at_ms() <= 0) {
-    return absl::InvalidArgumentError("occurred_at_ms is required (Unix milliseconds)");
-  }
+  // Before the rulebook lookup: a time no rulebook could cover is the request's mistake.
+  RETURN_IF_ERROR(ValidateOccurredAt(request.occurred_at_ms(), absl::Now()));
   // Refused before the lookup, so that nobody learns which household ids exist.
   if (caller.role != auth::Role::kResident || caller.household_id != request.household_id()) {
     return absl::PermissionDeniedError("a resident may declare only for their own household");

@@ -41,8 +41,9 @@ void MySqlInspections::Submit(const auth::Caller& caller,
   if (request.household_id() <= 0) {
     return done(absl::InvalidArgumentError("household_id is required"));
   }
-  if (request.occurred_at_ms() <= 0) {
-    return done(absl::InvalidArgumentError("occurred_at_ms is required (Unix milliseconds)"));
+  // Before the rulebook lookup: a time no rulebook could cover is the request's mistake.
+  if (absl::Status when = ValidateOccurredAt(request.occurred_at_ms(), absl::Now()); !when.ok()) {
+    return done(when);
   }
   // Every role that may inspect works in its own village (CheckCanInspect), so that village is
   // the one to lock; the household is read under the lock with the rest of the context.

@@ -283,6 +283,21 @@ absl::StatusOr<std::vector<StoredEntry>> MySqlLedger::FindBySource(sql::Connecti
   return ReadEntries(*rows);
 }
 
+absl::StatusOr<std::vector<StoredEntry>> MySqlLedger::FindBySourceInVillage(
+    sql::Connection& connection, int64_t village_id, EntrySource source,
+    const std::string& source_id) {
+  const std::string query =
+      absl::StrCat("SELECT ", kEntryColumns,
+                   " FROM ledger_entries WHERE source = ? AND source_id = ? AND village_id = ? "
+                   "ORDER BY sequence");
+  auto rows = Statement(connection, query.c_str())
+                  .Bind(static_cast<int>(source))
+                  .Bind(source_id)
+                  .Bind(village_id)
+                  .Query();
+  return ReadEntries(*rows);
+}
+
 absl::StatusOr<std::optional<StoredEntry>> MySqlLedger::FindBySequence(
     sql::Connection& connection, int64_t sequence, bool for_update) {
   const std::string query =
@@ -435,25 +450,41 @@ absl::StatusOr<StoredEntry> MySqlLedger::Reverse(int64_t sequence,
   }
   const StoredEntry original = **target;
   if (original.account != Account::kScore) {
-    return absl::FailedPreconditionError(
-        "NOT_REVERSIBLE: only score entries are corrected; wallet movements have their own "
-        "refunds");
+    return absl::FailedPreconditionError(absl::StrCat(
+        "NOT_REVERSIBLE: entry ", sequence,
+        " is a wallet movement (settlement, redemption or "
+        "refund); only score entries are corrected, a redemption is given back by cancelling "
+        "its order"));
   }
   if (original.source == EntrySource::kCorrection) {
-    return absl::FailedPreconditionError("NOT_REVERSIBLE: a reversal is never reversed");
+    return absl::FailedPreconditionError(absl::StrCat(
+        "REVERSAL_NOT_REVERSIBLE: entry ", sequence, " is itself the reversal of entry ",
+        original.reverses_sequence, "; a reversal is never reversed, score the deed again"));
   }
   StoredEntry result;
   LedgerSequencer::Ticket ticket = sequencer_.Begin();
   RETURN_IF_ERROR(mysql::RunInTransaction(pool_, [&](sql::Connection& connection) -> absl::Status {
     ASSIGN_OR_RETURN(VillageHead head, LockVillage(connection, original.village_id));
+    // The key is the village's own: another village's correction of the same id is none of this
+    // caller's business, and must neither refuse this one nor be shown to it.
     ASSIGN_OR_RETURN(std::vector<StoredEntry> same,
-                     FindBySource(connection, EntrySource::kCorrection, correction_id));
+                     FindBySourceInVillage(connection, original.village_id,
+                                           EntrySource::kCorrection, correction_id));
     if (!same.empty()) {
-      if (same.front().reverses_sequence != sequence) {
+      const StoredEntry& earlier = same.front();
+      if (earlier.reverses_sequence != sequence) {
         return absl::AlreadyExistsError(absl::StrCat(
-            "correction ", correction_id, " already reversed another entry"));
+            "CORRECTION_ID_REUSED: correction ", correction_id, " already reversed entry ",
+            earlier.reverses_sequence, ", not entry ", sequence));
       }
-      result = same.front();
+      // Same key, different payload: answering the first reversal would tell the caller their
+      // reason was recorded when the household reads another.
+      if (earlier.reason != reason) {
+        return absl::AlreadyExistsError(absl::StrCat("CORRECTION_ID_REUSED: correction ",
+                                                     correction_id, " reversed entry ", sequence,
+                                                     " with another reason"));
+      }
+      result = earlier;
       return absl::OkStatus();
     }
     auto existing = Statement(connection,

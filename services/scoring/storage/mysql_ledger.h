@@ -80,6 +80,11 @@ class MySqlLedger final {
   static absl::StatusOr<std::vector<StoredEntry>> FindBySource(sql::Connection& connection,
                                                                EntrySource source,
                                                                const std::string& source_id);
+  // The same within one village: for keys that are the village's own (correction ids), so that
+  // one village's key neither refuses nor reveals another's.
+  static absl::StatusOr<std::vector<StoredEntry>> FindBySourceInVillage(
+      sql::Connection& connection, int64_t village_id, EntrySource source,
+      const std::string& source_id);
   static absl::StatusOr<std::optional<StoredEntry>> FindBySequence(sql::Connection& connection,
                                                                    int64_t sequence,
                                                                    bool for_update);
@@ -105,7 +110,11 @@ class MySqlLedger final {
   // Gives a debit back once. NOT_FOUND if the order was never debited.
   absl::StatusOr<WalletMove> Refund(const std::string& order_id, const std::string& reason,
                                     const LedgerActor& actor);
-  // Reverses a score entry once, idempotent on correction_id.
+  // Reverses a score entry once, idempotent on correction_id within the entry's village: the same
+  // id for the same entry and reason answers the first reversal. ALREADY_EXISTS
+  // "CORRECTION_ID_REUSED" for the id used in the village for another entry or reason;
+  // FAILED_PRECONDITION "NOT_REVERSIBLE" for a wallet entry, "REVERSAL_NOT_REVERSIBLE" for a
+  // reversal, "ALREADY_REVERSED", "PERIOD_FINAL"; NOT_FOUND for no such entry.
   absl::StatusOr<StoredEntry> Reverse(int64_t sequence, const std::string& correction_id,
                                       const std::string& reason, const LedgerActor& actor);
   // Credits each household's positive score of the period to its wallet, once per period.

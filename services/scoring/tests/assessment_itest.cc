@@ -3,6 +3,7 @@
 #include <cppconn/resultset.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <thread>
 #include <utility>
@@ -539,7 +540,8 @@ TEST_F(AssessmentTest, AResidentsCorrectableMistakesHaveTheirOwnCodesAndFields) 
   for (int i = 0; i < 501; ++i) note += "字";
   long_note.set_note(note);
   EXPECT_THAT(refused(long_note), ::testing::StartsWith("NOTE_TOO_LONG: note: at most 500"));
-  long_note.set_note(note.substr(3));  // 500 characters are fine
+  // What fits the entry's reason after "自主申报: 参加志愿服务(每次): " (18 of its 500) is fine.
+  long_note.set_note(note.substr(3 * 19));
   long_note.set_declaration_id("decl-mistake-0004");
   EXPECT_TRUE(Declare(Resident(village, 0), long_note, &declaration).ok());
   v1::SubmitDeclarationRequest photos = Declaration("decl-mistake-0005", household);
@@ -567,6 +569,91 @@ TEST_F(AssessmentTest, AResidentsCorrectableMistakesHaveTheirOwnCodesAndFields) 
                                    Ratings(round_id, own_group, criteria, {{other_group, {101}}}));
   EXPECT_EQ(rating.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(rating.error_message(), ::testing::StartsWith("RATING_OUT_OF_RANGE: ratings[0].score: 101"));
+}
+
+// A note of up to 500 characters was accepted, then cut to 300 bytes (about 100 characters) in the
+// approved entry's reason without a word. Now a note is accepted only as long as the reason can
+// hold it after the item's name, and then reaches the household's ledger whole.
+TEST_F(AssessmentTest, AnApprovedDeclarationsNoteReachesItsEntryWhole) {
+  const SeededVillage village = Village(1, 2);
+  const int64_t household = village.household_ids[0];
+  std::string note;
+  for (int i = 0; i < 483; ++i) note += "扫";
+  v1::SubmitDeclarationRequest request = Declaration("decl-whole-note-1", household);
+  request.set_note(note);
+  v1::Declaration declaration;
+  const grpc::Status too_long = Declare(Resident(village, 0), request, &declaration);
+  EXPECT_EQ(too_long.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(too_long.error_message(),
+              ::testing::StartsWith("NOTE_TOO_LONG: note: at most 482 characters for item ZY-01"));
+
+  note = note.substr(3);  // 482 characters: "自主申报: 参加志愿服务(每次): " takes the other 18
+  request.set_note(note);
+  request.set_declaration_id("decl-whole-note-2");
+  const grpc::Status submitted = Declare(Resident(village, 0), request, &declaration);
+  ASSERT_TRUE(submitted.ok()) << submitted.error_message();
+  const grpc::Status approved = Review(Admin(village), "decl-whole-note-2", true, "", &declaration);
+  ASSERT_TRUE(approved.ok()) << approved.error_message();
+  EXPECT_EQ(declaration.entry().reason(), "自主申报: 参加志愿服务(每次): " + note);
+  EXPECT_EQ(declaration.note(), note);
+}
+
+// A deed time in microseconds or INT64_MAX was refused as NO_RULEBOOK on a date in the year
+// 58882; it is OCCURRED_IN_FUTURE, refused before anything is read.
+TEST_F(AssessmentTest, ADeclarationsAbsurdDeedTimeIsRefusedAsSuch) {
+  const SeededVillage village = Village(1, 2);
+  const int64_t before = CountRows("SELECT COUNT(*) FROM declarations");
+  int n = 0;
+  for (const int64_t future_ms : {int64_t{1795999852945000}, std::numeric_limits<int64_t>::max()}) {
+    v1::Declaration declaration;
+    const grpc::Status refused = Declare(Resident(village, 0),
+                                         Declaration(absl::StrCat("decl-absurd-time-", ++n),
+                                                     village.household_ids[0], "ZY-01", future_ms),
+                                         &declaration);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << future_ms;
+    EXPECT_THAT(refused.error_message(),
+                ::testing::StartsWith("OCCURRED_IN_FUTURE: occurred_at_ms: "));
+  }
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM declarations"), before);
+}
+
+// Approving a rejected declaration was DECLARATION_REVIEWED, whose message says it was scored;
+// nothing was. Each conflict has its own code.
+TEST_F(AssessmentTest, AReviewConflictSaysWhichWayTheDeclarationWent) {
+  const SeededVillage village = Village(2, 2);
+  v1::Declaration declaration;
+  ASSERT_TRUE(Declare(Resident(village, 0),
+                      Declaration("decl-conflict-01", village.household_ids[0]), &declaration)
+                  .ok());
+  ASSERT_TRUE(Declare(Resident(village, 1),
+                      Declaration("decl-conflict-02", village.household_ids[1]), &declaration)
+                  .ok());
+  ASSERT_TRUE(Review(Admin(village), "decl-conflict-01", false, "照片看不清", &declaration).ok());
+  ASSERT_TRUE(Review(Admin(village), "decl-conflict-02", true, "", &declaration).ok());
+  const grpc::Status approve_rejected =
+      Review(Admin(village), "decl-conflict-01", true, "", &declaration);
+  EXPECT_EQ(approve_rejected.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(approve_rejected.error_message(), ::testing::StartsWith("DECLARATION_REJECTED: "));
+  EXPECT_TRUE(EntriesBySource(kDeclarationSource, "decl-conflict-01").empty());
+  const grpc::Status reject_approved =
+      Review(Admin(village), "decl-conflict-02", false, "改为驳回", &declaration);
+  EXPECT_EQ(reject_approved.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(reject_approved.error_message(), ::testing::StartsWith("DECLARATION_REVIEWED: "));
+}
+
+// OpenRound's period and criteria errors start with the field's name, for the gateway to name it.
+TEST_F(AssessmentTest, ARoundsPeriodAndCriteriaErrorsNameTheField) {
+  const SeededVillage village = Village(2, 2);
+  v1::EvaluationRound opened;
+  v1::EvaluationRound bad = RoundDefinition("round-field-0001", village, {"环境整洁"}, 1);
+  bad.set_period("2026Q5");
+  const grpc::Status period = Open(Admin(village), bad, &opened);
+  EXPECT_EQ(period.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(period.error_message(), "period: quarter 5 of \"2026Q5\" is outside 1..4");
+  bad = RoundDefinition("round-field-0002", village, {"环境整洁", "环境整洁"}, 1);
+  const grpc::Status criteria = Open(Admin(village), bad, &opened);
+  EXPECT_EQ(criteria.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(criteria.error_message(), "criteria: \"环境整洁\" appears twice");
 }
 
 TEST_F(AssessmentTest, DeclarationCapAppliesAtApproval) {
@@ -693,7 +780,8 @@ TEST_F(AssessmentTest, RoundAmongThreeGroupsCreditsTheWinnersHouseholdsOnce) {
   v1::EvaluationRound closed;
   status = Close(Admin(village), round_id, &closed);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_NE(status.error_message().find("RATINGS_INCOMPLETE"), std::string::npos);
+  EXPECT_NE(status.error_message().find("GROUPS_NOT_SUBMITTED: groups "), std::string::npos)
+      << status.error_message();
 
   ASSERT_TRUE(
       Rate(rep1.token, Ratings(round_id, g1, criteria, {{g0, {80, 80}}, {g2, {75, 75}}}))

@@ -3,6 +3,7 @@
 #include <cppconn/exception.h>
 
 #include <atomic>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -277,6 +278,53 @@ TEST_F(LedgerAcceptanceTest, ValidationErrorsWriteNothing) {
                 .error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(CountRows("SELECT COUNT(*) FROM ledger_entries"), before);
+}
+
+// A deed time in microseconds (the year 58882) or INT64_MAX reached the rulebook lookup and came
+// back 412 NO_RULEBOOK "... in force on 58882-12-20"; seconds (1970) likewise. Each is refused as
+// what it is by a check that needs no database, writing nothing.
+TEST_F(LedgerAcceptanceTest, AnAbsurdDeedTimeIsRefusedAsSuchNotAsNoRulebook) {
+  const SeededVillage village = VillageWithBigItem(1);
+  const std::string token = harness_->GridWorkerToken(village);
+  const int64_t before = CountRows("SELECT COUNT(*) FROM ledger_entries");
+  int n = 0;
+  for (const int64_t future_ms : {int64_t{1795999852945000}, std::numeric_limits<int64_t>::max()}) {
+    v1::SubmitInspectionResponse response;
+    const grpc::Status refused = Submit(token,
+                                        Inspection(absl::StrCat("insp-absurd-time-", ++n),
+                                                   village.household_ids[0], "HJ-01", future_ms),
+                                        &response);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << future_ms;
+    EXPECT_THAT(refused.error_message(),
+                ::testing::StartsWith("OCCURRED_IN_FUTURE: occurred_at_ms: "));
+  }
+  v1::SubmitInspectionResponse response;
+  const grpc::Status seconds =
+      Submit(token, Inspection("insp-absurd-time-s", village.household_ids[0], "HJ-01", 1795999852),
+             &response);
+  EXPECT_EQ(seconds.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(seconds.error_message(), ::testing::StartsWith("occurred_at_ms: "));
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM ledger_entries"), before);
+}
+
+// Period errors say what is wrong ("1999Q1" is of the form YYYYQn; its year is out of range) and
+// start with the field's name, for the gateway to name it.
+TEST_F(LedgerAcceptanceTest, APeriodErrorSaysWhatIsWrongNamingTheField) {
+  const SeededVillage village = VillageWithBigItem(1);
+  const std::string admin = harness_->VillageAdminToken(village.village_id);
+  const auto totals_of = [&](const std::string& period) {
+    v1::GetVillageTotalsRequest request;
+    request.set_village_id(village.village_id);
+    request.set_period(period);
+    v1::VillageTotals totals;
+    const grpc::Status status =
+        ledger_->GetVillageTotals(ScoringHarness::Context(admin).get(), request, &totals);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << period;
+    return status.error_message();
+  };
+  EXPECT_EQ(totals_of("1999Q1"), "period: year 1999 of \"1999Q1\" is outside 2000..2100");
+  EXPECT_EQ(totals_of("2026q4"), "period: \"2026q4\" must have a capital Q, as in 2026Q4");
+  EXPECT_THAT(totals_of("2026-4"), ::testing::StartsWith("period: \"2026-4\" is not of the form"));
 }
 
 TEST_F(LedgerAcceptanceTest, CapPerPeriodHolds) {
@@ -631,14 +679,107 @@ TEST_F(LedgerAcceptanceTest, AnEntryIsReversedOnceAndAReversalNever) {
   const int64_t reversal = reversed.entry().sequence();
 
   reverse.set_correction_id("objection-2");
-  EXPECT_EQ(ledger_->ReverseEntry(ScoringHarness::Context(admin).get(), reverse, &reversed)
-                .error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION);
+  const grpc::Status again =
+      ledger_->ReverseEntry(ScoringHarness::Context(admin).get(), reverse, &reversed);
+  EXPECT_EQ(again.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(again.error_message(), ::testing::StartsWith("ALREADY_REVERSED: "));
+  // Reversing the reversal has its own code: NOT_REVERSIBLE's message is about wallet movements.
   reverse.set_sequence(reversal);
   reverse.set_correction_id("objection-3");
-  EXPECT_EQ(ledger_->ReverseEntry(ScoringHarness::Context(admin).get(), reverse, &reversed)
-                .error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION);
+  const grpc::Status of_reversal =
+      ledger_->ReverseEntry(ScoringHarness::Context(admin).get(), reverse, &reversed);
+  EXPECT_EQ(of_reversal.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(of_reversal.error_message(),
+              ::testing::StartsWith(absl::StrCat("REVERSAL_NOT_REVERSIBLE: entry ", reversal,
+                                                 " is itself the reversal of entry ", deduction)));
+}
+
+// A correction id was any 1..80 characters and looked up across villages: an admin's "x" was
+// refused with 409 because another village had used "x", which also told them of that
+// correction. The id now follows the client-id rule and is a key of the entry's village.
+TEST_F(LedgerAcceptanceTest, ACorrectionIdIsAKeyOfTheEntrysVillage) {
+  const SeededVillage first = VillageWithBigItem(1);
+  const SeededVillage second = VillageWithBigItem(1);
+  const auto reverse = [&](const SeededVillage& village, int64_t sequence,
+                           const std::string& correction_id, v1::ReverseEntryResponse* reversed) {
+    v1::ReverseEntryRequest request;
+    request.set_sequence(sequence);
+    request.set_correction_id(correction_id);
+    request.set_reason("录入错误");
+    return ledger_->ReverseEntry(
+        ScoringHarness::Context(harness_->VillageAdminToken(village.village_id)).get(), request,
+        reversed);
+  };
+  const auto deduction_in = [&](const SeededVillage& village, const std::string& id) {
+    v1::SubmitInspectionResponse response;
+    EXPECT_TRUE(Submit(harness_->GridWorkerToken(village),
+                       Inspection(id, village.household_ids[0], "HJ-02", kLastYearMs), &response)
+                    .ok());
+    return response.entries(0).sequence();
+  };
+  const int64_t in_first = deduction_in(first, "insp-corr-key-01");
+  const int64_t in_second = deduction_in(second, "insp-corr-key-02");
+  v1::ReverseEntryResponse reversed;
+
+  const grpc::Status typed = reverse(first, in_first, "x", &reversed);
+  EXPECT_EQ(typed.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(typed.error_message(), ::testing::StartsWith("correction_id must be 8-64"));
+
+  ASSERT_TRUE(reverse(first, in_first, "fix-shared-0001", &reversed).ok());
+  const int64_t first_reversal = reversed.entry().sequence();
+  // The same id in another village is another correction: written, and nothing of the first one
+  // is told.
+  const grpc::Status elsewhere = reverse(second, in_second, "fix-shared-0001", &reversed);
+  ASSERT_TRUE(elsewhere.ok()) << elsewhere.error_message();
+  EXPECT_NE(reversed.entry().sequence(), first_reversal);
+  EXPECT_EQ(reversed.entry().reverses_sequence(), in_second);
+  EXPECT_EQ(reversed.entry().village_id(), second.village_id);
+  // Within a village the id still names one correction: a retry answers it.
+  ASSERT_TRUE(reverse(first, in_first, "fix-shared-0001", &reversed).ok());
+  EXPECT_EQ(reversed.entry().sequence(), first_reversal);
+  EXPECT_EQ(CountRows(absl::StrCat("SELECT COUNT(*) FROM ledger_entries WHERE source = 4 AND "
+                                   "source_id = 'fix-shared-0001'")),
+            2);
+}
+
+// The same correction id for the same entry with another reason answered the first reversal, so
+// the caller believed their reason recorded while the household read the old one. Same key,
+// different payload is ALREADY_EXISTS, as for inspections and declarations.
+TEST_F(LedgerAcceptanceTest, ACorrectionIdReusedWithAnotherReasonIsRefused) {
+  const SeededVillage village = VillageWithBigItem(2);
+  const std::string grid = harness_->GridWorkerToken(village);
+  v1::SubmitInspectionResponse first_deed, second_deed;
+  ASSERT_TRUE(
+      Submit(grid, Inspection("insp-corr-reuse-1", village.household_ids[0], "HJ-02", kLastYearMs),
+             &first_deed)
+          .ok());
+  ASSERT_TRUE(
+      Submit(grid, Inspection("insp-corr-reuse-2", village.household_ids[1], "HJ-02", kLastYearMs),
+             &second_deed)
+          .ok());
+  const std::string admin = harness_->VillageAdminToken(village.village_id);
+  v1::ReverseEntryRequest request;
+  request.set_sequence(first_deed.entries(0).sequence());
+  request.set_correction_id("fix-reused-0001");
+  request.set_reason("照片拍摄的是邻户");
+  v1::ReverseEntryResponse reversed;
+  ASSERT_TRUE(ledger_->ReverseEntry(ScoringHarness::Context(admin).get(), request, &reversed).ok());
+  const int64_t before = CountRows("SELECT COUNT(*) FROM ledger_entries");
+
+  request.set_reason("录入错误");
+  const grpc::Status other_reason =
+      ledger_->ReverseEntry(ScoringHarness::Context(admin).get(), request, &reversed);
+  EXPECT_EQ(other_reason.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_THAT(other_reason.error_message(),
+              ::testing::StartsWith("CORRECTION_ID_REUSED: correction fix-reused-0001 "));
+
+  request.set_sequence(second_deed.entries(0).sequence());
+  request.set_reason("照片拍摄的是邻户");
+  const grpc::Status other_entry =
+      ledger_->ReverseEntry(ScoringHarness::Context(admin).get(), request, &reversed);
+  EXPECT_EQ(other_entry.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_THAT(other_entry.error_message(), ::testing::StartsWith("CORRECTION_ID_REUSED: "));
+  EXPECT_EQ(CountRows("SELECT COUNT(*) FROM ledger_entries"), before);
 }
 
 TEST_F(LedgerAcceptanceTest, RulebookNeedsAValidVoteAndIsImmutableOncePublished) {
