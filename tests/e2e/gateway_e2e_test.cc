@@ -38,6 +38,7 @@
 #include "tests/support/http_listener.h"
 #include "tests/support/service_database.h"
 #include "tests/support/service_process.h"
+#include "tests/support/test_images.h"
 #include "tests/support/testenv.h"
 
 namespace jifen::testing {
@@ -703,7 +704,7 @@ TEST_F(GatewayE2eTest, GridWorkerUploadsPhotoAndARetriedInspectionScoresOnce) {
   PublishRulebook(village);
   const std::string worker = GridWorker(village, grid_id, "grid.e2e");
 
-  const std::string jpeg = std::string("\xFF\xD8\xFF\xE0\x00\x10JFIF", 10) + "e2e-photo";
+  const std::string jpeg = testing::TestJpeg(11);
   httplib::MultipartFormDataItems items = {{"file", jpeg, "wx-tmp.jpg", "image/jpeg"}};
   auto upload = client_->Post("/v1/photos", {{"Authorization", "Bearer " + worker}}, items);
   const json photo = Ok(upload);
@@ -777,7 +778,7 @@ TEST_F(GatewayE2eTest, TownOfficialsSeeTheirVillagesPhotosWhateverTheUploadersTo
   townless_admin.role = auth::Role::kVillageAdmin;
   townless_admin.village_id = village.village_id;
   const std::string townless = *suite_->signer->Sign(townless_admin, absl::Now(), absl::Minutes(10));
-  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + "townless-photo";
+  const std::string png = testing::TestPng(12);
   httplib::MultipartFormDataItems items = {{"file", png, "wx-tmp.png", "image/png"}};
   const std::string ref =
       Ok(client_->Post("/v1/photos", {{"Authorization", "Bearer " + townless}}, items))
@@ -792,7 +793,7 @@ TEST_F(GatewayE2eTest, TownOfficialsSeeTheirVillagesPhotosWhateverTheUploadersTo
       Get("/v1/photos/" + ref, TownOfficialToken(other.town_id, "town.townless_other"));
   ASSERT_TRUE(other_town);
   EXPECT_EQ(other_town->status, 404) << other_town->body;
-  EXPECT_EQ(other_town->body.find("townless-photo"), std::string::npos);
+  EXPECT_EQ(other_town->body.find(png), std::string::npos);
   // Within the village it is shown as before; another village's admin learns nothing.
   auto same_village = Get("/v1/photos/" + ref, village.admin_token);
   ASSERT_TRUE(same_village);
@@ -809,7 +810,7 @@ TEST_F(GatewayE2eTest, TownOfficialsSeeTheirVillagesPhotosWhateverTheUploadersTo
 // (the same client_request_id) writes it once.
 TEST_F(GatewayE2eTest, AStoreItemsPhotoIsAnUploadedOneAndRetriedStoreWritesCountOnce) {
   const Village village = NewVillage("admin.store");
-  const std::string jpeg = std::string("\xFF\xD8\xFF\xE0\x00\x10JFIF", 10) + "e2e-soap";
+  const std::string jpeg = testing::TestJpeg(13);
   httplib::MultipartFormDataItems files = {{"file", jpeg, "soap.jpg", "image/jpeg"}};
   const std::string ref =
       Ok(client_->Post("/v1/photos", {{"Authorization", "Bearer " + village.admin_token}}, files))

@@ -38,6 +38,10 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"METHOD_NOT_ALLOWED", "接口不支持此请求方式"},
       {"PAYLOAD_TOO_LARGE", "上传内容过大"},
       {"UNSUPPORTED_MEDIA_TYPE", "仅支持 JPEG、PNG 或 WebP 格式的照片"},
+      // A photo whose first bytes name JPEG, PNG or WebP but that does not decode as one to its
+      // end (storage/image_check.h), or one with more pixels than any phone's photo.
+      {"IMAGE_DAMAGED", "照片文件已损坏或不完整，请重新拍照或选择照片后上传"},
+      {"IMAGE_TOO_LARGE", "照片像素过多（超过 4000 万像素），请压缩后再上传"},
       {"JSON_REQUIRED", "请以 JSON 格式提交（Content-Type: application/json）"},
       {"PHOTO_NOT_FOUND", "照片尚未上传成功，请重新上传后再提交"},
       {"ORDER_CANCELLED", "该订单已取消，不能领取"},

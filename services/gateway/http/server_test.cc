@@ -32,6 +32,7 @@
 #include "tests/support/event_reader.h"
 #include "tests/support/http_listener.h"
 #include "tests/support/service_database.h"
+#include "tests/support/test_images.h"
 #include "tests/support/testenv.h"
 
 namespace jifen::gateway {
@@ -1107,7 +1108,7 @@ TEST_F(GatewayServerTest, WeChatBindingRequestsNameTheFieldTheyGetWrong) {
 TEST_F(GatewayServerTest, PhotoUploadIsContentAddressedAndTypeChecked) {
   const std::string grid =
       StaffToken("grid.photo", {{"role", "grid_worker"}, {"village_id", 11}, {"grid_id", 4}});
-  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + "pixels";
+  const std::string png = testing::TestPng(1);
   httplib::Headers auth = {{"Authorization", "Bearer " + grid}};
   httplib::MultipartFormDataItems items = {{"file", png, "a.png", "image/png"}};
   auto first = client_->Post("/v1/photos", auth, items);
@@ -1127,6 +1128,27 @@ TEST_F(GatewayServerTest, PhotoUploadIsContentAddressedAndTypeChecked) {
 
   httplib::MultipartFormDataItems html = {{"file", "<html><script>", "a.jpg", "image/jpeg"}};
   ExpectError(client_->Post("/v1/photos", auth, html), 415, "UNSUPPORTED_MEDIA_TYPE");
+  // An image's first bytes are not an image: QA's uploads, each accepted while only they were
+  // looked at, and a whole image with a script after its end. None of them is stored.
+  const std::string jpeg_signature("\xFF\xD8\xFF", 3);
+  for (const std::string& junk :
+       {jpeg_signature, jpeg_signature + "<html><script>alert(1)</script></html>",
+        std::string("RIFF\0\0\0\0WEBPjunk", 16), testing::TestJpeg(2).substr(0, 100),
+        testing::TestJpeg(3) + "<html><script>alert(1)</script></html>"}) {
+    httplib::MultipartFormDataItems upload = {{"file", junk, "a.jpg", "image/jpeg"}};
+    auto refused = client_->Post("/v1/photos", auth, upload);
+    ExpectError(refused, 400, "IMAGE_DAMAGED");
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(json::parse(refused->body).value("message", ""),
+              "照片文件已损坏或不完整，请重新拍照或选择照片后上传")
+        << refused->body;
+    EXPECT_FALSE(json::parse(refused->body).contains("field")) << refused->body;
+  }
+  size_t stored_files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(photo_dir_)) {
+    stored_files += entry.is_regular_file() ? 1 : 0;
+  }
+  EXPECT_EQ(stored_files, 1u);  // the PNG above
   httplib::MultipartFormDataItems huge = {
       {"file", png + std::string(70 << 10, 'x'), "b.png", "image/png"}};
   ExpectError(client_->Post("/v1/photos", auth, huge), 413, "PAYLOAD_TOO_LARGE");
@@ -1240,7 +1262,7 @@ TEST_F(GatewayServerTest, StaffAccountsWithBadIdsOrSpacedNamesAreRefusedNamingTh
 TEST_F(GatewayServerTest, PhotoUploadAcceptsTheTextFieldsWxUploadFileSends) {
   const std::string grid =
       StaffToken("grid.form", {{"role", "grid_worker"}, {"village_id", 11}, {"grid_id", 4}});
-  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + "form pixels";
+  const std::string png = testing::TestPng(2);
   httplib::Headers auth = {{"Authorization", "Bearer " + grid}};
   httplib::MultipartFormDataItems form = {{"file", png, "p.png", "image/png"},
                                           {"household_id", "3", "", ""},

@@ -10,7 +10,6 @@
 #include <sstream>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/gateway/auth/login_service.h"
 
@@ -37,16 +36,6 @@ absl::Status WriteAll(int fd, absl::string_view bytes) {
 
 }  // namespace
 
-std::string SniffImageType(absl::string_view b) {
-  if (b.size() >= 3 && static_cast<unsigned char>(b[0]) == 0xFF &&
-      static_cast<unsigned char>(b[1]) == 0xD8 && static_cast<unsigned char>(b[2]) == 0xFF) {
-    return "image/jpeg";
-  }
-  if (absl::StartsWith(b, absl::string_view("\x89PNG\r\n\x1a\n", 8))) return "image/png";
-  if (b.size() >= 12 && b.substr(0, 4) == "RIFF" && b.substr(8, 4) == "WEBP") return "image/webp";
-  return "";
-}
-
 std::string PhotoStore::PathOf(absl::string_view ref) const {
   return absl::StrCat(folder_, "/", ref.substr(0, 2), "/", ref);
 }
@@ -56,11 +45,10 @@ absl::StatusOr<StoredPhoto> PhotoStore::Put(absl::string_view bytes) const {
   if (static_cast<int64_t>(bytes.size()) > max_bytes_) {
     return absl::InvalidArgumentError("PAYLOAD_TOO_LARGE: photo over the size limit");
   }
+  absl::StatusOr<ImageInfo> image = CheckImage(bytes);
+  if (!image.ok()) return image.status();
   StoredPhoto photo;
-  photo.content_type = SniffImageType(bytes);
-  if (photo.content_type.empty()) {
-    return absl::InvalidArgumentError("UNSUPPORTED_MEDIA_TYPE: not JPEG, PNG or WebP");
-  }
+  photo.content_type = image->content_type;
   photo.photo_ref = Sha256Hex(bytes);
   photo.size_bytes = static_cast<int64_t>(bytes.size());
   const std::string path = PathOf(photo.photo_ref);

@@ -8,11 +8,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "services/gateway/storage/image_check.h"
 
 namespace jifen::gateway {
-
-// "image/jpeg", "image/png" or "image/webp" by the first bytes; empty for anything else.
-std::string SniffImageType(absl::string_view bytes);
 
 struct StoredPhoto {
   std::string photo_ref;  // lowercase hex SHA-256
@@ -26,8 +24,9 @@ class PhotoStore final {
   PhotoStore(std::string folder, int64_t max_bytes)
       : folder_(std::move(folder)), max_bytes_(max_bytes) {}
 
-  // INVALID_ARGUMENT "UNSUPPORTED_MEDIA_TYPE:" for a non-image, "PAYLOAD_TOO_LARGE:" over the
-  // limit or empty; INTERNAL for a filesystem failure. Writes via a temporary file and rename, so a
+  // Stores only a whole JPEG, PNG or WebP (CheckImage, image_check.h). INVALID_ARGUMENT
+  // "PAYLOAD_TOO_LARGE:" over the size limit, "UNSUPPORTED_MEDIA_TYPE:" when empty, else
+  // CheckImage's refusals; INTERNAL for a filesystem failure. Writes via a temporary file and rename, so a
   // crash never leaves half a photo under its final name.
   absl::StatusOr<StoredPhoto> Put(absl::string_view bytes) const;
 

@@ -5,10 +5,13 @@
 
 #include <filesystem>
 
+#include "absl/strings/match.h"
+#include "tests/support/test_images.h"
+
 namespace jifen::gateway {
 namespace {
 
-std::string Png() { return std::string("\x89PNG\r\n\x1a\n", 8) + "rest-of-png"; }
+std::string Png() { return testing::TestPng(); }
 
 TEST(PhotoStoreTest, SniffsByContentNotName) {
   EXPECT_EQ(SniffImageType(std::string("\xFF\xD8\xFF\xE0", 4) + "jfif"), "image/jpeg");
@@ -39,6 +42,16 @@ TEST(PhotoStoreTest, StoresOnceByContentAndServesBack) {
   EXPECT_EQ(store.Get("../../etc/passwd").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(store.Get(std::string(64, 'a')).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(store.Put("not an image").status().code(), absl::StatusCode::kInvalidArgument);
+  // Only a whole image is stored: the first bytes of a PNG are not enough.
+  const std::string fake_png = std::string("\x89PNG\r\n\x1a\n", 8) + "rest-of-png";
+  auto fake = store.Put(fake_png);
+  EXPECT_EQ(fake.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(fake.status().message(), "IMAGE_DAMAGED:")) << fake.status();
+  files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(folder)) {
+    files += entry.is_regular_file() ? 1 : 0;
+  }
+  EXPECT_EQ(files, 1u);
   EXPECT_EQ(store.Put(Png() + std::string(2000, 'x')).status().code(),
             absl::StatusCode::kInvalidArgument);
   std::filesystem::remove_all(folder);
