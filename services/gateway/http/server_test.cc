@@ -1129,12 +1129,12 @@ TEST_F(GatewayServerTest, PhotoUploadIsContentAddressedAndTypeChecked) {
   httplib::MultipartFormDataItems html = {{"file", "<html><script>", "a.jpg", "image/jpeg"}};
   ExpectError(client_->Post("/v1/photos", auth, html), 415, "UNSUPPORTED_MEDIA_TYPE");
   // An image's first bytes are not an image: QA's uploads, each accepted while only they were
-  // looked at, and a whole image with a script after its end. None of them is stored.
+  // looked at, and a whole PNG with a script after its end. None of them is stored.
   const std::string jpeg_signature("\xFF\xD8\xFF", 3);
   for (const std::string& junk :
        {jpeg_signature, jpeg_signature + "<html><script>alert(1)</script></html>",
         std::string("RIFF\0\0\0\0WEBPjunk", 16), testing::TestJpeg(2).substr(0, 100),
-        testing::TestJpeg(3) + "<html><script>alert(1)</script></html>"}) {
+        testing::TestPng(3) + "<html><script>alert(1)</script></html>"}) {
     httplib::MultipartFormDataItems upload = {{"file", junk, "a.jpg", "image/jpeg"}};
     auto refused = client_->Post("/v1/photos", auth, upload);
     ExpectError(refused, 400, "IMAGE_DAMAGED");
@@ -1144,11 +1144,23 @@ TEST_F(GatewayServerTest, PhotoUploadIsContentAddressedAndTypeChecked) {
         << refused->body;
     EXPECT_FALSE(json::parse(refused->body).contains("field")) << refused->body;
   }
+  // What a phone appends after a JPEG's end is left out: the photo is stored and served back as
+  // the image alone, so the script never leaves the gateway.
+  const std::string jpeg = testing::TestJpeg(3);
+  httplib::MultipartFormDataItems trailed = {
+      {"file", jpeg + "<html><script>alert(1)</script></html>", "c.jpg", "image/jpeg"}};
+  auto kept = client_->Post("/v1/photos", auth, trailed);
+  ASSERT_TRUE(kept);
+  ASSERT_EQ(kept->status, 200) << kept->body;
+  auto jpeg_back = client_->Get(
+      ("/v1/photos/" + json::parse(kept->body).value("photo_ref", "")).c_str(), auth);
+  ASSERT_TRUE(jpeg_back);
+  EXPECT_EQ(jpeg_back->body, jpeg);
   size_t stored_files = 0;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(photo_dir_)) {
     stored_files += entry.is_regular_file() ? 1 : 0;
   }
-  EXPECT_EQ(stored_files, 1u);  // the PNG above
+  EXPECT_EQ(stored_files, 2u);  // the PNG and the JPEG above
   httplib::MultipartFormDataItems huge = {
       {"file", png + std::string(70 << 10, 'x'), "b.png", "image/png"}};
   ExpectError(client_->Post("/v1/photos", auth, huge), 413, "PAYLOAD_TOO_LARGE");

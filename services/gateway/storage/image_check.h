@@ -1,7 +1,9 @@
 // Whether an upload is one whole image, judged by the image libraries themselves (libjpeg-turbo,
 // libpng, libwebp) rather than by a look at its first bytes: photos are inspection evidence and
 // are served back under the type they claim, so junk, truncated files and polyglots (an image's
-// first bytes followed by HTML) are refused.
+// first bytes followed by HTML) are refused. One exception: phones append data after a JPEG's
+// end marker (a camera maker's trailer, a motion photo's video), so a JPEG is accepted with it and
+// only the image itself is kept (image_bytes).
 #pragma once
 
 #include <cstdint>
@@ -24,6 +26,9 @@ struct ImageInfo {
   std::string content_type;  // as SniffImageType
   int64_t width_px = 0;
   int64_t height_px = 0;
+  // The image itself, from the file's start: what is stored. A JPEG's bytes up to its end marker;
+  // the whole file for PNG and WebP.
+  size_t image_bytes = 0;
 };
 
 // Decodes `bytes` to the last pixel as the type its first bytes name, keeping no pixels. All
@@ -32,8 +37,8 @@ struct ImageInfo {
 //   "IMAGE_TOO_LARGE: ..."         the header names more than `pixels_max` pixels (read before any
 //                                  pixel is decoded, so a small file can't make us allocate much);
 //   "IMAGE_DAMAGED: ..."           it does not decode completely as its type (truncated, corrupt,
-//                                  a decoder warning about its data), or bytes follow the image's
-//                                  end (the end of JPEG's EOI, PNG's IEND, WebP's RIFF container).
+//                                  a decoder warning about its data), or bytes follow a PNG's IEND
+//                                  or a WebP's RIFF container.
 absl::StatusOr<ImageInfo> CheckImage(absl::string_view bytes,
                                      int64_t pixels_max = kImagePixelsMax);
 

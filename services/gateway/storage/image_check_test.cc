@@ -71,10 +71,17 @@ TEST(ImageCheckTest, RefusesTruncatedFiles) {
   }
 }
 
-// A polyglot: a whole image, and after its end something a browser would run.
-TEST(ImageCheckTest, RefusesBytesAfterTheImage) {
+// A polyglot: a whole image, and after its end something a browser would run. A JPEG may carry
+// data after its end (phones append trailers and motion photos' videos): it is accepted, and
+// only the image is kept.
+TEST(ImageCheckTest, RefusesBytesAfterAPngOrWebpAndLeavesThemOutOfAJpeg) {
   const std::string html = "<html><script>alert(document.cookie)</script></html>";
-  for (const std::string& image : {TestJpeg(6), TestPng(6), TestWebp(6)}) {
+  const std::string jpeg = TestJpeg(6);
+  absl::StatusOr<ImageInfo> trailed = CheckImage(jpeg + html);
+  ASSERT_TRUE(trailed.ok()) << trailed.status();
+  EXPECT_EQ(trailed->image_bytes, jpeg.size());
+  EXPECT_EQ(CheckImage(jpeg)->image_bytes, jpeg.size());
+  for (const std::string& image : {TestPng(6), TestWebp(6)}) {
     absl::StatusOr<ImageInfo> checked = CheckImage(image + html);
     EXPECT_EQ(RefusalCode(checked), "IMAGE_DAMAGED") << SniffImageType(image);
     EXPECT_TRUE(absl::StrContains(checked.status().message(), "after the image's end"))

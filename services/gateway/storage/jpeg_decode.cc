@@ -102,8 +102,7 @@ absl::StatusOr<ImageInfo> DecodeJpeg(absl::string_view bytes, int64_t pixels_max
     return TooLarge("JPEG", decoder.width_px, decoder.height_px, pixels_max);
   }
   if (!decoded) return Damaged("JPEG", decoder.message);
-  if (decoder.trailing_bytes > 0) return TrailingBytes("JPEG", decoder.trailing_bytes);
-  return ImageInfo{"", decoder.width_px, decoder.height_px};
+  return ImageInfo{"", decoder.width_px, decoder.height_px, bytes.size() - decoder.trailing_bytes};
 }
 
 }  // namespace jifen::gateway::image_internal

@@ -47,6 +47,7 @@ absl::StatusOr<StoredPhoto> PhotoStore::Put(absl::string_view bytes) const {
   }
   absl::StatusOr<ImageInfo> image = CheckImage(bytes);
   if (!image.ok()) return image.status();
+  bytes = bytes.substr(0, image->image_bytes);  // a JPEG's trailer after the image is not kept
   StoredPhoto photo;
   photo.content_type = image->content_type;
   photo.photo_ref = Sha256Hex(bytes);

@@ -57,5 +57,23 @@ TEST(PhotoStoreTest, StoresOnceByContentAndServesBack) {
   std::filesystem::remove_all(folder);
 }
 
+// Phones append data after a JPEG's end (a maker's trailer, a motion photo's video): the photo is
+// accepted and stored without it, so it is served back as the image alone.
+TEST(PhotoStoreTest, KeepsAJpegWithoutWhatFollowsItsEnd) {
+  char folder_template[] = "/tmp/gateway-photos-XXXXXX";
+  const std::string folder = mkdtemp(folder_template);
+  PhotoStore store(folder, 1 << 20);
+  const std::string jpeg = testing::TestJpeg();
+  auto trailed = store.Put(jpeg + "MotionPhoto_Data" + std::string(500, '\x42'));
+  ASSERT_TRUE(trailed.ok()) << trailed.status();
+  EXPECT_EQ(trailed->content_type, "image/jpeg");
+  EXPECT_EQ(trailed->size_bytes, static_cast<int64_t>(jpeg.size()));
+  EXPECT_EQ(*store.Get(trailed->photo_ref), jpeg);
+  auto plain = store.Put(jpeg);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->photo_ref, trailed->photo_ref);  // the same photo, stored once
+  std::filesystem::remove_all(folder);
+}
+
 }  // namespace
 }  // namespace jifen::gateway

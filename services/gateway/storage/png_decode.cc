@@ -91,7 +91,7 @@ absl::StatusOr<ImageInfo> DecodePng(absl::string_view bytes, int64_t pixels_max)
     return Damaged("PNG", decoder.message);
   }
   if (decoder.offset < decoder.size) return TrailingBytes("PNG", decoder.size - decoder.offset);
-  return ImageInfo{"", decoder.width_px, decoder.height_px};
+  return ImageInfo{"", decoder.width_px, decoder.height_px, bytes.size()};
 }
 
 }  // namespace jifen::gateway::image_internal

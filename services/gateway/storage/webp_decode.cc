@@ -62,7 +62,7 @@ absl::StatusOr<ImageInfo> DecodeWebp(absl::string_view bytes, int64_t pixels_max
   const VP8StatusCode decoded = WebPDecode(data, bytes.size(), &config);
   WebPFreeDecBuffer(&config.output);
   if (decoded != VP8_STATUS_OK) return Damaged("WebP", StatusText(decoded));
-  return ImageInfo{"", width_px, height_px};
+  return ImageInfo{"", width_px, height_px, bytes.size()};
 }
 
 }  // namespace jifen::gateway::image_internal
