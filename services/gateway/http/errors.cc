@@ -39,6 +39,9 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"PAYLOAD_TOO_LARGE", "上传内容过大"},
       {"UNSUPPORTED_MEDIA_TYPE", "仅支持 JPEG、PNG 或 WebP 格式的照片"},
       {"JSON_REQUIRED", "请以 JSON 格式提交（Content-Type: application/json）"},
+      // A compressed request body (Content-Encoding other than identity), and a chunked one.
+      {"CONTENT_ENCODING_UNSUPPORTED", "请求内容不能压缩，请直接提交未压缩的内容"},
+      {"LENGTH_REQUIRED", "请求须注明内容长度（Content-Length），不支持分块上传"},
       {"PHOTO_NOT_FOUND", "照片尚未上传成功，请重新上传后再提交"},
       {"ORDER_CANCELLED", "该订单已取消，不能领取"},
       {"NO_OPEN_WINDOW", "当前不在公示期内，暂不能提出异议"},
