@@ -7,10 +7,12 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 
 namespace jifen::auth {
@@ -27,6 +29,41 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ostringstream contents;
   contents << in.rdbuf();
   return contents.str();
+}
+
+int Base64UrlValue(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '-') return 62;
+  if (c == '_') return 63;
+  return -1;
+}
+
+// Whether `part` is the one unpadded base64url text of some bytes (RFC 7515 2): no padding, no
+// other alphabet, no length that encodes nothing, and no set bits past the last byte.
+bool IsCanonicalBase64Url(absl::string_view part) {
+  if (part.empty() || part.size() % 4 == 1) return false;
+  for (char c : part) {
+    if (Base64UrlValue(c) < 0) return false;
+  }
+  const int last = Base64UrlValue(part.back());
+  if (part.size() % 4 == 2) return (last & 0x0F) == 0;
+  if (part.size() % 4 == 3) return (last & 0x03) == 0;
+  return true;
+}
+
+// libjwt's decoder takes padding and ignores stray bits, so that one token has many spellings
+// (each of them a token the caches and the revocation list would not recognise as the same).
+absl::Status CheckCompactForm(absl::string_view token) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
+  if (parts.size() != 3) return absl::UnauthenticatedError("malformed token");
+  for (absl::string_view part : parts) {
+    if (!IsCanonicalBase64Url(part)) {
+      return absl::UnauthenticatedError("token is not canonical unpadded base64url");
+    }
+  }
+  return absl::OkStatus();
 }
 
 // The header is checked before libjwt sees the token: libjwt accepts whatever algorithm the token
@@ -100,6 +137,7 @@ absl::StatusOr<Caller> TokenVerifier::Verify(absl::string_view token, absl::Time
 absl::StatusOr<Caller> TokenVerifier::VerifySignature(absl::string_view token, absl::Time now,
                                                       absl::Time* expires_out) const {
   if (token.empty()) return absl::UnauthenticatedError("missing token");
+  if (absl::Status form = CheckCompactForm(token); !form.ok()) return form;
   if (absl::Status header = CheckHeaderAlgorithm(token); !header.ok()) return header;
   const std::string token_string(token);
   jwt_t* raw = nullptr;

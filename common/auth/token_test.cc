@@ -4,6 +4,7 @@
 #include <openssl/hmac.h>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/auth/test_keys.h"
@@ -122,6 +123,40 @@ TEST_F(TokenTest, GarbageIsRefused) {
   for (const char* token : {"", "abc", "a.b.c", "..", "eyJhbGciOiJFUzI1NiJ9.e30."}) {
     EXPECT_EQ(verifier_->Verify(token, kNow).status().code(), absl::StatusCode::kUnauthenticated)
         << token;
+  }
+}
+
+// Each token has one spelling: libjwt's decoder would also take padding, stray bits past the last
+// byte, or the padded base64 alphabet, which the gateway's token cache and every service's would
+// hold as different tokens.
+TEST_F(TokenTest, OnlyTheCanonicalUnpaddedBase64UrlSpellingVerifies) {
+  const std::string token = *signer_->Sign(caller_, kNow, absl::Minutes(15));
+  ASSERT_TRUE(verifier_->Verify(token, kNow).ok());
+  std::vector<std::string> parts = absl::StrSplit(token, '.');
+  ASSERT_EQ(parts.size(), 3u);
+  // An ES256 signature is 64 bytes: 86 characters, whose last carries 4 unused bits.
+  ASSERT_EQ(parts[2].size(), 86u);
+  std::string stray_bits = parts[2];
+  stray_bits.back() = stray_bits.back() == 'A' ? 'B' : static_cast<char>(stray_bits.back() + 1);
+  std::vector<std::string> variants = {
+      token + "==",
+      token + "=",
+      absl::StrCat(parts[0], "=.", parts[1], ".", parts[2]),
+      absl::StrCat(parts[0], ".", parts[1], ".", stray_bits),
+      absl::StrCat(parts[0], ".", parts[1], ".", parts[2], ".x"),
+      absl::StrCat(parts[0], ".", parts[1], ".", parts[2], "A"),
+  };
+  for (char& c : parts[2]) {  // the same bytes in the padded alphabet
+    if (c == '-') c = '+';
+    if (c == '_') c = '/';
+  }
+  if (absl::StrContains(token.substr(token.rfind('.')), "-") ||
+      absl::StrContains(token.substr(token.rfind('.')), "_")) {
+    variants.push_back(absl::StrCat(parts[0], ".", parts[1], ".", parts[2]));
+  }
+  for (const std::string& variant : variants) {
+    absl::StatusOr<Caller> verified = verifier_->Verify(variant, kNow);
+    EXPECT_EQ(verified.status().code(), absl::StatusCode::kUnauthenticated) << variant;
   }
 }
 

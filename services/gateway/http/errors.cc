@@ -43,6 +43,9 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       {"IMAGE_DAMAGED", "照片文件已损坏或不完整，请重新拍照或选择照片后上传"},
       {"IMAGE_TOO_LARGE", "照片像素过多（超过 4000 万像素），请压缩后再上传"},
       {"JSON_REQUIRED", "请以 JSON 格式提交（Content-Type: application/json）"},
+      // A compressed request body (Content-Encoding other than identity), and a chunked one.
+      {"CONTENT_ENCODING_UNSUPPORTED", "请求内容不能压缩，请直接提交未压缩的内容"},
+      {"LENGTH_REQUIRED", "请求须注明内容长度（Content-Length），不支持分块上传"},
       {"PHOTO_NOT_FOUND", "照片尚未上传成功，请重新上传后再提交"},
       {"ORDER_CANCELLED", "该订单已取消，不能领取"},
       {"NO_OPEN_WINDOW", "当前不在公示期内，暂不能提出异议"},

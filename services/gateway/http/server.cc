@@ -65,6 +65,66 @@ bool IsRoutedMethod(absl::string_view method) {
          method == "DELETE" || method == "OPTIONS";
 }
 
+// The method in metrics labels: a client may send any token as a method (httplib refuses it, and
+// the refusal is recorded too), and each one would be a new time series.
+absl::string_view MethodLabel(absl::string_view method) {
+  return IsRoutedMethod(method) ? method : "OTHER";
+}
+
+// The methods whose body httplib reads; any other request's body would be left on the connection.
+bool TakesBody(absl::string_view method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
+// The request's path, also when httplib stopped parsing at the request line (an unknown method):
+// then only the target is known.
+std::string PathOf(const httplib::Request& req) {
+  if (!req.path.empty()) return req.path;
+  return httplib::detail::decode_url(req.target.substr(0, req.target.find('?')), false);
+}
+
+// The bodies of the gateway's own JSON endpoints: a few short strings and ids. A release's reason
+// is 500 characters, escaped as \uXXXX pairs at worst.
+constexpr size_t kAccountBodyBytesMax = 4096;
+constexpr size_t kReleaseBodyBytesMax = 8192;
+// A body refused before it is read (too large for its route, compressed) is still read and thrown
+// away when it is at most this long, so that a client that sends its whole body before reading
+// the answer gets the 413 or 415 instead of a reset connection; a longer one is not read at all:
+// the answer goes out and the connection is closed.
+constexpr uint64_t kDiscardBodyBytesMax = 2 << 20;
+// A request refused before its body is read, and allowed to send it for discarding, is routed here
+// (httplib then hands its body to a content reader instead of reading it into memory).
+constexpr char kDiscardPath[] = "/-refused-before-body";
+// When a 429 has no Retry-After of its own (a service's RESOURCE_EXHAUSTED).
+constexpr char kDefaultRetryAfterSeconds[] = "5";
+
+// httplib keeps a connection open after any answer it writes; when the request's body (or its
+// headers: an unknown method stops httplib at the request line) was left unread, the next
+// "request" on it would be that body. httplib closes a connection when a response's content
+// provider fails, so the answer goes out through one that writes it and then reports failure;
+// "Connection: close" on the request makes the answer say so.
+void CloseAfterAnswer(const httplib::Request& req, httplib::Response& res) {
+  // The const_cast: httplib's Request here is a non-const local of its process_request, which
+  // reads this header back only to write the answer's Connection header.
+  httplib::Request& request = const_cast<httplib::Request&>(req);
+  request.set_header("Connection", "close");
+  // httplib writes no body, and so calls no provider, for HEAD: such a request (with a body of
+  // its own) gets its error body, and then the close.
+  if (request.method == "HEAD") request.method = "GET";
+  std::string body = std::move(res.body);
+  res.body.clear();
+  std::string type = res.get_header_value("Content-Type");
+  res.headers.erase("Content-Type");  // set_content_provider adds it again
+  if (type.empty()) type = "text/plain";
+  const size_t length = body.size();
+  res.set_content_provider(length, type,
+                           [body = std::move(body)](size_t offset, size_t length,
+                                                    httplib::DataSink& sink) {
+                             sink.write(body.data() + offset, length);
+                             return false;  // the connection closes after this answer
+                           });
+}
+
 std::string Dump(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -205,16 +265,23 @@ void GatewayServer::Serve(const httplib::Request& req, httplib::Response& res, c
   }
   res.set_header("Cache-Control", "no-store");
   res.set_header("X-Content-Type-Options", "nosniff");
+  // Every answer is whole (the pre-routing handler drops Range); httplib would otherwise offer
+  // "bytes" on HEAD.
+  res.set_header("Accept-Ranges", "none");
   body(ex);
+  // Every 429 says when to come back; one whose refusal named no time gets a short default.
+  if (res.status == 429 && !res.has_header("Retry-After")) {
+    res.set_header("Retry-After", kDefaultRetryAfterSeconds);
+  }
 
   const double seconds = absl::ToDoubleSeconds(absl::Now() - started);
   const std::string code = ex.error_code.empty() ? "OK" : ex.error_code;
-  metrics::GlobalRpcMetrics().Record(absl::StrCat("http ", req.method, " ", ex.label), code,
-                                     seconds);
+  metrics::GlobalRpcMetrics().Record(absl::StrCat("http ", MethodLabel(req.method), " ", ex.label),
+                                     code, seconds);
   log::Fields fields = {
       {"request_id", ex.request_id},
       {"http_method", req.method},
-      {"path", req.path},
+      {"path", PathOf(req)},
       {"route", ex.label},
       {"status", absl::StrCat(res.status)},
       {"code", code},
@@ -277,7 +344,16 @@ bool GatewayServer::Admit(Exchange& ex, Entry entry) {
       reads_token ? ex.req.get_header_value("Authorization") : std::string();
   absl::string_view header = authorization;
   absl::Status refused;
-  if (absl::ConsumePrefix(&header, "Bearer ") && !header.empty()) {
+  // "Bearer" 1*SP token (RFC 9110 11.6.2: the scheme is case-insensitive).
+  const bool bearer =
+      header.size() > 7 && absl::EqualsIgnoreCase(header.substr(0, 6), "Bearer") &&
+      header[6] == ' ';
+  if (bearer) {
+    header.remove_prefix(7);
+    while (absl::ConsumePrefix(&header, " ")) {
+    }
+  }
+  if (bearer && !header.empty()) {
     absl::StatusOr<auth::Caller> caller = VerifyToken(header);
     if (caller.ok()) {
       ex.caller = *std::move(caller);
@@ -361,18 +437,19 @@ void GatewayServer::Register() {
   s.Get("/openapi.json", [this](const httplib::Request& req, httplib::Response& res) {
     Serve(req, res, "/openapi.json", [this](Exchange& ex) { ex.Reply(200, openapi_json_); });
   });
-  auto post = [this, &s](const char* path, void (GatewayServer::*handler)(Exchange&)) {
-    own_post_paths_.push_back(path);
+  auto post = [this, &s](const char* path, size_t body_max,
+                         void (GatewayServer::*handler)(Exchange&)) {
+    own_post_body_max_[path] = body_max;
     s.Post(path, [this, path, handler](const httplib::Request& req, httplib::Response& res) {
       Serve(req, res, path, [this, handler](Exchange& ex) { (this->*handler)(ex); });
     });
   };
-  post("/v1/auth/staff/login", &GatewayServer::StaffLogin);
-  post("/v1/auth/wechat/login", &GatewayServer::WeChatLogin);
-  post("/v1/auth/refresh", &GatewayServer::Refresh);
-  post("/v1/auth/logout", &GatewayServer::Logout);
-  post("/v1/auth/invitations", &GatewayServer::CreateInvitation);
-  post("/v1/auth/staff", &GatewayServer::CreateStaff);
+  post("/v1/auth/staff/login", kAccountBodyBytesMax, &GatewayServer::StaffLogin);
+  post("/v1/auth/wechat/login", kAccountBodyBytesMax, &GatewayServer::WeChatLogin);
+  post("/v1/auth/refresh", kAccountBodyBytesMax, &GatewayServer::Refresh);
+  post("/v1/auth/logout", kAccountBodyBytesMax, &GatewayServer::Logout);
+  post("/v1/auth/invitations", kAccountBodyBytesMax, &GatewayServer::CreateInvitation);
+  post("/v1/auth/staff", kAccountBodyBytesMax, &GatewayServer::CreateStaff);
   s.Get(kBindingsPath, [this](const httplib::Request& req, httplib::Response& res) {
     Serve(req, res, kBindingsPath, [this](Exchange& ex) { ListBindings(ex); });
   });
@@ -382,7 +459,9 @@ void GatewayServer::Register() {
                  [this](Exchange& ex) { ReleaseBinding(ex); });
          });
   if (deps_.photos != nullptr) {
-    post("/v1/photos", &GatewayServer::UploadPhoto);
+    // The photo and the multipart form around it (wx.uploadFile's formData).
+    post("/v1/photos", static_cast<size_t>(deps_.photos->max_bytes()) + (64 << 10),
+         &GatewayServer::UploadPhoto);
     s.Get(R"(/v1/photos/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
       Serve(req, res, "/v1/photos/{photo_ref}", [this](Exchange& ex) { GetPhoto(ex); });
     });
@@ -390,7 +469,7 @@ void GatewayServer::Register() {
   s.Options(".*", [this](const httplib::Request& req, httplib::Response& res) {
     Serve(req, res, "OPTIONS", [](Exchange& ex) {
       if (ex.res.has_header("Access-Control-Allow-Origin")) {
-        ex.res.set_header("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS");
+        ex.res.set_header("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, DELETE, OPTIONS");
         ex.res.set_header("Access-Control-Allow-Headers",
                           "Authorization, Content-Type, X-Request-Id");
         ex.res.set_header("Access-Control-Max-Age", "600");
@@ -401,25 +480,63 @@ void GatewayServer::Register() {
   auto proxy = [this](const httplib::Request& req, httplib::Response& res) {
     Serve(req, res, "unmatched", [this](Exchange& ex) { Proxy(ex); });
   };
+  // Requests refused before their body was read (BeforeBody), whose body is read here only to be
+  // thrown away (httplib hands a content reader to these handlers instead of filling req.body).
+  const auto discard = [this](const httplib::Request& req, httplib::Response& res,
+                              const httplib::ContentReader& read) {
+    const bool read_all = read([](const char*, size_t) { return true; });
+    if (!res.has_header("X-Request-Id")) {  // a client's own request for this path
+      Serve(req, res, "unmatched",
+            [](Exchange& ex) { ex.Fail(MakeError(404, "ROUTE_NOT_FOUND")); });
+    }
+    if (!read_all) CloseAfterAnswer(req, res);
+  };
+  s.Post(kDiscardPath, discard);
+  s.Put(kDiscardPath, discard);
+  s.Patch(kDiscardPath, discard);
+  s.Delete(kDiscardPath, discard);
   s.Get(".*", proxy);
   s.Post(".*", proxy);
   s.Put(".*", proxy);
   s.Delete(".*", proxy);
-  // Errors httplib answers itself (an oversized body, a request it can't parse, a method it has no
-  // handler for) go out like every other response: request id, CORS, access log, JSON body.
+  s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    return BeforeBody(req, res) ? httplib::Server::HandlerResponse::Handled
+                                : httplib::Server::HandlerResponse::Unhandled;
+  });
+  // A client that waits for 100 Continue learns of a refusal before it sends its body; then the
+  // connection is closed, since the client may send the body anyway.
+  s.set_expect_100_continue_handler([this](const httplib::Request& req, httplib::Response& res) {
+    std::optional<EarlyRefusal> refusal = RefusalBeforeBody(req);
+    if (!refusal) return 100;
+    AnswerRefusal(req, res, *refusal);
+    CloseAfterAnswer(req, res);
+    return res.status;
+  });
+  // Errors httplib answers itself (a request it can't parse, a method it has no handler for, a
+  // Range header it can't parse) go out like every other response: request id, CORS, access log,
+  // JSON body. httplib may have left the rest of such a request (its headers, its body) unread, so
+  // the connection is closed after the answer.
   s.set_error_handler(httplib::Server::HandlerWithResponse(
       [this](const httplib::Request& req, httplib::Response& res) {
         if (res.has_header("X-Request-Id")) return httplib::Server::HandlerResponse::Unhandled;
+        // Range is ignored (BeforeBody); httplib parses it before the gateway sees the request and
+        // may have kept the first ranges of one it then refused. The const_cast: as in BeforeBody.
+        const_cast<httplib::Request&>(req).ranges.clear();
         const int status = res.status;
         Serve(req, res, "unmatched", [this, status](Exchange& ex) {
           if (!IsRoutedMethod(ex.req.method) && (status == 400 || status == 404)) {
             return FailMethodNotAllowed(ex);
+          }
+          if (status == 416) {  // a Range header httplib can't parse
+            ex.error_detail = "malformed Range header";
+            return ex.Fail(MakeError(400, "INVALID_ARGUMENT"), "Range");
           }
           ex.Fail(status == 413   ? MakeError(413, "PAYLOAD_TOO_LARGE")
                   : status == 404 ? MakeError(404, "ROUTE_NOT_FOUND")
                   : status < 500  ? MakeError(status, "INVALID_ARGUMENT")
                                   : MakeError(status, "INTERNAL"));
         });
+        CloseAfterAnswer(req, res);
         return httplib::Server::HandlerResponse::Handled;
       }));
   s.set_exception_handler(
@@ -433,7 +550,7 @@ std::vector<std::string> GatewayServer::AllowedMethods(absl::string_view path) c
   std::vector<std::string> allowed;
   if (path == "/healthz" || path == "/metrics" || path == "/openapi.json") allowed.push_back("GET");
   if (path == kBindingsPath) allowed.push_back("GET");
-  if (Contains(own_post_paths_, path) || IsBindingReleasePath(path)) allowed.push_back("POST");
+  if (own_post_body_max_.contains(path) || IsBindingReleasePath(path)) allowed.push_back("POST");
   if (deps_.photos != nullptr) {
     absl::string_view photo_ref = path;
     if (absl::ConsumePrefix(&photo_ref, "/v1/photos/") && !photo_ref.empty() &&
@@ -449,11 +566,117 @@ std::vector<std::string> GatewayServer::AllowedMethods(absl::string_view path) c
       allowed.push_back(method);
     }
   }
+  // HEAD is answered wherever GET is (httplib sends the headers only).
+  if (const auto get = std::find(allowed.begin(), allowed.end(), "GET"); get != allowed.end()) {
+    allowed.insert(get + 1, "HEAD");
+  }
   return allowed;
 }
 
+std::pair<size_t, std::string> GatewayServer::BodyLimitOf(absl::string_view method,
+                                                          absl::string_view path) const {
+  if (method == "POST") {
+    if (const auto own = own_post_body_max_.find(path); own != own_post_body_max_.end()) {
+      return {own->second, own->first};
+    }
+    if (IsBindingReleasePath(path)) {
+      return {kReleaseBodyBytesMax, "/v1/auth/wechat-bindings/{binding_id}/release"};
+    }
+  }
+  PathValues values;
+  bool method_allowed = true;
+  const Route* route = deps_.routes->Match(method, path, &values, &method_allowed);
+  return {config_.max_json_body_bytes, route != nullptr ? route->path_template : "unmatched"};
+}
+
+std::optional<GatewayServer::EarlyRefusal> GatewayServer::RefusalBeforeBody(
+    const httplib::Request& req) const {
+  auto [body_max, label] = BodyLimitOf(req.method, req.path);
+  auto refuse = [&label](int status, absl::string_view code, std::string reason,
+                         bool discardable = false) {
+    return EarlyRefusal{MakeError(status, code), label, std::move(reason), discardable};
+  };
+  // Chunked bodies have no length to check before reading them (and httplib reads them whole);
+  // wx.request and wx.uploadFile send Content-Length.
+  if (req.has_header("Transfer-Encoding")) {
+    return refuse(411, "LENGTH_REQUIRED", "Transfer-Encoding is not accepted");
+  }
+  uint64_t length = 0;
+  const std::string given = req.get_header_value("Content-Length");
+  for (size_t i = 1; i < req.get_header_value_count("Content-Length"); ++i) {
+    if (req.get_header_value("Content-Length", i) != given) {
+      return refuse(400, "INVALID_ARGUMENT", "conflicting Content-Length headers");
+    }
+  }
+  // httplib reads a malformed length as 0 and would leave the body on the connection.
+  if (req.has_header("Content-Length") &&
+      (given.empty() || given.size() > 18 ||
+       !std::all_of(given.begin(), given.end(), absl::ascii_isdigit) ||
+       !absl::SimpleAtoi(given, &length))) {
+    return refuse(400, "INVALID_ARGUMENT", "malformed Content-Length");
+  }
+  if (length > 0 && !TakesBody(req.method)) {
+    return refuse(400, "INVALID_ARGUMENT", absl::StrCat("a ", req.method, " takes no body"));
+  }
+  const bool discardable = length <= kDiscardBodyBytesMax;
+  // httplib inflates a gzip or deflate body whole before any limit applies: 20 KB of gzip are
+  // 20 MB in memory. No client of ours compresses what it sends.
+  for (size_t i = 0; i < req.get_header_value_count("Content-Encoding"); ++i) {
+    const std::string coding = absl::AsciiStrToLower(
+        absl::StripAsciiWhitespace(req.get_header_value("Content-Encoding", i)));
+    if (!coding.empty() && coding != "identity") {
+      return refuse(415, "CONTENT_ENCODING_UNSUPPORTED",
+                    absl::StrCat("Content-Encoding ", coding), discardable);
+    }
+  }
+  if (length > body_max) {
+    return refuse(413, "PAYLOAD_TOO_LARGE",
+                  absl::StrCat("Content-Length ", length, " over ", body_max), discardable);
+  }
+  return std::nullopt;
+}
+
+void GatewayServer::AnswerRefusal(const httplib::Request& req, httplib::Response& res,
+                                  const EarlyRefusal& refusal) {
+  Serve(req, res, refusal.label.c_str(), [&](Exchange& ex) {
+    ex.error_detail = refusal.reason;
+    if (refusal.error.code == "CONTENT_ENCODING_UNSUPPORTED") {
+      ex.res.set_header("Accept-Encoding", "identity");  // RFC 7694
+    }
+    ex.Fail(refusal.error);
+  });
+}
+
+bool GatewayServer::BeforeBody(const httplib::Request& req, httplib::Response& res) {
+  // httplib hands the request over as const&, but it is a non-const local object of its
+  // process_request that lives until the answer is written, and what is changed here is what
+  // httplib reads after this handler: the ranges it would cut every answer to, the length of the
+  // body it is about to read, and the path it routes by.
+  httplib::Request& request = const_cast<httplib::Request&>(req);
+  // No route needs Range, and httplib would cut any answer to any number of ranges (JSON and
+  // errors too, keeping their status): every answer is whole.
+  request.ranges.clear();
+  // Neither Content-Length nor Transfer-Encoding: no body (RFC 9112 6.3). httplib would read
+  // until the client closes.
+  if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) {
+    request.set_header("Content-Length", "0");
+  }
+  std::optional<EarlyRefusal> refusal = RefusalBeforeBody(req);
+  if (!refusal) return false;
+  AnswerRefusal(req, res, *refusal);
+  if (refusal->discardable && TakesBody(req.method)) {
+    // Read and thrown away by the kDiscardPath handlers, not decoded: the answer is already made.
+    request.path = kDiscardPath;
+    request.headers.erase("Content-Encoding");
+    request.headers.erase("Content-Type");  // a multipart body would be parsed
+    return false;
+  }
+  CloseAfterAnswer(req, res);
+  return true;
+}
+
 void GatewayServer::FailMethodNotAllowed(Exchange& ex) {
-  const std::vector<std::string> allowed = AllowedMethods(ex.req.path);
+  const std::vector<std::string> allowed = AllowedMethods(PathOf(ex.req));
   if (allowed.empty()) return ex.Fail(MakeError(404, "ROUTE_NOT_FOUND"));
   ex.res.set_header("Allow", absl::StrJoin(allowed, ", "));
   ex.Fail(MakeError(405, "METHOD_NOT_ALLOWED"));
@@ -496,7 +719,10 @@ void GatewayServer::ReplyDownload(Exchange& ex, const Route& route, const std::s
 void GatewayServer::Proxy(Exchange& ex) {
   PathValues values;
   bool method_allowed = true;
-  const Route* route = deps_.routes->Match(ex.req.method, ex.req.path, &values, &method_allowed);
+  // HEAD is GET without the body (httplib drops it).
+  const bool head = ex.req.method == "HEAD";
+  const Route* route =
+      deps_.routes->Match(head ? "GET" : ex.req.method, ex.req.path, &values, &method_allowed);
   if (route == nullptr) return FailMethodNotAllowed(ex);  // 404 when no method fits the path
   ex.label = route->path_template;
   if (!Admit(ex, Entry::kAuthenticated)) return;
@@ -551,6 +777,11 @@ void GatewayServer::Proxy(Exchange& ex) {
   call.bearer_token = ex.bearer;
   call.request_id = ex.request_id;
   call.timeout = config_.backend_timeout;
+  if (route->server_streaming && head) {  // what GET would answer, without opening a stream
+    ex.res.status = 200;
+    ex.res.set_header("Content-Type", "text/event-stream");
+    return;
+  }
   if (route->server_streaming) {  // Server-Sent Events, once the backend accepted the stream
     const StreamCaller caller{ex.caller->user_id, ex.caller->token_id, TokenExpiry(ex.bearer)};
     absl::StatusOr<std::shared_ptr<EventStream>> stream = streams_->Open(*route, call, caller);
@@ -608,7 +839,13 @@ bool IntField(const json& body, const char* name, int64_t* out) {
     *out = it->get<int64_t>();
     return true;
   }
-  return it->is_string() && absl::SimpleAtoi(it->get<std::string>(), out);
+  if (!it->is_string()) return false;
+  // Digits with an optional minus, as protobuf's JSON mapping takes a 64-bit integer: SimpleAtoi
+  // alone would take " +1".
+  const std::string& text = it->get_ref<const std::string&>();
+  const absl::string_view digits = absl::StripPrefix(text, "-");
+  return !digits.empty() && std::all_of(digits.begin(), digits.end(), absl::ascii_isdigit) &&
+         absl::SimpleAtoi(text, out);
 }
 
 // Unknown members are refused as everywhere else.
@@ -635,7 +872,7 @@ bool OnlyKnown(const json& body, std::initializer_list<const char*> names, std::
 
 void GatewayServer::StaffLogin(Exchange& ex) {
   if (!Admit(ex, Entry::kSignIn)) return;
-  std::optional<json> body = ex.JsonBody(4096);
+  std::optional<json> body = ex.JsonBody(kAccountBodyBytesMax);
   if (!body) return;
   JIFEN_BODY_FIELDS(ex, *body, "username", "password");
   std::string username, password;
@@ -651,7 +888,7 @@ void GatewayServer::StaffLogin(Exchange& ex) {
 
 void GatewayServer::WeChatLogin(Exchange& ex) {
   if (!Admit(ex, Entry::kSignIn)) return;
-  std::optional<json> body = ex.JsonBody(4096);
+  std::optional<json> body = ex.JsonBody(kAccountBodyBytesMax);
   if (!body) return;
   JIFEN_BODY_FIELDS(ex, *body, "code", "invitation_code");
   std::string code, invitation;
@@ -673,7 +910,7 @@ void GatewayServer::WeChatLogin(Exchange& ex) {
 
 void GatewayServer::Refresh(Exchange& ex) {
   if (!Admit(ex, Entry::kRefresh)) return;
-  std::optional<json> body = ex.JsonBody(4096);
+  std::optional<json> body = ex.JsonBody(kAccountBodyBytesMax);
   if (!body) return;
   JIFEN_BODY_FIELDS(ex, *body, "refresh_token");
   std::string token;
@@ -687,7 +924,7 @@ void GatewayServer::Refresh(Exchange& ex) {
 
 void GatewayServer::Logout(Exchange& ex) {
   if (!Admit(ex, Entry::kAuthenticated)) return;
-  std::optional<json> body = ex.JsonBody(4096);
+  std::optional<json> body = ex.JsonBody(kAccountBodyBytesMax);
   if (!body) return;
   JIFEN_BODY_FIELDS(ex, *body, "refresh_token");
   std::string token;
@@ -842,7 +1079,7 @@ void GatewayServer::CreateInvitation(Exchange& ex) {
   if (ex.caller->role != auth::Role::kVillageAdmin) {
     return ex.Fail(absl::PermissionDeniedError("village admins only"));
   }
-  std::optional<json> body = ex.JsonBody(4096);
+  std::optional<json> body = ex.JsonBody(kAccountBodyBytesMax);
   if (!body) return;
   JIFEN_BODY_FIELDS(ex, *body, "household_id", "member_id", "valid_hours");
   int64_t household_id = 0, member_id = 0, valid_hours = 0;
@@ -875,7 +1112,7 @@ void GatewayServer::CreateStaff(Exchange& ex) {
       ex.caller->role != auth::Role::kDistrictOfficial) {
     return ex.Fail(absl::PermissionDeniedError("role may not create staff accounts"));
   }
-  std::optional<json> body = ex.JsonBody(4096);
+  std::optional<json> body = ex.JsonBody(kAccountBodyBytesMax);
   if (!body) return;
   JIFEN_BODY_FIELDS(ex, *body, "username", "password", "role", "town_id", "village_id", "grid_id",
                     "team_id");
@@ -1076,8 +1313,7 @@ void GatewayServer::ReleaseBinding(Exchange& ex) {
   if (!ParsePathId(ex.req.matches[1].str(), &binding_id)) {
     return ex.Fail(absl::InvalidArgumentError("binding_id: must be a positive id"), "binding_id");
   }
-  // 500 characters escaped as \uXXXX pairs at worst.
-  std::optional<json> body = ex.JsonBody(8192);
+  std::optional<json> body = ex.JsonBody(kReleaseBodyBytesMax);
   if (!body) return;
   JIFEN_BODY_FIELDS(ex, *body, "reason");
   std::string reason;

@@ -5,8 +5,10 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -22,6 +24,7 @@
 #include "services/gateway/auth/login_service.h"
 #include "services/gateway/http/backends.h"
 #include "services/gateway/http/client_address.h"
+#include "services/gateway/http/errors.h"
 #include "services/gateway/http/route_table.h"
 #include "services/gateway/http/stream_proxy.h"
 #include "services/gateway/storage/photo_store.h"
@@ -106,6 +109,23 @@ class GatewayServer final {
   std::vector<std::string> AllowedMethods(absl::string_view path) const;
   // 405 with an Allow header, or 404 when the path is not served at all.
   void FailMethodNotAllowed(Exchange& ex);
+  // A refusal that needs only the request's line and headers, decided before httplib reads the
+  // body (set_pre_routing_handler): chunked or compressed bodies, a malformed Content-Length, a
+  // body on a method that takes none, a body longer than the route takes.
+  struct EarlyRefusal {
+    HttpError error;
+    std::string label;       // the route, for logs and metrics
+    std::string reason;      // for the access log
+    bool discardable = false;  // a known length httplib may read and throw away
+  };
+  std::optional<EarlyRefusal> RefusalBeforeBody(const httplib::Request& req) const;
+  // The largest body `method` on `path` takes, and the route's label ("unmatched" when none).
+  std::pair<size_t, std::string> BodyLimitOf(absl::string_view method,
+                                             absl::string_view path) const;
+  void AnswerRefusal(const httplib::Request& req, httplib::Response& res,
+                     const EarlyRefusal& refusal);
+  // The pre-routing handler: true when the request has been answered.
+  bool BeforeBody(const httplib::Request& req, httplib::Response& res);
   void StaffLogin(Exchange& ex);
   void WeChatLogin(Exchange& ex);
   void Refresh(Exchange& ex);
@@ -151,7 +171,9 @@ class GatewayServer final {
   GatewayConfig config_;
   GatewayDeps deps_;
   std::string openapi_json_;
-  std::vector<std::string> own_post_paths_;  // registered by Register(), for 405's Allow
+  // The gateway's own POST endpoints and the largest body each takes, registered by Register():
+  // for 405's Allow and the refusal before reading a body.
+  absl::flat_hash_map<std::string, size_t> own_post_body_max_;
   std::unique_ptr<StreamProxy> streams_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;

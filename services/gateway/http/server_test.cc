@@ -5,7 +5,11 @@
 
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <map>
@@ -27,6 +31,7 @@
 #include "common/mysql/connection_pool.h"
 #include "common/redis/redis_client.h"
 #include "jifen/testing/v1/echo.grpc.pb.h"
+#include "services/gateway/http/errors.h"
 #include "services/gateway/storage/mysql_account_store.h"
 #include "tests/support/audit_outbox.h"
 #include "tests/support/event_reader.h"
@@ -61,6 +66,7 @@ class EchoImpl final : public jifen::testing::v1::EchoService::Service {
         return absl::InvalidArgumentError(
             absl::StrCat("text: \"", request->text(), "\" is not accepted"));
       }
+      if (request->text() == "exhausted") return absl::ResourceExhaustedError("quota used up");
       if (request->text() == "boom") {
         return absl::InternalError("SELECT secret FROM ledger at db-host-7.internal");
       }
@@ -137,6 +143,61 @@ class LogCapture {
   absl::Mutex mu_;
   std::string text_ ABSL_GUARDED_BY(mu_);
 };
+
+// What came back for a request written byte for byte on a fresh connection: for what httplib's
+// client won't send (chunked bodies, no length, a length with no body, an invented method).
+struct RawAnswer {
+  std::string text;     // as received: status line, headers, body
+  bool closed = false;  // the gateway closed the connection (else: nothing more within the wait)
+
+  int status() const {
+    int status = 0;
+    const std::vector<absl::string_view> words = absl::StrSplit(text, absl::MaxSplits(' ', 2));
+    if (words.size() < 2 || !absl::SimpleAtoi(words[1], &status)) return 0;
+    return status;
+  }
+  std::string header(absl::string_view name) const {
+    const absl::string_view head = absl::string_view(text).substr(0, text.find("\r\n\r\n"));
+    for (absl::string_view line : absl::StrSplit(head, "\r\n")) {
+      const size_t colon = line.find(':');
+      if (colon != absl::string_view::npos && absl::EqualsIgnoreCase(line.substr(0, colon), name)) {
+        return std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
+      }
+    }
+    return "";
+  }
+  std::string body() const {
+    const size_t end = text.find("\r\n\r\n");
+    return end == std::string::npos ? "" : text.substr(end + 4);
+  }
+};
+
+// Sends `request` and reads until the gateway closes the connection or `wait` passes with nothing
+// more to read.
+RawAnswer RawRequest(int port, const std::string& request, absl::Duration wait = absl::Seconds(3)) {
+  RawAnswer answer;
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  EXPECT_EQ(send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(request.size()));
+  timeval timeout = absl::ToTimeval(wait);
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+    if (n <= 0) {
+      answer.closed = n == 0 || errno == ECONNRESET;
+      break;
+    }
+    answer.text.append(buffer, static_cast<size_t>(n));
+  }
+  close(fd);
+  return answer;
+}
 
 class GatewayServerTest : public ::testing::Test {
  protected:
@@ -1098,7 +1159,7 @@ TEST_F(GatewayServerTest, WeChatBindingRequestsNameTheFieldTheyGetWrong) {
   EXPECT_EQ(wrong->get_header_value("Allow"), "POST");
   wrong = client_->Delete("/v1/auth/wechat-bindings", headers);
   ExpectError(wrong, 405, "METHOD_NOT_ALLOWED");
-  EXPECT_EQ(wrong->get_header_value("Allow"), "GET");
+  EXPECT_EQ(wrong->get_header_value("Allow"), "GET, HEAD");
 
   const json doc = json::parse(client_->Get("/openapi.json")->body);
   EXPECT_TRUE(doc["paths"]["/v1/auth/wechat-bindings"].contains("get"));
@@ -1324,10 +1385,10 @@ TEST_F(GatewayServerTest, AWrongMethodIs405WithTheAllowedMethods) {
   httplib::Headers auth = {{"Authorization", "Bearer " + token}};
   auto patch = client_->Patch("/v1/villages", auth, "{}", "application/json");
   ExpectError(patch, 405, "METHOD_NOT_ALLOWED");
-  EXPECT_EQ(patch->get_header_value("Allow"), "GET");
+  EXPECT_EQ(patch->get_header_value("Allow"), "GET, HEAD");
   auto photo = client_->Delete("/v1/photos/abc123", auth);
   ExpectError(photo, 405, "METHOD_NOT_ALLOWED");
-  EXPECT_EQ(photo->get_header_value("Allow"), "GET");
+  EXPECT_EQ(photo->get_header_value("Allow"), "GET, HEAD");
   auto login = client_->Get("/v1/auth/staff/login", auth);
   ExpectError(login, 405, "METHOD_NOT_ALLOWED");
   EXPECT_EQ(login->get_header_value("Allow"), "POST");
@@ -1653,8 +1714,9 @@ TEST_F(GatewayServerTest, OneAccountCantTakeEveryStreamSlot) {
   EventReader second(server_->port(), path, admin);
   ASSERT_EQ(first.WaitForStatus(), 200);
   ASSERT_EQ(second.WaitForStatus(), 200);
-  ExpectError(client_->Get(path.c_str(), {{"Authorization", "Bearer " + admin}}), 429,
-              "TOO_MANY_STREAMS");
+  auto third = client_->Get(path.c_str(), {{"Authorization", "Bearer " + admin}});
+  ExpectError(third, 429, "TOO_MANY_STREAMS");
+  EXPECT_EQ(third->get_header_value("Retry-After"), "30");  // StreamOptions::retry_after
   EventReader others(server_->port(), path, other);
   EXPECT_EQ(others.WaitForStatus(), 200);
   first.Close();
@@ -1700,6 +1762,223 @@ TEST_F(GatewayServerTest, AStreamEndsWhenItsTokenIsRevokedOrExpires) {
   ASSERT_EQ(expiring.WaitForStatus(), 200);
   expect_ended_unauthenticated(expiring);
   EXPECT_TRUE(echo_->WaitForCancelledWatches(2, absl::Seconds(30)));
+}
+
+// Found by QA: httplib inflated a gzip body whole before any limit (20 KB of gzip were 20 MB in
+// memory) and read a chunked body of any length. Both are refused before the body is read.
+TEST_F(GatewayServerTest, CompressedAndChunkedBodiesAreRefusedBeforeTheyAreRead) {
+  const std::string token = AdminToken();
+  httplib::Client compressing("127.0.0.1", server_->port());
+  compressing.set_compress(true);  // Content-Encoding: gzip
+  auto gzip = compressing.Post("/v1/testing/echo", {{"Authorization", "Bearer " + token}},
+                               R"({"text":"inflated"})", "application/json");
+  ExpectError(gzip, 415, "CONTENT_ENCODING_UNSUPPORTED");
+  EXPECT_EQ(gzip->get_header_value("Accept-Encoding"), "identity");
+  EXPECT_TRUE(HasChineseMessage("CONTENT_ENCODING_UNSUPPORTED"));
+  // The refused body was read and thrown away, so the connection goes on.
+  auto after = PostJson("/v1/testing/echo", {{"text", "plain"}}, token);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 200) << after->body;
+
+  const RawAnswer chunked = RawRequest(
+      server_->port(),
+      absl::StrCat("POST /v1/testing/echo HTTP/1.1\r\nHost: gateway\r\nAuthorization: Bearer ",
+                   token,
+                   "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "11\r\n{\"text\":\"chunk\"}\r\n0\r\n\r\n"));
+  EXPECT_EQ(chunked.status(), 411) << chunked.text;
+  EXPECT_EQ(json::parse(chunked.body(), nullptr, false).value("code", ""), "LENGTH_REQUIRED")
+      << chunked.text;
+  EXPECT_TRUE(HasChineseMessage("LENGTH_REQUIRED"));
+  // The body was not read: the connection is closed rather than read on from inside it.
+  EXPECT_TRUE(chunked.closed) << chunked.text;
+  EXPECT_EQ(chunked.header("Connection"), "close");
+}
+
+// Found by QA: a 7 MB body to a JSON route was read into memory before its 256 KiB limit or the
+// token was looked at. The length alone refuses it now, without waiting for the body.
+TEST_F(GatewayServerTest, ABodyTooLongForItsRouteIsRefusedByItsLengthAlone) {
+  const absl::Time sent = absl::Now();
+  const RawAnswer echo = RawRequest(server_->port(),
+                                    "POST /v1/testing/echo HTTP/1.1\r\nHost: gateway\r\n"
+                                    "Content-Type: application/json\r\n"
+                                    "Content-Length: 7000000\r\n\r\n{\"text\":");
+  EXPECT_EQ(echo.status(), 413) << echo.text;
+  EXPECT_EQ(json::parse(echo.body(), nullptr, false).value("code", ""), "PAYLOAD_TOO_LARGE")
+      << echo.text;
+  EXPECT_TRUE(echo.closed) << "the gateway waited for the body";
+  EXPECT_LT(absl::Now() - sent, absl::Seconds(2));
+
+  // The gateway's own endpoints by their own limits; a body this short is read and thrown away,
+  // so the client gets the answer and its connection stays open.
+  const RawAnswer login = RawRequest(
+      server_->port(),
+      absl::StrCat("POST /v1/auth/staff/login HTTP/1.1\r\nHost: gateway\r\n"
+                   "Content-Type: application/json\r\nContent-Length: 5000\r\n\r\n",
+                   std::string(5000, ' ')),
+      absl::Milliseconds(500));
+  EXPECT_EQ(login.status(), 413) << login.text;
+  EXPECT_EQ(json::parse(login.body(), nullptr, false).value("code", ""), "PAYLOAD_TOO_LARGE");
+  EXPECT_FALSE(login.closed) << login.text;
+  auto over = client_->Post("/v1/auth/staff/login", std::string(5000, ' '), "application/json");
+  ExpectError(over, 413, "PAYLOAD_TOO_LARGE");
+  auto next = client_->Get("/healthz");
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 200);
+
+  // A client that asks before sending its body hears the refusal instead of 100 Continue.
+  const RawAnswer expecting = RawRequest(server_->port(),
+                                         "POST /v1/testing/echo HTTP/1.1\r\nHost: gateway\r\n"
+                                         "Content-Type: application/json\r\n"
+                                         "Expect: 100-continue\r\n"
+                                         "Content-Length: 7000000\r\n\r\n");
+  EXPECT_EQ(expecting.status(), 413) << expecting.text;
+  EXPECT_TRUE(expecting.closed);
+}
+
+// Found by QA: a POST with neither Content-Length nor Transfer-Encoding (curl -X POST without -d)
+// got a bare 400 after the read timed out; such a request has no body (RFC 9112 6.3).
+TEST_F(GatewayServerTest, APostWithoutALengthHasAnEmptyBody) {
+  const std::string token = AdminToken();
+  const RawAnswer logout = RawRequest(
+      server_->port(), absl::StrCat("POST /v1/auth/logout HTTP/1.1\r\nHost: gateway\r\n"
+                                    "Authorization: Bearer ",
+                                    token, "\r\nConnection: close\r\n\r\n"));
+  EXPECT_EQ(logout.status(), 204) << logout.text;
+  ExpectError(PostJson("/v1/testing/echo", {{"text", "x"}}, token), 401, "UNAUTHENTICATED");
+}
+
+// Found by QA: every invented method was a new metrics series ("http QACMETHODX1 unmatched"),
+// logged with "path":"".
+TEST_F(GatewayServerTest, InventedMethodsShareOneMetricsLabelAndAreLoggedWithTheirPath) {
+  const RawAnswer invented =
+      RawRequest(server_->port(), "QACMETHODX1 /v1/households/1 HTTP/1.1\r\nHost: gateway\r\n"
+                                  "X-Request-Id: req-invented\r\n\r\n");
+  EXPECT_EQ(invented.status(), 405) << invented.text;
+  EXPECT_TRUE(absl::StartsWith(invented.header("Allow"), "GET, HEAD")) << invented.text;
+  // httplib stopped reading at the request line: the headers after it must not be read as the
+  // next request.
+  EXPECT_TRUE(invented.closed);
+  const std::string metrics = client_->Get("/metrics")->body;
+  EXPECT_FALSE(absl::StrContains(metrics, "QACMETHODX1")) << metrics;
+  EXPECT_TRUE(absl::StrContains(metrics, "method=\"http OTHER unmatched\"")) << metrics;
+  bool logged = false;
+  for (absl::string_view line : absl::StrSplit(logs_.text(), '\n')) {
+    logged |= absl::StrContains(line, "\"access\"") &&
+              absl::StrContains(line, "\"http_method\":\"QACMETHODX1\"") &&
+              absl::StrContains(line, "\"path\":\"/v1/households/1\"");
+  }
+  EXPECT_TRUE(logged) << logs_.text();
+}
+
+// Found by QA: httplib cut any answer to any number of ranges (bytes=0-,0-,... made /openapi.json
+// ten times its size, a JSON error kept its status with a cut body). No route needs Range.
+TEST_F(GatewayServerTest, RangeIsIgnoredAndEveryAnswerIsWhole) {
+  const std::string whole = client_->Get("/openapi.json")->body;
+  std::string ranges = "bytes=0-";
+  for (int i = 0; i < 50; ++i) ranges += ",0-";
+  auto openapi = client_->Get("/openapi.json", {{"Range", ranges}});
+  ASSERT_TRUE(openapi);
+  EXPECT_EQ(openapi->status, 200);
+  EXPECT_EQ(openapi->body, whole);
+  EXPECT_FALSE(openapi->has_header("Content-Range"));
+  EXPECT_EQ(openapi->get_header_value("Accept-Ranges"), "none");
+
+  auto missing = client_->Get("/v1/nothing/here", {{"Range", "bytes=0-3"}});
+  ExpectError(missing, 404, "ROUTE_NOT_FOUND");
+  const std::string token = AdminToken();
+  auto echo = client_->Post("/v1/testing/echo",
+                            {{"Authorization", "Bearer " + token}, {"Range", "bytes=2-5"}},
+                            R"({"text":"whole"})", "application/json");
+  ASSERT_TRUE(echo);
+  EXPECT_EQ(echo->status, 200);
+  EXPECT_EQ(json::parse(echo->body, nullptr, false).value("text", ""), "whole") << echo->body;
+
+  // A Range httplib can't parse is refused before the gateway sees the request: a whole JSON 400.
+  auto malformed = client_->Get("/openapi.json", {{"Range", "bytes=0-1,9-2"}});
+  ExpectFieldError(malformed, "Range");
+}
+
+// Found by QA: HEAD on a GET route was 405 with Allow: GET.
+TEST_F(GatewayServerTest, HeadIsAnsweredWhereGetIs) {
+  const std::string token = AdminToken();
+  const httplib::Headers auth = {{"Authorization", "Bearer " + token}};
+  auto get = client_->Get("/v1/testing/download?content=abc&content_type=text/csv", auth);
+  ASSERT_TRUE(get);
+  ASSERT_EQ(get->status, 200) << get->body;
+  auto head = client_->Head("/v1/testing/download?content=abc&content_type=text/csv", auth);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->get_header_value("Content-Type"), "text/csv");
+  EXPECT_TRUE(head->body.empty());
+  // Refused as GET would be.
+  auto anonymous = client_->Head("/v1/testing/download?content=abc");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+  // A stream's HEAD opens no stream.
+  auto watch = client_->Head("/v1/testing/watch?text=held", auth);
+  ASSERT_TRUE(watch);
+  EXPECT_EQ(watch->status, 200);
+  EXPECT_EQ(watch->get_header_value("Content-Type"), "text/event-stream");
+  auto health = client_->Head("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  auto wrong = client_->Post("/v1/households/1/wallet", auth, "{}", "application/json");
+  ExpectError(wrong, 405, "METHOD_NOT_ALLOWED");
+  EXPECT_EQ(wrong->get_header_value("Allow"), "GET, HEAD");
+}
+
+// Found by QA: a lowercase "bearer" was refused (the scheme is case-insensitive, RFC 9110 11.1),
+// and a token with "==" after its signature was taken.
+TEST_F(GatewayServerTest, TheBearerSchemeIsCaseInsensitiveAndATokenHasOneSpelling) {
+  const std::string token = AdminToken();
+  for (const char* scheme : {"bearer ", "BEARER ", "Bearer  "}) {
+    auto res = client_->Post("/v1/testing/echo", {{"Authorization", scheme + token}},
+                             R"({"text":"x"})", "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << scheme << res->body;
+  }
+  for (const std::string& spelled : {token + "==", token + "="}) {
+    ExpectError(PostJson("/v1/testing/echo", {{"text", "x"}}, spelled), 401, "UNAUTHENTICATED");
+  }
+  ExpectError(client_->Post("/v1/testing/echo", {{"Authorization", "Basic " + token}},
+                            R"({"text":"x"})", "application/json"),
+              401, "UNAUTHENTICATED");
+}
+
+// Found by QA: /v1/households/1?household_id=2 silently used the path's 1.
+TEST_F(GatewayServerTest, AQueryParameterMayNotNameAFieldThePathSets) {
+  const std::string token = AdminToken();
+  const httplib::Headers auth = {{"Authorization", "Bearer " + token}};
+  for (const char* path : {"/v1/households/1/wallet?household_id=2",
+                           "/v1/households/1/wallet?householdId=2",
+                           "/v1/households/1/wallet?household_id=1"}) {
+    ExpectFieldError(client_->Get(path, auth), "household_id");
+  }
+  ExpectError(client_->Get("/v1/households/1/wallet", auth), 503, "SERVICE_NOT_CONFIGURED");
+}
+
+// Found by QA: the gateway's own endpoints took " +1" for 1.
+TEST_F(GatewayServerTest, TheGatewaysOwnEndpointsTakeOnlyPlainIntegers) {
+  const std::string admin =
+      StaffToken("strict.admin", {{"role", "village_admin"}, {"village_id", 11}, {"town_id", 2}});
+  for (const char* text : {" +1", "+1", "1 ", " 1", "0x1", "1e2", "--1", "", "-"}) {
+    ExpectFieldError(PostJson("/v1/auth/invitations",
+                              {{"household_id", text}, {"member_id", 9001}}, admin),
+                     "household_id");
+  }
+  auto plain = PostJson("/v1/auth/invitations", {{"household_id", "501"}, {"member_id", 9001}},
+                        admin);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->status, 200) << plain->body;
+}
+
+// Every 429 says when to try again, also one a service sends without a time of its own.
+TEST_F(GatewayServerTest, EveryTooManyRequestsCarriesRetryAfter) {
+  const std::string token = AdminToken();
+  auto exhausted = PostJson("/v1/testing/echo", {{"text", "exhausted"}}, token);
+  ExpectError(exhausted, 429, "RESOURCE_EXHAUSTED");
+  EXPECT_EQ(exhausted->get_header_value("Retry-After"), "5");
 }
 
 }  // namespace

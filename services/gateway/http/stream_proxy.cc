@@ -372,9 +372,12 @@ absl::StatusOr<std::shared_ptr<EventStream>> StreamProxy::Open(const Route& rout
     int& callers_streams = open_by_caller_[caller.user_id];
     if (callers_streams >= options_.max_streams_per_caller) {
       if (callers_streams == 0) open_by_caller_.erase(caller.user_id);
-      return absl::ResourceExhaustedError(
+      absl::Status refused = absl::ResourceExhaustedError(
           absl::StrCat("TOO_MANY_STREAMS: this account has ", callers_streams, " of ",
                        options_.max_streams_per_caller, " streams open"));
+      refused.SetPayload(kRetryAfterPayload, absl::Cord(absl::StrCat(std::max<int64_t>(
+                                                 1, absl::ToInt64Seconds(options_.retry_after)))));
+      return refused;
     }
     ++callers_streams;
     ++open_;

@@ -33,7 +33,8 @@ struct StreamOptions {
   // Retry-After. 0: a quarter of the HTTP worker threads (GatewayServer fills it in), at least 1.
   int max_streams = 0;
   // Streams one signed-in caller may hold at once (a board on two phones and a dashboard), so
-  // that one account can't take every slot; one more is refused with 429 TOO_MANY_STREAMS.
+  // that one account can't take every slot; one more is refused with 429 TOO_MANY_STREAMS and
+  // Retry-After.
   int max_streams_per_caller = 3;
   // A comment line (": keep-alive") after this long without a write, so that proxies and carrier
   // NAT keep an idle connection open.
@@ -78,7 +79,8 @@ class StreamProxy final {
   //   the backend's status when it refused the request before accepting it (INVALID_ARGUMENT,
   //   PERMISSION_DENIED, NOT_FOUND, UNAVAILABLE when it can't be reached, ...);
   //   UNAVAILABLE "TOO_MANY_STREAMS:" with a Retry-After payload when max_streams are open;
-  //   RESOURCE_EXHAUSTED "TOO_MANY_STREAMS:" when the caller holds max_streams_per_caller;
+  //   RESOURCE_EXHAUSTED "TOO_MANY_STREAMS:" with a Retry-After payload when the caller holds
+  //   max_streams_per_caller;
   //   UNAVAILABLE "SERVICE_NOT_CONFIGURED:" for a backend without an address;
   //   UNAVAILABLE while shutting down; DEADLINE_EXCEEDED when the backend neither accepted nor
   //   refused in time.

@@ -369,6 +369,16 @@ absl::StatusOr<std::unique_ptr<pb::Message>> BuildRequest(const Route& route,
     return absl::InvalidArgumentError(error->reason);
   }
 
+  // The fields the path sets: the query may not name them too (the path's value would win
+  // silently, and the caller meant one of the two).
+  std::vector<std::pair<const pb::Message*, const pb::FieldDescriptor*>> path_fields;
+  for (const auto& [path, value] : path_values) {
+    pb::Message* target = message.get();
+    for (size_t i = 0; i + 1 < path->fields.size(); ++i) {
+      target = target->GetReflection()->MutableMessage(target, path->fields[i]);
+    }
+    path_fields.emplace_back(target, path->leaf());
+  }
   for (const auto& [name, value] : query) {
     if (route.body_is_request) {
       *error = {name, "query parameters are not accepted on this route; use the body"};
@@ -377,6 +387,13 @@ absl::StatusOr<std::unique_ptr<pb::Message>> BuildRequest(const Route& route,
     const auto [target, field] = ResolveQueryField(*message, name, error);
     if (field == nullptr)
       return absl::InvalidArgumentError(absl::StrCat(name, ": ", error->reason));
+    for (size_t i = 0; i < path_fields.size(); ++i) {
+      if (path_fields[i].first == target && path_fields[i].second == field) {
+        const std::string& named = path_values[i].first->name;
+        *error = {named, "is set by the path; don't give it in the query string"};
+        return absl::InvalidArgumentError(absl::StrCat(named, ": ", error->reason));
+      }
+    }
     if (!field->is_repeated() && target->GetReflection()->HasField(*target, field)) {
       *error = {name, "given twice"};
       return absl::InvalidArgumentError(absl::StrCat(name, ": given twice"));
