@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "common/auth/test_keys.h"
 #include "common/grpc/client.h"
+#include "common/time/shanghai.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "jifen/audit/v1/audit.grpc.pb.h"
@@ -109,7 +110,7 @@ class AnomalyProcessTest : public ::testing::Test {
     request.set_inspection_id(inspection_id);
     request.set_household_id(household);
     request.set_occurred_at_ms(absl::ToUnixMillis(
-        absl::FromCivil(absl::CivilDay(2025, 8, 15), absl::FixedTimeZone(8 * 3600))));
+        absl::FromCivil(absl::CivilDay(2025, 8, 15), jifen::time::ShanghaiTime())));
     sv1::InspectionOutcome* outcome = request.add_outcomes();
     outcome->set_item_code(ScoringHarness::kAwardItem);
     outcome->add_photo_refs(photo);

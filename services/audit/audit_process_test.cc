@@ -28,6 +28,7 @@
 #include "common/grpc/client.h"
 #include "common/migrate/migrator.h"
 #include "common/outbox/outbox.h"
+#include "common/time/shanghai.h"
 #include "gtest/gtest.h"
 #include "jifen/audit/v1/audit.grpc.pb.h"
 #include "services/audit/audit_test_support.h"
@@ -386,7 +387,7 @@ TEST_F(AuditProcessTest, ARecordAuditWouldRefuseIsChainedWithTheReasonAndTheRela
 
 TEST_F(AuditProcessTest, ADailyCheckpointIsSignedAndDownloadable) {
   const std::string yesterday =
-      absl::FormatTime("%Y-%m-%d", absl::Now() - absl::Hours(24), absl::FixedTimeZone(8 * 3600));
+      absl::FormatTime("%Y-%m-%d", absl::Now() - absl::Hours(24), jifen::time::ShanghaiTime());
   auto stub = Stub();
   // The service makes yesterday's checkpoint by itself at start; fetching it needs no creation.
   v1::GetCheckpointRequest get;
@@ -418,7 +419,7 @@ TEST_F(AuditProcessTest, ADailyCheckpointIsSignedAndDownloadable) {
 
   // Today has not ended: no checkpoint for it yet.
   v1::CreateCheckpointRequest create;
-  create.set_date(absl::FormatTime("%Y-%m-%d", absl::Now(), absl::FixedTimeZone(8 * 3600)));
+  create.set_date(absl::FormatTime("%Y-%m-%d", absl::Now(), jifen::time::ShanghaiTime()));
   context = grpc_util::NewClientContext(absl::Seconds(10),
                                         Token(auth::Role::kDistrictOfficial, "dist-1"));
   EXPECT_EQ(stub->CreateCheckpoint(context.get(), create, &checkpoint).error_code(),

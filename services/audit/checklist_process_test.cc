@@ -31,6 +31,7 @@
 #include "common/migrate/migrator.h"
 #include "common/mysql/statement.h"
 #include "common/mysql/transaction.h"
+#include "common/time/shanghai.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "jifen/audit/v1/supervision.grpc.pb.h"
@@ -73,7 +74,7 @@ constexpr int kYear = 2025;
 
 int64_t ShanghaiMs(int year, int month, int day) {
   return absl::ToUnixMillis(
-      absl::FromCivil(absl::CivilDay(year, month, day), absl::FixedTimeZone(8 * 3600)));
+      absl::FromCivil(absl::CivilDay(year, month, day), jifen::time::ShanghaiTime()));
 }
 
 std::string WriteTemp(const std::string& name, const std::string& contents) {
@@ -847,7 +848,7 @@ TEST_F(ChecklistProcessTest, RefreshKeepsThePartOfAStoppedBackend) {
 TEST_F(ChecklistProcessTest, RefreshOfEveryVillageDefaultsToThisYear) {
   SeedBare();  // at least one village, whichever tests ran before
   const auto this_year = [] {
-    return static_cast<int>(absl::ToCivilYear(absl::Now(), absl::FixedTimeZone(8 * 3600)).year());
+    return static_cast<int>(absl::ToCivilYear(absl::Now(), jifen::time::ShanghaiTime()).year());
   };
   const int year_before = this_year();
   const int64_t villages = CountOnAudit("SELECT COUNT(*) FROM village_directory");

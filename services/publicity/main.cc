@@ -201,7 +201,7 @@ int Run(int argc, char** argv) {
   });
   std::thread aggregates = Every(absl::GetFlag(FLAGS_aggregate_interval), stop_background, [&] {
     const absl::Time now = absl::Now();
-    const absl::CivilDay today = absl::ToCivilDay(now, publicity::ShanghaiTimeZone());
+    const absl::CivilDay today = absl::ToCivilDay(now, publicity::ShanghaiTime());
     std::vector<int> years = {static_cast<int>(today.year())};
     // Early in a year the honours of the previous year are still being decided.
     if (today.month() <= 3) years.push_back(static_cast<int>(today.year()) - 1);

@@ -17,6 +17,7 @@
 #include "common/grpc/client.h"
 #include "common/mysql/transaction.h"
 #include "common/redis/redis_client.h"
+#include "common/time/shanghai.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "jifen/publicity/v1/boards.grpc.pb.h"
@@ -39,7 +40,7 @@ using jifen::testing::SeededVillage;
 
 // Deeds in 2025Q3: a quarter that is over, so that it can be settled.
 const int64_t kDeedMs =
-    absl::ToUnixMillis(absl::FromCivil(absl::CivilDay(2025, 8, 15), absl::FixedTimeZone(8 * 3600)));
+    absl::ToUnixMillis(absl::FromCivil(absl::CivilDay(2025, 8, 15), jifen::time::ShanghaiTime()));
 
 // Polls `done` until it holds or `timeout` passes (the service applies entries asynchronously;
 // there is no event to wait on from outside the process).

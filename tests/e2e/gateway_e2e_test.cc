@@ -32,6 +32,7 @@
 #include "common/migrate/migrator.h"
 #include "common/mysql/statement.h"
 #include "common/mysql/transaction.h"
+#include "common/time/shanghai.h"
 #include "jifen/scoring/v1/assessment.grpc.pb.h"
 #include "jifen/scoring/v1/registry.grpc.pb.h"
 #include "tests/support/event_reader.h"
@@ -389,7 +390,7 @@ class GatewayE2eTest : public ::testing::Test {
 
   // This year's rulebook (the district template), voted and published, through the gateway.
   void PublishRulebook(const Village& village) {
-    const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
+    const absl::CivilDay today = absl::ToCivilDay(absl::Now(), jifen::time::ShanghaiTime());
     const json draft = Ok(Post(
         absl::StrCat("/v1/villages/", village.village_id, "/rulebooks"),
         {{"year", today.year()}, {"effective_from", absl::StrFormat("%04d-01-01", today.year())}},
@@ -861,7 +862,7 @@ TEST_F(GatewayE2eTest, AStoreItemsPhotoIsAnUploadedOneAndRetriedStoreWritesCount
 // once the year has ended the village can't change it, and is told so in Chinese.
 TEST_F(GatewayE2eTest, AnEndedYearsBudgetIsFixedForTheVillage) {
   const Village village = NewVillage("admin.budget");
-  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), jifen::time::ShanghaiTime());
   const std::string last_year =
       absl::StrCat("/v1/villages/", village.village_id, "/budgets/", today.year() - 1);
   Ok(Put(last_year, {{"budget_fen", 500000}}, village.admin_token));
@@ -896,7 +897,7 @@ TEST_F(GatewayE2eTest, ResidentReadsTheVillageBoardAfterInspections) {
 
   // The period of the deed, so a test run across a quarter's end still reads the right board.
   const absl::Time occurred_at = absl::Now() - absl::Minutes(1);
-  const absl::CivilDay day = absl::ToCivilDay(occurred_at, absl::FixedTimeZone(8 * 3600));
+  const absl::CivilDay day = absl::ToCivilDay(occurred_at, jifen::time::ShanghaiTime());
   const std::string period = absl::StrCat(day.year(), "Q", (day.month() - 1) / 3 + 1);
   auto inspect = [&](int64_t household, const std::vector<std::string>& items) {
     json outcomes = json::array();
@@ -978,7 +979,7 @@ TEST_F(GatewayE2eTest, AWatchedBoardPushesAnInspectionAsAnEvent) {
   const std::string resident = ResidentLogin(village, household, member, "wxcode-watch");
   ASSERT_FALSE(resident.empty());
   const absl::Time occurred_at = absl::Now() - absl::Minutes(1);
-  const absl::CivilDay day = absl::ToCivilDay(occurred_at, absl::FixedTimeZone(8 * 3600));
+  const absl::CivilDay day = absl::ToCivilDay(occurred_at, jifen::time::ShanghaiTime());
   const std::string period = absl::StrCat(day.year(), "Q", (day.month() - 1) / 3 + 1);
   const std::string watch =
       absl::StrCat("/v1/villages/", village.village_id, "/boards/watch?period=", period);

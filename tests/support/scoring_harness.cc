@@ -1,3 +1,4 @@
+#include "common/time/shanghai.h"
 #include "tests/support/scoring_harness.h"
 
 #include <cppconn/connection.h>
@@ -305,7 +306,7 @@ SeededVillage ScoringHarness::FundableVillage(int households) {
 
 int64_t ScoringHarness::SettleableDeedMs() {
   return absl::ToUnixMillis(
-      absl::FromCivil(absl::CivilDay(2025, 8, 15), absl::FixedTimeZone(8 * 3600)));
+      absl::FromCivil(absl::CivilDay(2025, 8, 15), jifen::time::ShanghaiTime()));
 }
 
 void ScoringHarness::FundWallets(const SeededVillage& village,

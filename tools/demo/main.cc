@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "common/auth/token.h"
 #include "common/grpc/client.h"
+#include "common/time/shanghai.h"
 #include "jifen/scoring/v1/assessment.grpc.pb.h"
 #include "jifen/scoring/v1/registry.grpc.pb.h"
 #include "jifen/scoring/v1/rulebook.grpc.pb.h"
@@ -192,7 +193,7 @@ class Demo {
   }
 
   bool PublishRulebook(const std::string& admin_token, int64_t village_id) {
-    const absl::CivilYear year = absl::ToCivilYear(absl::Now(), absl::FixedTimeZone(8 * 3600));
+    const absl::CivilYear year = absl::ToCivilYear(absl::Now(), jifen::time::ShanghaiTime());
     v1::CreateDraftRequest draft_request;
     draft_request.set_village_id(village_id);
     draft_request.set_year(static_cast<int>(year.year()));

@@ -24,7 +24,7 @@ using ::testing::SizeIs;
 int64_t Ms(const std::string& date_time) {
   absl::Time t;
   std::string error;
-  absl::ParseTime("%Y-%m-%d %H:%M", date_time, ShanghaiZone(), &t, &error);
+  absl::ParseTime("%Y-%m-%d %H:%M", date_time, ShanghaiTime(), &t, &error);
   return absl::ToUnixMillis(t);
 }
 

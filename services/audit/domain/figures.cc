@@ -15,7 +15,7 @@ void ComputeParticipation(DashboardFigures& figures) {
 }
 
 int SupervisionFigures::CurrentYear() const {
-  return absl::ToCivilYear(clock_(), ShanghaiZone()).year();
+  return absl::ToCivilYear(clock_(), ShanghaiTime()).year();
 }
 
 absl::StatusOr<int> SupervisionFigures::YearOrCurrent(int year) const {

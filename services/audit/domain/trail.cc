@@ -15,13 +15,11 @@ std::string CheckpointText(const Checkpoint& c) {
                       c.head_hash, "\n");
 }
 
-absl::TimeZone ShanghaiZone() { return absl::FixedTimeZone(8 * 3600); }
-
-std::string DateOf(absl::Time time) { return absl::FormatTime("%Y-%m-%d", time, ShanghaiZone()); }
+std::string DateOf(absl::Time time) { return absl::FormatTime("%Y-%m-%d", time, ShanghaiTime()); }
 
 absl::Status ParseDate(absl::string_view date, absl::Time* start) {
   std::string error;
-  if (date.size() != 10 || !absl::ParseTime("%Y-%m-%d", date, ShanghaiZone(), start, &error) ||
+  if (date.size() != 10 || !absl::ParseTime("%Y-%m-%d", date, ShanghaiTime(), start, &error) ||
       DateOf(*start) != date) {
     return absl::InvalidArgumentError(absl::StrCat("not a date (YYYY-MM-DD): \"", date, "\""));
   }

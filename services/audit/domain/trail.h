@@ -14,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/auth/caller.h"
+#include "common/time/shanghai.h"
 #include "services/audit/domain/chain.h"
 
 namespace jifen::audit {
@@ -87,8 +88,7 @@ class TrailRepository {
                                                                   int limit) = 0;
 };
 
-// Asia/Shanghai has no daylight saving: a fixed +08:00 zone needs no tz database.
-absl::TimeZone ShanghaiZone();
+using ::jifen::time::ShanghaiTime;
 std::string DateOf(absl::Time time);  // "YYYY-MM-DD" in Shanghai
 // INVALID_ARGUMENT unless `date` is a real "YYYY-MM-DD" day; *start is its midnight in Shanghai.
 absl::Status ParseDate(absl::string_view date, absl::Time* start);

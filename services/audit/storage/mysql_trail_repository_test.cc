@@ -196,7 +196,7 @@ class MySqlTrailTest : public ::testing::Test {
   // Appends records [from, to) at `date_time` ("YYYY-MM-DD HH:MM", Shanghai).
   void AppendAt(const std::string& date_time, int from, int to) {
     std::string error;
-    ASSERT_TRUE(absl::ParseTime("%Y-%m-%d %H:%M", date_time, ShanghaiZone(), &now_, &error))
+    ASSERT_TRUE(absl::ParseTime("%Y-%m-%d %H:%M", date_time, ShanghaiTime(), &now_, &error))
         << error;
     AppendRange(from, to);
   }

@@ -10,16 +10,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "common/time/shanghai.h"
 
 namespace jifen::gateway {
 namespace {
 
 using nlohmann::json;
 
-// Asia/Shanghai has no daylight saving: a fixed +08:00 needs no time zone database.
 std::string ShanghaiTime(int64_t unix_ms) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3S%Ez", absl::FromUnixMillis(unix_ms),
-                          absl::FixedTimeZone(8 * 3600));
+                          jifen::time::ShanghaiTime());
 }
 
 json BindingJson(const BoundMember& binding) {

@@ -5,21 +5,19 @@
 
 namespace jifen::publicity {
 
-absl::TimeZone ShanghaiTimeZone() { return absl::FixedTimeZone(8 * 60 * 60); }
-
 std::string Period::Name() const {
   return is_quarter() ? absl::StrCat(year, "Q", quarter) : absl::StrCat(year);
 }
 
 absl::Time Period::Start() const {
   const int month = is_quarter() ? (quarter - 1) * 3 + 1 : 1;
-  return absl::FromCivil(absl::CivilMonth(year, month), ShanghaiTimeZone());
+  return absl::FromCivil(absl::CivilMonth(year, month), ShanghaiTime());
 }
 
 absl::Time Period::End() const {
   const int month = is_quarter() ? (quarter - 1) * 3 + 1 : 1;
   const absl::CivilMonth first(year, month);
-  return absl::FromCivil(first + (is_quarter() ? 3 : 12), ShanghaiTimeZone());
+  return absl::FromCivil(first + (is_quarter() ? 3 : 12), ShanghaiTime());
 }
 
 absl::StatusOr<Period> ParsePeriod(absl::string_view text) {

@@ -7,6 +7,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/time/shanghai.h"
 
 namespace jifen::publicity {
 
@@ -29,7 +30,6 @@ absl::StatusOr<Period> ParsePeriod(absl::string_view text);
 // The same, but only quarters are accepted.
 absl::StatusOr<Period> ParseQuarter(absl::string_view text);
 
-// Asia/Shanghai.
-absl::TimeZone ShanghaiTimeZone();
+using ::jifen::time::ShanghaiTime;
 
 }  // namespace jifen::publicity

@@ -4,17 +4,16 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "common/time/shanghai.h"
 
 namespace jifen::redemption {
+
+using ::jifen::time::ShanghaiTime;
+
 namespace {
 
-const absl::TimeZone& Shanghai() {
-  static const absl::TimeZone zone = absl::FixedTimeZone(8 * 60 * 60);
-  return zone;
-}
-
 absl::CivilSecond LocalSecond(int64_t unix_ms) {
-  return absl::ToCivilSecond(absl::FromUnixMillis(unix_ms), Shanghai());
+  return absl::ToCivilSecond(absl::FromUnixMillis(unix_ms), ShanghaiTime());
 }
 
 }  // namespace
@@ -33,7 +32,7 @@ std::string LimitPeriodKey(int64_t unix_ms, LimitPeriod period) {
 }
 
 int64_t YearStartMs(int32_t year) {
-  return absl::ToUnixMillis(absl::FromCivil(absl::CivilDay(year, 1, 1), Shanghai()));
+  return absl::ToUnixMillis(absl::FromCivil(absl::CivilDay(year, 1, 1), ShanghaiTime()));
 }
 
 bool IsValidDate(absl::string_view date) {
@@ -45,15 +44,15 @@ bool IsValidDate(absl::string_view date) {
 
 std::string FormatLocalTime(int64_t unix_ms) {
   if (unix_ms == 0) return "";
-  return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixMillis(unix_ms), Shanghai());
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixMillis(unix_ms), ShanghaiTime());
 }
 
 std::string LocalDate(int64_t unix_ms) {
-  return absl::FormatTime("%Y-%m-%d", absl::FromUnixMillis(unix_ms), Shanghai());
+  return absl::FormatTime("%Y-%m-%d", absl::FromUnixMillis(unix_ms), ShanghaiTime());
 }
 
 std::string FormatCompactDate(int64_t unix_ms) {
-  return absl::FormatTime("%Y%m%d", absl::FromUnixMillis(unix_ms), Shanghai());
+  return absl::FormatTime("%Y%m%d", absl::FromUnixMillis(unix_ms), ShanghaiTime());
 }
 
 }  // namespace jifen::redemption

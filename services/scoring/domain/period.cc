@@ -10,11 +10,6 @@
 
 namespace jifen::scoring {
 
-absl::TimeZone ShanghaiTime() {
-  // China has kept UTC+8 without daylight saving since 1991; a fixed zone needs no tzdata.
-  return absl::FixedTimeZone(8 * 60 * 60);
-}
-
 std::string PeriodOf(absl::Time when) {
   const absl::CivilSecond civil = absl::ToCivilSecond(when, ShanghaiTime());
   return absl::StrCat(civil.year(), "Q", (civil.month() - 1) / 3 + 1);

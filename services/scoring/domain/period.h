@@ -6,10 +6,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/time/shanghai.h"
 
 namespace jifen::scoring {
 
-absl::TimeZone ShanghaiTime();
+using ::jifen::time::ShanghaiTime;
 
 // The period containing `when`, e.g. "2025Q3".
 std::string PeriodOf(absl::Time when);

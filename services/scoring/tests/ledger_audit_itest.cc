@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "common/time/shanghai.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "jifen/scoring/v1/assessment.grpc.pb.h"
@@ -57,7 +58,7 @@ class LedgerAuditTest : public SharedScoringTest<LedgerAuditTest> {
     request.set_inspection_id(inspection_id);
     request.set_household_id(household);
     request.set_occurred_at_ms(
-        absl::ToUnixMillis(absl::FromCivil(day, absl::FixedTimeZone(8 * 3600))));
+        absl::ToUnixMillis(absl::FromCivil(day, jifen::time::ShanghaiTime())));
     v1::InspectionOutcome* outcome = request.add_outcomes();
     outcome->set_item_code(ScoringHarness::kAwardItem);
     outcome->add_photo_refs(std::string(64, 'a'));

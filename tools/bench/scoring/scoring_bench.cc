@@ -58,6 +58,7 @@
 #include "common/mysql/connection_pool.h"
 #include "common/mysql/statement.h"
 #include "common/mysql/transaction.h"
+#include "common/time/shanghai.h"
 #include "gtest/gtest.h"
 #include "jifen/scoring/v1/assessment.grpc.pb.h"
 #include "jifen/scoring/v1/ledger.grpc.pb.h"
@@ -92,7 +93,7 @@ constexpr char kItemCode[] = "BENCH-50";
 constexpr int64_t kItemPoints = 50;
 constexpr char kPeriod[] = "2025Q3";
 const int64_t kDeedMs = absl::ToUnixMillis(
-    absl::FromCivil(absl::CivilSecond(2025, 8, 15, 10, 0, 0), absl::FixedTimeZone(8 * 3600)));
+    absl::FromCivil(absl::CivilSecond(2025, 8, 15, 10, 0, 0), jifen::time::ShanghaiTime()));
 
 // ------------------------------------------------------------------------------------------------
 // The machine and the processes.
