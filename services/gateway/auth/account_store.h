@@ -133,6 +133,16 @@ struct RefreshToken {
   int64_t issued_at_ms = 0;     // when it was issued (a sign-in or a refresh)
 };
 
+// A spent refresh token presented again, and the session it ended (AccountStore::EndReplayedSession).
+struct ReplayedSession {
+  RefreshToken token;       // the token presented: its subject and session (token_hash as given)
+  int64_t spent_at_ms = 0;  // when it was spent
+  // Whether the session still had an unspent refresh token, i.e. was in use until now (false: it
+  // had ended before, by logout, a released binding or a changed grid claim).
+  bool session_was_live = false;
+  std::vector<std::string> ended_access_token_ids;
+};
+
 // What must hold outside the gateway's database for a new staff account to exist (a grid worker
 // named on their grid), and how to take it back when the account is not stored after all.
 struct ConfirmNewStaff {
@@ -244,6 +254,18 @@ class AccountStore {
   // Spends a refresh token once: NOT_FOUND if unknown, revoked, spent or expired at now_ms.
   virtual absl::StatusOr<RefreshToken> ConsumeRefreshToken(absl::string_view token_hash,
                                                            int64_t now_ms) = 0;
+  // A refresh token ConsumeRefreshToken refused, presented again after it was spent: someone holds
+  // a copy of it (a stolen token, or the real phone after a thief refreshed with it first). If it
+  // was spent before `spent_before_ms` and belongs to a session, that session ends in one
+  // transaction, as at logout: its unspent refresh tokens are spent, and the ids of its access
+  // tokens issued with refresh tokens unspent or spent after `alive_since_ms` are returned for the
+  // revocation list. NOT_FOUND when the token is unknown, was never spent (merely expired), was
+  // spent at or after `spent_before_ms` (a parallel presentation, see LoginService::Refresh), or
+  // is from before sessions.
+  virtual absl::StatusOr<ReplayedSession> EndReplayedSession(absl::string_view token_hash,
+                                                             int64_t now_ms,
+                                                             int64_t spent_before_ms,
+                                                             int64_t alive_since_ms) = 0;
   // Ends the session of the access token `access_token_id`: spends its unspent refresh tokens and
   // returns the ids of its access tokens issued with refresh tokens unspent or spent after
   // `alive_since_ms` (older ones have expired). Empty when the token belongs to no session.

@@ -212,10 +212,43 @@ absl::StatusOr<TokenPair> LoginService::WeChatLogin(absl::string_view code,
   return pair;
 }
 
-absl::StatusOr<TokenPair> LoginService::Refresh(absl::string_view refresh_token) {
-  absl::StatusOr<RefreshToken> spent =
-      store_->ConsumeRefreshToken(Sha256Hex(refresh_token), ToMs(clock_()));
+absl::StatusOr<TokenPair> LoginService::Refresh(absl::string_view refresh_token,
+                                                absl::string_view request_id,
+                                                std::vector<std::string>* ended_access_token_ids) {
+  const std::string token_hash = Sha256Hex(refresh_token);
+  const absl::Time now = clock_();
+  absl::StatusOr<RefreshToken> spent = store_->ConsumeRefreshToken(token_hash, ToMs(now));
   if (absl::IsNotFound(spent.status())) {
+    // Spent before? Then someone else holds a copy. Within the grace it is taken for the same
+    // phone refreshing twice at once (the loser of two parallel refreshes lands here right after
+    // the winner spent the token, possibly before the winner's new token is even stored): only
+    // refused, so that it can't end the winner's session. A thief who replays within the grace
+    // gains nothing either; one who refreshed first is found out when the real phone presents the
+    // token after the grace, and loses the session with it.
+    absl::StatusOr<ReplayedSession> replay =
+        store_->EndReplayedSession(token_hash, ToMs(now), ToMs(now - options_.refresh_reuse_grace),
+                                   ToMs(now - options_.access_token_ttl));
+    if (replay.ok()) {
+      log::Warning("spent refresh token presented again; its session ended",
+                   {{"subject", replay->token.kind == SubjectKind::kStaff
+                                    ? StaffUserId(replay->token.account_id)
+                                    : absl::StrCat("binding-", replay->token.account_id)},
+                    {"request_id", std::string(request_id)},
+                    {"spent_seconds_ago",
+                     absl::StrCat((ToMs(now) - replay->spent_at_ms) / 1000)},
+                    {"session_was_live", replay->session_was_live ? "true" : "false"},
+                    {"access_tokens_ended", absl::StrCat(replay->ended_access_token_ids.size())}});
+      if (ended_access_token_ids != nullptr) {
+        ended_access_token_ids->insert(ended_access_token_ids->end(),
+                                       replay->ended_access_token_ids.begin(),
+                                       replay->ended_access_token_ids.end());
+      }
+    } else if (!absl::IsNotFound(replay.status())) {
+      // The refusal stands; the session could not be ended now and is ended by the next replay.
+      log::Warning("spent refresh token presented again; its session not ended",
+                   {{"request_id", std::string(request_id)},
+                    {"error", replay.status().ToString()}});
+    }
     return absl::UnauthenticatedError("REFRESH_TOKEN_INVALID: unknown, spent or expired");
   }
   if (!spent.ok()) return spent.status();

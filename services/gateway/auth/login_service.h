@@ -41,6 +41,11 @@ struct LoginOptions {
   absl::Duration lockout = absl::Minutes(15);
   PasswordCost password_cost;
   size_t min_password_length = kMinPasswordLength;
+  // A spent refresh token presented again within this time after it was spent is taken for a
+  // parallel presentation of the same token (two requests of one phone refreshing at once, the
+  // loser waiting on the winner's row lock, or a retry on a slow network), refused without
+  // ending the session; later it is a replay and ends the session (Refresh).
+  absl::Duration refresh_reuse_grace = absl::Seconds(10);
 };
 
 struct TokenPair {
@@ -84,8 +89,17 @@ class LoginService final {
   // INVITATION_INVALID (NOT_FOUND) for a code unknown, expired or spent on another binding.
   absl::StatusOr<TokenPair> WeChatLogin(absl::string_view code, absl::string_view invitation_code,
                                         absl::string_view request_id);
-  // Spends the refresh token and issues a new pair from the account as it is now.
-  absl::StatusOr<TokenPair> Refresh(absl::string_view refresh_token);
+  // Spends the refresh token and issues a new pair from the account as it is now; exactly one of
+  // parallel refreshes with one token wins. REFRESH_TOKEN_INVALID for a token unknown, expired or
+  // spent. A token spent more than `refresh_reuse_grace` ago is a replay: a copy of it is in other
+  // hands (or the thief refreshed first and this is the real phone), so its whole session ends as
+  // at logout, the live refresh token with it, and the session's access tokens that may still be
+  // alive are appended to `ended_access_token_ids` (may be null) for the caller to put on the
+  // revocation list. A replay is logged as a warning (the staff user id or binding id, `request_id`; never a
+  // token).
+  absl::StatusOr<TokenPair> Refresh(absl::string_view refresh_token,
+                                    absl::string_view request_id = "",
+                                    std::vector<std::string>* ended_access_token_ids = nullptr);
   // Revokes a refresh token (unknown ones are fine: logout is idempotent).
   absl::Status RevokeRefreshToken(absl::string_view refresh_token);
   // Logout: ends the session `caller`'s access token belongs to (its refresh token is spent, also

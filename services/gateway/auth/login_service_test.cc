@@ -368,6 +368,90 @@ TEST_F(LoginServiceTest, RefreshRotatesAndRevokedTokensAreRefused) {
   EXPECT_TRUE(service_->RevokeRefreshToken("never-issued").ok());
 }
 
+// QA: a spent refresh token presented again (after the grace for parallel refreshes) is a copy in
+// other hands: the whole session ends, the live refresh token and the access tokens with it, and
+// the user's other sessions go on.
+TEST_F(LoginServiceTest, ASpentRefreshTokenPresentedAgainEndsItsSession) {
+  const std::string admin = Name("admin.geixin");
+  auto first = service_->StaffLogin(admin, "correct horse battery", kRequestId);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto other = service_->StaffLogin(admin, "correct horse battery", kRequestId);
+  ASSERT_TRUE(other.ok()) << other.status();
+  now_ += absl::Minutes(1);
+  auto second = service_->Refresh(first->refresh_token);
+  ASSERT_TRUE(second.ok()) << second.status();
+
+  now_ += absl::Minutes(1);  // well after the grace
+  std::vector<std::string> ended;
+  auto replay = service_->Refresh(first->refresh_token, "req-replay", &ended);
+  EXPECT_EQ(replay.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_TRUE(absl::StartsWith(replay.status().message(), "REFRESH_TOKEN_INVALID"));
+  // Both access tokens of the session, for the revocation list; not the other session's.
+  std::vector<std::string> expected;
+  for (const TokenPair* pair : {&*first, &*second}) {
+    auto caller = verifier_->Verify(pair->access_token, now_);
+    ASSERT_TRUE(caller.ok()) << caller.status();
+    expected.push_back(caller->token_id);
+  }
+  std::sort(ended.begin(), ended.end());
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(ended, expected);
+  // The live refresh token of the session is spent; another session is untouched.
+  EXPECT_EQ(service_->Refresh(second->refresh_token).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_TRUE(service_->Refresh(other->refresh_token).ok());
+  // Presented once more: the session is over already, nothing else ends.
+  ended.clear();
+  now_ += absl::Minutes(1);
+  EXPECT_EQ(service_->Refresh(first->refresh_token, "", &ended).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  auto alive = verifier_->Verify(other->access_token, now_);
+  ASSERT_TRUE(alive.ok());
+  EXPECT_EQ(std::count(ended.begin(), ended.end(), alive->token_id), 0);
+}
+
+// Parallel refreshes with one live token (a phone's two requests meeting an expired access token
+// at once): exactly one wins, and the losers, refused within the grace, don't end its session.
+TEST_F(LoginServiceTest, ParallelRefreshesOfOneTokenHaveOneWinnerAndTheSessionGoesOn) {
+  auto pair = service_->StaffLogin(Name("admin.geixin"), "correct horse battery", kRequestId);
+  ASSERT_TRUE(pair.ok()) << pair.status();
+  constexpr int kParallel = 3;
+  std::vector<absl::StatusOr<TokenPair>> results(kParallel, absl::UnknownError("not run"));
+  std::vector<std::vector<std::string>> ended(kParallel);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kParallel; ++i) {
+    threads.emplace_back([&, i] { results[i] = service_->Refresh(pair->refresh_token, "", &ended[i]); });
+  }
+  for (std::thread& t : threads) t.join();
+  const TokenPair* winner = nullptr;
+  for (int i = 0; i < kParallel; ++i) {
+    EXPECT_TRUE(ended[i].empty());
+    if (results[i].ok()) {
+      EXPECT_EQ(winner, nullptr) << "two winners";
+      winner = &*results[i];
+    } else {
+      EXPECT_EQ(results[i].status().code(), absl::StatusCode::kUnauthenticated)
+          << results[i].status();
+    }
+  }
+  ASSERT_NE(winner, nullptr);
+  // A late loser within the grace (a retry on a slow network) is refused and ends nothing.
+  now_ += absl::Seconds(5);
+  std::vector<std::string> late;
+  EXPECT_EQ(service_->Refresh(pair->refresh_token, "", &late).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_TRUE(late.empty());
+  auto next = service_->Refresh(winner->refresh_token);
+  ASSERT_TRUE(next.ok()) << next.status();
+  // After the grace the same presentation is a replay and ends the session.
+  now_ += absl::Seconds(6);
+  EXPECT_EQ(service_->Refresh(pair->refresh_token, "", &late).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_FALSE(late.empty());
+  EXPECT_EQ(service_->Refresh(next->refresh_token).status().code(),
+            absl::StatusCode::kUnauthenticated);
+}
+
 TEST_F(LoginServiceTest, StaffCreationFollowsTheCreatorsScope) {
   const auth::Caller admin = VillageAdmin();
   EXPECT_TRUE(service_

@@ -7,6 +7,7 @@
 #include <httplib.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -195,8 +196,11 @@ class GatewayServerTest : public ::testing::Test {
     store_ = std::make_unique<MySqlAccountStore>(pool_);
     LoginOptions login_options;
     login_options.password_cost = PasswordCost::Minimum();
-    login_ = std::make_unique<LoginService>(store_.get(), signer_.get(), wechat_.get(),
-                                            login_options, [] { return absl::Now(); });
+    // The sign-in clock runs ahead of the real one by login_clock_ahead_s_ (a test stepping past
+    // the grace of a spent refresh token); tokens are checked against the real clock.
+    login_ = std::make_unique<LoginService>(
+        store_.get(), signer_.get(), wechat_.get(), login_options,
+        [this] { return absl::Now() + absl::Seconds(login_clock_ahead_s_.load()); });
     ASSERT_TRUE(login_->EnsureStaff({"district.admin", kAdminPassword, "district_official"}).ok());
 
     char folder_template[] = "/tmp/gateway-test-photos-XXXXXX";
@@ -311,6 +315,7 @@ class GatewayServerTest : public ::testing::Test {
 
   static mysql::ConnectionPool* pool_;
 
+  std::atomic<int64_t> login_clock_ahead_s_{0};
   LogCapture logs_;
   auth::TestKeyPair keys_;
   std::unique_ptr<auth::TokenSigner> signer_;
@@ -1391,6 +1396,56 @@ TEST_F(GatewayServerTest, LogoutEndsTheSessionWithOrWithoutTheRefreshToken) {
   auto still = PostJson("/v1/auth/refresh", {{"refresh_token", other["refresh_token"]}});
   ASSERT_TRUE(still);
   EXPECT_EQ(still->status, 200) << still->body;
+}
+
+// QA: a spent refresh token presented again ends its session (the refusal stands): the live refresh
+// token is spent and the session's access tokens are on the revocation list at once, so a stolen
+// token can't run alongside the real phone. The warning names no token.
+TEST_F(GatewayServerTest, AReplayedRefreshTokenEndsItsSession) {
+  StaffToken("replay.grid", {{"role", "grid_worker"}, {"village_id", 11}, {"grid_id", 4}});
+  auto sign_in = [&] {
+    auto res = PostJson("/v1/auth/staff/login",
+                        {{"username", "replay.grid"}, {"password", kStaffPassword}});
+    EXPECT_TRUE(res && res->status == 200);
+    return json::parse(res->body);
+  };
+  const json other = sign_in();
+  const json first = sign_in();
+  auto refreshed = PostJson("/v1/auth/refresh", {{"refresh_token", first["refresh_token"]}});
+  ASSERT_TRUE(refreshed);
+  ASSERT_EQ(refreshed->status, 200) << refreshed->body;
+  const json second = json::parse(refreshed->body);
+  // Within the grace it is a parallel presentation: refused, the session goes on.
+  ExpectError(PostJson("/v1/auth/refresh", {{"refresh_token", first["refresh_token"]}}), 401,
+              "REFRESH_TOKEN_INVALID");
+  auto echo = PostJson("/v1/testing/echo", {{"text", "x"}}, second["access_token"]);
+  ASSERT_TRUE(echo);
+  EXPECT_NE(echo->status, 401) << echo->body;
+
+  login_clock_ahead_s_ = 60;  // past the grace
+  ExpectError(
+      PostJson("/v1/auth/refresh", {{"refresh_token", first["refresh_token"]}}, "", "req-replay"),
+      401, "REFRESH_TOKEN_INVALID");
+  ExpectError(PostJson("/v1/auth/refresh", {{"refresh_token", second["refresh_token"]}}), 401,
+              "REFRESH_TOKEN_INVALID");
+  ExpectError(PostJson("/v1/testing/echo", {{"text", "x"}}, second["access_token"]), 401,
+              "UNAUTHENTICATED");
+  ExpectError(PostJson("/v1/testing/echo", {{"text", "x"}}, first["access_token"]), 401,
+              "UNAUTHENTICATED");
+  auto untouched = PostJson("/v1/testing/echo", {{"text", "x"}}, other["access_token"]);
+  ASSERT_TRUE(untouched);
+  EXPECT_NE(untouched->status, 401) << untouched->body;
+
+  bool warned = false;
+  for (absl::string_view line : absl::StrSplit(logs_.text(), '\n')) {
+    if (!absl::StrContains(line, "spent refresh token presented again")) continue;
+    warned = warned || absl::StrContains(line, "\"request_id\":\"req-replay\"");
+    for (const json* pair : {&first, &second, &other}) {
+      EXPECT_FALSE(absl::StrContains(line, (*pair)["refresh_token"].get<std::string>())) << line;
+      EXPECT_FALSE(absl::StrContains(line, (*pair)["access_token"].get<std::string>())) << line;
+    }
+  }
+  EXPECT_TRUE(warned) << logs_.text();
 }
 
 // Behind the TLS terminator every request comes from the proxy's address: each client must still

@@ -796,6 +796,66 @@ absl::StatusOr<RefreshToken> MySqlAccountStore::ConsumeRefreshToken(absl::string
   return token;
 }
 
+namespace {
+
+// Ends session `session_id` in the caller's transaction: appends to `alive` the access tokens
+// issued with its refresh tokens unspent or spent after `alive_since_ms` (older ones have
+// expired), and spends its unspent refresh tokens. Returns how many were unspent.
+int EndSessionById(sql::Connection& c, const std::string& session_id, int64_t now_ms,
+                   int64_t alive_since_ms, std::vector<std::string>* alive) {
+  auto tokens = Prepare(c,
+                        "SELECT access_token_id FROM refresh_tokens WHERE session_id = ? "
+                        "AND (spent_at_ms IS NULL OR spent_at_ms > ?) FOR UPDATE");
+  tokens->setString(1, session_id);
+  tokens->setInt64(2, alive_since_ms);
+  std::unique_ptr<sql::ResultSet> rs(tokens->executeQuery());
+  while (rs->next()) alive->push_back(rs->getString(1));
+  auto spend = Prepare(c,
+                       "UPDATE refresh_tokens SET spent_at_ms = ? "
+                       "WHERE session_id = ? AND spent_at_ms IS NULL");
+  spend->setInt64(1, now_ms);
+  spend->setString(2, session_id);
+  return spend->executeUpdate();
+}
+
+}  // namespace
+
+absl::StatusOr<ReplayedSession> MySqlAccountStore::EndReplayedSession(
+    absl::string_view token_hash, int64_t now_ms, int64_t spent_before_ms,
+    int64_t alive_since_ms) {
+  ReplayedSession result;
+  bool replayed = false;
+  absl::Status status = mysql::RunInTransaction(*pool_, [&](sql::Connection& c) {
+    result = ReplayedSession{};  // a retried transaction starts over
+    replayed = false;
+    // Spent rows only: this is what ConsumeRefreshToken never looks at.
+    auto select = Prepare(c,
+                          "SELECT village_id, subject_kind, account_id, expires_at_ms, "
+                          "session_id, access_token_id, spent_at_ms "
+                          "FROM refresh_tokens WHERE token_hash = ? AND spent_at_ms IS NOT NULL "
+                          "AND spent_at_ms < ? AND session_id <> '' FOR UPDATE");
+    select->setString(1, std::string(token_hash));
+    select->setInt64(2, spent_before_ms);
+    std::unique_ptr<sql::ResultSet> rs(select->executeQuery());
+    if (!rs->next()) return absl::OkStatus();
+    replayed = true;
+    result.token.token_hash = std::string(token_hash);
+    result.token.village_id = rs->getInt64(1);
+    result.token.kind = rs->getString(2) == "staff" ? SubjectKind::kStaff : SubjectKind::kResident;
+    result.token.account_id = rs->getInt64(3);
+    result.token.expires_at_ms = rs->getInt64(4);
+    result.token.session_id = rs->getString(5);
+    result.token.access_token_id = rs->getString(6);
+    result.spent_at_ms = rs->getInt64(7);
+    result.session_was_live = EndSessionById(c, result.token.session_id, now_ms, alive_since_ms,
+                                             &result.ended_access_token_ids) > 0;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  if (!replayed) return absl::NotFoundError("refresh token not spent before, or unknown");
+  return result;
+}
+
 absl::StatusOr<std::vector<std::string>> MySqlAccountStore::EndSession(
     absl::string_view access_token_id, int64_t now_ms, int64_t alive_since_ms) {
   std::vector<std::string> alive;
@@ -809,20 +869,7 @@ absl::StatusOr<std::vector<std::string>> MySqlAccountStore::EndSession(
     find->setString(1, std::string(access_token_id));
     std::unique_ptr<sql::ResultSet> found(find->executeQuery());
     if (!found->next()) return absl::OkStatus();
-    const std::string session_id = found->getString(1);
-    auto tokens = Prepare(c,
-                          "SELECT access_token_id FROM refresh_tokens WHERE session_id = ? "
-                          "AND (spent_at_ms IS NULL OR spent_at_ms > ?) FOR UPDATE");
-    tokens->setString(1, session_id);
-    tokens->setInt64(2, alive_since_ms);
-    std::unique_ptr<sql::ResultSet> rs(tokens->executeQuery());
-    while (rs->next()) alive.push_back(rs->getString(1));
-    auto spend = Prepare(c,
-                         "UPDATE refresh_tokens SET spent_at_ms = ? "
-                         "WHERE session_id = ? AND spent_at_ms IS NULL");
-    spend->setInt64(1, now_ms);
-    spend->setString(2, session_id);
-    spend->executeUpdate();
+    EndSessionById(c, found->getString(1), now_ms, alive_since_ms, &alive);
     return absl::OkStatus();
   });
   if (!status.ok()) return status;

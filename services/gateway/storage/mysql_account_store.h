@@ -49,6 +49,9 @@ class MySqlAccountStore final : public AccountStore {
   absl::Status StoreRefreshToken(const RefreshToken& token) override;
   absl::StatusOr<RefreshToken> ConsumeRefreshToken(absl::string_view token_hash,
                                                    int64_t now_ms) override;
+  absl::StatusOr<ReplayedSession> EndReplayedSession(absl::string_view token_hash, int64_t now_ms,
+                                                     int64_t spent_before_ms,
+                                                     int64_t alive_since_ms) override;
   absl::StatusOr<std::vector<std::string>> EndSession(absl::string_view access_token_id,
                                                       int64_t now_ms,
                                                       int64_t alive_since_ms) override;
