@@ -162,10 +162,11 @@ class AccountStore {
  public:
   virtual ~AccountStore() = default;
 
-  // NOT_FOUND when no such account.
+  // NOT_FOUND when no such account. User names are one regardless of case: any case finds it.
   virtual absl::StatusOr<StaffAccount> FindStaffByUsername(absl::string_view username) = 0;
   virtual absl::StatusOr<StaffAccount> FindStaffById(int64_t account_id) = 0;
-  // The new account's id; ALREADY_EXISTS when the user name is taken. Audited as "create".
+  // The new account's id; ALREADY_EXISTS when the user name is taken, in any case. Audited as
+  // "create".
   // `confirm` (may be empty) runs before the commit and can refuse the account (ConfirmNewStaff).
   virtual absl::StatusOr<int64_t> CreateStaff(const StaffAccount& account,
                                               const AuditContext& context,

@@ -140,12 +140,12 @@ ResidentBinding ReadBinding(sql::ResultSet& rs) {
 
 }  // namespace
 
-absl::StatusOr<StaffAccount> MySqlAccountStore::FindStaff(const char* where_column,
+absl::StatusOr<StaffAccount> MySqlAccountStore::FindStaff(const char* condition,
                                                           const std::string& value) {
   StaffAccount account;
   bool found = false;
   absl::Status status = mysql::RunWithConnection(*pool_, [&](sql::Connection& c) {
-    auto stmt = Prepare(c, absl::StrCat(kStaffColumns, where_column, " = ?"));
+    auto stmt = Prepare(c, absl::StrCat(kStaffColumns, condition));
     stmt->setString(1, value);
     std::unique_ptr<sql::ResultSet> rs(stmt->executeQuery());
     if (!rs->next()) return absl::OkStatus();
@@ -159,11 +159,12 @@ absl::StatusOr<StaffAccount> MySqlAccountStore::FindStaff(const char* where_colu
 }
 
 absl::StatusOr<StaffAccount> MySqlAccountStore::FindStaffByUsername(absl::string_view username) {
-  return FindStaff("username", std::string(username));
+  // Names are the same regardless of case (migration 0010): MariaDB's LOWER() on both sides.
+  return FindStaff("username_key = LOWER(?)", std::string(username));
 }
 
 absl::StatusOr<StaffAccount> MySqlAccountStore::FindStaffById(int64_t account_id) {
-  return FindStaff("account_id", absl::StrCat(account_id));
+  return FindStaff("account_id = ?", absl::StrCat(account_id));
 }
 
 absl::StatusOr<bool> MySqlAccountStore::StaffRowStored(int64_t account_id) {
@@ -201,7 +202,8 @@ absl::StatusOr<int64_t> MySqlAccountStore::CreateStaff(const StaffAccount& accou
     stmt->setInt64(5, account.town_id);
     stmt->setInt64(6, account.grid_id);
     stmt->setInt64(7, account.team_id);
-    stmt->executeUpdate();  // 1062 on a taken user name -> ALREADY_EXISTS, nothing audited
+    // 1062 on a taken user name, in any case (migration 0010) -> ALREADY_EXISTS, nothing audited.
+    stmt->executeUpdate();
     id = LastInsertId(c);
     StaffAccount created = account;  // as the table's defaults make it
     created.account_id = id;

@@ -57,7 +57,8 @@ class MySqlAccountStore final : public AccountStore {
                                                       int64_t alive_since_ms) override;
 
  private:
-  absl::StatusOr<StaffAccount> FindStaff(const char* where_column, const std::string& value);
+  // The account matching `condition` (SQL after WHERE with one parameter, `value`).
+  absl::StatusOr<StaffAccount> FindStaff(const char* condition, const std::string& value);
   absl::StatusOr<ResidentBinding> FindBinding(const char* where_column, const std::string& value);
   // Whether the account's row exists, once any transaction still writing it has ended.
   absl::StatusOr<bool> StaffRowStored(int64_t account_id);
