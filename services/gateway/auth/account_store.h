@@ -178,6 +178,15 @@ class AccountStore {
                                           int64_t lockout_ms, const AuditContext& context) = 0;
   // Clears the failure count (routine, not audited).
   virtual absl::Status RecordLoginSuccess(int64_t account_id) = 0;
+  // Wrong passwords under user names no account has, counted per name (names compare as for
+  // accounts: regardless of case) so that such a name locks as an account does; nothing is
+  // audited and no account is made. Until when `username` is locked (0: not locked).
+  virtual absl::StatusOr<int64_t> UnknownNameLockedUntil(absl::string_view username) = 0;
+  // Counts a failed sign-in under the unknown name `username` as RecordLoginFailure counts one
+  // for an account: the failure that reaches `max_failures` locks the name until
+  // now_ms + lockout_ms and restarts the count. True when this failure locked it.
+  virtual absl::StatusOr<bool> RecordUnknownNameFailure(absl::string_view username, int64_t now_ms,
+                                                        int max_failures, int64_t lockout_ms) = 0;
   // Operator changes of an existing account, each audited even when it changes nothing (an
   // operator acted); NOT_FOUND for an unknown id.
   // Replaces the password hash and clears the failure count and any lock ("reset_password").

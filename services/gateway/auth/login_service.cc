@@ -107,10 +107,7 @@ absl::StatusOr<TokenPair> LoginService::StaffLogin(absl::string_view username,
                                                    absl::string_view password,
                                                    absl::string_view request_id) {
   absl::StatusOr<StaffAccount> account = store_->FindStaffByUsername(username);
-  if (absl::IsNotFound(account.status())) {
-    VerifyPassword(password, dummy_hash_);  // same work as for a real account
-    return LoginFailed();
-  }
+  if (absl::IsNotFound(account.status())) return UnknownNameFailed(username, password);
   if (!account.ok()) return account.status();
   const int64_t now_ms = ToMs(clock_());
   if (account->locked_until_ms > now_ms) {
@@ -142,6 +139,26 @@ absl::StatusOr<TokenPair> LoginService::StaffLogin(absl::string_view username,
   caller.grid_id = account->grid_id;
   caller.team_id = account->team_id;
   return Issue(caller, SubjectKind::kStaff, account->account_id);
+}
+
+absl::Status LoginService::UnknownNameFailed(absl::string_view username,
+                                             absl::string_view password) {
+  // Whatever an account's holder would meet, an unknown name meets too, in the same order and at
+  // the same cost: a lock checked before any password work, the password's check (against a
+  // dummy hash), the failure counted, ACCOUNT_LOCKED from the failure that reaches the limit.
+  const int64_t now_ms = ToMs(clock_());
+  absl::StatusOr<int64_t> locked_until_ms = store_->UnknownNameLockedUntil(username);
+  if (!locked_until_ms.ok()) return locked_until_ms.status();
+  if (*locked_until_ms > now_ms) return Locked((*locked_until_ms - now_ms + 999) / 1000);
+  VerifyPassword(password, dummy_hash_);
+  absl::StatusOr<bool> locked =
+      store_->RecordUnknownNameFailure(username, now_ms, options_.max_failed_logins,
+                                       absl::ToInt64Milliseconds(options_.lockout));
+  if (!locked.ok()) return locked.status();
+  // The name is not logged: it may be a password typed into the wrong field.
+  log::Warning("staff sign-in failed", {{"user_id", ""}, {"unknown_user_name", "true"}});
+  if (*locked) return Locked(absl::ToInt64Seconds(options_.lockout));
+  return LoginFailed();
 }
 
 namespace {

@@ -74,7 +74,11 @@ class LoginService final {
   LoginService(AccountStore* store, const auth::TokenSigner* signer, WeChatClient* wechat,
                LoginOptions options, Clock clock);
 
-  // The wrong password that locks an account is audited as "lock" by the system.
+  // The wrong password that locks an account is audited as "lock" by the system. A user name no
+  // account has meets the same answers (LOGIN_FAILED, then ACCOUNT_LOCKED for `lockout` from the
+  // `max_failed_logins`th failure on, counted per name regardless of case), so that neither the
+  // answers nor their timing tell which names exist; no account is made and nothing audited.
+  // Names are matched regardless of case.
   absl::StatusOr<TokenPair> StaffLogin(absl::string_view username, absl::string_view password,
                                        absl::string_view request_id);
   // Without an invitation code an unbound openid is ACCOUNT_NOT_BOUND and a bound one signs in.
@@ -153,6 +157,8 @@ class LoginService final {
                                                 absl::string_view request_id);
 
  private:
+  // A sign-in under a user name no account has: LOGIN_FAILED or ACCOUNT_LOCKED, as for one.
+  absl::Status UnknownNameFailed(absl::string_view username, absl::string_view password);
   absl::StatusOr<std::string> CreateStaffAs(const auth::Caller& creator, const NewStaff& request,
                                             const AuditContext& context,
                                             const ConfirmNewStaff& confirm);

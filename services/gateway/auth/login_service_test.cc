@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/test_keys.h"
@@ -193,6 +194,49 @@ TEST_F(LoginServiceTest, WrongPasswordsLockTheAccount) {
             absl::StatusCode::kResourceExhausted);
   now_ += absl::Minutes(16);
   EXPECT_TRUE(service_->StaffLogin(admin, "correct horse battery", kRequestId).ok());
+}
+
+// QA: the lockout told which user names exist (an existing account's 3rd wrong password gave
+// ACCOUNT_LOCKED, an unknown name LOGIN_FAILED forever). An unknown name now meets the same answers
+// in the same order, counted per name regardless of case, and no account is made or audited.
+TEST_F(LoginServiceTest, AnUnknownUserNameLocksAsAnAccountDoes) {
+  const int64_t mark = OutboxMark();
+  auto answers = [&](const std::vector<std::string>& names) {
+    std::vector<std::string> seen;
+    for (const std::string& name : names) {
+      absl::Status s = service_->StaffLogin(name, "wrong password", kRequestId).status();
+      std::string answer(absl::StatusCodeToString(s.code()));
+      if (auto retry = s.GetPayload(kRetryAfterPayload)) {
+        absl::StrAppend(&answer, " retry-after ", std::string(*retry));
+      }
+      seen.push_back(answer);
+    }
+    return seen;
+  };
+  const std::string admin = Name("admin.geixin");
+  const std::string ghost = Name("ghost.admin");
+  const std::vector<std::string> existing =
+      answers({admin, admin, absl::AsciiStrToUpper(admin), admin});
+  // Trailing spaces are ignored by the account lookup, and so by the unknown names' count.
+  const std::vector<std::string> unknown =
+      answers({ghost, ghost + "  ", absl::AsciiStrToUpper(ghost), ghost});
+  EXPECT_EQ(existing, (std::vector<std::string>{"UNAUTHENTICATED", "UNAUTHENTICATED",
+                                                "RESOURCE_EXHAUSTED retry-after 900",
+                                                "RESOURCE_EXHAUSTED retry-after 900"}));
+  EXPECT_EQ(unknown, existing);
+  // Another unknown name counts alone.
+  EXPECT_EQ(answers({Name("ghost.other")}), std::vector<std::string>{"UNAUTHENTICATED"});
+  // The lock ends as an account's does, and the count starts again.
+  now_ += absl::Minutes(16);
+  EXPECT_EQ(answers({ghost}), std::vector<std::string>{"UNAUTHENTICATED"});
+  EXPECT_EQ(store_->FindStaffByUsername(ghost).status().code(), absl::StatusCode::kNotFound);
+  // Only the real account's lock is on the trail.
+  std::vector<std::string> actions;
+  for (const audit::v1::AuditRecord& record : AuditSince(mark)) actions.push_back(record.action());
+  EXPECT_EQ(actions, std::vector<std::string>{"lock"});
+  // And the account signs in in any case once its lock has ended.
+  EXPECT_TRUE(
+      service_->StaffLogin(absl::AsciiStrToUpper(admin), "correct horse battery", kRequestId).ok());
 }
 
 TEST_F(LoginServiceTest, ResidentBindsOnceWithInvitationThenSignsInWithCodeAlone) {

@@ -565,6 +565,19 @@ TEST_F(GatewayServerTest, StaffLockoutAfterRepeatedFailures) {
   ExpectError(
       PostJson("/v1/auth/staff/login", {{"username", "grid.lock"}, {"password", kStaffPassword}}),
       429, "ACCOUNT_LOCKED");
+
+  // A user name no account has gets the same answers (it once got 401 forever, which told which
+  // names exist), whatever its case.
+  for (int i = 0; i < 4; ++i) {
+    ExpectError(PostJson("/v1/auth/staff/login",
+                         {{"username", i % 2 ? "GRID.GHOST" : "grid.ghost"}, {"password", "no"}}),
+                401, "LOGIN_FAILED");
+  }
+  auto ghost = PostJson("/v1/auth/staff/login", {{"username", "Grid.Ghost"}, {"password", "no"}});
+  ExpectError(ghost, 429, "ACCOUNT_LOCKED");
+  EXPECT_EQ(ghost->get_header_value("Retry-After"), locked->get_header_value("Retry-After"));
+  ExpectError(PostJson("/v1/auth/staff/login", {{"username", "grid.ghost"}, {"password", "no"}}),
+              429, "ACCOUNT_LOCKED");
 }
 
 TEST_F(GatewayServerTest, ResidentWeChatLoginBindingRefreshAndLogout) {
@@ -1177,10 +1190,10 @@ TEST_F(GatewayServerTest, LoginAttemptsPerAddressAreLimited) {
   config.login_rate_per_address_per_minute = 2;
   Start(config);
   for (int i = 0; i < 2; ++i) {
-    ExpectError(PostJson("/v1/auth/staff/login", {{"username", "x"}, {"password", "y"}}), 401,
+    ExpectError(PostJson("/v1/auth/staff/login", {{"username", "nobody.limited"}, {"password", "y"}}), 401,
                 "LOGIN_FAILED");
   }
-  ExpectError(PostJson("/v1/auth/staff/login", {{"username", "x"}, {"password", "y"}}), 429,
+  ExpectError(PostJson("/v1/auth/staff/login", {{"username", "nobody.limited"}, {"password", "y"}}), 429,
               "RATE_LIMITED");
 }
 
@@ -1458,7 +1471,7 @@ TEST_F(GatewayServerTest, BehindATrustedProxyEachClientIsLimitedAndLoggedByItsOw
   auto attempt = [this](const std::string& client) {
     return client_->Post("/v1/auth/staff/login",
                          {{"X-Forwarded-For", "6.6.6.6, " + client}, {"X-Request-Id", "req-" + client}},
-                         json({{"username", "x"}, {"password", "y"}}).dump(), "application/json");
+                         json({{"username", "nobody.proxied"}, {"password", "y"}}).dump(), "application/json");
   };
   for (int i = 0; i < 2; ++i) ExpectError(attempt("198.51.100.7"), 401, "LOGIN_FAILED");
   ExpectError(attempt("198.51.100.7"), 429, "RATE_LIMITED");
@@ -1480,12 +1493,12 @@ TEST_F(GatewayServerTest, ForwardedForFromAnUntrustedPeerChangesNothing) {
   Start(config);
   for (const char* claimed : {"198.51.100.1", "198.51.100.2"}) {
     ExpectError(client_->Post("/v1/auth/staff/login", {{"X-Forwarded-For", claimed}},
-                              json({{"username", "x"}, {"password", "y"}}).dump(),
+                              json({{"username", "nobody.forwarded"}, {"password", "y"}}).dump(),
                               "application/json"),
                 401, "LOGIN_FAILED");
   }
   ExpectError(client_->Post("/v1/auth/staff/login", {{"X-Forwarded-For", "198.51.100.3"}},
-                            json({{"username", "x"}, {"password", "y"}}).dump(),
+                            json({{"username", "nobody.forwarded"}, {"password", "y"}}).dump(),
                             "application/json"),
               429, "RATE_LIMITED");
 }

@@ -26,6 +26,14 @@ constexpr char kStaffColumns[] =
     "SELECT account_id, username, password_hash, role, town_id, village_id, grid_id, team_id, "
     "failed_attempts, locked_until_ms, disabled FROM staff_accounts WHERE ";
 
+// A submitted user name as user names compare (migration 0010): MariaDB's LOWER() under
+// utf8mb4_bin, the collation of staff_accounts.username_key (whose comparisons ignore trailing
+// spaces), so that every lookup of a name folds case the same way, in one place: the database.
+#define JIFEN_NAME_KEY_OF_PARAMETER "LOWER(CONVERT(? USING utf8mb4) COLLATE utf8mb4_bin)"
+// The key of an unknown name's failure count (migration 0011): the SHA-256 of the name as names
+// compare, trailing spaces dropped as the account lookup ignores them.
+constexpr char kUnknownNameHash[] = "SHA2(RTRIM(" JIFEN_NAME_KEY_OF_PARAMETER "), 256)";
+
 constexpr char kBindingColumns[] =
     "SELECT binding_id, openid_hash, town_id, village_id, household_id, member_id "
     "FROM resident_bindings WHERE ";
@@ -160,7 +168,7 @@ absl::StatusOr<StaffAccount> MySqlAccountStore::FindStaff(const char* condition,
 
 absl::StatusOr<StaffAccount> MySqlAccountStore::FindStaffByUsername(absl::string_view username) {
   // Names are the same regardless of case (migration 0010): MariaDB's LOWER() on both sides.
-  return FindStaff("username_key = LOWER(?)", std::string(username));
+  return FindStaff("username_key = " JIFEN_NAME_KEY_OF_PARAMETER, std::string(username));
 }
 
 absl::StatusOr<StaffAccount> MySqlAccountStore::FindStaffById(int64_t account_id) {
@@ -289,6 +297,57 @@ absl::Status MySqlAccountStore::RecordLoginSuccess(int64_t account_id) {
     stmt->executeUpdate();
     return absl::OkStatus();
   });
+}
+
+absl::StatusOr<int64_t> MySqlAccountStore::UnknownNameLockedUntil(absl::string_view username) {
+  int64_t locked_until_ms = 0;
+  absl::Status status = mysql::RunWithConnection(*pool_, [&](sql::Connection& c) {
+    auto stmt = Prepare(c, absl::StrCat("SELECT locked_until_ms FROM unknown_name_failures "
+                                        "WHERE name_hash = ",
+                                        kUnknownNameHash));
+    stmt->setString(1, std::string(username));
+    std::unique_ptr<sql::ResultSet> rs(stmt->executeQuery());
+    locked_until_ms = rs->next() ? rs->getInt64(1) : 0;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return locked_until_ms;
+}
+
+absl::StatusOr<bool> MySqlAccountStore::RecordUnknownNameFailure(absl::string_view username,
+                                                                 int64_t now_ms, int max_failures,
+                                                                 int64_t lockout_ms) {
+  bool locked = false;
+  absl::Status status = mysql::RunInTransaction(*pool_, [&](sql::Connection& c) {
+    // The row lock (or, for a new name, the gap lock: two first failures deadlock and one is
+    // retried) serialises concurrent failures of one name, so each counts, as for an account.
+    auto select = Prepare(c, absl::StrCat("SELECT failed_attempts FROM unknown_name_failures "
+                                          "WHERE name_hash = ",
+                                          kUnknownNameHash, " FOR UPDATE"));
+    select->setString(1, std::string(username));
+    std::unique_ptr<sql::ResultSet> rs(select->executeQuery());
+    const bool known = rs->next();
+    const int failed_before = known ? rs->getInt(1) : 0;
+    locked = failed_before + 1 >= max_failures;  // as RecordLoginFailure
+    auto write = Prepare(
+        c, known ? absl::StrCat("UPDATE unknown_name_failures SET failed_attempts = ?, "
+                                "locked_until_ms = IF(?, ?, locked_until_ms), updated_at_ms = ? "
+                                "WHERE name_hash = ",
+                                kUnknownNameHash)
+                 : absl::StrCat("INSERT INTO unknown_name_failures (failed_attempts, "
+                                "locked_until_ms, updated_at_ms, name_hash) "
+                                "VALUES (?, IF(?, ?, 0), ?, ",
+                                kUnknownNameHash, ")"));
+    write->setInt(1, locked ? 0 : failed_before + 1);
+    write->setBoolean(2, locked);
+    write->setInt64(3, now_ms + lockout_ms);
+    write->setInt64(4, now_ms);
+    write->setString(5, std::string(username));
+    write->executeUpdate();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return locked;
 }
 
 absl::Status MySqlAccountStore::SetPassword(int64_t account_id, const std::string& password_hash,

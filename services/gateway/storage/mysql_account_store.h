@@ -21,6 +21,9 @@ class MySqlAccountStore final : public AccountStore {
   absl::Status RecordLoginFailure(int64_t account_id, int64_t now_ms, int max_failures,
                                   int64_t lockout_ms, const AuditContext& context) override;
   absl::Status RecordLoginSuccess(int64_t account_id) override;
+  absl::StatusOr<int64_t> UnknownNameLockedUntil(absl::string_view username) override;
+  absl::StatusOr<bool> RecordUnknownNameFailure(absl::string_view username, int64_t now_ms,
+                                                int max_failures, int64_t lockout_ms) override;
   absl::Status SetPassword(int64_t account_id, const std::string& password_hash,
                            const AuditContext& context) override;
   absl::Status Unlock(int64_t account_id, const AuditContext& context) override;
