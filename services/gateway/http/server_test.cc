@@ -1237,6 +1237,8 @@ TEST_F(GatewayServerTest, StaffAccountsWithBadIdsOrSpacedNamesAreRefusedNamingTh
                         "field.check"),
                    "username");  // U+3000
   ExpectFieldError(with("username", "ab"), "username");
+  ExpectFieldError(with("password", "aaaaaaaaaaaa"), "password", "PASSWORD_TOO_WEAK");
+  ExpectFieldError(with("password", "Field.Check.2026"), "password", "PASSWORD_TOO_WEAK");
   ExpectFieldError(with("role", "mayor"), "role");
   ExpectFieldError(with("password", "short"), "password", "PASSWORD_TOO_SHORT");
   json grid_worker = good;
