@@ -443,8 +443,7 @@ TEST_F(AdminCliTest, WeakPasswordsAreRefusedAtCreateAndReset) {
                 "inspector pw 4242\n")
                 .exit_code,
             0);
-  const CliResult reset =
-      Cli({"reset-password", "--username=weak.inspector"}, "1234567890\n");
+  const CliResult reset = Cli({"reset-password", "--username=weak.inspector"}, "1234567890\n");
   EXPECT_EQ(reset.exit_code, 2) << reset.err;
   EXPECT_TRUE(absl::StrContains(reset.err, "PASSWORD_TOO_WEAK")) << reset.err;
   EXPECT_EQ(Login("weak.inspector", "inspector pw 4242"), absl::StatusCode::kOk);

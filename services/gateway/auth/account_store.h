@@ -133,7 +133,8 @@ struct RefreshToken {
   int64_t issued_at_ms = 0;     // when it was issued (a sign-in or a refresh)
 };
 
-// A spent refresh token presented again, and the session it ended (AccountStore::EndReplayedSession).
+// A spent refresh token presented again, and the session it ended
+// (AccountStore::EndReplayedSession).
 struct ReplayedSession {
   RefreshToken token;       // the token presented: its subject and session (token_hash as given)
   int64_t spent_at_ms = 0;  // when it was spent

@@ -151,9 +151,8 @@ absl::Status LoginService::UnknownNameFailed(absl::string_view username,
   if (!locked_until_ms.ok()) return locked_until_ms.status();
   if (*locked_until_ms > now_ms) return Locked((*locked_until_ms - now_ms + 999) / 1000);
   VerifyPassword(password, dummy_hash_);
-  absl::StatusOr<bool> locked =
-      store_->RecordUnknownNameFailure(username, now_ms, options_.max_failed_logins,
-                                       absl::ToInt64Milliseconds(options_.lockout));
+  absl::StatusOr<bool> locked = store_->RecordUnknownNameFailure(
+      username, now_ms, options_.max_failed_logins, absl::ToInt64Milliseconds(options_.lockout));
   if (!locked.ok()) return locked.status();
   // The name is not logged: it may be a password typed into the wrong field.
   log::Warning("staff sign-in failed", {{"user_id", ""}, {"unknown_user_name", "true"}});
@@ -251,8 +250,7 @@ absl::StatusOr<TokenPair> LoginService::Refresh(absl::string_view refresh_token,
                                     ? StaffUserId(replay->token.account_id)
                                     : absl::StrCat("binding-", replay->token.account_id)},
                     {"request_id", std::string(request_id)},
-                    {"spent_seconds_ago",
-                     absl::StrCat((ToMs(now) - replay->spent_at_ms) / 1000)},
+                    {"spent_seconds_ago", absl::StrCat((ToMs(now) - replay->spent_at_ms) / 1000)},
                     {"session_was_live", replay->session_was_live ? "true" : "false"},
                     {"access_tokens_ended", absl::StrCat(replay->ended_access_token_ids.size())}});
       if (ended_access_token_ids != nullptr) {
@@ -262,9 +260,9 @@ absl::StatusOr<TokenPair> LoginService::Refresh(absl::string_view refresh_token,
       }
     } else if (!absl::IsNotFound(replay.status())) {
       // The refusal stands; the session could not be ended now and is ended by the next replay.
-      log::Warning("spent refresh token presented again; its session not ended",
-                   {{"request_id", std::string(request_id)},
-                    {"error", replay.status().ToString()}});
+      log::Warning(
+          "spent refresh token presented again; its session not ended",
+          {{"request_id", std::string(request_id)}, {"error", replay.status().ToString()}});
     }
     return absl::UnauthenticatedError("REFRESH_TOKEN_INVALID: unknown, spent or expired");
   }

@@ -99,8 +99,8 @@ class LoginService final {
   // hands (or the thief refreshed first and this is the real phone), so its whole session ends as
   // at logout, the live refresh token with it, and the session's access tokens that may still be
   // alive are appended to `ended_access_token_ids` (may be null) for the caller to put on the
-  // revocation list. A replay is logged as a warning (the staff user id or binding id, `request_id`; never a
-  // token).
+  // revocation list. A replay is logged as a warning (the staff user id or binding id,
+  // `request_id`; never a token).
   absl::StatusOr<TokenPair> Refresh(absl::string_view refresh_token,
                                     absl::string_view request_id = "",
                                     std::vector<std::string>* ended_access_token_ids = nullptr);

@@ -464,7 +464,8 @@ TEST_F(LoginServiceTest, ParallelRefreshesOfOneTokenHaveOneWinnerAndTheSessionGo
   std::vector<std::vector<std::string>> ended(kParallel);
   std::vector<std::thread> threads;
   for (int i = 0; i < kParallel; ++i) {
-    threads.emplace_back([&, i] { results[i] = service_->Refresh(pair->refresh_token, "", &ended[i]); });
+    threads.emplace_back(
+        [&, i] { results[i] = service_->Refresh(pair->refresh_token, "", &ended[i]); });
   }
   for (std::thread& t : threads) t.join();
   const TokenPair* winner = nullptr;

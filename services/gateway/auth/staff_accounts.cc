@@ -28,7 +28,11 @@ std::vector<uint32_t> CodePoints(absl::string_view text) {
   std::vector<uint32_t> points;
   for (size_t i = 0; i < text.size();) {
     const unsigned char lead = static_cast<unsigned char>(text[i]);
-    const size_t length = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    const size_t length = lead < 0x80    ? 1
+                          : lead >= 0xF0 ? 4
+                          : lead >= 0xE0 ? 3
+                          : lead >= 0xC0 ? 2
+                                         : 1;
     if (i + length > text.size()) {
       points.push_back(lead);
       ++i;
@@ -47,12 +51,11 @@ std::vector<uint32_t> CodePoints(absl::string_view text) {
 // Passwords that meet the length and variety rules but are among the first a guesser tries (the
 // most common of leaked Chinese and international password lists of 10 or more characters).
 constexpr absl::string_view kCommonPasswords[] = {
-    "1234567890",   "0987654321",   "12345678910",  "1qaz2wsx3edc", "1q2w3e4r5t",
-    "1q2w3e4r5t6y", "qwertyuiop",   "qwer1234qwer",
-    "password123",  "password1234", "passw0rd123",  "iloveyou123", "woaini1314",
-    "woaini521",    "5201314520",   "a123456789",   "abc123456789", "qq123456789",
-    "123456789a",   "123456789abc", "admin123456",  "admin12345",  "1234567890a",
-    "zxcvbnm123",   "asdfghjkl123", "aa123456789",  "1234qwerasdf", "qwe123456789"};
+    "1234567890",   "0987654321",   "12345678910",  "1qaz2wsx3edc", "1q2w3e4r5t",   "1q2w3e4r5t6y",
+    "qwertyuiop",   "qwer1234qwer", "password123",  "password1234", "passw0rd123",  "iloveyou123",
+    "woaini1314",   "woaini521",    "5201314520",   "a123456789",   "abc123456789", "qq123456789",
+    "123456789a",   "123456789abc", "admin123456",  "admin12345",   "1234567890a",  "zxcvbnm123",
+    "asdfghjkl123", "aa123456789",  "1234qwerasdf", "qwe123456789"};
 
 }  // namespace
 
@@ -62,9 +65,9 @@ absl::Status CheckPasswordStrength(absl::string_view password, absl::string_view
   std::sort(distinct.begin(), distinct.end());
   distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
   if (distinct.size() < kMinPasswordDistinctCharacters) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("PASSWORD_TOO_WEAK: password: at least ", kMinPasswordDistinctCharacters,
-                     " different characters"));
+    return absl::InvalidArgumentError(absl::StrCat("PASSWORD_TOO_WEAK: password: at least ",
+                                                   kMinPasswordDistinctCharacters,
+                                                   " different characters"));
   }
   // "abcdefghij", "9876543210", "13579bdfhj": one step all the way.
   bool one_step = points.size() > 2;
@@ -72,8 +75,7 @@ absl::Status CheckPasswordStrength(absl::string_view password, absl::string_view
     one_step = int64_t{points[i]} - points[i - 1] == int64_t{points[1]} - points[0];
   }
   if (one_step) {
-    return absl::InvalidArgumentError(
-        "PASSWORD_TOO_WEAK: password: a run of characters in order");
+    return absl::InvalidArgumentError("PASSWORD_TOO_WEAK: password: a run of characters in order");
   }
   const std::string folded = absl::AsciiStrToLower(password);
   if (!username.empty() && absl::StrContains(folded, absl::AsciiStrToLower(username))) {

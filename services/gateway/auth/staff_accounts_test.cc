@@ -4,11 +4,10 @@
 // the outbox rows written after its start.
 #include "services/gateway/auth/staff_accounts.h"
 
-#include <gtest/gtest.h>
-
 #include <cppconn/connection.h>
 #include <cppconn/prepared_statement.h>
 #include <cppconn/statement.h>
+#include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
@@ -200,10 +199,11 @@ TEST_F(StaffAccountsTest, UserNamesAreOneRegardlessOfCase) {
     EXPECT_TRUE(absl::StartsWith(again.status().message(), "USERNAME_TAKEN")) << again.status();
   }
   // Not only ASCII: the database's LOWER() decides (Ä and ä are one).
-  ASSERT_TRUE(accounts_.Create({"\xC3\x84rzte.1", "first password", "district_inspector"},
-                               operator_).ok());
-  EXPECT_EQ(accounts_.Create({"\xC3\xA4rzte.1", "first password", "district_inspector"},
-                             operator_).status().code(),
+  ASSERT_TRUE(
+      accounts_.Create({"\xC3\x84rzte.1", "first password", "district_inspector"}, operator_).ok());
+  EXPECT_EQ(accounts_.Create({"\xC3\xA4rzte.1", "first password", "district_inspector"}, operator_)
+                .status()
+                .code(),
             absl::StatusCode::kAlreadyExists);
 
   absl::StatusOr<StaffAccount> found = store_.FindStaffByUsername("QA-C-Assessor1");
@@ -222,9 +222,9 @@ TEST_F(StaffAccountsTest, UserNamesAreOneRegardlessOfCase) {
 // QA: "aaaaaaaaaaaa" was accepted. A password set at creation or reset is held to a strength rule
 // beyond its length; the refusal names the field, stores and audits nothing.
 TEST_F(StaffAccountsTest, WeakPasswordsAreRefusedWhereverAPasswordIsSet) {
-  for (const char* weak : {"aaaaaaaaaaaa", "abababababab", "abcabcabcabc", "abcdefghijkl",
-                           "9876543210", "1234567890", "acegikmoqsuw", "Weak.Pass.12", "x-weak.pass-y",
-                           "WoAiNi1314", "1qaz2wsx3edc"}) {
+  for (const char* weak :
+       {"aaaaaaaaaaaa", "abababababab", "abcabcabcabc", "abcdefghijkl", "9876543210", "1234567890",
+        "acegikmoqsuw", "Weak.Pass.12", "x-weak.pass-y", "WoAiNi1314", "1qaz2wsx3edc"}) {
     absl::StatusOr<int64_t> made =
         accounts_.Create({"weak.pass", weak, "district_inspector"}, operator_);
     EXPECT_EQ(made.status().code(), absl::StatusCode::kInvalidArgument) << weak;
@@ -233,8 +233,10 @@ TEST_F(StaffAccountsTest, WeakPasswordsAreRefusedWhereverAPasswordIsSet) {
   }
   EXPECT_EQ(store_.FindStaffByUsername("weak.pass").status().code(), absl::StatusCode::kNotFound);
   // Random hex, as the demo stack's passwords are, and a passphrase pass.
-  ASSERT_TRUE(accounts_.Create({"weak.pass", "3f9c2a7e0b5d4c18a6e2f0d9b7c1e384", "district_inspector"},
-                               operator_).ok());
+  ASSERT_TRUE(accounts_
+                  .Create({"weak.pass", "3f9c2a7e0b5d4c18a6e2f0d9b7c1e384", "district_inspector"},
+                          operator_)
+                  .ok());
   EXPECT_TRUE(CheckPasswordStrength("correct horse battery", "weak.pass").ok());
   // A reset is held to the same rule; the old password stays.
   const absl::Status reset = accounts_.ResetPassword("weak.pass", "passpasspass", operator_);
@@ -271,24 +273,25 @@ TEST(UsernameCaseMigrationTest, NamesDifferingInCaseAreRenamedNotLost) {
   mysql::ConnectionPool admin(schema.AdminConfig(1));
   const std::string long_name = std::string(60, 'x') + "Case";
   ASSERT_TRUE(mysql::RunWithConnection(admin, [&](sql::Connection& c) {
-    std::unique_ptr<sql::PreparedStatement> insert(c.prepareStatement(
-        "INSERT INTO staff_accounts (account_id, username, password_hash, role) "
-        "VALUES (?, ?, 'x', 'district_inspector')"));
-    const std::pair<int64_t, std::string> rows[] = {{7, "Dup.Name"}, {8, "dup.name"},
-                                                    {9, "DUP.NAME"}, {10, "other"},
-                                                    {11, long_name}, {12, absl::AsciiStrToLower(long_name)}};
-    for (const auto& [id, name] : rows) {
-      insert->setInt64(1, id);
-      insert->setString(2, name);
-      insert->executeUpdate();
-    }
-    // The migration's statements, as jifen-migrate runs them: one at a time.
-    std::unique_ptr<sql::Statement> statement(c.createStatement());
-    for (absl::string_view sql : absl::StrSplit(migration_0010, ";\n")) {
-      if (absl::StrContains(sql, "staff_accounts")) statement->execute(std::string(sql));
-    }
-    return absl::OkStatus();
-  }).ok());
+                std::unique_ptr<sql::PreparedStatement> insert(c.prepareStatement(
+                    "INSERT INTO staff_accounts (account_id, username, password_hash, role) "
+                    "VALUES (?, ?, 'x', 'district_inspector')"));
+                const std::pair<int64_t, std::string> rows[] = {
+                    {7, "Dup.Name"}, {8, "dup.name"}, {9, "DUP.NAME"},
+                    {10, "other"},   {11, long_name}, {12, absl::AsciiStrToLower(long_name)}};
+                for (const auto& [id, name] : rows) {
+                  insert->setInt64(1, id);
+                  insert->setString(2, name);
+                  insert->executeUpdate();
+                }
+                // The migration's statements, as jifen-migrate runs them: one at a time.
+                std::unique_ptr<sql::Statement> statement(c.createStatement());
+                for (absl::string_view sql : absl::StrSplit(migration_0010, ";\n")) {
+                  if (absl::StrContains(sql, "staff_accounts"))
+                    statement->execute(std::string(sql));
+                }
+                return absl::OkStatus();
+              }).ok());
 
   MySqlAccountStore store(&admin);
   auto name_of = [&](int64_t id) { return store.FindStaffById(id)->username; };

@@ -1190,11 +1190,12 @@ TEST_F(GatewayServerTest, LoginAttemptsPerAddressAreLimited) {
   config.login_rate_per_address_per_minute = 2;
   Start(config);
   for (int i = 0; i < 2; ++i) {
-    ExpectError(PostJson("/v1/auth/staff/login", {{"username", "nobody.limited"}, {"password", "y"}}), 401,
-                "LOGIN_FAILED");
+    ExpectError(
+        PostJson("/v1/auth/staff/login", {{"username", "nobody.limited"}, {"password", "y"}}), 401,
+        "LOGIN_FAILED");
   }
-  ExpectError(PostJson("/v1/auth/staff/login", {{"username", "nobody.limited"}, {"password", "y"}}), 429,
-              "RATE_LIMITED");
+  ExpectError(PostJson("/v1/auth/staff/login", {{"username", "nobody.limited"}, {"password", "y"}}),
+              429, "RATE_LIMITED");
 }
 
 // A grid worker's grid is checked with scoring before the account is made: when scoring can't be
@@ -1471,9 +1472,10 @@ TEST_F(GatewayServerTest, BehindATrustedProxyEachClientIsLimitedAndLoggedByItsOw
   config.trusted_proxies = *TrustedProxies::Parse("127.0.0.1, ::1");
   Start(config);
   auto attempt = [this](const std::string& client) {
-    return client_->Post("/v1/auth/staff/login",
-                         {{"X-Forwarded-For", "6.6.6.6, " + client}, {"X-Request-Id", "req-" + client}},
-                         json({{"username", "nobody.proxied"}, {"password", "y"}}).dump(), "application/json");
+    return client_->Post(
+        "/v1/auth/staff/login",
+        {{"X-Forwarded-For", "6.6.6.6, " + client}, {"X-Request-Id", "req-" + client}},
+        json({{"username", "nobody.proxied"}, {"password", "y"}}).dump(), "application/json");
   };
   for (int i = 0; i < 2; ++i) ExpectError(attempt("198.51.100.7"), 401, "LOGIN_FAILED");
   ExpectError(attempt("198.51.100.7"), 429, "RATE_LIMITED");

@@ -881,9 +881,10 @@ int EndSessionById(sql::Connection& c, const std::string& session_id, int64_t no
 
 }  // namespace
 
-absl::StatusOr<ReplayedSession> MySqlAccountStore::EndReplayedSession(
-    absl::string_view token_hash, int64_t now_ms, int64_t spent_before_ms,
-    int64_t alive_since_ms) {
+absl::StatusOr<ReplayedSession> MySqlAccountStore::EndReplayedSession(absl::string_view token_hash,
+                                                                      int64_t now_ms,
+                                                                      int64_t spent_before_ms,
+                                                                      int64_t alive_since_ms) {
   ReplayedSession result;
   bool replayed = false;
   absl::Status status = mysql::RunInTransaction(*pool_, [&](sql::Connection& c) {
