@@ -56,6 +56,13 @@ redis_port=
 # =============================================================================================
 # Hooks: how each process is called. Adjust these as the binaries' flags settle.
 
+# Flags for service NAME listening on PORT with metrics on METRICS_PORT; one flag per line. No
+# secret goes on a command line, which `ps` shows to every user: passwords are in the process's
+# environment (service_environment), keys and tokens in files under run/ (mode 600).
+service_environment() {
+  local name=$1
+  printf '%s\n' "JIFEN_MYSQL_PASSWORD=$(secret "mysql_$name")"
+}
 # Flags for service NAME listening on PORT with metrics on METRICS_PORT; one flag per line.
 service_flags() {
   local name=$1 port=$2 metrics_port=$3
@@ -65,7 +72,6 @@ service_flags() {
     "--mysql_host=127.0.0.1" \
     "--mysql_port=$mysql_port" \
     "--mysql_user=jifen_$name" \
-    "--mysql_password=$(secret "mysql_$name")" \
     "--mysql_database=jifen_$name" \
     "--redis_host=127.0.0.1" \
     "--redis_port=$redis_port" \
@@ -193,11 +199,15 @@ migrate_flags() {
     "--mysql_host=127.0.0.1" \
     "--mysql_port=$mysql_port" \
     "--mysql_user=$mysql_admin_user" \
-    "--mysql_password=$(secret mysql_admin)" \
     "--database=jifen_$name" \
     "--folder=$root/services/$name/migrations" \
-    "--service_user=jifen_$name" \
-    "--service_password=$(secret "mysql_$name")"
+    "--service_user=jifen_$name"
+}
+# The passwords jifen-migrate takes from its environment (not its command line) for NAME.
+migrate_environment() {
+  local name=$1
+  printf '%s\n' "JIFEN_MYSQL_PASSWORD=$(secret mysql_admin)" \
+    "JIFEN_SERVICE_PASSWORD=$(secret "mysql_$name")"
 }
 
 # Flags for jifen-demo, run once after every service listens. It should write the demo accounts
@@ -355,9 +365,12 @@ apply_migrations() {
       jifen_log "WARNING: jifen-migrate is not built; services/$name/migrations not applied"
       continue
     fi
-    local -a flags
+    local -a flags environment
     mapfile -t flags < <(migrate_flags "$name")
-    if ! "$tool" "${flags[@]}" >>"$logs_dir/migrate.log" 2>&1 </dev/null; then
+    mapfile -t environment < <(migrate_environment "$name")
+    # Exported by the shell itself (a subshell), so that no process's arguments ever hold them.
+    if ! (export "${environment[@]}" && exec "$tool" "${flags[@]}") \
+      >>"$logs_dir/migrate.log" 2>&1 </dev/null; then
       jifen_show_log "$logs_dir/migrate.log" 20
       jifen_die "migrations of $name failed (log: $logs_dir/migrate.log)"
     fi
@@ -386,12 +399,14 @@ start_service() {
       jifen_die "$name: port $p is taken by another process; set JIFEN_${name^^}_PORT or JIFEN_${name^^}_METRICS_PORT"
     fi
   done
-  local -a flags
+  local -a flags environment
   mapfile -t flags < <(service_flags "$name" "$port" "$metrics_port")
+  mapfile -t environment < <(service_environment "$name")
   rm -f "$pidfile"
   printf '\n=== %s starting %s\n' "$(date '+%F %T')" "$name" >>"$log"
-  setsid bash -c "$detached_exec" \
-    "$pidfile" "$binary" "${flags[@]}" </dev/null >>"$log" 2>&1 &
+  # The secrets are exported by the shell itself (a subshell), never an argument of any process.
+  (export "${environment[@]}" && exec setsid bash -c "$detached_exec" \
+    "$pidfile" "$binary" "${flags[@]}") </dev/null >>"$log" 2>&1 &
   deadline=$((SECONDS + service_start_timeout_s))
   while :; do
     pid=$(jifen_pid_from_file "$pidfile")
@@ -445,8 +460,10 @@ create_demo_staff() {
   village=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["villages"][0]["village_id"])' "$summary")
   town=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["villages"][0]["town_id"])' "$summary")
   grid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["villages"][0]["grid_id"])' "$summary")
+  # Bodies holding a password go to curl on its standard input (--data-binary @-), not in its
+  # arguments, which `ps` shows to every user.
   token=$(curl -sf -X POST "$gateway/v1/auth/staff/login" -H 'Content-Type: application/json' \
-    -d "{\"username\":\"district\",\"password\":\"$(secret district_admin)\"}" |
+    --data-binary @- <<<"{\"username\":\"district\",\"password\":\"$(secret district_admin)\"}" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])') ||
     jifen_die "cannot sign in as the bootstrap district account"
   local role user scope
@@ -456,7 +473,7 @@ create_demo_staff() {
     [[ $role == grid_worker ]] && scope="$scope,\"grid_id\":$grid"
     curl -sf -X POST "$gateway/v1/auth/staff" -H "Authorization: Bearer $token" \
       -H 'Content-Type: application/json' \
-      -d "{\"username\":\"$user\",\"password\":\"$(secret "staff_$user")\",\"role\":\"$role\",$scope}" \
+      --data-binary @- <<<"{\"username\":\"$user\",\"password\":\"$(secret "staff_$user")\",\"role\":\"$role\",$scope}" \
       >/dev/null || jifen_die "cannot create demo account $user"
   done
   {
@@ -486,7 +503,7 @@ ensure_demo_resident() {
 # An access token of 革新村's demo village admin (gexin_village), signed in through the gateway.
 demo_village_admin_token() {
   curl -sf -X POST "$1/v1/auth/staff/login" -H 'Content-Type: application/json' \
-    -d "{\"username\":\"gexin_village\",\"password\":\"$(secret staff_gexin_village)\"}" |
+    --data-binary @- <<<"{\"username\":\"gexin_village\",\"password\":\"$(secret staff_gexin_village)\"}" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])' ||
     jifen_die "cannot sign in as the demo village admin"
 }
@@ -511,7 +528,7 @@ ensure_demo_assessor() {
     jifen_die "cannot create the demo assessment team"
   curl -sf -X POST "$gateway/v1/auth/staff" -H "Authorization: Bearer $token" \
     -H 'Content-Type: application/json' \
-    -d "{\"username\":\"gexin_assessor\",\"password\":\"$(secret staff_gexin_assessor)\",\"role\":\"assessor\",\"team_id\":$team}" \
+    --data-binary @- <<<"{\"username\":\"gexin_assessor\",\"password\":\"$(secret staff_gexin_assessor)\",\"role\":\"assessor\",\"team_id\":$team}" \
     >/dev/null || jifen_die "cannot create demo account gexin_assessor"
   echo "assessor 革新村      user gexin_assessor password $(secret staff_gexin_assessor) (team $team: groups $groups)" \
     >>"$run_dir/demo-logins.txt"

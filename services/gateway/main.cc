@@ -74,6 +74,9 @@ ABSL_FLAG(std::string, trusted_proxies, "",
 ABSL_FLAG(std::string, redis_prefix, "gw:", "prefix of the gateway's Redis keys");
 ABSL_FLAG(absl::Duration, access_token_ttl, absl::Minutes(15), "lifetime of access tokens");
 ABSL_FLAG(absl::Duration, refresh_token_ttl, absl::Hours(24 * 30), "lifetime of refresh tokens");
+ABSL_FLAG(absl::Duration, refresh_reuse_grace, absl::Seconds(10),
+          "a spent refresh token presented again later than this after it was spent is a replay "
+          "and ends its session; sooner it is refused only (a parallel refresh of one phone)");
 ABSL_FLAG(int, max_failed_logins, 5, "consecutive wrong passwords before a staff lockout");
 ABSL_FLAG(absl::Duration, lockout, absl::Minutes(15), "how long a staff lockout lasts");
 ABSL_FLAG(std::string, password_cost, "interactive",
@@ -242,6 +245,7 @@ int Run(int argc, char** argv) {
   gateway::LoginOptions login_options;
   login_options.access_token_ttl = absl::GetFlag(FLAGS_access_token_ttl);
   login_options.refresh_token_ttl = absl::GetFlag(FLAGS_refresh_token_ttl);
+  login_options.refresh_reuse_grace = absl::GetFlag(FLAGS_refresh_reuse_grace);
   login_options.max_failed_logins = absl::GetFlag(FLAGS_max_failed_logins);
   login_options.lockout = absl::GetFlag(FLAGS_lockout);
   if (cost_name == "minimum") login_options.password_cost = gateway::PasswordCost::Minimum();

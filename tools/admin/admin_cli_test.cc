@@ -430,6 +430,25 @@ TEST_F(AdminCliTest, ResetPasswordReplacesItAndLiftsALockout) {
   EXPECT_EQ(Login("forgetful", "new password 5555"), absl::StatusCode::kOk);
 }
 
+// The CLI sets passwords with the gateway's own rules: a weak one is bad input (exit 2), for a new
+// account and for a reset alike, and nothing changes.
+TEST_F(AdminCliTest, WeakPasswordsAreRefusedAtCreateAndReset) {
+  const CliResult weak =
+      Cli({"create", "--username=weak.inspector", "--role=district_inspector"}, "aaaaaaaaaaaa\n");
+  EXPECT_EQ(weak.exit_code, 2) << weak.err;
+  EXPECT_TRUE(absl::StrContains(weak.err, "PASSWORD_TOO_WEAK")) << weak.err;
+  EXPECT_FALSE(AccountExists("weak.inspector"));
+
+  ASSERT_EQ(Cli({"create", "--username=weak.inspector", "--role=district_inspector"},
+                "inspector pw 4242\n")
+                .exit_code,
+            0);
+  const CliResult reset = Cli({"reset-password", "--username=weak.inspector"}, "1234567890\n");
+  EXPECT_EQ(reset.exit_code, 2) << reset.err;
+  EXPECT_TRUE(absl::StrContains(reset.err, "PASSWORD_TOO_WEAK")) << reset.err;
+  EXPECT_EQ(Login("weak.inspector", "inspector pw 4242"), absl::StatusCode::kOk);
+}
+
 TEST_F(AdminCliTest, EveryChangeIsAuditedOnceWithTheOperatorAndNoPassword) {
   constexpr char kFirst[] = "operator set pw 1";
   constexpr char kSecond[] = "operator set pw 2";

@@ -281,7 +281,8 @@ jifen_mysql_ensure_admin() {
     [[ -n $root_host ]] && sql+="DROP USER IF EXISTS 'root'@'$root_host';"
   done < <(jifen_mysql_root "$dir" -N -B -e \
     "SELECT host FROM mysql.user WHERE user = 'root' AND host <> 'localhost'")
-  jifen_mysql_root "$dir" -e "$sql"
+  # On standard input: the statements hold the password, and `ps` shows arguments to every user.
+  jifen_mysql_root "$dir" <<<"$sql"
 }
 
 # Stops DIR's mariadbd if it runs (only a process whose command line names DIR's datadir).

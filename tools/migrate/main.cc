@@ -6,6 +6,10 @@
 //       --database=jifen_scoring --folder=services/scoring/migrations
 //       --service_user=scoring --service_password=... [--service_hosts=10.0.0.%]
 //
+// The two passwords may come from the environment instead, JIFEN_MYSQL_PASSWORD and
+// JIFEN_SERVICE_PASSWORD, where `ps` does not show them to other users (the stack runner does
+// so); a flag on the command line wins.
+//
 // Prints one line per applied file; on error prints the reason (naming the file) and exits 1.
 // The migrations grant the service user its table privileges @'127.0.0.1' and @'localhost'; with
 // --service_hosts the account on those hosts gets the same privileges (service_account.h).
@@ -14,6 +18,7 @@
 #include <cppconn/statement.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <utility>
@@ -139,6 +144,13 @@ absl::Status Run() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Set before parsing, so that a flag on the command line overrides them.
+  if (const char* password = std::getenv("JIFEN_MYSQL_PASSWORD")) {
+    absl::SetFlag(&FLAGS_mysql_password, password);
+  }
+  if (const char* password = std::getenv("JIFEN_SERVICE_PASSWORD")) {
+    absl::SetFlag(&FLAGS_service_password, password);
+  }
   absl::ParseCommandLine(argc, argv);
   const absl::Status status = Run();
   if (!status.ok()) {

@@ -151,5 +151,29 @@ TEST_F(ServiceHostsTest, ABadHostPatternIsRefusedBeforeAnythingIsMade) {
   EXPECT_TRUE(TablePrivileges("127.0.0.1").empty());
 }
 
+// The stack runner and the container's init give jifen-migrate its passwords in the environment,
+// where `ps` does not show them: JIFEN_MYSQL_PASSWORD (the admin's) and JIFEN_SERVICE_PASSWORD
+// (the new service account's) stand in for the flags.
+TEST_F(ServiceHostsTest, PasswordsComeFromTheEnvironmentWithoutFlags) {
+  AddMigration("0001_t.sql", "t", "SELECT");
+  const std::string command = absl::StrCat(
+      "JIFEN_MYSQL_PASSWORD='", TestMySql().password, "' JIFEN_SERVICE_PASSWORD=svc-env-pw ",
+      BinaryPath("tools/migrate/jifen-migrate"), " --mysql_host=", TestMySql().host,
+      " --mysql_port=", TestMySql().port, " --mysql_user=", TestMySql().user,
+      " --database=", database_, " --folder=", folder_.string(), " --service_user=", user_,
+      " >/dev/null 2>&1");
+  const int status = std::system(command.c_str());
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << command;
+  EXPECT_EQ(TablePrivileges("127.0.0.1"), (std::set<std::string>{"t:SELECT"}));
+  // The service account signs in with the password from the environment.
+  mysql::MySqlConfig service = AdminConfigFor(database_, 1);
+  service.user = user_;
+  service.password = "svc-env-pw";
+  mysql::ConnectionPool pool(service);
+  EXPECT_TRUE(mysql::RunWithConnection(pool, [](sql::Connection&) {
+                return absl::OkStatus();
+              }).ok());
+}
+
 }  // namespace
 }  // namespace jifen::testing

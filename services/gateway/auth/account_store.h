@@ -133,6 +133,17 @@ struct RefreshToken {
   int64_t issued_at_ms = 0;     // when it was issued (a sign-in or a refresh)
 };
 
+// A spent refresh token presented again, and the session it ended
+// (AccountStore::EndReplayedSession).
+struct ReplayedSession {
+  RefreshToken token;       // the token presented: its subject and session (token_hash as given)
+  int64_t spent_at_ms = 0;  // when it was spent
+  // Whether the session still had an unspent refresh token, i.e. was in use until now (false: it
+  // had ended before, by logout, a released binding or a changed grid claim).
+  bool session_was_live = false;
+  std::vector<std::string> ended_access_token_ids;
+};
+
 // What must hold outside the gateway's database for a new staff account to exist (a grid worker
 // named on their grid), and how to take it back when the account is not stored after all.
 struct ConfirmNewStaff {
@@ -152,10 +163,11 @@ class AccountStore {
  public:
   virtual ~AccountStore() = default;
 
-  // NOT_FOUND when no such account.
+  // NOT_FOUND when no such account. User names are one regardless of case: any case finds it.
   virtual absl::StatusOr<StaffAccount> FindStaffByUsername(absl::string_view username) = 0;
   virtual absl::StatusOr<StaffAccount> FindStaffById(int64_t account_id) = 0;
-  // The new account's id; ALREADY_EXISTS when the user name is taken. Audited as "create".
+  // The new account's id; ALREADY_EXISTS when the user name is taken, in any case. Audited as
+  // "create".
   // `confirm` (may be empty) runs before the commit and can refuse the account (ConfirmNewStaff).
   virtual absl::StatusOr<int64_t> CreateStaff(const StaffAccount& account,
                                               const AuditContext& context,
@@ -167,6 +179,15 @@ class AccountStore {
                                           int64_t lockout_ms, const AuditContext& context) = 0;
   // Clears the failure count (routine, not audited).
   virtual absl::Status RecordLoginSuccess(int64_t account_id) = 0;
+  // Wrong passwords under user names no account has, counted per name (names compare as for
+  // accounts: regardless of case) so that such a name locks as an account does; nothing is
+  // audited and no account is made. Until when `username` is locked (0: not locked).
+  virtual absl::StatusOr<int64_t> UnknownNameLockedUntil(absl::string_view username) = 0;
+  // Counts a failed sign-in under the unknown name `username` as RecordLoginFailure counts one
+  // for an account: the failure that reaches `max_failures` locks the name until
+  // now_ms + lockout_ms and restarts the count. True when this failure locked it.
+  virtual absl::StatusOr<bool> RecordUnknownNameFailure(absl::string_view username, int64_t now_ms,
+                                                        int max_failures, int64_t lockout_ms) = 0;
   // Operator changes of an existing account, each audited even when it changes nothing (an
   // operator acted); NOT_FOUND for an unknown id.
   // Replaces the password hash and clears the failure count and any lock ("reset_password").
@@ -244,6 +265,18 @@ class AccountStore {
   // Spends a refresh token once: NOT_FOUND if unknown, revoked, spent or expired at now_ms.
   virtual absl::StatusOr<RefreshToken> ConsumeRefreshToken(absl::string_view token_hash,
                                                            int64_t now_ms) = 0;
+  // A refresh token ConsumeRefreshToken refused, presented again after it was spent: someone holds
+  // a copy of it (a stolen token, or the real phone after a thief refreshed with it first). If it
+  // was spent before `spent_before_ms` and belongs to a session, that session ends in one
+  // transaction, as at logout: its unspent refresh tokens are spent, and the ids of its access
+  // tokens issued with refresh tokens unspent or spent after `alive_since_ms` are returned for the
+  // revocation list. NOT_FOUND when the token is unknown, was never spent (merely expired), was
+  // spent at or after `spent_before_ms` (a parallel presentation, see LoginService::Refresh), or
+  // is from before sessions.
+  virtual absl::StatusOr<ReplayedSession> EndReplayedSession(absl::string_view token_hash,
+                                                             int64_t now_ms,
+                                                             int64_t spent_before_ms,
+                                                             int64_t alive_since_ms) = 0;
   // Ends the session of the access token `access_token_id`: spends its unspent refresh tokens and
   // returns the ids of its access tokens issued with refresh tokens unspent or spent after
   // `alive_since_ms` (older ones have expired). Empty when the token belongs to no session.

@@ -107,10 +107,7 @@ absl::StatusOr<TokenPair> LoginService::StaffLogin(absl::string_view username,
                                                    absl::string_view password,
                                                    absl::string_view request_id) {
   absl::StatusOr<StaffAccount> account = store_->FindStaffByUsername(username);
-  if (absl::IsNotFound(account.status())) {
-    VerifyPassword(password, dummy_hash_);  // same work as for a real account
-    return LoginFailed();
-  }
+  if (absl::IsNotFound(account.status())) return UnknownNameFailed(username, password);
   if (!account.ok()) return account.status();
   const int64_t now_ms = ToMs(clock_());
   if (account->locked_until_ms > now_ms) {
@@ -142,6 +139,25 @@ absl::StatusOr<TokenPair> LoginService::StaffLogin(absl::string_view username,
   caller.grid_id = account->grid_id;
   caller.team_id = account->team_id;
   return Issue(caller, SubjectKind::kStaff, account->account_id);
+}
+
+absl::Status LoginService::UnknownNameFailed(absl::string_view username,
+                                             absl::string_view password) {
+  // Whatever an account's holder would meet, an unknown name meets too, in the same order and at
+  // the same cost: a lock checked before any password work, the password's check (against a
+  // dummy hash), the failure counted, ACCOUNT_LOCKED from the failure that reaches the limit.
+  const int64_t now_ms = ToMs(clock_());
+  absl::StatusOr<int64_t> locked_until_ms = store_->UnknownNameLockedUntil(username);
+  if (!locked_until_ms.ok()) return locked_until_ms.status();
+  if (*locked_until_ms > now_ms) return Locked((*locked_until_ms - now_ms + 999) / 1000);
+  VerifyPassword(password, dummy_hash_);
+  absl::StatusOr<bool> locked = store_->RecordUnknownNameFailure(
+      username, now_ms, options_.max_failed_logins, absl::ToInt64Milliseconds(options_.lockout));
+  if (!locked.ok()) return locked.status();
+  // The name is not logged: it may be a password typed into the wrong field.
+  log::Warning("staff sign-in failed", {{"user_id", ""}, {"unknown_user_name", "true"}});
+  if (*locked) return Locked(absl::ToInt64Seconds(options_.lockout));
+  return LoginFailed();
 }
 
 namespace {
@@ -212,10 +228,42 @@ absl::StatusOr<TokenPair> LoginService::WeChatLogin(absl::string_view code,
   return pair;
 }
 
-absl::StatusOr<TokenPair> LoginService::Refresh(absl::string_view refresh_token) {
-  absl::StatusOr<RefreshToken> spent =
-      store_->ConsumeRefreshToken(Sha256Hex(refresh_token), ToMs(clock_()));
+absl::StatusOr<TokenPair> LoginService::Refresh(absl::string_view refresh_token,
+                                                absl::string_view request_id,
+                                                std::vector<std::string>* ended_access_token_ids) {
+  const std::string token_hash = Sha256Hex(refresh_token);
+  const absl::Time now = clock_();
+  absl::StatusOr<RefreshToken> spent = store_->ConsumeRefreshToken(token_hash, ToMs(now));
   if (absl::IsNotFound(spent.status())) {
+    // Spent before? Then someone else holds a copy. Within the grace it is taken for the same
+    // phone refreshing twice at once (the loser of two parallel refreshes lands here right after
+    // the winner spent the token, possibly before the winner's new token is even stored): only
+    // refused, so that it can't end the winner's session. A thief who replays within the grace
+    // gains nothing either; one who refreshed first is found out when the real phone presents the
+    // token after the grace, and loses the session with it.
+    absl::StatusOr<ReplayedSession> replay =
+        store_->EndReplayedSession(token_hash, ToMs(now), ToMs(now - options_.refresh_reuse_grace),
+                                   ToMs(now - options_.access_token_ttl));
+    if (replay.ok()) {
+      log::Warning("spent refresh token presented again; its session ended",
+                   {{"subject", replay->token.kind == SubjectKind::kStaff
+                                    ? StaffUserId(replay->token.account_id)
+                                    : absl::StrCat("binding-", replay->token.account_id)},
+                    {"request_id", std::string(request_id)},
+                    {"spent_seconds_ago", absl::StrCat((ToMs(now) - replay->spent_at_ms) / 1000)},
+                    {"session_was_live", replay->session_was_live ? "true" : "false"},
+                    {"access_tokens_ended", absl::StrCat(replay->ended_access_token_ids.size())}});
+      if (ended_access_token_ids != nullptr) {
+        ended_access_token_ids->insert(ended_access_token_ids->end(),
+                                       replay->ended_access_token_ids.begin(),
+                                       replay->ended_access_token_ids.end());
+      }
+    } else if (!absl::IsNotFound(replay.status())) {
+      // The refusal stands; the session could not be ended now and is ended by the next replay.
+      log::Warning(
+          "spent refresh token presented again; its session not ended",
+          {{"request_id", std::string(request_id)}, {"error", replay.status().ToString()}});
+    }
     return absl::UnauthenticatedError("REFRESH_TOKEN_INVALID: unknown, spent or expired");
   }
   if (!spent.ok()) return spent.status();

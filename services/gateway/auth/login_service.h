@@ -41,6 +41,11 @@ struct LoginOptions {
   absl::Duration lockout = absl::Minutes(15);
   PasswordCost password_cost;
   size_t min_password_length = kMinPasswordLength;
+  // A spent refresh token presented again within this time after it was spent is taken for a
+  // parallel presentation of the same token (two requests of one phone refreshing at once, the
+  // loser waiting on the winner's row lock, or a retry on a slow network), refused without
+  // ending the session; later it is a replay and ends the session (Refresh).
+  absl::Duration refresh_reuse_grace = absl::Seconds(10);
 };
 
 struct TokenPair {
@@ -69,7 +74,11 @@ class LoginService final {
   LoginService(AccountStore* store, const auth::TokenSigner* signer, WeChatClient* wechat,
                LoginOptions options, Clock clock);
 
-  // The wrong password that locks an account is audited as "lock" by the system.
+  // The wrong password that locks an account is audited as "lock" by the system. A user name no
+  // account has meets the same answers (LOGIN_FAILED, then ACCOUNT_LOCKED for `lockout` from the
+  // `max_failed_logins`th failure on, counted per name regardless of case), so that neither the
+  // answers nor their timing tell which names exist; no account is made and nothing audited.
+  // Names are matched regardless of case.
   absl::StatusOr<TokenPair> StaffLogin(absl::string_view username, absl::string_view password,
                                        absl::string_view request_id);
   // Without an invitation code an unbound openid is ACCOUNT_NOT_BOUND and a bound one signs in.
@@ -84,8 +93,17 @@ class LoginService final {
   // INVITATION_INVALID (NOT_FOUND) for a code unknown, expired or spent on another binding.
   absl::StatusOr<TokenPair> WeChatLogin(absl::string_view code, absl::string_view invitation_code,
                                         absl::string_view request_id);
-  // Spends the refresh token and issues a new pair from the account as it is now.
-  absl::StatusOr<TokenPair> Refresh(absl::string_view refresh_token);
+  // Spends the refresh token and issues a new pair from the account as it is now; exactly one of
+  // parallel refreshes with one token wins. REFRESH_TOKEN_INVALID for a token unknown, expired or
+  // spent. A token spent more than `refresh_reuse_grace` ago is a replay: a copy of it is in other
+  // hands (or the thief refreshed first and this is the real phone), so its whole session ends as
+  // at logout, the live refresh token with it, and the session's access tokens that may still be
+  // alive are appended to `ended_access_token_ids` (may be null) for the caller to put on the
+  // revocation list. A replay is logged as a warning (the staff user id or binding id,
+  // `request_id`; never a token).
+  absl::StatusOr<TokenPair> Refresh(absl::string_view refresh_token,
+                                    absl::string_view request_id = "",
+                                    std::vector<std::string>* ended_access_token_ids = nullptr);
   // Revokes a refresh token (unknown ones are fine: logout is idempotent).
   absl::Status RevokeRefreshToken(absl::string_view refresh_token);
   // Logout: ends the session `caller`'s access token belongs to (its refresh token is spent, also
@@ -139,6 +157,8 @@ class LoginService final {
                                                 absl::string_view request_id);
 
  private:
+  // A sign-in under a user name no account has: LOGIN_FAILED or ACCOUNT_LOCKED, as for one.
+  absl::Status UnknownNameFailed(absl::string_view username, absl::string_view password);
   absl::StatusOr<std::string> CreateStaffAs(const auth::Caller& creator, const NewStaff& request,
                                             const AuditContext& context,
                                             const ConfirmNewStaff& confirm);

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/test_keys.h"
@@ -195,6 +196,49 @@ TEST_F(LoginServiceTest, WrongPasswordsLockTheAccount) {
   EXPECT_TRUE(service_->StaffLogin(admin, "correct horse battery", kRequestId).ok());
 }
 
+// QA: the lockout told which user names exist (an existing account's 3rd wrong password gave
+// ACCOUNT_LOCKED, an unknown name LOGIN_FAILED forever). An unknown name now meets the same answers
+// in the same order, counted per name regardless of case, and no account is made or audited.
+TEST_F(LoginServiceTest, AnUnknownUserNameLocksAsAnAccountDoes) {
+  const int64_t mark = OutboxMark();
+  auto answers = [&](const std::vector<std::string>& names) {
+    std::vector<std::string> seen;
+    for (const std::string& name : names) {
+      absl::Status s = service_->StaffLogin(name, "wrong password", kRequestId).status();
+      std::string answer(absl::StatusCodeToString(s.code()));
+      if (auto retry = s.GetPayload(kRetryAfterPayload)) {
+        absl::StrAppend(&answer, " retry-after ", std::string(*retry));
+      }
+      seen.push_back(answer);
+    }
+    return seen;
+  };
+  const std::string admin = Name("admin.geixin");
+  const std::string ghost = Name("ghost.admin");
+  const std::vector<std::string> existing =
+      answers({admin, admin, absl::AsciiStrToUpper(admin), admin});
+  // Trailing spaces are ignored by the account lookup, and so by the unknown names' count.
+  const std::vector<std::string> unknown =
+      answers({ghost, ghost + "  ", absl::AsciiStrToUpper(ghost), ghost});
+  EXPECT_EQ(existing, (std::vector<std::string>{"UNAUTHENTICATED", "UNAUTHENTICATED",
+                                                "RESOURCE_EXHAUSTED retry-after 900",
+                                                "RESOURCE_EXHAUSTED retry-after 900"}));
+  EXPECT_EQ(unknown, existing);
+  // Another unknown name counts alone.
+  EXPECT_EQ(answers({Name("ghost.other")}), std::vector<std::string>{"UNAUTHENTICATED"});
+  // The lock ends as an account's does, and the count starts again.
+  now_ += absl::Minutes(16);
+  EXPECT_EQ(answers({ghost}), std::vector<std::string>{"UNAUTHENTICATED"});
+  EXPECT_EQ(store_->FindStaffByUsername(ghost).status().code(), absl::StatusCode::kNotFound);
+  // Only the real account's lock is on the trail.
+  std::vector<std::string> actions;
+  for (const audit::v1::AuditRecord& record : AuditSince(mark)) actions.push_back(record.action());
+  EXPECT_EQ(actions, std::vector<std::string>{"lock"});
+  // And the account signs in in any case once its lock has ended.
+  EXPECT_TRUE(
+      service_->StaffLogin(absl::AsciiStrToUpper(admin), "correct horse battery", kRequestId).ok());
+}
+
 TEST_F(LoginServiceTest, ResidentBindsOnceWithInvitationThenSignsInWithCodeAlone) {
   auth::Caller admin_caller = SignedInAdmin();
   auto invitation =
@@ -366,6 +410,91 @@ TEST_F(LoginServiceTest, RefreshRotatesAndRevokedTokensAreRefused) {
   EXPECT_EQ(service_->Refresh(next->refresh_token).status().code(),
             absl::StatusCode::kUnauthenticated);
   EXPECT_TRUE(service_->RevokeRefreshToken("never-issued").ok());
+}
+
+// QA: a spent refresh token presented again (after the grace for parallel refreshes) is a copy in
+// other hands: the whole session ends, the live refresh token and the access tokens with it, and
+// the user's other sessions go on.
+TEST_F(LoginServiceTest, ASpentRefreshTokenPresentedAgainEndsItsSession) {
+  const std::string admin = Name("admin.geixin");
+  auto first = service_->StaffLogin(admin, "correct horse battery", kRequestId);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto other = service_->StaffLogin(admin, "correct horse battery", kRequestId);
+  ASSERT_TRUE(other.ok()) << other.status();
+  now_ += absl::Minutes(1);
+  auto second = service_->Refresh(first->refresh_token);
+  ASSERT_TRUE(second.ok()) << second.status();
+
+  now_ += absl::Minutes(1);  // well after the grace
+  std::vector<std::string> ended;
+  auto replay = service_->Refresh(first->refresh_token, "req-replay", &ended);
+  EXPECT_EQ(replay.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_TRUE(absl::StartsWith(replay.status().message(), "REFRESH_TOKEN_INVALID"));
+  // Both access tokens of the session, for the revocation list; not the other session's.
+  std::vector<std::string> expected;
+  for (const TokenPair* pair : {&*first, &*second}) {
+    auto caller = verifier_->Verify(pair->access_token, now_);
+    ASSERT_TRUE(caller.ok()) << caller.status();
+    expected.push_back(caller->token_id);
+  }
+  std::sort(ended.begin(), ended.end());
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(ended, expected);
+  // The live refresh token of the session is spent; another session is untouched.
+  EXPECT_EQ(service_->Refresh(second->refresh_token).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_TRUE(service_->Refresh(other->refresh_token).ok());
+  // Presented once more: the session is over already, nothing else ends.
+  ended.clear();
+  now_ += absl::Minutes(1);
+  EXPECT_EQ(service_->Refresh(first->refresh_token, "", &ended).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  auto alive = verifier_->Verify(other->access_token, now_);
+  ASSERT_TRUE(alive.ok());
+  EXPECT_EQ(std::count(ended.begin(), ended.end(), alive->token_id), 0);
+}
+
+// Parallel refreshes with one live token (a phone's two requests meeting an expired access token
+// at once): exactly one wins, and the losers, refused within the grace, don't end its session.
+TEST_F(LoginServiceTest, ParallelRefreshesOfOneTokenHaveOneWinnerAndTheSessionGoesOn) {
+  auto pair = service_->StaffLogin(Name("admin.geixin"), "correct horse battery", kRequestId);
+  ASSERT_TRUE(pair.ok()) << pair.status();
+  constexpr int kParallel = 3;
+  std::vector<absl::StatusOr<TokenPair>> results(kParallel, absl::UnknownError("not run"));
+  std::vector<std::vector<std::string>> ended(kParallel);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kParallel; ++i) {
+    threads.emplace_back(
+        [&, i] { results[i] = service_->Refresh(pair->refresh_token, "", &ended[i]); });
+  }
+  for (std::thread& t : threads) t.join();
+  const TokenPair* winner = nullptr;
+  for (int i = 0; i < kParallel; ++i) {
+    EXPECT_TRUE(ended[i].empty());
+    if (results[i].ok()) {
+      EXPECT_EQ(winner, nullptr) << "two winners";
+      winner = &*results[i];
+    } else {
+      EXPECT_EQ(results[i].status().code(), absl::StatusCode::kUnauthenticated)
+          << results[i].status();
+    }
+  }
+  ASSERT_NE(winner, nullptr);
+  // A late loser within the grace (a retry on a slow network) is refused and ends nothing.
+  now_ += absl::Seconds(5);
+  std::vector<std::string> late;
+  EXPECT_EQ(service_->Refresh(pair->refresh_token, "", &late).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_TRUE(late.empty());
+  auto next = service_->Refresh(winner->refresh_token);
+  ASSERT_TRUE(next.ok()) << next.status();
+  // After the grace the same presentation is a replay and ends the session.
+  now_ += absl::Seconds(6);
+  EXPECT_EQ(service_->Refresh(pair->refresh_token, "", &late).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_FALSE(late.empty());
+  EXPECT_EQ(service_->Refresh(next->refresh_token).status().code(),
+            absl::StatusCode::kUnauthenticated);
 }
 
 TEST_F(LoginServiceTest, StaffCreationFollowsTheCreatorsScope) {

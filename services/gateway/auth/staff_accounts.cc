@@ -1,5 +1,7 @@
 #include "services/gateway/auth/staff_accounts.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -19,10 +21,82 @@ StaffAccounts::StaffAccounts(AccountStore* store, PasswordCost password_cost,
                              size_t min_password_length)
     : store_(store), password_cost_(password_cost), min_password_length_(min_password_length) {}
 
-absl::StatusOr<std::string> StaffAccounts::HashNewPassword(absl::string_view password) const {
+namespace {
+
+// The code points of `text` (UTF-8; a stray byte counts as one character of its own).
+std::vector<uint32_t> CodePoints(absl::string_view text) {
+  std::vector<uint32_t> points;
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char lead = static_cast<unsigned char>(text[i]);
+    const size_t length = lead < 0x80    ? 1
+                          : lead >= 0xF0 ? 4
+                          : lead >= 0xE0 ? 3
+                          : lead >= 0xC0 ? 2
+                                         : 1;
+    if (i + length > text.size()) {
+      points.push_back(lead);
+      ++i;
+      continue;
+    }
+    uint32_t point = length == 1 ? lead : lead & (0x7F >> length);
+    for (size_t k = 1; k < length; ++k) {
+      point = (point << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    }
+    points.push_back(point);
+    i += length;
+  }
+  return points;
+}
+
+// Passwords that meet the length and variety rules but are among the first a guesser tries (the
+// most common of leaked Chinese and international password lists of 10 or more characters).
+constexpr absl::string_view kCommonPasswords[] = {
+    "1234567890",   "0987654321",   "12345678910",  "1qaz2wsx3edc", "1q2w3e4r5t",   "1q2w3e4r5t6y",
+    "qwertyuiop",   "qwer1234qwer", "password123",  "password1234", "passw0rd123",  "iloveyou123",
+    "woaini1314",   "woaini521",    "5201314520",   "a123456789",   "abc123456789", "qq123456789",
+    "123456789a",   "123456789abc", "admin123456",  "admin12345",   "1234567890a",  "zxcvbnm123",
+    "asdfghjkl123", "aa123456789",  "1234qwerasdf", "qwe123456789"};
+
+}  // namespace
+
+absl::Status CheckPasswordStrength(absl::string_view password, absl::string_view username) {
+  const std::vector<uint32_t> points = CodePoints(password);
+  std::vector<uint32_t> distinct = points;
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  if (distinct.size() < kMinPasswordDistinctCharacters) {
+    return absl::InvalidArgumentError(absl::StrCat("PASSWORD_TOO_WEAK: password: at least ",
+                                                   kMinPasswordDistinctCharacters,
+                                                   " different characters"));
+  }
+  // "abcdefghij", "9876543210", "13579bdfhj": one step all the way.
+  bool one_step = points.size() > 2;
+  for (size_t i = 2; one_step && i < points.size(); ++i) {
+    one_step = int64_t{points[i]} - points[i - 1] == int64_t{points[1]} - points[0];
+  }
+  if (one_step) {
+    return absl::InvalidArgumentError("PASSWORD_TOO_WEAK: password: a run of characters in order");
+  }
+  const std::string folded = absl::AsciiStrToLower(password);
+  if (!username.empty() && absl::StrContains(folded, absl::AsciiStrToLower(username))) {
+    return absl::InvalidArgumentError("PASSWORD_TOO_WEAK: password: contains the user name");
+  }
+  for (absl::string_view common : kCommonPasswords) {
+    if (folded == common) {
+      return absl::InvalidArgumentError("PASSWORD_TOO_WEAK: password: a common password");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> StaffAccounts::HashNewPassword(absl::string_view password,
+                                                           absl::string_view username) const {
   if (password.size() < min_password_length_) {
     return absl::InvalidArgumentError(absl::StrCat("PASSWORD_TOO_SHORT: password: at least ",
                                                    min_password_length_, " characters"));
+  }
+  if (absl::Status strong = CheckPasswordStrength(password, username); !strong.ok()) {
+    return strong;
   }
   return HashPassword(password, password_cost_);
 }
@@ -107,7 +181,7 @@ absl::StatusOr<int64_t> StaffAccounts::Create(const NewStaff& request, const Aud
   }
   if (absl::Status name = CheckUsername(request.username); !name.ok()) return name;
   account.username = request.username;
-  absl::StatusOr<std::string> hash = HashNewPassword(request.password);
+  absl::StatusOr<std::string> hash = HashNewPassword(request.password, request.username);
   if (!hash.ok()) return hash.status();
   account.password_hash = *std::move(hash);
   absl::StatusOr<int64_t> id = store_->CreateStaff(account, context, confirm);
@@ -120,7 +194,7 @@ absl::StatusOr<int64_t> StaffAccounts::Create(const NewStaff& request, const Aud
 absl::Status StaffAccounts::ResetPassword(absl::string_view username,
                                           absl::string_view new_password,
                                           const AuditContext& context) {
-  absl::StatusOr<std::string> hash = HashNewPassword(new_password);
+  absl::StatusOr<std::string> hash = HashNewPassword(new_password, username);
   if (!hash.ok()) return hash.status();
   absl::StatusOr<StaffAccount> account = Find(username);
   if (!account.ok()) return account.status();

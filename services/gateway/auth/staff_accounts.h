@@ -4,7 +4,8 @@
 // one.
 //
 // Errors carry a leading code: USERNAME_TAKEN (ALREADY_EXISTS), ACCOUNT_NOT_FOUND (NOT_FOUND),
-// PASSWORD_TOO_SHORT and field-named INVALID_ARGUMENT for a bad role, scope or user name.
+// PASSWORD_TOO_SHORT, PASSWORD_TOO_WEAK and field-named INVALID_ARGUMENT for a bad role, scope or
+// user name.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +23,14 @@ namespace jifen::gateway {
 
 // The shortest password accepted, unless a caller sets its own.
 inline constexpr size_t kMinPasswordLength = 10;
+// The fewest different characters a password may have ("aaaaaaaaaaaa", "abababababab" are refused).
+inline constexpr size_t kMinPasswordDistinctCharacters = 5;
+
+// OK, or PASSWORD_TOO_WEAK (INVALID_ARGUMENT naming the field "password") for a password a guesser
+// tries early, whatever its length: fewer than kMinPasswordDistinctCharacters different characters,
+// one run in order ("abcdefghijk", "9876543210"), the user name inside it (ignoring ASCII case), or
+// one of a short list of common passwords. Every password set goes through it (StaffAccounts).
+absl::Status CheckPasswordStrength(absl::string_view password, absl::string_view username);
 
 struct NewStaff {
   std::string username;
@@ -44,7 +53,8 @@ class StaffAccounts final {
 
   // Checks the role (a staff role, never resident or service), the scope the role needs (grid
   // worker: village and grid; assessor: village and team; village admin: village; town official:
-  // town), the user name (3..64 bytes) and the password length, then stores the account with the
+  // town), the user name (3..64 bytes) and the password's length and strength
+  // (CheckPasswordStrength), then stores the account with the
   // password's hash. Returns the new account id. Each change below is on the audit trail with
   // `context` as its actor (AccountStore); a refused one writes no record.
   // `confirm` (may be empty) runs before the account is committed and can refuse it
@@ -52,8 +62,9 @@ class StaffAccounts final {
   absl::StatusOr<int64_t> Create(const NewStaff& request, const AuditContext& context,
                                  const ConfirmNewStaff& confirm = {});
 
-  // Replaces the password and clears a lock and the failure count (a reset is how an operator lets
-  // a locked-out person back in with a new secret).
+  // Replaces the password (held to the same length and strength rules as at creation) and clears a
+  // lock and the failure count (a reset is how an operator lets a locked-out person back in with a
+  // new secret).
   absl::Status ResetPassword(absl::string_view username, absl::string_view new_password,
                              const AuditContext& context);
   // Lifts a lockout from too many failed sign-ins; the password is unchanged.
@@ -74,7 +85,9 @@ class StaffAccounts final {
   absl::StatusOr<std::vector<StaffAccount>> List(int64_t town_id, int64_t village_id);
 
  private:
-  absl::StatusOr<std::string> HashNewPassword(absl::string_view password) const;
+  // PASSWORD_TOO_SHORT, PASSWORD_TOO_WEAK (CheckPasswordStrength) or the hash.
+  absl::StatusOr<std::string> HashNewPassword(absl::string_view password,
+                                              absl::string_view username) const;
   absl::StatusOr<StaffAccount> Find(absl::string_view username);
 
   AccountStore* store_;

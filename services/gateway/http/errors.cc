@@ -117,6 +117,9 @@ const absl::flat_hash_map<std::string, std::string>& Messages() {
       // The gateway's account administration.
       {"ACCOUNT_NOT_FOUND", "未找到该工作人员账号，请核对用户名"},
       {"PASSWORD_TOO_SHORT", "密码太短，请按提示设置更长的密码"},
+      {"PASSWORD_TOO_WEAK",
+       "密码太简单，容易被猜中：请勿使用重复或按顺序排列的字符、常见密码或包含用户名的密码，"
+       "请换一个更难猜的密码"},
       {"GRID_NOT_IN_VILLAGE", "该网格不存在或不属于本村，请重新选择网格"},
       {"TEAM_NOT_IN_VILLAGE", "该考核小组不存在或不属于本村，请重新选择考核小组"},
       {"VILLAGE_NOT_FOUND", "该村不存在或不在您的管辖范围内，请重新选择村"},

@@ -917,7 +917,11 @@ void GatewayServer::Refresh(Exchange& ex) {
   if (!StringField(*body, "refresh_token", &token) || token.empty()) {
     return ex.Fail(absl::InvalidArgumentError("refresh_token"), "refresh_token");
   }
-  absl::StatusOr<TokenPair> pair = deps_.login->Refresh(token);
+  // A replayed (spent) refresh token ends its session: its access tokens go on the revocation
+  // list, as at logout, and the refusal stands.
+  std::vector<std::string> ended;
+  absl::StatusOr<TokenPair> pair = deps_.login->Refresh(token, ex.request_id, &ended);
+  RevokeEndedTokens(ex, ended, "replayed refresh token");
   if (!pair.ok()) return ex.Fail(pair.status());
   ex.Reply(200, TokenPairJson(*pair));
 }

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -257,8 +258,11 @@ class GatewayServerTest : public ::testing::Test {
     store_ = std::make_unique<MySqlAccountStore>(pool_);
     LoginOptions login_options;
     login_options.password_cost = PasswordCost::Minimum();
-    login_ = std::make_unique<LoginService>(store_.get(), signer_.get(), wechat_.get(),
-                                            login_options, [] { return absl::Now(); });
+    // The sign-in clock runs ahead of the real one by login_clock_ahead_s_ (a test stepping past
+    // the grace of a spent refresh token); tokens are checked against the real clock.
+    login_ = std::make_unique<LoginService>(
+        store_.get(), signer_.get(), wechat_.get(), login_options,
+        [this] { return absl::Now() + absl::Seconds(login_clock_ahead_s_.load()); });
     ASSERT_TRUE(login_->EnsureStaff({"district.admin", kAdminPassword, "district_official"}).ok());
 
     char folder_template[] = "/tmp/gateway-test-photos-XXXXXX";
@@ -373,6 +377,7 @@ class GatewayServerTest : public ::testing::Test {
 
   static mysql::ConnectionPool* pool_;
 
+  std::atomic<int64_t> login_clock_ahead_s_{0};
   LogCapture logs_;
   auth::TestKeyPair keys_;
   std::unique_ptr<auth::TokenSigner> signer_;
@@ -622,6 +627,19 @@ TEST_F(GatewayServerTest, StaffLockoutAfterRepeatedFailures) {
   ExpectError(
       PostJson("/v1/auth/staff/login", {{"username", "grid.lock"}, {"password", kStaffPassword}}),
       429, "ACCOUNT_LOCKED");
+
+  // A user name no account has gets the same answers (it once got 401 forever, which told which
+  // names exist), whatever its case.
+  for (int i = 0; i < 4; ++i) {
+    ExpectError(PostJson("/v1/auth/staff/login",
+                         {{"username", i % 2 ? "GRID.GHOST" : "grid.ghost"}, {"password", "no"}}),
+                401, "LOGIN_FAILED");
+  }
+  auto ghost = PostJson("/v1/auth/staff/login", {{"username", "Grid.Ghost"}, {"password", "no"}});
+  ExpectError(ghost, 429, "ACCOUNT_LOCKED");
+  EXPECT_EQ(ghost->get_header_value("Retry-After"), locked->get_header_value("Retry-After"));
+  ExpectError(PostJson("/v1/auth/staff/login", {{"username", "grid.ghost"}, {"password", "no"}}),
+              429, "ACCOUNT_LOCKED");
 }
 
 TEST_F(GatewayServerTest, ResidentWeChatLoginBindingRefreshAndLogout) {
@@ -1267,11 +1285,12 @@ TEST_F(GatewayServerTest, LoginAttemptsPerAddressAreLimited) {
   config.login_rate_per_address_per_minute = 2;
   Start(config);
   for (int i = 0; i < 2; ++i) {
-    ExpectError(PostJson("/v1/auth/staff/login", {{"username", "x"}, {"password", "y"}}), 401,
-                "LOGIN_FAILED");
+    ExpectError(
+        PostJson("/v1/auth/staff/login", {{"username", "nobody.limited"}, {"password", "y"}}), 401,
+        "LOGIN_FAILED");
   }
-  ExpectError(PostJson("/v1/auth/staff/login", {{"username", "x"}, {"password", "y"}}), 429,
-              "RATE_LIMITED");
+  ExpectError(PostJson("/v1/auth/staff/login", {{"username", "nobody.limited"}, {"password", "y"}}),
+              429, "RATE_LIMITED");
 }
 
 // A grid worker's grid is checked with scoring before the account is made: when scoring can't be
@@ -1314,6 +1333,8 @@ TEST_F(GatewayServerTest, StaffAccountsWithBadIdsOrSpacedNamesAreRefusedNamingTh
                         "field.check"),
                    "username");  // U+3000
   ExpectFieldError(with("username", "ab"), "username");
+  ExpectFieldError(with("password", "aaaaaaaaaaaa"), "password", "PASSWORD_TOO_WEAK");
+  ExpectFieldError(with("password", "Field.Check.2026"), "password", "PASSWORD_TOO_WEAK");
   ExpectFieldError(with("role", "mayor"), "role");
   ExpectFieldError(with("password", "short"), "password", "PASSWORD_TOO_SHORT");
   json grid_worker = good;
@@ -1488,6 +1509,56 @@ TEST_F(GatewayServerTest, LogoutEndsTheSessionWithOrWithoutTheRefreshToken) {
   EXPECT_EQ(still->status, 200) << still->body;
 }
 
+// QA: a spent refresh token presented again ends its session (the refusal stands): the live refresh
+// token is spent and the session's access tokens are on the revocation list at once, so a stolen
+// token can't run alongside the real phone. The warning names no token.
+TEST_F(GatewayServerTest, AReplayedRefreshTokenEndsItsSession) {
+  StaffToken("replay.grid", {{"role", "grid_worker"}, {"village_id", 11}, {"grid_id", 4}});
+  auto sign_in = [&] {
+    auto res = PostJson("/v1/auth/staff/login",
+                        {{"username", "replay.grid"}, {"password", kStaffPassword}});
+    EXPECT_TRUE(res && res->status == 200);
+    return json::parse(res->body);
+  };
+  const json other = sign_in();
+  const json first = sign_in();
+  auto refreshed = PostJson("/v1/auth/refresh", {{"refresh_token", first["refresh_token"]}});
+  ASSERT_TRUE(refreshed);
+  ASSERT_EQ(refreshed->status, 200) << refreshed->body;
+  const json second = json::parse(refreshed->body);
+  // Within the grace it is a parallel presentation: refused, the session goes on.
+  ExpectError(PostJson("/v1/auth/refresh", {{"refresh_token", first["refresh_token"]}}), 401,
+              "REFRESH_TOKEN_INVALID");
+  auto echo = PostJson("/v1/testing/echo", {{"text", "x"}}, second["access_token"]);
+  ASSERT_TRUE(echo);
+  EXPECT_NE(echo->status, 401) << echo->body;
+
+  login_clock_ahead_s_ = 60;  // past the grace
+  ExpectError(
+      PostJson("/v1/auth/refresh", {{"refresh_token", first["refresh_token"]}}, "", "req-replay"),
+      401, "REFRESH_TOKEN_INVALID");
+  ExpectError(PostJson("/v1/auth/refresh", {{"refresh_token", second["refresh_token"]}}), 401,
+              "REFRESH_TOKEN_INVALID");
+  ExpectError(PostJson("/v1/testing/echo", {{"text", "x"}}, second["access_token"]), 401,
+              "UNAUTHENTICATED");
+  ExpectError(PostJson("/v1/testing/echo", {{"text", "x"}}, first["access_token"]), 401,
+              "UNAUTHENTICATED");
+  auto untouched = PostJson("/v1/testing/echo", {{"text", "x"}}, other["access_token"]);
+  ASSERT_TRUE(untouched);
+  EXPECT_NE(untouched->status, 401) << untouched->body;
+
+  bool warned = false;
+  for (absl::string_view line : absl::StrSplit(logs_.text(), '\n')) {
+    if (!absl::StrContains(line, "spent refresh token presented again")) continue;
+    warned = warned || absl::StrContains(line, "\"request_id\":\"req-replay\"");
+    for (const json* pair : {&first, &second, &other}) {
+      EXPECT_FALSE(absl::StrContains(line, (*pair)["refresh_token"].get<std::string>())) << line;
+      EXPECT_FALSE(absl::StrContains(line, (*pair)["access_token"].get<std::string>())) << line;
+    }
+  }
+  EXPECT_TRUE(warned) << logs_.text();
+}
+
 // Behind the TLS terminator every request comes from the proxy's address: each client must still
 // count alone, or one busy village would lock the whole district out of signing in.
 TEST_F(GatewayServerTest, BehindATrustedProxyEachClientIsLimitedAndLoggedByItsOwnAddress) {
@@ -1496,9 +1567,10 @@ TEST_F(GatewayServerTest, BehindATrustedProxyEachClientIsLimitedAndLoggedByItsOw
   config.trusted_proxies = *TrustedProxies::Parse("127.0.0.1, ::1");
   Start(config);
   auto attempt = [this](const std::string& client) {
-    return client_->Post("/v1/auth/staff/login",
-                         {{"X-Forwarded-For", "6.6.6.6, " + client}, {"X-Request-Id", "req-" + client}},
-                         json({{"username", "x"}, {"password", "y"}}).dump(), "application/json");
+    return client_->Post(
+        "/v1/auth/staff/login",
+        {{"X-Forwarded-For", "6.6.6.6, " + client}, {"X-Request-Id", "req-" + client}},
+        json({{"username", "nobody.proxied"}, {"password", "y"}}).dump(), "application/json");
   };
   for (int i = 0; i < 2; ++i) ExpectError(attempt("198.51.100.7"), 401, "LOGIN_FAILED");
   ExpectError(attempt("198.51.100.7"), 429, "RATE_LIMITED");
@@ -1520,12 +1592,12 @@ TEST_F(GatewayServerTest, ForwardedForFromAnUntrustedPeerChangesNothing) {
   Start(config);
   for (const char* claimed : {"198.51.100.1", "198.51.100.2"}) {
     ExpectError(client_->Post("/v1/auth/staff/login", {{"X-Forwarded-For", claimed}},
-                              json({{"username", "x"}, {"password", "y"}}).dump(),
+                              json({{"username", "nobody.forwarded"}, {"password", "y"}}).dump(),
                               "application/json"),
                 401, "LOGIN_FAILED");
   }
   ExpectError(client_->Post("/v1/auth/staff/login", {{"X-Forwarded-For", "198.51.100.3"}},
-                            json({{"username", "x"}, {"password", "y"}}).dump(),
+                            json({{"username", "nobody.forwarded"}, {"password", "y"}}).dump(),
                             "application/json"),
               429, "RATE_LIMITED");
 }

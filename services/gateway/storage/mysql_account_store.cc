@@ -26,6 +26,14 @@ constexpr char kStaffColumns[] =
     "SELECT account_id, username, password_hash, role, town_id, village_id, grid_id, team_id, "
     "failed_attempts, locked_until_ms, disabled FROM staff_accounts WHERE ";
 
+// A submitted user name as user names compare (migration 0010): MariaDB's LOWER() under
+// utf8mb4_bin, the collation of staff_accounts.username_key (whose comparisons ignore trailing
+// spaces), so that every lookup of a name folds case the same way, in one place: the database.
+#define JIFEN_NAME_KEY_OF_PARAMETER "LOWER(CONVERT(? USING utf8mb4) COLLATE utf8mb4_bin)"
+// The key of an unknown name's failure count (migration 0011): the SHA-256 of the name as names
+// compare, trailing spaces dropped as the account lookup ignores them.
+constexpr char kUnknownNameHash[] = "SHA2(RTRIM(" JIFEN_NAME_KEY_OF_PARAMETER "), 256)";
+
 constexpr char kBindingColumns[] =
     "SELECT binding_id, openid_hash, town_id, village_id, household_id, member_id "
     "FROM resident_bindings WHERE ";
@@ -140,12 +148,12 @@ ResidentBinding ReadBinding(sql::ResultSet& rs) {
 
 }  // namespace
 
-absl::StatusOr<StaffAccount> MySqlAccountStore::FindStaff(const char* where_column,
+absl::StatusOr<StaffAccount> MySqlAccountStore::FindStaff(const char* condition,
                                                           const std::string& value) {
   StaffAccount account;
   bool found = false;
   absl::Status status = mysql::RunWithConnection(*pool_, [&](sql::Connection& c) {
-    auto stmt = Prepare(c, absl::StrCat(kStaffColumns, where_column, " = ?"));
+    auto stmt = Prepare(c, absl::StrCat(kStaffColumns, condition));
     stmt->setString(1, value);
     std::unique_ptr<sql::ResultSet> rs(stmt->executeQuery());
     if (!rs->next()) return absl::OkStatus();
@@ -159,11 +167,12 @@ absl::StatusOr<StaffAccount> MySqlAccountStore::FindStaff(const char* where_colu
 }
 
 absl::StatusOr<StaffAccount> MySqlAccountStore::FindStaffByUsername(absl::string_view username) {
-  return FindStaff("username", std::string(username));
+  // Names are the same regardless of case (migration 0010): MariaDB's LOWER() on both sides.
+  return FindStaff("username_key = " JIFEN_NAME_KEY_OF_PARAMETER, std::string(username));
 }
 
 absl::StatusOr<StaffAccount> MySqlAccountStore::FindStaffById(int64_t account_id) {
-  return FindStaff("account_id", absl::StrCat(account_id));
+  return FindStaff("account_id = ?", absl::StrCat(account_id));
 }
 
 absl::StatusOr<bool> MySqlAccountStore::StaffRowStored(int64_t account_id) {
@@ -201,7 +210,8 @@ absl::StatusOr<int64_t> MySqlAccountStore::CreateStaff(const StaffAccount& accou
     stmt->setInt64(5, account.town_id);
     stmt->setInt64(6, account.grid_id);
     stmt->setInt64(7, account.team_id);
-    stmt->executeUpdate();  // 1062 on a taken user name -> ALREADY_EXISTS, nothing audited
+    // 1062 on a taken user name, in any case (migration 0010) -> ALREADY_EXISTS, nothing audited.
+    stmt->executeUpdate();
     id = LastInsertId(c);
     StaffAccount created = account;  // as the table's defaults make it
     created.account_id = id;
@@ -287,6 +297,57 @@ absl::Status MySqlAccountStore::RecordLoginSuccess(int64_t account_id) {
     stmt->executeUpdate();
     return absl::OkStatus();
   });
+}
+
+absl::StatusOr<int64_t> MySqlAccountStore::UnknownNameLockedUntil(absl::string_view username) {
+  int64_t locked_until_ms = 0;
+  absl::Status status = mysql::RunWithConnection(*pool_, [&](sql::Connection& c) {
+    auto stmt = Prepare(c, absl::StrCat("SELECT locked_until_ms FROM unknown_name_failures "
+                                        "WHERE name_hash = ",
+                                        kUnknownNameHash));
+    stmt->setString(1, std::string(username));
+    std::unique_ptr<sql::ResultSet> rs(stmt->executeQuery());
+    locked_until_ms = rs->next() ? rs->getInt64(1) : 0;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return locked_until_ms;
+}
+
+absl::StatusOr<bool> MySqlAccountStore::RecordUnknownNameFailure(absl::string_view username,
+                                                                 int64_t now_ms, int max_failures,
+                                                                 int64_t lockout_ms) {
+  bool locked = false;
+  absl::Status status = mysql::RunInTransaction(*pool_, [&](sql::Connection& c) {
+    // The row lock (or, for a new name, the gap lock: two first failures deadlock and one is
+    // retried) serialises concurrent failures of one name, so each counts, as for an account.
+    auto select = Prepare(c, absl::StrCat("SELECT failed_attempts FROM unknown_name_failures "
+                                          "WHERE name_hash = ",
+                                          kUnknownNameHash, " FOR UPDATE"));
+    select->setString(1, std::string(username));
+    std::unique_ptr<sql::ResultSet> rs(select->executeQuery());
+    const bool known = rs->next();
+    const int failed_before = known ? rs->getInt(1) : 0;
+    locked = failed_before + 1 >= max_failures;  // as RecordLoginFailure
+    auto write = Prepare(
+        c, known ? absl::StrCat("UPDATE unknown_name_failures SET failed_attempts = ?, "
+                                "locked_until_ms = IF(?, ?, locked_until_ms), updated_at_ms = ? "
+                                "WHERE name_hash = ",
+                                kUnknownNameHash)
+                 : absl::StrCat("INSERT INTO unknown_name_failures (failed_attempts, "
+                                "locked_until_ms, updated_at_ms, name_hash) "
+                                "VALUES (?, IF(?, ?, 0), ?, ",
+                                kUnknownNameHash, ")"));
+    write->setInt(1, locked ? 0 : failed_before + 1);
+    write->setBoolean(2, locked);
+    write->setInt64(3, now_ms + lockout_ms);
+    write->setInt64(4, now_ms);
+    write->setString(5, std::string(username));
+    write->executeUpdate();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return locked;
 }
 
 absl::Status MySqlAccountStore::SetPassword(int64_t account_id, const std::string& password_hash,
@@ -796,6 +857,67 @@ absl::StatusOr<RefreshToken> MySqlAccountStore::ConsumeRefreshToken(absl::string
   return token;
 }
 
+namespace {
+
+// Ends session `session_id` in the caller's transaction: appends to `alive` the access tokens
+// issued with its refresh tokens unspent or spent after `alive_since_ms` (older ones have
+// expired), and spends its unspent refresh tokens. Returns how many were unspent.
+int EndSessionById(sql::Connection& c, const std::string& session_id, int64_t now_ms,
+                   int64_t alive_since_ms, std::vector<std::string>* alive) {
+  auto tokens = Prepare(c,
+                        "SELECT access_token_id FROM refresh_tokens WHERE session_id = ? "
+                        "AND (spent_at_ms IS NULL OR spent_at_ms > ?) FOR UPDATE");
+  tokens->setString(1, session_id);
+  tokens->setInt64(2, alive_since_ms);
+  std::unique_ptr<sql::ResultSet> rs(tokens->executeQuery());
+  while (rs->next()) alive->push_back(rs->getString(1));
+  auto spend = Prepare(c,
+                       "UPDATE refresh_tokens SET spent_at_ms = ? "
+                       "WHERE session_id = ? AND spent_at_ms IS NULL");
+  spend->setInt64(1, now_ms);
+  spend->setString(2, session_id);
+  return spend->executeUpdate();
+}
+
+}  // namespace
+
+absl::StatusOr<ReplayedSession> MySqlAccountStore::EndReplayedSession(absl::string_view token_hash,
+                                                                      int64_t now_ms,
+                                                                      int64_t spent_before_ms,
+                                                                      int64_t alive_since_ms) {
+  ReplayedSession result;
+  bool replayed = false;
+  absl::Status status = mysql::RunInTransaction(*pool_, [&](sql::Connection& c) {
+    result = ReplayedSession{};  // a retried transaction starts over
+    replayed = false;
+    // Spent rows only: this is what ConsumeRefreshToken never looks at.
+    auto select = Prepare(c,
+                          "SELECT village_id, subject_kind, account_id, expires_at_ms, "
+                          "session_id, access_token_id, spent_at_ms "
+                          "FROM refresh_tokens WHERE token_hash = ? AND spent_at_ms IS NOT NULL "
+                          "AND spent_at_ms < ? AND session_id <> '' FOR UPDATE");
+    select->setString(1, std::string(token_hash));
+    select->setInt64(2, spent_before_ms);
+    std::unique_ptr<sql::ResultSet> rs(select->executeQuery());
+    if (!rs->next()) return absl::OkStatus();
+    replayed = true;
+    result.token.token_hash = std::string(token_hash);
+    result.token.village_id = rs->getInt64(1);
+    result.token.kind = rs->getString(2) == "staff" ? SubjectKind::kStaff : SubjectKind::kResident;
+    result.token.account_id = rs->getInt64(3);
+    result.token.expires_at_ms = rs->getInt64(4);
+    result.token.session_id = rs->getString(5);
+    result.token.access_token_id = rs->getString(6);
+    result.spent_at_ms = rs->getInt64(7);
+    result.session_was_live = EndSessionById(c, result.token.session_id, now_ms, alive_since_ms,
+                                             &result.ended_access_token_ids) > 0;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  if (!replayed) return absl::NotFoundError("refresh token not spent before, or unknown");
+  return result;
+}
+
 absl::StatusOr<std::vector<std::string>> MySqlAccountStore::EndSession(
     absl::string_view access_token_id, int64_t now_ms, int64_t alive_since_ms) {
   std::vector<std::string> alive;
@@ -809,20 +931,7 @@ absl::StatusOr<std::vector<std::string>> MySqlAccountStore::EndSession(
     find->setString(1, std::string(access_token_id));
     std::unique_ptr<sql::ResultSet> found(find->executeQuery());
     if (!found->next()) return absl::OkStatus();
-    const std::string session_id = found->getString(1);
-    auto tokens = Prepare(c,
-                          "SELECT access_token_id FROM refresh_tokens WHERE session_id = ? "
-                          "AND (spent_at_ms IS NULL OR spent_at_ms > ?) FOR UPDATE");
-    tokens->setString(1, session_id);
-    tokens->setInt64(2, alive_since_ms);
-    std::unique_ptr<sql::ResultSet> rs(tokens->executeQuery());
-    while (rs->next()) alive.push_back(rs->getString(1));
-    auto spend = Prepare(c,
-                         "UPDATE refresh_tokens SET spent_at_ms = ? "
-                         "WHERE session_id = ? AND spent_at_ms IS NULL");
-    spend->setInt64(1, now_ms);
-    spend->setString(2, session_id);
-    spend->executeUpdate();
+    EndSessionById(c, found->getString(1), now_ms, alive_since_ms, &alive);
     return absl::OkStatus();
   });
   if (!status.ok()) return status;

@@ -21,6 +21,9 @@ class MySqlAccountStore final : public AccountStore {
   absl::Status RecordLoginFailure(int64_t account_id, int64_t now_ms, int max_failures,
                                   int64_t lockout_ms, const AuditContext& context) override;
   absl::Status RecordLoginSuccess(int64_t account_id) override;
+  absl::StatusOr<int64_t> UnknownNameLockedUntil(absl::string_view username) override;
+  absl::StatusOr<bool> RecordUnknownNameFailure(absl::string_view username, int64_t now_ms,
+                                                int max_failures, int64_t lockout_ms) override;
   absl::Status SetPassword(int64_t account_id, const std::string& password_hash,
                            const AuditContext& context) override;
   absl::Status Unlock(int64_t account_id, const AuditContext& context) override;
@@ -49,12 +52,16 @@ class MySqlAccountStore final : public AccountStore {
   absl::Status StoreRefreshToken(const RefreshToken& token) override;
   absl::StatusOr<RefreshToken> ConsumeRefreshToken(absl::string_view token_hash,
                                                    int64_t now_ms) override;
+  absl::StatusOr<ReplayedSession> EndReplayedSession(absl::string_view token_hash, int64_t now_ms,
+                                                     int64_t spent_before_ms,
+                                                     int64_t alive_since_ms) override;
   absl::StatusOr<std::vector<std::string>> EndSession(absl::string_view access_token_id,
                                                       int64_t now_ms,
                                                       int64_t alive_since_ms) override;
 
  private:
-  absl::StatusOr<StaffAccount> FindStaff(const char* where_column, const std::string& value);
+  // The account matching `condition` (SQL after WHERE with one parameter, `value`).
+  absl::StatusOr<StaffAccount> FindStaff(const char* condition, const std::string& value);
   absl::StatusOr<ResidentBinding> FindBinding(const char* where_column, const std::string& value);
   // Whether the account's row exists, once any transaction still writing it has ended.
   absl::StatusOr<bool> StaffRowStored(int64_t account_id);
