@@ -8,7 +8,8 @@
 # seeds one household, then measures
 #   1. peak HTTP through the gateway with wrk (closed loop),
 #   2. peak gRPC direct with jifen-gateway-grpc-bench (closed loop),
-#   3. both at 70% of the gateway's peak rate (fixed rate), for the p99 comparison: alternating
+#   3. both at 70% of the gateway's peak rate (or at each of JIFEN_BENCH_LOAD_PERCENTS), fixed
+#      rate, for the p99 comparison: alternating
 #      rounds (JIFEN_BENCH_ROUNDS, default 5), medians of the per-round percentiles.
 # Needs: wrk (Debian package wrk), a build with jifen-scoring, jifen-gateway and
 # jifen-gateway-grpc-bench. Everything it starts is stopped on exit.
@@ -89,29 +90,34 @@ http_peak=$(awk '/Requests\/sec/ {printf "%d", $2}' "$work/wrk.txt")
 echo "== peak direct gRPC"
 "$bench" --mode=grpc --target="$scoring" "${common[@]}" --duration="${duration}s"
 
-rate=$((http_peak * 70 / 100))
-# This VM stalls now and then for tens of milliseconds (other tenants, disk flushes), which lands on
-# whichever run is going at the time. So the fixed-rate comparison alternates the two paths in
-# ROUNDS short rounds and compares the medians of their per-round percentiles.
-rounds=${JIFEN_BENCH_ROUNDS:-5}
-round_seconds=$(( (duration + 1) / 2 ))
-echo "== at 70% of the gateway's peak: $rate req/s, $rounds alternating rounds of ${round_seconds}s"
-: >"$work/rounds.txt"
-for ((r = 1; r <= rounds; r++)); do
-  for mode in http grpc; do
-    target=$gateway
-    [[ $mode == grpc ]] && target=$scoring
-    "$bench" --mode="$mode" --target="$target" "${common[@]}" --duration="${round_seconds}s" \
-      --rate_per_second="$rate" | tee -a "$work/rounds.txt"
-  done
-done
+# JIFEN_BENCH_LOAD_PERCENTS (default "70", the issue's point) may name several loads, e.g.
+# "30 50 70", to see how the added latency grows with load.
+load_percents=${JIFEN_BENCH_LOAD_PERCENTS:-70}
 median() {  # mode field
   grep "^mode=$1 " "$work/rounds.txt" | tr ' ' '\n' | grep "^$2=" | cut -d= -f2 | sort -g |
     awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
-for field in p50_ms p99_ms; do
-  http_value=$(median http "$field")
-  grpc_value=$(median grpc "$field")
-  echo "median $field over $rounds rounds: http $http_value, grpc $grpc_value," \
-    "added by the gateway $(awk -v a="$http_value" -v b="$grpc_value" 'BEGIN {printf "%.3f", a - b}')"
+for percent in $load_percents; do
+  rate=$((http_peak * percent / 100))
+  # This VM stalls now and then for tens of milliseconds (other tenants, disk flushes), which lands on
+  # whichever run is going at the time. So the fixed-rate comparison alternates the two paths in
+  # ROUNDS short rounds and compares the medians of their per-round percentiles.
+  rounds=${JIFEN_BENCH_ROUNDS:-5}
+  round_seconds=$(( (duration + 1) / 2 ))
+  echo "== at ${percent}% of the gateway's peak: $rate req/s, $rounds alternating rounds of ${round_seconds}s"
+  : >"$work/rounds.txt"
+  for ((r = 1; r <= rounds; r++)); do
+    for mode in http grpc; do
+      target=$gateway
+      [[ $mode == grpc ]] && target=$scoring
+      "$bench" --mode="$mode" --target="$target" "${common[@]}" --duration="${round_seconds}s" \
+        --rate_per_second="$rate" | tee -a "$work/rounds.txt"
+    done
+  done
+  for field in p50_ms p99_ms; do
+    http_value=$(median http "$field")
+    grpc_value=$(median grpc "$field")
+    echo "median $field over $rounds rounds: http $http_value, grpc $grpc_value," \
+      "added by the gateway $(awk -v a="$http_value" -v b="$grpc_value" 'BEGIN {printf "%.3f", a - b}')"
+  done
 done
