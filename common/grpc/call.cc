@@ -47,8 +47,13 @@ std::string RequestIdOf(const grpc::ServerContextBase& context) {
 
 std::string BearerTokenOf(const grpc::ServerContextBase& context) {
   absl::string_view header = MetadataValue(context, kAuthorizationHeader);
-  if (!absl::ConsumePrefix(&header, "Bearer ")) return {};
-  return std::string(header);
+  // "Bearer" 1*SP token; the scheme is case-insensitive (RFC 9110 11.6.2), as at the gateway.
+  if (header.size() < 7 || !absl::EqualsIgnoreCase(header.substr(0, 6), "Bearer") ||
+      header[6] != ' ') {
+    return {};
+  }
+  header.remove_prefix(7);
+  return std::string(absl::StripLeadingAsciiWhitespace(header));
 }
 
 absl::StatusOr<auth::Caller> CallHandler::Authenticate(

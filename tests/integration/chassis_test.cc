@@ -295,6 +295,20 @@ TEST_F(EchoProcessTest, EveryCallNeedsAValidToken) {
   const std::string expired =
       *signer_->Sign(caller, absl::Now() - absl::Hours(2), absl::Minutes(15));
   EXPECT_EQ(Echo(expired, 0, &response).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+
+  // The scheme's case doesn't matter (RFC 9110); anything but "Bearer <token>" is no token.
+  auto stub = jifen::testing::v1::EchoService::NewStub(channel_);
+  jifen::testing::v1::EchoRequest request;
+  const auto echo_with = [&](const std::string& authorization) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    context.AddMetadata("authorization", authorization);
+    return stub->Echo(&context, request, &response).error_code();
+  };
+  EXPECT_EQ(echo_with("bearer " + token_), grpc::StatusCode::OK);
+  EXPECT_EQ(echo_with("BEARER  " + token_), grpc::StatusCode::OK);
+  EXPECT_EQ(echo_with("Bearer" + token_), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(echo_with("Basic " + token_), grpc::StatusCode::UNAUTHENTICATED);
 }
 
 }  // namespace

@@ -402,7 +402,10 @@ std::string GenerateOpenApi(const RouteTable& routes) {
         {"404", ErrorResponse("no such object, or not in the caller's scope")},
         {"409", ErrorResponse("conflict: same key with a different payload, or retry")},
         {"412", ErrorResponse("the object's state does not allow this (code says which)")},
+        {"411", ErrorResponse("LENGTH_REQUIRED: send the body with Content-Length, not chunked")},
         {"413", ErrorResponse("request body too large")},
+        {"415", ErrorResponse("JSON_REQUIRED: the body must be application/json; "
+                              "CONTENT_ENCODING_UNSUPPORTED: send the body uncompressed")},
         {"429", ErrorResponse("rate limited; see Retry-After")},
         {"default", ErrorResponse("error")}};
     if (route.server_streaming) {
