@@ -70,8 +70,10 @@ absl::StatusOr<HouseholdWithMembers> CleanHouseholdDraft(const HouseholdDraft& d
     }
     clean.members.push_back(std::move(member));
   }
-  if (heads == 0) {
-    for (MemberRecord& member : clean.members) member.is_head = member.name == record.head_name;
+  if (heads == 0) {  // the member named as the head, letter case aside (NameKey)
+    for (MemberRecord& member : clean.members) {
+      member.is_head = NameKey(member.name) == NameKey(record.head_name);
+    }
   }
   return clean;
 }

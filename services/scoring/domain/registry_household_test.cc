@@ -34,6 +34,17 @@ TEST(CleanHouseholdDraftTest, CleansAndMarksTheHead) {
   EXPECT_EQ(clean->members[1].phone, "");
 }
 
+// With no member marked, the head is the member of the head's name, letter case aside.
+TEST(CleanHouseholdDraftTest, TheHeadIsFoundWhateverTheCaseOfItsName) {
+  HouseholdDraft draft = Draft();
+  draft.head_name = "Tom Li";
+  draft.members = {{"ann", "", false, ""}, {"tom li", "", false, ""}};
+  absl::StatusOr<HouseholdWithMembers> clean = CleanHouseholdDraft(draft, kToday);
+  ASSERT_TRUE(clean.ok()) << clean.status();
+  EXPECT_FALSE(clean->members[0].is_head);
+  EXPECT_TRUE(clean->members[1].is_head);
+}
+
 TEST(CleanHouseholdDraftTest, NonRegisteredNeedsConsentDate) {
   HouseholdDraft draft = Draft();
   draft.registered = false;

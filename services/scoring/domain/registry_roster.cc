@@ -276,8 +276,10 @@ class Households {
       }
     }
     if (errors.empty()) {
-      // The head is unknown only when the first row was refused: then nothing is written.
-      const bool is_head = household.head_name == row.member_name;
+      // The head is unknown only when the first row was refused: then nothing is written. Names
+      // are compared as everywhere in the roster (NameKey): head "Tom" is member "tom".
+      const bool is_head = household.head_name.has_value() &&
+                           NameKey(*household.head_name) == NameKey(row.member_name);
       household.members.push_back(
           {row.line, row.member_name, row.phone, is_head, row.staff_user_id});
     }

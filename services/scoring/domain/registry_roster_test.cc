@@ -246,6 +246,17 @@ TEST(ParseRosterTest, NamesDifferingOnlyInLetterCaseAreTheSameName) {
   EXPECT_EQ(parsed.plan.households[1].group_name, "QA-A-组x");
 }
 
+// The head is found among the members as any name is told apart in the roster, letter case aside.
+TEST(ParseRosterTest, TheHeadIsTheMemberOfTheSameNameWhateverItsCase) {
+  const ParsedRoster parsed = Parse(std::string(kHeader) + "第1组,A1,Tom Li,ann,,,,\n"
+                                                           "第1组,A1,,tom li,,,,\n");
+  ASSERT_TRUE(parsed.all_ok) << ErrorAt(parsed, 2) << ErrorAt(parsed, 3);
+  ASSERT_THAT(parsed.plan.households, SizeIs(1));
+  ASSERT_THAT(parsed.plan.households[0].members, SizeIs(2));
+  EXPECT_FALSE(parsed.plan.households[0].members[0].is_head);
+  EXPECT_TRUE(parsed.plan.households[0].members[1].is_head);
+}
+
 // Consent is recorded after it was given: a date after today (Shanghai) is a typing error.
 TEST(ParseRosterTest, AConsentDateAfterTodayIsRefused) {
   const ParsedRoster parsed = Parse(std::string(kHeader) +
