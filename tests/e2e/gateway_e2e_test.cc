@@ -956,6 +956,31 @@ TEST_F(GatewayE2eTest, ResidentReadsTheVillageBoardAfterInspections) {
   EXPECT_EQ(standing["row"].value("rank", 0), 1);
   EXPECT_EQ(IdOf(standing["row"], "points"), 8);
 
+  // An enum may be given by its number, as protobuf's JSON mapping allows in a body; a number
+  // the contract doesn't list is refused naming the field.
+  const json by_number =
+      Ok(Get(absl::StrCat("/v1/boards?board.scope=1&board.village_id=", village.village_id,
+                          "&board.period=", period),
+             resident));
+  EXPECT_EQ(by_number["rows"], board["rows"]);
+  auto unlisted = Get(absl::StrCat("/v1/boards?board.scope=77&board.village_id=",
+                                   village.village_id, "&board.period=", period),
+                      resident);
+  ASSERT_TRUE(unlisted);
+  EXPECT_EQ(unlisted->status, 400) << unlisted->body;
+  EXPECT_EQ(json::parse(unlisted->body).value("field", ""), "board.scope") << unlisted->body;
+  auto unlisted_in_body = Post("/v1/households",
+                               {{"household",
+                                 {{"village_id", village.village_id},
+                                  {"house_number", "99号"},
+                                  {"head_name", "王芳"},
+                                  {"kind", 77}}}},
+                               village.admin_token);
+  ASSERT_TRUE(unlisted_in_body);
+  EXPECT_EQ(unlisted_in_body->status, 400) << unlisted_in_body->body;
+  EXPECT_EQ(json::parse(unlisted_in_body->body).value("field", ""), "household.kind")
+      << unlisted_in_body->body;
+
   // Another village's board is out of the resident's scope.
   auto foreign = Get(absl::StrCat("/v1/boards?board.scope=BOARD_SCOPE_VILLAGE&board.village_id=",
                                   village.village_id + 1000, "&board.period=", period),

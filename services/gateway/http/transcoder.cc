@@ -113,7 +113,16 @@ std::string KindProblem(const json& value, const pb::FieldDescriptor& field) {
     case pb::FieldDescriptor::CPPTYPE_DOUBLE:
       return value.is_number() || value.is_string() ? "" : "must be a number";
     case pb::FieldDescriptor::CPPTYPE_ENUM:
-      if (value.is_number_integer()) return "";
+      // Protobuf's JSON mapping takes a value's name or its number; either must be one the
+      // contract lists, in the body as in the query string.
+      if (value.is_number_integer()) {
+        return value.get<int64_t>() >= std::numeric_limits<int32_t>::min() &&
+                       value.get<int64_t>() <= std::numeric_limits<int32_t>::max() &&
+                       field.enum_type()->FindValueByNumber(
+                           static_cast<int>(value.get<int64_t>())) != nullptr
+                   ? ""
+                   : "must be one of the listed values";
+      }
       if (!value.is_string()) return "must be one of the listed values";
       return field.enum_type()->FindValueByName(value.get<std::string>()) != nullptr
                  ? ""
@@ -292,7 +301,11 @@ absl::Status SetScalar(pb::Message& message, const pb::FieldDescriptor& field,
                : reflection.SetString(&message, &field, text);
       return absl::OkStatus();
     case pb::FieldDescriptor::CPPTYPE_ENUM: {
-      const pb::EnumValueDescriptor* value = field.enum_type()->FindValueByName(text);
+      // A name, or a number as protobuf's JSON mapping allows (as in a JSON body).
+      int number = 0;
+      const pb::EnumValueDescriptor* value =
+          absl::SimpleAtoi(text, &number) ? field.enum_type()->FindValueByNumber(number)
+                                          : field.enum_type()->FindValueByName(text);
       if (value == nullptr) return fail("unknown enum value");
       repeated ? reflection.AddEnum(&message, &field, value)
                : reflection.SetEnum(&message, &field, value);
