@@ -309,12 +309,17 @@ class GatewayServerTest : public ::testing::Test {
     return client_->Post(path.c_str(), headers, body.dump(), "application/json");
   }
 
-  std::string Login(const std::string& username, const std::string& password) {
+  // The token pair of a staff sign-in that is expected to succeed.
+  json LoginPair(const std::string& username, const std::string& password = kStaffPassword) {
     auto res = PostJson("/v1/auth/staff/login", {{"username", username}, {"password", password}});
     EXPECT_TRUE(res);
-    if (!res) return "";
+    if (!res) return json::object();
     EXPECT_EQ(res->status, 200) << res->body;
-    return json::parse(res->body).value("access_token", "");
+    return json::parse(res->body);
+  }
+
+  std::string Login(const std::string& username, const std::string& password) {
+    return LoginPair(username, password).value("access_token", "");
   }
 
   std::string AdminToken() { return Login("district.admin", kAdminPassword); }
@@ -365,6 +370,14 @@ class GatewayServerTest : public ::testing::Test {
     ExpectError(res, 400, code);
     ASSERT_TRUE(res);
     EXPECT_EQ(json::parse(res->body, nullptr, false).value("field", ""), field) << res->body;
+  }
+
+  // The pair a refresh of `pair` answers; fatal unless it answers 200.
+  void Refresh(const json& pair, json* next) {
+    auto refreshed = PostJson("/v1/auth/refresh", {{"refresh_token", pair["refresh_token"]}});
+    ASSERT_TRUE(refreshed);
+    ASSERT_EQ(refreshed->status, 200) << refreshed->body;
+    *next = json::parse(refreshed->body);
   }
 
   static void ExpectError(const httplib::Result& res, int status, const std::string& code) {
@@ -693,10 +706,8 @@ TEST_F(GatewayServerTest, ResidentWeChatLoginBindingRefreshAndLogout) {
   const std::string access = pair["access_token"];
   ExpectError(PostJson("/v1/testing/echo", {{"text", "x"}}, access), 403, "PERMISSION_DENIED");
 
-  auto refreshed = PostJson("/v1/auth/refresh", {{"refresh_token", pair["refresh_token"]}});
-  ASSERT_TRUE(refreshed);
-  ASSERT_EQ(refreshed->status, 200) << refreshed->body;
-  const json next = json::parse(refreshed->body);
+  json next;
+  ASSERT_NO_FATAL_FAILURE(Refresh(pair, &next));
   ExpectError(PostJson("/v1/auth/refresh", {{"refresh_token", pair["refresh_token"]}}), 401,
               "REFRESH_TOKEN_INVALID");
 
@@ -915,10 +926,8 @@ TEST_F(GatewayServerTest, InvitationsAndWeChatBindingsAreAuditedWithoutCodesOrOp
   ASSERT_TRUE(again);
   ASSERT_EQ(again->status, 200) << again->body;
   const json next = json::parse(again->body);
-  auto refreshed = PostJson("/v1/auth/refresh", {{"refresh_token", next["refresh_token"]}});
-  ASSERT_TRUE(refreshed);
-  ASSERT_EQ(refreshed->status, 200) << refreshed->body;
-  const json last = json::parse(refreshed->body);
+  json last;
+  ASSERT_NO_FATAL_FAILURE(Refresh(next, &last));
   auto out =
       PostJson("/v1/auth/logout", {{"refresh_token", last["refresh_token"]}}, last["access_token"]);
   ASSERT_TRUE(out);
@@ -1486,12 +1495,7 @@ TEST_F(GatewayServerTest, TheUserLimitsRetryAfterIsTheTimeLeftInTheWindow) {
 
 TEST_F(GatewayServerTest, LogoutEndsTheSessionWithOrWithoutTheRefreshToken) {
   StaffToken("session.grid", {{"role", "grid_worker"}, {"village_id", 11}, {"grid_id", 4}});
-  auto sign_in = [&] {
-    auto res = PostJson("/v1/auth/staff/login",
-                        {{"username", "session.grid"}, {"password", kStaffPassword}});
-    EXPECT_TRUE(res && res->status == 200);
-    return json::parse(res->body);
-  };
+  const auto sign_in = [&] { return LoginPair("session.grid"); };
   // Logout without the refresh token: the refresh token dies with the session.
   const json pair = sign_in();
   auto out = PostJson("/v1/auth/logout", json::object(), pair["access_token"]);
@@ -1506,10 +1510,8 @@ TEST_F(GatewayServerTest, LogoutEndsTheSessionWithOrWithoutTheRefreshToken) {
   // newer access token and refresh token stop working too. Another session is untouched.
   const json other = sign_in();
   const json first = sign_in();
-  auto refreshed = PostJson("/v1/auth/refresh", {{"refresh_token", first["refresh_token"]}});
-  ASSERT_TRUE(refreshed);
-  ASSERT_EQ(refreshed->status, 200) << refreshed->body;
-  const json second = json::parse(refreshed->body);
+  json second;
+  ASSERT_NO_FATAL_FAILURE(Refresh(first, &second));
   out = PostJson("/v1/auth/logout", json::object(), first["access_token"]);
   ASSERT_TRUE(out);
   EXPECT_EQ(out->status, 204) << out->body;
@@ -1527,18 +1529,11 @@ TEST_F(GatewayServerTest, LogoutEndsTheSessionWithOrWithoutTheRefreshToken) {
 // token can't run alongside the real phone. The warning names no token.
 TEST_F(GatewayServerTest, AReplayedRefreshTokenEndsItsSession) {
   StaffToken("replay.grid", {{"role", "grid_worker"}, {"village_id", 11}, {"grid_id", 4}});
-  auto sign_in = [&] {
-    auto res = PostJson("/v1/auth/staff/login",
-                        {{"username", "replay.grid"}, {"password", kStaffPassword}});
-    EXPECT_TRUE(res && res->status == 200);
-    return json::parse(res->body);
-  };
+  const auto sign_in = [&] { return LoginPair("replay.grid"); };
   const json other = sign_in();
   const json first = sign_in();
-  auto refreshed = PostJson("/v1/auth/refresh", {{"refresh_token", first["refresh_token"]}});
-  ASSERT_TRUE(refreshed);
-  ASSERT_EQ(refreshed->status, 200) << refreshed->body;
-  const json second = json::parse(refreshed->body);
+  json second;
+  ASSERT_NO_FATAL_FAILURE(Refresh(first, &second));
   // Within the grace it is a parallel presentation: refused, the session goes on.
   ExpectError(PostJson("/v1/auth/refresh", {{"refresh_token", first["refresh_token"]}}), 401,
               "REFRESH_TOKEN_INVALID");
@@ -1564,7 +1559,7 @@ TEST_F(GatewayServerTest, AReplayedRefreshTokenEndsItsSession) {
   for (absl::string_view line : absl::StrSplit(logs_.text(), '\n')) {
     if (!absl::StrContains(line, "spent refresh token presented again")) continue;
     warned = warned || absl::StrContains(line, "\"request_id\":\"req-replay\"");
-    for (const json* pair : {&first, &second, &other}) {
+    for (const json* pair : std::initializer_list<const json*>{&first, &second, &other}) {
       EXPECT_FALSE(absl::StrContains(line, (*pair)["refresh_token"].get<std::string>())) << line;
       EXPECT_FALSE(absl::StrContains(line, (*pair)["access_token"].get<std::string>())) << line;
     }

@@ -4,6 +4,7 @@
 #include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
 
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -402,30 +403,42 @@ absl::StatusOr<std::vector<StaffAccount>> MySqlAccountStore::ListStaff(int64_t t
 
 namespace {
 
-// Spends the unspent refresh tokens of a staff account or a resident binding (`subject_kind`
-// "staff" or "resident"), in the caller's transaction, and appends to `alive` the access tokens
-// issued with them or with tokens spent after `alive_since_ms` (older ones have expired). Tokens
-// from before sessions have no access token id and are left to expire.
-void EndSubjectSessions(sql::Connection& c, const char* subject_kind, int64_t account_id,
-                        int64_t now_ms, int64_t alive_since_ms, std::vector<std::string>* alive) {
-  auto tokens = Prepare(c,
-                        "SELECT access_token_id FROM refresh_tokens "
-                        "WHERE subject_kind = ? AND account_id = ? AND access_token_id <> '' "
-                        "AND ((spent_at_ms IS NULL AND expires_at_ms > ?) OR spent_at_ms > ?) "
-                        "FOR UPDATE");
-  tokens->setString(1, subject_kind);
-  tokens->setInt64(2, account_id);
-  tokens->setInt64(3, now_ms);
-  tokens->setInt64(4, alive_since_ms);
+// Spends, in the caller's transaction, the unspent refresh tokens that `condition` selects (a
+// condition on refresh_tokens whose values `bind` binds from the parameter index it is given,
+// returning the next index), and appends to `alive` the access tokens that may still be alive:
+// issued with an unspent, unexpired token or with one spent after `alive_since_ms` (older ones have
+// expired). Tokens from before sessions have no access token id and are left to expire. Returns
+// how many tokens it spent.
+int EndRefreshTokens(sql::Connection& c, const std::string& condition,
+                     const std::function<int(sql::PreparedStatement&, int)>& bind, int64_t now_ms,
+                     int64_t alive_since_ms, std::vector<std::string>* alive) {
+  auto tokens = Prepare(c, absl::StrCat("SELECT access_token_id FROM refresh_tokens WHERE ",
+                                        condition,
+                                        " AND access_token_id <> '' AND ((spent_at_ms IS NULL "
+                                        "AND expires_at_ms > ?) OR spent_at_ms > ?) FOR UPDATE"));
+  const int after_condition = bind(*tokens, 1);
+  tokens->setInt64(after_condition, now_ms);
+  tokens->setInt64(after_condition + 1, alive_since_ms);
   std::unique_ptr<sql::ResultSet> rs(tokens->executeQuery());
   while (rs->next()) alive->push_back(rs->getString(1));
-  auto spend = Prepare(c,
-                       "UPDATE refresh_tokens SET spent_at_ms = ? "
-                       "WHERE subject_kind = ? AND account_id = ? AND spent_at_ms IS NULL");
+  auto spend = Prepare(c, absl::StrCat("UPDATE refresh_tokens SET spent_at_ms = ? WHERE ",
+                                       condition, " AND spent_at_ms IS NULL"));
   spend->setInt64(1, now_ms);
-  spend->setString(2, subject_kind);
-  spend->setInt64(3, account_id);
-  spend->executeUpdate();
+  bind(*spend, 2);
+  return spend->executeUpdate();
+}
+
+// The tokens of a staff account or a resident binding (`subject_kind` "staff" or "resident").
+void EndSubjectSessions(sql::Connection& c, const char* subject_kind, int64_t account_id,
+                        int64_t now_ms, int64_t alive_since_ms, std::vector<std::string>* alive) {
+  EndRefreshTokens(
+      c, "subject_kind = ? AND account_id = ?",
+      [&](sql::PreparedStatement& statement, int first) {
+        statement.setString(first, subject_kind);
+        statement.setInt64(first + 1, account_id);
+        return first + 2;
+      },
+      now_ms, alive_since_ms, alive);
 }
 
 }  // namespace
@@ -859,24 +872,17 @@ absl::StatusOr<RefreshToken> MySqlAccountStore::ConsumeRefreshToken(absl::string
 
 namespace {
 
-// Ends session `session_id` in the caller's transaction: appends to `alive` the access tokens
-// issued with its refresh tokens unspent or spent after `alive_since_ms` (older ones have
-// expired), and spends its unspent refresh tokens. Returns how many were unspent.
+// Ends session `session_id` (its tokens) in the caller's transaction. Returns how many of its
+// refresh tokens were unspent.
 int EndSessionById(sql::Connection& c, const std::string& session_id, int64_t now_ms,
                    int64_t alive_since_ms, std::vector<std::string>* alive) {
-  auto tokens = Prepare(c,
-                        "SELECT access_token_id FROM refresh_tokens WHERE session_id = ? "
-                        "AND (spent_at_ms IS NULL OR spent_at_ms > ?) FOR UPDATE");
-  tokens->setString(1, session_id);
-  tokens->setInt64(2, alive_since_ms);
-  std::unique_ptr<sql::ResultSet> rs(tokens->executeQuery());
-  while (rs->next()) alive->push_back(rs->getString(1));
-  auto spend = Prepare(c,
-                       "UPDATE refresh_tokens SET spent_at_ms = ? "
-                       "WHERE session_id = ? AND spent_at_ms IS NULL");
-  spend->setInt64(1, now_ms);
-  spend->setString(2, session_id);
-  return spend->executeUpdate();
+  return EndRefreshTokens(
+      c, "session_id = ?",
+      [&](sql::PreparedStatement& statement, int first) {
+        statement.setString(first, session_id);
+        return first + 1;
+      },
+      now_ms, alive_since_ms, alive);
 }
 
 }  // namespace

@@ -273,28 +273,15 @@ absl::StatusOr<std::map<std::string, int64_t>> MySqlLedger::ItemTotals(
 
 absl::StatusOr<std::vector<StoredEntry>> MySqlLedger::FindBySource(sql::Connection& connection,
                                                                   EntrySource source,
-                                                                  const std::string& source_id) {
-  const std::string query = absl::StrCat("SELECT ", kEntryColumns,
-                                         " FROM ledger_entries WHERE source = ? AND source_id = ? "
-                                         "ORDER BY sequence");
-  auto rows = Statement(connection, query.c_str())
-                  .Bind(static_cast<int>(source)).Bind(source_id)
-                  .Query();
-  return ReadEntries(*rows);
-}
-
-absl::StatusOr<std::vector<StoredEntry>> MySqlLedger::FindBySourceInVillage(
-    sql::Connection& connection, int64_t village_id, EntrySource source,
-    const std::string& source_id) {
-  const std::string query =
-      absl::StrCat("SELECT ", kEntryColumns,
-                   " FROM ledger_entries WHERE source = ? AND source_id = ? AND village_id = ? "
-                   "ORDER BY sequence");
-  auto rows = Statement(connection, query.c_str())
-                  .Bind(static_cast<int>(source))
-                  .Bind(source_id)
-                  .Bind(village_id)
-                  .Query();
+                                                                  const std::string& source_id,
+                                                                  int64_t village_id) {
+  const std::string query = absl::StrCat(
+      "SELECT ", kEntryColumns, " FROM ledger_entries WHERE source = ? AND source_id = ?",
+      village_id != 0 ? " AND village_id = ?" : "", " ORDER BY sequence");
+  Statement statement(connection, query.c_str());
+  statement.Bind(static_cast<int>(source)).Bind(source_id);
+  if (village_id != 0) statement.Bind(village_id);
+  auto rows = statement.Query();
   return ReadEntries(*rows);
 }
 
@@ -468,8 +455,8 @@ absl::StatusOr<StoredEntry> MySqlLedger::Reverse(int64_t sequence,
     // The key is the village's own: another village's correction of the same id is none of this
     // caller's business, and must neither refuse this one nor be shown to it.
     ASSIGN_OR_RETURN(std::vector<StoredEntry> same,
-                     FindBySourceInVillage(connection, original.village_id,
-                                           EntrySource::kCorrection, correction_id));
+                     FindBySource(connection, EntrySource::kCorrection, correction_id,
+                                  original.village_id));
     if (!same.empty()) {
       const StoredEntry& earlier = same.front();
       if (earlier.reverses_sequence != sequence) {

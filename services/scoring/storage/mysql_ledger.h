@@ -77,14 +77,12 @@ class MySqlLedger final {
   // Entries written for a source. A plain read: callers hold the village's head lock, taken
   // before the transaction's first plain read, so its snapshot already has every earlier commit.
   // (A locking read here would take gap locks that deadlock unrelated villages' inserts.)
+  // A `village_id` other than 0 keeps to that village: for keys that are the village's own
+  // (correction ids), so that one village's key neither refuses nor reveals another's.
   static absl::StatusOr<std::vector<StoredEntry>> FindBySource(sql::Connection& connection,
                                                                EntrySource source,
-                                                               const std::string& source_id);
-  // The same within one village: for keys that are the village's own (correction ids), so that
-  // one village's key neither refuses nor reveals another's.
-  static absl::StatusOr<std::vector<StoredEntry>> FindBySourceInVillage(
-      sql::Connection& connection, int64_t village_id, EntrySource source,
-      const std::string& source_id);
+                                                               const std::string& source_id,
+                                                               int64_t village_id = 0);
   static absl::StatusOr<std::optional<StoredEntry>> FindBySequence(sql::Connection& connection,
                                                                    int64_t sequence,
                                                                    bool for_update);
