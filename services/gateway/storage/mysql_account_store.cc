@@ -821,6 +821,26 @@ absl::StatusOr<BindingRelease> MySqlAccountStore::ReleaseBinding(int64_t village
   return result;
 }
 
+namespace {
+
+// The columns ReadRefreshToken reads, first in a select of refresh_tokens.
+constexpr char kRefreshTokenColumns[] =
+    "village_id, subject_kind, account_id, expires_at_ms, session_id, access_token_id";
+
+RefreshToken ReadRefreshToken(absl::string_view token_hash, sql::ResultSet& rs) {
+  RefreshToken token;
+  token.token_hash = std::string(token_hash);
+  token.village_id = rs.getInt64(1);
+  token.kind = rs.getString(2) == "staff" ? SubjectKind::kStaff : SubjectKind::kResident;
+  token.account_id = rs.getInt64(3);
+  token.expires_at_ms = rs.getInt64(4);
+  token.session_id = rs.getString(5);
+  token.access_token_id = rs.getString(6);
+  return token;
+}
+
+}  // namespace
+
 absl::Status MySqlAccountStore::StoreRefreshToken(const RefreshToken& token) {
   return mysql::RunWithConnection(*pool_, [&](sql::Connection& c) {
     auto stmt = Prepare(c,
@@ -844,22 +864,15 @@ absl::StatusOr<RefreshToken> MySqlAccountStore::ConsumeRefreshToken(absl::string
                                                                     int64_t now_ms) {
   RefreshToken token;
   absl::Status status = mysql::RunInTransaction(*pool_, [&](sql::Connection& c) {
-    auto select = Prepare(c,
-                          "SELECT village_id, subject_kind, account_id, expires_at_ms, "
-                          "session_id, access_token_id "
-                          "FROM refresh_tokens WHERE token_hash = ? AND spent_at_ms IS NULL "
-                          "AND expires_at_ms > ? FOR UPDATE");
+    auto select = Prepare(c, absl::StrCat("SELECT ", kRefreshTokenColumns,
+                                          " FROM refresh_tokens WHERE token_hash = ? "
+                                          "AND spent_at_ms IS NULL AND expires_at_ms > ? "
+                                          "FOR UPDATE"));
     select->setString(1, std::string(token_hash));
     select->setInt64(2, now_ms);
     std::unique_ptr<sql::ResultSet> rs(select->executeQuery());
     if (!rs->next()) return absl::NotFoundError("refresh token unknown, spent or expired");
-    token.token_hash = std::string(token_hash);
-    token.village_id = rs->getInt64(1);
-    token.kind = rs->getString(2) == "staff" ? SubjectKind::kStaff : SubjectKind::kResident;
-    token.account_id = rs->getInt64(3);
-    token.expires_at_ms = rs->getInt64(4);
-    token.session_id = rs->getString(5);
-    token.access_token_id = rs->getString(6);
+    token = ReadRefreshToken(token_hash, *rs);
     auto spend = Prepare(c, "UPDATE refresh_tokens SET spent_at_ms = ? WHERE token_hash = ?");
     spend->setInt64(1, now_ms);
     spend->setString(2, std::string(token_hash));
@@ -897,23 +910,16 @@ absl::StatusOr<ReplayedSession> MySqlAccountStore::EndReplayedSession(absl::stri
     result = ReplayedSession{};  // a retried transaction starts over
     replayed = false;
     // Spent rows only: this is what ConsumeRefreshToken never looks at.
-    auto select = Prepare(c,
-                          "SELECT village_id, subject_kind, account_id, expires_at_ms, "
-                          "session_id, access_token_id, spent_at_ms "
-                          "FROM refresh_tokens WHERE token_hash = ? AND spent_at_ms IS NOT NULL "
-                          "AND spent_at_ms < ? AND session_id <> '' FOR UPDATE");
+    auto select = Prepare(c, absl::StrCat("SELECT ", kRefreshTokenColumns,
+                                          ", spent_at_ms FROM refresh_tokens WHERE token_hash = ? "
+                                          "AND spent_at_ms IS NOT NULL AND spent_at_ms < ? "
+                                          "AND session_id <> '' FOR UPDATE"));
     select->setString(1, std::string(token_hash));
     select->setInt64(2, spent_before_ms);
     std::unique_ptr<sql::ResultSet> rs(select->executeQuery());
     if (!rs->next()) return absl::OkStatus();
     replayed = true;
-    result.token.token_hash = std::string(token_hash);
-    result.token.village_id = rs->getInt64(1);
-    result.token.kind = rs->getString(2) == "staff" ? SubjectKind::kStaff : SubjectKind::kResident;
-    result.token.account_id = rs->getInt64(3);
-    result.token.expires_at_ms = rs->getInt64(4);
-    result.token.session_id = rs->getString(5);
-    result.token.access_token_id = rs->getString(6);
+    result.token = ReadRefreshToken(token_hash, *rs);
     result.spent_at_ms = rs->getInt64(7);
     result.session_was_live = EndSessionById(c, result.token.session_id, now_ms, alive_since_ms,
                                              &result.ended_access_token_ids) > 0;
